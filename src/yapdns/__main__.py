@@ -1,0 +1,5 @@
+"""Allow ``python -m yapdns``."""
+
+from yapdns.cli import main
+
+main()

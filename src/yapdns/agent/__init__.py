@@ -1,0 +1,1 @@
+"""The collector: prospector → harvester → parser → aggregator → spool → shipper."""

@@ -1,0 +1,79 @@
+"""The parser contract every format module follows.
+
+A ``LineParser`` turns one log line into zero or more observations; it may
+keep per-file state (a Zeek ``#fields`` header, a multi-line record) and
+emits what it still holds from ``flush()``. A ``DocumentParser`` reads a
+whole file (a sandbox ``report.json``, an API export). Parsers:
+
+* use the log's own timestamp and document the timezone they assume;
+* never invent rdata a line does not carry (a question-only line yields a
+  bare-query observation with empty ``rdata``);
+* infer A or AAAA from the address family where the type is implicit;
+* set ``evidence`` and ``source``;
+* raise ``ParseError`` for a line they cannot read. The runner counts it,
+  keeps a sample and goes on; a parser never has to catch its own errors.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from typing import ClassVar
+
+import msgspec
+
+from yapdns.core.errors import YapdnsError
+from yapdns.core.model import Evidence, Observation
+
+
+class ParseError(YapdnsError):
+    """The line does not match the format."""
+
+    code = "parse_error"
+
+    def __init__(self, message: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        if code:
+            self.code = code
+
+
+class ParserOptions(msgspec.Struct, frozen=True, kw_only=True):
+    """Per-input settings from the agent config (``inputs[].options``)."""
+
+    timezone: str | None = None  # IANA zone for formats that log local time
+    year: int | None = None  # for syslog-style stamps without a year
+    sensor_id: str | None = None
+    extra: dict[str, str] = {}  # format-specific settings, documented by each parser
+
+
+class _ParserInfo:
+    name: ClassVar[str]
+    evidence: ClassVar[Evidence]
+    timezone: ClassVar[str]  # the timezone assumption, as documented to users
+    description: ClassVar[str]
+
+    def __init__(self, options: ParserOptions | None = None) -> None:
+        self.options = options or ParserOptions()
+
+
+class LineParser(_ParserInfo, ABC):
+    """A format read one line at a time."""
+
+    @abstractmethod
+    def parse_line(self, line: str) -> Iterator[Observation]:
+        """Observations carried by ``line`` (without its line terminator)."""
+
+    def flush(self) -> Iterator[Observation]:
+        """Observations still held back (multi-line records) at end of input."""
+        return iter(())
+
+
+class DocumentParser(_ParserInfo, ABC):
+    """A format read as a whole document."""
+
+    @abstractmethod
+    def parse_document(self, data: bytes) -> Iterator[Observation]:
+        """Observations carried by the whole document."""
+
+
+Parser = LineParser | DocumentParser

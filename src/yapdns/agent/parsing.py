@@ -1,0 +1,127 @@
+"""Running a parser safely: counting, sampling bad lines, normalizing.
+
+``ParseRun`` is the one place that calls parsers, for the agent, for
+``yapdns import`` and for the golden tests. Whatever a parser raises on a
+line is counted under a reason code, the first few bad lines are kept as
+samples, and the run goes on. Every observation leaving here is normalized;
+one that fails normalization is counted as a reject, never shipped.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Iterable, Iterator
+
+import msgspec
+
+from yapdns.agent.parsers.base import DocumentParser, LineParser, ParseError, Parser
+from yapdns.core.errors import InvalidObservation
+from yapdns.core.model import Observation
+from yapdns.core.normalize import normalize_observation
+
+MAX_LINE = 64 * 1024
+SAMPLES_KEPT = 20
+
+
+class BadLine(msgspec.Struct, frozen=True):
+    """A sample of input that could not be used."""
+
+    line_no: int
+    code: str
+    message: str
+    text: str
+
+
+class ParseStats:
+    """Counters of one input: lines, observations, errors per reason, samples of bad lines."""
+
+    def __init__(self) -> None:
+        self.lines = 0
+        self.observations = 0
+        self.errors: collections.Counter[str] = collections.Counter()
+        self.samples: collections.deque[BadLine] = collections.deque(maxlen=SAMPLES_KEPT)
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())
+
+    def bad(self, line_no: int, code: str, message: str, text: str) -> None:
+        self.errors[code] += 1
+        self.samples.append(BadLine(line_no, code, message[:300], text[:300]))
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "lines": self.lines,
+            "observations": self.observations,
+            "errors": dict(self.errors),
+            "bad_line_samples": [msgspec.structs.asdict(s) for s in self.samples],
+        }
+
+
+class ParseRun:
+    """Feed lines (or a document) through one parser instance."""
+
+    def __init__(self, parser: Parser, stats: ParseStats | None = None) -> None:
+        self.parser = parser
+        self.stats = stats or ParseStats()
+        self._sensor = parser.options.sensor_id
+
+    def lines(self, lines: Iterable[str], first_line_no: int = 1) -> Iterator[Observation]:
+        """Parse each line; then flush what the parser still holds."""
+        for line_no, line in enumerate(lines, start=first_line_no):
+            yield from self.line(line, line_no)
+        yield from self.flush()
+
+    def line(self, line: str, line_no: int = 0) -> Iterator[Observation]:
+        """Parse one line (without terminator); never raises."""
+        assert isinstance(self.parser, LineParser)
+        self.stats.lines += 1
+        if len(line) > MAX_LINE:
+            self.stats.bad(line_no, "line_too_long", f"line of {len(line)} characters", line)
+            return
+        try:
+            produced = list(self.parser.parse_line(line))
+        except ParseError as exc:
+            self.stats.bad(line_no, exc.code, str(exc), line)
+            return
+        except Exception as exc:  # a parser bug must not stop the input
+            self.stats.bad(line_no, "parser_crash", f"{type(exc).__name__}: {exc}", line)
+            return
+        yield from self._normalized(produced, line_no, line)
+
+    def flush(self) -> Iterator[Observation]:
+        """Observations held back by a multi-line parser."""
+        if not isinstance(self.parser, LineParser):
+            return
+        try:
+            produced = list(self.parser.flush())
+        except Exception as exc:
+            self.stats.bad(0, "parser_crash", f"flush: {type(exc).__name__}: {exc}", "")
+            return
+        yield from self._normalized(produced, 0, "")
+
+    def document(self, data: bytes) -> Iterator[Observation]:
+        """Parse a whole document; never raises."""
+        assert isinstance(self.parser, DocumentParser)
+        self.stats.lines += 1
+        try:
+            produced = list(self.parser.parse_document(data))
+        except ParseError as exc:
+            self.stats.bad(1, exc.code, str(exc), data[:300].decode("utf-8", "replace"))
+            return
+        except Exception as exc:
+            self.stats.bad(1, "parser_crash", f"{type(exc).__name__}: {exc}", data[:300].decode("utf-8", "replace"))
+            return
+        yield from self._normalized(produced, 1, "")
+
+    def _normalized(self, produced: list[Observation], line_no: int, line: str) -> Iterator[Observation]:
+        for obs in produced:
+            if self._sensor and obs.sensor_id is None:
+                obs = msgspec.structs.replace(obs, sensor_id=self._sensor)
+            try:
+                normalized = normalize_observation(obs)
+            except InvalidObservation as exc:
+                self.stats.bad(line_no, exc.code, str(exc), line)
+                continue
+            self.stats.observations += 1
+            yield normalized

@@ -1,0 +1,23 @@
+"""The ``yapdns`` command. Each subcommand lives in its own module and is registered here."""
+
+from __future__ import annotations
+
+import click
+
+from yapdns import __version__
+from yapdns.cli import importer, migrate, query, stats
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="yapdns")
+def main() -> None:
+    """YAPDNS: passive DNS from your logs, sensors and sandboxes.
+
+    Configuration comes from YAPDNS_* environment variables; see
+    docs/configuration.md. Without YAPDNS_DATABASE_URL, everything lives in
+    SQLite files under YAPDNS_DATA_DIR (default ./data).
+    """
+
+
+for _command in (migrate.migrate, importer.import_, query.query, stats.stats):
+    main.add_command(_command)

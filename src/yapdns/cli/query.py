@@ -1,0 +1,118 @@
+"""``yapdns query``: look records up directly in the store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+
+import click
+import msgspec
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from yapdns.cli.context import friendly_errors, store_session
+from yapdns.cli.timearg import TimeParam
+from yapdns.core import cof
+from yapdns.core.errors import InvalidQuery
+from yapdns.core.model import Evidence, Record
+from yapdns.core.names import to_unicode
+from yapdns.storage.query import IpRange, NameMatch, Page, RecordQuery, TimeFence, TypeFilter, looks_like_ip_query
+
+
+def build_query(term: str, *, in_rdata: bool, **common: object) -> RecordQuery:
+    """Read one search term: an IP, CIDR or range searches rdata; a name (or wildcard) searches owners."""
+    if looks_like_ip_query(term):
+        return RecordQuery(rdata_ip=IpRange.parse(term), **common)  # type: ignore[arg-type]
+    match = NameMatch.parse(term, leading_dot_wildcard=in_rdata)
+    if in_rdata:
+        return RecordQuery(rdata_name=match, **common)  # type: ignore[arg-type]
+    return RecordQuery(rrname=match, **common)  # type: ignore[arg-type]
+
+
+@click.command()
+@click.argument("terms", nargs=-1, required=True, metavar="NAME|*.DOMAIN|NAME.*|IP|CIDR|RANGE...")
+@click.option("-t", "--type", "rrtype", help="RR types, e.g. A or A,AAAA or ANY-DNSSEC.")
+@click.option("-n", "--rdata-name", is_flag=True, help="Search names inside rdata (CNAME/NS/MX/SRV targets).")
+@click.option("--sensor", help="Only what this sensor (or its sub-sensors) saw.")
+@click.option("--evidence", type=click.Choice([e.value for e in Evidence]), help="Only this kind of evidence.")
+@click.option("--first-after", type=TimeParam(), help="time_first on or after (epoch, -SECONDS, 7d, ISO date).")
+@click.option("--first-before", type=TimeParam(), help="time_first on or before.")
+@click.option("--last-after", type=TimeParam(), help="time_last on or after.")
+@click.option("--last-before", type=TimeParam(), help="time_last on or before.")
+@click.option("-l", "--limit", default=100, show_default=True, help="Most records per term.")
+@click.option(
+    "-f", "--format", "fmt", type=click.Choice(["table", "json", "cof", "csv"]), default="table", show_default=True
+)
+@friendly_errors
+def query(
+    terms: tuple[str, ...],
+    rrtype: str | None,
+    rdata_name: bool,
+    sensor: str | None,
+    evidence: str | None,
+    first_after: int | None,
+    first_before: int | None,
+    last_after: int | None,
+    last_before: int | None,
+    limit: int,
+    fmt: str,
+) -> None:
+    """Look up names, wildcards, IPs, CIDRs or ranges.
+
+    \b
+    Examples:
+      yapdns query www.example.com
+      yapdns query '*.example.com' -t A,AAAA --last-after 30d
+      yapdns query 192.0.2.0/24 -f csv
+      yapdns query -n mail.example.com        (who points at it)
+    """
+    fence = TimeFence.resolve(
+        first_after=first_after, first_before=first_before, last_after=last_after, last_before=last_before
+    )
+    common = {
+        "types": TypeFilter.parse(rrtype),
+        "sensor": sensor,
+        "evidence": Evidence(evidence) if evidence else None,
+        "fence": fence,
+        "limit": limit,
+    }
+    try:
+        queries = [build_query(t, in_rdata=rdata_name, **common) for t in terms]
+    except InvalidQuery as exc:
+        raise click.BadParameter(str(exc)) from None
+    with store_session() as store:
+        results = [(term, store.records(q)) for term, q in zip(terms, queries, strict=True)]
+    _print(results, fmt)
+
+
+def _print(results: list[tuple[str, Page[Record]]], fmt: str) -> None:
+    records: list[Record] = [r for _, page in results for r in page.rows]
+    if fmt == "json":
+        click.echo(msgspec.json.encode([cof.to_json(r) for r in records]).decode())
+    elif fmt == "cof":
+        sys.stdout.buffer.writelines(cof.ndjson_lines(cof.to_cof(r) for r in records))
+    elif fmt == "csv":
+        sys.stdout.writelines(cof.csv_lines(records))
+    else:
+        _table(results)
+
+
+def _table(results: list[tuple[str, Page[Record]]]) -> None:
+    console = Console()
+    for term, page in results:
+        table = Table(title=term, title_justify="left")
+        for col in ("rrname", "type", "rdata", "first seen (UTC)", "last seen (UTC)", "count"):
+            table.add_column(col, overflow="fold")
+        for rec in page.rows:
+            cells = (to_unicode(rec.rrname), rec.rrtype, rec.rdata, _when(rec.time_first), _when(rec.time_last))
+            table.add_row(*(Text(c) for c in cells), Text(f"{rec.count:,}"))
+        console.print(table)
+        if page.limited:
+            console.print(Text(f"limited: more records match {term!r}; raise --limit", style="yellow"))
+        if not page.rows:
+            console.print("no records")
+
+
+def _when(ts: int) -> str:
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")

@@ -1,0 +1,94 @@
+"""Every setting YAPDNS reads from the environment: one table of name, default and help.
+
+Settings come from environment variables only, so that secrets live outside
+the code and outside the repository. ``docs/configuration.md`` documents each
+one; a test fails when a setting is missing there.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from yapdns.core.errors import ConfigurationError
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("YAPDNS_DATA_DIR", "./data", "Directory for the SQLite files, the generated secret key and logs."),
+    Setting(
+        "YAPDNS_DATABASE_URL",
+        "",
+        "Empty for the embedded SQLite default, or postgresql://user@host:port/db for PostgreSQL "
+        "(used for both the application data and the record store).",
+    ),
+    Setting(
+        "YAPDNS_SECRET_KEY",
+        "",
+        "Django's signing key. When empty, a random key is generated once and kept in "
+        "<data dir>/secret_key (mode 0600).",
+    ),
+    Setting("YAPDNS_ALLOWED_HOSTS", "*", "Comma-separated host names the server answers to."),
+    Setting("YAPDNS_DEBUG", "false", "Django debug mode. Never enable it on a reachable server."),
+    Setting(
+        "YAPDNS_TLS",
+        "auto",
+        "Whether requests arrive over HTTPS: 'auto' (when --certfile is given), 'true' (behind a TLS proxy) "
+        "or 'false'. Enables secure cookies and HSTS.",
+    ),
+    Setting("YAPDNS_MAX_INGEST_BYTES", "67108864", "Largest ingest request body accepted (after gzip), in bytes."),
+    Setting("YAPDNS_REPLAY_WINDOW", "604800", "Seconds an applied batch id is remembered to drop replays."),
+    Setting("YAPDNS_RESULTS_MAX", "1000000", "Most rows one query may return (DNSDB results_max)."),
+    Setting("YAPDNS_OFFSET_MAX", "3000000", "Largest offset a query may use (DNSDB offset_max)."),
+    Setting("YAPDNS_SQLITE_CACHE_MB", "256", "SQLite page cache per connection, in MiB."),
+)
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def get(name: str) -> str:
+    """The value of setting ``name`` from the environment, or its default."""
+    return os.environ.get(name, _BY_NAME[name].default)
+
+
+def get_int(name: str) -> int:
+    value = get(name)
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be an integer, got {value!r}") from None
+
+
+def get_bool(name: str) -> bool:
+    return get(name).strip().lower() in ("1", "true", "yes", "on")
+
+
+def data_dir() -> Path:
+    path = Path(get("YAPDNS_DATA_DIR")).expanduser().resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_url() -> str:
+    """The configured database URL; empty means embedded SQLite."""
+    return get("YAPDNS_DATABASE_URL").strip()
+
+
+def secret_key() -> str:
+    """The configured secret key, or the one generated and kept in the data directory."""
+    configured = get("YAPDNS_SECRET_KEY")
+    if configured:
+        return configured
+    path = data_dir() / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()

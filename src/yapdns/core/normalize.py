@@ -1,0 +1,134 @@
+"""Observation-level normalization: the gate every observation passes, in agent and server.
+
+``normalize_observation`` validates every field and returns an observation
+whose keys are canonical, so that two sightings of the same RR compare equal.
+It is idempotent. Invalid input raises a subclass of ``InvalidObservation``
+whose ``code`` names the reason.
+"""
+
+from __future__ import annotations
+
+import re
+
+import dns.rcode
+
+from yapdns.core import rrtypes
+from yapdns.core.errors import InvalidObservation, InvalidTime, InvalidValue
+from yapdns.core.model import Evidence, Observation, SampleRef
+from yapdns.core.names import normalize_name
+from yapdns.core.rdata import normalize_rdata
+
+MAX_TIME = 2**32 - 1  # 2106; DNSDB and COF use 32-bit epochs in practice
+MAX_RRSET = 1024
+MAX_COUNT = 2**62
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}")
+NODATA = "NODATA"
+
+
+def normalize_rcode(value: str | int | None) -> str | None:
+    """Canonical rcode mnemonic (``NXDOMAIN``, ``SERVFAIL``...), or ``NODATA``."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return dns.rcode.to_text(dns.rcode.Rcode.make(value))
+        except ValueError:
+            raise InvalidValue(f"unknown rcode {value}") from None
+    if not isinstance(value, str):
+        raise InvalidValue("rcode must be a string or number")
+    text = value.strip().upper()
+    if text in (NODATA, "NOERROR"):
+        return text
+    try:
+        return dns.rcode.to_text(dns.rcode.from_text(text))
+    except (dns.rcode.UnknownRcode, ValueError):
+        raise InvalidValue(f"unknown rcode {value[:30]!r}") from None
+
+
+def normalize_time(value: object, field: str) -> int:
+    """UTC epoch seconds as an integer (fractions are truncated)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidTime(f"{field} must be epoch seconds")
+    if value != value or not 0 <= value <= MAX_TIME:
+        raise InvalidTime(f"{field} {value!r} is out of range")
+    return int(value)
+
+
+def normalize_label(value: str | None, field: str) -> str | None:
+    """Sensor ids and source names: short printable tokens."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not _LABEL.fullmatch(value):
+        raise InvalidValue(f"{field} must match {_LABEL.pattern}")
+    return value
+
+
+def normalize_sample(sample: SampleRef | None) -> SampleRef | None:
+    """Sample hashes are lowercase hex SHA-256."""
+    if sample is None:
+        return None
+    sha = sample.sha256.lower() if isinstance(sample.sha256, str) else ""
+    if not _SHA256.fullmatch(sha):
+        raise InvalidValue("sample.sha256 must be 64 hex digits")
+    task = sample.task_id
+    if task is not None and (not isinstance(task, str) or len(task) > 64):
+        raise InvalidValue("sample.task_id must be a string of at most 64 characters")
+    return SampleRef(sha, task)
+
+
+def normalize_observation(obs: Observation) -> Observation:
+    """Return ``obs`` with every field canonical; raise ``InvalidObservation``."""
+    code = rrtypes.rrtype_code(obs.rrtype)
+    first = normalize_time(obs.time_first, "time_first")
+    last = normalize_time(obs.time_last, "time_last")
+    if first > last:
+        raise InvalidTime("time_first is after time_last")
+    if isinstance(obs.count, bool) or not isinstance(obs.count, int) or not 1 <= obs.count <= MAX_COUNT:
+        raise InvalidValue("count must be a positive integer")
+    if obs.ttl is not None and (isinstance(obs.ttl, bool) or not isinstance(obs.ttl, int) or not 0 <= obs.ttl < 2**31):
+        raise InvalidValue("ttl must be an integer in 0..2^31-1")
+    return Observation(
+        rrname=normalize_name(obs.rrname),
+        rrtype=rrtypes.rrtype_text(code),
+        rdata=_normalize_rrset(code, obs.rdata),
+        time_first=first,
+        time_last=last,
+        count=obs.count,
+        ttl=obs.ttl,
+        rcode=_rcode_for(obs),
+        bailiwick=normalize_name(obs.bailiwick) if obs.bailiwick else None,
+        sensor_id=normalize_label(obs.sensor_id, "sensor_id"),
+        source=normalize_label(obs.source, "source"),
+        evidence=Evidence(obs.evidence),
+        sample=normalize_sample(obs.sample),
+    )
+
+
+def _normalize_rrset(code: int, rdata: tuple[str, ...]) -> tuple[str, ...]:
+    if len(rdata) > MAX_RRSET:
+        raise InvalidValue(f"an RRset may hold at most {MAX_RRSET} records")
+    if len(rdata) == 1:
+        return (normalize_rdata(code, rdata[0]),)
+    return tuple(sorted({normalize_rdata(code, r) for r in rdata}))
+
+
+def _rcode_for(obs: Observation) -> str | None:
+    rcode = normalize_rcode(obs.rcode)
+    if obs.rdata:
+        return None if rcode in (None, "NOERROR") else rcode
+    return NODATA if rcode == "NOERROR" else rcode
+
+
+def observation_key(obs: Observation) -> tuple[str, str, tuple[str, ...], str | None]:
+    """The identity of a normalized observation's RRset; equal inputs give equal keys."""
+    return (obs.rrname, obs.rrtype, obs.rdata, obs.rcode)
+
+
+__all__ = [
+    "InvalidObservation",
+    "normalize_observation",
+    "normalize_rcode",
+    "normalize_time",
+    "observation_key",
+]

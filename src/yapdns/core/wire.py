@@ -1,0 +1,223 @@
+"""The ingest wire format: batches of observations as JSON or NDJSON, optionally gzip.
+
+A batch is either NDJSON (one observation object per line) or a JSON
+document: an array of observations, or ``{"batch_id": ..., "observations": [...]}``.
+Observation objects use COF field names (``rrname rrtype rdata time_first
+time_last count bailiwick sensor_id``) plus ``ttl rcode source evidence
+sample``. ``rdata`` may be a string or an array (an RRset).
+
+Decoding guarantees: a syntax error raises ``MalformedInput`` with its line
+number and nothing of the batch is used; an object that parses but does not
+validate is rejected alone, with its line (or array index + 1) and a reason.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import zlib
+from collections.abc import Iterable, Iterator
+
+import msgspec
+
+from yapdns.core.errors import InvalidObservation, MalformedInput, MissingField
+from yapdns.core.model import Evidence, Observation, SampleRef
+from yapdns.core.normalize import normalize_observation
+
+MAX_DECOMPRESSED = 256 * 1024 * 1024
+_BYTE_POS = re.compile(r"\(byte (\d+)\)|at byte (\d+)")
+
+
+class WireSample(msgspec.Struct):
+    sha256: str
+    task_id: str | int | None = None
+
+
+class WireObservation(msgspec.Struct):
+    """One observation as sent on the wire (unknown fields are ignored)."""
+
+    rrname: str
+    rrtype: str | int
+    rdata: str | list[str] | None = None
+    time_first: int | float | None = None
+    time_last: int | float | None = None
+    zone_time_first: int | float | None = None
+    zone_time_last: int | float | None = None
+    count: int = 1
+    ttl: int | float | None = None
+    rcode: str | int | None = None
+    bailiwick: str | None = None
+    sensor_id: str | None = None
+    source: str | None = None
+    evidence: Evidence = Evidence.DIRECT
+    sample: WireSample | None = None
+
+
+class Envelope(msgspec.Struct):
+    observations: list[msgspec.Raw]
+    batch_id: str | None = None
+
+
+class Reject(msgspec.Struct, frozen=True):
+    """One rejected record: where it was and why."""
+
+    line: int
+    code: str
+    message: str
+
+
+class DecodedBatch(msgspec.Struct):
+    """The valid, normalized observations of a batch, and the rejected ones."""
+
+    batch_id: str | None
+    observations: list[Observation]
+    rejects: list[Reject]
+
+
+_decode_obs = msgspec.json.Decoder(WireObservation).decode
+_decode_env = msgspec.json.Decoder(Envelope | list[msgspec.Raw]).decode
+
+
+def decompress(body: bytes, encoding: str | None) -> bytes:
+    """Undo ``Content-Encoding: gzip``, bounded by ``MAX_DECOMPRESSED`` bytes."""
+    if (encoding or "").lower() not in ("gzip", "x-gzip"):
+        return body
+    try:
+        d = zlib.decompressobj(wbits=31)
+        out = d.decompress(body, MAX_DECOMPRESSED)
+        if d.unconsumed_tail:
+            raise MalformedInput(f"decompressed batch exceeds {MAX_DECOMPRESSED} bytes")
+        return out
+    except (zlib.error, gzip.BadGzipFile) as exc:
+        raise MalformedInput(f"bad gzip data: {exc}") from None
+
+
+def from_wire(wire: WireObservation) -> Observation:
+    """Validate and normalize one wire observation; raise ``InvalidObservation``."""
+    first = wire.time_first if wire.time_first is not None else wire.zone_time_first
+    last = wire.time_last if wire.time_last is not None else wire.zone_time_last
+    if first is None and last is None:
+        raise MissingField("time_first and time_last are required")
+    first = last if first is None else first
+    last = first if last is None else last
+    rdata = wire.rdata
+    rrset = () if rdata is None or rdata == "" else (rdata,) if isinstance(rdata, str) else tuple(rdata)
+    sample = wire.sample
+    obs = Observation(
+        rrname=wire.rrname,
+        rrtype=wire.rrtype,  # type: ignore[arg-type]  # normalize accepts codes
+        rdata=rrset,
+        time_first=first,  # type: ignore[arg-type]  # normalize truncates floats
+        time_last=last,  # type: ignore[arg-type]
+        count=wire.count,
+        ttl=int(wire.ttl) if isinstance(wire.ttl, float) else wire.ttl,
+        rcode=wire.rcode,  # type: ignore[arg-type]
+        bailiwick=wire.bailiwick,
+        sensor_id=wire.sensor_id,
+        source=wire.source,
+        evidence=wire.evidence,
+        sample=SampleRef(sample.sha256, None if sample.task_id is None else str(sample.task_id))
+        if sample
+        else None,
+    )
+    return normalize_observation(obs)
+
+
+def _decode_one(raw: bytes, line: int, rejects: list[Reject]) -> Observation | None:
+    try:
+        return from_wire(_decode_obs(raw))
+    except msgspec.ValidationError as exc:
+        rejects.append(Reject(line, "bad_value", str(exc)))
+    except msgspec.DecodeError as exc:
+        raise MalformedInput(f"invalid JSON: {exc}", line=line) from None
+    except InvalidObservation as exc:
+        rejects.append(Reject(line, exc.code, str(exc)))
+    return None
+
+
+def decode_ndjson(body: bytes, batch_id: str | None = None) -> DecodedBatch:
+    """Decode NDJSON; blank lines are skipped, line numbers count from 1."""
+    observations: list[Observation] = []
+    rejects: list[Reject] = []
+    for line_no, raw in enumerate(body.split(b"\n"), start=1):
+        if raw.strip():
+            obs = _decode_one(raw, line_no, rejects)
+            if obs is not None:
+                observations.append(obs)
+    return DecodedBatch(batch_id, observations, rejects)
+
+
+def decode_json(body: bytes, batch_id: str | None = None) -> DecodedBatch:
+    """Decode a JSON array or envelope; a record's "line" is its 1-based array index."""
+    try:
+        doc = _decode_env(body)
+    except msgspec.DecodeError as exc:
+        raise MalformedInput(f"invalid JSON: {exc}", line=_line_of(body, str(exc))) from None
+    items = doc.observations if isinstance(doc, Envelope) else doc
+    batch_id = batch_id or (doc.batch_id if isinstance(doc, Envelope) else None)
+    observations: list[Observation] = []
+    rejects: list[Reject] = []
+    for index, raw in enumerate(items, start=1):
+        obs = _decode_one(bytes(raw), index, rejects)
+        if obs is not None:
+            observations.append(obs)
+    return DecodedBatch(batch_id, observations, rejects)
+
+
+def decode_batch(body: bytes, content_type: str, batch_id: str | None = None) -> DecodedBatch:
+    """Pick the decoder from the media type (NDJSON unless it is ``application/json``)."""
+    media = content_type.split(";")[0].strip().lower()
+    if media == "application/json" or (media == "" and body.lstrip()[:1] in (b"[", b"{") and b"\n{" not in body):
+        return decode_json(body, batch_id)
+    return decode_ndjson(body, batch_id)
+
+
+def _line_of(body: bytes, message: str) -> int:
+    match = _BYTE_POS.search(message)
+    if not match:
+        return 1
+    pos = int(match.group(1) or match.group(2))
+    return body.count(b"\n", 0, pos) + 1
+
+
+_encoder = msgspec.json.Encoder()
+
+
+def to_wire(obs: Observation) -> dict[str, object]:
+    """The wire object for an observation (fields at their defaults are left out)."""
+    out: dict[str, object] = {
+        "rrname": obs.rrname,
+        "rrtype": obs.rrtype,
+        "time_first": obs.time_first,
+        "time_last": obs.time_last,
+    }
+    if obs.rdata:
+        out["rdata"] = list(obs.rdata)
+    for field in ("count", "ttl", "rcode", "bailiwick", "sensor_id", "source"):
+        value = getattr(obs, field)
+        if value is not None and not (field == "count" and value == 1):
+            out[field] = value
+    if obs.evidence is not Evidence.DIRECT:
+        out["evidence"] = obs.evidence.value
+    if obs.sample:
+        out["sample"] = {"sha256": obs.sample.sha256, "task_id": obs.sample.task_id}
+    return out
+
+
+def encode_ndjson(observations: Iterable[Observation]) -> bytes:
+    """Encode observations as NDJSON, the agent's shipping format."""
+    return b"".join(_encoder.encode(to_wire(o)) + b"\n" for o in observations)
+
+
+def iter_ndjson_lines(lines: Iterable[bytes]) -> Iterator[tuple[int, Observation | Reject]]:
+    """Decode a stream of NDJSON lines one by one, yielding observations or rejects."""
+    for line_no, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        rejects: list[Reject] = []
+        try:
+            obs = _decode_one(raw, line_no, rejects)
+        except MalformedInput as exc:
+            yield line_no, Reject(line_no, exc.code, str(exc))
+            continue
+        yield line_no, obs if obs is not None else rejects[0]

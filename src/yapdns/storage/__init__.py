@@ -1,0 +1,1 @@
+"""The record store: one contract (``base.Store``), one backend per engine."""

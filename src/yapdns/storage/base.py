@@ -1,0 +1,171 @@
+"""The ``Store`` contract that every backend implements and one test suite checks.
+
+Guarantees every backend gives:
+
+* ``write`` applies a whole batch in one transaction, or nothing of it.
+* A batch whose ``(sensor, batch_id)`` was applied before is not applied again;
+  ``write`` then returns the first application's counts with ``replayed=True``.
+* A write hands the batch over whole: the backend decides how to aggregate
+  (no caller does read-modify-write), so append-and-merge engines fit too.
+* Records aggregate as ``time_first = min``, ``time_last = max``,
+  ``count = sum``, ``ttl_min``/``ttl_max``, overall and per provenance
+  ``(sensor, evidence, source)``.
+* Every lookup returns rows in a stable order, pages with an opaque cursor,
+  and says ``limited`` when rows were left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Protocol, TypeVar
+
+import msgspec
+
+from yapdns.core.model import (
+    NegativeRecord,
+    Observation,
+    Provenance,
+    QueryRecord,
+    Record,
+    RRsetRecord,
+    SampleLink,
+)
+from yapdns.storage.query import Page, RecordQuery
+
+T = TypeVar("T")
+
+
+class BatchRef(msgspec.Struct, frozen=True):
+    """Identifies one ingest batch, with what validation accepted and rejected."""
+
+    sensor: str
+    batch_id: str
+    accepted: int = 0
+    rejected: int = 0
+
+
+class WriteOutcome(msgspec.Struct, frozen=True):
+    """What a write did: applied now, or recognised as a replay of an earlier batch."""
+
+    replayed: bool
+    accepted: int
+    rejected: int
+
+
+class StoreStats(msgspec.Struct, frozen=True):
+    """Sizes and totals for ``yapdns stats`` and the dashboard."""
+
+    backend: str
+    records: int
+    rrsets: int
+    negatives: int
+    queries: int
+    observations: int
+    batches: int
+    records_by_type: dict[str, int]
+    size_bytes: int | None = None
+
+
+class IngestBucket(msgspec.Struct, frozen=True):
+    """Observations and new records ingested in one hour, per sensor."""
+
+    hour: int
+    sensor: str
+    observations: int
+    new_records: int
+
+
+class Store(Protocol):
+    """What the server needs from a record store."""
+
+    name: str
+
+    def migrate(self) -> list[str]:
+        """Apply pending schema migrations; return the names applied."""
+        ...
+
+    def write(self, observations: Sequence[Observation], batch: BatchRef | None = None) -> WriteOutcome:
+        """Apply normalized observations atomically and at most once per batch id."""
+        ...
+
+    def records(self, query: RecordQuery) -> Page[Record]:
+        """One page of per-RR records."""
+        ...
+
+    def iter_records(self, query: RecordQuery) -> Iterator[Record]:
+        """Every matching record (up to ``query.limit``), streamed in pages with flat memory."""
+        ...
+
+    def rrsets(self, query: RecordQuery) -> Page[RRsetRecord]:
+        """One page of RRset records; the query must match on ``rrname``."""
+        ...
+
+    def iter_rrsets(self, query: RecordQuery) -> Iterator[RRsetRecord]:
+        """Every matching RRset (up to ``query.limit``), streamed."""
+        ...
+
+    def negatives(self, query: RecordQuery) -> Page[NegativeRecord]:
+        """One page of negative-answer records; the query must match on ``rrname``."""
+        ...
+
+    def queries(self, query: RecordQuery) -> Page[QueryRecord]:
+        """One page of bare-query records; the query must match on ``rrname``."""
+        ...
+
+    def provenance(self, rrname: str, rrtype: str, rdata: str) -> list[Provenance]:
+        """Who saw one record, by what evidence and source."""
+        ...
+
+    def samples(self, rrname: str, rrtype: str, rdata: str) -> list[SampleLink]:
+        """The sandbox samples linked to one record."""
+        ...
+
+    def sensors(self) -> list[str]:
+        """Every sensor name that has written observations."""
+        ...
+
+    def ingest_history(self, since: int) -> list[IngestBucket]:
+        """Hourly ingest counters from ``since`` (epoch seconds) on."""
+        ...
+
+    def stats(self) -> StoreStats:
+        """Totals for operators."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and threads."""
+        ...
+
+
+class WriteBatch(msgspec.Struct):
+    """What a backend's writer applies in one transaction: observations and their batch refs."""
+
+    observations: list[Observation]
+    batches: list[BatchRef]
+
+
+PAGE_SIZE = 1000
+
+
+def iterate_pages(fetch: Callable[[RecordQuery], Page[T]], query: RecordQuery) -> Iterator[T]:
+    """Stream up to ``query.limit`` rows of ``fetch`` by walking cursor pages of ``PAGE_SIZE``.
+
+    The first page honours ``query.offset``; later pages continue from the cursor.
+    """
+    remaining = query.limit
+    page_query = msgspec.structs.replace(query, limit=min(PAGE_SIZE, remaining))
+    while remaining > 0:
+        page = fetch(page_query)
+        yield from page.rows[:remaining]
+        remaining -= len(page.rows)
+        if not page.limited or page.next_cursor is None:
+            return
+        page_query = msgspec.structs.replace(
+            page_query, cursor=page.next_cursor, offset=0, limit=min(PAGE_SIZE, max(remaining, 1))
+        )
+
+
+def chunked(items: Sequence[Observation], size: int) -> Iterator[Sequence[Observation]]:
+    """Split a long sequence of observations into slices of ``size``."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,33 @@
+"""Open the record store the configuration names.
+
+``sqlite:`` (or an empty URL) → ``SqliteStore`` in the data directory;
+``postgresql://`` → ``PostgresStore``. Backends are imported lazily, so the
+PostgreSQL driver is needed only when it is used.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from yapdns.core.errors import ConfigurationError
+from yapdns.storage.base import Store
+
+SQLITE_FILE = "store.sqlite3"
+
+
+def open_store(url: str, data_dir: Path, *, sqlite_cache_mb: int = 256, replay_window: int = 7 * 86400) -> Store:
+    """A store for ``url`` (empty = the embedded SQLite file under ``data_dir``)."""
+    if not url or url.startswith("sqlite:"):
+        from yapdns.storage.sqlite.store import SqliteStore
+
+        path = Path(url.removeprefix("sqlite:///").removeprefix("sqlite:")) if url else data_dir / SQLITE_FILE
+        return SqliteStore(path, cache_mb=sqlite_cache_mb, replay_window=replay_window)
+    if url.startswith(("postgres://", "postgresql://")):
+        try:
+            from yapdns.storage.postgres.store import PostgresStore
+        except ImportError as exc:
+            raise ConfigurationError(
+                f"PostgreSQL support is not installed ({exc}); run: pip install 'yapdns[postgres]'"
+            ) from exc
+        return PostgresStore(url, replay_window=replay_window)
+    raise ConfigurationError(f"unsupported database URL {url!r}: use postgresql://... or leave it empty for SQLite")

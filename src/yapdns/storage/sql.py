@@ -1,0 +1,232 @@
+"""Dialect-neutral SELECTs for the record store's query shapes.
+
+Both SQL backends share one schema layout (see their migrations) and these
+builders, so a query shape behaves the same on SQLite and PostgreSQL. Every
+value travels as a bound parameter; only identifiers chosen here are
+interpolated.
+
+Each key has an index and an order that index yields, so a first page is a
+short range scan even on a large store:
+
+=================  ===============================  ==========================
+key                condition                        order (= cursor)
+=================  ===============================  ==========================
+rrname exact       ``rrname_rev = k``               rrname_rev, rrtype, rdata
+rrname ``*.x``     ``k < rrname_rev < k'``          rrname_rev, rrtype, rdata
+rrname ``x.*``     ``k <= rrname < k'``             rrname, id
+rdata IP/CIDR      ``lo <= ip <= hi``               ip, id
+rdata name         ``target_rev`` exact or range    target_rev, id
+rdata ``x.*``      ``rdata`` range, name types      rdata, id
+rdata exact        ``rdata = v``                    id
+sample             ``id IN rr_sample(sha256)``      id
+=================  ===============================  ==========================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import msgspec
+
+from yapdns.core import rrtypes
+from yapdns.core.errors import InvalidQuery
+from yapdns.core.names import reverse_name
+from yapdns.core.rdata import NAME_TYPES, ip_key
+from yapdns.core.rrtypes import rrtype_code
+from yapdns.storage.query import NameMatch, RecordQuery, TimeFence, TypeFilter, decode_cursor
+
+
+class Sql(msgspec.Struct, frozen=True):
+    """A statement, its parameters, and how many trailing columns form the cursor."""
+
+    text: str
+    params: tuple[object, ...]
+    order_width: int
+
+
+class Dialect:
+    """Placeholder style; everything else in these statements is portable SQL."""
+
+    def __init__(self, placeholder: str) -> None:
+        self.ph = placeholder
+
+    def marks(self, n: int) -> str:
+        return ", ".join([self.ph] * n)
+
+
+class _Where:
+    def __init__(self, dialect: Dialect) -> None:
+        self.d = dialect
+        self.parts: list[str] = []
+        self.params: list[object] = []
+
+    def add(self, clause: str, *params: object) -> None:
+        self.parts.append(clause.replace("?", self.d.ph))
+        self.params.extend(params)
+
+    def sql(self) -> str:
+        return " AND ".join(self.parts) if self.parts else "1=1"
+
+
+def _name_key(where: _Where, match: NameMatch, rev_col: str, fwd_col: str) -> tuple[str, ...]:
+    lo, hi = match.key_range()
+    if match.kind == "exact":
+        where.add(f"{rev_col} = ?", lo)
+    elif match.kind == "suffix":
+        where.add(f"{rev_col} > ? AND {rev_col} < ?", lo, hi)
+    else:
+        where.add(f"{fwd_col} >= ? AND {fwd_col} < ?", lo, hi)
+    return (fwd_col,) if match.kind == "prefix" else (rev_col,)
+
+
+def _types(where: _Where, types: TypeFilter, col: str) -> None:
+    if types.codes is not None:
+        codes = sorted(types.codes)
+        where.add(f"{col} IN ({', '.join('?' * len(codes))})", *codes)
+    if types.dnssec is not None:
+        codes = sorted(rrtypes.DNSSEC_TYPES)
+        neg = "" if types.dnssec else "NOT "
+        where.add(f"{col} {neg}IN ({', '.join('?' * len(codes))})", *codes)
+
+
+def _fences(where: _Where, fence: TimeFence, first: str, last: str) -> None:
+    for value, clause in (
+        (fence.first_before, f"{first} <= ?"),
+        (fence.first_after, f"{first} >= ?"),
+        (fence.last_before, f"{last} <= ?"),
+        (fence.last_after, f"{last} >= ?"),
+    ):
+        if value is not None:
+            where.add(clause, value)
+
+
+def _cursor(where: _Where, cursor: str | None, order: Sequence[str]) -> None:
+    if cursor is None:
+        return
+    values = decode_cursor(cursor)
+    if len(values) != len(order):
+        raise InvalidQuery("cursor does not belong to this query")
+    where.add(f"({', '.join(order)}) > ({', '.join('?' * len(order))})", *values)
+
+
+def _prov_subqueries(provs: Sequence[int], d: Dialect) -> tuple[str, tuple[object, ...]]:
+    inner = f"FROM rr_seen s WHERE s.rr_id = rr.id AND s.prov IN ({d.marks(len(provs))})"
+    cols = (
+        f"(SELECT min(s.time_first) {inner}) AS tf, (SELECT max(s.time_last) {inner}) AS tl, "
+        f"(SELECT sum(s.count) {inner}) AS n"
+    )
+    return cols, tuple(provs) * 3
+
+
+def _record_key(where: _Where, q: RecordQuery) -> tuple[str, ...]:
+    if q.rrname is not None:
+        col = _name_key(where, q.rrname, "rr.rrname_rev", "rr.rrname")
+        return ("rr.rrname", "rr.id") if col == ("rr.rrname",) else ("rr.rrname_rev", "rr.rrtype", "rr.rdata")
+    if q.rdata_ip is not None:
+        where.add("rr.ip >= ? AND rr.ip <= ?", q.rdata_ip.lo, q.rdata_ip.hi)
+        return ("rr.ip", "rr.id")
+    if q.rdata_name is not None:
+        return _rdata_name_key(where, q.rdata_name)
+    if q.rdata is not None:
+        return _rdata_exact_key(where, q)
+    where.add("rr.id IN (SELECT rr_id FROM rr_sample WHERE sha256 = ?)", q.sample)
+    return ("rr.id",)
+
+
+def _rdata_name_key(where: _Where, match: NameMatch) -> tuple[str, ...]:
+    if match.kind == "prefix":
+        lo, hi = match.key_range()
+        where.add("rr.rdata >= ? AND rr.rdata < ? AND rr.ip IS NULL", lo, hi)
+        codes = sorted(NAME_TYPES)
+        where.add(f"rr.rrtype IN ({', '.join('?' * len(codes))})", *codes)
+        return ("rr.rdata", "rr.id")
+    _name_key(where, match, "rr.target_rev", "rr.target_rev")
+    return ("rr.target_rev", "rr.id")
+
+
+def _rdata_exact_key(where: _Where, q: RecordQuery) -> tuple[str, ...]:
+    assert q.rdata is not None
+    codes = q.types.codes or frozenset()
+    if len(codes) == 1 and (code := next(iter(codes))) in rrtypes.IP_TYPES:
+        where.add("rr.ip = ?", ip_key(code, q.rdata))
+        return ("rr.ip", "rr.id")
+    where.add("rr.rdata = ? AND rr.ip IS NULL", q.rdata)
+    return ("rr.id",)
+
+
+def record_select(d: Dialect, q: RecordQuery, provs: Sequence[int] | None, limit: int) -> Sql:
+    """Per-RR records; with ``provs`` the times and counts are those of these provenances only."""
+    where = _Where(d)
+    order = _record_key(where, q)
+    _types(where, q.types, "rr.rrtype")
+    _cursor(where, q.cursor, order)
+    aliases = [f"o{i}" for i in range(len(order))]
+    order_cols = ", ".join(f"{c} AS {a}" for c, a in zip(order, aliases, strict=True))
+    if provs is None:
+        _fences(where, q.fence, "rr.time_first", "rr.time_last")
+        text = (
+            "SELECT rr.rrname, rr.rrtype, rr.rdata, rr.time_first, rr.time_last, rr.count, "
+            f"rr.ttl_min, rr.ttl_max, {order_cols} FROM rr WHERE {where.sql()} "
+            f"ORDER BY {', '.join(order)} LIMIT {int(limit)} OFFSET {int(q.offset)}"
+        )
+        return Sql(text, tuple(where.params), len(order))
+    prov_cols, prov_params = _prov_subqueries(provs, d)
+    outer = _Where(d)
+    outer.add("x.n IS NOT NULL")
+    _fences(outer, q.fence, "x.tf", "x.tl")
+    text = (
+        "SELECT x.rrname, x.rrtype, x.rdata, x.tf, x.tl, x.n, x.ttl_min, x.ttl_max, "
+        f"{', '.join('x.' + a for a in aliases)} FROM (SELECT rr.rrname, rr.rrtype, rr.rdata, "
+        f"rr.ttl_min, rr.ttl_max, {prov_cols}, {order_cols} FROM rr WHERE {where.sql()}) AS x "
+        f"WHERE {outer.sql()} ORDER BY {', '.join('x.' + a for a in aliases)} "
+        f"LIMIT {int(limit)} OFFSET {int(q.offset)}"
+    )
+    return Sql(text, prov_params + tuple(where.params) + tuple(outer.params), len(order))
+
+
+def rrset_select(d: Dialect, q: RecordQuery, limit: int) -> Sql:
+    """RRset records matching ``q.rrname`` (sensor filters do not apply to RRsets)."""
+    if q.rrname is None:
+        raise InvalidQuery("RRset lookups match on the owner name")
+    where = _Where(d)
+    col = _name_key(where, q.rrname, "s.rrname_rev", "s.rrname")
+    order = ("s.rrname", "s.id") if col == ("s.rrname",) else ("s.rrname_rev", "s.rrtype", "s.bailiwick", "s.rdata")
+    _types(where, q.types, "s.rrtype")
+    if q.bailiwick is not None:
+        where.add("s.bailiwick = ?", q.bailiwick)
+    _fences(where, q.fence, "s.time_first", "s.time_last")
+    _cursor(where, q.cursor, order)
+    text = (
+        "SELECT s.rrname, s.rrtype, s.bailiwick, s.rdata, s.time_first, s.time_last, s.count, "
+        f"s.ttl_min, s.ttl_max, {', '.join(order)} FROM rrset s WHERE {where.sql()} "
+        f"ORDER BY {', '.join(order)} LIMIT {int(limit)} OFFSET {int(q.offset)}"
+    )
+    return Sql(text, tuple(where.params), len(order))
+
+
+def grouped_select(d: Dialect, table: str, q: RecordQuery, provs: Sequence[int] | None, limit: int) -> Sql:
+    """Negative (``table='negative'``) or bare-query (``'qname'``) records, summed over provenances."""
+    if q.rrname is None:
+        raise InvalidQuery("negative and query lookups match on the owner name")
+    extra = ", t.rcode" if table == "negative" else ""
+    where = _Where(d)
+    col = _name_key(where, q.rrname, "t.rrname_rev", "t.rrname")
+    order = (*col, "t.rrtype") + (("t.rcode",) if extra else ())
+    _types(where, q.types, "t.rrtype")
+    if provs is not None:
+        where.add(f"t.prov IN ({', '.join('?' * len(provs))})", *provs)
+    _cursor(where, q.cursor, order)
+    having = _Where(d)
+    _fences(having, q.fence, "min(t.time_first)", "max(t.time_last)")
+    text = (
+        f"SELECT t.rrname, t.rrtype{extra}, min(t.time_first), max(t.time_last), sum(t.count), "
+        f"{', '.join(order)} FROM {table} t WHERE {where.sql()} "
+        f"GROUP BY t.rrname_rev, t.rrname, t.rrtype{extra} HAVING {having.sql()} "
+        f"ORDER BY {', '.join(order)} LIMIT {int(limit)} OFFSET {int(q.offset)}"
+    )
+    return Sql(text, tuple(where.params) + tuple(having.params), len(order))
+
+
+def record_key_params(rrname: str, rrtype: str, rdata: str) -> tuple[str, int, str]:
+    """The unique key of one RR row."""
+    return reverse_name(rrname), rrtype_code(rrtype), rdata
