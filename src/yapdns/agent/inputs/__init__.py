@@ -1,0 +1,1 @@
+"""Agent inputs: where observations come from (log files, dnstap, packet capture)."""
