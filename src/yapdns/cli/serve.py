@@ -62,6 +62,7 @@ def serve(
         "errorlog": "-",
         "proc_name": "yapdns",
         "forwarded_allow_ips": "127.0.0.1,::1",
+        "control_socket_disable": True,
     }
     scheme = "https" if certfile else "http"
     click.echo(f"YAPDNS serving on {scheme}://{host}:{port}/ (data: {config.data_dir()})")
