@@ -6,6 +6,6 @@ import tempfile
 os.environ.setdefault("YAPDNS_DATA_DIR", tempfile.mkdtemp(prefix="yapdns-test-"))
 os.environ.setdefault("YAPDNS_SECRET_KEY", "test-only-secret-key-not-for-production")
 
-from yapdns.server.settings import *  # noqa: E402, F403
+from yapdns.server.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast users in tests only
