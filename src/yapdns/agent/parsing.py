@@ -30,6 +30,7 @@ class BadLine(msgspec.Struct, frozen=True):
     code: str
     message: str
     text: str
+    origin: str = ""  # the file (or other source) the line came from
 
 
 class ParseStats:
@@ -45,9 +46,9 @@ class ParseStats:
     def error_count(self) -> int:
         return sum(self.errors.values())
 
-    def bad(self, line_no: int, code: str, message: str, text: str) -> None:
+    def bad(self, line_no: int, code: str, message: str, text: str, origin: str = "") -> None:
         self.errors[code] += 1
-        self.samples.append(BadLine(line_no, code, message[:300], text[:300]))
+        self.samples.append(BadLine(line_no, code, _printable(message[:300]), _printable(text[:300]), origin))
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -58,13 +59,37 @@ class ParseStats:
         }
 
 
+def _printable(text: str) -> str:
+    """Undecodable bytes (kept as surrogates) shown as ``\\xNN`` so that samples encode as JSON."""
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # surrogates that did not come from undecodable bytes
+        raw = text.encode("utf-8", "backslashreplace")
+    return raw.decode("utf-8", "backslashreplace")
+
+
 class ParseRun:
     """Feed lines (or a document) through one parser instance."""
 
-    def __init__(self, parser: Parser, stats: ParseStats | None = None) -> None:
+    def __init__(self, parser: Parser, stats: ParseStats | None = None, origin: str = "") -> None:
         self.parser = parser
         self.stats = stats or ParseStats()
+        self.origin = origin  # named in bad-line samples
         self._sensor = parser.options.sensor_id
+
+    def prime(self, lines: Iterable[str]) -> None:
+        """Feed header lines read again on resume (e.g. Zeek ``#fields``): parser state only.
+
+        Nothing is counted and nothing is yielded: these lines were parsed
+        and counted before the restart; the parser only needs to see them.
+        """
+        assert isinstance(self.parser, LineParser)
+        for line in lines:
+            try:
+                for _ in self.parser.parse_line(line):
+                    pass
+            except Exception:  # noqa: S112  (a header the parser rejects was counted the first time)
+                continue
 
     def lines(self, lines: Iterable[str], first_line_no: int = 1) -> Iterator[Observation]:
         """Parse each line; then flush what the parser still holds."""
@@ -77,15 +102,15 @@ class ParseRun:
         assert isinstance(self.parser, LineParser)
         self.stats.lines += 1
         if len(line) > MAX_LINE:
-            self.stats.bad(line_no, "line_too_long", f"line of {len(line)} characters", line)
+            self._bad(line_no, "line_too_long", f"line of {len(line)} characters", line)
             return
         try:
             produced = list(self.parser.parse_line(line))
         except ParseError as exc:
-            self.stats.bad(line_no, exc.code, str(exc), line)
+            self._bad(line_no, exc.code, str(exc), line)
             return
         except Exception as exc:  # a parser bug must not stop the input
-            self.stats.bad(line_no, "parser_crash", f"{type(exc).__name__}: {exc}", line)
+            self._bad(line_no, "parser_crash", f"{type(exc).__name__}: {exc}", line)
             return
         yield from self._normalized(produced, line_no, line)
 
@@ -96,7 +121,7 @@ class ParseRun:
         try:
             produced = list(self.parser.flush())
         except Exception as exc:
-            self.stats.bad(0, "parser_crash", f"flush: {type(exc).__name__}: {exc}", "")
+            self._bad(0, "parser_crash", f"flush: {type(exc).__name__}: {exc}", "")
             return
         yield from self._normalized(produced, 0, "")
 
@@ -107,12 +132,15 @@ class ParseRun:
         try:
             produced = list(self.parser.parse_document(data))
         except ParseError as exc:
-            self.stats.bad(1, exc.code, str(exc), data[:300].decode("utf-8", "replace"))
+            self._bad(1, exc.code, str(exc), data[:300].decode("utf-8", "replace"))
             return
         except Exception as exc:
-            self.stats.bad(1, "parser_crash", f"{type(exc).__name__}: {exc}", data[:300].decode("utf-8", "replace"))
+            self._bad(1, "parser_crash", f"{type(exc).__name__}: {exc}", data[:300].decode("utf-8", "replace"))
             return
         yield from self._normalized(produced, 1, "")
+
+    def _bad(self, line_no: int, code: str, message: str, text: str) -> None:
+        self.stats.bad(line_no, code, message, text, self.origin)
 
     def _normalized(self, produced: list[Observation], line_no: int, line: str) -> Iterator[Observation]:
         for raw in produced:
@@ -122,7 +150,7 @@ class ParseRun:
             try:
                 normalized = normalize_observation(obs)
             except InvalidObservation as exc:
-                self.stats.bad(line_no, exc.code, str(exc), line)
+                self._bad(line_no, exc.code, str(exc), line)
                 continue
             self.stats.observations += 1
             yield normalized
