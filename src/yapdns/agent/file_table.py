@@ -1,0 +1,133 @@
+"""The file states of one log input: which known file a file on disk is.
+
+Matching a file seen on disk to a state, in order:
+
+1. the same device and inode, still starting with the fingerprinted bytes:
+   the same file (renamed or not); resume at its offset;
+2. a different inode, but the same full-length fingerprint as a state no
+   harvester holds: the same content moved or copied (copytruncate's rotated
+   copy, an NFS remount); resume at its offset, so only the lines written
+   after our last read are read from the copy;
+3. the same full-length fingerprint as a file a harvester is reading right
+   now: a copy taken while the original is still live (copytruncate between
+   copy and truncate); wait for the next scan, when the original has either
+   been truncated (and its old state freed for the copy) or not;
+4. otherwise a new file: read from the start.
+
+A state whose file vanished is kept ``clean_removed`` seconds, then forgotten.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+import msgspec
+
+from yapdns.agent.identity import FileState, fingerprint, new_state
+
+DEAD = -1  # the inode number of a state whose inode now holds other content
+
+
+class FileTable:
+    """Known files of one input, by state id, indexed by inode and by full fingerprint."""
+
+    def __init__(self, fp_bytes: int) -> None:
+        self.fp_bytes = fp_bytes
+        self.states: dict[str, FileState] = {}
+        self._by_inode: dict[tuple[int, int], str] = {}
+        self._frozen: dict[str, tuple[object, ...]] = {}  # the last snapshot, per state
+        self._dirty: set[str] = set()
+
+    def claim(self, path: str, st: os.stat_result, head: bytes, held: set[str], now: float) -> FileState | None:
+        """The state for the file at ``path`` (``head``: its first bytes); ``None`` means "not yet"."""
+        known = self._inode_match(st.st_dev, st.st_ino, head)
+        if known is not None:
+            return self._seen(known, path, now)
+        if len(head) >= self.fp_bytes:
+            twin = self._full_fingerprint_match(fingerprint(head[: self.fp_bytes]))
+            if twin is not None and twin.id in held:
+                return None
+            if twin is not None:
+                self._move(twin, st.st_dev, st.st_ino)
+                return self._seen(twin, path, now)
+        return self._add(new_state(path, st, head[: self.fp_bytes], now))
+
+    def fork(self, old: FileState, path: str, st: os.stat_result, head: bytes, now: float) -> FileState:
+        """The file behind ``old`` was truncated or rewritten: a new state for its new content.
+
+        ``old`` stays known (with a dead inode) so that a rotated copy of the
+        old content can still claim it by fingerprint.
+        """
+        self._move(old, DEAD, DEAD)
+        return self._add(new_state(path, st, head[: self.fp_bytes], now))
+
+    def clean(self, now: float, older_than: float, held: Iterable[str]) -> list[str]:
+        """Forget states not seen for ``older_than`` seconds (never a held one)."""
+        keep = set(held)
+        gone = [sid for sid, s in self.states.items() if sid not in keep and now - s.seen > older_than]
+        for sid in gone:
+            self._move(self.states[sid], DEAD, DEAD)
+            del self.states[sid]
+            self._frozen.pop(sid, None)
+            self._dirty.discard(sid)
+        return gone
+
+    def snapshot(self, changing: Iterable[str]) -> dict[str, tuple[object, ...]]:
+        """Every state as a tuple; only ``changing`` (held by harvesters) and touched ones are re-read."""
+        for sid in (*changing, *self._dirty):
+            state = self.states.get(sid)
+            if state is not None:
+                self._frozen[sid] = msgspec.structs.astuple(state)
+        self._dirty.clear()
+        return dict(self._frozen)
+
+    def restore(self, snapshot: object) -> None:
+        """Load a ``snapshot()`` written before a restart."""
+        if not isinstance(snapshot, dict):
+            return
+        fields = FileState.__struct_fields__
+        for row in snapshot.values():
+            state = msgspec.convert(dict(zip(fields, row, strict=True)), FileState)
+            self.states[state.id] = state
+            self._frozen[state.id] = msgspec.structs.astuple(state)
+            if state.ino != DEAD:
+                self._by_inode[(state.dev, state.ino)] = state.id
+
+    def _add(self, state: FileState) -> FileState:
+        self.states[state.id] = state
+        self._move(state, state.dev, state.ino)
+        return state
+
+    def _move(self, state: FileState, dev: int, ino: int) -> None:
+        if self._by_inode.get((state.dev, state.ino)) == state.id:
+            del self._by_inode[(state.dev, state.ino)]
+        state.dev, state.ino = dev, ino
+        if ino != DEAD:
+            displaced = self._by_inode.get((dev, ino))
+            if displaced is not None and displaced != state.id:
+                self.states[displaced].dev = self.states[displaced].ino = DEAD
+                self._dirty.add(displaced)
+            self._by_inode[(dev, ino)] = state.id
+        self._dirty.add(state.id)
+
+    def _inode_match(self, dev: int, ino: int, head: bytes) -> FileState | None:
+        sid = self._by_inode.get((dev, ino))
+        if sid is None:
+            return None
+        state = self.states[sid]
+        if len(head) >= state.fp_len and fingerprint(head[: state.fp_len]) == state.fp:
+            return state
+        self._move(state, DEAD, DEAD)  # the inode now holds other content
+        return None
+
+    def _full_fingerprint_match(self, fp: str) -> FileState | None:
+        for state in self.states.values():
+            if state.fp_len == self.fp_bytes and state.fp == fp:
+                return state
+        return None
+
+    def _seen(self, state: FileState, path: str, now: float) -> FileState:
+        state.path, state.seen = path, now
+        self._dirty.add(state.id)
+        return state
