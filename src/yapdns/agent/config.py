@@ -296,7 +296,10 @@ def _format(value: object, where: str) -> str | None:
         return None
     from yapdns.agent.parsers import registry as parser_registry
 
-    parser_registry.parser_class(_typed(value, str, where))  # raises naming the known formats
+    try:
+        parser_registry.parser_class(_typed(value, str, where))
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{where}: {exc}") from None
     return str(value)
 
 

@@ -9,9 +9,10 @@ Guarantees:
   the next line, never inside one;
 * a line longer than ``max_line_bytes`` is counted (``line_too_long``) and
   skipped without ever being held in memory whole;
-* truncation (the file shrank, or its first bytes changed while it kept its
-  inode: copytruncate) is reported, never papered over, so the caller can
-  start a new state for the new content;
+* truncation (the file shrank, or it was modified and its first bytes
+  changed while it kept its inode: copytruncate, a rewrite in place) is
+  reported, never papered over, so the caller can start a new state for
+  the new content;
 * bytes that are not UTF-8 are kept as surrogates (``surrogateescape``); the
   parser and the normalizer reject the names they would spoil, and count them.
 
@@ -57,6 +58,7 @@ class LineHarvester:
         self._pending = bytearray()  # bytes after the last newline
         self._skipping = False  # inside a line that is too long
         self._read_pos = state.offset
+        self._mtime = 0  # modification time at the last identity check
         if state.offset > 0:
             self._replay_header()
 
@@ -72,9 +74,11 @@ class LineHarvester:
 
     def poll(self, budget: int = 4 * READ_CHUNK) -> Harvest:
         """Read up to ``budget`` bytes of new data; parse the complete lines."""
-        size = self.size
-        if size < self._read_pos or (size > self._read_pos and not same_prefix(self.fh, self.state)):
+        st = os.fstat(self.fh.fileno())
+        size, changed = st.st_size, st.st_mtime_ns != self._mtime
+        if size < self._read_pos or ((size > self._read_pos or changed) and not same_prefix(self.fh, self.state)):
             return Harvest([], truncated=True)
+        self._mtime = st.st_mtime_ns
         if size == self._read_pos:
             return Harvest([])
         extend_fingerprint(self.fh, self.state, self.fp_bytes)

@@ -63,6 +63,7 @@ class LogProspector:
         self.open_harvester = open_harvester
         self.clean_removed = clean_removed
         self.harvesters: dict[str, Harvester] = {}  # by state id
+        self._present: set[tuple[int, int]] = set()  # inodes found by the current scan
         self.sizes: dict[str, int] = {}  # last seen size per state id (for progress)
 
     def scan(self) -> None:
@@ -70,7 +71,9 @@ class LogProspector:
         now = time.time()
         seen: set[str] = set()
         held_inodes = {(h.state.dev, h.state.ino): sid for sid, h in self.harvesters.items()}
-        for path, st in expand(self.patterns, self.excludes).items():
+        found = expand(self.patterns, self.excludes)
+        self._present = {(st.st_dev, st.st_ino) for st in found.values()}
+        for path, st in found.items():
             sid = held_inodes.get((st.st_dev, st.st_ino))
             if sid is not None:
                 self._rename(self.harvesters[sid].state, path, now)
@@ -111,7 +114,8 @@ class LogProspector:
         if (opened.st_dev, opened.st_ino) != (st.st_dev, st.st_ino):
             fh.close()  # replaced between stat and open: next scan
             return None
-        state = self.table.claim(path, opened, read_head(fh, self.table.fp_bytes), set(self.harvesters), now)
+        head = read_head(fh, self.table.fp_bytes)
+        state = self.table.claim(path, opened, head, set(self.harvesters), self._present, now)
         if state is None or not self._has_news(state, opened):
             fh.close()
             return state

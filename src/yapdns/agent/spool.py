@@ -278,7 +278,7 @@ class DiskSpool:
                 raise ValueError(f"ack out of order: {ref} while the cursor is at {self._cursor}")
             self._cursor = (ref.segment, ref.end)
             self.pending_batches -= 1
-            self._normalize_cursor()
+            self._read_at_cursor(load=False)  # step over checkpoints, so a finished segment can go
             self._collect()
             if time.monotonic() - self._cursor_saved >= CURSOR_SAVE_INTERVAL:
                 self._save_cursor()
@@ -287,7 +287,8 @@ class DiskSpool:
     def _caught_up(self) -> bool:
         return self._cursor >= self._committed
 
-    def _read_at_cursor(self) -> SpooledBatch | None:
+    def _read_at_cursor(self, load: bool = True) -> SpooledBatch | None:
+        """Move the cursor over checkpoints, bad frames and segment ends to the next batch; read it if ``load``."""
         while True:
             ident, pos = self._cursor
             active = ident == self._committed[0]
@@ -298,6 +299,8 @@ class DiskSpool:
                 self._normalize_cursor()
                 continue
             fd = self._reader_fd(ident)
+            if not load and fmt.frame_kind(fd, pos) == fmt.TYPE_BATCH:
+                return None
             frame = fmt.read_frame(fd, pos, limit)
             if frame is None or isinstance(frame, fmt.Corrupt):
                 reason = frame.reason if frame else "frame cut short"

@@ -115,6 +115,12 @@ def read_frame(fd: int, pos: int, limit: int) -> Frame | Corrupt | None:
     return Frame(kind, pos, end, payload)
 
 
+def frame_kind(fd: int, pos: int) -> int | None:
+    """The type byte of the frame at ``pos``, unchecked (the frame is validated when it is read)."""
+    header = os.pread(fd, FRAME_HEADER.size, pos)
+    return header[5] if len(header) == FRAME_HEADER.size else None
+
+
 def _header_problem(magic: bytes, version: int, kind: int, length: int) -> str | None:
     if magic != FRAME_MAGIC or version != FRAME_VERSION:
         return "bad frame magic or version"

@@ -62,7 +62,7 @@ class LogInput(AgentInput):
         self.options = options
         self.settings = settings
         excludes = [re.compile(x) for x in settings.exclude_files]
-        self.table = FileTable(settings.fingerprint_bytes)
+        self.table = FileTable(settings.fingerprint_bytes, defer_limit=max(2.0, 3 * settings.scan_frequency))
         self.prospector = LogProspector(
             settings.paths, excludes, self.table, self._harvester, clean_removed=settings.clean_removed
         )
