@@ -10,11 +10,14 @@ changes a count.
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 import random
 import re
 import shutil
 import signal
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -24,7 +27,9 @@ import pytest
 import yaml
 
 from tests.agent.helpers import Totals, cof_line, expected_totals, wait_for
-from tests.agent.live import AgentProcess, LiveServer, agent_config, free_port, run_once
+from tests.agent.live import YAPDNS, AgentProcess, LiveServer, agent_config, free_port, run_once
+from yapdns.agent.registry import Checkpoint, encode_checkpoint
+from yapdns.agent.spool import DiskSpool
 
 SENSOR = "agent-tests"
 
@@ -243,3 +248,54 @@ def test_once_exits_non_zero_when_the_server_is_unreachable(scenario: Scenario) 
     done = run_once("-F", "cof", "--url", url, "--token", scenario.token, "--timeout", "2", str(log))
     assert done.returncode == 1
     assert "not delivered" in done.stderr and "--data" in done.stderr
+
+
+def test_a_batch_the_server_refuses_is_quarantined(scenario: Scenario) -> None:
+    config = scenario.config()
+    data = scenario.dir / "agent-data"
+    planted = DiskSpool(data / "spool", max_bytes=1 << 20, segment_bytes=1 << 16)
+    planted.open()  # a batch a buggy agent could have spooled: the server answers 400
+    planted.commit([("planted-bad", 1, gzip.compress(b"{not json\n"))], encode_checkpoint(Checkpoint(1)), 1)
+    planted.close()
+    scenario.write(scenario.logs / "query.log", 20)
+    done = run_once("-c", str(config))
+    assert done.returncode == 1
+    assert "1 batches quarantined" in done.stderr
+    note = json.loads((data / "quarantine" / "planted-bad.json").read_text())
+    assert note["status"] == 400 and "line 1" in note["message"]
+    scenario.wait_exact(timeout=5)  # the good batches behind it were delivered
+
+
+def test_a_wrong_token_keeps_everything_for_a_rerun(scenario: Scenario) -> None:
+    log = scenario.logs / "export.ndjson"
+    scenario.write(log, 30)
+    data = scenario.dir / "kept"
+    common = ["-F", "cof", "--url", scenario.server.url, "--sensor", scenario.sub_sensor, "--data", str(data)]
+    refused = run_once(*common, "--token", "ys_wrong", "--timeout", "3", str(log))
+    assert refused.returncode == 1 and "not delivered" in refused.stderr
+    stats = json.loads((data / "stats.json").read_text())
+    assert "401" in stats["shipper"]["last_error"] and stats["shipper"]["batches_quarantined"] == 0
+    assert scenario.stored() == {}
+    done = run_once(*common, "--token", scenario.token, str(log))  # the registry says the file is read: ship only
+    assert done.returncode == 0, done.stderr
+    assert "lines=0" in done.stderr
+    scenario.wait_exact(timeout=5)
+
+
+def test_stats_and_check_commands(scenario: Scenario) -> None:
+    config = scenario.config()
+    checked = subprocess.run(
+        [*YAPDNS, "agent", "-c", str(config), "--check"], capture_output=True, text=True, check=False
+    )
+    assert checked.returncode == 0 and "input cof: type log, format cof" in checked.stdout
+    agent = AgentProcess(config).start()
+    try:
+        scenario.write(scenario.logs / "query.log", 40)
+        scenario.wait_exact()
+        wait_for(lambda: agent.stats().get("shipper", {}).get("batches_acked", 0) >= 1, what="fresh stats")
+        stats = agent.stats()
+        assert stats["inputs"][0]["lines"] == 40 and stats["inputs"][0]["state"] == "running"
+        assert stats["pipeline"]["observations_in"] == 40
+        assert stats["spool"]["corrupt_frames"] == 0
+    finally:
+        assert agent.stop() == 0
