@@ -39,8 +39,9 @@ def build_store(path: Path, records: int) -> float:
     batch: list[Observation] = []
     for i in range(records):
         ip = f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"
-        batch.append(Observation(rrname=f"h{i:07d}.bench.example", rrtype="A", rdata=(ip,), time_first=1_600_000_000 + i,
-                                 time_last=1_700_000_000, count=1 + i % 7, bailiwick="bench.example"))
+        batch.append(Observation(rrname=f"h{i:07d}.bench.example", rrtype="A", rdata=(ip,),
+                                 time_first=1_600_000_000 + i, time_last=1_700_000_000, count=1 + i % 7,
+                                 bailiwick="bench.example"))
         if len(batch) == 50_000:
             store.write(batch)
             batch = []
@@ -144,7 +145,8 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    cpu = platform.processor() or platform.machine()
+    print(f"machine: {cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
     print(f"store: {args.records:,} A records in SQLite, built in {build_s:.1f} s")
     print(f"exact rrset lookup, limit=100: {rps:,.0f} requests/s ({total:,} requests, {args.threads} client threads)")
     print(f"rdata/ip 10.0.0.0,8 limit=0: {rows:,} rows in {secs:.1f} s = {rows / secs:,.0f} rows/s; terminator {last}")

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import click
 
 from yapdns.cli.context import friendly_errors
 from yapdns.core.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from yapdns.server.compat.models import QueryQuota
 
 
 def _django() -> None:
@@ -40,7 +44,7 @@ def quota() -> None:
 @click.option("--results-max", type=int, help="Lower the most rows one query may return.")
 @click.option("--offset-max", type=int, help="Lower the largest offset (0 forbids offsets).")
 @friendly_errors
-def quota_set(
+def quota_set(  # noqa: PLR0917  (click passes every option positionally by name)
     token_id: int,
     daily: int | None,
     block: int | None,
@@ -94,7 +98,7 @@ def quota_clear(token_id: int) -> None:
     click.echo(f"token {token_id}: unlimited")
 
 
-def _describe(row: object) -> str:
+def _describe(row: QueryQuota) -> str:
     fields = ("daily_limit", "block_limit", "expires_at", "burst_size", "burst_window", "results_max", "offset_max")
     parts = [f"{f}={getattr(row, f)}" for f in fields if getattr(row, f) is not None]
-    return f"token {getattr(row, 'token_id')}: " + (", ".join(parts) or "unlimited")
+    return f"token {row.token_id}: " + (", ".join(parts) or "unlimited")

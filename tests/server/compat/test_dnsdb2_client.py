@@ -76,9 +76,10 @@ def test_humantime_and_aggr_false(client: dnsdb2.Client) -> None:
 
 
 def test_time_fences(client: dnsdb2.Client) -> None:
-    loose = list(client.lookup_rrset("old.example.org", time_last_after=1_270_000_000, time_first_before=1_295_000_000))
-    strict = list(client.lookup_rrset("old.example.org", time_first_after=1_270_000_000, time_last_before=1_295_000_000))
-    wide = list(client.lookup_rrset("old.example.org", time_first_after=1_260_000_000, time_last_before=1_295_000_000))
+    old = "old.example.org"
+    loose = list(client.lookup_rrset(old, time_last_after=1_270_000_000, time_first_before=1_295_000_000))
+    strict = list(client.lookup_rrset(old, time_first_after=1_270_000_000, time_last_before=1_295_000_000))
+    wide = list(client.lookup_rrset(old, time_first_after=1_260_000_000, time_last_before=1_295_000_000))
     assert len(loose) == 1 and strict == [] and len(wide) == 1
     recent = list(client.lookup_rrset("*.example.com", time_first_after=-86400))
     assert recent == []  # everything in the dataset is older than a day
