@@ -21,7 +21,7 @@ from yapdns.core.errors import ConfigurationError
 @click.option("--once", is_flag=True, help="Read the inputs (or FILES) to their end, ship, wait for acks, exit.")
 @click.option("--stats", "show_stats", is_flag=True, help="Print the stats the running agent writes (JSON) and exit.")
 @click.option("--check", is_flag=True, help="Validate the config, print a summary and exit.")
-@click.option("-F", "--format", "fmt", help="With FILES: their format (see `yapdns formats`).")
+@click.option("-F", "--format", "fmt", help="With FILES: their format (docs/parsers.md), e.g. cof.")
 @click.option("--url", help="With FILES and no config: the server URL.")
 @click.option("--token", envvar="YAPDNS_AGENT_TOKEN", help="Sensor token (or env YAPDNS_AGENT_TOKEN).")
 @click.option("--token-file", type=click.Path(dir_okay=False, path_type=Path), help="File holding the token.")
@@ -55,7 +55,7 @@ def agent(
     \b
     yapdns agent -c agent.yml                 run until SIGTERM (SIGHUP reloads inputs)
     yapdns agent -c agent.yml --once          backfill the configured inputs, then exit
-    yapdns agent --once -F bind_querylog --url https://pdns.example --token-file t.txt query.log*
+    yapdns agent --once -F bind_query --url https://pdns.example --token-file t.txt query.log*
     yapdns agent -c agent.yml --stats         what the running agent reports
 
     See docs/agent.md for the config file and the delivery guarantees.
