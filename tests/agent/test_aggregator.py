@@ -12,7 +12,7 @@ from yapdns.agent.aggregator import ObservationAggregator
 from yapdns.agent.parsers.cof import CofParser
 from yapdns.agent.parsing import ParseRun
 from yapdns.core.model import Evidence, Observation
-from yapdns.core.normalize import normalize_observation
+from yapdns.core.normalize import MAX_COUNT, normalize_observation
 from yapdns.storage.base import BatchRef
 from yapdns.storage.query import NameMatch, RecordQuery
 from yapdns.storage.sqlite.store import SqliteStore
@@ -66,11 +66,14 @@ def test_folded_and_raw_observations_give_identical_records(tmp_path_factory: ob
     tmp = tmp_path_factory.mktemp("fold")  # type: ignore[attr-defined]
     aggregator = ObservationAggregator()
     aggregator.add(batch)
-    folded = aggregator.drain()
+    window = aggregator.drain()
+    keys = len(window)
+    folded = list(window)
+    assert keys == len({(o.rrname, o.rdata, o.evidence) for o in batch})
     assert len(folded) <= 2 * len({(o.rrname, o.rdata, o.evidence) for o in batch})
     assert sum(o.count for o in folded) == sum(o.count for o in batch)
     assert stored(tmp, "folded", folded) == stored(tmp, "raw", batch)
-    assert len(aggregator) == 0 and aggregator.drain() == []
+    assert len(aggregator) == 0 and list(aggregator.drain()) == []
 
 
 def test_repeats_of_a_real_export_fold_into_exact_counts() -> None:
@@ -95,6 +98,17 @@ def test_different_ttls_keep_the_range_and_the_count() -> None:
     aggregator.add(
         [Observation(**{**base, "time_last": 10 + i}, ttl=ttl) for i, ttl in enumerate([300, 120, 299, 60])]  # type: ignore[arg-type]
     )
+    aggregator.add([Observation(**base)])  # type: ignore[arg-type]  # no TTL: counted, TTL range unchanged
     out = sorted(aggregator.drain(), key=lambda o: o.ttl or 0)
-    assert [(o.ttl, o.count) for o in out] == [(60, 1), (300, 3)]
+    assert [(o.ttl, o.count) for o in out] == [(60, 1), (300, 4)]
     assert min(o.time_first for o in out) == 10 and max(o.time_last for o in out) == 13
+
+
+def test_a_count_that_would_overflow_one_observation_is_split() -> None:
+    big = MAX_COUNT // 2 + 1
+    obs = Observation(rrname="a.example", rrtype="A", rdata=("192.0.2.1",), time_first=5, time_last=9, count=big)
+    aggregator = ObservationAggregator()
+    aggregator.add([obs, msgspec.structs.replace(obs, time_first=1, time_last=20), obs])
+    out = list(aggregator.drain())
+    assert sum(o.count for o in out) == 3 * big and all(o.count <= MAX_COUNT for o in out)
+    assert min(o.time_first for o in out) == 1 and max(o.time_last for o in out) == 20

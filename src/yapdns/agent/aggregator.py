@@ -13,78 +13,124 @@ every aggregate the store computes (first, last, count, TTL range) is
 exactly what it would have been without folding.
 
 Memory is bounded by the caller: ``len(aggregator)`` is the number of keys,
-and the pipeline drains when it reaches its limit or the window ends.
+and the pipeline drains when it reaches its limit or the window ends. A key
+costs about 220 bytes (docs/performance.md): it is held as one msgpack
+``bytes`` object, and its numbers in flat 64-bit arrays.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from array import array
+from collections.abc import Iterable, Iterator
+
+import msgspec
 
 from yapdns.core.model import Evidence, Observation, SampleRef
-
-Key = tuple[str, str, tuple[str, ...], str | None, str | None, Evidence, str | None, str | None, SampleRef | None]
+from yapdns.core.normalize import MAX_COUNT
 
 _NO_TTL = -1
+_RawKey = tuple[
+    str, str, tuple[str, ...], str | None, str | None, str, str | None, str | None, tuple[str, str | None] | None
+]
+_encode_key = msgspec.msgpack.Encoder().encode
+_decode_key = msgspec.msgpack.Decoder(_RawKey).decode
 
 
-def observation_key(obs: Observation) -> Key:
-    return (
-        obs.rrname,
-        obs.rrtype,
-        obs.rdata,
-        obs.rcode,
-        obs.sensor_id,
-        obs.evidence,
-        obs.source,
-        obs.bailiwick,
-        obs.sample,
+def key_bytes(obs: Observation) -> bytes:
+    """The fold key of ``obs``, packed."""
+    sample = (obs.sample.sha256, obs.sample.task_id) if obs.sample else None
+    return _encode_key(
+        (obs.rrname, obs.rrtype, obs.rdata, obs.rcode, obs.sensor_id, obs.evidence, obs.source, obs.bailiwick, sample)
     )
+
+
+class FoldedWindow:
+    """One drained window: iterate it once for its observations (the memory goes as it is read)."""
+
+    def __init__(self, slots: dict[bytes, int], numbers: list[array[int]], spilled: list[Observation]) -> None:
+        self._slots = slots
+        self._numbers = numbers
+        self._spilled = spilled
+
+    def __len__(self) -> int:
+        return len(self._slots) + len(self._spilled)
+
+    def __iter__(self) -> Iterator[Observation]:
+        first, last, count, ttl_min, ttl_max = self._numbers
+        yield from self._spilled
+        self._spilled = []
+        slots = self._slots
+        while slots:
+            key, slot = slots.popitem()
+            yield from _observations(key, first[slot], last[slot], count[slot], ttl_min[slot], ttl_max[slot])
+        self._numbers = [array("q") for _ in range(5)]
 
 
 class ObservationAggregator:
     """Folds observations by key; ``drain()`` hands back the folded ones and starts a new window."""
 
     def __init__(self) -> None:
-        # key -> [first, last, count, ttl_min, ttl_max] (ttl -1 = none seen)
-        self._folds: dict[Key, list[int]] = {}
         self.observations_in = 0
+        self._reset()
+
+    def _reset(self) -> None:
+        self._slots: dict[bytes, int] = {}
+        self._first, self._last, self._count, self._ttl_min, self._ttl_max = (array("q") for _ in range(5))
+        self._spilled: list[Observation] = []  # folds whose count would pass MAX_COUNT
 
     def __len__(self) -> int:
-        return len(self._folds)
+        return len(self._slots)
 
     def add(self, observations: Iterable[Observation]) -> None:
-        folds = self._folds
+        slots = self._slots
+        first, last, count, ttl_min, ttl_max = self._first, self._last, self._count, self._ttl_min, self._ttl_max
         for obs in observations:
             self.observations_in += 1
-            key = observation_key(obs)
+            key = key_bytes(obs)
             ttl = _NO_TTL if obs.ttl is None else obs.ttl
-            fold = folds.get(key)
-            if fold is None:
-                folds[key] = [obs.time_first, obs.time_last, obs.count, ttl, ttl]
+            slot = slots.get(key)
+            if slot is None:
+                slots[key] = len(first)
+                first.append(obs.time_first)
+                last.append(obs.time_last)
+                count.append(obs.count)
+                ttl_min.append(ttl)
+                ttl_max.append(ttl)
                 continue
-            fold[0] = min(fold[0], obs.time_first)
-            fold[1] = max(fold[1], obs.time_last)
-            fold[2] += obs.count
+            if count[slot] + obs.count > MAX_COUNT:
+                self._spill(key, slot)
+            first[slot] = min(first[slot], obs.time_first)
+            last[slot] = max(last[slot], obs.time_last)
+            count[slot] += obs.count
             if ttl != _NO_TTL:
-                if fold[3] == _NO_TTL or ttl < fold[3]:
-                    fold[3] = ttl
-                fold[4] = max(fold[4], ttl)
+                ttl_min[slot] = ttl if ttl_min[slot] == _NO_TTL else min(ttl_min[slot], ttl)
+                ttl_max[slot] = max(ttl_max[slot], ttl)
 
-    def drain(self) -> list[Observation]:
-        """Every folded observation; the aggregator is empty afterwards."""
-        folds, self._folds = self._folds, {}
-        out: list[Observation] = []
-        for key, (first, last, count, ttl_min, ttl_max) in folds.items():
-            if ttl_min == ttl_max:
-                out.append(_observation(key, first, last, count, None if ttl_max == _NO_TTL else ttl_max))
-            else:
-                out.append(_observation(key, first, last, count - 1, ttl_max))
-                out.append(_observation(key, first, first, 1, ttl_min))
-        return out
+    def drain(self) -> FoldedWindow:
+        """Every folded observation, as a window to iterate once; the aggregator starts empty."""
+        numbers = [self._first, self._last, self._count, self._ttl_min, self._ttl_max]
+        window = FoldedWindow(self._slots, numbers, self._spilled)
+        self._reset()
+        return window
+
+    def _spill(self, key: bytes, slot: int) -> None:
+        """A count about to pass what one observation may carry: set the fold aside, restart the slot."""
+        c = self._count
+        self._spilled += _observations(
+            key, self._first[slot], self._last[slot], c[slot], self._ttl_min[slot], self._ttl_max[slot]
+        )
+        self._first[slot], self._last[slot], c[slot] = 2**32, 0, 0
+        self._ttl_min[slot] = self._ttl_max[slot] = _NO_TTL
 
 
-def _observation(key: Key, first: int, last: int, count: int, ttl: int | None) -> Observation:
-    rrname, rrtype, rdata, rcode, sensor_id, evidence, source, bailiwick, sample = key
+def _observations(key: bytes, first: int, last: int, count: int, ttl_min: int, ttl_max: int) -> list[Observation]:
+    if ttl_min == ttl_max:
+        return [_observation(key, first, last, count, None if ttl_max == _NO_TTL else ttl_max)]
+    return [_observation(key, first, last, count - 1, ttl_max), _observation(key, first, first, 1, ttl_min)]
+
+
+def _observation(key: bytes, first: int, last: int, count: int, ttl: int | None) -> Observation:
+    rrname, rrtype, rdata, rcode, sensor_id, evidence, source, bailiwick, sample = _decode_key(key)
     return Observation(
         rrname=rrname,
         rrtype=rrtype,
@@ -97,6 +143,6 @@ def _observation(key: Key, first: int, last: int, count: int, ttl: int | None) -
         bailiwick=bailiwick,
         sensor_id=sensor_id,
         source=source,
-        evidence=evidence,
-        sample=sample,
+        evidence=Evidence(evidence),
+        sample=SampleRef(*sample) if sample else None,
     )

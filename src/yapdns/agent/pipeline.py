@@ -18,10 +18,12 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import logging
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 import msgspec
@@ -76,6 +78,7 @@ class AgentPipeline:
         self._flush_lock = threading.Lock()
         self._snapshots: dict[str, Any] = {}
         self._changed = False
+        self._unwritten: tuple[list[tuple[str, int, bytes]], Checkpoint] | None = None
         self._seq = 0
         self._stop_flusher = threading.Event()
         self._stop_shipper = threading.Event()
@@ -177,49 +180,50 @@ class AgentPipeline:
     def flush(self, stop: threading.Event | None = None, timeout: float | None = None) -> bool:
         """Commit the aggregator's content and the positions it covers; ``False`` if it had to wait in vain."""
         with self._flush_lock:
+            if self._unwritten is not None and not self._write(*self._unwritten):
+                return False
             if not self._changed:
                 return True
             drop = self.config.spool.on_full == "drop" and self.spool.is_full()
             if not drop and not self.spool.wait_writable(stop, timeout):
                 return False
             with self._emit_lock:
-                observations = self.aggregator.drain()
+                window = self.aggregator.drain()
                 checkpoint = Checkpoint(self._seq + 1, dict(self._snapshots))
                 self._changed = False
-            return self._commit(observations, checkpoint, drop)
+            if drop:
+                self.counters.observations_dropped += len(window)
+                log.warning("spool full: dropped %d observations (spool.on_full: drop)", len(window))
+                return self._write([], checkpoint)
+            return self._write(self._batches(window), checkpoint)
 
-    def _commit(self, observations: list[Observation], checkpoint: Checkpoint, drop: bool) -> bool:
-        batches = [] if drop else self._batches(observations)
+    def _write(self, batches: list[tuple[str, int, bytes]], checkpoint: Checkpoint) -> bool:
+        """One spool commit, then the registry file; a failed commit is kept and retried first next time."""
         try:
             self.spool.commit(batches, encode_checkpoint(checkpoint), checkpoint.seq)
         except OSError as exc:
             log.error("spool write failed (%s); will retry", exc)
             self.counters.commit_failures += 1
-            with self._emit_lock:
-                self.aggregator.add(observations)  # folding is associative: nothing is lost
-                self.counters.observations_in -= len(observations)
-                self._changed = True
+            self._unwritten = (batches, checkpoint)
             return False
+        self._unwritten = None
         self._seq = checkpoint.seq
         self.registry.save(checkpoint)
         self.spool.set_registry_seq(checkpoint.seq)
         c = self.counters
         c.commits += 1
-        if drop:
-            c.observations_dropped += len(observations)
-            log.warning("spool full: dropped %d observations (spool.on_full: drop)", len(observations))
-        else:
-            c.observations_spooled += sum(b[1] for b in batches)
-            c.batches_spooled += len(batches)
+        c.observations_spooled += sum(b[1] for b in batches)
+        c.batches_spooled += len(batches)
         for running in list(self.inputs.values()):
             running.input.checkpoint()
         return True
 
-    def _batches(self, observations: list[Observation]) -> list[tuple[str, int, bytes]]:
-        size = self.config.output.batch_size
+    def _batches(self, window: Iterable[Observation]) -> list[tuple[str, int, bytes]]:
+        """gzip NDJSON batches of ``output.batch_size`` observations, encoded as the window is read."""
         out = []
-        for start in range(0, len(observations), size):
-            body, count = _encode(observations[start : start + size])
+        observations = iter(window)
+        while chunk := list(itertools.islice(observations, self.config.output.batch_size)):
+            body, count = _encode(chunk)
             if count:
                 batch_id = f"{int(time.time()):x}-{uuid.uuid4().hex}"
                 out.append((batch_id, count, gzip.compress(body, GZIP_LEVEL, mtime=0)))
