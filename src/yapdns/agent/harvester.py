@@ -94,8 +94,12 @@ class LineHarvester:
             out.extend(self._lines([bytes(self._pending)]))
             self.state.offset = self._read_pos
         self._pending.clear()
-        out.extend(self.run.flush())
-        return out
+        return out + self.drain()
+
+    def drain(self) -> list[Observation]:
+        """What the parser still holds (a multi-line record), without the half-written last line."""
+        self.run.stats.origin = self.state.path
+        return list(self.run.flush())
 
     def close(self) -> None:
         self.fh.close()
@@ -135,6 +139,7 @@ class LineHarvester:
 
     def _lines(self, raw_lines: list[bytes]) -> list[Observation]:
         out: list[Observation] = []
+        self.run.stats.origin = self.state.path
         for raw in raw_lines:
             self.state.line_no += 1
             if len(raw) > self.max_line_bytes:
@@ -201,6 +206,9 @@ class DocumentHarvester:
     def finish(self) -> list[Observation]:
         return [] if self.state.done else self.poll(force=True).observations
 
+    def drain(self) -> list[Observation]:
+        return []
+
     def close(self) -> None:
         self.fh.close()
 
@@ -212,4 +220,5 @@ class DocumentHarvester:
             message = f"document of {size} bytes (limit {self.max_bytes})"
             self.run.stats.bad(1, "document_too_large", message, "", self.state.path)
             return []
+        self.run.stats.origin = self.state.path
         return list(self.run.document(os.pread(self.fh.fileno(), size, 0)))

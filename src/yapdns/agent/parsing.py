@@ -41,14 +41,16 @@ class ParseStats:
         self.observations = 0
         self.errors: collections.Counter[str] = collections.Counter()
         self.samples: collections.deque[BadLine] = collections.deque(maxlen=SAMPLES_KEPT)
+        self.origin = ""  # the file being parsed now (set by its reader), named in samples
 
     @property
     def error_count(self) -> int:
         return sum(self.errors.values())
 
-    def bad(self, line_no: int, code: str, message: str, text: str, origin: str = "") -> None:
+    def bad(self, line_no: int, code: str, message: str, text: str, origin: str | None = None) -> None:
         self.errors[code] += 1
-        self.samples.append(BadLine(line_no, code, _printable(message[:300]), _printable(text[:300]), origin))
+        where = self.origin if origin is None else origin
+        self.samples.append(BadLine(line_no, code, _printable(message[:300]), _printable(text[:300]), where))
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -71,10 +73,9 @@ def _printable(text: str) -> str:
 class ParseRun:
     """Feed lines (or a document) through one parser instance."""
 
-    def __init__(self, parser: Parser, stats: ParseStats | None = None, origin: str = "") -> None:
+    def __init__(self, parser: Parser, stats: ParseStats | None = None) -> None:
         self.parser = parser
         self.stats = stats or ParseStats()
-        self.origin = origin  # named in bad-line samples
         self._sensor = parser.options.sensor_id
 
     def prime(self, lines: Iterable[str]) -> None:
@@ -102,15 +103,15 @@ class ParseRun:
         assert isinstance(self.parser, LineParser)
         self.stats.lines += 1
         if len(line) > MAX_LINE:
-            self._bad(line_no, "line_too_long", f"line of {len(line)} characters", line)
+            self.stats.bad(line_no, "line_too_long", f"line of {len(line)} characters", line)
             return
         try:
             produced = list(self.parser.parse_line(line))
         except ParseError as exc:
-            self._bad(line_no, exc.code, str(exc), line)
+            self.stats.bad(line_no, exc.code, str(exc), line)
             return
         except Exception as exc:  # a parser bug must not stop the input
-            self._bad(line_no, "parser_crash", f"{type(exc).__name__}: {exc}", line)
+            self.stats.bad(line_no, "parser_crash", f"{type(exc).__name__}: {exc}", line)
             return
         yield from self._normalized(produced, line_no, line)
 
@@ -121,7 +122,7 @@ class ParseRun:
         try:
             produced = list(self.parser.flush())
         except Exception as exc:
-            self._bad(0, "parser_crash", f"flush: {type(exc).__name__}: {exc}", "")
+            self.stats.bad(0, "parser_crash", f"flush: {type(exc).__name__}: {exc}", "")
             return
         yield from self._normalized(produced, 0, "")
 
@@ -132,15 +133,12 @@ class ParseRun:
         try:
             produced = list(self.parser.parse_document(data))
         except ParseError as exc:
-            self._bad(1, exc.code, str(exc), data[:300].decode("utf-8", "replace"))
+            self.stats.bad(1, exc.code, str(exc), data[:300].decode("utf-8", "replace"))
             return
         except Exception as exc:
-            self._bad(1, "parser_crash", f"{type(exc).__name__}: {exc}", data[:300].decode("utf-8", "replace"))
+            self.stats.bad(1, "parser_crash", f"{type(exc).__name__}: {exc}", data[:300].decode("utf-8", "replace"))
             return
         yield from self._normalized(produced, 1, "")
-
-    def _bad(self, line_no: int, code: str, message: str, text: str) -> None:
-        self.stats.bad(line_no, code, message, text, self.origin)
 
     def _normalized(self, produced: list[Observation], line_no: int, line: str) -> Iterator[Observation]:
         for raw in produced:
@@ -150,7 +148,7 @@ class ParseRun:
             try:
                 normalized = normalize_observation(obs)
             except InvalidObservation as exc:
-                self._bad(line_no, exc.code, str(exc), line)
+                self.stats.bad(line_no, exc.code, str(exc), line)
                 continue
             self.stats.observations += 1
             yield normalized

@@ -130,7 +130,7 @@ class LogInput(AgentInput):
                 emit(result.observations)
                 moved = True
             elif self._done(harvester, once):
-                emit(harvester.finish() if once or harvester.rotated else list(harvester.run.flush()))
+                emit(harvester.finish() if once or harvester.rotated else harvester.drain())
                 self.prospector.close(sid)
         return moved
 
@@ -147,7 +147,7 @@ class LogInput(AgentInput):
     def _restart(self, sid: str, old: Harvester) -> list[Any]:
         """Truncated or rewritten in place: flush the old content's parser, start over at 0."""
         log.info("%s: truncated or rewritten; reading it again from the start", old.state.path)
-        leftovers = list(old.run.flush())
+        leftovers = old.drain()
         st = os.fstat(old.fh.fileno())
         state = self.table.fork(old.state, old.state.path, st, read_head(old.fh, self.table.fp_bytes), time.time())
         del self.prospector.harvesters[sid]
@@ -158,10 +158,10 @@ class LogInput(AgentInput):
     def _drain(self, emit: Emit) -> None:
         """Stopping: what multi-line parsers hold is emitted (its lines are behind the offsets)."""
         for harvester in self.prospector.harvesters.values():
-            emit(list(harvester.run.flush()))
+            emit(harvester.drain())
 
     def _harvester(self, fh: BinaryIO, state: FileState) -> Harvester:
-        run = ParseRun(self.parser_class(self.options), self.stats, origin=state.path)
+        run = ParseRun(self.parser_class(self.options), self.stats)
         s = self.settings
         if issubclass(self.parser_class, LineParser):
             return LineHarvester(fh, state, run, max_line_bytes=s.max_line_bytes, fp_bytes=s.fingerprint_bytes)
