@@ -92,6 +92,10 @@ def test_token_file_is_read_and_relative_to_the_config(tmp_path: Path) -> None:
         ({**MINIMAL, "inputs": [{"format": "cof"}]}, "inputs[0]: missing required key 'paths'"),
         ({**MINIMAL, "inputs": [{"format": "nope", "paths": ["x"]}]}, "inputs[0].format: unknown format 'nope'"),
         ({**MINIMAL, "inputs": [{"format": "cof", "paths": ["x"], "path": "y"}]}, "inputs[0]: unknown key 'path'"),
+        (
+            {**MINIMAL, "inputs": [{"format": "cof", "paths": ["x"], "fields": {"a": 1}}]},
+            "label an input with 'sensor'",
+        ),
         ({**MINIMAL, "inputs": [{"format": "cof", "paths": ["x"], "backoff": "x"}]}, "inputs[0].backoff:"),
         ({**MINIMAL, "inputs": [{"format": "cof", "paths": ["x"], "exclude_files": ["("]}]}, "exclude_files[0]"),
         ({**MINIMAL, "inputs": [{"format": "cof", "paths": ["x"], "sensor": "a b"}]}, "inputs[0].sensor"),

@@ -20,25 +20,16 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.agent.conftest import SENSOR
 from tests.agent.helpers import Totals, cof_line, expected_totals, wait_for
 from tests.agent.live import YAPDNS, AgentProcess, LiveServer, agent_config, free_port, run_once
 from yapdns.agent.registry import Checkpoint, encode_checkpoint
 from yapdns.agent.spool import DiskSpool
-
-SENSOR = "agent-tests"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, str]]:
-    live = LiveServer(tmp_path_factory.mktemp("server")).start()
-    yield live, live.sensor_token(SENSOR)
-    live.stop()
 
 
 class Scenario:

@@ -267,6 +267,11 @@ def _input(entry: object, where: str, base_dir: Path) -> InputConfig:
         cls = input_registry.input_class(kind)
     except ConfigurationError as exc:
         raise ConfigurationError(f"{where}.type: {exc}") from None
+    if "fields" in entry:
+        raise ConfigurationError(
+            f"{where}: unknown key 'fields': observations carry no free-form fields; "
+            "label an input with 'sensor' and pass parser settings in 'options'"
+        )
     raw_settings = {k: v for k, v in entry.items() if k not in _INPUT_COMMON}
     settings = _convert(raw_settings, cls.settings_type, where)
     ident = common.get("id") or common.get("format") or kind
