@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 
-from tests.agent.helpers import COF_LINES, cof_line, expected_totals, totals, wait_for
+from tests.agent.helpers import COF_LINES, GOLDEN, cof_line, expected_totals, totals, wait_for
 from yapdns.agent.config import config_from_dict
 from yapdns.agent.inputs.log import LogInput
+from yapdns.agent.parsers import registry
+from yapdns.agent.parsing import ParseRun
 from yapdns.core.model import Observation
 
 FAST = {"scan_frequency": "50ms", "backoff": "10ms", "close_rotated": "300ms", "close_inactive": "5s"}
@@ -37,7 +39,7 @@ class Collector:
 def make_input(tmp_path: Path, pattern: str, **settings: object) -> LogInput:
     doc = {
         "output": {"url": "http://127.0.0.1:1", "token": "t"},
-        "inputs": [{"format": "cof", "paths": [pattern], **FAST, **settings}],
+        "inputs": [{"format": "cof", "paths": [pattern], **FAST, **settings}],  # settings may set another format
     }
     [cfg] = config_from_dict(doc, base_dir=tmp_path).inputs
     agent_input = LogInput.from_config(cfg)
@@ -198,3 +200,33 @@ def test_excluded_and_non_matching_files_are_ignored(tmp_path: Path, logdir: Pat
     running = Running(make_input(tmp_path, str(logdir / "**" / "*.ndjson*"), exclude_files=[r"\.gz$"]), once=True)
     running.thread.join(10)
     assert running.totals() == expected_totals([COF_LINES[0], COF_LINES[2]])
+
+
+ZEEK_SECTIONS = GOLDEN / "zeek" / "zeek-btest-baselines_concatenated.log"
+
+
+@pytest.mark.skipif(
+    "zeek" not in registry.available() or not ZEEK_SECTIONS.exists(), reason="needs the zeek parser and its sample"
+)
+def test_resuming_inside_a_zeek_log_shows_the_parser_its_headers_again(tmp_path: Path, logdir: Path) -> None:
+    """Real Zeek output whose ``#fields`` change mid-file: resume inside a section with its own layout."""
+    lines = ZEEK_SECTIONS.read_text().splitlines(keepends=True)
+    widths = [(i, line.count("\t")) for i, line in enumerate(lines) if line.startswith("#fields")]
+    section = next(i for i, width in widths if width != widths[0][1])  # a layout unlike the file's first
+    cut = next(i for i in range(section, len(lines)) if not lines[i].startswith("#")) + 1
+    log = logdir / "dns.log"
+    log.write_text("".join(lines[:cut]))
+    first = Running(make_input(tmp_path, str(log), format="zeek"))
+    wait_for(lambda: first.input.stats.lines == cut)
+    snapshot = first.halt()
+    with log.open("a") as fh:
+        fh.write("".join(lines[cut:]))
+    resumed = make_input(tmp_path, str(log), format="zeek")
+    resumed.restore(snapshot)
+    second = Running(resumed)
+    wait_for(lambda: second.input.stats.lines == len(lines) - cut, what="the rest of the log")
+    second.halt()
+    whole = ParseRun(registry.parser_class("zeek")())
+    expected = list(whole.lines(line.rstrip("\n") for line in lines))
+    assert second.input.stats.errors == whole.stats.errors  # the section's #fields was known after the restart
+    assert totals(first.collector.observations + second.collector.observations) == totals(expected)

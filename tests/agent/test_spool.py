@@ -151,3 +151,13 @@ def test_an_unreadable_segment_header_sets_the_segment_aside(tmp_path: Path, dam
     recovery = DiskSpool(tmp_path, max_bytes=1 << 20, segment_bytes=64 << 10).open()
     assert recovery.corrupt_frames == 1 and recovery.checkpoint is None
     assert list(tmp_path.glob("*.corrupt")) == [segment.with_suffix(".corrupt")]
+
+
+def test_one_agent_per_data_directory(tmp_path: Path) -> None:
+    from yapdns.agent.service import data_dir_lock
+    from yapdns.core.errors import ConfigurationError
+
+    with data_dir_lock(tmp_path), pytest.raises(ConfigurationError, match="another agent"), data_dir_lock(tmp_path):
+        pass
+    with data_dir_lock(tmp_path):  # released: free again
+        pass

@@ -67,6 +67,14 @@ class FileTable:
             return self._seen(twin, path, now)
         return self._add(new_state(path, st, head[: self.fp_bytes], now))
 
+    def idle(self, st: os.stat_result, path: str, now: float) -> FileState | None:
+        """The state of a known file read to its end whose size did not change (cheap: no open)."""
+        sid = self._by_inode.get((st.st_dev, st.st_ino))
+        state = self.states.get(sid) if sid is not None else None
+        if state is None or (state.offset != st.st_size and not state.done):
+            return None
+        return self._seen(state, path, now)
+
     def fork(self, old: FileState, path: str, st: os.stat_result, head: bytes, now: float) -> FileState:
         """The file behind ``old`` was truncated or rewritten: a new state for its new content.
 

@@ -33,7 +33,7 @@ from yapdns.agent.parsing import ParseRun
 from yapdns.core.model import Observation
 
 READ_CHUNK = 256 * 1024
-HEADER_REPLAY_BYTES = 64 * 1024
+HEADER_REPLAY_BYTES = 64 << 20
 
 
 class Harvest(msgspec.Struct):
@@ -153,13 +153,22 @@ class LineHarvester:
         return out
 
     def _replay_header(self) -> None:
-        """Show the parser the ``#`` header lines at the file's head again (Zeek ``#fields``)."""
-        head = os.pread(self.fh.fileno(), min(self.state.offset, HEADER_REPLAY_BYTES), 0)
-        header = []
-        for raw in head.split(b"\n")[:-1]:
-            if not raw.startswith(b"#"):
-                break
-            header.append(raw.removesuffix(b"\r").decode("utf-8", "surrogateescape"))
+        """Show the parser the ``#`` lines before the resume point again (Zeek ``#fields``, even mid-file).
+
+        Files up to ``HEADER_REPLAY_BYTES`` are scanned whole; beyond that only
+        the header block at the head is, to keep a resume cheap.
+        """
+        fd, end = self.fh.fileno(), self.state.offset
+        header: list[str] = []
+        carry, pos = b"", 0
+        while pos < end:
+            chunk = carry + os.pread(fd, min(READ_CHUNK, end - pos), pos)
+            pos += len(chunk) - len(carry)
+            lines = chunk.split(b"\n")
+            carry = lines.pop()
+            header += [raw.removesuffix(b"\r").decode("utf-8", "surrogateescape") for raw in lines if raw[:1] == b"#"]
+            if end > HEADER_REPLAY_BYTES and any(raw[:1] != b"#" for raw in lines):
+                break  # a big file: its head block only
         if header:
             self.run.prime(header)
 

@@ -135,10 +135,10 @@ class AgentPipeline:
         """Stop reading, commit what is folded, ship for up to ``ship_for`` seconds; ``True`` if all acked."""
         for ident in list(self.inputs):
             self.inputs[ident].stop.set()
+        self._stop_flusher.set()
         for running in self.inputs.values():
             if running.thread is not None:
                 running.thread.join(30.0)
-        self._stop_flusher.set()
         flushed = self.flush(timeout=ship_for)
         if not flushed:
             log.warning("spool full at shutdown: the last folded observations will be read again at restart")
@@ -179,23 +179,38 @@ class AgentPipeline:
 
     def flush(self, stop: threading.Event | None = None, timeout: float | None = None) -> bool:
         """Commit the aggregator's content and the positions it covers; ``False`` if it had to wait in vain."""
-        with self._flush_lock:
-            if self._unwritten is not None and not self._write(*self._unwritten):
+        if not self._lock_flush(stop):
+            return False
+        try:
+            return self._flush(stop, timeout)
+        finally:
+            self._flush_lock.release()
+
+    def _lock_flush(self, stop: threading.Event | None) -> bool:
+        """Take the flush lock, giving up if ``stop`` is set while another flush waits for spool space."""
+        while not self._flush_lock.acquire(timeout=0.2):
+            if stop is not None and stop.is_set():
                 return False
-            if not self._changed:
-                return True
-            drop = self.config.spool.on_full == "drop" and self.spool.is_full()
-            if not drop and not self.spool.wait_writable(stop, timeout):
-                return False
-            with self._emit_lock:
-                window = self.aggregator.drain()
-                checkpoint = Checkpoint(self._seq + 1, dict(self._snapshots))
-                self._changed = False
-            if drop:
-                self.counters.observations_dropped += len(window)
-                log.warning("spool full: dropped %d observations (spool.on_full: drop)", len(window))
-                return self._write([], checkpoint)
-            return self._write(self._batches(window), checkpoint)
+        return True
+
+    def _flush(self, stop: threading.Event | None, timeout: float | None) -> bool:
+        """Under the flush lock: a commit that failed before goes first, then the current window."""
+        if self._unwritten is not None and not self._write(*self._unwritten):
+            return False
+        if not self._changed:
+            return True
+        drop = self.config.spool.on_full == "drop" and self.spool.is_full()
+        if not drop and not self.spool.wait_writable(stop, timeout):
+            return False
+        with self._emit_lock:
+            window = self.aggregator.drain()
+            checkpoint = Checkpoint(self._seq + 1, dict(self._snapshots))
+            self._changed = False
+        if drop:
+            self.counters.observations_dropped += len(window)
+            log.warning("spool full: dropped %d observations (spool.on_full: drop)", len(window))
+            return self._write([], checkpoint)
+        return self._write(self._batches(window), checkpoint)
 
     def _write(self, batches: list[tuple[str, int, bytes]], checkpoint: Checkpoint) -> bool:
         """One spool commit, then the registry file; a failed commit is kept and retried first next time."""

@@ -79,6 +79,11 @@ class LogProspector:
                 self._rename(self.harvesters[sid].state, path, now)
                 seen.add(sid)
                 continue
+            idle = self.table.idle(st, path, now)
+            if idle is not None:  # known, fully read, unchanged in size: no need to open it
+                self.sizes[idle.id] = st.st_size
+                seen.add(idle.id)
+                continue
             state = self._open(path, st, now)
             if state is not None:
                 seen.add(state.id)
