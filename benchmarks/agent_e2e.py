@@ -122,10 +122,12 @@ def run_agent(work: Path, url: str, token: str, log: Path, max_keys: int, window
 def report(title: str, lines: int, size: int, result: dict[str, object]) -> None:
     stats: dict[str, dict[str, int]] = result["stats"]  # type: ignore[assignment]
     seconds: float = result["seconds"]  # type: ignore[assignment]
-    pipeline, shipper = stats["pipeline"], stats["shipper"]
+    pipeline, shipper, timing = stats["pipeline"], stats["shipper"], stats["backfill"]
+    read = timing["read_seconds"]
     print(f"\n## {title}")
-    print(f"  lines: {lines:,} ({size / 2**20:,.1f} MiB) in {seconds:,.1f} s (agent start to last ack)")
-    print(f"  lines/s: {lines / seconds:,.0f}   observations/s: {pipeline['observations_in'] / seconds:,.0f}")
+    print(f"  lines: {lines:,} ({size / 2**20:,.1f} MiB) in {seconds:,.1f} s (process start to last ack)")
+    print(f"  end to end: {lines / seconds:,.0f} lines/s, {pipeline['observations_in'] / seconds:,.0f} observations/s")
+    print(f"  agent side (read, parse, fold, spool; {read:,.1f} s): {lines / read:,.0f} lines/s")
     print(
         f"  folded to {pipeline['observations_spooled']:,} observations in {pipeline['batches_spooled']:,} batches; "
         f"server accepted {shipper['observations_accepted']:,}, rejected {shipper['observations_rejected']:,}"

@@ -29,10 +29,11 @@ POLL = 0.1
 class BackfillOutcome:
     """What a one-shot run achieved, for the summary and the exit status."""
 
-    def __init__(self, stats: dict[str, object], delivered: bool, interrupted: bool) -> None:
+    def __init__(self, stats: dict[str, object], delivered: bool, interrupted: bool, timing: dict[str, float]) -> None:
         self.stats = stats
         self.delivered = delivered
         self.interrupted = interrupted
+        self.timing = timing  # read_seconds (when the end was reached), total_seconds
 
     @property
     def problems(self) -> list[str]:
@@ -57,19 +58,26 @@ def run_once(config: AgentConfig, *, timeout: float | None = None, console: Cons
     try:
         with data_dir_lock(config.data_dir):
             pipeline = AgentPipeline(config, once=True)
+            started = time.monotonic()
             pipeline.start()
-            delivered = _drive(pipeline, stop, timeout, console)
+            timing: dict[str, float] = {}
+            delivered = _drive(pipeline, stop, timeout, console, timing)
             pipeline.shutdown(ship_for=0.0)
-            stats = pipeline.stats()
+            timing["total_seconds"] = time.monotonic() - started
+            stats = {**pipeline.stats(), "backfill": timing}
             write_stats(config.data_dir, stamp(stats))
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    return BackfillOutcome(stats, delivered, stop.is_set())
+    return BackfillOutcome(stats, delivered, stop.is_set(), timing)
 
 
-def _drive(pipeline: AgentPipeline, stop: threading.Event, timeout: float | None, console: Console) -> bool:
-    deadline = None if timeout is None else time.monotonic() + timeout
+def _drive(
+    pipeline: AgentPipeline, stop: threading.Event, timeout: float | None, console: Console, timing: dict[str, float]
+) -> bool:
+    """Read to the end, commit, wait for the acknowledgements; ``timing`` gets how long the reading took."""
+    started = time.monotonic()
+    deadline = None if timeout is None else started + timeout
     with _progress(console) as progress:
         read = progress.add_task("read", total=None, detail="")
         shipped = progress.add_task("delivered", total=None, detail="")
@@ -81,6 +89,7 @@ def _drive(pipeline: AgentPipeline, stop: threading.Event, timeout: float | None
         if stop.is_set():
             return False
         pipeline.flush(stop=stop, timeout=None if deadline is None else max(deadline - time.monotonic(), 0))
+        timing["read_seconds"] = time.monotonic() - started  # read, parsed, folded and spooled
         while pipeline.spool.pending_batches > 0:
             _update(progress, read, shipped, pipeline)
             if stop.is_set() or (deadline is not None and time.monotonic() >= deadline):

@@ -148,6 +148,9 @@ def _finish_once(config: Any, timeout: float | None, *, keep_data: bool) -> None
 
     outcome = run_once(config, timeout=timeout)
     click.echo(summary_line(outcome.stats), err=True)
+    timing = outcome.timing
+    if "read_seconds" in timing:
+        click.echo(f"read in {timing['read_seconds']:.1f} s, done in {timing['total_seconds']:.1f} s", err=True)
     for entry in outcome.stats["inputs"]:  # type: ignore[attr-defined]
         for sample in entry.get("bad_line_samples", [])[:5]:
             where = f"{sample['origin']}:{sample['line_no']}" if sample.get("origin") else f"line {sample['line_no']}"
