@@ -1,19 +1,16 @@
-"""Real processes for the agent's reliability tests: a `yapdns serve` and `yapdns agent` runs.
+"""Real processes for the agent's reliability tests: `yapdns agent` runs against a `yapdns serve`.
 
-The server runs on an ephemeral port with its own data directory. What it
-stored is read back through its own query API (``/api/v1/record``), per
-sensor, so several tests can share one server without seeing each other.
+The server is ``tests/live.py``'s. What it stored is read back through its
+own query API (``/api/v1/record``), per sensor, so that several tests can
+share one server without seeing each other.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
+import ssl
 import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -24,84 +21,44 @@ from typing import Any
 import yaml
 
 from tests.agent.helpers import Key, Totals
-
-YAPDNS = [sys.executable, "-m", "yapdns"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.live import YAPDNS, LiveServer
 
 
-class LiveServer:
-    def __init__(self, data_dir: Path, port: int | None = None, env: dict[str, str] | None = None) -> None:
-        self.data_dir = data_dir
-        self.port = port or free_port()
-        self.env = {**os.environ, "YAPDNS_DATA_DIR": str(data_dir), **(env or {})}
-        self.proc: subprocess.Popen[bytes] | None = None
-        self._query_token: str | None = None
+def stored_totals(server: LiveServer, query_token: str, keys: Iterable[Key], sensor: str) -> Totals:
+    """What ``server`` holds for ``keys`` under ``sensor``, read through its query API (absent keys left out)."""
+    out: Totals = {}
+    for rrname, rrtype, rdata in keys:
+        query = urllib.parse.urlencode({"rrname": rrname, "rrtype": rrtype, "rdata": rdata})
+        request = urllib.request.Request(
+            f"{server.url}/api/v1/record?{query}", headers={"Authorization": f"Bearer {query_token}"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10, context=_context(server)) as reply:
+                detail = json.load(reply)
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:
+                continue
+            raise
+        for prov in detail["provenance"]:
+            if prov["sensor_id"] == sensor:
+                out[(rrname, rrtype, rdata)] = (prov["time_first"], prov["time_last"], prov["count"])
+    return out
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
-    def cli(self, *args: str) -> str:
-        done = subprocess.run([*YAPDNS, *args], env=self.env, capture_output=True, text=True, check=False)
-        if done.returncode:
-            raise AssertionError(f"yapdns {' '.join(args)} failed: {done.stderr}")
-        return done.stdout
+def _context(server: LiveServer) -> ssl.SSLContext | None:
+    return ssl._create_unverified_context() if server.tls else None  # the test's own certificate
 
-    def start(self) -> LiveServer:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.cli("migrate")
-        args = [*YAPDNS, "serve", "--port", str(self.port), "--no-migrate", "--threads", "4", "--no-access-log"]
-        with (self.data_dir / "server.log").open("ab") as log:
-            self.proc = subprocess.Popen(args, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"server exited: {(self.data_dir / 'server.log').read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/api/v1/health", timeout=2):
-                    return self
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError("server did not start")
 
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(30)
-
-    def sensor_token(self, name: str) -> str:
-        return self.cli("sensor", "add", name, "--token-only").strip()
-
-    def query_token(self) -> str:
-        if self._query_token is None:
-            self.cli("user", "add", "tester", "--role", "analyst", "--password", "not-a-real-password-0")
-            self._query_token = self.cli("token", "add", "tester").strip().splitlines()[-1]
-        return self._query_token
-
-    def totals(self, keys: Iterable[Key], sensor: str) -> Totals:
-        """What the server holds for ``keys`` under ``sensor`` (keys it does not have are left out)."""
-        out: Totals = {}
-        for rrname, rrtype, rdata in keys:
-            query = urllib.parse.urlencode({"rrname": rrname, "rrtype": rrtype, "rdata": rdata})
-            request = urllib.request.Request(
-                f"{self.url}/api/v1/record?{query}", headers={"Authorization": f"Bearer {self.query_token()}"}
-            )
-            try:
-                with urllib.request.urlopen(request, timeout=10) as reply:
-                    detail = json.load(reply)
-            except urllib.error.HTTPError as exc:
-                if exc.code == 404:
-                    continue
-                raise
-            for prov in detail["provenance"]:
-                if prov["sensor_id"] == sensor:
-                    out[(rrname, rrtype, rdata)] = (prov["time_first"], prov["time_last"], prov["count"])
-        return out
+def certificate_for_localhost(directory: Path) -> tuple[Path, Path]:
+    """A self-signed certificate valid for 127.0.0.1 (subjectAltName), made by openssl."""
+    cert, key = directory / "server.pem", directory / "server.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
 
 
 def agent_config(path: Path, url: str, token: str, inputs: list[dict[str, Any]], **sections: dict[str, Any]) -> Path:

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import yaml
 
-from tests.agent.conftest import SENSOR
+from tests.agent.conftest import SENSOR, SharedServer
 from tests.agent.helpers import Totals, totals
-from tests.agent.live import LiveServer, run_once
+from tests.agent.live import run_once, stored_totals
 from tests.agent.parsers.test_golden import _samples
 from yapdns.agent.parsers import registry
 from yapdns.agent.parsers.base import DocumentParser, ParserOptions
@@ -38,8 +38,8 @@ def as_the_agent_reads(fmt: str, sample: Path, options: ParserOptions) -> list[O
     return list(run.lines(raw.removesuffix(b"\r").decode("utf-8", "surrogateescape") for raw in lines))
 
 
-def test_every_golden_sample_arrives_exactly(server: tuple[LiveServer, str], tmp_path: Path) -> None:
-    live, token = server
+def test_every_golden_sample_arrives_exactly(server: SharedServer, tmp_path: Path) -> None:
+    live, token = server.live, server.token
     samples = _samples()
     assert samples, "no golden samples"
     inputs = []
@@ -66,6 +66,6 @@ def test_every_golden_sample_arrives_exactly(server: tuple[LiveServer, str], tmp
     wanted: dict[str, Totals] = {}
     for sensor, observations in expected.items():
         wanted[sensor] = totals(observations)
-        stored[sensor] = live.totals(wanted[sensor], sensor)
+        stored[sensor] = stored_totals(live, server.query_token, wanted[sensor], sensor)
     assert sum(len(t) for t in wanted.values()) >= len(samples)  # not a vacuous comparison
     assert stored == wanted

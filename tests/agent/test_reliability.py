@@ -25,9 +25,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.agent.conftest import SENSOR
+from tests.agent.conftest import SENSOR, SharedServer
 from tests.agent.helpers import Totals, cof_line, expected_totals, wait_for
-from tests.agent.live import YAPDNS, AgentProcess, LiveServer, agent_config, free_port, run_once
+from tests.agent.live import AgentProcess, agent_config, certificate_for_localhost, run_once, stored_totals
+from tests.live import YAPDNS, LiveServer, free_port
 from yapdns.agent.registry import Checkpoint, encode_checkpoint
 from yapdns.agent.spool import DiskSpool
 
@@ -35,9 +36,10 @@ from yapdns.agent.spool import DiskSpool
 class Scenario:
     """One test's sub-sensor (``agent-tests/<test>``: the server keeps its counts apart), logs and totals."""
 
-    def __init__(self, server: LiveServer, token: str, tmp_path: Path, name: str) -> None:
-        self.server = server
-        self.token = token
+    def __init__(self, shared: SharedServer, tmp_path: Path, name: str) -> None:
+        self.shared = shared
+        self.server = shared.live
+        self.token = shared.token
         self.sub_sensor = name
         self.sensor = f"{SENSOR}/{name}"
         self.dir = tmp_path
@@ -59,7 +61,7 @@ class Scenario:
         return expected_totals(self.written)
 
     def stored(self) -> Totals:
-        return self.server.totals(self.expected(), self.sensor)
+        return stored_totals(self.server, self.shared.query_token, self.expected(), self.sensor)
 
     def wait_exact(self, timeout: float = 30) -> None:
         expected = self.expected()
@@ -72,9 +74,9 @@ class Scenario:
 
 
 @pytest.fixture
-def scenario(server: tuple[LiveServer, str], tmp_path: Path, request: pytest.FixtureRequest) -> Scenario:
+def scenario(server: SharedServer, tmp_path: Path, request: pytest.FixtureRequest) -> Scenario:
     name = re.sub(r"[^A-Za-z0-9.-]+", "-", request.node.name.removeprefix("test_"))[:60]
-    return Scenario(*server, tmp_path, name)
+    return Scenario(server, tmp_path, name)
 
 
 def test_rename_rotation_while_writing(scenario: Scenario) -> None:
@@ -142,8 +144,7 @@ def test_restart_resumes_from_the_registry(scenario: Scenario) -> None:
 
 
 def test_server_down_spools_then_delivers_everything(scenario: Scenario, tmp_path: Path) -> None:
-    port = free_port()
-    later = LiveServer(scenario.server.data_dir, port=port)  # the same store, reachable later
+    later = LiveServer(scenario.server.data_dir)  # the same store, on a port where nothing answers yet
     config = scenario.config(
         output={"url": later.url},
         spool={"max_bytes": "8KiB", "segment_bytes": "4KiB"},
@@ -290,3 +291,22 @@ def test_stats_and_check_commands(scenario: Scenario) -> None:
         assert stats["spool"]["corrupt_frames"] == 0
     finally:
         assert agent.stop() == 0
+
+
+def test_tls_with_a_private_ca(tmp_path: Path) -> None:
+    """HTTPS to a server whose certificate only ``ca_file`` vouches for: verified, and refused without it."""
+    cert, key = certificate_for_localhost(tmp_path)
+    with LiveServer(tmp_path / "tls-server", tls=(cert, key)) as live:
+        token, query = live.sensor_token("tls"), live.query_token()
+        log = tmp_path / "export.ndjson"
+        lines = [cof_line(i) for i in range(30)]
+        log.write_text("".join(lines))
+        common = ["-F", "cof", "--url", live.url, "--token", token]
+        refused = run_once(*common, "--timeout", "3", "--data", str(tmp_path / "kept"), str(log))
+        assert refused.returncode == 1
+        stats = json.loads((tmp_path / "kept" / "stats.json").read_text())
+        assert "CERTIFICATE_VERIFY_FAILED" in stats["shipper"]["last_error"]
+        done = run_once(*common, "--ca-file", str(cert), str(log))
+        assert done.returncode == 0, done.stderr
+        expected = expected_totals(lines)
+        assert stored_totals(live, query, expected, "tls") == expected
