@@ -106,17 +106,22 @@ def run_agent(work: Path, url: str, token: str, log: Path, max_keys: int, window
         )
     )
     started = time.perf_counter()
-    agent = subprocess.Popen([*YAPDNS, "agent", "--once", "-c", str(config)], stderr=subprocess.PIPE, text=True)
+    errors = work / f"agent-{max_keys}.stderr"
+    with errors.open("w") as stderr:
+        agent = subprocess.Popen([*YAPDNS, "agent", "--once", "-c", str(config)], stderr=stderr)
     peak = 0.0
-    while agent.poll() is None:
+    while True:  # wait4 rather than poll: the child's CPU time comes with it
+        pid, status, usage = os.wait4(agent.pid, os.WNOHANG)
+        if pid:
+            break
         peak = max(peak, vm_hwm_mib(agent.pid))
         time.sleep(0.1)
     elapsed = time.perf_counter() - started
-    stderr = agent.stderr.read() if agent.stderr else ""
-    if agent.returncode:
-        raise SystemExit(f"agent failed: {stderr}")
+    if os.waitstatus_to_exitcode(status):
+        raise SystemExit(f"agent failed: {errors.read_text()}")
     stats = json.loads((work / f"agent-data-{max_keys}" / "stats.json").read_text())
-    return {"seconds": elapsed, "peak_rss_mib": peak, "stats": stats}
+    cpu = usage.ru_utime + usage.ru_stime
+    return {"seconds": elapsed, "cpu_seconds": cpu, "peak_rss_mib": peak, "stats": stats}
 
 
 def report(title: str, lines: int, size: int, result: dict[str, object]) -> None:
@@ -128,6 +133,8 @@ def report(title: str, lines: int, size: int, result: dict[str, object]) -> None
     print(f"  lines: {lines:,} ({size / 2**20:,.1f} MiB) in {seconds:,.1f} s (process start to last ack)")
     print(f"  end to end: {lines / seconds:,.0f} lines/s, {pipeline['observations_in'] / seconds:,.0f} observations/s")
     print(f"  agent side (read, parse, fold, spool; {read:,.1f} s): {lines / read:,.0f} lines/s")
+    cpu: float = result["cpu_seconds"]  # type: ignore[assignment]
+    print(f"  agent CPU time: {cpu:,.1f} s, i.e. {lines / cpu:,.0f} lines per CPU-second (the whole run)")
     print(
         f"  folded to {pipeline['observations_spooled']:,} observations in {pipeline['batches_spooled']:,} batches; "
         f"server accepted {shipper['observations_accepted']:,}, rejected {shipper['observations_rejected']:,}"
