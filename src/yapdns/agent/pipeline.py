@@ -121,12 +121,18 @@ class AgentPipeline:
         running.thread.start()
         log.info("input %s (%s) started", cfg.id, cfg.type)
 
-    def stop_input(self, ident: str, timeout: float = 30.0) -> None:
-        running = self.inputs.pop(ident)
+    def stop_input(self, ident: str, timeout: float = 30.0) -> bool:
+        """Stop one input; ``False`` (and it stays listed) if its thread did not end within ``timeout``."""
+        running = self.inputs[ident]
         running.stop.set()
         if running.thread is not None:
             running.thread.join(timeout)
+        if running.alive:
+            log.error("input %s did not stop within %.0f s; it is left running", ident, timeout)
+            return False
+        del self.inputs[ident]
         log.info("input %s stopped", ident)
+        return True
 
     def inputs_done(self) -> bool:
         return not any(r.alive for r in self.inputs.values())
