@@ -11,7 +11,7 @@ A time that does not exist (a DST gap) resolves as Python's ``fold=0`` does.
 from __future__ import annotations
 
 import calendar
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from yapdns.agent.parsers.base import ParseError
@@ -26,7 +26,7 @@ def zone_for(name: str | None) -> tzinfo | None:
     if name is None or name == "":
         return None
     if name.upper() == "UTC":
-        return timezone.utc
+        return UTC
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -40,9 +40,10 @@ class LocalClock:
         self.zone = zone_for(zone_name)
         self._minutes: dict[tuple[int, int, int, int, int], int] = {}
 
-    def epoch(self, year: int, month: int, day: int, hour: int, minute: int, second: int) -> int:
-        """Epoch seconds of a local time; raise ``ParseError`` if it is not a valid date."""
-        key = (year, month, day, hour, minute)
+    def epoch(self, ymd: tuple[int, int, int], hms: tuple[int, int, int]) -> int:
+        """Epoch seconds of a local date and time; raise ``ParseError`` if it is not valid."""
+        hour, minute, second = hms
+        key = (*ymd, hour, minute)
         base = self._minutes.get(key)
         if base is None:
             base = self._minute_epoch(key)
@@ -52,7 +53,7 @@ class LocalClock:
 
     def _minute_epoch(self, key: tuple[int, int, int, int, int]) -> int:
         try:
-            moment = datetime(*key, tzinfo=self.zone)  # type: ignore[misc]
+            moment = datetime(*key, tzinfo=self.zone)
         except ValueError as exc:
             raise ParseError(f"invalid date {key}: {exc}", code="bad_time") from None
         if self.zone is None:
@@ -69,7 +70,8 @@ class LocalClock:
             if text[4] != "-" or text[7] != "-" or text[13] != ":" or text[16] != ":":
                 raise ValueError
             return self.epoch(
-                int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), int(text[14:16]), int(text[17:19])
+                (int(text[0:4]), int(text[5:7]), int(text[8:10])),
+                (int(text[11:13]), int(text[14:16]), int(text[17:19])),
             )
         except (ValueError, IndexError):
             raise ParseError(f"not a YYYY-MM-DD HH:MM:SS time: {text[:40]!r}", code="bad_time") from None
@@ -83,7 +85,7 @@ def parse_epoch(text: str) -> int:
     return int(head)
 
 
-_ISO_OFFSETS: dict[str, int] = {"Z": 0, "z": 0, "": 0}
+_ISO_OFFSETS: dict[str, int] = {"Z": 0, "z": 0}
 
 
 def _offset_seconds(suffix: str) -> int:
@@ -102,11 +104,13 @@ def _offset_seconds(suffix: str) -> int:
 class IsoClock:
     """ISO 8601 times with a zone (``...Z``, ``+0000``, ``+01:00``) to UTC epoch, cached per minute.
 
-    A time without a zone designator is taken as UTC (Zeek's ISO timestamps always carry ``Z``).
+    A time without a zone designator is taken in ``naive_zone`` (default UTC;
+    ``None``: the host's zone).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, naive_zone: str | None = "UTC") -> None:
         self._utc = LocalClock("UTC")
+        self._naive = self._utc if naive_zone == "UTC" else LocalClock(naive_zone)
 
     def epoch(self, text: str) -> int:
         try:
@@ -118,6 +122,8 @@ class IsoClock:
                 while cut < len(rest) and rest[cut].isdigit():
                     cut += 1
                 rest = rest[cut:]
+            if not rest:
+                return self._naive.ymd_hms(text[:19])
             return self._utc.ymd_hms(text[:19]) + _offset_seconds(rest)
         except (ValueError, IndexError):
             raise ParseError(f"not an ISO 8601 time: {text[:40]!r}", code="bad_time") from None

@@ -45,7 +45,8 @@ from yapdns.core.model import Evidence, Observation
 
 _PREFIX = re.compile(r"(?:<\d+>)?([A-Z][a-z]{2}) ([ \d]\d) (\d\d):(\d\d):(\d\d) (?:\S+ )?dnsmasq(-dhcp)?\[\d+\]: (.*)")
 _MESSAGE = re.compile(
-    r"(?:(?P<serial>\d+) (?P<client>\S+)/\d+ (?:(?:UDP|TCP) )?)?(?P<source>.+?) (?P<name>\S+) (?P<verb>is|to|from) (?P<dest>.*)"
+    r"(?:(?P<serial>\d+) (?P<client>\S+)/\d+ (?:(?:UDP|TCP) )?)?"  # log-queries=extra (and =proto)
+    r"(?P<source>.+?) (?P<name>\S+) (?P<verb>is|to|from) (?P<dest>.*)"
 )
 _QUERY = re.compile(r"query\[(?:type=)?([A-Za-z0-9]+)\]")
 _EXTRA_SUFFIX = re.compile(r" \((?:DNSSEC signed|EDE: [^)]*)\)$")
@@ -54,7 +55,7 @@ _LOCAL = frozenset({"config", "DHCP", "internal", "Pi-hole hostname"})
 _NEGATIVE = {"NXDOMAIN": (None, "NXDOMAIN"), "NODATA": (None, "NOERROR"),
              "NODATA-IPv4": ("A", "NOERROR"), "NODATA-IPv6": ("AAAA", "NOERROR")}  # fmt: skip
 _RCODES = frozenset({"SERVFAIL", "REFUSED", "FORMERR", "NOTIMP", "NOTIMPL"})
-_UNSPECIFIED = frozenset({"0.0.0.0", "::"})
+_UNSPECIFIED = frozenset({"0.0.0.0", "::"})  # noqa: S104  (sinkhole answers, not a bind address)
 _QUERIES_KEPT = 4096
 
 
@@ -95,27 +96,27 @@ class DnsmasqParser(LineParser):
         msg = _MESSAGE.fullmatch(message)
         if msg is None:
             return  # start-up, "using nameserver", "read /etc/hosts", "validation result"...
-        when = self._time(mon, int(day), int(hour), int(minute), int(second))
+        when = self._time(mon, int(day), (int(hour), int(minute), int(second)))
         serial, source, name, verb, dest = msg.group("serial", "source", "name", "verb", "dest")
-        yield from self._line(serial, source, name, verb, dest, when)
+        if verb == "is":
+            yield from self._answer_line(serial, source, name, _EXTRA_SUFFIX.sub("", dest), when)
+        else:
+            yield from self._emit_pending()
+            self._cname = None
+            query = _QUERY.fullmatch(source) if verb == "from" else None
+            if query:
+                self._remember(serial or name.lower(), query.group(1).upper(), name)
 
     def flush(self) -> Iterator[Observation]:
         yield from self._emit_pending()
         self._cname = None
 
-    def _line(self, serial: str | None, source: str, name: str, verb: str, dest: str, when: int) -> Iterator[Observation]:
-        if verb == "from":
+    def _answer_line(self, serial: str | None, source: str, name: str, dest: str, when: int) -> Iterator[Observation]:
+        if source in _UPSTREAM or self._is_local(source):
+            yield from self._answer(serial, source, name, dest, when)
+        else:  # a blocking verdict, "validation result", or local data the options drop
             yield from self._emit_pending()
             self._cname = None
-            query = _QUERY.fullmatch(source)
-            if query:
-                self._remember(serial or name.lower(), query.group(1).upper(), name)
-            return
-        if verb == "to" or source not in _UPSTREAM and not self._is_local(source):
-            yield from self._emit_pending()
-            self._cname = None
-            return
-        yield from self._answer(serial, source, name, _EXTRA_SUFFIX.sub("", dest), when)
 
     def _is_local(self, source: str) -> bool:
         return self._keep_local and (source in _LOCAL or source.startswith("/"))
@@ -193,20 +194,20 @@ class DnsmasqParser(LineParser):
         query = self._queries.get(serial if serial is not None else name.lower())
         return query[0] if query is not None else None
 
-    def _time(self, mon: str, day: int, hour: int, minute: int, second: int) -> int:
+    def _time(self, mon: str, day: int, hms: tuple[int, int, int]) -> int:
         month = MONTHS.get(mon)
         if month is None:
             raise ParseError(f"unknown month {mon!r}", code="bad_time")
         if self._year is not None:
-            if month < self._last_month and self._last_month == 12 and month == 1:
+            if self._last_month == 12 and month == 1:
                 self._year += 1
             self._last_month = month
-            return self._clock.epoch(self._year, month, day, hour, minute, second)
+            return self._clock.epoch((self._year, month, day), hms)
         now = time.time()
         latest = time.gmtime(now).tm_year + 1
         for year in range(latest, latest - 9, -1):
             try:
-                when = self._clock.epoch(year, month, day, hour, minute, second)
+                when = self._clock.epoch((year, month, day), hms)
             except ParseError:
                 continue  # 29 February of a common year
             if when <= now + 86400:

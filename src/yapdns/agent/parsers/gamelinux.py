@@ -145,7 +145,7 @@ class GamelinuxParser(LineParser):
             raise ParseError("TTL and count must be integers", code="bad_value") from None
         stamp = f[layout.ts]
         when = self._clock.ymd_hms(stamp) if layout.local_time else parse_epoch(stamp)
-        yield self._observation(f[layout.query], f[layout.type], f[layout.answer], when, ttl, count)
+        yield self._observation(f[layout.query], f[layout.type], f[layout.answer], when, ttl=ttl, count=count)
 
     def _from_json(self, line: str) -> Observation:
         try:
@@ -158,9 +158,11 @@ class GamelinuxParser(LineParser):
             when = self._clock.ymd_hms(rec.timestamp)
         else:
             raise ParseError("no timestamp_s or timestamp", code="missing_field")
-        return self._observation(rec.query, rec.type, rec.answer, when, rec.ttl, rec.count)
+        return self._observation(rec.query, rec.type, rec.answer, when, ttl=rec.ttl, count=rec.count)
 
-    def _observation(self, query: str, rrtype: str, answer: str, when: int, ttl: int | None, count: int) -> Observation:
+    def _observation(
+        self, query: str, rrtype: str, answer: str, when: int, *, ttl: int | None, count: int
+    ) -> Observation:
         if count < 1:
             raise ParseError(f"count {count} is not positive", code="bad_value")
         rcode = _ERROR_ANSWERS.get(answer)

@@ -137,7 +137,7 @@ class SuricataEveParser(LineParser):
         self._queries = self.options.extra.get("queries", "skip") == "keep"
 
     def parse_line(self, line: str) -> Iterator[Observation]:
-        if '"dns"' not in line or '"event_type":"dns"' not in line and '"event_type"' in line:
+        if '"dns"' not in line or ('"event_type":"dns"' not in line and '"event_type"' in line):
             return  # another event type (alerts carry a dns object too: the dns event has it all)
         try:
             event = _decode(line)
@@ -173,7 +173,7 @@ class SuricataEveParser(LineParser):
     def _v1_answer(self, dns: EveDns, when: int) -> Iterator[Observation]:
         if dns.rcode not in (None, "NOERROR"):
             if dns.rrname is not None and dns.rrtype:
-                yield self._obs(dns.rrname, dns.rrtype, (), when, None, dns.rcode)
+                yield self._obs(dns.rrname, dns.rrtype, (), when, None, rcode=dns.rcode)
             return
         rdata = rr_rdata(dns)
         if rdata is not None and dns.rrname is not None:
@@ -194,9 +194,9 @@ class SuricataEveParser(LineParser):
         if question is None or end is None:
             return
         if dns.rcode not in (None, "NOERROR"):
-            yield self._obs(end, question[1], (), when, None, dns.rcode)
+            yield self._obs(end, question[1], (), when, None, rcode=dns.rcode)
         elif not rrsets and dns.answers is None and dns.grouped is None:
-            yield self._obs(question[0], question[1], (), when, None, "NOERROR")
+            yield self._obs(question[0], question[1], (), when, None, rcode="NOERROR")
 
     def _detailed(
         self, answers: list[EveRR], question: tuple[str, str] | None
@@ -240,13 +240,13 @@ class SuricataEveParser(LineParser):
         qname = query.lower().rstrip(".")
         for rr in records:
             owner = rr.rrname.lower().rstrip(".")
-            in_bailiwick = owner == "" or qname == owner or qname.endswith("." + owner)
+            in_bailiwick = owner in ("", qname) or qname.endswith("." + owner)
             rdata = rr_rdata(rr) if rr.rrtype in ("NS", "SOA") and in_bailiwick else None
             if rdata is not None:
                 yield self._obs(rr.rrname or ".", rr.rrtype, (rdata,), when, rr.ttl)
 
     def _obs(
-        self, rrname: str, rrtype: str, rdata: tuple[str, ...], when: int, ttl: int | None, rcode: str | None = None
+        self, rrname: str, rrtype: str, rdata: tuple[str, ...], when: int, ttl: int | None, *, rcode: str | None = None
     ) -> Observation:
         return Observation(rrname=rrname or ".", rrtype=rrtype, rdata=rdata, time_first=when, time_last=when, ttl=ttl,
                            rcode=rcode, source="suricata")  # fmt: skip

@@ -14,10 +14,12 @@ what is inferred from the untyped ``answers`` vector):
 * the reconstructed RRsets of the answer section, with their TTLs;
 * a negative observation for any rcode other than NOERROR (about the end of
   the CNAME chain), and a NODATA one for a NOERROR answer with no records
-  (unless the reply was truncated);
+  (unless the reply was truncated, or Zeek does not log answers of that type,
+  such as WKS, HINFO or TKEY);
 * a bare query when no reply was seen (``rcode`` unset and no answers).
 
-Rows of other opcodes than QUERY, NetBIOS (port 137) rows, and by default
+Rows of other opcodes than QUERY, of other classes than IN (CHAOS ``version.bind``),
+NetBIOS (port 137) rows, and by default
 mDNS/LLMNR rows (port 5353/5355, link-local claims rather than DNS) are skipped.
 Options (``ParserOptions.extra``): ``multicast``: ``keep`` to keep mDNS/LLMNR rows.
 Times: ``ts`` is UTC (epoch seconds, or ISO 8601 with ``Z``). Evidence: direct.
@@ -38,13 +40,20 @@ from yapdns.core import rrtypes
 from yapdns.core.errors import InvalidRRType
 from yapdns.core.model import Evidence, Observation
 
-_STANDARD = (
-    "ts uid id.orig_h id.orig_p id.resp_h id.resp_p proto trans_id rtt query qclass qclass_name qtype qtype_name "
-    "rcode rcode_name AA TC RD RA Z answers TTLs rejected"
-).split()
+_STANDARD = [
+    "ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "trans_id", "rtt", "query", "qclass",
+    "qclass_name", "qtype", "qtype_name", "rcode", "rcode_name", "AA", "TC", "RD", "RA", "Z", "answers", "TTLs",
+    "rejected",
+]  # fmt: skip
 _STANDARD_LAYOUTS = {len(_STANDARD): _STANDARD, len(_STANDARD) + 2: [*_STANDARD, "opcode", "opcode_name"]}
 _SKIPPED_PORTS = frozenset({137})
 _MULTICAST_PORTS = frozenset({5353, 5355})
+# Query types whose every answer RR Zeek writes into ``answers`` (WKS, HINFO, TKEY... are
+# dropped by main.zeek), so that an empty NOERROR reply is certainly a NODATA.
+_NODATA_QTYPES = frozenset(
+    {"A", "AAAA", "CNAME", "NS", "PTR", "MX", "SOA", "TXT", "SPF", "SRV", "NAPTR", "DS", "DNSKEY", "SSHFP",
+     "LOC", "RRSIG", "NSEC", "NSEC3", "NSEC3PARAM", "CAA", "HTTPS", "SVCB", "DNAME"}
+)  # fmt: skip
 _ESCAPE = re.compile(rb"\\x([0-9a-fA-F]{2})")
 
 
@@ -74,6 +83,7 @@ class ZeekRow(msgspec.Struct):
 
     ts: float | str
     query: str | None = None
+    qclass: int | None = None
     qtype: int | None = None
     qtype_name: str | None = None
     rcode: int | None = None
@@ -176,6 +186,7 @@ class ZeekDnsParser(LineParser):
             return ZeekRow(
                 ts=get("ts") or "",
                 query=("" if q == empty else unescape(q)) if (q := get("query")) is not None else None,
+                qclass=int(v) if (v := get("qclass")) is not None else None,
                 qtype=int(v) if (v := get("qtype")) is not None else None,
                 qtype_name=get("qtype_name"),
                 rcode=int(v) if (v := get("rcode")) is not None else None,
@@ -200,6 +211,8 @@ class ZeekDnsParser(LineParser):
     def _observations(self, row: ZeekRow) -> Iterator[Observation]:
         if (row.opcode or 0) != 0 or row.resp_p in self._skip_ports or row.orig_p in self._skip_ports:
             return
+        if row.qclass is not None and row.qclass & 0x7FFF != 1:
+            return  # CHAOS (version.bind) and other non-Internet classes; mDNS sets the top bit
         query = row.query
         if query is None:
             return
@@ -223,8 +236,8 @@ class ZeekDnsParser(LineParser):
                 )  # fmt: skip
         if qtype is None or rcode is None:
             return
-        if rcode == "NOERROR" and (answers or row.TC):
-            return  # an answer, or a truncated reply: not a NODATA
+        if rcode == "NOERROR" and (answers or row.TC or qtype not in _NODATA_QTYPES):
+            return  # an answer, a truncated reply, or a type whose answers Zeek does not log
         yield Observation(rrname=chain_end, rrtype=qtype, time_first=when, time_last=when, rcode=rcode, source="zeek")
 
     def _time(self, ts: float | str) -> int:
