@@ -31,7 +31,7 @@ class CofParser(LineParser):
             return
         try:
             wire = _decode(line)
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeEncodeError) as exc:
             raise ParseError(f"not a COF object: {exc}") from None
         try:
             obs = from_wire(wire)

@@ -150,7 +150,7 @@ class GamelinuxParser(LineParser):
     def _from_json(self, line: str) -> Observation:
         try:
             rec = _decode_json(line)
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeEncodeError) as exc:
             raise ParseError(f"not a passivedns JSON line: {exc}") from None
         if rec.timestamp_s is not None:
             when = rec.timestamp_s

@@ -137,15 +137,15 @@ class SuricataEveParser(LineParser):
         self._queries = self.options.extra.get("queries", "skip") == "keep"
 
     def parse_line(self, line: str) -> Iterator[Observation]:
-        if '"dns"' not in line or ('"event_type":"dns"' not in line and '"event_type"' in line):
-            return  # another event type (alerts carry a dns object too: the dns event has it all)
+        if '"dns"' not in line:
+            return  # another event type, skipped without a parse
         try:
             event = _decode(line)
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeEncodeError) as exc:
             raise ParseError(f"not an eve.json DNS event: {exc}") from None
         dns = event.dns
-        if dns is None or dns.opcode != 0:
-            return
+        if dns is None or event.event_type not in (None, "dns") or dns.opcode != 0:
+            return  # alerts carry a dns object too: the dns event has it all
         if event.timestamp is None:
             raise ParseError("the event has no timestamp", code="missing_field")
         when = self._clock.epoch(event.timestamp)

@@ -159,7 +159,7 @@ class ZeekDnsParser(LineParser):
     def _json_row(self, line: str) -> ZeekRow | None:
         try:
             row = _decode_json(line)
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeEncodeError) as exc:
             raise ParseError(f"not a Zeek JSON row: {exc}") from None
         if row.query is not None:
             row.query = unescape(row.query)

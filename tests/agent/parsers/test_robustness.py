@@ -1,0 +1,51 @@
+"""Every format survives hostile input: binary junk, bad UTF-8, huge lines, odd separators.
+
+A parser may refuse such a line (counted by ``ParseRun`` under a reason code)
+but must never crash: a crash is counted as ``parser_crash``, which fails here.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from tests.agent.parsers.helpers import parse
+from yapdns.agent.parsers import registry
+
+_OPTIONS: dict[str, dict[str, object]] = {"regex": {"extra": {"preset": "nginx-upstream"}}}
+
+
+def _hostile_lines() -> list[str]:
+    rng = random.Random(20261127)
+    junk = [bytes(rng.randrange(256) for _ in range(rng.randrange(1, 300))) for _ in range(200)]
+    lines = [b.decode("utf-8", "surrogateescape") for b in junk]
+    lines += [
+        "\x00" * 50,
+        "{" * 5000,
+        '{"dns": {"type": "answer", "answers": [' + "1," * 3000 + "]}}",
+        '{"event_type":"dns","timestamp":"x","dns":{"type":"answer","answers":[{"rrname":7}]}}',
+        '{"query": "\udcff.example", "type": "A", "answer": "1.2.3.4", "timestamp_s": 1}',
+        '{"event_type":"dns","timestamp":"2019-08-22T23:48:27+0000","dns":{"type":"answer","rrname":"\udcc3"}}',
+        '{"ts": 1.5, "query": "\udcc3\udca9", "answers": ["\udcff"]}',
+        "#fields\tts\tquery",
+        "1\t2\t3",
+        "||||||||||||||||",
+        "Nov 27 12:23:26 dnsmasq[1]: 1 127.0.0.1/1 reply \udcff\udcfe is 1.2.3.4",
+        "Feb 30 12:00:00 dnsmasq[1]: reply x is 1.2.3.4",
+        "x" * 70_000,
+        "1494364058.429337||10.16.1.11||8.8.8.8||IN||g\udce9.com.||A||216.197.242.244||299||-1",
+        "9999999999999999999.1||a||b||IN||x.||A||1.2.3.4||1||1",
+    ]
+    return lines
+
+
+@pytest.mark.parametrize("fmt", registry.available())
+def test_hostile_input_is_refused_or_skipped_never_crashes(fmt: str) -> None:
+    lines = _hostile_lines()
+    produced, run = parse(fmt, lines, **_OPTIONS.get(fmt, {}))
+    assert run.stats.lines == len(lines)
+    assert "parser_crash" not in run.stats.errors, list(run.stats.samples)
+    assert run.stats.errors["line_too_long"] == 1
+    for obs in produced:  # whatever got through is normalized, valid data
+        assert obs["rrname"] and obs["rrtype"]
