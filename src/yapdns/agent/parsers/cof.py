@@ -31,7 +31,7 @@ class CofParser(LineParser):
             return
         try:
             wire = _decode(line)
-        except (msgspec.DecodeError, UnicodeEncodeError) as exc:
+        except msgspec.DecodeError as exc:
             raise ParseError(f"not a COF object: {exc}") from None
         except UnicodeError:
             raise ParseError("not valid UTF-8") from None
