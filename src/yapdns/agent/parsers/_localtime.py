@@ -39,6 +39,7 @@ class LocalClock:
     def __init__(self, zone_name: str | None) -> None:
         self.zone = zone_for(zone_name)
         self._minutes: dict[tuple[int, int, int, int, int], int] = {}
+        self._prefixes: dict[str, int] = {}  # "YYYY-MM-DD HH:MM" -> epoch of that minute
 
     def epoch(self, ymd: tuple[int, int, int], hms: tuple[int, int, int]) -> int:
         """Epoch seconds of a local date and time; raise ``ParseError`` if it is not valid."""
@@ -66,6 +67,17 @@ class LocalClock:
 
     def ymd_hms(self, text: str) -> int:
         """``YYYY-MM-DD HH:MM:SS[.frac]`` (also with ``T``) in local time."""
+        base = self._prefixes.get(text[:16])
+        second = text[17:19]
+        if base is not None and text[16:17] == ":" and second.isdigit() and second.isascii():
+            return base + int(second)
+        value = self._ymd_hms(text)
+        if len(self._prefixes) >= _CACHE_LIMIT:
+            self._prefixes.clear()
+        self._prefixes[text[:16]] = value - int(second)
+        return value
+
+    def _ymd_hms(self, text: str) -> int:
         try:
             if text[4] != "-" or text[7] != "-" or text[13] != ":" or text[16] != ":":
                 raise ValueError
@@ -80,9 +92,9 @@ class LocalClock:
 def parse_epoch(text: str) -> int:
     """``1494364058.429337`` or ``1494364058`` as whole epoch seconds; raise ``ParseError``."""
     head, _, frac = text.partition(".")
-    if not head.isdigit() or (frac and not frac.isdigit()) or not head.isascii():
-        raise ParseError(f"not an epoch time: {text[:40]!r}", code="bad_time")
-    return int(head)
+    if head.isdigit() and head.isascii() and (not frac or frac.isdigit()):
+        return int(head)
+    raise ParseError(f"not an epoch time: {text[:40]!r}", code="bad_time")
 
 
 _ISO_OFFSETS: dict[str, int] = {"Z": 0, "z": 0}
@@ -118,10 +130,7 @@ class IsoClock:
                 raise ValueError(text)
             rest = text[19:]
             if rest[:1] in (".", ","):
-                cut = 1
-                while cut < len(rest) and rest[cut].isdigit():
-                    cut += 1
-                rest = rest[cut:]
+                rest = rest[1:].lstrip("0123456789")
             if not rest:
                 return self._naive.ymd_hms(text[:19])
             return self._utc.ymd_hms(text[:19]) + _offset_seconds(rest)

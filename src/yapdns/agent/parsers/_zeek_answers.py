@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import NamedTuple
 
 from yapdns.agent.parsers._addr import ip_rrtype
@@ -93,6 +94,7 @@ def _quote(data: bytes) -> str:
     return '"' + "".join(out) + '"'
 
 
+@lru_cache(maxsize=65536)
 def classify(value: str) -> tuple[str, str]:
     """(kind, rdata): kind is an rrtype (``A``, ``AAAA``, ``TXT``, ``SPF``), ``name`` or ``skip``."""
     family = ip_rrtype(value)
@@ -108,11 +110,19 @@ def classify(value: str) -> tuple[str, str]:
 
 def reconstruct(query: str, qtype: str | None, answers: Sequence[str], ttls: Sequence[int | None]) -> Reconstruction:
     """The RRsets that ``answers`` certainly contain (see the module docstring)."""
-    entries = [(*classify(a), ttls[i] if i < len(ttls) else None) for i, a in enumerate(answers)]
-    names = [(v, t) for k, v, t in entries if k == "name"]
-    data = [(k, v, t) for k, v, t in entries if k not in ("name", "skip")]
-    if _name_after_data(entries):
-        return Reconstruction([], query)
+    names: list[tuple[str, int | None]] = []
+    data: list[tuple[str, str, int | None]] = []
+    for i, answer in enumerate(answers):
+        kind, value = classify(answer)
+        if kind == "skip":
+            continue
+        ttl = ttls[i] if i < len(ttls) else None
+        if kind != "name":
+            data.append((kind, value, ttl))
+        elif data:  # a name after an address or TXT: the order cannot be trusted
+            return Reconstruction([], query)
+        else:
+            names.append((value, ttl))
     if qtype in _CHAIN_QTYPES:
         return _chain_then_data(query, names, data)
     if qtype == "PTR":
@@ -122,15 +132,6 @@ def reconstruct(query: str, qtype: str | None, answers: Sequence[str], ttls: Seq
     if names:
         return Reconstruction([], query)
     return Reconstruction(_grouped(query, data), query)
-
-
-def _name_after_data(entries: list[tuple[str, str, int | None]]) -> bool:
-    seen_data = False
-    for kind, _value, _ttl in entries:
-        if kind == "name" and seen_data:
-            return True
-        seen_data = seen_data or kind not in ("name", "skip")
-    return False
 
 
 def _chain_then_data(

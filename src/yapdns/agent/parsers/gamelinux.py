@@ -23,7 +23,6 @@ and are refused with the reason ``incomplete_rdata``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import msgspec
 
@@ -128,16 +127,15 @@ class GamelinuxParser(LineParser):
         self._layout = GamelinuxLayout(extra["fields"], self._delimiter or "||") if "fields" in extra else None
         self._clock = LocalClock(self.options.timezone)
 
-    def parse_line(self, line: str) -> Iterator[Observation]:
-        if not line or line[0] == "#" or line.isspace():
-            return
-        if line[0] == "{":
-            yield self._from_json(line)
-            return
+    def parse_line(self, line: str) -> list[Observation]:
+        if not line or line[0] in "#{" or line.isspace():
+            return [self._from_json(line)] if line[:1] == "{" else []
         layout = self._layout
         if layout is None:
             layout = self._layout = detect_layout(line, self._delimiter)
-        f = layout.split(line)
+        f = line.split(layout.delimiter)
+        if len(f) != layout.width:
+            f = layout.split(line)
         try:
             ttl = int(f[layout.ttl]) if layout.ttl is not None else None
             count = int(f[layout.count]) if layout.count is not None else 1
@@ -145,7 +143,13 @@ class GamelinuxParser(LineParser):
             raise ParseError("TTL and count must be integers", code="bad_value") from None
         stamp = f[layout.ts]
         when = self._clock.ymd_hms(stamp) if layout.local_time else parse_epoch(stamp)
-        yield self._observation(f[layout.query], f[layout.type], f[layout.answer], when, ttl=ttl, count=count)
+        rrtype, answer = f[layout.type], f[layout.answer]
+        if count > 0 and rrtype not in _PARTIAL_TYPES and answer not in _ERROR_ANSWERS:  # the common case, inline
+            return [
+                Observation(rrname=f[layout.query], rrtype=rrtype, rdata=(answer,), time_first=when, time_last=when,
+                            count=count, ttl=ttl, source="gamelinux")
+            ]  # fmt: skip
+        return [self._observation(f[layout.query], rrtype, answer, when, ttl=ttl, count=count)]
 
     def _from_json(self, line: str) -> Observation:
         try:

@@ -27,8 +27,9 @@ Times: ``ts`` is UTC (epoch seconds, or ISO 8601 with ``Z``). Evidence: direct.
 
 from __future__ import annotations
 
+import operator
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 import msgspec
@@ -97,17 +98,21 @@ class ZeekRow(msgspec.Struct):
 
 
 _decode_json = msgspec.json.Decoder(ZeekRow).decode
+_TSV_FIELDS = ("ts", "query", "qclass", "qtype", "qtype_name", "rcode", "rcode_name", "TC", "answers", "TTLs",
+               "opcode", "id.orig_p", "id.resp_p")  # fmt: skip
 
 
 class ZeekTsvHeader:
-    """The state set by ``#`` lines: separators and the column of each field."""
+    """The state set by ``#`` lines: separators, and a getter of the needed columns of a row."""
 
     def __init__(self) -> None:
         self.separator = "\t"
         self.set_separator = ","
         self.empty = "(empty)"
         self.unset = "-"
-        self.columns: dict[str, int] | None = None
+        self.width: int | None = None
+        self.getter: Callable[[list[str]], tuple[str, ...]] | None = None
+        self.from_header = False
 
     def directive(self, line: str) -> None:
         if line.startswith("#separator "):
@@ -115,7 +120,7 @@ class ZeekTsvHeader:
             return
         key, _, value = line[1:].partition(self.separator)
         if key == "fields":
-            self.columns = {name: i for i, name in enumerate(value.split(self.separator))}
+            self._set_columns(value.split(self.separator))
         elif key == "set_separator":
             self.set_separator = unescape(value)
         elif key == "empty_field":
@@ -123,13 +128,26 @@ class ZeekTsvHeader:
         elif key == "unset_field":
             self.unset = value
 
-    def columns_for(self, width: int) -> dict[str, int]:
-        if self.columns is not None:
-            return self.columns
-        standard = _STANDARD_LAYOUTS.get(width)
-        if standard is None:
-            raise ParseError(f"no #fields header yet and {width} columns is not a standard layout", code="no_header")
-        return {name: i for i, name in enumerate(standard)}
+    def _set_columns(self, names: Sequence[str], *, from_header: bool = True) -> None:
+        index = {name: i for i, name in enumerate(names)}
+        # A missing column points one past the row, where each row gets the unset marker appended.
+        self.width = len(names)
+        self.getter = operator.itemgetter(*(index.get(name, len(names)) for name in _TSV_FIELDS))
+        self.from_header = from_header
+
+    def fields(self, line: str) -> tuple[str, ...]:
+        """The needed columns of a data row, in ``_TSV_FIELDS`` order; raise ``ParseError``."""
+        parts = line.split(self.separator)
+        if len(parts) != self.width:
+            if self.from_header:
+                raise ParseError(f"{len(parts)} columns where #fields has {self.width}", code="bad_columns")
+            standard = _STANDARD_LAYOUTS.get(len(parts))
+            if standard is None:
+                raise ParseError(f"no #fields header yet and {len(parts)} columns is not a standard layout",
+                                 code="no_header")  # fmt: skip
+            self._set_columns(standard, from_header=False)
+        parts.append(self.unset)
+        return self.getter(parts)  # type: ignore[misc]
 
 
 class ZeekDnsParser(LineParser):
@@ -144,101 +162,89 @@ class ZeekDnsParser(LineParser):
         self._iso = IsoClock()
         keep = self.options.extra.get("multicast", "skip")
         self._skip_ports = _SKIPPED_PORTS | (frozenset() if keep == "keep" else _MULTICAST_PORTS)
+        self._skip_port_texts = frozenset(str(p) for p in self._skip_ports)
 
-    def parse_line(self, line: str) -> Iterator[Observation]:
+    def parse_line(self, line: str) -> list[Observation]:
         if not line or line.isspace():
-            return
+            return []
         first = line[0]
         if first == "#":
             self._header.directive(line)
-            return
-        row = self._json_row(line) if first == "{" else self._tsv_row(line)
-        if row is not None:
-            yield from self._observations(row)
+            return []
+        if first == "{":
+            return self._json_row(line)
+        return self._tsv_row(line)
 
-    def _json_row(self, line: str) -> ZeekRow | None:
+    def _json_row(self, line: str) -> list[Observation]:
         try:
             row = _decode_json(line)
         except (msgspec.DecodeError, UnicodeEncodeError) as exc:
             raise ParseError(f"not a Zeek JSON row: {exc}") from None
-        if row.query is not None:
-            row.query = unescape(row.query)
-        if row.answers is not None:
-            row.answers = [unescape(a) for a in row.answers]
-        return row
-
-    def _tsv_row(self, line: str) -> ZeekRow | None:
-        header = self._header
-        parts = line.split(header.separator)
-        cols = header.columns_for(len(parts))
-        if len(parts) != len(cols):
-            raise ParseError(f"{len(parts)} columns where #fields has {len(cols)}", code="bad_columns")
-        unset, empty = header.unset, header.empty
-
-        def get(name: str) -> str | None:
-            i = cols.get(name)
-            if i is None:
-                return None
-            value = parts[i]
-            return None if value == unset else value
-
-        try:
-            return ZeekRow(
-                ts=get("ts") or "",
-                query=("" if q == empty else unescape(q)) if (q := get("query")) is not None else None,
-                qclass=int(v) if (v := get("qclass")) is not None else None,
-                qtype=int(v) if (v := get("qtype")) is not None else None,
-                qtype_name=get("qtype_name"),
-                rcode=int(v) if (v := get("rcode")) is not None else None,
-                rcode_name=get("rcode_name"),
-                TC=(v == "T") if (v := get("TC")) is not None else None,
-                answers=self._vector(get("answers"), empty),
-                TTLs=[float(t) for t in ttl] if (ttl := self._vector(get("TTLs"), empty)) is not None else None,
-                opcode=int(v) if (v := get("opcode")) is not None else None,
-                orig_p=int(v) if (v := get("id.orig_p")) is not None else None,
-                resp_p=int(v) if (v := get("id.resp_p")) is not None else None,
-            )
-        except ValueError as exc:
-            raise ParseError(f"bad number in row: {exc}", code="bad_value") from None
-
-    def _vector(self, value: str | None, empty: str) -> list[str] | None:
-        if value is None:
-            return None
-        if value == empty:
-            return []
-        return [unescape(v) for v in value.split(self._header.set_separator)]
-
-    def _observations(self, row: ZeekRow) -> Iterator[Observation]:
         if (row.opcode or 0) != 0 or row.resp_p in self._skip_ports or row.orig_p in self._skip_ports:
-            return
-        if row.qclass is not None and row.qclass & 0x7FFF != 1:
-            return  # CHAOS (version.bind) and other non-Internet classes; mDNS sets the top bit
-        query = row.query
-        if query is None:
-            return
+            return []
+        if row.query is None or (row.qclass is not None and row.qclass & 0x7FFF != 1):
+            return []
+        return self._observations(
+            self._time(row.ts),
+            unescape(row.query),
+            _qtype_text(None if row.qtype is None else str(row.qtype), row.qtype_name),
+            rcode=row.rcode_name or (None if row.rcode is None else str(row.rcode)),
+            answers=[unescape(a) for a in row.answers or ()],
+            ttls=row.TTLs or (),
+            truncated=bool(row.TC),
+        )
+
+    def _tsv_row(self, line: str) -> list[Observation]:
+        header = self._header
+        ts, query, qclass, qtype, qtype_name, rcode, rcode_name, tc, answers, ttls, opcode, orig_p, resp_p = (
+            header.fields(line)
+        )
+        unset, empty = header.unset, header.empty
+        if opcode not in (unset, "0") or resp_p in self._skip_port_texts or orig_p in self._skip_port_texts:
+            return []
+        if query == unset or (qclass not in (unset, "1") and _not_internet(qclass)):
+            return []
+        try:
+            ttl_values = () if ttls in (unset, empty) else [float(t) for t in ttls.split(header.set_separator)]
+        except ValueError:
+            raise ParseError(f"bad TTLs {ttls[:60]!r}", code="bad_value") from None
+        return self._observations(
+            parse_epoch(ts),
+            "" if query == empty else unescape(query),
+            _qtype_text(None if qtype == unset else qtype, None if qtype_name == unset else qtype_name),
+            rcode=rcode_name if rcode_name != unset else (None if rcode == unset else rcode),
+            answers=[] if answers in (unset, empty) else [unescape(a) for a in answers.split(header.set_separator)],
+            ttls=ttl_values,
+            truncated=tc == "T",
+        )
+
+    def _observations(
+        self, when: int, query: str, qtype: str | None, *, rcode: str | None, answers: list[str],
+        ttls: Sequence[float], truncated: bool,
+    ) -> list[Observation]:  # fmt: skip
         query = query or "."  # Zeek logs the root name as an empty string
-        when = self._time(row.ts)
-        qtype = _qtype_text(None if row.qtype is None else str(row.qtype), row.qtype_name)
-        answers = row.answers or []
-        rcode = row.rcode_name or (str(row.rcode) if row.rcode is not None else None)
-        if rcode is None and not answers:
-            if qtype is not None:
-                yield Observation(rrname=query, rrtype=qtype, time_first=when, time_last=when, source="zeek")
-            return
+        if rcode is None and not answers:  # no reply seen: a bare query
+            if qtype is None:
+                return []
+            return [Observation(rrname=query, rrtype=qtype, time_first=when, time_last=when, source="zeek")]
+        produced = []
         chain_end = query
         if answers:
-            rebuilt = reconstruct(query, qtype, answers, [int(t) for t in row.TTLs or ()])
+            rebuilt = reconstruct(query, qtype, answers, [int(t) for t in ttls])
             chain_end = rebuilt.chain_end
             for rrset in rebuilt.rrsets:
-                yield Observation(
-                    rrname=rrset.owner, rrtype=rrset.rrtype, rdata=rrset.rdata, time_first=when, time_last=when,
-                    ttl=rrset.ttl, source="zeek",
+                produced.append(
+                    Observation(rrname=rrset.owner, rrtype=rrset.rrtype, rdata=rrset.rdata, time_first=when,
+                                time_last=when, ttl=rrset.ttl, source="zeek")
                 )  # fmt: skip
         if qtype is None or rcode is None:
-            return
-        if rcode == "NOERROR" and (answers or row.TC or qtype not in _NODATA_QTYPES):
-            return  # an answer, a truncated reply, or a type whose answers Zeek does not log
-        yield Observation(rrname=chain_end, rrtype=qtype, time_first=when, time_last=when, rcode=rcode, source="zeek")
+            return produced
+        if rcode in ("NOERROR", "0") and (answers or truncated or qtype not in _NODATA_QTYPES):
+            return produced  # an answer, a truncated reply, or a type whose answers Zeek does not log
+        produced.append(
+            Observation(rrname=chain_end, rrtype=qtype, time_first=when, time_last=when, rcode=rcode, source="zeek")
+        )
+        return produced
 
     def _time(self, ts: float | str) -> int:
         if isinstance(ts, float):
@@ -248,6 +254,13 @@ class ZeekDnsParser(LineParser):
         if ts[:1].isdigit() and "T" not in ts and "-" not in ts:
             return parse_epoch(ts)
         return self._iso.epoch(ts)
+
+
+def _not_internet(qclass: str) -> bool:
+    try:
+        return int(qclass) & 0x7FFF != 1
+    except ValueError:
+        raise ParseError(f"bad qclass {qclass[:20]!r}", code="bad_value") from None
 
 
 PARSER = ZeekDnsParser
