@@ -136,26 +136,28 @@ class SuricataEveParser(LineParser):
         self._authorities = self.options.extra.get("authorities", "skip") == "keep"
         self._queries = self.options.extra.get("queries", "skip") == "keep"
 
-    def parse_line(self, line: str) -> Iterator[Observation]:
-        if '"dns"' not in line:
-            return  # another event type, skipped without a parse
+    def parse_line(self, line: str) -> list[Observation]:
+        if '"event_type":"dns"' not in line and ('"dns"' not in line or '"event_type":"' in line):
+            return []  # another event type, skipped without a parse (eve is compact JSON)
+        if not self._queries and ('"type":"query"' in line or '"type":"request"' in line):
+            return []  # a question alone: the response event repeats it
         try:
             event = _decode(line)
         except (msgspec.DecodeError, UnicodeEncodeError) as exc:
             raise ParseError(f"not an eve.json DNS event: {exc}") from None
         dns = event.dns
         if dns is None or event.event_type not in (None, "dns") or dns.opcode != 0:
-            return  # alerts carry a dns object too: the dns event has it all
+            return []  # alerts carry a dns object too: the dns event has it all
         if event.timestamp is None:
             raise ParseError("the event has no timestamp", code="missing_field")
         when = self._clock.epoch(event.timestamp)
         if dns.type in ("query", "request"):
-            yield from self._query(dns, when)
-        elif dns.type in ("answer", "response"):
-            if dns.version is None and dns.answers is None and dns.queries is None:
-                yield from self._v1_answer(dns, when)
-            else:
-                yield from self._response(dns, when)
+            return list(self._query(dns, when))
+        if dns.type not in ("answer", "response"):
+            return []
+        if dns.version is None and dns.answers is None and dns.queries is None:
+            return list(self._v1_answer(dns, when))
+        return list(self._response(dns, when))
 
     def _question(self, dns: EveDns) -> tuple[str, str] | None:
         if dns.queries:
