@@ -150,14 +150,14 @@ class SuricataEveParser(LineParser):
             return []  # alerts carry a dns object too: the dns event has it all
         if event.timestamp is None:
             raise ParseError("the event has no timestamp", code="missing_field")
-        when = self._clock.epoch(event.timestamp)
+        return list(self._event(dns, self._clock.epoch(event.timestamp)))
+
+    def _event(self, dns: EveDns, when: int) -> Iterator[Observation]:
         if dns.type in ("query", "request"):
-            return list(self._query(dns, when))
-        if dns.type not in ("answer", "response"):
-            return []
-        if dns.version is None and dns.answers is None and dns.queries is None:
-            return list(self._v1_answer(dns, when))
-        return list(self._response(dns, when))
+            yield from self._query(dns, when)
+        elif dns.type in ("answer", "response"):
+            v1 = dns.version is None and dns.answers is None and dns.queries is None
+            yield from self._v1_answer(dns, when) if v1 else self._response(dns, when)
 
     def _question(self, dns: EveDns) -> tuple[str, str] | None:
         if dns.queries:
