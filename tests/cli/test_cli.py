@@ -85,3 +85,13 @@ def test_users_sensors_and_tokens(run: CliRunner) -> None:
     query_token = invoke(run, "token", "add", "alice").splitlines()[-1]
     assert query_token.startswith("yq_")
     assert "active" in invoke(run, "token", "list", "alice")
+
+
+def test_import_passes_format_options(run: CliRunner) -> None:
+    nginx = ROOT / "tests/agent/parsers/golden/regex/nginx-1.22_upstream.log"
+    out = invoke(run, "import", str(nginx), "-F", "regex", "-o", "preset=nginx-upstream")
+    assert "7 observations stored" in out
+    rows = json.loads(invoke(run, "query", "pool.example.net", "-f", "json"))
+    assert [(r["rrtype"], r["rdata"], r["count"]) for r in rows] == [("A", "127.0.0.1", 2)]
+    out = invoke(run, "import", str(nginx), "-F", "regex", "-o", "preset", ok=False)
+    assert "KEY=VALUE" in out

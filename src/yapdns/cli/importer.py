@@ -45,8 +45,14 @@ def _batches(observations: Iterator[Observation], size: int) -> Iterator[list[Ob
 @click.option("--sensor", default="import", show_default=True, help="Sensor name the data is attributed to.")
 @click.option("--timezone", help="IANA timezone for formats that log local time (e.g. Europe/Rome).")
 @click.option("--year", type=int, help="Year for formats whose timestamps have none (syslog style).")
+@click.option(
+    "-o", "--option", "extra", multiple=True, metavar="KEY=VALUE",
+    help="A format-specific option (docs/parsers.md), e.g. -o preset=nginx-upstream. Repeatable.",
+)  # fmt: skip
 @friendly_errors
-def import_(files: tuple[Path, ...], fmt: str, sensor: str, timezone: str | None, year: int | None) -> None:
+def import_(
+    files: tuple[Path, ...], fmt: str, sensor: str, timezone: str | None, year: int | None, extra: tuple[str, ...]
+) -> None:
     """Import log or export FILES into the store.
 
     Lines go through the format's parser, the same validation and
@@ -55,7 +61,10 @@ def import_(files: tuple[Path, ...], fmt: str, sensor: str, timezone: str | None
     is derived from the file's content and position).
     """
     cls = registry.parser_class(fmt)
-    options = ParserOptions(timezone=timezone, year=year)
+    pairs = [item.partition("=") for item in extra]
+    if any(not key or not sep for key, sep, _ in pairs):
+        raise click.BadParameter("options are KEY=VALUE", param_hint="--option")
+    options = ParserOptions(timezone=timezone, year=year, extra={key: value for key, _, value in pairs})
     with store_session(migrate=True) as store:
         service = IngestService(store)
         for path in files:
