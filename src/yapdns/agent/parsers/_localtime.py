@@ -123,16 +123,29 @@ class IsoClock:
     def __init__(self, naive_zone: str | None = "UTC") -> None:
         self._utc = LocalClock("UTC")
         self._naive = self._utc if naive_zone == "UTC" else LocalClock(naive_zone)
+        self._minutes: dict[tuple[str, str], int] = {}  # (YYYY-MM-DDTHH:MM, zone suffix) -> epoch
 
     def epoch(self, text: str) -> int:
+        rest = text[19:]
+        if rest[:1] in (".", ","):
+            rest = rest[1:].lstrip("0123456789")
+        key = (text[:16], rest)
+        base = self._minutes.get(key)
+        second = text[17:19]
+        if base is not None and text[16:17] == ":" and second.isdigit() and second.isascii():
+            return base + int(second)
+        value = self._epoch(text, rest)
+        if len(self._minutes) >= _CACHE_LIMIT:
+            self._minutes.clear()
+        self._minutes[key] = value - int(second)
+        return value
+
+    def _epoch(self, text: str, zone: str) -> int:
         try:
             if len(text) < 19 or text[10] not in "T ":
                 raise ValueError(text)
-            rest = text[19:]
-            if rest[:1] in (".", ","):
-                rest = rest[1:].lstrip("0123456789")
-            if not rest:
+            if not zone:
                 return self._naive.ymd_hms(text[:19])
-            return self._utc.ymd_hms(text[:19]) + _offset_seconds(rest)
+            return self._utc.ymd_hms(text[:19]) + _offset_seconds(zone)
         except (ValueError, IndexError):
             raise ParseError(f"not an ISO 8601 time: {text[:40]!r}", code="bad_time") from None

@@ -58,6 +58,15 @@ class RRset(NamedTuple):
     ttl: int | None
 
 
+class _Shape(NamedTuple):
+    """An RRset without its TTL: which answers (by index) it is made of."""
+
+    owner: str
+    rrtype: str
+    rdata: tuple[str, ...]
+    members: tuple[int, ...]
+
+
 class Reconstruction(NamedTuple):
     rrsets: list[RRset]
     chain_end: str  # the name the final answer (or the rcode) is about
@@ -110,64 +119,71 @@ def classify(value: str) -> tuple[str, str]:
 
 def reconstruct(query: str, qtype: str | None, answers: Sequence[str], ttls: Sequence[int | None]) -> Reconstruction:
     """The RRsets that ``answers`` certainly contain (see the module docstring)."""
-    names: list[tuple[str, int | None]] = []
-    data: list[tuple[str, str, int | None]] = []
+    shapes, chain_end = _shapes(query, qtype, tuple(answers))
+    return Reconstruction([RRset(*shape[:3], _min_ttl(ttls, shape.members)) for shape in shapes], chain_end)
+
+
+def _min_ttl(ttls: Sequence[int | None], members: tuple[int, ...]) -> int | None:
+    known = [t for i in members if i < len(ttls) and (t := ttls[i]) is not None]
+    return min(known) if known else None
+
+
+_Members = list[tuple[str, int]]  # (rdata, index in the answers vector)
+
+
+@lru_cache(maxsize=16384)
+def _shapes(query: str, qtype: str | None, answers: tuple[str, ...]) -> tuple[tuple[_Shape, ...], str]:
+    """The RRsets of a row, by answer index; the same answers to the same question recur, so this is cached."""
+    names: _Members = []
+    data: list[tuple[str, str, int]] = []
     for i, answer in enumerate(answers):
         kind, value = classify(answer)
         if kind == "skip":
             continue
-        ttl = ttls[i] if i < len(ttls) else None
         if kind != "name":
-            data.append((kind, value, ttl))
+            data.append((kind, value, i))
         elif data:  # a name after an address or TXT: the order cannot be trusted
-            return Reconstruction([], query)
+            return (), query
         else:
-            names.append((value, ttl))
+            names.append((value, i))
     if qtype in _CHAIN_QTYPES:
-        return _chain_then_data(query, names, data)
+        shapes, end = _cname_chain(query, names)
+        return (*shapes, *_grouped(end, data)), end
     if qtype == "PTR":
         return _ptr(query, names, data)
     if qtype == "NS" and names and not data:
-        return Reconstruction([_rrset(query, "NS", names)], query)
+        return (_shape(query, "NS", names),), query
     if names:
-        return Reconstruction([], query)
-    return Reconstruction(_grouped(query, data), query)
+        return (), query
+    return tuple(_grouped(query, data)), query
 
 
-def _chain_then_data(
-    query: str, names: list[tuple[str, int | None]], data: list[tuple[str, str, int | None]]
-) -> Reconstruction:
-    rrsets, owner = _cname_chain(query, names)
-    return Reconstruction(rrsets + _grouped(owner, data), owner)
-
-
-def _cname_chain(query: str, names: list[tuple[str, int | None]]) -> tuple[list[RRset], str]:
-    rrsets, owner = [], query
-    for target, ttl in names:
-        rrsets.append(RRset(owner, "CNAME", (target,), ttl))
+def _cname_chain(query: str, names: _Members) -> tuple[list[_Shape], str]:
+    shapes, owner = [], query
+    for target, i in names:
+        shapes.append(_Shape(owner, "CNAME", (target,), (i,)))
         owner = target
-    return rrsets, owner
+    return shapes, owner
 
 
-def _ptr(query: str, names: list[tuple[str, int | None]], data: list[tuple[str, str, int | None]]) -> Reconstruction:
+def _ptr(query: str, names: _Members, data: list[tuple[str, str, int]]) -> tuple[tuple[_Shape, ...], str]:
     split = 0
     while split < len(names) and names[split][0].endswith(_ARPA):
         split += 1
     if any(n.endswith(_ARPA) for n, _ in names[split:]):
-        return Reconstruction([], query)
-    rrsets, owner = _cname_chain(query, names[:split])
+        return (), query
+    shapes, owner = _cname_chain(query, names[:split])
     if names[split:]:
-        rrsets.append(_rrset(owner, "PTR", names[split:]))
-    return Reconstruction(rrsets + _grouped(owner, data), owner)
+        shapes.append(_shape(owner, "PTR", names[split:]))
+    return (*shapes, *_grouped(owner, data)), owner
 
 
-def _rrset(owner: str, rrtype: str, members: list[tuple[str, int | None]]) -> RRset:
-    ttls = [t for _, t in members if t is not None]
-    return RRset(owner, rrtype, tuple(v for v, _ in members), min(ttls) if ttls else None)
+def _shape(owner: str, rrtype: str, members: _Members) -> _Shape:
+    return _Shape(owner, rrtype, tuple(v for v, _ in members), tuple(i for _, i in members))
 
 
-def _grouped(owner: str, data: list[tuple[str, str, int | None]]) -> list[RRset]:
-    by_type: dict[str, list[tuple[str, int | None]]] = {}
-    for kind, value, ttl in data:
-        by_type.setdefault(kind, []).append((value, ttl))
-    return [_rrset(owner, kind, members) for kind, members in by_type.items()]
+def _grouped(owner: str, data: list[tuple[str, str, int]]) -> list[_Shape]:
+    by_type: dict[str, _Members] = {}
+    for kind, value, i in data:
+        by_type.setdefault(kind, []).append((value, i))
+    return [_shape(owner, kind, members) for kind, members in by_type.items()]
