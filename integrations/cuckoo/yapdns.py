@@ -41,10 +41,10 @@ except ImportError:  # Cuckoo 2.0.x package layout
     from cuckoo.common.abstracts import Report
 
 try:
-    from urllib.error import HTTPError, URLError
-    from urllib.request import Request, urlopen
+    from urllib.error import HTTPError, URLError  # novermin (the Python 3 branch)
+    from urllib.request import Request, urlopen  # novermin (the Python 3 branch)
 except ImportError:  # Python 2.7
-    from urllib2 import HTTPError, Request, URLError, urlopen
+    from urllib2 import HTTPError, Request, URLError, urlopen  # novermin (the Python 2.7 branch)
 
 try:
     TEXT = unicode  # noqa: F821  (Python 2.7)
@@ -175,7 +175,7 @@ def _started_epoch(info, task, zone):
     wall-clock time encoded as if it were UTC. ``zone`` (``local``/``utc``) says how
     to read the wall clock.
     """
-    for value in (info.get("started"), (task or {}).get("started_on")):
+    for value in (info.get("started"), _dict(task).get("started_on")):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             value = _EPOCH + datetime.timedelta(seconds=value)
         elif isinstance(value, (TEXT, bytes)):
@@ -191,13 +191,17 @@ def _started_epoch(info, task, zone):
     return None
 
 
+def _dict(value):
+    return value if isinstance(value, dict) else {}
+
+
 def analysis_identity(results, task, zone="local"):
     """``(task_id, sha256 or None, started epoch or None)`` of one analysis."""
-    info = results.get("info") or {}
-    task_id = info.get("id", (task or {}).get("id"))
-    target = results.get("target") or {}
-    sha = ((target.get("file") or {}).get("sha256") or "") if isinstance(target, dict) else ""
-    sha = TEXT(sha).lower() if isinstance(sha, (TEXT, str)) else u""
+    info = _dict(results.get("info"))
+    task_id = info.get("id", _dict(task).get("id"))
+    sha = _dict(_dict(results.get("target")).get("file")).get("sha256") or ""
+    sha = sha.decode("ascii", "replace") if isinstance(sha, bytes) else sha
+    sha = sha.lower() if isinstance(sha, TEXT) else u""
     return (
         None if task_id is None else TEXT(task_id),
         sha if _SHA256.match(sha) else None,
@@ -270,8 +274,9 @@ def dns_rows(results, task, options):
     if not isinstance(network, dict):
         raise ValueError("the results have no network section (is network processing enabled?)")
     listed = network.get("dns") or []
-    if not isinstance(listed, list):
+    if isinstance(listed, (dict, TEXT, bytes)) or not hasattr(listed, "__iter__"):
         raise ValueError("network.dns is a %s, not a list" % type(listed).__name__)
+    listed = list(listed)  # Cuckoo 2.0.x hands over dict.values()
     entries = [e for e in listed if isinstance(e, dict)]
     skipped = len(listed) - len(entries)
     aliased = _has_cname(entries)
@@ -308,7 +313,7 @@ def format_line(row):
 
 
 def _header(results, started):
-    info = results.get("info") or {}
+    info = _dict(results.get("info"))
     return u"".join([
         u"#separator \\x09\n",
         u"#format\t%s\n" % FORMAT,
@@ -583,28 +588,42 @@ class Yapdns(Report):
     order = 3
 
     def run(self, results):
+        task = _dict(self.task).get("id")
         try:
-            self._run(results)
+            options = read_options(self.options or {}, getattr(self, "reports_path", ""))
+            rows = self._rows(results, options, task)
+            task_id, _, started = analysis_identity(_dict(results), self.task, options["started_timezone"])
+            stem = "cuckoo-task%s-%s" % (_SAFE_ID.sub("-", task_id or "unknown"), started or "nostart")
         except Exception:
-            log.warning("yapdns: DNS export failed for task %s", (self.task or {}).get("id"), exc_info=True)
-
-    def _run(self, results):
-        options = read_options(self.options or {}, getattr(self, "reports_path", ""))
-        try:
-            rows, skipped = dns_rows(results, self.task, options)
-        except ValueError as exc:
-            log.warning("yapdns: task %s: %s", (self.task or {}).get("id"), exc)
-            rows, skipped = [], 0
-        if skipped:
-            log.warning("yapdns: task %s: %d malformed DNS entries skipped", (self.task or {}).get("id"), skipped)
-        task_id, _, started = analysis_identity(results, self.task, options["started_timezone"])
-        stem = "cuckoo-task%s-%s" % (_SAFE_ID.sub("-", task_id or "unknown"), started or "nostart")
+            log.warning("yapdns: cannot read the DNS results of task %s", task, exc_info=True)
+            return
         if options["write_tsv"] and rows:
-            path = write_dnsdump(options["output_dir"], stem, _header(results, started), [format_line(r) for r in rows])
-            if path:
-                log.info("yapdns: wrote %d DNS lines to %s", len(rows), path)
+            try:
+                header = _header(_dict(results), started)
+                path = write_dnsdump(options["output_dir"], stem, header, [format_line(r) for r in rows])
+                if path:
+                    log.info("yapdns: wrote %d DNS lines to %s", len(rows), path)
+            except Exception:
+                log.warning("yapdns: cannot write the DNSDump v2 file of task %s", task, exc_info=True)
         if options["url"] and options["token"]:
-            fresh = list(batches(rows, "cuckoo-%s-%s" % (options["instance"], stem[len("cuckoo-"):])))
-            client = IngestClient(options["url"], options["token"], options["timeout"], options["ca_file"])
-            sent, queued = deliver(client, DiskQueue(options["queue_dir"]), fresh)
-            log.info("yapdns: task %s: %d batches sent, %d queued", task_id, sent, queued)
+            try:
+                self._post(rows, options, stem, task)
+            except Exception:
+                log.warning("yapdns: cannot post or queue the DNS evidence of task %s", task, exc_info=True)
+
+    def _rows(self, results, options, task):
+        try:
+            rows, skipped = dns_rows(_dict(results), self.task, options)
+        except ValueError as exc:
+            log.warning("yapdns: task %s: %s", task, exc)
+            return []
+        if skipped:
+            log.warning("yapdns: task %s: %d malformed DNS entries skipped", task, skipped)
+        return rows
+
+    @staticmethod
+    def _post(rows, options, stem, task):
+        fresh = list(batches(rows, "cuckoo-%s-%s" % (options["instance"], stem[len("cuckoo-"):])))
+        client = IngestClient(options["url"], options["token"], options["timeout"], options["ca_file"])
+        sent, queued = deliver(client, DiskQueue(options["queue_dir"]), fresh)
+        log.info("yapdns: task %s: %d batches sent, %d queued", task, sent, queued)
