@@ -1,0 +1,129 @@
+"""End to end against a real ``yapdns serve``: report -> DNSDump v2 -> ``yapdns import`` -> query by sample,
+and report -> direct post -> query, with the server down first and the disk queue drained by the next report."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integrations.cuckoo.conftest import Framework, real_report
+
+pytestmark = pytest.mark.slow
+
+
+def _cli(*args: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "yapdns", *args], check=True, capture_output=True, text=True)
+    return done.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, log: Path) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "yapdns", "serve", "--port", str(self.port), "--no-access-log"],
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "/api/v1/health", timeout=2):
+                    return
+            except OSError:
+                time.sleep(0.3)
+        raise AssertionError("the server did not come up: " + log.read_text()[-2000:])
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+    def get(self, token: str, path: str) -> Any:
+        request = urllib.request.Request(self.url + path, headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[Server, str, str]]:
+    assert os.environ["YAPDNS_DATA_DIR"].startswith(str(tmp_path))
+    _cli("migrate")
+    sensor_token = _cli("sensor", "add", "cape1", "--token-only").strip()
+    _cli("user", "add", "alice", "--role", "analyst", "--password", "a-long-test-password-1")
+    query_token = _cli("token", "add", "alice").strip().splitlines()[-1]
+    srv = Server(_free_port())
+    try:
+        yield srv, sensor_token, query_token
+    finally:
+        srv.stop()
+
+
+def _sha(task: int) -> str:
+    return str(real_report(task)["target"]["file"]["sha256"])
+
+
+def _records(srv: Server, token: str, task: int) -> set[tuple[str, str, str]]:
+    rows = srv.get(token, f"/api/v1/records?sample={_sha(task)}")["records"]
+    return {(r["rrname"], r["rrtype"], r["rdata"]) for r in rows}
+
+
+def test_sandbox_evidence_is_queryable_by_sample(
+    framework: Framework, server: tuple[Server, str, str], tmp_path: Path
+) -> None:
+    srv, sensor_token, query_token = server
+    queue = tmp_path / "queue"
+    post = {"url": srv.url, "token": sensor_token, "queue_dir": str(queue), "timeout": 5, "instance": "cape1"}
+
+    # The server is down: task 7 is written to its file and queued, and the report run still succeeds.
+    framework.run(real_report(7), tmp_path / "a7", {"id": 7}, output_dir=str(tmp_path / "tsv"), **post)
+    assert len(list(queue.glob("*.ndjson.gz"))) == 1
+
+    # The file path: report -> DNSDump v2 -> yapdns import (the agent's parser and ingest path).
+    framework.run(real_report(8), tmp_path / "a8", {"id": 8}, output_dir=str(tmp_path / "tsv"), write_tsv=True)
+    (tsv8,) = (tmp_path / "tsv").glob("cuckoo-task8-*.dnsdump2.tsv")
+    _cli("import", "-F", "dnsdump2", "--sensor", "cape1-files", str(tsv8))
+
+    srv.start(tmp_path / "server.log")
+    # The next report drains the queue (task 7) and posts its own analysis (task 10).
+    framework.run(real_report(10), tmp_path / "a10", {"id": 10}, write_tsv=False, **post)
+    assert not list(queue.glob("*.ndjson.gz"))
+
+    assert _records(srv, query_token, 7) == {
+        ("upload.wikimedia.org", "A", "208.80.152.3"),
+        ("meta.wikimedia.org", "A", "208.80.152.2"),
+    }
+    assert len(_records(srv, query_token, 8)) == 8
+    assert _records(srv, query_token, 10) == {("zeek.example.net", "HINFO", '"INTEL-386" "Windows"')}
+
+    detail = srv.get(query_token, "/api/v1/record?rrname=upload.wikimedia.org&rrtype=A&rdata=208.80.152.3")
+    assert [(s["sha256"], s["task_id"], s["count"]) for s in detail["samples"]] == [(_sha(7), "7", 1)]
+    assert {(p["sensor_id"], p["evidence"], p["source"]) for p in detail["provenance"]} == {
+        ("cape1", "indirect", "dnsdump2")
+    }
+    negatives = srv.get(query_token, "/api/v1/negatives?rrname=upload.wikimedia.org.ncsa.uiuc.edu")["negatives"]
+    assert [(n["rrtype"], n["rcode"]) for n in negatives] == [("AAAA", "NXDOMAIN")]
+
+    # Reprocessing task 7 posts the same batch ids: acknowledged as replays, nothing counted twice.
+    framework.run(real_report(7), tmp_path / "a7", {"id": 7}, write_tsv=False, **post)
+    again = srv.get(query_token, "/api/v1/record?rrname=upload.wikimedia.org&rrtype=A&rdata=208.80.152.3")
+    assert again["record"]["count"] == 1 and again["samples"][0]["count"] == 1
