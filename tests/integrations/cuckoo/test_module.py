@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import subprocess
@@ -152,3 +153,33 @@ def test_the_module_is_python_2_7_and_3_compatible(tmp_path: Path) -> None:
         text=True,
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_real_cuckoo2_network_section(framework: Framework, tmp_path: Path) -> None:
+    """Cuckoo 2.0.7's own output for the wikipedia capture, in memory as Cuckoo hands it to reporting modules."""
+    network = json.loads((Path(__file__).parent / "data" / "cuckoo2.0.7_wikipedia_network.json").read_text())
+    by_key = {(e["type"], e["request"]): e for e in network["dns"]}
+    report = {
+        "info": {"id": 12, "started": datetime(2011, 3, 18, 19, 6, 0)},
+        "target": {"category": "file", "file": {"sha256": SHA}},
+        "network": {"dns": by_key.values(), "domains": network["domains"], "hosts": []},
+    }
+    framework.run(report, tmp_path / "a", {"id": 12}, output_dir=str(tmp_path / "o"), started_timezone="utc")
+    (written,) = _tsv_files(tmp_path / "o")
+    rows = {tuple(line.split("\t")[4:]) for line in written.read_text().splitlines() if not line.startswith("#")}
+    assert rows == {
+        ("gemini._sftp-ssh._tcp.local", "SRV", "query", "-", "-", "-"),
+        ("upload.wikimedia.org", "AAAA", "query", "-", "-", "-"),
+        ("upload.wikimedia.org.ncsa.uiuc.edu", "AAAA", "query", "-", "-", "-"),  # Cuckoo 2 keeps no rcode
+        ("upload.wikimedia.org", "A", "answer", "-", "A", "208.80.152.3"),
+        ("upload.wikimedia.org", "A", "cname", "-", "CNAME", "upload.pmtpa.wikimedia.org"),
+        ("meta.wikimedia.org", "AAAA", "cname", "-", "CNAME", "text.pmtpa.wikimedia.org"),
+        ("meta.wikimedia.org", "AAAA", "cname", "-", "CNAME", "text.wikimedia.org"),
+        ("meta.wikimedia.org", "AAAA", "query", "-", "-", "-"),
+        ("meta.wikimedia.org", "A", "cname", "-", "CNAME", "text.pmtpa.wikimedia.org"),
+        ("meta.wikimedia.org", "A", "cname", "-", "CNAME", "text.wikimedia.org"),
+        ("meta.wikimedia.org", "A", "answer", "-", "A", "208.80.152.2"),
+        ("gomez._sftp-ssh._tcp.local", "TXT", "partial", "-", "TXT", "-"),
+        ("gomez._sftp-ssh._tcp.local", "TXT", "query", "-", "-", "-"),
+    }
+    assert {line.split("\t")[1] for line in written.read_text().splitlines()[5:]} == {"analysis"}
