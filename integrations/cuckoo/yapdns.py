@@ -65,6 +65,7 @@ _NAME_TYPES = ("CNAME", "NS", "PTR")
 _QTYPES = {"All": "ANY", "None": None, "": None}
 _NAME_SPECIALS = u'"().;\\@$'  # escaped as dnspython's to_text does
 _EPOCH = datetime.datetime(1970, 1, 1)
+_NEEDS_ESCAPE = re.compile(u'[\x00-\x20\x7f"().;\\\\@$]')  # a superset of every specials set used
 
 
 # -- presentation forms -----------------------------------------------------------------------
@@ -89,6 +90,8 @@ def _escape(raw, specials):
         chars = raw.decode("utf-8")
     except UnicodeError:
         return u"".join(u"\\%03d" % b if b >= 0x80 else _escape_char(TEXT(chr(b)), specials) for b in bytearray(raw))
+    if not _NEEDS_ESCAPE.search(chars):
+        return chars  # the common case: nothing to escape
     return u"".join(_escape_char(c, specials) for c in chars)
 
 
@@ -328,26 +331,28 @@ def _data_lines(path):
         return set(line for line in fh if not line.startswith(u"#"))
 
 
-def write_dnsdump(directory, stem, header, lines):
-    """Publish ``lines`` under ``directory/stem*.dnsdump2.tsv`` without overwriting anything.
+def write_dnsdump(directory, stem, header, rows):
+    """Publish ``rows`` under ``directory/stem*.dnsdump2.tsv`` without overwriting anything.
 
     A first run writes ``stem.dnsdump2.tsv``. A reprocessing writes
     ``stem.rN.dnsdump2.tsv`` holding only the lines no earlier file of the
     analysis had (nothing when there are none), so a collector reading every
-    file never counts a sighting twice. Returns the path written, or ``None``.
+    file never counts a sighting twice. Returns ``(path or None, the rows
+    written, N)``: direct posting sends exactly those rows, under revision N.
     """
     _makedirs(directory)
     earlier = sorted(glob.glob(os.path.join(directory, stem + ".*dnsdump2.tsv")))
     known = set()
     for path in earlier:
         known |= _data_lines(path)
-    fresh = [line for line in lines if line not in known]
+    fresh = [(row, line) for row, line in ((r, format_line(r)) for r in rows) if line not in known]
     if earlier and not fresh:
-        return None
+        return None, [], len(earlier)
     if earlier:
         log.warning("yapdns: %s was reprocessed; %d new DNS lines go to a new file", stem, len(fresh))
-    body = (header + u"".join(fresh)).encode("utf-8")
-    return _publish(directory, stem, body, len(earlier))
+    body = (header + u"".join(line for _, line in fresh)).encode("utf-8")
+    path, revision = _publish(directory, stem, body, len(earlier))
+    return path, [row for row, _ in fresh], revision
 
 
 def _publish(directory, stem, body, start):
@@ -362,7 +367,7 @@ def _publish(directory, stem, body, start):
             path = os.path.join(directory, name)
             try:
                 os.link(tmp, path)  # fails instead of replacing an existing file
-                return path
+                return path, n
             except OSError as exc:
                 if exc.errno != errno.EEXIST:
                     raise
@@ -597,17 +602,17 @@ class Yapdns(Report):
         except Exception:
             log.warning("yapdns: cannot read the DNS results of task %s", task, exc_info=True)
             return
+        to_post, revision = rows, 0
         if options["write_tsv"] and rows:
             try:
-                header = _header(_dict(results), started)
-                path = write_dnsdump(options["output_dir"], stem, header, [format_line(r) for r in rows])
+                path, to_post, revision = write_dnsdump(options["output_dir"], stem, _header(_dict(results), started), rows)
                 if path:
-                    log.info("yapdns: wrote %d DNS lines to %s", len(rows), path)
+                    log.info("yapdns: wrote %d DNS lines to %s", len(to_post), path)
             except Exception:
                 log.warning("yapdns: cannot write the DNSDump v2 file of task %s", task, exc_info=True)
         if options["url"] and options["token"]:
             try:
-                self._post(rows, options, stem, task)
+                self._post(to_post, options, stem + (".r%d" % revision if revision else ""), task)
             except Exception:
                 log.warning("yapdns: cannot post or queue the DNS evidence of task %s", task, exc_info=True)
 
@@ -623,6 +628,7 @@ class Yapdns(Report):
 
     @staticmethod
     def _post(rows, options, stem, task):
+        """Send the queue and ``rows``; the batch ids derive from ``stem`` (task, start, file revision)."""
         fresh = list(batches(rows, "cuckoo-%s-%s" % (options["instance"], stem[len("cuckoo-"):])))
         client = IngestClient(options["url"], options["token"], options["timeout"], options["ca_file"])
         sent, queued = deliver(client, DiskQueue(options["queue_dir"]), fresh)

@@ -87,6 +87,7 @@ def _records(srv: Server, token: str, task: int) -> set[tuple[str, str, str]]:
     return {(r["rrname"], r["rrtype"], r["rdata"]) for r in rows}
 
 
+@pytest.mark.parametrize("framework", ["capev2"], indirect=True)  # the layouts differ only in the import
 def test_sandbox_evidence_is_queryable_by_sample(
     framework: Framework, server: tuple[Server, str, str], tmp_path: Path
 ) -> None:
@@ -127,3 +128,14 @@ def test_sandbox_evidence_is_queryable_by_sample(
     framework.run(real_report(7), tmp_path / "a7", {"id": 7}, write_tsv=False, **post)
     again = srv.get(query_token, "/api/v1/record?rrname=upload.wikimedia.org&rrtype=A&rdata=208.80.152.3")
     assert again["record"]["count"] == 1 and again["samples"][0]["count"] == 1
+
+    # Reprocessing with a new answer: only the new line is written (r1 file) and posted (new batch id).
+    report = real_report(7)
+    report["network"]["dns"].append(
+        {"request": "late.example", "type": "A", "answers": [{"type": "A", "data": "192.0.2.77"}], "first_seen": 1.3e9}
+    )
+    framework.run(report, tmp_path / "a7", {"id": 7}, output_dir=str(tmp_path / "tsv"), **post)
+    assert len(list((tmp_path / "tsv").glob("cuckoo-task7-*.r1.dnsdump2.tsv"))) == 1
+    assert ("late.example", "A", "192.0.2.77") in _records(srv, query_token, 7)
+    again = srv.get(query_token, "/api/v1/record?rrname=upload.wikimedia.org&rrtype=A&rdata=208.80.152.3")
+    assert again["record"]["count"] == 1

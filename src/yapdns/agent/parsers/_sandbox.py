@@ -40,6 +40,7 @@ _NAME_TYPES = frozenset({"CNAME", "NS", "PTR"})
 _NAME_SPECIALS = '"().;\\@$'
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _SPACE = re.compile(rb"\s")
+_NEEDS_ESCAPE = re.compile(r'[\x00-\x20\x7f"().;\\@$]')  # a superset of every specials set used
 
 
 class SandboxRow(NamedTuple):
@@ -75,6 +76,8 @@ def _escape(raw: bytes, specials: str) -> str:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return "".join(f"\\{b:03d}" if b >= 0x80 else _escape_char(chr(b), specials) for b in raw)
+    if not _NEEDS_ESCAPE.search(text):
+        return text  # the common case: nothing to escape
     return "".join(_escape_char(c, specials) for c in text)
 
 
