@@ -44,7 +44,7 @@ def quota() -> None:
 @click.option("--results-max", type=int, help="Lower the most rows one query may return.")
 @click.option("--offset-max", type=int, help="Lower the largest offset (0 forbids offsets).")
 @friendly_errors
-def quota_set(  # noqa: PLR0917  (click passes every option positionally by name)
+def quota_set(
     token_id: int,
     daily: int | None,
     block: int | None,

@@ -1,5 +1,5 @@
 """The real ``dnsdbq`` (Debian package, C + libcurl) against a live YAPDNS server, in its dnsdb2 and circl
-systems. ``scripts/test-deps.sh`` installs it; without it these tests are skipped with that hint."""
+systems. ``scripts/test-deps`` installs it; without it these tests fail with that hint."""
 
 from __future__ import annotations
 
@@ -13,7 +13,11 @@ import pytest
 from tests.server.compat import dataset
 from tests.server.compat.conftest import LiveServer
 
-pytestmark = pytest.mark.skipif(shutil.which("dnsdbq") is None, reason="dnsdbq missing: run scripts/test-deps.sh")
+
+@pytest.fixture(autouse=True, scope="module")
+def _dnsdbq_installed() -> None:
+    if shutil.which("dnsdbq") is None:
+        pytest.fail("dnsdbq is missing: run scripts/test-deps (Debian package dnsdbq)")
 
 
 def _run(live: LiveServer, tmp: Path, *args: str, system: str = "dnsdb2") -> subprocess.CompletedProcess[str]:

@@ -44,7 +44,7 @@ class Caller:
         return user.get_username() if user is not None else "-"
 
 
-class Refusal(Exception):  # noqa: N818  (carries the response to send)
+class Refusal(Exception):
     """A request refused before any query ran."""
 
     def __init__(self, status: int, message: str) -> None:

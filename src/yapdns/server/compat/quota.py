@@ -24,11 +24,11 @@ DAY = 86400
 RateValue = int | str
 
 
-class QuotaExpired(Exception):  # noqa: N818  (a state, not an error of the caller's)
+class QuotaExpired(Exception):
     """The token's block quota has expired."""
 
 
-class QuotaExhausted(Exception):  # noqa: N818
+class QuotaExhausted(Exception):
     """The token has used up a quota window."""
 
 

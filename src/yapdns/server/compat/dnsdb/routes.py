@@ -35,7 +35,7 @@ RAW_CANDIDATES = ("A", "AAAA", "NS", "CNAME", "PTR", "DNAME", "MX", "TXT", "SPF"
                   "SSHFP", "TLSA", "DS", "DNSKEY", "HTTPS", "SVCB")
 
 
-class UnknownPath(Exception):  # noqa: N818  (sent as 404)
+class UnknownPath(Exception):
     """Unrecognized or missing top-level components."""
 
 
