@@ -47,7 +47,7 @@ except ImportError:  # Python 2.7
     from urllib2 import HTTPError, Request, URLError, urlopen  # novermin (the Python 2.7 branch)
 
 try:
-    TEXT = unicode  # noqa: F821  (Python 2.7)
+    TEXT = unicode  # Python 2.7
 except NameError:
     TEXT = str
 
@@ -145,19 +145,24 @@ def presentation_rdata(rrtype, data):
     raw = _to_bytes(data)
     if raw is None:
         return None
-    if rrtype == "SOA":
-        parts = raw.split(b",")
-        names = [presentation_name(p) for p in parts[:2]]
-        if len(parts) != 7 or None in names or not all(p.isdigit() for p in parts[2:]):
-            return None
-        return u" ".join(names + [TEXT(int(p)) for p in parts[2:]])
     if rrtype == "TXT" and raw and not re.search(b"\\s", raw):
         return _quoted(raw)
-    if rrtype == "HINFO":
-        words = raw.split(b" ")
-        if len(words) == 2 and all(words) and not re.search(b"\\s", b"".join(words)):
-            return _quoted(words[0]) + u" " + _quoted(words[1])
-    return None
+    return {"SOA": _soa, "HINFO": _hinfo}.get(rrtype, lambda _: None)(raw)
+
+
+def _soa(raw):
+    parts = raw.split(b",")
+    names = [presentation_name(p) for p in parts[:2]]
+    if len(parts) != 7 or None in names or not all(p.isdigit() for p in parts[2:]):
+        return None
+    return u" ".join(names + [TEXT(int(p)) for p in parts[2:]])
+
+
+def _hinfo(raw):
+    words = raw.split(b" ")
+    if len(words) != 2 or not all(words) or re.search(b"\\s", b"".join(words)):
+        return None
+    return _quoted(words[0]) + u" " + _quoted(words[1])
 
 
 def _field(value):
@@ -179,18 +184,25 @@ def _started_epoch(info, task, zone):
     to read the wall clock.
     """
     for value in (info.get("started"), _dict(task).get("started_on")):
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            value = _EPOCH + datetime.timedelta(seconds=value)
-        elif isinstance(value, (TEXT, bytes)):
-            try:
-                text = value.decode("ascii", "replace") if isinstance(value, bytes) else value
-                value = datetime.datetime.strptime(text[:19], "%Y-%m-%d %H:%M:%S")
-            except ValueError:
-                continue
-        if isinstance(value, datetime.datetime):
+        naive = _wall_clock(value)
+        if naive is not None:
             if zone == "utc":
-                return calendar.timegm(value.timetuple())
-            return int(time.mktime(value.timetuple()))
+                return calendar.timegm(naive.timetuple())
+            return int(time.mktime(naive.timetuple()))
+    return None
+
+
+def _wall_clock(value):
+    if isinstance(value, datetime.datetime):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _EPOCH + datetime.timedelta(seconds=value)
+    if isinstance(value, (TEXT, bytes)):
+        text = value.decode("ascii", "replace") if isinstance(value, bytes) else value
+        try:
+            return datetime.datetime.strptime(text[:19], "%Y-%m-%d %H:%M:%S")
+        except ValueError:
+            return None
     return None
 
 
@@ -328,7 +340,7 @@ def _header(results, started):
 
 def _data_lines(path):
     with io.open(path, "r", encoding="utf-8", errors="replace") as fh:
-        return set(line for line in fh if not line.startswith(u"#"))
+        return {line for line in fh if not line.startswith(u"#")}
 
 
 def write_dnsdump(directory, stem, header, rows):
@@ -605,7 +617,8 @@ class Yapdns(Report):
         to_post, revision = rows, 0
         if options["write_tsv"] and rows:
             try:
-                path, to_post, revision = write_dnsdump(options["output_dir"], stem, _header(_dict(results), started), rows)
+                header = _header(_dict(results), started)
+                path, to_post, revision = write_dnsdump(options["output_dir"], stem, header, rows)
                 if path:
                     log.info("yapdns: wrote %d DNS lines to %s", len(to_post), path)
             except Exception:
