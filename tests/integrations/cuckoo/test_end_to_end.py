@@ -4,11 +4,7 @@ and report -> direct post -> query, with the server down first and the disk queu
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
+import logging
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,79 +13,41 @@ from typing import Any
 import pytest
 
 from tests.integrations.cuckoo.conftest import Framework, real_report
+from tests.live import LiveServer
 
 pytestmark = pytest.mark.slow
 
 
-def _cli(*args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "yapdns", *args], check=True, capture_output=True, text=True)
-    return done.stdout
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self, log: Path) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "yapdns", "serve", "--port", str(self.port), "--no-access-log"],
-            stdout=log.open("wb"),
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(self.url + "/api/v1/health", timeout=2):
-                    return
-            except OSError:
-                time.sleep(0.3)
-        raise AssertionError("the server did not come up: " + log.read_text()[-2000:])
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
-
-    def get(self, token: str, path: str) -> Any:
-        request = urllib.request.Request(self.url + path, headers={"Authorization": f"Bearer {token}"})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.load(response)
-
-
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[Server, str, str]]:
-    assert os.environ["YAPDNS_DATA_DIR"].startswith(str(tmp_path))
-    _cli("migrate")
-    sensor_token = _cli("sensor", "add", "cape1", "--token-only").strip()
-    _cli("user", "add", "alice", "--role", "analyst", "--password", "a-long-test-password-1")
-    query_token = _cli("token", "add", "alice").strip().splitlines()[-1]
-    srv = Server(_free_port())
+def server(tmp_path: Path) -> Iterator[tuple[LiveServer, str, str]]:
+    """A server not started yet (its port already chosen), with a sensor token and a query token."""
+    srv = LiveServer(tmp_path / "server-data")
+    srv.data_dir.mkdir()
+    srv.cli("migrate")
     try:
-        yield srv, sensor_token, query_token
+        yield srv, srv.sensor_token("cape1"), srv.query_token("alice")
     finally:
         srv.stop()
+
+
+def _get(srv: LiveServer, token: str, path: str) -> Any:
+    request = urllib.request.Request(srv.url + path, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
 
 
 def _sha(task: int) -> str:
     return str(real_report(task)["target"]["file"]["sha256"])
 
 
-def _records(srv: Server, token: str, task: int) -> set[tuple[str, str, str]]:
-    rows = srv.get(token, f"/api/v1/records?sample={_sha(task)}")["records"]
+def _records(srv: LiveServer, token: str, task: int) -> set[tuple[str, str, str]]:
+    rows = _get(srv, token, f"/api/v1/records?sample={_sha(task)}")["records"]
     return {(r["rrname"], r["rrtype"], r["rdata"]) for r in rows}
 
 
 @pytest.mark.parametrize("framework", ["capev2"], indirect=True)  # the layouts differ only in the import
 def test_sandbox_evidence_is_queryable_by_sample(
-    framework: Framework, server: tuple[Server, str, str], tmp_path: Path
+    framework: Framework, server: tuple[LiveServer, str, str], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     srv, sensor_token, query_token = server
     queue = tmp_path / "queue"
@@ -102,10 +60,15 @@ def test_sandbox_evidence_is_queryable_by_sample(
     # The file path: report -> DNSDump v2 -> yapdns import (the agent's parser and ingest path).
     framework.run(real_report(8), tmp_path / "a8", {"id": 8}, output_dir=str(tmp_path / "tsv"), write_tsv=True)
     (tsv8,) = (tmp_path / "tsv").glob("cuckoo-task8-*.dnsdump2.tsv")
-    _cli("import", "-F", "dnsdump2", "--sensor", "cape1-files", str(tsv8))
+    srv.cli("import", "-F", "dnsdump2", "--sensor", "cape1-files", str(tsv8))
 
-    srv.start(tmp_path / "server.log")
-    # The next report drains the queue (task 7) and posts its own analysis (task 10).
+    srv.start()
+    # A wrong token: the server answers 401, the batches stay queued and the warning says why.
+    with caplog.at_level(logging.WARNING):
+        framework.run(real_report(9), tmp_path / "a9", {"id": 9}, write_tsv=False, **{**post, "token": "wrong"})
+    assert len(list(queue.glob("*.ndjson.gz"))) == 2
+    assert any("check the sensor token" in r.getMessage() for r in caplog.records)
+    # The next report drains the queue (tasks 7 and 9) and posts its own analysis (task 10).
     framework.run(real_report(10), tmp_path / "a10", {"id": 10}, write_tsv=False, **post)
     assert not list(queue.glob("*.ndjson.gz"))
 
@@ -115,18 +78,20 @@ def test_sandbox_evidence_is_queryable_by_sample(
     }
     assert len(_records(srv, query_token, 8)) == 8
     assert _records(srv, query_token, 10) == {("zeek.example.net", "HINFO", '"INTEL-386" "Windows"')}
+    qnames = _get(srv, query_token, "/api/v1/qnames?rrname=flkr._domainkey.flickr.com")["qnames"]
+    assert [(q["rrtype"], q["count"]) for q in qnames] == [("TXT", 1)]  # task 9, queued behind the 401
 
-    detail = srv.get(query_token, "/api/v1/record?rrname=upload.wikimedia.org&rrtype=A&rdata=208.80.152.3")
+    detail = _get(srv, query_token, "/api/v1/record?rrname=upload.wikimedia.org&rrtype=A&rdata=208.80.152.3")
     assert [(s["sha256"], s["task_id"], s["count"]) for s in detail["samples"]] == [(_sha(7), "7", 1)]
     assert {(p["sensor_id"], p["evidence"], p["source"]) for p in detail["provenance"]} == {
         ("cape1", "indirect", "dnsdump2")
     }
-    negatives = srv.get(query_token, "/api/v1/negatives?rrname=upload.wikimedia.org.ncsa.uiuc.edu")["negatives"]
+    negatives = _get(srv, query_token, "/api/v1/negatives?rrname=upload.wikimedia.org.ncsa.uiuc.edu")["negatives"]
     assert [(n["rrtype"], n["rcode"]) for n in negatives] == [("AAAA", "NXDOMAIN")]
 
     # Reprocessing task 7 posts the same batch ids: acknowledged as replays, nothing counted twice.
     framework.run(real_report(7), tmp_path / "a7", {"id": 7}, write_tsv=False, **post)
-    again = srv.get(query_token, "/api/v1/record?rrname=upload.wikimedia.org&rrtype=A&rdata=208.80.152.3")
+    again = _get(srv, query_token, "/api/v1/record?rrname=upload.wikimedia.org&rrtype=A&rdata=208.80.152.3")
     assert again["record"]["count"] == 1 and again["samples"][0]["count"] == 1
 
     # Reprocessing with a new answer: only the new line is written (r1 file) and posted (new batch id).
@@ -137,5 +102,5 @@ def test_sandbox_evidence_is_queryable_by_sample(
     framework.run(report, tmp_path / "a7", {"id": 7}, output_dir=str(tmp_path / "tsv"), **post)
     assert len(list((tmp_path / "tsv").glob("cuckoo-task7-*.r1.dnsdump2.tsv"))) == 1
     assert ("late.example", "A", "192.0.2.77") in _records(srv, query_token, 7)
-    again = srv.get(query_token, "/api/v1/record?rrname=upload.wikimedia.org&rrtype=A&rdata=208.80.152.3")
+    again = _get(srv, query_token, "/api/v1/record?rrname=upload.wikimedia.org&rrtype=A&rdata=208.80.152.3")
     assert again["record"]["count"] == 1
