@@ -494,30 +494,14 @@ class DiskQueue(object):
         os.rename(path, os.path.join(failed, os.path.basename(path)))
 
 
-def deliver(client, queue, fresh):
-    """Send queued batches (oldest first), then ``fresh`` ones; queue what cannot be sent now.
+def deliver(client, queue, fresh, drain_max=500):
+    """Send up to ``drain_max`` queued batches (oldest first), then ``fresh`` ones; queue what cannot be sent.
 
     The first ``RetryLater`` stops sending: the rest waits on disk for the next
-    report run. Returns ``(sent, queued)`` batch counts.
+    report run, and so does a backlog beyond ``drain_max`` (a long outage drains
+    over several reports instead of stalling one). Returns ``(sent, queued)``.
     """
-    sent, down = 0, False
-    for path in queue.pending():
-        batch_id = os.path.basename(path)[: -len(QUEUE_SUFFIX)]
-        try:
-            with open(path, "rb") as fh:
-                _send(client, batch_id, fh.read())
-        except RetryLater as exc:
-            log.warning("yapdns: server unavailable (%s); %d queued batches wait", exc, len(queue.pending()))
-            down = True
-            break
-        except Rejected as exc:
-            log.warning("yapdns: queued batch %s rejected (%s); moved to failed/", batch_id, exc)
-            queue.set_aside(path)
-            continue
-        except (IOError, OSError):
-            continue  # another report run sent it meanwhile
-        _unlink(path)
-        sent += 1
+    sent, down = _drain(client, queue, drain_max)
     queued = 0
     for batch_id, body in fresh:
         if not down:
@@ -536,6 +520,27 @@ def deliver(client, queue, fresh):
         queue.put(batch_id, body)
         queued += 1
     return sent, queued
+
+
+def _drain(client, queue, drain_max):
+    sent = 0
+    for path in queue.pending()[:drain_max]:
+        batch_id = os.path.basename(path)[: -len(QUEUE_SUFFIX)]
+        try:
+            with open(path, "rb") as fh:
+                _send(client, batch_id, fh.read())
+        except RetryLater as exc:
+            log.warning("yapdns: server unavailable (%s); %d queued batches wait", exc, len(queue.pending()))
+            return sent, True
+        except Rejected as exc:
+            log.warning("yapdns: queued batch %s rejected (%s); moved to failed/", batch_id, exc)
+            queue.set_aside(path)
+            continue
+        except (IOError, OSError):
+            continue  # another report run sent it meanwhile
+        _unlink(path)
+        sent += 1
+    return sent, False
 
 
 def _send(client, batch_id, body):
@@ -592,6 +597,7 @@ def read_options(options, reports_path):
         "token": text("token"),
         "ca_file": text("ca_file") or None,
         "timeout": float(text("timeout") or 10),
+        "drain_max": int(text("drain_max") or 500),
         "queue_dir": queue,
         "instance": _SAFE_ID.sub("-", text("instance") or socket.gethostname())[:40],
         "started_timezone": "utc" if text("started_timezone").lower() == "utc" else "local",
@@ -644,5 +650,5 @@ class Yapdns(Report):
         """Send the queue and ``rows``; the batch ids derive from ``stem`` (task, start, file revision)."""
         fresh = list(batches(rows, "cuckoo-%s-%s" % (options["instance"], stem[len("cuckoo-"):])))
         client = IngestClient(options["url"], options["token"], options["timeout"], options["ca_file"])
-        sent, queued = deliver(client, DiskQueue(options["queue_dir"]), fresh)
+        sent, queued = deliver(client, DiskQueue(options["queue_dir"]), fresh, options["drain_max"])
         log.info("yapdns: task %s: %d batches sent, %d queued", task, sent, queued)
