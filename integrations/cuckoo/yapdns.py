@@ -65,6 +65,7 @@ _NAME_TYPES = ("CNAME", "NS", "PTR")
 _QTYPES = {"All": "ANY", "None": None, "": None}
 _NAME_SPECIALS = u'"().;\\@$'  # escaped as dnspython's to_text does
 _EPOCH = datetime.datetime(1970, 1, 1)
+_MAX_TIME = 2 ** 32  # also refuses NaN and infinity
 _NEEDS_ESCAPE = re.compile(u'[\x00-\x20\x7f"().;\\\\@$]')  # a superset of every specials set used
 
 
@@ -254,7 +255,8 @@ def entry_rows(entry, aliased, ignore):
     without CNAMEs; ``query`` a name asked with no usable answer.
     """
     qname = presentation_name(entry.get("request"))
-    qtype = _QTYPES.get(entry.get("type"), entry.get("type"))
+    qtype = entry.get("type") if isinstance(entry.get("type"), (TEXT, str)) else None
+    qtype = _QTYPES.get(qtype, qtype)
     rows, answered, nxdomain = [], False, False
     for answer in _answers(entry):
         rrtype, data = answer.get("type"), answer.get("data")
@@ -314,7 +316,7 @@ def dns_rows(results, task, options):
 
 def _entry_time(entry, started):
     seen = entry.get("first_seen")
-    if isinstance(seen, (int, float)) and not isinstance(seen, bool) and seen > 0:
+    if isinstance(seen, (int, float)) and not isinstance(seen, bool) and 0 < seen < _MAX_TIME:
         return u"%.6f" % seen, u"packet"
     if started is not None:
         return u"%.6f" % started, u"analysis"

@@ -103,7 +103,7 @@ def _section(parent: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 
 
 def _first_seen(value: object, started: float | None) -> float:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 2**32:  # not NaN or inf
         return float(value)
     if started is None:
         raise ParseError("an entry has no first_seen and the report no info.started", code="no_time")
