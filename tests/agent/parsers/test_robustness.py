@@ -12,6 +12,8 @@ import pytest
 
 from tests.agent.parsers.helpers import parse
 from yapdns.agent.parsers import registry
+from yapdns.agent.parsers.base import DocumentParser
+from yapdns.agent.parsing import ParseRun
 
 _OPTIONS: dict[str, dict[str, object]] = {"regex": {"extra": {"preset": "nginx-upstream"}}}
 
@@ -40,7 +42,11 @@ def _hostile_lines() -> list[str]:
     return lines
 
 
-@pytest.mark.parametrize("fmt", registry.available())
+_LINE_FORMATS = [f for f in registry.available() if not issubclass(registry.parser_class(f), DocumentParser)]
+_DOCUMENT_FORMATS = [f for f in registry.available() if f not in _LINE_FORMATS]
+
+
+@pytest.mark.parametrize("fmt", _LINE_FORMATS)
 def test_hostile_input_is_refused_or_skipped_never_crashes(fmt: str) -> None:
     lines = _hostile_lines()
     produced, run = parse(fmt, lines, **_OPTIONS.get(fmt, {}))
@@ -49,3 +55,14 @@ def test_hostile_input_is_refused_or_skipped_never_crashes(fmt: str) -> None:
     assert run.stats.errors["line_too_long"] == 1
     for obs in produced:  # whatever got through is normalized, valid data
         assert obs["rrname"] and obs["rrtype"]
+
+
+@pytest.mark.parametrize("fmt", _DOCUMENT_FORMATS)
+def test_hostile_documents_are_refused_never_crash(fmt: str) -> None:
+    documents = [line.encode("utf-8", "surrogateescape") for line in _hostile_lines()]
+    documents += [b"", b"\xff\xfe\x00{", b'{"network": {"dns": [{"request": 5}]}}', b"[" * 100_000]
+    for data in documents:
+        run = ParseRun(registry.parser_class(fmt)())
+        produced = list(run.document(data))
+        assert "parser_crash" not in run.stats.errors, (data[:80], list(run.stats.samples))
+        assert all(obs.rrname and obs.rrtype for obs in produced)
