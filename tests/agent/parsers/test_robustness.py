@@ -30,6 +30,9 @@ def _hostile_lines() -> list[str]:
         '{"query": "\udcff.example", "type": "A", "answer": "1.2.3.4", "timestamp_s": 1}',
         '{"event_type":"dns","timestamp":"2019-08-22T23:48:27+0000","dns":{"type":"answer","rrname":"\udcc3"}}',
         '{"ts": 1.5, "query": "\udcc3\udca9", "answers": ["\udcff"]}',
+        "1521911720.0\tC\t10.0.0.1\t1\t10.0.0.2\t53\tudp\t1\t-\ta.example\t1\tC_INTERNET\t1\tA\t0\tNOERROR"
+        "\tF\tF\tT\tT\t0\t192.0.2.1,192.0.2.2\tnan,inf\tF",
+        '{"ts": 1e300, "query": "a.example", "answers": ["192.0.2.1"], "TTLs": [1e300]}',
         "#fields\tts\tquery",
         "1\t2\t3",
         "||||||||||||||||",

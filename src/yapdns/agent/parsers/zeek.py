@@ -190,7 +190,7 @@ class ZeekDnsParser(LineParser):
             _qtype_text(None if row.qtype is None else str(row.qtype), row.qtype_name),
             rcode=row.rcode_name or (None if row.rcode is None else str(row.rcode)),
             answers=[unescape(a) for a in row.answers or ()],
-            ttls=row.TTLs or (),
+            ttls=[int(t) for t in row.TTLs or ()],
             truncated=bool(row.TC),
         )
 
@@ -205,8 +205,8 @@ class ZeekDnsParser(LineParser):
         if query == unset or (qclass not in (unset, "1") and _not_internet(qclass)):
             return []
         try:
-            ttl_values = () if ttls in (unset, empty) else [float(t) for t in ttls.split(header.set_separator)]
-        except ValueError:
+            ttl_values = () if ttls in (unset, empty) else [int(float(t)) for t in ttls.split(header.set_separator)]
+        except (ValueError, OverflowError):
             raise ParseError(f"bad TTLs {ttls[:60]!r}", code="bad_value") from None
         return self._observations(
             parse_epoch(ts),
@@ -220,7 +220,7 @@ class ZeekDnsParser(LineParser):
 
     def _observations(
         self, when: int, query: str, qtype: str | None, *, rcode: str | None, answers: list[str],
-        ttls: Sequence[float], truncated: bool,
+        ttls: Sequence[int], truncated: bool,
     ) -> list[Observation]:  # fmt: skip
         query = query or "."  # Zeek logs the root name as an empty string
         if rcode is None and not answers:  # no reply seen: a bare query
@@ -230,7 +230,7 @@ class ZeekDnsParser(LineParser):
         produced = []
         chain_end = query
         if answers:
-            rebuilt = reconstruct(query, qtype, answers, [int(t) for t in ttls])
+            rebuilt = reconstruct(query, qtype, answers, ttls)
             chain_end = rebuilt.chain_end
             for rrset in rebuilt.rrsets:
                 produced.append(
