@@ -124,5 +124,8 @@ class ParseRun:
             except InvalidObservation as exc:
                 self.stats.bad(line_no, exc.code, str(exc), line)
                 continue
+            except Exception as exc:  # a value of the wrong type from a parser bug: counted, never fatal
+                self.stats.bad(line_no, "invalid", f"{type(exc).__name__}: {exc}", line)
+                continue
             self.stats.observations += 1
             yield normalized
