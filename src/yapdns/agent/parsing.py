@@ -95,6 +95,9 @@ class ParseRun:
             return
         try:
             produced = list(self.parser.flush())
+        except ParseError as exc:  # e.g. the input ended inside a multi-line record
+            self.stats.bad(0, exc.code, f"at end of input: {exc}", "")
+            return
         except Exception as exc:
             self.stats.bad(0, "parser_crash", f"flush: {type(exc).__name__}: {exc}", "")
             return
