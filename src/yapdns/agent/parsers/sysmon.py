@@ -62,8 +62,12 @@ class SysmonParser(LineParser):
     description = "Windows Sysmon Event ID 22 DNS queries (nxlog/winlogbeat/Azure JSON lines or rendered XML)"
 
     _xml = ""
+    _carry: tuple[Observation, ...] = ()
 
     def parse_line(self, line: str) -> Iterator[Observation]:
+        if self._carry:
+            carried, self._carry = self._carry, ()
+            yield from carried
         if self._xml or "<Event" in line:
             yield from self._xml_line(line)
             return
@@ -76,29 +80,33 @@ class SysmonParser(LineParser):
             raise ParseError("neither a JSON object nor an XML <Event>", code="bad_format")
 
     def flush(self) -> Iterator[Observation]:
+        carried, self._carry = self._carry, ()
+        yield from carried
         if self._xml.strip():
             self._xml = ""
             raise ParseError("the input ended inside an <Event> element", code="truncated")
-        return iter(())
 
     def _xml_line(self, line: str) -> Iterator[Observation]:
         buffer = self._xml + line + "\n"
         self._xml = ""
         if len(buffer) > MAX_EVENT:
             raise ParseError(f"an <Event> longer than {MAX_EVENT} characters", code="too_long")
-        while True:
-            start = _event_start(buffer)
-            if start < 0:
-                return
+        done: list[Observation] = []
+        while (start := _event_start(buffer)) >= 0:
             end = buffer.find("</Event>", start)
             if end < 0:
                 self._xml = buffer[start:]
-                return
+                break
             end += len("</Event>")
-            query = _xml_query(buffer[start:end])
-            buffer = buffer[end:]
-            if query is not None:
-                yield from observations(query)
+            event, buffer = buffer[start:end], buffer[end:]
+            try:
+                query = _xml_query(event)
+                done.extend(observations(query) if query is not None else ())
+            except ParseError:
+                self._xml = buffer if _event_start(buffer) >= 0 else ""
+                self._carry = tuple(done)  # events read before the bad one are emitted with the next line
+                raise
+        yield from done
 
 
 def _json_query(text: str) -> SysmonQuery | None:
