@@ -2,7 +2,8 @@
 
 Reads the packet summary line::
 
-    <date> <time>[ AM|PM] <thread> PACKET  <ptr> UDP|TCP Snd|Rcv <remote> <xid> <R| > <opcode> [<flags> <chars> <RCODE>] <QTYPE> <qname>
+    <date> <time>[ AM|PM] <thread> PACKET  <ptr> UDP|TCP Snd|Rcv <remote> <xid> <R| > <opcode>
+        [<flags> <chars> <RCODE>] <QTYPE> <qname>
 
 and, when the server logs with "Details", the block that follows it up to a
 blank line (``UDP response info at ...``, ``Message:``, the header and one
