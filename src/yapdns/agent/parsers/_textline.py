@@ -19,7 +19,7 @@ _JUNK = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\ud800-\udfff\ufffd]")
 
 def reject_binary(line: str) -> None:
     """Raise ``ParseError`` if ``line`` holds control characters or undecodable bytes."""
-    if line.isprintable():
+    if line.isprintable() and "\ufffd" not in line:
         return
     junk = _JUNK.search(line)
     if junk:

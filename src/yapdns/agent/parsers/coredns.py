@@ -95,7 +95,7 @@ class CorednsParser(LineParser):
 def _unwrap(line: str) -> tuple[str, str | None]:
     try:
         wrapper = _decode_wrapper(line)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeEncodeError) as exc:  # bad JSON, or undecodable bytes
         raise ParseError(f"not a JSON log record: {exc}", code="bad_json") from None
     text = wrapper.message if wrapper.message is not None else wrapper.log
     if text is None:

@@ -101,7 +101,7 @@ class DnsdbParser(LineParser):
     def _result(self, text: str) -> Iterator[Observation]:
         try:
             row = _decode(text)
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeEncodeError) as exc:  # bad JSON, or undecodable bytes
             raise ParseError(f"not a DNSDB JSON object: {exc}", code="bad_json") from None
         if row.obj is not None:
             row = row.obj

@@ -112,7 +112,7 @@ class SysmonParser(LineParser):
 def _json_query(text: str) -> SysmonQuery | None:
     try:
         event = _decode_event(text)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeEncodeError) as exc:  # bad JSON, or undecodable bytes
         raise ParseError(f"bad JSON: {exc}", code="bad_json") from None
     if event.winlog is not None and event.winlog.event_data is not None:
         return event.winlog.event_data if _is_dns(event.winlog.event_id) else None
@@ -121,7 +121,7 @@ def _json_query(text: str) -> SysmonQuery | None:
     if isinstance(event.EventData, str):
         try:
             return _decode_query(event.EventData)
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeEncodeError) as exc:  # bad JSON, or undecodable bytes
             raise ParseError(f"bad EventData JSON: {exc}", code="bad_json") from None
     if isinstance(event.EventData, SysmonQuery):
         return event.EventData
