@@ -108,34 +108,22 @@ class MsdnsParser(LineParser):
         self.dates = LocaleDate(self.options.extra.get("date_order", "auto"), WallClock(self.options))
         self.pending = PendingQuestions()
         self._record: _Record | None = None
-        self._carry: list[Observation] = []
 
     def parse_line(self, line: str) -> Iterator[Observation]:
-        out, self._carry = self._carry, []
-        try:
-            self._step(line, out)
-        except ParseError:
-            self._carry = out  # a finished record's observations survive a bad next line
-            raise
-        yield from out
-
-    def flush(self) -> Iterator[Observation]:
-        out, self._carry = self._carry, []
-        yield from out
-        yield from self._finish()
-        yield from self.pending.drain()
-
-    def _step(self, line: str, out: list[Observation]) -> None:
         if " PACKET " in line[:64]:
-            out.extend(self._finish())
+            yield from self._finish()  # kept by the runner even if the new PACKET line is bad
             packet = PacketLine.parse(line)
             self._record = _Record(packet, self.dates.epoch(packet.date, packet.time))
         elif self._record is None:
             reject_binary(line)  # the header, or Details of a record cut by a wrap
         elif not line.strip():
-            out.extend(self._finish())
+            yield from self._finish()
         else:
             self._record.feed(line)
+
+    def flush(self) -> Iterator[Observation]:
+        yield from self._finish()
+        yield from self.pending.drain()
 
     def _finish(self) -> Iterator[Observation]:
         record, self._record = self._record, None

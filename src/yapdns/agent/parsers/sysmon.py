@@ -62,12 +62,8 @@ class SysmonParser(LineParser):
     description = "Windows Sysmon Event ID 22 DNS queries (nxlog/winlogbeat/Azure JSON lines or rendered XML)"
 
     _xml = ""
-    _carry: tuple[Observation, ...] = ()
 
     def parse_line(self, line: str) -> Iterator[Observation]:
-        if self._carry:
-            carried, self._carry = self._carry, ()
-            yield from carried
         if self._xml or "<Event" in line:
             yield from self._xml_line(line)
             return
@@ -80,8 +76,7 @@ class SysmonParser(LineParser):
             raise ParseError("neither a JSON object nor an XML <Event>", code="bad_format")
 
     def flush(self) -> Iterator[Observation]:
-        carried, self._carry = self._carry, ()
-        yield from carried
+        yield from self._xml_line("")  # complete events left after a bad one
         if self._xml.strip():
             self._xml = ""
             raise ParseError("the input ended inside an <Event> element", code="truncated")
@@ -91,22 +86,19 @@ class SysmonParser(LineParser):
         self._xml = ""
         if len(buffer) > MAX_EVENT:
             raise ParseError(f"an <Event> longer than {MAX_EVENT} characters", code="too_long")
-        done: list[Observation] = []
         while (start := _event_start(buffer)) >= 0:
             end = buffer.find("</Event>", start)
             if end < 0:
                 self._xml = buffer[start:]
-                break
+                return
             end += len("</Event>")
             event, buffer = buffer[start:end], buffer[end:]
-            try:
-                query = _xml_query(event)
-                done.extend(observations(query) if query is not None else ())
-            except ParseError:
-                self._xml = buffer if _event_start(buffer) >= 0 else ""
-                self._carry = tuple(done)  # events read before the bad one are emitted with the next line
-                raise
-        yield from done
+            # if this event is bad, the events after it are read with the next line (or at flush)
+            self._xml = buffer if _event_start(buffer) >= 0 else ""
+            query = _xml_query(event)
+            found = observations(query) if query is not None else []
+            self._xml = ""
+            yield from found
 
 
 def _json_query(text: str) -> SysmonQuery | None:
