@@ -39,7 +39,7 @@ def _check_clock(hour: int, minute: int, second: int) -> None:
         raise ParseError(f"invalid time of day {hour}:{minute}:{second}", code="bad_time")
 
 
-def utc_epoch(year: int, month: int, day: int, hour: int, minute: int, second: int) -> int:  # noqa: PLR0917
+def utc_epoch(year: int, month: int, day: int, hour: int, minute: int, second: int) -> int:
     """UTC epoch seconds of a UTC wall-clock time (a leap second 60 counts as 59)."""
     _check_clock(hour, minute, second)
     return _utc_day(year, month, day) + hour * 3600 + minute * 60 + min(second, 59)
@@ -62,7 +62,7 @@ class WallClock:
         self.zone = zone_from(options)
         self._hours: dict[tuple[int, int, int, int], int] = {}
 
-    def epoch(self, year: int, month: int, day: int, hour: int, minute: int, second: int) -> int:  # noqa: PLR0917
+    def epoch(self, year: int, month: int, day: int, hour: int, minute: int, second: int) -> int:
         _check_clock(hour, minute, second)
         key = (year, month, day, hour)
         base = self._hours.get(key)

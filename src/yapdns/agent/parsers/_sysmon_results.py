@@ -25,7 +25,9 @@ query whose only result is typed (``type:  33 ...``), which takes that type.
 
 from __future__ import annotations
 
-import ipaddress
+import socket
+from functools import lru_cache
+from typing import NamedTuple
 
 import msgspec
 
@@ -60,64 +62,93 @@ class SysmonQuery(msgspec.Struct):
     UtcTime: str | None = None
 
 
-class _Results:
-    """``QueryResults`` split into chains and address sets."""
+class Results(NamedTuple):
+    """``QueryResults`` split into a CNAME chain, PTR targets and address sets."""
 
-    def __init__(self, text: str) -> None:
-        self.cnames: list[str] = []
-        self.ptrs: list[str] = []
-        self.v4: list[str] = []
-        self.v6: list[str] = []
-        self.other_type: int | None = None
-        for token in text.split(";"):
-            self._add(token.strip())
+    cnames: tuple[str, ...]
+    ptrs: tuple[str, ...]
+    v4: tuple[str, ...]
+    v6: tuple[str, ...]
+    other_type: int | None
 
-    def _add(self, token: str) -> None:
+
+_NO_RESULTS = Results((), (), (), (), None)
+
+
+@lru_cache(maxsize=65536)
+def parse_results(text: str) -> Results:
+    """Split ``QueryResults`` (cached: the same answers come back again and again)."""
+    cnames: list[str] = []
+    ptrs: list[str] = []
+    v4: list[str] = []
+    v6: list[str] = []
+    other: int | None = None
+    for raw in text.split(";"):
+        token = raw.strip()
         if not token or token == "-":  # noqa: S105  (not a password: the empty-result marker)
-            return
+            continue
         if token.startswith("type:"):
             code, _, data = token[5:].strip().partition(" ")
-            self._typed(code, data.strip())
+            data = data.strip()
+            if not code.isdigit() or int(code) > 65535:
+                raise ParseError(f"bad QueryResults type {code[:10]!r}", code="bad_format")
+            if code == "5" and data and other is None:
+                cnames.append(data)
+            elif code == "12" and data:
+                ptrs.append(data)
+            elif other is None:
+                other = int(code)
         elif token.startswith("::ffff:") and "." in token:
-            self.v4.append(_address(token[7:], 4))
+            v4.append(_address(token[7:], socket.AF_INET))
         elif ":" in token:
-            self.v6.append(_address(token, 6))
+            v6.append(_address(token, socket.AF_INET6))
         else:
-            self.v4.append(_address(token, 4))
-
-    def _typed(self, code: str, data: str) -> None:
-        if not code.isdigit() or int(code) > 65535:
-            raise ParseError(f"bad QueryResults type {code[:10]!r}", code="bad_format")
-        if code == "5" and data and self.other_type is None:
-            self.cnames.append(data)
-        elif code == "12" and data:
-            self.ptrs.append(data)
-        elif self.other_type is None:
-            self.other_type = int(code)
+            v4.append(_address(token, socket.AF_INET))
+    return Results(tuple(cnames), tuple(ptrs), tuple(v4), tuple(v6), other)
 
 
-def _address(text: str, version: int) -> str:
+def _address(text: str, family: socket.AddressFamily) -> str:
     try:
-        address = ipaddress.ip_address(text)
-    except ValueError:
+        return socket.inet_ntop(family, socket.inet_pton(family, text))
+    except (OSError, ValueError):
         raise ParseError(f"bad address {text[:60]!r} in QueryResults", code="bad_format") from None
-    if address.version != version:
-        raise ParseError(f"bad address {text[:60]!r} in QueryResults", code="bad_format")
-    return str(address)
+
+
+_hours: dict[str, int] = {}
 
 
 def event_time(text: str | None) -> int:
-    """``UtcTime`` (``YYYY-MM-DD HH:MM:SS.fff`` or ISO 8601 ``...Z``), always UTC."""
-    if not text or not iso_length(text):
-        raise ParseError(f"bad or missing UtcTime {text!r:.40}", code="bad_time")
+    """``UtcTime`` (``YYYY-MM-DD HH:MM:SS.fff`` or ISO 8601 ``...Z``), always UTC; cached per hour."""
+    if text is None:
+        raise ParseError("missing UtcTime", code="bad_time")
+    base = _hours.get(text[:13])
+    if base is None:
+        base = _hour_start(text)
     try:
-        return utc_epoch(int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), int(text[14:16]),
-                         int(text[17:19]))
+        minute, second = int(text[14:16]), int(text[17:19])
     except ValueError:
         raise ParseError(f"bad UtcTime {text[:40]!r}", code="bad_time") from None
+    if not (0 <= minute <= 59 and 0 <= second <= 60) or text[13] != ":":
+        raise ParseError(f"bad UtcTime {text[:40]!r}", code="bad_time")
+    return base + minute * 60 + (second if second < 60 else 59)
+
+
+def _hour_start(text: str) -> int:
+    if not iso_length(text) or text[16] != ":":
+        raise ParseError(f"bad or missing UtcTime {text!r:.40}", code="bad_time")
+    try:
+        base = utc_epoch(int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), 0, 0)
+    except ValueError:
+        raise ParseError(f"bad UtcTime {text[:40]!r}", code="bad_time") from None
+    if len(_hours) > 4096:
+        _hours.clear()
+    _hours[text[:13]] = base
+    return base
 
 
 def _status(value: str | int | None) -> int:
+    if value == "0":
+        return 0
     if isinstance(value, int):
         return value
     if value is None or not value.strip().isdigit():
@@ -127,31 +158,39 @@ def _status(value: str | int | None) -> int:
 
 def observations(query: SysmonQuery) -> list[Observation]:
     """The observations of one event; raise ``ParseError`` if it is malformed."""
-    if not query.QueryName:
+    name = query.QueryName
+    if not name:
         raise ParseError("event without QueryName", code="missing_field")
     when = event_time(query.UtcTime)
     status = _status(query.QueryStatus)
-    results = _Results(query.QueryResults or "")
-    out: list[Observation] = []
-
-    def emit(name: str, rrtype: str, rdata: tuple[str, ...] = (), rcode: str | None = None) -> None:
-        out.append(Observation(rrname=name, rrtype=rrtype, rdata=rdata, time_first=when, time_last=when,
-                               rcode=rcode, source=SOURCE, evidence=Evidence.INDIRECT))
-
-    owner = query.QueryName
+    text = query.QueryResults
+    results = parse_results(text) if text and text != "-" else _NO_RESULTS
+    out = []
     for target in results.cnames:
-        emit(owner, "CNAME", (target,))
-        owner = target
-    if status == 0:
-        if results.ptrs:
-            emit(owner, "PTR", tuple(results.ptrs))
-        if results.other_type is None and results.v4:
-            emit(owner, "A", tuple(results.v4))
-        if results.other_type is None and results.v6:
-            emit(owner, "AAAA", tuple(results.v6))
-        if not out:
-            typed = results.other_type
-            emit(owner, rrtype_text(typed) if typed else UNKNOWN_TYPE)
-    else:
-        emit(owner, UNKNOWN_TYPE, rcode=STATUS_RCODES.get(status))
+        out.append(_observation(name, "CNAME", (target,), when))
+        name = target
+    if status != 0:
+        out.append(_observation(name, UNKNOWN_TYPE, (), when, STATUS_RCODES.get(status)))
+        return out
+    if results.ptrs:
+        out.append(_observation(name, "PTR", results.ptrs, when))
+    if results.other_type is None:
+        if results.v4:
+            out.append(_observation(name, "A", results.v4, when))
+        if results.v6:
+            out.append(_observation(name, "AAAA", results.v6, when))
+    if not out:
+        typed = results.other_type
+        out.append(_observation(name, rrtype_text(typed) if typed else UNKNOWN_TYPE, (), when))
     return out
+
+
+_INDIRECT = Evidence.INDIRECT
+
+
+def _observation(name: str, rrtype: str, rdata: tuple[str, ...], when: int, rcode: str | None = None) -> Observation:
+    if rcode is None:
+        return Observation(rrname=name, rrtype=rrtype, rdata=rdata, time_first=when, time_last=when,
+                           source=SOURCE, evidence=_INDIRECT)
+    return Observation(rrname=name, rrtype=rrtype, rdata=rdata, time_first=when, time_last=when, rcode=rcode,
+                       source=SOURCE, evidence=_INDIRECT)

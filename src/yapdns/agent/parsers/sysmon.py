@@ -64,6 +64,11 @@ class SysmonParser(LineParser):
     _xml = ""
 
     def parse_line(self, line: str) -> Iterator[Observation]:
+        if line[:1] == "{" and not self._xml:  # the common case: one JSON event per line
+            query = _json_query(line)
+            if query is not None:
+                yield from observations(query)
+            return
         if self._xml or "<Event" in line:
             yield from self._xml_line(line)
             return
@@ -121,7 +126,9 @@ def _json_query(text: str) -> SysmonQuery | None:
 
 
 def _is_dns(event_id: int | str | None) -> bool:
-    return event_id is None or str(event_id).strip() == str(DNS_QUERY_EVENT)
+    if event_id is None or event_id in (DNS_QUERY_EVENT, "22"):
+        return True
+    return str(event_id).strip() == "22"
 
 
 def _event_start(buffer: str) -> int:
