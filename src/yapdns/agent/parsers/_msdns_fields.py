@@ -10,6 +10,7 @@ the types whose printed form is known (A, AAAA, NS, CNAME, PTR, DNAME, SOA).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from yapdns.agent.parsers._logtime import WallClock
 from yapdns.agent.parsers.base import ParseError
@@ -79,11 +80,8 @@ class LocaleDate:
         return self.clock.epoch(year, month, day, hour, minute, second)
 
     def _ymd(self, date: str, twelve_hour: bool) -> tuple[int, int, int]:
-        parts = _DATE_SEP.split(date)
-        if len(parts) != 3:
-            raise ParseError(f"bad date {date!r}", code="bad_time")
-        a, b, c = (int(p) for p in parts)
-        if len(parts[0]) == 4:
+        a, b, c, year_first = _date_fields(date)
+        if year_first:
             return a, b, c
         order = self.fixed or self._auto(a, b, twelve_hour)
         if order == "ymd":
@@ -98,6 +96,15 @@ class LocaleDate:
         return self.learned or ("mdy" if twelve_hour else "dmy")
 
 
+@lru_cache(maxsize=4096)
+def _date_fields(date: str) -> tuple[int, int, int, bool]:
+    parts = _DATE_SEP.split(date)
+    if len(parts) != 3:
+        raise ParseError(f"bad date {date!r}", code="bad_time")
+    return int(parts[0]), int(parts[1]), int(parts[2]), len(parts[0]) == 4
+
+
+@lru_cache(maxsize=65536)
 def label_name(text: str) -> str:
     """``(3)www(7)example(3)com(0)`` → ``www.example.com``; dotted forms pass through."""
     text = _COMPRESSION.sub("", text.strip().strip('"'))

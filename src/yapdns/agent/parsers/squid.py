@@ -17,8 +17,9 @@ Time: ``%ts.%03tu`` is UTC epoch seconds.
 
 from __future__ import annotations
 
-import ipaddress
+import socket
 from collections.abc import Iterator
+from functools import lru_cache
 
 from yapdns.agent.parsers.base import LineParser, ParseError
 from yapdns.core.model import Evidence, Observation
@@ -43,17 +44,16 @@ class SquidParser(LineParser):
         hierarchy, _, peer = fields[8].partition("/")
         if hierarchy not in _DIRECT:
             return
-        try:
-            address = ipaddress.ip_address(peer)
-        except ValueError:
+        address = _address(peer)
+        if address is None:
             return  # "-" or a Squid 2 peer host name: no address
         host = _host(fields[6], fields[5] == "CONNECT")
-        if not host or _is_ip(host):
-            return
+        if not host or _address(host) is not None:
+            return  # no host, or an IP-literal host
         yield Observation(
             rrname=host,
-            rrtype="A" if address.version == 4 else "AAAA",
-            rdata=(str(address),),
+            rrtype=address[0],
+            rdata=(address[1],),
             time_first=when,
             time_last=when,
             source=self.name,
@@ -68,6 +68,7 @@ def _epoch(text: str) -> int:
     return int(seconds)
 
 
+@lru_cache(maxsize=65536)
 def _host(url: str, connect: bool) -> str | None:
     """The host of an absolute URL or of a CONNECT ``host:port``; ``None`` if there is none."""
     if not connect:
@@ -86,12 +87,15 @@ def _host(url: str, connect: bool) -> str | None:
     return host.rstrip(".") or None
 
 
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
+@lru_cache(maxsize=65536)
+def _address(text: str) -> tuple[str, str] | None:
+    """``("A"|"AAAA", canonical address)`` if ``text`` is an IP address, else ``None``."""
+    for family, rrtype in ((socket.AF_INET, "A"), (socket.AF_INET6, "AAAA")):
+        try:
+            return rrtype, socket.inet_ntop(family, socket.inet_pton(family, text))
+        except (OSError, ValueError):
+            continue
+    return None
 
 
 PARSER = SquidParser
