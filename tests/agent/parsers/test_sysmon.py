@@ -94,11 +94,11 @@ def test_azure_event_data_string_uses_its_iso_utc_time() -> None:
 @pytest.mark.parametrize(
     ("status", "results", "expected"),
     [
-        ("0", "-", [("host.example", "ANY", None, None)]),  # success without results: a bare query
+        ("0", "-", [("host.example", "TYPE0", None, None)]),  # success without results: a bare query
         ("9003", "type:  5 a.example;", [("host.example", "CNAME", ["a.example"], None),
-                                         ("a.example", "ANY", None, "NXDOMAIN")]),
-        ("9501", "type:  6 ;192.0.2.1;", [("host.example", "ANY", None, "NODATA")]),  # the SOA's address is not ours
-        ("1460", "-", [("host.example", "ANY", None, None)]),  # timeout: asked, outcome unknown
+                                         ("a.example", "TYPE0", None, "NXDOMAIN")]),
+        ("9501", "type:  6 ;192.0.2.1;", [("host.example", "TYPE0", None, "NODATA")]),  # the SOA's address is not ours
+        ("1460", "-", [("host.example", "TYPE0", None, None)]),  # timeout: asked, outcome unknown
         ("0", "type:  15 ;", [("host.example", "MX", None, None)]),  # typed but empty: never filled in
         ("0", "2001:DB8::1;192.0.2.7;", [("host.example", "A", ["192.0.2.7"], None),
                                          ("host.example", "AAAA", ["2001:db8::1"], None)]),

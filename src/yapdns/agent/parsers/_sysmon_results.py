@@ -19,7 +19,7 @@ into RRsets following what ``QueryResults`` can and cannot tell:
   answer: the event is a bare query.
 
 Sysmon does not log the query type: negative answers and bare queries use
-``ANY`` as their type (meaning "type not logged"), except a successful
+``TYPE0`` as their type (``rrtypes.UNRECORDED``: "type not logged"), except a successful
 query whose only result is typed (``type:  33 ...``), which takes that type.
 """
 
@@ -34,10 +34,10 @@ import msgspec
 from yapdns.agent.parsers._logtime import iso_length, utc_epoch
 from yapdns.agent.parsers.base import ParseError
 from yapdns.core.model import Evidence, Observation
-from yapdns.core.rrtypes import rrtype_text
+from yapdns.core.rrtypes import UNRECORDED, rrtype_text
 
 SOURCE = "sysmon"
-UNKNOWN_TYPE = "ANY"
+UNKNOWN_TYPE = UNRECORDED
 STATUS_RCODES = {
     9001: "FORMERR",
     9002: "SERVFAIL",
