@@ -88,10 +88,8 @@ def test_users_sensors_and_tokens(run: CliRunner) -> None:
 
 
 def test_import_passes_format_options(run: CliRunner) -> None:
-    nginx = ROOT / "tests/agent/parsers/golden/regex/nginx-1.22_upstream.log"
-    out = invoke(run, "import", str(nginx), "-F", "regex", "-o", "preset=nginx-upstream")
-    assert "7 observations stored" in out
-    rows = json.loads(invoke(run, "query", "pool.example.net", "-f", "json"))
-    assert [(r["rrtype"], r["rdata"], r["count"]) for r in rows] == [("A", "127.0.0.1", 2)]
-    out = invoke(run, "import", str(nginx), "-F", "regex", "-o", "preset", ok=False)
-    assert "KEY=VALUE" in out
+    sample = ROOT / "tests/agent/parsers/golden/msdns/usiem-windns_parsers_test_line.log"
+    out = invoke(run, "import", str(sample), "-F", "msdns", "-o", "date_order=mdy", "--timezone", "UTC")
+    assert "1 lines" in out and "bad lines" not in out
+    out = invoke(run, "import", str(sample), "-F", "msdns", "-o", "no-equals-sign", ok=False)
+    assert "is not KEY=VALUE" in out

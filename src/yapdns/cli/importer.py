@@ -47,8 +47,8 @@ def _batches(observations: Iterator[Observation], size: int) -> Iterator[list[Ob
 @click.option("--year", type=int, help="Year for formats whose timestamps have none (syslog style).")
 @click.option(
     "-o", "--option", "extra", multiple=True, metavar="KEY=VALUE",
-    help="A format-specific option (docs/parsers.md), e.g. -o preset=nginx-upstream. Repeatable.",
-)  # fmt: skip
+    help="A format-specific option (see docs/parsers.md), e.g. -o date_order=dmy. Repeatable.",
+)
 @friendly_errors
 def import_(
     files: tuple[Path, ...], fmt: str, sensor: str, timezone: str | None, year: int | None, extra: tuple[str, ...]
@@ -61,10 +61,7 @@ def import_(
     is derived from the file's content and position).
     """
     cls = registry.parser_class(fmt)
-    pairs = [item.partition("=") for item in extra]
-    if any(not key or not sep for key, sep, _ in pairs):
-        raise click.BadParameter("options are KEY=VALUE", param_hint="--option")
-    options = ParserOptions(timezone=timezone, year=year, extra={key: value for key, _, value in pairs})
+    options = ParserOptions(timezone=timezone, year=year, extra=_key_values(extra))
     with store_session(migrate=True) as store:
         service = IngestService(store)
         for path in files:
@@ -83,6 +80,16 @@ def import_(
                     result = service.submit(sensor, DecodedBatch(f"import-{digest}-{n}", batch, []))
                     totals[0 if not result.replayed else 1] += len(batch)
             _report(path, stats, totals)
+
+
+def _key_values(pairs: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--option")
+        out[key.strip()] = value.strip()
+    return out
 
 
 def _file_digest(path: Path) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 
-from tests.agent.parsers.helpers import keys, parse
+from tests.agent.parsers.helpers import keys
+from tests.agent.parsers.helpers import run_lines as parse
 
 P = "Dec  3 21:37:11 dnsmasq[17086]: "  # the space-padded day, as dnsmasq writes it
 

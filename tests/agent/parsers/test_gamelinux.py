@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.agent.parsers.helpers import keys, parse
+from tests.agent.parsers.helpers import keys
+from tests.agent.parsers.helpers import run_lines as parse
 from yapdns.agent.parsers.base import ParserOptions
 from yapdns.agent.parsers.gamelinux import GamelinuxLayout, GamelinuxParser
 from yapdns.core.errors import ConfigurationError

@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-from tests.agent.parsers.helpers import parse
+from tests.agent.parsers.helpers import run_lines as parse
 from yapdns.agent.parsers import registry
 from yapdns.agent.parsers.base import DocumentParser
 from yapdns.agent.parsing import ParseRun

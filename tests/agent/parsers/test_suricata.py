@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 
-from tests.agent.parsers.helpers import keys, parse
+from tests.agent.parsers.helpers import keys
+from tests.agent.parsers.helpers import run_lines as parse
 
 STAMP = "2026-11-27T12:22:45.955457+0100"  # 11:22:45 UTC
 WHEN = 1795778565

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.agent.parsers.helpers import keys, parse
+from tests.agent.parsers.helpers import keys
+from tests.agent.parsers.helpers import run_lines as parse
 
 HEADER = [
     "#separator \\x09",

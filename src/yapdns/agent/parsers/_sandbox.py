@@ -32,8 +32,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from yapdns.core.errors import ConfigurationError
 from yapdns.core.model import Evidence, Observation, SampleRef
+from yapdns.core.rrtypes import UNRECORDED
 
-UNKNOWN_TYPE = "TYPE0"  # reserved type 0, never on the wire: "the source recorded no type"
+UNKNOWN_TYPE = UNRECORDED
 KINDS = frozenset({"answer", "cname", "negative", "query", "partial"})
 _QTYPES: dict[str, str | None] = {"All": "ANY", "None": None, "": None}
 _NAME_TYPES = frozenset({"CNAME", "NS", "PTR"})
