@@ -49,6 +49,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("YAPDNS_RESULTS_MAX", "1000000", "Most rows one query may return (DNSDB results_max)."),
     Setting("YAPDNS_OFFSET_MAX", "3000000", "Largest offset a query may use (DNSDB offset_max)."),
     Setting("YAPDNS_SQLITE_CACHE_MB", "256", "SQLite page cache per connection, in MiB."),
+    Setting(
+        "YAPDNS_LOGIN_FAILURE_LIMIT",
+        "5",
+        "Failed dashboard logins after which a username, or a client IP, is locked out for the cool-off time.",
+    ),
+    Setting("YAPDNS_LOGIN_COOLOFF_SECONDS", "900", "How long a login lock-out lasts, in seconds."),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -7,4 +7,5 @@ from django.urls import include, path
 urlpatterns = [
     path("api/v1/", include("yapdns.server.ingest.urls")),
     path("api/v1/", include("yapdns.server.query.urls")),
+    path("", include("yapdns.server.dashboard.urls")),
 ]
