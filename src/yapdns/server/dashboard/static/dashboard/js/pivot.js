@@ -12,7 +12,6 @@ const more = new Map(); // node id -> {out, in} cursors of its next pages
 
 const cy = window.cytoscape({
   container,
-  wheelSensitivity: 0.3,
   minZoom: 0.15,
   maxZoom: 3,
   style: [
