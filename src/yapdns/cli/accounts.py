@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import sys
 
 import click
 
@@ -45,7 +46,7 @@ def user_add(username: str, role: str, email: str, password: str | None, passwor
         raise ConfigurationError(f"user {username!r} exists; add --update to change it")
     generated = not password and not password_stdin
     if password_stdin:
-        password = click.get_text_stream("stdin").readline().rstrip("\n")
+        password = sys.stdin.readline().rstrip("\n")
     if generated:
         password = secrets.token_urlsafe(12)
     account = existing or model(username=username, email=email)

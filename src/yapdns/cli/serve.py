@@ -13,7 +13,9 @@ from yapdns.cli.context import friendly_errors
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for all).")
 @click.option("--port", default=8000, show_default=True, help="TCP port.")
-@click.option("--workers", type=int, help="Worker processes [default: 1 with SQLite (one writer), 2 x CPUs with PostgreSQL].")
+@click.option(
+    "--workers", type=int, help="Worker processes [default: 1 with SQLite (one writer), 2 x CPUs with PostgreSQL]."
+)
 @click.option("--threads", default=8, show_default=True, help="Threads per worker.")
 @click.option("--certfile", type=click.Path(exists=True, dir_okay=False), help="TLS certificate (PEM): serve HTTPS.")
 @click.option("--keyfile", type=click.Path(exists=True, dir_okay=False), help="TLS private key (PEM).")
@@ -60,6 +62,7 @@ def serve(
         "errorlog": "-",
         "proc_name": "yapdns",
         "forwarded_allow_ips": "127.0.0.1,::1",
+        "control_socket_disable": True,
     }
     scheme = "https" if certfile else "http"
     click.echo(f"YAPDNS serving on {scheme}://{host}:{port}/ (data: {config.data_dir()})")

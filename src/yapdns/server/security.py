@@ -23,9 +23,10 @@ from functools import wraps
 from typing import Any, Literal
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -35,7 +36,7 @@ from yapdns.server.accounts.models import ApiToken
 from yapdns.server.sensors.models import Sensor, SensorToken
 
 Scope = Literal["ingest", "query", "manage"]
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 _TOUCH_EVERY = dt.timedelta(minutes=1)
 
 CSP = (
@@ -50,7 +51,7 @@ class Principal:
 
     kind: Literal["sensor", "user"]
     sensor: Sensor | None = None
-    user: AbstractBaseUser | None = None
+    user: User | None = None
     token_id: int | None = None
 
 
@@ -116,7 +117,7 @@ def resolve_principal(request: HttpRequest, scope: Scope) -> Principal | HttpRes
         if principal is None:
             return error(401, "invalid or revoked token")
     elif scope != "ingest" and request.user.is_authenticated:
-        principal = Principal("user", user=request.user)  # type: ignore[arg-type]
+        principal = Principal("user", user=request.user)
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             rejected = CsrfViewMiddleware(lambda r: HttpResponse()).process_view(request, _noop, (), {})
             if rejected is not None:
@@ -137,7 +138,7 @@ def api_view(scope: Scope, methods: tuple[str, ...] = ("GET",)) -> Callable[[Vie
 
     def decorate(view: View) -> View:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if request.method not in (*methods, "HEAD") or (request.method == "HEAD" and "GET" not in methods):
                 response = error(405, f"method {request.method} not allowed")
                 response["Allow"] = ", ".join(methods)

@@ -63,7 +63,11 @@ _ERROR = {"type": "object", "required": ["error"], "properties": {"error": _STR,
 def _page(key: str, item: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "object",
-        "properties": {key: {"type": "array", "items": item}, "limited": _BOOL, "next_cursor": {"type": ["string", "null"]}},
+        "properties": {
+            key: {"type": "array", "items": item},
+            "limited": _BOOL,
+            "next_cursor": {"type": ["string", "null"]},
+        },
     }
 
 
@@ -82,7 +86,9 @@ def _get(summary: str, parameters: list[dict[str, Any]], ok: dict[str, Any]) -> 
     return {"get": {"summary": summary, "parameters": parameters, "responses": {"200": ok, **_ERRORS}}}
 
 
-def _post(summary: str, body: dict[str, Any], ok: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def _post(
+    summary: str, body: dict[str, Any], ok: dict[str, Any], extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
     responses = {"200": ok, **_ERRORS, **(extra or {})}
     return {"post": {"summary": summary, "requestBody": {"required": True, "content": body}, "responses": responses}}
 
@@ -97,54 +103,99 @@ def _paths() -> dict[str, Any]:
                 "application/x-ndjson": {"schema": observation},
                 "application/json": {"schema": {"type": "array", "items": observation}},
             },
-            _json({"type": "object", "properties": {"batch_id": _STR, "accepted": _INT, "rejected": _INT,
-                                                    "replayed": _BOOL, "rejects": {"type": "array"}}}),
+            _json(
+                {
+                    "type": "object",
+                    "properties": {
+                        "batch_id": _STR,
+                        "accepted": _INT,
+                        "rejected": _INT,
+                        "replayed": _BOOL,
+                        "rejects": {"type": "array"},
+                    },
+                }
+            ),
             {"413": _json(_ERROR, "Body too large"), "503": _json(_ERROR, "Store unavailable; retry")},
         ),
         "/api/v1/records": _get(
             "Per-RR records: a JSON page, or streamed COF NDJSON / CSV (format=cof|csv).",
-            [*_KEYS, *_FILTERS, _param("format", "json, cof or csv", {"type": "string", "enum": ["json", "cof", "csv"]})],
-            {"description": "OK", "content": {"application/json": {"schema": _page("records", _RECORD)},
-                                              "application/x-ndjson": {"schema": _RECORD}, "text/csv": {"schema": _STR}}},
+            [
+                *_KEYS,
+                *_FILTERS,
+                _param("format", "json, cof or csv", {"type": "string", "enum": ["json", "cof", "csv"]}),
+            ],
+            {
+                "description": "OK",
+                "content": {
+                    "application/json": {"schema": _page("records", _RECORD)},
+                    "application/x-ndjson": {"schema": _RECORD},
+                    "text/csv": {"schema": _STR},
+                },
+            },
         ),
         "/api/v1/record": _get(
             "One record with its per-sensor/evidence breakdown and linked sandbox samples.",
             [_param("rrname", "Exact owner name"), _param("rrtype", "Type"), _param("rdata", "Rdata")],
-            _json({"type": "object", "properties": {"record": _RECORD, "provenance": {"type": "array"},
-                                                    "samples": {"type": "array"}}}),
+            _json(
+                {
+                    "type": "object",
+                    "properties": {"record": _RECORD, "provenance": {"type": "array"}, "samples": {"type": "array"}},
+                }
+            ),
         ),
-        "/api/v1/rrsets": _get("RRset records (DNSDB-style rows).", [*name, _param("bailiwick", "Zone"), *_FILTERS],
-                               _json(_page("rrsets", {"type": "object"}))),
-        "/api/v1/negatives": _get("Negative answers (NXDOMAIN, NODATA, SERVFAIL...).", [*name, *_FILTERS],
-                                  _json(_page("negatives", {"type": "object"}))),
-        "/api/v1/qnames": _get("Names that were queried (answer unknown).", [*name, *_FILTERS],
-                               _json(_page("qnames", {"type": "object"}))),
+        "/api/v1/rrsets": _get(
+            "RRset records (DNSDB-style rows).",
+            [*name, _param("bailiwick", "Zone"), *_FILTERS],
+            _json(_page("rrsets", {"type": "object"})),
+        ),
+        "/api/v1/negatives": _get(
+            "Negative answers (NXDOMAIN, NODATA, SERVFAIL...).",
+            [*name, *_FILTERS],
+            _json(_page("negatives", {"type": "object"})),
+        ),
+        "/api/v1/qnames": _get(
+            "Names that were queried (answer unknown).", [*name, *_FILTERS], _json(_page("qnames", {"type": "object"}))
+        ),
         "/api/v1/bulk": _post(
             "Many lookups in one request; answers stream back as NDJSON lines tagged with their query.",
-            {"application/json": {"schema": {"type": "object", "required": ["queries"],
-                                             "properties": {"queries": {"type": "array", "items": _STR}}}},
-             "text/plain": {"schema": _STR}},
+            {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["queries"],
+                        "properties": {"queries": {"type": "array", "items": _STR}},
+                    }
+                },
+                "text/plain": {"schema": _STR},
+            },
             {"description": "OK", "content": {"application/x-ndjson": {"schema": {"type": "object"}}}},
         ),
         "/api/v1/stats": _get("Store totals and sensor health.", [], _json({"type": "object"})),
         "/api/v1/health": _get("Liveness probe (no authentication).", [], _json({"type": "object"})),
         "/api/v1/sensors": {
             **_get("List sensors (admin or analyst).", [], _json({"type": "object"})),
-            **_post("Create a sensor; its ingest token is in the answer, once.",
-                    {"application/json": {"schema": {"type": "object", "required": ["name"]}}},
-                    _json({"type": "object"})),
+            **_post(
+                "Create a sensor; its ingest token is in the answer, once.",
+                {"application/json": {"schema": {"type": "object", "required": ["name"]}}},
+                _json({"type": "object"}),
+            ),
         },
         "/api/v1/sensors/{name}/revoke": _post(
-            "Revoke a sensor and its tokens.", {"application/json": {"schema": {"type": "object"}}},
+            "Revoke a sensor and its tokens.",
+            {"application/json": {"schema": {"type": "object"}}},
             _json({"type": "object"}),
         ),
         "/api/v1/tokens": {
             **_get("Your query tokens.", [], _json({"type": "object"})),
-            **_post("Create a query token; it is in the answer, once.",
-                    {"application/json": {"schema": {"type": "object"}}}, _json({"type": "object"})),
+            **_post(
+                "Create a query token; it is in the answer, once.",
+                {"application/json": {"schema": {"type": "object"}}},
+                _json({"type": "object"}),
+            ),
         },
         "/api/v1/tokens/{token_id}/revoke": _post(
-            "Revoke one of your query tokens.", {"application/json": {"schema": {"type": "object"}}},
+            "Revoke one of your query tokens.",
+            {"application/json": {"schema": {"type": "object"}}},
             _json({"type": "object"}),
         ),
         "/api/v1/openapi.json": _get("This document.", [], _json({"type": "object"})),
@@ -154,8 +205,11 @@ def _paths() -> dict[str, Any]:
 def schema() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
-        "info": {"title": "YAPDNS API", "version": __version__,
-                 "description": "Passive DNS ingest and query. Authenticate with 'Authorization: Bearer <token>'."},
+        "info": {
+            "title": "YAPDNS API",
+            "version": __version__,
+            "description": "Passive DNS ingest and query. Authenticate with 'Authorization: Bearer <token>'.",
+        },
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         "security": [{"bearer": []}],
         "paths": _paths(),

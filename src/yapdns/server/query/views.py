@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import msgspec
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 
 from yapdns import __version__
 from yapdns.core import cof
@@ -21,7 +22,7 @@ from yapdns.server.query import params
 from yapdns.server.security import Principal, api_view, error, public
 from yapdns.server.store import get_store
 from yapdns.storage.base import Store
-from yapdns.storage.query import Page, RecordQuery
+from yapdns.storage.query import NameMatch, Page, RecordQuery, TypeFilter
 
 JSON_PAGE_MAX = 10_000
 FORMATS = {"json", "cof", "csv"}
@@ -34,7 +35,7 @@ def _page_json(page: Page[Any], key: str) -> JsonResponse:
     )
 
 
-def _guarded(fn: Callable[[], HttpResponse]) -> HttpResponse:
+def _guarded(fn: Callable[[], HttpResponseBase]) -> HttpResponseBase:
     try:
         return fn()
     except InvalidQuery as exc:
@@ -42,13 +43,13 @@ def _guarded(fn: Callable[[], HttpResponse]) -> HttpResponse:
 
 
 @api_view("query")
-def records(request: HttpRequest, principal: Principal) -> HttpResponse:
+def records(request: HttpRequest, principal: Principal) -> HttpResponseBase:
     """``GET /api/v1/records?q=...``: per-RR records as JSON, COF NDJSON or CSV."""
     fmt = request.GET.get("format", "json")
     if fmt not in FORMATS:
         return error(400, f"format must be one of {', '.join(sorted(FORMATS))}")
 
-    def run() -> HttpResponse:
+    def run() -> HttpResponseBase:
         if fmt == "json":
             query = params.record_query(request.GET, cap=JSON_PAGE_MAX)
             return _page_json(get_store().records(query), "records")
@@ -70,27 +71,27 @@ def stream_records(store: Store, query: RecordQuery, fmt: str) -> StreamingHttpR
 
 
 @api_view("query")
-def rrsets(request: HttpRequest, principal: Principal) -> HttpResponse:
+def rrsets(request: HttpRequest, principal: Principal) -> HttpResponseBase:
     """``GET /api/v1/rrsets?rrname=...[&bailiwick=]``: RRset records."""
 
-    def run() -> HttpResponse:
+    def run() -> HttpResponseBase:
         query = _name_query(request)
         bailiwick = request.GET.get("bailiwick")
         if bailiwick:
-            query = msgspec.structs.replace(query, bailiwick=params.NameMatch.parse(bailiwick).name)
+            query = msgspec.structs.replace(query, bailiwick=NameMatch.parse(bailiwick).name)
         return _page_json(get_store().rrsets(query), "rrsets")
 
     return _guarded(run)
 
 
 @api_view("query")
-def negatives(request: HttpRequest, principal: Principal) -> HttpResponse:
+def negatives(request: HttpRequest, principal: Principal) -> HttpResponseBase:
     """``GET /api/v1/negatives?rrname=...``: NXDOMAIN/NODATA/... aggregates."""
     return _guarded(lambda: _page_json(get_store().negatives(_name_query(request)), "negatives"))
 
 
 @api_view("query")
-def qnames(request: HttpRequest, principal: Principal) -> HttpResponse:
+def qnames(request: HttpRequest, principal: Principal) -> HttpResponseBase:
     """``GET /api/v1/qnames?rrname=...``: names that were asked for (answer unknown)."""
     return _guarded(lambda: _page_json(get_store().queries(_name_query(request)), "qnames"))
 
@@ -98,20 +99,20 @@ def qnames(request: HttpRequest, principal: Principal) -> HttpResponse:
 def _name_query(request: HttpRequest) -> RecordQuery:
     if not request.GET.get("rrname"):
         raise InvalidQuery("rrname is required (a name, *.domain or name.*)")
-    return params.record_query({k: v for k, v in request.GET.items() if k not in ("q", "ip")}, cap=JSON_PAGE_MAX)
+    return params.record_query({k: v for k, v in request.GET.dict().items() if k not in ("q", "ip")}, cap=JSON_PAGE_MAX)
 
 
 @api_view("query")
-def record_detail(request: HttpRequest, principal: Principal) -> HttpResponse:
+def record_detail(request: HttpRequest, principal: Principal) -> HttpResponseBase:
     """``GET /api/v1/record?rrname=&rrtype=&rdata=``: one record, who saw it, and linked samples."""
 
-    def run() -> HttpResponse:
+    def run() -> HttpResponseBase:
         rrname, rrtype, rdata = params.record_key(request.GET)
         store = get_store()
         found = [
             r
             for r in store.records(
-                RecordQuery(rrname=params.NameMatch("exact", rrname), types=params.TypeFilter.parse(rrtype), limit=1000)
+                RecordQuery(rrname=NameMatch("exact", rrname), types=TypeFilter.parse(rrtype), limit=1000)
             ).rows
             if r.rdata == rdata
         ]
@@ -144,7 +145,7 @@ BULK_MAX_QUERIES = 10_000
 
 
 @api_view("query", methods=("POST",))
-def bulk(request: HttpRequest, principal: Principal) -> HttpResponse:
+def bulk(request: HttpRequest, principal: Principal) -> HttpResponseBase:
     """``POST /api/v1/bulk``: many names/IPs/CIDRs in one request, answered as streamed NDJSON.
 
     Body: ``{"queries": [...], "type": ..., "limit": N, <fences>}`` or plain
@@ -165,7 +166,7 @@ def bulk(request: HttpRequest, principal: Principal) -> HttpResponse:
 def _bulk_spec(request: HttpRequest) -> _BulkRequest:
     if (request.content_type or "").startswith("text/plain"):
         terms = [t.strip() for t in request.body.decode("utf-8", "replace").splitlines() if t.strip()]
-        return _BulkRequest(queries=terms, **{k: v for k, v in request.GET.items() if k in ("type", "sensor")})
+        return _BulkRequest(queries=terms, type=request.GET.get("type"), sensor=request.GET.get("sensor"))
     return msgspec.json.decode(request.body, type=_BulkRequest)
 
 
@@ -184,7 +185,7 @@ def _bulk_lines(store: Store, terms: list[str], common: dict[str, str]) -> Itera
 
 
 @api_view("query")
-def stats(request: HttpRequest, principal: Principal) -> HttpResponse:
+def stats(request: HttpRequest, principal: Principal) -> HttpResponseBase:
     """``GET /api/v1/stats``: store totals and sensor health."""
     from yapdns.server.sensors.models import Sensor
 
@@ -204,7 +205,7 @@ def stats(request: HttpRequest, principal: Principal) -> HttpResponse:
 
 
 @public
-def health(request: HttpRequest) -> HttpResponse:
+def health(request: HttpRequest) -> HttpResponseBase:
     """``GET /api/v1/health``: liveness and store reachability, without any data."""
     try:
         get_store().stats()

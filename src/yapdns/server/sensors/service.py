@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -14,7 +14,7 @@ from yapdns.server.accounts.models import ApiToken
 from yapdns.server.sensors.models import SENSOR_NAME, Sensor, SensorToken
 
 
-def create_sensor(name: str, description: str = "", by: AbstractBaseUser | None = None) -> tuple[Sensor, str]:
+def create_sensor(name: str, description: str = "", by: User | None = None) -> tuple[Sensor, str]:
     """Create a sensor with a first token; return it and the token (shown once)."""
     try:
         SENSOR_NAME(name)
@@ -47,14 +47,14 @@ def revoke_sensor(name: str) -> Sensor:
     return sensor
 
 
-def create_query_token(user: AbstractBaseUser, name: str) -> tuple[ApiToken, str]:
+def create_query_token(user: User, name: str) -> tuple[ApiToken, str]:
     """A new query token for ``user`` (returned once)."""
     new = tokens.generate("query")
     row = ApiToken.objects.create(user=user, name=name[:100] or "token", prefix=new.prefix, digest=new.digest)
     return row, new.token
 
 
-def revoke_query_token(token_id: int, user: AbstractBaseUser | None = None) -> ApiToken:
+def revoke_query_token(token_id: int, user: User | None = None) -> ApiToken:
     """Revoke one query token (only the owner's, when ``user`` is given)."""
     found = ApiToken.objects.filter(pk=token_id)
     if user is not None:

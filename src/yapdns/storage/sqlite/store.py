@@ -154,7 +154,9 @@ class SqliteStore(SummaryReader):
 
     def negatives(self, query: RecordQuery) -> Page[NegativeRecord]:
         provs = self.provs_for(query.sensor, query.evidence)
-        return self._page(lambda n: grouped_select(_DIALECT, "negative", query, provs, n), rows.negative, query.limit)
+        return self._page(
+            lambda n: grouped_select(_DIALECT, "negative", query, provs, n), rows.negative, query.limit
+        )
 
     def queries(self, query: RecordQuery) -> Page[QueryRecord]:
         provs = self.provs_for(query.sensor, query.evidence)
@@ -176,7 +178,9 @@ class SqliteStore(SummaryReader):
             "ORDER BY s.time_first, s.sha256, s.task_id",
             record_key_params(rrname, rrtype, rdata),
         )
-        return [SampleLink(sha256=r[0], task_id=r[1] or None, time_first=r[2], time_last=r[3], count=r[4]) for r in found]
+        return [
+            SampleLink(sha256=r[0], task_id=r[1] or None, time_first=r[2], time_last=r[3], count=r[4]) for r in found
+        ]
 
     def sensors(self) -> list[str]:
         return [s for (s,) in self._reader().execute("SELECT DISTINCT sensor FROM prov ORDER BY sensor")]
@@ -191,10 +195,8 @@ class SqliteStore(SummaryReader):
     def stats(self) -> StoreStats:
         conn = self._reader()
         counters = dict(conn.execute("SELECT name, value FROM counter").fetchall())
-        by_type = {
-            rrtype_text(code): n
-            for code, n in conn.execute("SELECT rrtype, records FROM type_count WHERE records > 0 ORDER BY records DESC")
-        }
+        types = conn.execute("SELECT rrtype, records FROM type_count WHERE records > 0 ORDER BY records DESC")
+        by_type = {rrtype_text(code): n for code, n in types}
         size = sum(os.path.getsize(p) for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
         return StoreStats(
             backend=self.name,
