@@ -14,7 +14,7 @@ page view on a large store: reference/storage-benchmark.md §6).
 * ``scan_top_names``: the most observed names (sum of counts), full scan.
 """
 
-# ruff: noqa: S608 -- only identifiers chosen in this module are interpolated; every value is bound
+
 
 from __future__ import annotations
 

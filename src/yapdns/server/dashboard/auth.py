@@ -32,7 +32,7 @@ def client_ip(request: HttpRequest) -> str:
     peer = str(request.META.get("REMOTE_ADDR") or "")
     forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR") or "")
     if peer in _TRUSTED_PROXIES and forwarded:
-        return forwarded.split(",")[-1].strip() or peer
+        return forwarded.rsplit(",", maxsplit=1)[-1].strip() or peer
     return peer
 
 

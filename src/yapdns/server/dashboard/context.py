@@ -8,7 +8,6 @@ from yapdns import __version__
 from yapdns.server.accounts.roles import can_manage_sensors, can_manage_users, role_of
 from yapdns.server.dashboard.checks import missing_assets
 
-
 RECORD_COLUMNS = (
     ("rrname", "Name"),
     ("rrtype", "Type"),

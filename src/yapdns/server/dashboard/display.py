@@ -102,7 +102,7 @@ def duration(seconds: int) -> str:
 def compact(number: int | None) -> str:
     """``1234567`` → ``1.2M`` (for tiles; tables print exact numbers)."""
     if number is None:
-        return "–"
+        return "\u2013"
     for size, suffix in ((10**9, "G"), (10**6, "M"), (10**3, "k")):
         if abs(number) >= size:
             return f"{number / size:.1f}{suffix}"

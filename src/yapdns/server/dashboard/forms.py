@@ -29,7 +29,7 @@ class UserCreateForm(forms.Form):
 
     def clean_username(self) -> str:
         username: str = self.cleaned_data["username"].strip()
-        field = get_user_model().username_validator  # type: ignore[attr-defined]
+        field = get_user_model().username_validator
         field(username)
         if get_user_model().objects.filter(username=username).exists():
             raise forms.ValidationError("That username is taken.")

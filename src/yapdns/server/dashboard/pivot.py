@@ -35,7 +35,7 @@ class PivotRequest:
     limit: int = DEFAULT_LIMIT
     cursor_out: str | None = None
     cursor_in: str | None = None
-    fence: TimeFence = TimeFence()
+    fence: TimeFence = field(default_factory=TimeFence)
 
 
 @dataclass
