@@ -10,8 +10,8 @@ from django.test import Client
 
 from tests.server.dashboard import dataset
 from tests.server.dashboard.conftest import NOW, ingest
-from yapdns.core.model import Observation
 from yapdns.core.errors import InvalidQuery
+from yapdns.core.model import Observation
 from yapdns.server.dashboard.search import classify
 from yapdns.storage.base import Store
 
