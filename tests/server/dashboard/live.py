@@ -18,7 +18,8 @@ from tests.server.dashboard import dataset
 from yapdns.core.wire import encode_ndjson
 
 PASSWORD = "correct horse battery staple"
-USERS = {"admin": "admin", "analyst": "analyst", "reader": "read-only"}
+SENSORS = ("edge", "sandbox")
+USERS = {"admin": "admin", "analyst": "analyst", "reader": "read-only", "victim": "read-only"}
 
 
 def free_port() -> int:
@@ -105,7 +106,7 @@ def launch(root: Path, *, failure_limit: int = 5) -> LiveServer:
     server.cli("migrate")
     for username, role in USERS.items():
         server.cli("user", "add", username, "--role", role, "--password-stdin", stdin=PASSWORD + "\n")
-    for sensor in ("edge", "sandbox"):
+    for sensor in SENSORS:
         server.tokens[sensor] = server.cli("sensor", "add", sensor, "--token-only").strip()
     server.start()
     now = int(time.time())

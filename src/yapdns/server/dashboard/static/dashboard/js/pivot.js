@@ -136,4 +136,6 @@ moreButton.addEventListener("click", () => {
 document.getElementById("graph-fit").addEventListener("click", () => cy.fit(undefined, 30));
 document.getElementById("graph-layout").addEventListener("click", layout);
 
+// For scripted use (and the end-to-end tests): the graph of this page.
+window.yapdnsPivot = { cy, expand };
 expand(container.dataset.seed);
