@@ -74,6 +74,7 @@ class Session:
 
     def shot(self, name: str) -> Path:
         path = ARTIFACTS / f"{name}-{'mobile' if self.mobile else 'desktop'}.png"
+        self.page.evaluate("window.scrollTo(0, 0)")
         self.page.screenshot(path=str(path), full_page=True)
         assert path.stat().st_size > 10_000  # a drawn page, not a blank one
         return path

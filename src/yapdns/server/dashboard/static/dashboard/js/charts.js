@@ -10,8 +10,13 @@ const BASE = {
   grid: { left: 12, right: 24, top: 30, bottom: 30, containLabel: true },
 };
 
+function narrow(node) {
+  return node.clientWidth < 600;
+}
+
 function timeline(node, data) {
   const rows = data.timeline;
+  const compact = narrow(node);
   const labels = rows.map((r) => r.label);
   const items = rows.map((r, i) => ({
     value: [i, r.first * 1000, Math.max(r.last, r.first) * 1000, r.count],
@@ -34,10 +39,11 @@ function timeline(node, data) {
           + `<br>${esc(fmtNumber(r.count))} observations`;
       },
     },
-    xAxis: { type: "time", axisLine: { show: false }, splitLine: { show: true, lineStyle: { color: "#eef2f6" } } },
+    xAxis: { type: "time", splitNumber: compact ? 3 : 8, axisLine: { show: false },
+      splitLine: { show: true, lineStyle: { color: "#eef2f6" } } },
     yAxis: {
       type: "category", data: labels, inverse: true,
-      axisLabel: { width: 260, overflow: "truncate", fontFamily: "DejaVu Sans Mono, monospace", fontSize: 11 },
+      axisLabel: { width: compact ? 120 : 260, overflow: "truncate", fontFamily: "DejaVu Sans Mono, monospace", fontSize: 11 },
       axisTick: { show: false },
     },
     dataZoom: [{ type: "slider", xAxisIndex: 0, height: 18, bottom: 8 }, { type: "inside", xAxisIndex: 0 }, ...zoomY],
@@ -64,7 +70,7 @@ function activity(node, data) {
     color: ["#2563eb", "#0d9488"],
     legend: { top: 0, right: 0 },
     tooltip: { trigger: "axis", formatter: (ps) => axisTooltip(ps, `per ${a.unit}`) },
-    xAxis: { type: "time" },
+    xAxis: { type: "time", splitNumber: narrow(node) ? 3 : 8 },
     yAxis: { type: "value", minInterval: 1, splitLine: { lineStyle: { color: "#eef2f6" } } },
     series: [
       { name: "active", type: "line", step: "end", areaStyle: { opacity: 0.12 }, showSymbol: false,
@@ -94,7 +100,7 @@ function ingest(node, data) {
     color: PALETTE,
     legend: { top: 0, type: "scroll" },
     tooltip: { trigger: "axis", formatter: (ps) => axisTooltip(ps, "per hour", fmtTime) },
-    xAxis: { type: "time" },
+    xAxis: { type: "time", splitNumber: narrow(node) ? 3 : 8 },
     yAxis: { type: "value", minInterval: 1, splitLine: { lineStyle: { color: "#eef2f6" } } },
     series,
   };

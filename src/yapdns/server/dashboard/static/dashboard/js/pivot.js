@@ -61,7 +61,7 @@ async function expand(id, cursors = null) {
     setStatus(`Could not expand: ${error.message}`);
     return;
   }
-  merge(answer);
+  merge(answer, answer.node);
   const center = cy.getElementById(answer.node);
   const hasMore = Boolean(answer.more.out || answer.more.in);
   if (hasMore) more.set(answer.node, answer.more); else more.delete(answer.node);
@@ -70,12 +70,20 @@ async function expand(id, cursors = null) {
   showNode(center);
 }
 
-function merge(answer) {
+// New nodes start on a ring around the node they came from, so the layout
+// only has to settle them rather than untangle a pile.
+function merge(answer, from) {
+  const origin = cy.getElementById(from);
+  const center = origin.nonempty() ? origin.position() : { x: 0, y: 0 };
+  const fresh = answer.nodes.filter((n) => cy.getElementById(n.id).empty() && n.id !== from);
+  const radius = 90 + 12 * fresh.length;
   const added = [];
   for (const n of answer.nodes) {
-    if (cy.getElementById(n.id).empty()) {
-      added.push({ group: "nodes", data: { ...n, seed: n.id === container.dataset.seed } });
-    }
+    if (cy.getElementById(n.id).nonempty()) continue;
+    const i = fresh.indexOf(n);
+    const angle = (2 * Math.PI * Math.max(i, 0)) / Math.max(fresh.length, 1);
+    const position = i < 0 ? center : { x: center.x + radius * Math.cos(angle), y: center.y + radius * Math.sin(angle) };
+    added.push({ group: "nodes", data: { ...n, seed: n.id === container.dataset.seed }, position });
   }
   for (const e of answer.edges) {
     if (cy.getElementById(e.id).empty()) added.push({ group: "edges", data: { ...e, color: typeColor(e.rrtype) } });
@@ -84,7 +92,10 @@ function merge(answer) {
 }
 
 function layout() {
-  cy.layout({ name: "cose", animate: false, nodeRepulsion: 9000, idealEdgeLength: 90, padding: 30, randomize: false }).run();
+  cy.layout({
+    name: "cose", animate: false, randomize: false, padding: 40, nodeRepulsion: () => 60000, idealEdgeLength: () => 110,
+    nodeOverlap: 40, numIter: 2500, gravity: 0.6, componentSpacing: 120,
+  }).run();
   container.dataset.nodes = String(cy.nodes().length);
   container.dataset.edges = String(cy.edges().length);
   setStatus(`${fmtNumber(cy.nodes().length)} nodes · ${fmtNumber(cy.edges().length)} edges`);
