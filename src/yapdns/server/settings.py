@@ -98,7 +98,7 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = config.get_int("YAPDNS_LOGIN_FAILURE_LIMIT")
 AXES_COOLOFF_TIME = dt.timedelta(seconds=config.get_int("YAPDNS_LOGIN_COOLOFF_SECONDS"))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
+AXES_RESET_ON_SUCCESS = False  # a login of ones own must not wipe the failures counted against others from that address
 AXES_LOCKOUT_CALLABLE = "yapdns.server.dashboard.auth.locked_out"
 AXES_CLIENT_IP_CALLABLE = "yapdns.server.dashboard.auth.client_ip"
 AXES_ENABLE_ADMIN = False

@@ -65,3 +65,13 @@ def test_a_proxy_on_this_host_may_name_the_client(store: Store) -> None:
     factory = RequestFactory()
     assert client_ip(factory.get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.5")) == "203.0.113.5"
     assert client_ip(factory.get("/", REMOTE_ADDR="192.0.2.7", HTTP_X_FORWARDED_FOR="203.0.113.5")) == "192.0.2.7"
+
+
+@override_settings(AXES_FAILURE_LIMIT=3)
+def test_ones_own_login_does_not_wipe_failures_against_others(store: Store) -> None:
+    make_user("insider")
+    make_user("target")
+    assert attempt("target", "guess-1", ip="192.0.2.60") == 200
+    assert attempt("target", "guess-2", ip="192.0.2.60") == 200
+    assert attempt("insider", PASSWORD, ip="192.0.2.60") == 302
+    assert attempt("target", "guess-3", ip="192.0.2.61") == 429
