@@ -5,6 +5,7 @@ Each filter returns escaped, ``<bdi>``-isolated HTML (see ``display.py``).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -65,10 +66,15 @@ def visible(text: str) -> str:
 @register.simple_tag
 def record_url(record: Any) -> str:
     """The record detail page of one per-RR record."""
+    query = urlencode({"rrname": record.rrname, "rrtype": record.rrtype, "rdata": record.rdata})
+    return f"{_record_page()}?{query}"
+
+
+@lru_cache(maxsize=1)
+def _record_page() -> str:
     from django.urls import reverse
 
-    query = urlencode({"rrname": record.rrname, "rrtype": record.rrtype, "rdata": record.rdata})
-    return f"{reverse('dashboard:record')}?{query}"
+    return reverse("dashboard:record")
 
 
 @register.simple_tag(takes_context=True)
