@@ -38,7 +38,8 @@ def observations(total: int) -> Iterator[object]:
         elif i % 20 == 2:
             name, rrtype, rdata = f"d{i // 20}.example{i % 13}.net", "MX", f"10 mx{i % 50}.mail.example"
         else:
-            name, rrtype, rdata = f"n{i}.d{i // 20}.example{i % 13}.net", "A", f"10.{i // 65536 % 200}.{i // 256 % 256}.{i % 256}"
+            ip = f"10.{i // 65536 % 200}.{i // 256 % 256}.{i % 256}"
+            name, rrtype, rdata = f"n{i}.d{i // 20}.example{i % 13}.net", "A", ip
         yield Observation(rrname=name, rrtype=rrtype, rdata=(rdata,), time_first=first, time_last=last,
                           count=1 + i % 17, sensor_id="bench")
 
