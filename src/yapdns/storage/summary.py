@@ -102,11 +102,14 @@ class SummaryReader(ABC):
         return [_summary(r) for r in found]
 
     def scan_top_names(self, limit: int = 100) -> list[NameSummary]:
-        """The ``limit`` most observed names (a full scan: run it in the background)."""
+        """The ``limit`` most observed names (a full scan: run it in the background).
+
+        Grouping by ``rrname`` alone (it is one-to-one with ``rrname_rev``) walks
+        the ``rr_fwd`` index in order and needs no temporary B-tree to group.
+        """
         found = self._rows(
             self._sq(
-                f"SELECT {_NAME_TOTALS} FROM rr GROUP BY rrname_rev, rrname "
-                "ORDER BY sum(count) DESC, rrname LIMIT ?"
+                f"SELECT {_NAME_TOTALS} FROM rr GROUP BY rrname ORDER BY sum(count) DESC, rrname LIMIT ?"
             ),
             (limit,),
         )

@@ -150,3 +150,27 @@ def test_bidi_and_invisible_characters_are_spelled_out() -> None:
     assert display.visible("abc\u202edef\u200b") == "abc\\u202edef\\u200b"
     html = display.rdata_html("TXT", '"a\u202eb"')
     assert "\u202e" not in html and "<bdi" in html
+
+
+def test_one_worker_claims_the_background_refresh(store: Store) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from yapdns.server.dashboard import summaries
+    from yapdns.server.dashboard.models import SummarySnapshot
+
+    SummarySnapshot.objects.create(name=summaries.TOP_NAMES)
+    now = timezone.now()
+    assert summaries.claim_refresh(now) is True
+    assert summaries.claim_refresh(now + dt.timedelta(minutes=1)) is False  # another worker: already claimed
+    assert summaries.claim_refresh(now + summaries.CLAIM_TIMEOUT + dt.timedelta(seconds=1)) is True  # claimant died
+
+
+def test_top_names_are_kept_and_refreshed(loaded: Store) -> None:
+    from yapdns.server.dashboard import summaries
+
+    first = summaries.top_names(loaded, records=22)
+    assert first.names[0].rrname == "example.com" and first.computed_at is not None
+    again = summaries.top_names(loaded, records=22)
+    assert again.computed_at == first.computed_at  # fresh: not recomputed

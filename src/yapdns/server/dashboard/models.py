@@ -18,6 +18,7 @@ class SummarySnapshot(models.Model):
     payload = models.JSONField(default=list)
     computed_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    seconds = models.FloatField(default=0.0, help_text="How long the last computation took.")
 
     def __str__(self) -> str:
         return self.name

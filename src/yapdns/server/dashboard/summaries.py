@@ -5,9 +5,11 @@
 * newly observed names: the store's ``rr_first`` index (``Store.new_names``);
 * sensor health: the ``Sensor`` counters, plus the last hour's rollup rows;
 * top names: a full scan, so it is kept in ``SummarySnapshot`` and refreshed
-  at most every ``TOP_NAMES_MAX_AGE`` seconds. On a small store the refresh
-  runs inline; on a large one a background thread does it, claimed through
-  the application database so that only one worker (of any number) scans.
+  at most every ``TOP_NAMES_MAX_AGE`` seconds, or 20 times as long as the
+  last scan took (so the scan never takes more than ~5 % of one core). On a
+  small store the refresh runs inline; on a large one a background thread
+  does it, claimed through the application database so that only one worker
+  (of any number) scans.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from yapdns.storage.summary import NameSummary
 log = logging.getLogger(__name__)
 TOP_NAMES = "top_names"
 TOP_NAMES_MAX_AGE = 600
+SCAN_SHARE = 20
 TOP_NAMES_LIMIT = 25
 INLINE_SCAN_MAX_RECORDS = 200_000
 CLAIM_TIMEOUT = dt.timedelta(minutes=30)
@@ -51,7 +54,7 @@ class TopNames:
 def top_names(store: Store, records: int) -> TopNames:
     """The kept top names; refresh them first (inline or in the background) when stale."""
     snap, _ = SummarySnapshot.objects.get_or_create(name=TOP_NAMES)
-    fresh_after = timezone.now() - dt.timedelta(seconds=TOP_NAMES_MAX_AGE)
+    fresh_after = timezone.now() - dt.timedelta(seconds=max(TOP_NAMES_MAX_AGE, SCAN_SHARE * snap.seconds))
     refreshing = False
     if snap.computed_at is None or snap.computed_at < fresh_after:
         if records <= INLINE_SCAN_MAX_RECORDS:
@@ -66,22 +69,34 @@ def refresh_top_names(store: Store) -> SummarySnapshot:
     """Scan the store for the top names now and keep the result."""
     started = time.monotonic()
     names = store.scan_top_names(TOP_NAMES_LIMIT)
+    seconds = time.monotonic() - started
     SummarySnapshot.objects.update_or_create(
         name=TOP_NAMES,
-        defaults={"payload": msgspec.to_builtins(names), "computed_at": timezone.now(), "started_at": None},
+        defaults={
+            "payload": msgspec.to_builtins(names),
+            "computed_at": timezone.now(),
+            "started_at": None,
+            "seconds": seconds,
+        },
     )
-    log.info("top names refreshed in %.1f s", time.monotonic() - started)
+    log.info("top names refreshed in %.1f s", seconds)
     return SummarySnapshot.objects.get(name=TOP_NAMES)
 
 
-def _claim_and_start(store: Store) -> bool:
-    now = timezone.now()
+def claim_refresh(now: dt.datetime | None = None) -> bool:
+    """Atomically claim the next refresh (one UPDATE); False if another worker holds a live claim."""
+    now = now or timezone.now()
     claimed = SummarySnapshot.objects.filter(
         Q(started_at__isnull=True) | Q(started_at__lt=now - CLAIM_TIMEOUT), name=TOP_NAMES
     ).update(started_at=now)
-    if claimed:
-        threading.Thread(target=_background_refresh, args=(store,), name="yapdns-top-names", daemon=True).start()
     return bool(claimed)
+
+
+def _claim_and_start(store: Store) -> bool:
+    if not claim_refresh():
+        return False
+    threading.Thread(target=_background_refresh, args=(store,), name="yapdns-top-names", daemon=True).start()
+    return True
 
 
 def _background_refresh(store: Store) -> None:

@@ -10,7 +10,7 @@ from yapdns.server.dashboard.views.common import problem, store
 from yapdns.server.query import params
 from yapdns.storage.query import NameMatch, RecordQuery, TypeFilter
 
-SCAN_MAX = 1000
+SCAN_MAX = 100_000  # records of one name and type streamed (in pages of 1,000) until the rdata is found
 
 
 def record_page(request: HttpRequest) -> HttpResponse:
@@ -18,9 +18,7 @@ def record_page(request: HttpRequest) -> HttpResponse:
     try:
         rrname, rrtype, rdata = params.record_key(request.GET)
         db = store()
-        query = RecordQuery(
-            rrname=NameMatch("exact", rrname), types=TypeFilter.parse(rrtype), rdata=None, limit=SCAN_MAX
-        )
+        query = RecordQuery(rrname=NameMatch("exact", rrname), types=TypeFilter.parse(rrtype), limit=SCAN_MAX)
         found = next((r for r in db.iter_records(query) if r.rdata == rdata), None)
     except InvalidQuery as exc:
         return problem(request, 400, "Not a record", str(exc))
