@@ -30,6 +30,7 @@ def concrete(route: str) -> str:
     url = re.sub(r"<path:[^>]+>", "example.com", url)
     url = re.sub(r"<[^>]+>", "example.com", url)
     url = url.replace("^", "").replace("$", "").replace("\\Z", "")
+    url = re.sub(r"\(\?:[^)]*\)\?", "/v2/lookup/rrset/name/example.com", url)  # catch-all API routes
     url = re.sub(r"\(\?P<[^>]+>[^)]*\)", "example.com", url)
     return "/" + url
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from yapdns import __version__
-from yapdns.cli import accounts, importer, migrate, query, sensors, serve, stats
+from yapdns.cli import accounts, importer, migrate, query, quota, sensors, serve, stats
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -24,6 +24,7 @@ for _command in (
     migrate.migrate,
     accounts.user,
     accounts.token,
+    quota.quota,
     sensors.sensor,
     importer.import_,
     query.query,

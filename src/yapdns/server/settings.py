@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "yapdns.server.sensors",
     "yapdns.server.ingest",
     "yapdns.server.query",
+    "yapdns.server.compat",
     "yapdns.server.dashboard",
     "axes",
 ]
@@ -120,6 +121,8 @@ MAX_INGEST_BYTES = config.get_int("YAPDNS_MAX_INGEST_BYTES")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 RESULTS_MAX = config.get_int("YAPDNS_RESULTS_MAX")
 OFFSET_MAX = config.get_int("YAPDNS_OFFSET_MAX")
+FLEX_TIME_BUDGET = config.get_int("YAPDNS_FLEX_TIME_BUDGET")
+CIRCL_MAX_ROWS = config.get_int("YAPDNS_CIRCL_MAX_ROWS")
 
 # Security: cookies are HttpOnly and SameSite; secure flags and HSTS when served over TLS.
 _TLS = config.get("YAPDNS_TLS").strip().lower()

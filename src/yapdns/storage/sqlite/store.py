@@ -29,8 +29,10 @@ from yapdns.core.model import (
 from yapdns.core.rrtypes import rrtype_text
 from yapdns.storage import migrations, rows
 from yapdns.storage.base import BatchRef, IngestBucket, StoreStats, WriteOutcome, iterate_pages
+from yapdns.storage.flex import FlexQuery, FlexRow
 from yapdns.storage.query import Page, RecordQuery
 from yapdns.storage.sql import Dialect, Sql, grouped_select, record_key_params, record_select, rrset_select
+from yapdns.storage.sqlite import flex
 from yapdns.storage.sqlite.writer import SqliteWriter
 from yapdns.storage.summary import SummaryReader
 
@@ -106,6 +108,7 @@ class SqliteStore(SummaryReader):
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = connect(self.path, readonly=True, cache_mb=self._cache_mb)
+            flex.register_flex_functions(conn)
             self._local.conn = conn
             with self._readers_lock:
                 self._readers.append(conn)
@@ -151,6 +154,9 @@ class SqliteStore(SummaryReader):
 
     def iter_rrsets(self, query: RecordQuery) -> Iterator[RRsetRecord]:
         return iterate_pages(self.rrsets, query)
+
+    def iter_flex(self, query: FlexQuery) -> Iterator[FlexRow]:
+        return flex.iter_flex(self._reader(), query)
 
     def negatives(self, query: RecordQuery) -> Page[NegativeRecord]:
         provs = self.provs_for(query.sensor, query.evidence)
