@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from yapdns.core.model import (
     Evidence,
@@ -34,6 +34,7 @@ from yapdns.storage.query import Page, RecordQuery
 from yapdns.storage.sql import Dialect, Sql, grouped_select, record_key_params, record_select, rrset_select
 from yapdns.storage.sqlite import flex
 from yapdns.storage.sqlite.writer import SqliteWriter
+from yapdns.storage.summary import SummaryReader
 
 T = TypeVar("T")
 _DIALECT = Dialect("?")
@@ -53,10 +54,11 @@ def connect(path: Path, *, readonly: bool, cache_mb: int) -> sqlite3.Connection:
     return conn
 
 
-class SqliteStore:
+class SqliteStore(SummaryReader):
     """The record store in one SQLite file."""
 
     name = "sqlite"
+    dialect = _DIALECT
     migrations_package = "yapdns.storage.sqlite"
 
     def __init__(self, path: Path | str, *, cache_mb: int = 256, replay_window: int = 7 * 86400) -> None:
@@ -111,6 +113,9 @@ class SqliteStore:
             with self._readers_lock:
                 self._readers.append(conn)
         return conn
+
+    def _rows(self, text: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        return self._reader().execute(text, tuple(params)).fetchall()
 
     def _fetch(self, sql: Sql) -> list[tuple[object, ...]]:
         return self._reader().execute(sql.text, sql.params).fetchall()
