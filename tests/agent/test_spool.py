@@ -161,3 +161,19 @@ def test_one_agent_per_data_directory(tmp_path: Path) -> None:
         pass
     with data_dir_lock(tmp_path):  # released: free again
         pass
+
+
+def test_segment_ids_are_never_reused_so_a_stale_cursor_cannot_skip_batches(tmp_path: Path) -> None:
+    spool = opened(tmp_path, segment_bytes=4096)
+    spool.commit([("old", 1, os.urandom(5000))], checkpoint(1, 1), 1)
+    spool.set_registry_seq(1)
+    assert drain(spool) == ["old"]  # acked: its segment is deleted, the cursor file names a later segment
+    spool.close()
+    stale = (tmp_path / "cursor.json").read_bytes()
+    crashed = opened(tmp_path, segment_bytes=4096)  # a run that commits, then dies before saving its cursor
+    crashed.commit([("new-1", 1, body(1)), ("new-2", 1, body(1))], checkpoint(2, 2), 2)
+    (tmp_path / "cursor.json").write_bytes(stale)
+    again = opened(tmp_path, segment_bytes=4096)  # starts a segment, commits, dies before shipping anything
+    again.commit([("new-3", 1, body(1))], checkpoint(3, 3), 3)
+    reopened = opened(tmp_path, segment_bytes=4096)
+    assert drain(reopened) == ["new-1", "new-2", "new-3"]

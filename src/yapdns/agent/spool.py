@@ -81,6 +81,7 @@ class DiskSpool:
         self._committed = (0, 0)
         self._cursor_saved = 0.0
         self._closed = False
+        self._last_id = 0  # the highest segment id ever used here: ids are never reused
 
     # -- opening and recovery -------------------------------------------------
 
@@ -90,6 +91,7 @@ class DiskSpool:
         last: tuple[int, int, bytes] | None = None  # segment, end, payload of the newest checkpoint
         corrupt = 0
         batches: list[tuple[int, int]] = []
+        self._last_id = max(self._segment_ids(), default=0)
         for ident in self._segment_ids():
             found, bad, ckpt = self._scan(ident)
             batches += found
@@ -171,6 +173,7 @@ class DiskSpool:
             cursor = (int(saved["segment"]), int(saved["offset"]))
         except (OSError, ValueError, KeyError, TypeError):
             return oldest
+        self._last_id = max(self._last_id, cursor[0])  # never reuse an id a stale cursor file may name
         segment = self._segments.get(cursor[0])
         valid = segment is not None and fmt.SEGMENT_HEADER.size <= cursor[1] <= segment.size
         return cursor if valid else oldest
@@ -179,7 +182,7 @@ class DiskSpool:
         """Seal the segment being written (if any) and start the next one."""
         if self._writer is not None:
             self._writer.close()
-        ident = max(self._segments, default=0) + 1
+        ident = self._last_id = max(self._last_id, max(self._segments, default=0)) + 1
         fh = self._path(ident).open("xb")
         fh.write(fmt.segment_header())
         fh.flush()
