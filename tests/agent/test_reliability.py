@@ -17,11 +17,14 @@ import random
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
@@ -170,7 +173,7 @@ def test_server_down_spools_then_delivers_everything(scenario: Scenario, tmp_pat
 
 
 def test_kill_9_at_random_points_neither_loses_nor_doubles(scenario: Scenario) -> None:
-    config = scenario.config(output={"batch_size": 50}, aggregate={"window": "30ms"})
+    config = scenario.config(output={"batch_size": 50}, aggregate={"window": "30ms"}, logging={"level": "debug"})
     log = scenario.logs / "query.log"
     stop = threading.Event()
 
@@ -310,3 +313,31 @@ def test_tls_with_a_private_ca(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr
         expected = expected_totals(lines)
         assert stored_totals(live, query, expected, "tls") == expected
+
+
+def test_an_upload_cut_by_a_dying_agent_does_not_spend_its_batch_id(scenario: Scenario) -> None:
+    """An agent killed while sending: the server must not record the batch id for what arrived."""
+    lines = [cof_line(i) for i in range(16)]
+    body = "".join(lines).encode()
+    cut = body[: body.index(b"\n", len(body) // 2) + 1]  # whole lines only: it would parse fine
+    url = urllib.parse.urlsplit(scenario.server.url)
+    with socket.create_connection((url.hostname, url.port)) as sock:
+        head = (
+            f"POST /api/v1/ingest HTTP/1.1\r\nHost: {url.netloc}\r\nAuthorization: Bearer {scenario.token}\r\n"
+            f"Content-Type: application/x-ndjson\r\nX-Batch-Id: cut-{scenario.sub_sensor}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
+        sock.sendall(head.encode() + cut)
+        sock.shutdown(socket.SHUT_WR)  # the agent dies here
+        sock.recv(4096)
+    reply = httpx.post(
+        f"{scenario.server.url}/api/v1/ingest",
+        content=body,
+        headers={
+            "Authorization": f"Bearer {scenario.token}",
+            "Content-Type": "application/x-ndjson",
+            "X-Batch-Id": f"cut-{scenario.sub_sensor}",
+        },
+    )
+    assert reply.status_code == 200 and reply.json()["replayed"] is False
+    assert reply.json()["accepted"] == len(lines)

@@ -133,6 +133,7 @@ class BatchShipper:
         except (msgspec.DecodeError, msgspec.ValidationError):
             log.warning("batch %s: delivered, but the answer is not the ingest JSON", batch.batch_id)
             answer = IngestAnswer(accepted=batch.observations)
+        log.debug("batch %s delivered: %s", batch.batch_id, answer)
         c = self.counters
         c.batches_acked += 1
         c.batches_replayed += answer.replayed

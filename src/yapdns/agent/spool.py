@@ -101,6 +101,9 @@ class DiskSpool:
         self._cursor = self._load_cursor()
         self.pending_batches = sum(1 for b in batches if self._at_or_after_cursor(b) and self._committed_at(b, last))
         self._start_segment()
+        log.debug(
+            "spool: opened; cursor %s, last checkpoint %s, %d batches", self._cursor, last and last[:2], len(batches)
+        )
         return Recovery(last[2] if last else None, self.pending_batches, discarded, corrupt)
 
     def _segment_ids(self) -> list[int]:
@@ -243,6 +246,7 @@ class DiskSpool:
         except OSError:
             os.ftruncate(self._writer.fileno(), segment.size)  # no half commit stays behind
             raise
+        log.debug("spool: commit %d in segment %d: %s", seq, segment.id, [b[0] for b in batches])
         with self._cond:
             segment.size += len(data)
             segment.max_seq = seq
