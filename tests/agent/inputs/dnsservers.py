@@ -47,10 +47,10 @@ def free_port() -> int:
     raise RuntimeError("no free port")
 
 
-def dig(port: int, name: str, rrtype: str = "A", *extra: str) -> str:
-    """dig's full text output for one query to 127.0.0.1:port."""
+def dig(port: int, name: str, rrtype: str = "A", *extra: str, server: str = "127.0.0.1") -> str:
+    """dig's full text output for one query to ``server`` (127.0.0.1 or ::1) on ``port``."""
     exe = need("dig", "bind9-dnsutils")
-    cmd = [exe, "@127.0.0.1", "-p", str(port), name, rrtype, "+tries=2", "+time=3", *extra]
+    cmd = [exe, f"@{server}", "-p", str(port), name, rrtype, "+tries=2", "+time=3", *extra]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=False)
     if done.returncode != 0:
         raise subprocess.SubprocessError(f"{' '.join(cmd)} exited {done.returncode}: {done.stdout}{done.stderr}")
@@ -122,7 +122,7 @@ options {{
     pid-file "{workdir}/named.pid";
     session-keyfile "{workdir}/session.key";
     listen-on port {port} {{ 127.0.0.1; }};
-    listen-on-v6 {{ none; }};
+    listen-on-v6 port {port} {{ ::1; }};
     recursion no;
     dnssec-validation no;
     dnstap {{ auth response; client response; }};
@@ -177,3 +177,24 @@ dnstap:
     )
     with _running([unbound, "-d", "-c", str(conf)], port, workdir / "unbound.log") as p:
         yield p
+
+
+@contextlib.contextmanager
+def tcpdump(path: Path, bpf: str, interface: str = "lo") -> Iterator[Path]:
+    """tcpdump writing ``path`` (pcap) on ``interface`` while the context runs."""
+    exe = need("tcpdump", "tcpdump")
+    log = path.with_suffix(".tcpdump.log")
+    with log.open("wb") as out:
+        proc = subprocess.Popen([exe, "-i", interface, "--immediate-mode", "-U", "-n", "-s", "0", "-w", str(path), bpf], stderr=out)
+    deadline = time.monotonic() + 15
+    while b"listening on" not in log.read_bytes():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.skip(f"tcpdump cannot capture here: {log.read_text(errors='replace')}")
+        time.sleep(0.05)
+    try:
+        yield path
+    finally:
+        time.sleep(0.3)  # let the last packets reach the file
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=20)

@@ -8,7 +8,7 @@ answers dig printed (compared in canonical form).
 from __future__ import annotations
 
 import threading
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 
 import yaml
@@ -61,7 +61,7 @@ def test_dnsdist_sample_matches_dnstap_ldns() -> None:
     assert len(out) == 1
     obs = out[0]
     assert (obs.rrname + ".", obs.rrtype, obs.rdata, obs.ttl) == (owner, rrtype, (rdata,), int(ttl))
-    assert obs.time_first == int(response["message"]["response_time"].replace(tzinfo=timezone.utc).timestamp())
+    assert obs.time_first == int(response["message"]["response_time"].replace(tzinfo=UTC).timestamp())
     assert obs.sensor_id == response["identity"]
     assert inp.stats.lines == len(docs) and inp.counters["skipped_message_type"] == 1
 
