@@ -185,7 +185,8 @@ def tcpdump(path: Path, bpf: str, interface: str = "lo") -> Iterator[Path]:
     exe = need("tcpdump", "tcpdump")
     log = path.with_suffix(".tcpdump.log")
     with log.open("wb") as out:
-        proc = subprocess.Popen([exe, "-i", interface, "--immediate-mode", "-U", "-n", "-s", "0", "-w", str(path), bpf], stderr=out)
+        cmd = [exe, "-i", interface, "--immediate-mode", "-U", "-n", "-s", "0", "-w", str(path), bpf]
+        proc = subprocess.Popen(cmd, stderr=out)
     deadline = time.monotonic() + 15
     while b"listening on" not in log.read_bytes():
         if proc.poll() is not None or time.monotonic() > deadline:

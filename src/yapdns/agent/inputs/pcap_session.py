@@ -83,7 +83,7 @@ class DnsCaptureProcessor:
         for msg in self.tcp.segment((src, sport, dst, dport), seq, flags, payload, now):
             self.message(src, sport, dst, dport, msg, now)
 
-    def message(self, src: bytes, sport: int, dst: bytes, dport: int, msg: bytes, now: float) -> None:
+    def message(self, src: bytes, sport: int, dst: bytes, dport: int, msg: bytes, now: float) -> None:  # noqa: PLR0917
         """Process one DNS message sent from ``src:sport`` to ``dst:dport``."""
         if now >= self._expire_at:
             self._expire(now)
