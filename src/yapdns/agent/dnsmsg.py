@@ -40,6 +40,8 @@ HEADER = struct.Struct("!HHHHHH")
 _RR_FIXED = struct.Struct("!HHIH")  # type, class, ttl, rdlength
 _H = struct.Struct("!H")
 _QTYPE_QCLASS = struct.Struct("!HH")
+_HH = struct.Struct("!HH")
+_TTL = struct.Struct("!I")
 _SRV = struct.Struct("!HHH")
 _SOA_INTS = struct.Struct("!IIIII")
 _SIMPLE_LABEL = re.compile(rb"[a-z0-9_-]{1,63}")
@@ -303,3 +305,46 @@ def _via_dnspython(buf: bytes, off: int, rdlen: int, rrtype: int, rrclass: int) 
         return rd.to_text()
     except Exception as exc:  # dnspython raises many kinds for hostile rdata
         raise DnsFormatError("bad_rdata", f"{t.rrtype_text(rrtype)} rdata: {type(exc).__name__}: {exc}") from None
+
+
+def response_shape(buf: bytes) -> tuple[bytes, list[int]] | None:
+    """A response's cache key with every TTL blanked, and the answer TTLs; None when it cannot be walked.
+
+    The key is the flags, counts, question, answer and authority sections
+    with TTLs zeroed: two responses with the same key decode to the same RRs
+    (only their TTLs, given in the list, differ). The additional section
+    (EDNS options, cookies) is left out of the key: nothing is taken from it.
+    """
+    n = len(buf)
+    try:
+        _, off = read_name_wire(buf, 12)
+    except DnsFormatError:
+        return None
+    off += 4
+    ancount, nscount = _HH.unpack_from(buf, 6) if n >= 12 else (0, 0)
+    pieces: list[bytes] = []
+    ttls: list[int] = []
+    start = 2
+    for i in range(ancount + nscount):
+        while True:  # skip the owner name: labels, then a root byte or a pointer
+            if off >= n:
+                return None
+            length = buf[off]
+            if length == 0:
+                off += 1
+                break
+            if length >= 0xC0:
+                off += 2
+                break
+            off += 1 + length
+        if off + 10 > n:
+            return None
+        if i < ancount:
+            ttls.append(_TTL.unpack_from(buf, off + 4)[0])
+        pieces.append(buf[start : off + 4])
+        start = off + 8
+        off += 10 + _H.unpack_from(buf, off + 8)[0]
+    if off > n:
+        return None
+    pieces.append(buf[start:off])
+    return b"\0\0\0\0".join(pieces), ttls

@@ -35,7 +35,7 @@ _MEMO_MAX = 100_000
 _TTL_MAX = 2**31 - 1
 
 _replace = msgspec.structs.replace
-_RRsets = dict[tuple[str, int], tuple[int, list[str]]]  # (owner, type) -> (ttl, rdata list)
+_RRsets = dict[tuple[str, int], tuple[int, list[str], list[int]]]  # (owner, type) -> (ttl, rdata, RR indices)
 _TemplateKey = tuple[str, int, tuple[str, ...], int | None, str | None, str | None]
 
 
@@ -58,27 +58,43 @@ class ObservationBuilder:
         ref: int = 0,
     ) -> list[Observation]:
         """The observations one response carries, seen at ``when`` (UTC epoch seconds)."""
-        if resp.qclass != CLASS_IN or not 0 <= when <= MAX_TIME:
-            self.stats.bad(ref, "not_in_class" if resp.qclass != CLASS_IN else "bad_time", "skipped response", "")
+        if not 0 <= when <= MAX_TIME:
+            self.stats.bad(ref, "bad_time", f"time {when} out of range", "")
+            return []
+        out = [
+            _replace(o, time_first=when, time_last=when)
+            for o, _ in self.templates(resp, bailiwick=bailiwick, sensor_id=sensor_id, ref=ref)
+        ]
+        self.stats.observations += len(out)
+        return out
+
+    def templates(
+        self, resp: DnsResponse, *, bailiwick: str | None = None, sensor_id: str | None = None, ref: int = 0
+    ) -> list[tuple[Observation, tuple[int, ...]]]:
+        """The normalized observations of one response with their TTL, times still 0 (for callers that fold).
+
+        Each comes with the indices of the answer RRs it was made of (none for a negative answer).
+        """
+        if resp.qclass != CLASS_IN:
+            self.stats.bad(ref, "not_in_class", f"class {resp.qclass} response", "")
             return []
         sensor = sensor_id or self.sensor_id
         rrsets = self._group(resp, bailiwick, ref)
-        out: list[Observation] = []
-        for (owner, rrtype), (ttl, rdata) in rrsets.items():
-            obs = self._make(owner, rrtype, tuple(rdata), None, bailiwick, sensor, when, ttl, ref)
+        out: list[tuple[Observation, tuple[int, ...]]] = []
+        for (owner, rrtype), (ttl, rdata, indices) in rrsets.items():
+            obs = self._make(owner, rrtype, tuple(rdata), None, bailiwick, sensor, ttl, ref)
             if obs is not None:
-                out.append(obs)
+                out.append((obs, tuple(indices)))
         negative = self._negative(resp, rrsets)
         if negative is not None:
-            obs = self._make(negative[0], resp.qtype, (), negative[1], bailiwick, sensor, when, None, ref)
+            obs = self._make(negative[0], resp.qtype, (), negative[1], bailiwick, sensor, None, ref)
             if obs is not None:
-                out.append(obs)
-        self.stats.observations += len(out)
+                out.append((obs, ()))
         return out
 
     def _group(self, resp: DnsResponse, bailiwick: str | None, ref: int) -> _RRsets:
         groups: _RRsets = {}
-        for owner, rrtype, rrclass, ttl, rdata in resp.answers:
+        for index, (owner, rrtype, rrclass, ttl, rdata) in enumerate(resp.answers):
             if rrclass != CLASS_IN or rrtype == OPT:
                 continue
             if bailiwick is not None and not in_bailiwick(owner, bailiwick):
@@ -88,11 +104,12 @@ class ObservationBuilder:
             key = (owner, rrtype)
             group = groups.get(key)
             if group is None:
-                groups[key] = (rr_ttl, [rdata])
+                groups[key] = (rr_ttl, [rdata], [index])
             else:
                 group[1].append(rdata)
+                group[2].append(index)
                 if rr_ttl < group[0]:
-                    groups[key] = (rr_ttl, group[1])
+                    groups[key] = (rr_ttl, group[1], group[2])
         return groups
 
     @staticmethod
@@ -119,7 +136,6 @@ class ObservationBuilder:
         rcode: int | None,
         bailiwick: str | None,
         sensor: str | None,
-        when: int,
         ttl: int | None,
         ref: int,
     ) -> Observation | None:
@@ -133,7 +149,7 @@ class ObservationBuilder:
         if isinstance(template, InvalidObservation):
             self.stats.bad(ref, template.code, str(template), owner)
             return None
-        return _replace(template, time_first=when, time_last=when, ttl=ttl)
+        return template if ttl is None else _replace(template, ttl=ttl)
 
     def _template(self, key: _TemplateKey) -> Observation | InvalidObservation:
         owner, rrtype, rdata, rcode, bailiwick, sensor = key

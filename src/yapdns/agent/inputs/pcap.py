@@ -19,6 +19,7 @@ import threading
 import time
 
 from yapdns.agent.inputs.base import AgentInput, Emit
+from yapdns.agent.inputs.pcap_fast import process_batch
 from yapdns.agent.inputs.pcap_session import CaptureOptions, DnsCaptureProcessor
 
 BATCH_PACKETS = 4096
@@ -83,9 +84,9 @@ class PcapFileInput(AgentInput):
         self._emit(emit)
 
     def _batch(self, linktype: int, data: bytes, meta: bytes) -> None:
-        packet = self.processor.packet
-        for sec, usec, off, caplen in _META.iter_unpack(meta):
-            packet(linktype, sec + usec / 1e6, data[off : off + caplen])
+        if meta:
+            self.processor.expire(_META.unpack_from(meta, 0)[0])
+        process_batch(self.processor, linktype, data, meta)
 
     def _emit(self, emit: Emit) -> None:
         out = self.processor.take()

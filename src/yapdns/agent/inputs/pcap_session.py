@@ -8,10 +8,14 @@ are counted and dropped, unless ``keep_unsolicited``. The query table is
 bounded (``max_pending_queries``; the oldest query goes first) and a query
 expires after ``query_timeout`` seconds of capture time.
 
-Queries are only looked at as far as their question; responses are decoded
-(``agent.dnsmsg``) only once matched, and a response identical to one seen
-recently (apart from its id) is not decoded again. Truncated (TC) responses
-are skipped: the TCP retry carries the whole answer.
+Speed (docs/performance.md): a query costs a dict insert keyed on raw bytes
+(addresses, ports, id, question); a response is decoded (``agent.dnsmsg``)
+only once matched, and a response identical to one seen recently apart
+from its id, its TTLs and its additional section reuses that decoding
+(``dnsmsg.response_shape``). Identical sightings within one read batch
+are folded into one observation with ``count``, ``time_first`` and
+``time_last`` (as the agent's aggregator would). Truncated (TC) responses are
+skipped: the TCP retry carries the whole answer.
 
 Privacy by default: no client address is ever put in an observation. With
 ``server_in_sensor_id`` the responding server's address becomes part of the
@@ -22,17 +26,24 @@ from __future__ import annotations
 
 import collections
 import socket
+import struct
+from typing import Any
 
 import msgspec
 
-from yapdns.agent.dnsmsg import OPCODE_MASK, TC, DnsFormatError, DnsResponse, decode_response, question_end
+from yapdns.agent.dnsmsg import OPCODE_MASK, TC, DnsFormatError, decode_response, response_shape
 from yapdns.agent.dnsobs import ObservationBuilder
 from yapdns.agent.inputs.pcap_packet import TCP, PacketDecoder
 from yapdns.agent.inputs.pcap_tcp import TcpReassembler
 from yapdns.agent.parsing import ParseStats
 from yapdns.core.model import Observation
+from yapdns.core.normalize import MAX_TIME
 
 _CACHE_MAX = 50_000
+_HH = struct.Struct("!HH")
+_replace = msgspec.structs.replace
+_Entry = tuple[int, Observation, tuple[int, ...]]  # (fold id, observation template, indices of its answer RRs)
+_TTL_MAX = 2**31 - 1
 
 
 class CaptureOptions(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -61,14 +72,14 @@ class DnsCaptureProcessor:
         self.packets = PacketDecoder(counters)
         self.tcp = TcpReassembler(counters, max_streams=options.max_tcp_streams)
         self.builder = ObservationBuilder(source, stats, options.sensor_id)
-        self.pending: list[Observation] = []
-        self._queries: dict[tuple[bytes, int, bytes, int, bytes], float] = {}
-        self._responses: dict[bytes, DnsResponse] = {}
+        self.queries: dict[bytes, float] = {}
+        self._shapes: dict[bytes, list[_Entry]] = {}
+        self._fold_ids: dict[tuple[object, ...], int] = {}
+        self._fold: dict[tuple[int, int | None], list[Any]] = {}  # (fold id, ttl) -> [first, last, count, obs, ttl]
         self._sensors: dict[bytes, str] = {}
-        self._expire_at = 0.0
 
     def packet(self, linktype: int, now: float, data: bytes) -> None:
-        """Process one captured packet (``now``: its capture time, UTC epoch seconds)."""
+        """Process one captured packet (``now``: its capture time, UTC epoch seconds): the general path."""
         self.stats.lines += 1
         seg = self.packets.decode(linktype, data, now)
         if seg is None:
@@ -78,58 +89,90 @@ class DnsCaptureProcessor:
             self.counters["other_ports"] += 1
             return
         if proto != TCP:
-            self.message(src, sport, dst, dport, payload, now)
+            self.message(src, dst, _HH.pack(sport, dport), payload, now)
             return
         for msg in self.tcp.segment((src, sport, dst, dport), seq, flags, payload, now):
-            self.message(src, sport, dst, dport, msg, now)
+            self.message(src, dst, _HH.pack(sport, dport), msg, now)
 
-    def message(self, src: bytes, sport: int, dst: bytes, dport: int, msg: bytes, now: float) -> None:  # noqa: PLR0917
-        """Process one DNS message sent from ``src:sport`` to ``dst:dport``."""
-        if now >= self._expire_at:
-            self._expire(now)
-        if len(msg) < 12 or msg[4:6] != b"\x00\x01" or (msg[2] << 8) & OPCODE_MASK:
+    def message(self, src: bytes, dst: bytes, ports: bytes, msg: bytes, now: float) -> None:
+        """Process one DNS message sent from ``src`` to ``dst`` (``ports``: source and destination, packed)."""
+        end = msg.find(0, 12) + 5  # the question: first name (up to its root byte), type, class
+        if len(msg) < 17 or end < 17 or end > len(msg) or msg[4:6] != b"\x00\x01" or (msg[2] << 8) & OPCODE_MASK:
             self.counters["not_a_query_or_response"] += 1
             return
-        try:
-            question = msg[12 : question_end(msg)].lower()
-        except DnsFormatError as exc:
-            self.stats.bad(self.stats.lines, exc.code, str(exc), msg[:64].hex())
-            return
+        tail = msg[:2] + msg[12:end].lower()
         if not msg[2] & 0x80:
-            self._query((src, sport, dst, dport, msg[:2] + question), now)
-        elif self._queries.pop((dst, dport, src, sport, msg[:2] + question), None) is not None:
-            self._response(src, msg, now)
+            self.query(src + dst + ports + tail, now)
+        elif self.queries.pop(dst + src + ports[2:] + ports[:2] + tail, None) is not None:
+            self.response(src, msg, now)
         else:
             self.counters["unsolicited_responses"] += 1
             if self.options.keep_unsolicited:
-                self._response(src, msg, now)
+                self.response(src, msg, now)
 
-    def _query(self, key: tuple[bytes, int, bytes, int, bytes], now: float) -> None:
-        queries = self._queries
-        self.counters["queries"] += 1
+    def query(self, key: bytes, now: float) -> None:
+        """Remember a query (key: client, server, ports, id, lowercased question)."""
+        queries = self.queries
         if queries.pop(key, None) is None and len(queries) >= self.options.max_pending_queries:
-            queries.pop(next(iter(queries)))
+            del queries[next(iter(queries))]
             self.counters["queries_evicted"] += 1
         queries[key] = now
 
-    def _response(self, server: bytes, msg: bytes, now: float) -> None:
-        self.counters["responses"] += 1
+    def response(self, server: bytes, msg: bytes, now: float) -> None:
+        """Use a matched response: fold its observations into the current batch."""
         if msg[2] & (TC >> 8):
             self.counters["truncated_responses"] += 1
             return
-        body = msg[2:]
-        resp = self._responses.get(body)
-        if resp is None:
-            try:
-                resp = decode_response(msg)
-            except DnsFormatError as exc:
-                self.stats.bad(self.stats.lines, exc.code, str(exc), msg[:64].hex())
+        shape = response_shape(msg)
+        if shape is None:
+            self._entries(server, msg)  # counts the malformed message
+            return
+        key, ttls = shape
+        if self.options.server_in_sensor_id:
+            key = server + key
+        entries = self._shapes.get(key)
+        if entries is None:
+            entries = self._entries(server, msg)
+            if entries is None:
                 return
-            if len(self._responses) >= _CACHE_MAX:
-                self._responses.clear()
-            self._responses[body] = resp
+            if len(self._shapes) >= _CACHE_MAX:
+                self._shapes.clear()
+            self._shapes[key] = entries
+        sec = int(now)
+        fold = self._fold
+        for fid, template, indices in entries:
+            if not indices:
+                ttl = None
+            else:
+                ttl = ttls[indices[0]] if len(indices) == 1 else min(ttls[i] for i in indices)
+                if ttl > _TTL_MAX:
+                    ttl = 0
+            seen = fold.get((fid, ttl))
+            if seen is None:
+                fold[(fid, ttl)] = [sec, sec, 1, template, ttl]
+            else:
+                seen[2] += 1
+                if sec > seen[1]:
+                    seen[1] = sec
+                elif sec < seen[0]:
+                    seen[0] = sec
+
+    def _entries(self, server: bytes, msg: bytes) -> list[_Entry] | None:
+        try:
+            resp = decode_response(msg)
+        except DnsFormatError as exc:
+            self.stats.bad(self.stats.lines, exc.code, str(exc), msg[:64].hex())
+            return None
         sensor = self._sensor(server) if self.options.server_in_sensor_id else None
-        self.pending += self.builder.observations(resp, int(now), sensor_id=sensor, ref=self.stats.lines)
+        entries = []
+        for template, indices in self.builder.templates(resp, sensor_id=sensor, ref=self.stats.lines):
+            key = (template.rrname, template.rrtype, template.rdata, template.rcode, template.sensor_id)
+            fid = self._fold_ids.setdefault(key, len(self._fold_ids))
+            entries.append((fid, template, indices))
+        if len(self._fold_ids) >= _CACHE_MAX * 4 and not self._fold:
+            self._fold_ids.clear()
+            self._shapes.clear()
+        return entries
 
     def _sensor(self, server: bytes) -> str:
         name = self._sensors.get(server)
@@ -140,19 +183,27 @@ class DnsCaptureProcessor:
             self._sensors[server] = name
         return name
 
-    def _expire(self, now: float) -> None:
+    def expire(self, now: float) -> None:
         """Forget queries older than the timeout (insertion order is capture order)."""
         limit = now - self.options.query_timeout
-        queries = self._queries
+        queries = self.queries
+        expired = 0
         while queries:
             key = next(iter(queries))
             if queries[key] >= limit:
                 break
             del queries[key]
-            self.counters["queries_expired"] += 1
-        self._expire_at = now + 1.0
+            expired += 1
+        self.counters["queries_expired"] += expired
 
     def take(self) -> list[Observation]:
-        """The observations produced since the last call."""
-        out, self.pending = self.pending, []
+        """The observations folded since the last call."""
+        out = []
+        for first, last, count, template, ttl in self._fold.values():
+            if 0 <= first <= last <= MAX_TIME:
+                out.append(_replace(template, time_first=first, time_last=last, count=count, ttl=ttl))
+            else:
+                self.stats.bad(self.stats.lines, "bad_time", f"capture time {first} out of range", "")
+        self._fold = {}
+        self.stats.observations += len(out)
         return out
