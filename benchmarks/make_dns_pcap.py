@@ -33,11 +33,11 @@ import dns.rcode
 import dns.rrset
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-from yapdns.agent.dnsmsg import read_name_wire  # noqa: E402
+from yapdns.agent.dnsmsg import read_name_wire
 
 START = 1_717_200_000
 PPS = 1600
-WORDS = "alpha bravo cloud data edge fast globe hyper info jet kilo lumen metro nova omni pixel quant rapid".split()
+WORDS = ["alpha", "bravo", "cloud", "data", "edge", "fast", "globe", "hyper", "info", "jet", "kilo", "lumen", "metro", "nova", "omni", "pixel", "quant", "rapid"]
 TLDS = ["com", "net", "org", "io", "de", "fr", "co.uk", "info", "xyz", "ru"]
 
 
@@ -46,7 +46,8 @@ class Domain:
         self.name = f"{rng.choice(WORDS)}{i}.{rng.choice(TLDS)}"
         self.a = [f"{rng.randrange(1, 224)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
                   for _ in range(rng.choice((1, 1, 1, 2, 2, 4)))]
-        self.aaaa = [f"2001:db8:{i % 65536:x}::{k + 1:x}" for k in range(rng.choice((1, 2)))] if rng.random() < 0.4 else []
+        v6_count = rng.choice((1, 2)) if rng.random() < 0.4 else 0
+        self.aaaa = [f"2001:db8:{i % 65536:x}::{k + 1:x}" for k in range(v6_count)]
         self.cname = f"{self.name.split('.')[0]}.cdn{rng.randrange(40)}.edgenet.net" if rng.random() < 0.2 else None
         self.mx = [f"10 mx1.{self.name}", f"20 mx2.{self.name}"] if rng.random() < 0.5 else []
         self.txt = ['"v=spf1 include:_spf.' + self.name + ' -all"'] if rng.random() < 0.5 else []

@@ -28,9 +28,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-from yapdns.agent.inputs.pcap import PcapFileInput, PcapFileOptions  # noqa: E402
-from yapdns.core.model import Observation  # noqa: E402
-from yapdns.core.names import normalize_name  # noqa: E402
+from yapdns.agent.inputs.pcap import PcapFileInput, PcapFileOptions
+from yapdns.core.model import Observation
+from yapdns.core.names import normalize_name
 
 Key = tuple[str, str, str]
 
@@ -58,10 +58,9 @@ def project(obs: Observation) -> set[Key]:
     if not obs.rdata:
         return set() if obs.rcode == "NODATA" else {(obs.rrname, obs.rrtype, obs.rcode or "")}
     out = set()
+    field = {"MX": 1, "SOA": 0, "SRV": 3}.get(obs.rrtype)
     for rdata in obs.rdata:
-        if obs.rrtype in ("MX", "SOA", "SRV"):
-            rdata = rdata.split()[{"MX": 1, "SOA": 0, "SRV": 3}[obs.rrtype]]
-        out.add((obs.rrname, obs.rrtype, rdata))
+        out.add((obs.rrname, obs.rrtype, rdata if field is None else rdata.split()[field]))
     return out
 
 

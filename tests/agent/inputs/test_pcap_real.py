@@ -146,3 +146,22 @@ def test_a_response_with_another_transaction_id_is_dropped(capture: Capture, tmp
     observations, inp = read(changed, capture.port)
     assert inp.counters["unsolicited_responses"] == _count(capture.path, lambda p: _is_query(p) is False)
     assert rrs_of(observations) < capture.rrs
+
+
+def test_live_capture_on_loopback_matches_dig(tmp_path: Path) -> None:
+    from tests.agent.inputs.wirecheck import Collector
+    from yapdns.agent.inputs.pcap_live import PcapLiveInput, PcapLiveOptions
+    from yapdns.core.errors import ConfigurationError
+
+    with ds.bind_server(tmp_path, f'file "{tmp_path}/unused.dnstap"') as port:
+        inp = PcapLiveInput("live", PcapLiveOptions(interface="lo", ports=[port], read_timeout_ms=50))
+        try:
+            inp.open()
+        except ConfigurationError as exc:
+            pytest.skip(f"no capture permission here: {exc}")
+        with Collector(inp.run) as col:
+            expected = expected_from_dig(QUERIES, lambda n, t, flag: ds.dig(port, n, t, *([flag] if flag else [])))
+            col.wait_for(lambda obs: rrs_of(obs) >= expected[0])
+    assert rrs_of(col.observations) == expected[0]
+    assert negatives_of(col.observations) == expected[1]
+    assert inp.counters["unsolicited_responses"] == 0

@@ -24,7 +24,7 @@ _V6 = struct.Struct("!12xH6xB33xHH6xHH")
 _OPCODE = 0x7800
 
 
-def process_batch(proc: DnsCaptureProcessor, linktype: int, data: bytes, meta: bytes) -> None:  # noqa: C901, PLR0912, PLR0915
+def process_batch(proc: DnsCaptureProcessor, linktype: int, data: bytes, meta: bytes) -> None:  # noqa: PLR0912, PLR0915
     """Process a batch as returned by pcapy's ``next_batch``: packets and their (sec, usec, offset, caplen)."""
     if linktype != DLT_EN10MB:
         for sec, usec, off, caplen in _META.iter_unpack(meta):

@@ -59,6 +59,14 @@ class CaptureOptions(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     batch_size: int = 500
 
 
+def _rrset_ttl(ttls: list[int], indices: tuple[int, ...]) -> int | None:
+    """The RRset TTL: the smallest of its RRs' (a top-bit TTL counts as 0, RFC 2181 §8)."""
+    if not indices:
+        return None
+    ttl = ttls[indices[0]] if len(indices) == 1 else min(ttls[i] for i in indices)
+    return 0 if ttl > _TTL_MAX else ttl
+
+
 class DnsCaptureProcessor:
     """Feeds captured packets through decoding, matching and observation building."""
 
@@ -141,12 +149,7 @@ class DnsCaptureProcessor:
         sec = int(now)
         fold = self._fold
         for fid, template, indices in entries:
-            if not indices:
-                ttl = None
-            else:
-                ttl = ttls[indices[0]] if len(indices) == 1 else min(ttls[i] for i in indices)
-                if ttl > _TTL_MAX:
-                    ttl = 0
+            ttl = _rrset_ttl(ttls, indices)
             seen = fold.get((fid, ttl))
             if seen is None:
                 fold[(fid, ttl)] = [sec, sec, 1, template, ttl]
