@@ -37,7 +37,10 @@ from yapdns.agent.dnsmsg import read_name_wire
 
 START = 1_717_200_000
 PPS = 1600
-WORDS = ["alpha", "bravo", "cloud", "data", "edge", "fast", "globe", "hyper", "info", "jet", "kilo", "lumen", "metro", "nova", "omni", "pixel", "quant", "rapid"]
+WORDS = [
+    *("alpha", "bravo", "cloud", "data", "edge", "fast", "globe", "hyper", "info"),
+    *("jet", "kilo", "lumen", "metro", "nova", "omni", "pixel", "quant", "rapid"),
+]
 TLDS = ["com", "net", "org", "io", "de", "fr", "co.uk", "info", "xyz", "ru"]
 
 
