@@ -71,17 +71,38 @@ class PcapFileInput(AgentInput):
             return
         self.counters["files"] += 1
         linktype = reader.datalink()
+        done = 0
         while not stop.is_set():
             try:
                 data, meta = reader.next_batch(BATCH_PACKETS)
-            except pcapy.PcapError as exc:  # a file cut short mid-packet
-                self.stats.bad(self.stats.lines, "truncated_capture", str(exc), path)
+            except pcapy.PcapError:  # a file cut short mid-packet: the batch is lost, re-read it one by one
+                self._tail_one_by_one(path, done, linktype)
                 break
             if not meta:
                 break
             self._batch(linktype, data, meta)
+            done += len(meta) // _META.size
             self._emit(emit)
         self._emit(emit)
+
+    def _tail_one_by_one(self, path: str, skip: int, linktype: int) -> None:
+        import pcapy
+
+        reader = pcapy.open_offline(path)
+        if self.options.bpf:
+            reader.setfilter(self.options.bpf)
+        for _ in range(skip):
+            reader.next()
+        while True:
+            try:
+                header, packet = reader.next()
+            except pcapy.PcapError as exc:
+                self.stats.bad(self.stats.lines, "truncated_capture", str(exc), path)
+                return
+            if header is None:
+                return
+            sec, usec = header.getts()
+            self.processor.packet(linktype, sec + usec / 1e6, packet)
 
     def _batch(self, linktype: int, data: bytes, meta: bytes) -> None:
         if meta:
