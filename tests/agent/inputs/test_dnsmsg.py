@@ -109,11 +109,12 @@ def test_builder_output_is_what_the_normalizer_returns() -> None:
 def test_a_compression_loop_is_refused() -> None:
     header = struct.pack("!HHHHHH", 1, 0x8180, 1, 1, 0, 0)
     question = b"\x03www\x07example\x03com\x00\x00\x01\x00\x01"
-    looping = header + question + b"\xc0" + bytes([12 + len(question)]) + b"\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x7f\x00\x00\x01"
+    rr_fixed = b"\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x7f\x00\x00\x01"
+    looping = header + question + b"\xc0" + bytes([12 + len(question)]) + rr_fixed  # the owner points at itself
     with pytest.raises(DnsFormatError) as err:
         decode_response(looping)
     assert err.value.code == "bad_pointer"
-    assert response_shape(looping) is not None or True  # the shape walk never follows pointers
+    response_shape(looping)  # the shape walk never follows pointers, so it cannot loop either
 
 
 @pytest.mark.parametrize(
@@ -123,7 +124,11 @@ def test_a_compression_loop_is_refused() -> None:
         (struct.pack("!HHHHHH", 1, 0x8180, 2, 0, 0, 0), "bad_question"),
         (struct.pack("!HHHHHH", 1, 0x8180, 1, 0, 0, 0) + b"\x3fabc", "bad_name"),
         (struct.pack("!HHHHHH", 1, 0x8180, 1, 0, 0, 0) + b"\x80abc\x00\x00\x01\x00\x01", "bad_label"),
-        (struct.pack("!HHHHHH", 1, 0x8180, 1, 1, 0, 0) + b"\x00\x00\x01\x00\x01\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x01\x00\x09\x01", "truncated_rr"),
+        (
+            struct.pack("!HHHHHH", 1, 0x8180, 1, 1, 0, 0)
+            + b"\x00\x00\x01\x00\x01\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x01\x00\x09\x01",
+            "truncated_rr",
+        ),
     ],
 )
 def test_malformed_messages_raise_a_format_error(wire: bytes, code: str) -> None:

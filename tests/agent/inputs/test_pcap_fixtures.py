@@ -7,6 +7,7 @@ were recorded by ``data/regenerate.py``.
 from __future__ import annotations
 
 import collections
+import itertools
 import struct
 from pathlib import Path
 
@@ -79,7 +80,8 @@ def test_overlapping_fragments_drop_the_datagram() -> None:
     pieces = []
     for p in frames:
         parts = _fragment_v4(p, 24)
-        pieces += [(DLT_EN10MB, parts[0]), (DLT_EN10MB, parts[0][:-8] + b"\x00" * 8), *[(DLT_EN10MB, x) for x in parts[1:]]]
+        clash = parts[0][:-8] + b"\x00" * 8  # the first fragment again, its last 8 bytes rewritten
+        pieces += [(DLT_EN10MB, parts[0]), (DLT_EN10MB, clash), *[(DLT_EN10MB, x) for x in parts[1:]]]
     got, counters = _observe(pieces)
     assert counters["fragments_dropped"] > 0
     assert len(got) < len(_observe([(DLT_EN10MB, p) for p in frames])[0])
@@ -117,7 +119,7 @@ def test_tcp_stream_reassembly_survives_any_segmentation(data: st.DataObject) ->
     stream = b"".join(struct.pack("!H", len(m)) + m for m in messages)
     cuts = sorted(set(data.draw(st.lists(st.integers(1, len(stream) - 1), max_size=20))))
     bounds = [0, *cuts, len(stream)]
-    segments = [(a, stream[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
+    segments = [(a, stream[a:b]) for a, b in itertools.pairwise(bounds)]
     order = data.draw(st.permutations(segments))
     dupes = data.draw(st.lists(st.sampled_from(segments), max_size=3))
     tcp = TcpReassembler(collections.Counter())
