@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import msgspec
 
-from yapdns.agent.dnsmsg import CLASS_IN, DnsResponse
+from yapdns.agent.dnsmsg import CLASS_IN, DnsFormatError, DnsResponse, decode_response, response_shape
 from yapdns.agent.parsing import ParseStats
 from yapdns.core import rrtypes as t
 from yapdns.core.errors import InvalidObservation
@@ -61,9 +61,10 @@ class ObservationBuilder:
         if not 0 <= when <= MAX_TIME:
             self.stats.bad(ref, "bad_time", f"time {when} out of range", "")
             return []
+        ttls = [rr[3] for rr in resp.answers]
         out = [
-            _replace(o, time_first=when, time_last=when)
-            for o, _ in self.templates(resp, bailiwick=bailiwick, sensor_id=sensor_id, ref=ref)
+            _replace(o, time_first=when, time_last=when, ttl=rrset_ttl(ttls, indices))
+            for o, indices in self.templates(resp, bailiwick=bailiwick, sensor_id=sensor_id, ref=ref)
         ]
         self.stats.observations += len(out)
         return out
@@ -71,9 +72,10 @@ class ObservationBuilder:
     def templates(
         self, resp: DnsResponse, *, bailiwick: str | None = None, sensor_id: str | None = None, ref: int = 0
     ) -> list[tuple[Observation, tuple[int, ...]]]:
-        """The normalized observations of one response with their TTL, times still 0 (for callers that fold).
+        """The normalized observations of one response without TTL and times (shared, memoized objects).
 
-        Each comes with the indices of the answer RRs it was made of (none for a negative answer).
+        Each comes with the indices of the answer RRs it was made of (none for a negative answer):
+        ``rrset_ttl`` gives its TTL.
         """
         if resp.qclass != CLASS_IN:
             self.stats.bad(ref, "not_in_class", f"class {resp.qclass} response", "")
@@ -81,13 +83,13 @@ class ObservationBuilder:
         sensor = sensor_id or self.sensor_id
         rrsets = self._group(resp, bailiwick, ref)
         out: list[tuple[Observation, tuple[int, ...]]] = []
-        for (owner, rrtype), (ttl, rdata, indices) in rrsets.items():
-            obs = self._make(owner, rrtype, tuple(rdata), None, bailiwick, sensor, ttl, ref)
+        for (owner, rrtype), (_ttl, rdata, indices) in rrsets.items():
+            obs = self._make(owner, rrtype, tuple(rdata), None, bailiwick, sensor, ref)
             if obs is not None:
                 out.append((obs, tuple(indices)))
         negative = self._negative(resp, rrsets)
         if negative is not None:
-            obs = self._make(negative[0], resp.qtype, (), negative[1], bailiwick, sensor, None, ref)
+            obs = self._make(negative[0], resp.qtype, (), negative[1], bailiwick, sensor, ref)
             if obs is not None:
                 out.append((obs, ()))
         return out
@@ -136,7 +138,6 @@ class ObservationBuilder:
         rcode: int | None,
         bailiwick: str | None,
         sensor: str | None,
-        ttl: int | None,
         ref: int,
     ) -> Observation | None:
         key = (owner, rrtype, rdata, rcode, bailiwick, sensor)
@@ -149,7 +150,7 @@ class ObservationBuilder:
         if isinstance(template, InvalidObservation):
             self.stats.bad(ref, template.code, str(template), owner)
             return None
-        return template if ttl is None else _replace(template, ttl=ttl)
+        return template
 
     def _template(self, key: _TemplateKey) -> Observation | InvalidObservation:
         owner, rrtype, rdata, rcode, bailiwick, sensor = key
@@ -175,3 +176,47 @@ class ObservationBuilder:
 def in_bailiwick(name: str, zone: str) -> bool:
     """Whether canonical ``name`` is ``zone`` or below it."""
     return zone in (".", name) or name.endswith("." + zone)
+
+
+Entry = tuple[Observation, tuple[int, ...]]  # an observation template and the indices of its answer RRs
+
+
+class ResponseCache:
+    """Decoded responses by shape: a response that differs from one seen before only in its id, its TTLs
+    or its additional section (``dnsmsg.response_shape``) reuses that decoding and its templates.
+
+    Callers check the header (QR, opcode, TC) first; a malformed message is counted and gives None.
+    """
+
+    def __init__(self, builder: ObservationBuilder, max_entries: int = 50_000) -> None:
+        self.builder = builder
+        self.max_entries = max_entries
+        self._cache: dict[tuple[bytes, str | None, str | None], list[Entry]] = {}
+
+    def get(
+        self, msg: bytes, *, sensor_id: str | None = None, bailiwick: str | None = None, ref: int = 0
+    ) -> tuple[list[Entry], list[int]] | None:
+        """The templates of ``msg`` and the TTLs of its answer RRs."""
+        shape = response_shape(msg)
+        key = (shape[0], sensor_id, bailiwick) if shape is not None else None
+        entries = self._cache.get(key) if key is not None else None
+        if entries is None:
+            try:
+                resp = decode_response(msg)
+            except DnsFormatError as exc:
+                self.builder.stats.bad(ref, exc.code, str(exc), msg[:64].hex())
+                return None
+            entries = self.builder.templates(resp, bailiwick=bailiwick, sensor_id=sensor_id, ref=ref)
+            if key is not None:
+                if len(self._cache) >= self.max_entries:
+                    self._cache.clear()
+                self._cache[key] = entries
+        return entries, shape[1] if shape is not None else []
+
+
+def rrset_ttl(ttls: list[int], indices: tuple[int, ...]) -> int | None:
+    """The TTL of an RRset: the smallest of its RRs' (a TTL with the top bit set counts as 0, RFC 2181 §8)."""
+    if not indices:
+        return None
+    ttl = ttls[indices[0]] if len(indices) == 1 else min(ttls[i] for i in indices)
+    return 0 if ttl > _TTL_MAX else ttl

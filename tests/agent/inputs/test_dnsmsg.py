@@ -51,7 +51,7 @@ def rrset_ttls(wire: bytes) -> dict[tuple[str, int], int]:
     builder = ObservationBuilder("t", ParseStats())
     return {
         (o.rrname, rrtypes.rrtype_code(o.rrtype)): o.ttl or 0
-        for o, _ in builder.templates(decode_response(wire))
+        for o in builder.observations(decode_response(wire), 1_700_000_000)
         if o.rdata
     }
 

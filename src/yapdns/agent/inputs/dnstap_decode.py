@@ -18,13 +18,15 @@ import collections
 import re
 import time
 
+import msgspec
 from google.protobuf.message import DecodeError
 
-from yapdns.agent.dnsmsg import OPCODE_MASK, QR, TC, DnsFormatError, decode_response, read_name
-from yapdns.agent.dnsobs import ObservationBuilder
+from yapdns.agent.dnsmsg import OPCODE_MASK, TC, DnsFormatError, read_name
+from yapdns.agent.dnsobs import ObservationBuilder, ResponseCache, rrset_ttl
 from yapdns.agent.inputs import dnstap_pb2 as pb
 from yapdns.agent.parsing import ParseStats
 from yapdns.core.model import Observation
+from yapdns.core.normalize import MAX_TIME
 
 RESPONSE_TYPES = {
     "AUTH_RESPONSE": 2,
@@ -34,6 +36,7 @@ RESPONSE_TYPES = {
     "STUB_RESPONSE": 10,
     "TOOL_RESPONSE": 12,
 }
+_replace = msgspec.structs.replace
 _BAD_LABEL_CHARS = re.compile(r"[^A-Za-z0-9._:@/-]")
 
 
@@ -53,6 +56,7 @@ class DnstapDecoder:
         self.fixed_sensor = sensor_id
         self.types = frozenset(RESPONSE_TYPES[name] for name in (message_types or RESPONSE_TYPES))
         self.builder = ObservationBuilder(source, stats, sensor_id)
+        self.responses = ResponseCache(self.builder)
         self._identities: dict[bytes, str | None] = {}
 
     def decode(self, payload: bytes, ref: int = 0) -> list[Observation]:
@@ -78,20 +82,29 @@ class DnstapDecoder:
 
     def _observations(self, top: pb.Dnstap, msg: pb.Message, ref: int) -> list[Observation]:
         wire = msg.response_message
-        try:
-            resp = decode_response(wire)
-            zone = read_name(msg.query_zone, 0)[0] if msg.HasField("query_zone") else None
-        except DnsFormatError as exc:
-            self.stats.bad(ref, exc.code, str(exc), wire[:64].hex())
-            return []
-        if not resp.flags & QR or resp.flags & OPCODE_MASK:
+        if len(wire) < 12 or not wire[2] & 0x80 or (wire[2] << 8) & OPCODE_MASK:
             self.counters["not_a_query_response"] += 1
             return []
-        if resp.flags & TC:
+        if wire[2] & (TC >> 8):
             self.counters["truncated_response"] += 1
             return []
+        try:
+            zone = read_name(msg.query_zone, 0)[0] if msg.HasField("query_zone") else None
+        except DnsFormatError as exc:
+            self.stats.bad(ref, exc.code, f"query_zone: {exc}", msg.query_zone[:64].hex())
+            return []
         sensor = self.fixed_sensor or self._identity(top.identity)
-        return self.builder.observations(resp, self._when(msg), bailiwick=zone, sensor_id=sensor, ref=ref)
+        found = self.responses.get(wire, sensor_id=sensor, bailiwick=zone, ref=ref)
+        if found is None:
+            return []
+        when = self._when(msg)
+        if not 0 <= when <= MAX_TIME:
+            self.stats.bad(ref, "bad_time", f"time {when} out of range", "")
+            return []
+        entries, ttls = found
+        out = [_replace(o, time_first=when, time_last=when, ttl=rrset_ttl(ttls, idx)) for o, idx in entries]
+        self.stats.observations += len(out)
+        return out
 
     def _when(self, msg: pb.Message) -> int:
         if msg.HasField("response_time_sec"):

@@ -31,8 +31,8 @@ from typing import Any
 
 import msgspec
 
-from yapdns.agent.dnsmsg import OPCODE_MASK, TC, DnsFormatError, decode_response, response_shape
-from yapdns.agent.dnsobs import ObservationBuilder
+from yapdns.agent.dnsmsg import OPCODE_MASK, TC
+from yapdns.agent.dnsobs import ObservationBuilder, ResponseCache, rrset_ttl
 from yapdns.agent.inputs.pcap_packet import TCP, PacketDecoder
 from yapdns.agent.inputs.pcap_tcp import TcpReassembler
 from yapdns.agent.parsing import ParseStats
@@ -42,8 +42,6 @@ from yapdns.core.normalize import MAX_TIME
 _CACHE_MAX = 50_000
 _HH = struct.Struct("!HH")
 _replace = msgspec.structs.replace
-_Entry = tuple[int, Observation, tuple[int, ...]]  # (fold id, observation template, indices of its answer RRs)
-_TTL_MAX = 2**31 - 1
 
 
 class CaptureOptions(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -57,14 +55,6 @@ class CaptureOptions(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     max_pending_queries: int = 200_000
     max_tcp_streams: int = 10_000
     batch_size: int = 500
-
-
-def _rrset_ttl(ttls: list[int], indices: tuple[int, ...]) -> int | None:
-    """The RRset TTL: the smallest of its RRs' (a top-bit TTL counts as 0, RFC 2181 §8)."""
-    if not indices:
-        return None
-    ttl = ttls[indices[0]] if len(indices) == 1 else min(ttls[i] for i in indices)
-    return 0 if ttl > _TTL_MAX else ttl
 
 
 class DnsCaptureProcessor:
@@ -81,9 +71,8 @@ class DnsCaptureProcessor:
         self.tcp = TcpReassembler(counters, max_streams=options.max_tcp_streams)
         self.builder = ObservationBuilder(source, stats, options.sensor_id)
         self.queries: dict[bytes, float] = {}
-        self._shapes: dict[bytes, list[_Entry]] = {}
-        self._fold_ids: dict[tuple[object, ...], int] = {}
-        self._fold: dict[tuple[int, int | None], list[Any]] = {}  # (fold id, ttl) -> [first, last, count, obs, ttl]
+        self.responses = ResponseCache(self.builder, _CACHE_MAX)
+        self._fold: dict[tuple[int, int | None], list[Any]] = {}  # (id, ttl) -> [first, last, count, template, ttl]
         self._sensors: dict[bytes, str] = {}
 
     def packet(self, linktype: int, now: float, data: bytes) -> None:
@@ -131,51 +120,25 @@ class DnsCaptureProcessor:
         if msg[2] & (TC >> 8):
             self.counters["truncated_responses"] += 1
             return
-        shape = response_shape(msg)
-        if shape is None:
-            self._entries(server, msg)  # counts the malformed message
+        sensor = self._sensor(server) if self.options.server_in_sensor_id else None
+        found = self.responses.get(msg, sensor_id=sensor, ref=self.stats.lines)
+        if found is None:
             return
-        key, ttls = shape
-        if self.options.server_in_sensor_id:
-            key = server + key
-        entries = self._shapes.get(key)
-        if entries is None:
-            entries = self._entries(server, msg)
-            if entries is None:
-                return
-            if len(self._shapes) >= _CACHE_MAX:
-                self._shapes.clear()
-            self._shapes[key] = entries
+        entries, ttls = found
         sec = int(now)
         fold = self._fold
-        for fid, template, indices in entries:
-            ttl = _rrset_ttl(ttls, indices)
-            seen = fold.get((fid, ttl))
+        for template, indices in entries:
+            ttl = rrset_ttl(ttls, indices)
+            key = (id(template), ttl)  # the fold holds the template, so its id is not reused meanwhile
+            seen = fold.get(key)
             if seen is None:
-                fold[(fid, ttl)] = [sec, sec, 1, template, ttl]
+                fold[key] = [sec, sec, 1, template, ttl]
             else:
                 seen[2] += 1
                 if sec > seen[1]:
                     seen[1] = sec
                 elif sec < seen[0]:
                     seen[0] = sec
-
-    def _entries(self, server: bytes, msg: bytes) -> list[_Entry] | None:
-        try:
-            resp = decode_response(msg)
-        except DnsFormatError as exc:
-            self.stats.bad(self.stats.lines, exc.code, str(exc), msg[:64].hex())
-            return None
-        sensor = self._sensor(server) if self.options.server_in_sensor_id else None
-        entries = []
-        for template, indices in self.builder.templates(resp, sensor_id=sensor, ref=self.stats.lines):
-            key = (template.rrname, template.rrtype, template.rdata, template.rcode, template.sensor_id)
-            fid = self._fold_ids.setdefault(key, len(self._fold_ids))
-            entries.append((fid, template, indices))
-        if len(self._fold_ids) >= _CACHE_MAX * 4 and not self._fold:
-            self._fold_ids.clear()
-            self._shapes.clear()
-        return entries
 
     def _sensor(self, server: bytes) -> str:
         name = self._sensors.get(server)
