@@ -8,6 +8,7 @@ whose ``code`` names the reason.
 
 from __future__ import annotations
 
+import math
 import re
 
 import dns.rcode
@@ -50,7 +51,7 @@ def normalize_time(value: object, field: str) -> int:
     """UTC epoch seconds as an integer (fractions are truncated)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InvalidTime(f"{field} must be epoch seconds")
-    if value != value or not 0 <= value <= MAX_TIME:
+    if math.isnan(value) or not 0 <= value <= MAX_TIME:
         raise InvalidTime(f"{field} {value!r} is out of range")
     return int(value)
 

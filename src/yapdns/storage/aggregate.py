@@ -27,10 +27,8 @@ def _merge(table: dict, key: object, first: int, last: int, count: int, ttl: int
     if cur is None:
         table[key] = [first, last, count, ttl, ttl]
         return
-    if first < cur[0]:
-        cur[0] = first
-    if last > cur[1]:
-        cur[1] = last
+    cur[0] = min(cur[0], first)
+    cur[1] = max(cur[1], last)
     cur[2] += count
     if ttl is not None:
         if cur[3] is None or ttl < cur[3]:

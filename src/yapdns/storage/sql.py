@@ -55,17 +55,40 @@ class Dialect:
 
 
 class _Where:
+    """AND-ed clauses with their parameters. A key's lower bound is marked so that a cursor can raise it:
+    engines start the index range at the explicit bound ``a >= lo`` and only filter by the row value
+    ``(a, b) > (x, y)``, so without raising the bound to ``x`` every page would scan from ``lo`` (quadratic deep
+    paging). Raising, not replacing, keeps a forged cursor from escaping the key's range."""
+
     def __init__(self, dialect: Dialect) -> None:
         self.d = dialect
-        self.parts: list[str] = []
-        self.params: list[object] = []
+        self.clauses: list[tuple[str, tuple[object, ...], bool]] = []
 
-    def add(self, clause: str, *params: object) -> None:
-        self.parts.append(clause.replace("?", self.d.ph))
-        self.params.extend(params)
+    def add(self, clause: str, *params: object, lower_bound: bool = False) -> None:
+        self.clauses.append((clause.replace("?", self.d.ph), params, lower_bound))
+
+    def raise_lower_bounds(self, value: object) -> None:
+        self.clauses = [
+            (clause.replace(" > ", " >= "), (value,), lower) if lower and _above(value, params[0]) else
+            (clause, params, lower)
+            for clause, params, lower in self.clauses
+        ]
+
+    @property
+    def params(self) -> list[object]:
+        return [p for _, params, _ in self.clauses for p in params]
 
     def sql(self) -> str:
-        return " AND ".join(self.parts) if self.parts else "1=1"
+        return " AND ".join(c for c, _, _ in self.clauses) if self.clauses else "1=1"
+
+
+def _above(value: object, bound: object) -> bool:
+    """``value > bound`` for two keys of the same kind (a forged cursor of another kind is ignored)."""
+    if isinstance(value, str) and isinstance(bound, str):
+        return value > bound
+    if isinstance(value, bytes) and isinstance(bound, bytes):
+        return value > bound
+    return False
 
 
 def _name_key(where: _Where, match: NameMatch, rev_col: str, fwd_col: str) -> tuple[str, ...]:
@@ -73,9 +96,11 @@ def _name_key(where: _Where, match: NameMatch, rev_col: str, fwd_col: str) -> tu
     if match.kind == "exact":
         where.add(f"{rev_col} = ?", lo)
     elif match.kind == "suffix":
-        where.add(f"{rev_col} > ? AND {rev_col} < ?", lo, hi)
+        where.add(f"{rev_col} > ?", lo, lower_bound=True)
+        where.add(f"{rev_col} < ?", hi)
     else:
-        where.add(f"{fwd_col} >= ? AND {fwd_col} < ?", lo, hi)
+        where.add(f"{fwd_col} >= ?", lo, lower_bound=True)
+        where.add(f"{fwd_col} < ?", hi)
     return (fwd_col,) if match.kind == "prefix" else (rev_col,)
 
 
@@ -106,6 +131,7 @@ def _cursor(where: _Where, cursor: str | None, order: Sequence[str]) -> None:
     values = decode_cursor(cursor)
     if len(values) != len(order):
         raise InvalidQuery("cursor does not belong to this query")
+    where.raise_lower_bounds(values[0])
     where.add(f"({', '.join(order)}) > ({', '.join('?' * len(order))})", *values)
 
 
@@ -123,7 +149,8 @@ def _record_key(where: _Where, q: RecordQuery) -> tuple[str, ...]:
         col = _name_key(where, q.rrname, "rr.rrname_rev", "rr.rrname")
         return ("rr.rrname", "rr.id") if col == ("rr.rrname",) else ("rr.rrname_rev", "rr.rrtype", "rr.rdata")
     if q.rdata_ip is not None:
-        where.add("rr.ip >= ? AND rr.ip <= ?", q.rdata_ip.lo, q.rdata_ip.hi)
+        where.add("rr.ip >= ?", q.rdata_ip.lo, lower_bound=True)
+        where.add("rr.ip <= ?", q.rdata_ip.hi)
         return ("rr.ip", "rr.id")
     if q.rdata_name is not None:
         return _rdata_name_key(where, q.rdata_name)
@@ -136,7 +163,8 @@ def _record_key(where: _Where, q: RecordQuery) -> tuple[str, ...]:
 def _rdata_name_key(where: _Where, match: NameMatch) -> tuple[str, ...]:
     if match.kind == "prefix":
         lo, hi = match.key_range()
-        where.add("rr.rdata >= ? AND rr.rdata < ? AND rr.ip IS NULL", lo, hi)
+        where.add("rr.rdata >= ?", lo, lower_bound=True)
+        where.add("rr.rdata < ? AND rr.ip IS NULL", hi)
         codes = sorted(NAME_TYPES)
         where.add(f"rr.rrtype IN ({', '.join('?' * len(codes))})", *codes)
         return ("rr.rdata", "rr.id")

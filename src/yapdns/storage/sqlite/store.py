@@ -29,8 +29,10 @@ from yapdns.core.model import (
 from yapdns.core.rrtypes import rrtype_text
 from yapdns.storage import migrations, rows
 from yapdns.storage.base import BatchRef, IngestBucket, StoreStats, WriteOutcome, iterate_pages
+from yapdns.storage.flex import FlexQuery, FlexRow
 from yapdns.storage.query import Page, RecordQuery
 from yapdns.storage.sql import Dialect, Sql, grouped_select, record_key_params, record_select, rrset_select
+from yapdns.storage.sqlite import flex
 from yapdns.storage.sqlite.writer import SqliteWriter
 
 T = TypeVar("T")
@@ -104,6 +106,7 @@ class SqliteStore:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = connect(self.path, readonly=True, cache_mb=self._cache_mb)
+            flex.register_flex_functions(conn)
             self._local.conn = conn
             with self._readers_lock:
                 self._readers.append(conn)
@@ -147,9 +150,14 @@ class SqliteStore:
     def iter_rrsets(self, query: RecordQuery) -> Iterator[RRsetRecord]:
         return iterate_pages(self.rrsets, query)
 
+    def iter_flex(self, query: FlexQuery) -> Iterator[FlexRow]:
+        return flex.iter_flex(self._reader(), query)
+
     def negatives(self, query: RecordQuery) -> Page[NegativeRecord]:
         provs = self.provs_for(query.sensor, query.evidence)
-        return self._page(lambda n: grouped_select(_DIALECT, "negative", query, provs, n), rows.negative, query.limit)
+        return self._page(
+            lambda n: grouped_select(_DIALECT, "negative", query, provs, n), rows.negative, query.limit
+        )
 
     def queries(self, query: RecordQuery) -> Page[QueryRecord]:
         provs = self.provs_for(query.sensor, query.evidence)
@@ -171,7 +179,9 @@ class SqliteStore:
             "ORDER BY s.time_first, s.sha256, s.task_id",
             record_key_params(rrname, rrtype, rdata),
         )
-        return [SampleLink(sha256=r[0], task_id=r[1] or None, time_first=r[2], time_last=r[3], count=r[4]) for r in found]
+        return [
+            SampleLink(sha256=r[0], task_id=r[1] or None, time_first=r[2], time_last=r[3], count=r[4]) for r in found
+        ]
 
     def sensors(self) -> list[str]:
         return [s for (s,) in self._reader().execute("SELECT DISTINCT sensor FROM prov ORDER BY sensor")]
@@ -186,10 +196,8 @@ class SqliteStore:
     def stats(self) -> StoreStats:
         conn = self._reader()
         counters = dict(conn.execute("SELECT name, value FROM counter").fetchall())
-        by_type = {
-            rrtype_text(code): n
-            for code, n in conn.execute("SELECT rrtype, records FROM type_count WHERE records > 0 ORDER BY records DESC")
-        }
+        types = conn.execute("SELECT rrtype, records FROM type_count WHERE records > 0 ORDER BY records DESC")
+        by_type = {rrtype_text(code): n for code, n in types}
         size = sum(os.path.getsize(p) for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
         return StoreStats(
             backend=self.name,

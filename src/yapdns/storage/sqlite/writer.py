@@ -10,6 +10,7 @@ sinks the others. A caller's ``write`` returns only after its commit.
 
 from __future__ import annotations
 
+import functools
 import queue
 import sqlite3
 import threading
@@ -102,7 +103,7 @@ class SqliteWriter:
                 if job is None:
                     return
                 if isinstance(job, _CallJob):
-                    _settle(job.future, lambda j=job: j.fn(conn))
+                    _settle(job.future, functools.partial(job.fn, conn))
                     continue
                 group = [job]
                 stop = self._collect(group)
@@ -279,7 +280,7 @@ def _upsert_rr(conn: sqlite3.Connection, agg: BatchAggregate) -> int:
 
 
 def _rr_rows(agg: BatchAggregate) -> list[tuple[object, ...]]:
-    out = []
+    out: list[tuple[object, ...]] = []
     for (name, code, rdata, prov), st in agg.rr.items():
         target = target_name(code, rdata)
         out.append(
