@@ -73,7 +73,7 @@ class DnsResponse:
 
     __slots__ = ("answers", "flags", "has_soa", "qclass", "qname", "qtype", "rcode", "txid")
 
-    def __init__(  # noqa: PLR0917  (built once per message on the hot path)
+    def __init__(
         self, txid: int, flags: int, qname: str, qtype: int, qclass: int, answers: list[RR], has_soa: bool
     ) -> None:
         self.txid = txid

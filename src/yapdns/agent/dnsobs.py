@@ -130,7 +130,7 @@ class ObservationBuilder:
             return None
         return name, resp.rcode
 
-    def _make(  # noqa: PLR0917  (hot path: positional on purpose)
+    def _make(
         self,
         owner: str,
         rrtype: int,
