@@ -192,26 +192,43 @@ class ResponseCache:
         self.builder = builder
         self.max_entries = max_entries
         self._cache: dict[tuple[bytes, str | None, str | None], list[Entry]] = {}
+        self._exact: dict[tuple[bytes, str | None, str | None], tuple[list[Entry], list[int]]] = {}
 
     def get(
         self, msg: bytes, *, sensor_id: str | None = None, bailiwick: str | None = None, ref: int = 0
     ) -> tuple[list[Entry], list[int]] | None:
         """The templates of ``msg`` and the TTLs of its answer RRs."""
+        exact_key = (msg[2:], sensor_id, bailiwick)  # the same bytes but the id: nothing to walk at all
+        found = self._exact.get(exact_key)
+        if found is None:
+            found = self._get(msg, sensor_id, bailiwick, ref)
+            if found is not None:
+                if len(self._exact) >= self.max_entries:
+                    self._exact.clear()
+                self._exact[exact_key] = found
+        return found
+
+    def _get(
+        self, msg: bytes, sensor_id: str | None, bailiwick: str | None, ref: int
+    ) -> tuple[list[Entry], list[int]] | None:
         shape = response_shape(msg)
-        key = (shape[0], sensor_id, bailiwick) if shape is not None else None
-        entries = self._cache.get(key) if key is not None else None
-        if entries is None:
-            try:
-                resp = decode_response(msg)
-            except DnsFormatError as exc:
-                self.builder.stats.bad(ref, exc.code, str(exc), msg[:64].hex())
-                return None
-            entries = self.builder.templates(resp, bailiwick=bailiwick, sensor_id=sensor_id, ref=ref)
-            if key is not None:
-                if len(self._cache) >= self.max_entries:
-                    self._cache.clear()
-                self._cache[key] = entries
-        return entries, shape[1] if shape is not None else []
+        if shape is not None:
+            key = (shape[0], sensor_id, bailiwick)
+            entries = self._cache.get(key)
+            if entries is not None:
+                return entries, shape[1]
+        try:
+            resp = decode_response(msg)
+        except DnsFormatError as exc:
+            self.builder.stats.bad(ref, exc.code, str(exc), msg[:64].hex())
+            return None
+        entries = self.builder.templates(resp, bailiwick=bailiwick, sensor_id=sensor_id, ref=ref)
+        if shape is None:  # decodable, but the authority section is cut short: not cached, TTLs from the decoding
+            return entries, [rr[3] for rr in resp.answers]
+        if len(self._cache) >= self.max_entries:
+            self._cache.clear()
+        self._cache[key] = entries
+        return entries, shape[1]
 
 
 def rrset_ttl(ttls: list[int], indices: tuple[int, ...]) -> int | None:

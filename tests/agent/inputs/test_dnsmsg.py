@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from tests.agent.inputs.captured import udp_dns_payloads
 from yapdns.agent.dnsmsg import DnsFormatError, decode_response, response_shape
-from yapdns.agent.dnsobs import ObservationBuilder
+from yapdns.agent.dnsobs import ObservationBuilder, ResponseCache, rrset_ttl
 from yapdns.agent.parsing import ParseStats
 from yapdns.core import rrtypes
 from yapdns.core.errors import InvalidObservation
@@ -117,6 +117,15 @@ def test_a_compression_loop_is_refused() -> None:
     response_shape(looping)  # the shape walk never follows pointers, so it cannot loop either
 
 
+def test_an_authority_section_cut_short_is_still_usable() -> None:
+    """Found by atheris: the shape walk gave up on the cut authority section while decoding succeeded."""
+    nxdomain = next(m for m in udp_dns_payloads() if m[2] & 0x80 and m[3] & 0x0F == 3 and m[9])  # with an SOA
+    cut = nxdomain[: nxdomain.index(b"hostmaster") + 4]  # inside the SOA rdata
+    assert response_shape(cut) is None
+    entries, ttls = ResponseCache(ObservationBuilder("pcap", ParseStats())).get(cut) or ([], [])
+    assert [rrset_ttl(ttls, idx) for _, idx in entries] == [None]  # one negative answer, no RRs
+
+
 @pytest.mark.parametrize(
     ("wire", "code"),
     [
@@ -156,6 +165,9 @@ def test_mutated_real_messages_never_escape(data: st.DataObject) -> None:
 
 def _decode_safely(data: bytes) -> None:
     response_shape(data)
+    found = ResponseCache(ObservationBuilder("pcap", ParseStats())).get(data)
+    if found is not None:
+        [rrset_ttl(found[1], indices) for _, indices in found[0]]
     try:
         resp = decode_response(data)
     except DnsFormatError:
