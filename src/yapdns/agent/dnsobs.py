@@ -47,6 +47,7 @@ class ObservationBuilder:
         self.stats = stats
         self.sensor_id = sensor_id
         self._memo: dict[_TemplateKey, Observation | InvalidObservation] = {}
+        self._interned: dict[Observation, Observation] = {}
 
     def observations(
         self,
@@ -144,8 +145,11 @@ class ObservationBuilder:
         template = self._memo.get(key)
         if template is None:
             template = self._template(key)
+            if isinstance(template, Observation):  # one object per distinct result, so callers can fold by identity
+                template = self._interned.setdefault(template, template)
             if len(self._memo) >= _MEMO_MAX:
                 self._memo.clear()
+                self._interned.clear()
             self._memo[key] = template
         if isinstance(template, InvalidObservation):
             self.stats.bad(ref, template.code, str(template), owner)
