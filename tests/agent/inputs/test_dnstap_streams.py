@@ -208,3 +208,14 @@ def test_bad_tcp_address_is_a_configuration_error(spec: str) -> None:
 
     with pytest.raises(ConfigurationError):
         DnstapSocketInput("l", DnstapSocketOptions(tcp=spec)).open()
+
+
+def test_a_finished_file_is_not_followed_again_after_a_restart(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    _, inp = read_file(DNSTAP, state_file=str(state))
+    inp.checkpoint()
+    again = DnstapFileInput("f", DnstapFileOptions(paths=[str(DNSTAP)], state_file=str(state), poll_interval=0.02))
+    with Collector(again.run) as col:
+        col.wait_for(lambda _: bool(again._finished))
+    assert again._finished and not again._files  # closed at once: its STOP frame had been read
+    assert col.observations == [] and again.stats.lines == 0

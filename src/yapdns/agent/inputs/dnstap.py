@@ -79,7 +79,7 @@ class DnstapFileInput(AgentInput):
         self._files: dict[FileId, _OpenFile] = {}
         self._finished: set[FileId] = set()
         self._lock = threading.Lock()
-        self._positions: dict[str, tuple[int, int, int]] = {}  # path -> (dev, ino, offset)
+        self._positions: dict[str, tuple[int, int, int, bool]] = {}  # path -> (dev, ino, offset, STOP read)
         self._resume = self._load_state()
 
     def run(self, emit: Emit, stop: threading.Event, once: bool = False) -> None:
@@ -107,13 +107,13 @@ class DnstapFileInput(AgentInput):
     def stats_dict(self) -> dict[str, object]:
         return {**super().stats_dict(), "counters": dict(self.counters)}
 
-    def _load_state(self) -> dict[str, tuple[int, int, int]]:
+    def _load_state(self) -> dict[str, tuple[int, int, int, bool]]:
         path = self.options.state_file
         if not path or not os.path.exists(path):
             return {}
         try:
             raw = json.loads(Path(path).read_text(encoding="utf-8"))
-            return {str(k): (int(v[0]), int(v[1]), int(v[2])) for k, v in raw.items()}
+            return {str(k): (int(v[0]), int(v[1]), int(v[2]), bool(v[3])) for k, v in raw.items()}
         except (ValueError, TypeError, IndexError, AttributeError, OSError):
             self.counters["bad_state_file"] += 1
             return {}
@@ -194,6 +194,7 @@ class DnstapFileInput(AgentInput):
             return False
         f.fh.seek(saved[2])
         f.base = saved[2]
+        f.done = saved[3]  # its STOP frame was read before: nothing more will come
         f.frames = FrameDecoder(self.options.max_frame)
         return True
 
@@ -201,7 +202,7 @@ class DnstapFileInput(AgentInput):
         if batch:
             emit(batch)
         with self._lock:
-            self._positions[f.path] = (*f.fid, f.base + f.frames.consumed)
+            self._positions[f.path] = (*f.fid, f.base + f.frames.consumed, f.done)
 
     def _close(self, f: _OpenFile) -> None:
         f.fh.close()
