@@ -15,7 +15,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tests.agent.inputs.captured import udp_dns_payloads
@@ -87,6 +87,8 @@ _RDATA = st.one_of(
 @settings(max_examples=60, deadline=None)
 @given(qname=_NAMES, records=st.lists(st.tuples(_NAMES, st.integers(0, 2**31 - 1), _RDATA), max_size=6))
 def test_generated_messages_decode_like_dnspython(qname: str, records: list) -> None:  # type: ignore[type-arg]
+    singletons = [(normalize_name(o), t) for o, _, (t, _) in records if t in ("SOA", "CNAME")]
+    assume(len(singletons) == len(set(singletons)))  # dnspython keeps one RR of a singleton type per RRset
     msg = dns.message.make_response(dns.message.make_query(qname, "A"))
     for owner, ttl, (rrtype, text) in records:
         msg.answer.append(dns.rrset.from_text(owner, ttl, "IN", rrtype, text))
