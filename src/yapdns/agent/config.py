@@ -194,6 +194,8 @@ def _convert(value: object, kind: type[T], where: str) -> T:
         return msgspec.convert(value, kind, dec_hook=dec_hook)
     except msgspec.ValidationError as exc:
         raise ConfigurationError(_located(str(exc), where)) from None
+    except ConfigurationError as exc:  # raised by a settings struct's own checks (__post_init__)
+        raise ConfigurationError(f"{where}: {exc}") from None
 
 
 def _located(message: str, where: str) -> str:

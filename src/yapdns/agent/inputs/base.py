@@ -20,7 +20,10 @@ Config (the input-type registry, ``inputs/registry.py``): an input type is
 the module ``yapdns.agent.inputs.<type>`` exporting ``INPUT``, a subclass of
 ``AgentInput``. Its own config keys are the fields of ``settings_type`` (a
 msgspec struct; unknown keys are reported by name); ``check_config`` may
-validate further, ``from_config`` builds the input.
+validate further, ``from_config`` builds the input: by default
+``INPUT(id, settings)``, or ``INPUT(id)`` for a type without settings. The
+common keys ``format``, ``sensor`` and ``options`` belong to types that run
+a parser (``type: log``); the others refuse them by name.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import msgspec
 
 from yapdns.agent.parsing import ParseStats
+from yapdns.core.errors import ConfigurationError
 from yapdns.core.model import Observation
 
 if TYPE_CHECKING:
@@ -59,12 +63,18 @@ class AgentInput(ABC):
     @classmethod
     def check_config(cls, config: InputConfig, base_dir: Path, where: str) -> InputConfig:
         """Validate ``config`` beyond its settings' types (raise ``ConfigurationError`` naming ``where``)."""
+        for key in ("format", "sensor", "options"):
+            if key in config.raw:
+                own = ", ".join(f"'{f}'" for f in cls.settings_type.__struct_fields__) or "none"
+                raise ConfigurationError(f"{where}.{key}: not a key of type {config.type!r} (its keys: {own})")
         return config
 
     @classmethod
     def from_config(cls, config: InputConfig) -> AgentInput:
-        """Build the input from its validated config entry."""
-        return cls(config.id)
+        """Build the input from its validated config entry: ``cls(id, settings)`` (``cls(id)`` without settings)."""
+        if cls.settings_type is NoSettings:
+            return cls(config.id)
+        return cls(config.id, config.settings)  # type: ignore[call-arg]  # the subclass takes its settings
 
     @abstractmethod
     def run(self, emit: Emit, stop: threading.Event, once: bool = False) -> None:
