@@ -78,6 +78,17 @@ def test_bad_gzip_is_400(client: Client, store: Store, sensor_token: str) -> Non
     assert "gzip" in reply.json()["error"]
 
 
+def test_a_cut_upload_is_refused_and_does_not_spend_its_batch_id(
+    client: Client, store: Store, sensor_token: str
+) -> None:
+    body = gzip.compress(ndjson(GOOD))
+    for cut in (b"", body[:10], body[:-4]):  # nothing, the gzip header only, all but the trailer
+        assert post(client, sensor_token, cut, batch="cut", HTTP_CONTENT_ENCODING="gzip").status_code == 400
+    full = post(client, sensor_token, body, batch="cut", HTTP_CONTENT_ENCODING="gzip")
+    assert full.status_code == 200 and full.json()["replayed"] is False and full.json()["accepted"] == 1
+    assert counts(store) == {"192.0.2.1": 3, "192.0.2.2": 3}
+
+
 @override_settings(MAX_INGEST_BYTES=200)
 def test_too_large_is_413_with_a_clear_message(client: Client, store: Store, sensor_token: str) -> None:
     reply = post(client, sensor_token, ndjson(*[GOOD] * 5))

@@ -30,6 +30,7 @@ class BadLine(msgspec.Struct, frozen=True):
     code: str
     message: str
     text: str
+    origin: str = ""  # the file (or other source) the line came from
 
 
 class ParseStats:
@@ -40,14 +41,16 @@ class ParseStats:
         self.observations = 0
         self.errors: collections.Counter[str] = collections.Counter()
         self.samples: collections.deque[BadLine] = collections.deque(maxlen=SAMPLES_KEPT)
+        self.origin = ""  # the file being parsed now (set by its reader), named in samples
 
     @property
     def error_count(self) -> int:
         return sum(self.errors.values())
 
-    def bad(self, line_no: int, code: str, message: str, text: str) -> None:
+    def bad(self, line_no: int, code: str, message: str, text: str, origin: str | None = None) -> None:
         self.errors[code] += 1
-        self.samples.append(BadLine(line_no, code, message[:300], text[:300]))
+        where = self.origin if origin is None else origin
+        self.samples.append(BadLine(line_no, code, _printable(message[:300]), _printable(text[:300]), where))
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -58,6 +61,15 @@ class ParseStats:
         }
 
 
+def _printable(text: str) -> str:
+    """Undecodable bytes (kept as surrogates) shown as ``\\xNN`` so that samples encode as JSON."""
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # surrogates that did not come from undecodable bytes
+        raw = text.encode("utf-8", "backslashreplace")
+    return raw.decode("utf-8", "backslashreplace")
+
+
 class ParseRun:
     """Feed lines (or a document) through one parser instance."""
 
@@ -65,6 +77,20 @@ class ParseRun:
         self.parser = parser
         self.stats = stats or ParseStats()
         self._sensor = parser.options.sensor_id
+
+    def prime(self, lines: Iterable[str]) -> None:
+        """Feed header lines read again on resume (e.g. Zeek ``#fields``): parser state only.
+
+        Nothing is counted and nothing is yielded: these lines were parsed
+        and counted before the restart; the parser only needs to see them.
+        """
+        assert isinstance(self.parser, LineParser)
+        for line in lines:
+            try:
+                for _ in self.parser.parse_line(line):
+                    pass
+            except Exception:  # noqa: S112  (a header the parser rejects was counted the first time)
+                continue
 
     def lines(self, lines: Iterable[str], first_line_no: int = 1) -> Iterator[Observation]:
         """Parse each line; then flush what the parser still holds."""

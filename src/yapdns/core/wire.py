@@ -87,6 +87,8 @@ def decompress(body: bytes, encoding: str | None) -> bytes:
         out = d.decompress(body, MAX_DECOMPRESSED)
         if d.unconsumed_tail:
             raise MalformedInput(f"decompressed batch exceeds {MAX_DECOMPRESSED} bytes")
+        if not d.eof:  # a cut upload must never pass for a (smaller) batch: its id would then be spent
+            raise MalformedInput("gzip data cut short")
         return out
     except (zlib.error, gzip.BadGzipFile) as exc:
         raise MalformedInput(f"bad gzip data: {exc}") from None

@@ -71,6 +71,8 @@ class _OpenFile:
 class DnstapFileInput(AgentInput):
     """Reads and follows dnstap Frame Streams files."""
 
+    settings_type = DnstapFileOptions  # its keys in agent.yml (inputs/base.py: the input-type registry)
+
     def __init__(self, name: str, options: DnstapFileOptions) -> None:
         super().__init__(name)
         self.options = options

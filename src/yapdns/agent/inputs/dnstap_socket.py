@@ -78,6 +78,8 @@ class _Connection:
 class DnstapSocketInput(AgentInput):
     """Listens for dnstap senders on a unix and/or TCP socket."""
 
+    settings_type = DnstapSocketOptions  # its keys in agent.yml (inputs/base.py: the input-type registry)
+
     def __init__(self, name: str, options: DnstapSocketOptions) -> None:
         super().__init__(name)
         self.options = options

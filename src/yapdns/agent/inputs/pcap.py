@@ -38,6 +38,8 @@ class PcapFileOptions(CaptureOptions, frozen=True, kw_only=True, forbid_unknown_
 class PcapFileInput(AgentInput):
     """Reads pcap/pcapng files and extracts the DNS answers they carry."""
 
+    settings_type = PcapFileOptions  # its keys in agent.yml (inputs/base.py: the input-type registry)
+
     source = "pcap"
 
     def __init__(self, name: str, options: PcapFileOptions) -> None:

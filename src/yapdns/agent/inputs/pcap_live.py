@@ -48,6 +48,8 @@ def default_filter(ports: list[int]) -> str:
 class PcapLiveInput(AgentInput):
     """Captures DNS traffic on a network interface."""
 
+    settings_type = PcapLiveOptions  # its keys in agent.yml (inputs/base.py: the input-type registry)
+
     source = "pcap"
 
     def __init__(self, name: str, options: PcapLiveOptions) -> None:

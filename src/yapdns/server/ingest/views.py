@@ -32,7 +32,11 @@ def _read_body(request: HttpRequest, limit: int) -> bytes | HttpResponse:
     if declared and declared.isdigit() and int(declared) > limit:
         return _too_large(limit)
     body = request.read(limit + 1)
-    return _too_large(limit) if len(body) > limit else body
+    if len(body) > limit:
+        return _too_large(limit)
+    if declared and declared.isdigit() and len(body) < int(declared):  # the client went away mid-upload
+        return error(400, f"request body cut short: {len(body)} of {declared} bytes")
+    return body
 
 
 def _too_large(limit: int) -> HttpResponse:

@@ -1,0 +1,187 @@
+"""The shipper: POSTs spooled batches to the ingest API, one at a time, in spool order.
+
+Every request carries the batch's stable id (``X-Batch-Id``), so a retry of
+a batch the server already applied is acknowledged as a replay and changes
+nothing. What an answer means:
+
+* 200: delivered. The batch is acknowledged in the spool; the per-record
+  rejects of the answer are counted and the first ones logged.
+* 408, 425, 429, 5xx, network errors: retried with jittered exponential
+  backoff; a ``Retry-After`` (seconds or HTTP date) is honoured.
+* 401, 403, 404, 405, 407: the agent's setup is wrong (token, URL, proxy), not
+  the batch: logged as an error and retried with backoff, so that fixing the
+  token or the server loses nothing.
+* any other 4xx (400, 413, 422...): the batch itself is refused. It is
+  quarantined (written to ``<data>/quarantine/`` with the server's answer),
+  counted, logged and acknowledged, never retried forever.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import ssl
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+
+from yapdns import __version__
+from yapdns.agent.config import OutputConfig
+from yapdns.agent.durable import write_atomic
+from yapdns.agent.spool import DiskSpool, SpooledBatch
+from yapdns.agent.stats import ShipperCounters
+
+log = logging.getLogger(__name__)
+
+_RETRY = frozenset({408, 425, 429})
+_SETUP = frozenset({401, 403, 404, 405, 407})
+MAX_RETRY_AFTER = 3600.0
+REJECTS_LOGGED = 5
+
+
+class IngestAnswer(msgspec.Struct):
+    accepted: int = 0
+    rejected: int = 0
+    replayed: bool = False
+    rejects: list[dict[str, Any]] = []
+
+
+def ssl_context(output: OutputConfig) -> ssl.SSLContext | bool:
+    """The TLS settings of ``output``: a context with its CA and client certificate, or ``False``."""
+    if not output.verify:
+        return False
+    context = ssl.create_default_context(cafile=output.ca_file)
+    if output.client_cert:
+        context.load_cert_chain(output.client_cert, output.client_key)
+    return context
+
+
+class BatchShipper:
+    """Delivers the spool's batches until stopped."""
+
+    def __init__(self, spool: DiskSpool, output: OutputConfig, quarantine_dir: Path, counters: ShipperCounters) -> None:
+        self.spool = spool
+        self.output = output
+        self.quarantine_dir = quarantine_dir
+        self.counters = counters
+        self.client = httpx.Client(
+            verify=ssl_context(output),
+            timeout=output.timeout,
+            headers={"Authorization": f"Bearer {output.resolved_token()}", "User-Agent": f"yapdns-agent/{__version__}"},
+        )
+
+    def run(self, stop: threading.Event) -> None:
+        """Ship until ``stop`` is set; a batch in backoff is left for the next start."""
+        try:
+            while not stop.is_set():
+                batch = self.spool.next_batch(timeout=0.5)
+                if batch is not None:
+                    self.deliver(batch, stop)
+        finally:
+            self.client.close()
+
+    def deliver(self, batch: SpooledBatch, stop: threading.Event) -> bool:
+        """Send ``batch`` until it is acknowledged or quarantined; ``False`` if stopped first."""
+        attempt = 0
+        while not stop.is_set():
+            wait = self._attempt(batch)
+            if wait is None:
+                self.spool.ack(batch.ref)
+                return True
+            attempt += 1
+            self.counters.retries += 1
+            stop.wait(wait if wait > 0 else self._backoff(attempt))
+        return False
+
+    def _attempt(self, batch: SpooledBatch) -> float | None:
+        """One POST. ``None``: done with the batch; otherwise seconds to wait (0: use backoff)."""
+        try:
+            response = self.client.post(
+                self.output.ingest_url,
+                content=batch.body,
+                headers={
+                    "Content-Type": "application/x-ndjson",
+                    "Content-Encoding": "gzip",
+                    "X-Batch-Id": batch.batch_id,
+                },
+            )
+        except httpx.HTTPError as exc:
+            self._failed(f"{type(exc).__name__}: {exc}")
+            return 0.0
+        status = response.status_code
+        if 200 <= status < 300:
+            self._delivered(batch, response)
+            return None
+        message = _server_message(response)
+        if status in _RETRY or status >= 500:
+            self._failed(f"HTTP {status}: {message}")
+            return _retry_after(response)
+        if status in _SETUP:
+            self._failed(f"HTTP {status}: {message} (check output.url and the token)", level=logging.ERROR)
+            return 0.0
+        self._quarantine(batch, status, message)
+        return None
+
+    def _delivered(self, batch: SpooledBatch, response: httpx.Response) -> None:
+        try:
+            answer = msgspec.json.decode(response.content, type=IngestAnswer)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            log.warning("batch %s: delivered, but the answer is not the ingest JSON", batch.batch_id)
+            answer = IngestAnswer(accepted=batch.observations)
+        log.debug("batch %s delivered: %s", batch.batch_id, answer)
+        c = self.counters
+        c.batches_acked += 1
+        c.batches_replayed += answer.replayed
+        c.observations_accepted += answer.accepted
+        c.observations_rejected += answer.rejected
+        c.last_ack = time.time()
+        for reject in answer.rejects[:REJECTS_LOGGED]:
+            log.warning("batch %s: server rejected record %s: %s", batch.batch_id, reject.get("line"), reject)
+            c.reject_samples.append({"batch_id": batch.batch_id, **reject})
+
+    def _quarantine(self, batch: SpooledBatch, status: int, message: str) -> None:
+        self.quarantine_dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(self.quarantine_dir / f"{batch.batch_id}.ndjson.gz", batch.body)
+        note = {"batch_id": batch.batch_id, "status": status, "message": message, "observations": batch.observations}
+        write_atomic(self.quarantine_dir / f"{batch.batch_id}.json", msgspec.json.encode({**note, "time": time.time()}))
+        self.counters.batches_quarantined += 1
+        self.counters.observations_quarantined += batch.observations
+        log.error("batch %s quarantined: HTTP %d: %s", batch.batch_id, status, message)
+
+    def _failed(self, message: str, level: int = logging.WARNING) -> None:
+        self.counters.last_error = message
+        log.log(level, "shipping failed, will retry: %s", message)
+
+    def _backoff(self, attempt: int) -> float:
+        ceiling = min(self.output.backoff.max, self.output.backoff.initial * 2 ** min(attempt - 1, 30))
+        return random.uniform(ceiling / 2, ceiling)  # noqa: S311  (jitter, not cryptography)
+
+
+def _retry_after(response: httpx.Response) -> float:
+    """Seconds from a ``Retry-After`` header (delta or HTTP date); 0 when absent or unreadable."""
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
+        return 0.0
+    if value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return min(max(when.timestamp() - time.time(), 0.0), MAX_RETRY_AFTER)
+
+
+def _server_message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:500]
+    if isinstance(body, dict) and "error" in body:
+        line = f" (line {body['line']})" if body.get("line") is not None else ""
+        return f"{body['error']}{line}"
+    return str(body)[:500]

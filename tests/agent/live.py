@@ -1,0 +1,118 @@
+"""Real processes for the agent's reliability tests: `yapdns agent` runs against a `yapdns serve`.
+
+The server is ``tests/live.py``'s. What it stored is read back through its
+own query API (``/api/v1/record``), per sensor, so that several tests can
+share one server without seeing each other.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import ssl
+import subprocess
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.agent.helpers import Key, Totals
+from tests.live import YAPDNS, LiveServer
+
+
+def stored_totals(server: LiveServer, query_token: str, keys: Iterable[Key], sensor: str) -> Totals:
+    """What ``server`` holds for ``keys`` under ``sensor``, read through its query API (absent keys left out)."""
+    out: Totals = {}
+    for rrname, rrtype, rdata in keys:
+        query = urllib.parse.urlencode({"rrname": rrname, "rrtype": rrtype, "rdata": rdata})
+        request = urllib.request.Request(
+            f"{server.url}/api/v1/record?{query}", headers={"Authorization": f"Bearer {query_token}"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10, context=_context(server)) as reply:
+                detail = json.load(reply)
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:
+                continue
+            raise
+        for prov in detail["provenance"]:
+            if prov["sensor_id"] == sensor:
+                out[(rrname, rrtype, rdata)] = (prov["time_first"], prov["time_last"], prov["count"])
+    return out
+
+
+def _context(server: LiveServer) -> ssl.SSLContext | None:
+    return ssl._create_unverified_context() if server.tls else None  # the test's own certificate
+
+
+def certificate_for_localhost(directory: Path) -> tuple[Path, Path]:
+    """A self-signed certificate valid for 127.0.0.1 (subjectAltName), made by openssl."""
+    cert, key = directory / "server.pem", directory / "server.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+def agent_config(path: Path, url: str, token: str, inputs: list[dict[str, Any]], **sections: dict[str, Any]) -> Path:
+    """Write an agent.yml tuned for tests (short windows and backoffs)."""
+    doc: dict[str, Any] = {
+        "path.data": str(path.parent / "agent-data"),
+        "inputs": [
+            {"scan_frequency": "50ms", "backoff": "20ms", "close_rotated": "500ms", **entry} for entry in inputs
+        ],
+        "output": {"url": url, "token": token, "backoff": {"initial": "50ms", "max": "500ms"}, "timeout": "5s"},
+        "aggregate": {"window": "200ms"},
+        "stats": {"period": "1s"},
+    }
+    for name, values in sections.items():
+        doc[name] = {**doc.get(name, {}), **values}
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+class AgentProcess:
+    """``yapdns agent -c CONFIG`` as a child process."""
+
+    def __init__(self, config: Path) -> None:
+        self.config = config
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = config.parent / "agent.log"
+
+    def start(self) -> AgentProcess:
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen([*YAPDNS, "agent", "-c", str(self.config)], stdout=log, stderr=log)
+        return self
+
+    def stop(self, timeout: float = 30) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout)
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait(10)
+
+    def signal(self, signum: int) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signum)
+
+    def stats(self) -> dict[str, Any]:
+        out = subprocess.run([*YAPDNS, "agent", "-c", str(self.config), "--stats"], capture_output=True, check=False)
+        return json.loads(out.stdout) if out.returncode == 0 else {}
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+
+def run_once(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    cmd = [*YAPDNS, "agent", "--once", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)

@@ -1,0 +1,143 @@
+"""The shipper's HTTP protocol, against a scripted HTTP peer standing in for a proxy or load balancer.
+
+Overload answers (429, 503 with ``Retry-After``) usually come from the
+reverse proxy in front of the server, so they are played here by a small
+local HTTP server; what the real YAPDNS server answers is covered in
+test_reliability.py.
+"""
+
+from __future__ import annotations
+
+import gzip
+import http.server
+import json
+import threading
+import time
+from collections.abc import Iterator
+from email.utils import formatdate
+from pathlib import Path
+
+import httpx
+import pytest
+
+from yapdns.agent.config import config_from_dict
+from yapdns.agent.registry import Checkpoint, encode_checkpoint
+from yapdns.agent.shipper import BatchShipper, _retry_after
+from yapdns.agent.spool import DiskSpool
+from yapdns.agent.stats import ShipperCounters
+
+Answer = tuple[int, dict[str, str], bytes]
+OK = (
+    200,
+    {},
+    b'{"batch_id":"x","accepted":2,"rejected":1,"replayed":false,'
+    b'"rejects":[{"line":2,"code":"bad_name","message":"empty label"}]}',
+)
+
+
+class ScriptedPeer(http.server.ThreadingHTTPServer):
+    """Answers each POST with the next scripted answer (the last one repeats) and records the requests."""
+
+    def __init__(self, answers: list[Answer]) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.answers = answers
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    server: ScriptedPeer
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.requests.append((dict(self.headers.items()), body))
+        status, headers, payload = self.server.answers[min(len(self.server.requests), len(self.server.answers)) - 1]
+        self.send_response(status)
+        for name, value in {"Content-Type": "application/json", **headers}.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def peer(request: pytest.FixtureRequest) -> Iterator[ScriptedPeer]:
+    server = ScriptedPeer(request.param)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+
+
+def ship(tmp_path: Path, peer: ScriptedPeer, batches: int = 1) -> tuple[BatchShipper, DiskSpool, ShipperCounters]:
+    doc = {"output": {"url": peer.url, "token": "tok", "backoff": {"initial": "10ms", "max": "20ms"}}}
+    config = config_from_dict(doc, base_dir=tmp_path)
+    spool = DiskSpool(tmp_path / "spool", max_bytes=1 << 20, segment_bytes=1 << 16)
+    spool.open()
+    body = gzip.compress(b'{"rrname":"a.example","rrtype":"A","rdata":"192.0.2.1","time_first":1,"time_last":1}\n')
+    spool.commit([(f"batch-{i}", 1, body) for i in range(batches)], encode_checkpoint(Checkpoint(1)), 1)
+    counters = ShipperCounters()
+    shipper = BatchShipper(spool, config.output, tmp_path / "quarantine", counters)
+    stop = threading.Event()
+    thread = threading.Thread(target=shipper.run, args=(stop,), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while spool.pending_batches and time.monotonic() < deadline:
+        time.sleep(0.01)
+    stop.set()
+    thread.join(10)
+    return shipper, spool, counters
+
+
+@pytest.mark.parametrize(
+    "peer",
+    [[(503, {"Retry-After": "0"}, b'{"error":"busy"}'), (429, {"Retry-After": formatdate(usegmt=True)}, b""), OK]],
+    indirect=True,
+)
+def test_overload_answers_are_retried_with_the_same_batch_id(tmp_path: Path, peer: ScriptedPeer) -> None:
+    _, spool, counters = ship(tmp_path, peer)
+    assert spool.pending_batches == 0
+    assert [h["X-Batch-Id"] for h, _ in peer.requests] == ["batch-0"] * 3
+    assert len({body for _, body in peer.requests}) == 1
+    headers, body = peer.requests[0]
+    assert headers["Authorization"] == "Bearer tok" and headers["Content-Encoding"] == "gzip"
+    assert headers["Content-Type"] == "application/x-ndjson"
+    assert json.loads(gzip.decompress(body))["rrname"] == "a.example"
+    assert (counters.retries, counters.batches_acked, counters.observations_accepted) == (2, 1, 2)
+    assert counters.observations_rejected == 1 and counters.reject_samples[0]["code"] == "bad_name"
+
+
+@pytest.mark.parametrize("peer", [[(422, {}, b'{"error":"no such field"}'), OK]], indirect=True)
+def test_a_refused_batch_is_quarantined_and_the_next_one_goes_on(tmp_path: Path, peer: ScriptedPeer) -> None:
+    _, spool, counters = ship(tmp_path, peer, batches=2)
+    assert spool.pending_batches == 0
+    assert [h["X-Batch-Id"] for h, _ in peer.requests] == ["batch-0", "batch-1"]
+    assert (counters.batches_quarantined, counters.batches_acked, counters.retries) == (1, 1, 0)
+    note = json.loads((tmp_path / "quarantine" / "batch-0.json").read_text())
+    assert (note["status"], note["message"]) == (422, "no such field")
+    assert (tmp_path / "quarantine" / "batch-0.ndjson.gz").read_bytes() == peer.requests[0][1]
+
+
+@pytest.mark.parametrize("peer", [[(401, {}, b'{"error":"invalid token"}')] * 3 + [OK]], indirect=True)
+def test_an_auth_failure_is_retried_never_quarantined(tmp_path: Path, peer: ScriptedPeer) -> None:
+    _, _, counters = ship(tmp_path, peer)
+    assert (counters.batches_quarantined, counters.retries, counters.batches_acked) == (0, 3, 1)
+    assert not (tmp_path / "quarantine").exists()
+
+
+def test_retry_after_reads_seconds_and_http_dates() -> None:
+    def answer(value: str) -> httpx.Response:
+        return httpx.Response(503, headers={"Retry-After": value})
+
+    assert _retry_after(answer("7")) == 7.0
+    assert 55 <= _retry_after(answer(formatdate(time.time() + 60, usegmt=True))) <= 60
+    assert _retry_after(answer(formatdate(time.time() - 60, usegmt=True))) == 0.0
+    assert _retry_after(answer("soon")) == 0.0
+    assert _retry_after(answer("999999")) == 3600.0
+    assert _retry_after(httpx.Response(503)) == 0.0
