@@ -3,7 +3,9 @@
 Both SQL backends share one schema layout (see their migrations) and these
 builders, so a query shape behaves the same on SQLite and PostgreSQL. Every
 value travels as a bound parameter; only identifiers chosen here are
-interpolated.
+interpolated. Portability rules kept here: row-value comparisons for cursors,
+``CAST(sum(..) AS BIGINT)`` (PostgreSQL's ``sum(bigint)`` is numeric), and
+byte-order text comparison (PostgreSQL columns are ``COLLATE "C"``).
 
 Each key has an index and an order that index yields, so a first page is a
 short range scan even on a large store:
@@ -21,6 +23,8 @@ rdata exact        ``rdata = v``                    id
 sample             ``id IN rr_sample(sha256)``      id
 =================  ===============================  ==========================
 """
+
+# ruff: noqa: S608 -- only identifiers chosen in this module are interpolated; every value is bound
 
 from __future__ import annotations
 
@@ -113,7 +117,7 @@ def _prov_subqueries(provs: Sequence[int], d: Dialect) -> tuple[str, tuple[objec
     inner = f"FROM rr_seen s WHERE s.rr_id = rr.id AND s.prov IN ({d.marks(len(provs))})"
     cols = (
         f"(SELECT min(s.time_first) {inner}) AS tf, (SELECT max(s.time_last) {inner}) AS tl, "
-        f"(SELECT sum(s.count) {inner}) AS n"
+        f"CAST((SELECT sum(s.count) {inner}) AS BIGINT) AS n"
     )
     return cols, tuple(provs) * 3
 
@@ -219,7 +223,7 @@ def grouped_select(d: Dialect, table: str, q: RecordQuery, provs: Sequence[int] 
     having = _Where(d)
     _fences(having, q.fence, "min(t.time_first)", "max(t.time_last)")
     text = (
-        f"SELECT t.rrname, t.rrtype{extra}, min(t.time_first), max(t.time_last), sum(t.count), "
+        f"SELECT t.rrname, t.rrtype{extra}, min(t.time_first), max(t.time_last), CAST(sum(t.count) AS BIGINT), "
         f"{', '.join(order)} FROM {table} t WHERE {where.sql()} "
         f"GROUP BY t.rrname_rev, t.rrname, t.rrtype{extra} HAVING {having.sql()} "
         f"ORDER BY {', '.join(order)} LIMIT {int(limit)} OFFSET {int(q.offset)}"
