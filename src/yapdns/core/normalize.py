@@ -8,6 +8,7 @@ whose ``code`` names the reason.
 
 from __future__ import annotations
 
+import math
 import re
 
 import dns.rcode
@@ -50,7 +51,7 @@ def normalize_time(value: object, field: str) -> int:
     """UTC epoch seconds as an integer (fractions are truncated)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InvalidTime(f"{field} must be epoch seconds")
-    if value != value or not 0 <= value <= MAX_TIME:
+    if math.isnan(value) or not 0 <= value <= MAX_TIME:
         raise InvalidTime(f"{field} {value!r} is out of range")
     return int(value)
 
@@ -72,8 +73,9 @@ def normalize_sample(sample: SampleRef | None) -> SampleRef | None:
     if not _SHA256.fullmatch(sha):
         raise InvalidValue("sample.sha256 must be 64 hex digits")
     task = sample.task_id
-    if task is not None and (not isinstance(task, str) or len(task) > 64):
-        raise InvalidValue("sample.task_id must be a string of at most 64 characters")
+    if task is not None and (not isinstance(task, str) or len(task) > 64 or not task.isprintable()):
+        # printable: no NUL, control characters or lone surrogates, which no store can keep
+        raise InvalidValue("sample.task_id must be printable text of at most 64 characters")
     return SampleRef(sha, task)
 
 
