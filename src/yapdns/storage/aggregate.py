@@ -4,8 +4,8 @@ Folding a batch before it reaches the engine turns N observations of a key
 into one upsert. It runs in two passes:
 
 1. ``BatchAggregate.add_all`` folds observations by their whole identity
-   (RRset, rcode, bailiwick, provenance, sample): one tuple and one dict
-   probe per observation, nothing else on the per-observation path.
+   (RRset, rcode, bailiwick, provenance, sample): one small tuple and one
+   dict probe per observation, nothing else on the per-observation path.
 2. ``BatchAggregate.fold`` expands the (far fewer) folded sightings into the
    row kinds the store keeps, in a ``FoldedBatch``:
 
@@ -22,16 +22,18 @@ target) that both schemas store.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from socket import AF_INET6, inet_aton, inet_pton
 from typing import Any
 
 from yapdns.core import rrtypes
 from yapdns.core.model import Observation
 from yapdns.core.names import reverse_name
-from yapdns.core.rdata import ip_key, target_name
+from yapdns.core.rdata import target_name
 
 Stats = list[Any]  # [time_first, time_last, count, ttl_min, ttl_max]
 ProvKey = tuple[str, str, str]  # (sensor, evidence, source); "" for unset
 ProvResolver = Callable[[set[ProvKey]], dict[ProvKey, int]]
+_V4_PREFIX = b"\x00" * 10 + b"\xff\xff"  # IPv4 mapped into ::ffff:0:0/96, as rdata.ip_key
 
 
 def merge(table: dict[Any, Stats], key: Any, st: Stats) -> None:
@@ -70,27 +72,45 @@ class FoldedBatch:
 
 
 class BatchAggregate:
-    """Folds observations; ``fold`` turns them into a ``FoldedBatch``."""
+    """Folds observations; ``fold`` turns them into a ``FoldedBatch``.
+
+    Plain answers (no rcode, bailiwick or sample: nearly all traffic) are
+    kept per provenance under a 3-field key; everything else under the full
+    identity. The provenance bucket is looked up again only when it changes
+    from one observation to the next.
+    """
 
     def __init__(self) -> None:
-        self.sightings: dict[tuple[Any, ...], Stats] = {}
+        self.plain: dict[tuple[Any, ...], dict[tuple[str, str, tuple[str, ...]], Stats]] = {}
+        self.rich: dict[tuple[Any, ...], Stats] = {}
         self.observations = 0
 
     def add_all(self, observations: Iterable[Observation]) -> None:
         """Fold normalized observations in (the hot loop: keep it flat)."""
-        sightings = self.sightings
+        plain, rich = self.plain, self.rich
+        last: tuple[Any, ...] = ()
+        bucket: dict[Any, Stats] = {}
         total = 0
         for o in observations:
-            key = (o.rrname, o.rrtype, o.rdata, o.rcode, o.bailiwick, o.sensor_id, o.evidence, o.source, o.sample)
             count = o.count
             total += count
-            cur = sightings.get(key)
+            if o.rcode is None and o.bailiwick is None and o.sample is None:
+                prov = (o.sensor_id, o.evidence, o.source)
+                if prov != last:
+                    last = prov
+                    bucket = plain.setdefault(prov, {})
+                table = bucket
+                key: tuple[Any, ...] = (o.rrname, o.rrtype, o.rdata)
+            else:
+                table = rich
+                key = (o.rrname, o.rrtype, o.rdata, o.rcode, o.bailiwick, o.sensor_id, o.evidence, o.source, o.sample)
+            cur = table.get(key)
             if cur is None:
-                sightings[key] = [o.time_first, o.time_last, count, o.ttl, o.ttl]
+                table[key] = [o.time_first, o.time_last, count, o.ttl, o.ttl]
                 continue
             if o.time_first < cur[0]:  # noqa: PLR1730 (faster than min/max here)
                 cur[0] = o.time_first
-            if o.time_last > cur[1]:  # noqa: PLR1730 (faster than min/max here)
+            if o.time_last > cur[1]:  # noqa: PLR1730
                 cur[1] = o.time_last
             cur[2] += count
             ttl = o.ttl
@@ -103,29 +123,79 @@ class BatchAggregate:
 
     def prov_keys(self) -> set[ProvKey]:
         """Every provenance the folded sightings carry."""
-        return {(k[5] or "", str(k[6]), k[7] or "") for k in self.sightings}
+        keys = {_prov_key(*p) for p in self.plain}
+        keys.update(_prov_key(k[5], k[6], k[7]) for k in self.rich)
+        return keys
 
     def fold(self, prov_ids: dict[ProvKey, int]) -> FoldedBatch:
         """Expand the sightings into store rows, with provenance ids from ``prov_ids``."""
         out = FoldedBatch(self.observations)
-        code_of = rrtypes.rrtype_code
-        for (name, rrtype, rdata, rcode, bailiwick, sensor, evidence, source, sample), st in self.sightings.items():
-            prov = prov_ids[(sensor or "", str(evidence), source or "")]
+        for (sensor, evidence, source), table in self.plain.items():
+            prov = prov_ids[_prov_key(sensor, evidence, source)]
             out.provs.add(prov)
-            code = code_of(rrtype)
-            if not rdata:
-                if rcode:
-                    merge(out.negative, (name, code, rcode, prov), st)
-                else:
-                    merge(out.query, (name, code, prov), st)
-                continue
-            for one in rdata:
-                merge(out.rr, (name, code, one, prov), st)
-            merge(out.rrset, (name, code, bailiwick or "", "\n".join(rdata)), st)
-            if sample is not None:
-                for one in rdata:
-                    merge(out.sample, (name, code, one, sample.sha256, sample.task_id or ""), st)
+            _fold_plain(out, prov, table)
+        for (name, rrtype, rdata, rcode, bailiwick, sensor, evidence, source, sample), st in self.rich.items():
+            prov = prov_ids[_prov_key(sensor, evidence, source)]
+            out.provs.add(prov)
+            code = _code(rrtype)
+            if rdata:
+                _fold_answer(out, st, (name, code, rdata), bailiwick or "", prov=prov, sample=sample)
+            elif rcode:
+                merge(out.negative, (name, code, rcode, prov), st)
+            else:
+                merge(out.query, (name, code, prov), st)
         return out
+
+
+def _fold_plain(out: FoldedBatch, prov: int, table: dict[tuple[str, str, tuple[str, ...]], Stats]) -> None:
+    """Fold one provenance's plain sightings; single-RR answers take the short path."""
+    rr, rrset = out.rr, out.rrset
+    for (name, rrtype, rdata), st in table.items():
+        code = _code(rrtype)
+        if len(rdata) != 1:
+            if rdata:
+                _fold_answer(out, st, (name, code, rdata), "", prov=prov, sample=None)
+            else:  # a bare query
+                merge(out.query, (name, code, prov), st)
+            continue
+        one = rdata[0]
+        key = (name, code, one, prov)
+        if key in rr:
+            merge(rr, key, st)
+        else:
+            rr[key] = st  # the sighting's own list: nothing else holds it now
+        set_key = (name, code, "", one)
+        if set_key in rrset:
+            merge(rrset, set_key, st)
+        else:
+            rrset[set_key] = list(st)
+
+
+def _prov_key(sensor: str | None, evidence: Any, source: str | None) -> ProvKey:
+    return (sensor or "", str(evidence), source or "")
+
+
+_CODES: dict[str, int] = {}
+
+
+def _code(rrtype: str) -> int:
+    code = _CODES.get(rrtype)
+    if code is None:
+        code = _CODES[rrtype] = rrtypes.rrtype_code(rrtype)
+    return code
+
+
+def _fold_answer(
+    out: FoldedBatch, st: Stats, key: tuple[str, int, tuple[str, ...]], bailiwick: str, *, prov: int, sample: Any
+) -> None:
+    """Fold one answer sighting (any RRset size, bailiwick, sample) into RR, RRset and sample rows."""
+    name, code, rdata = key
+    for one in rdata:
+        merge(out.rr, (name, code, one, prov), st)
+    merge(out.rrset, (name, code, bailiwick, "\n".join(rdata)), st)
+    if sample is not None:
+        for one in rdata:
+            merge(out.sample, (name, code, one, sample.sha256, sample.task_id or ""), st)
 
 
 def stage_rr_rows(folded: FoldedBatch) -> list[tuple[Any, ...]]:
@@ -133,10 +203,13 @@ def stage_rr_rows(folded: FoldedBatch) -> list[tuple[Any, ...]]:
     out = []
     rev = reverse_name
     for (name, code, rdata, prov), st in folded.rr.items():
-        target = target_name(code, rdata)
-        out.append(
-            (rev(name), name, code, rdata, ip_key(code, rdata), rev(target) if target else None, prov, *st)
-        )
+        if code == rrtypes.A:
+            ip, target = _V4_PREFIX + inet_aton(rdata), None
+        elif code == rrtypes.AAAA:
+            ip, target = inet_pton(AF_INET6, rdata), None
+        else:
+            ip, target = None, target_name(code, rdata)
+        out.append((rev(name), name, code, rdata, ip, rev(target) if target else None, prov, *st))
     return out
 
 
