@@ -98,6 +98,9 @@ def bench(backend: str, batches: list[list[Observation]], args: argparse.Namespa
     }
     result.update(verify(backend, store, where, schema, n_obs, min(args.uniques, n_obs)))
     store.close()
+    if backend == "sqlite":  # after close: the WAL has been checkpointed into the file
+        result["size_mb"] = (where / f"{schema}.sqlite3").stat().st_size / 1e6
+    result["size_mb"] = round(result["size_mb"], 1)
     return result
 
 

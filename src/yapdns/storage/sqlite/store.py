@@ -3,7 +3,8 @@
 One file in the data directory, WAL mode. Reads run on per-thread
 connections and never block on the writer (``SqlReader`` holds every read).
 All writes go through one ``GroupWriter`` thread, which folds concurrent
-batches into one transaction that ``SqliteApplier`` (``writer.py``) applies.
+batches into one transaction that ``SqliteApplier`` (``writer.py``) applies;
+WAL checkpoints run on their own thread (``WalCheckpointer``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ from yapdns.storage.base import BatchRef, StoreStats, WriteOutcome
 from yapdns.storage.group import GroupWriter
 from yapdns.storage.reader import SqlReader
 from yapdns.storage.sql import Dialect
+from yapdns.storage.sqlite.checkpoint import WalCheckpointer
 from yapdns.storage.sqlite.writer import GROUP_LIMIT, SqliteApplier
+
+JOURNAL_LIMIT = 64 * 2**20
 
 
 def connect(path: Path, *, readonly: bool, cache_mb: int) -> sqlite3.Connection:
@@ -53,8 +57,16 @@ class SqliteStore(SqlReader):
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
-        applier = SqliteApplier(lambda: connect(self.path, readonly=False, cache_mb=cache_mb), replay_window)
+        self._checkpointer = WalCheckpointer(lambda: connect(self.path, readonly=False, cache_mb=16), self.path)
+        applier = SqliteApplier(self._writer_connection, replay_window, on_commit=self._checkpointer.nudge)
         self._writer = GroupWriter(applier, group_limit=GROUP_LIMIT, threads=1, name="sqlite-writer")
+
+    def _writer_connection(self) -> sqlite3.Connection:
+        conn = connect(self.path, readonly=False, cache_mb=self._cache_mb)
+        conn.execute("PRAGMA wal_autocheckpoint=0")  # WalCheckpointer does it, off this thread
+        conn.execute(f"PRAGMA journal_size_limit={JOURNAL_LIMIT}")
+        self._checkpointer.start()
+        return conn
 
     # -- schema -------------------------------------------------------------
 
@@ -109,6 +121,7 @@ class SqliteStore(SqlReader):
 
     def close(self) -> None:
         self._writer.stop()
+        self._checkpointer.stop()
         with self._readers_lock:
             for conn in self._readers:
                 conn.close()

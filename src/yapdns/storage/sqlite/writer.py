@@ -50,8 +50,14 @@ _STAGE = (
 class SqliteApplier:
     """Owns the writing connection's transactions (one per group)."""
 
-    def __init__(self, connect: Callable[[], sqlite3.Connection], replay_window: int) -> None:
+    def __init__(
+        self,
+        connect: Callable[[], sqlite3.Connection],
+        replay_window: int,
+        on_commit: Callable[[], None] = lambda: None,
+    ) -> None:
         self._connect = connect
+        self._on_commit = on_commit
         self._replay_window = replay_window
         self._prov: dict[ProvKey, int] = {}
         self._last_purge = 0.0
@@ -85,6 +91,7 @@ class SqliteApplier:
             conn.execute("ROLLBACK")
             self._prov.clear()
             raise
+        self._on_commit()
         return outcomes
 
     def _sort_replays(
