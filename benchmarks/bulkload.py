@@ -120,11 +120,13 @@ def _build_pg(schema: str, universe: Universe) -> None:
         conn.execute("ALTER TABLE rr_seen DROP CONSTRAINT rr_seen_pkey")
         conn.execute("INSERT INTO prov (id, sensor, evidence, source) SELECT p, 'sensor' || (p - 1), 'direct', 'zeek' "
                      f"FROM generate_series(1, {SENSORS}) p")
-        with conn.cursor() as cur:
-            with cur.copy("COPY rr (id, rrname_rev, rrname, rrtype, rdata, ip, target_rev, time_first, time_last, "
-                          "count, ttl_min, ttl_max) FROM STDIN") as copy:
-                for r in rows(universe):
-                    copy.write_row((*r[:10], r[10], r[10]))
+        copy_sql = (
+            "COPY rr (id, rrname_rev, rrname, rrtype, rdata, ip, target_rev, time_first, time_last, "
+            "count, ttl_min, ttl_max) FROM STDIN"
+        )
+        with conn.cursor() as cur, cur.copy(copy_sql) as copy:
+            for r in rows(universe):
+                copy.write_row((*r[:10], r[10], r[10]))
         conn.execute(f"INSERT INTO rr_seen SELECT id, 1 + (id - 1) % {SENSORS}, time_first, time_last, count FROM rr")
         conn.execute("ALTER TABLE rr ADD CONSTRAINT rr_key UNIQUE (rrname_rev, rrtype, rdata)")
         conn.execute("ALTER TABLE rr_seen ADD PRIMARY KEY (rr_id, prov)")

@@ -26,11 +26,46 @@ SPAN = 30 * 86400
 TYPES = np.array(["A", "AAAA", "CNAME", "NS", "MX", "TXT"])
 TYPE_P = np.array([0.71, 0.15, 0.10, 0.013, 0.013, 0.014])
 TLDS = ["com"] * 9 + ["net", "net", "org", "de", "co.uk", "ru", "io", "cn", "com.br", "fr", "nl", "info"]
-WORDS = (
-    "www api mail cdn static img login app m shop blog dev auth edge video news support docs portal "
-    "assets media secure vpn remote smtp imap ns owa git wiki files admin status beta eu us ap".split()
-)
-SYLLABLES = "ka lo mi nu pe ra si to vu xe zo ba ce di fu go hi ju".split()
+WORDS = [
+    "www",
+    "api",
+    "mail",
+    "cdn",
+    "static",
+    "img",
+    "login",
+    "app",
+    "m",
+    "shop",
+    "blog",
+    "dev",
+    "auth",
+    "edge",
+    "video",
+    "news",
+    "support",
+    "docs",
+    "portal",
+    "assets",
+    "media",
+    "secure",
+    "vpn",
+    "remote",
+    "smtp",
+    "imap",
+    "ns",
+    "owa",
+    "git",
+    "wiki",
+    "files",
+    "admin",
+    "status",
+    "beta",
+    "eu",
+    "us",
+    "ap",
+]
+SYLLABLES = ["ka", "lo", "mi", "nu", "pe", "ra", "si", "to", "vu", "xe", "zo", "ba", "ce", "di", "fu", "go", "hi", "ju"]
 
 
 class Universe:
@@ -131,8 +166,17 @@ def observation_batches(
                 rec = cache[i] = (name, kind, (rdata,), ttls[i])
             t = T0 + k * SPAN // n_obs
             out.append(
-                Observation(rrname=rec[0], rrtype=rec[1], rdata=rec[2], time_first=t, time_last=t, ttl=rec[3],
-                            sensor_id=sensor, source="zeek", evidence=Evidence.DIRECT)
+                Observation(
+                    rrname=rec[0],
+                    rrtype=rec[1],
+                    rdata=rec[2],
+                    time_first=t,
+                    time_last=t,
+                    ttl=rec[3],
+                    sensor_id=sensor,
+                    source="zeek",
+                    evidence=Evidence.DIRECT,
+                )
             )
         yield b, out
 

@@ -219,8 +219,19 @@ def _claim(conn: psycopg.Connection[Any], refs: list[BatchRef]) -> dict[BatchKey
     return earlier
 
 
+STAGE_TYPES = {
+    "stage_rr": ["text", "text", "int4", "text", "bytea", "text", "int4", "int8", "int8", "int8", "int4", "int4"],
+    "stage_rrset": ["text", "text", "int4", "text", "text", "int8", "int8", "int8", "int4", "int4"],
+    "stage_negative": ["text", "text", "int4", "text", "int4", "int8", "int8", "int8"],
+    "stage_qname": ["text", "text", "int4", "int4", "int8", "int8", "int8"],
+    "stage_sample": ["text", "int4", "text", "text", "text", "int8", "int8", "int8"],
+}
+
+
 def _copy(conn: psycopg.Connection[Any], table: str, rows: Iterable[Sequence[Any]]) -> None:
-    with conn.cursor() as cur, cur.copy(f"COPY {table} FROM STDIN") as copy:
+    """Binary COPY into a staging table (no text escaping on either side)."""
+    with conn.cursor() as cur, cur.copy(f"COPY {table} FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(STAGE_TYPES[table])
         for row in rows:
             copy.write_row(row)
 
