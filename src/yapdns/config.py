@@ -48,6 +48,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("YAPDNS_REPLAY_WINDOW", "604800", "Seconds an applied batch id is remembered to drop replays."),
     Setting("YAPDNS_RESULTS_MAX", "1000000", "Most rows one query may return (DNSDB results_max)."),
     Setting("YAPDNS_OFFSET_MAX", "3000000", "Largest offset a query may use (DNSDB offset_max)."),
+    Setting("YAPDNS_FLEX_TIME_BUDGET", "60", "Seconds a DNSDB Flex (regex/glob) scan may run (then: limited)."),
+    Setting(
+        "YAPDNS_CIRCL_MAX_ROWS",
+        "10000",
+        "Most lines a CIRCL pDNS answer without paging headers holds (then x-dribble-errors says it was cut).",
+    ),
     Setting("YAPDNS_SQLITE_CACHE_MB", "256", "SQLite page cache per connection, in MiB."),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -115,7 +115,8 @@ class ParseRun:
         yield from self._normalized(produced, 1, "")
 
     def _normalized(self, produced: list[Observation], line_no: int, line: str) -> Iterator[Observation]:
-        for obs in produced:
+        for raw in produced:
+            obs = raw
             if self._sensor and obs.sensor_id is None:
                 obs = msgspec.structs.replace(obs, sensor_id=self._sensor)
             try:

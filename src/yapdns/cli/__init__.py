@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from yapdns import __version__
-from yapdns.cli import importer, migrate, query, stats
+from yapdns.cli import accounts, importer, migrate, query, quota, sensors, serve, stats
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -19,5 +19,15 @@ def main() -> None:
     """
 
 
-for _command in (migrate.migrate, importer.import_, query.query, stats.stats):
+for _command in (
+    serve.serve,
+    migrate.migrate,
+    accounts.user,
+    accounts.token,
+    quota.quota,
+    sensors.sensor,
+    importer.import_,
+    query.query,
+    stats.stats,
+):
     main.add_command(_command)

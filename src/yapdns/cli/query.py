@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
 
 import click
 import msgspec
@@ -91,9 +90,9 @@ def _print(results: list[tuple[str, Page[Record]]], fmt: str) -> None:
     if fmt == "json":
         click.echo(msgspec.json.encode([cof.to_json(r) for r in records]).decode())
     elif fmt == "cof":
-        sys.stdout.buffer.writelines(cof.ndjson_lines(cof.to_cof(r) for r in records))
+        click.echo(b"".join(cof.ndjson_lines(cof.to_cof(r) for r in records)), nl=False)
     elif fmt == "csv":
-        sys.stdout.writelines(cof.csv_lines(records))
+        click.echo("".join(cof.csv_lines(records)), nl=False)
     else:
         _table(results)
 

@@ -30,7 +30,7 @@ def parse_time(text: str) -> int:
     return int(stamp.timestamp())
 
 
-class TimeParam(click.ParamType):
+class TimeParam(click.ParamType):  # type: ignore[type-arg,unused-ignore]
     name = "TIME"
 
     def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int:

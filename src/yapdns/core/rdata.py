@@ -16,6 +16,7 @@ import dns.exception
 import dns.name
 import dns.rdata
 import dns.rdataclass
+import dns.rdatatype
 
 from yapdns.core import rrtypes as t
 from yapdns.core.errors import InvalidName, InvalidRdata
@@ -24,6 +25,10 @@ from yapdns.core.names import normalize_name
 NAME_TYPES = frozenset({t.CNAME, t.NS, t.PTR, t.DNAME, 3, 4, 7, 8, 9})  # + MD MF MB MG MR
 _V4_PREFIX = b"\x00" * 10 + b"\xff\xff"
 _MAX_TEXT = 65535 * 4
+
+
+def _code(rrtype: int) -> dns.rdatatype.RdataType:
+    return dns.rdatatype.RdataType.make(rrtype)
 
 
 def normalize_rdata(rrtype: int, text: str) -> str:
@@ -80,7 +85,7 @@ def _quote(text: str) -> str:
 
 def _via_dnspython(rrtype: int, text: str) -> str:
     try:
-        rd = dns.rdata.from_text(dns.rdataclass.IN, rrtype, text, origin=dns.name.root)
+        rd = dns.rdata.from_text(dns.rdataclass.IN, _code(rrtype), text, origin=dns.name.root)
         rd = _canonical_names(rd)
         out = rd.to_text(origin=dns.name.root, relativize=True)
     except (dns.exception.DNSException, ValueError, TypeError, UnicodeError) as exc:
@@ -163,12 +168,14 @@ def _absolute_text(rrtype: int, rdata: str) -> str:
 
 def to_wire_hex(rrtype: int, rdata: str) -> str:
     """The uncompressed wire form of canonical rdata, as upper-case hex."""
-    return _absolute(rrtype, rdata).to_wire().hex().upper()
+    wire = _absolute(rrtype, rdata).to_wire()
+    assert wire is not None
+    return wire.hex().upper()
 
 
 def _absolute(rrtype: int, rdata: str) -> dns.rdata.Rdata:
     return dns.rdata.from_text(
-        dns.rdataclass.IN, rrtype, rdata, origin=dns.name.root, relativize=False
+        dns.rdataclass.IN, _code(rrtype), rdata, origin=dns.name.root, relativize=False
     )
 
 
@@ -176,7 +183,7 @@ def from_wire_hex(rrtype: int, hexdata: str) -> str:
     """Parse wire-format hex rdata into canonical text; raise ``InvalidRdata``."""
     try:
         wire = bytes.fromhex(hexdata)
-        rd = dns.rdata.from_wire(dns.rdataclass.IN, rrtype, wire, 0, len(wire))
+        rd = dns.rdata.from_wire(dns.rdataclass.IN, _code(rrtype), wire, 0, len(wire))
     except (ValueError, dns.exception.DNSException) as exc:
         raise InvalidRdata(f"invalid wire rdata: {exc}") from None
     return normalize_rdata(rrtype, rd.to_text(origin=dns.name.root, relativize=True))

@@ -166,7 +166,7 @@ def decode_json(body: bytes, batch_id: str | None = None) -> DecodedBatch:
 
 def decode_batch(body: bytes, content_type: str, batch_id: str | None = None) -> DecodedBatch:
     """Pick the decoder from the media type (NDJSON unless it is ``application/json``)."""
-    media = content_type.split(";")[0].strip().lower()
+    media = content_type.split(";", maxsplit=1)[0].strip().lower()
     if media == "application/json" or (media == "" and body.lstrip()[:1] in (b"[", b"{") and b"\n{" not in body):
         return decode_json(body, batch_id)
     return decode_ndjson(body, batch_id)

@@ -30,6 +30,7 @@ from yapdns.core.model import (
     RRsetRecord,
     SampleLink,
 )
+from yapdns.storage.flex import FlexQuery, FlexRow
 from yapdns.storage.query import Page, RecordQuery
 
 T = TypeVar("T")
@@ -102,6 +103,11 @@ class Store(Protocol):
 
     def iter_rrsets(self, query: RecordQuery) -> Iterator[RRsetRecord]:
         """Every matching RRset (up to ``query.limit``), streamed."""
+        ...
+
+    def iter_flex(self, query: FlexQuery) -> Iterator[FlexRow]:
+        """Flex search (``storage/flex.py``): distinct names or rdata matching a regex or glob, streamed
+        in a stable order; ``FlexTimeoutError`` after the rows found when the time budget runs out."""
         ...
 
     def negatives(self, query: RecordQuery) -> Page[NegativeRecord]:

@@ -6,7 +6,7 @@ written here with ``?`` placeholders, which ``_q`` turns into the dialect's.
 Pages are fetched with one extra row, so ``limited`` is exact.
 """
 
-# ruff: noqa: S608 -- only identifiers chosen in this module are interpolated; every value is bound
+
 
 from __future__ import annotations
 

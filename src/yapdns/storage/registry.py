@@ -24,10 +24,10 @@ def open_store(url: str, data_dir: Path, *, sqlite_cache_mb: int = 256, replay_w
         return SqliteStore(path, cache_mb=sqlite_cache_mb, replay_window=replay_window)
     if url.startswith(("postgres://", "postgresql://")):
         try:
-            from yapdns.storage.postgres.store import PostgresStore
+            from yapdns.storage.postgres.store import PostgresStore  # type: ignore[import-untyped,import-not-found,unused-ignore]
         except ImportError as exc:
             raise ConfigurationError(
                 f"PostgreSQL support is not installed ({exc}); run: pip install 'yapdns[postgres]'"
             ) from exc
-        return PostgresStore(url, replay_window=replay_window)
+        return PostgresStore(url, replay_window=replay_window)  # type: ignore[no-any-return,unused-ignore]
     raise ConfigurationError(f"unsupported database URL {url!r}: use postgresql://... or leave it empty for SQLite")

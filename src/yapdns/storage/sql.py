@@ -24,7 +24,7 @@ sample             ``id IN rr_sample(sha256)``      id
 =================  ===============================  ==========================
 """
 
-# ruff: noqa: S608 -- only identifiers chosen in this module are interpolated; every value is bound
+
 
 from __future__ import annotations
 

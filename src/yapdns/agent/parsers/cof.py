@@ -33,6 +33,8 @@ class CofParser(LineParser):
             wire = _decode(line)
         except msgspec.DecodeError as exc:
             raise ParseError(f"not a COF object: {exc}") from None
+        except UnicodeError:
+            raise ParseError("not valid UTF-8") from None
         try:
             obs = from_wire(wire)
         except InvalidObservation as exc:

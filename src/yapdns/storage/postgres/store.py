@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -28,7 +28,9 @@ from yapdns.core.errors import ConfigurationError
 from yapdns.core.model import Observation
 from yapdns.storage import migrations
 from yapdns.storage.base import BatchRef, StoreStats, WriteOutcome
+from yapdns.storage.flex import FlexQuery, FlexRow
 from yapdns.storage.group import GroupWriter
+from yapdns.storage.postgres import flex
 from yapdns.storage.postgres.writer import GROUP_LIMIT, PostgresApplier
 from yapdns.storage.reader import SqlReader
 from yapdns.storage.sql import Dialect
@@ -115,6 +117,9 @@ class PostgresStore(SqlReader):
     def _rows(self, text: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         with self._pool.connection() as conn:
             return conn.execute(text.encode(), params).fetchall()
+
+    def iter_flex(self, query: FlexQuery) -> Iterator[FlexRow]:
+        return flex.iter_flex(self._rows, query)
 
     def stats(self) -> StoreStats:
         counters, by_type = self._totals()

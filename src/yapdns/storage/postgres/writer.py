@@ -19,7 +19,7 @@ of deadlocking; a deadlock or serialization failure that still happens is
 retried.
 """
 
-# ruff: noqa: S608 -- only identifiers chosen in this module are interpolated; every value is bound
+
 
 from __future__ import annotations
 

@@ -13,16 +13,18 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from yapdns.core.model import Observation
 from yapdns.storage import migrations
 from yapdns.storage.base import BatchRef, StoreStats, WriteOutcome
+from yapdns.storage.flex import FlexQuery, FlexRow
 from yapdns.storage.group import GroupWriter
 from yapdns.storage.reader import SqlReader
 from yapdns.storage.sql import Dialect
+from yapdns.storage.sqlite import flex
 from yapdns.storage.sqlite.checkpoint import WalCheckpointer
 from yapdns.storage.sqlite.writer import GROUP_LIMIT, SqliteApplier
 
@@ -106,6 +108,7 @@ class SqliteStore(SqlReader):
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = connect(self.path, readonly=True, cache_mb=self._cache_mb)
+            flex.register_flex_functions(conn)
             self._local.conn = conn
             with self._readers_lock:
                 self._readers.append(conn)
@@ -113,6 +116,9 @@ class SqliteStore(SqlReader):
 
     def _rows(self, text: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         return self._reader().execute(text, params).fetchall()
+
+    def iter_flex(self, query: FlexQuery) -> Iterator[FlexRow]:
+        return flex.iter_flex(self._reader(), query)
 
     def stats(self) -> StoreStats:
         counters, by_type = self._totals()

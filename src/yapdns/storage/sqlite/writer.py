@@ -8,7 +8,7 @@ through a TEMP staging table (``INSERT ... SELECT ... ON CONFLICT``), then
 counters follow, and one COMMIT makes all of it visible at once.
 """
 
-# ruff: noqa: S608 -- only identifiers chosen in this module are interpolated; every value is bound
+
 
 from __future__ import annotations
 

@@ -1,0 +1,35 @@
+# Shared by scripts/demo and scripts/test: a project virtualenv with YAPDNS installed.
+# Usage: source scripts/lib.sh; ensure_venv EXTRAS
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${YAPDNS_VENV:-$ROOT/.venv}"
+PY="${PYTHON:-python3}"
+
+log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+
+apt_install() {
+  # Install Debian packages that are missing (needs root or sudo); quiet when all are present.
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  ((${#missing[@]})) || return 0
+  log "installing Debian packages: ${missing[*]}"
+  local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null \
+    || { $sudo apt-get update -q >/dev/null && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null; }
+}
+
+ensure_venv() {
+  local extras="$1"
+  if [ ! -x "$VENV/bin/python" ]; then
+    log "creating $VENV"
+    "$PY" -m venv "$VENV" 2>/dev/null || { apt_install python3-venv; "$PY" -m venv "$VENV"; }
+  fi
+  local stamp="$VENV/.yapdns-installed-$extras"
+  if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
+    log "installing yapdns[$extras] into $VENV"
+    local out="$VENV/pip-install.log"
+    { "$VENV/bin/python" -m pip install -q --upgrade pip && "$VENV/bin/python" -m pip install -q -e "$ROOT[$extras]"; } \
+      >"$out" 2>&1 || { cat "$out" >&2; echo "pip install failed (log: $out)" >&2; exit 1; }
+    touch "$stamp"
+  fi
+}

@@ -1,0 +1,104 @@
+"""``yapdns quota``: per-token query quotas for the DNSDB and CIRCL compatible APIs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+import click
+
+from yapdns.cli.context import friendly_errors
+from yapdns.core.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from yapdns.server.compat.models import QueryQuota
+
+
+def _django() -> None:
+    from yapdns.server.setup import migrate_app, setup_django
+
+    setup_django()
+    migrate_app(verbosity=0)
+
+
+def _burst(value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    size, sep, window = value.partition("/")
+    if not (sep and size.isdigit() and window.isdigit() and int(window) > 0):
+        raise ConfigurationError("--burst takes QUERIES/SECONDS, e.g. 10/60")
+    return int(size), int(window)
+
+
+@click.group()
+def quota() -> None:
+    """Limit what a query token may ask (tokens without a quota are unlimited)."""
+
+
+@quota.command("set")
+@click.argument("token_id", type=int)
+@click.option("--daily", type=int, help="Queries per UTC day.")
+@click.option("--block", type=int, help="Queries in total (a block quota).")
+@click.option("--expires", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), help="When the quota expires (UTC).")
+@click.option("--burst", help="At most QUERIES per SECONDS, e.g. 10/60.")
+@click.option("--results-max", type=int, help="Lower the most rows one query may return.")
+@click.option("--offset-max", type=int, help="Lower the largest offset (0 forbids offsets).")
+@friendly_errors
+def quota_set(
+    token_id: int,
+    daily: int | None,
+    block: int | None,
+    expires: dt.datetime | None,
+    burst: str | None,
+    results_max: int | None,
+    offset_max: int | None,
+) -> None:
+    """Set (or change) the quota of query token TOKEN_ID; options not given are kept."""
+    _django()
+    from yapdns.server.accounts.models import ApiToken
+    from yapdns.server.compat.models import QueryQuota
+
+    if not ApiToken.objects.filter(pk=token_id).exists():
+        raise ConfigurationError(f"no query token {token_id}; see `yapdns token list USER`")
+    row, _ = QueryQuota.objects.get_or_create(token_id=token_id)
+    changes = {"daily_limit": daily, "block_limit": block, "results_max": results_max, "offset_max": offset_max}
+    for field, value in changes.items():
+        if value is not None:
+            setattr(row, field, value)
+    if expires is not None:
+        row.expires_at = expires.replace(tzinfo=dt.UTC)
+    if (pair := _burst(burst)) is not None:
+        row.burst_size, row.burst_window = pair
+    row.save()
+    click.echo(_describe(row))
+
+
+@quota.command("show")
+@click.argument("token_id", type=int)
+@friendly_errors
+def quota_show(token_id: int) -> None:
+    """Show the quota of query token TOKEN_ID."""
+    _django()
+    from yapdns.server.compat.models import QueryQuota
+
+    row = QueryQuota.objects.filter(token_id=token_id).first()
+    click.echo(_describe(row) if row else f"token {token_id}: unlimited")
+
+
+@quota.command("clear")
+@click.argument("token_id", type=int)
+@friendly_errors
+def quota_clear(token_id: int) -> None:
+    """Remove the quota of query token TOKEN_ID (it becomes unlimited)."""
+    _django()
+    from yapdns.server.compat.models import QueryCounter, QueryQuota
+
+    QueryQuota.objects.filter(token_id=token_id).delete()
+    QueryCounter.objects.filter(token_id=token_id).delete()
+    click.echo(f"token {token_id}: unlimited")
+
+
+def _describe(row: QueryQuota) -> str:
+    fields = ("daily_limit", "block_limit", "expires_at", "burst_size", "burst_window", "results_max", "offset_max")
+    parts = [f"{f}={getattr(row, f)}" for f in fields if getattr(row, f) is not None]
+    return f"token {row.token_id}: " + (", ".join(parts) or "unlimited")

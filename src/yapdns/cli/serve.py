@@ -1,0 +1,69 @@
+"""``yapdns serve``: the production server (gunicorn, threaded workers, optional TLS)."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from yapdns import config
+from yapdns.cli.context import friendly_errors
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for all).")
+@click.option("--port", default=8000, show_default=True, help="TCP port.")
+@click.option(
+    "--workers", type=int, help="Worker processes [default: 1 with SQLite (one writer), 2 x CPUs with PostgreSQL]."
+)
+@click.option("--threads", default=8, show_default=True, help="Threads per worker.")
+@click.option("--certfile", type=click.Path(exists=True, dir_okay=False), help="TLS certificate (PEM): serve HTTPS.")
+@click.option("--keyfile", type=click.Path(exists=True, dir_okay=False), help="TLS private key (PEM).")
+@click.option("--migrate/--no-migrate", default=True, show_default=True, help="Apply migrations before starting.")
+@click.option("--access-log/--no-access-log", default=True, show_default=True, help="Log each request.")
+@friendly_errors
+def serve(
+    host: str,
+    port: int,
+    workers: int | None,
+    threads: int,
+    certfile: str | None,
+    keyfile: str | None,
+    migrate: bool,
+    access_log: bool,
+) -> None:
+    """Serve the API and dashboard with gunicorn.
+
+    With the embedded SQLite store, one worker process with threads keeps a
+    single writer; with PostgreSQL, several workers share the load. Give
+    --certfile and --keyfile to serve HTTPS (secure cookies and HSTS follow).
+    """
+    if bool(certfile) != bool(keyfile):
+        raise click.UsageError("--certfile and --keyfile go together")
+    if certfile and config.get("YAPDNS_TLS").strip().lower() == "auto":
+        os.environ["YAPDNS_TLS"] = "true"
+    if migrate:
+        from yapdns.cli.migrate import migrate as migrate_command
+
+        migrate_command.callback(store_only=False)  # type: ignore[misc]
+    from yapdns.server.gunicorn_app import YapdnsServer
+
+    sqlite = not config.database_url()
+    options = {
+        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+        "workers": workers or (1 if sqlite else 2 * (os.cpu_count() or 1)),
+        "threads": threads,
+        "worker_class": "gthread",
+        "timeout": 300,
+        "graceful_timeout": 30,
+        "certfile": certfile,
+        "keyfile": keyfile,
+        "accesslog": "-" if access_log else None,
+        "errorlog": "-",
+        "proc_name": "yapdns",
+        "forwarded_allow_ips": "127.0.0.1,::1",
+        "control_socket_disable": True,
+    }
+    scheme = "https" if certfile else "http"
+    click.echo(f"YAPDNS serving on {scheme}://{host}:{port}/ (data: {config.data_dir()})")
+    YapdnsServer(options).run()

@@ -1,0 +1,1 @@
+"""The Django server: ingest API, query APIs, dashboard and workers."""

@@ -1,0 +1,1 @@
+"""CIRCL Passive DNS: ``/pdns/query/<q>`` answered in COF with dribble paging."""

@@ -1,0 +1,1 @@
+"""DNSDB API v2: path routing, lookups, summaries, Flex, SAF framing."""

@@ -1,0 +1,1 @@
+"""The ingest API: sensors post batches of observations."""

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class IngestConfig(AppConfig):
+    name = "yapdns.server.ingest"
+    label = "yapdns_ingest"

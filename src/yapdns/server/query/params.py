@@ -1,0 +1,103 @@
+"""Reading query-string parameters into the store's query model, with clear 400 messages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.conf import settings
+
+from yapdns.core.errors import InvalidQuery, InvalidRdata, InvalidRRType
+from yapdns.core.model import Evidence
+from yapdns.core.rdata import normalize_rdata
+from yapdns.core.rrtypes import rrtype_code, rrtype_text
+from yapdns.storage.query import IpRange, NameMatch, RecordQuery, TimeFence, TypeFilter, looks_like_ip_query
+
+FENCES = ("time_first_before", "time_first_after", "time_last_before", "time_last_after")
+KEYS = ("q", "rrname", "ip", "rdata_name", "rdata", "sample")
+DEFAULT_LIMIT = 100
+
+
+def integer(params: Mapping[str, str], name: str, default: int | None = None) -> int | None:
+    value = params.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidQuery(f"{name} must be an integer, got {value[:40]!r}") from None
+
+
+def fence(params: Mapping[str, str]) -> TimeFence:
+    """The four DNSDB fences; negative values are relative to now."""
+    return TimeFence.resolve(**{name.removeprefix("time_"): integer(params, name) for name in FENCES})
+
+
+def limit(params: Mapping[str, str], default: int = DEFAULT_LIMIT, cap: int | None = None) -> int:
+    value = integer(params, "limit", default)
+    assert value is not None
+    if value < 0:
+        raise InvalidQuery("limit must not be negative")
+    top = cap or settings.RESULTS_MAX
+    return top if value == 0 else min(value, top)
+
+
+def evidence(params: Mapping[str, str]) -> Evidence | None:
+    value = params.get("evidence")
+    if not value:
+        return None
+    try:
+        return Evidence(value)
+    except ValueError:
+        raise InvalidQuery(f"evidence must be one of {', '.join(e.value for e in Evidence)}") from None
+
+
+def record_query(params: Mapping[str, str], default_limit: int = DEFAULT_LIMIT, cap: int | None = None) -> RecordQuery:
+    """One RecordQuery from ``q`` (auto: IP/CIDR/range or name/wildcard) or one explicit key."""
+    given = [k for k in KEYS if params.get(k)]
+    if len(given) != 1:
+        raise InvalidQuery(f"give exactly one of: {', '.join(KEYS)}")
+    key, value = given[0], params[given[0]]
+    types = TypeFilter.parse(params.get("type") or params.get("rrtype"))
+    common = {
+        "types": types,
+        "sensor": params.get("sensor") or None,
+        "evidence": evidence(params),
+        "fence": fence(params),
+        "limit": limit(params, default_limit, cap),
+        "cursor": params.get("cursor") or None,
+    }
+    if key == "q":
+        key = "ip" if looks_like_ip_query(value) else "rrname"
+    if key == "ip":
+        return RecordQuery(rdata_ip=IpRange.parse(value), **common)  # type: ignore[arg-type]
+    if key == "rrname":
+        return RecordQuery(rrname=NameMatch.parse(value), **common)  # type: ignore[arg-type]
+    if key == "rdata_name":
+        return RecordQuery(rdata_name=NameMatch.parse(value, leading_dot_wildcard=True), **common)  # type: ignore[arg-type]
+    if key == "sample":
+        return RecordQuery(sample=value.strip().lower(), **common)  # type: ignore[arg-type]
+    return RecordQuery(rdata=_exact_rdata(value, types), **common)  # type: ignore[arg-type]
+
+
+def _exact_rdata(value: str, types: TypeFilter) -> str:
+    if not types.codes or len(types.codes) != 1:
+        raise InvalidQuery("an exact rdata search needs exactly one type, e.g. type=TXT")
+    try:
+        return normalize_rdata(next(iter(types.codes)), value)
+    except InvalidRdata as exc:
+        raise InvalidQuery(str(exc)) from None
+
+
+def record_key(params: Mapping[str, str]) -> tuple[str, str, str]:
+    """``rrname``, ``rrtype`` and ``rdata`` naming one record, normalized."""
+    missing = [k for k in ("rrname", "rrtype", "rdata") if not params.get(k)]
+    if missing:
+        raise InvalidQuery(f"missing parameter(s): {', '.join(missing)}")
+    match = NameMatch.parse(params["rrname"])
+    if match.kind != "exact":
+        raise InvalidQuery("rrname must be an exact name here")
+    try:
+        code = rrtype_code(params["rrtype"])
+        return match.name, rrtype_text(code), normalize_rdata(code, params["rdata"])
+    except (InvalidRdata, InvalidRRType) as exc:
+        raise InvalidQuery(str(exc)) from None

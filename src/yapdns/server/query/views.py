@@ -1,0 +1,214 @@
+"""The own query API: records (JSON page, or streamed COF/CSV), RRsets, negatives, bare queries, one record's
+detail, bulk lookups, stats and the health probe.
+
+Every lookup answers in a stable order. JSON answers are pages carrying
+``limited`` and ``next_cursor``; COF NDJSON and CSV stream up to ``limit``
+rows. Bad parameters get 400 with a message saying what to fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import msgspec
+from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+
+from yapdns import __version__
+from yapdns.core import cof
+from yapdns.core.errors import InvalidQuery
+from yapdns.server.query import params
+from yapdns.server.security import Principal, api_view, error, public
+from yapdns.server.store import get_store
+from yapdns.storage.base import Store
+from yapdns.storage.query import NameMatch, Page, RecordQuery, TypeFilter
+
+JSON_PAGE_MAX = 10_000
+FORMATS = {"json", "cof", "csv"}
+ORIGIN = "urn:yapdns"
+
+
+def _page_json(page: Page[Any], key: str) -> JsonResponse:
+    return JsonResponse(
+        {key: [msgspec.to_builtins(r) for r in page.rows], "limited": page.limited, "next_cursor": page.next_cursor}
+    )
+
+
+def _guarded(fn: Callable[[], HttpResponseBase]) -> HttpResponseBase:
+    try:
+        return fn()
+    except InvalidQuery as exc:
+        return error(400, str(exc))
+
+
+@api_view("query")
+def records(request: HttpRequest, principal: Principal) -> HttpResponseBase:
+    """``GET /api/v1/records?q=...``: per-RR records as JSON, COF NDJSON or CSV."""
+    fmt = request.GET.get("format", "json")
+    if fmt not in FORMATS:
+        return error(400, f"format must be one of {', '.join(sorted(FORMATS))}")
+
+    def run() -> HttpResponseBase:
+        if fmt == "json":
+            query = params.record_query(request.GET, cap=JSON_PAGE_MAX)
+            return _page_json(get_store().records(query), "records")
+        query = params.record_query(request.GET, default_limit=10_000)
+        return stream_records(get_store(), query, fmt)
+
+    return _guarded(run)
+
+
+def stream_records(store: Store, query: RecordQuery, fmt: str) -> StreamingHttpResponse:
+    """COF NDJSON or CSV, streamed page by page with flat memory."""
+    rows = store.iter_records(query)
+    if fmt == "csv":
+        response = StreamingHttpResponse(cof.csv_lines(rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="yapdns-records.csv"'
+        return response
+    lines = cof.ndjson_lines(cof.to_cof(r, ORIGIN) for r in rows)
+    return StreamingHttpResponse(lines, content_type="application/x-ndjson")
+
+
+@api_view("query")
+def rrsets(request: HttpRequest, principal: Principal) -> HttpResponseBase:
+    """``GET /api/v1/rrsets?rrname=...[&bailiwick=]``: RRset records."""
+
+    def run() -> HttpResponseBase:
+        query = _name_query(request)
+        bailiwick = request.GET.get("bailiwick")
+        if bailiwick:
+            query = msgspec.structs.replace(query, bailiwick=NameMatch.parse(bailiwick).name)
+        return _page_json(get_store().rrsets(query), "rrsets")
+
+    return _guarded(run)
+
+
+@api_view("query")
+def negatives(request: HttpRequest, principal: Principal) -> HttpResponseBase:
+    """``GET /api/v1/negatives?rrname=...``: NXDOMAIN/NODATA/... aggregates."""
+    return _guarded(lambda: _page_json(get_store().negatives(_name_query(request)), "negatives"))
+
+
+@api_view("query")
+def qnames(request: HttpRequest, principal: Principal) -> HttpResponseBase:
+    """``GET /api/v1/qnames?rrname=...``: names that were asked for (answer unknown)."""
+    return _guarded(lambda: _page_json(get_store().queries(_name_query(request)), "qnames"))
+
+
+def _name_query(request: HttpRequest) -> RecordQuery:
+    if not request.GET.get("rrname"):
+        raise InvalidQuery("rrname is required (a name, *.domain or name.*)")
+    return params.record_query({k: v for k, v in request.GET.dict().items() if k not in ("q", "ip")}, cap=JSON_PAGE_MAX)
+
+
+@api_view("query")
+def record_detail(request: HttpRequest, principal: Principal) -> HttpResponseBase:
+    """``GET /api/v1/record?rrname=&rrtype=&rdata=``: one record, who saw it, and linked samples."""
+
+    def run() -> HttpResponseBase:
+        rrname, rrtype, rdata = params.record_key(request.GET)
+        store = get_store()
+        found = [
+            r
+            for r in store.records(
+                RecordQuery(rrname=NameMatch("exact", rrname), types=TypeFilter.parse(rrtype), limit=1000)
+            ).rows
+            if r.rdata == rdata
+        ]
+        if not found:
+            return error(404, "no such record")
+        return JsonResponse(
+            {
+                "record": msgspec.to_builtins(found[0]),
+                "provenance": msgspec.to_builtins(store.provenance(rrname, rrtype, rdata)),
+                "samples": msgspec.to_builtins(store.samples(rrname, rrtype, rdata)),
+            }
+        )
+
+    return _guarded(run)
+
+
+class _BulkRequest(msgspec.Struct):
+    queries: list[str]
+    type: str | None = None
+    sensor: str | None = None
+    evidence: str | None = None
+    limit: int = 100
+    time_first_before: int | None = None
+    time_first_after: int | None = None
+    time_last_before: int | None = None
+    time_last_after: int | None = None
+
+
+BULK_MAX_QUERIES = 10_000
+
+
+@api_view("query", methods=("POST",))
+def bulk(request: HttpRequest, principal: Principal) -> HttpResponseBase:
+    """``POST /api/v1/bulk``: many names/IPs/CIDRs in one request, answered as streamed NDJSON.
+
+    Body: ``{"queries": [...], "type": ..., "limit": N, <fences>}`` or plain
+    text with one term per line. Each answer line is a record with a
+    ``query`` field; each query ends with ``{"query": q, "done": true,
+    "limited": bool}`` (or ``"error"``).
+    """
+    try:
+        spec = _bulk_spec(request)
+    except (msgspec.DecodeError, InvalidQuery) as exc:
+        return error(400, f"bad bulk request: {exc}")
+    if not spec.queries or len(spec.queries) > BULK_MAX_QUERIES:
+        return error(400, f"send between 1 and {BULK_MAX_QUERIES} queries")
+    common = {k: str(v) for k, v in msgspec.structs.asdict(spec).items() if v is not None and k != "queries"}
+    return StreamingHttpResponse(_bulk_lines(get_store(), spec.queries, common), content_type="application/x-ndjson")
+
+
+def _bulk_spec(request: HttpRequest) -> _BulkRequest:
+    if (request.content_type or "").startswith("text/plain"):
+        terms = [t.strip() for t in request.body.decode("utf-8", "replace").splitlines() if t.strip()]
+        return _BulkRequest(queries=terms, type=request.GET.get("type"), sensor=request.GET.get("sensor"))
+    return msgspec.json.decode(request.body, type=_BulkRequest)
+
+
+def _bulk_lines(store: Store, terms: list[str], common: dict[str, str]) -> Iterator[bytes]:
+    encode = msgspec.json.encode
+    for term in terms:
+        try:
+            query = params.record_query({**common, "q": term}, cap=JSON_PAGE_MAX)
+            page = store.records(query)
+        except InvalidQuery as exc:
+            yield encode({"query": term, "done": True, "error": str(exc)}) + b"\n"
+            continue
+        for rec in page.rows:
+            yield encode({"query": term, **cof.to_json(rec)}) + b"\n"
+        yield encode({"query": term, "done": True, "limited": page.limited}) + b"\n"
+
+
+@api_view("query")
+def stats(request: HttpRequest, principal: Principal) -> HttpResponseBase:
+    """``GET /api/v1/stats``: store totals and sensor health."""
+    from yapdns.server.sensors.models import Sensor
+
+    sensors = [
+        {
+            "name": s.name,
+            "active": s.active,
+            "last_seen_at": s.last_seen_at.isoformat() if s.last_seen_at else None,
+            "batches": s.batches_total,
+            "accepted": s.accepted_total,
+            "rejected": s.rejected_total,
+            "replayed": s.replayed_total,
+        }
+        for s in Sensor.objects.all()
+    ]
+    return JsonResponse({"store": msgspec.to_builtins(get_store().stats()), "sensors": sensors})
+
+
+@public
+def health(request: HttpRequest) -> HttpResponseBase:
+    """``GET /api/v1/health``: liveness and store reachability, without any data."""
+    try:
+        get_store().stats()
+    except Exception:
+        return JsonResponse({"status": "unavailable"}, status=503)
+    return JsonResponse({"status": "ok", "version": __version__})

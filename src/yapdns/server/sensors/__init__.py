@@ -1,0 +1,1 @@
+"""Sensors (the agents and integrations that ingest) and their ingest tokens."""

@@ -1,0 +1,54 @@
+"""Sensors and their ingest tokens (stored hashed), with per-sensor ingest health counters."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+
+SENSOR_NAME = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+    "A sensor name is 1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit.",
+)
+
+
+class Sensor(models.Model):
+    """A source of observations; everything it ingests is attributed to its name."""
+
+    name = models.CharField(max_length=64, unique=True, validators=[SENSOR_NAME])
+    description = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    batches_total = models.BigIntegerField(default=0)
+    replayed_total = models.BigIntegerField(default=0)
+    accepted_total = models.BigIntegerField(default=0)
+    rejected_total = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+class SensorToken(models.Model):
+    """An ingest-only bearer token of one sensor."""
+
+    sensor = models.ForeignKey(Sensor, on_delete=models.CASCADE, related_name="tokens")
+    prefix = models.CharField(max_length=16)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.sensor.name})"

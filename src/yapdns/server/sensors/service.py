@@ -1,0 +1,78 @@
+"""Creating, listing and revoking sensors and tokens: shared by the CLI, the API and the dashboard."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from yapdns.core.errors import ConfigurationError
+from yapdns.server import tokens
+from yapdns.server.accounts.models import ApiToken
+from yapdns.server.sensors.models import SENSOR_NAME, Sensor, SensorToken
+
+
+def create_sensor(name: str, description: str = "", by: User | None = None) -> tuple[Sensor, str]:
+    """Create a sensor with a first token; return it and the token (shown once)."""
+    try:
+        SENSOR_NAME(name)
+    except ValidationError as exc:
+        raise ConfigurationError(" ".join(exc.messages)) from None
+    with transaction.atomic():
+        if Sensor.objects.filter(name=name).exists():
+            raise ConfigurationError(f"a sensor named {name!r} exists already; use `yapdns sensor token {name}`")
+        sensor = Sensor.objects.create(name=name, description=description, created_by=by)
+        return sensor, add_sensor_token(sensor)
+
+
+def add_sensor_token(sensor: Sensor) -> str:
+    """A new ingest token for ``sensor`` (returned once)."""
+    new = tokens.generate("sensor")
+    SensorToken.objects.create(sensor=sensor, prefix=new.prefix, digest=new.digest)
+    return new.token
+
+
+def revoke_sensor(name: str) -> Sensor:
+    """Revoke a sensor and all its tokens; its data stays."""
+    sensor = Sensor.objects.filter(name=name).first()
+    if sensor is None:
+        raise ConfigurationError(f"no sensor named {name!r}")
+    now = timezone.now()
+    with transaction.atomic():
+        sensor.revoked_at = sensor.revoked_at or now
+        sensor.save(update_fields=["revoked_at"])
+        sensor.tokens.filter(revoked_at__isnull=True).update(revoked_at=now)
+    return sensor
+
+
+def create_query_token(user: User, name: str) -> tuple[ApiToken, str]:
+    """A new query token for ``user`` (returned once)."""
+    new = tokens.generate("query")
+    row = ApiToken.objects.create(user=user, name=name[:100] or "token", prefix=new.prefix, digest=new.digest)
+    return row, new.token
+
+
+def revoke_query_token(token_id: int, user: User | None = None) -> ApiToken:
+    """Revoke one query token (only the owner's, when ``user`` is given)."""
+    found = ApiToken.objects.filter(pk=token_id)
+    if user is not None:
+        found = found.filter(user=user)
+    row = found.first()
+    if row is None:
+        raise ConfigurationError(f"no token with id {token_id}")
+    row.revoked_at = row.revoked_at or timezone.now()
+    row.save(update_fields=["revoked_at"])
+    return row
+
+
+def record_ingest(sensor_id: int, accepted: int, rejected: int, replayed: bool) -> None:
+    """Bump a sensor's health counters after an ingest request."""
+    Sensor.objects.filter(pk=sensor_id).update(
+        last_seen_at=timezone.now(),
+        batches_total=F("batches_total") + 1,
+        replayed_total=F("replayed_total") + int(replayed),
+        accepted_total=F("accepted_total") + (0 if replayed else accepted),
+        rejected_total=F("rejected_total") + (0 if replayed else rejected),
+    )

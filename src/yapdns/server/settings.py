@@ -1,0 +1,130 @@
+"""Django settings, all derived from ``yapdns.config`` (environment variables).
+
+Application data (users, sensors, tokens, sessions) lives in Django's
+database: ``<data dir>/app.sqlite3`` by default, or the PostgreSQL database
+named by YAPDNS_DATABASE_URL. DNS records live in the record store
+(``yapdns.storage``), opened from the same setting.
+"""
+
+from __future__ import annotations
+
+import dj_database_url
+
+from yapdns import config
+
+DATA_DIR = config.data_dir()
+SECRET_KEY = config.secret_key()
+DEBUG = config.get_bool("YAPDNS_DEBUG")
+ALLOWED_HOSTS = [h.strip() for h in config.get("YAPDNS_ALLOWED_HOSTS").split(",") if h.strip()]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "yapdns.server.accounts",
+    "yapdns.server.sensors",
+    "yapdns.server.ingest",
+    "yapdns.server.query",
+    "yapdns.server.compat",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "yapdns.server.security.SecurityHeadersMiddleware",
+    "yapdns.server.security.RequireAuthenticationMiddleware",
+]
+
+ROOT_URLCONF = "yapdns.server.urls"
+WSGI_APPLICATION = "yapdns.server.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+_URL = config.database_url()
+if _URL:
+    DATABASES = {"default": dj_database_url.parse(_URL, conn_max_age=60, conn_health_checks=True)}
+    DATABASES["default"].setdefault("OPTIONS", {}).pop("schema", None)
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(DATA_DIR / "app.sqlite3"),
+            "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", "timeout": 30},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# Ingest bodies are read by the ingest view itself, bounded by YAPDNS_MAX_INGEST_BYTES.
+MAX_INGEST_BYTES = config.get_int("YAPDNS_MAX_INGEST_BYTES")
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+RESULTS_MAX = config.get_int("YAPDNS_RESULTS_MAX")
+OFFSET_MAX = config.get_int("YAPDNS_OFFSET_MAX")
+FLEX_TIME_BUDGET = config.get_int("YAPDNS_FLEX_TIME_BUDGET")
+CIRCL_MAX_ROWS = config.get_int("YAPDNS_CIRCL_MAX_ROWS")
+
+# Security: cookies are HttpOnly and SameSite; secure flags and HSTS when served over TLS.
+_TLS = config.get("YAPDNS_TLS").strip().lower()
+SERVED_OVER_TLS = _TLS in ("1", "true", "yes", "on")
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 12 * 3600
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = SERVED_OVER_TLS
+CSRF_COOKIE_SECURE = SERVED_OVER_TLS
+SECURE_HSTS_SECONDS = 31536000 if SERVED_OVER_TLS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SERVED_OVER_TLS
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SERVED_OVER_TLS else None
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "INFO"},
+    "loggers": {"django.request": {"level": "ERROR"}},
+}

@@ -1,0 +1,11 @@
+"""URL map: one include per server app."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("api/v1/", include("yapdns.server.ingest.urls")),
+    path("api/v1/", include("yapdns.server.query.urls")),
+    path("", include("yapdns.server.compat.urls")),
+]

@@ -1,0 +1,87 @@
+"""The `yapdns` command: help, accounts, sensors, import, query, stats."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import ROOT
+from yapdns.cli import main
+
+COF_SAMPLE = ROOT / "tests/agent/parsers/golden/cof/pdns-qof-server_README.ndjson"
+
+
+@pytest.fixture
+def run() -> CliRunner:
+    return CliRunner()
+
+
+def invoke(runner: CliRunner, *args: str, ok: bool = True, input: str | None = None) -> str:
+    result = runner.invoke(main, list(args), input=input, catch_exceptions=False)
+    assert (result.exit_code == 0) == ok, result.output
+    return result.output
+
+
+def test_every_command_has_help(run: CliRunner) -> None:
+    top = invoke(run, "--help")
+    for name, command in main.commands.items():
+        assert name in top
+        text = invoke(run, name, "--help")
+        assert command.help and len(text) > 80
+
+
+def test_import_then_query_in_every_format(run: CliRunner, tmp_path: Path) -> None:
+    out = invoke(run, "import", str(COF_SAMPLE), "-F", "cof")
+    assert "8 lines, 8 observations stored" in out
+    again = invoke(run, "import", str(COF_SAMPLE), "-F", "cof")
+    assert "8 already imported before (skipped)" in again
+    rows = json.loads(invoke(run, "query", "www.microsoft.com", "-f", "json"))
+    assert rows == [{"rrname": "www.microsoft.com", "rrtype": "CNAME", "rdata": "toggle.www.ms.akadns.net",
+                     "time_first": 1298398002, "time_last": 1389022792, "count": 127814}]
+    cof_lines = invoke(run, "query", "-n", "toggle.www.ms.akadns.net", "-f", "cof").splitlines()
+    assert json.loads(cof_lines[0])["rrname"] == "www.microsoft.com"
+    assert invoke(run, "query", "212.35.116.0/24", "-f", "csv").splitlines()[0].startswith("rrname,rrtype,rdata")
+    assert "infosports" in invoke(run, "query", "212.35.116.234")  # a table, wrapped to the terminal
+    stats = json.loads(invoke(run, "stats", "--json"))
+    assert stats["observations"] == sum(
+        json.loads(line).get("count", 1) for line in COF_SAMPLE.read_text().splitlines() if line.strip()
+    )
+
+
+def test_import_reports_bad_lines_without_failing(run: CliRunner, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.ndjson"
+    bad.write_bytes(COF_SAMPLE.read_bytes().splitlines()[0] + b"\n\xff\xfe{junk\n" + b'{"rrname":"a..b","rrtype":"A","rdata":"1.2.3.4","time_first":1,"time_last":2}\n')
+    out = invoke(run, "import", str(bad), "-F", "cof")
+    assert "1 observations stored, 2 bad lines" in out
+    assert "parse_error: 1" in out and "bad_name: 1" in out
+
+
+def test_errors_are_one_clear_line(run: CliRunner, tmp_path: Path) -> None:
+    out = invoke(run, "import", str(COF_SAMPLE), "-F", "nope", ok=False)
+    assert "unknown format 'nope'" in out and "known formats:" in out
+    out = invoke(run, "query", "a..b", ok=False)
+    assert "empty" in out
+    out = invoke(run, "query", "x", "--last-after", "yesterday-ish", ok=False)
+    assert "is not a time" in out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_users_sensors_and_tokens(run: CliRunner) -> None:
+    out = invoke(run, "user", "add", "alice", "--role", "admin")
+    password = out.split("password: ")[1].strip()
+    assert len(password) >= 12
+    invoke(run, "user", "add", "alice", ok=False)
+    invoke(run, "user", "add", "bob", "--password-stdin", input="short\n", ok=False)
+    assert "alice\tadmin" in invoke(run, "user", "list")
+    token = invoke(run, "sensor", "add", "dc1", "--token-only").strip()
+    assert token.startswith("ys_") and len(token) > 40
+    assert "dc1\tactive" in invoke(run, "sensor", "list")
+    invoke(run, "sensor", "revoke", "dc1")
+    assert "dc1\trevoked" in invoke(run, "sensor", "list")
+    invoke(run, "sensor", "add", "bad name!", ok=False)
+    query_token = invoke(run, "token", "add", "alice").splitlines()[-1]
+    assert query_token.startswith("yq_")
+    assert "active" in invoke(run, "token", "list", "alice")

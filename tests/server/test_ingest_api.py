@@ -1,0 +1,118 @@
+"""The ingest API: authentication, per-record accept/reject, replays, sizes, encodings."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+from django.test import Client, override_settings
+
+from tests.server.conftest import auth
+from yapdns.server.sensors.models import Sensor, SensorToken
+from yapdns.storage.base import Store
+from yapdns.storage.query import NameMatch, RecordQuery
+
+URL = "/api/v1/ingest"
+GOOD = {"rrname": "www.Example.com.", "rrtype": "A", "rdata": ["192.0.2.1", "192.0.2.2"],
+        "time_first": 1700000000, "time_last": 1700000100, "count": 3, "ttl": 300}
+
+
+def ndjson(*objs: object) -> bytes:
+    return b"".join(json.dumps(o).encode() + b"\n" for o in objs)
+
+
+def post(client: Client, token: str, body: bytes, batch: str | None = "b-1", **headers: str):
+    extra = {**auth(token), **headers}
+    if batch:
+        extra["HTTP_X_BATCH_ID"] = batch
+    return client.post(URL, body, content_type=headers.pop("content_type", "application/x-ndjson"), **extra)
+
+
+def counts(store: Store, name: str = "www.example.com") -> dict[str, int]:
+    rows = store.records(RecordQuery(rrname=NameMatch.parse(name))).rows
+    return {r.rdata: r.count for r in rows}
+
+
+def test_accepts_good_records_and_rejects_bad_ones_with_reasons(client: Client, store: Store, sensor_token: str) -> None:
+    bad_name = {**GOOD, "rrname": "bad..name"}
+    bad_ip = {**GOOD, "rdata": "999.1.1.1"}
+    reply = post(client, sensor_token, ndjson(GOOD, bad_name, bad_ip))
+    assert reply.status_code == 200
+    body = reply.json()
+    assert (body["accepted"], body["rejected"], body["replayed"]) == (1, 2, False)
+    assert [(r["line"], r["code"]) for r in body["rejects"]] == [(2, "bad_name"), (3, "bad_rdata")]
+    assert counts(store) == {"192.0.2.1": 3, "192.0.2.2": 3}
+
+
+def test_a_replayed_batch_id_is_acknowledged_and_not_applied_twice(client: Client, store: Store, sensor_token: str) -> None:
+    first = post(client, sensor_token, ndjson(GOOD), batch="same").json()
+    again = post(client, sensor_token, ndjson(GOOD), batch="same").json()
+    other = post(client, sensor_token, ndjson(GOOD), batch="other").json()
+    assert (first["replayed"], again["replayed"], other["replayed"]) == (False, True, False)
+    assert again["accepted"] == first["accepted"] == 1
+    assert counts(store) == {"192.0.2.1": 6, "192.0.2.2": 6}
+    sensor = Sensor.objects.get(name="sensor-1")
+    assert (sensor.batches_total, sensor.replayed_total, sensor.accepted_total) == (3, 1, 2)
+
+
+def test_gzip_and_json_envelope(client: Client, store: Store, sensor_token: str) -> None:
+    envelope = json.dumps({"batch_id": "env-1", "observations": [GOOD]}).encode()
+    reply = client.post(URL, gzip.compress(envelope), content_type="application/json",
+                        HTTP_CONTENT_ENCODING="gzip", **auth(sensor_token))
+    assert reply.status_code == 200, reply.content
+    assert reply.json()["batch_id"] == "env-1"
+    assert counts(store) == {"192.0.2.1": 3, "192.0.2.2": 3}
+
+
+def test_malformed_input_is_400_with_the_line_and_applies_nothing(client: Client, store: Store, sensor_token: str) -> None:
+    reply = post(client, sensor_token, ndjson(GOOD) + b"{not json\n")
+    assert reply.status_code == 400
+    assert reply.json()["line"] == 2
+    assert counts(store) == {}
+
+
+def test_bad_gzip_is_400(client: Client, store: Store, sensor_token: str) -> None:
+    reply = post(client, sensor_token, b"not gzip at all", HTTP_CONTENT_ENCODING="gzip")
+    assert reply.status_code == 400
+    assert "gzip" in reply.json()["error"]
+
+
+@override_settings(MAX_INGEST_BYTES=200)
+def test_too_large_is_413_with_a_clear_message(client: Client, store: Store, sensor_token: str) -> None:
+    reply = post(client, sensor_token, ndjson(*[GOOD] * 5))
+    assert reply.status_code == 413
+    assert "exceeds 200 bytes" in reply.json()["error"]
+
+
+def test_bad_missing_and_wrong_kind_of_tokens(client: Client, store: Store, sensor_token: str, query_token: str) -> None:
+    assert post(client, "ys_not-a-real-token", ndjson(GOOD)).status_code == 401
+    assert client.post(URL, ndjson(GOOD), content_type="application/x-ndjson").status_code == 401
+    assert post(client, query_token, ndjson(GOOD)).status_code == 403
+    assert client.get(URL, **auth(sensor_token)).status_code == 405
+
+
+def test_revoked_sensor_tokens_stop_working(client: Client, store: Store, sensor_token: str) -> None:
+    from yapdns.server.sensors.service import revoke_sensor
+
+    revoke_sensor("sensor-1")
+    assert post(client, sensor_token, ndjson(GOOD)).status_code == 401
+
+
+def test_tokens_are_stored_only_as_digests(store: Store, sensor_token: str) -> None:
+    row = SensorToken.objects.get()
+    assert sensor_token not in (row.digest, row.prefix)
+    assert len(row.digest) == 64 and sensor_token.startswith(row.prefix)
+
+
+def test_observation_sensor_ids_become_sub_sensors(client: Client, store: Store, sensor_token: str) -> None:
+    post(client, sensor_token, ndjson({**GOOD, "sensor_id": "bind-a"}, {**GOOD, "rrname": "x.example.com"}))
+    provs = {p.sensor_id for p in store.provenance("www.example.com", "A", "192.0.2.1")}
+    assert provs == {"sensor-1/bind-a"}
+    assert {p.sensor_id for p in store.provenance("x.example.com", "A", "192.0.2.1")} == {"sensor-1"}
+
+
+@pytest.mark.parametrize("junk", [b"\x00\xff\xfe binary", b"[1,2,3]\n", b"\n\n"])
+def test_junk_never_crashes(client: Client, store: Store, sensor_token: str, junk: bytes) -> None:
+    reply = post(client, sensor_token, junk)
+    assert reply.status_code in (200, 400)
