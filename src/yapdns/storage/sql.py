@@ -68,6 +68,11 @@ class _Where:
         self.parts.append(clause.replace("?", self.d.ph))
         self.params.extend(params)
 
+    def add_first(self, clause: str, *params: object) -> None:
+        """Add a condition ahead of the others (engines may prefer the first bound on a column)."""
+        self.parts.insert(0, clause.replace("?", self.d.ph))
+        self.params[:0] = params
+
     def sql(self) -> str:
         return " AND ".join(self.parts) if self.parts else "1=1"
 
@@ -104,13 +109,31 @@ def _fences(where: _Where, fence: TimeFence, first: str, last: str) -> None:
             where.add(clause, value)
 
 
-def _cursor(where: _Where, cursor: str | None, order: Sequence[str]) -> None:
+def _cursor(where: _Where, cursor: str | None, order: Sequence[str], pinned: bool = False) -> None:
     if cursor is None:
         return
     values = decode_cursor(cursor)
     if len(values) != len(order):
         raise InvalidQuery("cursor does not belong to this query")
+    # A plain bound, placed FIRST, on the first ordering column the key does not pin to one value is
+    # what makes SQLite start the index range at the cursor: it derives no bound from a row value and
+    # uses the first lower bound it meets, so without this every page would rescan the range from its
+    # start (O(offset) per page). ``pinned``: the key fixes the leading column (an exact match).
+    lead = 1 if pinned and len(order) > 1 else 0
+    where.add_first(f"{order[lead]} >= ?", values[lead])
     where.add(f"({', '.join(order)}) > ({', '.join('?' * len(order))})", *values)
+
+
+def _pinned(q: RecordQuery) -> bool:
+    """Whether the query's key fixes the leading ordering column to one value."""
+    if q.rrname is not None:
+        return q.rrname.kind == "exact"
+    if q.rdata_ip is not None:
+        return q.rdata_ip.is_single
+    if q.rdata_name is not None:
+        return q.rdata_name.kind == "exact"
+    codes = q.types.codes or frozenset()
+    return q.rdata is not None and len(codes) == 1 and next(iter(codes)) in rrtypes.IP_TYPES
 
 
 def _prov_subqueries(provs: Sequence[int], d: Dialect) -> tuple[str, tuple[object, ...]]:
@@ -127,7 +150,10 @@ def _record_key(where: _Where, q: RecordQuery) -> tuple[str, ...]:
         col = _name_key(where, q.rrname, "rr.rrname_rev", "rr.rrname")
         return ("rr.rrname", "rr.id") if col == ("rr.rrname",) else ("rr.rrname_rev", "rr.rrtype", "rr.rdata")
     if q.rdata_ip is not None:
-        where.add("rr.ip >= ? AND rr.ip <= ?", q.rdata_ip.lo, q.rdata_ip.hi)
+        if q.rdata_ip.is_single:  # an equality lets the index range continue on id for cursor pages
+            where.add("rr.ip = ?", q.rdata_ip.lo)
+        else:
+            where.add("rr.ip >= ? AND rr.ip <= ?", q.rdata_ip.lo, q.rdata_ip.hi)
         return ("rr.ip", "rr.id")
     if q.rdata_name is not None:
         return _rdata_name_key(where, q.rdata_name)
@@ -163,7 +189,7 @@ def record_select(d: Dialect, q: RecordQuery, provs: Sequence[int] | None, limit
     where = _Where(d)
     order = _record_key(where, q)
     _types(where, q.types, "rr.rrtype")
-    _cursor(where, q.cursor, order)
+    _cursor(where, q.cursor, order, _pinned(q))
     aliases = [f"o{i}" for i in range(len(order))]
     order_cols = ", ".join(f"{c} AS {a}" for c, a in zip(order, aliases, strict=True))
     if provs is None:
@@ -199,7 +225,7 @@ def rrset_select(d: Dialect, q: RecordQuery, limit: int) -> Sql:
     if q.bailiwick is not None:
         where.add("s.bailiwick = ?", q.bailiwick)
     _fences(where, q.fence, "s.time_first", "s.time_last")
-    _cursor(where, q.cursor, order)
+    _cursor(where, q.cursor, order, q.rrname.kind == "exact")
     text = (
         "SELECT s.rrname, s.rrtype, s.bailiwick, s.rdata, s.time_first, s.time_last, s.count, "
         f"s.ttl_min, s.ttl_max, {', '.join(order)} FROM rrset s WHERE {where.sql()} "
@@ -219,7 +245,7 @@ def grouped_select(d: Dialect, table: str, q: RecordQuery, provs: Sequence[int] 
     _types(where, q.types, "t.rrtype")
     if provs is not None:
         where.add(f"t.prov IN ({', '.join('?' * len(provs))})", *provs)
-    _cursor(where, q.cursor, order)
+    _cursor(where, q.cursor, order, q.rrname.kind == "exact")
     having = _Where(d)
     _fences(having, q.fence, "min(t.time_first)", "max(t.time_last)")
     text = (
