@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator
 
@@ -12,6 +13,7 @@ from tests.conftest import PG_URL
 from tests.storage.builders import by_name, obs
 from tests.storage.conftest import _drop_schema, _with_schema
 from yapdns.core.errors import ConfigurationError
+from yapdns.storage.base import BatchRef
 from yapdns.storage.postgres.store import PostgresStore, split_url
 
 pytestmark = pytest.mark.postgres
@@ -63,3 +65,30 @@ def test_schema_parameter_is_split_from_the_libpq_url() -> None:
     assert split_url("postgresql://u@h/db") == ("postgresql://u@h/db", None)
     with pytest.raises(ConfigurationError):
         split_url('postgresql://u@h/db?schema=x";drop')
+
+
+def test_the_writer_reconnects_after_the_server_drops_its_connection(two_schemas: tuple[str, str]) -> None:
+    app = f"yapdns-test-{uuid.uuid4().hex[:8]}"
+    url = _with_schema(PG_URL, two_schemas[0]) + f"&application_name={app}"
+    store = PostgresStore(url, pool_size=1)
+    try:
+        store.migrate()
+        store.write([obs("before.example", "A", "192.0.2.1")])
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            killed = conn.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s", (app,)
+            ).fetchone()
+        assert killed is not None and killed[0] >= 1
+        batch = [obs("after.example", "A", "192.0.2.2")]
+        # the loss is noticed by the first statement on the dead connection: that write may fail cleanly
+        with contextlib.suppress(psycopg.OperationalError):
+            store.write(batch, BatchRef("s1", "after", 1, 0))
+        store.write(batch, BatchRef("s1", "after", 1, 0))  # the client's retry: applied once
+    finally:
+        store.close()
+    reader = PostgresStore(_with_schema(PG_URL, two_schemas[0]), pool_size=1)
+    try:
+        assert [r.count for r in reader.records(by_name("after.example")).rows] == [1]
+        assert [r.count for r in reader.records(by_name("before.example")).rows] == [1]
+    finally:
+        reader.close()

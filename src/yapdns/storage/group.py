@@ -9,8 +9,10 @@ alone, so one bad job never sinks the others, and the failing job's caller
 gets the exception. A caller's ``write`` returns only after its commit.
 
 What this module guarantees: a job is applied in exactly one committed
-transaction or in none; every caller gets an answer (result or exception);
-``stop`` drains the queue before the threads exit.
+transaction or in none; every caller gets an answer (result or exception),
+also when the database cannot be reached; a connection the server dropped
+is replaced before the next group; ``stop`` drains the queue before the
+threads exit.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from contextlib import suppress
 from functools import partial
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -65,6 +68,10 @@ class GroupApplier(Protocol[C]):
 
     def after_group(self, conn: C) -> None:
         """Housekeeping between groups (outside any ingest transaction)."""
+        ...
+
+    def healthy(self, conn: C) -> bool:
+        """Whether ``conn`` can still be used (a server may have closed it); if not, a new one is made."""
         ...
 
     def disconnect(self, conn: C) -> None:
@@ -158,23 +165,42 @@ class GroupWriter(Generic[C]):
     # -- the threads -----------------------------------------------------
 
     def _run(self) -> None:
-        conn = self._applier.connect()
+        conn: C | None = None
         try:
             while True:
                 job = self._queue.get()
                 if job is None:
                     return
+                group = [job] if isinstance(job, WriteJob) else []
+                stop = self._collect(group) if group else False
+                try:
+                    conn = self._usable(conn)
+                except Exception as exc:  # no connection now: these jobs fail, the next ones retry
+                    for future in [j.future for j in group] or [job.future]:
+                        future.set_exception(exc)
+                    if stop:
+                        return
+                    continue
                 if isinstance(job, _CallJob):
                     _settle(job.future, partial(job.fn, conn))
                     continue
-                group = [job]
-                stop = self._collect(group)
                 self._apply_group(conn, group)
                 if stop:
                     return
-                self._applier.after_group(conn)
+                with suppress(Exception):  # housekeeping only; it runs again after the next group
+                    self._applier.after_group(conn)
         finally:
-            self._applier.disconnect(conn)
+            if conn is not None:
+                self._applier.disconnect(conn)
+
+    def _usable(self, conn: C | None) -> C:
+        """``conn``, or a new connection when there is none or the old one broke."""
+        if conn is not None:
+            if self._applier.healthy(conn):
+                return conn
+            with suppress(Exception):  # it is already broken; closing is best effort
+                self._applier.disconnect(conn)
+        return self._applier.connect()
 
     def _collect(self, group: list[WriteJob]) -> bool:
         """Add queued write jobs to ``group`` up to the size limit; True if a stop was seen."""

@@ -121,6 +121,13 @@ class PostgresApplier:
     def disconnect(self, conn: psycopg.Connection[Any]) -> None:
         conn.close()
 
+    def healthy(self, conn: psycopg.Connection[Any]) -> bool:
+        """False once the server closed the connection (restart, failover, terminated backend)."""
+        if conn.broken or conn.closed:
+            self._prov.clear()
+            return False
+        return True
+
     def after_group(self, conn: psycopg.Connection[Any]) -> None:
         """Forget batch ids older than the replay window (hourly, outside ingest transactions)."""
         now = time.time()

@@ -68,6 +68,9 @@ class SqliteApplier:
     def disconnect(self, conn: sqlite3.Connection) -> None:
         conn.close()
 
+    def healthy(self, conn: sqlite3.Connection) -> bool:
+        return True  # a local file does not drop the connection
+
     def after_group(self, conn: sqlite3.Connection) -> None:
         """Forget batch ids older than the replay window (hourly, outside ingest transactions)."""
         now = time.time()
