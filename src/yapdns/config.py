@@ -55,6 +55,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Most lines a CIRCL pDNS answer without paging headers holds (then x-dribble-errors says it was cut).",
     ),
     Setting("YAPDNS_SQLITE_CACHE_MB", "256", "SQLite page cache per connection, in MiB."),
+    Setting(
+        "YAPDNS_LOGIN_FAILURE_LIMIT",
+        "5",
+        "Failed dashboard logins after which a username, or a client IP, is locked out for the cool-off time.",
+    ),
+    Setting("YAPDNS_LOGIN_COOLOFF_SECONDS", "900", "How long a login lock-out lasts, in seconds."),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 

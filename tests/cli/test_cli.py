@@ -85,3 +85,11 @@ def test_users_sensors_and_tokens(run: CliRunner) -> None:
     query_token = invoke(run, "token", "add", "alice").splitlines()[-1]
     assert query_token.startswith("yq_")
     assert "active" in invoke(run, "token", "list", "alice")
+
+
+def test_import_passes_format_options(run: CliRunner) -> None:
+    sample = ROOT / "tests/agent/parsers/golden/msdns/usiem-windns_parsers_test_line.log"
+    out = invoke(run, "import", str(sample), "-F", "msdns", "-o", "date_order=mdy", "--timezone", "UTC")
+    assert "1 lines" in out and "bad lines" not in out
+    out = invoke(run, "import", str(sample), "-F", "msdns", "-o", "no-equals-sign", ok=False)
+    assert "is not KEY=VALUE" in out

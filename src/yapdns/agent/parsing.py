@@ -79,25 +79,26 @@ class ParseRun:
         if len(line) > MAX_LINE:
             self.stats.bad(line_no, "line_too_long", f"line of {len(line)} characters", line)
             return
-        try:
-            produced = list(self.parser.parse_line(line))
+        produced: list[Observation] = []
+        try:  # extend() keeps what a parser yielded before it raised (a record finished by a bad line)
+            produced.extend(self.parser.parse_line(line))
         except ParseError as exc:
             self.stats.bad(line_no, exc.code, str(exc), line)
-            return
         except Exception as exc:  # a parser bug must not stop the input
             self.stats.bad(line_no, "parser_crash", f"{type(exc).__name__}: {exc}", line)
-            return
         yield from self._normalized(produced, line_no, line)
 
     def flush(self) -> Iterator[Observation]:
         """Observations held back by a multi-line parser."""
         if not isinstance(self.parser, LineParser):
             return
+        produced: list[Observation] = []
         try:
-            produced = list(self.parser.flush())
+            produced.extend(self.parser.flush())
+        except ParseError as exc:  # e.g. the input ended inside a multi-line record
+            self.stats.bad(0, exc.code, f"at end of input: {exc}", "")
         except Exception as exc:
             self.stats.bad(0, "parser_crash", f"flush: {type(exc).__name__}: {exc}", "")
-            return
         yield from self._normalized(produced, 0, "")
 
     def document(self, data: bytes) -> Iterator[Observation]:
@@ -123,6 +124,9 @@ class ParseRun:
                 normalized = normalize_observation(obs)
             except InvalidObservation as exc:
                 self.stats.bad(line_no, exc.code, str(exc), line)
+                continue
+            except Exception as exc:  # a value of the wrong type from a parser bug: counted, never fatal
+                self.stats.bad(line_no, "invalid", f"{type(exc).__name__}: {exc}", line)
                 continue
             self.stats.observations += 1
             yield normalized

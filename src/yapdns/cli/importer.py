@@ -45,8 +45,14 @@ def _batches(observations: Iterator[Observation], size: int) -> Iterator[list[Ob
 @click.option("--sensor", default="import", show_default=True, help="Sensor name the data is attributed to.")
 @click.option("--timezone", help="IANA timezone for formats that log local time (e.g. Europe/Rome).")
 @click.option("--year", type=int, help="Year for formats whose timestamps have none (syslog style).")
+@click.option(
+    "-o", "--option", "extra", multiple=True, metavar="KEY=VALUE",
+    help="A format-specific option (see docs/parsers.md), e.g. -o date_order=dmy. Repeatable.",
+)
 @friendly_errors
-def import_(files: tuple[Path, ...], fmt: str, sensor: str, timezone: str | None, year: int | None) -> None:
+def import_(
+    files: tuple[Path, ...], fmt: str, sensor: str, timezone: str | None, year: int | None, extra: tuple[str, ...]
+) -> None:
     """Import log or export FILES into the store.
 
     Lines go through the format's parser, the same validation and
@@ -55,7 +61,7 @@ def import_(files: tuple[Path, ...], fmt: str, sensor: str, timezone: str | None
     is derived from the file's content and position).
     """
     cls = registry.parser_class(fmt)
-    options = ParserOptions(timezone=timezone, year=year)
+    options = ParserOptions(timezone=timezone, year=year, extra=_key_values(extra))
     with store_session(migrate=True) as store:
         service = IngestService(store)
         for path in files:
@@ -74,6 +80,16 @@ def import_(files: tuple[Path, ...], fmt: str, sensor: str, timezone: str | None
                     result = service.submit(sensor, DecodedBatch(f"import-{digest}-{n}", batch, []))
                     totals[0 if not result.replayed else 1] += len(batch)
             _report(path, stats, totals)
+
+
+def _key_values(pairs: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--option")
+        out[key.strip()] = value.strip()
+    return out
 
 
 def _file_digest(path: Path) -> str:

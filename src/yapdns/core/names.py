@@ -48,14 +48,22 @@ def _parse(text: str) -> dns.name.Name:
             return dns.name.from_unicode(text, origin=dns.name.root, idna_codec=_IDNA)
         except (dns.name.IDNAException, UnicodeError):
             return _from_raw_labels(text)
-    except dns.exception.DNSException as exc:
+    except (dns.exception.DNSException, UnicodeError) as exc:
         raise InvalidName(f"invalid name {text[:80]!r}: {exc}") from exc
 
 
 def _from_raw_labels(text: str) -> dns.name.Name:
     """Keep a non-IDNA Unicode name as its UTF-8 bytes (escaped on output)."""
-    labels = [label.encode("utf-8", "surrogateescape") for label in text.rstrip(".").split(".")]
-    return dns.name.Name([*labels, b""])
+    return dns.name.Name([*(_raw_bytes(label) for label in text.rstrip(".").split(".")), b""])
+
+
+def _raw_bytes(label: str) -> bytes:
+    """A label's bytes: undecodable input bytes come back as they were (surrogateescape); any other lone
+    surrogate is kept as its UTF-8-style encoding, so nothing raises."""
+    try:
+        return label.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return label.encode("utf-8", "surrogatepass")
 
 
 def _to_text(name: dns.name.Name) -> str:

@@ -24,6 +24,8 @@ SRV = 33
 DNAME = 39
 SPF = 99
 
+UNRECORDED = "TYPE0"  # reserved type 0, never on the wire: "the source recorded no query type"
+
 IP_TYPES = frozenset({A, AAAA})
 DNSSEC_TYPES = frozenset(
     dns.rdatatype.from_text(t)

@@ -8,6 +8,8 @@ named by YAPDNS_DATABASE_URL. DNS records live in the record store
 
 from __future__ import annotations
 
+import datetime as dt
+
 import dj_database_url
 
 from yapdns import config
@@ -28,6 +30,8 @@ INSTALLED_APPS = [
     "yapdns.server.ingest",
     "yapdns.server.query",
     "yapdns.server.compat",
+    "yapdns.server.dashboard",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -41,6 +45,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "yapdns.server.security.SecurityHeadersMiddleware",
     "yapdns.server.security.RequireAuthenticationMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "yapdns.server.urls"
@@ -56,6 +61,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "yapdns.server.dashboard.context.viewer",
             ],
         },
     },
@@ -82,6 +88,22 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses locked-out clients before the password is checked
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Login rate limit (django-axes, state in the application database, so it holds
+# across gunicorn workers): a username or a client IP with too many failures is
+# locked out for the cool-off time. See docs/dashboard.md.
+AXES_FAILURE_LIMIT = config.get_int("YAPDNS_LOGIN_FAILURE_LIMIT")
+AXES_COOLOFF_TIME = dt.timedelta(seconds=config.get_int("YAPDNS_LOGIN_COOLOFF_SECONDS"))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = False  # a login of ones own must not wipe the failures counted against others from that address
+AXES_LOCKOUT_CALLABLE = "yapdns.server.dashboard.auth.locked_out"
+AXES_CLIENT_IP_CALLABLE = "yapdns.server.dashboard.auth.client_ip"
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -126,5 +148,5 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "INFO"},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    "loggers": {"django.request": {"level": "ERROR"}, "axes": {"level": "WARNING"}},
 }

@@ -8,4 +8,5 @@ urlpatterns = [
     path("api/v1/", include("yapdns.server.ingest.urls")),
     path("api/v1/", include("yapdns.server.query.urls")),
     path("", include("yapdns.server.compat.urls")),
+    path("", include("yapdns.server.dashboard.urls")),
 ]

@@ -32,6 +32,7 @@ from yapdns.core.model import (
 )
 from yapdns.storage.flex import FlexQuery, FlexRow
 from yapdns.storage.query import Page, RecordQuery
+from yapdns.storage.summary import NameSummary
 
 T = TypeVar("T")
 
@@ -128,6 +129,22 @@ class Store(Protocol):
 
     def sensors(self) -> list[str]:
         """Every sensor name that has written observations."""
+        ...
+
+    def name_provenance(self, rrname: str) -> list[Provenance]:
+        """Who saw any record of one owner name, summed per sensor, evidence and source."""
+        ...
+
+    def name_samples(self, rrname: str, limit: int = 100) -> list[SampleLink]:
+        """The sandbox samples linked to any record of one owner name."""
+        ...
+
+    def new_names(self, since: int, limit: int = 50) -> list[NameSummary]:
+        """Names whose first record was first seen at or after ``since`` (index-bounded)."""
+        ...
+
+    def scan_top_names(self, limit: int = 100) -> list[NameSummary]:
+        """The most observed names: a full scan, for a background refresh only."""
         ...
 
     def ingest_history(self, since: int) -> list[IngestBucket]:

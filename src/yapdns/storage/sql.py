@@ -59,22 +59,40 @@ class Dialect:
 
 
 class _Where:
+    """AND-ed clauses with their parameters. A key's lower bound is marked so that a cursor can raise it:
+    engines start the index range at the explicit bound ``a >= lo`` and only filter by the row value
+    ``(a, b) > (x, y)``, so without raising the bound to ``x`` every page would scan from ``lo`` (quadratic deep
+    paging). Raising, not replacing, keeps a forged cursor from escaping the key's range."""
+
     def __init__(self, dialect: Dialect) -> None:
         self.d = dialect
-        self.parts: list[str] = []
-        self.params: list[object] = []
+        self.clauses: list[tuple[str, tuple[object, ...], bool]] = []
 
-    def add(self, clause: str, *params: object) -> None:
-        self.parts.append(clause.replace("?", self.d.ph))
-        self.params.extend(params)
+    def add(self, clause: str, *params: object, lower_bound: bool = False) -> None:
+        self.clauses.append((clause.replace("?", self.d.ph), params, lower_bound))
 
-    def add_first(self, clause: str, *params: object) -> None:
-        """Add a condition ahead of the others (engines may prefer the first bound on a column)."""
-        self.parts.insert(0, clause.replace("?", self.d.ph))
-        self.params[:0] = params
+    def raise_lower_bounds(self, value: object) -> None:
+        self.clauses = [
+            (clause.replace(" > ", " >= "), (value,), lower) if lower and _above(value, params[0]) else
+            (clause, params, lower)
+            for clause, params, lower in self.clauses
+        ]
+
+    @property
+    def params(self) -> list[object]:
+        return [p for _, params, _ in self.clauses for p in params]
 
     def sql(self) -> str:
-        return " AND ".join(self.parts) if self.parts else "1=1"
+        return " AND ".join(c for c, _, _ in self.clauses) if self.clauses else "1=1"
+
+
+def _above(value: object, bound: object) -> bool:
+    """``value > bound`` for two keys of the same kind (a forged cursor of another kind is ignored)."""
+    if isinstance(value, str) and isinstance(bound, str):
+        return value > bound
+    if isinstance(value, bytes) and isinstance(bound, bytes):
+        return value > bound
+    return False
 
 
 def _name_key(where: _Where, match: NameMatch, rev_col: str, fwd_col: str) -> tuple[str, ...]:
@@ -82,9 +100,11 @@ def _name_key(where: _Where, match: NameMatch, rev_col: str, fwd_col: str) -> tu
     if match.kind == "exact":
         where.add(f"{rev_col} = ?", lo)
     elif match.kind == "suffix":
-        where.add(f"{rev_col} > ? AND {rev_col} < ?", lo, hi)
+        where.add(f"{rev_col} > ?", lo, lower_bound=True)
+        where.add(f"{rev_col} < ?", hi)
     else:
-        where.add(f"{fwd_col} >= ? AND {fwd_col} < ?", lo, hi)
+        where.add(f"{fwd_col} >= ?", lo, lower_bound=True)
+        where.add(f"{fwd_col} < ?", hi)
     return (fwd_col,) if match.kind == "prefix" else (rev_col,)
 
 
@@ -115,17 +135,14 @@ def _cursor(where: _Where, cursor: str | None, order: Sequence[str], pinned: boo
     values = decode_cursor(cursor)
     if len(values) != len(order):
         raise InvalidQuery("cursor does not belong to this query")
-    # A plain bound, placed FIRST, on the first ordering column the key does not pin to one value is
-    # what makes SQLite start the index range at the cursor: it derives no bound from a row value and
-    # uses the first lower bound it meets, so without this every page would rescan the range from its
-    # start (O(offset) per page). ``pinned``: the key fixes the leading column (an exact match).
-    lead = 1 if pinned and len(order) > 1 else 0
-    where.add_first(f"{order[lead]} >= ?", values[lead])
+    where.raise_lower_bounds(values[0])
+    if pinned and len(order) > 1:  # the key fixes the leading column: the range continues on the next one
+        where.add(f"{order[1]} >= ?", values[1])
     where.add(f"({', '.join(order)}) > ({', '.join('?' * len(order))})", *values)
 
 
 def _pinned(q: RecordQuery) -> bool:
-    """Whether the query's key fixes the leading ordering column to one value."""
+    """Whether the query's key fixes the leading ordering column to one value (an exact match)."""
     if q.rrname is not None:
         return q.rrname.kind == "exact"
     if q.rdata_ip is not None:
@@ -153,7 +170,8 @@ def _record_key(where: _Where, q: RecordQuery) -> tuple[str, ...]:
         if q.rdata_ip.is_single:  # an equality lets the index range continue on id for cursor pages
             where.add("rr.ip = ?", q.rdata_ip.lo)
         else:
-            where.add("rr.ip >= ? AND rr.ip <= ?", q.rdata_ip.lo, q.rdata_ip.hi)
+            where.add("rr.ip >= ?", q.rdata_ip.lo, lower_bound=True)
+            where.add("rr.ip <= ?", q.rdata_ip.hi)
         return ("rr.ip", "rr.id")
     if q.rdata_name is not None:
         return _rdata_name_key(where, q.rdata_name)
@@ -166,7 +184,8 @@ def _record_key(where: _Where, q: RecordQuery) -> tuple[str, ...]:
 def _rdata_name_key(where: _Where, match: NameMatch) -> tuple[str, ...]:
     if match.kind == "prefix":
         lo, hi = match.key_range()
-        where.add("rr.rdata >= ? AND rr.rdata < ? AND rr.ip IS NULL", lo, hi)
+        where.add("rr.rdata >= ?", lo, lower_bound=True)
+        where.add("rr.rdata < ? AND rr.ip IS NULL", hi)
         codes = sorted(NAME_TYPES)
         where.add(f"rr.rrtype IN ({', '.join('?' * len(codes))})", *codes)
         return ("rr.rdata", "rr.id")

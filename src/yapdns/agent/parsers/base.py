@@ -12,6 +12,8 @@ whole file (a sandbox ``report.json``, an API export). Parsers:
 * set ``evidence`` and ``source``;
 * raise ``ParseError`` for a line they cannot read. The runner counts it,
   keeps a sample and goes on; a parser never has to catch its own errors.
+  Observations yielded before the error (a multi-line record completed by
+  the bad line) are kept.
 """
 
 from __future__ import annotations

@@ -76,3 +76,13 @@ def record_ingest(sensor_id: int, accepted: int, rejected: int, replayed: bool) 
         accepted_total=F("accepted_total") + (0 if replayed else accepted),
         rejected_total=F("rejected_total") + (0 if replayed else rejected),
     )
+
+
+def revoke_sensor_token(sensor: Sensor, token_id: int) -> SensorToken:
+    """Revoke one ingest token of ``sensor``; the sensor and its other tokens stay."""
+    row = sensor.tokens.filter(pk=token_id).first()
+    if row is None:
+        raise ConfigurationError(f"sensor {sensor.name!r} has no token with id {token_id}")
+    row.revoked_at = row.revoked_at or timezone.now()
+    row.save(update_fields=["revoked_at"])
+    return row

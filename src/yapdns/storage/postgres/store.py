@@ -34,6 +34,7 @@ from yapdns.storage.postgres import flex
 from yapdns.storage.postgres.writer import GROUP_LIMIT, PostgresApplier
 from yapdns.storage.reader import SqlReader
 from yapdns.storage.sql import Dialect
+from yapdns.storage.summary import SummaryReader
 
 _SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
@@ -49,7 +50,7 @@ def split_url(url: str) -> tuple[str, str | None]:
     return urlunsplit(parts._replace(query=query)), schema
 
 
-class PostgresStore(SqlReader):
+class PostgresStore(SqlReader, SummaryReader):
     """The record store in a PostgreSQL database (optionally one schema of it)."""
 
     name = "postgresql"

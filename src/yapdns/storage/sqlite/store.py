@@ -27,6 +27,7 @@ from yapdns.storage.sql import Dialect
 from yapdns.storage.sqlite import flex
 from yapdns.storage.sqlite.checkpoint import WalCheckpointer
 from yapdns.storage.sqlite.writer import GROUP_LIMIT, SqliteApplier
+from yapdns.storage.summary import SummaryReader
 
 JOURNAL_LIMIT = 64 * 2**20
 
@@ -45,7 +46,7 @@ def connect(path: Path, *, readonly: bool, cache_mb: int) -> sqlite3.Connection:
     return conn
 
 
-class SqliteStore(SqlReader):
+class SqliteStore(SqlReader, SummaryReader):
     """The record store in one SQLite file."""
 
     name = "sqlite"
@@ -115,7 +116,7 @@ class SqliteStore(SqlReader):
         return conn
 
     def _rows(self, text: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
-        return self._reader().execute(text, params).fetchall()
+        return self._reader().execute(text, tuple(params)).fetchall()
 
     def iter_flex(self, query: FlexQuery) -> Iterator[FlexRow]:
         return flex.iter_flex(self._reader(), query)

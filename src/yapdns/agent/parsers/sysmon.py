@@ -1,0 +1,160 @@
+"""Windows Sysmon Event ID 22 (DnsQuery) exports: JSON lines and rendered XML.
+
+One parser reads every export seen in the wild, line by line:
+
+* JSON, one event per line: flat (nxlog ``im_msvistalog``, OTRF
+  Security-Datasets: ``QueryName``, ``QueryStatus``, ``QueryResults``,
+  ``UtcTime`` at the top level), winlogbeat (``winlog.event_data.*``) and
+  Azure Log Analytics (``EventData`` holding the fields as a JSON string);
+* XML ``<Event>`` documents (``wevtutil qe /f:xml``, python-evtx, Event
+  Viewer "Save as XML"): one per line or spread over several lines, with or
+  without an ``<Events>`` root. Lines are buffered from ``<Event`` to
+  ``</Event>`` (at most 1 MiB), so a LineParser reads both a live file and
+  a big export without loading it whole. DTDs and entities are refused.
+
+Events whose ID is not 22 are skipped. ``QueryResults`` becomes
+observations as ``_sysmon_results`` documents (CNAME chains, A/AAAA sets of
+the chain's last name, PTR; negative answers from ``QueryStatus``; no TTL).
+Evidence ``indirect``: a client's resolver cache told Sysmon, not a DNS
+server or the wire. The querying process (``Image``) is not kept:
+observations have no field for it.
+
+Time: ``UtcTime`` (the query time, UTC); the log's own times
+(``@timestamp``, ``TimeCreated``) are ignored.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+
+import msgspec
+
+from yapdns.agent.parsers._sysmon_results import SysmonQuery, observations
+from yapdns.agent.parsers.base import LineParser, ParseError
+from yapdns.core.model import Evidence, Observation
+
+MAX_EVENT = 1 << 20
+DNS_QUERY_EVENT = 22
+
+
+class _Winlog(msgspec.Struct):
+    event_id: int | str | None = None
+    event_data: SysmonQuery | None = None
+
+
+class _JsonEvent(SysmonQuery):
+    """Flat fields, or ``winlog.event_data``, or ``EventData`` as a JSON string."""
+
+    EventID: int | str | None = None
+    EventData: str | SysmonQuery | None = None
+    winlog: _Winlog | None = None
+
+
+_decode_event = msgspec.json.Decoder(_JsonEvent).decode
+_decode_query = msgspec.json.Decoder(SysmonQuery).decode
+
+
+class SysmonParser(LineParser):
+    name = "sysmon"
+    evidence = Evidence.INDIRECT
+    timezone = "UTC (the event's UtcTime)"
+    description = "Windows Sysmon Event ID 22 DNS queries (nxlog/winlogbeat/Azure JSON lines or rendered XML)"
+
+    _xml = ""
+
+    def parse_line(self, line: str) -> Iterator[Observation]:
+        if line[:1] == "{" and not self._xml:  # the common case: one JSON event per line
+            query = _json_query(line)
+            if query is not None:
+                yield from observations(query)
+            return
+        if self._xml or "<Event" in line:
+            yield from self._xml_line(line)
+            return
+        text = line.strip()
+        if text.startswith("{"):
+            query = _json_query(text)
+            if query is not None:
+                yield from observations(query)
+        elif text and not text.startswith(("<?xml", "</Events>")):
+            raise ParseError("neither a JSON object nor an XML <Event>", code="bad_format")
+
+    def flush(self) -> Iterator[Observation]:
+        yield from self._xml_line("")  # complete events left after a bad one
+        if self._xml.strip():
+            self._xml = ""
+            raise ParseError("the input ended inside an <Event> element", code="truncated")
+
+    def _xml_line(self, line: str) -> Iterator[Observation]:
+        buffer = self._xml + line + "\n"
+        self._xml = ""
+        if len(buffer) > MAX_EVENT:
+            raise ParseError(f"an <Event> longer than {MAX_EVENT} characters", code="too_long")
+        while (start := _event_start(buffer)) >= 0:
+            end = buffer.find("</Event>", start)
+            if end < 0:
+                self._xml = buffer[start:]
+                return
+            end += len("</Event>")
+            event, buffer = buffer[start:end], buffer[end:]
+            # if this event is bad, the events after it are read with the next line (or at flush)
+            self._xml = buffer if _event_start(buffer) >= 0 else ""
+            query = _xml_query(event)
+            found = observations(query) if query is not None else []
+            self._xml = ""
+            yield from found
+
+
+def _json_query(text: str) -> SysmonQuery | None:
+    try:
+        event = _decode_event(text)
+    except (msgspec.DecodeError, UnicodeEncodeError) as exc:  # bad JSON, or undecodable bytes
+        raise ParseError(f"bad JSON: {exc}", code="bad_json") from None
+    if event.winlog is not None and event.winlog.event_data is not None:
+        return event.winlog.event_data if _is_dns(event.winlog.event_id) else None
+    if not _is_dns(event.EventID):
+        return None
+    if isinstance(event.EventData, str):
+        try:
+            return _decode_query(event.EventData)
+        except (msgspec.DecodeError, UnicodeEncodeError) as exc:  # bad JSON, or undecodable bytes
+            raise ParseError(f"bad EventData JSON: {exc}", code="bad_json") from None
+    if isinstance(event.EventData, SysmonQuery):
+        return event.EventData
+    return event
+
+
+def _is_dns(event_id: int | str | None) -> bool:
+    if event_id is None or event_id in (DNS_QUERY_EVENT, "22"):
+        return True
+    return str(event_id).strip() == "22"
+
+
+def _event_start(buffer: str) -> int:
+    at = buffer.find("<Event")
+    while at >= 0 and buffer[at + 6 : at + 7] not in (">", " ", "\n", "\t", "\r"):
+        at = buffer.find("<Event", at + 6)  # <Events>, <EventData>, <EventID>...
+    return at
+
+
+def _xml_query(text: str) -> SysmonQuery | None:
+    if "<!" in text:
+        raise ParseError("DTDs, entities and CDATA are not allowed in an <Event>", code="bad_xml")
+    try:
+        root = ET.fromstring(text)  # noqa: S314  (no DTD, so no entity expansion)
+    except ET.ParseError as exc:
+        raise ParseError(f"bad XML: {exc}", code="bad_xml") from None
+    event_id = next((el.text for el in root.iter() if el.tag.endswith("EventID")), None)
+    if not _is_dns(event_id):
+        return None
+    data = {el.get("Name"): el.text for el in root.iter() if el.tag.endswith("}Data") or el.tag == "Data"}
+    return SysmonQuery(
+        QueryName=data.get("QueryName"),
+        QueryStatus=data.get("QueryStatus"),
+        QueryResults=data.get("QueryResults"),
+        UtcTime=data.get("UtcTime"),
+    )
+
+
+PARSER = SysmonParser

@@ -1,0 +1,152 @@
+// The pivot graph: Cytoscape.js fed by GET /api/v1/pivot, one bounded page per
+// expansion. Click a node to expand it (or to load more of it), double-click to
+// open its page. Labels are drawn on a canvas; details are shown as text only.
+import { el, fmtNumber, fmtTime, typeColor } from "./common.js";
+
+const container = document.getElementById("pivot-graph");
+const statusLine = document.getElementById("graph-status");
+const detail = document.getElementById("graph-detail");
+const moreButton = document.getElementById("graph-more");
+const PAGE = 50;
+const more = new Map(); // node id -> {out, in} cursors of its next pages
+
+const cy = window.cytoscape({
+  container,
+  minZoom: 0.15,
+  maxZoom: 3,
+  style: [
+    { selector: "node", style: {
+      label: "data(label)", "font-size": 11, "text-valign": "bottom", "text-margin-y": 5, color: "#0f172a",
+      "text-max-width": 170, "text-wrap": "ellipsis", "text-background-color": "#fbfcfe", "text-background-opacity": 0.85,
+      "text-background-padding": 2, width: 22, height: 22, "border-width": 2 } },
+    { selector: "node[kind = 'name']", style: { "background-color": "#dbeafe", "border-color": "#2563eb" } },
+    { selector: "node[kind = 'ip']", style: { shape: "round-rectangle", "background-color": "#ffedd5", "border-color": "#ea580c",
+      "font-family": "DejaVu Sans Mono, monospace" } },
+    { selector: "node[?expanded][kind = 'name']", style: { "background-color": "#2563eb" } },
+    { selector: "node[?expanded][kind = 'ip']", style: { "background-color": "#ea580c" } },
+    { selector: "node[?seed]", style: { width: 32, height: 32, "border-width": 4, "border-color": "#0f172a", "font-weight": "bold" } },
+    { selector: "node[?hasMore]", style: { "border-style": "dashed" } },
+    { selector: "node:selected", style: { "overlay-color": "#2563eb", "overlay-opacity": 0.15, "overlay-padding": 6 } },
+    { selector: "edge", style: {
+      width: 1.6, "curve-style": "bezier", "target-arrow-shape": "triangle", "arrow-scale": 0.8,
+      "line-color": "data(color)", "target-arrow-color": "data(color)", label: "data(rrtype)", "font-size": 9,
+      color: "#475569", "text-rotation": "autorotate", "text-background-color": "#fbfcfe", "text-background-opacity": 1 } },
+    { selector: "edge:selected", style: { width: 3 } },
+  ],
+});
+
+function params(node, cursors) {
+  const query = new URLSearchParams({ node, limit: String(PAGE) });
+  for (const id of ["pivot-from", "pivot-to"]) {
+    const input = document.getElementById(id);
+    if (input && input.value) query.set(id === "pivot-from" ? "from" : "to", input.value);
+  }
+  if (cursors && cursors.out) query.set("cursor_out", cursors.out);
+  if (cursors && cursors.in) query.set("cursor_in", cursors.in);
+  return query;
+}
+
+async function expand(id, cursors = null) {
+  const node = cy.getElementById(id);
+  const value = node.nonempty() ? node.data("value") : id.slice(id.indexOf(":") + 1);
+  setStatus("Loading…");
+  let answer;
+  try {
+    const response = await fetch(`${container.dataset.api}?${params(value, cursors)}`, {
+      credentials: "same-origin", headers: { Accept: "application/json" },
+    });
+    answer = await response.json();
+    if (!response.ok) throw new Error(answer.error || `HTTP ${response.status}`);
+  } catch (error) {
+    setStatus(`Could not expand: ${error.message}`);
+    return;
+  }
+  merge(answer, answer.node);
+  const center = cy.getElementById(answer.node);
+  const hasMore = Boolean(answer.more.out || answer.more.in);
+  if (hasMore) more.set(answer.node, answer.more); else more.delete(answer.node);
+  center.data({ expanded: true, hasMore });
+  layout();
+  showNode(center);
+}
+
+// New nodes start on a ring around the node they came from, so the layout
+// only has to settle them rather than untangle a pile.
+function merge(answer, from) {
+  const origin = cy.getElementById(from);
+  const center = origin.nonempty() ? origin.position() : { x: 0, y: 0 };
+  const fresh = answer.nodes.filter((n) => cy.getElementById(n.id).empty() && n.id !== from);
+  const radius = 90 + 12 * fresh.length;
+  const added = [];
+  for (const n of answer.nodes) {
+    if (cy.getElementById(n.id).nonempty()) continue;
+    const i = fresh.indexOf(n);
+    const angle = (2 * Math.PI * Math.max(i, 0)) / Math.max(fresh.length, 1);
+    const position = i < 0 ? center : { x: center.x + radius * Math.cos(angle), y: center.y + radius * Math.sin(angle) };
+    added.push({ group: "nodes", data: { ...n, seed: n.id === container.dataset.seed }, position });
+  }
+  for (const e of answer.edges) {
+    if (cy.getElementById(e.id).empty()) added.push({ group: "edges", data: { ...e, color: typeColor(e.rrtype) } });
+  }
+  cy.add(added);
+}
+
+function layout() {
+  cy.layout({
+    name: "cose", animate: false, randomize: false, padding: 40, nodeRepulsion: () => 60000, idealEdgeLength: () => 110,
+    nodeOverlap: 40, numIter: 2500, gravity: 0.6, componentSpacing: 120,
+  }).run();
+  container.dataset.nodes = String(cy.nodes().length);
+  container.dataset.edges = String(cy.edges().length);
+  setStatus(`${fmtNumber(cy.nodes().length)} nodes · ${fmtNumber(cy.edges().length)} edges`);
+}
+
+function setStatus(text) {
+  statusLine.textContent = text;
+}
+
+function showNode(node) {
+  detail.replaceChildren();
+  const kind = node.data("kind") === "ip" ? "Address" : "Name";
+  detail.append(el("strong", {}, `${kind} `), el("bdi", { class: "mono" }, node.data("value")));
+  if (node.data("label") !== node.data("value")) detail.append(el("span", { class: "muted" }, ` (${node.data("label")})`));
+  const link = el("a", { href: pageUrl(node) }, "Open page");
+  detail.append(" · ", link, el("span", { class: "muted" }, ` · ${node.degree()} edges`));
+  moreButton.hidden = !more.has(node.id());
+  moreButton.dataset.node = node.id();
+}
+
+function showEdge(edge) {
+  detail.replaceChildren();
+  const d = edge.data();
+  detail.append(
+    el("bdi", {}, edge.source().data("label")), ` —${d.rrtype}→ `, el("bdi", {}, edge.target().data("label")),
+    el("span", { class: "muted" }, ` · first ${fmtTime(d.first)} · last ${fmtTime(d.last)} · ${fmtNumber(d.count)} observations`),
+  );
+  moreButton.hidden = true;
+}
+
+function pageUrl(node) {
+  const value = encodeURIComponent(node.data("value")).replace(/%2F/g, "/");
+  return node.data("kind") === "ip"
+    ? container.dataset.ipUrl.replace("ADDR", value)
+    : container.dataset.domainUrl.replace("NAME", value);
+}
+
+cy.on("tap", "node", (event) => {
+  const node = event.target;
+  if (!node.data("expanded")) expand(node.id());
+  else showNode(node);
+});
+cy.on("dbltap", "node", (event) => { window.location.assign(pageUrl(event.target)); });
+cy.on("tap", "edge", (event) => showEdge(event.target));
+moreButton.addEventListener("click", () => {
+  const id = moreButton.dataset.node;
+  if (more.has(id)) expand(id, more.get(id));
+});
+document.getElementById("graph-fit").addEventListener("click", () => cy.fit(undefined, 30));
+document.getElementById("graph-layout").addEventListener("click", layout);
+
+// For scripted use (and the end-to-end tests): the graph of this page.
+window.yapdnsPivot = { cy, expand };
+expand(container.dataset.seed);

@@ -1,0 +1,78 @@
+"""Chart data for the domain and IP pages, built from one bounded page of records.
+
+* ``gantt_rows``: one bar per record, from its first to its last sighting;
+* ``activity``: per time bucket, how many of those records were active
+  (their first-to-last span overlaps the bucket) and how many were first
+  seen in it. Passive DNS keeps first, last and a total count per record,
+  not a count per day, so this is what "over time" can honestly show.
+
+Both go to the page through ``json_script`` and are drawn by
+``static/dashboard/js/charts.js``; labels are data, never HTML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from yapdns.core.model import Record
+from yapdns.core.names import to_unicode
+
+DAY = 86400
+_UNITS = ((120, "day", DAY), (3 * 365, "week", 7 * DAY), (10**9, "month", 30 * DAY))
+MAX_BUCKETS = 240
+
+
+def gantt_rows(records: Sequence[Record], label: Callable[[Record], str]) -> list[dict[str, object]]:
+    """Bars for the timeline, most recently seen first."""
+    ordered = sorted(records, key=lambda r: (-r.time_last, r.time_first))
+    return [
+        {
+            "label": label(r),
+            "type": r.rrtype,
+            "first": r.time_first,
+            "last": r.time_last,
+            "count": r.count,
+        }
+        for r in ordered
+    ]
+
+
+def by_rdata(record: Record) -> str:
+    """Timeline label on a domain page: ``A 192.0.2.1``."""
+    return f"{record.rrtype} {record.rdata}"
+
+
+def by_name(record: Record) -> str:
+    """Timeline label on an IP page: the owner name (U-label)."""
+    return to_unicode(record.rrname)
+
+
+def activity(records: Sequence[Record]) -> dict[str, object]:
+    """Active and newly seen records per bucket (day, week or 30 days, by the overall span)."""
+    if not records:
+        return {"unit": "day", "buckets": [], "active": [], "new": []}
+    start = min(r.time_first for r in records)
+    end = max(r.time_last for r in records)
+    days = (end - start) // DAY + 1
+    unit, size = next((name, secs) for limit, name, secs in _UNITS if days <= limit)
+    while (end - start) // size + 1 > MAX_BUCKETS:
+        size *= 2
+    origin = start - start % size
+    count = (end - origin) // size + 1
+    delta = [0] * (count + 1)
+    new = [0] * count
+    for r in records:
+        a, b = (r.time_first - origin) // size, (r.time_last - origin) // size
+        delta[a] += 1
+        delta[b + 1] -= 1
+        new[a] += 1
+    active, running = [], 0
+    for step in delta[:count]:
+        running += step
+        active.append(running)
+    return {
+        "unit": unit if size in (DAY, 7 * DAY, 30 * DAY) else f"{size // DAY} days",
+        "buckets": [origin + i * size for i in range(count)],
+        "active": active,
+        "new": new,
+    }

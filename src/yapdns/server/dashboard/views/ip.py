@@ -1,0 +1,54 @@
+"""The IP page: names over time, the records, the /24 or /48 around it, and ASN/geo when known."""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from yapdns.core.errors import InvalidQuery
+from yapdns.server.dashboard import correlate, enrichment, timeline
+from yapdns.server.dashboard.views.common import problem, store
+from yapdns.storage.query import IpRange, RecordQuery
+
+RECORDS_PAGE = 200
+
+
+def ip_page(request: HttpRequest, addr: str) -> HttpResponse:
+    """``/ip/<address>``: the names that pointed at one address, and its neighbourhood."""
+    try:
+        ip = str(ipaddress.ip_address(addr.strip()))
+    except ValueError:
+        return problem(request, 400, "Not an IP address", f"{addr[:80]!r} is not an IPv4 or IPv6 address.")
+    db = store()
+    try:
+        page = db.records(
+            RecordQuery(rdata_ip=IpRange.parse(ip), limit=RECORDS_PAGE, cursor=request.GET.get("cursor") or None)
+        )
+    except InvalidQuery as exc:
+        return problem(request, 400, "Bad request", str(exc))
+    records = list(page.rows)
+    network = correlate.network_of(ip)
+    context = {
+        "ip": ip,
+        "version": ipaddress.ip_address(ip).version,
+        "network": str(network),
+        "page": page,
+        "records": records,
+        "names": len({r.rrname for r in records}),
+        "first_seen": min((r.time_first for r in records), default=None),
+        "last_seen": max((r.time_last for r in records), default=None),
+        "chart": {
+            "timeline": timeline.gantt_rows(records, timeline.by_name),
+            "activity": timeline.activity(records),
+        },
+        "neighbours": correlate.neighbours(db, ip),
+        "ip_context": enrichment.lookup(db, ip),
+        "search_network": f"{reverse('dashboard:search')}?{urlencode({'q': str(network)})}",
+        "search_ip": f"{reverse('dashboard:search')}?{urlencode({'q': ip})}",
+        "pivot_url": f"{reverse('dashboard:pivot')}?{urlencode({'q': ip})}",
+    }
+    return render(request, "dashboard/ip.html", context)

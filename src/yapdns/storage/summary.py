@@ -1,0 +1,120 @@
+"""``SummaryReader``: the per-name and overview reads the dashboard needs, for both SQL backends.
+
+A backend mixes this in and supplies ``dialect`` and ``_rows(text, params)``
+(one SELECT on a reading connection), like ``SqlReader``. Every read here is
+bounded by an index, except ``scan_top_names``, which is a full scan meant
+for a background refresh whose result the caller keeps (never run it per
+page view on a large store: reference/storage-benchmark.md §6).
+
+* ``name_provenance``: who saw a name, grouped by sensor, evidence and source
+  (walks the name's rows of the ``rr`` key index, at most ``NAME_ROWS_MAX``);
+* ``name_samples``: the sandbox samples linked to any record of a name;
+* ``new_names``: names whose earliest record was first seen at or after
+  ``since``, found among the latest first sightings (the ``rr_first`` index);
+* ``scan_top_names``: the most observed names (sum of counts), full scan.
+"""
+
+
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+
+from yapdns.core.model import Evidence, Provenance, SampleLink
+from yapdns.core.names import reverse_name
+from yapdns.storage.sql import Dialect
+
+NAME_ROWS_MAX = 100_000
+NEW_NAME_CANDIDATES = 20
+
+
+class NameSummary(msgspec.Struct, frozen=True):
+    """One owner name's totals over its per-RR records."""
+
+    rrname: str
+    records: int
+    count: int
+    time_first: int
+    time_last: int
+
+
+_NAME_TOTALS = "rrname, count(*), sum(count), min(time_first), max(time_last)"
+
+
+class SummaryReader(ABC):
+    """Reads for the dashboard's name, sample and overview panels."""
+
+    dialect: Dialect
+
+    @abstractmethod
+    def _rows(self, text: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        """Run one SELECT on a reading connection and return all its rows."""
+
+    def _sq(self, text: str) -> str:
+        return text.replace("?", self.dialect.ph)
+
+    def name_provenance(self, rrname: str) -> list[Provenance]:
+        """Who saw any record of ``rrname`` (exact), summed per sensor, evidence and source."""
+        found = self._rows(
+            self._sq(
+                "SELECT p.sensor, p.evidence, p.source, min(s.time_first), max(s.time_last), sum(s.count) "
+                "FROM (SELECT id FROM rr WHERE rrname_rev = ? LIMIT ?) AS r JOIN rr_seen s ON s.rr_id = r.id "
+                "JOIN prov p ON p.id = s.prov GROUP BY p.sensor, p.evidence, p.source "
+                "ORDER BY p.sensor, p.evidence, p.source"
+            ),
+            (reverse_name(rrname), NAME_ROWS_MAX),
+        )
+        return [Provenance(r[0], Evidence(r[1]), r[2], int(r[3]), int(r[4]), int(r[5])) for r in found]
+
+    def name_samples(self, rrname: str, limit: int = 100) -> list[SampleLink]:
+        """Samples linked to any record of ``rrname`` (exact), most recent first."""
+        found = self._rows(
+            self._sq(
+                "SELECT s.sha256, s.task_id, min(s.time_first), max(s.time_last), sum(s.count) "
+                "FROM (SELECT id FROM rr WHERE rrname_rev = ? LIMIT ?) AS r JOIN rr_sample s ON s.rr_id = r.id "
+                "GROUP BY s.sha256, s.task_id ORDER BY max(s.time_last) DESC, s.sha256, s.task_id LIMIT ?"
+            ),
+            (reverse_name(rrname), NAME_ROWS_MAX, limit),
+        )
+        return [
+            SampleLink(sha256=r[0], task_id=r[1] or None, time_first=int(r[2]), time_last=int(r[3]), count=int(r[4]))
+            for r in found
+        ]
+
+    def new_names(self, since: int, limit: int = 50) -> list[NameSummary]:
+        """Names first seen at or after ``since``, newest first.
+
+        Candidates are the names of the latest ``limit * NEW_NAME_CANDIDATES``
+        first sightings; a candidate with an older record is not new.
+        """
+        found = self._rows(
+            self._sq(
+                f"SELECT {_NAME_TOTALS} FROM rr WHERE rrname_rev IN (SELECT c.rrname_rev FROM "
+                "(SELECT rrname_rev FROM rr WHERE time_first >= ? ORDER BY time_first DESC LIMIT ?) AS c) "
+                "GROUP BY rrname_rev, rrname HAVING min(time_first) >= ? ORDER BY min(time_first) DESC, rrname LIMIT ?"
+            ),
+            (since, limit * NEW_NAME_CANDIDATES, since, limit),
+        )
+        return [_summary(r) for r in found]
+
+    def scan_top_names(self, limit: int = 100) -> list[NameSummary]:
+        """The ``limit`` most observed names (a full scan: run it in the background).
+
+        Grouping by ``rrname`` alone (it is one-to-one with ``rrname_rev``) walks
+        the ``rr_fwd`` index in order and needs no temporary B-tree to group.
+        """
+        found = self._rows(
+            self._sq(
+                f"SELECT {_NAME_TOTALS} FROM rr GROUP BY rrname ORDER BY sum(count) DESC, rrname LIMIT ?"
+            ),
+            (limit,),
+        )
+        return [_summary(r) for r in found]
+
+
+def _summary(row: Sequence[Any]) -> NameSummary:
+    return NameSummary(row[0], int(row[1]), int(row[2]), int(row[3]), int(row[4]))

@@ -1,0 +1,34 @@
+"""Helpers shared by the parser unit tests: run a format over lines the way the agent does."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from yapdns.agent.parsers import registry
+from yapdns.agent.parsers.base import DocumentParser, ParserOptions
+from yapdns.agent.parsing import ParseRun
+from yapdns.core.wire import to_wire
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def run_lines(fmt: str, lines: list[str], **options: object) -> tuple[list[dict[str, object]], ParseRun]:
+    """Parse ``lines`` with format ``fmt`` through ``ParseRun``: wire-form observations and the run."""
+    run = ParseRun(registry.parser_class(fmt)(ParserOptions(**options)))  # type: ignore[arg-type]
+    if isinstance(run.parser, DocumentParser):
+        produced = list(run.document("\n".join(lines).encode("utf-8", "surrogateescape")))
+    else:
+        produced = list(run.lines(lines))
+    return [to_wire(o) for o in produced], run
+
+
+def shared_samples() -> Path | None:
+    """The team's shared samples folder, when this checkout has one beside it (never committed data)."""
+    candidates = [os.environ.get("YAPDNS_SHARED_SAMPLES", "")]
+    root = Path(__file__).resolve().parents[3]
+    candidates += [str(root.parent / "shared" / "samples"), str(root.parent.parent / "shared" / "samples")]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_dir():
+            return Path(candidate)
+    return None
