@@ -100,6 +100,19 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
+def calibration_ns() -> float:
+    """CPU ns per iteration of a trivial Python loop: how fast this machine is right now.
+
+    ~30-40 ns on an idle modern core; a larger figure means every CPU µs/obs below is inflated
+    by the same factor (steal, throttling or cache contention from other tenants).
+    """
+    t = time.process_time()
+    x = 0
+    for i in range(2_000_000):
+        x += i
+    return round((time.process_time() - t) / 2_000_000 * 1e9, 1)
+
+
 def machine() -> dict[str, Any]:
     """What the figures were measured on."""
     lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
@@ -119,4 +132,5 @@ def machine() -> dict[str, Any]:
         "postgresql": version[0] if version else "?",
         "pg_settings": {n: f"{s}{u or ''}" for n, s, u in settings},
         "loadavg": Path("/proc/loadavg").read_text().split()[:3],
+        "python_loop_ns": calibration_ns(),
     }
