@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 
 import dns.rcode
 
@@ -49,6 +50,8 @@ def normalize_rcode(value: str | int | None) -> str | None:
 
 def normalize_time(value: object, field: str) -> int:
     """UTC epoch seconds as an integer (fractions are truncated)."""
+    if type(value) is int and 0 <= value <= MAX_TIME:  # the common case, without the checks below
+        return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InvalidTime(f"{field} must be epoch seconds")
     if math.isnan(value) or not 0 <= value <= MAX_TIME:
@@ -60,9 +63,14 @@ def normalize_label(value: str | None, field: str) -> str | None:
     """Sensor ids and source names: short printable tokens."""
     if value is None or value == "":
         return None
-    if not isinstance(value, str) or not _LABEL.fullmatch(value):
+    if not isinstance(value, str) or not _valid_label(value):
         raise InvalidValue(f"{field} must match {_LABEL.pattern}")
     return value
+
+
+@lru_cache(maxsize=1024)
+def _valid_label(value: str) -> bool:
+    return _LABEL.fullmatch(value) is not None
 
 
 def normalize_sample(sample: SampleRef | None) -> SampleRef | None:
@@ -102,12 +110,26 @@ def normalize_observation(obs: Observation) -> Observation:
         bailiwick=normalize_name(obs.bailiwick) if obs.bailiwick else None,
         sensor_id=normalize_label(obs.sensor_id, "sensor_id"),
         source=normalize_label(obs.source, "source"),
-        evidence=Evidence(obs.evidence),
+        evidence=obs.evidence if type(obs.evidence) is Evidence else Evidence(obs.evidence),
         sample=normalize_sample(obs.sample),
     )
 
 
 def _normalize_rrset(code: int, rdata: tuple[str, ...]) -> tuple[str, ...]:
+    if 0 < len(rdata) <= 8:  # most RRsets are small and recur: cache them whole
+        try:
+            return _normalize_small_rrset(code, rdata)
+        except TypeError:  # an unhashable item: let the checks below name the problem
+            pass
+    return _normalize_rrset_uncached(code, rdata)
+
+
+@lru_cache(maxsize=65536)
+def _normalize_small_rrset(code: int, rdata: tuple[str, ...]) -> tuple[str, ...]:
+    return _normalize_rrset_uncached(code, rdata)
+
+
+def _normalize_rrset_uncached(code: int, rdata: tuple[str, ...]) -> tuple[str, ...]:
     if len(rdata) > MAX_RRSET:
         raise InvalidValue(f"an RRset may hold at most {MAX_RRSET} records")
     if len(rdata) == 1:

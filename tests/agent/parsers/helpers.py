@@ -32,3 +32,8 @@ def shared_samples() -> Path | None:
         if candidate and Path(candidate).is_dir():
             return Path(candidate)
     return None
+
+
+def keys(produced: list[dict[str, object]]) -> list[tuple[object, ...]]:
+    """(rrname, rrtype, rdata, rcode) of each observation, for compact assertions."""
+    return [(o["rrname"], o["rrtype"], tuple(o.get("rdata", ())), o.get("rcode")) for o in produced]  # type: ignore[arg-type]

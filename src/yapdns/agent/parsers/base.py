@@ -19,7 +19,7 @@ whole file (a sandbox ``report.json``, an API export). Parsers:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import ClassVar
 
 import msgspec
@@ -62,10 +62,13 @@ class LineParser(_ParserInfo, ABC):
     """A format read one line at a time."""
 
     @abstractmethod
-    def parse_line(self, line: str) -> Iterator[Observation]:
-        """Observations carried by ``line`` (without its line terminator)."""
+    def parse_line(self, line: str) -> Iterable[Observation]:
+        """Observations carried by ``line`` (without its line terminator).
 
-    def flush(self) -> Iterator[Observation]:
+        A generator or a list: hot parsers return a list, which costs less than a generator.
+        """
+
+    def flush(self) -> Iterable[Observation]:
         """Observations still held back (multi-line records) at end of input."""
         return iter(())
 

@@ -54,7 +54,7 @@ class CuckooReportParser(DocumentParser):
     def parse_document(self, data: bytes) -> Iterator[Observation]:
         try:
             report = _decode(data)
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             raise ParseError(f"not a JSON report: {exc}", code="bad_json") from None
         network = report.get("network")
         if not isinstance(network, dict):

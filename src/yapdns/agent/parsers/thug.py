@@ -40,7 +40,7 @@ class ThugParser(DocumentParser):
     def parse_document(self, data: bytes) -> Iterator[Observation]:
         try:
             log = _decode(data)
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             raise ParseError(f"not a Thug JSON log: {exc}", code="bad_json") from None
         if log.get("logtype") != "json-log":
             raise ParseError("not a Thug JSON log (logtype is not json-log)", code="wrong_format")

@@ -1,0 +1,243 @@
+"""From a decoded DNS response to normalized observations: the rules shared by dnstap and pcap.
+
+* Only the answer section is used (authority and additional records are not
+  evidence of what a name resolves to, and glue is the classic poisoning
+  vector). Class IN only.
+* Answer RRs are grouped by owner and type into RRset observations; the RRset
+  TTL is the smallest TTL of its RRs (RFC 2181 §5.2 says they are equal);
+  a TTL with the top bit set counts as 0 (RFC 2181 §8).
+* Each CNAME of a chain is its own observation. A negative answer applies to
+  the end of the chain: NXDOMAIN (and every other error rcode) keeps its rcode;
+  NODATA is an empty answer for the chain end's type with an SOA in authority.
+* When the bailiwick (dnstap ``query_zone``) is known, an RRset whose owner is
+  outside it is dropped and counted (``out_of_bailiwick``): it is exactly what
+  a cache-poisoning attempt looks like.
+* Every observation passes ``normalize_observation``; the normalized result of
+  an RRset is memoized (the same answers repeat all day long), so the gate is
+  paid once per distinct RRset, not once per packet.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from yapdns.agent.dnsmsg import CLASS_IN, DnsFormatError, DnsResponse, decode_response, response_shape
+from yapdns.agent.parsing import ParseStats
+from yapdns.core import rrtypes as t
+from yapdns.core.errors import InvalidObservation
+from yapdns.core.model import Evidence, Observation
+from yapdns.core.normalize import MAX_TIME, normalize_observation, normalize_rcode
+
+OPT = 41
+ANY = 255
+MAX_CHAIN = 16
+_MEMO_MAX = 100_000
+_TTL_MAX = 2**31 - 1
+
+_replace = msgspec.structs.replace
+_RRsets = dict[tuple[str, int], tuple[int, list[str], list[int]]]  # (owner, type) -> (ttl, rdata, RR indices)
+_TemplateKey = tuple[str, int, tuple[str, ...], int | None, str | None, str | None]
+
+
+class ObservationBuilder:
+    """Turns decoded responses into normalized observations for one input."""
+
+    def __init__(self, source: str, stats: ParseStats, sensor_id: str | None = None) -> None:
+        self.source = source
+        self.stats = stats
+        self.sensor_id = sensor_id
+        self._memo: dict[_TemplateKey, Observation | InvalidObservation] = {}
+        self._interned: dict[Observation, Observation] = {}
+
+    def observations(
+        self,
+        resp: DnsResponse,
+        when: int,
+        *,
+        bailiwick: str | None = None,
+        sensor_id: str | None = None,
+        ref: int = 0,
+    ) -> list[Observation]:
+        """The observations one response carries, seen at ``when`` (UTC epoch seconds)."""
+        if not 0 <= when <= MAX_TIME:
+            self.stats.bad(ref, "bad_time", f"time {when} out of range", "")
+            return []
+        ttls = [rr[3] for rr in resp.answers]
+        out = [
+            _replace(o, time_first=when, time_last=when, ttl=rrset_ttl(ttls, indices))
+            for o, indices in self.templates(resp, bailiwick=bailiwick, sensor_id=sensor_id, ref=ref)
+        ]
+        self.stats.observations += len(out)
+        return out
+
+    def templates(
+        self, resp: DnsResponse, *, bailiwick: str | None = None, sensor_id: str | None = None, ref: int = 0
+    ) -> list[tuple[Observation, tuple[int, ...]]]:
+        """The normalized observations of one response without TTL and times (shared, memoized objects).
+
+        Each comes with the indices of the answer RRs it was made of (none for a negative answer):
+        ``rrset_ttl`` gives its TTL.
+        """
+        if resp.qclass != CLASS_IN:
+            self.stats.bad(ref, "not_in_class", f"class {resp.qclass} response", "")
+            return []
+        sensor = sensor_id or self.sensor_id
+        rrsets = self._group(resp, bailiwick, ref)
+        out: list[tuple[Observation, tuple[int, ...]]] = []
+        for (owner, rrtype), (_ttl, rdata, indices) in rrsets.items():
+            obs = self._make(owner, rrtype, tuple(rdata), None, bailiwick, sensor, ref)
+            if obs is not None:
+                out.append((obs, tuple(indices)))
+        negative = self._negative(resp, rrsets)
+        if negative is not None:
+            obs = self._make(negative[0], resp.qtype, (), negative[1], bailiwick, sensor, ref)
+            if obs is not None:
+                out.append((obs, ()))
+        return out
+
+    def _group(self, resp: DnsResponse, bailiwick: str | None, ref: int) -> _RRsets:
+        groups: _RRsets = {}
+        for index, (owner, rrtype, rrclass, ttl, rdata) in enumerate(resp.answers):
+            if rrclass != CLASS_IN or rrtype == OPT:
+                continue
+            if bailiwick is not None and not in_bailiwick(owner, bailiwick):
+                self.stats.bad(ref, "out_of_bailiwick", f"{owner} is outside {bailiwick}", owner)
+                continue
+            rr_ttl = 0 if ttl > _TTL_MAX else ttl
+            key = (owner, rrtype)
+            group = groups.get(key)
+            if group is None:
+                groups[key] = (rr_ttl, [rdata], [index])
+            else:
+                group[1].append(rdata)
+                group[2].append(index)
+                if rr_ttl < group[0]:
+                    groups[key] = (rr_ttl, group[1], group[2])
+        return groups
+
+    @staticmethod
+    def _negative(resp: DnsResponse, rrsets: _RRsets) -> tuple[str, int] | None:
+        """``(name, rcode)`` of the negative answer at the end of the CNAME chain, if any."""
+        if resp.rcode == 0 and (resp.qtype == ANY or not resp.has_soa):
+            return None
+        name = resp.qname
+        if resp.qtype != t.CNAME:
+            for _ in range(MAX_CHAIN):
+                target = rrsets.get((name, t.CNAME))
+                if target is None:
+                    break
+                name = target[1][0]
+        if resp.rcode == 0 and (name, resp.qtype) in rrsets:
+            return None
+        return name, resp.rcode
+
+    def _make(
+        self,
+        owner: str,
+        rrtype: int,
+        rdata: tuple[str, ...],
+        rcode: int | None,
+        bailiwick: str | None,
+        sensor: str | None,
+        ref: int,
+    ) -> Observation | None:
+        key = (owner, rrtype, rdata, rcode, bailiwick, sensor)
+        template = self._memo.get(key)
+        if template is None:
+            template = self._template(key)
+            if isinstance(template, Observation):  # one object per distinct result, so callers can fold by identity
+                template = self._interned.setdefault(template, template)
+            if len(self._memo) >= _MEMO_MAX:
+                self._memo.clear()
+                self._interned.clear()
+            self._memo[key] = template
+        if isinstance(template, InvalidObservation):
+            self.stats.bad(ref, template.code, str(template), owner)
+            return None
+        return template
+
+    def _template(self, key: _TemplateKey) -> Observation | InvalidObservation:
+        owner, rrtype, rdata, rcode, bailiwick, sensor = key
+        try:
+            return normalize_observation(
+                Observation(
+                    rrname=owner,
+                    rrtype=t.rrtype_text(rrtype),
+                    rdata=rdata,
+                    time_first=0,
+                    time_last=0,
+                    rcode=None if rcode is None else normalize_rcode(rcode),
+                    bailiwick=bailiwick,
+                    sensor_id=sensor,
+                    source=self.source,
+                    evidence=Evidence.DIRECT,
+                )
+            )
+        except InvalidObservation as exc:
+            return exc
+
+
+def in_bailiwick(name: str, zone: str) -> bool:
+    """Whether canonical ``name`` is ``zone`` or below it."""
+    return zone in (".", name) or name.endswith("." + zone)
+
+
+Entry = tuple[Observation, tuple[int, ...]]  # an observation template and the indices of its answer RRs
+
+
+class ResponseCache:
+    """Decoded responses by shape: a response that differs from one seen before only in its id, its TTLs
+    or its additional section (``dnsmsg.response_shape``) reuses that decoding and its templates.
+
+    Callers check the header (QR, opcode, TC) first; a malformed message is counted and gives None.
+    """
+
+    def __init__(self, builder: ObservationBuilder, max_entries: int = 50_000) -> None:
+        self.builder = builder
+        self.max_entries = max_entries
+        self._cache: dict[tuple[bytes, str | None, str | None], list[Entry]] = {}
+        self._exact: dict[tuple[bytes, str | None, str | None], tuple[list[Entry], list[int]]] = {}
+
+    def get(
+        self, msg: bytes, *, sensor_id: str | None = None, bailiwick: str | None = None, ref: int = 0
+    ) -> tuple[list[Entry], list[int]] | None:
+        """The templates of ``msg`` and the TTLs of its answer RRs."""
+        exact_key = (msg[2:], sensor_id, bailiwick)  # the same bytes but the id: nothing to walk at all
+        found = self._exact.get(exact_key)
+        if found is None:
+            found = self._get(msg, sensor_id, bailiwick, ref)
+            if found is not None:
+                if len(self._exact) >= self.max_entries:
+                    self._exact.clear()
+                self._exact[exact_key] = found
+        return found
+
+    def _get(
+        self, msg: bytes, sensor_id: str | None, bailiwick: str | None, ref: int
+    ) -> tuple[list[Entry], list[int]] | None:
+        shape = response_shape(msg)
+        if shape is not None:
+            key = (shape[0], sensor_id, bailiwick)
+            entries = self._cache.get(key)
+            if entries is not None:
+                return entries, shape[1]
+        try:
+            resp = decode_response(msg)
+        except DnsFormatError as exc:
+            self.builder.stats.bad(ref, exc.code, str(exc), msg[:64].hex())
+            return None
+        entries = self.builder.templates(resp, bailiwick=bailiwick, sensor_id=sensor_id, ref=ref)
+        if shape is None:  # decodable, but the authority section is cut short: not cached, TTLs from the decoding
+            return entries, [rr[3] for rr in resp.answers]
+        if len(self._cache) >= self.max_entries:
+            self._cache.clear()
+        self._cache[key] = entries
+        return entries, shape[1]
+
+
+def rrset_ttl(ttls: list[int], indices: tuple[int, ...]) -> int | None:
+    """The TTL of an RRset: the smallest of its RRs' (a TTL with the top bit set counts as 0, RFC 2181 §8)."""
+    if not indices:
+        return None
+    ttl = ttls[indices[0]] if len(indices) == 1 else min(ttls[i] for i in indices)
+    return 0 if ttl > _TTL_MAX else ttl

@@ -1,0 +1,266 @@
+"""Zeek ``dns.log``: TSV with ``#`` headers, and JSON (plain or json-streaming, epoch or ISO 8601 ``ts``).
+
+TSV columns are mapped by the ``#fields`` header, which may change mid-file
+(a new header block after rotation or a restart); ``#separator``,
+``#set_separator``, ``#empty_field`` and ``#unset_field`` are honoured, and
+``\\xNN`` escapes are decoded. A file read from the middle (the agent resumes
+at a saved offset) has no header: rows of the standard 24 or 26 columns are
+then mapped by the standard layout, any other row is refused until a header
+arrives. JSON lines (``{...}``) need no header; absent keys are unset.
+
+One row is one DNS transaction and yields (see ``_zeek_answers`` for exactly
+what is inferred from the untyped ``answers`` vector):
+
+* the reconstructed RRsets of the answer section, with their TTLs;
+* a negative observation for any rcode other than NOERROR (about the end of
+  the CNAME chain), and a NODATA one for a NOERROR answer with no records
+  (unless the reply was truncated, or Zeek does not log answers of that type,
+  such as WKS, HINFO or TKEY);
+* a bare query when no reply was seen (``rcode`` unset and no answers).
+
+Rows of other opcodes than QUERY, of other classes than IN (CHAOS ``version.bind``),
+NetBIOS (port 137) rows, and by default
+mDNS/LLMNR rows (port 5353/5355, link-local claims rather than DNS) are skipped.
+Options (``ParserOptions.extra``): ``multicast``: ``keep`` to keep mDNS/LLMNR rows.
+Times: ``ts`` is UTC (epoch seconds, or ISO 8601 with ``Z``). Evidence: direct.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+
+import msgspec
+
+from yapdns.agent.parsers._localtime import IsoClock, parse_epoch
+from yapdns.agent.parsers._zeek_answers import reconstruct
+from yapdns.agent.parsers.base import LineParser, ParseError, ParserOptions
+from yapdns.core import rrtypes
+from yapdns.core.errors import InvalidRRType
+from yapdns.core.model import Evidence, Observation
+
+_STANDARD = [
+    "ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "trans_id", "rtt", "query", "qclass",
+    "qclass_name", "qtype", "qtype_name", "rcode", "rcode_name", "AA", "TC", "RD", "RA", "Z", "answers", "TTLs",
+    "rejected",
+]  # fmt: skip
+_STANDARD_LAYOUTS = {len(_STANDARD): _STANDARD, len(_STANDARD) + 2: [*_STANDARD, "opcode", "opcode_name"]}
+_SKIPPED_PORTS = frozenset({137})
+_MULTICAST_PORTS = frozenset({5353, 5355})
+# Query types whose every answer RR Zeek writes into ``answers`` (WKS, HINFO, TKEY... are
+# dropped by main.zeek), so that an empty NOERROR reply is certainly a NODATA.
+_NODATA_QTYPES = frozenset(
+    {"A", "AAAA", "CNAME", "NS", "PTR", "MX", "SOA", "TXT", "SPF", "SRV", "NAPTR", "DS", "DNSKEY", "SSHFP",
+     "LOC", "RRSIG", "NSEC", "NSEC3", "NSEC3PARAM", "CAA", "HTTPS", "SVCB", "DNAME"}
+)  # fmt: skip
+_ESCAPE = re.compile(rb"\\x([0-9a-fA-F]{2})")
+
+
+def unescape(value: str) -> str:
+    """Decode Zeek's ``\\xNN`` byte escapes (invalid UTF-8 is kept as surrogate escapes)."""
+    if "\\x" not in value:
+        return value
+    raw = _ESCAPE.sub(lambda m: bytes.fromhex(m.group(1).decode()), value.encode("utf-8", "surrogateescape"))
+    return raw.decode("utf-8", "surrogateescape")
+
+
+@lru_cache(maxsize=1024)
+def _qtype_text(qtype: str | None, qtype_name: str | None) -> str | None:
+    """The mnemonic of the query type, from the numeric ``qtype`` or else ``qtype_name``."""
+    for value in (qtype, qtype_name):
+        if value is None:
+            continue
+        try:
+            return rrtypes.normalize_rrtype("ANY" if value == "*" else value)
+        except InvalidRRType:
+            continue
+    return None
+
+
+class ZeekRow(msgspec.Struct):
+    """The fields of a dns.log row that matter here (JSON keys; unset fields are ``None``)."""
+
+    ts: float | str
+    query: str | None = None
+    qclass: int | None = None
+    qtype: int | None = None
+    qtype_name: str | None = None
+    rcode: int | None = None
+    rcode_name: str | None = None
+    TC: bool | None = None
+    answers: list[str] | None = None
+    TTLs: list[float] | None = None
+    opcode: int | None = None
+    orig_p: int | None = msgspec.field(name="id.orig_p", default=None)
+    resp_p: int | None = msgspec.field(name="id.resp_p", default=None)
+
+
+_decode_json = msgspec.json.Decoder(ZeekRow).decode
+_TSV_FIELDS = ("ts", "query", "qclass", "qtype", "qtype_name", "rcode", "rcode_name", "TC", "answers", "TTLs",
+               "opcode", "id.orig_p", "id.resp_p")  # fmt: skip
+
+
+class ZeekTsvHeader:
+    """The state set by ``#`` lines: separators, and a getter of the needed columns of a row."""
+
+    def __init__(self) -> None:
+        self.separator = "\t"
+        self.set_separator = ","
+        self.empty = "(empty)"
+        self.unset = "-"
+        self.width: int | None = None
+        self.getter: Callable[[list[str]], tuple[str, ...]] | None = None
+        self.from_header = False
+
+    def directive(self, line: str) -> None:
+        if line.startswith("#separator "):
+            self.separator = unescape(line[len("#separator ") :])
+            return
+        key, _, value = line[1:].partition(self.separator)
+        if key == "fields":
+            self._set_columns(value.split(self.separator))
+        elif key == "set_separator":
+            self.set_separator = unescape(value)
+        elif key == "empty_field":
+            self.empty = value
+        elif key == "unset_field":
+            self.unset = value
+
+    def _set_columns(self, names: Sequence[str], *, from_header: bool = True) -> None:
+        index = {name: i for i, name in enumerate(names)}
+        # A missing column points one past the row, where each row gets the unset marker appended.
+        self.width = len(names)
+        self.getter = operator.itemgetter(*(index.get(name, len(names)) for name in _TSV_FIELDS))
+        self.from_header = from_header
+
+    def fields(self, line: str) -> tuple[str, ...]:
+        """The needed columns of a data row, in ``_TSV_FIELDS`` order; raise ``ParseError``."""
+        parts = line.split(self.separator)
+        if len(parts) != self.width:
+            if self.from_header:
+                raise ParseError(f"{len(parts)} columns where #fields has {self.width}", code="bad_columns")
+            standard = _STANDARD_LAYOUTS.get(len(parts))
+            if standard is None:
+                raise ParseError(f"no #fields header yet and {len(parts)} columns is not a standard layout",
+                                 code="no_header")  # fmt: skip
+            self._set_columns(standard, from_header=False)
+        parts.append(self.unset)
+        return self.getter(parts)  # type: ignore[misc]
+
+
+class ZeekDnsParser(LineParser):
+    name = "zeek"
+    evidence = Evidence.DIRECT
+    timezone = "UTC (epoch seconds or ISO 8601 with Z)"
+    description = "Zeek dns.log: TSV with #fields headers, JSON and json-streaming"
+
+    def __init__(self, options: ParserOptions | None = None) -> None:
+        super().__init__(options)
+        self._header = ZeekTsvHeader()
+        self._iso = IsoClock()
+        keep = self.options.extra.get("multicast", "skip")
+        self._skip_ports = _SKIPPED_PORTS | (frozenset() if keep == "keep" else _MULTICAST_PORTS)
+        self._skip_port_texts = frozenset(str(p) for p in self._skip_ports)
+
+    def parse_line(self, line: str) -> list[Observation]:
+        if not line or line.isspace():
+            return []
+        first = line[0]
+        if first == "#":
+            self._header.directive(line)
+            return []
+        if first == "{":
+            return self._json_row(line)
+        return self._tsv_row(line)
+
+    def _json_row(self, line: str) -> list[Observation]:
+        try:
+            row = _decode_json(line)
+        except (msgspec.DecodeError, UnicodeEncodeError) as exc:
+            raise ParseError(f"not a Zeek JSON row: {exc}") from None
+        if (row.opcode or 0) != 0 or row.resp_p in self._skip_ports or row.orig_p in self._skip_ports:
+            return []
+        if row.query is None or (row.qclass is not None and row.qclass & 0x7FFF != 1):
+            return []
+        return self._observations(
+            self._time(row.ts),
+            unescape(row.query),
+            _qtype_text(None if row.qtype is None else str(row.qtype), row.qtype_name),
+            rcode=row.rcode_name or (None if row.rcode is None else str(row.rcode)),
+            answers=[unescape(a) for a in row.answers or ()],
+            ttls=[int(t) for t in row.TTLs or ()],
+            truncated=bool(row.TC),
+        )
+
+    def _tsv_row(self, line: str) -> list[Observation]:
+        header = self._header
+        ts, query, qclass, qtype, qtype_name, rcode, rcode_name, tc, answers, ttls, opcode, orig_p, resp_p = (
+            header.fields(line)
+        )
+        unset, empty = header.unset, header.empty
+        if opcode not in (unset, "0") or resp_p in self._skip_port_texts or orig_p in self._skip_port_texts:
+            return []
+        if query == unset or (qclass not in (unset, "1") and _not_internet(qclass)):
+            return []
+        try:
+            ttl_values = () if ttls in (unset, empty) else [int(float(t)) for t in ttls.split(header.set_separator)]
+        except (ValueError, OverflowError):
+            raise ParseError(f"bad TTLs {ttls[:60]!r}", code="bad_value") from None
+        return self._observations(
+            parse_epoch(ts),
+            "" if query == empty else unescape(query),
+            _qtype_text(None if qtype == unset else qtype, None if qtype_name == unset else qtype_name),
+            rcode=rcode_name if rcode_name != unset else (None if rcode == unset else rcode),
+            answers=[] if answers in (unset, empty) else [unescape(a) for a in answers.split(header.set_separator)],
+            ttls=ttl_values,
+            truncated=tc == "T",
+        )
+
+    def _observations(
+        self, when: int, query: str, qtype: str | None, *, rcode: str | None, answers: list[str],
+        ttls: Sequence[int], truncated: bool,
+    ) -> list[Observation]:  # fmt: skip
+        query = query or "."  # Zeek logs the root name as an empty string
+        if rcode is None and not answers:  # no reply seen: a bare query
+            if qtype is None:
+                return []
+            return [Observation(rrname=query, rrtype=qtype, time_first=when, time_last=when, source="zeek")]
+        produced = []
+        chain_end = query
+        if answers:
+            rebuilt = reconstruct(query, qtype, answers, ttls)
+            chain_end = rebuilt.chain_end
+            for rrset in rebuilt.rrsets:
+                produced.append(
+                    Observation(rrname=rrset.owner, rrtype=rrset.rrtype, rdata=rrset.rdata, time_first=when,
+                                time_last=when, ttl=rrset.ttl, source="zeek")
+                )  # fmt: skip
+        if qtype is None or rcode is None:
+            return produced
+        if rcode in ("NOERROR", "0") and (answers or truncated or qtype not in _NODATA_QTYPES):
+            return produced  # an answer, a truncated reply, or a type whose answers Zeek does not log
+        produced.append(
+            Observation(rrname=chain_end, rrtype=qtype, time_first=when, time_last=when, rcode=rcode, source="zeek")
+        )
+        return produced
+
+    def _time(self, ts: float | str) -> int:
+        if isinstance(ts, float):
+            if not 0 <= ts < 2**32:
+                raise ParseError(f"ts {ts} out of range", code="bad_time")
+            return int(ts)
+        if ts[:1].isdigit() and "T" not in ts and "-" not in ts:
+            return parse_epoch(ts)
+        return self._iso.epoch(ts)
+
+
+def _not_internet(qclass: str) -> bool:
+    try:
+        return int(qclass) & 0x7FFF != 1
+    except ValueError:
+        raise ParseError(f"bad qclass {qclass[:20]!r}", code="bad_value") from None
+
+
+PARSER = ZeekDnsParser

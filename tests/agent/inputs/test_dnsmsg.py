@@ -1,0 +1,183 @@
+"""agent.dnsmsg and agent.dnsobs: the fast decoder against dnspython, and hostile input.
+
+dnspython is the reference: every message BIND sent in the committed capture,
+and messages dnspython builds from generated RRsets, must decode to the same
+RRs (compared through the normalizer). Arbitrary and mutated bytes must only
+ever raise ``DnsFormatError``.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import dns.message
+import dns.rdataclass
+import dns.rdatatype
+import dns.rrset
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from tests.agent.inputs.captured import udp_dns_payloads
+from yapdns.agent.dnsmsg import DnsFormatError, decode_response, response_shape
+from yapdns.agent.dnsobs import ObservationBuilder, ResponseCache, rrset_ttl
+from yapdns.agent.parsing import ParseStats
+from yapdns.core import rrtypes
+from yapdns.core.errors import InvalidObservation
+from yapdns.core.names import normalize_name
+from yapdns.core.normalize import normalize_observation
+from yapdns.core.rdata import normalize_rdata
+
+
+def ours(wire: bytes) -> set[tuple[str, str, str]]:
+    return {
+        (owner, rrtypes.rrtype_text(t), normalize_rdata(t, rdata))
+        for owner, t, _cls, _ttl, rdata in decode_response(wire).answers
+    }
+
+
+def reference(wire: bytes) -> set[tuple[str, str, str]]:
+    msg = dns.message.from_wire(wire)
+    out = set()
+    for rrset in msg.answer:
+        code = int(rrset.rdtype)
+        name = normalize_name(rrset.name.to_text())
+        out |= {(name, rrtypes.rrtype_text(code), normalize_rdata(code, rd.to_text())) for rd in rrset}
+    return out
+
+
+def rrset_ttls(wire: bytes) -> dict[tuple[str, int], int]:
+    """The TTL of each RRset as the builder sees it (dnspython merges RRs into RRsets the same way)."""
+    builder = ObservationBuilder("t", ParseStats())
+    return {
+        (o.rrname, rrtypes.rrtype_code(o.rrtype)): o.ttl or 0
+        for o in builder.observations(decode_response(wire), 1_700_000_000)
+        if o.rdata
+    }
+
+
+def test_every_bind_message_decodes_like_dnspython() -> None:
+    messages = udp_dns_payloads()
+    responses = [m for m in messages if m[2] & 0x80]
+    assert len(responses) >= 10
+    for wire in responses:
+        assert ours(wire) == reference(wire)
+        resp, ref = decode_response(wire), dns.message.from_wire(wire)
+        assert (resp.txid, resp.rcode, resp.qtype) == (ref.id, ref.rcode(), ref.question[0].rdtype)
+        assert resp.qname == normalize_name(ref.question[0].name.to_text())
+
+
+_NAMES = st.from_regex(r"[a-zA-Z0-9_-]{1,12}(\.[a-zA-Z0-9-]{1,12}){0,3}\.example\.", fullmatch=True)
+_RDATA = st.one_of(
+    st.tuples(st.just("A"), st.ip_addresses(v=4).map(str)),
+    st.tuples(st.just("AAAA"), st.ip_addresses(v=6).map(str)),
+    st.tuples(st.just("CNAME"), _NAMES),
+    st.tuples(st.just("NS"), _NAMES),
+    st.tuples(st.just("PTR"), _NAMES),
+    st.tuples(st.just("MX"), st.builds(lambda p, n: f"{p} {n}", st.integers(0, 65535), _NAMES)),
+    st.tuples(st.just("SRV"), st.builds(lambda a, b, c, n: f"{a} {b} {c} {n}", *[st.integers(0, 65535)] * 3, _NAMES)),
+    st.tuples(st.just("TXT"), st.lists(st.binary(max_size=40), min_size=1, max_size=3).map(
+        lambda parts: " ".join('"' + "".join(f"\\{b:03d}" for b in p) + '"' for p in parts))),
+    st.tuples(st.just("SOA"), st.builds(lambda a, b: f"{a} {b} 1 2 3 4 5", _NAMES, _NAMES)),
+    st.tuples(st.just("CAA"), st.just('0 issue "ca.example"')),
+    st.tuples(st.just("NAPTR"), st.builds(lambda n: f'100 10 "U" "E2U+sip" "" {n}', _NAMES)),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(qname=_NAMES, records=st.lists(st.tuples(_NAMES, st.integers(0, 2**31 - 1), _RDATA), max_size=6))
+def test_generated_messages_decode_like_dnspython(qname: str, records: list) -> None:  # type: ignore[type-arg]
+    singletons = [(normalize_name(o), t) for o, _, (t, _) in records if t in ("SOA", "CNAME")]
+    assume(len(singletons) == len(set(singletons)))  # dnspython keeps one RR of a singleton type per RRset
+    msg = dns.message.make_response(dns.message.make_query(qname, "A"))
+    for owner, ttl, (rrtype, text) in records:
+        msg.answer.append(dns.rrset.from_text(owner, ttl, "IN", rrtype, text))
+    wire = msg.to_wire()
+    assert ours(wire) == reference(wire)
+    ref = dns.message.from_wire(wire)
+    assert rrset_ttls(wire) == {(normalize_name(r.name.to_text()), int(r.rdtype)): r.ttl for r in ref.answer}
+    shape = response_shape(wire)
+    assert shape is not None and len(shape[1]) == sum(len(r) for r in msg.answer)
+
+
+def test_builder_output_is_what_the_normalizer_returns() -> None:
+    builder = ObservationBuilder("pcap", ParseStats(), sensor_id="s1")
+    for wire in udp_dns_payloads():
+        if wire[2] & 0x80 and not wire[2] & 0x02:
+            for obs in builder.observations(decode_response(wire), 1_700_000_000):
+                assert normalize_observation(obs) == obs
+
+
+def test_a_compression_loop_is_refused() -> None:
+    header = struct.pack("!HHHHHH", 1, 0x8180, 1, 1, 0, 0)
+    question = b"\x03www\x07example\x03com\x00\x00\x01\x00\x01"
+    rr_fixed = b"\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x7f\x00\x00\x01"
+    looping = header + question + b"\xc0" + bytes([12 + len(question)]) + rr_fixed  # the owner points at itself
+    with pytest.raises(DnsFormatError) as err:
+        decode_response(looping)
+    assert err.value.code == "bad_pointer"
+    response_shape(looping)  # the shape walk never follows pointers, so it cannot loop either
+
+
+def test_an_authority_section_cut_short_is_still_usable() -> None:
+    """Found by atheris: the shape walk gave up on the cut authority section while decoding succeeded."""
+    # an answer with NS records in authority (a +norec query), cut inside its last authority record
+    wire = next(m for m in udp_dns_payloads() if m[2] & 0x80 and m[7] and m[9] and not m[2] & 0x02)
+    cut = wire[: wire.rindex(b"\x00\x02\x00\x01") + 6]  # the last NS type/class, then half its TTL
+    assert response_shape(cut) is None
+    entries, ttls = ResponseCache(ObservationBuilder("pcap", ParseStats())).get(cut) or ([], [])
+    assert entries and [rrset_ttl(ttls, idx) for _, idx in entries] == [3600] * len(entries)
+
+
+@pytest.mark.parametrize(
+    ("wire", "code"),
+    [
+        (b"\x00" * 5, "short_message"),
+        (struct.pack("!HHHHHH", 1, 0x8180, 2, 0, 0, 0), "bad_question"),
+        (struct.pack("!HHHHHH", 1, 0x8180, 1, 0, 0, 0) + b"\x3fabc", "bad_name"),
+        (struct.pack("!HHHHHH", 1, 0x8180, 1, 0, 0, 0) + b"\x80abc\x00\x00\x01\x00\x01", "bad_label"),
+        (
+            struct.pack("!HHHHHH", 1, 0x8180, 1, 1, 0, 0)
+            + b"\x00\x00\x01\x00\x01\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x01\x00\x09\x01",
+            "truncated_rr",
+        ),
+    ],
+)
+def test_malformed_messages_raise_a_format_error(wire: bytes, code: str) -> None:
+    with pytest.raises(DnsFormatError) as err:
+        decode_response(wire)
+    assert err.value.code == code
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.binary(max_size=600))
+def test_arbitrary_bytes_never_escape(data: bytes) -> None:
+    _decode_safely(data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_mutated_real_messages_never_escape(data: st.DataObject) -> None:
+    wire = bytearray(data.draw(st.sampled_from(udp_dns_payloads())))
+    for _ in range(data.draw(st.integers(1, 8))):
+        wire[data.draw(st.integers(0, len(wire) - 1))] = data.draw(st.integers(0, 255))
+    cut = data.draw(st.integers(0, len(wire)))
+    _decode_safely(bytes(wire[:cut]))
+    _decode_safely(bytes(wire))
+
+
+def _decode_safely(data: bytes) -> None:
+    response_shape(data)
+    found = ResponseCache(ObservationBuilder("pcap", ParseStats())).get(data)
+    if found is not None:
+        [rrset_ttl(found[1], indices) for _, indices in found[0]]
+    try:
+        resp = decode_response(data)
+    except DnsFormatError:
+        return
+    stats = ParseStats()
+    try:
+        ObservationBuilder("pcap", stats).observations(resp, 1_700_000_000)
+    except InvalidObservation:  # pragma: no cover - the builder counts these itself
+        raise AssertionError("the builder let an invalid observation escape") from None
+    assert dns.rdataclass.IN  # dnspython stays importable: no global state broken
