@@ -1,24 +1,21 @@
-"""Flex search over the SQLite store: FCRE and glob matching, grouping, fences, paging and the guards."""
+"""Flex search over every store backend: FCRE and glob matching, grouping, fences, paging and the guards."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
+from tests.storage.conftest import StoreFactory
 from yapdns.core.errors import InvalidQuery
 from yapdns.core.model import Observation
 from yapdns.core.normalize import normalize_observation
+from yapdns.storage.base import Store
 from yapdns.storage.flex import FlexPattern, FlexQuery, FlexTimeoutError, glob_to_regex
 from yapdns.storage.query import TimeFence, TypeFilter
-from yapdns.storage.sqlite.store import SqliteStore
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
-    s = SqliteStore(tmp_path / "flex.sqlite3")
-    s.migrate()
+def store(store_factory: StoreFactory) -> Store:
+    s = store_factory()
     rows = [
         ("www.example.com", "A", "192.0.2.1", 10, 20, 1),
         ("www.example.com", "A", "192.0.2.2", 5, 30, 2),
@@ -30,21 +27,20 @@ def store(tmp_path: Path) -> Iterator[SqliteStore]:
     ] + [(f"n{i:04d}.example.org", "A", "198.51.100.1", 1000 + i, 2000 + i, 1) for i in range(3000)]
     s.write([normalize_observation(Observation(rrname=n, rrtype=t, rdata=(r,), time_first=a, time_last=b, count=c))
              for n, t, r, a, b, c in rows])
-    yield s
-    s.close()
+    return s
 
 
 def _q(**kw: object) -> FlexQuery:
     return FlexQuery(**{"target": "rrnames", "method": "regex", "pattern": ".", **kw})  # type: ignore[arg-type]
 
 
-def test_rrnames_group_per_name_and_type(store: SqliteStore) -> None:
+def test_rrnames_group_per_name_and_type(store: Store) -> None:
     rows = list(store.iter_flex(_q(pattern=r"^www\.example\.com\.$")))
     assert [(r.rrname, r.rrtype, r.count, r.time_first, r.time_last) for r in rows] == [
         ("www.example.com", "A", 3, 5, 30)]
 
 
-def test_rdata_groups_across_owners_and_separates_types(store: SqliteStore) -> None:
+def test_rdata_groups_across_owners_and_separates_types(store: Store) -> None:
     ips = list(store.iter_flex(_q(target="rdata", pattern=r"^192\.0\.2\.1$")))
     assert [(r.rdata, r.count) for r in ips] == [("192.0.2.1", 4)]
     spf = list(store.iter_flex(_q(target="rdata", pattern="spf1")))
@@ -53,7 +49,7 @@ def test_rdata_groups_across_owners_and_separates_types(store: SqliteStore) -> N
     assert [r.rdata for r in mx] == ["10 mail.example.com"]
 
 
-def test_types_dnssec_exclude_and_fences(store: SqliteStore) -> None:
+def test_types_dnssec_exclude_and_fences(store: Store) -> None:
     assert {r.rrtype for r in store.iter_flex(_q(pattern="example", types=TypeFilter(dnssec=True)))} == {"DS"}
     assert "DS" not in {r.rrtype for r in store.iter_flex(_q(pattern="example", types=TypeFilter(dnssec=False)))}
     kept = list(store.iter_flex(_q(pattern=r"\.example\.com\.$", exclude="^www")))
@@ -62,13 +58,13 @@ def test_types_dnssec_exclude_and_fences(store: SqliteStore) -> None:
     assert [r.rrname for r in fenced] == [f"n{i:04d}.example.org" for i in range(5)]
 
 
-def test_streams_across_chunks_with_offset_and_limit(store: SqliteStore) -> None:
+def test_streams_across_chunks_with_offset_and_limit(store: Store) -> None:
     rows = list(store.iter_flex(_q(pattern=r"\.example\.org\.$", offset=1995, limit=10)))
     assert [r.rrname for r in rows] == [f"n{i:04d}.example.org" for i in range(1995, 2005)]
     assert len(list(store.iter_flex(_q(pattern=r"\.example\.org\.$", limit=5000)))) == 3000
 
 
-def test_time_budget_ends_the_scan(store: SqliteStore) -> None:
+def test_time_budget_ends_the_scan(store: Store) -> None:
     with pytest.raises(FlexTimeoutError):
         list(store.iter_flex(_q(pattern=r"\.example\.org\.$", time_budget=0.0)))
 

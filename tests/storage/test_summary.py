@@ -1,26 +1,20 @@
-"""The dashboard's summary reads (``storage/summary.py``) on the SQLite store."""
+"""The dashboard's summary reads (``storage/summary.py``) on every store backend."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
+from tests.storage.conftest import StoreFactory
 from yapdns.core.model import Evidence, Observation, SampleRef
-from yapdns.storage.base import BatchRef
-from yapdns.storage.sqlite.store import SqliteStore
+from yapdns.storage.base import BatchRef, Store
 
 NOW = 1_750_000_000
 SHA = "a" * 64
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
-    db = SqliteStore(tmp_path / "records.sqlite3")
-    db.migrate()
-    yield db
-    db.close()
+def store(store_factory: StoreFactory) -> Store:
+    return store_factory()
 
 
 def obs(name: str, rdata: str, first: int, last: int, count: int = 1, **extra: object) -> Observation:
@@ -29,11 +23,11 @@ def obs(name: str, rdata: str, first: int, last: int, count: int = 1, **extra: o
     )
 
 
-def write(store: SqliteStore, sensor: str, observations: list[Observation]) -> None:
+def write(store: Store, sensor: str, observations: list[Observation]) -> None:
     store.write(observations, BatchRef(sensor, f"{sensor}-{len(observations)}-{observations[0].rrname}"))
 
 
-def test_name_provenance_sums_over_the_names_records(store: SqliteStore) -> None:
+def test_name_provenance_sums_over_the_names_records(store: Store) -> None:
     write(store, "a", [obs("x.example", "192.0.2.1", 100, 200, 3, sensor_id="a"),
                        obs("x.example", "192.0.2.2", 50, 300, 4, sensor_id="a")])
     write(store, "b", [obs("x.example", "192.0.2.1", 400, 500, 2, sensor_id="b", evidence=Evidence.INDIRECT),
@@ -43,7 +37,7 @@ def test_name_provenance_sums_over_the_names_records(store: SqliteStore) -> None
     assert store.name_provenance("nothing.example") == []
 
 
-def test_name_samples_group_per_sample(store: SqliteStore) -> None:
+def test_name_samples_group_per_sample(store: Store) -> None:
     sample = SampleRef(sha256=SHA, task_id="7")
     write(store, "s", [obs("c2.example", "192.0.2.9", 10, 20, 1, sample=sample),
                        obs("c2.example", "192.0.2.10", 15, 40, 2, sample=sample)])
@@ -51,7 +45,7 @@ def test_name_samples_group_per_sample(store: SqliteStore) -> None:
     assert (link.sha256, link.task_id, link.time_first, link.time_last, link.count) == (SHA, "7", 10, 40, 3)
 
 
-def test_new_names_are_names_whose_first_record_is_recent(store: SqliteStore) -> None:
+def test_new_names_are_names_whose_first_record_is_recent(store: Store) -> None:
     write(store, "s", [obs("old.example", "192.0.2.1", NOW - 900, NOW - 800),
                        obs("old.example", "192.0.2.2", NOW - 50, NOW),  # a new record of an old name
                        obs("new.example", "192.0.2.3", NOW - 60, NOW, 5),
@@ -61,7 +55,7 @@ def test_new_names_are_names_whose_first_record_is_recent(store: SqliteStore) ->
     assert found[1].count == 5 and found[1].records == 1
 
 
-def test_top_names_by_observations(store: SqliteStore) -> None:
+def test_top_names_by_observations(store: Store) -> None:
     write(store, "s", [obs("a.example", "192.0.2.1", 1, 2, 5), obs("a.example", "192.0.2.2", 1, 2, 6),
                        obs("b.example", "192.0.2.1", 1, 2, 20), obs("c.example", "192.0.2.1", 1, 2, 1)])
     top = store.scan_top_names(2)

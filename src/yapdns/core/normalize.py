@@ -81,8 +81,9 @@ def normalize_sample(sample: SampleRef | None) -> SampleRef | None:
     if not _SHA256.fullmatch(sha):
         raise InvalidValue("sample.sha256 must be 64 hex digits")
     task = sample.task_id
-    if task is not None and (not isinstance(task, str) or len(task) > 64):
-        raise InvalidValue("sample.task_id must be a string of at most 64 characters")
+    if task is not None and (not isinstance(task, str) or len(task) > 64 or not task.isprintable()):
+        # printable: no NUL, control characters or lone surrogates, which no store can keep
+        raise InvalidValue("sample.task_id must be printable text of at most 64 characters")
     return SampleRef(sha, task)
 
 

@@ -1,88 +1,231 @@
 """In-memory pre-aggregation of one write, shared by the SQL backends.
 
 Folding a batch before it reaches the engine turns N observations of a key
-into one upsert. ``BatchAggregate`` keys every kind of row the store keeps:
+into one upsert. It runs in two passes:
 
-* ``rr``: ``(rrname, type, rdata, prov)``: one row per RR and provenance;
-* ``rrset``: ``(rrname, type, bailiwick, rdata joined by newlines)``;
-* ``negative``: ``(rrname, type, rcode, prov)``; ``query``: ``(rrname, type, prov)``;
-* ``sample``: ``(rrname, type, rdata, sha256, task_id)``.
+1. ``BatchAggregate.add_all`` folds observations by their whole identity
+   (RRset, rcode, bailiwick, provenance, sample): one small tuple and one
+   dict probe per observation, nothing else on the per-observation path.
+2. ``BatchAggregate.fold`` expands the (far fewer) folded sightings into the
+   row kinds the store keeps, in a ``FoldedBatch``:
+
+   * ``rr``: ``(rrname, type, rdata, prov)``: one row per RR and provenance;
+   * ``rrset``: ``(rrname, type, bailiwick, rdata joined by newlines)``;
+   * ``negative``: ``(rrname, type, rcode, prov)``; ``query``: ``(rrname, type, prov)``;
+   * ``sample``: ``(rrname, type, rdata, sha256, task_id)``.
 
 Each value is ``[time_first, time_last, count, ttl_min, ttl_max]``.
+``stage_rr_rows`` adds the derived keys (reversed name, 16-byte IP, reversed
+target) that both schemas store.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from socket import AF_INET6, inet_aton, inet_pton
+from typing import Any
 
 from yapdns.core import rrtypes
 from yapdns.core.model import Observation
+from yapdns.core.names import reverse_name
+from yapdns.core.rdata import target_name
 
-Stats = list[int | None]
-ProvLookup = Callable[[str, str, str], int]
+Stats = list[Any]  # [time_first, time_last, count, ttl_min, ttl_max]
+ProvKey = tuple[str, str, str]  # (sensor, evidence, source); "" for unset
+ProvResolver = Callable[[set[ProvKey]], dict[ProvKey, int]]
+_V4_PREFIX = b"\x00" * 10 + b"\xff\xff"  # IPv4 mapped into ::ffff:0:0/96, as rdata.ip_key
 
 
-def _merge(table: dict, key: object, first: int, last: int, count: int, ttl: int | None) -> None:  # type: ignore[type-arg]
+def merge(table: dict[Any, Stats], key: Any, st: Stats) -> None:
+    """Fold the stats ``st`` into ``table[key]`` (min/max/sum, ttl min/max ignoring None)."""
     cur = table.get(key)
     if cur is None:
-        table[key] = [first, last, count, ttl, ttl]
+        table[key] = list(st)
         return
-    cur[0] = min(cur[0], first)
-    cur[1] = max(cur[1], last)
-    cur[2] += count
-    if ttl is not None:
-        if cur[3] is None or ttl < cur[3]:
-            cur[3] = ttl
-        if cur[4] is None or ttl > cur[4]:
-            cur[4] = ttl
+    if st[0] < cur[0]:  # noqa: PLR1730 (faster than min/max here)
+        cur[0] = st[0]
+    if st[1] > cur[1]:  # noqa: PLR1730 (faster than min/max here)
+        cur[1] = st[1]
+    cur[2] += st[2]
+    if st[3] is not None and (cur[3] is None or st[3] < cur[3]):
+        cur[3] = st[3]
+    if st[4] is not None and (cur[4] is None or st[4] > cur[4]):
+        cur[4] = st[4]
 
 
-class BatchAggregate:
-    """The folded rows of one write, ready to stage."""
+class FoldedBatch:
+    """The rows of one write, keyed as the store keys them."""
 
-    def __init__(self, prov_id: ProvLookup) -> None:
-        self._prov_id = prov_id
-        self._prov_cache: dict[tuple[str | None, str, str | None], int] = {}
+    def __init__(self, observations: int) -> None:
+        self.observations = observations
         self.rr: dict[tuple[str, int, str, int], Stats] = {}
         self.rrset: dict[tuple[str, int, str, str], Stats] = {}
         self.negative: dict[tuple[str, int, str, int], Stats] = {}
         self.query: dict[tuple[str, int, int], Stats] = {}
         self.sample: dict[tuple[str, int, str, str, str], Stats] = {}
-        self.observations = 0
         self.provs: set[int] = set()
-
-    def add_all(self, observations: Iterable[Observation]) -> None:
-        for obs in observations:
-            self.add(obs)
-
-    def add(self, obs: Observation) -> None:
-        """Fold one normalized observation in."""
-        pkey = (obs.sensor_id, obs.evidence, obs.source)
-        prov = self._prov_cache.get(pkey)
-        if prov is None:
-            prov = self._prov_id(obs.sensor_id or "", obs.evidence.value, obs.source or "")
-            self._prov_cache[pkey] = prov
-            self.provs.add(prov)
-        code = rrtypes.rrtype_code(obs.rrtype)
-        first, last, count, ttl = obs.time_first, obs.time_last, obs.count, obs.ttl
-        self.observations += count
-        name = obs.rrname
-        if not obs.rdata:
-            if obs.rcode:
-                _merge(self.negative, (name, code, obs.rcode, prov), first, last, count, None)
-            else:
-                _merge(self.query, (name, code, prov), first, last, count, None)
-            return
-        rr = self.rr
-        for rdata in obs.rdata:
-            _merge(rr, (name, code, rdata, prov), first, last, count, ttl)
-        _merge(self.rrset, (name, code, obs.bailiwick or "", "\n".join(obs.rdata)), first, last, count, ttl)
-        if obs.sample is not None:
-            sha, task = obs.sample.sha256, obs.sample.task_id or ""
-            for rdata in obs.rdata:
-                _merge(self.sample, (name, code, rdata, sha, task), first, last, count, None)
 
     @property
     def single_prov(self) -> bool:
         """Whether every RR row has one provenance (then no RR key repeats across rows)."""
         return len(self.provs) <= 1
+
+
+class BatchAggregate:
+    """Folds observations; ``fold`` turns them into a ``FoldedBatch``.
+
+    Plain answers (no rcode, bailiwick or sample: nearly all traffic) are
+    kept per provenance under a 3-field key; everything else under the full
+    identity. The provenance bucket is looked up again only when it changes
+    from one observation to the next.
+    """
+
+    def __init__(self) -> None:
+        self.plain: dict[tuple[Any, ...], dict[tuple[str, str, tuple[str, ...]], Stats]] = {}
+        self.rich: dict[tuple[Any, ...], Stats] = {}
+        self.observations = 0
+
+    def add_all(self, observations: Iterable[Observation]) -> None:
+        """Fold normalized observations in (the hot loop: keep it flat)."""
+        plain, rich = self.plain, self.rich
+        last: tuple[Any, ...] = ()
+        bucket: dict[Any, Stats] = {}
+        total = 0
+        for o in observations:
+            count = o.count
+            total += count
+            if o.rcode is None and o.bailiwick is None and o.sample is None:
+                prov = (o.sensor_id, o.evidence, o.source)
+                if prov != last:
+                    last = prov
+                    bucket = plain.setdefault(prov, {})
+                table = bucket
+                key: tuple[Any, ...] = (o.rrname, o.rrtype, o.rdata)
+            else:
+                table = rich
+                key = (o.rrname, o.rrtype, o.rdata, o.rcode, o.bailiwick, o.sensor_id, o.evidence, o.source, o.sample)
+            cur = table.get(key)
+            if cur is None:
+                table[key] = [o.time_first, o.time_last, count, o.ttl, o.ttl]
+                continue
+            if o.time_first < cur[0]:  # noqa: PLR1730 (faster than min/max here)
+                cur[0] = o.time_first
+            if o.time_last > cur[1]:  # noqa: PLR1730
+                cur[1] = o.time_last
+            cur[2] += count
+            ttl = o.ttl
+            if ttl is not None:
+                if cur[3] is None or ttl < cur[3]:
+                    cur[3] = ttl
+                if cur[4] is None or ttl > cur[4]:
+                    cur[4] = ttl
+        self.observations += total
+
+    def prov_keys(self) -> set[ProvKey]:
+        """Every provenance the folded sightings carry."""
+        keys = {_prov_key(*p) for p in self.plain}
+        keys.update(_prov_key(k[5], k[6], k[7]) for k in self.rich)
+        return keys
+
+    def fold(self, prov_ids: dict[ProvKey, int]) -> FoldedBatch:
+        """Expand the sightings into store rows, with provenance ids from ``prov_ids``."""
+        out = FoldedBatch(self.observations)
+        for (sensor, evidence, source), table in self.plain.items():
+            prov = prov_ids[_prov_key(sensor, evidence, source)]
+            out.provs.add(prov)
+            _fold_plain(out, prov, table)
+        for (name, rrtype, rdata, rcode, bailiwick, sensor, evidence, source, sample), st in self.rich.items():
+            prov = prov_ids[_prov_key(sensor, evidence, source)]
+            out.provs.add(prov)
+            code = _code(rrtype)
+            if rdata:
+                _fold_answer(out, st, (name, code, rdata), bailiwick or "", prov=prov, sample=sample)
+            elif rcode:
+                merge(out.negative, (name, code, rcode, prov), st)
+            else:
+                merge(out.query, (name, code, prov), st)
+        return out
+
+
+def _fold_plain(out: FoldedBatch, prov: int, table: dict[tuple[str, str, tuple[str, ...]], Stats]) -> None:
+    """Fold one provenance's plain sightings; single-RR answers take the short path."""
+    rr, rrset = out.rr, out.rrset
+    for (name, rrtype, rdata), st in table.items():
+        code = _code(rrtype)
+        if len(rdata) != 1:
+            if rdata:
+                _fold_answer(out, st, (name, code, rdata), "", prov=prov, sample=None)
+            else:  # a bare query
+                merge(out.query, (name, code, prov), st)
+            continue
+        one = rdata[0]
+        key = (name, code, one, prov)
+        if key in rr:
+            merge(rr, key, st)
+        else:
+            rr[key] = st  # the sighting's own list: nothing else holds it now
+        set_key = (name, code, "", one)
+        if set_key in rrset:
+            merge(rrset, set_key, st)
+        else:
+            rrset[set_key] = list(st)
+
+
+def _prov_key(sensor: str | None, evidence: Any, source: str | None) -> ProvKey:
+    return (sensor or "", str(evidence), source or "")
+
+
+_CODES: dict[str, int] = {}
+
+
+def _code(rrtype: str) -> int:
+    code = _CODES.get(rrtype)
+    if code is None:
+        code = _CODES[rrtype] = rrtypes.rrtype_code(rrtype)
+    return code
+
+
+def _fold_answer(
+    out: FoldedBatch, st: Stats, key: tuple[str, int, tuple[str, ...]], bailiwick: str, *, prov: int, sample: Any
+) -> None:
+    """Fold one answer sighting (any RRset size, bailiwick, sample) into RR, RRset and sample rows."""
+    name, code, rdata = key
+    for one in rdata:
+        merge(out.rr, (name, code, one, prov), st)
+    merge(out.rrset, (name, code, bailiwick, "\n".join(rdata)), st)
+    if sample is not None:
+        for one in rdata:
+            merge(out.sample, (name, code, one, sample.sha256, sample.task_id or ""), st)
+
+
+def stage_rr_rows(folded: FoldedBatch) -> list[tuple[Any, ...]]:
+    """``(rrname_rev, rrname, rrtype, rdata, ip, target_rev, prov, tf, tl, n, tmin, tmax)`` per RR row."""
+    out = []
+    rev = reverse_name
+    for (name, code, rdata, prov), st in folded.rr.items():
+        if code == rrtypes.A:
+            ip, target = _V4_PREFIX + inet_aton(rdata), None
+        elif code == rrtypes.AAAA:
+            ip, target = inet_pton(AF_INET6, rdata), None
+        else:
+            ip, target = None, target_name(code, rdata)
+        out.append((rev(name), name, code, rdata, ip, rev(target) if target else None, prov, *st))
+    return out
+
+
+def stage_rrset_rows(folded: FoldedBatch) -> list[tuple[Any, ...]]:
+    """``(rrname_rev, rrname, rrtype, bailiwick, rdata, tf, tl, n, tmin, tmax)`` per RRset row."""
+    return [(reverse_name(k[0]), *k, *st) for k, st in folded.rrset.items()]
+
+
+def stage_grouped_rows(rows: dict[Any, Stats]) -> list[tuple[Any, ...]]:
+    """``(rrname_rev, rrname, rrtype, [rcode,] prov, tf, tl, n)`` per negative or bare-query row."""
+    return [(reverse_name(k[0]), *k, st[0], st[1], st[2]) for k, st in rows.items()]
+
+
+def stage_sample_rows(folded: FoldedBatch) -> list[tuple[Any, ...]]:
+    """``(rrname_rev, rrtype, rdata, sha256, task_id, tf, tl, n)`` per sample link."""
+    return [
+        (reverse_name(name), code, rdata, sha, task, st[0], st[1], st[2])
+        for (name, code, rdata, sha, task), st in folded.sample.items()
+    ]

@@ -3,7 +3,9 @@
 Both SQL backends share one schema layout (see their migrations) and these
 builders, so a query shape behaves the same on SQLite and PostgreSQL. Every
 value travels as a bound parameter; only identifiers chosen here are
-interpolated.
+interpolated. Portability rules kept here: row-value comparisons for cursors,
+``CAST(sum(..) AS BIGINT)`` (PostgreSQL's ``sum(bigint)`` is numeric), and
+byte-order text comparison (PostgreSQL columns are ``COLLATE "C"``).
 
 Each key has an index and an order that index yields, so a first page is a
 short range scan even on a large store:
@@ -21,6 +23,8 @@ rdata exact        ``rdata = v``                    id
 sample             ``id IN rr_sample(sha256)``      id
 =================  ===============================  ==========================
 """
+
+
 
 from __future__ import annotations
 
@@ -125,21 +129,35 @@ def _fences(where: _Where, fence: TimeFence, first: str, last: str) -> None:
             where.add(clause, value)
 
 
-def _cursor(where: _Where, cursor: str | None, order: Sequence[str]) -> None:
+def _cursor(where: _Where, cursor: str | None, order: Sequence[str], pinned: bool = False) -> None:
     if cursor is None:
         return
     values = decode_cursor(cursor)
     if len(values) != len(order):
         raise InvalidQuery("cursor does not belong to this query")
     where.raise_lower_bounds(values[0])
+    if pinned and len(order) > 1:  # the key fixes the leading column: the range continues on the next one
+        where.add(f"{order[1]} >= ?", values[1])
     where.add(f"({', '.join(order)}) > ({', '.join('?' * len(order))})", *values)
+
+
+def _pinned(q: RecordQuery) -> bool:
+    """Whether the query's key fixes the leading ordering column to one value (an exact match)."""
+    if q.rrname is not None:
+        return q.rrname.kind == "exact"
+    if q.rdata_ip is not None:
+        return q.rdata_ip.is_single
+    if q.rdata_name is not None:
+        return q.rdata_name.kind == "exact"
+    codes = q.types.codes or frozenset()
+    return q.rdata is not None and len(codes) == 1 and next(iter(codes)) in rrtypes.IP_TYPES
 
 
 def _prov_subqueries(provs: Sequence[int], d: Dialect) -> tuple[str, tuple[object, ...]]:
     inner = f"FROM rr_seen s WHERE s.rr_id = rr.id AND s.prov IN ({d.marks(len(provs))})"
     cols = (
         f"(SELECT min(s.time_first) {inner}) AS tf, (SELECT max(s.time_last) {inner}) AS tl, "
-        f"(SELECT sum(s.count) {inner}) AS n"
+        f"CAST((SELECT sum(s.count) {inner}) AS BIGINT) AS n"
     )
     return cols, tuple(provs) * 3
 
@@ -149,8 +167,11 @@ def _record_key(where: _Where, q: RecordQuery) -> tuple[str, ...]:
         col = _name_key(where, q.rrname, "rr.rrname_rev", "rr.rrname")
         return ("rr.rrname", "rr.id") if col == ("rr.rrname",) else ("rr.rrname_rev", "rr.rrtype", "rr.rdata")
     if q.rdata_ip is not None:
-        where.add("rr.ip >= ?", q.rdata_ip.lo, lower_bound=True)
-        where.add("rr.ip <= ?", q.rdata_ip.hi)
+        if q.rdata_ip.is_single:  # an equality lets the index range continue on id for cursor pages
+            where.add("rr.ip = ?", q.rdata_ip.lo)
+        else:
+            where.add("rr.ip >= ?", q.rdata_ip.lo, lower_bound=True)
+            where.add("rr.ip <= ?", q.rdata_ip.hi)
         return ("rr.ip", "rr.id")
     if q.rdata_name is not None:
         return _rdata_name_key(where, q.rdata_name)
@@ -187,7 +208,7 @@ def record_select(d: Dialect, q: RecordQuery, provs: Sequence[int] | None, limit
     where = _Where(d)
     order = _record_key(where, q)
     _types(where, q.types, "rr.rrtype")
-    _cursor(where, q.cursor, order)
+    _cursor(where, q.cursor, order, _pinned(q))
     aliases = [f"o{i}" for i in range(len(order))]
     order_cols = ", ".join(f"{c} AS {a}" for c, a in zip(order, aliases, strict=True))
     if provs is None:
@@ -223,7 +244,7 @@ def rrset_select(d: Dialect, q: RecordQuery, limit: int) -> Sql:
     if q.bailiwick is not None:
         where.add("s.bailiwick = ?", q.bailiwick)
     _fences(where, q.fence, "s.time_first", "s.time_last")
-    _cursor(where, q.cursor, order)
+    _cursor(where, q.cursor, order, q.rrname.kind == "exact")
     text = (
         "SELECT s.rrname, s.rrtype, s.bailiwick, s.rdata, s.time_first, s.time_last, s.count, "
         f"s.ttl_min, s.ttl_max, {', '.join(order)} FROM rrset s WHERE {where.sql()} "
@@ -243,11 +264,11 @@ def grouped_select(d: Dialect, table: str, q: RecordQuery, provs: Sequence[int] 
     _types(where, q.types, "t.rrtype")
     if provs is not None:
         where.add(f"t.prov IN ({', '.join('?' * len(provs))})", *provs)
-    _cursor(where, q.cursor, order)
+    _cursor(where, q.cursor, order, q.rrname.kind == "exact")
     having = _Where(d)
     _fences(having, q.fence, "min(t.time_first)", "max(t.time_last)")
     text = (
-        f"SELECT t.rrname, t.rrtype{extra}, min(t.time_first), max(t.time_last), sum(t.count), "
+        f"SELECT t.rrname, t.rrtype{extra}, min(t.time_first), max(t.time_last), CAST(sum(t.count) AS BIGINT), "
         f"{', '.join(order)} FROM {table} t WHERE {where.sql()} "
         f"GROUP BY t.rrname_rev, t.rrname, t.rrtype{extra} HAVING {having.sql()} "
         f"ORDER BY {', '.join(order)} LIMIT {int(limit)} OFFSET {int(q.offset)}"

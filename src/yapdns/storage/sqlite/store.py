@@ -1,9 +1,10 @@
 """``SqliteStore``: the embedded default backend.
 
 One file in the data directory, WAL mode. Reads run on per-thread
-connections and never block on the writer. All writes go through one
-``SqliteWriter`` thread (``writer.py``), which folds concurrent batches into
-one transaction.
+connections and never block on the writer (``SqlReader`` holds every read).
+All writes go through one ``GroupWriter`` thread, which folds concurrent
+batches into one transaction that ``SqliteApplier`` (``writer.py``) applies;
+WAL checkpoints run on their own thread (``WalCheckpointer``).
 """
 
 from __future__ import annotations
@@ -12,32 +13,23 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from yapdns.core.model import (
-    Evidence,
-    NegativeRecord,
-    Observation,
-    Provenance,
-    QueryRecord,
-    Record,
-    RRsetRecord,
-    SampleLink,
-)
-from yapdns.core.rrtypes import rrtype_text
-from yapdns.storage import migrations, rows
-from yapdns.storage.base import BatchRef, IngestBucket, StoreStats, WriteOutcome, iterate_pages
+from yapdns.core.model import Observation
+from yapdns.storage import migrations
+from yapdns.storage.base import BatchRef, StoreStats, WriteOutcome
 from yapdns.storage.flex import FlexQuery, FlexRow
-from yapdns.storage.query import Page, RecordQuery
-from yapdns.storage.sql import Dialect, Sql, grouped_select, record_key_params, record_select, rrset_select
+from yapdns.storage.group import GroupWriter
+from yapdns.storage.reader import SqlReader
+from yapdns.storage.sql import Dialect
 from yapdns.storage.sqlite import flex
-from yapdns.storage.sqlite.writer import SqliteWriter
+from yapdns.storage.sqlite.checkpoint import WalCheckpointer
+from yapdns.storage.sqlite.writer import GROUP_LIMIT, SqliteApplier
 from yapdns.storage.summary import SummaryReader
 
-T = TypeVar("T")
-_DIALECT = Dialect("?")
+JOURNAL_LIMIT = 64 * 2**20
 
 
 def connect(path: Path, *, readonly: bool, cache_mb: int) -> sqlite3.Connection:
@@ -54,11 +46,11 @@ def connect(path: Path, *, readonly: bool, cache_mb: int) -> sqlite3.Connection:
     return conn
 
 
-class SqliteStore(SummaryReader):
+class SqliteStore(SqlReader, SummaryReader):
     """The record store in one SQLite file."""
 
     name = "sqlite"
-    dialect = _DIALECT
+    dialect = Dialect("?")
     migrations_package = "yapdns.storage.sqlite"
 
     def __init__(self, path: Path | str, *, cache_mb: int = 256, replay_window: int = 7 * 86400) -> None:
@@ -68,7 +60,16 @@ class SqliteStore(SummaryReader):
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
-        self._writer = SqliteWriter(lambda: connect(self.path, readonly=False, cache_mb=cache_mb), replay_window)
+        self._checkpointer = WalCheckpointer(lambda: connect(self.path, readonly=False, cache_mb=16), self.path)
+        applier = SqliteApplier(self._writer_connection, replay_window, on_commit=self._checkpointer.nudge)
+        self._writer = GroupWriter(applier, group_limit=GROUP_LIMIT, threads=1, name="sqlite-writer")
+
+    def _writer_connection(self) -> sqlite3.Connection:
+        conn = connect(self.path, readonly=False, cache_mb=self._cache_mb)
+        conn.execute("PRAGMA wal_autocheckpoint=0")  # WalCheckpointer does it, off this thread
+        conn.execute(f"PRAGMA journal_size_limit={JOURNAL_LIMIT}")
+        self._checkpointer.start()
+        return conn
 
     # -- schema -------------------------------------------------------------
 
@@ -117,107 +118,17 @@ class SqliteStore(SummaryReader):
     def _rows(self, text: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         return self._reader().execute(text, tuple(params)).fetchall()
 
-    def _fetch(self, sql: Sql) -> list[tuple[object, ...]]:
-        return self._reader().execute(sql.text, sql.params).fetchall()
-
-    def _page(self, build: Callable[[int], Sql], convert: Callable[[rows.Row], T], limit: int) -> Page[T]:
-        sql = build(limit + 1)
-        fetched = self._fetch(sql)
-        more = len(fetched) > limit
-        fetched = fetched[:limit]
-        cursor = rows.cursor_of(fetched[-1], sql.order_width) if more and fetched else None
-        return Page([convert(r) for r in fetched], cursor, more)
-
-    def provs_for(self, sensor: str | None, evidence: Evidence | None) -> list[int] | None:
-        """Provenance ids matching a sensor (and its sub-sensors) and/or evidence; None = no filter."""
-        if sensor is None and evidence is None:
-            return None
-        where, params = [], []
-        if sensor is not None:
-            where.append("(sensor = ? OR substr(sensor, 1, ?) = ?)")
-            params += [sensor, len(sensor) + 1, sensor + "/"]
-        if evidence is not None:
-            where.append("evidence = ?")
-            params.append(evidence.value)
-        found = self._reader().execute(f"SELECT id FROM prov WHERE {' AND '.join(where)}", params)
-        return [pid for (pid,) in found] or [-1]
-
-    def records(self, query: RecordQuery) -> Page[Record]:
-        provs = self.provs_for(query.sensor, query.evidence)
-        return self._page(lambda n: record_select(_DIALECT, query, provs, n), rows.record, query.limit)
-
-    def iter_records(self, query: RecordQuery) -> Iterator[Record]:
-        return iterate_pages(self.records, query)
-
-    def rrsets(self, query: RecordQuery) -> Page[RRsetRecord]:
-        return self._page(lambda n: rrset_select(_DIALECT, query, n), rows.rrset, query.limit)
-
-    def iter_rrsets(self, query: RecordQuery) -> Iterator[RRsetRecord]:
-        return iterate_pages(self.rrsets, query)
-
     def iter_flex(self, query: FlexQuery) -> Iterator[FlexRow]:
         return flex.iter_flex(self._reader(), query)
 
-    def negatives(self, query: RecordQuery) -> Page[NegativeRecord]:
-        provs = self.provs_for(query.sensor, query.evidence)
-        return self._page(
-            lambda n: grouped_select(_DIALECT, "negative", query, provs, n), rows.negative, query.limit
-        )
-
-    def queries(self, query: RecordQuery) -> Page[QueryRecord]:
-        provs = self.provs_for(query.sensor, query.evidence)
-        return self._page(lambda n: grouped_select(_DIALECT, "qname", query, provs, n), rows.query, query.limit)
-
-    def provenance(self, rrname: str, rrtype: str, rdata: str) -> list[Provenance]:
-        found = self._reader().execute(
-            "SELECT p.sensor, p.evidence, p.source, s.time_first, s.time_last, s.count "
-            "FROM rr JOIN rr_seen s ON s.rr_id = rr.id JOIN prov p ON p.id = s.prov "
-            "WHERE rr.rrname_rev = ? AND rr.rrtype = ? AND rr.rdata = ? ORDER BY p.sensor, p.evidence, p.source",
-            record_key_params(rrname, rrtype, rdata),
-        )
-        return [Provenance(r[0], Evidence(r[1]), r[2], r[3], r[4], r[5]) for r in found]
-
-    def samples(self, rrname: str, rrtype: str, rdata: str) -> list[SampleLink]:
-        found = self._reader().execute(
-            "SELECT s.sha256, s.task_id, s.time_first, s.time_last, s.count FROM rr "
-            "JOIN rr_sample s ON s.rr_id = rr.id WHERE rr.rrname_rev = ? AND rr.rrtype = ? AND rr.rdata = ? "
-            "ORDER BY s.time_first, s.sha256, s.task_id",
-            record_key_params(rrname, rrtype, rdata),
-        )
-        return [
-            SampleLink(sha256=r[0], task_id=r[1] or None, time_first=r[2], time_last=r[3], count=r[4]) for r in found
-        ]
-
-    def sensors(self) -> list[str]:
-        return [s for (s,) in self._reader().execute("SELECT DISTINCT sensor FROM prov ORDER BY sensor")]
-
-    def ingest_history(self, since: int) -> list[IngestBucket]:
-        found = self._reader().execute(
-            "SELECT hour, sensor, observations, new_records FROM ingest_hourly WHERE hour >= ? ORDER BY hour, sensor",
-            (since - since % 3600,),
-        )
-        return [IngestBucket(*r) for r in found]
-
     def stats(self) -> StoreStats:
-        conn = self._reader()
-        counters = dict(conn.execute("SELECT name, value FROM counter").fetchall())
-        types = conn.execute("SELECT rrtype, records FROM type_count WHERE records > 0 ORDER BY records DESC")
-        by_type = {rrtype_text(code): n for code, n in types}
+        counters, by_type = self._totals()
         size = sum(os.path.getsize(p) for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
-        return StoreStats(
-            backend=self.name,
-            records=counters.get("records", 0),
-            rrsets=counters.get("rrsets", 0),
-            negatives=counters.get("negatives", 0),
-            queries=counters.get("queries", 0),
-            observations=counters.get("observations", 0),
-            batches=counters.get("batches", 0),
-            records_by_type=by_type,
-            size_bytes=size,
-        )
+        return StoreStats(backend=self.name, **counters, records_by_type=by_type, size_bytes=size)
 
     def close(self) -> None:
         self._writer.stop()
+        self._checkpointer.stop()
         with self._readers_lock:
             for conn in self._readers:
                 conn.close()

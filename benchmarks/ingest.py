@@ -1,0 +1,138 @@
+"""Ingest benchmark: observations through ``Store.write`` as the ingest API hands them.
+
+N observations (default 10M) are drawn Zipf-like from U unique records
+(default 1M; workload.py), cut into batches of B observations, one sensor
+per batch, and written by C concurrent clients (like the server's request
+threads), each waiting for its commit before sending its next batch: the
+store's group commit folds whatever is queued into one transaction.
+
+Prints obs/s (wall), CPU µs per observation (this process, all threads;
+plus PostgreSQL's backends and background writers), batch latency p50/p99,
+database size, and verifies Σcount and the record count.
+
+    .venv/bin/python -m benchmarks.ingest                    # 10M obs, 1M uniques, both backends
+    .venv/bin/python -m benchmarks.ingest --quick            # 1M obs, 100k uniques
+    .venv/bin/python -m benchmarks.ingest --backends sqlite --obs 2000000 --uniques 200000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from benchmarks.common import PG_URL, CpuMeter, machine, open_bench_store, percentile
+from benchmarks.workload import Universe, check_canonical, observation_batches
+from yapdns.core.model import Observation
+from yapdns.storage.base import BatchRef, Store
+
+
+def run_clients(store: Store, batches: list[list[Observation]], clients: int) -> list[float]:
+    """Write every batch from ``clients`` threads; return each write's latency in seconds."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    nxt = iter(range(len(batches)))
+
+    def client() -> None:
+        while True:
+            with lock:
+                b = next(nxt, None)
+            if b is None:
+                return
+            t = time.perf_counter()
+            store.write(batches[b], BatchRef(f"sensor{b % 4}", f"bench-{b}", len(batches[b]), 0))
+            with lock:
+                latencies.append(time.perf_counter() - t)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies
+
+
+def verify(backend: str, store: Store, where: Path, schema: str, n_obs: int, n_records: int) -> dict[str, Any]:
+    """Σcount over RRsets (each observation lands in exactly one) and the record count."""
+    stats = store.stats()
+    query = "SELECT sum(count), (SELECT count(*) FROM rr), (SELECT sum(count) FROM rr) FROM rrset"
+    if backend == "sqlite":
+        with sqlite3.connect(where / f"{schema}.sqlite3") as conn:
+            row = conn.execute(query).fetchone()
+    else:
+        with psycopg.connect(PG_URL) as conn:
+            conn.execute(f"SET search_path TO {schema}")
+            row = conn.execute(query).fetchone()
+    assert row is not None
+    ok = int(row[0]) == n_obs == int(row[2]) == stats.observations and int(row[1]) == n_records == stats.records
+    return {"sum_count": int(row[0]), "records": int(row[1]), "verified": ok, "size_mb": (stats.size_bytes or 0) / 1e6}
+
+
+def bench(backend: str, batches: list[list[Observation]], args: argparse.Namespace, where: Path) -> dict[str, Any]:
+    schema = f"yapdns_bench_ingest_{backend}"
+    store = open_bench_store(backend, where, schema, fresh=True)
+    meter = CpuMeter(backend)
+    meter.start()
+    latencies = run_clients(store, batches, args.clients)
+    wall, client_cpu, server_cpu = meter.stop()
+    n_obs = sum(len(b) for b in batches)
+    result = {
+        "backend": backend,
+        "obs": n_obs,
+        "batch": args.batch,
+        "clients": args.clients,
+        "obs_per_s": round(n_obs / wall),
+        "cpu_us_per_obs": round((client_cpu + server_cpu) / n_obs * 1e6, 2),
+        "client_cpu_us": round(client_cpu / n_obs * 1e6, 2),
+        "server_cpu_us": round(server_cpu / n_obs * 1e6, 2),
+        "batch_p50_ms": round(percentile(latencies, 50) * 1000, 1),
+        "batch_p99_ms": round(percentile(latencies, 99) * 1000, 1),
+        "wall_s": round(wall, 1),
+    }
+    result.update(verify(backend, store, where, schema, n_obs, min(args.uniques, n_obs)))
+    store.close()
+    if backend == "sqlite":  # after close: the WAL has been checkpointed into the file
+        result["size_mb"] = (where / f"{schema}.sqlite3").stat().st_size / 1e6
+    result["size_mb"] = round(result["size_mb"], 1)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--obs", type=int, default=10_000_000)
+    parser.add_argument("--uniques", type=int, default=1_000_000)
+    parser.add_argument("--batch", type=int, default=50_000, help="observations per ingest request")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent writers (request threads)")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--dir", type=Path, default=None, help="where the SQLite file goes (default: a temp dir)")
+    parser.add_argument("--quick", action="store_true", help="1M observations from 100k uniques")
+    parser.add_argument("--json", type=Path, default=None, help="also append results as JSON lines here")
+    args = parser.parse_args()
+    if args.quick:
+        args.obs, args.uniques = 1_000_000, 100_000
+    print(json.dumps({"machine": machine()}))
+    universe = Universe(args.uniques)
+    check_canonical(universe)
+    t = time.perf_counter()
+    batches = [obs for _, obs in observation_batches(universe, args.obs, args.batch)]
+    print(f"# generated {args.obs:,} observations in {time.perf_counter() - t:.1f}s (not timed)", flush=True)
+    with tempfile.TemporaryDirectory(prefix="yapdns-bench-", dir=args.dir) as tmp:
+        for backend in args.backends.split(","):
+            result = bench(backend, batches, args, Path(tmp))
+            result["loadavg_after"] = Path("/proc/loadavg").read_text().split()[:3]
+            line = json.dumps(result)
+            print(line, flush=True)
+            if args.json:
+                with args.json.open("a") as fh:
+                    fh.write(line + "\n")
+
+
+if __name__ == "__main__":
+    main()

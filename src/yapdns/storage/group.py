@@ -1,0 +1,240 @@
+"""``GroupWriter``: group commit for the SQL backends.
+
+Callers hand ``write`` jobs to a small pool of writer threads and wait. A
+writer thread drains every queued write job (up to ``group_limit``
+observations) and hands the group to the backend's ``GroupApplier``, which
+applies it in ONE transaction; big transactions are what make ingest fast
+(reference/storage-benchmark.md §6). If a group fails, each job is retried
+alone, so one bad job never sinks the others, and the failing job's caller
+gets the exception. A caller's ``write`` returns only after its commit.
+
+What this module guarantees: a job is applied in exactly one committed
+transaction or in none; every caller gets an answer (result or exception),
+also when the database cannot be reached; a connection the server dropped
+is replaced before the next group; ``stop`` drains the queue before the
+threads exit.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from contextlib import suppress
+from functools import partial
+from typing import Any, Generic, Protocol, TypeVar
+
+from yapdns.core.model import Observation
+from yapdns.storage.base import BatchRef, WriteOutcome
+
+C = TypeVar("C")
+T = TypeVar("T")
+QUEUE_SIZE = 64
+
+
+class WriteJob:
+    """One caller's ``write``: its observations, batch ref and the future it waits on."""
+
+    def __init__(self, observations: list[Observation], batch: BatchRef | None) -> None:
+        self.observations = observations
+        self.batch = batch
+        self.future: Future[WriteOutcome] = Future()
+
+    def fresh_outcome(self) -> WriteOutcome:
+        """The outcome of applying this job now (not a replay)."""
+        ref = self.batch
+        if ref is None:
+            return WriteOutcome(False, len(self.observations), 0)
+        return WriteOutcome(False, ref.accepted, ref.rejected)
+
+
+class _CallJob:
+    def __init__(self, fn: Callable[[Any], Any]) -> None:
+        self.fn = fn
+        self.future: Future[Any] = Future()
+
+
+class GroupApplier(Protocol[C]):
+    """What a backend supplies: its connection and how to apply one group."""
+
+    def connect(self) -> C:
+        """A new writing connection (called once per writer thread)."""
+        ...
+
+    def apply(self, conn: C, jobs: list[WriteJob]) -> list[WriteOutcome]:
+        """Apply ``jobs`` in one transaction and return one outcome per job, or raise and change nothing."""
+        ...
+
+    def after_group(self, conn: C) -> None:
+        """Housekeeping between groups (outside any ingest transaction)."""
+        ...
+
+    def healthy(self, conn: C) -> bool:
+        """Whether ``conn`` can still be used (a server may have closed it); if not, a new one is made."""
+        ...
+
+    def disconnect(self, conn: C) -> None:
+        """Close the connection."""
+        ...
+
+
+BatchKey = tuple[str, str]
+
+
+def resolve_replays(
+    jobs: list[WriteJob], applied: Callable[[list[BatchRef]], dict[BatchKey, BatchRef]]
+) -> tuple[list[WriteOutcome], list[WriteJob]]:
+    """One outcome per job, and the jobs still to apply.
+
+    ``applied`` gets each distinct batch ref once and returns those applied
+    before (with their first counts). A batch id repeated inside the group is
+    a replay of its first occurrence.
+    """
+    firsts: dict[BatchKey, BatchRef] = {}
+    for job in jobs:
+        if job.batch is not None:
+            firsts.setdefault((job.batch.sensor, job.batch.batch_id), job.batch)
+    earlier = applied(list(firsts.values())) if firsts else {}
+    outcomes: list[WriteOutcome] = []
+    fresh: list[WriteJob] = []
+    taken: set[BatchKey] = set()
+    for job in jobs:
+        ref = job.batch
+        key = (ref.sensor, ref.batch_id) if ref is not None else None
+        if key is not None and (key in earlier or key in taken):
+            first = earlier.get(key) or firsts[key]
+            outcomes.append(WriteOutcome(True, first.accepted, first.rejected))
+            continue
+        if key is not None:
+            taken.add(key)
+        outcomes.append(job.fresh_outcome())
+        fresh.append(job)
+    return outcomes, fresh
+
+
+def hour_sensor(jobs: list[WriteJob]) -> str:
+    """The sensor an ingest-history row is booked under: the group's one sensor, or '' when mixed."""
+    sensors = {obs.sensor_id or "" for job in jobs for obs in job.observations[:1]}
+    return sensors.pop() if len(sensors) == 1 else ""
+
+
+class GroupWriter(Generic[C]):
+    """Serializes writes onto ``threads`` writer threads, each folding queued jobs into one transaction."""
+
+    def __init__(self, applier: GroupApplier[C], *, group_limit: int, threads: int = 1, name: str = "writer") -> None:
+        self._applier = applier
+        self._group_limit = group_limit
+        self._nthreads = threads
+        self._name = name
+        self._queue: queue.Queue[WriteJob | _CallJob | None] = queue.Queue(QUEUE_SIZE)
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    def _ensure_started(self) -> None:
+        with self._lock:
+            self._threads = [t for t in self._threads if t.is_alive()]
+            while len(self._threads) < self._nthreads:
+                thread = threading.Thread(target=self._run, name=f"yapdns-{self._name}", daemon=True)
+                thread.start()
+                self._threads.append(thread)
+
+    def write(self, observations: list[Observation], batch: BatchRef | None) -> WriteOutcome:
+        job = WriteJob(observations, batch)
+        self._ensure_started()
+        self._queue.put(job)
+        return job.future.result()
+
+    def call(self, fn: Callable[[C], T]) -> T:
+        """Run ``fn`` on a writer connection, in a writer thread."""
+        job = _CallJob(fn)
+        self._ensure_started()
+        self._queue.put(job)
+        result: T = job.future.result()
+        return result
+
+    def stop(self) -> None:
+        with self._lock:
+            threads, self._threads = self._threads, []
+        alive = [t for t in threads if t.is_alive()]
+        for _ in alive:
+            self._queue.put(None)
+        for thread in alive:
+            thread.join()
+
+    # -- the threads -----------------------------------------------------
+
+    def _run(self) -> None:
+        conn: C | None = None
+        try:
+            while True:
+                job = self._queue.get()
+                if job is None:
+                    return
+                group = [job] if isinstance(job, WriteJob) else []
+                stop = self._collect(group) if group else False
+                try:
+                    conn = self._usable(conn)
+                except Exception as exc:  # no connection now: these jobs fail, the next ones retry
+                    for future in [j.future for j in group] or [job.future]:
+                        future.set_exception(exc)
+                    if stop:
+                        return
+                    continue
+                if isinstance(job, _CallJob):
+                    _settle(job.future, partial(job.fn, conn))
+                    continue
+                self._apply_group(conn, group)
+                if stop:
+                    return
+                with suppress(Exception):  # housekeeping only; it runs again after the next group
+                    self._applier.after_group(conn)
+        finally:
+            if conn is not None:
+                self._applier.disconnect(conn)
+
+    def _usable(self, conn: C | None) -> C:
+        """``conn``, or a new connection when there is none or the old one broke."""
+        if conn is not None:
+            if self._applier.healthy(conn):
+                return conn
+            with suppress(Exception):  # it is already broken; closing is best effort
+                self._applier.disconnect(conn)
+        return self._applier.connect()
+
+    def _collect(self, group: list[WriteJob]) -> bool:
+        """Add queued write jobs to ``group`` up to the size limit; True if a stop was seen."""
+        size = len(group[0].observations)
+        while size < self._group_limit:
+            try:
+                nxt = self._queue.get_nowait()
+            except queue.Empty:
+                return False
+            if nxt is None:
+                return True
+            if isinstance(nxt, _CallJob):
+                self._queue.put(nxt)  # run after this group
+                return False
+            group.append(nxt)
+            size += len(nxt.observations)
+        return False
+
+    def _apply_group(self, conn: C, group: list[WriteJob]) -> None:
+        try:
+            outcomes = self._applier.apply(conn, group)
+        except Exception as exc:
+            if len(group) == 1:
+                group[0].future.set_exception(exc)
+                return
+            for job in group:
+                self._apply_group(conn, [job])
+            return
+        for job, outcome in zip(group, outcomes, strict=True):
+            job.future.set_result(outcome)
+
+
+def _settle(future: Future[Any], fn: Callable[[], Any]) -> None:
+    try:
+        future.set_result(fn())
+    except BaseException as exc:  # handed to the waiting caller
+        future.set_exception(exc)

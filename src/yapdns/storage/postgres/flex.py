@@ -1,0 +1,115 @@
+"""Flex search on PostgreSQL: keyset-paged scans, matched in Python with the shared ``FlexPattern``.
+
+PostgreSQL's own regex engine (ARE) is not FCRE, and rdata is matched in
+DNSDB presentation form (absolute names), which SQL does not produce; so
+the pattern runs here, with the same guards as on SQLite, over rows read in
+index order in chunks of ``CHUNK``. The deadline is checked before each
+chunk; past it the stream ends with ``FlexTimeoutError`` after the rows it
+yielded. Memory stays flat (``storage/flex.py`` groups rows as they stream).
+
+Scan orders (existing indexes): owner names by the ``rr`` unique key;
+rdata by ``(ip, id)`` for A/AAAA, then ``(rdata, id)`` for the rest.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from yapdns.core import rrtypes
+from yapdns.core.rdata import to_dnsdb_text
+from yapdns.storage.flex import (
+    FlexPattern,
+    FlexQuery,
+    FlexRow,
+    FlexTimeoutError,
+    RawRow,
+    compile_pattern,
+    group_rows,
+    name_row,
+    rdata_row,
+)
+from yapdns.storage.query import TypeFilter
+
+CHUNK = 5000
+Rows = Callable[[str, Sequence[object]], list[tuple[Any, ...]]]
+_COLS = "rr.rrtype, rr.time_first, rr.time_last, rr.count"
+
+
+def iter_flex(rows: Rows, query: FlexQuery) -> Iterator[FlexRow]:
+    """Stream the rows of a flex query; raise ``FlexTimeoutError`` at the deadline."""
+    pattern = compile_pattern(query.method, query.pattern)
+    exclude = compile_pattern(query.method, query.exclude) if query.exclude else None
+    deadline = time.monotonic() + query.time_budget
+    if query.target == "rrnames":
+        scan = _scan(rows, "rr.rrname", "", ("rr.rrname_rev", "rr.rrtype", "rr.rdata"), query.types, deadline)
+        matched = (r for r in scan if _hit(pattern, exclude, r[0] + "."))
+        return group_rows(matched, query, name_row)
+    return group_rows(_rdata_rows(rows, query, pattern, exclude, deadline), query, rdata_row)
+
+
+def _rdata_rows(
+    rows: Rows, query: FlexQuery, pattern: FlexPattern, exclude: FlexPattern | None, deadline: float
+) -> Iterator[RawRow]:
+    ip_part, other_part = _families(query.types)
+    if ip_part:
+        scan = _scan(rows, "rr.rdata", "rr.ip IS NOT NULL", ("rr.ip", "rr.id"), query.types, deadline)
+        yield from (r for r in scan if _hit(pattern, exclude, r[0]))
+    if other_part:
+        scan = _scan(rows, "rr.rdata", "rr.ip IS NULL", ("rr.rdata", "rr.id"), query.types, deadline)
+        for r in scan:
+            code = rrtypes.rrtype_code(r[1])
+            if _hit(pattern, exclude, to_dnsdb_text(code, r[0])):
+                yield r
+
+
+def _hit(pattern: FlexPattern, exclude: FlexPattern | None, text: str) -> bool:
+    return pattern.search(text) and not (exclude is not None and exclude.search(text))
+
+
+def _families(types: TypeFilter) -> tuple[bool, bool]:
+    """Whether the IP stream and the other-rdata stream can hold wanted types."""
+    if types.dnssec:
+        return False, True
+    if types.codes is None:
+        return True, True
+    return bool(types.codes & rrtypes.IP_TYPES), bool(types.codes - rrtypes.IP_TYPES)
+
+
+def _type_clause(types: TypeFilter, params: list[object]) -> list[str]:
+    clauses = []
+    if types.codes is not None:
+        clauses.append(f"rr.rrtype IN ({', '.join(['%s'] * len(types.codes))})")
+        params.extend(sorted(types.codes))
+    if types.dnssec is not None:
+        codes = sorted(rrtypes.DNSSEC_TYPES)
+        clauses.append(f"rr.rrtype {'' if types.dnssec else 'NOT '}IN ({', '.join(['%s'] * len(codes))})")
+        params.extend(codes)
+    return clauses
+
+
+def _scan(
+    rows: Rows, key: str, where: str, order: tuple[str, ...], types: TypeFilter, deadline: float
+) -> Iterator[RawRow]:
+    """``(key text, rrtype, first, last, count)`` of every row in ``order``, ``CHUNK`` at a time."""
+    after: tuple[object, ...] | None = None
+    while True:
+        if time.monotonic() >= deadline:
+            raise FlexTimeoutError()
+        params: list[object] = []
+        clauses = [where] if where else []
+        clauses += _type_clause(types, params)
+        if after is not None:
+            clauses.append(f"({', '.join(order)}) > ({', '.join(['%s'] * len(order))})")
+            params.extend(after)
+        text = (
+            f"SELECT {key}, {_COLS}, {', '.join(order)} FROM rr WHERE {' AND '.join(clauses) or 'true'} "
+            f"ORDER BY {', '.join(order)} LIMIT {CHUNK}"
+        )
+        chunk = rows(text, params)
+        for r in chunk:
+            yield (r[0], rrtypes.rrtype_text(r[1]), r[2], r[3], r[4])
+        if len(chunk) < CHUNK:
+            return
+        after = tuple(chunk[-1][-len(order) :])

@@ -1,0 +1,135 @@
+"""``PostgresStore``: the production single-node backend.
+
+Selected by ``open_store("postgresql://user@host:port/db")``. Reads use a
+``psycopg_pool`` pool of autocommit connections and the shared statements of
+``storage/sql.py`` (``SqlReader``). Writes go through a ``GroupWriter``
+thread with its own connection, which folds concurrent batches into one
+transaction applied by ``PostgresApplier`` (``writer.py``).
+
+``?schema=NAME`` in the URL keeps every table of the store in the
+PostgreSQL schema ``NAME`` (created by ``migrate``): one database can hold
+several independent stores, and parallel test runs never clash. Other query
+parameters are passed to libpq unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+from psycopg_pool import ConnectionPool
+
+from yapdns.core.errors import ConfigurationError
+from yapdns.core.model import Observation
+from yapdns.storage import migrations
+from yapdns.storage.base import BatchRef, StoreStats, WriteOutcome
+from yapdns.storage.flex import FlexQuery, FlexRow
+from yapdns.storage.group import GroupWriter
+from yapdns.storage.postgres import flex
+from yapdns.storage.postgres.writer import GROUP_LIMIT, PostgresApplier
+from yapdns.storage.reader import SqlReader
+from yapdns.storage.sql import Dialect
+from yapdns.storage.summary import SummaryReader
+
+_SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def split_url(url: str) -> tuple[str, str | None]:
+    """The libpq URL without our ``schema`` parameter, and that schema (validated)."""
+    parts = urlsplit(url)
+    params = parse_qsl(parts.query, keep_blank_values=True)
+    schema = next((v for k, v in params if k == "schema"), None)
+    if schema is not None and not _SCHEMA.fullmatch(schema):
+        raise ConfigurationError(f"schema must match {_SCHEMA.pattern}, got {schema[:70]!r}")
+    query = urlencode([(k, v) for k, v in params if k != "schema"])
+    return urlunsplit(parts._replace(query=query)), schema
+
+
+class PostgresStore(SqlReader, SummaryReader):
+    """The record store in a PostgreSQL database (optionally one schema of it)."""
+
+    name = "postgresql"
+    dialect = Dialect("%s")
+    migrations_package = "yapdns.storage.postgres"
+
+    def __init__(self, url: str, *, replay_window: int = 7 * 86400, pool_size: int = 8) -> None:
+        self._conninfo, self.schema = split_url(url)
+        self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+            self._conninfo,
+            min_size=1,
+            max_size=pool_size,
+            kwargs={"autocommit": True},
+            configure=self._configure,
+            open=True,
+            name="yapdns-pg-read",
+        )
+        self._writer = GroupWriter(
+            PostgresApplier(self._writer_connection, replay_window),
+            group_limit=GROUP_LIMIT,
+            threads=1,
+            name="pg-writer",
+        )
+
+    def _configure(self, conn: psycopg.Connection[Any]) -> None:
+        if self.schema is not None:
+            conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
+
+    def _writer_connection(self) -> psycopg.Connection[Any]:
+        conn = psycopg.connect(self._conninfo, autocommit=True)
+        self._configure(conn)
+        return conn
+
+    # -- schema -------------------------------------------------------------
+
+    def migrate(self) -> list[str]:
+        return self._writer.call(self._migrate)
+
+    def _migrate(self, conn: psycopg.Connection[Any]) -> list[str]:
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"yapdns-migrate:{self.schema or ''}",))
+            if self.schema is not None:
+                conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migration "
+                "(version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)"
+            )
+            applied = {v for (v,) in conn.execute("SELECT version FROM schema_migration").fetchall()}
+
+            def run(version: int, name: str, text: str) -> None:
+                conn.execute(text.encode())  # several statements, no parameters
+                conn.execute(
+                    "INSERT INTO schema_migration VALUES (%s, %s, %s)", (version, name, int(time.time()))
+                )
+
+            return migrations.apply_all(self.migrations_package, applied, run)
+
+    # -- writes -------------------------------------------------------------
+
+    def write(self, observations: Sequence[Observation], batch: BatchRef | None = None) -> WriteOutcome:
+        return self._writer.write(list(observations), batch)
+
+    # -- reads --------------------------------------------------------------
+
+    def _rows(self, text: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        with self._pool.connection() as conn:
+            return conn.execute(text.encode(), params).fetchall()
+
+    def iter_flex(self, query: FlexQuery) -> Iterator[FlexRow]:
+        return flex.iter_flex(self._rows, query)
+
+    def stats(self) -> StoreStats:
+        counters, by_type = self._totals()
+        (size,) = self._rows(
+            "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'"
+        )[0]
+        return StoreStats(backend=self.name, **counters, records_by_type=by_type, size_bytes=int(size))
+
+    def close(self) -> None:
+        self._writer.stop()
+        self._pool.close()

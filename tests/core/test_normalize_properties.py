@@ -1,0 +1,209 @@
+"""Properties of the normalization gate, checked by hypothesis.
+
+1. Idempotence: normalizing a canonical value returns it unchanged (names,
+   including IDN, escapes and odd bytes; rdata of every fast-pathed type and
+   of types that go through dnspython; whole observations).
+2. Equal inputs give equal keys: case, trailing dot, IPv6 spellings, U-label
+   vs A-label, RRset order and duplicates.
+3. Derived keys invert: ``unreverse_name(reverse_name(n)) == n``, and the
+   reversed key of a subdomain starts with its parent's key.
+
+Inputs that are invalid must raise the documented error class, never
+anything else.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+
+import idna
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from yapdns.core import rrtypes
+from yapdns.core.errors import InvalidName, InvalidObservation, InvalidRdata
+from yapdns.core.model import Observation, SampleRef
+from yapdns.core.names import normalize_name, reverse_name, unreverse_name
+from yapdns.core.normalize import normalize_observation, observation_key
+from yapdns.core.rdata import normalize_rdata
+
+settings.register_profile("yapdns", max_examples=150, deadline=None)
+settings.register_profile("yapdns-deep", max_examples=3000, deadline=None)  # HYPOTHESIS_PROFILE=yapdns-deep
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "yapdns"))
+
+LDH = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_", min_size=1, max_size=20)
+ESCAPE = st.sampled_from(["\\032", "\\.", "\\\\", "\\000", "\\255", "\\@", '\\"', "\\(", "\\;"])
+ODD_LABEL = st.lists(st.one_of(LDH, ESCAPE), min_size=1, max_size=4).map("".join)
+UNICODE_LABEL = st.text(
+    alphabet=st.characters(categories=["Ll", "Lu", "Lo", "Nd"], max_codepoint=0x2FFF), min_size=1, max_size=12
+)
+LABEL = st.one_of(LDH, ODD_LABEL, UNICODE_LABEL)
+NAME = st.tuples(st.lists(LABEL, min_size=1, max_size=5), st.booleans()).map(
+    lambda t: ".".join(t[0]) + ("." if t[1] else "")
+)
+
+
+def canonical_or_none(text: str) -> str | None:
+    try:
+        return normalize_name(text)
+    except InvalidName:
+        return None
+
+
+@given(NAME)
+def test_name_normalization_is_idempotent(text: str) -> None:
+    name = canonical_or_none(text)
+    assume(name is not None)
+    assert normalize_name(name) == name
+    assert name == "." or not re.search(r"(?<!\\)(\\\\)*\.$", name)  # no unescaped trailing dot
+    assert name.isascii()
+    assert name == name.lower() or "\\" in name
+
+
+@given(st.text(max_size=300))
+def test_any_text_is_a_name_or_a_clear_rejection(text: str) -> None:
+    name = canonical_or_none(text)
+    if name is not None:
+        assert normalize_name(name) == name
+
+
+@given(st.lists(LDH, min_size=1, max_size=6), st.booleans(), st.randoms(use_true_random=False))
+def test_case_and_trailing_dot_do_not_change_the_key(labels: list[str], dot: bool, rnd: object) -> None:
+    text = ".".join(labels)
+    assume(canonical_or_none(text) is not None)
+    flipped = "".join(c.upper() if rnd.random() < 0.5 else c.lower() for c in text)  # type: ignore[attr-defined]
+    assert normalize_name(flipped + ("." if dot else "")) == normalize_name(text.lower())
+
+
+@given(st.lists(UNICODE_LABEL, min_size=1, max_size=3), st.sampled_from(["com", "de", "xn--p1ai"]))
+def test_u_label_and_a_label_give_one_key(labels: list[str], tld: str) -> None:
+    text = ".".join([*labels, tld])
+    try:
+        a_label = idna.encode(text, uts46=True, transitional=False).decode()
+    except idna.IDNAError:
+        assume(False)
+        return
+    assert normalize_name(text) == normalize_name(a_label) == a_label.lower()
+
+
+@given(NAME)
+def test_reversed_key_inverts_and_nests(text: str) -> None:
+    name = canonical_or_none(text)
+    assume(name is not None and name != ".")
+    assert unreverse_name(reverse_name(name)) == name
+    child = canonical_or_none("x." + name)
+    if child is not None:
+        assert reverse_name(child).startswith(reverse_name(name))
+
+
+# -- rdata -----------------------------------------------------------------
+
+IPV6 = st.ip_addresses(v=6)
+
+
+@given(IPV6)
+def test_ipv6_spellings_give_one_key(addr: ipaddress.IPv6Address) -> None:
+    spellings = {addr.exploded, addr.compressed, addr.exploded.upper(), str(addr)}
+    keys = {normalize_rdata(rrtypes.AAAA, s) for s in spellings}
+    assert len(keys) == 1
+    (key,) = keys
+    assert normalize_rdata(rrtypes.AAAA, key) == key
+
+
+@given(st.ip_addresses(v=4))
+def test_ipv4_is_a_dotted_quad(addr: ipaddress.IPv4Address) -> None:
+    assert normalize_rdata(rrtypes.A, str(addr)) == str(addr)
+
+
+TXT_CHARS = st.text(alphabet=st.characters(max_codepoint=0x24F), max_size=80)
+RDATA = st.one_of(
+    st.tuples(st.sampled_from(["CNAME", "NS", "PTR", "DNAME"]), NAME),
+    st.tuples(st.just("MX"), st.tuples(st.integers(0, 65535), NAME).map(lambda t: f"{t[0]} {t[1]}")),
+    st.tuples(
+        st.just("SRV"),
+        st.tuples(st.integers(0, 65535), st.integers(0, 65535), st.integers(0, 65535), NAME).map(
+            lambda t: f"{t[0]} {t[1]} {t[2]} {t[3]}"
+        ),
+    ),
+    st.tuples(st.sampled_from(["TXT", "SPF"]), TXT_CHARS),
+    st.tuples(st.sampled_from(["TXT"]), st.lists(TXT_CHARS, min_size=1, max_size=3).map(
+        lambda parts: " ".join('"' + p.replace("\\", "\\\\").replace('"', '\\"') + '"' for p in parts)
+    )),
+    st.tuples(
+        st.just("SOA"),
+        st.tuples(NAME, NAME, st.integers(0, 2**32 - 1), st.integers(0, 2**31 - 1)).map(
+            lambda t: f"{t[0]} {t[1]} {t[2]} {t[3]} 600 86400 300"
+        ),
+    ),
+    st.tuples(st.just("CAA"), st.tuples(st.integers(0, 255), TXT_CHARS).map(lambda t: f'{t[0]} issue "{t[1]}"')),
+    st.tuples(st.just("DS"), st.binary(min_size=32, max_size=32).map(lambda b: f"12345 13 2 {b.hex().upper()}")),
+    st.tuples(st.just("SSHFP"), st.binary(min_size=20, max_size=20).map(lambda b: f"1 1 {b.hex()}")),
+    st.tuples(st.just("TYPE65280"), st.binary(min_size=0, max_size=40).map(lambda b: f"\\# {len(b)} {b.hex()}")),
+)
+
+
+@given(RDATA)
+def test_rdata_normalization_is_idempotent(case: tuple[str, str]) -> None:
+    rrtype, text = case
+    code = rrtypes.rrtype_code(rrtype)
+    try:
+        canonical = normalize_rdata(code, text)
+    except InvalidRdata:
+        assume(False)
+        return
+    assert normalize_rdata(code, canonical) == canonical
+
+
+# -- observations ----------------------------------------------------------
+
+ANSWERS = st.one_of(
+    st.tuples(st.just("A"), st.lists(st.ip_addresses(v=4).map(str), min_size=1, max_size=5)),
+    st.tuples(st.just("AAAA"), st.lists(IPV6.map(lambda a: a.exploded), min_size=1, max_size=5)),
+    st.tuples(st.just("NS"), st.lists(NAME, min_size=1, max_size=4)),
+    st.tuples(st.just("TXT"), st.lists(TXT_CHARS, min_size=1, max_size=3)),
+)
+
+
+def make(name: str, rrtype: str, rdata: list[str], **kw: object) -> Observation:
+    return Observation(rrname=name, rrtype=rrtype, rdata=tuple(rdata), time_first=10, time_last=20, **kw)  # type: ignore[arg-type]
+
+
+@given(NAME, ANSWERS, st.sampled_from([None, 60, 0]), st.sampled_from([None, "s1", "s1/x"]), st.randoms())
+def test_observation_normalization_is_idempotent_and_order_free(
+    name: str, answer: tuple[str, list[str]], ttl: int | None, sensor: str | None, rnd: object
+) -> None:
+    rrtype, rdata = answer
+    try:
+        first = normalize_observation(make(name, rrtype, rdata, ttl=ttl, sensor_id=sensor))
+    except InvalidObservation:
+        assume(False)
+        return
+    assert normalize_observation(first) == first
+    shuffled = list(rdata) + list(rdata[:1])
+    rnd.shuffle(shuffled)  # type: ignore[attr-defined]
+    again = normalize_observation(make(name.upper() if name.isascii() else name, rrtype, shuffled, ttl=ttl,
+                                       sensor_id=sensor))
+    assert observation_key(again) == observation_key(first)
+    assert list(first.rdata) == sorted(set(first.rdata))
+
+
+@given(st.sampled_from(["NXDOMAIN", "nxdomain", 3, "NOERROR", 0, "SERVFAIL", 2]))
+def test_negative_observations_normalize_once(rcode: object) -> None:
+    obs = normalize_observation(make("gone.example", "A", [], rcode=rcode))
+    assert obs.rdata == () and obs.rcode in {"NXDOMAIN", "NODATA", "SERVFAIL"}
+    assert normalize_observation(obs) == obs
+
+
+@given(st.text(max_size=70))
+def test_sample_task_ids_are_storable_text_or_rejected(task: str) -> None:
+    """Whatever passes the gate must be storable by every backend: UTF-8, no NUL or control characters."""
+    try:
+        obs = normalize_observation(make("s.example", "A", ["192.0.2.1"], sample=SampleRef("ab" * 32, task)))
+    except InvalidObservation:
+        return
+    assert obs.sample is not None
+    stored = obs.sample.task_id or ""
+    stored.encode("utf-8")
+    assert stored.isprintable()
