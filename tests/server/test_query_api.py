@@ -36,6 +36,8 @@ def loaded(store: Store) -> Store:
         obs("asked.example.com", "A"),
         obs("dropper.example.net", "A", "198.51.100.7", sensor="sandbox", evidence=Evidence.INDIRECT,
             sample=SampleRef(SHA, "42")),
+        obs("xq7.dga.example", "A", sensor="sandbox", rcode="NXDOMAIN", evidence=Evidence.INDIRECT,
+            sample=SampleRef(SHA, "42")),
         *[obs(f"h{i:03d}.bulk.example", "A", f"203.0.113.{i}") for i in range(1, 31)],
     ], BatchRef("s1", "load"))
     return store
@@ -123,6 +125,9 @@ def test_rrsets_negatives_qnames_and_detail(client: Client, loaded: Store, query
     assert detail["record"]["count"] == 1
     assert [(p["sensor_id"], p["evidence"]) for p in detail["provenance"]] == [("sandbox", "indirect")]
     assert [(s["sha256"], s["task_id"]) for s in detail["samples"]] == [(SHA, "42")]
+    by_sample = get(client, query_token, "/api/v1/negatives", sample=SHA).json()["negatives"]
+    assert [(n["rrname"], n["rcode"]) for n in by_sample] == [("xq7.dga.example", "NXDOMAIN")]
+    assert get(client, query_token, "/api/v1/negatives").status_code == 400
     assert get(client, query_token, "/api/v1/record", rrname="nope.example", rrtype="A",
                rdata="192.0.2.1").status_code == 404
 
@@ -176,7 +181,7 @@ def test_stats_and_openapi_describe_everything(client: Client, loaded: Store, qu
     from django.urls import get_resolver
 
     stats = get(client, query_token, "/api/v1/stats").json()
-    assert stats["store"]["records"] == 37
+    assert stats["store"]["records"] == 37 and stats["store"]["negatives"] == 2
     schema = get(client, query_token, "/api/v1/openapi.json").json()
     routes = set()
     for top in get_resolver().url_patterns:

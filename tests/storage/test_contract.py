@@ -253,6 +253,35 @@ def test_samples_link_records_to_sandbox_runs(store: Store) -> None:
     assert store.samples("other.example", "A", "203.0.113.6") == []
 
 
+def test_samples_link_negative_answers_and_bare_queries(store: Store) -> None:
+    """A DGA sample's NXDOMAIN names and its unanswered questions are findable by its hash, and back."""
+    from yapdns.storage.query import RecordQuery
+
+    sha, other = "cd" * 32, "ef" * 32
+    store.write(
+        [
+            obs("x1.dga.example", "A", rcode="NXDOMAIN", sample=sha, sensor="cuckoo", first=T0 + 2),
+            obs("x1.dga.example", "A", rcode="NXDOMAIN", sample=sha, sensor="cuckoo", first=T0 + 5),
+            obs("x2.dga.example", "A", rcode="NXDOMAIN", sample=sha, sensor="cuckoo", first=T0 + 3),
+            obs("x2.dga.example", "A", rcode="NXDOMAIN", sensor="resolver", first=T0 + 9),
+            obs("asked.dga.example", "TYPE0", sample=sha, sensor="cuckoo", first=T0 + 4),
+            obs("x3.dga.example", "A", rcode="NXDOMAIN", sample=other, sensor="cuckoo", first=T0 + 6),
+        ]
+    )
+    negatives = store.negatives(RecordQuery(sample=sha)).rows
+    assert [(n.rrname, n.rcode, n.time_first, n.time_last, n.count) for n in negatives] == [
+        ("x1.dga.example", "NXDOMAIN", T0 + 2, T0 + 5, 2),
+        ("x2.dga.example", "NXDOMAIN", T0 + 3, T0 + 9, 2),  # the record's totals: the resolver saw it too
+    ]
+    assert [(q.rrname, q.rrtype) for q in store.queries(RecordQuery(sample=sha)).rows] == [
+        ("asked.dga.example", "TYPE0")
+    ]
+    assert store.negatives(RecordQuery(sample="00" * 32)).rows == []
+    links = store.name_samples("x1.dga.example")
+    assert [(s.sha256, s.time_first, s.time_last, s.count) for s in links] == [(sha, T0 + 2, T0 + 5, 2)]
+    assert [s.sha256 for s in store.name_samples("x3.dga.example")] == [other]
+
+
 def test_stats_and_ingest_history(store: Store) -> None:
     store.write(
         [obs("a.st.example", "A", "192.0.2.1"), obs("a.st.example", "AAAA", "2001:db8::1", count=3)],

@@ -30,8 +30,8 @@ def two_schemas() -> Iterator[tuple[str, str]]:
 def test_stores_in_two_schemas_do_not_see_each_other(two_schemas: tuple[str, str]) -> None:
     a, b = (PostgresStore(_with_schema(PG_URL, s), pool_size=2) for s in two_schemas)
     try:
-        assert a.migrate() == ["0001_initial"]
-        assert b.migrate() == ["0001_initial"]
+        assert a.migrate() == ["0001_initial", "0002_name_sample"]
+        assert b.migrate() == ["0001_initial", "0002_name_sample"]
         a.write([obs("only-a.example", "A", "192.0.2.1")])
         assert len(a.records(by_name("only-a.example")).rows) == 1
         assert b.records(by_name("only-a.example")).rows == []

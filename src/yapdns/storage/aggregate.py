@@ -12,7 +12,8 @@ into one upsert. It runs in two passes:
    * ``rr``: ``(rrname, type, rdata, prov)``: one row per RR and provenance;
    * ``rrset``: ``(rrname, type, bailiwick, rdata joined by newlines)``;
    * ``negative``: ``(rrname, type, rcode, prov)``; ``query``: ``(rrname, type, prov)``;
-   * ``sample``: ``(rrname, type, rdata, sha256, task_id)``.
+   * ``sample``: ``(rrname, type, rdata, sha256, task_id)``;
+   * ``name_sample``: ``(rrname, type, rcode or "", sha256, task_id)`` for negatives and bare queries.
 
 Each value is ``[time_first, time_last, count, ttl_min, ttl_max]``.
 ``stage_rr_rows`` adds the derived keys (reversed name, 16-byte IP, reversed
@@ -63,6 +64,7 @@ class FoldedBatch:
         self.negative: dict[tuple[str, int, str, int], Stats] = {}
         self.query: dict[tuple[str, int, int], Stats] = {}
         self.sample: dict[tuple[str, int, str, str, str], Stats] = {}
+        self.name_sample: dict[tuple[str, int, str, str, str], Stats] = {}
         self.provs: set[int] = set()
 
     @property
@@ -140,10 +142,13 @@ class BatchAggregate:
             code = _code(rrtype)
             if rdata:
                 _fold_answer(out, st, (name, code, rdata), bailiwick or "", prov=prov, sample=sample)
-            elif rcode:
-                merge(out.negative, (name, code, rcode, prov), st)
             else:
-                merge(out.query, (name, code, prov), st)
+                if rcode:
+                    merge(out.negative, (name, code, rcode, prov), st)
+                else:
+                    merge(out.query, (name, code, prov), st)
+                if sample is not None:
+                    merge(out.name_sample, (name, code, rcode or "", sample.sha256, sample.task_id or ""), st)
         return out
 
 
@@ -229,3 +234,8 @@ def stage_sample_rows(folded: FoldedBatch) -> list[tuple[Any, ...]]:
         (reverse_name(name), code, rdata, sha, task, st[0], st[1], st[2])
         for (name, code, rdata, sha, task), st in folded.sample.items()
     ]
+
+
+def stage_name_sample_rows(folded: FoldedBatch) -> list[tuple[Any, ...]]:
+    """``(rrname_rev, rrname, rrtype, rcode, sha256, task_id, tf, tl, n)`` per negative/bare-query sample link."""
+    return [(reverse_name(k[0]), *k, st[0], st[1], st[2]) for k, st in folded.name_sample.items()]

@@ -254,17 +254,25 @@ def rrset_select(d: Dialect, q: RecordQuery, limit: int) -> Sql:
 
 
 def grouped_select(d: Dialect, table: str, q: RecordQuery, provs: Sequence[int] | None, limit: int) -> Sql:
-    """Negative (``table='negative'``) or bare-query (``'qname'``) records, summed over provenances."""
-    if q.rrname is None:
-        raise InvalidQuery("negative and query lookups match on the owner name")
+    """Negative (``table='negative'``) or bare-query (``'qname'``) records, summed over provenances.
+
+    The key is the owner name, or a sandbox sample (the names its analyses asked for, from ``name_sample``).
+    """
+    if q.rrname is None and q.sample is None:
+        raise InvalidQuery("negative and query lookups match on the owner name or a sample")
     extra = ", t.rcode" if table == "negative" else ""
     where = _Where(d)
-    col = _name_key(where, q.rrname, "t.rrname_rev", "t.rrname")
+    if q.rrname is not None:
+        col = _name_key(where, q.rrname, "t.rrname_rev", "t.rrname")
+    else:
+        col = ("t.rrname_rev",)
+        linked = "(t.rrname_rev, t.rrtype, t.rcode)" if extra else "(t.rrname_rev, t.rrtype, '')"
+        where.add(f"{linked} IN (SELECT rrname_rev, rrtype, rcode FROM name_sample WHERE sha256 = ?)", q.sample)
     order = (*col, "t.rrtype") + (("t.rcode",) if extra else ())
     _types(where, q.types, "t.rrtype")
     if provs is not None:
         where.add(f"t.prov IN ({', '.join('?' * len(provs))})", *provs)
-    _cursor(where, q.cursor, order, q.rrname.kind == "exact")
+    _cursor(where, q.cursor, order, q.rrname is not None and q.rrname.kind == "exact")
     having = _Where(d)
     _fences(having, q.fence, "min(t.time_first)", "max(t.time_last)")
     text = (

@@ -71,14 +71,17 @@ class SummaryReader(ABC):
         return [Provenance(r[0], Evidence(r[1]), r[2], int(r[3]), int(r[4]), int(r[5])) for r in found]
 
     def name_samples(self, rrname: str, limit: int = 100) -> list[SampleLink]:
-        """Samples linked to any record of ``rrname`` (exact), most recent first."""
+        """Samples linked to any record, negative answer or bare query of ``rrname`` (exact), most recent first."""
+        rev = reverse_name(rrname)
         found = self._rows(
             self._sq(
-                "SELECT s.sha256, s.task_id, min(s.time_first), max(s.time_last), sum(s.count) "
+                "SELECT sha256, task_id, min(tf), max(tl), sum(n) FROM ("
+                "SELECT s.sha256, s.task_id, s.time_first AS tf, s.time_last AS tl, s.count AS n "
                 "FROM (SELECT id FROM rr WHERE rrname_rev = ? LIMIT ?) AS r JOIN rr_sample s ON s.rr_id = r.id "
-                "GROUP BY s.sha256, s.task_id ORDER BY max(s.time_last) DESC, s.sha256, s.task_id LIMIT ?"
+                "UNION ALL SELECT sha256, task_id, time_first, time_last, count FROM name_sample WHERE rrname_rev = ?"
+                ") AS links GROUP BY sha256, task_id ORDER BY max(tl) DESC, sha256, task_id LIMIT ?"
             ),
-            (reverse_name(rrname), NAME_ROWS_MAX, limit),
+            (rev, NAME_ROWS_MAX, rev, limit),
         )
         return [
             SampleLink(sha256=r[0], task_id=r[1] or None, time_first=int(r[2]), time_last=int(r[3]), count=int(r[4]))

@@ -86,20 +86,21 @@ def rrsets(request: HttpRequest, principal: Principal) -> HttpResponseBase:
 
 @api_view("query")
 def negatives(request: HttpRequest, principal: Principal) -> HttpResponseBase:
-    """``GET /api/v1/negatives?rrname=...``: NXDOMAIN/NODATA/... aggregates."""
+    """``GET /api/v1/negatives?rrname=...`` (or ``?sample=<sha256>``): NXDOMAIN/NODATA/... aggregates."""
     return _guarded(lambda: _page_json(get_store().negatives(_name_query(request)), "negatives"))
 
 
 @api_view("query")
 def qnames(request: HttpRequest, principal: Principal) -> HttpResponseBase:
-    """``GET /api/v1/qnames?rrname=...``: names that were asked for (answer unknown)."""
+    """``GET /api/v1/qnames?rrname=...`` (or ``?sample=<sha256>``): names asked for (answer unknown)."""
     return _guarded(lambda: _page_json(get_store().queries(_name_query(request)), "qnames"))
 
 
 def _name_query(request: HttpRequest) -> RecordQuery:
-    if not request.GET.get("rrname"):
-        raise InvalidQuery("rrname is required (a name, *.domain or name.*)")
-    return params.record_query({k: v for k, v in request.GET.dict().items() if k not in ("q", "ip")}, cap=JSON_PAGE_MAX)
+    given = {k: v for k, v in request.GET.dict().items() if k not in ("q", "ip", "rdata_name", "rdata")}
+    if not (given.get("rrname") or given.get("sample")):
+        raise InvalidQuery("rrname (a name, *.domain or name.*) or sample (a SHA-256) is required")
+    return params.record_query(given, cap=JSON_PAGE_MAX)
 
 
 @api_view("query")

@@ -35,6 +35,7 @@ from yapdns.storage.aggregate import (
     FoldedBatch,
     ProvKey,
     stage_grouped_rows,
+    stage_name_sample_rows,
     stage_rr_rows,
     stage_rrset_rows,
     stage_sample_rows,
@@ -99,6 +100,12 @@ _SAMPLE_UPSERT = (
     "SELECT rr.id, s.sha256, s.task_id, s.tf, s.tl, s.n FROM stage_sample s JOIN rr "
     "ON rr.rrname_rev = s.rrname_rev AND rr.rrtype = s.rrtype AND rr.rdata = s.rdata ORDER BY 1, 2, 3 "
     f"ON CONFLICT (rr_id, sha256, task_id) DO UPDATE SET {_MERGE}"
+)
+
+_NAME_SAMPLE_UPSERT = (
+    "INSERT INTO name_sample AS t (rrname_rev, rrname, rrtype, rcode, sha256, task_id, time_first, time_last, count) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+    f"ON CONFLICT (rrname_rev, rrtype, rcode, sha256, task_id) DO UPDATE SET {_MERGE}"
 )
 
 
@@ -179,6 +186,9 @@ class PostgresApplier:
         if folded.sample:
             _copy(conn, "stage_sample", stage_sample_rows(folded))
             conn.execute(_SAMPLE_UPSERT)
+        if folded.name_sample:
+            with conn.cursor() as cur:
+                cur.executemany(_NAME_SAMPLE_UPSERT, sorted(stage_name_sample_rows(folded)))
         now = int(time.time())
         conn.execute(
             "INSERT INTO ingest_hourly AS t VALUES (%s, %s, %s, %s) ON CONFLICT (hour, sensor) DO UPDATE SET "

@@ -23,6 +23,7 @@ from yapdns.storage.aggregate import (
     ProvKey,
     Stats,
     stage_grouped_rows,
+    stage_name_sample_rows,
     stage_rr_rows,
     stage_rrset_rows,
     stage_sample_rows,
@@ -44,6 +45,12 @@ _MERGE_TTL = (
 _STAGE = (
     "CREATE TEMP TABLE IF NOT EXISTS stage_rr (rrname_rev TEXT, rrname TEXT, rrtype INTEGER, rdata TEXT, "
     "ip BLOB, target_rev TEXT, prov INTEGER, tf INTEGER, tl INTEGER, n INTEGER, tmin INTEGER, tmax INTEGER)"
+)
+
+
+NAME_SAMPLE_UPSERT = (
+    "INSERT INTO name_sample (rrname_rev, rrname, rrtype, rcode, sha256, task_id, time_first, time_last, count) "
+    f"VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (rrname_rev, rrtype, rcode, sha256, task_id) DO UPDATE SET {_MERGE}"
 )
 
 
@@ -122,6 +129,8 @@ class SqliteApplier:
         new_q = _upsert_grouped(conn, "qname", folded.query, False) if folded.query else 0
         if folded.sample:
             _upsert_samples(conn, folded)
+        if folded.name_sample:
+            conn.executemany(NAME_SAMPLE_UPSERT, stage_name_sample_rows(folded))
         now = int(time.time())
         refs = [j.batch for j in jobs if j.batch is not None]
         conn.executemany(
