@@ -61,4 +61,6 @@ def sandbox_observations(now: int) -> list[Observation]:
     return [
         _obs("beacon.example.net", "A", ["198.51.100.7"], first, first + 600, 3, evidence=Evidence.INDIRECT, sample=sample),
         _obs("example.com", "A", ["198.51.100.20"], first, first + 60, 1, evidence=Evidence.INDIRECT, sample=sample),
+        _obs("qzxv-dga.example.net", "A", [], first, first + 5, 2, rcode="NXDOMAIN", evidence=Evidence.INDIRECT,
+             sample=sample),
     ]

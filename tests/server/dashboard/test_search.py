@@ -121,3 +121,10 @@ def test_exports_run_the_same_query_through_the_api_with_the_session(loaded: Sto
     assert {r["rrname"] for r in data["records"]} == {"www.example.com", "cdn.example.com"}
     cof = b"".join(reader_client.get(by_format["cof"]).streaming_content).decode()  # type: ignore[attr-defined]
     assert cof.count("\n") == 2
+
+
+def test_a_sample_search_lists_the_questions_it_left_unanswered(loaded: Store, reader_client: Client) -> None:
+    page = reader_client.get("/search", {"q": f"sample:{dataset.SAMPLE}"}).content.decode()
+    unanswered = page.split('id="sample-questions"', 1)[1]
+    assert "qzxv-dga.example.net" in unanswered and "NXDOMAIN" in unanswered
+    assert "dga-xkq1.example.com" not in unanswered  # a negative the sample never asked for

@@ -9,6 +9,7 @@ from yapdns.core.errors import InvalidQuery
 from yapdns.core.model import Evidence
 from yapdns.server.dashboard import search
 from yapdns.server.dashboard.views.common import store
+from yapdns.storage.query import RecordQuery
 
 COMMON_TYPES = ("A", "AAAA", "CNAME", "NS", "MX", "TXT", "SOA", "PTR", "SRV", "HTTPS", "SVCB", "CAA", "DS", "DNSKEY")
 
@@ -35,11 +36,27 @@ def search_page(request: HttpRequest) -> HttpResponse:
                 exports={fmt: spec.export_url(fmt) for fmt in search.FORMATS},
                 page_number=_page_number(request),
             )
+            if spec.kind == "sample":
+                context.update(_sample_questions(spec.api["sample"]))
     except InvalidQuery as exc:
         context["error"] = str(exc)
         status = 400
     context["sensors"] = store().sensors()[:200]
     return render(request, "dashboard/search.html", context, status=status)
+
+
+SAMPLE_QUESTIONS_SHOWN = 200
+
+
+def _sample_questions(sha256: str) -> dict[str, object]:
+    """The names a sample asked for that did not resolve, and those whose answer was not recorded."""
+    query = RecordQuery(sample=sha256, limit=SAMPLE_QUESTIONS_SHOWN)
+    negatives, asked = store().negatives(query), store().queries(query)
+    return {
+        "sample_negatives": negatives.rows,
+        "sample_queries": asked.rows,
+        "sample_questions_limited": negatives.limited or asked.limited,
+    }
 
 
 def _page_number(request: HttpRequest) -> int:
