@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import signal
-import ssl
 import subprocess
 import urllib.error
 import urllib.parse
@@ -33,7 +32,7 @@ def stored_totals(server: LiveServer, query_token: str, keys: Iterable[Key], sen
             f"{server.url}/api/v1/record?{query}", headers={"Authorization": f"Bearer {query_token}"}
         )
         try:
-            with urllib.request.urlopen(request, timeout=10, context=_context(server)) as reply:
+            with urllib.request.urlopen(request, timeout=10, context=server.ssl_context()) as reply:
                 detail = json.load(reply)
         except urllib.error.HTTPError as exc:
             if exc.code == 404:
@@ -43,10 +42,6 @@ def stored_totals(server: LiveServer, query_token: str, keys: Iterable[Key], sen
             if prov["sensor_id"] == sensor:
                 out[(rrname, rrtype, rdata)] = (prov["time_first"], prov["time_last"], prov["count"])
     return out
-
-
-def _context(server: LiveServer) -> ssl.SSLContext | None:
-    return ssl._create_unverified_context() if server.tls else None  # the test's own certificate
 
 
 def certificate_for_localhost(directory: Path) -> tuple[Path, Path]:

@@ -8,15 +8,15 @@ import dnsdb2
 import pytest
 
 from tests.server.compat import dataset
-from tests.server.compat.conftest import LiveServer
+from tests.server.compat.conftest import CompatServer
 
 
 @pytest.fixture(scope="module")
-def client(live: LiveServer) -> dnsdb2.Client:
+def client(live: CompatServer) -> dnsdb2.Client:
     return dnsdb2.Client(live.token, live.url, swclient="yapdnstests", version="1")
 
 
-def test_ping_needs_no_valid_key(live: LiveServer) -> None:
+def test_ping_needs_no_valid_key(live: CompatServer) -> None:
     assert dnsdb2.Client("", live.url).ping() is True
     assert dnsdb2.Client("invalid-key", live.url).ping() is True
 
@@ -27,7 +27,7 @@ def test_rate_limit_shape(client: dnsdb2.Client) -> None:
     assert isinstance(rate["results_max"], int) and isinstance(rate["offset_max"], int)
 
 
-def test_bad_key_is_access_denied(live: LiveServer) -> None:
+def test_bad_key_is_access_denied(live: CompatServer) -> None:
     with pytest.raises(dnsdb2.AccessDenied):
         list(dnsdb2.Client("yq_not-a-real-token", live.url).lookup_rrset("www.example.com"))
     with pytest.raises(dnsdb2.AccessDenied):

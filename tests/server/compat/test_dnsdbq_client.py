@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.server.compat import dataset
-from tests.server.compat.conftest import LiveServer
+from tests.server.compat.conftest import CompatServer
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -20,7 +20,7 @@ def _dnsdbq_installed() -> None:
         pytest.fail("dnsdbq is missing: run scripts/test-deps (Debian package dnsdbq)")
 
 
-def _run(live: LiveServer, tmp: Path, *args: str, system: str = "dnsdb2") -> subprocess.CompletedProcess[str]:
+def _run(live: CompatServer, tmp: Path, *args: str, system: str = "dnsdb2") -> subprocess.CompletedProcess[str]:
     conf = tmp / "dnsdb-query.conf"
     conf.write_text(
         f"DNSDBQ_SYSTEM={system}\nDNSDB_SERVER={live.url}\nDNSDB_API_KEY={live.token}\n"
@@ -35,22 +35,22 @@ def _json(done: subprocess.CompletedProcess[str]) -> list[dict[str, object]]:
     return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
 
 
-def test_rrset_lookup(live: LiveServer, tmp_path: Path) -> None:
+def test_rrset_lookup(live: CompatServer, tmp_path: Path) -> None:
     rows = _json(_run(live, tmp_path, "-j", "-r", "www.example.com/A/example.com"))
     assert sorted(tuple(r["rdata"]) for r in rows) == [("192.0.2.1",), ("192.0.2.2", "192.0.2.3")]  # type: ignore[arg-type]
 
 
-def test_rrset_lookup_presentation_output(live: LiveServer, tmp_path: Path) -> None:
+def test_rrset_lookup_presentation_output(live: CompatServer, tmp_path: Path) -> None:
     done = _run(live, tmp_path, "-r", "example.com/SOA")
     assert "example.com.  SOA  ns1.example.com. hostmaster.example.com. 2024010101" in done.stdout
 
 
-def test_wildcards_and_limit(live: LiveServer, tmp_path: Path) -> None:
+def test_wildcards_and_limit(live: CompatServer, tmp_path: Path) -> None:
     rows = _json(_run(live, tmp_path, "-j", "-l", "3", "-r", "*.example.com"))
     assert len(rows) == 3 and all(str(r["rrname"]).endswith(".example.com.") for r in rows)
 
 
-def test_rdata_name_ip_cidr_and_raw(live: LiveServer, tmp_path: Path) -> None:
+def test_rdata_name_ip_cidr_and_raw(live: CompatServer, tmp_path: Path) -> None:
     names = {r["rrname"] for r in _json(_run(live, tmp_path, "-j", "-n", "mail.example.com"))}
     assert names == {"example.com.", "1.2.0.192.in-addr.arpa."}
     v6 = {r["rrname"] for r in _json(_run(live, tmp_path, "-j", "-i", "2001:db8::/32"))}
@@ -63,14 +63,14 @@ def test_rdata_name_ip_cidr_and_raw(live: LiveServer, tmp_path: Path) -> None:
     assert [r["rrname"] for r in raw_rdata] == ["1.2.0.192.in-addr.arpa."]
 
 
-def test_summarize_and_max_count(live: LiveServer, tmp_path: Path) -> None:
+def test_summarize_and_max_count(live: CompatServer, tmp_path: Path) -> None:
     (summary,) = _json(_run(live, tmp_path, "-j", "-V", "summarize", "-r", "www.example.com"))
     assert summary == {"count": 182, "num_results": 4, "time_first": dataset.T0, "time_last": dataset.T2}
     (capped,) = _json(_run(live, tmp_path, "-j", "-V", "summarize", "-M", "5", "-i", "203.0.113.10"))
     assert capped["count"] == 5 and capped["num_results"] == 5
 
 
-def test_loose_and_strict_fences(live: LiveServer, tmp_path: Path) -> None:
+def test_loose_and_strict_fences(live: CompatServer, tmp_path: Path) -> None:
     window = ("-A", "2010-03-31", "-B", "2011-01-14")
     assert len(_json(_run(live, tmp_path, "-j", *window, "-r", "old.example.org"))) == 1
     assert _json(_run(live, tmp_path, "-j", "-c", *window, "-r", "old.example.org")) == []
@@ -78,18 +78,18 @@ def test_loose_and_strict_fences(live: LiveServer, tmp_path: Path) -> None:
     assert len(_json(_run(live, tmp_path, "-j", "-c", *wide, "-r", "old.example.org"))) == 1
 
 
-def test_offset_and_graveled(live: LiveServer, tmp_path: Path) -> None:
+def test_offset_and_graveled(live: CompatServer, tmp_path: Path) -> None:
     rows = _json(_run(live, tmp_path, "-j", "-l", "2", "-O", "5", "-i", "203.0.113.10"))
     assert [r["rrname"] for r in rows] == ["bulk05.example.com.", "bulk06.example.com."]
     assert len(_json(_run(live, tmp_path, "-j", "-g", "-r", "www.example.com/AAAA"))) == 1
 
 
-def test_idn_as_a_label_and_8bit(live: LiveServer, tmp_path: Path) -> None:
+def test_idn_as_a_label_and_8bit(live: CompatServer, tmp_path: Path) -> None:
     assert [r["rrname"] for r in _json(_run(live, tmp_path, "-j", "-8", "-r", dataset.IDN_ULABEL))] == [
         dataset.IDN_ALABEL + "."]
 
 
-def test_rate_limit_and_bad_key(live: LiveServer, tmp_path: Path) -> None:
+def test_rate_limit_and_bad_key(live: CompatServer, tmp_path: Path) -> None:
     done = _run(live, tmp_path, "-I")
     assert "limit: unlimited" in done.stdout and "results_max:" in done.stdout
     conf_run = _run(live, tmp_path, "-j", "-r", "www.example.com")  # writes the conf file
@@ -101,12 +101,12 @@ def test_rate_limit_and_bad_key(live: LiveServer, tmp_path: Path) -> None:
     assert "403" in bad.stderr and bad.stdout == ""
 
 
-def test_empty_answer(live: LiveServer, tmp_path: Path) -> None:
+def test_empty_answer(live: CompatServer, tmp_path: Path) -> None:
     done = _run(live, tmp_path, "-j", "-r", "nothing-here.example.org")
     assert done.stdout == "" and "no results found" in done.stderr
 
 
-def test_circl_system(live: LiveServer, tmp_path: Path) -> None:
+def test_circl_system(live: CompatServer, tmp_path: Path) -> None:
     rows = _json(_run(live, tmp_path, "-j", "-r", "www.example.com", system="circl"))
     assert {(r["rrname"], r["rrtype"]) for r in rows} >= {("www.example.com", "A"), ("alias.example.com", "CNAME")}
     by_ip = _json(_run(live, tmp_path, "-j", "-i", "192.0.2.1", system="circl"))

@@ -7,10 +7,10 @@ import json
 import httpx
 import pytest
 
-from tests.server.compat.conftest import LiveServer
+from tests.server.compat.conftest import CompatServer
 
 
-def _get(live: LiveServer, path: str, key: str | None = None, **headers: str) -> httpx.Response:
+def _get(live: CompatServer, path: str, key: str | None = None, **headers: str) -> httpx.Response:
     hdrs = {"Accept": "application/x-ndjson", **headers}
     if key is not None:
         hdrs["X-API-Key"] = key
@@ -22,7 +22,7 @@ def _lines(response: httpx.Response) -> list[dict[str, object]]:
     return [json.loads(line) for line in response.text.split("\n") if line]
 
 
-def test_saf_framing(live: LiveServer) -> None:
+def test_saf_framing(live: CompatServer) -> None:
     lines = _lines(_get(live, "/dnsdb/v2/lookup/rrset/name/www.example.com/AAAA", live.token))
     assert lines[0] == {"cond": "begin"} and lines[-1] == {"cond": "succeeded"}
     assert [set(line) for line in lines[1:-1]] == [{"obj"}]
@@ -32,7 +32,7 @@ def test_saf_framing(live: LiveServer) -> None:
     assert empty.status_code == 200 and empty.text == '{"cond":"begin"}\n{"cond":"succeeded"}\n'
 
 
-def test_key_header_any_case_and_refusals(live: LiveServer) -> None:
+def test_key_header_any_case_and_refusals(live: CompatServer) -> None:
     assert httpx.get(live.url + "/dnsdb/v2/rate_limit", headers={"x-api-key": live.token}).status_code == 200
     missing = _get(live, "/dnsdb/v2/lookup/rrset/name/www.example.com")
     assert missing.status_code == 403 and missing.text == "Error: API key not valid\n"
@@ -52,52 +52,52 @@ def test_key_header_any_case_and_refusals(live: LiveServer) -> None:
     "/dnsdb/v2/lookup/rrset/name/www.example.com?aggr=maybe",
     "/dnsdb/v2/regex/rrnames/(%3F=lookahead)",
 ])
-def test_bad_components_are_400(live: LiveServer, path: str) -> None:
+def test_bad_components_are_400(live: CompatServer, path: str) -> None:
     response = _get(live, path, live.token)
     assert response.status_code == 400 and response.text.startswith("Error: ")
 
 
 @pytest.mark.parametrize("path", ["/dnsdb/v2/", "/dnsdb/v2/lookup", "/dnsdb/v2/lookup/rrset/bogus/x",
                                   "/dnsdb/v2/frobnicate/rrset/name/x", "/dnsdb/v1/lookup/rrset/name/x", "/dnsdb"])
-def test_unknown_top_level_is_404(live: LiveServer, path: str) -> None:
+def test_unknown_top_level_is_404(live: CompatServer, path: str) -> None:
     assert _get(live, path, live.token).status_code == 404
 
 
-def test_offset_beyond_max_is_416(live: LiveServer) -> None:
+def test_offset_beyond_max_is_416(live: CompatServer) -> None:
     assert _get(live, "/dnsdb/v2/lookup/rdata/ip/203.0.113.10?offset=9999999", live.token).status_code == 416
 
 
 @pytest.mark.parametrize("spelling", ["False", "false", "f", "0", "no", "NO"])
-def test_boolean_spellings(live: LiveServer, spelling: str) -> None:
+def test_boolean_spellings(live: CompatServer, spelling: str) -> None:
     lines = _lines(_get(live, f"/dnsdb/v2/regex/rrnames/%5Ebulk00%5C.?verbose={spelling}", live.token))
     assert lines[1] == {"obj": {"rrname": "bulk00.example.com.", "rrtype": "A"}}
 
 
-def test_unknown_and_identification_params_are_ignored(live: LiveServer) -> None:
+def test_unknown_and_identification_params_are_ignored(live: CompatServer) -> None:
     path = "/dnsdb/v2/lookup/rdata/ip/192.0.2.1?rrtype=A&swclient=x&version=1&id=a%3Ab&frobnicate=1"
     assert len(_lines(_get(live, path, live.token))) == 4
 
 
-def test_percent_encoded_slash_stays_in_its_segment(live: LiveServer) -> None:
+def test_percent_encoded_slash_stays_in_its_segment(live: CompatServer) -> None:
     with_slash = _lines(_get(live, "/dnsdb/v2/regex/rdata/x%2Fy%7Cspf1/TXT", live.token))
     assert with_slash[-1] == {"cond": "succeeded"} and len(with_slash) == 3
 
 
-def test_rrtype_any_dnssec_and_type_numbers(live: LiveServer) -> None:
+def test_rrtype_any_dnssec_and_type_numbers(live: CompatServer) -> None:
     assert len(_lines(_get(live, "/dnsdb/v2/lookup/rrset/name/example.com/any-dnssec", live.token))) == 2
     typed = _lines(_get(live, "/dnsdb/v2/lookup/rrset/name/odd.example.org/type65534", live.token))
     assert typed[1]["obj"]["rrtype"] == "TYPE65534"  # type: ignore[index]
     assert typed[1]["obj"]["rdata"] == ["\\# 4 0a0b0c0d"]  # type: ignore[index]
 
 
-def test_ping_and_rate_limit_are_single_json_lines(live: LiveServer) -> None:
+def test_ping_and_rate_limit_are_single_json_lines(live: CompatServer) -> None:
     assert _get(live, "/dnsdb/v2/ping").text == '{"ping":"ok"}\n'
     rate = _get(live, "/dnsdb/v2/rate_limit", live.token)
     assert rate.text.count("\n") == 1 and "rate" in rate.json()
     assert _get(live, "/dnsdb/v2/lookup/rrset/name/example.com", live.token).headers["X-RateLimit-Limit"] == "unlimited"
 
 
-def test_circl_empty_and_cursor_errors(live: LiveServer) -> None:
+def test_circl_empty_and_cursor_errors(live: CompatServer) -> None:
     auth = (live.user, live.token)
     empty = httpx.get(live.url + "/pdns/query/nothing-here.example.org", auth=auth)
     assert empty.status_code == 200 and empty.text == "" and "x-dribble-cursor" not in empty.headers
@@ -108,7 +108,7 @@ def test_circl_empty_and_cursor_errors(live: LiveServer) -> None:
     assert cursor > 0 and len(page.text.splitlines()) == 25
 
 
-def test_quota_exhaustion_and_rate_limit_report(live: LiveServer) -> None:
+def test_quota_exhaustion_and_rate_limit_report(live: CompatServer) -> None:
     token = live.cli("token", "add", live.user, "--name", "quota-test").strip().splitlines()[-1]
     token_id = live.cli("token", "list", live.user).split("quota-test")[0].strip().splitlines()[-1].split("\t")[0]
     live.cli("quota", "set", token_id, "--daily", "2", "--burst", "10/60")

@@ -20,14 +20,14 @@ import dnsdb2
 import pypdns
 import pytest
 
-from tests.server.compat.conftest import LiveServer
+from tests.server.compat.conftest import CompatServer
 
 FARSIGHT_MAPPING = {"bailiwick", "count", "raw_rdata", "rdata", "rrname", "rrtype", "time_first", "time_last",
                     "zone_time_first", "zone_time_last"}
 CIRCL_MAPPING = ("count", "origin", "rrtype", "rrname", "rdata")
 
 
-def _farsight(live: LiveServer, value: str, kind: str, first_seen: str | None = None) -> dict[str, list[dict]]:  # type: ignore[type-arg]
+def _farsight(live: CompatServer, value: str, kind: str, first_seen: str | None = None) -> dict[str, list[dict]]:  # type: ignore[type-arg]
     client = dnsdb2.Client(live.token, live.url)
     args: dict[str, object] = {"limit": 10, "offset": 0, "ignore_limited": True, "humantime": True}
     if first_seen:
@@ -61,25 +61,25 @@ def _check_rows(response: dict[str, list[dict]]) -> int:  # type: ignore[type-ar
 
 @pytest.mark.parametrize(("value", "kind"), [("www.example.com", "name"), ("example.com", "name"),
                                              ("192.0.2.1", "ip"), ("203.0.113.10", "ip")])
-def test_farsight_module_pattern(live: LiveServer, value: str, kind: str) -> None:
+def test_farsight_module_pattern(live: CompatServer, value: str, kind: str) -> None:
     response = _farsight(live, value, kind)
     assert _check_rows(response) > 0
     if kind == "ip":
         assert response["flex_rdata"], "flex over rdata finds the address itself"
 
 
-def test_farsight_first_seen_fence(live: LiveServer) -> None:
+def test_farsight_first_seen_fence(live: CompatServer) -> None:
     response = _farsight(live, "www.example.com", "name", first_seen="2020-09-13T12:26:40.000000+0000")
     assert response["rrset"] and all(r["time_first"] >= "2020-09-13T12:26:40Z" for r in response["rrset"])
 
 
-def test_farsight_empty_value(live: LiveServer) -> None:
+def test_farsight_empty_value(live: CompatServer) -> None:
     response = _farsight(live, "nothing-here.example.org", "name")
     assert not any(response.values())  # the module then reports "Empty results"
 
 
 @pytest.mark.parametrize("value", ["www.example.com", "192.0.2.1", "mail.example.com"])
-def test_circl_module_pattern(live: LiveServer, value: str) -> None:
+def test_circl_module_pattern(live: CompatServer, value: str) -> None:
     pdns = pypdns.PyPDNS(url=f"{live.url}/pdns/query", basic_auth=(live.user, live.token))
     results = pdns.query(value)
     assert results

@@ -6,11 +6,11 @@ import pypdns
 import pytest
 
 from tests.server.compat import dataset
-from tests.server.compat.conftest import LiveServer
+from tests.server.compat.conftest import CompatServer
 
 
 @pytest.fixture(scope="module")
-def pdns(live: LiveServer) -> pypdns.PyPDNS:
+def pdns(live: CompatServer) -> pypdns.PyPDNS:
     return pypdns.PyPDNS(url=f"{live.url}/pdns/query", basic_auth=(live.user, live.token))
 
 
@@ -90,14 +90,14 @@ def test_no_result_is_empty(pdns: pypdns.PyPDNS) -> None:
     assert list(pdns.iter_query("nothing-here.example.org")) == []
 
 
-def test_deprecated_query_and_raw_token(live: LiveServer) -> None:
+def test_deprecated_query_and_raw_token(live: CompatServer) -> None:
     token_client = pypdns.PyPDNS(url=f"{live.url}/pdns/query", auth_token=live.token, disable_active_query=True)
     rows = token_client.query("mail.example.com")
     assert {row["rrtype"] for row in rows} == {"A", "MX", "PTR"}
     assert all(row["time_first"].tzinfo is not None for row in rows)
 
 
-def test_wrong_credentials(live: LiveServer) -> None:
+def test_wrong_credentials(live: CompatServer) -> None:
     with pytest.raises(pypdns.UnauthorizedError):
         pypdns.PyPDNS(url=f"{live.url}/pdns/query", basic_auth=(live.user, "wrong")).rfc_query("example.com")
     with pytest.raises(pypdns.UnauthorizedError):

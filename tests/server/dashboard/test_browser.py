@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.server.dashboard import browser, dataset
-from tests.server.dashboard.live import PASSWORD, LiveServer, launch
+from tests.server.dashboard.live import PASSWORD, DashboardServer, launch
 from yapdns.core.model import Observation
 from yapdns.core.wire import encode_ndjson
 from yapdns.server.dashboard.checks import missing_assets
@@ -28,7 +28,7 @@ if not browser.CHROMIUM.exists():
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DashboardServer]:
     assert not missing_assets(), "run scripts/build-dashboard-assets.sh first"
     server = launch(tmp_path_factory.mktemp("live"))
     yield server
@@ -51,7 +51,7 @@ def _artifacts() -> None:
 class Session:
     """A logged-in (or not) browser context with its watch."""
 
-    def __init__(self, chromium: Any, live: LiveServer, viewport: dict[str, int], headers: dict[str, str] | None = None):
+    def __init__(self, chromium: Any, live: DashboardServer, viewport: dict[str, int], headers: dict[str, str] | None = None):
         self.live = live
         self.context = chromium.new_context(viewport=viewport, extra_http_headers=headers or {})
         self.context.add_init_script(browser.WATCH)
@@ -90,13 +90,13 @@ class Session:
 
 
 @pytest.fixture
-def desktop(chromium: Any, live: LiveServer) -> Iterator[Session]:
+def desktop(chromium: Any, live: DashboardServer) -> Iterator[Session]:
     session = Session(chromium, live, browser.DESKTOP)
     yield session
     session.close()
 
 
-def sessions(chromium: Any, live: LiveServer, username: str) -> Iterator[Session]:
+def sessions(chromium: Any, live: DashboardServer, username: str) -> Iterator[Session]:
     for viewport in (browser.DESKTOP, browser.MOBILE):
         session = Session(chromium, live, viewport)
         session.login(username)
@@ -134,7 +134,7 @@ SEARCHES = [
 ]
 
 
-def test_every_search_kind(chromium: Any, live: LiveServer) -> None:
+def test_every_search_kind(chromium: Any, live: DashboardServer) -> None:
     for session in sessions(chromium, live, "reader"):
         for text, kind, expected in SEARCHES:
             page = session.go("/search")
@@ -161,7 +161,7 @@ def wait_drawn(page: Any, selector: str) -> int:
     return shapes
 
 
-def test_domain_page_draws_its_timeline_and_charts(chromium: Any, live: LiveServer) -> None:
+def test_domain_page_draws_its_timeline_and_charts(chromium: Any, live: DashboardServer) -> None:
     for session in sessions(chromium, live, "analyst"):
         page = session.go("/domain/example.com")
         assert wait_drawn(page, "#timeline-chart") >= 8  # one bar per record at least
@@ -179,7 +179,7 @@ def test_domain_page_draws_its_timeline_and_charts(chromium: Any, live: LiveServ
         session.assert_clean()
 
 
-def test_ip_page(chromium: Any, live: LiveServer) -> None:
+def test_ip_page(chromium: Any, live: DashboardServer) -> None:
     for session in sessions(chromium, live, "analyst"):
         page = session.go("/ip/192.0.2.11")
         assert wait_drawn(page, "#timeline-chart") >= 3
@@ -196,7 +196,7 @@ def test_ip_page(chromium: Any, live: LiveServer) -> None:
         session.assert_clean()
 
 
-def test_overview_charts(chromium: Any, live: LiveServer) -> None:
+def test_overview_charts(chromium: Any, live: DashboardServer) -> None:
     for session in sessions(chromium, live, "admin"):
         page = session.go("/")
         assert wait_drawn(page, "#ingest-chart") > 2
@@ -222,7 +222,7 @@ def click_node(page: Any, node_id: str) -> None:
     page.mouse.click(box["x"] + x, box["y"] + y)
 
 
-def test_pivot_graph_expands(chromium: Any, live: LiveServer) -> None:
+def test_pivot_graph_expands(chromium: Any, live: DashboardServer) -> None:
     for session in sessions(chromium, live, "reader"):
         page = session.go("/pivot?q=example.com")
         page.wait_for_function("() => Number(document.getElementById('pivot-graph').dataset.nodes) >= 9")
@@ -239,7 +239,7 @@ def test_pivot_graph_expands(chromium: Any, live: LiveServer) -> None:
         session.assert_clean()
 
 
-def ingest_with(live: LiveServer, token: str) -> int:
+def ingest_with(live: DashboardServer, token: str) -> int:
     body = encode_ndjson([Observation(rrname="token-check.example", rrtype="A", rdata=("192.0.2.200",),
                                       time_first=1_700_000_000, time_last=1_700_000_000)])
     reply = httpx.post(f"{live.url}/api/v1/ingest", content=body, timeout=30,
@@ -247,7 +247,7 @@ def ingest_with(live: LiveServer, token: str) -> int:
     return reply.status_code
 
 
-def test_create_and_revoke_a_sensor_token(chromium: Any, live: LiveServer) -> None:
+def test_create_and_revoke_a_sensor_token(chromium: Any, live: DashboardServer) -> None:
     session = Session(chromium, live, browser.DESKTOP)
     session.login("analyst")
     page = session.go("/manage/sensors")
@@ -271,7 +271,7 @@ def test_create_and_revoke_a_sensor_token(chromium: Any, live: LiveServer) -> No
     session.close()
 
 
-def test_management_pages_on_mobile(chromium: Any, live: LiveServer) -> None:
+def test_management_pages_on_mobile(chromium: Any, live: DashboardServer) -> None:
     session = Session(chromium, live, browser.MOBILE)
     session.login("admin")
     for name, path in (("sensors", "/manage/sensors"), ("users", "/manage/users"), ("tokens", "/manage/tokens")):
@@ -292,7 +292,7 @@ XSS_PAGES = [
 ]
 
 
-def test_hostile_data_does_not_execute(chromium: Any, live: LiveServer) -> None:
+def test_hostile_data_does_not_execute(chromium: Any, live: DashboardServer) -> None:
     session = Session(chromium, live, browser.DESKTOP)
     session.login("reader")
     for path in XSS_PAGES:
@@ -310,7 +310,7 @@ def test_hostile_data_does_not_execute(chromium: Any, live: LiveServer) -> None:
     session.close()
 
 
-def test_csrf_is_enforced(chromium: Any, live: LiveServer) -> None:
+def test_csrf_is_enforced(chromium: Any, live: DashboardServer) -> None:
     session = Session(chromium, live, browser.DESKTOP)
     session.login("admin")
     forged = session.context.request.post(live.url + "/manage/sensors", form={"name": "forged"})
@@ -322,7 +322,7 @@ def test_csrf_is_enforced(chromium: Any, live: LiveServer) -> None:
     session.close()
 
 
-def test_login_rate_limit(chromium: Any, live: LiveServer) -> None:
+def test_login_rate_limit(chromium: Any, live: DashboardServer) -> None:
     # A proxy on this host names the client (X-Forwarded-For), so this lock-out does not lock the other tests.
     session = Session(chromium, live, browser.DESKTOP, headers={"X-Forwarded-For": "198.51.100.77"})
     for attempt in range(1, 6):
