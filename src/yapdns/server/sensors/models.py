@@ -6,6 +6,8 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
+from yapdns.server.hashed_token import HashedToken
+
 SENSOR_NAME = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
     "A sensor name is 1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit.",
@@ -37,18 +39,10 @@ class Sensor(models.Model):
         return self.revoked_at is None
 
 
-class SensorToken(models.Model):
+class SensorToken(HashedToken):
     """An ingest-only bearer token of one sensor."""
 
     sensor = models.ForeignKey(Sensor, on_delete=models.CASCADE, related_name="tokens")
-    prefix = models.CharField(max_length=16)
-    digest = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ("-created_at",)
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.sensor.name})"
