@@ -33,6 +33,7 @@ import msgspec
 
 from yapdns.agent.dnsmsg import OPCODE_MASK, TC
 from yapdns.agent.dnsobs import ObservationBuilder, ResponseCache, rrset_ttl
+from yapdns.agent.inputs.pcap_answers import AnswerLayouts
 from yapdns.agent.inputs.pcap_packet import TCP, PacketDecoder
 from yapdns.agent.inputs.pcap_tcp import TcpReassembler
 from yapdns.agent.parsing import ParseStats
@@ -71,7 +72,8 @@ class DnsCaptureProcessor:
         self.tcp = TcpReassembler(counters, max_streams=options.max_tcp_streams)
         self.builder = ObservationBuilder(source, stats, options.sensor_id)
         self.queries: dict[bytes, float] = {}
-        self.responses = ResponseCache(self.builder, _CACHE_MAX)
+        self.responses = ResponseCache(self.builder, _CACHE_MAX)  # for what ``answers`` cannot cache
+        self.answers = AnswerLayouts(self.builder, stats)
         self._fold: dict[tuple[int, int | None], list[Any]] = {}  # (id, ttl) -> [first, last, count, template, ttl]
         self._sensors: dict[bytes, str] = {}
 
@@ -120,7 +122,12 @@ class DnsCaptureProcessor:
         if msg[2] & (TC >> 8):
             self.counters["truncated_responses"] += 1
             return
-        sensor = self._sensor(server) if self.options.server_in_sensor_id else None
+        if not self.options.server_in_sensor_id:
+            if self.answers.sighting(msg, int(now), self.stats.lines):
+                return
+            sensor = None
+        else:
+            sensor = self._sensor(server)
         found = self.responses.get(msg, sensor_id=sensor, ref=self.stats.lines)
         if found is None:
             return
@@ -164,6 +171,7 @@ class DnsCaptureProcessor:
 
     def take(self) -> list[Observation]:
         """The observations folded since the last call."""
+        self.answers.drain(self._fold)
         out = []
         for first, last, count, template, ttl in self._fold.values():
             if 0 <= first <= last <= MAX_TIME:
