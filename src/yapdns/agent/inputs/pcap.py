@@ -23,6 +23,7 @@ from yapdns.agent.inputs.pcap_fast import process_batch
 from yapdns.agent.inputs.pcap_session import CaptureOptions, DnsCaptureProcessor
 
 BATCH_PACKETS = 4096
+EMIT_PACKETS = 65536  # repeats are folded over this many packets of a file (pcap_session: ``take``)
 _META = struct.Struct("=IIII")
 
 
@@ -73,7 +74,7 @@ class PcapFileInput(AgentInput):
             return
         self.counters["files"] += 1
         linktype = reader.datalink()
-        done = 0
+        done = emitted = 0
         while not stop.is_set():
             try:
                 data, meta = reader.next_batch(BATCH_PACKETS)
@@ -84,7 +85,9 @@ class PcapFileInput(AgentInput):
                 break
             self._batch(linktype, data, meta)
             done += len(meta) // _META.size
-            self._emit(emit)
+            if done - emitted >= EMIT_PACKETS:
+                self._emit(emit)
+                emitted = done
         self._emit(emit)
 
     def _tail_one_by_one(self, path: str, skip: int, linktype: int) -> None:

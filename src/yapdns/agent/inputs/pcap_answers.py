@@ -19,15 +19,15 @@ TTL field, in owner names and in the rdata names it knows (CNAME, NS, PTR,
 DNAME, MX, SRV, SOA). Other rdata is compared as opaque bytes, as
 ``dnsobs.ResponseCache`` does.
 
-Matched responses are folded per batch at this level, by (variant, answer
-TTLs): a response costs a dict update; ``drain`` spreads the folded counts
-over the variant's RRset templates once per batch.
+Sightings are folded per batch by RRset template (``fold_rrsets``): first
+and last time, count, smallest and largest TTL, which is what the agent's
+aggregator keeps of repeats too (``agent.aggregate``).
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from yapdns.agent.dnsmsg import DnsFormatError, decode_response
@@ -40,10 +40,11 @@ _TTL_MAX = 2**31 - 1
 _H = struct.Struct("!H")
 _NAME_ONLY = frozenset({t.CNAME, t.NS, t.PTR, t.DNAME})
 _NAME_AT = {t.MX: 2, t.SRV: 6}  # rdata types with one name after a fixed part
-MAX_LAYOUTS = 50_000
+MAX_LAYOUTS = 200_000  # about 0.5 KB each with its variant
 MAX_VARIANTS = 16
 
-Entries = tuple[tuple[Observation, tuple[int, ...]], ...]  # RRset templates, each with its answer RR indices
+Entries = tuple[tuple[int, Observation, tuple[int, ...]], ...]  # id of an RRset template, it, its answer RR indices
+Fold = dict[int, list[Any]]  # id(template) -> [first, last, count, template, ttl_min, ttl_max]
 TtlReader = Callable[[bytes, int], tuple[int, ...]]
 
 
@@ -78,26 +79,17 @@ def _name(buf: bytes, off: int, ttls: list[int]) -> int:
     end = -1
     limit = off
     size = 0
-    while True:
-        if off >= n:
-            return -1
+    while off < n:
         length = buf[off]
         if length == 0:
             return off + 1 if end < 0 else end
         if length < 64:
             nxt = off + 1 + length
             size += length + 1
-            if nxt > n or size > 254:
-                return -1
-        elif length >= 0xC0:
-            nxt = off + 2
-            if nxt > n:
-                return -1
         else:
+            nxt = off + 2
+        if nxt > n or size > 254 or 64 <= length < 0xC0 or (end >= 0 and _overlaps(off, nxt, ttls)):
             return -1
-        for ttl in ttls:  # the bytes just read, [off, nxt), must not overlap a TTL
-            if ttl < nxt and off < ttl + 4:
-                return -1
         if length < 64:
             off = nxt
             continue
@@ -107,6 +99,12 @@ def _name(buf: bytes, off: int, ttls: list[int]) -> int:
         if end < 0:
             end = nxt
         limit = off = ptr
+    return -1
+
+
+def _overlaps(start: int, stop: int, ttls: list[int]) -> bool:
+    """Whether bytes [start, stop), read through a compression pointer, overlap a TTL field."""
+    return any(ttl < stop and start < ttl + 4 for ttl in ttls)
 
 
 def walk(msg: bytes) -> Walk | None:
@@ -151,16 +149,26 @@ def _rdata_names_ok(msg: bytes, rrtype: int, start: int, end: int, ttls: list[in
     return True
 
 
+_shapes: dict[tuple[int, int, tuple[int, ...], tuple[int, ...]], tuple[int, TtlReader]] = {}
+
+
 def _layout(found: Walk) -> Layout:
+    """A new layout; its mask and TTL reader are shared by every layout with the same offsets."""
     qend, end = found.qend, found.end
-    mask = bytearray(b"\xff" * (end - qend))
-    for ttl in found.offsets:
-        mask[ttl - qend : ttl - qend + 4] = b"\0\0\0\0"
-    fmt, pos = "!", 0
-    for ttl in found.answer_ttls:
-        fmt += f"{ttl - pos}xI"
-        pos = ttl + 4
-    return Layout(end, int.from_bytes(mask, "big"), found.offsets, struct.Struct(fmt).unpack_from)
+    shape = (qend, end, found.offsets, found.answer_ttls)
+    made = _shapes.get(shape)
+    if made is None:
+        mask = bytearray(b"\xff" * (end - qend))
+        for ttl in found.offsets:
+            mask[ttl - qend : ttl - qend + 4] = b"\0\0\0\0"
+        fmt, pos = "!", 0
+        for ttl in found.answer_ttls:
+            fmt += f"{ttl - pos}xI"
+            pos = ttl + 4
+        if len(_shapes) >= MAX_LAYOUTS:
+            _shapes.clear()
+        made = _shapes[shape] = (int.from_bytes(mask, "big"), struct.Struct(fmt).unpack_from)
+    return Layout(end, made[0], found.offsets, made[1])
 
 
 class AnswerLayouts:
@@ -171,7 +179,7 @@ class AnswerLayouts:
         self.stats = stats
         self.max_layouts = max_layouts
         self.layouts: dict[bytes, Layout] = {}  # key: message bytes from the flags to the question's end
-        self.fold: dict[tuple[int, tuple[int, ...]], list[Any]] = {}  # (id(entries), TTLs) -> [first, last, n, entries, TTLs]
+        self.fold: Fold = {}
 
     def sighting(self, msg: bytes, sec: int, ref: int) -> bool:
         """Fold one matched response (QR, opcode, TC checked by the caller); False when it cannot be cached."""
@@ -200,7 +208,7 @@ class AnswerLayouts:
         except DnsFormatError as exc:
             self.stats.bad(ref, exc.code, str(exc), msg[:64].hex())
             return True
-        entries: Entries = tuple(self.builder.templates(resp, ref=ref))
+        entries = entries_of(self.builder.templates(resp, ref=ref))
         if len(layout.variants) >= MAX_VARIANTS:
             layout.variants.clear()
         layout.variants[int.from_bytes(msg[found.qend : found.end], "big") & layout.mask] = entries
@@ -209,35 +217,34 @@ class AnswerLayouts:
 
     def count(self, entries: Entries, ttls: tuple[int, ...], sec: int) -> None:
         """One sighting of a decoded variant with these answer TTLs at ``sec``."""
-        key = (id(entries), ttls)  # the fold holds ``entries``, so its id is not reused meanwhile
-        seen = self.fold.get(key)
-        if seen is None:
-            self.fold[key] = [sec, sec, 1, entries, ttls]
-        else:
-            seen[2] += 1
-            if sec > seen[1]:
-                seen[1] = sec
-            elif sec < seen[0]:
-                seen[0] = sec
+        fold_rrsets(self.fold, entries, ttls, sec)
 
-    def drain(self, into: dict[tuple[int, int | None], list[Any]]) -> None:
-        """Move the folded sightings into a per-RRset fold: (id(template), ttl) -> [first, last, n, template, ttl]."""
-        for first, last, count, entries, ttls in self.fold.values():
-            for template, indices in entries:
-                if not indices:
-                    ttl = None
-                else:
-                    ttl = ttls[indices[0]] if len(indices) == 1 else min(ttls[i] for i in indices)
-                    if ttl > _TTL_MAX:
-                        ttl = 0
-                key = (id(template), ttl)
-                seen = into.get(key)
-                if seen is None:
-                    into[key] = [first, last, count, template, ttl]
-                else:
-                    seen[2] += count
-                    if last > seen[1]:
-                        seen[1] = last
-                    if first < seen[0]:
-                        seen[0] = first
-        self.fold = {}
+
+def fold_rrsets(fold: Fold, entries: Entries, ttls: Sequence[int], sec: int) -> None:
+    """Fold one response's RRsets (templates and their answer RR indices) seen at ``sec`` with answer ``ttls``."""
+    for tid, template, indices in entries:
+        seen = fold.get(tid)
+        if indices:
+            ttl = ttls[indices[0]] if len(indices) == 1 else min([ttls[i] for i in indices])
+            if ttl > _TTL_MAX:
+                ttl = 0
+            if seen is None:
+                fold[tid] = [sec, sec, 1, template, ttl, ttl]
+                continue
+            if ttl < seen[4]:
+                seen[4] = ttl
+            elif ttl > seen[5]:
+                seen[5] = ttl
+        elif seen is None:
+            fold[tid] = [sec, sec, 1, template, None, None]
+            continue
+        seen[2] += 1
+        if sec > seen[1]:
+            seen[1] = sec
+        elif sec < seen[0]:
+            seen[0] = sec
+
+
+def entries_of(templates: Iterable[tuple[Observation, tuple[int, ...]]]) -> Entries:
+    """``ObservationBuilder.templates`` as fold entries: (id of the template, template, answer RR indices)."""
+    return tuple((id(template), template, indices) for template, indices in templates)
