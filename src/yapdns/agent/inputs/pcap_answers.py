@@ -16,8 +16,11 @@ rdata length), so the same bytes walk the same way; and the walk refuses
 (returns None: the caller then decodes as before, uncached) a message whose
 compression pointers reach the header (its id is not part of the key) or a
 TTL field, in owner names and in the rdata names it knows (CNAME, NS, PTR,
-DNAME, MX, SRV, SOA). Other rdata is compared as opaque bytes, as
-``dnsobs.ResponseCache`` does.
+DNAME, MX, SRV, SOA); such a response is decoded every time it is seen.
+Other rdata is compared as opaque bytes, as ``dnsobs.ResponseCache`` does
+(whose TTL-blind shape key does not check pointers at all: a pointer into a
+TTL is served from its cache with the first response's names, which is why
+the pcap input no longer uses it).
 
 Sightings are folded per batch by RRset template (``fold_rrsets``): first
 and last time, count, smallest and largest TTL, which is what the agent's
@@ -181,43 +184,43 @@ class AnswerLayouts:
         self.layouts: dict[bytes, Layout] = {}  # key: message bytes from the flags to the question's end
         self.fold: Fold = {}
 
-    def sighting(self, msg: bytes, sec: int, ref: int) -> bool:
-        """Fold one matched response (QR, opcode, TC checked by the caller); False when it cannot be cached."""
+    def sighting(self, msg: bytes, sec: int, ref: int, sensor: str | None = None) -> None:
+        """Fold one matched response (QR, opcode and TC checked by the caller), decoding it only if new.
+
+        With ``sensor`` (the server in the sensor id) layouts are keyed by it too.
+        """
         qend = msg.find(0, 12) + 5
-        layout = self.layouts.get(msg[2:qend])
+        key = msg[2:qend] if sensor is None else f"{sensor}\0".encode() + msg[2:qend]
+        layout = self.layouts.get(key)
         if layout is not None and layout.end <= len(msg):
             entries = layout.variants.get(int.from_bytes(msg[qend : layout.end], "big") & layout.mask)
             if entries is not None:
-                self.count(entries, layout.ttls(msg, 0), sec)
-                return True
-        return self.add(msg, sec, ref)
+                fold_rrsets(self.fold, entries, layout.ttls(msg, 0), sec)
+                return
+        self.add(msg, sec, ref, sensor)
 
-    def add(self, msg: bytes, sec: int, ref: int) -> bool:
-        """Decode a matched response not seen before and fold it; False when it cannot be cached (caller's path)."""
+    def add(self, msg: bytes, sec: int, ref: int, sensor: str | None = None) -> None:
+        """Decode a response not seen before, fold it, and remember its layout and variant if it can be cached."""
+        try:
+            resp = decode_response(msg)
+        except DnsFormatError as exc:
+            self.stats.bad(ref, exc.code, str(exc), msg[:64].hex())
+            return
+        entries = entries_of(self.builder.templates(resp, sensor_id=sensor, ref=ref))
         found = walk(msg)
-        if found is None:
-            return False
-        key = msg[2 : found.qend]
+        if found is None:  # decodable, not cacheable: a pointer into a TTL or the header, a section cut short
+            fold_rrsets(self.fold, entries, [rr[3] for rr in resp.answers], sec)
+            return
+        key = msg[2 : found.qend] if sensor is None else f"{sensor}\0".encode() + msg[2 : found.qend]
         layout = self.layouts.get(key)
         if layout is None or layout.offsets != found.offsets:
             if len(self.layouts) >= self.max_layouts:
                 self.layouts.clear()
             layout = self.layouts[key] = _layout(found)
-        try:
-            resp = decode_response(msg)
-        except DnsFormatError as exc:
-            self.stats.bad(ref, exc.code, str(exc), msg[:64].hex())
-            return True
-        entries = entries_of(self.builder.templates(resp, ref=ref))
         if len(layout.variants) >= MAX_VARIANTS:
             layout.variants.clear()
         layout.variants[int.from_bytes(msg[found.qend : found.end], "big") & layout.mask] = entries
-        self.count(entries, layout.ttls(msg, 0), sec)
-        return True
-
-    def count(self, entries: Entries, ttls: tuple[int, ...], sec: int) -> None:
-        """One sighting of a decoded variant with these answer TTLs at ``sec``."""
-        fold_rrsets(self.fold, entries, ttls, sec)
+        fold_rrsets(self.fold, entries, layout.ttls(msg, 0), sec)
 
 
 def fold_rrsets(fold: Fold, entries: Entries, ttls: Sequence[int], sec: int) -> None:

@@ -8,13 +8,14 @@ are counted and dropped, unless ``keep_unsolicited``. The query table is
 bounded (``max_pending_queries``; the oldest query goes first) and a query
 expires after ``query_timeout`` seconds of capture time.
 
-Speed (docs/performance.md): a query costs a dict insert keyed on raw bytes
-(addresses, ports, id, question); a response is decoded (``agent.dnsmsg``)
-only once matched, and a response identical to one seen recently apart
-from its id, its TTLs and its additional section reuses that decoding
-(``dnsmsg.response_shape``). Identical sightings within one read batch
-are folded into one observation with ``count``, ``time_first`` and
-``time_last`` (as the agent's aggregator would). Truncated (TC) responses are
+Speed (docs/performance.md): a query costs a dict insert keyed on its
+addresses, ports, id and lowercased question; a response is decoded
+(``agent.dnsmsg``) only once matched, and one that repeats an earlier one
+apart from its id, its TTLs and its additional section reuses that decoding
+(``pcap_answers``: layouts by header and question, variants by masked answer
+bytes). Sightings of an RRset within one ``take`` window are folded into one
+observation with ``count``, ``time_first`` and ``time_last``, two when its
+TTL changed (as the agent's aggregator would). Truncated (TC) responses are
 skipped: the TCP retry carries the whole answer.
 
 Privacy by default: no client address is ever put in an observation. With
@@ -31,15 +32,14 @@ import struct
 import msgspec
 
 from yapdns.agent.dnsmsg import OPCODE_MASK, TC
-from yapdns.agent.dnsobs import ObservationBuilder, ResponseCache
-from yapdns.agent.inputs.pcap_answers import AnswerLayouts, entries_of, fold_rrsets
+from yapdns.agent.dnsobs import ObservationBuilder
+from yapdns.agent.inputs.pcap_answers import AnswerLayouts
 from yapdns.agent.inputs.pcap_packet import TCP, PacketDecoder
 from yapdns.agent.inputs.pcap_tcp import TcpReassembler
 from yapdns.agent.parsing import ParseStats
 from yapdns.core.model import Observation
 from yapdns.core.normalize import MAX_TIME
 
-_CACHE_MAX = 50_000
 _H = struct.Struct("!H")
 QueryKey = tuple[int | bytes, int | bytes, int, int, int, bytes]
 """A pending query: client and server address (IPv4 as an int, IPv6 as bytes), their ports, the DNS id and
@@ -74,7 +74,6 @@ class DnsCaptureProcessor:
         self.tcp = TcpReassembler(counters, max_streams=options.max_tcp_streams)
         self.builder = ObservationBuilder(source, stats, options.sensor_id)
         self.queries: dict[QueryKey, float] = {}
-        self.responses = ResponseCache(self.builder, _CACHE_MAX)  # for what ``answers`` cannot cache
         self.answers = AnswerLayouts(self.builder, stats)
         self._fold = self.answers.fold
         self._sensors: dict[bytes, str] = {}
@@ -125,17 +124,8 @@ class DnsCaptureProcessor:
         if msg[2] & (TC >> 8):
             self.counters["truncated_responses"] += 1
             return
-        if not self.options.server_in_sensor_id:
-            if self.answers.sighting(msg, int(now), self.stats.lines):
-                return
-            sensor = None
-        else:
-            sensor = self._sensor(server)
-        found = self.responses.get(msg, sensor_id=sensor, ref=self.stats.lines)
-        if found is None:
-            return
-        entries, ttls = found
-        fold_rrsets(self._fold, entries_of(entries), ttls, int(now))
+        sensor = self._sensor(server) if self.options.server_in_sensor_id else None
+        self.answers.sighting(msg, int(now), self.stats.lines, sensor)
 
     def _sensor(self, server: bytes) -> str:
         name = self._sensors.get(server)
