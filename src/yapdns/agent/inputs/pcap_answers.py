@@ -40,7 +40,7 @@ from yapdns.core import rrtypes as t
 from yapdns.core.model import Observation
 
 _TTL_MAX = 2**31 - 1
-_H = struct.Struct("!H")
+_RR = struct.Struct("!HHIH")  # type, class, TTL, rdata length
 _NAME_ONLY = frozenset({t.CNAME, t.NS, t.PTR, t.DNAME})
 _NAME_AT = {t.MX: 2, t.SRV: 6}  # rdata types with one name after a fixed part
 MAX_LAYOUTS = 200_000  # about 0.5 KB each with its variant
@@ -123,12 +123,12 @@ def walk(msg: bytes) -> Walk | None:
     off = qend
     answer_ttls: list[int] = []
     for i in range(ancount + nscount):
-        off = _name(msg, off, ttls)
+        # the usual owner, a pointer to the question's name (checked above), needs no walk
+        off = off + 2 if msg[off : off + 2] == b"\xc0\x0c" else _name(msg, off, ttls)
         if off < 0 or off + 10 > n:
             return None
-        rrtype = _H.unpack_from(msg, off)[0]
+        rrtype, _, _, rdlen = _RR.unpack_from(msg, off)
         ttl_at = off + 4
-        rdlen = _H.unpack_from(msg, off + 8)[0]
         start, off = off + 10, off + 10 + rdlen
         if off > n:
             return None
