@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Iterable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from yapdns.agent.dnsmsg import DnsFormatError, decode_response
@@ -46,7 +47,9 @@ _NAME_AT = {t.MX: 2, t.SRV: 6}  # rdata types with one name after a fixed part
 MAX_LAYOUTS = 200_000  # about 0.5 KB each with its variant
 MAX_VARIANTS = 16
 
-Entries = tuple[tuple[int, Observation, tuple[int, ...]], ...]  # id of an RRset template, it, its answer RR indices
+# An RRset template's id, the template, what picks its RRs' TTLs from the answer TTLs (None for a negative answer;
+# one TTL, or a tuple of them when the RRset has several RRs) and whether it has several
+Entries = tuple[tuple[int, Observation, Callable[[Sequence[int]], Any] | None, bool], ...]
 Fold = dict[int, list[Any]]  # id(template) -> [first, last, count, template, ttl_min, ttl_max]
 TtlReader = Callable[[bytes, int], tuple[int, ...]]
 
@@ -153,6 +156,7 @@ def _rdata_names_ok(msg: bytes, rrtype: int, start: int, end: int, ttls: list[in
 
 
 _shapes: dict[tuple[int, int, tuple[int, ...], tuple[int, ...]], tuple[int, TtlReader]] = {}
+_readers: dict[str, TtlReader] = {}  # compiled TTL readers by struct format (compiling costs more than a lookup)
 
 
 def _layout(found: Walk) -> Layout:
@@ -168,9 +172,14 @@ def _layout(found: Walk) -> Layout:
         for ttl in found.answer_ttls:
             fmt += f"{ttl - pos}xI"
             pos = ttl + 4
+        reader = _readers.get(fmt)
+        if reader is None:
+            if len(_readers) >= MAX_LAYOUTS:
+                _readers.clear()
+            reader = _readers[fmt] = struct.Struct(fmt).unpack_from
         if len(_shapes) >= MAX_LAYOUTS:
             _shapes.clear()
-        made = _shapes[shape] = (int.from_bytes(mask, "big"), struct.Struct(fmt).unpack_from)
+        made = _shapes[shape] = (int.from_bytes(mask, "big"), reader)
     return Layout(end, made[0], found.offsets, made[1])
 
 
@@ -225,10 +234,10 @@ class AnswerLayouts:
 
 def fold_rrsets(fold: Fold, entries: Entries, ttls: Sequence[int], sec: int) -> None:
     """Fold one response's RRsets (templates and their answer RR indices) seen at ``sec`` with answer ``ttls``."""
-    for tid, template, indices in entries:
+    for tid, template, pick, several in entries:
         seen = fold.get(tid)
-        if indices:
-            ttl = ttls[indices[0]] if len(indices) == 1 else min([ttls[i] for i in indices])
+        if pick is not None:
+            ttl = min(pick(ttls)) if several else pick(ttls)
             if ttl > _TTL_MAX:
                 ttl = 0
             if seen is None:
@@ -249,5 +258,10 @@ def fold_rrsets(fold: Fold, entries: Entries, ttls: Sequence[int], sec: int) -> 
 
 
 def entries_of(templates: Iterable[tuple[Observation, tuple[int, ...]]]) -> Entries:
-    """``ObservationBuilder.templates`` as fold entries: (id of the template, template, answer RR indices)."""
-    return tuple((id(template), template, indices) for template, indices in templates)
+    """``ObservationBuilder.templates`` as fold entries: (id of the template, template, TTL picker, several RRs)."""
+    return tuple(
+        [
+            (id(template), template, itemgetter(*indices) if indices else None, len(indices) > 1)
+            for template, indices in templates
+        ]
+    )
