@@ -23,7 +23,8 @@ from yapdns.agent.inputs.pcap_fast import process_batch
 from yapdns.agent.inputs.pcap_session import CaptureOptions, DnsCaptureProcessor
 
 BATCH_PACKETS = 4096
-EMIT_PACKETS = 65536  # repeats are folded over this many packets of a file (pcap_session: ``take``)
+EMIT_PACKETS = 262_144  # repeats are folded over this many packets of a file (pcap_session: ``take``)
+EMIT_RRSETS = 100_000  # or until this many distinct RRsets are pending
 _META = struct.Struct("=IIII")
 
 
@@ -85,7 +86,7 @@ class PcapFileInput(AgentInput):
                 break
             self._batch(linktype, data, meta)
             done += len(meta) // _META.size
-            if done - emitted >= EMIT_PACKETS:
+            if done - emitted >= EMIT_PACKETS or self.processor.pending() >= EMIT_RRSETS:
                 self._emit(emit)
                 emitted = done
         self._emit(emit)

@@ -149,6 +149,10 @@ class DnsCaptureProcessor:
             expired += 1
         self.counters["queries_expired"] += expired
 
+    def pending(self) -> int:
+        """How many RRsets are folded and not taken yet."""
+        return len(self._fold)
+
     def take(self) -> list[Observation]:
         """The observations folded since the last call.
 
