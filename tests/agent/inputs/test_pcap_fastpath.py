@@ -206,3 +206,25 @@ def test_ttls_and_rotations_fold_exactly(sightings: list[tuple[int, int]]) -> No
     assert not rest and rcode is None
     assert (first, last, count) == (T0, T0 + len(sightings) - 1, len(sightings))
     assert (low, high) == (min(expected["a.test"]), max(expected["a.test"]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_fast_and_general_paths_agree_on_mutated_packets(data: st.DataObject) -> None:
+    frames = _replayed(2)
+    mutated = []
+    for when, frame in frames:
+        wire = bytearray(frame)
+        for _ in range(data.draw(st.integers(0, 2))):
+            wire[data.draw(st.integers(0, len(wire) - 1))] = data.draw(st.integers(0, 255))
+        if data.draw(st.booleans()):
+            wire = wire[: data.draw(st.integers(0, len(wire)))]
+        mutated.append((when, bytes(wire)))
+    fast, general = _processor(), _processor()
+    got = _batch(fast, mutated)
+    for when, frame in mutated:
+        general.packet(DLT_EN10MB, when, frame)
+    assert _folded(got) == _folded(general.take())
+    assert fast.stats.lines == general.stats.lines == len(mutated)
+    assert fast.stats.errors == general.stats.errors
+    assert fast.counters["unsolicited_responses"] == general.counters["unsolicited_responses"]

@@ -8,7 +8,8 @@ and the lowercased question, and a matched response whose layout and answer
 bytes were seen before (``pcap_answers``) is folded without decoding it:
 one slice, one ``int.from_bytes`` and one ``struct`` unpack of its TTLs.
 Everything else (VLANs, other link types, IP options, fragments, TCP, a
-truncated capture, odd packets) takes the general path
+truncated capture, a UDP length that disagrees with the IP length, odd
+packets) takes the general path
 ``DnsCaptureProcessor.packet``, which gives the same result. The function is
 long on purpose: a call per layer would double the cost per packet.
 """
@@ -23,11 +24,11 @@ from yapdns.agent.inputs.pcap_session import DnsCaptureProcessor
 
 _META = struct.Struct("=IIII")
 # Ethernet + IPv4 (IHL 5) + UDP + DNS header: ethertype, version/IHL, total length, fragment, protocol,
-# source and destination address, ports, DNS id, flags, QDCOUNT (48 bytes)
-_V4 = struct.Struct("!12xHBxH2xHxB2xIIHH4xHHH")
-# Ethernet + IPv6 + UDP + DNS header: ethertype, payload length, next header, addresses, ports, DNS id,
-# flags, QDCOUNT (68 bytes)
-_V6 = struct.Struct("!12xH4xHBx16s16sHH4xHHH")
+# source and destination address, ports, UDP length, DNS id, flags, QDCOUNT (48 bytes)
+_V4 = struct.Struct("!12xHBxH2xHxB2xIIHHH2xHHH")
+# Ethernet + IPv6 + UDP + DNS header: ethertype, payload length, next header, addresses, ports, UDP length,
+# DNS id, flags, QDCOUNT (68 bytes)
+_V6 = struct.Struct("!12xH4xHBx16s16sHHH2xHHH")
 _OPCODE_TC = 0x7A00  # opcode (not a standard query) or TC: the general path decides
 
 
@@ -50,8 +51,17 @@ def process_batch(proc: DnsCaptureProcessor, linktype: int, data: bytes, meta: b
     for sec, usec, off, caplen in _META.iter_unpack(meta):
         kind = data[off + 12] if caplen >= 59 else 0
         if kind == 0x08:
-            ethertype, verihl, iplen, frag, proto, src, dst, sport, dport, txid, flags, qdcount = unpack4(data, off)
-            if ethertype != 0x0800 or verihl != 0x45 or frag & 0x3FFF or proto != 17 or iplen + 14 > caplen:
+            ethertype, verihl, iplen, frag, proto, src, dst, sport, dport, ulen, txid, flags, qdcount = unpack4(
+                data, off
+            )
+            if (
+                ethertype != 0x0800
+                or verihl != 0x45
+                or frag & 0x3FFF
+                or proto != 17
+                or iplen + 14 > caplen
+                or ulen != iplen - 20
+            ):
                 general(linktype, sec + usec / 1e6, data[off : off + caplen])
                 continue
             n += 1
@@ -60,8 +70,8 @@ def process_batch(proc: DnsCaptureProcessor, linktype: int, data: bytes, meta: b
                 continue
             msg, q, mend = off + 42, off + 54, off + 14 + iplen
         elif kind == 0x86 and caplen >= 79:
-            ethertype, iplen, proto, src, dst, sport, dport, txid, flags, qdcount = unpack6(data, off)
-            if ethertype != 0x86DD or proto != 17 or iplen + 54 > caplen or not iplen:
+            ethertype, iplen, proto, src, dst, sport, dport, ulen, txid, flags, qdcount = unpack6(data, off)
+            if ethertype != 0x86DD or proto != 17 or iplen + 54 > caplen or ulen != iplen or not iplen:
                 general(linktype, sec + usec / 1e6, data[off : off + caplen])
                 continue
             n += 1
