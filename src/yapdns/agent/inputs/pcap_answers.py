@@ -22,9 +22,11 @@ Other rdata is compared as opaque bytes, as ``dnsobs.ResponseCache`` does
 TTL is served from its cache with the first response's names, which is why
 the pcap input no longer uses it).
 
-Sightings are folded per batch by RRset template (``fold_rrsets``): first
-and last time, count, smallest and largest TTL, which is what the agent's
-aggregator keeps of repeats too (``agent.aggregate``).
+Sightings are folded by RRset template until the processor's ``take``
+(``fold_rrsets``): first and last time, count, smallest and largest TTL,
+which is what the agent's aggregator keeps of repeats too
+(``agent.aggregate``). The decoder reads nothing of the additional section
+(EDNS, cookies), so it is left out of the comparison.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ _TTL_MAX = 2**31 - 1
 _RR = struct.Struct("!HHIH")  # type, class, TTL, rdata length
 _NAME_ONLY = frozenset({t.CNAME, t.NS, t.PTR, t.DNAME})
 _NAME_AT = {t.MX: 2, t.SRV: 6}  # rdata types with one name after a fixed part
-MAX_LAYOUTS = 200_000  # about 0.5 KB each with its variant
+MAX_LAYOUTS = 200_000  # about 0.35 KB each with its variant (29 MiB for 84k, measured)
 MAX_VARIANTS = 16
 
 # An RRset template's id, the template, what picks its RRs' TTLs from the answer TTLs (None for a negative answer;
@@ -184,7 +186,7 @@ def _layout(found: Walk) -> Layout:
 
 
 class AnswerLayouts:
-    """Layouts and decoded variants of matched responses, and their per-batch fold."""
+    """Layouts and decoded variants of matched responses, and the fold of their sightings."""
 
     def __init__(self, builder: ObservationBuilder, stats: ParseStats, max_layouts: int = MAX_LAYOUTS) -> None:
         self.builder = builder
