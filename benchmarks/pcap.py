@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import resource
 import subprocess
@@ -90,6 +91,7 @@ def main() -> None:
     ap.add_argument("--passivedns", help="path to a passivedns binary to compare with")
     ap.add_argument("--profile", action="store_true")
     args = ap.parse_args()
+    print(f"load average before: {os.getloadavg()}")
     out, inp, spent, wall = run_ours(args.pcap, args.profile)
     packets = inp.stats.lines
     sightings = sum(o.count for o in out)
@@ -101,6 +103,7 @@ def main() -> None:
         return
     theirs, lines, pspent, pwall = run_passivedns(args.passivedns, args.pcap)
     print(f"passivedns: {packets / pspent:,.0f} packets/s per CPU s ({packets / pwall:,.0f} wall), {lines} lines")
+    print(f"ratio ours / passivedns (packets per CPU s): {pspent / spent:.2f}; load average after: {os.getloadavg()}")
     ours = set().union(*(project(o) for o in out))
     print(f"sets: ours {len(ours)}, passivedns {len(theirs)}, common {len(ours & theirs)}")
     for label, diff in (("only ours", ours - theirs), ("only passivedns", theirs - ours)):

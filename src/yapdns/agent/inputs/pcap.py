@@ -23,6 +23,8 @@ from yapdns.agent.inputs.pcap_fast import process_batch
 from yapdns.agent.inputs.pcap_session import CaptureOptions, DnsCaptureProcessor
 
 BATCH_PACKETS = 4096
+EMIT_PACKETS = 262_144  # repeats are folded over this many packets of a file (pcap_session: ``take``)
+EMIT_RRSETS = 100_000  # or until this many distinct RRsets are pending
 _META = struct.Struct("=IIII")
 
 
@@ -73,7 +75,7 @@ class PcapFileInput(AgentInput):
             return
         self.counters["files"] += 1
         linktype = reader.datalink()
-        done = 0
+        done = emitted = 0
         while not stop.is_set():
             try:
                 data, meta = reader.next_batch(BATCH_PACKETS)
@@ -84,7 +86,9 @@ class PcapFileInput(AgentInput):
                 break
             self._batch(linktype, data, meta)
             done += len(meta) // _META.size
-            self._emit(emit)
+            if done - emitted >= EMIT_PACKETS or self.processor.pending() >= EMIT_RRSETS:
+                self._emit(emit)
+                emitted = done
         self._emit(emit)
 
     def _tail_one_by_one(self, path: str, skip: int, linktype: int) -> None:

@@ -2,9 +2,14 @@
 
 Most DNS packets on a wire are Ethernet + IPv4 (no options, not fragmented)
 or Ethernet + IPv6 (no extension headers) + UDP. For those, one
-``struct.unpack_from`` reads every header field needed and the query key is
-cut out of the packet bytes directly; everything else (VLANs, other link
-types, IP options, fragments, TCP, odd packets) takes the general path
+``struct.unpack_from`` on the batch buffer reads every header field needed
+(no per-packet copy), the query table is keyed by a tuple of those fields
+and the lowercased question, and a matched response whose layout and answer
+bytes were seen before (``pcap_answers``) is folded without decoding it:
+one slice, one ``int.from_bytes`` and one ``struct`` unpack of its TTLs.
+Everything else (VLANs, other link types, IP options, fragments, TCP, a
+truncated capture, a UDP length that disagrees with the IP length, odd
+packets) takes the general path
 ``DnsCaptureProcessor.packet``, which gives the same result. The function is
 long on purpose: a call per layer would double the cost per packet.
 """
@@ -13,15 +18,18 @@ from __future__ import annotations
 
 import struct
 
+from yapdns.agent.inputs.pcap_answers import fold_rrsets
 from yapdns.agent.inputs.pcap_packet import DLT_EN10MB
 from yapdns.agent.inputs.pcap_session import DnsCaptureProcessor
 
 _META = struct.Struct("=IIII")
-# Ethernet + IPv4 (IHL 5) + UDP + DNS header: ethertype, version/IHL, fragment, protocol, ports, DNS flags, QDCOUNT
-_V4 = struct.Struct("!12xHB5xHxB10xHH6xHH")
-# Ethernet + IPv6 + UDP + DNS header: ethertype, next header, ports, DNS flags, QDCOUNT
-_V6 = struct.Struct("!12xH6xB33xHH6xHH")
-_OPCODE = 0x7800
+# Ethernet + IPv4 (IHL 5) + UDP + DNS header: ethertype, version/IHL, total length, fragment, protocol,
+# source and destination address, ports, UDP length, DNS id, flags, QDCOUNT (48 bytes)
+_V4 = struct.Struct("!12xHBxH2xHxB2xIIHHH2xHHH")
+# Ethernet + IPv6 + UDP + DNS header: ethertype, payload length, next header, addresses, ports, UDP length,
+# DNS id, flags, QDCOUNT (68 bytes)
+_V6 = struct.Struct("!12xH4xHBx16s16sHHH2xHHH")
+_OPCODE_TC = 0x7A00  # opcode (not a standard query) or TC: the general path decides
 
 
 def process_batch(proc: DnsCaptureProcessor, linktype: int, data: bytes, meta: bytes) -> None:  # noqa: PLR0912, PLR0915
@@ -32,61 +40,76 @@ def process_batch(proc: DnsCaptureProcessor, linktype: int, data: bytes, meta: b
         return
     ports = proc.ports
     queries = proc.queries
-    query, response, general = proc.query, proc.response, proc.packet
+    max_queries = proc.options.max_pending_queries
+    general, respond = proc.packet, proc.response
     keep = proc.options.keep_unsolicited
+    layouts = proc.answers.layouts if not proc.options.server_in_sensor_id else {}
+    fold = proc.answers.fold
+    from_bytes = int.from_bytes
     unsolicited = other = n = 0
     unpack4, unpack6 = _V4.unpack_from, _V6.unpack_from
     for sec, usec, off, caplen in _META.iter_unpack(meta):
-        pkt = data[off : off + caplen]
-        now = sec + usec / 1e6
-        if caplen >= 59 and pkt[12] == 0x08:
-            ethertype, verihl, frag, proto, sport, dport, flags, qdcount = unpack4(pkt)
-            if ethertype != 0x0800 or verihl != 0x45 or frag & 0x3FFF or proto != 17:
-                general(linktype, now, pkt)
+        kind = data[off + 12] if caplen >= 59 else 0
+        if kind == 0x08:
+            ethertype, verihl, iplen, frag, proto, src, dst, sport, dport, ulen, txid, flags, qdcount = unpack4(
+                data, off
+            )
+            if (
+                ethertype != 0x0800
+                or verihl != 0x45
+                or frag & 0x3FFF
+                or proto != 17
+                or iplen + 14 > caplen
+                or ulen != iplen - 20
+            ):
+                general(linktype, sec + usec / 1e6, data[off : off + caplen])
                 continue
             n += 1
             if sport not in ports and dport not in ports:
                 other += 1
                 continue
-            end = pkt.find(0, 54) + 5
-            if end < 59 or qdcount != 1 or flags & _OPCODE:
-                general(linktype, now, pkt)
-                n -= 1
-                continue
-            tail = pkt[42:44] + pkt[54:end].lower()
-            if not flags & 0x8000:
-                query(pkt[26:38] + tail, now)
-            elif queries.pop(pkt[30:34] + pkt[26:30] + pkt[36:38] + pkt[34:36] + tail, None) is not None:
-                response(pkt[26:30], pkt[42:], now)
-            else:
-                unsolicited += 1
-                if keep:
-                    response(pkt[26:30], pkt[42:], now)
-        elif caplen >= 79 and pkt[12] == 0x86:
-            ethertype, nxt, sport, dport, flags, qdcount = unpack6(pkt)
-            if ethertype != 0x86DD or nxt != 17:
-                general(linktype, now, pkt)
+            msg, q, mend = off + 42, off + 54, off + 14 + iplen
+        elif kind == 0x86 and caplen >= 79:
+            ethertype, iplen, proto, src, dst, sport, dport, ulen, txid, flags, qdcount = unpack6(data, off)
+            if ethertype != 0x86DD or proto != 17 or iplen + 54 > caplen or ulen != iplen or not iplen:
+                general(linktype, sec + usec / 1e6, data[off : off + caplen])
                 continue
             n += 1
             if sport not in ports and dport not in ports:
                 other += 1
                 continue
-            end = pkt.find(0, 74) + 5
-            if end < 79 or qdcount != 1 or flags & _OPCODE:
-                general(linktype, now, pkt)
-                n -= 1
-                continue
-            tail = pkt[62:64] + pkt[74:end].lower()
-            if not flags & 0x8000:
-                query(pkt[22:58] + tail, now)
-            elif queries.pop(pkt[38:54] + pkt[22:38] + pkt[56:58] + pkt[54:56] + tail, None) is not None:
-                response(pkt[22:38], pkt[62:], now)
-            else:
-                unsolicited += 1
-                if keep:
-                    response(pkt[22:38], pkt[62:], now)
+            msg, q, mend = off + 62, off + 74, off + 54 + iplen
         else:
-            general(linktype, now, pkt)
+            general(linktype, sec + usec / 1e6, data[off : off + caplen])
+            continue
+        end = data.find(0, q, mend) + 5  # the question: first name (up to its root byte), type, class
+        if end < q + 5 or end > mend or qdcount != 1 or flags & _OPCODE_TC:
+            general(linktype, sec + usec / 1e6, data[off : off + caplen])
+            n -= 1
+            continue
+        question = data[q:end].lower()
+        if not flags & 0x8000:
+            key = (src, dst, sport, dport, txid, question)
+            if len(queries) < max_queries:
+                queries.pop(key, None)
+                queries[key] = sec + usec / 1e6
+            else:
+                proc.query(key, sec + usec / 1e6)
+            continue
+        if queries.pop((dst, src, dport, sport, txid, question), None) is None:
+            unsolicited += 1
+            if not keep:
+                continue
+        layout = layouts.get(data[msg + 2 : end])
+        if layout is not None:
+            last = msg + layout.end
+            if last <= mend:
+                entries = layout.variants.get(from_bytes(data[end:last], "big") & layout.mask)
+                if entries is not None:
+                    fold_rrsets(fold, entries, layout.ttls(data, msg), sec)
+                    continue
+        server = src.to_bytes(4, "big") if type(src) is int else src
+        respond(server, data[msg:mend], sec + usec / 1e6)
     proc.stats.lines += n
     proc.counters["unsolicited_responses"] += unsolicited
     proc.counters["other_ports"] += other

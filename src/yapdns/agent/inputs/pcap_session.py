@@ -8,13 +8,14 @@ are counted and dropped, unless ``keep_unsolicited``. The query table is
 bounded (``max_pending_queries``; the oldest query goes first) and a query
 expires after ``query_timeout`` seconds of capture time.
 
-Speed (docs/performance.md): a query costs a dict insert keyed on raw bytes
-(addresses, ports, id, question); a response is decoded (``agent.dnsmsg``)
-only once matched, and a response identical to one seen recently apart
-from its id, its TTLs and its additional section reuses that decoding
-(``dnsmsg.response_shape``). Identical sightings within one read batch
-are folded into one observation with ``count``, ``time_first`` and
-``time_last`` (as the agent's aggregator would). Truncated (TC) responses are
+Speed (docs/performance.md): a query costs a dict insert keyed on its
+addresses, ports, id and lowercased question; a response is decoded
+(``agent.dnsmsg``) only once matched, and one that repeats an earlier one
+apart from its id, its TTLs and its additional section reuses that decoding
+(``pcap_answers``: layouts by header and question, variants by masked answer
+bytes). Sightings of an RRset within one ``take`` window are folded into one
+observation with ``count``, ``time_first`` and ``time_last``, two when its
+TTL changed (as the agent's aggregator would). Truncated (TC) responses are
 skipped: the TCP retry carries the whole answer.
 
 Privacy by default: no client address is ever put in an observation. With
@@ -27,20 +28,22 @@ from __future__ import annotations
 import collections
 import socket
 import struct
-from typing import Any
 
 import msgspec
 
 from yapdns.agent.dnsmsg import OPCODE_MASK, TC
-from yapdns.agent.dnsobs import ObservationBuilder, ResponseCache, rrset_ttl
+from yapdns.agent.dnsobs import ObservationBuilder
+from yapdns.agent.inputs.pcap_answers import AnswerLayouts
 from yapdns.agent.inputs.pcap_packet import TCP, PacketDecoder
 from yapdns.agent.inputs.pcap_tcp import TcpReassembler
 from yapdns.agent.parsing import ParseStats
 from yapdns.core.model import Observation
 from yapdns.core.normalize import MAX_TIME
 
-_CACHE_MAX = 50_000
-_HH = struct.Struct("!HH")
+_H = struct.Struct("!H")
+QueryKey = tuple[int | bytes, int | bytes, int, int, int, bytes]
+"""A pending query: client and server address (IPv4 as an int, IPv6 as bytes), their ports, the DNS id and
+the question (name lowercased, type, class) as on the wire."""
 _replace = msgspec.structs.replace
 
 
@@ -70,9 +73,9 @@ class DnsCaptureProcessor:
         self.packets = PacketDecoder(counters)
         self.tcp = TcpReassembler(counters, max_streams=options.max_tcp_streams)
         self.builder = ObservationBuilder(source, stats, options.sensor_id)
-        self.queries: dict[bytes, float] = {}
-        self.responses = ResponseCache(self.builder, _CACHE_MAX)
-        self._fold: dict[tuple[int, int | None], list[Any]] = {}  # (id, ttl) -> [first, last, count, template, ttl]
+        self.queries: dict[QueryKey, float] = {}
+        self.answers = AnswerLayouts(self.builder, stats)
+        self._fold = self.answers.fold
         self._sensors: dict[bytes, str] = {}
 
     def packet(self, linktype: int, now: float, data: bytes) -> None:
@@ -86,29 +89,30 @@ class DnsCaptureProcessor:
             self.counters["other_ports"] += 1
             return
         if proto != TCP:
-            self.message(src, dst, _HH.pack(sport, dport), payload, now)
+            self.message(src, dst, sport, dport, payload, now)
             return
         for msg in self.tcp.segment((src, sport, dst, dport), seq, flags, payload, now):
-            self.message(src, dst, _HH.pack(sport, dport), msg, now)
+            self.message(src, dst, sport, dport, msg, now)
 
-    def message(self, src: bytes, dst: bytes, ports: bytes, msg: bytes, now: float) -> None:
-        """Process one DNS message sent from ``src`` to ``dst`` (``ports``: source and destination, packed)."""
+    def message(self, src: bytes, dst: bytes, sport: int, dport: int, msg: bytes, now: float) -> None:
+        """Process one DNS message sent from ``src``:``sport`` to ``dst``:``dport``."""
         end = msg.find(0, 12) + 5  # the question: first name (up to its root byte), type, class
         if len(msg) < 17 or end < 17 or end > len(msg) or msg[4:6] != b"\x00\x01" or (msg[2] << 8) & OPCODE_MASK:
             self.counters["not_a_query_or_response"] += 1
             return
-        tail = msg[:2] + msg[12:end].lower()
+        txid, question = _H.unpack_from(msg, 0)[0], msg[12:end].lower()
+        source, dest = _address(src), _address(dst)
         if not msg[2] & 0x80:
-            self.query(src + dst + ports + tail, now)
-        elif self.queries.pop(dst + src + ports[2:] + ports[:2] + tail, None) is not None:
+            self.query((source, dest, sport, dport, txid, question), now)
+        elif self.queries.pop((dest, source, dport, sport, txid, question), None) is not None:
             self.response(src, msg, now)
         else:
             self.counters["unsolicited_responses"] += 1
             if self.options.keep_unsolicited:
                 self.response(src, msg, now)
 
-    def query(self, key: bytes, now: float) -> None:
-        """Remember a query (key: client, server, ports, id, lowercased question)."""
+    def query(self, key: QueryKey, now: float) -> None:
+        """Remember a query (key: client, server, their ports, id, lowercased question)."""
         queries = self.queries
         if queries.pop(key, None) is None and len(queries) >= self.options.max_pending_queries:
             del queries[next(iter(queries))]
@@ -121,24 +125,7 @@ class DnsCaptureProcessor:
             self.counters["truncated_responses"] += 1
             return
         sensor = self._sensor(server) if self.options.server_in_sensor_id else None
-        found = self.responses.get(msg, sensor_id=sensor, ref=self.stats.lines)
-        if found is None:
-            return
-        entries, ttls = found
-        sec = int(now)
-        fold = self._fold
-        for template, indices in entries:
-            ttl = rrset_ttl(ttls, indices)
-            key = (id(template), ttl)  # the fold holds the template, so its id is not reused meanwhile
-            seen = fold.get(key)
-            if seen is None:
-                fold[key] = [sec, sec, 1, template, ttl]
-            else:
-                seen[2] += 1
-                if sec > seen[1]:
-                    seen[1] = sec
-                elif sec < seen[0]:
-                    seen[0] = sec
+        self.answers.sighting(msg, int(now), self.stats.lines, sensor)
 
     def _sensor(self, server: bytes) -> str:
         name = self._sensors.get(server)
@@ -162,14 +149,31 @@ class DnsCaptureProcessor:
             expired += 1
         self.counters["queries_expired"] += expired
 
+    def pending(self) -> int:
+        """How many RRsets are folded and not taken yet."""
+        return len(self._fold)
+
     def take(self) -> list[Observation]:
-        """The observations folded since the last call."""
+        """The observations folded since the last call.
+
+        An RRset seen with several TTLs gives two observations, as the
+        agent's aggregator drains them: the largest TTL with ``count - 1``,
+        the smallest with a count of 1 at ``time_first``.
+        """
         out = []
-        for first, last, count, template, ttl in self._fold.values():
-            if 0 <= first <= last <= MAX_TIME:
-                out.append(_replace(template, time_first=first, time_last=last, count=count, ttl=ttl))
-            else:
+        for first, last, count, template, ttl_min, ttl_max in self._fold.values():
+            if not 0 <= first <= last <= MAX_TIME:
                 self.stats.bad(self.stats.lines, "bad_time", f"capture time {first} out of range", "")
-        self._fold = {}
+            elif ttl_min == ttl_max:
+                out.append(_replace(template, time_first=first, time_last=last, count=count, ttl=ttl_max))
+            else:
+                out.append(_replace(template, time_first=first, time_last=last, count=count - 1, ttl=ttl_max))
+                out.append(_replace(template, time_first=first, time_last=first, count=1, ttl=ttl_min))
+        self._fold.clear()
         self.stats.observations += len(out)
         return out
+
+
+def _address(raw: bytes) -> int | bytes:
+    """An address as the query table keys it (the fast path unpacks IPv4 addresses as integers)."""
+    return int.from_bytes(raw, "big") if len(raw) == 4 else raw
