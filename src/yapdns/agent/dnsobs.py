@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import msgspec
 
+from yapdns.agent.dnslayout import walk
 from yapdns.agent.dnsmsg import CLASS_IN, DnsFormatError, DnsResponse, decode_response, response_shape
 from yapdns.agent.parsing import ParseStats
 from yapdns.core import rrtypes as t
@@ -189,6 +190,9 @@ class ResponseCache:
     """Decoded responses by shape: a response that differs from one seen before only in its id, its TTLs
     or its additional section (``dnsmsg.response_shape``) reuses that decoding and its templates.
 
+    Only responses ``dnslayout.walk`` accepts are cached: a compression pointer into the header or a TTL
+    would make the decoding depend on bytes the key leaves out, so such a response is decoded every time.
+
     Callers check the header (QR, opcode, TC) first; a malformed message is counted and gives None.
     """
 
@@ -205,6 +209,8 @@ class ResponseCache:
         exact_key = (msg[2:], sensor_id, bailiwick)  # the same bytes but the id: nothing to walk at all
         found = self._exact.get(exact_key)
         if found is None:
+            if walk(msg) is None:
+                return self._decode(msg, sensor_id, bailiwick, ref)
             found = self._get(msg, sensor_id, bailiwick, ref)
             if found is not None:
                 if len(self._exact) >= self.max_entries:
@@ -221,18 +227,26 @@ class ResponseCache:
             entries = self._cache.get(key)
             if entries is not None:
                 return entries, shape[1]
+        found = self._decode(msg, sensor_id, bailiwick, ref)
+        if found is None or shape is None:  # a shape needs whole answer and authority sections
+            return found
+        entries = found[0]
+        if len(self._cache) >= self.max_entries:
+            self._cache.clear()
+        self._cache[key] = entries
+        return entries, shape[1]
+
+    def _decode(
+        self, msg: bytes, sensor_id: str | None, bailiwick: str | None, ref: int
+    ) -> tuple[list[Entry], list[int]] | None:
+        """Decode ``msg`` (uncached): its templates and answer TTLs, or None (counted) when malformed."""
         try:
             resp = decode_response(msg)
         except DnsFormatError as exc:
             self.builder.stats.bad(ref, exc.code, str(exc), msg[:64].hex())
             return None
         entries = self.builder.templates(resp, bailiwick=bailiwick, sensor_id=sensor_id, ref=ref)
-        if shape is None:  # decodable, but the authority section is cut short: not cached, TTLs from the decoding
-            return entries, [rr[3] for rr in resp.answers]
-        if len(self._cache) >= self.max_entries:
-            self._cache.clear()
-        self._cache[key] = entries
-        return entries, shape[1]
+        return entries, [rr[3] for rr in resp.answers]
 
 
 def rrset_ttl(ttls: list[int], indices: tuple[int, ...]) -> int | None:

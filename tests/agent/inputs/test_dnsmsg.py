@@ -181,3 +181,22 @@ def _decode_safely(data: bytes) -> None:
     except InvalidObservation:  # pragma: no cover - the builder counts these itself
         raise AssertionError("the builder let an invalid observation escape") from None
     assert dns.rdataclass.IN  # dnspython stays importable: no global state broken
+
+
+def _ttl_pointer_response(label: bytes) -> bytes:
+    """A response whose second A record's owner points into the first record's TTL, which spells ``label``."""
+    first_ttl = 12 + 12 + 2 + 4  # header, question, owner pointer, type and class
+    question = b"\x01a\x04test\x00\x00\x01\x00\x01"
+    one = b"\xc0\x0c\x00\x01\x00\x01" + b"\x01" + label + b"\x00\x00" + b"\x00\x04\x0a\x00\x00\x01"
+    two = struct.pack("!H", 0xC000 | first_ttl) + b"\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x0a\x00\x00\x02"
+    return struct.pack("!HHHHHH", 0x1234, 0x8180, 1, 2, 0, 0) + question + one + two
+
+
+def test_response_cache_never_serves_names_read_from_a_ttl() -> None:
+    # The two responses differ only in TTL bytes, so their TTL-blind shapes are equal; the owner read through
+    # the pointer differs, and each must keep its own.
+    cache = ResponseCache(ObservationBuilder("dnstap", ParseStats()))
+    for label in (b"b", b"c", b"b"):
+        found = cache.get(_ttl_pointer_response(label))
+        assert found is not None
+        assert {entry.rrname for entry, _ in found[0]} == {"a.test", label.decode()}

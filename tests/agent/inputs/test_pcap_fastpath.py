@@ -20,9 +20,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.agent.inputs.captured import PORT, packets
+from yapdns.agent.dnslayout import walk
 from yapdns.agent.dnsmsg import decode_response
 from yapdns.agent.dnsobs import ObservationBuilder
-from yapdns.agent.inputs.pcap_answers import walk
 from yapdns.agent.inputs.pcap_fast import process_batch
 from yapdns.agent.inputs.pcap_packet import DLT_EN10MB
 from yapdns.agent.inputs.pcap_session import CaptureOptions, DnsCaptureProcessor

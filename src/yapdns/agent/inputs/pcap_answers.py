@@ -10,17 +10,10 @@ bytes as one integer, TTL bytes masked out, looked up among the *variants*
 already decoded (a round-robin RRset in another order is another variant);
 its answer TTLs come out of one ``struct`` unpack at the layout's offsets.
 
-Why equal masked bytes mean an equal decoding: the walk that found the
-layout reads only bytes outside the TTL fields (name labels, type, class,
-rdata length), so the same bytes walk the same way; and the walk refuses
-(returns None: the caller then decodes as before, uncached) a message whose
-compression pointers reach the header (its id is not part of the key) or a
-TTL field, in owner names and in the rdata names it knows (CNAME, NS, PTR,
-DNAME, MX, SRV, SOA); such a response is decoded every time it is seen.
-Other rdata is compared as opaque bytes, as ``dnsobs.ResponseCache`` does
-(whose TTL-blind shape key does not check pointers at all: a pointer into a
-TTL is served from its cache with the first response's names, which is why
-the pcap input no longer uses it).
+Why equal masked bytes mean an equal decoding: ``dnslayout.walk``, which
+found the layout, reads only bytes outside the TTL fields and refuses a
+message whose compression pointers reach the header or a TTL (it is then
+decoded every time it is seen).
 
 Sightings are folded by RRset template until the processor's ``take``
 (``fold_rrsets``): first and last time, count, smallest and largest TTL,
@@ -36,16 +29,13 @@ from collections.abc import Callable, Iterable, Sequence
 from operator import itemgetter
 from typing import Any
 
+from yapdns.agent.dnslayout import Walk, walk
 from yapdns.agent.dnsmsg import DnsFormatError, decode_response
 from yapdns.agent.dnsobs import ObservationBuilder
 from yapdns.agent.parsing import ParseStats
-from yapdns.core import rrtypes as t
 from yapdns.core.model import Observation
 
 _TTL_MAX = 2**31 - 1
-_RR = struct.Struct("!HHIH")  # type, class, TTL, rdata length
-_NAME_ONLY = frozenset({t.CNAME, t.NS, t.PTR, t.DNAME})
-_NAME_AT = {t.MX: 2, t.SRV: 6}  # rdata types with one name after a fixed part
 MAX_LAYOUTS = 200_000  # about 0.35 KB each with its variant (29 MiB for 84k, measured)
 MAX_VARIANTS = 16
 
@@ -67,94 +57,6 @@ class Layout:
         self.offsets = offsets  # every TTL offset (answer and authority), identifies the layout
         self.ttls = ttls  # unpack_from(buffer, message offset) -> the answer TTLs
         self.variants: dict[int, Entries] = {}
-
-
-class Walk:
-    """The result of walking a response: question end, sections end, TTL offsets."""
-
-    __slots__ = ("answer_ttls", "end", "offsets", "qend")
-
-    def __init__(self, qend: int, end: int, offsets: tuple[int, ...], answer_ttls: tuple[int, ...]) -> None:
-        self.qend = qend
-        self.end = end
-        self.offsets = offsets
-        self.answer_ttls = answer_ttls
-
-
-def _name(buf: bytes, off: int, ttls: list[int]) -> int:
-    """Offset after the name at ``off``, or -1 if it is malformed or a pointer reaches the header or a TTL."""
-    n = len(buf)
-    end = -1
-    limit = off
-    size = 0
-    while off < n:
-        length = buf[off]
-        if length == 0:
-            return off + 1 if end < 0 else end
-        if length < 64:
-            nxt = off + 1 + length
-            size += length + 1
-        else:
-            nxt = off + 2
-        if nxt > n or size > 254 or 64 <= length < 0xC0 or (end >= 0 and _overlaps(off, nxt, ttls)):
-            return -1
-        if length < 64:
-            off = nxt
-            continue
-        ptr = ((length & 0x3F) << 8) | buf[off + 1]
-        if ptr < 12 or ptr >= limit:
-            return -1
-        if end < 0:
-            end = nxt
-        limit = off = ptr
-    return -1
-
-
-def _overlaps(start: int, stop: int, ttls: list[int]) -> bool:
-    """Whether bytes [start, stop), read through a compression pointer, overlap a TTL field."""
-    return any(ttl < stop and start < ttl + 4 for ttl in ttls)
-
-
-def walk(msg: bytes) -> Walk | None:
-    """The layout of a response's answer and authority sections; None when it cannot be cached safely."""
-    n = len(msg)
-    if n < 17:
-        return None
-    ancount, nscount = struct.unpack_from("!HH", msg, 6)
-    qend = msg.find(0, 12) + 5  # the rule the packet paths cut the question with
-    ttls: list[int] = []
-    if _name(msg, 12, ttls) + 4 != qend or qend > n:
-        return None
-    off = qend
-    answer_ttls: list[int] = []
-    for i in range(ancount + nscount):
-        # the usual owner, a pointer to the question's name (checked above), needs no walk
-        off = off + 2 if msg[off : off + 2] == b"\xc0\x0c" else _name(msg, off, ttls)
-        if off < 0 or off + 10 > n:
-            return None
-        rrtype, _, _, rdlen = _RR.unpack_from(msg, off)
-        ttl_at = off + 4
-        start, off = off + 10, off + 10 + rdlen
-        if off > n:
-            return None
-        ttls.append(ttl_at)
-        if i < ancount:
-            answer_ttls.append(ttl_at)
-            if not _rdata_names_ok(msg, rrtype, start, off, ttls):
-                return None
-    return Walk(qend, off, tuple(ttls), tuple(answer_ttls))
-
-
-def _rdata_names_ok(msg: bytes, rrtype: int, start: int, end: int, ttls: list[int]) -> bool:
-    if rrtype in _NAME_ONLY:
-        return start < end and _name(msg, start, ttls) > 0
-    at = _NAME_AT.get(rrtype)
-    if at is not None:
-        return start + at < end and _name(msg, start + at, ttls) > 0
-    if rrtype == t.SOA:
-        after = _name(msg, start, ttls) if start < end else -1
-        return after > 0 and _name(msg, after, ttls) > 0
-    return True
 
 
 _shapes: dict[tuple[int, int, tuple[int, ...], tuple[int, ...]], tuple[int, TtlReader]] = {}
