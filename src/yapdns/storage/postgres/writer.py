@@ -53,7 +53,7 @@ STAGING = (
     f"ip bytea, target_rev {_C}, prov integer, tf bigint, tl bigint, n bigint, tmin integer, tmax integer) "
     "ON COMMIT DELETE ROWS",
     f"CREATE TEMP TABLE IF NOT EXISTS stage_rrset (rrname_rev {_C}, rrname {_C}, rrtype integer, bailiwick {_C}, "
-    "rdata text, tf bigint, tl bigint, n bigint, tmin integer, tmax integer) ON COMMIT DELETE ROWS",
+    f"rdata {_C}, tf bigint, tl bigint, n bigint, tmin integer, tmax integer) ON COMMIT DELETE ROWS",
     f"CREATE TEMP TABLE IF NOT EXISTS stage_negative (rrname_rev {_C}, rrname {_C}, rrtype integer, rcode {_C}, "
     "prov integer, tf bigint, tl bigint, n bigint) ON COMMIT DELETE ROWS",
     f"CREATE TEMP TABLE IF NOT EXISTS stage_qname (rrname_rev {_C}, rrname {_C}, rrtype integer, "

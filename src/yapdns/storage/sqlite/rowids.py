@@ -101,7 +101,7 @@ def upsert_rr(conn: sqlite3.Connection, folded: FoldedBatch, cache: RowIdCache) 
         cur = merged.get(rid)
         if cur is None:
             merged[rid] = [st, entry]
-        else:
+        else:  # the record under several provenances: fold into a copy (the fold's lists stay as they are)
             cur[0] = _merged(cur[0], st)
     if merged:
         _update_by_id(conn, merged)
@@ -112,9 +112,17 @@ def upsert_rr(conn: sqlite3.Connection, folded: FoldedBatch, cache: RowIdCache) 
 
 def _merged(a: Stats, b: Stats) -> Stats:
     """Stats ``a`` and ``b`` folded into a new list (min/max/sum, TTL bounds ignoring None)."""
-    tmin = b[3] if a[3] is None else a[3] if b[3] is None else min(a[3], b[3])
-    tmax = b[4] if a[4] is None else a[4] if b[4] is None else max(a[4], b[4])
-    return [min(a[0], b[0]), max(a[1], b[1]), a[2] + b[2], tmin, tmax]
+    out = list(a)
+    if b[0] < out[0]:  # noqa: PLR1730 (faster than min/max here)
+        out[0] = b[0]
+    if b[1] > out[1]:  # noqa: PLR1730
+        out[1] = b[1]
+    out[2] += b[2]
+    if b[3] is not None and (out[3] is None or b[3] < out[3]):
+        out[3] = b[3]
+    if b[4] is not None and (out[4] is None or b[4] > out[4]):
+        out[4] = b[4]
+    return out
 
 
 def _update_by_id(conn: sqlite3.Connection, merged: dict[int, list[Any]]) -> None:
