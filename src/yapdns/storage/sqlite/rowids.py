@@ -1,4 +1,4 @@
-"""``RowIdCache`` and the ``rr``/``rr_seen``/``rrset`` upserts of the SQLite writer that use it.
+"""The ``rr``/``rr_seen``/``rrset`` upserts of the SQLite writer, with its ``RowIdCache`` (``storage/rowcache.py``).
 
 The store's single writer thread remembers, per record ``(rrname, rrtype
 code, rdata)``, the ``rr`` row id, an upper bound of its stored
@@ -10,14 +10,9 @@ the new sighting cannot lower it, so that index is not rewritten. Records
 not in the cache go through a TEMP staging table and an ``INSERT ... SELECT
 ... ON CONFLICT`` upsert, and their ids are read back into the cache.
 
-Why the cache stays right: ``rr`` and ``rrset`` rows are never deleted and
-their ids never change (``INTEGER PRIMARY KEY`` survives ``VACUUM``), so an
-id read from a committed row stays valid, also when other processes write
-the same file; ``time_first`` only ever decreases, so a bound stays a bound.
-The cache is cleared whenever a transaction rolls back (ids of rows it
-inserted are gone) and when it outgrows its limit. As a last guard, an
-``UPDATE`` by id that changes fewer rows than it was given raises
-``StaleRowIds``, so the group rolls back instead of losing counts.
+Why the cache stays right is in ``rowcache.py`` (``INTEGER PRIMARY KEY``
+ids survive ``VACUUM``); ``time_first`` only ever decreases, so a cached
+bound stays a bound.
 """
 
 from __future__ import annotations
@@ -25,12 +20,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from yapdns.core.errors import StoreError
 from yapdns.storage.aggregate import FoldedBatch, Stats, stage_rr_rows, stage_rrset_rows
-
-CACHE_LIMIT = 2_000_000
-
-RecordKey = tuple[str, int, str]
+from yapdns.storage.rowcache import RecordKey, RowIdCache, StaleRowIds, merged
 
 _MERGE = (
     "time_first = min(time_first, excluded.time_first), "
@@ -61,34 +52,11 @@ _RR_COLS = "rrname_rev, rrname, rrtype, rdata, ip, target_rev"
 _RR_JOIN = "rr.rrname_rev = s.rrname_rev AND rr.rrtype = s.rrtype AND rr.rdata = s.rdata"
 
 
-class StaleRowIds(StoreError):
-    """An ``UPDATE`` by a cached row id found no row: the cache no longer matches the file."""
-
-
-class RowIdCache:
-    """``(rrname, rrtype code, rdata)`` → ``[rr id, time_first bound, one-RR rrset id or 0]``."""
-
-    def __init__(self, limit: int = CACHE_LIMIT) -> None:
-        self.limit = limit
-        self.rows: dict[RecordKey, list[int]] = {}
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def clear(self) -> None:
-        self.rows.clear()
-
-    def trim(self) -> None:
-        """Start over when the cache outgrew its limit (hot records come back within a group)."""
-        if len(self.rows) > self.limit:
-            self.rows.clear()
-
-
 def upsert_rr(conn: sqlite3.Connection, folded: FoldedBatch, cache: RowIdCache) -> None:
     """Apply the RR rows of ``folded`` to ``rr`` and ``rr_seen``."""
     rows = cache.rows
     seen: list[tuple[Any, ...]] = []
-    merged: dict[int, list[Any]] = {}
+    per_id: dict[int, list[Any]] = {}
     misses: list[tuple[tuple[str, int, str, int], Stats]] = []
     for item in folded.rr.items():
         (name, code, rdata, prov), st = item
@@ -98,38 +66,23 @@ def upsert_rr(conn: sqlite3.Connection, folded: FoldedBatch, cache: RowIdCache) 
             continue
         rid = entry[0]
         seen.append((rid, prov, st[0], st[1], st[2]))
-        cur = merged.get(rid)
+        cur = per_id.get(rid)
         if cur is None:
-            merged[rid] = [st, entry]
+            per_id[rid] = [st, entry]
         else:  # the record under several provenances: fold into a copy (the fold's lists stay as they are)
-            cur[0] = _merged(cur[0], st)
-    if merged:
-        _update_by_id(conn, merged)
+            cur[0] = merged(cur[0], st)
+    if per_id:
+        _update_by_id(conn, per_id)
     if misses:
         seen.extend(_upsert_misses(conn, misses, folded.single_prov, rows))
     conn.executemany(UPSERT_SEEN, seen)
 
 
-def _merged(a: Stats, b: Stats) -> Stats:
-    """Stats ``a`` and ``b`` folded into a new list (min/max/sum, TTL bounds ignoring None)."""
-    out = list(a)
-    if b[0] < out[0]:  # noqa: PLR1730 (faster than min/max here)
-        out[0] = b[0]
-    if b[1] > out[1]:  # noqa: PLR1730
-        out[1] = b[1]
-    out[2] += b[2]
-    if b[3] is not None and (out[3] is None or b[3] < out[3]):
-        out[3] = b[3]
-    if b[4] is not None and (out[4] is None or b[4] > out[4]):
-        out[4] = b[4]
-    return out
-
-
-def _update_by_id(conn: sqlite3.Connection, merged: dict[int, list[Any]]) -> None:
+def _update_by_id(conn: sqlite3.Connection, per_id: dict[int, list[Any]]) -> None:
     """``UPDATE rr`` by row id; ``time_first`` only where the new sighting may lower it."""
     plain: list[tuple[Any, ...]] = []
     first: list[tuple[Any, ...]] = []
-    for rid, (st, entry) in merged.items():
+    for rid, (st, entry) in per_id.items():
         if st[0] >= entry[1]:
             plain.append((rid, st[1], st[2], st[3], st[4]))
         else:
@@ -138,8 +91,8 @@ def _update_by_id(conn: sqlite3.Connection, merged: dict[int, list[Any]]) -> Non
     changed = conn.executemany(UPDATE_RR, plain).rowcount if plain else 0
     if first:
         changed += conn.executemany(UPDATE_RR_FIRST, first).rowcount
-    if changed != len(merged):
-        raise StaleRowIds(f"rr: {changed} of {len(merged)} cached rows found")
+    if changed != len(per_id):
+        raise StaleRowIds(f"rr: {changed} of {len(per_id)} cached rows found")
 
 
 def _upsert_misses(

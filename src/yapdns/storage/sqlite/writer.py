@@ -27,7 +27,8 @@ from yapdns.storage.aggregate import (
 )
 from yapdns.storage.base import BatchRef, WriteOutcome
 from yapdns.storage.group import BatchKey, WriteJob, hour_sensor, resolve_replays
-from yapdns.storage.sqlite.rowids import RowIdCache, StaleRowIds, upsert_rr, upsert_rrset
+from yapdns.storage.rowcache import RowIdCache, StaleRowIds
+from yapdns.storage.sqlite.rowids import upsert_rr, upsert_rrset
 
 GROUP_LIMIT = 1_000_000
 PURGE_EVERY = 3600.0
