@@ -1,4 +1,4 @@
-"""``RowIdCache``: the writer's memory of row ids, shared by the SQL backends.
+"""``RowIdCache``: a writer's memory of row ids (used by the SQLite writer, ``sqlite/rowids.py``).
 
 A writer thread remembers, per record ``(rrname, rrtype code, rdata)``, the
 ``rr`` row id, an upper bound of its stored ``time_first`` (used by SQLite)
