@@ -19,7 +19,7 @@ from __future__ import annotations
 from yapdns.core.errors import StoreError
 from yapdns.storage.aggregate import Stats
 
-CACHE_LIMIT = 2_000_000  # records; ~300 bytes each with their key strings
+CACHE_LIMIT = 1_000_000  # records; ~430 bytes each with their own key strings (measured), so <= ~430 MB
 RecordKey = tuple[str, int, str]
 
 
