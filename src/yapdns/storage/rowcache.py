@@ -12,6 +12,11 @@ one of its transactions rolls back (ids of rows it inserted are gone) and
 when the cache outgrows its limit. An ``UPDATE`` by id that finds fewer rows
 than it was given raises ``StaleRowIds``: the group is rolled back and
 applied again without the cache, never silently short.
+
+That guard only sees rows that are gone, not an id reused by another record
+(SQLite may reuse the highest rowid after a delete): anything that ever
+deletes ``rr`` or ``rrset`` rows (retention, a purge command) must clear the
+writers' caches or restart them.
 """
 
 from __future__ import annotations
