@@ -203,11 +203,14 @@ def _fold_answer(
             merge(out.sample, (name, code, one, sample.sha256, sample.task_id or ""), st)
 
 
-def stage_rr_rows(folded: FoldedBatch) -> list[tuple[Any, ...]]:
-    """``(rrname_rev, rrname, rrtype, rdata, ip, target_rev, prov, tf, tl, n, tmin, tmax)`` per RR row."""
+def stage_rr_rows(items: Iterable[tuple[tuple[str, int, str, int], Stats]]) -> list[tuple[Any, ...]]:
+    """``(rrname_rev, rrname, rrtype, rdata, ip, target_rev, prov, tf, tl, n, tmin, tmax)`` per RR row.
+
+    ``items`` are ``FoldedBatch.rr`` items (or some of them).
+    """
     out = []
     rev = reverse_name
-    for (name, code, rdata, prov), st in folded.rr.items():
+    for (name, code, rdata, prov), st in items:
         if code == rrtypes.A:
             ip, target = _V4_PREFIX + inet_aton(rdata), None
         elif code == rrtypes.AAAA:
@@ -218,9 +221,9 @@ def stage_rr_rows(folded: FoldedBatch) -> list[tuple[Any, ...]]:
     return out
 
 
-def stage_rrset_rows(folded: FoldedBatch) -> list[tuple[Any, ...]]:
-    """``(rrname_rev, rrname, rrtype, bailiwick, rdata, tf, tl, n, tmin, tmax)`` per RRset row."""
-    return [(reverse_name(k[0]), *k, *st) for k, st in folded.rrset.items()]
+def stage_rrset_rows(items: Iterable[tuple[tuple[str, int, str, str], Stats]]) -> list[tuple[Any, ...]]:
+    """``(rrname_rev, rrname, rrtype, bailiwick, rdata, tf, tl, n, tmin, tmax)`` per ``FoldedBatch.rrset`` item."""
+    return [(reverse_name(k[0]), *k, *st) for k, st in items]
 
 
 def stage_grouped_rows(rows: dict[Any, Stats]) -> list[tuple[Any, ...]]:

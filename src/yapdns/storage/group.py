@@ -7,21 +7,32 @@ applies it in ONE transaction; big transactions are what make ingest fast
 (reference/storage-benchmark.md §6). If a group fails, each job is retried
 alone, so one bad job never sinks the others, and the failing job's caller
 gets the exception. A caller's ``write`` returns only after its commit.
+When the queue runs dry before the limit, the thread waits a little for more
+jobs (2 % of the last group's apply time, at most 50 ms), so callers
+released by one commit land in the next group together.
 
 What this module guarantees: a job is applied in exactly one committed
 transaction or in none; every caller gets an answer (result or exception),
 also when the database cannot be reached; a connection the server dropped
 is replaced before the next group; ``stop`` drains the queue before the
 threads exit.
+
+While a group is applied, Python's cyclic garbage collector is paused
+(``gc_paused``): folding allocates hundreds of thousands of small lists and
+tuples, none of them in a cycle, and each automatic collection they trigger
+walks every live object of the process (measured: ~1.5 µs per observation of
+a 400k-observation group). Cycles made meanwhile are collected after it.
 """
 
 from __future__ import annotations
 
+import gc
 import queue
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from functools import partial
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -31,6 +42,8 @@ from yapdns.storage.base import BatchRef, WriteOutcome
 C = TypeVar("C")
 T = TypeVar("T")
 QUEUE_SIZE = 64
+LINGER_SHARE = 0.02  # wait for more jobs up to 2 % of the last group's apply time ...
+LINGER_MAX = 0.05  # ... and never more than 50 ms
 
 
 class WriteJob:
@@ -119,12 +132,44 @@ def hour_sensor(jobs: list[WriteJob]) -> str:
     return sensors.pop() if len(sensors) == 1 else ""
 
 
+class _GcPause:
+    """Pauses automatic cyclic GC while any writer thread applies a group (concurrent uses are counted).
+
+    GC is re-enabled when the last user leaves, and only if it was enabled
+    when the first one came in.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._was_enabled = True
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._users == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._users -= 1
+                if self._users == 0 and self._was_enabled:
+                    gc.enable()
+
+
+gc_paused = _GcPause()
+
+
 class GroupWriter(Generic[C]):
     """Serializes writes onto ``threads`` writer threads, each folding queued jobs into one transaction."""
 
     def __init__(self, applier: GroupApplier[C], *, group_limit: int, threads: int = 1, name: str = "writer") -> None:
         self._applier = applier
         self._group_limit = group_limit
+        self._last_apply = 0.0
         self._nthreads = threads
         self._name = name
         self._queue: queue.Queue[WriteJob | _CallJob | None] = queue.Queue(QUEUE_SIZE)
@@ -203,11 +248,18 @@ class GroupWriter(Generic[C]):
         return self._applier.connect()
 
     def _collect(self, group: list[WriteJob]) -> bool:
-        """Add queued write jobs to ``group`` up to the size limit; True if a stop was seen."""
+        """Add queued write jobs to ``group`` up to the size limit; True if a stop was seen.
+
+        When the queue runs dry first, wait a little for more (``_linger``):
+        callers released by the previous commit are sending their next
+        batches, and one big group costs far less per observation than two
+        halves.
+        """
         size = len(group[0].observations)
+        deadline = time.monotonic() + self._linger()
         while size < self._group_limit:
             try:
-                nxt = self._queue.get_nowait()
+                nxt = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 return False
             if nxt is None:
@@ -219,9 +271,15 @@ class GroupWriter(Generic[C]):
             size += len(nxt.observations)
         return False
 
+    def _linger(self) -> float:
+        """How long to wait for more jobs: a small share of the last group's apply time, capped."""
+        return min(LINGER_MAX, self._last_apply * LINGER_SHARE)
+
     def _apply_group(self, conn: C, group: list[WriteJob]) -> None:
+        started = time.monotonic()
         try:
-            outcomes = self._applier.apply(conn, group)
+            with gc_paused():
+                outcomes = self._applier.apply(conn, group)
         except Exception as exc:
             if len(group) == 1:
                 group[0].future.set_exception(exc)
@@ -229,6 +287,7 @@ class GroupWriter(Generic[C]):
             for job in group:
                 self._apply_group(conn, [job])
             return
+        self._last_apply = time.monotonic() - started
         for job, outcome in zip(group, outcomes, strict=True):
             job.future.set_result(outcome)
 

@@ -53,7 +53,7 @@ STAGING = (
     f"ip bytea, target_rev {_C}, prov integer, tf bigint, tl bigint, n bigint, tmin integer, tmax integer) "
     "ON COMMIT DELETE ROWS",
     f"CREATE TEMP TABLE IF NOT EXISTS stage_rrset (rrname_rev {_C}, rrname {_C}, rrtype integer, bailiwick {_C}, "
-    "rdata text, tf bigint, tl bigint, n bigint, tmin integer, tmax integer) ON COMMIT DELETE ROWS",
+    f"rdata {_C}, tf bigint, tl bigint, n bigint, tmin integer, tmax integer) ON COMMIT DELETE ROWS",
     f"CREATE TEMP TABLE IF NOT EXISTS stage_negative (rrname_rev {_C}, rrname {_C}, rrtype integer, rcode {_C}, "
     "prov integer, tf bigint, tl bigint, n bigint) ON COMMIT DELETE ROWS",
     f"CREATE TEMP TABLE IF NOT EXISTS stage_qname (rrname_rev {_C}, rrname {_C}, rrtype integer, "
@@ -255,13 +255,13 @@ def _copy(conn: psycopg.Connection[Any], table: str, rows: Iterable[Sequence[Any
 
 def _upsert_rr(conn: psycopg.Connection[Any], folded: FoldedBatch) -> list[tuple[int, int]]:
     """Upsert ``rr`` and ``rr_seen`` from one staging table; return new records per type."""
-    _copy(conn, "stage_rr", stage_rr_rows(folded))
+    _copy(conn, "stage_rr", stage_rr_rows(folded.rr.items()))
     source = _RR_SOURCE_UNIQUE if folded.single_prov else _RR_SOURCE_GROUPED
     return [(code, n) for code, n in conn.execute(_RR_UPSERT.format(source=source)).fetchall()]
 
 
 def _upsert_rrset(conn: psycopg.Connection[Any], folded: FoldedBatch) -> int:
-    _copy(conn, "stage_rrset", stage_rrset_rows(folded))
+    _copy(conn, "stage_rrset", stage_rrset_rows(folded.rrset.items()))
     row = conn.execute(_RRSET_UPSERT).fetchone()
     return int(row[0]) if row else 0
 

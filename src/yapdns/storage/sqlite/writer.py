@@ -2,13 +2,12 @@
 
 ``GroupWriter`` (``storage/group.py``) runs it on the store's single writer
 thread. One group is one ``BEGIN IMMEDIATE`` transaction: replayed batch
-ids are dropped, the rest is folded by ``BatchAggregate`` and upserted
-through a TEMP staging table (``INSERT ... SELECT ... ON CONFLICT``), then
-``rr_seen``, RRsets, negatives, bare queries, samples, batch ids and the
-counters follow, and one COMMIT makes all of it visible at once.
+ids are dropped, the rest is folded by ``BatchAggregate``; records the
+writer has seen before are updated by row id, new ones upserted through a
+TEMP staging table (``rowids.py``), then ``rr_seen``, RRsets, negatives,
+bare queries, samples, batch ids and the counters follow, and one COMMIT
+makes all of it visible at once.
 """
-
-
 
 from __future__ import annotations
 
@@ -24,12 +23,12 @@ from yapdns.storage.aggregate import (
     Stats,
     stage_grouped_rows,
     stage_name_sample_rows,
-    stage_rr_rows,
-    stage_rrset_rows,
     stage_sample_rows,
 )
 from yapdns.storage.base import BatchRef, WriteOutcome
 from yapdns.storage.group import BatchKey, WriteJob, hour_sensor, resolve_replays
+from yapdns.storage.rowcache import RowIdCache, StaleRowIds
+from yapdns.storage.sqlite.rowids import upsert_rr, upsert_rrset
 
 GROUP_LIMIT = 1_000_000
 PURGE_EVERY = 3600.0
@@ -38,15 +37,6 @@ _MERGE = (
     "time_first = min(time_first, excluded.time_first), "
     "time_last = max(time_last, excluded.time_last), count = count + excluded.count"
 )
-_MERGE_TTL = (
-    _MERGE + ", ttl_min = coalesce(min(ttl_min, excluded.ttl_min), ttl_min, excluded.ttl_min), "
-    "ttl_max = coalesce(max(ttl_max, excluded.ttl_max), ttl_max, excluded.ttl_max)"
-)
-_STAGE = (
-    "CREATE TEMP TABLE IF NOT EXISTS stage_rr (rrname_rev TEXT, rrname TEXT, rrtype INTEGER, rdata TEXT, "
-    "ip BLOB, target_rev TEXT, prov INTEGER, tf INTEGER, tl INTEGER, n INTEGER, tmin INTEGER, tmax INTEGER)"
-)
-
 
 NAME_SAMPLE_UPSERT = (
     "INSERT INTO name_sample (rrname_rev, rrname, rrtype, rcode, sha256, task_id, time_first, time_last, count) "
@@ -67,6 +57,7 @@ class SqliteApplier:
         self._on_commit = on_commit
         self._replay_window = replay_window
         self._prov: dict[ProvKey, int] = {}
+        self._rowids = RowIdCache()
         self._last_purge = 0.0
 
     def connect(self) -> sqlite3.Connection:
@@ -87,6 +78,13 @@ class SqliteApplier:
         conn.execute("DELETE FROM batch WHERE applied_at < ?", (int(now) - self._replay_window,))
 
     def apply(self, conn: sqlite3.Connection, jobs: list[WriteJob]) -> list[WriteOutcome]:
+        try:
+            return self._transaction(conn, jobs)
+        except StaleRowIds:  # rows vanished behind the cache (now cleared): apply again without it
+            return self._transaction(conn, jobs)
+
+    def _transaction(self, conn: sqlite3.Connection, jobs: list[WriteJob]) -> list[WriteOutcome]:
+        self._rowids.trim()
         conn.execute("BEGIN IMMEDIATE")
         try:
             outcomes, fresh = self._sort_replays(conn, jobs)
@@ -100,6 +98,7 @@ class SqliteApplier:
         except BaseException:
             conn.execute("ROLLBACK")
             self._prov.clear()
+            self._rowids.clear()  # ids of rows this transaction inserted are gone
             raise
         self._on_commit()
         return outcomes
@@ -123,8 +122,15 @@ class SqliteApplier:
         return self._prov
 
     def _apply(self, conn: sqlite3.Connection, folded: FoldedBatch, jobs: list[WriteJob]) -> None:
-        new_records = _upsert_rr(conn, folded) if folded.rr else 0
-        new_rrsets = _upsert_rrset(conn, folded) if folded.rrset else 0
+        new_records = new_rrsets = 0
+        if folded.rr:
+            before = _max_id(conn, "rr")
+            upsert_rr(conn, folded, self._rowids)
+            new_records = _count_new(conn, "rr", before, by_type=True)
+        if folded.rrset:
+            before = _max_id(conn, "rrset")
+            upsert_rrset(conn, folded, self._rowids)
+            new_rrsets = _count_new(conn, "rrset", before)
         new_neg = _upsert_grouped(conn, "negative", folded.negative, True) if folded.negative else 0
         new_q = _upsert_grouped(conn, "qname", folded.query, False) if folded.query else 0
         if folded.sample:
@@ -165,30 +171,6 @@ def _max_id(conn: sqlite3.Connection, table: str) -> int:
     return int(row[0] or 0)
 
 
-def _upsert_rr(conn: sqlite3.Connection, folded: FoldedBatch) -> int:
-    """Stage RR rows, upsert ``rr`` from them, then ``rr_seen`` by joining back; return new rows."""
-    conn.execute(_STAGE)
-    conn.execute("DELETE FROM stage_rr")
-    conn.executemany("INSERT INTO stage_rr VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", stage_rr_rows(folded))
-    before = _max_id(conn, "rr")
-    source = (
-        "SELECT rrname_rev, rrname, rrtype, rdata, ip, target_rev, tf, tl, n, tmin, tmax FROM stage_rr WHERE true"
-        if folded.single_prov
-        else "SELECT rrname_rev, rrname, rrtype, rdata, ip, target_rev, min(tf), max(tl), sum(n), min(tmin), "
-        "max(tmax) FROM stage_rr GROUP BY rrname_rev, rrtype, rdata"
-    )
-    conn.execute(
-        "INSERT INTO rr (rrname_rev, rrname, rrtype, rdata, ip, target_rev, time_first, time_last, count, "
-        f"ttl_min, ttl_max) {source} ON CONFLICT (rrname_rev, rrtype, rdata) DO UPDATE SET {_MERGE_TTL}"
-    )
-    conn.execute(
-        "INSERT INTO rr_seen (rr_id, prov, time_first, time_last, count) "
-        "SELECT rr.id, s.prov, s.tf, s.tl, s.n FROM stage_rr s JOIN rr ON rr.rrname_rev = s.rrname_rev "
-        f"AND rr.rrtype = s.rrtype AND rr.rdata = s.rdata WHERE true ON CONFLICT (rr_id, prov) DO UPDATE SET {_MERGE}"
-    )
-    return _count_new(conn, "rr", before, by_type=True)
-
-
 def _count_new(conn: sqlite3.Connection, table: str, before: int, by_type: bool = False) -> int:
     if not by_type:
         return int(conn.execute(f"SELECT count(*) FROM {table} WHERE id > ?", (before,)).fetchone()[0])
@@ -198,17 +180,6 @@ def _count_new(conn: sqlite3.Connection, table: str, before: int, by_type: bool 
         per_type,
     )
     return sum(n for _, n in per_type)
-
-
-def _upsert_rrset(conn: sqlite3.Connection, folded: FoldedBatch) -> int:
-    before = _max_id(conn, "rrset")
-    conn.executemany(
-        "INSERT INTO rrset (rrname_rev, rrname, rrtype, bailiwick, rdata, time_first, time_last, count, ttl_min, "
-        "ttl_max) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (rrname_rev, rrtype, bailiwick, rdata) "
-        f"DO UPDATE SET {_MERGE_TTL}",
-        stage_rrset_rows(folded),
-    )
-    return _count_new(conn, "rrset", before)
 
 
 def _upsert_grouped(conn: sqlite3.Connection, table: str, rows: dict[Any, Stats], with_rcode: bool) -> int:

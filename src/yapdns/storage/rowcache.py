@@ -1,0 +1,66 @@
+"""``RowIdCache``: a writer's memory of row ids (used by the SQLite writer, ``sqlite/rowids.py``).
+
+A writer thread remembers, per record ``(rrname, rrtype code, rdata)``, the
+``rr`` row id, an upper bound of its stored ``time_first`` (used by SQLite)
+and the row id of its one-RR RRset without bailiwick (0 while unknown). A
+record seen again is then updated by row id instead of by its text key.
+
+Why ids stay right: ``rr`` and ``rrset`` rows are never deleted and their ids
+never change, so an id read from a committed row stays valid, also while
+other writers (threads, processes) add rows. A writer clears its cache when
+one of its transactions rolls back (ids of rows it inserted are gone) and
+when the cache outgrows its limit. An ``UPDATE`` by id that finds fewer rows
+than it was given raises ``StaleRowIds``: the group is rolled back and
+applied again without the cache, never silently short.
+
+That guard only sees rows that are gone, not an id reused by another record
+(SQLite may reuse the highest rowid after a delete): anything that ever
+deletes ``rr`` or ``rrset`` rows (retention, a purge command) must clear the
+writers' caches or restart them.
+"""
+
+from __future__ import annotations
+
+from yapdns.core.errors import StoreError
+from yapdns.storage.aggregate import Stats
+
+CACHE_LIMIT = 1_000_000  # records; ~430 bytes each with their own key strings (measured), so <= ~430 MB
+RecordKey = tuple[str, int, str]
+
+
+class StaleRowIds(StoreError):
+    """An ``UPDATE`` by a cached row id found no row: the cache no longer matches the file."""
+
+
+class RowIdCache:
+    """``(rrname, rrtype code, rdata)`` → ``[rr id, time_first bound, one-RR rrset id or 0]``."""
+
+    def __init__(self, limit: int = CACHE_LIMIT) -> None:
+        self.limit = limit
+        self.rows: dict[RecordKey, list[int]] = {}
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def clear(self) -> None:
+        self.rows.clear()
+
+    def trim(self) -> None:
+        """Start over when the cache outgrew its limit (hot records come back within a group)."""
+        if len(self.rows) > self.limit:
+            self.rows.clear()
+
+
+def merged(a: Stats, b: Stats) -> Stats:
+    """Stats ``a`` and ``b`` folded into a new list (min/max/sum, TTL bounds ignoring None)."""
+    out = list(a)
+    if b[0] < out[0]:  # noqa: PLR1730 (faster than min/max here)
+        out[0] = b[0]
+    if b[1] > out[1]:  # noqa: PLR1730
+        out[1] = b[1]
+    out[2] += b[2]
+    if b[3] is not None and (out[3] is None or b[3] < out[3]):
+        out[3] = b[3]
+    if b[4] is not None and (out[4] is None or b[4] > out[4]):
+        out[4] = b[4]
+    return out

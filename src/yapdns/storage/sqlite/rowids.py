@@ -1,0 +1,172 @@
+"""The ``rr``/``rr_seen``/``rrset`` upserts of the SQLite writer, with its ``RowIdCache`` (``storage/rowcache.py``).
+
+The store's single writer thread remembers, per record ``(rrname, rrtype
+code, rdata)``, the ``rr`` row id, an upper bound of its stored
+``time_first`` and the row id of its one-RR RRset (no bailiwick). A record
+seen again (most traffic) is then updated by row id: no probe of the
+``(rrname_rev, rrtype, rdata)`` index, no join back for ``rr_seen``, and
+``time_first`` (indexed by ``rr_first``) is left out of the ``UPDATE`` when
+the new sighting cannot lower it, so that index is not rewritten. Records
+not in the cache go through a TEMP staging table and an ``INSERT ... SELECT
+... ON CONFLICT`` upsert, and their ids are read back into the cache.
+
+Why the cache stays right is in ``rowcache.py`` (``INTEGER PRIMARY KEY``
+ids survive ``VACUUM``); ``time_first`` only ever decreases, so a cached
+bound stays a bound.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from yapdns.storage.aggregate import FoldedBatch, Stats, stage_rr_rows, stage_rrset_rows
+from yapdns.storage.rowcache import RecordKey, RowIdCache, StaleRowIds, merged
+
+_MERGE = (
+    "time_first = min(time_first, excluded.time_first), "
+    "time_last = max(time_last, excluded.time_last), count = count + excluded.count"
+)
+_TTL = (
+    "ttl_min = coalesce(min(ttl_min, {mn}), ttl_min, {mn}), ttl_max = coalesce(max(ttl_max, {mx}), ttl_max, {mx})"
+)
+MERGE_TTL = _MERGE + ", " + _TTL.format(mn="excluded.ttl_min", mx="excluded.ttl_max")
+_BY_ID = "time_last = max(time_last, ?2), count = count + ?3, " + _TTL.format(mn="?4", mx="?5")
+UPDATE_RR = f"UPDATE rr SET {_BY_ID} WHERE id = ?1"
+UPDATE_RR_FIRST = f"UPDATE rr SET time_first = min(time_first, ?6), {_BY_ID} WHERE id = ?1"
+UPDATE_RRSET = f"UPDATE rrset SET time_first = min(time_first, ?6), {_BY_ID} WHERE id = ?1"
+UPSERT_SEEN = (
+    "INSERT INTO rr_seen (rr_id, prov, time_first, time_last, count) VALUES (?, ?, ?, ?, ?) "
+    f"ON CONFLICT (rr_id, prov) DO UPDATE SET {_MERGE}"
+)
+STAGE_RR = (
+    "CREATE TEMP TABLE IF NOT EXISTS stage_rr (rrname_rev TEXT, rrname TEXT, rrtype INTEGER, rdata TEXT, "
+    "ip BLOB, target_rev TEXT, prov INTEGER, tf INTEGER, tl INTEGER, n INTEGER, tmin INTEGER, tmax INTEGER, "
+    "i INTEGER PRIMARY KEY)"
+)
+STAGE_RRSET = (
+    "CREATE TEMP TABLE IF NOT EXISTS stage_rrset (rrname_rev TEXT, rrname TEXT, rrtype INTEGER, bailiwick TEXT, "
+    "rdata TEXT, tf INTEGER, tl INTEGER, n INTEGER, tmin INTEGER, tmax INTEGER, i INTEGER PRIMARY KEY)"
+)
+_RR_COLS = "rrname_rev, rrname, rrtype, rdata, ip, target_rev"
+_RR_JOIN = "rr.rrname_rev = s.rrname_rev AND rr.rrtype = s.rrtype AND rr.rdata = s.rdata"
+
+
+def upsert_rr(conn: sqlite3.Connection, folded: FoldedBatch, cache: RowIdCache) -> None:
+    """Apply the RR rows of ``folded`` to ``rr`` and ``rr_seen``."""
+    rows = cache.rows
+    seen: list[tuple[Any, ...]] = []
+    per_id: dict[int, list[Any]] = {}
+    misses: list[tuple[tuple[str, int, str, int], Stats]] = []
+    for item in folded.rr.items():
+        (name, code, rdata, prov), st = item
+        entry = rows.get((name, code, rdata))
+        if entry is None:
+            misses.append(item)
+            continue
+        rid = entry[0]
+        seen.append((rid, prov, st[0], st[1], st[2]))
+        cur = per_id.get(rid)
+        if cur is None:
+            per_id[rid] = [st, entry]
+        else:  # the record under several provenances: fold into a copy (the fold's lists stay as they are)
+            cur[0] = merged(cur[0], st)
+    if per_id:
+        _update_by_id(conn, per_id)
+    if misses:
+        seen.extend(_upsert_misses(conn, misses, folded.single_prov, rows))
+    conn.executemany(UPSERT_SEEN, seen)
+
+
+def _update_by_id(conn: sqlite3.Connection, per_id: dict[int, list[Any]]) -> None:
+    """``UPDATE rr`` by row id; ``time_first`` only where the new sighting may lower it."""
+    plain: list[tuple[Any, ...]] = []
+    first: list[tuple[Any, ...]] = []
+    for rid, (st, entry) in per_id.items():
+        if st[0] >= entry[1]:
+            plain.append((rid, st[1], st[2], st[3], st[4]))
+        else:
+            first.append((rid, st[1], st[2], st[3], st[4], st[0]))
+            entry[1] = st[0]
+    changed = conn.executemany(UPDATE_RR, plain).rowcount if plain else 0
+    if first:
+        changed += conn.executemany(UPDATE_RR_FIRST, first).rowcount
+    if changed != len(per_id):
+        raise StaleRowIds(f"rr: {changed} of {len(per_id)} cached rows found")
+
+
+def _upsert_misses(
+    conn: sqlite3.Connection,
+    misses: list[tuple[tuple[str, int, str, int], Stats]],
+    single_prov: bool,
+    rows: dict[RecordKey, list[int]],
+) -> list[tuple[Any, ...]]:
+    """Upsert records not in the cache through ``stage_rr``; cache their ids; return their ``rr_seen`` rows."""
+    conn.execute(STAGE_RR)
+    conn.execute("DELETE FROM stage_rr")
+    conn.executemany(
+        "INSERT INTO stage_rr VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        [(*row, i) for i, row in enumerate(stage_rr_rows(misses))],
+    )
+    source = (
+        f"SELECT {_RR_COLS}, tf, tl, n, tmin, tmax FROM stage_rr WHERE true"
+        if single_prov
+        else f"SELECT {_RR_COLS}, min(tf), max(tl), sum(n), min(tmin), max(tmax) FROM stage_rr "
+        "GROUP BY rrname_rev, rrtype, rdata"
+    )
+    conn.execute(
+        f"INSERT INTO rr ({_RR_COLS}, time_first, time_last, count, ttl_min, ttl_max) {source} "
+        f"ON CONFLICT (rrname_rev, rrtype, rdata) DO UPDATE SET {MERGE_TTL}"
+    )
+    seen = []
+    for i, rid in conn.execute(f"SELECT s.i, rr.id FROM stage_rr s JOIN rr ON {_RR_JOIN}"):
+        (name, code, rdata, prov), st = misses[i]
+        seen.append((rid, prov, st[0], st[1], st[2]))
+        entry = rows.get((name, code, rdata))
+        if entry is None:
+            rows[(name, code, rdata)] = [rid, st[0], 0]
+        elif st[0] < entry[1]:
+            entry[1] = st[0]
+    if len(seen) != len(misses):
+        raise StaleRowIds(f"rr: {len(seen)} of {len(misses)} staged rows found after the upsert")
+    return seen
+
+
+def upsert_rrset(conn: sqlite3.Connection, folded: FoldedBatch, cache: RowIdCache) -> None:
+    """Apply the RRset rows of ``folded``: one-RR RRsets in the cache by row id, the rest through ``stage_rrset``."""
+    rows = cache.rows
+    hits: list[tuple[Any, ...]] = []
+    misses: list[tuple[tuple[str, int, str, str], Stats]] = []
+    for item in folded.rrset.items():
+        (name, code, bailiwick, rdata), st = item
+        entry = None if bailiwick or "\n" in rdata else rows.get((name, code, rdata))
+        if entry is None or not entry[2]:
+            misses.append(item)
+            continue
+        hits.append((entry[2], st[1], st[2], st[3], st[4], st[0]))
+    if hits:
+        changed = conn.executemany(UPDATE_RRSET, hits).rowcount
+        if changed != len(hits):
+            raise StaleRowIds(f"rrset: {changed} of {len(hits)} cached rows found")
+    if not misses:
+        return
+    conn.execute(STAGE_RRSET)
+    conn.execute("DELETE FROM stage_rrset")
+    conn.executemany(
+        "INSERT INTO stage_rrset VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        [(*row, i) for i, row in enumerate(stage_rrset_rows(misses))],
+    )
+    conn.execute(
+        "INSERT INTO rrset (rrname_rev, rrname, rrtype, bailiwick, rdata, time_first, time_last, count, ttl_min, "
+        "ttl_max) SELECT rrname_rev, rrname, rrtype, bailiwick, rdata, tf, tl, n, tmin, tmax FROM stage_rrset "
+        f"WHERE true ON CONFLICT (rrname_rev, rrtype, bailiwick, rdata) DO UPDATE SET {MERGE_TTL}"
+    )
+    found = conn.execute(
+        "SELECT s.i, t.id FROM stage_rrset s JOIN rrset t ON t.rrname_rev = s.rrname_rev AND t.rrtype = s.rrtype "
+        "AND t.bailiwick = s.bailiwick AND t.rdata = s.rdata WHERE s.bailiwick = '' AND instr(s.rdata, char(10)) = 0"
+    )
+    for i, sid in found:
+        (name, code, _, rdata), _st = misses[i]
+        entry = rows.get((name, code, rdata))
+        if entry is not None:
+            entry[2] = sid
