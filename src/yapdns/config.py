@@ -56,6 +56,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("YAPDNS_SQLITE_CACHE_MB", "256", "SQLite page cache per connection, in MiB."),
     Setting(
+        "YAPDNS_SQLITE_ROWID_CACHE",
+        "1000000",
+        "Records whose row ids the SQLite writer remembers to update them by id (~430 bytes each); 0 turns it off.",
+    ),
+    Setting(
         "YAPDNS_LOGIN_FAILURE_LIMIT",
         "5",
         "Failed dashboard logins after which a username, or a client IP, is locked out for the cool-off time.",

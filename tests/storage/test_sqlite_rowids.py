@@ -53,3 +53,19 @@ def test_a_rolled_back_group_leaves_no_ids_behind(tmp_path: Path) -> None:
         assert store.stats().records == 1
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("limit", [0, 1, 1_000_000])
+def test_the_cache_limit_bounds_what_is_kept_and_never_a_count(tmp_path: Path, limit: int) -> None:
+    store = SqliteStore(tmp_path / "s.sqlite3", cache_mb=16, rowid_cache=limit)
+    store.migrate()
+    try:
+        batch = [obs("a.ids.example", "A", "192.0.2.1"), obs("b.ids.example", "A", "192.0.2.2")]
+        for n in range(3):
+            store.write(batch, BatchRef("s1", f"b{n}", 2, 0))
+            kept = len(store._writer._applier._rowids)  # type: ignore[attr-defined]
+            assert kept == (2 if limit >= 2 else 0)  # YAPDNS_SQLITE_ROWID_CACHE=0 keeps nothing between groups
+        rows = {r.rrname: r.count for r in store.iter_records(by_name("*.ids.example"))}
+        assert rows == {"a.ids.example": 3, "b.ids.example": 3}
+    finally:
+        store.close()

@@ -10,28 +10,18 @@ from typing import ParamSpec, TypeVar
 
 import click
 
-from yapdns import config
 from yapdns.core.errors import YapdnsError
 from yapdns.storage.base import Store
-from yapdns.storage.registry import open_store
+from yapdns.storage.registry import open_configured_store
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def configured_store() -> Store:
-    return open_store(
-        config.database_url(),
-        config.data_dir(),
-        sqlite_cache_mb=config.get_int("YAPDNS_SQLITE_CACHE_MB"),
-        replay_window=config.get_int("YAPDNS_REPLAY_WINDOW"),
-    )
-
-
 @contextmanager
 def store_session(migrate: bool = False) -> Iterator[Store]:
     """The configured store, closed afterwards (migrated first if asked)."""
-    store = configured_store()
+    store = open_configured_store()
     try:
         if migrate:
             store.migrate()

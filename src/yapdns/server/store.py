@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from yapdns import config
 from yapdns.storage.base import Store
-from yapdns.storage.registry import open_store
+from yapdns.storage.registry import open_configured_store
 
 _store: Store | None = None
 _lock = threading.Lock()
@@ -18,12 +17,7 @@ def get_store() -> Store:
     if _store is None:
         with _lock:
             if _store is None:
-                _store = open_store(
-                    config.database_url(),
-                    config.data_dir(),
-                    sqlite_cache_mb=config.get_int("YAPDNS_SQLITE_CACHE_MB"),
-                    replay_window=config.get_int("YAPDNS_REPLAY_WINDOW"),
-                )
+                _store = open_configured_store()
     return _store
 
 

@@ -23,6 +23,7 @@ from yapdns.storage.base import BatchRef, StoreStats, WriteOutcome
 from yapdns.storage.flex import FlexQuery, FlexRow
 from yapdns.storage.group import GroupWriter
 from yapdns.storage.reader import SqlReader
+from yapdns.storage.rowcache import CACHE_LIMIT
 from yapdns.storage.sql import Dialect
 from yapdns.storage.sqlite import flex
 from yapdns.storage.sqlite.checkpoint import WalCheckpointer
@@ -53,7 +54,9 @@ class SqliteStore(SqlReader, SummaryReader):
     dialect = Dialect("?")
     migrations_package = "yapdns.storage.sqlite"
 
-    def __init__(self, path: Path | str, *, cache_mb: int = 256, replay_window: int = 7 * 86400) -> None:
+    def __init__(
+        self, path: Path | str, *, cache_mb: int = 256, rowid_cache: int = CACHE_LIMIT, replay_window: int = 7 * 86400
+    ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._cache_mb = cache_mb
@@ -61,7 +64,9 @@ class SqliteStore(SqlReader, SummaryReader):
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
         self._checkpointer = WalCheckpointer(lambda: connect(self.path, readonly=False, cache_mb=16), self.path)
-        applier = SqliteApplier(self._writer_connection, replay_window, on_commit=self._checkpointer.nudge)
+        applier = SqliteApplier(
+            self._writer_connection, replay_window, on_commit=self._checkpointer.nudge, rowid_cache=rowid_cache
+        )
         self._writer = GroupWriter(applier, group_limit=GROUP_LIMIT, threads=1, name="sqlite-writer")
 
     def _writer_connection(self) -> sqlite3.Connection:
@@ -88,9 +93,7 @@ class SqliteStore(SqlReader, SummaryReader):
             try:
                 for statement in _statements(sql):
                     conn.execute(statement)
-                conn.execute(
-                    "INSERT INTO schema_migration VALUES (?, ?, ?)", (version, name, int(time.time()))
-                )
+                conn.execute("INSERT INTO schema_migration VALUES (?, ?, ?)", (version, name, int(time.time())))
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")

@@ -27,7 +27,7 @@ from yapdns.storage.aggregate import (
 )
 from yapdns.storage.base import BatchRef, WriteOutcome
 from yapdns.storage.group import BatchKey, WriteJob, hour_sensor, resolve_replays
-from yapdns.storage.rowcache import RowIdCache, StaleRowIds
+from yapdns.storage.rowcache import CACHE_LIMIT, RowIdCache, StaleRowIds
 from yapdns.storage.sqlite.rowids import upsert_rr, upsert_rrset
 
 GROUP_LIMIT = 1_000_000
@@ -52,12 +52,13 @@ class SqliteApplier:
         connect: Callable[[], sqlite3.Connection],
         replay_window: int,
         on_commit: Callable[[], None] = lambda: None,
+        rowid_cache: int = CACHE_LIMIT,
     ) -> None:
         self._connect = connect
         self._on_commit = on_commit
         self._replay_window = replay_window
         self._prov: dict[ProvKey, int] = {}
-        self._rowids = RowIdCache()
+        self._rowids = RowIdCache(rowid_cache)
         self._last_purge = 0.0
 
     def connect(self) -> sqlite3.Connection:
@@ -84,7 +85,6 @@ class SqliteApplier:
             return self._transaction(conn, jobs)
 
     def _transaction(self, conn: sqlite3.Connection, jobs: list[WriteJob]) -> list[WriteOutcome]:
-        self._rowids.trim()
         conn.execute("BEGIN IMMEDIATE")
         try:
             outcomes, fresh = self._sort_replays(conn, jobs)
@@ -100,6 +100,7 @@ class SqliteApplier:
             self._prov.clear()
             self._rowids.clear()  # ids of rows this transaction inserted are gone
             raise
+        self._rowids.trim()  # between groups it holds at most its limit
         self._on_commit()
         return outcomes
 
