@@ -54,7 +54,7 @@ class BindQueryParser(LineParser):
 
     def __init__(self, options: ParserOptions | None = None) -> None:
         super().__init__(options)
-        self.clock = WallClock(self.options)
+        self.clock = WallClock(self.options.timezone)
         self.years = YearGuess(self.options)
         self.untimed = UntimedPolicy(self.options)
 

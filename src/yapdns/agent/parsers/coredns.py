@@ -62,7 +62,7 @@ class CorednsParser(LineParser):
 
     def __init__(self, options: ParserOptions | None = None) -> None:
         super().__init__(options)
-        self.clock = WallClock(self.options)
+        self.clock = WallClock(self.options.timezone)
         self.untimed = UntimedPolicy(self.options)
 
     def parse_line(self, line: str) -> Iterator[Observation]:

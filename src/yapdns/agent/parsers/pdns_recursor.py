@@ -53,7 +53,7 @@ class PdnsRecursorParser(LineParser):
 
     def __init__(self, options: ParserOptions | None = None) -> None:
         super().__init__(options)
-        self.clock = WallClock(self.options)
+        self.clock = WallClock(self.options.timezone)
         self.years = YearGuess(self.options)
         self.pending = PendingQuestions()
 

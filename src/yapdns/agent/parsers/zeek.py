@@ -34,7 +34,7 @@ from functools import lru_cache
 
 import msgspec
 
-from yapdns.agent.parsers._localtime import IsoClock, parse_epoch
+from yapdns.agent.parsers._logtime import IsoClock, parse_epoch
 from yapdns.agent.parsers._zeek_answers import answer_shapes, smallest_ttl
 from yapdns.agent.parsers.base import LineParser, ParseError, ParserOptions
 from yapdns.core import rrtypes
