@@ -90,17 +90,55 @@ def normalize_sample(sample: SampleRef | None) -> SampleRef | None:
 def normalize_observation(obs: Observation) -> Observation:
     """Return ``obs`` with every field canonical; raise ``InvalidObservation``.
 
-    Fast path: an observation that is canonical already (what the parsers
-    mostly emit: lowercase LDH names, dotted-quad addresses, integer times, a
-    known type mnemonic) is returned as it is, without being rebuilt. The
-    result equals what the full path returns (a property test checks it).
+    Fast path: when the type, times, counts, rcode, labels and evidence are
+    canonical already (what parsers emit), only the name and rdata go through
+    their caches, and an observation whose name and rdata were canonical too
+    (lowercase LDH names, dotted-quad addresses...) is returned as it is,
+    without being rebuilt. The result, and the error raised for invalid input,
+    equal those of the full path (a property test checks it).
     """
-    if _is_canonical(obs):
+    rrtype = obs.rrtype
+    code = None
+    if type(rrtype) is str:
+        code = _CANONICAL_TYPES.get(rrtype)
+        if code is None:
+            code = _canonical_type_code(rrtype)
+    if code is None or not _scalars_canonical(obs):
+        return _normalize_observation_full(obs)
+    # The checks of the full path before these fields all passed: the same errors come first.
+    name = normalize_name(obs.rrname)
+    rdata = _normalize_rrset(code, obs.rdata)
+    bailiwick = obs.bailiwick
+    if bailiwick is not None:
+        if not bailiwick:
+            return _normalize_observation_full(obs)
+        bailiwick = normalize_name(bailiwick)
+    if (
+        type(obs.rrname) is str
+        and name == obs.rrname
+        and bailiwick == obs.bailiwick
+        and type(obs.bailiwick) in (str, type(None))
+        and _same_strings(rdata, obs.rdata)
+    ):
         return obs
-    return _normalize_observation_full(obs)
+    return Observation(
+        rrname=name,
+        rrtype=rrtype,
+        rdata=rdata,
+        time_first=obs.time_first,
+        time_last=obs.time_last,
+        count=obs.count,
+        ttl=obs.ttl,
+        rcode=obs.rcode,
+        bailiwick=bailiwick,
+        sensor_id=obs.sensor_id,
+        source=obs.source,
+        evidence=obs.evidence,
+        sample=None,
+    )
 
 
-_CANONICAL_TYPES: dict[str, int] = {}  # type mnemonics seen that are canonical -> code
+_CANONICAL_TYPES: dict[str, int] = {}  # type mnemonics that are canonical -> code, filled as they are seen
 _CANONICAL_RCODES = frozenset(
     text
     for text in [*(dns.rcode.to_text(r) for r in dns.rcode.Rcode), NODATA]
@@ -108,14 +146,11 @@ _CANONICAL_RCODES = frozenset(
 )
 
 
-def _is_canonical(obs: Observation) -> bool:  # noqa: PLR0911  (an early exit per field: the fast path stays cheap)
-    """Whether normalizing ``obs`` would return an equal observation (false when unsure)."""
-    rrtype = obs.rrtype
-    code = _CANONICAL_TYPES.get(rrtype) if type(rrtype) is str else None
-    if code is None and (type(rrtype) is not str or (code := _canonical_type_code(rrtype)) is None):
-        return False
+def _scalars_canonical(obs: Observation) -> bool:
+    """Whether the full path would keep every field of ``obs`` but the names and rdata as they are."""
     first, last, count, ttl, rcode = obs.time_first, obs.time_last, obs.count, obs.ttl, obs.rcode
-    if not (
+    sensor, source = obs.sensor_id, obs.source
+    return (
         type(first) is int
         and type(last) is int
         and 0 <= first <= last <= MAX_TIME
@@ -123,30 +158,17 @@ def _is_canonical(obs: Observation) -> bool:  # noqa: PLR0911  (an early exit pe
         and 1 <= count <= MAX_COUNT
         and (ttl is None or (type(ttl) is int and 0 <= ttl < 2**31))
         and (rcode is None or (type(rcode) is str and rcode in _CANONICAL_RCODES))
+        and (sensor is None or (type(sensor) is str and sensor != "" and _valid_label(sensor)))
+        and (source is None or (type(source) is str and source != "" and _valid_label(source)))
         and obs.sample is None
         and type(obs.evidence) is Evidence
-    ):
-        return False
-    name, bailiwick, sensor, source, rdata = obs.rrname, obs.bailiwick, obs.sensor_id, obs.source, obs.rdata
-    if (
-        type(name) is not str
-        or (bailiwick is not None and type(bailiwick) is not str)
-        or (sensor is not None and not (type(sensor) is str and sensor and _valid_label(sensor)))
-        or (source is not None and not (type(source) is str and source and _valid_label(source)))
-        or type(rdata) is not tuple
-    ):
-        return False
-    try:
-        if normalize_name(name) != name or (bailiwick is not None and normalize_name(bailiwick) != bailiwick):
-            return False
-        if not rdata:
-            return True
-        for item in rdata:
-            if type(item) is not str:
-                return False
-        return _normalize_rrset(code, rdata) == rdata
-    except InvalidObservation:
-        return False
+        and type(obs.rdata) is tuple
+    )
+
+
+def _same_strings(canonical: tuple[str, ...], given: tuple[str, ...]) -> bool:
+    """``given`` equals ``canonical`` and holds plain ``str`` (not a subclass that merely compares equal)."""
+    return canonical == given and all(type(item) is str for item in given)
 
 
 def _canonical_type_code(rrtype: str) -> int | None:
