@@ -107,7 +107,7 @@ def normalize_observation(obs: Observation) -> Observation:
         return _normalize_observation_full(obs)
     # The checks of the full path before these fields all passed: the same errors come first.
     name = normalize_name(obs.rrname)
-    rdata = _normalize_rrset(code, obs.rdata)
+    rdata = _normalize_rrset(code, obs.rdata) if obs.rdata else ()  # () is canonical: negatives, bare queries
     bailiwick = obs.bailiwick
     if bailiwick is not None:
         if not bailiwick:
@@ -168,7 +168,11 @@ def _scalars_canonical(obs: Observation) -> bool:
 
 def _same_strings(canonical: tuple[str, ...], given: tuple[str, ...]) -> bool:
     """``given`` equals ``canonical`` and holds plain ``str`` (not a subclass that merely compares equal)."""
-    return canonical == given and all(type(item) is str for item in given)
+    if canonical != given:
+        return False
+    if len(given) == 1:  # the common case, without a generator
+        return type(given[0]) is str
+    return all(type(item) is str for item in given)
 
 
 def _canonical_type_code(rrtype: str) -> int | None:

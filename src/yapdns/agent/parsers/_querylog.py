@@ -141,8 +141,8 @@ class QueryLogParser(LineParser):
 
     def leading_stamp(self, text: str) -> int | None:
         """The syslog (``Mon DD HH:MM:SS``) or ISO 8601 stamp that starts ``text``, or ``None`` if none does."""
+        if iso_length(text):  # the two forms exclude each other: ISO starts with a digit, syslog with a month
+            return iso_stamp(text, self.clock)
         if self.syslog_start.match(text):
             return syslog_stamp(text, self.clock, self.years)
-        if iso_length(text):
-            return iso_stamp(text, self.clock)
         return None
