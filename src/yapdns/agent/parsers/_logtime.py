@@ -30,6 +30,7 @@ MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES, 1)}
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 _FUTURE_SLACK = 2 * 86400  # a stamp up to two days ahead of the host clock is "this year"
 _CACHE_LIMIT = 8192
+_SECONDS = {f"{s:02d}": min(s, 59) for s in range(61)}  # the seconds field of a stamp; a leap second counts as :59
 
 
 @lru_cache(maxsize=4096)
@@ -72,13 +73,15 @@ class WallClock:
         self._prefixes: dict[str, int] = {}  # "YYYY-MM-DD HH:MM" -> epoch of that minute
 
     def epoch(self, year: int, month: int, day: int, hour: int, minute: int, second: int) -> int:
-        if not 0 <= second <= 60:
-            raise ParseError(f"invalid second {second}", code="bad_time")
         key = (year, month, day, hour, minute)
         base = self._minutes.get(key)
         if base is None:
             base = self._minute_start(key)
-        return base + min(second, 59)
+        if 0 <= second < 60:
+            return base + second
+        if second == 60:
+            return base + 59
+        raise ParseError(f"invalid second {second}", code="bad_time")
 
     def _minute_start(self, key: tuple[int, int, int, int, int]) -> int:
         try:
@@ -94,13 +97,14 @@ class WallClock:
     def ymd_hms(self, text: str) -> int:
         """``YYYY-MM-DD HH:MM:SS[.frac]`` (also with ``T``) in this clock's zone."""
         base = self._prefixes.get(text[:16])
-        second = text[17:19]
-        if base is not None and text[16:17] == ":" and second.isdigit() and second.isascii() and second <= "60":
-            return base + min(int(second), 59)
+        if base is not None and text[16:17] == ":":
+            second = _SECONDS.get(text[17:19])
+            if second is not None:
+                return base + second
         value = self._ymd_hms(text)
         if len(self._prefixes) >= _CACHE_LIMIT:
             self._prefixes.clear()
-        self._prefixes[text[:16]] = value - min(int(second), 59)
+        self._prefixes[text[:16]] = value - min(int(text[17:19]), 59)
         return value
 
     def _ymd_hms(self, text: str) -> int:
@@ -156,13 +160,14 @@ class IsoClock:
             rest = rest[1:].lstrip("0123456789")
         key = (text[:16], rest)
         base = self._minutes.get(key)
-        second = text[17:19]
-        if base is not None and text[16:17] == ":" and second.isdigit() and second.isascii() and second <= "60":
-            return base + min(int(second), 59)
+        if base is not None and text[16:17] == ":":
+            second = _SECONDS.get(text[17:19])
+            if second is not None:
+                return base + second
         value = self._epoch(text, rest)
         if len(self._minutes) >= _CACHE_LIMIT:
             self._minutes.clear()
-        self._minutes[key] = value - min(int(second), 59)
+        self._minutes[key] = value - min(int(text[17:19]), 59)
         return value
 
     def _epoch(self, text: str, zone: str) -> int:
