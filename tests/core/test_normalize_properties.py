@@ -240,10 +240,12 @@ def _outcome(fn: object, obs: Observation) -> object:
     ANY_NAME, ANY_RRTYPE, ANY_RDATA, ANY_TIME, ANY_TIME, st.sampled_from([1, 5, 0, True, 2**63]),
     st.sampled_from([None, 0, 60, -1, 2**31, True]), ANY_RCODE, st.one_of(st.none(), ANY_NAME), ANY_LABEL,
     ANY_LABEL, st.sampled_from(["direct", "indirect", "imported"]),
+    st.one_of(st.none(), st.builds(SampleRef, st.sampled_from(["ab" * 32, "AB" * 32, "ab", ""]),
+                                   st.one_of(st.none(), st.sampled_from(["7", "", "x" * 65, "a\x00"])))),
 )  # fmt: skip
 def test_observation_fast_path_equals_the_full_path(
     name: object, rrtype: object, rdata: list[str], first: object, last: object, count: object, ttl: object,
-    rcode: object, bailiwick: object, sensor: object, source: object, evidence: str,
+    rcode: object, bailiwick: object, sensor: object, source: object, evidence: str, sample: SampleRef | None,
 ) -> None:  # fmt: skip
     from yapdns.core.model import Evidence
     from yapdns.core.normalize import _normalize_observation_full
@@ -251,7 +253,7 @@ def test_observation_fast_path_equals_the_full_path(
     obs = Observation(
         rrname=name, rrtype=rrtype, rdata=tuple(rdata), time_first=first, time_last=last, count=count,  # type: ignore[arg-type]
         ttl=ttl, rcode=rcode, bailiwick=bailiwick, sensor_id=sensor, source=source,  # type: ignore[arg-type]
-        evidence=Evidence(evidence),
+        evidence=Evidence(evidence), sample=sample,
     )  # fmt: skip
     fast = _outcome(normalize_observation, obs)
     assert fast == _outcome(_normalize_observation_full, obs)

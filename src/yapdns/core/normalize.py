@@ -134,7 +134,7 @@ def normalize_observation(obs: Observation) -> Observation:
         sensor_id=obs.sensor_id,
         source=obs.source,
         evidence=obs.evidence,
-        sample=None,
+        sample=obs.sample,
     )
 
 
@@ -149,7 +149,7 @@ _CANONICAL_RCODES = frozenset(
 def _scalars_canonical(obs: Observation) -> bool:
     """Whether the full path would keep every field of ``obs`` but the names and rdata as they are."""
     first, last, count, ttl, rcode = obs.time_first, obs.time_last, obs.count, obs.ttl, obs.rcode
-    sensor, source = obs.sensor_id, obs.source
+    sensor, source, sample = obs.sensor_id, obs.source, obs.sample
     return (
         type(first) is int
         and type(last) is int
@@ -160,10 +160,29 @@ def _scalars_canonical(obs: Observation) -> bool:
         and (rcode is None or (type(rcode) is str and rcode in _CANONICAL_RCODES))
         and (sensor is None or (type(sensor) is str and sensor != "" and _valid_label(sensor)))
         and (source is None or (type(source) is str and source != "" and _valid_label(source)))
-        and obs.sample is None
+        and (sample is None or _sample_canonical(sample))
         and type(obs.evidence) is Evidence
         and type(obs.rdata) is tuple
     )
+
+
+def _sample_canonical(sample: SampleRef) -> bool:
+    """Whether ``normalize_sample`` would return an equal ``SampleRef`` of plain strings."""
+    sha, task = sample.sha256, sample.task_id
+    return (
+        type(sample) is SampleRef
+        and type(sha) is str
+        and (task is None or type(task) is str)
+        and _sample_fields_canonical(sha, task)
+    )
+
+
+@lru_cache(maxsize=1024)
+def _sample_fields_canonical(sha: str, task: str | None) -> bool:
+    try:
+        return normalize_sample(SampleRef(sha, task)) == SampleRef(sha, task)
+    except InvalidObservation:
+        return False
 
 
 def _same_strings(canonical: tuple[str, ...], given: tuple[str, ...]) -> bool:
