@@ -1,26 +1,36 @@
 """Parser throughput: every registered format over its golden samples, replicated to ~N lines.
 
-For each sample: parse-only (``parser.parse_line`` for every line, observations
-consumed) and through ``ParseRun`` (the same plus counting and normalization,
-as the agent runs it). Prints lines and observations per CPU-second
-(``time.process_time``, best of ``--repeat`` runs, so that other load on a
-shared machine counts as little as possible), one process on one core.
-Replicating a sample makes every cache hot: the figures hold for repetitive
-traffic (which DNS logs are) and are upper bounds for all-distinct input.
+For each sample of a line format: parse-only (``parser.parse_line`` for every
+line, observations consumed) and through ``ParseRun`` (the same plus counting,
+bad-line sampling and normalization, as the agent and ``yapdns import`` run
+it). Document formats (sandbox reports, API exports) are read whole, through
+``ParseRun``, ``--lines / 100`` times. Figures are lines (documents) and
+observations per CPU-second of this process (``time.process_time``, best of
+``--repeat`` runs, so that other load on a shared machine counts as little as
+possible), one core. Replicating a sample keeps every cache hot: the figures
+hold for repetitive traffic (which DNS logs are) and are upper bounds for
+all-distinct input.
 
-    python benchmarks/parsers.py [--lines 200000] [--format zeek] [--repeat 3]
+The header states the machine: CPU model, load average before and after, and
+``python_loop_ns``, the CPU time of one iteration of a trivial Python loop
+(a calibration: compare figures of two runs only together with it).
+
+    python benchmarks/parsers.py [--lines 200000] [--repeat 3] [--format zeek ...]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import subprocess
 import time
 from pathlib import Path
 
 import msgspec
 
+import yapdns
 from yapdns.agent.parsers import registry
 from yapdns.agent.parsers.base import DocumentParser, LineParser, ParserOptions
 from yapdns.agent.parsing import ParseRun
@@ -64,28 +74,69 @@ def with_run(cls: type[LineParser], options: ParserOptions | None, lines: list[s
     return time.process_time() - start, produced
 
 
+def documents(cls: type[DocumentParser], data: bytes, copies: int) -> tuple[float, int]:
+    run = ParseRun(cls(None))
+    start = time.process_time()
+    produced = sum(1 for _ in range(copies) for _ in run.document(data))
+    return time.process_time() - start, produced
+
+
+def python_loop_ns(n: int = 2_000_000) -> float:
+    """CPU nanoseconds of one ``for`` iteration adding to a local: how fast this core runs Python now."""
+    best = float("inf")
+    for _ in range(3):
+        start = time.process_time()
+        total = 0
+        for i in range(n):
+            total += i
+        best = min(best, time.process_time() - start)
+    return best * 1e9 / n
+
+
+def cpu_model() -> str:
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        out = ""
+    for row in out.splitlines():
+        key, _, value = row.partition(":")
+        if key.strip() == "Model name":
+            return value.strip()
+    return platform.processor() or platform.machine()
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> None:
-    cli = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    cli = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     cli.add_argument("--lines", type=int, default=200_000)
     cli.add_argument("--format", action="append", help="only these formats (repeatable)")
     cli.add_argument("--repeat", type=int, default=3, help="runs per measure; the fastest is kept")
     args = cli.parse_args()
-    print(f"# {platform.python_implementation()} {platform.python_version()} on {platform.machine()}, "
-          f"{platform.processor() or 'cpu'}; ~{args.lines} lines per sample, one core")  # fmt: skip
-    header = f"{'format/sample':58} {'lines':>8} {'parse lines/s':>14} {'obs/s':>10} {'+run lines/s':>13} {'obs/s':>10}"
-    print(header)
+    print(f"# {platform.python_implementation()} {platform.python_version()}, msgspec {msgspec.__version__}, "
+          f"yapdns from {Path(yapdns.__file__).parent}")  # fmt: skip
+    print(f"# CPU {cpu_model()} x{os.cpu_count()}; load average {load()}; python_loop_ns {python_loop_ns():.1f}")
+    print(f"# ~{args.lines} lines per sample, one core, CPU time, best of {args.repeat}")
+    print(f"{'format/sample':58} {'lines':>8} {'parse lines/s':>14} {'obs/s':>10} {'+run lines/s':>13} {'obs/s':>10}")
     for fmt in args.format or registry.available():
         cls = registry.parser_class(fmt)
-        if issubclass(cls, DocumentParser):
-            continue
         for sample in samples(fmt):
+            name = f"{fmt}/{sample.name}"[:58]
+            if issubclass(cls, DocumentParser):
+                data = sample.read_bytes()
+                copies = max(1, args.lines // 100)
+                t, n = min(documents(cls, data, copies) for _ in range(args.repeat))
+                print(f"{name:58} {copies:>8} {'(documents)':>14} {'':>10} {copies / t:>13,.0f} {n / t:>10,.0f}")
+                continue
             options = options_for(sample)
             lines = replicate(sample, args.lines)
             t1, n1 = min(parse_only(cls, options, lines) for _ in range(args.repeat))
             t2, n2 = min(with_run(cls, options, lines) for _ in range(args.repeat))
-            name = f"{fmt}/{sample.name}"[:58]
             print(f"{name:58} {len(lines):>8} {len(lines) / t1:>14,.0f} {n1 / t1:>10,.0f} "
-                  f"{len(lines) / t2:>13,.0f} {n2 / t2:>10,.0f}")  # fmt: skip
+                  f"{len(lines) / t2:>13,.0f} {n2 / t2:>10,.0f}", flush=True)  # fmt: skip
+    print(f"# load average at the end {load()}; python_loop_ns {python_loop_ns():.1f}")
 
 
 if __name__ == "__main__":

@@ -207,3 +207,70 @@ def test_sample_task_ids_are_storable_text_or_rejected(task: str) -> None:
     stored = obs.sample.task_id or ""
     stored.encode("utf-8")
     assert stored.isprintable()
+
+
+# -- fast paths equal the full paths ----------------------------------------
+
+CANONICAL_LDH = st.lists(
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=1, max_size=20), min_size=1, max_size=6
+).map(".".join)
+ANY_NAME = st.one_of(NAME, CANONICAL_LDH, LDH, st.text(max_size=40), st.just("."), st.just(""))
+ANY_RRTYPE = st.sampled_from(["A", "a", "AAAA", "NS", "TXT", "MX", "TYPE1", "TYPE65280", "1", " A", "BOGUS", 1, 28])
+ANY_RDATA = st.one_of(
+    st.lists(st.ip_addresses(v=4).map(str), max_size=4),
+    st.lists(IPV6.map(lambda a: a.exploded if a.is_global else str(a)), max_size=3),
+    st.lists(st.one_of(CANONICAL_LDH, NAME), max_size=3),
+    st.lists(TXT_CHARS, max_size=2),
+    st.lists(st.sampled_from(["10 mx.example", "10 MX.example.", "192.0.2.01", "", " 192.0.2.1"]), max_size=2),
+)
+ANY_TIME = st.one_of(st.integers(-1, 2**32 + 1), st.sampled_from([10, 20, 10.5, True, float("nan"), "10"]))
+ANY_RCODE = st.sampled_from([None, "", "NXDOMAIN", "nxdomain", "NOERROR", "NODATA", "SERVFAIL", "BADSIG", 3, 0, "?"])
+ANY_LABEL = st.sampled_from([None, "", "s1", "s1/x", "bad label", "-x"])
+
+
+def _outcome(fn: object, obs: Observation) -> object:
+    try:
+        result = fn(obs)  # type: ignore[operator]
+    except InvalidObservation as exc:
+        return ("raises", type(exc), exc.code)
+    return (result, [type(getattr(result, f)) for f in result.__struct_fields__])
+
+
+@given(
+    ANY_NAME, ANY_RRTYPE, ANY_RDATA, ANY_TIME, ANY_TIME, st.sampled_from([1, 5, 0, True, 2**63]),
+    st.sampled_from([None, 0, 60, -1, 2**31, True]), ANY_RCODE, st.one_of(st.none(), ANY_NAME), ANY_LABEL,
+    ANY_LABEL, st.sampled_from(["direct", "indirect", "imported"]),
+    st.one_of(st.none(), st.builds(SampleRef, st.sampled_from(["ab" * 32, "AB" * 32, "ab", ""]),
+                                   st.one_of(st.none(), st.sampled_from(["7", "", "x" * 65, "a\x00"])))),
+)  # fmt: skip
+def test_observation_fast_path_equals_the_full_path(
+    name: object, rrtype: object, rdata: list[str], first: object, last: object, count: object, ttl: object,
+    rcode: object, bailiwick: object, sensor: object, source: object, evidence: str, sample: SampleRef | None,
+) -> None:  # fmt: skip
+    from yapdns.core.model import Evidence
+    from yapdns.core.normalize import _normalize_observation_full
+
+    obs = Observation(
+        rrname=name, rrtype=rrtype, rdata=tuple(rdata), time_first=first, time_last=last, count=count,  # type: ignore[arg-type]
+        ttl=ttl, rcode=rcode, bailiwick=bailiwick, sensor_id=sensor, source=source,  # type: ignore[arg-type]
+        evidence=Evidence(evidence), sample=sample,
+    )  # fmt: skip
+    fast = _outcome(normalize_observation, obs)
+    assert fast == _outcome(_normalize_observation_full, obs)
+    if not (isinstance(fast, tuple) and fast[0] == "raises"):  # what passed once is canonical: it passes as is
+        normalized = normalize_observation(obs)
+        assert normalize_observation(normalized) is normalized
+
+
+@given(ANY_NAME)
+def test_name_fast_path_equals_the_full_path(text: str) -> None:
+    from yapdns.core.names import _normalize_name_full
+
+    def outcome(fn: object) -> object:
+        try:
+            return fn(text)  # type: ignore[operator]
+        except InvalidName as exc:
+            return ("raises", exc.code)
+
+    normalize_name.cache_clear()  # the cached function runs its fast path, not a remembered answer
+    assert outcome(normalize_name) == outcome(_normalize_name_full)

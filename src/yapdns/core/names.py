@@ -24,6 +24,12 @@ _IDNA = dns.name.IDNA_2008_UTS_46
 @lru_cache(maxsize=262144)
 def normalize_name(text: str) -> str:
     """Return the canonical form of ``text``, or raise ``InvalidName``."""
+    if type(text) is str and len(text) <= 253 and _SIMPLE_NAME.fullmatch(text):
+        return text  # fast path: canonical already (lowercase LDH, no trailing dot); equals the full path
+    return _normalize_name_full(text)
+
+
+def _normalize_name_full(text: str) -> str:
     if not isinstance(text, str):
         raise InvalidName(f"name must be a string, not {type(text).__name__}")
     if not text:

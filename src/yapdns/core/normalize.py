@@ -88,7 +88,125 @@ def normalize_sample(sample: SampleRef | None) -> SampleRef | None:
 
 
 def normalize_observation(obs: Observation) -> Observation:
-    """Return ``obs`` with every field canonical; raise ``InvalidObservation``."""
+    """Return ``obs`` with every field canonical; raise ``InvalidObservation``.
+
+    Fast path: when the type, times, counts, rcode, labels and evidence are
+    canonical already (what parsers emit), only the name and rdata go through
+    their caches, and an observation whose name and rdata were canonical too
+    (lowercase LDH names, dotted-quad addresses...) is returned as it is,
+    without being rebuilt. The result, and the error raised for invalid input,
+    equal those of the full path (a property test checks it).
+    """
+    rrtype = obs.rrtype
+    code = None
+    if type(rrtype) is str:
+        code = _CANONICAL_TYPES.get(rrtype)
+        if code is None:
+            code = _canonical_type_code(rrtype)
+    if code is None or not _scalars_canonical(obs):
+        return _normalize_observation_full(obs)
+    # The checks of the full path before these fields all passed: the same errors come first.
+    name = normalize_name(obs.rrname)
+    rdata = _normalize_rrset(code, obs.rdata) if obs.rdata else ()  # () is canonical: negatives, bare queries
+    bailiwick = obs.bailiwick
+    if bailiwick is not None:
+        if not bailiwick:
+            return _normalize_observation_full(obs)
+        bailiwick = normalize_name(bailiwick)
+    if (
+        type(obs.rrname) is str
+        and name == obs.rrname
+        and bailiwick == obs.bailiwick
+        and type(obs.bailiwick) in (str, type(None))
+        and _same_strings(rdata, obs.rdata)
+    ):
+        return obs
+    return Observation(
+        rrname=name,
+        rrtype=rrtype,
+        rdata=rdata,
+        time_first=obs.time_first,
+        time_last=obs.time_last,
+        count=obs.count,
+        ttl=obs.ttl,
+        rcode=obs.rcode,
+        bailiwick=bailiwick,
+        sensor_id=obs.sensor_id,
+        source=obs.source,
+        evidence=obs.evidence,
+        sample=obs.sample,
+    )
+
+
+_CANONICAL_TYPES: dict[str, int] = {}  # type mnemonics that are canonical -> code, filled as they are seen
+_CANONICAL_RCODES = frozenset(
+    text
+    for text in [*(dns.rcode.to_text(r) for r in dns.rcode.Rcode), NODATA]
+    if text != "NOERROR" and normalize_rcode(text) == text
+)
+
+
+def _scalars_canonical(obs: Observation) -> bool:
+    """Whether the full path would keep every field of ``obs`` but the names and rdata as they are."""
+    first, last, count, ttl, rcode = obs.time_first, obs.time_last, obs.count, obs.ttl, obs.rcode
+    sensor, source, sample = obs.sensor_id, obs.source, obs.sample
+    return (
+        type(first) is int
+        and type(last) is int
+        and 0 <= first <= last <= MAX_TIME
+        and type(count) is int
+        and 1 <= count <= MAX_COUNT
+        and (ttl is None or (type(ttl) is int and 0 <= ttl < 2**31))
+        and (rcode is None or (type(rcode) is str and rcode in _CANONICAL_RCODES))
+        and (sensor is None or (type(sensor) is str and sensor != "" and _valid_label(sensor)))
+        and (source is None or (type(source) is str and source != "" and _valid_label(source)))
+        and (sample is None or _sample_canonical(sample))
+        and type(obs.evidence) is Evidence
+        and type(obs.rdata) is tuple
+    )
+
+
+def _sample_canonical(sample: SampleRef) -> bool:
+    """Whether ``normalize_sample`` would return an equal ``SampleRef`` of plain strings."""
+    sha, task = sample.sha256, sample.task_id
+    return (
+        type(sample) is SampleRef
+        and type(sha) is str
+        and (task is None or type(task) is str)
+        and _sample_fields_canonical(sha, task)
+    )
+
+
+@lru_cache(maxsize=1024)
+def _sample_fields_canonical(sha: str, task: str | None) -> bool:
+    try:
+        return normalize_sample(SampleRef(sha, task)) == SampleRef(sha, task)
+    except InvalidObservation:
+        return False
+
+
+def _same_strings(canonical: tuple[str, ...], given: tuple[str, ...]) -> bool:
+    """``given`` equals ``canonical`` and holds plain ``str`` (not a subclass that merely compares equal)."""
+    if canonical != given:
+        return False
+    if len(given) == 1:  # the common case, without a generator
+        return type(given[0]) is str
+    return all(type(item) is str for item in given)
+
+
+def _canonical_type_code(rrtype: str) -> int | None:
+    try:
+        code = rrtypes.rrtype_code(rrtype)
+    except InvalidObservation:
+        return None
+    if rrtypes.rrtype_text(code) != rrtype:
+        return None
+    _CANONICAL_TYPES[rrtype] = code
+    return code
+
+
+def _normalize_observation_full(obs: Observation) -> Observation:
+    """Every field checked and rebuilt in its canonical form."""
     code = rrtypes.rrtype_code(obs.rrtype)
     first = normalize_time(obs.time_first, "time_first")
     last = normalize_time(obs.time_last, "time_last")

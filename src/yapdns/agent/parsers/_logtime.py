@@ -1,13 +1,18 @@
-"""Turning a log's own wall-clock stamp into UTC epoch seconds, fast.
+"""Turning a log's own timestamp into UTC epoch seconds, fast: the time code of every parser.
 
-Shared by the text-log parsers. ``WallClock`` converts the broken-down local
-time of a log line in one timezone: the IANA zone of ``ParserOptions.timezone``
-or, when none is set, the host's local zone (the agent usually runs on the
-server that writes the log). Conversions are cached per hour, so a parser
-pays for one ``datetime`` per hour of log, not per line; every zone's offset
-changes on an hour boundary. ``YearGuess`` supplies the year of syslog-style
-stamps that have none: ``ParserOptions.year``, else the most recent year in
-which the date is not in the future. Invalid fields raise ``ParseError``.
+``WallClock`` converts the broken-down local time of a log line in one
+timezone: the IANA zone of ``ParserOptions.timezone`` or, when none is set,
+the host's local zone (the agent usually runs on the server that writes the
+log). Conversions are cached per minute, so a run of lines in one minute costs
+one dictionary lookup, and a zone whose offset changes off the hour (Lord
+Howe) is still right. A time that does not exist (a DST gap) resolves as
+Python's ``fold=0`` does; a leap second ``:60`` counts as ``:59``.
+``IsoClock`` reads whole ISO 8601 fields (``...Z``, ``+0100``, ``+01:00``,
+or no zone), cached per minute and zone; ``iso_stamp`` reads a stamp at the
+start of a line. ``parse_epoch`` reads epoch seconds. ``YearGuess`` supplies
+the year of syslog-style stamps that have none: ``ParserOptions.year``, else
+the most recent year in which the date is not in the future. Invalid fields
+raise ``ParseError``; an unknown zone raises ``ConfigurationError``.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
 MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES, 1)}
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 _FUTURE_SLACK = 2 * 86400  # a stamp up to two days ahead of the host clock is "this year"
+_CACHE_LIMIT = 8192
+_SECONDS = {f"{s:02d}": min(s, 59) for s in range(61)}  # the seconds field of a stamp; a leap second counts as :59
 
 
 @lru_cache(maxsize=4096)
@@ -45,40 +52,133 @@ def utc_epoch(year: int, month: int, day: int, hour: int, minute: int, second: i
     return _utc_day(year, month, day) + hour * 3600 + minute * 60 + min(second, 59)
 
 
-def zone_from(options: ParserOptions) -> ZoneInfo | None:
-    """The IANA zone of ``options.timezone``; ``None`` means the host's local zone."""
-    if not options.timezone:
+def zone_for(name: str | None) -> dt.tzinfo | None:
+    """The zone of an IANA name (``None`` or empty: the host's local zone); raise ``ConfigurationError``."""
+    if not name:
         return None
+    if name.upper() == "UTC":
+        return dt.UTC
     try:
-        return ZoneInfo(options.timezone)
+        return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigurationError(f"unknown timezone {options.timezone!r}: {exc}") from None
+        raise ConfigurationError(f"unknown timezone {name!r}: {exc}") from None
 
 
 class WallClock:
-    """Local wall-clock time of one timezone → UTC epoch seconds."""
+    """Local wall-clock time of one timezone (``None``: the host's) → UTC epoch seconds, cached per minute."""
 
-    def __init__(self, options: ParserOptions) -> None:
-        self.zone = zone_from(options)
-        self._hours: dict[tuple[int, int, int, int], int] = {}
+    def __init__(self, zone_name: str | None) -> None:
+        self.zone = zone_for(zone_name)
+        self._minutes: dict[tuple[int, int, int, int, int], int] = {}
+        self._prefixes: dict[str, int] = {}  # "YYYY-MM-DD HH:MM" -> epoch of that minute
 
     def epoch(self, year: int, month: int, day: int, hour: int, minute: int, second: int) -> int:
-        _check_clock(hour, minute, second)
-        key = (year, month, day, hour)
-        base = self._hours.get(key)
+        key = (year, month, day, hour, minute)
+        base = self._minutes.get(key)
         if base is None:
-            base = self._hour_start(year, month, day, hour)
-            if len(self._hours) > 8192:
-                self._hours.clear()
-            self._hours[key] = base
-        return base + minute * 60 + min(second, 59)
+            base = self._minute_start(key)
+        if 0 <= second < 60:
+            return base + second
+        if second == 60:
+            return base + 59
+        raise ParseError(f"invalid second {second}", code="bad_time")
 
-    def _hour_start(self, year: int, month: int, day: int, hour: int) -> int:
-        _utc_day(year, month, day)  # validates the date
-        stamp = dt.datetime(year, month, day, hour)  # naive on purpose: local wall time
-        if self.zone is None:
-            return int(time.mktime(stamp.timetuple()))
-        return int(stamp.replace(tzinfo=self.zone).timestamp())
+    def _minute_start(self, key: tuple[int, int, int, int, int]) -> int:
+        try:
+            moment = dt.datetime(*key, tzinfo=self.zone)  # naive when zone is None: the host's wall time
+        except ValueError as exc:
+            raise ParseError(f"invalid date or time {key}: {exc}", code="bad_time") from None
+        value = int(moment.timestamp())
+        if len(self._minutes) >= _CACHE_LIMIT:
+            self._minutes.clear()
+        self._minutes[key] = value
+        return value
+
+    def ymd_hms(self, text: str) -> int:
+        """``YYYY-MM-DD HH:MM:SS[.frac]`` (also with ``T``) in this clock's zone."""
+        base = self._prefixes.get(text[:16])
+        if base is not None and text[16:17] == ":":
+            second = _SECONDS.get(text[17:19])
+            if second is not None:
+                return base + second
+        value = self._ymd_hms(text)
+        if len(self._prefixes) >= _CACHE_LIMIT:
+            self._prefixes.clear()
+        self._prefixes[text[:16]] = value - min(int(text[17:19]), 59)
+        return value
+
+    def _ymd_hms(self, text: str) -> int:
+        try:
+            if text[4] != "-" or text[7] != "-" or text[13] != ":" or text[16] != ":":
+                raise ValueError
+            return self.epoch(
+                int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), int(text[14:16]), int(text[17:19])
+            )
+        except (ValueError, IndexError):
+            raise ParseError(f"not a YYYY-MM-DD HH:MM:SS time: {text[:40]!r}", code="bad_time") from None
+
+
+def parse_epoch(text: str) -> int:
+    """``1494364058.429337`` or ``1494364058`` as whole epoch seconds; raise ``ParseError``."""
+    head, _, frac = text.partition(".")
+    if head.isdigit() and head.isascii() and (not frac or frac.isdigit()):
+        return int(head)
+    raise ParseError(f"not an epoch time: {text[:40]!r}", code="bad_time")
+
+
+_ISO_OFFSETS: dict[str, int] = {"Z": 0, "z": 0}
+
+
+def _offset_seconds(suffix: str) -> int:
+    known = _ISO_OFFSETS.get(suffix)
+    if known is not None:
+        return known
+    sign, digits = suffix[0], suffix[1:].replace(":", "")
+    if sign not in "+-" or len(digits) != 4 or not digits.isdigit() or not digits.isascii():
+        raise ValueError(suffix)
+    value = (int(digits[:2]) * 60 + int(digits[2:])) * 60
+    value = -value if sign == "+" else value  # local = UTC + offset, so UTC = local - offset
+    _ISO_OFFSETS[suffix] = value
+    return value
+
+
+class IsoClock:
+    """A whole ISO 8601 field with a zone (``...Z``, ``+0000``, ``+01:00``) to UTC epoch, cached per minute.
+
+    A time without a zone designator is taken in ``naive_zone`` (default UTC;
+    ``None``: the host's zone).
+    """
+
+    def __init__(self, naive_zone: str | None = "UTC") -> None:
+        self._utc = WallClock("UTC")
+        self._naive = self._utc if naive_zone == "UTC" else WallClock(naive_zone)
+        self._minutes: dict[tuple[str, str], int] = {}  # (YYYY-MM-DDTHH:MM, zone suffix) -> epoch
+
+    def epoch(self, text: str) -> int:
+        rest = text[19:]
+        if rest[:1] in (".", ","):
+            rest = rest[1:].lstrip("0123456789")
+        key = (text[:16], rest)
+        base = self._minutes.get(key)
+        if base is not None and text[16:17] == ":":
+            second = _SECONDS.get(text[17:19])
+            if second is not None:
+                return base + second
+        value = self._epoch(text, rest)
+        if len(self._minutes) >= _CACHE_LIMIT:
+            self._minutes.clear()
+        self._minutes[key] = value - min(int(text[17:19]), 59)
+        return value
+
+    def _epoch(self, text: str, zone: str) -> int:
+        try:
+            if len(text) < 19 or text[10] not in "T ":
+                raise ValueError(text)
+            if not zone:
+                return self._naive.ymd_hms(text[:19])
+            return self._utc.ymd_hms(text[:19]) + _offset_seconds(zone)
+        except (ValueError, IndexError):
+            raise ParseError(f"not an ISO 8601 time: {text[:40]!r}", code="bad_time") from None
 
 
 class YearGuess:

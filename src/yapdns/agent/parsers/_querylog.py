@@ -15,13 +15,21 @@ as a bare query after ``window`` seconds of log time, when too many are
 pending, or at ``flush()``. When ``solo_after`` questions came and no answer
 line paired with any, the log has no answer lines (unbound with
 log-queries only): questions are then released at once.
+
+``QueryLogParser`` is what the four parsers share: their clock, year guess
+and pending questions, the stamp at the start of a line (syslog or ISO 8601),
+and the pairing of an answer line with its question.
 """
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import ClassVar
 
+from yapdns.agent.parsers._logtime import WallClock, YearGuess, iso_length, iso_stamp, syslog_stamp
+from yapdns.agent.parsers.base import LineParser, ParserOptions
 from yapdns.core.model import Evidence, Observation
 
 NOERROR = "NOERROR"
@@ -103,3 +111,38 @@ class PendingQuestions:
                 del self._pending[key]
             else:
                 self._pending.move_to_end(key)
+
+
+class QueryLogParser(LineParser):
+    """The base of the query-only server log parsers: evidence, clock, year guess, question pairing."""
+
+    evidence = Evidence.DIRECT
+    syslog_start: ClassVar[re.Pattern[str]] = re.compile(r"[A-Z][a-z]{2} [ 0-9]\d \d{2}:\d{2}:\d{2}")
+
+    def __init__(self, options: ParserOptions | None = None) -> None:
+        super().__init__(options)
+        self.clock = WallClock(self.options.timezone)
+        self.years = YearGuess(self.options)
+        self.pending = PendingQuestions()
+
+    def flush(self) -> Iterator[Observation]:
+        return self.pending.drain()
+
+    def question(self, rrname: str, rrtype: str, when: int, rcode: str | None = None) -> Observation:
+        return question(rrname, rrtype, when, self.name, rcode)
+
+    def answered(
+        self, key: tuple[str, ...], rrname: str, rrtype: str, rcode: str | None, when: Callable[[], int]
+    ) -> Observation:
+        """The question ``key`` answered with ``rcode``; an answer line whose question was not seen stands alone
+        (dated by ``when()``, read only then)."""
+        paired = self.pending.answer(key, rcode)
+        return paired if paired is not None else self.question(rrname, rrtype, when(), rcode)
+
+    def leading_stamp(self, text: str) -> int | None:
+        """The syslog (``Mon DD HH:MM:SS``) or ISO 8601 stamp that starts ``text``, or ``None`` if none does."""
+        if iso_length(text):  # the two forms exclude each other: ISO starts with a digit, syslog with a month
+            return iso_stamp(text, self.clock)
+        if self.syslog_start.match(text):
+            return syslog_stamp(text, self.clock, self.years)
+        return None

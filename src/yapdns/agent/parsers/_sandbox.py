@@ -26,11 +26,12 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from yapdns.core.errors import ConfigurationError
+import msgspec
+
+from yapdns.agent.parsers.base import ParseError
 from yapdns.core.model import Evidence, Observation, SampleRef
 from yapdns.core.rrtypes import UNRECORDED
 
@@ -41,6 +42,7 @@ _NAME_TYPES = frozenset({"CNAME", "NS", "PTR"})
 _NAME_SPECIALS = '"().;\\@$'
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _SPACE = re.compile(rb"\s")
+_decode_object = msgspec.json.Decoder(dict[str, Any]).decode
 _NEEDS_ESCAPE = re.compile(r'[\x00-\x20\x7f"().;\\@$]')  # a superset of every specials set used
 
 
@@ -223,22 +225,18 @@ def row_observation(row: SandboxRow, source: str) -> Observation | None:
     )
 
 
+def json_document(data: bytes, what: str) -> dict[str, Any]:
+    """A JSON document whose top level is an object (a report, a log); raise ``ParseError`` (``bad_json``)."""
+    try:
+        return _decode_object(data)
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise ParseError(f"not a {what}: {exc}", code="bad_json") from None
+
+
 def sample_sha256(value: object) -> str | None:
     """A SHA-256 as lowercase hex, or ``None`` when ``value`` is not one."""
     text = value.lower() if isinstance(value, str) else ""
     return text if _SHA256.fullmatch(text) else None
-
-
-def zone(name: str | None) -> tzinfo | None:
-    """The IANA zone of the ``timezone`` option; ``None`` means the host's local zone."""
-    if not name:
-        return None
-    if name.upper() == "UTC":
-        return UTC
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigurationError(f"unknown timezone {name!r}: {exc}") from None
 
 
 def wall_clock_epoch(naive: datetime, tz: tzinfo | None) -> int:

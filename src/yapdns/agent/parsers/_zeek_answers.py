@@ -119,11 +119,15 @@ def classify(value: str) -> tuple[str, str]:
 
 def reconstruct(query: str, qtype: str | None, answers: Sequence[str], ttls: Sequence[int | None]) -> Reconstruction:
     """The RRsets that ``answers`` certainly contain (see the module docstring)."""
-    shapes, chain_end = _shapes(query, qtype, tuple(answers))
-    return Reconstruction([RRset(*shape[:3], _min_ttl(ttls, shape.members)) for shape in shapes], chain_end)
+    shapes, chain_end = answer_shapes(query, qtype, tuple(answers))
+    return Reconstruction([RRset(*shape[:3], smallest_ttl(ttls, shape.members)) for shape in shapes], chain_end)
 
 
-def _min_ttl(ttls: Sequence[int | None], members: tuple[int, ...]) -> int | None:
+def smallest_ttl(ttls: Sequence[int | None], members: tuple[int, ...]) -> int | None:
+    """The TTL of an RRset: the smallest TTL logged for its members (``None`` if none is)."""
+    if len(members) == 1:  # the common case, without building a list
+        i = members[0]
+        return ttls[i] if i < len(ttls) else None
     known = [t for i in members if i < len(ttls) and (t := ttls[i]) is not None]
     return min(known) if known else None
 
@@ -132,7 +136,7 @@ _Members = list[tuple[str, int]]  # (rdata, index in the answers vector)
 
 
 @lru_cache(maxsize=16384)
-def _shapes(query: str, qtype: str | None, answers: tuple[str, ...]) -> tuple[tuple[_Shape, ...], str]:
+def answer_shapes(query: str, qtype: str | None, answers: tuple[str, ...]) -> tuple[tuple[_Shape, ...], str]:
     """The RRsets of a row, by answer index; the same answers to the same question recur, so this is cached."""
     names: _Members = []
     data: list[tuple[str, str, int]] = []

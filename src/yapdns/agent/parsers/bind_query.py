@@ -26,36 +26,24 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from yapdns.agent.parsers._logtime import (
-    MONTHS,
-    UntimedPolicy,
-    WallClock,
-    YearGuess,
-    iso_length,
-    iso_stamp,
-    syslog_stamp,
-)
-from yapdns.agent.parsers._querylog import question
+from yapdns.agent.parsers._logtime import MONTHS, UntimedPolicy
+from yapdns.agent.parsers._querylog import QueryLogParser
 from yapdns.agent.parsers._textline import reject_binary
-from yapdns.agent.parsers.base import LineParser, ParseError, ParserOptions
-from yapdns.core.model import Evidence, Observation
+from yapdns.agent.parsers.base import ParseError, ParserOptions
+from yapdns.core.model import Observation
 
 _MARK = ": query: "
 _BIND_STAMP = re.compile(r"(\d{2})-([A-Z][a-z]{2})-(\d{4}) (\d{2}):(\d{2}):(\d{2})")
-_SYSLOG_START = re.compile(r"[A-Z][a-z]{2} [ 0-9]\d \d{2}:\d{2}:\d{2}")
 _PRIORITY = re.compile(r"<\d{1,3}>\s*")
 
 
-class BindQueryParser(LineParser):
+class BindQueryParser(QueryLogParser):
     name = "bind_query"
-    evidence = Evidence.DIRECT
     timezone = "server local time (ParserOptions.timezone, else the host's zone); iso8601-utc stamps are UTC"
     description = "BIND 9 query log (querylog, category queries), plain file or syslog"
 
     def __init__(self, options: ParserOptions | None = None) -> None:
         super().__init__(options)
-        self.clock = WallClock(self.options)
-        self.years = YearGuess(self.options)
         self.untimed = UntimedPolicy(self.options)
 
     def parse_line(self, line: str) -> Iterator[Observation]:
@@ -73,7 +61,7 @@ class BindQueryParser(LineParser):
         qname, qclass, qtype = fields[0], fields[1], fields[2]
         if qclass != "IN":
             return  # CH/HS queries are not Internet DNS data
-        yield question(qname, qtype, self._when(head[:client]), self.name)
+        yield self.question(qname, qtype, self._when(head[:client]))
 
     def _when(self, prefix: str) -> int:
         """The time of a line from everything before ``client``."""
@@ -85,11 +73,8 @@ class BindQueryParser(LineParser):
                 raise ParseError(f"unknown month {mon!r}", code="bad_time")
             return self.clock.epoch(int(year), month, int(day), int(hour), int(minute), int(second))
         text = _PRIORITY.sub("", prefix, count=1) if prefix.startswith("<") else prefix
-        if iso_length(text):
-            return iso_stamp(text, self.clock)
-        if _SYSLOG_START.match(text):
-            return syslog_stamp(text, self.clock, self.years)
-        return self.untimed.time()
+        when = self.leading_stamp(text)
+        return self.untimed.time() if when is None else when
 
 
 PARSER = BindQueryParser

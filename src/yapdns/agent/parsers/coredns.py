@@ -30,11 +30,11 @@ from collections.abc import Iterator
 
 import msgspec
 
-from yapdns.agent.parsers._logtime import MONTHS, UntimedPolicy, WallClock, iso_length, iso_stamp, utc_epoch
-from yapdns.agent.parsers._querylog import question
+from yapdns.agent.parsers._logtime import MONTHS, UntimedPolicy, iso_length, iso_stamp, utc_epoch
+from yapdns.agent.parsers._querylog import QueryLogParser
 from yapdns.agent.parsers._textline import reject_binary
-from yapdns.agent.parsers.base import LineParser, ParseError, ParserOptions
-from yapdns.core.model import Evidence, Observation
+from yapdns.agent.parsers.base import ParseError, ParserOptions
+from yapdns.core.model import Observation
 
 _QUERY = re.compile(
     r"(?:\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:.]+):\d+ - (?:\[(?P<clf>[^\]]+)\] )?\d+ "
@@ -54,15 +54,13 @@ class ContainerLine(msgspec.Struct):
 _decode_wrapper = msgspec.json.Decoder(ContainerLine).decode
 
 
-class CorednsParser(LineParser):
+class CorednsParser(QueryLogParser):
     name = "coredns"
-    evidence = Evidence.DIRECT
     timezone = "the stamps' own offsets (RFC 3339, CLF); wrapper time is UTC"
     description = "CoreDNS log plugin lines (plain, kubectl/CRI stamped or JSON-wrapped)"
 
     def __init__(self, options: ParserOptions | None = None) -> None:
         super().__init__(options)
-        self.clock = WallClock(self.options)
         self.untimed = UntimedPolicy(self.options)
 
     def parse_line(self, line: str) -> Iterator[Observation]:
@@ -80,7 +78,7 @@ class CorednsParser(LineParser):
         if qclass != "IN":
             return
         rcode = None if m["rcode"] == "-" else m["rcode"]
-        yield question(qname, qtype, self._when(line[: m.start()], m["clf"], fallback), self.name, rcode)
+        yield self.question(qname, qtype, self._when(line[: m.start()], m["clf"], fallback), rcode)
 
     def _when(self, head: str, clf: str | None, fallback: str | None) -> int:
         if clf:

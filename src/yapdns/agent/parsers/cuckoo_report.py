@@ -26,23 +26,21 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-import msgspec
-
+from yapdns.agent.parsers._logtime import zone_for
 from yapdns.agent.parsers._sandbox import (
     SandboxRow,
     aliased_names,
     entry_rows,
+    json_document,
     presentation_name,
     row_observation,
     sample_sha256,
     wall_clock_epoch,
-    zone,
 )
 from yapdns.agent.parsers.base import DocumentParser, ParseError
 from yapdns.core.model import Evidence, Observation
 
 _EPOCH = datetime(1970, 1, 1)
-_decode = msgspec.json.Decoder(dict[str, Any]).decode
 
 
 class CuckooReportParser(DocumentParser):
@@ -52,10 +50,7 @@ class CuckooReportParser(DocumentParser):
     description = "Cuckoo 2.0.x / CAPEv2 report.json (network.dns), linked to the sample"
 
     def parse_document(self, data: bytes) -> Iterator[Observation]:
-        try:
-            report = _decode(data)
-        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-            raise ParseError(f"not a JSON report: {exc}", code="bad_json") from None
+        report = json_document(data, "JSON report")
         network = report.get("network")
         if not isinstance(network, dict):
             raise ParseError("the report has no network section", code="no_network")
@@ -94,7 +89,7 @@ class CuckooReportParser(DocumentParser):
                 return None
         else:
             return None
-        return wall_clock_epoch(naive, zone(self.options.timezone))
+        return wall_clock_epoch(naive, zone_for(self.options.timezone))
 
 
 def _section(parent: Mapping[str, Any], key: str) -> Mapping[str, Any]:

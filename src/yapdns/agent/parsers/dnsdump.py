@@ -27,7 +27,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from yapdns.agent.parsers._sandbox import UNKNOWN_TYPE, answer_rdata, wall_clock_epoch, zone
+from yapdns.agent.parsers._logtime import zone_for
+from yapdns.agent.parsers._sandbox import UNKNOWN_TYPE, answer_rdata, wall_clock_epoch
 from yapdns.agent.parsers.base import LineParser, ParseError, ParserOptions
 from yapdns.core.model import Evidence, Observation
 
@@ -40,7 +41,7 @@ class DnsDumpParser(LineParser):
 
     def __init__(self, options: ParserOptions | None = None) -> None:
         super().__init__(options)
-        self.zone = zone(self.options.timezone)
+        self.zone = zone_for(self.options.timezone)
 
     def parse_line(self, line: str) -> Iterator[Observation]:
         if not line.strip():

@@ -39,7 +39,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 
 from yapdns.agent.parsers._addr import ip_rrtype
-from yapdns.agent.parsers._localtime import MONTHS, LocalClock
+from yapdns.agent.parsers._logtime import MONTHS, WallClock
 from yapdns.agent.parsers.base import LineParser, ParseError, ParserOptions
 from yapdns.core.model import Evidence, Observation
 
@@ -76,7 +76,7 @@ class DnsmasqParser(LineParser):
 
     def __init__(self, options: ParserOptions | None = None) -> None:
         super().__init__(options)
-        self._clock = LocalClock(self.options.timezone)
+        self._clock = WallClock(self.options.timezone)
         self._year = self.options.year
         self._last_month = 0
         self._keep_local = self.options.extra.get("local", "keep") != "skip"
@@ -202,12 +202,12 @@ class DnsmasqParser(LineParser):
             if self._last_month == 12 and month == 1:
                 self._year += 1
             self._last_month = month
-            return self._clock.epoch((self._year, month, day), hms)
+            return self._clock.epoch(self._year, month, day, *hms)
         now = time.time()
         latest = time.gmtime(now).tm_year + 1
         for year in range(latest, latest - 9, -1):
             try:
-                when = self._clock.epoch((year, month, day), hms)
+                when = self._clock.epoch(year, month, day, *hms)
             except ParseError:
                 continue  # 29 February of a common year
             if when <= now + 86400:

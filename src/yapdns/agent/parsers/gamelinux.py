@@ -26,7 +26,7 @@ import re
 
 import msgspec
 
-from yapdns.agent.parsers._localtime import LocalClock, parse_epoch
+from yapdns.agent.parsers._logtime import WallClock, parse_epoch
 from yapdns.agent.parsers.base import LineParser, ParseError, ParserOptions
 from yapdns.core.errors import ConfigurationError
 from yapdns.core.model import Evidence, Observation
@@ -125,7 +125,7 @@ class GamelinuxParser(LineParser):
         extra = self.options.extra
         self._delimiter = extra.get("delimiter") or None
         self._layout = GamelinuxLayout(extra["fields"], self._delimiter or "||") if "fields" in extra else None
-        self._clock = LocalClock(self.options.timezone)
+        self._clock = WallClock(self.options.timezone)
 
     def parse_line(self, line: str) -> list[Observation]:
         if not line or line[0] in "#{" or line.isspace():

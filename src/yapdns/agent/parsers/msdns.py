@@ -105,7 +105,7 @@ class MsdnsParser(LineParser):
 
     def __init__(self, options: ParserOptions | None = None) -> None:
         super().__init__(options)
-        self.dates = LocaleDate(self.options.extra.get("date_order", "auto"), WallClock(self.options))
+        self.dates = LocaleDate(self.options.extra.get("date_order", "auto"), WallClock(self.options.timezone))
         self.pending = PendingQuestions()
         self._record: _Record | None = None
 

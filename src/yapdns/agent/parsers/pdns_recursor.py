@@ -31,31 +31,23 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from yapdns.agent.parsers._logtime import WallClock, YearGuess, syslog_stamp
-from yapdns.agent.parsers._querylog import PendingQuestions, question
+from yapdns.agent.parsers._logtime import syslog_stamp
+from yapdns.agent.parsers._querylog import QueryLogParser
 from yapdns.agent.parsers._textline import reject_binary
-from yapdns.agent.parsers.base import LineParser, ParseError, ParserOptions
+from yapdns.agent.parsers.base import ParseError
 from yapdns.core.errors import InvalidValue
-from yapdns.core.model import Evidence, Observation
+from yapdns.core.model import Observation
 from yapdns.core.normalize import normalize_rcode
 
 _PAIR = re.compile(r'([A-Za-z-]+)="((?:[^"\\]|\\.)*)"')
 _LEGACY_Q = re.compile(r"(\[\d+/\d+\]) (?:TCP )?question for '(.*)\|([A-Za-z0-9]+)' from ")
 _LEGACY_A = re.compile(r"(\[\d+/\d+\]) answer to question '(.*)\|([A-Za-z0-9]+)': (\d+) answers,.*?(?:rcode=(\d+))?$")
-_STAMP = re.compile(r"[A-Z][a-z]{2} [ 0-9]\d \d{2}:\d{2}:\d{2}")
 
 
-class PdnsRecursorParser(LineParser):
+class PdnsRecursorParser(QueryLogParser):
     name = "pdns_recursor"
-    evidence = Evidence.DIRECT
     timezone = "structured ts: UTC epoch; legacy stamps: ParserOptions.timezone, else the host's zone"
     description = "PowerDNS Recursor quiet=no question/answer lines (structured or legacy)"
-
-    def __init__(self, options: ParserOptions | None = None) -> None:
-        super().__init__(options)
-        self.clock = WallClock(self.options)
-        self.years = YearGuess(self.options)
-        self.pending = PendingQuestions()
 
     def parse_line(self, line: str) -> Iterator[Observation]:
         if 'msg="Question"' in line or 'msg="Answer"' in line:
@@ -67,27 +59,23 @@ class PdnsRecursorParser(LineParser):
         else:
             reject_binary(line)
 
-    def flush(self) -> Iterator[Observation]:
-        return self.pending.drain()
-
     def _structured(self, kv: dict[str, str]) -> Iterator[Observation]:
         qname, qtype, remote = kv.get("qname"), kv.get("qtype"), kv.get("remote", "")
         if not qname or not qtype:
             raise ParseError("Question/Answer line without qname and qtype", code="bad_format")
         key = (remote, qname, qtype)
         if kv.get("msg") == "Question":
-            yield from self.pending.ask(key, question(qname, qtype, _ts(kv.get("ts")), self.name))
+            yield from self.pending.ask(key, self.question(qname, qtype, _ts(kv.get("ts"))))
             return
         rcode = _rcode(kv.get("rcode"), kv.get("answers"))
-        paired = self.pending.answer(key, rcode)
-        yield paired if paired is not None else question(qname, qtype, _ts(kv.get("ts")), self.name, rcode)
+        yield self.answered(key, qname, qtype, rcode, lambda: _ts(kv.get("ts")))
 
     def _legacy_question(self, line: str) -> Iterator[Observation]:
         m = _LEGACY_Q.search(line)
         if not m:
             raise ParseError("unreadable 'question for' line", code="bad_format")
         ident, qname, qtype = m.groups()
-        yield from self.pending.ask((ident, qname, qtype), question(qname, qtype, self._when(line), self.name))
+        yield from self.pending.ask((ident, qname, qtype), self.question(qname, qtype, self._when(line)))
 
     def _legacy_answer(self, line: str) -> Iterator[Observation]:
         m = _LEGACY_A.search(line)
@@ -95,12 +83,10 @@ class PdnsRecursorParser(LineParser):
             raise ParseError("unreadable 'answer to question' line", code="bad_format")
         ident, qname, qtype, answers, rcode = m.groups()
         result = _rcode(rcode, answers)
-        paired = self.pending.answer((ident, qname, qtype), result)
-        yield paired if paired is not None else question(qname, qtype, self._when(line), self.name, result)
+        yield self.answered((ident, qname, qtype), qname, qtype, result, lambda: self._when(line))
 
     def _when(self, line: str) -> int:
-        stamp = _STAMP.match(line)
-        if not stamp:
+        if not self.syslog_start.match(line):
             raise ParseError("legacy line without a 'Mon DD HH:MM:SS' stamp", code="bad_time")
         return syslog_stamp(line, self.clock, self.years)
 

@@ -30,7 +30,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from yapdns.agent.parsers._addr import ip_rrtype
-from yapdns.agent.parsers._localtime import IsoClock, parse_epoch, zone_for
+from yapdns.agent.parsers._logtime import IsoClock, parse_epoch, zone_for
 from yapdns.agent.parsers._regex_presets import PRESETS
 from yapdns.agent.parsers.base import LineParser, ParseError, ParserOptions
 from yapdns.core.errors import ConfigurationError

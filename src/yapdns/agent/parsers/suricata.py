@@ -38,7 +38,7 @@ from typing import Any
 
 import msgspec
 
-from yapdns.agent.parsers._localtime import IsoClock
+from yapdns.agent.parsers._logtime import IsoClock
 from yapdns.agent.parsers.base import LineParser, ParseError, ParserOptions
 from yapdns.core.model import Evidence, Observation
 

@@ -26,7 +26,7 @@ Time: ``UtcTime`` (the query time, UTC); the log's own times
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import msgspec
 
@@ -63,12 +63,13 @@ class SysmonParser(LineParser):
 
     _xml = ""
 
-    def parse_line(self, line: str) -> Iterator[Observation]:
-        if line[:1] == "{" and not self._xml:  # the common case: one JSON event per line
+    def parse_line(self, line: str) -> Iterable[Observation]:
+        if line[:1] == "{" and not self._xml:  # the common case: one JSON event per line, a list (no generator)
             query = _json_query(line)
-            if query is not None:
-                yield from observations(query)
-            return
+            return observations(query) if query is not None else []
+        return self._other_line(line)
+
+    def _other_line(self, line: str) -> Iterator[Observation]:
         if self._xml or "<Event" in line:
             yield from self._xml_line(line)
             return

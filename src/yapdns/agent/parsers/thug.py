@@ -22,13 +22,10 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import msgspec
-
-from yapdns.agent.parsers._sandbox import UNKNOWN_TYPE, wall_clock_epoch, zone
+from yapdns.agent.parsers._logtime import zone_for
+from yapdns.agent.parsers._sandbox import UNKNOWN_TYPE, json_document, wall_clock_epoch
 from yapdns.agent.parsers.base import DocumentParser, ParseError
 from yapdns.core.model import Evidence, Observation
-
-_decode = msgspec.json.Decoder(dict[str, Any]).decode
 
 
 class ThugParser(DocumentParser):
@@ -38,10 +35,7 @@ class ThugParser(DocumentParser):
     description = "Thug honeyclient JSON log: host names visited (Thug records no addresses)"
 
     def parse_document(self, data: bytes) -> Iterator[Observation]:
-        try:
-            log = _decode(data)
-        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-            raise ParseError(f"not a Thug JSON log: {exc}", code="bad_json") from None
+        log = json_document(data, "Thug JSON log")
         if log.get("logtype") != "json-log":
             raise ParseError("not a Thug JSON log (logtype is not json-log)", code="wrong_format")
         when = self._time(log.get("timestamp"))
@@ -59,7 +53,7 @@ class ThugParser(DocumentParser):
         if not isinstance(value, str):
             raise ParseError("the log has no timestamp", code="no_time")
         try:
-            return wall_clock_epoch(datetime.fromisoformat(value), zone(self.options.timezone))
+            return wall_clock_epoch(datetime.fromisoformat(value), zone_for(self.options.timezone))
         except ValueError:
             raise ParseError(f"bad timestamp {value[:40]!r}", code="bad_time") from None
 

@@ -31,28 +31,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from yapdns.agent.parsers._logtime import WallClock, YearGuess, iso_length, iso_stamp, syslog_stamp
-from yapdns.agent.parsers._querylog import PendingQuestions, question
+from yapdns.agent.parsers._querylog import QueryLogParser
 from yapdns.agent.parsers._textline import reject_binary
-from yapdns.agent.parsers.base import LineParser, ParseError, ParserOptions
-from yapdns.core.model import Evidence, Observation
+from yapdns.agent.parsers.base import ParseError
+from yapdns.core.model import Observation
 
 _TAGS = (" info: ", " query: ", " reply: ")
-_SYSLOG_START = re.compile(r"[A-Z][a-z]{2} [ 0-9]\d \d{2}:\d{2}:\d{2} ")
 _RCODE = re.compile(r"[A-Z]+|RCODE\d+")
 
 
-class UnboundParser(LineParser):
+class UnboundParser(QueryLogParser):
     name = "unbound"
-    evidence = Evidence.DIRECT
+    syslog_start = re.compile(r"[A-Z][a-z]{2} [ 0-9]\d \d{2}:\d{2}:\d{2} ")
     timezone = "[epoch] prefix: UTC; log-time-ascii and syslog stamps: ParserOptions.timezone, else the host's zone"
     description = "Unbound log-queries / log-replies lines (logfile or syslog)"
-
-    def __init__(self, options: ParserOptions | None = None) -> None:
-        super().__init__(options)
-        self.clock = WallClock(self.options)
-        self.years = YearGuess(self.options)
-        self.pending = PendingQuestions()
 
     def parse_line(self, line: str) -> Iterator[Observation]:
         tag_at, tag = _find_tag(line)
@@ -66,22 +58,18 @@ class UnboundParser(LineParser):
             yield from self._reply(line[:tag_at], fields)
         # anything else under the tag is a local-action, servfail, start-up or stats line
 
-    def flush(self) -> Iterator[Observation]:
-        return self.pending.drain()
-
     def _question(self, prefix: str, fields: list[str]) -> Iterator[Observation]:
         client, qname, qtype, qclass = fields
         if "@" in client or qclass != "IN":
             return  # a log-local-actions line ("<zone> <type> <ip>@<port> ...") or a non-IN class
-        obs = question(_name(qname), qtype, self._when(prefix), self.name)
+        obs = self.question(_name(qname), qtype, self._when(prefix))
         yield from self.pending.ask((client, qname, qtype, qclass), obs)
 
     def _reply(self, prefix: str, fields: list[str]) -> Iterator[Observation]:
         client, qname, qtype, qclass, rcode = fields[:5]
         if qclass != "IN":
             return
-        paired = self.pending.answer((client, qname, qtype, qclass), rcode)
-        yield paired if paired is not None else question(_name(qname), qtype, self._when(prefix), self.name, rcode)
+        yield self.answered((client, qname, qtype, qclass), _name(qname), qtype, rcode, lambda: self._when(prefix))
 
     def _when(self, prefix: str) -> int:
         if prefix.startswith("["):
@@ -89,11 +77,10 @@ class UnboundParser(LineParser):
             if end > 1 and prefix[1:end].isdigit():
                 return int(prefix[1:end])
             raise ParseError("bad [epoch] prefix", code="bad_time")
-        if _SYSLOG_START.match(prefix):
-            return syslog_stamp(prefix, self.clock, self.years)
-        if iso_length(prefix):
-            return iso_stamp(prefix, self.clock)
-        raise ParseError("no timestamp before the unbound tag", code="bad_time")
+        when = self.leading_stamp(prefix)
+        if when is None:
+            raise ParseError("no timestamp before the unbound tag", code="bad_time")
+        return when
 
 
 def _find_tag(line: str) -> tuple[int, str]:

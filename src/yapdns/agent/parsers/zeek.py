@@ -34,8 +34,8 @@ from functools import lru_cache
 
 import msgspec
 
-from yapdns.agent.parsers._localtime import IsoClock, parse_epoch
-from yapdns.agent.parsers._zeek_answers import reconstruct
+from yapdns.agent.parsers._logtime import IsoClock, parse_epoch
+from yapdns.agent.parsers._zeek_answers import answer_shapes, smallest_ttl
 from yapdns.agent.parsers.base import LineParser, ParseError, ParserOptions
 from yapdns.core import rrtypes
 from yapdns.core.errors import InvalidRRType
@@ -56,6 +56,7 @@ _NODATA_QTYPES = frozenset(
      "LOC", "RRSIG", "NSEC", "NSEC3", "NSEC3PARAM", "CAA", "HTTPS", "SVCB", "DNAME"}
 )  # fmt: skip
 _ESCAPE = re.compile(rb"\\x([0-9a-fA-F]{2})")
+_TTL_CACHE = 4096
 
 
 def unescape(value: str) -> str:
@@ -160,6 +161,7 @@ class ZeekDnsParser(LineParser):
         super().__init__(options)
         self._header = ZeekTsvHeader()
         self._iso = IsoClock()
+        self._ttls: dict[str, tuple[int, ...]] = {}
         keep = self.options.extra.get("multicast", "skip")
         self._skip_ports = _SKIPPED_PORTS | (frozenset() if keep == "keep" else _MULTICAST_PORTS)
         self._skip_port_texts = frozenset(str(p) for p in self._skip_ports)
@@ -189,8 +191,8 @@ class ZeekDnsParser(LineParser):
             unescape(row.query),
             _qtype_text(None if row.qtype is None else str(row.qtype), row.qtype_name),
             rcode=row.rcode_name or (None if row.rcode is None else str(row.rcode)),
-            answers=[unescape(a) for a in row.answers or ()],
-            ttls=[int(t) for t in row.TTLs or ()],
+            answers=[unescape(a) for a in row.answers] if row.answers else (),
+            ttls=[int(t) for t in row.TTLs] if row.TTLs else (),
             truncated=bool(row.TC),
         )
 
@@ -204,22 +206,41 @@ class ZeekDnsParser(LineParser):
             return []
         if query == unset or (qclass not in (unset, "1") and _not_internet(qclass)):
             return []
-        try:
-            ttl_values = () if ttls in (unset, empty) else [int(float(t)) for t in ttls.split(header.set_separator)]
-        except (ValueError, OverflowError):
-            raise ParseError(f"bad TTLs {ttls[:60]!r}", code="bad_value") from None
+        if ttls in (unset, empty):
+            ttl_values: Sequence[int] = ()
+        else:
+            ttl_values = self._ttls.get(ttls) or self._parse_ttls(ttls)
+        if answers in (unset, empty):
+            answer_list: Sequence[str] = ()
+        else:
+            answer_list = answers.split(header.set_separator)
+            if "\\x" in answers:
+                answer_list = [unescape(a) for a in answer_list]
+        head, _, frac = ts.partition(".")  # parse_epoch, inlined for the common case
+        when = int(head) if head.isdigit() and head.isascii() and (not frac or frac.isdigit()) else parse_epoch(ts)
         return self._observations(
-            parse_epoch(ts),
+            when,
             "" if query == empty else unescape(query),
             _qtype_text(None if qtype == unset else qtype, None if qtype_name == unset else qtype_name),
             rcode=rcode_name if rcode_name != unset else (None if rcode == unset else rcode),
-            answers=[] if answers in (unset, empty) else [unescape(a) for a in answers.split(header.set_separator)],
+            answers=answer_list,
             ttls=ttl_values,
             truncated=tc == "T",
         )
 
+    def _parse_ttls(self, text: str) -> tuple[int, ...]:
+        """A ``TTLs`` vector as integers; the same vectors recur, so they are kept (up to a bound)."""
+        try:
+            values = tuple(int(float(t)) for t in text.split(self._header.set_separator))
+        except (ValueError, OverflowError):
+            raise ParseError(f"bad TTLs {text[:60]!r}", code="bad_value") from None
+        if len(self._ttls) >= _TTL_CACHE:
+            self._ttls.clear()
+        self._ttls[text] = values
+        return values
+
     def _observations(
-        self, when: int, query: str, qtype: str | None, *, rcode: str | None, answers: list[str],
+        self, when: int, query: str, qtype: str | None, *, rcode: str | None, answers: Sequence[str],
         ttls: Sequence[int], truncated: bool,
     ) -> list[Observation]:  # fmt: skip
         query = query or "."  # Zeek logs the root name as an empty string
@@ -230,13 +251,12 @@ class ZeekDnsParser(LineParser):
         produced = []
         chain_end = query
         if answers:
-            rebuilt = reconstruct(query, qtype, answers, ttls)
-            chain_end = rebuilt.chain_end
-            for rrset in rebuilt.rrsets:
-                produced.append(
-                    Observation(rrname=rrset.owner, rrtype=rrset.rrtype, rdata=rrset.rdata, time_first=when,
-                                time_last=when, ttl=rrset.ttl, source="zeek")
-                )  # fmt: skip
+            shapes, chain_end = answer_shapes(query, qtype, tuple(answers))
+            produced = [
+                Observation(rrname=owner, rrtype=rrtype, rdata=rdata, time_first=when, time_last=when,
+                            ttl=smallest_ttl(ttls, members), source="zeek")
+                for owner, rrtype, rdata, members in shapes
+            ]  # fmt: skip
         if qtype is None or rcode is None:
             return produced
         if rcode in ("NOERROR", "0") and (answers or truncated or qtype not in _NODATA_QTYPES):
