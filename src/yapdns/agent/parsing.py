@@ -94,17 +94,18 @@ class ParseRun:
 
     def lines(self, lines: Iterable[str], first_line_no: int = 1) -> Iterator[Observation]:
         """Parse each line; then flush what the parser still holds."""
-        for line_no, line in enumerate(lines, start=first_line_no):
-            yield from self.line(line, line_no)
+        line = self.line
+        for line_no, text in enumerate(lines, start=first_line_no):
+            yield from line(text, line_no)
         yield from self.flush()
 
-    def line(self, line: str, line_no: int = 0) -> Iterator[Observation]:
+    def line(self, line: str, line_no: int = 0) -> list[Observation]:
         """Parse one line (without terminator); never raises."""
         assert isinstance(self.parser, LineParser)
         self.stats.lines += 1
         if len(line) > MAX_LINE:
             self.stats.bad(line_no, "line_too_long", f"line of {len(line)} characters", line)
-            return
+            return []
         produced: list[Observation] = []
         try:  # extend() keeps what a parser yielded before it raised (a record finished by a bad line)
             produced.extend(self.parser.parse_line(line))
@@ -112,12 +113,12 @@ class ParseRun:
             self.stats.bad(line_no, exc.code, str(exc), line)
         except Exception as exc:  # a parser bug must not stop the input
             self.stats.bad(line_no, "parser_crash", f"{type(exc).__name__}: {exc}", line)
-        yield from self._normalized(produced, line_no, line)
+        return self._normalized(produced, line_no, line) if produced else produced
 
-    def flush(self) -> Iterator[Observation]:
+    def flush(self) -> list[Observation]:
         """Observations held back by a multi-line parser."""
         if not isinstance(self.parser, LineParser):
-            return
+            return []
         produced: list[Observation] = []
         try:
             produced.extend(self.parser.flush())
@@ -125,9 +126,9 @@ class ParseRun:
             self.stats.bad(0, exc.code, f"at end of input: {exc}", "")
         except Exception as exc:
             self.stats.bad(0, "parser_crash", f"flush: {type(exc).__name__}: {exc}", "")
-        yield from self._normalized(produced, 0, "")
+        return self._normalized(produced, 0, "")
 
-    def document(self, data: bytes) -> Iterator[Observation]:
+    def document(self, data: bytes) -> list[Observation]:
         """Parse a whole document; never raises."""
         assert isinstance(self.parser, DocumentParser)
         self.stats.lines += 1
@@ -135,24 +136,23 @@ class ParseRun:
             produced = list(self.parser.parse_document(data))
         except ParseError as exc:
             self.stats.bad(1, exc.code, str(exc), data[:300].decode("utf-8", "replace"))
-            return
+            return []
         except Exception as exc:
             self.stats.bad(1, "parser_crash", f"{type(exc).__name__}: {exc}", data[:300].decode("utf-8", "replace"))
-            return
-        yield from self._normalized(produced, 1, "")
+            return []
+        return self._normalized(produced, 1, "")
 
-    def _normalized(self, produced: list[Observation], line_no: int, line: str) -> Iterator[Observation]:
+    def _normalized(self, produced: list[Observation], line_no: int, line: str) -> list[Observation]:
+        out = []
         for raw in produced:
             obs = raw
             if self._sensor and obs.sensor_id is None:
                 obs = msgspec.structs.replace(obs, sensor_id=self._sensor)
             try:
-                normalized = normalize_observation(obs)
+                out.append(normalize_observation(obs))
             except InvalidObservation as exc:
                 self.stats.bad(line_no, exc.code, str(exc), line)
-                continue
             except Exception as exc:  # a value of the wrong type from a parser bug: counted, never fatal
                 self.stats.bad(line_no, "invalid", f"{type(exc).__name__}: {exc}", line)
-                continue
-            self.stats.observations += 1
-            yield normalized
+        self.stats.observations += len(out)
+        return out

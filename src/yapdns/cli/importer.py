@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import click
@@ -28,7 +28,7 @@ def _lines(path: Path, progress: Progress, task: object) -> Iterator[str]:
             yield raw.rstrip(b"\r\n").decode("utf-8", "surrogateescape")
 
 
-def _batches(observations: Iterator[Observation], size: int) -> Iterator[list[Observation]]:
+def _batches(observations: Iterable[Observation], size: int) -> Iterator[list[Observation]]:
     batch: list[Observation] = []
     for obs in observations:
         batch.append(obs)
@@ -72,7 +72,7 @@ def import_(
             with _progress() as progress:
                 task = progress.add_task(path.name, total=os.path.getsize(path))
                 if isinstance(run.parser, DocumentParser):
-                    observations: Iterator[Observation] = run.document(path.read_bytes())
+                    observations: Iterable[Observation] = run.document(path.read_bytes())
                     progress.advance(task, os.path.getsize(path))
                 else:
                     observations = run.lines(_lines(path, progress, task))
