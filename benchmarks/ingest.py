@@ -123,6 +123,8 @@ def main() -> None:
     t = time.perf_counter()
     batches = [obs for _, obs in observation_batches(universe, args.obs, args.batch)]
     print(f"# generated {args.obs:,} observations in {time.perf_counter() - t:.1f}s (not timed)", flush=True)
+    if args.dir:
+        Path(args.dir).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="yapdns-bench-", dir=args.dir) as tmp:
         for backend in args.backends.split(","):
             result = bench(backend, batches, args, Path(tmp))
