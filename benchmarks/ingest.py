@@ -28,7 +28,7 @@ from typing import Any
 
 import psycopg
 
-from benchmarks.common import PG_URL, CpuMeter, machine, open_bench_store, percentile
+from benchmarks.common import PG_URL, CpuMeter, drop_schema, machine, open_bench_store, percentile
 from benchmarks.workload import Universe, check_canonical, observation_batches
 from yapdns.core.model import Observation
 from yapdns.storage.base import BatchRef, Store
@@ -100,6 +100,8 @@ def bench(backend: str, batches: list[list[Observation]], args: argparse.Namespa
     store.close()
     if backend == "sqlite":  # after close: the WAL has been checkpointed into the file
         result["size_mb"] = (where / f"{schema}.sqlite3").stat().st_size / 1e6
+    else:  # the SQLite file goes with the temporary directory; the schema would stay in the shared database
+        drop_schema(schema)
     result["size_mb"] = round(result["size_mb"], 1)
     return result
 
