@@ -211,14 +211,33 @@ def node_count(page: Any) -> int:
     return int(page.locator("#pivot-graph").get_attribute("data-nodes") or 0)
 
 
+_FREE_POINT = """(id) => {
+  const cy = window.yapdnsPivot.cy;
+  const target = cy.getElementById(id);
+  const box = target.renderedBoundingBox({ includeLabels: false });
+  const others = cy.nodes().not(target).map((n) => n.renderedBoundingBox({ includeLabels: false }));
+  for (const fy of [0.5, 0.3, 0.7, 0.15, 0.85]) {
+    for (const fx of [0.5, 0.3, 0.7, 0.15, 0.85]) {
+      const x = box.x1 + fx * box.w, y = box.y1 + fy * box.h;
+      if (!others.some((b) => x >= b.x1 && x <= b.x2 && y >= b.y1 && y <= b.y2)) return [x, y];
+    }
+  }
+  return null;
+}"""
+
+
 def click_node(page: Any, node_id: str) -> None:
-    """A real mouse click on a node (scrolled into view first: the graph is below the fold on phones)."""
+    """A real mouse click on a point of the node that no other node covers (the layout may overlap nodes), scrolled
+    into the middle of the window first (on phones the graph is taller than the window)."""
     page.locator("#pivot-graph").scroll_into_view_if_needed()
-    x, y = page.evaluate(
-        "(id) => { const p = window.yapdnsPivot.cy.getElementById(id).renderedPosition(); return [p.x, p.y]; }",
-        node_id,
-    )
+    point = page.evaluate(_FREE_POINT, node_id)
+    assert point is not None, f"{node_id} is covered by other nodes"
+    x, y = point
     box = page.locator("#pivot-graph").bounding_box()
+    height = page.viewport_size["height"]
+    if not 0 < box["y"] + y < height:
+        page.evaluate("(dy) => window.scrollBy(0, dy)", box["y"] + y - height / 2)
+        box = page.locator("#pivot-graph").bounding_box()
     page.mouse.click(box["x"] + x, box["y"] + y)
 
 
