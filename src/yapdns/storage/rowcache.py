@@ -22,7 +22,7 @@ writers' caches or restart them.
 from __future__ import annotations
 
 from yapdns.core.errors import StoreError
-from yapdns.storage.aggregate import Stats
+from yapdns.storage.aggregate import Stats, merge
 
 CACHE_LIMIT = 1_000_000  # records; ~430 bytes each with their own key strings (measured), so <= ~430 MB
 RecordKey = tuple[str, int, str]
@@ -52,15 +52,7 @@ class RowIdCache:
 
 
 def merged(a: Stats, b: Stats) -> Stats:
-    """Stats ``a`` and ``b`` folded into a new list (min/max/sum, TTL bounds ignoring None)."""
-    out = list(a)
-    if b[0] < out[0]:  # noqa: PLR1730 (faster than min/max here)
-        out[0] = b[0]
-    if b[1] > out[1]:  # noqa: PLR1730
-        out[1] = b[1]
-    out[2] += b[2]
-    if b[3] is not None and (out[3] is None or b[3] < out[3]):
-        out[3] = b[3]
-    if b[4] is not None and (out[4] is None or b[4] > out[4]):
-        out[4] = b[4]
-    return out
+    """Stats ``a`` and ``b`` folded into a new list, by ``aggregate.merge``'s rules (``a`` is left as it is)."""
+    table = {0: list(a)}
+    merge(table, 0, b)
+    return table[0]
