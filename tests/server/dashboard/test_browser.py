@@ -211,34 +211,44 @@ def node_count(page: Any) -> int:
     return int(page.locator("#pivot-graph").get_attribute("data-nodes") or 0)
 
 
-_FREE_POINT = """(id) => {
+_FREE_POINTS = """(id) => {
   const cy = window.yapdnsPivot.cy;
   const target = cy.getElementById(id);
   const box = target.renderedBoundingBox({ includeLabels: false });
   const others = cy.nodes().not(target).map((n) => n.renderedBoundingBox({ includeLabels: false }));
+  const points = [];
   for (const fy of [0.5, 0.3, 0.7, 0.15, 0.85]) {
     for (const fx of [0.5, 0.3, 0.7, 0.15, 0.85]) {
       const x = box.x1 + fx * box.w, y = box.y1 + fy * box.h;
-      if (!others.some((b) => x >= b.x1 && x <= b.x2 && y >= b.y1 && y <= b.y2)) return [x, y];
+      if (!others.some((b) => x >= b.x1 && x <= b.x2 && y >= b.y1 && y <= b.y2)) points.push([x, y]);
     }
   }
-  return null;
+  return points;
 }"""
+_TAPPED = """(id) => window.yapdnsPivot.cy.getElementById(id).data('expanded') === true
+  || document.getElementById('graph-status').textContent.startsWith('Loading')"""
 
 
 def click_node(page: Any, node_id: str) -> None:
-    """A real mouse click on a point of the node that no other node covers (the layout may overlap nodes), scrolled
-    into the middle of the window first (on phones the graph is taller than the window)."""
-    page.locator("#pivot-graph").scroll_into_view_if_needed()
-    point = page.evaluate(_FREE_POINT, node_id)
-    assert point is not None, f"{node_id} is covered by other nodes"
-    x, y = point
-    box = page.locator("#pivot-graph").bounding_box()
-    height = page.viewport_size["height"]
-    if not 0 < box["y"] + y < height:
-        page.evaluate("(dy) => window.scrollBy(0, dy)", box["y"] + y - height / 2)
+    """A real mouse click that expands a node, on a point of it that no other node covers.
+
+    Each point is scrolled to the middle of the window first (scrolling the graph merely into view can leave
+    the node under the sticky top bar). An edge's arrow can still take a click near a small node: then the
+    next point of the node is tried.
+    """
+    points = page.evaluate(_FREE_POINTS, node_id)
+    assert points, f"{node_id} is covered by other nodes"
+    for x, y in points:
         box = page.locator("#pivot-graph").bounding_box()
-    page.mouse.click(box["x"] + x, box["y"] + y)
+        page.evaluate("(dy) => window.scrollBy(0, dy)", box["y"] + y - page.viewport_size["height"] / 2)
+        box = page.locator("#pivot-graph").bounding_box()
+        page.mouse.click(box["x"] + x, box["y"] + y)
+        try:
+            page.wait_for_function(_TAPPED, arg=node_id, timeout=3000)
+            return
+        except playwright_api.TimeoutError:
+            continue  # the click went to an edge (its details are shown): try another point of the node
+    raise AssertionError(f"no click on {node_id} reached it: {page.locator('#graph-detail').text_content()}")
 
 
 def test_pivot_graph_expands(chromium: Any, live: DashboardServer) -> None:
@@ -248,9 +258,17 @@ def test_pivot_graph_expands(chromium: Any, live: DashboardServer) -> None:
         before = node_count(page)
         assert page.locator("#pivot-graph canvas").count() >= 1
         click_node(page, "ip:192.0.2.11")
-        page.wait_for_function(
-            "(n) => Number(document.getElementById('pivot-graph').dataset.nodes) > n", arg=before
-        )
+        try:
+            page.wait_for_function("(n) => Number(document.getElementById('pivot-graph').dataset.nodes) > n", arg=before)
+        except playwright_api.TimeoutError:
+            state = page.evaluate(
+                "() => ({status: document.getElementById('graph-status')?.textContent,"
+                " detail: document.getElementById('graph-detail')?.textContent,"
+                " expanded: window.yapdnsPivot.cy.getElementById('ip:192.0.2.11').data('expanded'),"
+                " nodes: window.yapdnsPivot.cy.nodes().map((n) => n.id())})"
+            )
+            session.shot("pivot-timeout")
+            raise AssertionError(f"the graph did not grow after the click ({'mobile' if session.mobile else 'desktop'}): {state}") from None
         ids = page.evaluate("window.yapdnsPivot.cy.nodes().map((n) => n.id())")
         assert {"n:login.example.com", "n:evil-login.example.org"} <= set(ids)
         assert "192.0.2.11" in (page.locator("#graph-detail").text_content() or "")
