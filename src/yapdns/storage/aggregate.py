@@ -152,6 +152,16 @@ class BatchAggregate:
         return out
 
 
+def fold_batches(
+    batches: Iterable[Iterable[Observation]], prov_ids: Callable[[set[ProvKey]], dict[ProvKey, int]]
+) -> FoldedBatch:
+    """Fold the observations of one group's batches into store rows; ``prov_ids`` maps provenances to ids."""
+    agg = BatchAggregate()
+    for observations in batches:
+        agg.add_all(observations)
+    return agg.fold(prov_ids(agg.prov_keys()))
+
+
 def _fold_plain(out: FoldedBatch, prov: int, table: dict[tuple[str, str, tuple[str, ...]], Stats]) -> None:
     """Fold one provenance's plain sightings; single-RR answers take the short path."""
     rr, rrset = out.rr, out.rrset

@@ -19,8 +19,6 @@ of deadlocking; a deadlock or serialization failure that still happens is
 retried.
 """
 
-
-
 from __future__ import annotations
 
 import time
@@ -31,9 +29,9 @@ import psycopg
 from psycopg import errors
 
 from yapdns.storage.aggregate import (
-    BatchAggregate,
     FoldedBatch,
     ProvKey,
+    fold_batches,
     stage_grouped_rows,
     stage_name_sample_rows,
     stage_rr_rows,
@@ -157,10 +155,7 @@ class PostgresApplier:
             with conn.transaction():
                 outcomes, fresh = resolve_replays(jobs, lambda refs: _claim(conn, refs))
                 if fresh:
-                    agg = BatchAggregate()
-                    for job in fresh:
-                        agg.add_all(job.observations)
-                    folded = agg.fold(self._prov_ids(conn, agg.prov_keys()))
+                    folded = fold_batches((job.observations for job in fresh), lambda keys: self._prov_ids(conn, keys))
                     self._apply(conn, folded, fresh)
         except BaseException:
             self._prov.clear()  # ids inserted by a rolled-back transaction are gone

@@ -17,10 +17,10 @@ from collections.abc import Callable
 from typing import Any
 
 from yapdns.storage.aggregate import (
-    BatchAggregate,
     FoldedBatch,
     ProvKey,
     Stats,
+    fold_batches,
     stage_grouped_rows,
     stage_name_sample_rows,
     stage_sample_rows,
@@ -89,10 +89,7 @@ class SqliteApplier:
         try:
             outcomes, fresh = self._sort_replays(conn, jobs)
             if fresh:
-                agg = BatchAggregate()
-                for job in fresh:
-                    agg.add_all(job.observations)
-                folded = agg.fold(self._prov_ids(conn, agg.prov_keys()))
+                folded = fold_batches((job.observations for job in fresh), lambda keys: self._prov_ids(conn, keys))
                 self._apply(conn, folded, fresh)
             conn.execute("COMMIT")
         except BaseException:
