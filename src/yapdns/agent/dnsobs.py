@@ -192,6 +192,7 @@ class ResponseCache:
 
     Only responses ``dnslayout.walk`` accepts are cached: a compression pointer into the header or a TTL
     would make the decoding depend on bytes the key leaves out, so such a response is decoded every time.
+    The walk reads only bytes the shape key holds, so it runs once per shape, when a decoding is stored.
 
     Callers check the header (QR, opcode, TC) first; a malformed message is counted and gives None.
     """
@@ -209,10 +210,8 @@ class ResponseCache:
         exact_key = (msg[2:], sensor_id, bailiwick)  # the same bytes but the id: nothing to walk at all
         found = self._exact.get(exact_key)
         if found is None:
-            if walk(msg) is None:
-                return self._decode(msg, sensor_id, bailiwick, ref)
-            found = self._get(msg, sensor_id, bailiwick, ref)
-            if found is not None:
+            found, cacheable = self._get(msg, sensor_id, bailiwick, ref)
+            if found is not None and cacheable:
                 if len(self._exact) >= self.max_entries:
                     self._exact.clear()
                 self._exact[exact_key] = found
@@ -220,21 +219,22 @@ class ResponseCache:
 
     def _get(
         self, msg: bytes, sensor_id: str | None, bailiwick: str | None, ref: int
-    ) -> tuple[list[Entry], list[int]] | None:
+    ) -> tuple[tuple[list[Entry], list[int]] | None, bool]:
+        """The templates and answer TTLs of ``msg``, and whether they may be cached under its shape."""
         shape = response_shape(msg)
         if shape is not None:
             key = (shape[0], sensor_id, bailiwick)
             entries = self._cache.get(key)
             if entries is not None:
-                return entries, shape[1]
+                return (entries, shape[1]), True
         found = self._decode(msg, sensor_id, bailiwick, ref)
-        if found is None or shape is None:  # a shape needs whole answer and authority sections
-            return found
+        if found is None or shape is None or walk(msg) is None:  # cut short, or pointers into masked bytes
+            return found, False
         entries = found[0]
         if len(self._cache) >= self.max_entries:
             self._cache.clear()
         self._cache[key] = entries
-        return entries, shape[1]
+        return (entries, shape[1]), True
 
     def _decode(
         self, msg: bytes, sensor_id: str | None, bailiwick: str | None, ref: int
