@@ -18,6 +18,14 @@ apt_install() {
     || { $sudo apt-get update -q >/dev/null && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null; }
 }
 
+ensure_build_tools() {
+  # A C compiler and the Python headers: the wire sensors' C helpers are built at install (docs/dependencies.md).
+  # Without them the install still works and runs the (slower) Python code instead.
+  local include
+  include="$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
+  if ! command -v gcc >/dev/null || [ ! -f "$include/Python.h" ]; then apt_install gcc libc6-dev python3-dev; fi
+}
+
 ensure_venv() {
   local extras="$1"
   if [ ! -x "$VENV/bin/python" ]; then
@@ -25,7 +33,10 @@ ensure_venv() {
     "$PY" -m venv "$VENV" 2>/dev/null || { apt_install python3-venv; "$PY" -m venv "$VENV"; }
   fi
   local stamp="$VENV/.yapdns-installed-$extras"
-  if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
+  # reinstall when the project's metadata or its C sources (built at install) changed
+  if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ] \
+    || [ -n "$(find "$ROOT/src" -name '*.c' -newer "$stamp" -print -quit)" ]; then
+    ensure_build_tools
     log "installing yapdns[$extras] into $VENV"
     local out="$VENV/pip-install.log"
     { "$VENV/bin/python" -m pip install -q --upgrade pip && "$VENV/bin/python" -m pip install -q -e "$ROOT[$extras]"; } \

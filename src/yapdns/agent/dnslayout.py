@@ -7,13 +7,23 @@ names and the rdata names it knows (CNAME, NS, PTR, DNAME, MX, SRV, SOA) and
 refuses (None) a message whose compression pointers reach the header or a
 TTL field, or whose sections are cut short. Such a message is decoded every
 time it is seen. Other rdata is compared as opaque bytes.
+
+``walk`` runs the C version (``_fastwire.walk``) when it is built, and else
+``walk_python``, the reference it is tested against.
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 
 from yapdns.core import rrtypes as t
+
+_walk_c: Callable[[bytes], tuple[int, int, tuple[int, ...], tuple[int, ...]] | None] | None
+try:
+    from yapdns.agent._fastwire import walk as _walk_c
+except ImportError:  # not built: the Python walk, same results
+    _walk_c = None
 
 _RR = struct.Struct("!HHIH")  # type, class, TTL, rdata length
 _NAME_ONLY = frozenset({t.CNAME, t.NS, t.PTR, t.DNAME})
@@ -72,6 +82,14 @@ def _overlaps(start: int, stop: int, ttls: list[int]) -> bool:
 
 def walk(msg: bytes) -> Walk | None:
     """The layout of a response's answer and authority sections; None when it cannot be cached safely."""
+    if _walk_c is None:
+        return walk_python(msg)
+    found = _walk_c(msg)
+    return None if found is None else Walk(*found)
+
+
+def walk_python(msg: bytes) -> Walk | None:
+    """``walk`` in Python: the reference for the C version, and the walk where it is not built."""
     n = len(msg)
     if n < 17:
         return None

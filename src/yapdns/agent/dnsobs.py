@@ -27,7 +27,7 @@ from yapdns.agent.parsing import ParseStats
 from yapdns.core import rrtypes as t
 from yapdns.core.errors import InvalidObservation
 from yapdns.core.model import Evidence, Observation
-from yapdns.core.normalize import MAX_TIME, normalize_observation, normalize_rcode
+from yapdns.core.normalize import MAX_TIME, NODATA, normalize_observation, normalize_rcode
 
 OPT = 41
 ANY = 255
@@ -167,7 +167,7 @@ class ObservationBuilder:
                     rdata=rdata,
                     time_first=0,
                     time_last=0,
-                    rcode=None if rcode is None else normalize_rcode(rcode),
+                    rcode=_rcode(rcode, rdata),
                     bailiwick=bailiwick,
                     sensor_id=sensor,
                     source=self.source,
@@ -176,6 +176,13 @@ class ObservationBuilder:
             )
         except InvalidObservation as exc:
             return exc
+
+
+def _rcode(rcode: int | None, rdata: tuple[str, ...]) -> str | None:
+    """The rcode as normalization keeps it: an empty NOERROR answer is NODATA (said here, the fast path follows)."""
+    if rcode is None:
+        return None
+    return NODATA if rcode == 0 and not rdata else normalize_rcode(rcode)
 
 
 def in_bailiwick(name: str, zone: str) -> bool:
@@ -253,5 +260,5 @@ def rrset_ttl(ttls: list[int], indices: tuple[int, ...]) -> int | None:
     """The TTL of an RRset: the smallest of its RRs' (a TTL with the top bit set counts as 0, RFC 2181 §8)."""
     if not indices:
         return None
-    ttl = ttls[indices[0]] if len(indices) == 1 else min(ttls[i] for i in indices)
-    return 0 if ttl > _TTL_MAX else ttl
+    picked = [ttls[i] for i in indices]
+    return 0 if max(picked) > _TTL_MAX else min(picked)

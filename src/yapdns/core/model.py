@@ -32,7 +32,7 @@ class SampleRef(msgspec.Struct, frozen=True):
     task_id: str | None = None
 
 
-class Observation(msgspec.Struct, frozen=True, kw_only=True):
+class Observation(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One source's sighting of an RRset, a negative answer or a query."""
 
     rrname: str

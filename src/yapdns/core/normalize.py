@@ -33,10 +33,7 @@ def normalize_rcode(value: str | int | None) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, int) and not isinstance(value, bool):
-        try:
-            return dns.rcode.to_text(dns.rcode.Rcode.make(value))
-        except ValueError:
-            raise InvalidValue(f"unknown rcode {value}") from None
+        return _rcode_text(value)
     if not isinstance(value, str):
         raise InvalidValue("rcode must be a string or number")
     text = value.strip().upper()
@@ -46,6 +43,15 @@ def normalize_rcode(value: str | int | None) -> str | None:
         return dns.rcode.to_text(dns.rcode.from_text(text))
     except (dns.rcode.UnknownRcode, ValueError):
         raise InvalidValue(f"unknown rcode {value[:30]!r}") from None
+
+
+@lru_cache(maxsize=256)
+def _rcode_text(value: int) -> str:
+    """The mnemonic of a numeric rcode (wire decoders ask for the same few again and again)."""
+    try:
+        return dns.rcode.to_text(dns.rcode.Rcode.make(value))
+    except ValueError:
+        raise InvalidValue(f"unknown rcode {value}") from None
 
 
 def normalize_time(value: object, field: str) -> int:

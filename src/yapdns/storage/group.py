@@ -26,17 +26,17 @@ a 400k-observation group). Cycles made meanwhile are collected after it.
 
 from __future__ import annotations
 
-import gc
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from functools import partial
 from typing import Any, Generic, Protocol, TypeVar
 
 from yapdns.core.model import Observation
+from yapdns.gcpause import gc_paused
 from yapdns.storage.base import BatchRef, WriteOutcome
 
 C = TypeVar("C")
@@ -132,35 +132,6 @@ def hour_sensor(jobs: list[WriteJob]) -> str:
     return sensors.pop() if len(sensors) == 1 else ""
 
 
-class _GcPause:
-    """Pauses automatic cyclic GC while any writer thread applies a group (concurrent uses are counted).
-
-    GC is re-enabled when the last user leaves, and only if it was enabled
-    when the first one came in.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._users = 0
-        self._was_enabled = True
-
-    @contextmanager
-    def __call__(self) -> Iterator[None]:
-        with self._lock:
-            if self._users == 0:
-                self._was_enabled = gc.isenabled()
-                gc.disable()
-            self._users += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._users -= 1
-                if self._users == 0 and self._was_enabled:
-                    gc.enable()
-
-
-gc_paused = _GcPause()
 
 
 class GroupWriter(Generic[C]):

@@ -1,5 +1,9 @@
 """The pcap fast path (``pcap_fast`` + ``pcap_answers``) against an independent decoding of every response.
 
+Every test runs twice: with the C helpers (``agent/_fastwire.c``) and with
+the Python code they replace, which is the reference; more tests check that
+both give the same observations, counters, query table and caches.
+
 Responses of the committed BIND 9 capture are replayed with new ids, counted
 down TTLs and rotated RRsets, so that most of them hit a cached layout and
 variant; the folded result must equal what decoding each response on its
@@ -16,13 +20,15 @@ from collections.abc import Iterable
 import dns.message
 import dns.rrset
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.agent.inputs.captured import PORT, packets
-from yapdns.agent.dnslayout import walk
+from yapdns.agent import dnslayout
+from yapdns.agent.dnslayout import walk, walk_python
 from yapdns.agent.dnsmsg import decode_response
 from yapdns.agent.dnsobs import ObservationBuilder
+from yapdns.agent.inputs import pcap_answers, pcap_fast
 from yapdns.agent.inputs.pcap_fast import process_batch
 from yapdns.agent.inputs.pcap_packet import DLT_EN10MB
 from yapdns.agent.inputs.pcap_session import CaptureOptions, DnsCaptureProcessor
@@ -32,6 +38,26 @@ from yapdns.core.model import Observation
 T0 = 1_700_000_000
 Key = tuple[str, str, tuple[str, ...], str | None]
 Folded = dict[Key, tuple[int, int, int, int | None, int | None]]  # first, last, count, ttl min, ttl max
+C_HELPERS = (pcap_fast, "_scan"), (pcap_answers, "_fold_c"), (dnslayout, "_walk_c")
+
+
+def _python_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    for module, name in C_HELPERS:
+        monkeypatch.setattr(module, name, None)
+
+
+@pytest.fixture(autouse=True, params=["c", "python"])
+def implementation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test with the C helpers, then with the Python reference alone."""
+    if request.param == "python":
+        _python_only(monkeypatch)
+    return str(request.param)
+
+
+def test_the_c_helpers_are_built(implementation: str) -> None:
+    # scripts/test installs a C compiler and the Python headers, so the optional extension must be there
+    assert pcap_fast.implementation() == implementation
+    assert all(getattr(module, name) is not None for module, name in C_HELPERS) == (implementation == "c")
 
 
 def _processor(**options: object) -> DnsCaptureProcessor:
@@ -228,3 +254,100 @@ def test_fast_and_general_paths_agree_on_mutated_packets(data: st.DataObject) ->
     assert fast.stats.lines == general.stats.lines == len(mutated)
     assert fast.stats.errors == general.stats.errors
     assert fast.counters["unsolicited_responses"] == general.counters["unsolicited_responses"]
+
+
+def _snapshot(proc: DnsCaptureProcessor, observations: list[Observation]) -> dict[str, object]:
+    """Everything a batch leaves behind, for comparing the C and Python loops."""
+    layouts = {key: (layout.end, layout.offsets, layout.answer_ttls, sorted(layout.variants))
+               for key, layout in proc.answers.layouts.items()}  # fmt: skip
+    return {
+        "observations": sorted(observations, key=repr),
+        "queries": list(proc.queries.items()),  # order matters: it is the expiry order
+        "layouts": layouts,
+        "lines": proc.stats.lines,
+        "errors": dict(proc.stats.errors),
+        "counters": dict(proc.counters),
+    }
+
+
+def _both(monkeypatch: pytest.MonkeyPatch, frames: list[tuple[float, bytes]], **options: object) -> list[object]:
+    """The snapshot of the same frames through the C loop and through the Python loop."""
+    out = []
+    for python in (False, True):
+        with monkeypatch.context() as patch:
+            if python:
+                _python_only(patch)
+            else:
+                assert pcap_fast.implementation() == "c"
+            proc = _processor(**options)
+            out.append(_snapshot(proc, _batch(proc, frames)))
+    return out
+
+
+@pytest.mark.parametrize("implementation", ["c"], indirect=True)
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"keep_unsolicited": True}, {"server_in_sensor_id": True, "sensor_id": "s1"}, {"max_pending_queries": 3}],
+)
+def test_c_and_python_loops_leave_the_same_state(
+    implementation: str, monkeypatch: pytest.MonkeyPatch, options: dict[str, object]
+) -> None:
+    frames = _replayed(4)
+    unsolicited = [(when, frame) for when, frame in frames if frame[_dns_offset(frame) + 2] & 0x80][:5]
+    c_state, python_state = _both(monkeypatch, frames + unsolicited, **options)
+    assert c_state == python_state
+    assert c_state["observations"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize("implementation", ["c"], indirect=True)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_c_and_python_loops_agree_on_mutated_packets(implementation: str, data: st.DataObject) -> None:
+    frames = _replayed(2)
+    mutated = []
+    for when, frame in frames:
+        wire = bytearray(frame)
+        for _ in range(data.draw(st.integers(0, 3))):
+            wire[data.draw(st.integers(0, len(wire) - 1))] = data.draw(st.integers(0, 255))
+        if data.draw(st.booleans()):
+            wire = wire[: data.draw(st.integers(0, len(wire)))]
+        mutated.append((when, bytes(wire)))
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        c_state, python_state = _both(monkeypatch, mutated)
+    assert c_state == python_state
+
+
+def _responses() -> list[bytes]:
+    return [frame[_dns_offset(frame) :] for frame in _udp_frames() if frame[_dns_offset(frame) + 2] & 0x80]
+
+
+@pytest.mark.parametrize("implementation", ["c"], indirect=True)
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_c_walk_equals_the_python_walk(implementation: str, data: st.DataObject) -> None:
+    wire = bytearray(data.draw(st.sampled_from(_responses())))
+    for _ in range(data.draw(st.integers(0, 4))):
+        wire[data.draw(st.integers(0, len(wire) - 1))] = data.draw(st.integers(0, 255))
+    wire = wire[: data.draw(st.integers(0, len(wire)))] + data.draw(st.binary(max_size=8))
+    reference, fast = walk_python(bytes(wire)), walk(bytes(wire))
+    if reference is None:
+        assert fast is None
+    else:
+        assert fast is not None
+        fields = ("qend", "end", "offsets", "answer_ttls")
+        assert [getattr(fast, f) for f in fields] == [getattr(reference, f) for f in fields]
+
+
+@pytest.mark.parametrize("implementation", ["c"], indirect=True)
+def test_c_walk_of_every_real_response(implementation: str) -> None:
+    walked = 0
+    for wire in _responses():
+        reference = walk_python(wire)
+        fast = walk(wire)
+        assert (fast is None) == (reference is None)
+        if fast is not None and reference is not None:
+            walked += 1
+            assert (fast.qend, fast.end, fast.offsets, fast.answer_ttls) == (
+                reference.qend, reference.end, reference.offsets, reference.answer_ttls
+            )  # fmt: skip
+    assert walked >= 5

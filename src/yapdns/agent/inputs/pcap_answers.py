@@ -5,10 +5,13 @@ id and the TTLs (a resolver's cache counts them down). ``AnswerLayouts``
 remembers, per header-and-question bytes (flags, counts, the raw question),
 the *layout* of the answer and authority sections: where they end, where
 their TTLs are. A later response with the same header and question is
-checked against it in three C-level operations: its answer and authority
-bytes as one integer, TTL bytes masked out, looked up among the *variants*
-already decoded (a round-robin RRset in another order is another variant);
-its answer TTLs come out of one ``struct`` unpack at the layout's offsets.
+checked against it: its answer and authority bytes, TTL bytes zeroed, are
+looked up among the *variants* already decoded (a round-robin RRset in
+another order is another variant), and its answer TTLs are read at the
+layout's offsets. The C batch loop (``_fastwire.c``) does the same with
+the same objects: a layout is a tuple of ints and a dict of variants, fold
+entries are tuples of ints and a template, so that it can read them by
+position, and so that the cyclic GC can stop tracking them once built.
 
 Why equal masked bytes mean an equal decoding: ``dnslayout.walk``, which
 found the layout, reads only bytes outside the TTL fields and refuses a
@@ -16,8 +19,8 @@ message whose compression pointers reach the header or a TTL (it is then
 decoded every time it is seen).
 
 Sightings are folded by RRset template until the processor's ``take``
-(``fold_rrsets``): first and last time, count, smallest and largest TTL,
-which is what the agent's aggregator keeps of repeats too
+(``Fold``, ``fold_rrsets``): first and last time, count, smallest and
+largest TTL, which is what the agent's aggregator keeps of repeats too
 (``agent.aggregate``). The decoder reads nothing of the additional section
 (EDNS, cookies), so it is left out of the comparison.
 """
@@ -25,9 +28,8 @@ which is what the agent's aggregator keeps of repeats too
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Iterable, Sequence
-from operator import itemgetter
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import NamedTuple
 
 from yapdns.agent.dnslayout import Walk, walk
 from yapdns.agent.dnsmsg import DnsFormatError, decode_response
@@ -35,56 +37,74 @@ from yapdns.agent.dnsobs import ObservationBuilder
 from yapdns.agent.parsing import ParseStats
 from yapdns.core.model import Observation
 
+_fold_c: Callable[..., None] | None
+try:
+    from yapdns.agent._fastwire import fold as _fold_c
+except ImportError:  # not built: fold_rrsets, same results
+    _fold_c = None
+
 _TTL_MAX = 2**31 - 1
 MAX_LAYOUTS = 200_000  # about 0.35 KB each with its variant (29 MiB for 84k, measured)
 MAX_VARIANTS = 16
 
-# An RRset template's id, the template, what picks its RRs' TTLs from the answer TTLs (None for a negative answer;
-# one TTL, or a tuple of them when the RRset has several RRs) and whether it has several
-Entries = tuple[tuple[int, Observation, Callable[[Sequence[int]], Any] | None, bool], ...]
-Fold = dict[int, list[Any]]  # id(template) -> [first, last, count, template, ttl_min, ttl_max]
+# An RRset template's id, the template and the indices of its RRs among the answer RRs (none for a negative)
+Entries = tuple[tuple[int, Observation, tuple[int, ...]], ...]
+FOLD = struct.Struct("=5q")  # first, last, count, smallest TTL, largest TTL (NO_TTL for a negative answer)
+NO_TTL = -1
 TtlReader = Callable[[bytes, int], tuple[int, ...]]
 
 
-class Layout:
-    """Where the answer and authority sections of one header + question end, and where their TTLs are."""
+class Layout(NamedTuple):
+    """Where the answer and authority sections of one header + question end, and where their TTLs are.
 
-    __slots__ = ("end", "mask", "offsets", "ttls", "variants")
+    The C loop reads the first four fields by position.
+    """
 
-    def __init__(self, end: int, mask: int, offsets: tuple[int, ...], ttls: TtlReader) -> None:
-        self.end = end  # offset (from the message start) just after the authority section
-        self.mask = mask  # all ones over [question end, end) but zeros over each TTL
-        self.offsets = offsets  # every TTL offset (answer and authority), identifies the layout
-        self.ttls = ttls  # unpack_from(buffer, message offset) -> the answer TTLs
-        self.variants: dict[int, Entries] = {}
+    end: int  # offset (from the message start) just after the authority section
+    offsets: tuple[int, ...]  # every TTL offset (answer and authority): zeroed in a variant's key
+    answer_ttls: tuple[int, ...]  # the answer TTL offsets
+    variants: dict[bytes, Entries]  # a variant's key -> fold entries
+    mask: int  # all ones over [question end, end) but zeros over each TTL
+
+    def variant(self, section: bytes) -> bytes:
+        """The variant key of a message's bytes from its question's end to ``end``: the TTLs zeroed."""
+        return (int.from_bytes(section, "big") & self.mask).to_bytes(len(section), "big")
+
+    def ttls(self, buf: bytes, msg: int) -> tuple[int, ...]:
+        """The answer TTLs of the message at offset ``msg`` of ``buf``."""
+        return _reader(self.answer_ttls)(buf, msg)
 
 
-_shapes: dict[tuple[int, int, tuple[int, ...], tuple[int, ...]], tuple[int, TtlReader]] = {}
-_readers: dict[str, TtlReader] = {}  # compiled TTL readers by struct format (compiling costs more than a lookup)
+_masks: dict[tuple[int, int, tuple[int, ...]], int] = {}
+_readers: dict[tuple[int, ...], TtlReader] = {}  # compiled TTL readers by offsets (compiling costs more than a lookup)
 
 
 def _layout(found: Walk) -> Layout:
-    """A new layout; its mask and TTL reader are shared by every layout with the same offsets."""
+    """A new layout; its mask is shared by every layout with the same offsets."""
     qend, end = found.qend, found.end
-    shape = (qend, end, found.offsets, found.answer_ttls)
-    made = _shapes.get(shape)
-    if made is None:
-        mask = bytearray(b"\xff" * (end - qend))
+    shape = (qend, end, found.offsets)
+    mask = _masks.get(shape)
+    if mask is None:
+        zeroed = bytearray(b"\xff" * (end - qend))
         for ttl in found.offsets:
-            mask[ttl - qend : ttl - qend + 4] = b"\0\0\0\0"
+            zeroed[ttl - qend : ttl - qend + 4] = b"\0\0\0\0"
+        if len(_masks) >= MAX_LAYOUTS:
+            _masks.clear()
+        mask = _masks[shape] = int.from_bytes(zeroed, "big")
+    return Layout(end, found.offsets, found.answer_ttls, {}, mask)
+
+
+def _reader(answer_ttls: tuple[int, ...]) -> TtlReader:
+    reader = _readers.get(answer_ttls)
+    if reader is None:
         fmt, pos = "!", 0
-        for ttl in found.answer_ttls:
+        for ttl in answer_ttls:
             fmt += f"{ttl - pos}xI"
             pos = ttl + 4
-        reader = _readers.get(fmt)
-        if reader is None:
-            if len(_readers) >= MAX_LAYOUTS:
-                _readers.clear()
-            reader = _readers[fmt] = struct.Struct(fmt).unpack_from
-        if len(_shapes) >= MAX_LAYOUTS:
-            _shapes.clear()
-        made = _shapes[shape] = (int.from_bytes(mask, "big"), reader)
-    return Layout(end, made[0], found.offsets, made[1])
+        if len(_readers) >= MAX_LAYOUTS:
+            _readers.clear()
+        reader = _readers[answer_ttls] = struct.Struct(fmt).unpack_from
+    return reader
 
 
 class AnswerLayouts:
@@ -95,7 +115,7 @@ class AnswerLayouts:
         self.stats = stats
         self.max_layouts = max_layouts
         self.layouts: dict[bytes, Layout] = {}  # key: message bytes from the flags to the question's end
-        self.fold: Fold = {}
+        self.fold = Fold()
 
     def sighting(self, msg: bytes, sec: int, ref: int, sensor: str | None = None) -> None:
         """Fold one matched response (QR, opcode and TC checked by the caller), decoding it only if new.
@@ -106,9 +126,9 @@ class AnswerLayouts:
         key = msg[2:qend] if sensor is None else f"{sensor}\0".encode() + msg[2:qend]
         layout = self.layouts.get(key)
         if layout is not None and layout.end <= len(msg):
-            entries = layout.variants.get(int.from_bytes(msg[qend : layout.end], "big") & layout.mask)
+            entries = layout.variants.get(layout.variant(msg[qend : layout.end]))
             if entries is not None:
-                fold_rrsets(self.fold, entries, layout.ttls(msg, 0), sec)
+                fold_layout(self.fold, entries, layout, msg, sec)
                 return
         self.add(msg, sec, ref, sensor)
 
@@ -132,40 +152,80 @@ class AnswerLayouts:
             layout = self.layouts[key] = _layout(found)
         if len(layout.variants) >= MAX_VARIANTS:
             layout.variants.clear()
-        layout.variants[int.from_bytes(msg[found.qend : found.end], "big") & layout.mask] = entries
-        fold_rrsets(self.fold, entries, layout.ttls(msg, 0), sec)
+        layout.variants[layout.variant(msg[found.qend : found.end])] = entries
+        fold_layout(self.fold, entries, layout, msg, sec)
+
+
+class Fold:
+    """RRset sightings folded until taken, by template id: their numbers (``FOLD``) and their template.
+
+    The numbers are bytearrays, updated in place (by the C loop too): unlike lists of ints, they are not
+    tracked by the cyclic GC, which would otherwise walk every one of them in each collection.
+    """
+
+    __slots__ = ("numbers", "templates")
+
+    def __init__(self) -> None:
+        self.numbers: dict[int, bytearray] = {}
+        self.templates: dict[int, Observation] = {}
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def drain(self) -> Iterator[tuple[Observation, int, int, int, int | None, int | None]]:
+        """Each folded RRset once: template, first, last, count, smallest and largest TTL; then forget them."""
+        templates = self.templates
+        unpack = FOLD.unpack
+        for tid, raw in self.numbers.items():
+            first, last, count, low, high = unpack(raw)
+            if high == NO_TTL:
+                yield templates[tid], first, last, count, None, None
+            else:
+                yield templates[tid], first, last, count, low, high
+        self.numbers.clear()
+        templates.clear()
+
+
+def fold_layout(fold: Fold, entries: Entries, layout: Layout, msg: bytes, sec: int) -> None:
+    """``fold_rrsets`` for message ``msg``, its answer TTLs read at ``layout``'s offsets (in C when built)."""
+    if _fold_c is None:
+        fold_rrsets(fold, entries, layout.ttls(msg, 0), sec)
+    else:
+        _fold_c(fold.numbers, fold.templates, entries, layout.answer_ttls, msg, sec)
 
 
 def fold_rrsets(fold: Fold, entries: Entries, ttls: Sequence[int], sec: int) -> None:
-    """Fold one response's RRsets (templates and their answer RR indices) seen at ``sec`` with answer ``ttls``."""
-    for tid, template, pick, several in entries:
-        seen = fold.get(tid)
-        if pick is not None:
-            ttl = min(pick(ttls)) if several else pick(ttls)
-            if ttl > _TTL_MAX:
+    """Fold one response's RRsets (templates and their answer RR indices) seen at ``sec`` with answer ``ttls``.
+
+    An RRset's TTL is the smallest of its RRs', each with the top bit set counting as 0 (RFC 2181 section 8).
+    """
+    numbers = fold.numbers
+    for tid, template, indices in entries:
+        ttl = NO_TTL
+        if indices:
+            ttl = ttls[indices[0]]
+            if len(indices) > 1:
+                picked = [ttls[i] for i in indices]
+                ttl = 0 if max(picked) > _TTL_MAX else min(picked)
+            elif ttl > _TTL_MAX:
                 ttl = 0
-            if seen is None:
-                fold[tid] = [sec, sec, 1, template, ttl, ttl]
-                continue
-            if ttl < seen[4]:
-                seen[4] = ttl
-            elif ttl > seen[5]:
-                seen[5] = ttl
-        elif seen is None:
-            fold[tid] = [sec, sec, 1, template, None, None]
+        raw = numbers.get(tid)
+        if raw is None:
+            numbers[tid] = bytearray(FOLD.pack(sec, sec, 1, ttl, ttl))
+            fold.templates[tid] = template
             continue
-        seen[2] += 1
-        if sec > seen[1]:
-            seen[1] = sec
-        elif sec < seen[0]:
-            seen[0] = sec
+        first, last, count, low, high = FOLD.unpack(raw)
+        if ttl < low:
+            low = ttl
+        elif ttl > high:
+            high = ttl
+        if sec > last:
+            last = sec
+        elif sec < first:
+            first = sec
+        FOLD.pack_into(raw, 0, first, last, count + 1, low, high)
 
 
 def entries_of(templates: Iterable[tuple[Observation, tuple[int, ...]]]) -> Entries:
-    """``ObservationBuilder.templates`` as fold entries: (id of the template, template, TTL picker, several RRs)."""
-    return tuple(
-        [
-            (id(template), template, itemgetter(*indices) if indices else None, len(indices) > 1)
-            for template, indices in templates
-        ]
-    )
+    """``ObservationBuilder.templates`` as fold entries: (id of the template, template, answer RR indices)."""
+    return tuple([(id(template), template, indices) for template, indices in templates])

@@ -1,5 +1,10 @@
 """The hot loop of packet capture: a batch of packets through the common case, in one function.
 
+``process_batch`` runs the loop in C (``_fastwire.c``, built with the
+package) when it is there, and else ``process_batch_python``, which is the
+reference: the two give the same results, counters and call order (tests run
+both on the same packets, docs/performance.md compares their speed).
+
 Most DNS packets on a wire are Ethernet + IPv4 (no options, not fragmented)
 or Ethernet + IPv6 (no extension headers) + UDP. For those, one
 ``struct.unpack_from`` on the batch buffer reads every header field needed
@@ -17,23 +22,66 @@ long on purpose: a call per layer would double the cost per packet.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 
 from yapdns.agent.inputs.pcap_answers import fold_rrsets
 from yapdns.agent.inputs.pcap_packet import DLT_EN10MB
 from yapdns.agent.inputs.pcap_session import DnsCaptureProcessor
+from yapdns.gcpause import gc_paused
+
+Scan = Callable[..., tuple[int, int, int]]
+_scan: Scan | None
+try:
+    from yapdns.agent._fastwire import scan as _scan
+except ImportError:  # not built (no C compiler where it was installed): the Python loop, slower, same results
+    _scan = None
 
 _META = struct.Struct("=IIII")
 # Ethernet + IPv4 (IHL 5) + UDP + DNS header: ethertype, version/IHL, total length, fragment, protocol,
 # source and destination address, ports, UDP length, DNS id, flags, QDCOUNT (48 bytes)
-_V4 = struct.Struct("!12xHBxH2xHxB2xIIHHH2xHHH")
+_V4 = struct.Struct("!12xHBxH2xHxB2x4s4sHHH2xHHH")
 # Ethernet + IPv6 + UDP + DNS header: ethertype, payload length, next header, addresses, ports, UDP length,
 # DNS id, flags, QDCOUNT (68 bytes)
 _V6 = struct.Struct("!12xH4xHBx16s16sHHH2xHHH")
+_PORTS_ID = struct.Struct("!HHH")
 _OPCODE_TC = 0x7A00  # opcode (not a standard query) or TC: the general path decides
 
 
-def process_batch(proc: DnsCaptureProcessor, linktype: int, data: bytes, meta: bytes) -> None:  # noqa: PLR0912, PLR0915
-    """Process a batch as returned by pcapy's ``next_batch``: packets and their (sec, usec, offset, caplen)."""
+def implementation() -> str:
+    """Which batch loop ``process_batch`` runs: "c" or "python"."""
+    return "python" if _scan is None else "c"
+
+
+def process_batch(proc: DnsCaptureProcessor, linktype: int, data: bytes, meta: bytes) -> None:
+    """Process a batch as returned by pcapy's ``next_batch``: packets and their (sec, usec, offset, caplen).
+
+    Automatic GC is paused meanwhile (``gcpause``): a batch allocates many templates and layouts,
+    and every collection they set off would walk all the layouts and templates already cached.
+    """
+    with gc_paused():
+        if _scan is None or linktype != DLT_EN10MB:
+            process_batch_python(proc, linktype, data, meta)
+        else:
+            _process_batch_c(_scan, proc, linktype, data, meta)
+
+
+def _process_batch_c(scan: Scan, proc: DnsCaptureProcessor, linktype: int, data: bytes, meta: bytes) -> None:
+    opts = proc.options
+    layouts = None if opts.server_in_sensor_id else proc.answers.layouts
+    fold = proc.answers.fold
+    n, other, unsolicited = scan(
+        linktype, data, meta, proc.port_bitmap, proc.queries, opts.max_pending_queries, layouts,
+        fold.numbers, fold.templates, opts.keep_unsolicited, proc.packet, proc.response, proc.query,
+    )  # fmt: skip
+    proc.stats.lines += n
+    proc.counters["unsolicited_responses"] += unsolicited
+    proc.counters["other_ports"] += other
+
+
+def process_batch_python(  # noqa: PLR0912, PLR0915
+    proc: DnsCaptureProcessor, linktype: int, data: bytes, meta: bytes
+) -> None:
+    """``process_batch`` in Python: the reference for the C loop, and the loop where it is not built."""
     if linktype != DLT_EN10MB:
         for sec, usec, off, caplen in _META.iter_unpack(meta):
             proc.packet(linktype, sec + usec / 1e6, data[off : off + caplen])
@@ -45,9 +93,8 @@ def process_batch(proc: DnsCaptureProcessor, linktype: int, data: bytes, meta: b
     keep = proc.options.keep_unsolicited
     layouts = proc.answers.layouts if not proc.options.server_in_sensor_id else {}
     fold = proc.answers.fold
-    from_bytes = int.from_bytes
     unsolicited = other = n = 0
-    unpack4, unpack6 = _V4.unpack_from, _V6.unpack_from
+    unpack4, unpack6, pack = _V4.unpack_from, _V6.unpack_from, _PORTS_ID.pack
     for sec, usec, off, caplen in _META.iter_unpack(meta):
         kind = data[off + 12] if caplen >= 59 else 0
         if kind == 0x08:
@@ -68,7 +115,7 @@ def process_batch(proc: DnsCaptureProcessor, linktype: int, data: bytes, meta: b
             if sport not in ports and dport not in ports:
                 other += 1
                 continue
-            msg, q, mend = off + 42, off + 54, off + 14 + iplen
+            msg, q, mend, family = off + 42, off + 54, off + 14 + iplen, b"\x04"
         elif kind == 0x86 and caplen >= 79:
             ethertype, iplen, proto, src, dst, sport, dport, ulen, txid, flags, qdcount = unpack6(data, off)
             if ethertype != 0x86DD or proto != 17 or iplen + 54 > caplen or ulen != iplen or not iplen:
@@ -78,7 +125,7 @@ def process_batch(proc: DnsCaptureProcessor, linktype: int, data: bytes, meta: b
             if sport not in ports and dport not in ports:
                 other += 1
                 continue
-            msg, q, mend = off + 62, off + 74, off + 54 + iplen
+            msg, q, mend, family = off + 62, off + 74, off + 54 + iplen, b"\x10"
         else:
             general(linktype, sec + usec / 1e6, data[off : off + caplen])
             continue
@@ -89,14 +136,14 @@ def process_batch(proc: DnsCaptureProcessor, linktype: int, data: bytes, meta: b
             continue
         question = data[q:end].lower()
         if not flags & 0x8000:
-            key = (src, dst, sport, dport, txid, question)
+            key = family + src + dst + pack(sport, dport, txid) + question  # pcap_session.query_key
             if len(queries) < max_queries:
                 queries.pop(key, None)
                 queries[key] = sec + usec / 1e6
             else:
                 proc.query(key, sec + usec / 1e6)
             continue
-        if queries.pop((dst, src, dport, sport, txid, question), None) is None:
+        if queries.pop(family + dst + src + pack(dport, sport, txid) + question, None) is None:
             unsolicited += 1
             if not keep:
                 continue
@@ -104,12 +151,11 @@ def process_batch(proc: DnsCaptureProcessor, linktype: int, data: bytes, meta: b
         if layout is not None:
             last = msg + layout.end
             if last <= mend:
-                entries = layout.variants.get(from_bytes(data[end:last], "big") & layout.mask)
+                entries = layout.variants.get(layout.variant(data[end:last]))
                 if entries is not None:
                     fold_rrsets(fold, entries, layout.ttls(data, msg), sec)
                     continue
-        server = src.to_bytes(4, "big") if type(src) is int else src
-        respond(server, data[msg:mend], sec + usec / 1e6)
+        respond(src, data[msg:mend], sec + usec / 1e6)
     proc.stats.lines += n
     proc.counters["unsolicited_responses"] += unsolicited
     proc.counters["other_ports"] += other

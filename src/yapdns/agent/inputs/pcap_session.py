@@ -41,9 +41,10 @@ from yapdns.core.model import Observation
 from yapdns.core.normalize import MAX_TIME
 
 _H = struct.Struct("!H")
-QueryKey = tuple[int | bytes, int | bytes, int, int, int, bytes]
-"""A pending query: client and server address (IPv4 as an int, IPv6 as bytes), their ports, the DNS id and
-the question (name lowercased, type, class) as on the wire."""
+_PORTS_ID = struct.Struct("!HHH")
+QueryKey = bytes
+"""A pending query (``query_key``): the address length, the client and server address, their ports, the DNS id
+and the question (name lowercased, type, class) as on the wire. Bytes, which the cyclic GC does not track."""
 _replace = msgspec.structs.replace
 
 
@@ -70,6 +71,7 @@ class DnsCaptureProcessor:
         self.stats = stats
         self.counters = counters
         self.ports = frozenset(options.ports)
+        self.port_bitmap = port_bitmap(self.ports)
         self.packets = PacketDecoder(counters)
         self.tcp = TcpReassembler(counters, max_streams=options.max_tcp_streams)
         self.builder = ObservationBuilder(source, stats, options.sensor_id)
@@ -101,10 +103,9 @@ class DnsCaptureProcessor:
             self.counters["not_a_query_or_response"] += 1
             return
         txid, question = _H.unpack_from(msg, 0)[0], msg[12:end].lower()
-        source, dest = _address(src), _address(dst)
         if not msg[2] & 0x80:
-            self.query((source, dest, sport, dport, txid, question), now)
-        elif self.queries.pop((dest, source, dport, sport, txid, question), None) is not None:
+            self.query(query_key(src, dst, sport, dport, txid, question), now)
+        elif self.queries.pop(query_key(dst, src, dport, sport, txid, question), None) is not None:
             self.response(src, msg, now)
         else:
             self.counters["unsolicited_responses"] += 1
@@ -161,7 +162,7 @@ class DnsCaptureProcessor:
         the smallest with a count of 1 at ``time_first``.
         """
         out = []
-        for first, last, count, template, ttl_min, ttl_max in self._fold.values():
+        for template, first, last, count, ttl_min, ttl_max in self._fold.drain():
             if not 0 <= first <= last <= MAX_TIME:
                 self.stats.bad(self.stats.lines, "bad_time", f"capture time {first} out of range", "")
             elif ttl_min == ttl_max:
@@ -169,11 +170,18 @@ class DnsCaptureProcessor:
             else:
                 out.append(_replace(template, time_first=first, time_last=last, count=count - 1, ttl=ttl_max))
                 out.append(_replace(template, time_first=first, time_last=first, count=1, ttl=ttl_min))
-        self._fold.clear()
         self.stats.observations += len(out)
         return out
 
 
-def _address(raw: bytes) -> int | bytes:
-    """An address as the query table keys it (the fast path unpacks IPv4 addresses as integers)."""
-    return int.from_bytes(raw, "big") if len(raw) == 4 else raw
+def query_key(client: bytes, server: bytes, cport: int, sport: int, txid: int, question: bytes) -> QueryKey:
+    """The query table's key for a query from ``client``:``cport`` to ``server``:``sport`` (question lowercased)."""
+    return bytes((len(client),)) + client + server + _PORTS_ID.pack(cport, sport, txid) + question
+
+
+def port_bitmap(ports: frozenset[int]) -> bytes:
+    """One bit per UDP/TCP port, set for the DNS ports (what the C loop tests)."""
+    bitmap = bytearray(8192)
+    for port in ports:
+        bitmap[port >> 3] |= 1 << (port & 7)
+    return bytes(bitmap)

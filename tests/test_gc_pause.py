@@ -1,10 +1,10 @@
-"""``gc_paused``: the writer's GC pause nests, and leaves GC as it found it."""
+"""``gc_paused``: the GC pause nests, and leaves GC as it found it."""
 
 from __future__ import annotations
 
 import gc
 
-from yapdns.storage.group import gc_paused
+from yapdns.gcpause import gc_paused
 
 
 def test_gc_is_back_on_after_the_last_user_leaves() -> None:

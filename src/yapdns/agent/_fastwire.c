@@ -1,0 +1,542 @@
+/*
+ * The packet-capture batch loop in C: the same steps, in the same order, with the same results as the
+ * Python loop in pcap_fast.py, which stays the reference (tests run both on the same packets).
+ *
+ * scan() walks one libpcap batch (pcapy-ng's next_batch: packet bytes and 16-byte records of sec, usec,
+ * offset, caplen). Ethernet + IPv4 (IHL 5, not fragmented) or IPv6 (no extension header) + UDP packets on a
+ * DNS port are read here: a query goes into the query table, a response that matches one is looked up among
+ * the known layouts and variants (pcap_answers) and its RRsets folded. Everything else calls back into
+ * Python in place, so that the order of events is the capture's: `general` for any other packet, `respond`
+ * for a matched response not seen before, `query` when the query table is full.
+ *
+ * walk() is dnslayout.walk (the reference) in C: where a response's TTLs are, or None when its decoding may
+ * not be reused.
+ *
+ * Every read is checked against the packet's captured length and the IP and UDP lengths; a layout is only
+ * used when it fits the message. Objects read from the dicts are borrowed only while no Python code can run.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#define PORT_BITMAP_SIZE 8192 /* one bit per UDP port */
+#define OPCODE_TC 0x7A00      /* opcode not a standard query, or TC: the general path decides */
+#define TTL_MAX 0x7FFFFFFFu   /* a TTL with the top bit set counts as 0 (RFC 2181 section 8) */
+
+static inline unsigned be16(const unsigned char *p) { return ((unsigned)p[0] << 8) | p[1]; }
+
+static inline uint32_t be32(const unsigned char *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+static inline int port_set(const unsigned char *bitmap, unsigned port) { return bitmap[port >> 3] & (1u << (port & 7)); }
+
+/* The query-table key (pcap_session.query_key): address length, client address, server address, client port,
+ * server port, DNS id, the question with ASCII letters lowercased. */
+static PyObject *query_key(const unsigned char *client, const unsigned char *server, int alen, unsigned cport,
+                           unsigned sport, unsigned txid, const unsigned char *question, Py_ssize_t qlen)
+{
+    PyObject *key = PyBytes_FromStringAndSize(NULL, 1 + 2 * alen + 6 + qlen);
+    if (key == NULL)
+        return NULL;
+    unsigned char *k = (unsigned char *)PyBytes_AS_STRING(key);
+    *k++ = (unsigned char)alen;
+    memcpy(k, client, alen);
+    k += alen;
+    memcpy(k, server, alen);
+    k += alen;
+    *k++ = (unsigned char)(cport >> 8);
+    *k++ = (unsigned char)cport;
+    *k++ = (unsigned char)(sport >> 8);
+    *k++ = (unsigned char)sport;
+    *k++ = (unsigned char)(txid >> 8);
+    *k++ = (unsigned char)txid;
+    for (Py_ssize_t i = 0; i < qlen; i++) {
+        unsigned char c = question[i];
+        k[i] = (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+    }
+    return key;
+}
+
+/* The fold of pcap_answers.Fold: per template id, 40 bytes (pcap_answers.FOLD: first, last, count, smallest
+ * and largest TTL as native int64, NO_TTL = -1) in `numbers`, and the template in `templates`. */
+typedef struct {
+    PyObject *numbers, *templates;
+} Fold;
+
+/* pcap_answers.fold_rrsets for one response: entries are (template id, template, answer RR indices);
+ * answer TTLs are read at `answer_ttls` (offsets from the message start, each checked against `size`).
+ * An RRset's TTL is the smallest of its RRs', each with the top bit set counting as 0. */
+static int fold_rrsets(const Fold *fold, PyObject *entries, PyObject *answer_ttls, const unsigned char *msg,
+                       Py_ssize_t size, long long sec)
+{
+    Py_ssize_t n_ttls = PyTuple_GET_SIZE(answer_ttls);
+    for (Py_ssize_t e = 0; e < PyTuple_GET_SIZE(entries); e++) {
+        PyObject *entry = PyTuple_GET_ITEM(entries, e);
+        if (!PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != 3 || !PyTuple_Check(PyTuple_GET_ITEM(entry, 2))) {
+            PyErr_SetString(PyExc_TypeError, "a fold entry is (template id, template, indices)");
+            return -1;
+        }
+        PyObject *tid = PyTuple_GET_ITEM(entry, 0), *indices = PyTuple_GET_ITEM(entry, 2);
+        Py_ssize_t n_idx = PyTuple_GET_SIZE(indices);
+        int64_t ttl = n_idx ? INT64_MAX : -1;
+        for (Py_ssize_t i = 0; i < n_idx; i++) {
+            Py_ssize_t index = PyLong_AsSsize_t(PyTuple_GET_ITEM(indices, i));
+            if (index < 0 || index >= n_ttls) {
+                if (!PyErr_Occurred())
+                    PyErr_SetString(PyExc_IndexError, "an RR index beyond the layout's answer TTLs");
+                return -1;
+            }
+            Py_ssize_t at = PyLong_AsSsize_t(PyTuple_GET_ITEM(answer_ttls, index));
+            if (at < 0 || at > size - 4) {
+                if (!PyErr_Occurred())
+                    PyErr_SetString(PyExc_IndexError, "a TTL offset beyond the message");
+                return -1;
+            }
+            uint32_t value = be32(msg + at);
+            if (value > TTL_MAX)
+                value = 0;
+            if (value < ttl)
+                ttl = value;
+        }
+        PyObject *raw = PyDict_GetItemWithError(fold->numbers, tid);
+        if (raw == NULL) {
+            if (PyErr_Occurred())
+                return -1;
+            int64_t fresh[5] = {sec, sec, 1, ttl, ttl};
+            raw = PyByteArray_FromStringAndSize((const char *)fresh, sizeof fresh);
+            if (raw == NULL)
+                return -1;
+            int failed = PyDict_SetItem(fold->numbers, tid, raw) ||
+                         PyDict_SetItem(fold->templates, tid, PyTuple_GET_ITEM(entry, 1));
+            Py_DECREF(raw);
+            if (failed)
+                return -1;
+            continue;
+        }
+        if (!PyByteArray_CheckExact(raw) || PyByteArray_GET_SIZE(raw) != 5 * sizeof(int64_t)) {
+            PyErr_SetString(PyExc_TypeError, "folded numbers are a bytearray of five int64");
+            return -1;
+        }
+        int64_t v[5]; /* first, last, count, smallest TTL, largest TTL */
+        memcpy(v, PyByteArray_AS_STRING(raw), sizeof v);
+        if (ttl < v[3])
+            v[3] = ttl;
+        else if (ttl > v[4])
+            v[4] = ttl;
+        v[2] += 1;
+        if (sec > v[1])
+            v[1] = sec;
+        else if (sec < v[0])
+            v[0] = sec;
+        memcpy(PyByteArray_AS_STRING(raw), v, sizeof v);
+    }
+    return 0;
+}
+
+/* A matched response through a known layout and variant: 1 folded, 0 not known, -1 error.
+ * `msg` is the message, `qend` the end of its question, `size` its length (all from the message start). */
+static int fold_known(PyObject *layouts, const Fold *fold, const unsigned char *msg, Py_ssize_t qend,
+                      Py_ssize_t size, long long sec)
+{
+    PyObject *lkey = PyBytes_FromStringAndSize((const char *)msg + 2, qend - 2);
+    if (lkey == NULL)
+        return -1;
+    PyObject *layout = PyDict_GetItemWithError(layouts, lkey);
+    Py_DECREF(lkey);
+    if (layout == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    /* pcap_answers.Layout: (end, offsets, answer_ttls, variants, ...) */
+    if (!PyTuple_Check(layout) || PyTuple_GET_SIZE(layout) < 4 || !PyTuple_Check(PyTuple_GET_ITEM(layout, 1)) ||
+        !PyTuple_Check(PyTuple_GET_ITEM(layout, 2)) || !PyDict_Check(PyTuple_GET_ITEM(layout, 3))) {
+        PyErr_SetString(PyExc_TypeError, "a layout is (end, offsets, answer_ttls, variants, ...)");
+        return -1;
+    }
+    Py_ssize_t end = PyLong_AsSsize_t(PyTuple_GET_ITEM(layout, 0));
+    if (end == -1 && PyErr_Occurred())
+        return -1;
+    if (end > size || end < qend)
+        return 0;
+    PyObject *offsets = PyTuple_GET_ITEM(layout, 1);
+    PyObject *vkey = PyBytes_FromStringAndSize((const char *)msg + qend, end - qend);
+    if (vkey == NULL)
+        return -1;
+    unsigned char *v = (unsigned char *)PyBytes_AS_STRING(vkey);
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(offsets); i++) {
+        Py_ssize_t at = PyLong_AsSsize_t(PyTuple_GET_ITEM(offsets, i)) - qend;
+        if (at < 0 || at > end - qend - 4) {
+            Py_DECREF(vkey);
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_IndexError, "a TTL offset outside the layout");
+            return -1;
+        }
+        memset(v + at, 0, 4);
+    }
+    PyObject *entries = PyDict_GetItemWithError(PyTuple_GET_ITEM(layout, 3), vkey);
+    Py_DECREF(vkey);
+    if (entries == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    if (!PyTuple_Check(entries)) {
+        PyErr_SetString(PyExc_TypeError, "a variant's entries are a tuple");
+        return -1;
+    }
+    return fold_rrsets(fold, entries, PyTuple_GET_ITEM(layout, 2), msg, end, sec) ? -1 : 1;
+}
+
+/* Set `*found` to whether `key` was pending (and remove it); -1 on error. */
+static int pop_query(PyObject *queries, PyObject *key, int *found)
+{
+    PyObject *when = PyDict_GetItemWithError(queries, key);
+    *found = when != NULL;
+    if (when == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    return PyDict_DelItem(queries, key);
+}
+
+typedef struct {
+    PyObject *queries, *layouts, *general, *respond, *query;
+    Fold fold;
+    const unsigned char *ports;
+    Py_ssize_t max_queries;
+    int linktype, keep;
+    Py_ssize_t n, other, unsolicited;
+} Scan;
+
+static int call_general(Scan *s, double ts, const unsigned char *packet, Py_ssize_t caplen)
+{
+    PyObject *r = PyObject_CallFunction(s->general, "idy#", s->linktype, ts, (const char *)packet, caplen);
+    Py_XDECREF(r);
+    return r == NULL ? -1 : 0;
+}
+
+/* One UDP DNS message between `src` and `dst`: 0, 1 (the general path must take the packet) or -1 on error. */
+static int message(Scan *s, const unsigned char *msg, Py_ssize_t size, const unsigned char *src,
+                   const unsigned char *dst, int alen, unsigned sport, unsigned dport, unsigned sec, double ts)
+{
+    unsigned txid = be16(msg), flags = be16(msg + 2), qdcount = be16(msg + 4);
+    const unsigned char *root = size > 12 ? memchr(msg + 12, 0, size - 12) : NULL;
+    Py_ssize_t qend = root ? root - msg + 5 : 0;
+    if (root == NULL || qend > size || qdcount != 1 || (flags & OPCODE_TC))
+        return 1;
+    PyObject *key;
+    if (!(flags & 0x8000)) {
+        key = query_key(src, dst, alen, sport, dport, txid, msg + 12, qend - 12);
+        if (key == NULL)
+            return -1;
+        PyObject *when = PyFloat_FromDouble(ts);
+        int failed = when == NULL;
+        if (!failed && PyDict_GET_SIZE(s->queries) < s->max_queries) {
+            int found;
+            failed = pop_query(s->queries, key, &found) || PyDict_SetItem(s->queries, key, when);
+        }
+        else if (!failed) {
+            PyObject *r = PyObject_CallFunctionObjArgs(s->query, key, when, NULL);
+            failed = r == NULL;
+            Py_XDECREF(r);
+        }
+        Py_XDECREF(when);
+        Py_DECREF(key);
+        return failed ? -1 : 0;
+    }
+    key = query_key(dst, src, alen, dport, sport, txid, msg + 12, qend - 12);
+    if (key == NULL)
+        return -1;
+    int found, failed = pop_query(s->queries, key, &found);
+    Py_DECREF(key);
+    if (failed)
+        return -1;
+    if (!found) {
+        s->unsolicited++;
+        if (!s->keep)
+            return 0;
+    }
+    if (s->layouts != Py_None) {
+        int known = fold_known(s->layouts, &s->fold, msg, qend, size, sec);
+        if (known)
+            return known < 0 ? -1 : 0;
+    }
+    PyObject *r = PyObject_CallFunction(s->respond, "y#y#d", (const char *)src, (Py_ssize_t)alen, (const char *)msg,
+                                        size, ts);
+    Py_XDECREF(r);
+    return r == NULL ? -1 : 0;
+}
+
+/* One packet: 0 done, 1 for the general path, -1 on error. */
+static int packet(Scan *s, const unsigned char *p, Py_ssize_t caplen, unsigned sec, double ts)
+{
+    int kind = caplen >= 59 ? p[12] : 0;
+    if (kind == 0x08) {
+        unsigned iplen = be16(p + 16), ulen = be16(p + 38);
+        if (be16(p + 12) != 0x0800 || p[14] != 0x45 || (be16(p + 20) & 0x3FFF) || p[23] != 17 ||
+            (Py_ssize_t)iplen + 14 > caplen || (long)ulen != (long)iplen - 20)
+            return 1;
+        s->n++;
+        unsigned sport = be16(p + 34), dport = be16(p + 36);
+        if (!port_set(s->ports, sport) && !port_set(s->ports, dport)) {
+            s->other++;
+            return 0;
+        }
+        int r = message(s, p + 42, (Py_ssize_t)iplen - 28, p + 26, p + 30, 4, sport, dport, sec, ts);
+        s->n -= r == 1;
+        return r;
+    }
+    if (kind == 0x86 && caplen >= 79) {
+        unsigned iplen = be16(p + 18);
+        if (be16(p + 12) != 0x86DD || p[20] != 17 || (Py_ssize_t)iplen + 54 > caplen || be16(p + 58) != iplen ||
+            !iplen)
+            return 1;
+        s->n++;
+        unsigned sport = be16(p + 54), dport = be16(p + 56);
+        if (!port_set(s->ports, sport) && !port_set(s->ports, dport)) {
+            s->other++;
+            return 0;
+        }
+        int r = message(s, p + 62, (Py_ssize_t)iplen - 8, p + 22, p + 38, 16, sport, dport, sec, ts);
+        s->n -= r == 1;
+        return r;
+    }
+    return 1;
+}
+
+static PyObject *scan(PyObject *self, PyObject *args)
+{
+    Py_buffer data, meta;
+    const char *ports;
+    Py_ssize_t ports_len;
+    Scan s = {0};
+    if (!PyArg_ParseTuple(args, "iy*y*y#O!nOO!O!pOOO:scan", &s.linktype, &data, &meta, &ports, &ports_len,
+                          &PyDict_Type, &s.queries, &s.max_queries, &s.layouts, &PyDict_Type, &s.fold.numbers,
+                          &PyDict_Type, &s.fold.templates, &s.keep, &s.general, &s.respond, &s.query))
+        return NULL;
+    PyObject *result = NULL;
+    if (ports_len != PORT_BITMAP_SIZE || (s.layouts != Py_None && !PyDict_Check(s.layouts))) {
+        PyErr_SetString(PyExc_ValueError, "ports is an 8192-byte bitmap, layouts a dict or None");
+        goto done;
+    }
+    s.ports = (const unsigned char *)ports;
+    const unsigned char *buf = data.buf;
+    for (Py_ssize_t at = 0; at + 16 <= meta.len; at += 16) {
+        uint32_t rec[4]; /* sec, usec, offset, caplen in native byte order */
+        memcpy(rec, (const char *)meta.buf + at, sizeof rec);
+        Py_ssize_t off = rec[2] < (uint32_t)data.len ? (Py_ssize_t)rec[2] : data.len;
+        Py_ssize_t caplen = rec[3] < (uint32_t)(data.len - off) ? (Py_ssize_t)rec[3] : data.len - off;
+        double ts = (double)rec[0] + (double)rec[1] / 1e6;
+        int r = packet(&s, buf + off, caplen, rec[0], ts);
+        if (r == 1)
+            r = call_general(&s, ts, buf + off, caplen);
+        if (r < 0)
+            goto done;
+    }
+    result = Py_BuildValue("nnn", s.n, s.other, s.unsolicited);
+done:
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&meta);
+    return result;
+}
+
+
+/* ---- dnslayout.walk in C (dnslayout.py has the reference and the reasons) ---- */
+
+typedef struct {
+    Py_ssize_t *at;
+    Py_ssize_t len, cap;
+} Offsets;
+
+static int offsets_add(Offsets *o, Py_ssize_t value)
+{
+    if (o->len == o->cap) {
+        Py_ssize_t cap = o->cap ? 2 * o->cap : 16;
+        Py_ssize_t *grown = PyMem_Realloc(o->at, cap * sizeof *grown);
+        if (grown == NULL)
+            return -1;
+        o->at = grown;
+        o->cap = cap;
+    }
+    o->at[o->len++] = value;
+    return 0;
+}
+
+static int overlaps(Py_ssize_t start, Py_ssize_t stop, const Offsets *ttls)
+{
+    for (Py_ssize_t i = 0; i < ttls->len; i++)
+        if (ttls->at[i] < stop && start < ttls->at[i] + 4)
+            return 1;
+    return 0;
+}
+
+/* dnslayout._name: the offset after the name at `off`, or -1 (malformed, or a pointer reaches the header or a
+ * TTL). */
+static Py_ssize_t walk_name(const unsigned char *buf, Py_ssize_t n, Py_ssize_t off, const Offsets *ttls)
+{
+    Py_ssize_t end = -1, limit = off, size = 0;
+    while (off < n) {
+        unsigned length = buf[off];
+        if (length == 0)
+            return end < 0 ? off + 1 : end;
+        Py_ssize_t nxt;
+        if (length < 64) {
+            nxt = off + 1 + length;
+            size += length + 1;
+        }
+        else
+            nxt = off + 2;
+        if (nxt > n || size > 254 || (length >= 64 && length < 0xC0) || (end >= 0 && overlaps(off, nxt, ttls)))
+            return -1;
+        if (length < 64) {
+            off = nxt;
+            continue;
+        }
+        Py_ssize_t ptr = ((Py_ssize_t)(length & 0x3F) << 8) | buf[off + 1];
+        if (ptr < 12 || ptr >= limit)
+            return -1;
+        if (end < 0)
+            end = nxt;
+        limit = off = ptr;
+    }
+    return -1;
+}
+
+/* dnslayout._OPAQUE: rdata types without any domain name. */
+static int opaque_type(unsigned rrtype)
+{
+    static const unsigned types[] = {1, 28, 13, 16, 29, 44, 43, 48, 50, 51, 52, 53, 59, 60, 61, 63, 99, 108, 109, 256, 257};
+    for (size_t i = 0; i < sizeof types / sizeof *types; i++)
+        if (types[i] == rrtype)
+            return 1;
+    return 0;
+}
+
+/* dnslayout._rdata_names_ok */
+static int rdata_names_ok(const unsigned char *msg, Py_ssize_t n, unsigned rrtype, Py_ssize_t start, Py_ssize_t end,
+                          const Offsets *ttls)
+{
+    switch (rrtype) {
+    case 5: case 2: case 12: case 39: /* CNAME, NS, PTR, DNAME */
+        return start < end && walk_name(msg, n, start, ttls) > 0;
+    case 15: /* MX */
+        return start + 2 < end && walk_name(msg, n, start + 2, ttls) > 0;
+    case 33: /* SRV */
+        return start + 6 < end && walk_name(msg, n, start + 6, ttls) > 0;
+    case 6: { /* SOA */
+        Py_ssize_t after = start < end ? walk_name(msg, n, start, ttls) : -1;
+        return after > 0 && walk_name(msg, n, after, ttls) > 0;
+    }
+    default:
+        return opaque_type(rrtype);
+    }
+}
+
+static PyObject *offsets_tuple(const Offsets *o)
+{
+    PyObject *t = PyTuple_New(o->len);
+    for (Py_ssize_t i = 0; t != NULL && i < o->len; i++) {
+        PyObject *v = PyLong_FromSsize_t(o->at[i]);
+        if (v == NULL) {
+            Py_CLEAR(t);
+            break;
+        }
+        PyTuple_SET_ITEM(t, i, v);
+    }
+    return t;
+}
+
+/* 1 with *qend_out and *end_out set, 0 when the message cannot be cached, -1 on error. */
+static int walk_message(const unsigned char *msg, Py_ssize_t n, Offsets *ttls, Offsets *answer_ttls,
+                        Py_ssize_t *qend_out, Py_ssize_t *end_out)
+{
+    if (n < 17)
+        return 0;
+    unsigned ancount = be16(msg + 6), nscount = be16(msg + 8);
+    const unsigned char *root = memchr(msg + 12, 0, n - 12);
+    Py_ssize_t qend = root ? root - msg + 5 : 4;
+    if (walk_name(msg, n, 12, ttls) + 4 != qend || qend > n)
+        return 0;
+    Py_ssize_t off = qend;
+    for (unsigned i = 0; i < ancount + nscount; i++) {
+        if (off + 2 <= n && msg[off] == 0xC0 && msg[off + 1] == 0x0C)
+            off += 2;
+        else
+            off = walk_name(msg, n, off, ttls);
+        if (off < 0 || off + 10 > n)
+            return 0;
+        unsigned rrtype = be16(msg + off), rdlen = be16(msg + off + 8);
+        Py_ssize_t ttl_at = off + 4, start = off + 10;
+        off = start + rdlen;
+        if (off > n)
+            return 0;
+        if (offsets_add(ttls, ttl_at))
+            return -1;
+        if (i < ancount) {
+            if (offsets_add(answer_ttls, ttl_at))
+                return -1;
+            if (!rdata_names_ok(msg, n, rrtype, start, off, ttls))
+                return 0;
+        }
+    }
+    *qend_out = qend;
+    *end_out = off;
+    return 1;
+}
+
+static PyObject *walk(PyObject *self, PyObject *arg)
+{
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    Offsets ttls = {0}, answer_ttls = {0};
+    Py_ssize_t qend = 0, end = 0;
+    PyObject *result = NULL;
+    int found = walk_message(view.buf, view.len, &ttls, &answer_ttls, &qend, &end);
+    if (found < 0)
+        PyErr_NoMemory();
+    else if (found == 0)
+        result = Py_NewRef(Py_None);
+    else {
+        PyObject *all = offsets_tuple(&ttls), *answers = offsets_tuple(&answer_ttls);
+        if (all != NULL && answers != NULL)
+            result = Py_BuildValue("nnOO", qend, end, all, answers);
+        Py_XDECREF(all);
+        Py_XDECREF(answers);
+    }
+    PyMem_Free(ttls.at);
+    PyMem_Free(answer_ttls.at);
+    PyBuffer_Release(&view);
+    return result;
+}
+
+static PyObject *fold(PyObject *self, PyObject *args)
+{
+    Fold f;
+    PyObject *entries, *answer_ttls;
+    Py_buffer msg;
+    long long sec;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!y*L:fold", &PyDict_Type, &f.numbers, &PyDict_Type, &f.templates,
+                          &PyTuple_Type, &entries, &PyTuple_Type, &answer_ttls, &msg, &sec))
+        return NULL;
+    int failed = fold_rrsets(&f, entries, answer_ttls, msg.buf, msg.len, sec);
+    PyBuffer_Release(&msg);
+    return failed ? NULL : Py_NewRef(Py_None);
+}
+
+static PyMethodDef methods[] = {
+    {"scan", scan, METH_VARARGS,
+     "scan(linktype, data, meta, ports, queries, max_queries, layouts, fold_numbers, fold_templates, keep, general,"
+     " respond, query)"
+     " -> (packets, other_ports, unsolicited)\n\n"
+     "One Ethernet batch through the fast path of pcap_fast.process_batch (see there)."},
+    {"fold", fold, METH_VARARGS,
+     "fold(fold_numbers, fold_templates, entries, answer_ttls, message, sec) -> None\n\n"
+     "pcap_answers.fold_rrsets for one message, its answer TTLs read at the layout's offsets."},
+    {"walk", walk, METH_O,
+     "walk(message) -> (question end, sections end, TTL offsets, answer TTL offsets) or None\n\n"
+     "dnslayout.walk (see there)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fastwire",
+                                    "The packet-capture batch loop in C (pcap_fast.py is the reference).", -1,
+                                    methods, NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__fastwire(void) { return PyModule_Create(&module); }

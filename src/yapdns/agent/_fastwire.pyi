@@ -1,0 +1,35 @@
+"""C helpers of the wire sensors (``_fastwire.c``), each with a Python reference that tests compare it with.
+
+``scan``: ``pcap_fast.process_batch_python``; ``fold``: ``pcap_answers.fold_rrsets``; ``walk``:
+``dnslayout.walk_python``.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+def scan(
+    linktype: int,
+    data: bytes,
+    meta: bytes,
+    ports: bytes,
+    queries: dict[bytes, float],
+    max_queries: int,
+    layouts: dict[bytes, Any] | None,
+    fold_numbers: dict[int, bytearray],
+    fold_templates: dict[int, Any],
+    keep: bool,
+    general: Callable[[int, float, bytes], None],
+    respond: Callable[[bytes, bytes, float], None],
+    query: Callable[[bytes, float], None],
+    /,
+) -> tuple[int, int, int]: ...
+def walk(message: bytes, /) -> tuple[int, int, tuple[int, ...], tuple[int, ...]] | None: ...
+def fold(
+    fold_numbers: dict[int, bytearray],
+    fold_templates: dict[int, Any],
+    entries: tuple[tuple[int, Any, tuple[int, ...]], ...],
+    answer_ttls: tuple[int, ...],
+    message: bytes,
+    sec: int,
+    /,
+) -> None: ...

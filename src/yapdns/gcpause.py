@@ -1,0 +1,48 @@
+"""``gc_paused``: pause Python's automatic cyclic GC while a hot loop allocates many short-lived containers.
+
+Each automatic collection walks the live objects of its generation, and a
+full one walks every live object of the process; a loop that allocates
+hundreds of thousands of lists and tuples (none of them in a cycle) sets
+off collections whose cost grows with everything else the process holds.
+The store writer pauses GC while a group is applied (storage/group.py), the
+packet-capture inputs while a batch is processed (agent/inputs/pcap*.py).
+Cycles made meanwhile are collected after the pause.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+class _GcPause:
+    """Pauses automatic cyclic GC while any thread is inside (concurrent and nested uses are counted).
+
+    GC is re-enabled when the last user leaves, and only if it was enabled
+    when the first one came in.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._was_enabled = True
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._users == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._users -= 1
+                if self._users == 0 and self._was_enabled:
+                    gc.enable()
+
+
+gc_paused = _GcPause()
