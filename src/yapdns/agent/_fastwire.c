@@ -9,6 +9,9 @@
  * Python in place, so that the order of events is the capture's: `general` for any other packet, `respond`
  * for a matched response not seen before, `query` when the query table is full.
  *
+ * decode() is dnsmsg.decode_response for the common case (simple names; A, AAAA, name-only and MX rdata), and None
+ * for anything else, which the Python decoder then takes.
+ *
  * walk() is dnslayout.walk (the reference) in C: where a response's TTLs are, or None when its decoding may
  * not be reused.
  *
@@ -17,8 +20,10 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <arpa/inet.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define PORT_BITMAP_SIZE 8192 /* one bit per UDP port */
 #define OPCODE_TC 0x7A00      /* opcode not a standard query, or TC: the general path decides */
@@ -506,6 +511,213 @@ static PyObject *walk(PyObject *self, PyObject *arg)
     return result;
 }
 
+/* ---- dnsmsg.decode_response in C, for the common case (dnsmsg.py has the reference) ----
+ * Names whose labels are all [a-z0-9_-] (after lowercasing), rdata of A, AAAA, CNAME, NS, PTR, DNAME and MX.
+ * Anything else, and every malformed message, gives None: the Python decoder then decides (and names the error). */
+
+#define NAME_TEXT_MAX 256
+
+/* dnsmsg.read_name_wire's rules; the canonical text of a name of simple labels into `out` (NUL-free, at most
+ * 254 characters, "." for the root). The offset after the name, or -1 when Python must decide. */
+static Py_ssize_t simple_name(const unsigned char *buf, Py_ssize_t n, Py_ssize_t off, char *out, Py_ssize_t *out_len)
+{
+    Py_ssize_t end = -1, limit = off, size = 0, len = 0;
+    for (;;) {
+        if (off >= n)
+            return -1;
+        unsigned length = buf[off];
+        if (length == 0) {
+            if (len == 0)
+                out[len++] = '.';
+            *out_len = len;
+            return end < 0 ? off + 1 : end;
+        }
+        if (length < 64) {
+            Py_ssize_t nxt = off + 1 + length;
+            size += length + 1;
+            if (nxt > n || size > 254)
+                return -1;
+            if (len)
+                out[len++] = '.';
+            for (Py_ssize_t i = off + 1; i < nxt; i++) {
+                unsigned char c = buf[i];
+                if (c >= 'A' && c <= 'Z')
+                    c = (unsigned char)(c + 32);
+                if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+                    return -1;
+                out[len++] = (char)c;
+            }
+            off = nxt;
+        }
+        else if (length >= 0xC0) {
+            if (off + 1 >= n)
+                return -1;
+            Py_ssize_t ptr = ((Py_ssize_t)(length & 0x3F) << 8) | buf[off + 1];
+            if (ptr >= limit)
+                return -1;
+            if (end < 0)
+                end = off + 2;
+            limit = off = ptr;
+        }
+        else
+            return -1;
+    }
+}
+
+/* The name at `off` as a str (NULL with *after = -1 when Python must decide; NULL with an exception on error). */
+static PyObject *name_object(const unsigned char *buf, Py_ssize_t n, Py_ssize_t off, Py_ssize_t *after)
+{
+    char text[NAME_TEXT_MAX];
+    Py_ssize_t len;
+    *after = simple_name(buf, n, off, text, &len);
+    return *after < 0 ? NULL : PyUnicode_FromStringAndSize(text, len);
+}
+
+/* dnsmsg.rdata_text for the types handled here: a str, or NULL (an exception set, or Python must decide). */
+static PyObject *simple_rdata(const unsigned char *buf, Py_ssize_t n, Py_ssize_t off, Py_ssize_t rdlen,
+                              unsigned rrtype)
+{
+    const unsigned char *p = buf + off;
+    Py_ssize_t after;
+    switch (rrtype) {
+    case 1: /* A */
+        return rdlen == 4 ? PyUnicode_FromFormat("%u.%u.%u.%u", (unsigned)p[0], (unsigned)p[1], (unsigned)p[2], (unsigned)p[3]) : NULL;
+    case 28: { /* AAAA: inet_ntop, as socket.inet_ntop */
+        char text[INET6_ADDRSTRLEN];
+        if (rdlen != 16 || inet_ntop(AF_INET6, p, text, sizeof text) == NULL)
+            return NULL;
+        return PyUnicode_FromString(text);
+    }
+    case 5: case 2: case 12: case 39: { /* CNAME, NS, PTR, DNAME: the name must fill the rdata */
+        PyObject *name = name_object(buf, n, off, &after);
+        if (name != NULL && after != off + rdlen)
+            Py_CLEAR(name);
+        return name;
+    }
+    case 15: { /* MX */
+        if (rdlen < 3)
+            return NULL;
+        PyObject *name = name_object(buf, n, off + 2, &after);
+        if (name == NULL || after != off + rdlen) {
+            Py_XDECREF(name);
+            return NULL;
+        }
+        PyObject *text = PyUnicode_FromFormat("%u %U", be16(p), name);
+        Py_DECREF(name);
+        return text;
+    }
+    default:
+        return NULL;
+    }
+}
+
+/* dnsmsg._authority_has_soa: 1, 0, or -1 when a name is malformed (Python raises for it). */
+static int authority_has_soa(const unsigned char *buf, Py_ssize_t n, Py_ssize_t off, unsigned count)
+{
+    for (unsigned i = 0; i < count; i++) {
+        /* read_name_wire accepts any label bytes: walk the name without judging them */
+        Py_ssize_t end = -1, limit = off, size = 0;
+        for (;;) {
+            if (off >= n)
+                return -1;
+            unsigned length = buf[off];
+            if (length == 0) {
+                off = end < 0 ? off + 1 : end;
+                break;
+            }
+            if (length < 64) {
+                size += length + 1;
+                if (off + 1 + (Py_ssize_t)length > n || size > 254)
+                    return -1;
+                off += 1 + length;
+            }
+            else if (length >= 0xC0) {
+                if (off + 1 >= n)
+                    return -1;
+                Py_ssize_t ptr = ((Py_ssize_t)(length & 0x3F) << 8) | buf[off + 1];
+                if (ptr >= limit)
+                    return -1;
+                if (end < 0)
+                    end = off + 2;
+                limit = off = ptr;
+            }
+            else
+                return -1;
+        }
+        if (off + 10 > n)
+            return 0;
+        if (be16(buf + off) == 6) /* SOA */
+            return 1;
+        off += 10 + be16(buf + off + 8);
+    }
+    return 0;
+}
+
+/* The answer records as dnsmsg's RR tuples; NULL (exception set, or none when Python must decide). */
+static PyObject *simple_answers(const unsigned char *buf, Py_ssize_t n, Py_ssize_t *offp, unsigned count)
+{
+    PyObject *answers = PyList_New(0);
+    Py_ssize_t off = *offp;
+    for (unsigned i = 0; answers != NULL && i < count; i++) {
+        Py_ssize_t after;
+        PyObject *owner = name_object(buf, n, off, &after), *rdata = NULL, *rr = NULL;
+        if (owner == NULL || after + 10 > n)
+            goto fail;
+        off = after;
+        unsigned rrtype = be16(buf + off), rrclass = be16(buf + off + 2), rdlen = be16(buf + off + 8);
+        uint32_t ttl = be32(buf + off + 4);
+        off += 10;
+        if (off + (Py_ssize_t)rdlen > n || (rdata = simple_rdata(buf, n, off, rdlen, rrtype)) == NULL)
+            goto fail;
+        rr = Py_BuildValue("(OIIkO)", owner, rrtype, rrclass, (unsigned long)ttl, rdata);
+        if (rr == NULL || PyList_Append(answers, rr))
+            goto fail;
+        Py_DECREF(rr);
+        Py_DECREF(rdata);
+        Py_DECREF(owner);
+        off += rdlen;
+        continue;
+    fail:
+        Py_XDECREF(rr);
+        Py_XDECREF(rdata);
+        Py_XDECREF(owner);
+        Py_CLEAR(answers);
+    }
+    *offp = off;
+    return answers;
+}
+
+static PyObject *decode(PyObject *self, PyObject *arg)
+{
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    const unsigned char *buf = view.buf;
+    Py_ssize_t n = view.len, off;
+    PyObject *qname = NULL, *answers = NULL, *result = NULL;
+    if (n < 12 || be16(buf + 4) != 1)
+        goto done;
+    qname = name_object(buf, n, 12, &off);
+    if (qname == NULL || off + 4 > n)
+        goto done;
+    unsigned qtype = be16(buf + off), qclass = be16(buf + off + 2), nscount = be16(buf + 8);
+    off += 4;
+    answers = simple_answers(buf, n, &off, be16(buf + 6));
+    if (answers == NULL)
+        goto done;
+    int has_soa = nscount > 0 ? authority_has_soa(buf, n, off, nscount) : 0;
+    if (has_soa >= 0)
+        result = Py_BuildValue("(IIOIIOO)", be16(buf), be16(buf + 2), qname, qtype, qclass, answers,
+                               has_soa ? Py_True : Py_False);
+done:
+    Py_XDECREF(qname);
+    Py_XDECREF(answers);
+    PyBuffer_Release(&view);
+    if (result == NULL && !PyErr_Occurred())
+        result = Py_NewRef(Py_None);
+    return result;
+}
+
 static PyObject *fold(PyObject *self, PyObject *args)
 {
     Fold f;
@@ -529,6 +741,10 @@ static PyMethodDef methods[] = {
     {"fold", fold, METH_VARARGS,
      "fold(fold_numbers, fold_templates, entries, answer_ttls, message, sec) -> None\n\n"
      "pcap_answers.fold_rrsets for one message, its answer TTLs read at the layout's offsets."},
+    {"decode", decode, METH_O,
+     "decode(message) -> (txid, flags, qname, qtype, qclass, answers, has_soa) or None\n\n"
+     "dnsmsg.decode_response for messages of simple names and A, AAAA, name-only and MX rdata; None for any other "
+     "(and for a malformed one): the Python decoder then decides."},
     {"walk", walk, METH_O,
      "walk(message) -> (question end, sections end, TTL offsets, answer TTL offsets) or None\n\n"
      "dnslayout.walk (see there)."},

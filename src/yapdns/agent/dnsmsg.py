@@ -36,6 +36,12 @@ from yapdns.core import rrtypes as t
 from yapdns.core.errors import InvalidName
 from yapdns.core.names import normalize_name
 
+_decode_c: Callable[[bytes], tuple[int, int, str, int, int, list[RR], bool] | None] | None
+try:
+    from yapdns.agent._fastwire import decode as _decode_c
+except ImportError:  # not built: the Python decoder alone, same results
+    _decode_c = None
+
 HEADER = struct.Struct("!HHHHHH")
 _RR_FIXED = struct.Struct("!HHIH")  # type, class, ttl, rdlength
 _H = struct.Struct("!H")
@@ -169,8 +175,19 @@ def question_end(buf: bytes) -> int:
 def decode_response(buf: bytes) -> DnsResponse:
     """Decode the header, the question and the answer section of a response.
 
-    Raises ``DnsFormatError``; the caller checks QR, opcode and TC itself.
+    Raises ``DnsFormatError``; the caller checks QR, opcode and TC itself. The common case (names of plain
+    labels; A, AAAA, name-only and MX rdata) is decoded in C when it is built (``_fastwire.decode``), with the
+    same result; everything else, and every malformed message, by ``decode_response_python``.
     """
+    if _decode_c is not None:
+        fast = _decode_c(buf)
+        if fast is not None:
+            return DnsResponse(*fast)
+    return decode_response_python(buf)
+
+
+def decode_response_python(buf: bytes) -> DnsResponse:
+    """``decode_response`` in Python: every message, and the reference for the C decoder."""
     if len(buf) < 12:
         raise DnsFormatError("short_message", "message shorter than a DNS header")
     txid, flags, qdcount, ancount, nscount, _ = HEADER.unpack_from(buf, 0)
