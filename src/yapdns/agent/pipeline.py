@@ -39,6 +39,7 @@ from yapdns.agent.spool import DiskSpool
 from yapdns.agent.stats import PipelineCounters, ShipperCounters
 from yapdns.core import wire
 from yapdns.core.model import Observation
+from yapdns.gcpause import freeze_startup_objects
 
 log = logging.getLogger(__name__)
 
@@ -307,3 +308,14 @@ def _encode(observations: list[Observation]) -> tuple[bytes, int]:
             except (msgspec.EncodeError, UnicodeEncodeError) as exc:
                 log.error("observation cannot be encoded, left out: %r (%s)", obs.rrname, exc)
         return b"".join(lines), len(lines)
+
+
+def load_inputs_and_freeze(config: AgentConfig) -> None:
+    """For an agent process: import every configured input's code, then freeze what exists (``gcpause``).
+
+    The inputs' modules hold the big caches; once frozen, the cyclic GC no longer walks them. Library users
+    (tests, benchmarks) that start pipelines in their own process leave their GC alone unless they call this.
+    """
+    for cfg in config.inputs:
+        input_registry.input_class(cfg.type)
+    freeze_startup_objects()

@@ -26,7 +26,7 @@ from pathlib import Path
 from types import FrameType
 
 from yapdns.agent.config import AgentConfig, load_config
-from yapdns.agent.pipeline import AgentPipeline
+from yapdns.agent.pipeline import AgentPipeline, load_inputs_and_freeze
 from yapdns.agent.stats import stamp, summary_line, write_stats
 from yapdns.core.errors import ConfigurationError, YapdnsError
 
@@ -74,6 +74,7 @@ class AgentService:
 
     def run(self) -> int:
         with data_dir_lock(self.config.data_dir):
+            load_inputs_and_freeze(self.config)
             self._install_signals()
             self.pipeline.start()
             self._loop()

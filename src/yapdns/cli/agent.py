@@ -144,8 +144,10 @@ def _struct_dict(struct: Any) -> dict[str, Any]:
 
 def _finish_once(config: Any, timeout: float | None, *, keep_data: bool) -> None:
     from yapdns.agent.backfill import run_once
+    from yapdns.agent.pipeline import load_inputs_and_freeze
     from yapdns.agent.stats import summary_line
 
+    load_inputs_and_freeze(config)  # this process is the agent's: its caches need no GC walks
     outcome = run_once(config, timeout=timeout)
     click.echo(summary_line(outcome.stats), err=True)
     timing = outcome.timing
