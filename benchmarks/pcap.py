@@ -1,7 +1,12 @@
 """Packets/s and observations/s of the pcap input; optionally the same for gamelinux passivedns, and the sets compared.
 
     python benchmarks/make_dns_pcap.py /tmp/dns-1m.pcap          # once
-    python benchmarks/pcap.py /tmp/dns-1m.pcap [--passivedns /path/to/passivedns] [--profile]
+    python benchmarks/pcap.py /tmp/dns-1m.pcap [--passivedns /path/to/passivedns] [--repeat 5] [--profile]
+
+With ``--repeat N`` both are run N times, alternately, each of ours in a fresh
+process (a second pass in one process would find every layout cached), and
+the median of the N ratios is printed: on a shared machine one pair can be off
+by ±20 %, and alternating keeps both sides under the same conditions.
 
 Rates are per CPU second of the one process doing the work (user + system,
 from getrusage), which is what "on one core" means on a shared machine; the
@@ -21,6 +26,7 @@ import cProfile
 import os
 import pstats
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,6 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from yapdns.agent.inputs.pcap import PcapFileInput, PcapFileOptions
+from yapdns.agent.inputs.pcap_fast import implementation
 from yapdns.core.model import Observation
 from yapdns.core.names import normalize_name
 from yapdns.gcpause import freeze_startup_objects
@@ -87,13 +94,50 @@ def run_passivedns(exe: str, path: Path) -> tuple[set[Key], int, float, float]:
     return keys, lines, spent, wall
 
 
+def python_only() -> None:
+    """Run without the C helpers (agent/_fastwire.c): the Python code they replace, as where they are not built."""
+    from yapdns.agent import dnslayout, dnsmsg
+    from yapdns.agent.inputs import pcap_answers, pcap_fast
+
+    pcap_fast._scan = pcap_answers._fold_c = dnslayout._walk_c = dnsmsg._decode_c = None
+
+
+def ours_in_a_fresh_process(path: Path, python: bool) -> float:
+    """CPU seconds of one cold run of ours, in a child process."""
+    command = [sys.executable, __file__, str(path), "--cpu-only", *(["--python"] if python else [])]
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    return float(done.stdout.split()[-1])
+
+
+def repeat(path: Path, exe: str, times: int, packets: int, first: tuple[float, float], python: bool) -> None:
+    """Ours and passivedns alternately, ``times`` pairs in all (``first`` is the pair already run)."""
+    pairs = [first]
+    for _ in range(times - 1):
+        ours = ours_in_a_fresh_process(path, python)
+        pairs.append((ours, run_passivedns(exe, path)[2]))
+    ratios = sorted(theirs / ours for ours, theirs in pairs)
+    print(f"{times} alternating pairs, packets/s per CPU s (ours / passivedns = ratio):")
+    for ours, theirs in pairs:
+        print(f"  {packets / ours:,.0f} / {packets / theirs:,.0f} = {theirs / ours:.2f}")
+    print(f"median ratio {statistics.median(ratios):.2f} (min {ratios[0]:.2f}, max {ratios[-1]:.2f}); "
+          f"load average after: {os.getloadavg()}")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("pcap", type=Path)
     ap.add_argument("--passivedns", help="path to a passivedns binary to compare with")
+    ap.add_argument("--repeat", type=int, default=1, help="with --passivedns: run both this many times, alternately")
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--python", action="store_true", help="without the C helpers (the Python reference code)")
+    ap.add_argument("--cpu-only", action="store_true", help=argparse.SUPPRESS)  # one run of ours, for --repeat
     args = ap.parse_args()
-    print(f"load average before: {os.getloadavg()}")
+    if args.python:
+        python_only()
+    if args.cpu_only:
+        print(run_ours(args.pcap, profile=False)[2])
+        return
+    print(f"load average before: {os.getloadavg()}; batch loop: {implementation()}")
     out, inp, spent, wall = run_ours(args.pcap, args.profile)
     packets = inp.stats.lines
     sightings = sum(o.count for o in out)
@@ -110,6 +154,8 @@ def main() -> None:
     print(f"sets: ours {len(ours)}, passivedns {len(theirs)}, common {len(ours & theirs)}")
     for label, diff in (("only ours", ours - theirs), ("only passivedns", theirs - ours)):
         print(f"  {label}: {len(diff)} e.g. {sorted(diff)[:5]}")
+    if args.repeat > 1:
+        repeat(args.pcap, args.passivedns, args.repeat, packets, (spent, pspent), args.python)
 
 
 if __name__ == "__main__":
