@@ -1,0 +1,62 @@
+"""Mutated real packets and messages straight into the C helpers (not part of the test suite).
+
+    scripts/asan-fastwire [ITERATIONS] [SEED]     # builds them with AddressSanitizer + UBSan, then runs this
+
+``_fastwire.decode`` and ``_fastwire.walk`` get every input; every fifth
+input is also a batch of mutated, cut captured frames through
+``pcap_fast.process_batch`` (the C ``scan``, with ``fold`` and the Python
+callbacks), with random options. A memory error aborts with the sanitizer's
+report; the differential tests in test_pcap_fastpath.py and test_dnsmsg.py
+check the results themselves.
+"""
+
+from __future__ import annotations
+
+import collections
+import random
+import struct
+import sys
+
+from tests.agent.inputs.captured import PORT, packets, udp_dns_payloads
+from yapdns.agent import _fastwire
+from yapdns.agent.inputs.pcap_fast import implementation, process_batch
+from yapdns.agent.inputs.pcap_session import CaptureOptions, DnsCaptureProcessor
+from yapdns.agent.parsing import ParseStats
+
+
+def mutated(rng: random.Random, wire: bytes, flips: int) -> bytes:
+    out = bytearray(wire)
+    for _ in range(rng.randint(0, flips)):
+        out[rng.randrange(len(out))] = rng.randrange(256)
+    return bytes(out[: rng.randint(0, len(out))]) + rng.randbytes(rng.randint(0, 4))
+
+
+def batch(rng: random.Random, frames: list[bytes]) -> None:
+    options = CaptureOptions(
+        ports=[PORT], keep_unsolicited=rng.random() < 0.5, max_pending_queries=rng.choice([2, 200_000])
+    )
+    proc = DnsCaptureProcessor(options, ParseStats(), collections.Counter(), "pcap")
+    blob, meta = b"", b""
+    for _ in range(rng.randint(1, 12)):
+        frame = mutated(rng, rng.choice(frames), 6)
+        meta += struct.pack("=IIII", 1_700_000_000 + rng.randrange(3), 0, len(blob), len(frame))
+        blob += frame
+    process_batch(proc, 1, blob, meta)
+    proc.take()
+
+
+def main(iterations: int, seed: int) -> None:
+    assert implementation() == "c", "the C helpers are not built"
+    rng = random.Random(seed)
+    messages, frames = udp_dns_payloads(), packets()
+    for i in range(iterations):
+        wire = mutated(rng, rng.choice(messages), 8)
+        _fastwire.decode(wire)
+        _fastwire.walk(wire)
+        if i % 5 == 0:
+            batch(rng, frames)
+    print(f"{iterations} messages and {iterations // 5} batches through the C helpers, seed {seed}: no fault")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200_000, int(sys.argv[2]) if len(sys.argv) > 2 else 1)
