@@ -29,6 +29,7 @@ from yapdns.agent.dnslayout import walk, walk_python
 from yapdns.agent.dnsmsg import decode_response
 from yapdns.agent.dnsobs import ObservationBuilder
 from yapdns.agent.inputs import pcap_answers, pcap_fast
+from yapdns.agent.inputs.pcap import PcapFileInput, PcapFileOptions
 from yapdns.agent.inputs.pcap_fast import process_batch
 from yapdns.agent.inputs.pcap_packet import DLT_EN10MB
 from yapdns.agent.inputs.pcap_session import CaptureOptions, DnsCaptureProcessor
@@ -58,6 +59,7 @@ def test_the_c_helpers_are_built(implementation: str) -> None:
     # scripts/test installs a C compiler and the Python headers, so the optional extension must be there
     assert pcap_fast.implementation() == implementation
     assert all(getattr(module, name) is not None for module, name in C_HELPERS) == (implementation == "c")
+    assert PcapFileInput("p", PcapFileOptions(paths=[])).stats_dict()["batch_loop"] == implementation  # --stats
 
 
 def _processor(**options: object) -> DnsCaptureProcessor:

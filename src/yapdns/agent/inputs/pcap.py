@@ -19,7 +19,7 @@ import threading
 import time
 
 from yapdns.agent.inputs.base import AgentInput, Emit
-from yapdns.agent.inputs.pcap_fast import process_batch
+from yapdns.agent.inputs.pcap_fast import implementation, process_batch
 from yapdns.agent.inputs.pcap_session import CaptureOptions, DnsCaptureProcessor
 
 BATCH_PACKETS = 4096
@@ -60,7 +60,7 @@ class PcapFileInput(AgentInput):
             stop.wait(self.options.poll_interval)
 
     def stats_dict(self) -> dict[str, object]:
-        return {**super().stats_dict(), "counters": dict(self.counters)}
+        return {**super().stats_dict(), "counters": dict(self.counters), "batch_loop": implementation()}
 
     def read_file(self, path: str, emit: Emit, stop: threading.Event) -> None:
         """Read one capture file to its end (or until ``stop``)."""

@@ -20,7 +20,7 @@ import struct
 import threading
 
 from yapdns.agent.inputs.base import AgentInput, Emit
-from yapdns.agent.inputs.pcap_fast import process_batch
+from yapdns.agent.inputs.pcap_fast import implementation, process_batch
 from yapdns.agent.inputs.pcap_session import CaptureOptions, DnsCaptureProcessor
 from yapdns.core.errors import ConfigurationError
 
@@ -102,7 +102,7 @@ class PcapLiveInput(AgentInput):
             self._handle = None
 
     def stats_dict(self) -> dict[str, object]:
-        return {**super().stats_dict(), "counters": dict(self.counters)}
+        return {**super().stats_dict(), "counters": dict(self.counters), "batch_loop": implementation()}
 
 
 INPUT = PcapLiveInput
