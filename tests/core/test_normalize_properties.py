@@ -22,7 +22,7 @@ import idna
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from yapdns.core import rrtypes
+from yapdns.core import rdata, rrtypes
 from yapdns.core.errors import InvalidName, InvalidObservation, InvalidRdata
 from yapdns.core.model import Observation, SampleRef
 from yapdns.core.names import normalize_name, reverse_name, unreverse_name
@@ -274,3 +274,16 @@ def test_name_fast_path_equals_the_full_path(text: str) -> None:
 
     normalize_name.cache_clear()  # the cached function runs its fast path, not a remembered answer
     assert outcome(normalize_name) == outcome(_normalize_name_full)
+
+
+_PRINTABLE_TXT = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=300)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PRINTABLE_TXT, min_size=1, max_size=4), st.sampled_from([" ", "  ", ""]))
+def test_plain_txt_shortcut_prints_what_dnspython_prints(strings: list[str], gap: str) -> None:
+    text = gap.join(f'"{s}"' for s in strings)
+    if not rdata._PLAIN_TXT.fullmatch(text):  # quotes, backslashes, a long string, odd spacing: dnspython decides
+        return
+    assert rdata._via_dnspython(rrtypes.TXT, text) == text
+    assert rdata.normalize_rdata(rrtypes.TXT, text) == text

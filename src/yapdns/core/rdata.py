@@ -9,6 +9,7 @@ RFC 3597 ``\\# len hex``. ``normalize_rdata`` is idempotent.
 
 from __future__ import annotations
 
+import re
 import socket
 from functools import lru_cache
 
@@ -25,6 +26,9 @@ from yapdns.core.names import normalize_name
 NAME_TYPES = frozenset({t.CNAME, t.NS, t.PTR, t.DNAME, 3, 4, 7, 8, 9})  # + MD MF MB MG MR
 _V4_PREFIX = b"\x00" * 10 + b"\xff\xff"
 _MAX_TEXT = 65535 * 4
+# TXT as wire decoders print it: quoted strings of printable ASCII but '"' and '\\', one space apart, each at
+# most 255 characters (a character-string's limit): dnspython prints exactly this back
+_PLAIN_TXT = re.compile(r'"[\x20\x21\x23-\x5b\x5d-\x7e]{0,255}"(?: "[\x20\x21\x23-\x5b\x5d-\x7e]{0,255}")*')
 
 
 def _code(rrtype: int) -> dns.rdatatype.RdataType:
@@ -73,8 +77,11 @@ def _normalize_other(rrtype: int, text: str) -> str:
         pref, _, host = text.partition(" ")
         if pref.isdigit() and int(pref) <= 65535 and host and " " not in host:
             return f"{int(pref)} {_normalize_target(host)}"
-    if rrtype in (t.TXT, t.SPF) and not text.startswith('"'):
-        text = _quote(text)
+    if rrtype in (t.TXT, t.SPF):
+        if not text.startswith('"'):
+            text = _quote(text)
+        elif _PLAIN_TXT.fullmatch(text):
+            return text  # canonical already: what dnspython would print back (a property test checks it)
     return _via_dnspython(rrtype, text)
 
 
