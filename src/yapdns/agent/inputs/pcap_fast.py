@@ -24,7 +24,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 
-from yapdns.agent.inputs.pcap_answers import fold_rrsets
+from yapdns.agent.inputs.pcap_answers import Layout, fold_rrsets
 from yapdns.agent.inputs.pcap_packet import DLT_EN10MB
 from yapdns.agent.inputs.pcap_session import DnsCaptureProcessor
 from yapdns.gcpause import gc_paused
@@ -67,11 +67,15 @@ def process_batch(proc: DnsCaptureProcessor, linktype: int, data: bytes, meta: b
 
 def _process_batch_c(scan: Scan, proc: DnsCaptureProcessor, linktype: int, data: bytes, meta: bytes) -> None:
     opts = proc.options
-    layouts = None if opts.server_in_sensor_id else proc.answers.layouts
+    # with layouts, the C loop calls back only for a response it found no layout or variant for
+    layouts: dict[bytes, Layout] | None = proc.answers.layouts
+    respond = proc.unknown_response
+    if opts.server_in_sensor_id:  # layouts keyed by server: the Python side looks them up
+        layouts, respond = None, proc.response
     fold = proc.answers.fold
     n, other, unsolicited = scan(
         linktype, data, meta, proc.port_bitmap, proc.queries, opts.max_pending_queries, layouts,
-        fold.numbers, fold.templates, opts.keep_unsolicited, proc.packet, proc.response, proc.query,
+        fold.numbers, fold.templates, opts.keep_unsolicited, proc.packet, respond, proc.query,
     )  # fmt: skip
     proc.stats.lines += n
     proc.counters["unsolicited_responses"] += unsolicited
