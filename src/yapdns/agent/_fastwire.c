@@ -517,8 +517,9 @@ static PyObject *walk(PyObject *self, PyObject *arg)
 
 #define NAME_TEXT_MAX 256
 
-/* dnsmsg.read_name_wire's rules; the canonical text of a name of simple labels into `out` (NUL-free, at most
- * 254 characters, "." for the root). The offset after the name, or -1 when Python must decide. */
+/* dnsmsg.read_name_wire's rules: the offset after the name at `off`, or -1 when Python must decide. With `out`,
+ * only a name of simple labels is taken, and its canonical text written there (NUL-free, at most 254 characters,
+ * "." for the root); without, any label bytes are. */
 static Py_ssize_t simple_name(const unsigned char *buf, Py_ssize_t n, Py_ssize_t off, char *out, Py_ssize_t *out_len)
 {
     Py_ssize_t end = -1, limit = off, size = 0, len = 0;
@@ -527,9 +528,11 @@ static Py_ssize_t simple_name(const unsigned char *buf, Py_ssize_t n, Py_ssize_t
             return -1;
         unsigned length = buf[off];
         if (length == 0) {
-            if (len == 0)
-                out[len++] = '.';
-            *out_len = len;
+            if (out != NULL) {
+                if (len == 0)
+                    out[len++] = '.';
+                *out_len = len;
+            }
             return end < 0 ? off + 1 : end;
         }
         if (length < 64) {
@@ -537,9 +540,9 @@ static Py_ssize_t simple_name(const unsigned char *buf, Py_ssize_t n, Py_ssize_t
             size += length + 1;
             if (nxt > n || size > 254)
                 return -1;
-            if (len)
+            if (out != NULL && len)
                 out[len++] = '.';
-            for (Py_ssize_t i = off + 1; i < nxt; i++) {
+            for (Py_ssize_t i = off + 1; out != NULL && i < nxt; i++) {
                 unsigned char c = buf[i];
                 if (c >= 'A' && c <= 'Z')
                     c = (unsigned char)(c + 32);
@@ -615,35 +618,9 @@ static PyObject *simple_rdata(const unsigned char *buf, Py_ssize_t n, Py_ssize_t
 static int authority_has_soa(const unsigned char *buf, Py_ssize_t n, Py_ssize_t off, unsigned count)
 {
     for (unsigned i = 0; i < count; i++) {
-        /* read_name_wire accepts any label bytes: walk the name without judging them */
-        Py_ssize_t end = -1, limit = off, size = 0;
-        for (;;) {
-            if (off >= n)
-                return -1;
-            unsigned length = buf[off];
-            if (length == 0) {
-                off = end < 0 ? off + 1 : end;
-                break;
-            }
-            if (length < 64) {
-                size += length + 1;
-                if (off + 1 + (Py_ssize_t)length > n || size > 254)
-                    return -1;
-                off += 1 + length;
-            }
-            else if (length >= 0xC0) {
-                if (off + 1 >= n)
-                    return -1;
-                Py_ssize_t ptr = ((Py_ssize_t)(length & 0x3F) << 8) | buf[off + 1];
-                if (ptr >= limit)
-                    return -1;
-                if (end < 0)
-                    end = off + 2;
-                limit = off = ptr;
-            }
-            else
-                return -1;
-        }
+        off = simple_name(buf, n, off, NULL, NULL); /* read_name_wire takes any label bytes */
+        if (off < 0)
+            return -1;
         if (off + 10 > n)
             return 0;
         if (be16(buf + off) == 6) /* SOA */

@@ -236,18 +236,23 @@ def test_ttls_and_rotations_fold_exactly(sightings: list[tuple[int, int]]) -> No
     assert (low, high) == (min(expected["a.test"]), max(expected["a.test"]))
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.data())
-def test_fast_and_general_paths_agree_on_mutated_packets(data: st.DataObject) -> None:
-    frames = _replayed(2)
-    mutated = []
+def _mutated(data: st.DataObject, frames: list[tuple[float, bytes]], flips: int) -> list[tuple[float, bytes]]:
+    """``frames`` with up to ``flips`` bytes changed in each, some of them cut short."""
+    out = []
     for when, frame in frames:
         wire = bytearray(frame)
-        for _ in range(data.draw(st.integers(0, 2))):
+        for _ in range(data.draw(st.integers(0, flips))):
             wire[data.draw(st.integers(0, len(wire) - 1))] = data.draw(st.integers(0, 255))
         if data.draw(st.booleans()):
             wire = wire[: data.draw(st.integers(0, len(wire)))]
-        mutated.append((when, bytes(wire)))
+        out.append((when, bytes(wire)))
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_fast_and_general_paths_agree_on_mutated_packets(data: st.DataObject) -> None:
+    mutated = _mutated(data, _replayed(2), flips=2)
     fast, general = _processor(), _processor()
     got = _batch(fast, mutated)
     for when, frame in mutated:
@@ -305,15 +310,7 @@ def test_c_and_python_loops_leave_the_same_state(
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.data())
 def test_c_and_python_loops_agree_on_mutated_packets(implementation: str, data: st.DataObject) -> None:
-    frames = _replayed(2)
-    mutated = []
-    for when, frame in frames:
-        wire = bytearray(frame)
-        for _ in range(data.draw(st.integers(0, 3))):
-            wire[data.draw(st.integers(0, len(wire) - 1))] = data.draw(st.integers(0, 255))
-        if data.draw(st.booleans()):
-            wire = wire[: data.draw(st.integers(0, len(wire)))]
-        mutated.append((when, bytes(wire)))
+    mutated = _mutated(data, _replayed(2), flips=3)
     with pytest.MonkeyPatch.context() as monkeypatch:
         c_state, python_state = _both(monkeypatch, mutated)
     assert c_state == python_state
