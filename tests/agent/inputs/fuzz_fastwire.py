@@ -1,6 +1,7 @@
 """Mutated real packets and messages straight into the C helpers (not part of the test suite).
 
     scripts/asan-fastwire [ITERATIONS] [SEED]     # builds them with AddressSanitizer + UBSan, then runs this
+    scripts/fuzz-fastwire [libFuzzer options]     # coverage-guided (decode, walk): fuzz/fastwire_libfuzzer.c
 
 ``_fastwire.decode`` and ``_fastwire.walk`` get every input; every fifth
 input is also a batch of mutated, cut captured frames through
@@ -13,6 +14,7 @@ check the results themselves.
 from __future__ import annotations
 
 import collections
+import pathlib
 import random
 import struct
 import sys
@@ -58,5 +60,16 @@ def main(iterations: int, seed: int) -> None:
     print(f"{iterations} messages and {iterations // 5} batches through the C helpers, seed {seed}: no fault")
 
 
+def write_seeds(folder: str) -> None:
+    """The captured DNS messages as seeds for the libFuzzer harness (scripts/fuzz-fastwire)."""
+    out = pathlib.Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    for i, wire in enumerate(udp_dns_payloads()):
+        (out / f"captured-{i}").write_bytes(wire)
+
+
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200_000, int(sys.argv[2]) if len(sys.argv) > 2 else 1)
+    if len(sys.argv) > 1 and sys.argv[1] == "--seeds":
+        write_seeds(sys.argv[2])
+    else:
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 200_000, int(sys.argv[2]) if len(sys.argv) > 2 else 1)
