@@ -1,8 +1,9 @@
 /*
- * The packet-capture batch loop in C: the same steps, in the same order, with the same results as the
- * Python loop in pcap_fast.py, which stays the reference (tests run both on the same packets).
+ * The wire sensors' hot path in C. Each function does the same steps, in the same order, with the same results
+ * as the Python code it replaces, which stays the reference (tests run both on the same input) and runs where
+ * this file could not be built.
  *
- * scan() walks one libpcap batch (pcapy-ng's next_batch: packet bytes and 16-byte records of sec, usec,
+ * scan() is pcap_fast.process_batch_python. It walks one libpcap batch (pcapy-ng's next_batch: packet bytes and 16-byte records of sec, usec,
  * offset, caplen). Ethernet + IPv4 (IHL 5, not fragmented) or IPv6 (no extension header) + UDP packets on a
  * DNS port are read here: a query goes into the query table, a response that matches one is looked up among
  * the known layouts and variants (pcap_answers) and its RRsets folded. Everything else calls back into
@@ -14,6 +15,8 @@
  *
  * walk() is dnslayout.walk (the reference) in C: where a response's TTLs are, or None when its decoding may
  * not be reused.
+ *
+ * fold() is pcap_answers.fold_rrsets for one response whose TTLs are read at its layout's offsets.
  *
  * Every read is checked against the packet's captured length and the IP and UDP lengths; a layout is only
  * used when it fits the message. Objects read from the dicts are borrowed only while no Python code can run.
