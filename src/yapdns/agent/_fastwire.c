@@ -8,7 +8,8 @@
  * DNS port are read here: a query goes into the query table, a response that matches one is looked up among
  * the known layouts and variants (pcap_answers) and its RRsets folded. Everything else calls back into
  * Python in place, so that the order of events is the capture's: `general` for any other packet, `respond`
- * for a matched response not seen before, `query` when the query table is full.
+ * for a matched response not seen before (with layouts: AnswerLayouts.learn, given the walk and variant key
+ * made here; without: the processor's response), `query` when the query table is full.
  *
  * decode() is dnsmsg.decode_response for the common case (simple names; A, AAAA, name-only and MX rdata), and None
  * for anything else, which the Python decoder then takes.
@@ -203,6 +204,8 @@ static int pop_query(PyObject *queries, PyObject *key, int *found)
     return PyDict_DelItem(queries, key);
 }
 
+static PyObject *walk_result(const unsigned char *msg, Py_ssize_t n, int with_variant);
+
 typedef struct {
     PyObject *queries, *layouts, *general, *respond, *query;
     Fold fold;
@@ -260,13 +263,20 @@ static int message(Scan *s, const unsigned char *msg, Py_ssize_t size, const uns
         if (!s->keep)
             return 0;
     }
+    PyObject *r;
     if (s->layouts != Py_None) {
         int known = fold_known(s->layouts, &s->fold, msg, qend, size, sec);
         if (known)
             return known < 0 ? -1 : 0;
+        /* not seen before: walked here, decoded by AnswerLayouts.learn(message, sec, walk and variant key) */
+        PyObject *walked = walk_result(msg, size, 1);
+        if (walked == NULL)
+            return -1;
+        r = PyObject_CallFunction(s->respond, "y#IN", (const char *)msg, size, sec, walked);
     }
-    PyObject *r = PyObject_CallFunction(s->respond, "y#y#d", (const char *)src, (Py_ssize_t)alen, (const char *)msg,
-                                        size, ts);
+    else
+        r = PyObject_CallFunction(s->respond, "y#y#d", (const char *)src, (Py_ssize_t)alen, (const char *)msg, size,
+                                  ts);
     Py_XDECREF(r);
     return r == NULL ? -1 : 0;
 }
@@ -488,28 +498,42 @@ static int walk_message(const unsigned char *msg, Py_ssize_t n, Offsets *ttls, O
     return 1;
 }
 
+/* walk_message's result as (question end, sections end, TTL offsets, answer TTL offsets), and with `with_variant`
+ * the variant key too (the bytes from the question's end to the sections' end, TTLs zeroed: Layout.variant);
+ * None when the message cannot be cached. NULL on error. */
+static PyObject *walk_result(const unsigned char *msg, Py_ssize_t n, int with_variant)
+{
+    Offsets ttls = {0}, answer_ttls = {0};
+    Py_ssize_t qend = 0, end = 0;
+    PyObject *result = NULL, *all = NULL, *answers = NULL, *key = NULL;
+    int found = walk_message(msg, n, &ttls, &answer_ttls, &qend, &end);
+    if (found < 0)
+        PyErr_NoMemory();
+    else if (found == 0)
+        result = Py_NewRef(Py_None);
+    else if ((all = offsets_tuple(&ttls)) != NULL && (answers = offsets_tuple(&answer_ttls)) != NULL) {
+        if (!with_variant)
+            result = Py_BuildValue("nnOO", qend, end, all, answers);
+        else if ((key = PyBytes_FromStringAndSize((const char *)msg + qend, end - qend)) != NULL) {
+            for (Py_ssize_t i = 0; i < ttls.len; i++) /* walk_message keeps each TTL within [qend, end) */
+                memset(PyBytes_AS_STRING(key) + (ttls.at[i] - qend), 0, 4);
+            result = Py_BuildValue("nnOOO", qend, end, all, answers, key);
+        }
+    }
+    Py_XDECREF(all);
+    Py_XDECREF(answers);
+    Py_XDECREF(key);
+    PyMem_Free(ttls.at);
+    PyMem_Free(answer_ttls.at);
+    return result;
+}
+
 static PyObject *walk(PyObject *self, PyObject *arg)
 {
     Py_buffer view;
     if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
         return NULL;
-    Offsets ttls = {0}, answer_ttls = {0};
-    Py_ssize_t qend = 0, end = 0;
-    PyObject *result = NULL;
-    int found = walk_message(view.buf, view.len, &ttls, &answer_ttls, &qend, &end);
-    if (found < 0)
-        PyErr_NoMemory();
-    else if (found == 0)
-        result = Py_NewRef(Py_None);
-    else {
-        PyObject *all = offsets_tuple(&ttls), *answers = offsets_tuple(&answer_ttls);
-        if (all != NULL && answers != NULL)
-            result = Py_BuildValue("nnOO", qend, end, all, answers);
-        Py_XDECREF(all);
-        Py_XDECREF(answers);
-    }
-    PyMem_Free(ttls.at);
-    PyMem_Free(answer_ttls.at);
+    PyObject *result = walk_result(view.buf, view.len, 0);
     PyBuffer_Release(&view);
     return result;
 }

@@ -19,7 +19,7 @@ def scan(
     fold_templates: dict[int, Any],
     keep: bool,
     general: Callable[[int, float, bytes], None],
-    respond: Callable[[bytes, bytes, float], None],
+    respond: Callable[..., None],
     query: Callable[[bytes, float], None],
     /,
 ) -> tuple[int, int, int]: ...

@@ -31,7 +31,7 @@ import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import NamedTuple
 
-from yapdns.agent.dnslayout import Walk, walk
+from yapdns.agent.dnslayout import walk
 from yapdns.agent.dnsmsg import DnsFormatError, decode_response
 from yapdns.agent.dnsobs import ObservationBuilder
 from yapdns.agent.parsing import ParseStats
@@ -52,6 +52,8 @@ Entries = tuple[tuple[int, Observation, tuple[int, ...]], ...]
 FOLD = struct.Struct("=5q")  # first, last, count, smallest TTL, largest TTL (NO_TTL for a negative answer)
 NO_TTL = -1
 TtlReader = Callable[[bytes, int], tuple[int, ...]]
+# What a walk found (dnslayout.Walk's fields) and the variant key when the C loop made it
+Walked = tuple[int, int, tuple[int, ...], tuple[int, ...], bytes | None]
 
 
 class Layout(NamedTuple):
@@ -79,19 +81,18 @@ _masks: dict[tuple[int, int, tuple[int, ...]], int] = {}
 _readers: dict[tuple[int, ...], TtlReader] = {}  # compiled TTL readers by offsets (compiling costs more than a lookup)
 
 
-def _layout(found: Walk) -> Layout:
+def _layout(qend: int, end: int, offsets: tuple[int, ...], answer_ttls: tuple[int, ...]) -> Layout:
     """A new layout; its mask is shared by every layout with the same offsets."""
-    qend, end = found.qend, found.end
-    shape = (qend, end, found.offsets)
+    shape = (qend, end, offsets)
     mask = _masks.get(shape)
     if mask is None:
         zeroed = bytearray(b"\xff" * (end - qend))
-        for ttl in found.offsets:
+        for ttl in offsets:
             zeroed[ttl - qend : ttl - qend + 4] = b"\0\0\0\0"
         if len(_masks) >= MAX_LAYOUTS:
             _masks.clear()
         mask = _masks[shape] = int.from_bytes(zeroed, "big")
-    return Layout(end, found.offsets, found.answer_ttls, {}, mask)
+    return Layout(end, offsets, answer_ttls, {}, mask)
 
 
 def _reader(answer_ttls: tuple[int, ...]) -> TtlReader:
@@ -134,25 +135,34 @@ class AnswerLayouts:
 
     def add(self, msg: bytes, sec: int, ref: int, sensor: str | None = None) -> None:
         """Decode a response not seen before, fold it, and remember its layout and variant if it can be cached."""
+        found = walk(msg)
+        walked = None if found is None else (found.qend, found.end, found.offsets, found.answer_ttls, None)
+        self._learn(msg, sec, ref, sensor, walked)
+
+    def learn(self, msg: bytes, sec: int, walked: Walked | None) -> None:
+        """``add`` for the C loop, which has walked ``msg`` itself (``_fastwire``: the walk and the variant key)."""
+        self._learn(msg, sec, self.stats.lines, None, walked)
+
+    def _learn(self, msg: bytes, sec: int, ref: int, sensor: str | None, walked: Walked | None) -> None:
         try:
             resp = decode_response(msg)
         except DnsFormatError as exc:
             self.stats.bad(ref, exc.code, str(exc), msg[:64].hex())
             return
         entries = entries_of(self.builder.templates(resp, sensor_id=sensor, ref=ref))
-        found = walk(msg)
-        if found is None:  # decodable, not cacheable: a pointer into a TTL or the header, a section cut short
+        if walked is None:  # decodable, not cacheable: a pointer into a TTL or the header, a section cut short
             fold_rrsets(self.fold, entries, [rr[3] for rr in resp.answers], sec)
             return
-        key = msg[2 : found.qend] if sensor is None else f"{sensor}\0".encode() + msg[2 : found.qend]
+        qend, end, offsets, answer_ttls, variant = walked
+        key = msg[2:qend] if sensor is None else f"{sensor}\0".encode() + msg[2:qend]
         layout = self.layouts.get(key)
-        if layout is None or layout.offsets != found.offsets:
+        if layout is None or layout.offsets != offsets:
             if len(self.layouts) >= self.max_layouts:
                 self.layouts.clear()
-            layout = self.layouts[key] = _layout(found)
+            layout = self.layouts[key] = _layout(qend, end, offsets, answer_ttls)
         if len(layout.variants) >= MAX_VARIANTS:
             layout.variants.clear()
-        layout.variants[layout.variant(msg[found.qend : found.end])] = entries
+        layout.variants[layout.variant(msg[qend:end]) if variant is None else variant] = entries
         fold_layout(self.fold, entries, layout, msg, sec)
 
 

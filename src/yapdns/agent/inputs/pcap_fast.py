@@ -67,9 +67,9 @@ def process_batch(proc: DnsCaptureProcessor, linktype: int, data: bytes, meta: b
 
 def _process_batch_c(scan: Scan, proc: DnsCaptureProcessor, linktype: int, data: bytes, meta: bytes) -> None:
     opts = proc.options
-    # with layouts, the C loop calls back only for a response it found no layout or variant for
+    # with layouts, the C loop checks TC, looks a response up, and walks a new one before it calls back
     layouts: dict[bytes, Layout] | None = proc.answers.layouts
-    respond = proc.unknown_response
+    respond: Callable[..., None] = proc.answers.learn
     if opts.server_in_sensor_id:  # layouts keyed by server: the Python side looks them up
         layouts, respond = None, proc.response
     fold = proc.answers.fold

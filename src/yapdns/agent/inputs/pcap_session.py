@@ -128,10 +128,6 @@ class DnsCaptureProcessor:
         sensor = self._sensor(server) if self.options.server_in_sensor_id else None
         self.answers.sighting(msg, int(now), self.stats.lines, sensor)
 
-    def unknown_response(self, server: bytes, msg: bytes, now: float) -> None:
-        """``response`` for the C loop, which has checked TC and found no layout or variant for ``msg`` itself."""
-        self.answers.add(msg, int(now), self.stats.lines)
-
     def _sensor(self, server: bytes) -> str:
         name = self._sensors.get(server)
         if name is None:
