@@ -144,6 +144,7 @@ class AnswerLayouts:
         self._learn(msg, sec, self.stats.lines, None, walked)
 
     def _learn(self, msg: bytes, sec: int, ref: int, sensor: str | None, walked: Walked | None) -> None:
+        """Decode ``msg``, fold it, and keep its layout and variant when ``walked`` says it can be cached."""
         try:
             resp = decode_response(msg)
         except DnsFormatError as exc:
