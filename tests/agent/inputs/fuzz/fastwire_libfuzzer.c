@@ -4,7 +4,7 @@
  *
  * The helpers are compiled into this harness (#include below) so that libFuzzer sees their coverage; an
  * embedded interpreter gives them the Python objects they take and make. Each input is one DNS message: it goes
- * through decode() and walk(). A memory error aborts with ASan's report, and so does any exception: both functions
+ * through decode(), walk(), and the walk with the variant key that scan() makes for a new response. A memory error aborts with ASan's report, and so does any exception: both functions
  * return None for what they do not take and raise only when out of memory.
  */
 #include "../../../../src/yapdns/agent/_fastwire.c"
@@ -31,6 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     check(decode(NULL, message));
     check(walk(NULL, message));
+    check(walk_result(data, (Py_ssize_t)size, 1)); /* the walk and variant key scan() hands to Python */
     Py_DECREF(message);
     return 0;
 }
