@@ -2,7 +2,7 @@
 
     python benchmarks/make_dns_pcap.py /tmp/dns-1m.pcap                     # once
     python benchmarks/dnstap.py --make /tmp/dns.dnstap --from-pcap /tmp/dns-1m.pcap   # once
-    python benchmarks/dnstap.py /tmp/dns.dnstap
+    python benchmarks/dnstap.py /tmp/dns.dnstap [--python]
 
 ``--make`` wraps every DNS response of the capture in a dnstap CLIENT_RESPONSE
 (with the query, addresses and times of the capture, as a resolver would log
@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from yapdns.agent.inputs import dnstap_pb2 as pb
 from yapdns.agent.inputs.dnstap import DnstapFileInput, DnstapFileOptions
 from yapdns.agent.inputs.dnstap_fstrm import CONTENT_TYPE, START, STOP, encode_control, encode_data
+from yapdns.agent.inputs.pcap_fast import c_helpers
 from yapdns.core.model import Observation
 
 
@@ -62,7 +63,11 @@ def main() -> None:
     ap.add_argument("file", type=Path, nargs="?")
     ap.add_argument("--make", type=Path)
     ap.add_argument("--from-pcap", type=Path)
+    ap.add_argument("--python", action="store_true", help="without the C helpers (the Python reference code)")
     args = ap.parse_args()
+    if args.python:  # the Python code the C helpers replace, as where they are not built
+        for module, name in c_helpers():
+            setattr(module, name, None)
     if args.make:
         make(args.make, args.from_pcap)
         return

@@ -36,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from yapdns.agent.inputs.pcap import PcapFileInput, PcapFileOptions
-from yapdns.agent.inputs.pcap_fast import implementation
+from yapdns.agent.inputs.pcap_fast import c_helpers, implementation
 from yapdns.core.model import Observation
 from yapdns.core.names import normalize_name
 from yapdns.gcpause import freeze_startup_objects
@@ -94,14 +94,6 @@ def run_passivedns(exe: str, path: Path) -> tuple[set[Key], int, float, float]:
     return keys, lines, spent, wall
 
 
-def python_only() -> None:
-    """Run without the C helpers (agent/_fastwire.c): the Python code they replace, as where they are not built."""
-    from yapdns.agent import dnslayout, dnsmsg
-    from yapdns.agent.inputs import pcap_answers, pcap_fast
-
-    pcap_fast._scan = pcap_answers._fold_c = dnslayout._walk_c = dnsmsg._decode_c = None
-
-
 def ours_in_a_fresh_process(path: Path, python: bool) -> float:
     """CPU seconds of one cold run of ours, in a child process."""
     command = [sys.executable, __file__, str(path), "--cpu-only", *(["--python"] if python else [])]
@@ -132,8 +124,9 @@ def main() -> None:
     ap.add_argument("--python", action="store_true", help="without the C helpers (the Python reference code)")
     ap.add_argument("--cpu-only", action="store_true", help=argparse.SUPPRESS)  # one run of ours, for --repeat
     args = ap.parse_args()
-    if args.python:
-        python_only()
+    if args.python:  # the Python code the C helpers replace, as where they are not built
+        for module, name in c_helpers():
+            setattr(module, name, None)
     if args.cpu_only:
         print(run_ours(args.pcap, profile=False)[2])
         return

@@ -24,11 +24,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.agent.inputs.captured import PORT, packets
-from yapdns.agent import dnslayout
 from yapdns.agent.dnslayout import walk, walk_python
 from yapdns.agent.dnsmsg import decode_response
 from yapdns.agent.dnsobs import ObservationBuilder
-from yapdns.agent.inputs import pcap_answers, pcap_fast
+from yapdns.agent.inputs import pcap_fast
 from yapdns.agent.inputs.pcap import PcapFileInput, PcapFileOptions
 from yapdns.agent.inputs.pcap_fast import process_batch
 from yapdns.agent.inputs.pcap_packet import DLT_EN10MB
@@ -39,7 +38,7 @@ from yapdns.core.model import Observation
 T0 = 1_700_000_000
 Key = tuple[str, str, tuple[str, ...], str | None]
 Folded = dict[Key, tuple[int, int, int, int | None, int | None]]  # first, last, count, ttl min, ttl max
-C_HELPERS = (pcap_fast, "_scan"), (pcap_answers, "_fold_c"), (dnslayout, "_walk_c")
+C_HELPERS = pcap_fast.c_helpers()
 
 
 def _python_only(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -58,6 +57,7 @@ def implementation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
 def test_the_c_helpers_are_built(implementation: str) -> None:
     # scripts/test installs a C compiler and the Python headers, so the optional extension must be there
     assert pcap_fast.implementation() == implementation
+    assert len(C_HELPERS) == 4
     assert all(getattr(module, name) is not None for module, name in C_HELPERS) == (implementation == "c")
     assert PcapFileInput("p", PcapFileOptions(paths=[])).stats_dict()["batch_loop"] == implementation  # --stats
 

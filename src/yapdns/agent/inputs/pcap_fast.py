@@ -22,8 +22,12 @@ long on purpose: a call per layer would double the cost per packet.
 from __future__ import annotations
 
 import struct
+import sys
 from collections.abc import Callable
+from types import ModuleType
 
+from yapdns.agent import dnslayout, dnsmsg
+from yapdns.agent.inputs import pcap_answers
 from yapdns.agent.inputs.pcap_answers import Layout, fold_rrsets
 from yapdns.agent.inputs.pcap_packet import DLT_EN10MB
 from yapdns.agent.inputs.pcap_session import DnsCaptureProcessor
@@ -50,6 +54,12 @@ _OPCODE_TC = 0x7A00  # opcode (not a standard query) or TC: the general path dec
 def implementation() -> str:
     """Which batch loop ``process_batch`` runs: "c" or "python"."""
     return "python" if _scan is None else "c"
+
+
+def c_helpers() -> list[tuple[ModuleType, str]]:
+    """Where each C helper of the wire sensors is bound (module, attribute). Setting them all to None runs the
+    Python reference alone, as where they were not built (tests and benchmarks compare the two)."""
+    return [(dnsmsg, "_decode_c"), (dnslayout, "_walk_c"), (pcap_answers, "_fold_c"), (sys.modules[__name__], "_scan")]
 
 
 def process_batch(proc: DnsCaptureProcessor, linktype: int, data: bytes, meta: bytes) -> None:
