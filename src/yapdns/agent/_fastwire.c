@@ -281,6 +281,20 @@ static int message(Scan *s, const unsigned char *msg, Py_ssize_t size, const uns
     return r == NULL ? -1 : 0;
 }
 
+/* A UDP datagram the fast path takes: counted, then its DNS message if a port is a DNS port. */
+static int datagram(Scan *s, const unsigned char *msg, Py_ssize_t size, const unsigned char *src,
+                    const unsigned char *dst, int alen, unsigned sport, unsigned dport, unsigned sec, double ts)
+{
+    s->n++;
+    if (!port_set(s->ports, sport) && !port_set(s->ports, dport)) {
+        s->other++;
+        return 0;
+    }
+    int r = message(s, msg, size, src, dst, alen, sport, dport, sec, ts);
+    s->n -= r == 1; /* the general path counts it */
+    return r;
+}
+
 /* One packet: 0 done, 1 for the general path, -1 on error. */
 static int packet(Scan *s, const unsigned char *p, Py_ssize_t caplen, unsigned sec, double ts)
 {
@@ -290,30 +304,14 @@ static int packet(Scan *s, const unsigned char *p, Py_ssize_t caplen, unsigned s
         if (be16(p + 12) != 0x0800 || p[14] != 0x45 || (be16(p + 20) & 0x3FFF) || p[23] != 17 ||
             (Py_ssize_t)iplen + 14 > caplen || (long)ulen != (long)iplen - 20)
             return 1;
-        s->n++;
-        unsigned sport = be16(p + 34), dport = be16(p + 36);
-        if (!port_set(s->ports, sport) && !port_set(s->ports, dport)) {
-            s->other++;
-            return 0;
-        }
-        int r = message(s, p + 42, (Py_ssize_t)iplen - 28, p + 26, p + 30, 4, sport, dport, sec, ts);
-        s->n -= r == 1;
-        return r;
+        return datagram(s, p + 42, (Py_ssize_t)iplen - 28, p + 26, p + 30, 4, be16(p + 34), be16(p + 36), sec, ts);
     }
     if (kind == 0x86 && caplen >= 79) {
         unsigned iplen = be16(p + 18);
         if (be16(p + 12) != 0x86DD || p[20] != 17 || (Py_ssize_t)iplen + 54 > caplen || be16(p + 58) != iplen ||
             !iplen)
             return 1;
-        s->n++;
-        unsigned sport = be16(p + 54), dport = be16(p + 56);
-        if (!port_set(s->ports, sport) && !port_set(s->ports, dport)) {
-            s->other++;
-            return 0;
-        }
-        int r = message(s, p + 62, (Py_ssize_t)iplen - 8, p + 22, p + 38, 16, sport, dport, sec, ts);
-        s->n -= r == 1;
-        return r;
+        return datagram(s, p + 62, (Py_ssize_t)iplen - 8, p + 22, p + 38, 16, be16(p + 54), be16(p + 56), sec, ts);
     }
     return 1;
 }

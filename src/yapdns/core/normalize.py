@@ -13,6 +13,7 @@ import re
 from functools import lru_cache
 
 import dns.rcode
+import msgspec
 
 from yapdns.core import rrtypes
 from yapdns.core.errors import InvalidObservation, InvalidTime, InvalidValue
@@ -127,21 +128,7 @@ def normalize_observation(obs: Observation) -> Observation:
         and _same_strings(rdata, obs.rdata)
     ):
         return obs
-    return Observation(
-        rrname=name,
-        rrtype=rrtype,
-        rdata=rdata,
-        time_first=obs.time_first,
-        time_last=obs.time_last,
-        count=obs.count,
-        ttl=obs.ttl,
-        rcode=obs.rcode,
-        bailiwick=bailiwick,
-        sensor_id=obs.sensor_id,
-        source=obs.source,
-        evidence=obs.evidence,
-        sample=obs.sample,
-    )
+    return msgspec.structs.replace(obs, rrname=name, rdata=rdata, bailiwick=bailiwick)  # the rest is canonical
 
 
 _CANONICAL_TYPES: dict[str, int] = {}  # type mnemonics that are canonical -> code, filled as they are seen
