@@ -14,8 +14,9 @@ Cycles made meanwhile are collected after the pause.
 process has started its work out of the collector's sight (``gc.freeze``):
 the module-level caches (name and rdata normalization, the wire decoders')
 grow to hundreds of thousands of entries, and every full collection would
-walk them all (measured on the pcap benchmark: full collections took
-0.36-0.50 s of a 1M-packet run before, 0.16-0.17 s after). Objects
+walk them all (a one-off measurement on the pcap benchmark: full
+collections took 0.36-0.50 s of a 1M-packet run before, 0.16-0.17 s
+after). Objects
 made later are collected as usual; what was alive at the freeze and later
 becomes garbage in a reference cycle is never collected, which is why it
 runs once, at start, after a full collection.
