@@ -260,5 +260,8 @@ def rrset_ttl(ttls: list[int], indices: tuple[int, ...]) -> int | None:
     """The TTL of an RRset: the smallest of its RRs' (a TTL with the top bit set counts as 0, RFC 2181 §8)."""
     if not indices:
         return None
+    if len(indices) == 1:  # the common case, on dnstap's per-frame path: no list
+        ttl = ttls[indices[0]]
+        return 0 if ttl > _TTL_MAX else ttl
     picked = [ttls[i] for i in indices]
     return 0 if max(picked) > _TTL_MAX else min(picked)
