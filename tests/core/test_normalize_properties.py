@@ -262,6 +262,54 @@ def test_observation_fast_path_equals_the_full_path(
         assert normalize_observation(normalized) is normalized
 
 
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(CANONICAL_LDH, ANY_NAME), st.one_of(st.sampled_from(["A", "AAAA", "NS"]), ANY_RRTYPE), ANY_RDATA,
+    st.sampled_from([None, "", "NXDOMAIN", "nxdomain", "NODATA", "NOERROR", "BADSIG", 3]),
+    st.one_of(st.none(), st.just(""), CANONICAL_LDH, ANY_NAME), ANY_LABEL, ANY_LABEL,
+    st.sampled_from(["direct", "indirect", "imported"]),
+)  # fmt: skip
+def test_template_path_equals_normalizing_the_template(
+    name: object, rrtype: object, rdata: list[str], rcode: object, bailiwick: object, sensor: object, source: object,
+    evidence: str,
+) -> None:  # fmt: skip
+    from yapdns.core.model import Evidence
+    from yapdns.core.normalize import normalize_template
+
+    fields = {"bailiwick": bailiwick, "sensor_id": sensor, "source": source, "evidence": Evidence(evidence)}
+    obs = Observation(rrname=name, rrtype=rrtype, rdata=tuple(rdata), time_first=0, time_last=0, rcode=rcode, **fields)  # type: ignore[arg-type]
+
+    def template(_: Observation) -> Observation:
+        return normalize_template(name, rrtype, tuple(rdata), rcode, **fields)  # type: ignore[arg-type]
+
+    assert _outcome(template, obs) == _outcome(normalize_observation, obs)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    CANONICAL_LDH, st.one_of(st.sampled_from(["A", "AAAA", "NS", "MX"]), ANY_RRTYPE), ANY_RDATA,
+    st.sampled_from([None, "", "NXDOMAIN", "NODATA", "NOERROR", 3]), st.one_of(st.none(), st.just(""), ANY_NAME),
+    ANY_LABEL, ANY_LABEL,
+)  # fmt: skip
+def test_canonical_template_equals_normalize_template_on_canonical_names_and_rdata(
+    name: str, rrtype: object, rdata: list[str], rcode: object, bailiwick: object, sensor: object, source: object
+) -> None:
+    from yapdns.core.normalize import canonical_template, normalize_template
+
+    try:  # what a decoder keeping the promise gives: each name and rdata item canonical already
+        name = normalize_name(name)
+        code = rrtypes.rrtype_code(rrtype)  # type: ignore[arg-type]
+        items = tuple(normalize_rdata(code, item) for item in rdata)
+    except InvalidObservation:
+        return
+    fields = {"bailiwick": bailiwick, "sensor_id": sensor, "source": source}
+
+    def outcome(fn: object) -> object:
+        return _outcome(lambda _: fn(name, rrtype, items, rcode, **fields), None)  # type: ignore[operator, arg-type]
+
+    assert outcome(canonical_template) == outcome(normalize_template)
+
+
 @given(ANY_NAME)
 def test_name_fast_path_equals_the_full_path(text: str) -> None:
     from yapdns.core.names import _normalize_name_full

@@ -131,6 +131,137 @@ def normalize_observation(obs: Observation) -> Observation:
     return msgspec.structs.replace(obs, rrname=name, rdata=rdata, bailiwick=bailiwick)  # the rest is canonical
 
 
+def normalize_template(
+    rrname: str,
+    rrtype: str,
+    rdata: tuple[str, ...],
+    rcode: str | None,
+    *,
+    bailiwick: str | None,
+    sensor_id: str | None,
+    source: str | None,
+    evidence: Evidence = Evidence.DIRECT,
+) -> Observation:
+    """``normalize_observation`` of the template these fields make (times 0, count 1, no TTL, no sample).
+
+    For wire decoders, which make one template per distinct RRset: when the type, rcode and labels are
+    canonical already, only the name, rdata and bailiwick go through their caches, and the observation is
+    built once, without the checks of the fields it does not take. Equal result, equal errors (a property
+    test checks it).
+    """
+    code = _template_code(rrtype, rdata, rcode, bailiwick, sensor_id, source, evidence)
+    if code is None:
+        return normalize_observation(
+            Observation(
+                rrname=rrname,
+                rrtype=rrtype,
+                rdata=rdata,
+                time_first=0,
+                time_last=0,
+                rcode=rcode,
+                bailiwick=bailiwick,
+                sensor_id=sensor_id,
+                source=source,
+                evidence=evidence,
+            )
+        )
+    name = normalize_name(rrname)  # the same checks, in the same order, as normalize_observation's fast path
+    canonical = _normalize_rrset(code, rdata) if rdata else ()
+    return _built(name, rrtype, canonical, rcode, bailiwick, sensor_id, source, evidence)
+
+
+def canonical_template(
+    rrname: str,
+    rrtype: str,
+    rdata: tuple[str, ...],
+    rcode: str | None,
+    *,
+    bailiwick: str | None,
+    sensor_id: str | None,
+    source: str | None,
+    evidence: Evidence = Evidence.DIRECT,
+) -> Observation:
+    """``normalize_template`` for a decoder whose names and rdata are canonical by construction.
+
+    The caller promises that ``rrname`` is a plain ``str`` that ``normalize_name`` keeps as it is, and each
+    item of ``rdata`` one that ``normalize_rdata`` keeps (the C wire decoder makes them so, and its tests
+    check the promise on every message they decode). Those are the costly checks, and they are skipped;
+    everything else is checked as ``normalize_template`` checks it, and an RRset is still sorted and
+    deduplicated. Equal result (a property test checks it on canonical input).
+    """
+    if type(rdata) is not tuple or len(rdata) > MAX_RRSET or (
+        _template_code(rrtype, rdata, rcode, bailiwick, sensor_id, source, evidence) is None
+    ):
+        return normalize_template(
+            rrname, rrtype, rdata, rcode, bailiwick=bailiwick, sensor_id=sensor_id, source=source, evidence=evidence
+        )
+    if len(rdata) > 1:
+        rdata = tuple(sorted(set(rdata)))
+    return _built(rrname, rrtype, rdata, rcode, bailiwick, sensor_id, source, evidence)
+
+
+def _template_code(
+    rrtype: str,
+    rdata: tuple[str, ...],
+    rcode: str | None,
+    bailiwick: str | None,
+    sensor_id: str | None,
+    source: str | None,
+    evidence: Evidence,
+) -> int | None:
+    """The type code when every field of a template but the name and rdata is canonical, else None."""
+    code = _CANONICAL_TYPES.get(rrtype) if type(rrtype) is str else None
+    if (
+        code is None
+        or type(rdata) is not tuple
+        or not (rcode is None or (type(rcode) is str and rcode in _CANONICAL_RCODES))
+        or not _label_canonical(sensor_id)
+        or not _label_canonical(source)
+        or type(evidence) is not Evidence
+        or bailiwick == ""
+    ):
+        return None
+    return code
+
+
+def _built(
+    name: str,
+    rrtype: str,
+    rdata: tuple[str, ...],
+    rcode: str | None,
+    bailiwick: str | None,
+    sensor_id: str | None,
+    source: str | None,
+    evidence: Evidence,
+) -> Observation:
+    """A template of canonical fields; the bailiwick still goes through ``normalize_name``."""
+    return Observation(
+        rrname=name,
+        rrtype=rrtype,
+        rdata=rdata,
+        time_first=0,
+        time_last=0,
+        rcode=rcode,
+        bailiwick=None if bailiwick is None else normalize_name(bailiwick),
+        sensor_id=sensor_id,
+        source=source,
+        evidence=evidence,
+    )
+
+
+_CANONICAL_LABELS: set[str] = set()  # sensor ids and sources found valid (a few per process), remembered
+
+
+def _label_canonical(label: str | None) -> bool:
+    """Whether ``normalize_label`` keeps ``label`` as it is (None, or a valid plain ``str``)."""
+    if label is None or (type(label) is str and label in _CANONICAL_LABELS):
+        return True
+    valid = type(label) is str and label != "" and _valid_label(label)
+    if valid and len(_CANONICAL_LABELS) < 4096:
+        _CANONICAL_LABELS.add(label)
+    return valid
+
+
 _CANONICAL_TYPES: dict[str, int] = {}  # type mnemonics that are canonical -> code, filled as they are seen
 _CANONICAL_RCODES = frozenset(
     text
@@ -151,8 +282,8 @@ def _scalars_canonical(obs: Observation) -> bool:
         and 1 <= count <= MAX_COUNT
         and (ttl is None or (type(ttl) is int and 0 <= ttl < 2**31))
         and (rcode is None or (type(rcode) is str and rcode in _CANONICAL_RCODES))
-        and (sensor is None or (type(sensor) is str and sensor != "" and _valid_label(sensor)))
-        and (source is None or (type(source) is str and source != "" and _valid_label(source)))
+        and _label_canonical(sensor)
+        and _label_canonical(source)
         and (sample is None or _sample_canonical(sample))
         and type(obs.evidence) is Evidence
         and type(obs.rdata) is tuple
@@ -262,8 +393,10 @@ def observation_key(obs: Observation) -> tuple[str, str, tuple[str, ...], str | 
 
 __all__ = [
     "InvalidObservation",
+    "canonical_template",
     "normalize_observation",
     "normalize_rcode",
+    "normalize_template",
     "normalize_time",
     "observation_key",
 ]
