@@ -11,7 +11,8 @@
  * for a matched response not seen before (with layouts: AnswerLayouts.learn, given the walk and variant key
  * made here; without: the processor's response), `query` when the query table is full.
  *
- * decode() is dnsmsg.decode_response for the common case (simple names; A, AAAA, name-only and MX rdata), and None
+ * decode() is dnsmsg.decode_response for the common case (simple names; A, AAAA, name-only and MX rdata), with
+ * names and rdata canonical by construction (DnsResponse.canonical, its eighth field: True), and None
  * for anything else, which the Python decoder then takes.
  *
  * walk() is dnslayout.walk (the reference) in C: where a response's TTLs are, or None when its decoding may
@@ -25,6 +26,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <arpa/inet.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -601,6 +603,20 @@ static PyObject *name_object(const unsigned char *buf, Py_ssize_t n, Py_ssize_t 
     return *after < 0 ? NULL : PyUnicode_FromStringAndSize(text, len);
 }
 
+/* `value` in decimal at `out` (at most 5 digits here): the number of characters written. */
+static Py_ssize_t decimal(unsigned value, char *out)
+{
+    char digits[10];
+    Py_ssize_t count = 0, len = 0;
+    do {
+        digits[count++] = (char)('0' + value % 10);
+        value /= 10;
+    } while (value);
+    while (count)
+        out[len++] = digits[--count];
+    return len;
+}
+
 /* dnsmsg.rdata_text for the types handled here: a str, or NULL (an exception set, or Python must decide). */
 static PyObject *simple_rdata(const unsigned char *buf, Py_ssize_t n, Py_ssize_t off, Py_ssize_t rdlen,
                               unsigned rrtype)
@@ -608,8 +624,18 @@ static PyObject *simple_rdata(const unsigned char *buf, Py_ssize_t n, Py_ssize_t
     const unsigned char *p = buf + off;
     Py_ssize_t after;
     switch (rrtype) {
-    case 1: /* A */
-        return rdlen == 4 ? PyUnicode_FromFormat("%u.%u.%u.%u", (unsigned)p[0], (unsigned)p[1], (unsigned)p[2], (unsigned)p[3]) : NULL;
+    case 1: { /* A: the dotted quad */
+        char text[16];
+        Py_ssize_t len = 0;
+        if (rdlen != 4)
+            return NULL;
+        for (int i = 0; i < 4; i++) {
+            if (i)
+                text[len++] = '.';
+            len += decimal(p[i], text + len);
+        }
+        return PyUnicode_FromStringAndSize(text, len);
+    }
     case 28: { /* AAAA: inet_ntop, as socket.inet_ntop */
         char text[INET6_ADDRSTRLEN];
         if (rdlen != 16 || inet_ntop(AF_INET6, p, text, sizeof text) == NULL)
@@ -622,17 +648,17 @@ static PyObject *simple_rdata(const unsigned char *buf, Py_ssize_t n, Py_ssize_t
             Py_CLEAR(name);
         return name;
     }
-    case 15: { /* MX */
+    case 15: { /* MX: "preference exchange" */
+        char text[8 + NAME_TEXT_MAX];
+        Py_ssize_t len, name_len;
         if (rdlen < 3)
             return NULL;
-        PyObject *name = name_object(buf, n, off + 2, &after);
-        if (name == NULL || after != off + rdlen) {
-            Py_XDECREF(name);
+        len = decimal(be16(p), text);
+        text[len++] = ' ';
+        after = simple_name(buf, n, off + 2, text + len, &name_len);
+        if (after < 0 || after != off + rdlen)
             return NULL;
-        }
-        PyObject *text = PyUnicode_FromFormat("%u %U", be16(p), name);
-        Py_DECREF(name);
-        return text;
+        return PyUnicode_FromStringAndSize(text, len + name_len);
     }
     default:
         return NULL;
@@ -655,6 +681,29 @@ static int authority_has_soa(const unsigned char *buf, Py_ssize_t n, Py_ssize_t 
     return 0;
 }
 
+/* A tuple of `count` new references, which it steals: NULL (exception set) when one of them is NULL or the
+ * tuple cannot be made; the references are released then too. */
+static PyObject *tuple_of(Py_ssize_t count, ...)
+{
+    va_list items;
+    PyObject *tuple = PyTuple_New(count);
+    int failed = tuple == NULL;
+    va_start(items, count);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *item = va_arg(items, PyObject *);
+        if (item == NULL)
+            failed = 1;
+        else if (tuple != NULL)
+            PyTuple_SET_ITEM(tuple, i, item);
+        else
+            Py_DECREF(item);
+    }
+    va_end(items);
+    if (failed && tuple != NULL)
+        Py_CLEAR(tuple); /* the items set are released with it; a NULL slot is skipped */
+    return tuple;
+}
+
 /* The answer records as dnsmsg's RR tuples; NULL (exception set, or none when Python must decide). */
 static PyObject *simple_answers(const unsigned char *buf, Py_ssize_t n, Py_ssize_t *offp, unsigned count)
 {
@@ -671,12 +720,12 @@ static PyObject *simple_answers(const unsigned char *buf, Py_ssize_t n, Py_ssize
         off += 10;
         if (off + (Py_ssize_t)rdlen > n || (rdata = simple_rdata(buf, n, off, rdlen, rrtype)) == NULL)
             goto fail;
-        rr = Py_BuildValue("(OIIkO)", owner, rrtype, rrclass, (unsigned long)ttl, rdata);
+        rr = tuple_of(5, owner, PyLong_FromUnsignedLong(rrtype), PyLong_FromUnsignedLong(rrclass),
+                      PyLong_FromUnsignedLong(ttl), rdata); /* steals all five */
+        owner = rdata = NULL;
         if (rr == NULL || PyList_Append(answers, rr))
             goto fail;
         Py_DECREF(rr);
-        Py_DECREF(rdata);
-        Py_DECREF(owner);
         off += rdlen;
         continue;
     fail:
@@ -708,9 +757,12 @@ static PyObject *decode(PyObject *self, PyObject *arg)
     if (answers == NULL)
         goto done;
     int has_soa = nscount > 0 ? authority_has_soa(buf, n, off, nscount) : 0;
-    if (has_soa >= 0)
-        result = Py_BuildValue("(IIOIIOO)", be16(buf), be16(buf + 2), qname, qtype, qclass, answers,
-                               has_soa ? Py_True : Py_False);
+    if (has_soa >= 0) {
+        result = tuple_of(8, PyLong_FromUnsignedLong(be16(buf)), PyLong_FromUnsignedLong(be16(buf + 2)), qname,
+                          PyLong_FromUnsignedLong(qtype), PyLong_FromUnsignedLong(qclass), answers,
+                          Py_NewRef(has_soa ? Py_True : Py_False), Py_NewRef(Py_True)); /* steals all eight */
+        qname = answers = NULL;
+    }
 done:
     Py_XDECREF(qname);
     Py_XDECREF(answers);
@@ -744,8 +796,9 @@ static PyMethodDef methods[] = {
      "fold(fold_numbers, fold_templates, entries, answer_ttls, message, sec) -> None\n\n"
      "pcap_answers.fold_rrsets for one message, its answer TTLs read at the layout's offsets."},
     {"decode", decode, METH_O,
-     "decode(message) -> (txid, flags, qname, qtype, qclass, answers, has_soa) or None\n\n"
-     "dnsmsg.decode_response for messages of simple names and A, AAAA, name-only and MX rdata; None for any other "
+     "decode(message) -> (txid, flags, qname, qtype, qclass, answers, has_soa, True) or None\n\n"
+     "dnsmsg.decode_response for messages of simple names and A, AAAA, name-only and MX rdata, whose names and "
+     "rdata are canonical (True: DnsResponse.canonical); None for any other "
      "(and for a malformed one): the Python decoder then decides."},
     {"walk", walk, METH_O,
      "walk(message) -> (question end, sections end, TTL offsets, answer TTL offsets) or None\n\n"

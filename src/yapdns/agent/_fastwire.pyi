@@ -1,7 +1,8 @@
 """C helpers of the wire sensors (``_fastwire.c``), each with a Python reference that tests compare it with.
 
 ``scan``: ``pcap_fast.process_batch_python``; ``fold``: ``pcap_answers.fold_rrsets``; ``walk``:
-``dnslayout.walk_python``; ``decode``: ``dnsmsg.decode_response_python`` (the common case only, else None).
+``dnslayout.walk_python``; ``decode``: ``dnsmsg.decode_response_python`` (the common case only, else None),
+with the names and rdata canonical (its last field, True: ``DnsResponse.canonical``).
 """
 
 from collections.abc import Callable
@@ -33,4 +34,6 @@ def fold(
     sec: int,
     /,
 ) -> None: ...
-def decode(message: bytes, /) -> tuple[int, int, str, int, int, list[tuple[str, int, int, int, str]], bool] | None: ...
+def decode(
+    message: bytes, /
+) -> tuple[int, int, str, int, int, list[tuple[str, int, int, int, str]], bool, bool] | None: ...

@@ -36,7 +36,7 @@ from yapdns.core import rrtypes as t
 from yapdns.core.errors import InvalidName
 from yapdns.core.names import normalize_name
 
-_decode_c: Callable[[bytes], tuple[int, int, str, int, int, list[RR], bool] | None] | None
+_decode_c: Callable[[bytes], tuple[int, int, str, int, int, list[RR], bool, bool] | None] | None
 try:
     from yapdns.agent._fastwire import decode as _decode_c
 except ImportError:  # not built: the Python decoder alone, same results
@@ -75,13 +75,26 @@ RR = tuple[str, int, int, int, str]
 
 
 class DnsResponse:
-    """What a sensor keeps of a response: header, question, answers, SOA-in-authority."""
+    """What a sensor keeps of a response: header, question, answers, SOA-in-authority.
 
-    __slots__ = ("answers", "flags", "has_soa", "qclass", "qname", "qtype", "rcode", "txid")
+    ``canonical`` says that the names and rdata are canonical by construction (``normalize_name`` and
+    ``normalize_rdata`` would keep them as they are): the C decoder's output is, and its tests check it.
+    """
+
+    __slots__ = ("answers", "canonical", "flags", "has_soa", "qclass", "qname", "qtype", "rcode", "txid")
 
     def __init__(
-        self, txid: int, flags: int, qname: str, qtype: int, qclass: int, answers: list[RR], has_soa: bool
+        self,
+        txid: int,
+        flags: int,
+        qname: str,
+        qtype: int,
+        qclass: int,
+        answers: list[RR],
+        has_soa: bool,
+        canonical: bool = False,
     ) -> None:
+        self.canonical = canonical
         self.txid = txid
         self.flags = flags
         self.rcode = flags & 0xF
@@ -182,7 +195,7 @@ def decode_response(buf: bytes) -> DnsResponse:
     if _decode_c is not None:
         fast = _decode_c(buf)
         if fast is not None:
-            return DnsResponse(*fast)
+            return DnsResponse(*fast)  # the eighth field, canonical, is True
     return decode_response_python(buf)
 
 

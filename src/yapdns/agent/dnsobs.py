@@ -12,9 +12,11 @@
 * When the bailiwick (dnstap ``query_zone``) is known, an RRset whose owner is
   outside it is dropped and counted (``out_of_bailiwick``): it is exactly what
   a cache-poisoning attempt looks like.
-* Every observation passes ``normalize_observation``; the normalized result of
-  an RRset is memoized (the same answers repeat all day long), so the gate is
-  paid once per distinct RRset, not once per packet.
+* Every observation passes the normalization gate (``normalize_template``; for
+  the C decoder's output, whose names and rdata are canonical by construction,
+  ``canonical_template``); the normalized result of an RRset is memoized (the
+  same answers repeat all day long), so the gate is paid once per distinct
+  RRset, not once per packet.
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ from yapdns.agent.dnsmsg import CLASS_IN, DnsFormatError, DnsResponse, decode_re
 from yapdns.agent.parsing import ParseStats
 from yapdns.core import rrtypes as t
 from yapdns.core.errors import InvalidObservation
-from yapdns.core.model import Evidence, Observation
-from yapdns.core.normalize import MAX_TIME, NODATA, normalize_observation, normalize_rcode
+from yapdns.core.model import Observation
+from yapdns.core.normalize import MAX_TIME, NODATA, canonical_template, normalize_rcode, normalize_template
 
 OPT = 41
 ANY = 255
@@ -83,15 +85,20 @@ class ObservationBuilder:
             self.stats.bad(ref, "not_in_class", f"class {resp.qclass} response", "")
             return []
         sensor = sensor_id or self.sensor_id
+        if not resp.answers:  # the commonest new response: NXDOMAIN or NODATA, nothing to group or follow
+            if resp.rcode == 0 and (resp.qtype == ANY or not resp.has_soa):
+                return []
+            obs = self._make(resp.qname, resp.qtype, (), resp.rcode, bailiwick, sensor, ref, resp.canonical)
+            return [] if obs is None else [(obs, ())]
         rrsets = self._group(resp, bailiwick, ref)
         out: list[tuple[Observation, tuple[int, ...]]] = []
         for (owner, rrtype), (_ttl, rdata, indices) in rrsets.items():
-            obs = self._make(owner, rrtype, tuple(rdata), None, bailiwick, sensor, ref)
+            obs = self._make(owner, rrtype, tuple(rdata), None, bailiwick, sensor, ref, resp.canonical)
             if obs is not None:
                 out.append((obs, tuple(indices)))
         negative = self._negative(resp, rrsets)
         if negative is not None:
-            obs = self._make(negative[0], resp.qtype, (), negative[1], bailiwick, sensor, ref)
+            obs = self._make(negative[0], resp.qtype, (), negative[1], bailiwick, sensor, ref, resp.canonical)
             if obs is not None:
                 out.append((obs, ()))
         return out
@@ -141,11 +148,16 @@ class ObservationBuilder:
         bailiwick: str | None,
         sensor: str | None,
         ref: int,
+        canonical: bool,
     ) -> Observation | None:
+        """The interned template of one RRset or negative answer; None (counted) when it is invalid.
+
+        ``canonical``: the name and rdata are canonical by construction (``DnsResponse.canonical``).
+        """
         key = (owner, rrtype, rdata, rcode, bailiwick, sensor)
         template = self._memo.get(key)
         if template is None:
-            template = self._template(key)
+            template = self._template(key, canonical)
             if isinstance(template, Observation):  # one object per distinct result, so callers can fold by identity
                 template = self._interned.setdefault(template, template)
             if len(self._memo) >= _MEMO_MAX:
@@ -157,32 +169,37 @@ class ObservationBuilder:
             return None
         return template
 
-    def _template(self, key: _TemplateKey) -> Observation | InvalidObservation:
+    def _template(self, key: _TemplateKey, canonical: bool) -> Observation | InvalidObservation:
         owner, rrtype, rdata, rcode, bailiwick, sensor = key
         try:
-            return normalize_observation(
-                Observation(
-                    rrname=owner,
-                    rrtype=t.rrtype_text(rrtype),
-                    rdata=rdata,
-                    time_first=0,
-                    time_last=0,
-                    rcode=_rcode(rcode, rdata),
-                    bailiwick=bailiwick,
-                    sensor_id=sensor,
-                    source=self.source,
-                    evidence=Evidence.DIRECT,
-                )
+            texts = _TEXTS.get((rrtype, rcode, not rdata))
+            if texts is None:
+                texts = _texts(rrtype, rcode, not rdata)
+            return (canonical_template if canonical else normalize_template)(
+                owner,
+                texts[0],
+                rdata,
+                texts[1],
+                bailiwick=bailiwick,
+                sensor_id=sensor,
+                source=self.source,
             )
         except InvalidObservation as exc:
             return exc
 
 
-def _rcode(rcode: int | None, rdata: tuple[str, ...]) -> str | None:
-    """The rcode as normalization keeps it: an empty NOERROR answer is NODATA (said here, the fast path follows)."""
-    if rcode is None:
-        return None
-    return NODATA if rcode == 0 and not rdata else normalize_rcode(rcode)
+_TEXTS: dict[tuple[int, int | None, bool], tuple[str, str | None]] = {}
+
+
+def _texts(rrtype: int, rcode: int | None, empty: bool) -> tuple[str, str | None]:
+    """The type mnemonic, and the rcode as normalization keeps it (an empty NOERROR answer is NODATA: said here,
+    so the normalizer's fast path follows); remembered in ``_TEXTS``. Raises ``InvalidObservation``."""
+    rcode_text = None if rcode is None else NODATA if rcode == 0 and empty else normalize_rcode(rcode)
+    texts = (t.rrtype_text(rrtype), rcode_text)
+    if len(_TEXTS) >= _MEMO_MAX:
+        _TEXTS.clear()
+    _TEXTS[(rrtype, rcode, empty)] = texts
+    return texts
 
 
 def in_bailiwick(name: str, zone: str) -> bool:

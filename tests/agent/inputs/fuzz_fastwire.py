@@ -7,8 +7,10 @@
 input is also a batch of mutated, cut captured frames through
 ``pcap_fast.process_batch`` (the C ``scan``, with ``fold`` and the Python
 callbacks), with random options. A memory error aborts with the sanitizer's
-report; the differential tests in test_pcap_fastpath.py and test_dnsmsg.py
-check the results themselves.
+report. What ``decode`` returns is checked to keep the promise behind
+``DnsResponse.canonical`` (the normalizer keeps every name and rdata); the
+differential tests in test_pcap_fastpath.py and test_dnsmsg.py check the
+results themselves.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from yapdns.agent import _fastwire
 from yapdns.agent.inputs.pcap_fast import implementation, process_batch
 from yapdns.agent.inputs.pcap_session import CaptureOptions, DnsCaptureProcessor
 from yapdns.agent.parsing import ParseStats
+from yapdns.core.names import normalize_name
+from yapdns.core.rdata import normalize_rdata
 
 
 def mutated(rng: random.Random, wire: bytes, flips: int) -> bytes:
@@ -31,6 +35,17 @@ def mutated(rng: random.Random, wire: bytes, flips: int) -> bytes:
     for _ in range(rng.randint(0, flips)):
         out[rng.randrange(len(out))] = rng.randrange(256)
     return bytes(out[: rng.randint(0, len(out))]) + rng.randbytes(rng.randint(0, 4))
+
+
+def assert_canonical(decoded: tuple | None) -> None:  # type: ignore[type-arg]
+    """``decode``'s names and rdata are their own normalization (``DnsResponse.canonical``)."""
+    if decoded is None:
+        return
+    qname, answers = decoded[2], decoded[5]
+    assert normalize_name(qname) == qname, qname
+    for owner, rrtype, _class, _ttl, rdata in answers:
+        assert normalize_name(owner) == owner, owner
+        assert normalize_rdata(rrtype, rdata) == rdata, (rrtype, rdata)
 
 
 def batch(rng: random.Random, frames: list[bytes]) -> None:
@@ -53,7 +68,7 @@ def main(iterations: int, seed: int) -> None:
     messages, frames = udp_dns_payloads(), packets()
     for i in range(iterations):
         wire = mutated(rng, rng.choice(messages), 8)
-        _fastwire.decode(wire)
+        assert_canonical(_fastwire.decode(wire))
         _fastwire.walk(wire)
         if i % 5 == 0:
             batch(rng, frames)
