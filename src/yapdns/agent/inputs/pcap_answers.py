@@ -59,18 +59,18 @@ Walked = tuple[int, int, tuple[int, ...], tuple[int, ...], bytes | None]
 class Layout(NamedTuple):
     """Where the answer and authority sections of one header + question end, and where their TTLs are.
 
-    The C loop reads the first four fields by position.
+    The C loop reads the first four fields by position, and makes variant keys itself.
     """
 
     end: int  # offset (from the message start) just after the authority section
     offsets: tuple[int, ...]  # every TTL offset (answer and authority): zeroed in a variant's key
     answer_ttls: tuple[int, ...]  # the answer TTL offsets
     variants: dict[bytes, Entries]  # a variant's key -> fold entries
-    mask: int  # all ones over [question end, end) but zeros over each TTL
+    qend: int  # offset just after the question
 
     def variant(self, section: bytes) -> bytes:
         """The variant key of a message's bytes from its question's end to ``end``: the TTLs zeroed."""
-        return (int.from_bytes(section, "big") & self.mask).to_bytes(len(section), "big")
+        return (int.from_bytes(section, "big") & _mask(self.qend, self.end, self.offsets)).to_bytes(len(section), "big")
 
     def ttls(self, buf: bytes, msg: int) -> tuple[int, ...]:
         """The answer TTLs of the message at offset ``msg`` of ``buf``."""
@@ -81,8 +81,9 @@ _masks: dict[tuple[int, int, tuple[int, ...]], int] = {}
 _readers: dict[tuple[int, ...], TtlReader] = {}  # compiled TTL readers by offsets (compiling costs more than a lookup)
 
 
-def _layout(qend: int, end: int, offsets: tuple[int, ...], answer_ttls: tuple[int, ...]) -> Layout:
-    """A new layout; its mask is shared by every layout with the same offsets."""
+def _mask(qend: int, end: int, offsets: tuple[int, ...]) -> int:
+    """All ones over [qend, end) but zeros over each TTL: shared by every layout of that shape, made when first
+    asked for (only the Python code asks: the C loop masks the bytes itself)."""
     shape = (qend, end, offsets)
     mask = _masks.get(shape)
     if mask is None:
@@ -92,7 +93,7 @@ def _layout(qend: int, end: int, offsets: tuple[int, ...], answer_ttls: tuple[in
         if len(_masks) >= MAX_LAYOUTS:
             _masks.clear()
         mask = _masks[shape] = int.from_bytes(zeroed, "big")
-    return Layout(end, offsets, answer_ttls, {}, mask)
+    return mask
 
 
 def _reader(answer_ttls: tuple[int, ...]) -> TtlReader:
@@ -160,7 +161,7 @@ class AnswerLayouts:
         if layout is None or layout.offsets != offsets:
             if len(self.layouts) >= self.max_layouts:
                 self.layouts.clear()
-            layout = self.layouts[key] = _layout(qend, end, offsets, answer_ttls)
+            layout = self.layouts[key] = Layout(end, offsets, answer_ttls, {}, qend)
         if len(layout.variants) >= MAX_VARIANTS:
             layout.variants.clear()
         layout.variants[layout.variant(msg[qend:end]) if variant is None else variant] = entries
