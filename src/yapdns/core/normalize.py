@@ -151,23 +151,11 @@ def normalize_template(
     """
     code = _template_code(rrtype, rdata, rcode, bailiwick, sensor_id, source, evidence)
     if code is None:
-        return normalize_observation(
-            Observation(
-                rrname=rrname,
-                rrtype=rrtype,
-                rdata=rdata,
-                time_first=0,
-                time_last=0,
-                rcode=rcode,
-                bailiwick=bailiwick,
-                sensor_id=sensor_id,
-                source=source,
-                evidence=evidence,
-            )
-        )
+        return normalize_observation(_template(rrname, rrtype, rdata, rcode, bailiwick, sensor_id, source, evidence))
     name = normalize_name(rrname)  # the same checks, in the same order, as normalize_observation's fast path
     canonical = _normalize_rrset(code, rdata) if rdata else ()
-    return _built(name, rrtype, canonical, rcode, bailiwick, sensor_id, source, evidence)
+    bailiwick = None if bailiwick is None else normalize_name(bailiwick)
+    return _template(name, rrtype, canonical, rcode, bailiwick, sensor_id, source, evidence)
 
 
 def canonical_template(
@@ -189,15 +177,14 @@ def canonical_template(
     everything else is checked as ``normalize_template`` checks it, and an RRset is still sorted and
     deduplicated. Equal result (a property test checks it on canonical input).
     """
-    if type(rdata) is not tuple or len(rdata) > MAX_RRSET or (
-        _template_code(rrtype, rdata, rcode, bailiwick, sensor_id, source, evidence) is None
-    ):
+    if _template_code(rrtype, rdata, rcode, bailiwick, sensor_id, source, evidence) is None or len(rdata) > MAX_RRSET:
         return normalize_template(
             rrname, rrtype, rdata, rcode, bailiwick=bailiwick, sensor_id=sensor_id, source=source, evidence=evidence
         )
     if len(rdata) > 1:
         rdata = tuple(sorted(set(rdata)))
-    return _built(rrname, rrtype, rdata, rcode, bailiwick, sensor_id, source, evidence)
+    bailiwick = None if bailiwick is None else normalize_name(bailiwick)
+    return _template(rrname, rrtype, rdata, rcode, bailiwick, sensor_id, source, evidence)
 
 
 def _template_code(
@@ -209,7 +196,8 @@ def _template_code(
     source: str | None,
     evidence: Evidence,
 ) -> int | None:
-    """The type code when every field of a template but the name and rdata is canonical, else None."""
+    """The type code when every field of a template but the name and rdata is canonical (and rdata a tuple),
+    else None."""
     code = _CANONICAL_TYPES.get(rrtype) if type(rrtype) is str else None
     if (
         code is None
@@ -224,8 +212,8 @@ def _template_code(
     return code
 
 
-def _built(
-    name: str,
+def _template(
+    rrname: str,
     rrtype: str,
     rdata: tuple[str, ...],
     rcode: str | None,
@@ -234,15 +222,15 @@ def _built(
     source: str | None,
     evidence: Evidence,
 ) -> Observation:
-    """A template of canonical fields; the bailiwick still goes through ``normalize_name``."""
+    """The template observation of these fields, as given: times 0, count 1, no TTL, no sample."""
     return Observation(
-        rrname=name,
+        rrname=rrname,
         rrtype=rrtype,
         rdata=rdata,
         time_first=0,
         time_last=0,
         rcode=rcode,
-        bailiwick=None if bailiwick is None else normalize_name(bailiwick),
+        bailiwick=bailiwick,
         sensor_id=sensor_id,
         source=source,
         evidence=evidence,
