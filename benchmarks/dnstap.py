@@ -22,10 +22,10 @@ from pathlib import Path
 import pcapy
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-from yapdns.agent.inputs import dnstap_pb2 as pb
 from yapdns.agent.inputs.dnstap import DnstapFileInput, DnstapFileOptions
-from yapdns.agent.inputs.dnstap_fstrm import CONTENT_TYPE, START, STOP, encode_control, encode_data
-from yapdns.agent.inputs.pcap_fast import c_helpers
+from yapdns.agent.wire import dnstap_pb2 as pb
+from yapdns.agent.wire.batchloop import c_helpers
+from yapdns.agent.wire.fstrm import CONTENT_TYPE, START, STOP, encode_control, encode_data
 from yapdns.core.model import Observation
 
 

@@ -33,7 +33,7 @@ import dns.rcode
 import dns.rrset
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-from yapdns.agent.dnsmsg import read_name_wire
+from yapdns.agent.wire.message import read_name_wire
 
 START = 1_717_200_000
 PPS = 1600

@@ -36,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from yapdns.agent.inputs.pcap import PcapFileInput, PcapFileOptions
-from yapdns.agent.inputs.pcap_fast import c_helpers, implementation
+from yapdns.agent.wire.batchloop import c_helpers, implementation
 from yapdns.core.model import Observation
 from yapdns.core.names import normalize_name
 from yapdns.gcpause import freeze_startup_objects

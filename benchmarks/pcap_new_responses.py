@@ -24,10 +24,10 @@ import resource
 import threading
 from pathlib import Path
 
-from yapdns.agent.dnsobs import ObservationBuilder
-from yapdns.agent.inputs import pcap_answers
 from yapdns.agent.inputs.pcap import PcapFileInput, PcapFileOptions
 from yapdns.agent.parsing import ParseStats
+from yapdns.agent.wire import answers as pcap_answers
+from yapdns.agent.wire.observations import ObservationBuilder
 from yapdns.core import names, normalize
 from yapdns.gcpause import freeze_startup_objects
 

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Self
 
+from yapdns.core.batch import encode_ndjson
 from yapdns.core.model import Observation
-from yapdns.core.wire import encode_ndjson
 
 YAPDNS = [sys.executable, "-m", "yapdns"]
 

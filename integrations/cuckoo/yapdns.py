@@ -393,7 +393,7 @@ def _publish(directory, stem, body, start):
 # -- observations, batches, the ingest API and the disk queue ----------------------------
 
 def observation(row):
-    """The ingest wire object of one row (``core/wire.py``); ``None`` for a ``partial`` row."""
+    """The ingest wire object of one row (``core/batch.py``); ``None`` for a ``partial`` row."""
     ts, _, task_id, sha, qname, qtype, kind, rcode, rrtype, rdata = row
     if kind == "partial":
         return None

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 
 import msgspec
 
+from yapdns.core.batch import DecodedBatch, Reject
 from yapdns.core.model import Observation
-from yapdns.core.wire import DecodedBatch, Reject
 from yapdns.storage.base import BatchRef, Store
 
 MAX_BATCH_ID = 128

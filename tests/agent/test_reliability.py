@@ -32,7 +32,7 @@ from tests.agent.conftest import SENSOR, SharedServer
 from tests.agent.helpers import Totals, cof_line, expected_totals, wait_for
 from tests.agent.live import AgentProcess, agent_config, certificate_for_localhost, run_once, stored_totals
 from tests.live import YAPDNS, LiveServer, free_port
-from yapdns.agent.registry import Checkpoint, encode_checkpoint
+from yapdns.agent.positions import Checkpoint, encode_checkpoint
 from yapdns.agent.spool import DiskSpool
 
 

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from yapdns.agent.config import config_from_dict
-from yapdns.agent.registry import Checkpoint, encode_checkpoint
+from yapdns.agent.positions import Checkpoint, encode_checkpoint
 from yapdns.agent.shipper import BatchShipper, _retry_after
 from yapdns.agent.spool import DiskSpool
 from yapdns.agent.stats import ShipperCounters

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from yapdns.agent import spool_format as fmt
-from yapdns.agent.registry import Checkpoint, decode_checkpoint, encode_checkpoint
+from yapdns.agent.positions import Checkpoint, decode_checkpoint, encode_checkpoint
 from yapdns.agent.spool import DiskSpool
 
 

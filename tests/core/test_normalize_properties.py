@@ -273,8 +273,8 @@ def test_template_path_equals_normalizing_the_template(
     name: object, rrtype: object, rdata: list[str], rcode: object, bailiwick: object, sensor: object, source: object,
     evidence: str,
 ) -> None:  # fmt: skip
+    from yapdns.core.canonical import normalize_template
     from yapdns.core.model import Evidence
-    from yapdns.core.normalize import normalize_template
 
     fields = {"bailiwick": bailiwick, "sensor_id": sensor, "source": source, "evidence": Evidence(evidence)}
     obs = Observation(rrname=name, rrtype=rrtype, rdata=tuple(rdata), time_first=0, time_last=0, rcode=rcode, **fields)  # type: ignore[arg-type]
@@ -294,7 +294,7 @@ def test_template_path_equals_normalizing_the_template(
 def test_canonical_template_equals_normalize_template_on_canonical_names_and_rdata(
     name: str, rrtype: object, rdata: list[str], rcode: object, bailiwick: object, sensor: object, source: object
 ) -> None:
-    from yapdns.core.normalize import canonical_template, normalize_template
+    from yapdns.core.canonical import canonical_template, normalize_template
 
     try:  # what a decoder keeping the promise gives: each name and rdata item canonical already
         name = normalize_name(name)

@@ -22,7 +22,7 @@ from typing import Any, Literal, TypeVar
 import msgspec
 import yaml
 
-from yapdns.agent.config_types import ByteSize, Duration, dec_hook, expand_env
+from yapdns.agent.config_types import ByteSize, Duration, InputConfig, dec_hook, expand_env
 from yapdns.agent.parsers.base import ParserOptions
 from yapdns.core.errors import ConfigurationError
 
@@ -96,23 +96,6 @@ class LoggingConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
 
 class PathConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     data: str = "data"
-
-
-class InputConfig(msgspec.Struct, frozen=True, kw_only=True):
-    """One entry of ``inputs``: the common keys plus the type's own validated ``settings``."""
-
-    id: str
-    type: str = "log"
-    enabled: bool = True
-    format: str | None = None
-    sensor: str | None = None
-    options: ParserOptions = ParserOptions()
-    settings: Any = None  # an instance of the input type's ``settings_type``
-    raw: dict[str, Any] = {}  # the entry as written, to notice changes on reload
-
-    @property
-    def parser_options(self) -> ParserOptions:
-        return msgspec.structs.replace(self.options, sensor_id=self.sensor)
 
 
 class AgentConfig(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,10 +1,13 @@
-"""Value types of the agent config: durations, byte sizes, ``${VAR}`` expansion.
+"""Value types of the agent config: durations, byte sizes, ``${VAR}`` expansion, and one input's entry.
 
 Follows filebeat's conventions: a duration is a number of seconds or a string
 with a unit (``250ms``, ``10s``, ``5m``, ``1h``); a size is a number of bytes or a
 string with a unit (``512KiB``, ``16MiB``, ``1GiB``, ``1GB``); ``${VAR}`` and
 ``${VAR:default}`` in any string are replaced by environment variables, so that
 secrets can stay outside the file. An unset variable without a default is an error.
+
+``InputConfig`` lives here, below both ``config.py`` (which builds it) and the input types (which read it), so
+that neither imports the other.
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ import os
 import re
 from typing import Any
 
+import msgspec
+
+from yapdns.agent.parsers.base import ParserOptions
 from yapdns.core.errors import ConfigurationError
 
 _DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*")
@@ -88,3 +94,20 @@ def _lookup(match: re.Match[str], where: str) -> str:
     raise ConfigurationError(
         f"{where}: environment variable {name} is not set (write ${{{name}:default}} for a default)"
     )
+
+
+class InputConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """One entry of ``inputs``: the common keys plus the type's own validated ``settings``."""
+
+    id: str
+    type: str = "log"
+    enabled: bool = True
+    format: str | None = None
+    sensor: str | None = None
+    options: ParserOptions = ParserOptions()
+    settings: Any = None  # an instance of the input type's ``settings_type``
+    raw: dict[str, Any] = {}  # the entry as written, to notice changes on reload
+
+    @property
+    def parser_options(self) -> ParserOptions:
+        return msgspec.structs.replace(self.options, sensor_id=self.sensor)

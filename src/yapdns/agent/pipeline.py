@@ -30,14 +30,15 @@ import msgspec
 
 from yapdns import __version__
 from yapdns.agent.aggregator import ObservationAggregator
-from yapdns.agent.config import AgentConfig, InputConfig
+from yapdns.agent.config import AgentConfig
+from yapdns.agent.config_types import InputConfig
 from yapdns.agent.inputs import registry as input_registry
 from yapdns.agent.inputs.base import AgentInput, Emit
-from yapdns.agent.registry import Checkpoint, RegistryFile, decode_checkpoint, encode_checkpoint
+from yapdns.agent.positions import Checkpoint, PositionsFile, decode_checkpoint, encode_checkpoint
 from yapdns.agent.shipper import BatchShipper
 from yapdns.agent.spool import DiskSpool
 from yapdns.agent.stats import PipelineCounters, ShipperCounters
-from yapdns.core import wire
+from yapdns.core import batch as batch_format
 from yapdns.core.model import Observation
 from yapdns.gcpause import freeze_startup_objects
 
@@ -70,7 +71,7 @@ class AgentPipeline:
         self.spool = DiskSpool(
             config.data_dir / "spool", max_bytes=config.spool.max_bytes, segment_bytes=config.spool.segment_bytes
         )
-        self.registry = RegistryFile(config.data_dir)
+        self.registry = PositionsFile(config.data_dir)
         self.aggregator = ObservationAggregator()
         self.counters = PipelineCounters()
         self.shipper_counters = ShipperCounters()
@@ -299,12 +300,12 @@ class AgentPipeline:
 def _encode(observations: list[Observation]) -> tuple[bytes, int]:
     """NDJSON of the observations; one that cannot be encoded is logged and left out."""
     try:
-        return wire.encode_ndjson(observations), len(observations)
+        return batch_format.encode_ndjson(observations), len(observations)
     except (msgspec.EncodeError, UnicodeEncodeError):
         lines = []
         for obs in observations:
             try:
-                lines.append(wire.encode_ndjson([obs]))
+                lines.append(batch_format.encode_ndjson([obs]))
             except (msgspec.EncodeError, UnicodeEncodeError) as exc:
                 log.error("observation cannot be encoded, left out: %r (%s)", obs.rrname, exc)
         return b"".join(lines), len(lines)

@@ -14,8 +14,8 @@ from yapdns.agent.parsers import registry
 from yapdns.agent.parsers.base import DocumentParser, ParserOptions
 from yapdns.agent.parsing import ParseRun, ParseStats
 from yapdns.cli.context import friendly_errors, store_session
+from yapdns.core.batch import DecodedBatch
 from yapdns.core.model import Observation
-from yapdns.core.wire import DecodedBatch
 from yapdns.ingest import IngestService
 
 BATCH = 200_000

@@ -107,14 +107,14 @@ def normalize_observation(obs: Observation) -> Observation:
     rrtype = obs.rrtype
     code = None
     if type(rrtype) is str:
-        code = _CANONICAL_TYPES.get(rrtype)
+        code = CANONICAL_TYPES.get(rrtype)
         if code is None:
             code = _canonical_type_code(rrtype)
     if code is None or not _scalars_canonical(obs):
         return _normalize_observation_full(obs)
     # The checks of the full path before these fields all passed: the same errors come first.
     name = normalize_name(obs.rrname)
-    rdata = _normalize_rrset(code, obs.rdata) if obs.rdata else ()  # () is canonical: negatives, bare queries
+    rdata = normalize_rrset(code, obs.rdata) if obs.rdata else ()  # () is canonical: negatives, bare queries
     bailiwick = obs.bailiwick
     if bailiwick is not None:
         if not bailiwick:
@@ -131,116 +131,10 @@ def normalize_observation(obs: Observation) -> Observation:
     return msgspec.structs.replace(obs, rrname=name, rdata=rdata, bailiwick=bailiwick)  # the rest is canonical
 
 
-def normalize_template(
-    rrname: str,
-    rrtype: str,
-    rdata: tuple[str, ...],
-    rcode: str | None,
-    *,
-    bailiwick: str | None,
-    sensor_id: str | None,
-    source: str | None,
-    evidence: Evidence = Evidence.DIRECT,
-) -> Observation:
-    """``normalize_observation`` of the template these fields make (times 0, count 1, no TTL, no sample).
-
-    For wire decoders, which make one template per distinct RRset: when the type, rcode and labels are
-    canonical already, only the name, rdata and bailiwick go through their caches, and the observation is
-    built once, without the checks of the fields it does not take. Equal result, equal errors (a property
-    test checks it).
-    """
-    code = _template_code(rrtype, rdata, rcode, bailiwick, sensor_id, source, evidence)
-    if code is None:
-        return normalize_observation(_template(rrname, rrtype, rdata, rcode, bailiwick, sensor_id, source, evidence))
-    name = normalize_name(rrname)  # the same checks, in the same order, as normalize_observation's fast path
-    canonical = _normalize_rrset(code, rdata) if rdata else ()
-    bailiwick = None if bailiwick is None else normalize_name(bailiwick)
-    return _template(name, rrtype, canonical, rcode, bailiwick, sensor_id, source, evidence)
-
-
-def canonical_template(
-    rrname: str,
-    rrtype: str,
-    rdata: tuple[str, ...],
-    rcode: str | None,
-    *,
-    bailiwick: str | None,
-    sensor_id: str | None,
-    source: str | None,
-    evidence: Evidence = Evidence.DIRECT,
-) -> Observation:
-    """``normalize_template`` for a decoder whose names and rdata are canonical by construction.
-
-    The caller promises that ``rrname`` is a plain ``str`` that ``normalize_name`` keeps as it is, and each
-    item of ``rdata`` one that ``normalize_rdata`` keeps (the C wire decoder makes them so, and its tests
-    check the promise on every message they decode). Those are the costly checks, and they are skipped;
-    everything else is checked as ``normalize_template`` checks it, and an RRset is still sorted and
-    deduplicated. Equal result (a property test checks it on canonical input).
-    """
-    if _template_code(rrtype, rdata, rcode, bailiwick, sensor_id, source, evidence) is None or len(rdata) > MAX_RRSET:
-        return normalize_template(
-            rrname, rrtype, rdata, rcode, bailiwick=bailiwick, sensor_id=sensor_id, source=source, evidence=evidence
-        )
-    if len(rdata) > 1:
-        rdata = tuple(sorted(set(rdata)))
-    bailiwick = None if bailiwick is None else normalize_name(bailiwick)
-    return _template(rrname, rrtype, rdata, rcode, bailiwick, sensor_id, source, evidence)
-
-
-def _template_code(
-    rrtype: str,
-    rdata: tuple[str, ...],
-    rcode: str | None,
-    bailiwick: str | None,
-    sensor_id: str | None,
-    source: str | None,
-    evidence: Evidence,
-) -> int | None:
-    """The type code when every field of a template but the name and rdata is canonical (and rdata a tuple),
-    else None."""
-    code = _CANONICAL_TYPES.get(rrtype) if type(rrtype) is str else None
-    if (
-        code is None
-        or type(rdata) is not tuple
-        or not (rcode is None or (type(rcode) is str and rcode in _CANONICAL_RCODES))
-        or not _label_canonical(sensor_id)
-        or not _label_canonical(source)
-        or type(evidence) is not Evidence
-        or bailiwick == ""
-    ):
-        return None
-    return code
-
-
-def _template(
-    rrname: str,
-    rrtype: str,
-    rdata: tuple[str, ...],
-    rcode: str | None,
-    bailiwick: str | None,
-    sensor_id: str | None,
-    source: str | None,
-    evidence: Evidence,
-) -> Observation:
-    """The template observation of these fields, as given: times 0, count 1, no TTL, no sample."""
-    return Observation(
-        rrname=rrname,
-        rrtype=rrtype,
-        rdata=rdata,
-        time_first=0,
-        time_last=0,
-        rcode=rcode,
-        bailiwick=bailiwick,
-        sensor_id=sensor_id,
-        source=source,
-        evidence=evidence,
-    )
-
-
 _CANONICAL_LABELS: set[str] = set()  # sensor ids and sources found valid (a few per process), remembered
 
 
-def _label_canonical(label: str | None) -> bool:
+def label_is_canonical(label: str | None) -> bool:
     """Whether ``normalize_label`` keeps ``label`` as it is (None, or a valid plain ``str``)."""
     if label is None or (type(label) is str and label in _CANONICAL_LABELS):
         return True
@@ -250,8 +144,8 @@ def _label_canonical(label: str | None) -> bool:
     return valid
 
 
-_CANONICAL_TYPES: dict[str, int] = {}  # type mnemonics that are canonical -> code, filled as they are seen
-_CANONICAL_RCODES = frozenset(
+CANONICAL_TYPES: dict[str, int] = {}  # type mnemonics that are canonical -> code, filled as they are seen
+CANONICAL_RCODES = frozenset(
     text
     for text in [*(dns.rcode.to_text(r) for r in dns.rcode.Rcode), NODATA]
     if text != "NOERROR" and normalize_rcode(text) == text
@@ -269,9 +163,9 @@ def _scalars_canonical(obs: Observation) -> bool:
         and type(count) is int
         and 1 <= count <= MAX_COUNT
         and (ttl is None or (type(ttl) is int and 0 <= ttl < 2**31))
-        and (rcode is None or (type(rcode) is str and rcode in _CANONICAL_RCODES))
-        and _label_canonical(sensor)
-        and _label_canonical(source)
+        and (rcode is None or (type(rcode) is str and rcode in CANONICAL_RCODES))
+        and label_is_canonical(sensor)
+        and label_is_canonical(source)
         and (sample is None or _sample_canonical(sample))
         and type(obs.evidence) is Evidence
         and type(obs.rdata) is tuple
@@ -313,7 +207,7 @@ def _canonical_type_code(rrtype: str) -> int | None:
         return None
     if rrtypes.rrtype_text(code) != rrtype:
         return None
-    _CANONICAL_TYPES[rrtype] = code
+    CANONICAL_TYPES[rrtype] = code
     return code
 
 
@@ -331,7 +225,7 @@ def _normalize_observation_full(obs: Observation) -> Observation:
     return Observation(
         rrname=normalize_name(obs.rrname),
         rrtype=rrtypes.rrtype_text(code),
-        rdata=_normalize_rrset(code, obs.rdata),
+        rdata=normalize_rrset(code, obs.rdata),
         time_first=first,
         time_last=last,
         count=obs.count,
@@ -345,7 +239,7 @@ def _normalize_observation_full(obs: Observation) -> Observation:
     )
 
 
-def _normalize_rrset(code: int, rdata: tuple[str, ...]) -> tuple[str, ...]:
+def normalize_rrset(code: int, rdata: tuple[str, ...]) -> tuple[str, ...]:
     if 0 < len(rdata) <= 8:  # most RRsets are small and recur: cache them whole
         try:
             return _normalize_small_rrset(code, rdata)
@@ -381,10 +275,8 @@ def observation_key(obs: Observation) -> tuple[str, str, tuple[str, ...], str | 
 
 __all__ = [
     "InvalidObservation",
-    "canonical_template",
     "normalize_observation",
     "normalize_rcode",
-    "normalize_template",
     "normalize_time",
     "observation_key",
 ]

@@ -12,7 +12,7 @@ from pathlib import Path
 from yapdns import config
 from yapdns.core.errors import ConfigurationError
 from yapdns.storage.base import Store
-from yapdns.storage.rowcache import CACHE_LIMIT
+from yapdns.storage.sqlite.rowcache import CACHE_LIMIT
 
 SQLITE_FILE = "store.sqlite3"
 

@@ -22,10 +22,10 @@ import struct
 import sys
 
 from tests.agent.inputs.captured import PORT, packets, udp_dns_payloads
-from yapdns.agent import _fastwire
-from yapdns.agent.inputs.pcap_fast import implementation, process_batch
-from yapdns.agent.inputs.pcap_session import CaptureOptions, DnsCaptureProcessor
 from yapdns.agent.parsing import ParseStats
+from yapdns.agent.wire import _fastwire
+from yapdns.agent.wire.batchloop import implementation, process_batch
+from yapdns.agent.wire.session import CaptureOptions, DnsCaptureProcessor
 from yapdns.core.names import normalize_name
 from yapdns.core.rdata import normalize_rdata
 

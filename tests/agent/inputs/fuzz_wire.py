@@ -17,12 +17,12 @@ import sys
 import atheris
 
 with atheris.instrument_imports():
-    from yapdns.agent.dnsmsg import DnsFormatError, decode_response, response_shape
-    from yapdns.agent.dnsobs import ObservationBuilder
-    from yapdns.agent.inputs.dnstap_decode import DnstapDecoder
-    from yapdns.agent.inputs.dnstap_fstrm import FrameDecoder, FrameError
-    from yapdns.agent.inputs.pcap_session import CaptureOptions, DnsCaptureProcessor
     from yapdns.agent.parsing import ParseStats
+    from yapdns.agent.wire.dnstap import DnstapDecoder
+    from yapdns.agent.wire.fstrm import FrameDecoder, FrameError
+    from yapdns.agent.wire.message import DnsFormatError, decode_response, response_shape
+    from yapdns.agent.wire.observations import ObservationBuilder
+    from yapdns.agent.wire.session import CaptureOptions, DnsCaptureProcessor
 
 _LINKTYPES = (1, 12, 0, 113, 276, 101)
 

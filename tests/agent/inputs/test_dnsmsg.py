@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 
 from tests.agent.inputs.captured import udp_dns_payloads
 from tests.agent.inputs.fuzz_fastwire import assert_canonical
-from yapdns.agent import dnsmsg
-from yapdns.agent.dnsmsg import DnsFormatError, decode_response, decode_response_python, response_shape
-from yapdns.agent.dnsobs import ObservationBuilder, ResponseCache, rrset_ttl
 from yapdns.agent.parsing import ParseStats
+from yapdns.agent.wire import message as dnsmsg
+from yapdns.agent.wire.message import DnsFormatError, decode_response, decode_response_python, response_shape
+from yapdns.agent.wire.observations import ObservationBuilder, ResponseCache, rrset_ttl
 from yapdns.core import rrtypes
 from yapdns.core.errors import InvalidObservation
 from yapdns.core.names import normalize_name

@@ -22,8 +22,10 @@ from hypothesis import strategies as st
 from tests.agent.inputs.captured import DNSTAP
 from tests.agent.inputs.wirecheck import Collector, rrs_of
 from yapdns.agent.inputs.dnstap import DnstapFileInput, DnstapFileOptions
-from yapdns.agent.inputs.dnstap_decode import DnstapDecoder
-from yapdns.agent.inputs.dnstap_fstrm import (
+from yapdns.agent.inputs.dnstap_socket import DnstapSocketInput, DnstapSocketOptions
+from yapdns.agent.parsing import ParseStats
+from yapdns.agent.wire.dnstap import DnstapDecoder
+from yapdns.agent.wire.fstrm import (
     ACCEPT,
     CONTENT_TYPE,
     FINISH,
@@ -35,8 +37,6 @@ from yapdns.agent.inputs.dnstap_fstrm import (
     encode_control,
     encode_data,
 )
-from yapdns.agent.inputs.dnstap_socket import DnstapSocketInput, DnstapSocketOptions
-from yapdns.agent.parsing import ParseStats
 from yapdns.core.model import Observation
 
 RAW = DNSTAP.read_bytes()

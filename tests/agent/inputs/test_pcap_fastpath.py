@@ -1,6 +1,6 @@
 """The pcap fast path (``pcap_fast`` + ``pcap_answers``) against an independent decoding of every response.
 
-Every test runs twice: with the C helpers (``agent/_fastwire.c``) and with
+Every test runs twice: with the C helpers (``agent/wire/_fastwire.c``) and with
 the Python code they replace, which is the reference; more tests check that
 both give the same observations, counters, query table and caches.
 
@@ -24,15 +24,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.agent.inputs.captured import PORT, packets
-from yapdns.agent.dnslayout import walk, walk_python
-from yapdns.agent.dnsmsg import decode_response
-from yapdns.agent.dnsobs import ObservationBuilder
-from yapdns.agent.inputs import pcap_fast
 from yapdns.agent.inputs.pcap import PcapFileInput, PcapFileOptions
-from yapdns.agent.inputs.pcap_fast import process_batch
-from yapdns.agent.inputs.pcap_packet import DLT_EN10MB
-from yapdns.agent.inputs.pcap_session import CaptureOptions, DnsCaptureProcessor
 from yapdns.agent.parsing import ParseStats
+from yapdns.agent.wire import batchloop as pcap_fast
+from yapdns.agent.wire.batchloop import process_batch
+from yapdns.agent.wire.layout import walk, walk_python
+from yapdns.agent.wire.message import decode_response
+from yapdns.agent.wire.observations import ObservationBuilder
+from yapdns.agent.wire.packet import DLT_EN10MB
+from yapdns.agent.wire.session import CaptureOptions, DnsCaptureProcessor
 from yapdns.core.model import Observation
 
 T0 = 1_700_000_000

@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 
 from tests.agent.inputs.captured import PCAP, PCAPNG, PORT, dig_expectation, packets, read_capture
 from tests.agent.inputs.wirecheck import negatives_of, rrs_of
-from yapdns.agent.inputs.pcap_packet import DLT_EN10MB, DLT_LINUX_SLL, DLT_NULL, DLT_RAW
-from yapdns.agent.inputs.pcap_session import CaptureOptions, DnsCaptureProcessor
-from yapdns.agent.inputs.pcap_tcp import TcpReassembler
 from yapdns.agent.parsing import ParseStats
+from yapdns.agent.wire.packet import DLT_EN10MB, DLT_LINUX_SLL, DLT_NULL, DLT_RAW
+from yapdns.agent.wire.session import CaptureOptions, DnsCaptureProcessor
+from yapdns.agent.wire.tcp import TcpReassembler
 
 
 @pytest.mark.parametrize("path", [PCAP, PCAPNG], ids=["pcap", "pcapng"])
@@ -143,7 +143,7 @@ def test_arbitrary_packets_never_escape(linktype: int, data: bytes) -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.data())
 def test_mutated_real_packets_never_escape(data: st.DataObject) -> None:
-    from yapdns.agent.inputs.pcap_fast import process_batch
+    from yapdns.agent.wire.batchloop import process_batch
 
     originals = packets()
     proc, _ = _processor()

@@ -8,7 +8,7 @@ from pathlib import Path
 from yapdns.agent.parsers import registry
 from yapdns.agent.parsers.base import DocumentParser, ParserOptions
 from yapdns.agent.parsing import ParseRun
-from yapdns.core.wire import to_wire
+from yapdns.core.batch import to_wire
 
 GOLDEN = Path(__file__).parent / "golden"
 

@@ -23,7 +23,7 @@ import pytest
 from yapdns.agent.parsers import registry
 from yapdns.agent.parsers.base import DocumentParser, ParserOptions
 from yapdns.agent.parsing import ParseRun
-from yapdns.core.wire import to_wire
+from yapdns.core.batch import to_wire
 
 GOLDEN = Path(__file__).parent / "golden"
 _SKIP_SUFFIXES = (".golden.ndjson", ".options.json")

@@ -13,8 +13,8 @@ from yapdns.agent.parsers.base import ParserOptions
 from yapdns.agent.parsers.cuckoo_report import CuckooReportParser
 from yapdns.agent.parsers.dnsdump2 import DnsDump2Parser
 from yapdns.agent.parsing import ParseRun
+from yapdns.core.batch import decode_ndjson
 from yapdns.core.model import Observation
-from yapdns.core.wire import decode_ndjson
 
 TASKS = [7, 8, 9, 10]
 

@@ -9,7 +9,7 @@ from django.test import Client
 
 from tests.server.conftest import make_user
 from tests.server.dashboard import dataset
-from yapdns.core.wire import decode_ndjson, encode_ndjson
+from yapdns.core.batch import decode_ndjson, encode_ndjson
 from yapdns.ingest import IngestService
 from yapdns.server.sensors.models import Sensor
 from yapdns.server.sensors.service import create_sensor, record_ingest

@@ -15,8 +15,8 @@ import pytest
 from tests.conftest import ROOT
 from tests.server.dashboard import browser, dataset
 from tests.server.dashboard.live import PASSWORD, DashboardServer, launch
+from yapdns.core.batch import encode_ndjson
 from yapdns.core.model import Observation
-from yapdns.core.wire import encode_ndjson
 from yapdns.server.dashboard.checks import missing_assets
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -41,7 +41,7 @@ from yapdns.core.errors import ConfigurationError
 from yapdns.core.model import Observation
 
 if TYPE_CHECKING:
-    from yapdns.agent.config import InputConfig
+    from yapdns.agent.config_types import InputConfig
 
 Emit = Callable[[list[Observation]], None]
 

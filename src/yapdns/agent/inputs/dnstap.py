@@ -28,8 +28,8 @@ from typing import IO
 import msgspec
 
 from yapdns.agent.inputs.base import AgentInput, Emit
-from yapdns.agent.inputs.dnstap_decode import RESPONSE_TYPES, DnstapDecoder
-from yapdns.agent.inputs.dnstap_fstrm import DEFAULT_MAX_FRAME, START, STOP, FrameDecoder, FrameError, accepts_dnstap
+from yapdns.agent.wire.dnstap import RESPONSE_TYPES, DnstapDecoder
+from yapdns.agent.wire.fstrm import DEFAULT_MAX_FRAME, START, STOP, FrameDecoder, FrameError, accepts_dnstap
 from yapdns.core.errors import ConfigurationError
 from yapdns.core.model import Observation
 

@@ -26,8 +26,8 @@ import threading
 import msgspec
 
 from yapdns.agent.inputs.base import AgentInput, Emit
-from yapdns.agent.inputs.dnstap_decode import RESPONSE_TYPES, DnstapDecoder
-from yapdns.agent.inputs.dnstap_fstrm import (
+from yapdns.agent.wire.dnstap import RESPONSE_TYPES, DnstapDecoder
+from yapdns.agent.wire.fstrm import (
     ACCEPT,
     CONTENT_TYPE,
     DEFAULT_MAX_FRAME,

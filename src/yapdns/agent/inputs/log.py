@@ -20,8 +20,7 @@ from typing import Any, BinaryIO
 
 import msgspec
 
-from yapdns.agent.config import InputConfig
-from yapdns.agent.config_types import ByteSize, Duration
+from yapdns.agent.config_types import ByteSize, Duration, InputConfig
 from yapdns.agent.file_table import FileTable
 from yapdns.agent.harvester import DocumentHarvester, LineHarvester
 from yapdns.agent.identity import DEFAULT_FINGERPRINT_BYTES, FileState, read_head

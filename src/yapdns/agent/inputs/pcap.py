@@ -19,8 +19,8 @@ import threading
 import time
 
 from yapdns.agent.inputs.base import AgentInput, Emit
-from yapdns.agent.inputs.pcap_fast import implementation, process_batch
-from yapdns.agent.inputs.pcap_session import CaptureOptions, DnsCaptureProcessor
+from yapdns.agent.wire.batchloop import implementation, process_batch
+from yapdns.agent.wire.session import CaptureOptions, DnsCaptureProcessor
 
 BATCH_PACKETS = 4096
 EMIT_PACKETS = 262_144  # repeats are folded over this many packets of a file (pcap_session: ``take``)

@@ -20,8 +20,8 @@ import struct
 import threading
 
 from yapdns.agent.inputs.base import AgentInput, Emit
-from yapdns.agent.inputs.pcap_fast import implementation, process_batch
-from yapdns.agent.inputs.pcap_session import CaptureOptions, DnsCaptureProcessor
+from yapdns.agent.wire.batchloop import implementation, process_batch
+from yapdns.agent.wire.session import CaptureOptions, DnsCaptureProcessor
 from yapdns.core.errors import ConfigurationError
 
 BATCH_PACKETS = 1024

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 import msgspec
 
 from yapdns.agent.parsers.base import LineParser, ParseError
+from yapdns.core.batch import WireObservation, from_wire
 from yapdns.core.errors import InvalidObservation
 from yapdns.core.model import Evidence, Observation
-from yapdns.core.wire import WireObservation, from_wire
 
 _decode = msgspec.json.Decoder(WireObservation).decode
 

@@ -17,8 +17,8 @@ import msgspec
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from yapdns.core.batch import decode_batch, decompress
 from yapdns.core.errors import MalformedInput
-from yapdns.core.wire import decode_batch, decompress
 from yapdns.ingest import IngestService
 from yapdns.server.security import Principal, api_view, error
 from yapdns.server.sensors.service import record_ingest

@@ -1,4 +1,4 @@
-"""The ``rr``/``rr_seen``/``rrset`` upserts of the SQLite writer, with its ``RowIdCache`` (``storage/rowcache.py``).
+"""The ``rr``/``rr_seen``/``rrset`` upserts of the SQLite writer, with its ``RowIdCache`` (``rowcache.py``).
 
 The store's single writer thread remembers, per record ``(rrname, rrtype
 code, rdata)``, the ``rr`` row id, an upper bound of its stored
@@ -21,7 +21,7 @@ import sqlite3
 from typing import Any
 
 from yapdns.storage.aggregate import FoldedBatch, Stats, stage_rr_rows, stage_rrset_rows
-from yapdns.storage.rowcache import RecordKey, RowIdCache, StaleRowIds, merged
+from yapdns.storage.sqlite.rowcache import RecordKey, RowIdCache, StaleRowIds, merged
 
 _MERGE = (
     "time_first = min(time_first, excluded.time_first), "

@@ -23,10 +23,10 @@ from yapdns.storage.base import BatchRef, StoreStats, WriteOutcome
 from yapdns.storage.flex import FlexQuery, FlexRow
 from yapdns.storage.group import GroupWriter
 from yapdns.storage.reader import SqlReader
-from yapdns.storage.rowcache import CACHE_LIMIT
 from yapdns.storage.sql import Dialect
 from yapdns.storage.sqlite import flex
 from yapdns.storage.sqlite.checkpoint import WalCheckpointer
+from yapdns.storage.sqlite.rowcache import CACHE_LIMIT
 from yapdns.storage.sqlite.writer import GROUP_LIMIT, SqliteApplier
 from yapdns.storage.summary import SummaryReader
 

@@ -1,5 +1,5 @@
 /*
- * Coverage-guided fuzzing of the C decoder and layout walk (src/yapdns/agent/_fastwire.c) with libFuzzer and
+ * Coverage-guided fuzzing of the C decoder and layout walk (src/yapdns/agent/wire/_fastwire.c) with libFuzzer and
  * AddressSanitizer; not part of the test suite. Built and run by scripts/fuzz-fastwire.
  *
  * The helpers are compiled into this harness (#include below) so that libFuzzer sees their coverage; an
@@ -7,7 +7,7 @@
  * through decode(), walk(), and the walk with the variant key that scan() makes for a new response. A memory error aborts with ASan's report, and so does any exception: both functions
  * return None for what they do not take and raise only when out of memory.
  */
-#include "../../../../src/yapdns/agent/_fastwire.c"
+#include "../../../../src/yapdns/agent/wire/_fastwire.c"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

@@ -21,10 +21,10 @@ import time
 import msgspec
 from google.protobuf.message import DecodeError
 
-from yapdns.agent.dnsmsg import OPCODE_MASK, TC, DnsFormatError, read_name
-from yapdns.agent.dnsobs import ObservationBuilder, ResponseCache, rrset_ttl
-from yapdns.agent.inputs import dnstap_pb2 as pb
 from yapdns.agent.parsing import ParseStats
+from yapdns.agent.wire import dnstap_pb2 as pb
+from yapdns.agent.wire.message import OPCODE_MASK, TC, DnsFormatError, read_name
+from yapdns.agent.wire.observations import ObservationBuilder, ResponseCache, rrset_ttl
 from yapdns.core.model import Observation
 from yapdns.core.normalize import MAX_TIME
 

@@ -38,7 +38,7 @@ from yapdns.core.names import normalize_name
 
 _decode_c: Callable[[bytes], tuple[int, int, str, int, int, list[RR], bool, bool] | None] | None
 try:
-    from yapdns.agent._fastwire import decode as _decode_c
+    from yapdns.agent.wire._fastwire import decode as _decode_c
 except ImportError:  # not built: the Python decoder alone, same results
     _decode_c = None
 

@@ -21,7 +21,7 @@ from yapdns.core import rrtypes as t
 
 _walk_c: Callable[[bytes], tuple[int, int, tuple[int, ...], tuple[int, ...]] | None] | None
 try:
-    from yapdns.agent._fastwire import walk as _walk_c
+    from yapdns.agent.wire._fastwire import walk as _walk_c
 except ImportError:  # not built: the Python walk, same results
     _walk_c = None
 

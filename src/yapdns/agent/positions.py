@@ -46,7 +46,7 @@ def decode_checkpoint(data: bytes) -> Checkpoint:
     return _decode(data)
 
 
-class RegistryFile:
+class PositionsFile:
     """``registry.json`` in the agent's data directory."""
 
     def __init__(self, data_dir: Path) -> None:

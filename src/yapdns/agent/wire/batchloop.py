@@ -10,7 +10,7 @@ or Ethernet + IPv6 (no extension headers) + UDP. For those, one
 ``struct.unpack_from`` on the batch buffer reads every header field needed
 (no per-packet copy), the query table is keyed by a tuple of those fields
 and the lowercased question, and a matched response whose layout and answer
-bytes were seen before (``pcap_answers``) is folded without decoding it:
+bytes were seen before (``answers``) is folded without decoding it:
 one slice, one ``int.from_bytes`` and one ``struct`` unpack of its TTLs.
 Everything else (VLANs, other link types, IP options, fragments, TCP, a
 truncated capture, a UDP length that disagrees with the IP length, odd
@@ -26,17 +26,15 @@ import sys
 from collections.abc import Callable
 from types import ModuleType
 
-from yapdns.agent import dnslayout, dnsmsg
-from yapdns.agent.inputs import pcap_answers
-from yapdns.agent.inputs.pcap_answers import Layout, fold_rrsets
-from yapdns.agent.inputs.pcap_packet import DLT_EN10MB
-from yapdns.agent.inputs.pcap_session import DnsCaptureProcessor
+from yapdns.agent.wire.answers import Layout, fold_rrsets
+from yapdns.agent.wire.packet import DLT_EN10MB
+from yapdns.agent.wire.session import DnsCaptureProcessor
 from yapdns.gcpause import gc_paused
 
 Scan = Callable[..., tuple[int, int, int]]
 _scan: Scan | None
 try:
-    from yapdns.agent._fastwire import scan as _scan
+    from yapdns.agent.wire._fastwire import scan as _scan
 except ImportError:  # not built (no C compiler where it was installed): the Python loop, slower, same results
     _scan = None
 
@@ -59,7 +57,9 @@ def implementation() -> str:
 def c_helpers() -> list[tuple[ModuleType, str]]:
     """Where each C helper of the wire sensors is bound (module, attribute). Setting them all to None runs the
     Python reference alone, as where they were not built (tests and benchmarks compare the two)."""
-    return [(dnsmsg, "_decode_c"), (dnslayout, "_walk_c"), (pcap_answers, "_fold_c"), (sys.modules[__name__], "_scan")]
+    from yapdns.agent.wire import answers, layout, message
+
+    return [(message, "_decode_c"), (layout, "_walk_c"), (answers, "_fold_c"), (sys.modules[__name__], "_scan")]
 
 
 def process_batch(proc: DnsCaptureProcessor, linktype: int, data: bytes, meta: bytes) -> None:

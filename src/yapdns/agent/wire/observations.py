@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import msgspec
 
-from yapdns.agent.dnslayout import walk
-from yapdns.agent.dnsmsg import CLASS_IN, DnsFormatError, DnsResponse, decode_response, response_shape
 from yapdns.agent.parsing import ParseStats
+from yapdns.agent.wire.layout import walk
+from yapdns.agent.wire.message import CLASS_IN, DnsFormatError, DnsResponse, decode_response, response_shape
 from yapdns.core import rrtypes as t
+from yapdns.core.canonical import canonical_template, normalize_template
 from yapdns.core.errors import InvalidObservation
 from yapdns.core.model import Observation
-from yapdns.core.normalize import MAX_TIME, NODATA, canonical_template, normalize_rcode, normalize_template
+from yapdns.core.normalize import MAX_TIME, NODATA, normalize_rcode
 
 OPT = 41
 ANY = 255

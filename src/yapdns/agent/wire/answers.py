@@ -31,15 +31,15 @@ import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import NamedTuple
 
-from yapdns.agent.dnslayout import walk
-from yapdns.agent.dnsmsg import DnsFormatError, decode_response
-from yapdns.agent.dnsobs import ObservationBuilder
 from yapdns.agent.parsing import ParseStats
+from yapdns.agent.wire.layout import walk
+from yapdns.agent.wire.message import DnsFormatError, decode_response
+from yapdns.agent.wire.observations import ObservationBuilder
 from yapdns.core.model import Observation
 
 _fold_c: Callable[..., None] | None
 try:
-    from yapdns.agent._fastwire import fold as _fold_c
+    from yapdns.agent.wire._fastwire import fold as _fold_c
 except ImportError:  # not built: fold_rrsets, same results
     _fold_c = None
 

@@ -31,12 +31,12 @@ import struct
 
 import msgspec
 
-from yapdns.agent.dnsmsg import OPCODE_MASK, TC
-from yapdns.agent.dnsobs import ObservationBuilder
-from yapdns.agent.inputs.pcap_answers import AnswerLayouts
-from yapdns.agent.inputs.pcap_packet import TCP, PacketDecoder
-from yapdns.agent.inputs.pcap_tcp import TcpReassembler
 from yapdns.agent.parsing import ParseStats
+from yapdns.agent.wire.answers import AnswerLayouts
+from yapdns.agent.wire.message import OPCODE_MASK, TC
+from yapdns.agent.wire.observations import ObservationBuilder
+from yapdns.agent.wire.packet import TCP, PacketDecoder
+from yapdns.agent.wire.tcp import TcpReassembler
 from yapdns.core.model import Observation
 from yapdns.core.normalize import MAX_TIME
 

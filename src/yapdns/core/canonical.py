@@ -1,0 +1,133 @@
+"""Canonical fast paths: building observations that are canonical without re-checking what is known to be.
+
+``core/normalize.py`` holds the normalization contract; this module holds the shortcuts that keep to it, for
+producers that make one template per distinct RRset (the wire decoders today; any parser that earns the same
+promise later):
+
+* ``normalize_template`` equals ``normalize_observation`` of the template its fields make (same result, same
+  errors), but builds the observation once and checks only the fields a template takes;
+* ``canonical_template`` additionally skips the name and rdata checks, for a producer whose names and rdata are
+  canonical by construction. The producer earns that promise with tests against ``normalize_name`` and
+  ``normalize_rdata`` (the C wire decoder's differential tests and fuzzer do).
+
+Property tests (``tests/core/test_normalize_properties.py``) check both against ``normalize_observation``.
+"""
+
+from __future__ import annotations
+
+from yapdns.core.model import Evidence, Observation
+from yapdns.core.names import normalize_name
+from yapdns.core.normalize import (
+    CANONICAL_RCODES,
+    CANONICAL_TYPES,
+    MAX_RRSET,
+    label_is_canonical,
+    normalize_observation,
+    normalize_rrset,
+)
+
+
+def normalize_template(
+    rrname: str,
+    rrtype: str,
+    rdata: tuple[str, ...],
+    rcode: str | None,
+    *,
+    bailiwick: str | None,
+    sensor_id: str | None,
+    source: str | None,
+    evidence: Evidence = Evidence.DIRECT,
+) -> Observation:
+    """``normalize_observation`` of the template these fields make (times 0, count 1, no TTL, no sample).
+
+    For wire decoders, which make one template per distinct RRset: when the type, rcode and labels are
+    canonical already, only the name, rdata and bailiwick go through their caches, and the observation is
+    built once, without the checks of the fields it does not take. Equal result, equal errors (a property
+    test checks it).
+    """
+    code = _template_code(rrtype, rdata, rcode, bailiwick, sensor_id, source, evidence)
+    if code is None:
+        return normalize_observation(_template(rrname, rrtype, rdata, rcode, bailiwick, sensor_id, source, evidence))
+    name = normalize_name(rrname)  # the same checks, in the same order, as normalize_observation's fast path
+    canonical = normalize_rrset(code, rdata) if rdata else ()
+    bailiwick = None if bailiwick is None else normalize_name(bailiwick)
+    return _template(name, rrtype, canonical, rcode, bailiwick, sensor_id, source, evidence)
+
+
+def canonical_template(
+    rrname: str,
+    rrtype: str,
+    rdata: tuple[str, ...],
+    rcode: str | None,
+    *,
+    bailiwick: str | None,
+    sensor_id: str | None,
+    source: str | None,
+    evidence: Evidence = Evidence.DIRECT,
+) -> Observation:
+    """``normalize_template`` for a decoder whose names and rdata are canonical by construction.
+
+    The caller promises that ``rrname`` is a plain ``str`` that ``normalize_name`` keeps as it is, and each
+    item of ``rdata`` one that ``normalize_rdata`` keeps (the C wire decoder makes them so, and its tests
+    check the promise on every message they decode). Those are the costly checks, and they are skipped;
+    everything else is checked as ``normalize_template`` checks it, and an RRset is still sorted and
+    deduplicated. Equal result (a property test checks it on canonical input).
+    """
+    if _template_code(rrtype, rdata, rcode, bailiwick, sensor_id, source, evidence) is None or len(rdata) > MAX_RRSET:
+        return normalize_template(
+            rrname, rrtype, rdata, rcode, bailiwick=bailiwick, sensor_id=sensor_id, source=source, evidence=evidence
+        )
+    if len(rdata) > 1:
+        rdata = tuple(sorted(set(rdata)))
+    bailiwick = None if bailiwick is None else normalize_name(bailiwick)
+    return _template(rrname, rrtype, rdata, rcode, bailiwick, sensor_id, source, evidence)
+
+
+def _template_code(
+    rrtype: str,
+    rdata: tuple[str, ...],
+    rcode: str | None,
+    bailiwick: str | None,
+    sensor_id: str | None,
+    source: str | None,
+    evidence: Evidence,
+) -> int | None:
+    """The type code when every field of a template but the name and rdata is canonical (and rdata a tuple),
+    else None."""
+    code = CANONICAL_TYPES.get(rrtype) if type(rrtype) is str else None
+    if (
+        code is None
+        or type(rdata) is not tuple
+        or not (rcode is None or (type(rcode) is str and rcode in CANONICAL_RCODES))
+        or not label_is_canonical(sensor_id)
+        or not label_is_canonical(source)
+        or type(evidence) is not Evidence
+        or bailiwick == ""
+    ):
+        return None
+    return code
+
+
+def _template(
+    rrname: str,
+    rrtype: str,
+    rdata: tuple[str, ...],
+    rcode: str | None,
+    bailiwick: str | None,
+    sensor_id: str | None,
+    source: str | None,
+    evidence: Evidence,
+) -> Observation:
+    """The template observation of these fields, as given: times 0, count 1, no TTL, no sample."""
+    return Observation(
+        rrname=rrname,
+        rrtype=rrtype,
+        rdata=rdata,
+        time_first=0,
+        time_last=0,
+        rcode=rcode,
+        bailiwick=bailiwick,
+        sensor_id=sensor_id,
+        source=source,
+        evidence=evidence,
+    )
