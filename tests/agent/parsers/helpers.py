@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from yapdns.agent.parsers import registry
@@ -21,17 +20,6 @@ def run_lines(fmt: str, lines: list[str], **options: object) -> tuple[list[dict[
     else:
         produced = list(run.lines(lines))
     return [to_wire(o) for o in produced], run
-
-
-def shared_samples() -> Path | None:
-    """The team's shared samples folder, when this checkout has one beside it (never committed data)."""
-    candidates = [os.environ.get("YAPDNS_SHARED_SAMPLES", "")]
-    root = Path(__file__).resolve().parents[3]
-    candidates += [str(root.parent / "shared" / "samples"), str(root.parent.parent / "shared" / "samples")]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_dir():
-            return Path(candidate)
-    return None
 
 
 def keys(produced: list[dict[str, object]]) -> list[tuple[object, ...]]:

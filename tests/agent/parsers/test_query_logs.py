@@ -1,7 +1,7 @@
 """Query-only server logs: the cases the golden samples do not show on their own.
 
 Lines come from the golden logs (written by the real daemons) or have the
-shapes seen in the shared samples (syslog wrapping, older releases), with
+shapes seen in real logs quoted in GitHub issues and docs (syslog wrapping, older releases), with
 data from our own generated logs.
 """
 

@@ -1,7 +1,7 @@
 """Sysmon Event ID 22: XML renderings, winlogbeat and Azure JSON, QueryResults edge cases.
 
-The XML follows the shape python-evtx renders (seen in the shared samples,
-which are GPL and not committed); its data is a real OTRF event (MIT), the
+The XML follows the shape python-evtx renders (seen in real GPL-licensed
+samples, EVTX-ATTACK-SAMPLES and hayabusa-sample-evtx, not committed); its data is a real OTRF event (MIT), the
 first line of the golden sample.
 """
 

@@ -2,6 +2,6 @@
 
 Existing clients (dnsdbq, dnsdb2, pypdns, MISP modules, IntelOwl, Cortex)
 work against YAPDNS with only the server URL and key changed. The wire
-contracts are those of ``reference/query-apis.md``; ``docs/api.md`` says
-where YAPDNS had to choose.
+contracts (DNSDB v2 with SAF framing and Flex; CIRCL pDNS COF with dribble
+paging) are stated in ``docs/api.md``, with where YAPDNS had to choose.
 """
