@@ -2,7 +2,7 @@
 
 A minimal header parser of our own: the hot path of packet capture is
 "find the UDP/TCP payload", and a general packet library builds an object
-per layer (dpkt ~10x, scapy ~300x slower per packet; docs/performance.md).
+per layer (a one-off comparison while choosing: dpkt ~10x, scapy ~300x slower per packet).
 
 * Link types: Ethernet (with up to two VLAN tags), Linux cooked v1 and v2,
   raw IP, BSD loopback/null.
