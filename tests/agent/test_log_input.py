@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.agent.held_lines import CASES, Case, kind_totals, write_lines
+from tests.agent.held_lines import BY_NAME, CASES, Case, kind_totals, write_lines
 from tests.agent.helpers import COF_LINES, GOLDEN, cof_line, expected_totals, totals, wait_for
 from yapdns.agent.config import config_from_dict
 from yapdns.agent.inputs.log import LogInput
@@ -280,3 +280,43 @@ def test_a_quiet_file_releases_what_its_parser_holds(tmp_path: Path, logdir: Pat
     wait_for(delivered, timeout=4.0, what="the held lines (close_inactive is 5 s: only the quiet flush can do it)")
     assert running.thread.is_alive()
     running.halt()
+
+
+def test_a_state_saved_by_another_parser_version_is_reported_and_the_file_read_on(
+    tmp_path: Path, logdir: Path
+) -> None:
+    case = BY_NAME["dnsmasq"]
+    written = case.log(passes=2)
+    log = logdir / "dnsmasq.log"
+    write_lines(log, written[: len(case.lines)])
+    settings = {"format": case.fmt, "options": case.options, "flush_inactive": "1h"}
+    first = Running(make_input(tmp_path, str(log), **settings))
+    wait_for(lambda: first.collector.snapshot is not None and _offset(first.collector.snapshot) == log.stat().st_size)
+    snapshot = decode_checkpoint(encode_checkpoint(Checkpoint(1, {"in": first.halt()}))).inputs["in"]
+    [row] = snapshot.values()
+    assert row[-1]["format"] == "dnsmasq" and row[-1]["data"]["rrset"] is not None  # the last reply, held
+    row[-1]["version"] += 1  # as if written by another release
+    write_lines(log, written[len(case.lines) :])
+    resumed = make_input(tmp_path, str(log), **settings)
+    resumed.restore(snapshot)
+    second = Running(resumed, once=True)
+    second.thread.join(10)
+    assert resumed.stats.errors["state_not_loaded"] == 1
+    assert second.collector.observations  # the lines after the offset were read by a fresh parser
+
+
+def test_positions_written_by_the_previous_version_are_read(tmp_path: Path, logdir: Path) -> None:
+    """Version 1 file states had no parser state: the agent resumes at their offsets."""
+    log = logdir / "query.log"
+    log.write_text("".join(COF_LINES[:5]))
+    first = Running(make_input(tmp_path, str(log)))
+    wait_for(lambda: first.input.stats.lines == 5)
+    snapshot = decode_checkpoint(encode_checkpoint(Checkpoint(1, {"in": first.halt()}))).inputs["in"]
+    version_1 = {sid: row[:-1] for sid, row in snapshot.items()}  # without the parser field
+    append(log, "".join(COF_LINES[5:]))
+    resumed = make_input(tmp_path, str(log))
+    resumed.restore(version_1)
+    second = Running(resumed)
+    wait_for(lambda: second.input.stats.lines == len(COF_LINES) - 5)
+    second.halt()
+    assert second.totals() == expected_totals(COF_LINES[5:])
