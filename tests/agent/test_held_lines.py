@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.agent.conftest import SENSOR, SharedServer
 from tests.agent.held_lines import BY_NAME, CASES, Case, KindTotals, write_lines
 from tests.agent.helpers import wait_for
@@ -109,6 +111,7 @@ def _held_at_end(case: Case) -> bool:
     return bool(run.flush_idle())
 
 
+@pytest.mark.slow
 def test_kill_9_at_random_points_neither_loses_nor_doubles_held_lines(server: SharedServer, tmp_path: Path) -> None:
     """Every stateful format at once, killed soon after a commit, again and again, while its log grows."""
     logs = Logs(server, tmp_path, "kill-held", CASES)
