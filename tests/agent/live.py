@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from tests.agent.held_lines import Key as KindKey
+from tests.agent.held_lines import KindTotals, by_kind
 from tests.agent.helpers import Key, Totals
 from tests.live import YAPDNS, LiveServer
 
@@ -41,6 +43,26 @@ def stored_totals(server: LiveServer, query_token: str, keys: Iterable[Key], sen
         for prov in detail["provenance"]:
             if prov["sensor_id"] == sensor:
                 out[(rrname, rrtype, rdata)] = (prov["time_first"], prov["time_last"], prov["count"])
+    return out
+
+
+def stored_kind_totals(server: LiveServer, query_token: str, keys: Iterable[KindKey], sensor: str) -> KindTotals:
+    """What ``server`` holds under ``sensor`` for the answers in ``keys``, and every negative answer and bare
+    query it holds there for the names of the negative and query keys (``held_lines.kind_totals`` keys)."""
+    grouped = by_kind(keys)
+    answers = stored_totals(server, query_token, [(k[1], k[2], k[3]) for k in grouped["answer"]], sensor)
+    out: KindTotals = {("answer", *key): value for key, value in answers.items()}
+    for kind, endpoint in (("negative", "negatives"), ("query", "qnames")):
+        for rrname in sorted({key[1] for key in grouped[kind]}):
+            query = urllib.parse.urlencode({"rrname": rrname, "sensor": sensor})
+            request = urllib.request.Request(
+                f"{server.url}/api/v1/{endpoint}?{query}", headers={"Authorization": f"Bearer {query_token}"}
+            )
+            with urllib.request.urlopen(request, timeout=10, context=server.ssl_context()) as reply:
+                rows = json.load(reply)[endpoint]
+            for row in rows:
+                key = (kind, row["rrname"], row["rrtype"], *([row["rcode"]] if kind == "negative" else []))
+                out[key] = (row["time_first"], row["time_last"], row["count"])
     return out
 
 

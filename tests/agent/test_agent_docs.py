@@ -6,7 +6,7 @@ import msgspec
 
 from tests.conftest import ROOT
 from yapdns.agent import config as agent_config
-from yapdns.agent import spool_format
+from yapdns.agent import positions, spool_format
 from yapdns.agent.inputs.log import LogSettings
 
 DOC = (ROOT / "docs" / "agent.md").read_text()
@@ -44,4 +44,5 @@ def test_the_documented_spool_format_matches_the_code() -> None:
     assert spool_format.FRAME_HEADER.size == 16 and spool_format.SEGMENT_HEADER.size == 8
     assert "(version 1)" in DOC and spool_format.FRAME_VERSION == spool_format.SEGMENT_VERSION == 1
     assert "1 = batch, 2 = checkpoint" in DOC
+    assert f'"version": {positions.VERSION}}}`' in DOC and f'`{{"version": {positions.VERSION}, "seq"' in DOC
     assert (spool_format.TYPE_BATCH, spool_format.TYPE_CHECKPOINT) == (1, 2)

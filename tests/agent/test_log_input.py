@@ -11,11 +11,13 @@ from typing import Any
 
 import pytest
 
+from tests.agent.held_lines import BY_NAME, CASES, Case, kind_totals, write_lines
 from tests.agent.helpers import COF_LINES, GOLDEN, cof_line, expected_totals, totals, wait_for
 from yapdns.agent.config import config_from_dict
 from yapdns.agent.inputs.log import LogInput
 from yapdns.agent.parsers import registry
 from yapdns.agent.parsing import ParseRun
+from yapdns.agent.positions import Checkpoint, decode_checkpoint, encode_checkpoint
 from yapdns.core.model import Observation
 
 FAST = {"scan_frequency": "50ms", "backoff": "10ms", "close_rotated": "300ms", "close_inactive": "5s"}
@@ -230,3 +232,91 @@ def test_resuming_inside_a_zeek_log_shows_the_parser_its_headers_again(tmp_path:
     expected = list(whole.lines(line.rstrip("\n") for line in lines))
     assert second.input.stats.errors == whole.stats.errors  # the section's #fields was known after the restart
     assert totals(first.collector.observations + second.collector.observations) == totals(expected)
+
+
+def _offset(snapshot: Any) -> int:
+    [state] = snapshot.values()
+    return int(state[6])
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_what_a_parser_holds_survives_a_kill_after_the_commit(tmp_path: Path, logdir: Path, case: Case) -> None:
+    """The snapshot taken with the last emit (what a commit makes durable) carries what the parser holds.
+
+    A ``kill -9`` right after that commit loses everything the input did not
+    emit: here, the second run starts from that snapshot (through JSON, as the
+    spool stores it) and what the first run emitted after it is thrown away.
+    """
+    written = case.log(passes=1)
+    log = logdir / "server.log"
+    write_lines(log, written)
+    settings = {"format": case.fmt, "options": case.options, "flush_inactive": "1h"}
+    first = Running(make_input(tmp_path, str(log), **settings))
+    size = log.stat().st_size
+    wait_for(lambda: first.collector.snapshot is not None and _offset(first.collector.snapshot) == size)
+    with first.collector.lock:
+        committed, snapshot = list(first.collector.observations), first.collector.snapshot
+        durable = decode_checkpoint(encode_checkpoint(Checkpoint(1, {"in": snapshot}))).inputs["in"]
+    first.halt()
+    resumed = make_input(tmp_path, str(log), **settings)
+    resumed.restore(durable)
+    second = Running(resumed, once=True)
+    second.thread.join(10)
+    assert kind_totals(committed + second.collector.observations) == case.expected(written)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_a_quiet_file_releases_what_its_parser_holds(tmp_path: Path, logdir: Path, case: Case) -> None:
+    written = case.log(passes=1)
+    log = logdir / "server.log"
+    running = Running(make_input(tmp_path, str(log), format=case.fmt, options=case.options, flush_inactive="100ms"))
+    write_lines(log, written)
+    expected = case.expected(written)
+
+    def delivered() -> bool:
+        with running.collector.lock:
+            return kind_totals(running.collector.observations) == expected
+
+    wait_for(delivered, timeout=4.0, what="the held lines (close_inactive is 5 s: only the quiet flush can do it)")
+    assert running.thread.is_alive()
+    running.halt()
+
+
+def test_a_state_saved_by_another_parser_version_is_reported_and_the_file_read_on(
+    tmp_path: Path, logdir: Path
+) -> None:
+    case = BY_NAME["dnsmasq"]
+    written = case.log(passes=2)
+    log = logdir / "dnsmasq.log"
+    write_lines(log, written[: len(case.lines)])
+    settings = {"format": case.fmt, "options": case.options, "flush_inactive": "1h"}
+    first = Running(make_input(tmp_path, str(log), **settings))
+    wait_for(lambda: first.collector.snapshot is not None and _offset(first.collector.snapshot) == log.stat().st_size)
+    snapshot = decode_checkpoint(encode_checkpoint(Checkpoint(1, {"in": first.halt()}))).inputs["in"]
+    [row] = snapshot.values()
+    assert row[-1]["format"] == "dnsmasq" and row[-1]["data"]["rrset"] is not None  # the last reply, held
+    row[-1]["version"] += 1  # as if written by another release
+    write_lines(log, written[len(case.lines) :])
+    resumed = make_input(tmp_path, str(log), **settings)
+    resumed.restore(snapshot)
+    second = Running(resumed, once=True)
+    second.thread.join(10)
+    assert resumed.stats.errors["state_not_loaded"] == 1
+    assert second.collector.observations  # the lines after the offset were read by a fresh parser
+
+
+def test_positions_written_by_the_previous_version_are_read(tmp_path: Path, logdir: Path) -> None:
+    """Version 1 file states had no parser state: the agent resumes at their offsets."""
+    log = logdir / "query.log"
+    log.write_text("".join(COF_LINES[:5]))
+    first = Running(make_input(tmp_path, str(log)))
+    wait_for(lambda: first.input.stats.lines == 5)
+    snapshot = decode_checkpoint(encode_checkpoint(Checkpoint(1, {"in": first.halt()}))).inputs["in"]
+    version_1 = {sid: row[:-1] for sid, row in snapshot.items()}  # without the parser field
+    append(log, "".join(COF_LINES[5:]))
+    resumed = make_input(tmp_path, str(log))
+    resumed.restore(version_1)
+    second = Running(resumed)
+    wait_for(lambda: second.input.stats.lines == len(COF_LINES) - 5)
+    second.halt()
+    assert second.totals() == expected_totals(COF_LINES[5:])

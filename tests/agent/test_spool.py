@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from yapdns.agent import spool_format as fmt
-from yapdns.agent.positions import Checkpoint, decode_checkpoint, encode_checkpoint
+from yapdns.agent.positions import Checkpoint, PositionsFile, decode_checkpoint, encode_checkpoint
 from yapdns.agent.spool import DiskSpool
 
 
@@ -177,3 +177,16 @@ def test_segment_ids_are_never_reused_so_a_stale_cursor_cannot_skip_batches(tmp_
     again.commit([("new-3", 1, body(1))], checkpoint(3, 3), 3)
     reopened = opened(tmp_path, segment_bytes=4096)
     assert drain(reopened) == ["new-1", "new-2", "new-3"]
+
+
+def test_the_registry_reads_version_1_and_refuses_a_version_it_does_not_know(tmp_path: Path) -> None:
+    registry = PositionsFile(tmp_path)
+    registry.path.write_bytes(b'{"seq": 4, "inputs": {"files": {"f": 10}}, "version": 1}')
+    assert registry.load() == Checkpoint(4, {"files": {"f": 10}}, version=1)
+    registry.save(Checkpoint(5, {"files": {"f": 20}}))
+    assert b'"version":2' in registry.path.read_bytes()
+    registry.path.write_bytes(b'{"seq": 6, "inputs": {}, "version": 3}')
+    with pytest.raises(ValueError, match="registry version 3"):
+        registry.load()
+    with pytest.raises(ValueError, match="registry version 3"):  # nor from the spool's checkpoint frames
+        decode_checkpoint(registry.path.read_bytes())

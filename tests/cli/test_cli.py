@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import ROOT
-from yapdns.cli import main
+from yapdns.cli import importer, main
 
 COF_SAMPLE = ROOT / "tests/agent/parsers/golden/cof/pdns-qof-server_README.ndjson"
 
@@ -93,3 +93,23 @@ def test_import_passes_format_options(run: CliRunner) -> None:
     assert "1 lines" in out and "bad lines" not in out
     out = invoke(run, "import", str(sample), "-F", "msdns", "-o", "no-equals-sign", ok=False)
     assert "is not KEY=VALUE" in out
+
+
+def test_importing_the_same_file_again_changes_nothing(
+    run: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same content (under any name), format and options: every batch is a replay, even with held lines."""
+    monkeypatch.setattr(importer, "BATCH", 5)  # many batches; dnsmasq holds an RRset across their boundaries
+    sample = ROOT / "tests/agent/parsers/golden/dnsmasq/dnsmasq-2.90_log-queries-extra.log"
+    options = ["-F", "dnsmasq", "--timezone", "Europe/Berlin", "--year", "2026"]
+    first = invoke(run, "import", str(sample), *options)
+    stored = json.loads(invoke(run, "stats", "--json"))["observations"]
+    assert stored > 10 and "already imported" not in first
+    copy = tmp_path / "renamed.log"
+    copy.write_bytes(sample.read_bytes())
+    again = invoke(run, "import", "--year", "2026", "--timezone", "Europe/Berlin", "-F", "dnsmasq", str(copy))
+    assert ", 0 observations stored" in again and "already imported before (skipped)" in again
+    assert json.loads(invoke(run, "stats", "--json"))["observations"] == stored
+    other = invoke(run, "import", str(copy), "-F", "dnsmasq", "--timezone", "UTC", "--year", "2026")
+    assert "already imported" not in other  # other options read other times: another import, counted
+    assert json.loads(invoke(run, "stats", "--json"))["observations"] == 2 * stored

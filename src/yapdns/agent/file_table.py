@@ -68,10 +68,10 @@ class FileTable:
         return self._add(new_state(path, st, head[: self.fp_bytes], now))
 
     def idle(self, st: os.stat_result, path: str, now: float) -> FileState | None:
-        """The state of a known file read to its end whose size did not change (cheap: no open)."""
+        """The state of a known file read to its end, unchanged in size, whose parser holds nothing (no open)."""
         sid = self._by_inode.get((st.st_dev, st.st_ino))
         state = self.states.get(sid) if sid is not None else None
-        if state is None or (state.offset != st.st_size and not state.done):
+        if state is None or (state.offset != st.st_size and not state.done) or state.holding:
             return None
         return self._seen(state, path, now)
 
@@ -111,7 +111,10 @@ class FileTable:
             return
         fields = FileState.__struct_fields__
         for row in snapshot.values():
-            state = msgspec.convert(dict(zip(fields, row, strict=True)), FileState)
+            if len(row) > len(fields):
+                raise ValueError(f"a file state of {len(row)} fields; this agent knows {len(fields)}")
+            # a row written by an older version is shorter: its missing fields take their defaults
+            state = msgspec.convert(dict(zip(fields, row, strict=False)), FileState)
             self.states[state.id] = state
             self._frozen[state.id] = msgspec.structs.astuple(state)
             if state.ino != DEAD:

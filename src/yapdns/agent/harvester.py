@@ -14,7 +14,13 @@ Guarantees:
   reported, never papered over, so the caller can start a new state for
   the new content;
 * bytes that are not UTF-8 are kept as surrogates (``surrogateescape``); the
-  parser and the normalizer reject the names they would spoil, and count them.
+  parser and the normalizer reject the names they would spoil, and count them;
+* ``state.parser`` is the parser's own state at ``state.offset``
+  (``LineParser.save_state``: held observations, a partial record, context
+  such as a header), refreshed by ``sync_state`` whenever the input takes a
+  snapshot; a new harvester loads it, so lines after the offset give exactly
+  what they would have given without the restart. ``flush_idle`` releases,
+  once per quiet spell, what the parser holds in case more lines come.
 
 A harvester for a ``DocumentParser`` format reads the whole file once it has
 stopped changing (``DocumentHarvester``).
@@ -22,15 +28,19 @@ stopped changing (``DocumentHarvester``).
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from typing import BinaryIO
 
 import msgspec
 
-from yapdns.agent.identity import FileState, extend_fingerprint, same_prefix
+from yapdns.agent.identity import FileState, ParserState, extend_fingerprint, same_prefix
+from yapdns.agent.parsers.base import LineParser
 from yapdns.agent.parsing import ParseRun
 from yapdns.core.model import Observation
+
+log = logging.getLogger(__name__)
 
 READ_CHUNK = 256 * 1024
 HEADER_REPLAY_BYTES = 64 << 20
@@ -59,8 +69,11 @@ class LineHarvester:
         self._skipping = False  # inside a line that is too long
         self._read_pos = state.offset
         self._mtime = 0  # modification time at the last identity check
+        self._dirty = False  # lines parsed (or held data released) since the last sync_state
+        self._quiet = state.parser is not None and state.parser.quiet  # released since the last line
         if state.offset > 0:
             self._replay_header()
+            self._load_parser_state()
 
     @property
     def size(self) -> int:
@@ -97,9 +110,32 @@ class LineHarvester:
         return out + self.drain()
 
     def drain(self) -> list[Observation]:
-        """What the parser still holds (a multi-line record), without the half-written last line."""
+        """The end of this content: all the parser holds (``flush``), without the half-written last line."""
         self.run.stats.origin = self.state.path
+        self._dirty = self._quiet = True
         return list(self.run.flush())
+
+    def flush_idle(self) -> list[Observation] | None:
+        """The file went quiet: what the parser releases (``None``: nothing held, or released already)."""
+        if self._quiet:
+            return None
+        self.sync_state()
+        self._quiet = True
+        if self.state.parser is None:
+            return None
+        self.run.stats.origin = self.state.path
+        self._dirty = True
+        return self.run.flush_idle()
+
+    def sync_state(self) -> None:
+        """Store the parser's state in ``state.parser`` (before the input's snapshot)."""
+        if not self._dirty:
+            return
+        self._dirty = False
+        parser = self.run.parser
+        assert isinstance(parser, LineParser)
+        data = parser.save_state()
+        self.state.parser = None if data is None else ParserState(parser.name, parser.state_version, data, self._quiet)
 
     def close(self) -> None:
         self.fh.close()
@@ -150,7 +186,26 @@ class LineHarvester:
                 continue
             line = raw.removesuffix(b"\r").decode("utf-8", "surrogateescape")
             out.extend(self.run.line(line, self.state.line_no))
+        self._dirty, self._quiet = True, False
         return out
+
+    def _load_parser_state(self) -> None:
+        """Give the parser the state it saved at this offset before a restart (if it can read it)."""
+        saved, parser = self.state.parser, self.run.parser
+        if saved is None:
+            return
+        assert isinstance(parser, LineParser)
+        try:
+            if (saved.format, saved.version) != (parser.name, parser.state_version):
+                raise ValueError(f"saved by {saved.format} version {saved.version}")
+            parser.load_state(saved.data)
+        except Exception as exc:  # another format or release, or a damaged state: lose it, loudly, and go on
+            message = f"parser state at offset {self.state.offset} not loaded ({exc}); lines it held are lost"
+            log.error("%s: %s", self.state.path, message)
+            self.run.stats.bad(self.state.line_no, "state_not_loaded", message, "", self.state.path)
+            self.run.parser = type(parser)(parser.options)
+            self.state.parser = None
+            self._replay_header()
 
     def _replay_header(self) -> None:
         """Show the parser the ``#`` lines before the resume point again (Zeek ``#fields``, even mid-file).
@@ -217,6 +272,12 @@ class DocumentHarvester:
 
     def drain(self) -> list[Observation]:
         return []
+
+    def flush_idle(self) -> list[Observation] | None:
+        return None
+
+    def sync_state(self) -> None:
+        """A document parser keeps nothing between documents."""
 
     def close(self) -> None:
         self.fh.close()

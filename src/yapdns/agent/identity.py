@@ -19,11 +19,24 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import msgspec
 
 DEFAULT_FINGERPRINT_BYTES = 1024
+
+
+class ParserState(msgspec.Struct):
+    """What a file's parser carries past ``FileState.offset`` (``LineParser.save_state``), in the same commit.
+
+    ``quiet``: saved after the parser released what it held because the file
+    went quiet; what is left (if anything) is context that waits for new lines.
+    """
+
+    format: str
+    version: int
+    data: Any
+    quiet: bool = False
 
 
 class FileState(msgspec.Struct, kw_only=True):
@@ -39,6 +52,12 @@ class FileState(msgspec.Struct, kw_only=True):
     line_no: int = 0  # lines before ``offset`` (for bad-line samples)
     seen: float = 0.0  # last time a scan saw the file (epoch seconds)
     done: bool = False  # a whole document was read at this identity
+    parser: ParserState | None = None  # the parser's state at ``offset``
+
+    @property
+    def holding(self) -> bool:
+        """The parser holds lines' evidence that waits to be released (the file must be opened for it)."""
+        return self.parser is not None and not self.parser.quiet
 
 
 def read_head(fh: BinaryIO, length: int) -> bytes:

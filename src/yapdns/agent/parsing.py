@@ -10,7 +10,7 @@ one that fails normalization is counted as a reject, never shipped.
 from __future__ import annotations
 
 import collections
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import msgspec
 
@@ -116,16 +116,25 @@ class ParseRun:
         return self._normalized(produced, line_no, line) if produced else produced
 
     def flush(self) -> list[Observation]:
-        """Observations held back by a multi-line parser."""
+        """Observations held back by a multi-line parser, at the end of the input."""
         if not isinstance(self.parser, LineParser):
             return []
+        return self._held(self.parser.flush, "at end of input")
+
+    def flush_idle(self) -> list[Observation]:
+        """What the parser holds only in case a later line adds to it, released because the log went quiet."""
+        if not isinstance(self.parser, LineParser):
+            return []
+        return self._held(self.parser.flush_idle, "when the log went quiet")
+
+    def _held(self, release: Callable[[], Iterable[Observation]], when: str) -> list[Observation]:
         produced: list[Observation] = []
         try:
-            produced.extend(self.parser.flush())
+            produced.extend(release())
         except ParseError as exc:  # e.g. the input ended inside a multi-line record
-            self.stats.bad(0, exc.code, f"at end of input: {exc}", "")
+            self.stats.bad(0, exc.code, f"{when}: {exc}", "")
         except Exception as exc:
-            self.stats.bad(0, "parser_crash", f"flush: {type(exc).__name__}: {exc}", "")
+            self.stats.bad(0, "parser_crash", f"{when}: {type(exc).__name__}: {exc}", "")
         return self._normalized(produced, 0, "")
 
     def document(self, data: bytes) -> list[Observation]:

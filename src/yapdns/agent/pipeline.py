@@ -116,6 +116,7 @@ class AgentPipeline:
 
     def start_input(self, cfg: InputConfig) -> None:
         agent_input = input_registry.input_class(cfg.type).from_config(cfg)
+        agent_input.hold_limit = self.config.aggregate.window
         agent_input.restore(self._snapshots.get(cfg.id))
         running = RunningInput(cfg, agent_input)
         running.thread = threading.Thread(target=self._run_input, args=(running,), name=f"input:{cfg.id}", daemon=True)

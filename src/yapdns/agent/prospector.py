@@ -131,5 +131,5 @@ class LogProspector:
 
     @staticmethod
     def _has_news(state: FileState, st: os.stat_result) -> bool:
-        """Unread data, or a truncation to notice; a document is read once per identity."""
-        return not state.done and st.st_size != state.offset
+        """Unread data, a truncation to notice, or held lines to release; a document is read once per identity."""
+        return not state.done and (st.st_size != state.offset or state.holding)

@@ -15,8 +15,10 @@ header ``"YPSG" | u16 version | u16 reserved`` followed by frames. A frame::
 Integers are big-endian. A batch payload is ``u16 id length | batch id
 (ASCII) | u32 observation count | gzip(NDJSON)``; the gzip member is exactly
 the body POSTed to the ingest API. A checkpoint payload is a JSON object
-``{"seq": n, "inputs": {input id: read positions}}``: the input positions
-that the frames before it make durable.
+``{"seq": n, "inputs": {input id: read positions}, "version": 2}``: the input
+positions that the frames before it make durable, with what each file's
+parser held at its position (``positions.py``; version 1 had no parser
+state).
 
 A reader that meets a bad frame (wrong magic or version, impossible length,
 CRC mismatch) counts it and resynchronises on the next ``"YPFR\\x01"``; a

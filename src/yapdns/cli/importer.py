@@ -1,4 +1,15 @@
-"""``yapdns import``: load files through a parser and the ingest path, with a progress bar."""
+"""``yapdns import``: load files through a parser and the ingest path, with a progress bar.
+
+Batch ids are ``import-<key>-<start>-<end>``: ``key`` is a digest of the
+file's content, the format and its options; ``start``/``end`` are the byte
+offsets of the lines whose observations fill the batch (a parser that holds
+a line across a batch boundary moves its observation to the next batch, the
+same way every time). Importing the same file again (any path, same content,
+format and options, same ``--sensor``) is therefore recognised by the store
+as a replay and changes nothing, within the server's replay window. Nothing
+recognises lines an agent (or a sandbox module) already delivered: their
+batch ids are their own.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +17,10 @@ import hashlib
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import click
+import msgspec
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
 from yapdns.agent.parsers import registry
@@ -21,22 +34,38 @@ from yapdns.ingest import IngestService
 BATCH = 200_000
 
 
-def _lines(path: Path, progress: Progress, task: object) -> Iterator[str]:
-    with path.open("rb") as fh:
-        for raw in fh:
-            progress.advance(task, len(raw))  # type: ignore[arg-type]
-            yield raw.rstrip(b"\r\n").decode("utf-8", "surrogateescape")
+class Batch(NamedTuple):
+    start: int  # byte offset of the first line that filled it
+    end: int  # byte offset after the last one
+    observations: list[Observation]
 
 
-def _batches(observations: Iterable[Observation], size: int) -> Iterator[list[Observation]]:
+class _Reader:
+    """The lines of a file, counting the bytes handed out (``offset``)."""
+
+    def __init__(self, path: Path, progress: Progress, task: object) -> None:
+        self.path, self.progress, self.task = path, progress, task
+        self.offset = 0
+
+    def lines(self) -> Iterator[str]:
+        with self.path.open("rb") as fh:
+            for raw in fh:
+                self.offset += len(raw)
+                self.progress.advance(self.task, len(raw))  # type: ignore[arg-type]
+                yield raw.rstrip(b"\r\n").decode("utf-8", "surrogateescape")
+
+
+def _batches(observations: Iterable[Observation], size: int, reader: _Reader) -> Iterator[Batch]:
+    """Batches of ``size`` observations, each with the offsets of the lines that filled it."""
     batch: list[Observation] = []
+    start = 0
     for obs in observations:
         batch.append(obs)
         if len(batch) >= size:
-            yield batch
-            batch = []
+            yield Batch(start, reader.offset, batch)
+            start, batch = reader.offset, []
     if batch:
-        yield batch
+        yield Batch(start, reader.offset, batch)
 
 
 @click.command("import")
@@ -56,9 +85,19 @@ def import_(
     """Import log or export FILES into the store.
 
     Lines go through the format's parser, the same validation and
-    normalization as the ingest API, and the same idempotent batch write:
-    importing the same file twice does not double any count (each batch id
-    is derived from the file's content and position).
+    normalization as the ingest API, and the same idempotent batch write.
+
+    What is deduplicated: importing the same file again (same content, under
+    any name, same format, options and --sensor) changes nothing, within the
+    server's YAPDNS_REPLAY_WINDOW (7 days by default). Each batch id is
+    derived from the file's content, the format and options, and the byte
+    offsets the batch covers.
+
+    What is not: lines an agent (or a sandbox module) already delivered are
+    counted again; a file that grew or changed since an import is a new file
+    and counts again whole; other options or another --sensor count again. To
+    load a growing log piece by piece, use `yapdns agent --once --data DIR`,
+    which keeps read positions.
     """
     cls = registry.parser_class(fmt)
     options = ParserOptions(timezone=timezone, year=year, extra=_key_values(extra))
@@ -66,20 +105,28 @@ def import_(
         service = IngestService(store)
         for path in files:
             stats = ParseStats()
-            run = ParseRun(cls(options), stats)
-            digest = _file_digest(path)
-            totals = [0, 0]
-            with _progress() as progress:
-                task = progress.add_task(path.name, total=os.path.getsize(path))
-                if isinstance(run.parser, DocumentParser):
-                    observations: Iterable[Observation] = run.document(path.read_bytes())
-                    progress.advance(task, os.path.getsize(path))
-                else:
-                    observations = run.lines(_lines(path, progress, task))
-                for n, batch in enumerate(_batches(observations, BATCH)):
-                    result = service.submit(sensor, DecodedBatch(f"import-{digest}-{n}", batch, []))
-                    totals[0 if not result.replayed else 1] += len(batch)
+            totals = _import_file(service, path, fmt, ParseRun(cls(options), stats), sensor)
             _report(path, stats, totals)
+
+
+def _import_file(service: IngestService, path: Path, fmt: str, run: ParseRun, sensor: str) -> list[int]:
+    """Parse and submit one file; ``[observations stored, observations already imported before]``."""
+    key = _import_key(path, fmt, run.parser.options)
+    totals = [0, 0]
+    with _progress() as progress:
+        size = os.path.getsize(path)
+        reader = _Reader(path, progress, progress.add_task(path.name, total=size))
+        if isinstance(run.parser, DocumentParser):
+            observations: Iterable[Observation] = run.document(path.read_bytes())
+            progress.advance(reader.task, size)  # type: ignore[arg-type]
+            reader.offset = size
+        else:
+            observations = run.lines(reader.lines())
+        for batch in _batches(observations, BATCH, reader):
+            batch_id = f"import-{key}-{batch.start}-{batch.end}"
+            result = service.submit(sensor, DecodedBatch(batch_id, batch.observations, []))
+            totals[0 if not result.replayed else 1] += len(batch.observations)
+    return totals
 
 
 def _key_values(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -92,8 +139,10 @@ def _key_values(pairs: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-def _file_digest(path: Path) -> str:
+def _import_key(path: Path, fmt: str, options: ParserOptions) -> str:
+    """What makes two imports the same: the file's content, the format and the parser options."""
     h = hashlib.blake2b(digest_size=12)
+    h.update(msgspec.json.encode([fmt, options], order="deterministic") + b"\n")
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)

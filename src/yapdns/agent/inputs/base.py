@@ -14,7 +14,11 @@ then emit). The pipeline writes that snapshot into the spool in the same
 durable commit as those observations, and hands the last durable one back to
 ``restore()`` before ``run`` on the next start. ``checkpoint`` is called once
 everything emitted so far is durable; inputs that keep positions elsewhere
-persist them there, and only there.
+persist them there, and only there. What an input holds back (a parser's
+pending lines) belongs in the snapshot too, so that stopping or killing the
+input loses nothing; an input releases what it holds for a source that has
+been quiet for ``hold_limit`` seconds (the pipeline sets it to
+``aggregate.window``).
 
 Config (the input-type registry, ``inputs/registry.py``): an input type is
 the module ``yapdns.agent.inputs.<type>`` exporting ``INPUT``, a subclass of
@@ -55,6 +59,7 @@ class AgentInput(ABC):
 
     name: str  # the input's id in the config, for stats and logs
     settings_type: ClassVar[type[msgspec.Struct]] = NoSettings
+    hold_limit: float = 10.0  # seconds a quiet source's held-back data may wait (the pipeline's aggregate.window)
 
     def __init__(self, name: str) -> None:
         self.name = name

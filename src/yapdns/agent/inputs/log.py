@@ -6,6 +6,15 @@ poll advances a file's state first and then emits what the lines produced, so
 the snapshot taken inside ``emit`` covers exactly the observations emitted
 (see ``inputs/base.py``). One parser instance per file: stateful formats
 (Zeek headers, multi-line records) never mix files.
+
+What a parser holds between lines is part of the file's state in every
+snapshot (``FileState.parser``), so it is committed with the offset and a
+restart, or a ``kill -9``, continues exactly; stopping the input therefore
+releases nothing. A file with no new data for ``flush_inactive`` (default
+``aggregate.window``) has what its parser holds for later lines released
+once; a file closed by ``close_inactive`` keeps a partial record in its
+state until it grows; a rotated file, or any file in one-shot mode, is
+flushed to its end.
 """
 
 from __future__ import annotations
@@ -48,6 +57,7 @@ class LogSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     fingerprint_bytes: int = DEFAULT_FINGERPRINT_BYTES
     max_document_bytes: ByteSize = ByteSize(256 << 20)
     stable_after: Duration = Duration(5.0)
+    flush_inactive: Duration | None = None  # default: the pipeline's hold_limit (aggregate.window)
 
 
 class LogInput(AgentInput):
@@ -105,11 +115,12 @@ class LogInput(AgentInput):
                     return
                 if not moved:
                     stop.wait(self.settings.backoff)
-            self._drain(emit)
         finally:
             self.prospector.close_all()
 
     def snapshot(self) -> Any:
+        for harvester in self.prospector.harvesters.values():
+            harvester.sync_state()
         return self.table.snapshot(self.prospector.harvesters)
 
     def restore(self, state: Any) -> None:
@@ -129,9 +140,17 @@ class LogInput(AgentInput):
                 emit(result.observations)
                 moved = True
             elif self._done(harvester, once):
-                emit(harvester.finish() if once or harvester.rotated else harvester.drain())
+                emit(harvester.finish() if once or harvester.rotated else harvester.flush_idle() or [])
                 self.prospector.close(sid)
+            elif harvester.idle_for() >= self.flush_inactive and (released := harvester.flush_idle()) is not None:
+                emit(released)
         return moved
+
+    @property
+    def flush_inactive(self) -> float:
+        """Seconds without new data after which a file's held lines are released."""
+        own = self.settings.flush_inactive
+        return self.hold_limit if own is None else own
 
     def _done(self, harvester: Harvester, once: bool) -> bool:
         if once:
@@ -147,17 +166,13 @@ class LogInput(AgentInput):
         """Truncated or rewritten in place: flush the old content's parser, start over at 0."""
         log.info("%s: truncated or rewritten; reading it again from the start", old.state.path)
         leftovers = old.drain()
+        old.sync_state()  # the old content's state: what a rotated copy of it would resume with
         st = os.fstat(old.fh.fileno())
         state = self.table.fork(old.state, old.state.path, st, read_head(old.fh, self.table.fp_bytes), time.time())
         del self.prospector.harvesters[sid]
         self.prospector.harvesters[state.id] = self._harvester(old.fh, state)
         self.prospector.sizes[state.id] = st.st_size
         return leftovers
-
-    def _drain(self, emit: Emit) -> None:
-        """Stopping: what multi-line parsers hold is emitted (its lines are behind the offsets)."""
-        for harvester in self.prospector.harvesters.values():
-            emit(harvester.drain())
 
     def _harvester(self, fh: BinaryIO, state: FileState) -> Harvester:
         run = ParseRun(self.parser_class(self.options), self.stats)

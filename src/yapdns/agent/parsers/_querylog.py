@@ -14,7 +14,10 @@ line never comes (unbound does not log the reply of a SERVFAIL) is released
 as a bare query after ``window`` seconds of log time, when too many are
 pending, or at ``flush()``. When ``solo_after`` questions came and no answer
 line paired with any, the log has no answer lines (unbound with
-log-queries only): questions are then released at once.
+log-queries only): questions are then released at once. When the log goes
+quiet (``flush_idle``) the waiting questions are released too: an answer
+line that comes later stands alone. ``save()``/``load()`` carry the waiting
+questions and the pairing mode across an agent restart.
 
 ``QueryLogParser`` is what the four parsers share: their clock, year guess
 and pending questions, the stamp at the start of a line (syslog or ISO 8601),
@@ -26,7 +29,9 @@ from __future__ import annotations
 import re
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
-from typing import ClassVar
+from typing import Any, ClassVar
+
+import msgspec
 
 from yapdns.agent.parsers._logtime import WallClock, YearGuess, iso_length, iso_stamp, syslog_stamp
 from yapdns.agent.parsers.base import LineParser, ParserOptions
@@ -100,6 +105,22 @@ class PendingQuestions:
         self._pending.clear()
         self._size = 0
 
+    def save(self) -> Any:
+        """The waiting questions and the pairing mode, JSON-able (``None`` before the first question)."""
+        if not self._asked:
+            return None
+        pending = [[list(key), list(waiting)] for key, waiting in self._pending.items()]
+        return {"asked": min(self._asked, self.solo_after + 1), "answered": self.answered, "pending": pending}
+
+    def load(self, state: Any) -> None:
+        """Continue from ``save()``."""
+        self._asked, self.answered = int(state["asked"]), bool(state["answered"])
+        self._pending = OrderedDict(
+            (tuple(key), deque(msgspec.convert(obs, Observation) for obs in waiting))
+            for key, waiting in state["pending"]
+        )
+        self._size = sum(len(waiting) for waiting in self._pending.values())
+
     def _expire(self, now: int) -> Iterator[Observation]:
         while self._pending:
             key, waiting = next(iter(self._pending.items()))
@@ -127,6 +148,15 @@ class QueryLogParser(LineParser):
 
     def flush(self) -> Iterator[Observation]:
         return self.pending.drain()
+
+    def flush_idle(self) -> Iterator[Observation]:
+        return self.pending.drain()
+
+    def save_state(self) -> Any:
+        return self.pending.save()
+
+    def load_state(self, state: Any) -> None:
+        self.pending.load(state)
 
     def question(self, rrname: str, rrtype: str, when: int, rcode: str | None = None) -> Observation:
         return question(rrname, rrtype, when, self.name, rcode)

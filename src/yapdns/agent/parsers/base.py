@@ -14,13 +14,33 @@ whole file (a sandbox ``report.json``, an API export). Parsers:
   keeps a sample and goes on; a parser never has to catch its own errors.
   Observations yielded before the error (a multi-line record completed by
   the bad line) are kept.
+
+A line parser that keeps anything between ``parse_line`` calls (held
+observations, a partial record, or context learned from earlier lines: a
+query's type, a detected layout, a learned date order) says so through
+three methods, so that the agent never loses or doubles a line across a
+restart (docs/agent.md, "Guarantees"):
+
+* ``save_state()`` returns all of it as JSON-able data (``None``: nothing).
+  The agent stores it with the file offset, in the same spool commit.
+  It must be a fresh value that later parsing does not mutate;
+* ``load_state(state)`` continues, in a new instance, exactly where the
+  instance that saved ``state`` stood: the lines after the offset then give
+  what they would have given without the restart;
+* ``flush_idle()`` is called when the log has gone quiet: it yields what is
+  held only because a later line might still add to it (a reply's last
+  RRset, questions waiting for their answer line), but keeps incomplete
+  records and context, unlike ``flush()`` at the end of the input.
+
+``state_version`` is bumped whenever the shape of the saved state changes;
+a saved state of another version is not loaded.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import msgspec
 
@@ -61,6 +81,8 @@ class _ParserInfo:
 class LineParser(_ParserInfo, ABC):
     """A format read one line at a time."""
 
+    state_version: ClassVar[int] = 1
+
     @abstractmethod
     def parse_line(self, line: str) -> Iterable[Observation]:
         """Observations carried by ``line`` (without its line terminator).
@@ -71,6 +93,17 @@ class LineParser(_ParserInfo, ABC):
     def flush(self) -> Iterable[Observation]:
         """Observations still held back (multi-line records) at end of input."""
         return iter(())
+
+    def flush_idle(self) -> Iterable[Observation]:
+        """The log went quiet: what is held only in case a later line adds to it (incomplete records stay)."""
+        return iter(())
+
+    def save_state(self) -> Any:
+        """JSON-able state that later lines depend on (``None``: the parser carries nothing between lines)."""
+        return None
+
+    def load_state(self, state: Any) -> None:
+        """Continue from ``save_state()`` of an instance of the same format, options and ``state_version``."""
 
 
 class DocumentParser(_ParserInfo, ABC):

@@ -14,7 +14,9 @@ Each result object is one DNSDB record::
   (keep-alive) carry none, ``{"cond": "failed", "msg": ...}`` is reported
   as an error (the stream before it is incomplete);
 * objects may also be pretty-printed over several lines (``jq .``); they are
-  buffered by brace depth (at most 1 MiB).
+  buffered by brace depth (at most 1 MiB). The lines of an object not yet
+  closed travel with the agent's checkpoint (``save_state``); a quiet log
+  leaves them waiting for the closing brace.
 
 Evidence ``imported``: each import keeps DNSDB's own first, last and count.
 Names keep DNSDB's trailing dots until normalization removes them;
@@ -26,6 +28,7 @@ Time: UTC epoch seconds.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import msgspec
 
@@ -83,6 +86,13 @@ class DnsdbParser(LineParser):
             self._buffer, self._depth, self._size = [], 0, 0
             raise ParseError("the input ended inside a JSON object", code="truncated")
         return iter(())
+
+    def save_state(self) -> Any:
+        """The lines of a pretty-printed object read so far (``None`` between objects)."""
+        return {"lines": list(self._buffer), "depth": self._depth, "size": self._size} if self._buffer else None
+
+    def load_state(self, state: Any) -> None:
+        self._buffer, self._depth, self._size = list(state["lines"]), int(state["depth"]), int(state["size"])
 
     def _buffered(self, line: str) -> str | None:
         """Add a line of a pretty-printed object; the whole object once its braces close."""

@@ -10,14 +10,16 @@ data line is one sandbox answer, its absence or a negative answer::
 time when ``ts_source`` is ``packet``, else the analysis start). The ``kind``
 column carries the reporting module's reading of the sandbox data (see
 ``_sandbox``): each line maps to at most one ``indirect`` observation linked to
-the sample, so a line never depends on another and a restart mid-file loses
-nothing. ``partial`` lines (answers the sandbox truncated) yield nothing.
+the sample, so a data line never depends on another; the ``#fields`` order
+travels with the agent's checkpoint (``save_state``), so a restart mid-file
+loses nothing. ``partial`` lines (answers the sandbox truncated) yield nothing.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import Any
 
 from yapdns.agent.parsers._sandbox import KINDS, SandboxRow, row_observation, sample_sha256
 from yapdns.agent.parsers.base import LineParser, ParseError, ParserOptions
@@ -36,6 +38,12 @@ class DnsDump2Parser(LineParser):
     def __init__(self, options: ParserOptions | None = None) -> None:
         super().__init__(options)
         self.fields: tuple[str, ...] = FIELDS  # a file read from an offset has no header: v2 order
+
+    def save_state(self) -> Any:
+        return None if self.fields == FIELDS else list(self.fields)
+
+    def load_state(self, state: Any) -> None:
+        self.fields = tuple(state)
 
     def parse_line(self, line: str) -> Iterator[Observation]:
         if not line.strip():

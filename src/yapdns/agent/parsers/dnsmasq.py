@@ -21,6 +21,11 @@ local NXDOMAIN/NODATA (``address=/x/``: policy), lines without a timestamp
 (``--log-facility=-`` in containers). dnsmasq logs no TTL. dnsmasq logs only
 one PTR per reply, so PTR RRsets may be partial.
 
+Held between lines: the RRset being folded (emitted at the next line that
+is not part of it, or when the log goes quiet: ``flush_idle``), a pending
+``<CNAME>`` line, the last 4096 queries (to type answers) and the year
+rollover; all of it travels with the agent's checkpoint (``save_state``).
+
 Times: ``Mon dd HH:MM:SS`` (day space-padded), the dnsmasq host's local time
 (``ParserOptions.timezone``, default the agent host's zone). The year is
 ``ParserOptions.year`` (advanced by one when the months wrap from December to
@@ -37,6 +42,7 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Iterator
+from typing import Any
 
 from yapdns.agent.parsers._addr import ip_rrtype
 from yapdns.agent.parsers._logtime import MONTHS, WallClock
@@ -110,6 +116,32 @@ class DnsmasqParser(LineParser):
     def flush(self) -> Iterator[Observation]:
         yield from self._emit_pending()
         self._cname = None
+
+    def flush_idle(self) -> Iterator[Observation]:
+        return self._emit_pending()  # a <CNAME> line still waits for the line naming its target
+
+    def save_state(self) -> Any:
+        pending, cname = self._pending, self._cname
+        if not self._queries and pending is None and cname is None and not self._last_month:
+            return None
+        return {
+            "queries": [[key, *query] for key, query in self._queries.items()],
+            "rrset": None if pending is None else [*pending.key, pending.owner, list(pending.rdata), pending.when],
+            "cname": None if cname is None else list(cname),
+            "year": self._year,
+            "last_month": self._last_month,
+        }
+
+    def load_state(self, state: Any) -> None:
+        self._queries = OrderedDict((key, (qtype, qname)) for key, qtype, qname in state["queries"])
+        rrset = state["rrset"]
+        if rrset is not None:
+            serial, owner_key, rrtype, owner, rdata, when = rrset
+            self._pending = PendingRRset((serial, owner_key, rrtype), owner, rrtype, rdata[0], when)
+            self._pending.rdata = list(rdata)
+        cname = state["cname"]
+        self._cname = None if cname is None else (cname[0], cname[1], cname[2])
+        self._year, self._last_month = state["year"], state["last_month"]
 
     def _answer_line(self, serial: str | None, source: str, name: str, dest: str, when: int) -> Iterator[Observation]:
         if source in _UPSTREAM or self._is_local(source):

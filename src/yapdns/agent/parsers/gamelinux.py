@@ -12,6 +12,9 @@ Options (``ParserOptions.extra``):
   the first line: ``SMcsCQTAtn``, or ``HcsCQTAtn``, ``SMcspCQTAtn``...);
 * ``delimiter``: the ``-d`` string (default: ``||`` if the line has it, else ``|``).
 
+A layout detected from the first line is kept for the rest of the file, and
+across an agent restart (``save_state``).
+
 JSON lines (``-j``/``-J``) are recognised by their ``{`` and need no option.
 Times: ``S``/``M`` and ``timestamp_s`` are UTC epoch; ``H`` and JSON
 ``timestamp`` are YMD-HMS in the sensor's local time (``ParserOptions.timezone``,
@@ -23,6 +26,7 @@ and are refused with the reason ``incomplete_rdata``.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import msgspec
 
@@ -126,6 +130,13 @@ class GamelinuxParser(LineParser):
         self._delimiter = extra.get("delimiter") or None
         self._layout = GamelinuxLayout(extra["fields"], self._delimiter or "||") if "fields" in extra else None
         self._clock = WallClock(self.options.timezone)
+
+    def save_state(self) -> Any:
+        layout = self._layout
+        return None if layout is None else {"fields": layout.letters, "delimiter": layout.delimiter}
+
+    def load_state(self, state: Any) -> None:
+        self._layout = GamelinuxLayout(state["fields"], state["delimiter"])
 
     def parse_line(self, line: str) -> list[Observation]:
         if not line or line[0] in "#{" or line.isspace():

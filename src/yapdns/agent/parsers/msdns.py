@@ -29,6 +29,12 @@ Observations (evidence ``direct``, source ``msdns``), standard queries only:
 Header lines, notify/update packets and orphan Details lines (a file that
 wrapped mid-record) are skipped.
 
+Held between lines, and carried across an agent restart (``save_state``):
+the record being read (its raw lines), the queries waiting for their
+response and the learned date order. When the log goes quiet
+(``flush_idle``) the record is finished and waiting queries are released
+as bare queries.
+
 Time: the PACKET line's date and time, server local time
 (``ParserOptions.timezone``, else the host's zone). The date is written in
 the server's locale: option ``date_order`` (``auto`` default, ``mdy``,
@@ -40,6 +46,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from yapdns.agent.parsers._logtime import WallClock
 from yapdns.agent.parsers._msdns_fields import DetailRR, LocaleDate, PacketLine, label_name
@@ -55,15 +62,17 @@ _KEPT_SECTIONS = ("ANSWER", "AUTHORITY")
 class _Record:
     """One PACKET line and the Details block that follows it."""
 
-    def __init__(self, packet: PacketLine, when: int) -> None:
+    def __init__(self, packet: PacketLine, when: int, line: str) -> None:
         self.packet = packet
         self.when = when
+        self.lines = [line]  # as read, for save_state
         self.section = ""
         self.detailed = False
         self.rrs: list[DetailRR] = []
         self.answer_count = 0
 
     def feed(self, line: str) -> None:
+        self.lines.append(line)
         text = line.strip()
         if text.endswith(" SECTION:"):
             self.section = text.split(" ", 1)[0]
@@ -113,7 +122,7 @@ class MsdnsParser(LineParser):
         if " PACKET " in line[:64]:
             yield from self._finish()  # kept by the runner even if the new PACKET line is bad
             packet = PacketLine.parse(line)
-            self._record = _Record(packet, self.dates.epoch(packet.date, packet.time))
+            self._record = _Record(packet, self.dates.epoch(packet.date, packet.time), line)
         elif self._record is None:
             reject_binary(line)  # the header, or Details of a record cut by a wrap
         elif not line.strip():
@@ -124,6 +133,26 @@ class MsdnsParser(LineParser):
     def flush(self) -> Iterator[Observation]:
         yield from self._finish()
         yield from self.pending.drain()
+
+    def flush_idle(self) -> Iterator[Observation]:
+        return self.flush()
+
+    def save_state(self) -> Any:
+        pending, record, learned = self.pending.save(), self._record, self.dates.learned
+        if pending is None and record is None and learned is None:
+            return None
+        return {"pending": pending, "record": list(record.lines) if record else None, "learned": learned}
+
+    def load_state(self, state: Any) -> None:
+        for line in state["record"] or ():  # read again: they were counted before the restart
+            try:
+                for _ in self.parse_line(line):
+                    pass
+            except ParseError:
+                continue  # a bad Details line: it changed nothing then, it changes nothing now
+        if state["pending"] is not None:
+            self.pending.load(state["pending"])
+        self.dates.learned = state["learned"]
 
     def _finish(self) -> Iterator[Observation]:
         record, self._record = self._record, None

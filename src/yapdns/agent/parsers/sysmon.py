@@ -11,6 +11,8 @@ One parser reads every export seen in the wild, line by line:
   without an ``<Events>`` root. Lines are buffered from ``<Event`` to
   ``</Event>`` (at most 1 MiB), so a LineParser reads both a live file and
   a big export without loading it whole. DTDs and entities are refused.
+  The part of an event read so far travels with the agent's checkpoint
+  (``save_state``); a quiet log leaves it waiting for its ``</Event>``.
 
 Events whose ID is not 22 are skipped. ``QueryResults`` becomes
 observations as ``_sysmon_results`` documents (CNAME chains, A/AAAA sets of
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import msgspec
 
@@ -87,8 +90,21 @@ class SysmonParser(LineParser):
             self._xml = ""
             raise ParseError("the input ended inside an <Event> element", code="truncated")
 
+    def flush_idle(self) -> Iterator[Observation]:
+        if "</Event>" in self._xml:  # whole events left after a bad one; a partial event waits for its end
+            yield from self._events(self._xml)
+
+    def save_state(self) -> Any:
+        return {"xml": self._xml} if self._xml else None
+
+    def load_state(self, state: Any) -> None:
+        self._xml = str(state["xml"])
+
     def _xml_line(self, line: str) -> Iterator[Observation]:
-        buffer = self._xml + line + "\n"
+        return self._events(self._xml + line + "\n")
+
+    def _events(self, buffer: str) -> Iterator[Observation]:
+        """The whole ``<Event>`` elements in ``buffer``; the start of one not yet complete is kept."""
         self._xml = ""
         if len(buffer) > MAX_EVENT:
             raise ParseError(f"an <Event> longer than {MAX_EVENT} characters", code="too_long")

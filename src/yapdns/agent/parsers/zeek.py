@@ -3,10 +3,12 @@
 TSV columns are mapped by the ``#fields`` header, which may change mid-file
 (a new header block after rotation or a restart); ``#separator``,
 ``#set_separator``, ``#empty_field`` and ``#unset_field`` are honoured, and
-``\\xNN`` escapes are decoded. A file read from the middle (the agent resumes
-at a saved offset) has no header: rows of the standard 24 or 26 columns are
-then mapped by the standard layout, any other row is refused until a header
-arrives. JSON lines (``{...}``) need no header; absent keys are unset.
+``\\xNN`` escapes are decoded. What the ``#`` lines set travels with the
+agent's checkpoint (``save_state``), so a resumed file keeps its header. A
+file read from the middle without one (no saved state) has no header: rows of
+the standard 24 or 26 columns are then mapped by the standard layout, any
+other row is refused until a header arrives. JSON lines (``{...}``) need no
+header; absent keys are unset.
 
 One row is one DNS transaction and yields (see ``_zeek_answers`` for exactly
 what is inferred from the untyped ``answers`` vector):
@@ -31,6 +33,7 @@ import operator
 import re
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+from typing import Any
 
 import msgspec
 
@@ -103,6 +106,9 @@ _TSV_FIELDS = ("ts", "query", "qclass", "qtype", "qtype_name", "rcode", "rcode_n
                "opcode", "id.orig_p", "id.resp_p")  # fmt: skip
 
 
+_DEFAULTS = ("\t", ",", "(empty)", "-")
+
+
 class ZeekTsvHeader:
     """The state set by ``#`` lines: separators, and a getter of the needed columns of a row."""
 
@@ -114,6 +120,19 @@ class ZeekTsvHeader:
         self.width: int | None = None
         self.getter: Callable[[list[str]], tuple[str, ...]] | None = None
         self.from_header = False
+        self.columns: tuple[str, ...] | None = None
+
+    def save(self) -> Any:
+        """What the ``#`` lines set (``None`` before any), JSON-able."""
+        if self.columns is None and (self.separator, self.set_separator, self.empty, self.unset) == _DEFAULTS:
+            return None
+        columns = None if self.columns is None else list(self.columns)
+        return [self.separator, self.set_separator, self.empty, self.unset, columns, self.from_header]
+
+    def load(self, state: Any) -> None:
+        self.separator, self.set_separator, self.empty, self.unset, columns, from_header = state
+        if columns is not None:
+            self._set_columns(columns, from_header=from_header)
 
     def directive(self, line: str) -> None:
         if line.startswith("#separator "):
@@ -130,6 +149,7 @@ class ZeekTsvHeader:
             self.unset = value
 
     def _set_columns(self, names: Sequence[str], *, from_header: bool = True) -> None:
+        self.columns = tuple(names)
         index = {name: i for i, name in enumerate(names)}
         # A missing column points one past the row, where each row gets the unset marker appended.
         self.width = len(names)
@@ -165,6 +185,12 @@ class ZeekDnsParser(LineParser):
         keep = self.options.extra.get("multicast", "skip")
         self._skip_ports = _SKIPPED_PORTS | (frozenset() if keep == "keep" else _MULTICAST_PORTS)
         self._skip_port_texts = frozenset(str(p) for p in self._skip_ports)
+
+    def save_state(self) -> Any:
+        return self._header.save()
+
+    def load_state(self, state: Any) -> None:
+        self._header.load(state)
 
     def parse_line(self, line: str) -> list[Observation]:
         if not line or line.isspace():
