@@ -18,7 +18,6 @@ import msgspec
 import pytest
 
 from tests.agent.held_lines import BY_NAME, CASES, Case, kind_totals
-from tests.agent.parsers.helpers import shared_samples
 from tests.agent.parsers.test_golden import _samples
 from yapdns.agent.parsers import registry
 from yapdns.agent.parsers.base import LineParser, ParserOptions
@@ -124,15 +123,3 @@ def test_a_quiet_log_keeps_a_partial_record_for_its_end(name: str, opening: str)
     rest = [obs for line in case.lines[start + 2 :] for obs in run.line(line)] + run.flush()
     whole = ParseRun(registry.parser_class(case.fmt)(case.parser_options())).lines(case.lines)
     assert read + rest == list(whole)
-
-
-@pytest.mark.parametrize(
-    ("name", "timezone"), [("isc_sans_29618_dc5dns_details.log", "UTC"), ("cancamusa_blog_details_es_locale.log", "Europe/Madrid")]
-)
-def test_msdns_details_records_resume_exactly(name: str, timezone: str) -> None:
-    """Real Details records (shared samples, never committed: see test_msdns): cut inside and between records."""
-    folder = shared_samples()
-    if folder is None or not (folder / "msdns_debug" / name).exists():
-        pytest.skip("shared samples not available (not redistributable, never committed)")
-    lines = (folder / "msdns_debug" / name).read_text(encoding="utf-8").splitlines()
-    assert assert_resumes_exactly("msdns", ParserOptions(timezone=timezone), lines) > len(lines) // 2
