@@ -3,22 +3,22 @@
  * as the Python code it replaces, which stays the reference (tests run both on the same input) and runs where
  * this file could not be built.
  *
- * scan() is pcap_fast.process_batch_python. It walks one libpcap batch (pcapy-ng's next_batch: packet bytes and 16-byte records of sec, usec,
+ * scan() is batchloop.process_batch_python. It walks one libpcap batch (pcapy-ng's next_batch: packet bytes and 16-byte records of sec, usec,
  * offset, caplen). Ethernet + IPv4 (IHL 5, not fragmented) or IPv6 (no extension header) + UDP packets on a
  * DNS port are read here: a query goes into the query table, a response that matches one is looked up among
- * the known layouts and variants (pcap_answers) and its RRsets folded. Everything else calls back into
+ * the known layouts and variants (answers) and its RRsets folded. Everything else calls back into
  * Python in place, so that the order of events is the capture's: `general` for any other packet, `respond`
  * for a matched response not seen before (with layouts: AnswerLayouts.learn, given the walk and variant key
  * made here; without: the processor's response), `query` when the query table is full.
  *
- * decode() is dnsmsg.decode_response for the common case (simple names; A, AAAA, name-only and MX rdata), with
+ * decode() is message.decode_response for the common case (simple names; A, AAAA, name-only and MX rdata), with
  * names and rdata canonical by construction (DnsResponse.canonical, its eighth field: True), and None
  * for anything else, which the Python decoder then takes.
  *
- * walk() is dnslayout.walk (the reference) in C: where a response's TTLs are, or None when its decoding may
+ * walk() is layout.walk (the reference) in C: where a response's TTLs are, or None when its decoding may
  * not be reused.
  *
- * fold() is pcap_answers.fold_rrsets for one response whose TTLs are read at its layout's offsets.
+ * fold() is answers.fold_rrsets for one response whose TTLs are read at its layout's offsets.
  *
  * Every read is checked against the packet's captured length and the IP and UDP lengths; a layout is only
  * used when it fits the message. Objects read from the dicts are borrowed only while no Python code can run.
@@ -44,7 +44,7 @@ static inline uint32_t be32(const unsigned char *p)
 
 static inline int port_set(const unsigned char *bitmap, unsigned port) { return bitmap[port >> 3] & (1u << (port & 7)); }
 
-/* The query-table key (pcap_session.query_key): address length, client address, server address, client port,
+/* The query-table key (session.query_key): address length, client address, server address, client port,
  * server port, DNS id, the question with ASCII letters lowercased. */
 static PyObject *query_key(const unsigned char *client, const unsigned char *server, int alen, unsigned cport,
                            unsigned sport, unsigned txid, const unsigned char *question, Py_ssize_t qlen)
@@ -71,13 +71,13 @@ static PyObject *query_key(const unsigned char *client, const unsigned char *ser
     return key;
 }
 
-/* The fold of pcap_answers.Fold: per template id, 40 bytes (pcap_answers.FOLD: first, last, count, smallest
+/* The fold of answers.Fold: per template id, 40 bytes (answers.FOLD: first, last, count, smallest
  * and largest TTL as native int64, NO_TTL = -1) in `numbers`, and the template in `templates`. */
 typedef struct {
     PyObject *numbers, *templates;
 } Fold;
 
-/* pcap_answers.fold_rrsets for one response: entries are (template id, template, answer RR indices);
+/* answers.fold_rrsets for one response: entries are (template id, template, answer RR indices);
  * answer TTLs are read at `answer_ttls` (offsets from the message start, each checked against `size`).
  * An RRset's TTL is the smallest of its RRs', each with the top bit set counting as 0. */
 static int fold_rrsets(const Fold *fold, PyObject *entries, PyObject *answer_ttls, const unsigned char *msg,
@@ -159,7 +159,7 @@ static int fold_known(PyObject *layouts, const Fold *fold, const unsigned char *
     Py_DECREF(lkey);
     if (layout == NULL)
         return PyErr_Occurred() ? -1 : 0;
-    /* pcap_answers.Layout: (end, offsets, answer_ttls, variants, ...) */
+    /* answers.Layout: (end, offsets, answer_ttls, variants, ...) */
     if (!PyTuple_Check(layout) || PyTuple_GET_SIZE(layout) < 4 || !PyTuple_Check(PyTuple_GET_ITEM(layout, 1)) ||
         !PyTuple_Check(PyTuple_GET_ITEM(layout, 2)) || !PyDict_Check(PyTuple_GET_ITEM(layout, 3))) {
         PyErr_SetString(PyExc_TypeError, "a layout is (end, offsets, answer_ttls, variants, ...)");
@@ -355,7 +355,7 @@ done:
 }
 
 
-/* ---- dnslayout.walk in C (dnslayout.py has the reference and the reasons) ---- */
+/* ---- layout.walk in C (layout.py has the reference and the reasons) ---- */
 
 typedef struct {
     Py_ssize_t *at;
@@ -384,7 +384,7 @@ static int overlaps(Py_ssize_t start, Py_ssize_t stop, const Offsets *ttls)
     return 0;
 }
 
-/* dnslayout._name: the offset after the name at `off`, or -1 (malformed, or a pointer reaches the header or a
+/* layout._name: the offset after the name at `off`, or -1 (malformed, or a pointer reaches the header or a
  * TTL). */
 static Py_ssize_t walk_name(const unsigned char *buf, Py_ssize_t n, Py_ssize_t off, const Offsets *ttls)
 {
@@ -416,7 +416,7 @@ static Py_ssize_t walk_name(const unsigned char *buf, Py_ssize_t n, Py_ssize_t o
     return -1;
 }
 
-/* dnslayout._OPAQUE: rdata types without any domain name. */
+/* layout._OPAQUE: rdata types without any domain name. */
 static int opaque_type(unsigned rrtype)
 {
     static const unsigned types[] = {1, 28, 13, 16, 29, 44, 43, 48, 50, 51, 52, 53, 59, 60, 61, 63, 99, 108, 109, 256, 257};
@@ -426,7 +426,7 @@ static int opaque_type(unsigned rrtype)
     return 0;
 }
 
-/* dnslayout._rdata_names_ok */
+/* layout._rdata_names_ok */
 static int rdata_names_ok(const unsigned char *msg, Py_ssize_t n, unsigned rrtype, Py_ssize_t start, Py_ssize_t end,
                           const Offsets *ttls)
 {
@@ -538,13 +538,13 @@ static PyObject *walk(PyObject *self, PyObject *arg)
     return result;
 }
 
-/* ---- dnsmsg.decode_response in C, for the common case (dnsmsg.py has the reference) ----
+/* ---- message.decode_response in C, for the common case (message.py has the reference) ----
  * Names whose labels are all [a-z0-9_-] (after lowercasing), rdata of A, AAAA, CNAME, NS, PTR, DNAME and MX.
  * Anything else, and every malformed message, gives None: the Python decoder then decides (and names the error). */
 
 #define NAME_TEXT_MAX 256
 
-/* dnsmsg.read_name_wire's rules: the offset after the name at `off`, or -1 when Python must decide. With `out`,
+/* message.read_name_wire's rules: the offset after the name at `off`, or -1 when Python must decide. With `out`,
  * only a name of simple labels is taken, and its canonical text written there (NUL-free, at most 254 characters,
  * "." for the root); without, any label bytes are. */
 static Py_ssize_t simple_name(const unsigned char *buf, Py_ssize_t n, Py_ssize_t off, char *out, Py_ssize_t *out_len)
@@ -617,7 +617,7 @@ static Py_ssize_t decimal(unsigned value, char *out)
     return len;
 }
 
-/* dnsmsg.rdata_text for the types handled here: a str, or NULL (an exception set, or Python must decide). */
+/* message.rdata_text for the types handled here: a str, or NULL (an exception set, or Python must decide). */
 static PyObject *simple_rdata(const unsigned char *buf, Py_ssize_t n, Py_ssize_t off, Py_ssize_t rdlen,
                               unsigned rrtype)
 {
@@ -665,7 +665,7 @@ static PyObject *simple_rdata(const unsigned char *buf, Py_ssize_t n, Py_ssize_t
     }
 }
 
-/* dnsmsg._authority_has_soa: 1, 0, or -1 when a name is malformed (Python raises for it). */
+/* message._authority_has_soa: 1, 0, or -1 when a name is malformed (Python raises for it). */
 static int authority_has_soa(const unsigned char *buf, Py_ssize_t n, Py_ssize_t off, unsigned count)
 {
     for (unsigned i = 0; i < count; i++) {
@@ -704,7 +704,7 @@ static PyObject *tuple_of(Py_ssize_t count, ...)
     return tuple;
 }
 
-/* The answer records as dnsmsg's RR tuples; NULL (exception set, or none when Python must decide). */
+/* The answer records as message's RR tuples; NULL (exception set, or none when Python must decide). */
 static PyObject *simple_answers(const unsigned char *buf, Py_ssize_t n, Py_ssize_t *offp, unsigned count)
 {
     PyObject *answers = PyList_New(0);
@@ -791,23 +791,23 @@ static PyMethodDef methods[] = {
      "scan(linktype, data, meta, ports, queries, max_queries, layouts, fold_numbers, fold_templates, keep, general,"
      " respond, query)"
      " -> (packets, other_ports, unsolicited)\n\n"
-     "One Ethernet batch through the fast path of pcap_fast.process_batch (see there)."},
+     "One Ethernet batch through the fast path of batchloop.process_batch (see there)."},
     {"fold", fold, METH_VARARGS,
      "fold(fold_numbers, fold_templates, entries, answer_ttls, message, sec) -> None\n\n"
-     "pcap_answers.fold_rrsets for one message, its answer TTLs read at the layout's offsets."},
+     "answers.fold_rrsets for one message, its answer TTLs read at the layout's offsets."},
     {"decode", decode, METH_O,
      "decode(message) -> (txid, flags, qname, qtype, qclass, answers, has_soa, True) or None\n\n"
-     "dnsmsg.decode_response for messages of simple names and A, AAAA, name-only and MX rdata, whose names and "
+     "message.decode_response for messages of simple names and A, AAAA, name-only and MX rdata, whose names and "
      "rdata are canonical (True: DnsResponse.canonical); None for any other "
      "(and for a malformed one): the Python decoder then decides."},
     {"walk", walk, METH_O,
      "walk(message) -> (question end, sections end, TTL offsets, answer TTL offsets) or None\n\n"
-     "dnslayout.walk (see there)."},
+     "layout.walk (see there)."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fastwire",
-                                    "The packet-capture batch loop in C (pcap_fast.py is the reference).", -1,
+                                    "The packet-capture batch loop in C (batchloop.py is the reference).", -1,
                                     methods, NULL, NULL, NULL, NULL};
 
 PyMODINIT_FUNC PyInit__fastwire(void) { return PyModule_Create(&module); }

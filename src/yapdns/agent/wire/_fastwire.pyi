@@ -1,7 +1,7 @@
 """C helpers of the wire sensors (``_fastwire.c``), each with a Python reference that tests compare it with.
 
-``scan``: ``pcap_fast.process_batch_python``; ``fold``: ``pcap_answers.fold_rrsets``; ``walk``:
-``dnslayout.walk_python``; ``decode``: ``dnsmsg.decode_response_python`` (the common case only, else None),
+``scan``: ``batchloop.process_batch_python``; ``fold``: ``answers.fold_rrsets``; ``walk``:
+``layout.walk_python``; ``decode``: ``message.decode_response_python`` (the common case only, else None),
 with the names and rdata canonical (its last field, True: ``DnsResponse.canonical``).
 """
 

@@ -13,7 +13,7 @@ the same objects: a layout is a tuple of ints and a dict of variants, fold
 entries are tuples of ints and a template, so that it can read them by
 position, and so that the cyclic GC can stop tracking them once built.
 
-Why equal masked bytes mean an equal decoding: ``dnslayout.walk``, which
+Why equal masked bytes mean an equal decoding: ``layout.walk``, which
 found the layout, reads only bytes outside the TTL fields and refuses a
 message whose compression pointers reach the header or a TTL (it is then
 decoded every time it is seen).
@@ -52,7 +52,7 @@ Entries = tuple[tuple[int, Observation, tuple[int, ...]], ...]
 FOLD = struct.Struct("=5q")  # first, last, count, smallest TTL, largest TTL (NO_TTL for a negative answer)
 NO_TTL = -1
 TtlReader = Callable[[bytes, int], tuple[int, ...]]
-# What a walk found (dnslayout.Walk's fields) and the variant key when the C loop made it
+# What a walk found (layout.Walk's fields) and the variant key when the C loop made it
 Walked = tuple[int, int, tuple[int, ...], tuple[int, ...], bytes | None]
 
 

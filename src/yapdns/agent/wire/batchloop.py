@@ -150,7 +150,7 @@ def process_batch_python(  # noqa: PLR0912, PLR0915
             continue
         question = data[q:end].lower()
         if not flags & 0x8000:
-            key = family + src + dst + pack(sport, dport, txid) + question  # pcap_session.query_key
+            key = family + src + dst + pack(sport, dport, txid) + question  # session.query_key
             if len(queries) < max_queries:
                 queries.pop(key, None)
                 queries[key] = sec + usec / 1e6
