@@ -5,11 +5,11 @@
 
 ``_fastwire.decode`` and ``_fastwire.walk`` get every input; every fifth
 input is also a batch of mutated, cut captured frames through
-``pcap_fast.process_batch`` (the C ``scan``, with ``fold`` and the Python
+``batchloop.process_batch`` (the C ``scan``, with ``fold`` and the Python
 callbacks), with random options. A memory error aborts with the sanitizer's
 report. What ``decode`` returns is checked to keep the promise behind
 ``DnsResponse.canonical`` (the normalizer keeps every name and rdata); the
-differential tests in test_pcap_fastpath.py and test_dnsmsg.py check the
+differential tests in test_batchloop.py and test_message.py check the
 results themselves.
 """
 
@@ -21,7 +21,7 @@ import random
 import struct
 import sys
 
-from tests.agent.inputs.captured import PORT, packets, udp_dns_payloads
+from tests.agent.wire.captured import PORT, packets, udp_dns_payloads
 from yapdns.agent.parsing import ParseStats
 from yapdns.agent.wire import _fastwire
 from yapdns.agent.wire.batchloop import implementation, process_batch

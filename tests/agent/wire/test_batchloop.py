@@ -1,4 +1,4 @@
-"""The pcap fast path (``pcap_fast`` + ``pcap_answers``) against an independent decoding of every response.
+"""The pcap fast path (``batchloop`` + ``answers``) against an independent decoding of every response.
 
 Every test runs twice: with the C helpers (``agent/wire/_fastwire.c``) and with
 the Python code they replace, which is the reference; more tests check that
@@ -23,10 +23,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.agent.inputs.captured import PORT, packets
+from tests.agent.wire.captured import PORT, packets
 from yapdns.agent.inputs.pcap import PcapFileInput, PcapFileOptions
 from yapdns.agent.parsing import ParseStats
-from yapdns.agent.wire import batchloop as pcap_fast
+from yapdns.agent.wire import batchloop
 from yapdns.agent.wire.batchloop import process_batch
 from yapdns.agent.wire.layout import walk, walk_python
 from yapdns.agent.wire.message import decode_response
@@ -38,7 +38,7 @@ from yapdns.core.model import Observation
 T0 = 1_700_000_000
 Key = tuple[str, str, tuple[str, ...], str | None]
 Folded = dict[Key, tuple[int, int, int, int | None, int | None]]  # first, last, count, ttl min, ttl max
-C_HELPERS = pcap_fast.c_helpers()
+C_HELPERS = batchloop.c_helpers()
 
 
 def _python_only(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -56,7 +56,7 @@ def implementation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
 
 def test_the_c_helpers_are_built(implementation: str) -> None:
     # scripts/test installs a C compiler and the Python headers, so the optional extension must be there
-    assert pcap_fast.implementation() == implementation
+    assert batchloop.implementation() == implementation
     assert len(C_HELPERS) == 4
     assert all(getattr(module, name) is not None for module, name in C_HELPERS) == (implementation == "c")
     assert PcapFileInput("p", PcapFileOptions(paths=[])).stats_dict()["batch_loop"] == implementation  # --stats
@@ -285,7 +285,7 @@ def _both(monkeypatch: pytest.MonkeyPatch, frames: list[tuple[float, bytes]], **
             if python:
                 _python_only(patch)
             else:
-                assert pcap_fast.implementation() == "c"
+                assert batchloop.implementation() == "c"
             proc = _processor(**options)
             out.append(_snapshot(proc, _batch(proc, frames)))
     return out

@@ -1,4 +1,4 @@
-"""agent.dnsmsg and agent.dnsobs: the fast decoder against dnspython, and hostile input.
+"""wire.message and wire.observations: the fast decoder against dnspython, and hostile input.
 
 dnspython is the reference: every message BIND sent in the committed capture,
 and messages dnspython builds from generated RRsets, must decode to the same
@@ -18,10 +18,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from tests.agent.inputs.captured import udp_dns_payloads
-from tests.agent.inputs.fuzz_fastwire import assert_canonical
+from tests.agent.wire.captured import udp_dns_payloads
+from tests.agent.wire.fuzz_fastwire import assert_canonical
 from yapdns.agent.parsing import ParseStats
-from yapdns.agent.wire import message as dnsmsg
+from yapdns.agent.wire import message
 from yapdns.agent.wire.message import DnsFormatError, decode_response, decode_response_python, response_shape
 from yapdns.agent.wire.observations import ObservationBuilder, ResponseCache, rrset_ttl
 from yapdns.core import rrtypes
@@ -204,14 +204,14 @@ def test_response_cache_never_serves_names_read_from_a_ttl() -> None:
         assert {entry.rrname for entry, _ in found[0]} == {"a.test", label.decode()}
 
 
-def _fields(resp: dnsmsg.DnsResponse) -> tuple[object, ...]:
+def _fields(resp: message.DnsResponse) -> tuple[object, ...]:
     return (resp.txid, resp.flags, resp.qname, resp.qtype, resp.qclass, resp.answers, resp.has_soa)
 
 
 def _c_agrees(wire: bytes) -> bool:
     """The C decoder gives what the Python decoder gives, or None (Python decides); True when C decoded it."""
-    assert dnsmsg._decode_c is not None, "the C helpers are built by scripts/test"
-    fast = dnsmsg._decode_c(wire)
+    assert message._decode_c is not None, "the C helpers are built by scripts/test"
+    fast = message._decode_c(wire)
     try:
         expected = _fields(decode_response_python(wire))
     except DnsFormatError:
