@@ -218,6 +218,28 @@ def test_a_response_cut_short_is_decoded_or_counted_not_cached(cut: int) -> None
     assert not proc.answers.layouts and proc.stats.error_count == 1
 
 
+def _nxdomain(soa_names: bytes, txid: int) -> bytes:
+    """A negative answer to the query of ``_query``: an SOA in authority whose names are ``soa_names``."""
+    soa = soa_names + struct.pack("!IIIII", 1, 7200, 3600, 1209600, 3600)
+    authority = b"\xc0\x0c\x00\x06\x00\x01\x00\x00\x0e\x10" + struct.pack("!H", len(soa)) + soa
+    return struct.pack("!HHHHHH", txid, 0x8183, 1, 0, 1, 0) + b"\x01a\x04test\x00\x00\x01\x00\x01" + authority
+
+
+def test_a_layout_is_learnt_again_when_its_sections_end_elsewhere() -> None:
+    # same header and question, same TTL offsets, a longer SOA: the sections end elsewhere, so the variant of
+    # the second response must be keyed by its own layout (found by test_c_and_python_loops_agree_on_mutated_packets)
+    short, longer = b"\x02ns\xc0\x0e\x02hm\xc0\x0e", b"\x03ns1\xc0\x0e\nhostmaster\xc0\x0e"
+    frames = []
+    for txid, names in enumerate((short, longer, longer), start=1):
+        frames += _exchange(_query(txid), _nxdomain(names, txid), T0 + txid)
+    proc = _processor()
+    got = _batch(proc, frames)
+    (layout,) = proc.answers.layouts.values()
+    assert layout.end == len(_nxdomain(longer, 0))
+    assert all(len(key) == layout.end - layout.qend for key in layout.variants)
+    assert sum(o.count for o in got) == 3 and {o.rcode for o in got} == {"NXDOMAIN"}
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 2**32 - 1), st.integers(0, 1)), min_size=1, max_size=12))
 def test_ttls_and_rotations_fold_exactly(sightings: list[tuple[int, int]]) -> None:

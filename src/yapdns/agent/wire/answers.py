@@ -158,7 +158,7 @@ class AnswerLayouts:
         qend, end, offsets, answer_ttls, variant = walked
         key = msg[2:qend] if sensor is None else f"{sensor}\0".encode() + msg[2:qend]
         layout = self.layouts.get(key)
-        if layout is None or layout.offsets != offsets:
+        if layout is None or layout.offsets != offsets or layout.end != end:  # a variant key spans [qend, end)
             if len(self.layouts) >= self.max_layouts:
                 self.layouts.clear()
             layout = self.layouts[key] = Layout(end, offsets, answer_ttls, {}, qend)
