@@ -50,7 +50,7 @@ answer RRs (none for a negative answer). A plain tuple, which the cyclic GC stop
 Entries = tuple[tuple[int, Observation, tuple[int, ...]], ...]
 FOLD_FIELDS = ("first", "last", "count", "ttl_min", "ttl_max")
 """One folded RRset's numbers, native int64 each (``FOLD``); ``NO_TTL`` as both TTLs for a negative answer."""
-FOLD = struct.Struct("=" + "q" * len(FOLD_FIELDS))
+FOLD = struct.Struct(f"={len(FOLD_FIELDS)}q")  # "=5q": one repeated code packs faster than "=qqqqq"
 NO_TTL = -1
 TtlReader = Callable[[bytes, int], tuple[int, ...]]
 Walked = Walk | tuple[int, int, tuple[int, ...], tuple[int, ...], bytes | None]  # a Walk, or C's tuple of its fields
