@@ -1,6 +1,6 @@
 """A synthetic but realistic passive-DNS workload for the storage benchmarks.
 
-Shaped after reference/storage-benchmark.md §3: record types ~71 % A, 15 %
+Shaped like a production passive-DNS store: record types ~71 % A, 15 %
 AAAA, 10 % CNAME and ~1.3 % each NS, MX, TXT; registrable domains across
 real TLDs with Pareto-sized subtrees (a few CDN-like giants); IPv4 in /24s
 inside /16s with Zipf popularity (big hoster /24s), IPv6 in /48s, NS/MX/CNAME

@@ -4,7 +4,7 @@ Callers hand ``write`` jobs to a small pool of writer threads and wait. A
 writer thread drains every queued write job (up to ``group_limit``
 observations) and hands the group to the backend's ``GroupApplier``, which
 applies it in ONE transaction; big transactions are what make ingest fast
-(reference/storage-benchmark.md §6). If a group fails, each job is retried
+(one commit per batch costs an fsync each). If a group fails, each job is retried
 alone, so one bad job never sinks the others, and the failing job's caller
 gets the exception. A caller's ``write`` returns only after its commit.
 When the queue runs dry before the limit, the thread waits a little for more

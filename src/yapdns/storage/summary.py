@@ -4,7 +4,7 @@ A backend mixes this in and supplies ``dialect`` and ``_rows(text, params)``
 (one SELECT on a reading connection), like ``SqlReader``. Every read here is
 bounded by an index, except ``scan_top_names``, which is a full scan meant
 for a background refresh whose result the caller keeps (never run it per
-page view on a large store: reference/storage-benchmark.md §6).
+page view on a large store: full-table scans are what make dashboards slow).
 
 * ``name_provenance``: who saw a name, grouped by sensor, evidence and source
   (walks the name's rows of the ``rr`` key index, at most ``NAME_ROWS_MAX``);

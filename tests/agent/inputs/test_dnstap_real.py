@@ -19,7 +19,6 @@ from yapdns.agent.inputs.dnstap import DnstapFileInput, DnstapFileOptions
 from yapdns.agent.inputs.dnstap_socket import DnstapSocketInput, DnstapSocketOptions
 from yapdns.core.model import Evidence, Observation
 
-SAMPLE = Path("/work/shared/samples/dnstap/go-dnscollector_dnstap.fstrm")
 FIXTURE = Path(__file__).parent / "data" / "go-dnscollector_dnstap.fstrm"
 QUERIES = [
     ("example.test", "SOA", ""),  # also the readiness probe of dnsservers
