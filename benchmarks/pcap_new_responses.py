@@ -26,12 +26,12 @@ from pathlib import Path
 
 from yapdns.agent.inputs.pcap import PcapFileInput, PcapFileOptions
 from yapdns.agent.parsing import ParseStats
-from yapdns.agent.wire import answers as pcap_answers
+from yapdns.agent.wire import answers
 from yapdns.agent.wire.observations import ObservationBuilder
 from yapdns.core import names, normalize
 from yapdns.gcpause import freeze_startup_objects
 
-Call = tuple[bytes, int, pcap_answers.Walked | None]
+Call = tuple[bytes, int, answers.Walked | None]
 
 
 def cpu() -> float:
@@ -42,17 +42,17 @@ def cpu() -> float:
 def record(path: str) -> list[Call]:
     """Every (message, second, walk) the C loop hands to ``AnswerLayouts.learn`` in one pass over ``path``."""
     calls: list[Call] = []
-    learn = pcap_answers.AnswerLayouts.learn
+    learn = answers.AnswerLayouts.learn
 
-    def spy(self: pcap_answers.AnswerLayouts, msg: bytes, sec: int, walked: pcap_answers.Walked | None) -> None:
+    def spy(self: answers.AnswerLayouts, msg: bytes, sec: int, walked: answers.Walked | None) -> None:
         calls.append((bytes(msg), sec, walked))
         learn(self, msg, sec, walked)
 
-    pcap_answers.AnswerLayouts.learn = spy  # type: ignore[method-assign]
+    answers.AnswerLayouts.learn = spy  # type: ignore[method-assign]
     try:
         PcapFileInput("bench", PcapFileOptions(paths=[path])).run(lambda _: None, threading.Event(), once=True)
     finally:
-        pcap_answers.AnswerLayouts.learn = learn  # type: ignore[method-assign]
+        answers.AnswerLayouts.learn = learn  # type: ignore[method-assign]
     return calls
 
 
@@ -60,10 +60,10 @@ def replay(calls: list[Call]) -> float:
     """CPU seconds to learn ``calls`` on fresh state, as the first pass over a capture does."""
     names.normalize_name.cache_clear()
     normalize._normalize_small_rrset.cache_clear()
-    pcap_answers._masks.clear()
-    pcap_answers._readers.clear()
+    answers._masks.clear()
+    answers._readers.clear()
     stats = ParseStats()
-    layouts = pcap_answers.AnswerLayouts(ObservationBuilder("pcap", stats, "bench"), stats)
+    layouts = answers.AnswerLayouts(ObservationBuilder("pcap", stats, "bench"), stats)
     gc.disable()  # as per batch in the pcap input (gcpause)
     start = cpu()
     for msg, sec, walked in calls:

@@ -33,9 +33,9 @@ ensure_venv() {
     "$PY" -m venv "$VENV" 2>/dev/null || { apt_install python3-venv; "$PY" -m venv "$VENV"; }
   fi
   local stamp="$VENV/.yapdns-installed-$extras"
-  # reinstall when the project's metadata or its C sources (built at install) changed
+  # reinstall when the project's metadata or its C sources and headers (built at install) changed
   if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ] \
-    || [ -n "$(find "$ROOT/src" -name '*.c' -newer "$stamp" -print -quit)" ]; then
+    || [ -n "$(find "$ROOT/src" \( -name '*.c' -o -name '*.h' \) -newer "$stamp" -print -quit)" ]; then
     ensure_build_tools
     log "installing yapdns[$extras] into $VENV"
     local out="$VENV/pip-install.log"

@@ -7,6 +7,7 @@ import msgspec
 from tests.conftest import ROOT
 from yapdns.agent import config as agent_config
 from yapdns.agent import positions, spool_format
+from yapdns.agent.inputs import registry as input_registry
 from yapdns.agent.inputs.log import LogSettings
 
 DOC = (ROOT / "docs" / "agent.md").read_text()
@@ -46,3 +47,8 @@ def test_the_documented_spool_format_matches_the_code() -> None:
     assert "1 = batch, 2 = checkpoint" in DOC
     assert f'"version": {positions.VERSION}}}`' in DOC and f'`{{"version": {positions.VERSION}, "seq"' in DOC
     assert (spool_format.TYPE_BATCH, spool_format.TYPE_CHECKPOINT) == (1, 2)
+
+
+def test_every_input_type_is_documented() -> None:
+    missing = [kind for kind in input_registry.available() if f"| `{kind}`" not in DOC]
+    assert not missing, f"add these input types to the 'Input types' table of docs/agent.md: {missing}"

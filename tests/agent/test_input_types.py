@@ -29,7 +29,7 @@ OUTPUT = {"url": "http://127.0.0.1:1", "token": "t"}
 
 
 def port() -> int:
-    from tests.agent.inputs.captured import PORT
+    from tests.agent.wire.captured import PORT
 
     return PORT
 

@@ -9,7 +9,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from yapdns.server.accounts.roles import set_role
-from yapdns.server.sensors.service import create_query_token, create_sensor
+from yapdns.server.accounts.services import create_query_token
+from yapdns.server.sensors.services import create_sensor
 from yapdns.server.store import get_store, reset_store
 from yapdns.storage.base import Store
 

@@ -4,13 +4,16 @@
 ``yapdns import`` and for the golden tests. Whatever a parser raises on a
 line is counted under a reason code, the first few bad lines are kept as
 samples, and the run goes on. Every observation leaving here is normalized;
-one that fails normalization is counted as a reject, never shipped.
+one that fails normalization is counted as a reject, never shipped. With a
+``BadLinesFile`` on its stats (the agent gives each input one), a line of
+which nothing was used is also set aside whole, for replay (``badlines``).
 """
 
 from __future__ import annotations
 
 import collections
 from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -18,6 +21,9 @@ from yapdns.agent.parsers.base import DocumentParser, LineParser, ParseError, Pa
 from yapdns.core.errors import InvalidObservation
 from yapdns.core.model import Observation
 from yapdns.core.normalize import normalize_observation
+
+if TYPE_CHECKING:
+    from yapdns.agent.badlines import BadLinesFile
 
 MAX_LINE = 64 * 1024
 SAMPLES_KEPT = 20
@@ -42,6 +48,7 @@ class ParseStats:
         self.errors: collections.Counter[str] = collections.Counter()
         self.samples: collections.deque[BadLine] = collections.deque(maxlen=SAMPLES_KEPT)
         self.origin = ""  # the file being parsed now (set by its reader), named in samples
+        self.bad_lines: BadLinesFile | None = None  # where lines of which nothing was used are set aside
 
     @property
     def error_count(self) -> int:
@@ -58,6 +65,7 @@ class ParseStats:
             "observations": self.observations,
             "errors": dict(self.errors),
             "bad_line_samples": [msgspec.structs.asdict(s) for s in self.samples],
+            **({"set_aside": self.bad_lines.as_dict()} if self.bad_lines is not None else {}),
         }
 
 
@@ -107,13 +115,21 @@ class ParseRun:
             self.stats.bad(line_no, "line_too_long", f"line of {len(line)} characters", line)
             return []
         produced: list[Observation] = []
+        keep = True  # set the line aside if all it produced is rejected (not when it raised: that did already)
         try:  # extend() keeps what a parser yielded before it raised (a record finished by a bad line)
             produced.extend(self.parser.parse_line(line))
         except ParseError as exc:
-            self.stats.bad(line_no, exc.code, str(exc), line)
+            keep = self._set_aside(line_no, exc.code, str(exc), line)
         except Exception as exc:  # a parser bug must not stop the input
-            self.stats.bad(line_no, "parser_crash", f"{type(exc).__name__}: {exc}", line)
-        return self._normalized(produced, line_no, line) if produced else produced
+            keep = self._set_aside(line_no, "parser_crash", f"{type(exc).__name__}: {exc}", line)
+        return self._normalized(produced, line_no, line, keep) if produced else produced
+
+    def _set_aside(self, line_no: int, code: str, message: str, line: str) -> bool:
+        """Count a line of which nothing was used, and keep it whole for replay when the input keeps bad lines."""
+        self.stats.bad(line_no, code, message, line)
+        if self.stats.bad_lines is not None:
+            self.stats.bad_lines.add(self.stats.origin, line_no, code, message, line)
+        return False
 
     def flush(self) -> list[Observation]:
         """Observations held back by a multi-line parser, at the end of the input."""
@@ -151,8 +167,11 @@ class ParseRun:
             return []
         return self._normalized(produced, 1, "")
 
-    def _normalized(self, produced: list[Observation], line_no: int, line: str) -> list[Observation]:
+    def _normalized(
+        self, produced: list[Observation], line_no: int, line: str, keep: bool = False
+    ) -> list[Observation]:
         out = []
+        rejected: InvalidObservation | None = None
         for raw in produced:
             obs = raw
             if self._sensor and obs.sensor_id is None:
@@ -161,7 +180,11 @@ class ParseRun:
                 out.append(normalize_observation(obs))
             except InvalidObservation as exc:
                 self.stats.bad(line_no, exc.code, str(exc), line)
+                rejected = rejected or exc
             except Exception as exc:  # a value of the wrong type from a parser bug: counted, never fatal
                 self.stats.bad(line_no, "invalid", f"{type(exc).__name__}: {exc}", line)
+                rejected = rejected or InvalidObservation(f"{type(exc).__name__}: {exc}")
+        if keep and rejected is not None and not out and self.stats.bad_lines is not None:
+            self.stats.bad_lines.add(self.stats.origin, line_no, rejected.code, str(rejected), line)
         self.stats.observations += len(out)
         return out

@@ -30,6 +30,7 @@ import msgspec
 
 from yapdns import __version__
 from yapdns.agent.aggregator import ObservationAggregator
+from yapdns.agent.badlines import BadLinesFile
 from yapdns.agent.config import AgentConfig
 from yapdns.agent.config_types import InputConfig
 from yapdns.agent.inputs import registry as input_registry
@@ -117,6 +118,7 @@ class AgentPipeline:
     def start_input(self, cfg: InputConfig) -> None:
         agent_input = input_registry.input_class(cfg.type).from_config(cfg)
         agent_input.hold_limit = self.config.aggregate.window
+        agent_input.stats.bad_lines = BadLinesFile(self.config.data_dir, cfg.id)  # <data>/bad/<id>.ndjson
         agent_input.restore(self._snapshots.get(cfg.id))
         running = RunningInput(cfg, agent_input)
         running.thread = threading.Thread(target=self._run_input, args=(running,), name=f"input:{cfg.id}", daemon=True)

@@ -91,7 +91,7 @@ def token_add(username: str, name: str) -> None:
     _django()
     from django.contrib.auth import get_user_model
 
-    from yapdns.server.sensors.service import create_query_token
+    from yapdns.server.accounts.services import create_query_token
 
     account = get_user_model().objects.filter(username=username).first()
     if account is None:
@@ -119,7 +119,7 @@ def token_list(username: str) -> None:
 def token_revoke(token_id: int) -> None:
     """Revoke query token TOKEN_ID."""
     _django()
-    from yapdns.server.sensors.service import revoke_query_token
+    from yapdns.server.accounts.services import revoke_query_token
 
     row = revoke_query_token(token_id)
     click.echo(f"token {row.pk} ({row.prefix}…) revoked")

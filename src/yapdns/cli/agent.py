@@ -21,6 +21,7 @@ from yapdns.core.errors import ConfigurationError
 @click.option("--once", is_flag=True, help="Read the inputs (or FILES) to their end, ship, wait for acks, exit.")
 @click.option("--stats", "show_stats", is_flag=True, help="Print the stats the running agent writes (JSON) and exit.")
 @click.option("--check", is_flag=True, help="Validate the config, print a summary and exit.")
+@click.option("--replay-bad", "replay_bad", metavar="INPUT", help="Feed INPUT's set-aside bad lines again, ship, exit.")
 @click.option("-F", "--format", "fmt", help="With FILES: their format (docs/parsers.md), e.g. cof.")
 @click.option("--url", help="With FILES and no config: the server URL.")
 @click.option("--token", envvar="YAPDNS_AGENT_TOKEN", help="Sensor token (or env YAPDNS_AGENT_TOKEN).")
@@ -38,6 +39,7 @@ def agent(
     once: bool,
     show_stats: bool,
     check: bool,
+    replay_bad: str | None,
     fmt: str | None,
     url: str | None,
     token: str | None,
@@ -57,6 +59,7 @@ def agent(
     yapdns agent -c agent.yml --once          backfill the configured inputs, then exit
     yapdns agent --once -F bind_query --url https://pdns.example --token-file t.txt query.log*
     yapdns agent -c agent.yml --stats         what the running agent reports
+    yapdns agent -c agent.yml --replay-bad ID  lines input ID set aside, parsed again (agent stopped)
 
     See docs/agent.md for the config file and the delivery guarantees.
     """
@@ -75,6 +78,9 @@ def agent(
         _print_stats(config.data_dir)
     elif check:
         _print_check(config)
+    elif replay_bad:
+        setup_logging("warning")
+        _replay_bad(config, replay_bad, timeout)
     elif once:
         setup_logging("warning")
         _finish_once(config, timeout, keep_data=True)
@@ -169,6 +175,27 @@ def _finish_once(config: Any, timeout: float | None, *, keep_data: bool) -> None
             f"the spool and registry are kept in {config.data_dir}; rerun with --data {config.data_dir}", err=True
         )
     sys.exit(1)
+
+
+def _replay_bad(config: Any, input_id: str, timeout: float | None) -> None:
+    from yapdns.agent.replay import replay_bad_lines, replay_dir
+    from yapdns.agent.stats import summary_line
+
+    outcome = replay_bad_lines(config, input_id, timeout=timeout)
+    click.echo(summary_line(outcome.stats), err=True)
+    for entry in outcome.stats["inputs"]:  # type: ignore[attr-defined]
+        again = entry.get("set_aside", {}).get("kept", 0)
+        click.echo(
+            f"replayed {entry['lines']} lines of input {input_id}: {entry['observations']} observations, "
+            f"{again} lines still bad (set aside again)",
+            err=True,
+        )
+    if outcome.problems:
+        for problem in outcome.problems:
+            click.secho(f"error: {problem}", fg="red", err=True)
+        kept = replay_dir(config.data_dir, input_id)
+        click.echo(f"the replay is kept in {kept}; run the same command again to resume it", err=True)
+        sys.exit(1)
 
 
 def _print_stats(data_dir: Path) -> None:

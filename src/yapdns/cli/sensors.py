@@ -21,7 +21,7 @@ def sensor() -> None:
 def sensor_add(name: str, description: str, token_only: bool) -> None:
     """Register sensor NAME and print its ingest token (shown once)."""
     _django()
-    from yapdns.server.sensors.service import create_sensor
+    from yapdns.server.sensors.services import create_sensor
 
     _, secret = create_sensor(name, description)
     if not token_only:
@@ -37,7 +37,7 @@ def sensor_token(name: str) -> None:
     _django()
     from yapdns.core.errors import ConfigurationError
     from yapdns.server.sensors.models import Sensor
-    from yapdns.server.sensors.service import add_sensor_token
+    from yapdns.server.sensors.services import add_sensor_token
 
     found = Sensor.objects.filter(name=name, revoked_at__isnull=True).first()
     if found is None:
@@ -65,7 +65,7 @@ def sensor_list() -> None:
 def sensor_revoke(name: str) -> None:
     """Revoke sensor NAME and all its tokens (its data stays)."""
     _django()
-    from yapdns.server.sensors.service import revoke_sensor
+    from yapdns.server.sensors.services import revoke_sensor
 
     revoke_sensor(name)
     click.echo(f"sensor {name!r} revoked")

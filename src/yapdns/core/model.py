@@ -1,4 +1,4 @@
-"""The data model: observations in, records out (ARCHITECTURE §1).
+"""The data model: observations in, records out (docs/architecture.md §1).
 
 An ``Observation`` is what a source says happened, once or ``count`` times
 between ``time_first`` and ``time_last``. Its ``rdata`` is the RRset the

@@ -1,6 +1,6 @@
 """DNS names in their one canonical form, and the keys derived from them.
 
-Canonical form (ARCHITECTURE §1): ASCII-lowercase, IDNA A-labels (UTS #46,
+Canonical form (docs/architecture.md §1): ASCII-lowercase, IDNA A-labels (UTS #46,
 non-transitional), no trailing dot, RFC 1035 presentation escapes for odd
 bytes; the root name is ``"."``. ``normalize_name`` is idempotent: applying
 it to its own output returns the same string.

@@ -1,6 +1,6 @@
 """Rdata in its canonical presentation form, and the keys derived from it.
 
-Canonical forms (ARCHITECTURE §1): IPv4 dotted quad; IPv6 RFC 5952; names
+Canonical forms (docs/architecture.md §1): IPv4 dotted quad; IPv6 RFC 5952; names
 inside rdata normalized like owner names (no trailing dot); MX ``pref host``;
 SRV ``prio weight port target``; TXT keeps its quoted strings; every other
 type is dnspython's text form with names canonicalized; unknown types use

@@ -7,6 +7,8 @@ from django.urls import include, path
 urlpatterns = [
     path("api/v1/", include("yapdns.server.ingest.urls")),
     path("api/v1/", include("yapdns.server.query.urls")),
+    path("api/v1/", include("yapdns.server.sensors.urls")),
+    path("api/v1/", include("yapdns.server.accounts.urls")),
     path("", include("yapdns.server.compat.urls")),
     path("", include("yapdns.server.dashboard.urls")),
 ]

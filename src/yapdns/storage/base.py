@@ -32,7 +32,6 @@ from yapdns.core.model import (
 )
 from yapdns.storage.flex import FlexQuery, FlexRow
 from yapdns.storage.query import Page, RecordQuery
-from yapdns.storage.summary import NameSummary
 
 T = TypeVar("T")
 
@@ -66,6 +65,16 @@ class StoreStats(msgspec.Struct, frozen=True):
     batches: int
     records_by_type: dict[str, int]
     size_bytes: int | None = None
+
+
+class NameSummary(msgspec.Struct, frozen=True):
+    """One owner name's totals over its per-RR records (the dashboard's new and top names)."""
+
+    rrname: str
+    records: int
+    count: int
+    time_first: int
+    time_last: int
 
 
 class IngestBucket(msgspec.Struct, frozen=True):

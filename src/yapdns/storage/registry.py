@@ -1,13 +1,24 @@
-"""Open the record store the configuration names.
+"""Open the record store a URL names: one map from URL scheme to backend.
 
-``sqlite:`` (or an empty URL) → ``SqliteStore`` in the data directory;
-``postgresql://`` → ``PostgresStore``. Backends are imported lazily, so the
-PostgreSQL driver is needed only when it is used.
+``BACKENDS`` maps each scheme to the function that opens its backend; a
+new backend is one entry there (its module stays unimported until a URL
+names it, so the PostgreSQL driver is needed only when it is used):
+
+* empty, or ``sqlite:`` → ``SqliteStore`` (the empty URL: ``store.sqlite3``
+  in the data directory; ``sqlite:///relative.db``, ``sqlite:////abs.db``);
+* ``postgresql://`` or ``postgres://`` → ``PostgresStore``.
+
+``open_store`` knows nothing of where the URL comes from;
+``open_configured_store`` reads it from the ``YAPDNS_*`` settings.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import MappingProxyType
+
+import msgspec
 
 from yapdns import config
 from yapdns.core.errors import ConfigurationError
@@ -17,37 +28,66 @@ from yapdns.storage.sqlite.rowcache import CACHE_LIMIT
 SQLITE_FILE = "store.sqlite3"
 
 
-def open_store(
-    url: str,
-    data_dir: Path,
-    *,
-    sqlite_cache_mb: int = 256,
-    sqlite_rowid_cache: int = CACHE_LIMIT,
-    replay_window: int = 7 * 86400,
-) -> Store:
-    """A store for ``url`` (empty = the embedded SQLite file under ``data_dir``)."""
-    if not url or url.startswith("sqlite:"):
-        from yapdns.storage.sqlite.store import SqliteStore
+class StoreOptions(msgspec.Struct, frozen=True, kw_only=True):
+    """What opening a store needs besides its URL; each backend takes the options that apply to it."""
 
-        path = Path(url.removeprefix("sqlite:///").removeprefix("sqlite:")) if url else data_dir / SQLITE_FILE
-        return SqliteStore(path, cache_mb=sqlite_cache_mb, rowid_cache=sqlite_rowid_cache, replay_window=replay_window)
-    if url.startswith(("postgres://", "postgresql://")):
-        try:
-            from yapdns.storage.postgres.store import PostgresStore  # type: ignore[import-untyped,import-not-found,unused-ignore]
-        except ImportError as exc:
-            raise ConfigurationError(
-                f"PostgreSQL support is not installed ({exc}); run: pip install 'yapdns[postgres]'"
-            ) from exc
-        return PostgresStore(url, replay_window=replay_window)  # type: ignore[no-any-return,unused-ignore]
-    raise ConfigurationError(f"unsupported database URL {url!r}: use postgresql://... or leave it empty for SQLite")
+    data_dir: Path  # where the embedded SQLite file lives when the URL is empty
+    sqlite_cache_mb: int = 256
+    sqlite_rowid_cache: int = CACHE_LIMIT
+    replay_window: int = 7 * 86400  # seconds a batch id is remembered (every backend)
+
+
+def _open_sqlite(url: str, options: StoreOptions) -> Store:
+    from yapdns.storage.sqlite.store import SqliteStore
+
+    rest = url.partition(":")[2]  # sqlite:///relative.db, sqlite:////absolute.db, sqlite:file.db
+    path = Path(rest.removeprefix("///")) if url else options.data_dir / SQLITE_FILE
+    return SqliteStore(
+        path,
+        cache_mb=options.sqlite_cache_mb,
+        rowid_cache=options.sqlite_rowid_cache,
+        replay_window=options.replay_window,
+    )
+
+
+def _open_postgres(url: str, options: StoreOptions) -> Store:
+    try:
+        from yapdns.storage.postgres.store import PostgresStore  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"PostgreSQL support is not installed ({exc}); run: pip install 'yapdns[postgres]'"
+        ) from exc
+    return PostgresStore(url, replay_window=options.replay_window)  # type: ignore[no-any-return,unused-ignore]
+
+
+BACKENDS: Mapping[str, Callable[[str, StoreOptions], Store]] = MappingProxyType(
+    {"sqlite": _open_sqlite, "postgresql": _open_postgres, "postgres": _open_postgres}
+)
+"""URL scheme → the function that opens that backend's store."""
+
+
+def url_scheme(url: str) -> str:
+    """The scheme of a store URL, lowercased; ``sqlite`` for the empty URL (the embedded default)."""
+    return url.partition(":")[0].lower() if url else "sqlite"
+
+
+def open_store(url: str, options: StoreOptions) -> Store:
+    """The store ``url`` names (empty: the embedded SQLite file under ``options.data_dir``)."""
+    opener = BACKENDS.get(url_scheme(url))
+    if opener is None:
+        schemes = ", ".join(f"{s}:" for s in sorted(BACKENDS))
+        raise ConfigurationError(
+            f"unsupported database URL scheme {url_scheme(url)!r}: use one of {schemes} or leave it empty for SQLite"
+        )
+    return opener(url, options)
 
 
 def open_configured_store() -> Store:
     """The store the ``YAPDNS_*`` settings name (the server and the CLI open it the same way)."""
-    return open_store(
-        config.database_url(),
-        config.data_dir(),
+    options = StoreOptions(
+        data_dir=config.data_dir(),
         sqlite_cache_mb=config.get_int("YAPDNS_SQLITE_CACHE_MB"),
         sqlite_rowid_cache=config.get_int("YAPDNS_SQLITE_ROWID_CACHE"),
         replay_window=config.get_int("YAPDNS_REPLAY_WINDOW"),
     )
+    return open_store(config.database_url(), options)

@@ -12,9 +12,9 @@ page view on a large store: 27 s over 10M records, docs/performance.md).
 * ``new_names``: names whose earliest record was first seen at or after
   ``since``, found among the latest first sightings (the ``rr_first`` index);
 * ``scan_top_names``: the most observed names (sum of counts), full scan.
+
+The rows are the contract's types (``storage/base.py``).
 """
-
-
 
 from __future__ import annotations
 
@@ -22,24 +22,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
-import msgspec
-
 from yapdns.core.model import Evidence, Provenance, SampleLink
 from yapdns.core.names import reverse_name
+from yapdns.storage.base import NameSummary
 from yapdns.storage.sql import Dialect
 
 NAME_ROWS_MAX = 100_000
 NEW_NAME_CANDIDATES = 20
-
-
-class NameSummary(msgspec.Struct, frozen=True):
-    """One owner name's totals over its per-RR records."""
-
-    rrname: str
-    records: int
-    count: int
-    time_first: int
-    time_last: int
 
 
 _NAME_TOTALS = "rrname, count(*), sum(count), min(time_first), max(time_last)"

@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from tests.agent.inputs import dnsservers as ds
-from tests.agent.inputs.wirecheck import RR, Collector, expected_from_dig, negatives_of, rrs_of
+from tests.agent.wire.wirecheck import RR, Collector, expected_from_dig, negatives_of, rrs_of
 from yapdns.agent.inputs.dnstap import DnstapFileInput, DnstapFileOptions
 from yapdns.agent.inputs.dnstap_socket import DnstapSocketInput, DnstapSocketOptions
 from yapdns.core.model import Evidence, Observation

@@ -1,14 +1,13 @@
-"""dnstap framing, files and listeners under stress, on BIND's real dnstap frames (data/bind9_auth_client.dnstap).
+"""dnstap files and listeners under stress, on BIND's real dnstap frames (data/bind9_auth_client.dnstap).
 
-Frame Streams split at any byte, files that grow or stop mid-frame, resumed
-reads, and a listener that serves a good sender while others send garbage,
-the wrong content type, oversize frames, nothing at all, or hang up mid-frame.
+Files that grow or stop mid-frame, resumed reads, and a listener that serves
+a good sender while others send garbage, the wrong content type, oversize
+frames, nothing at all, or hang up mid-frame. Frame Streams split at any byte
+are tests/agent/wire/test_fstrm.py.
 """
 
 from __future__ import annotations
 
-import collections
-import itertools
 import os
 import socket
 import threading
@@ -16,15 +15,11 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from tests.agent.inputs.captured import DNSTAP
-from tests.agent.inputs.wirecheck import Collector, rrs_of
+from tests.agent.wire.captured import DNSTAP, dnstap_frames
+from tests.agent.wire.wirecheck import Collector, rrs_of
 from yapdns.agent.inputs.dnstap import DnstapFileInput, DnstapFileOptions
 from yapdns.agent.inputs.dnstap_socket import DnstapSocketInput, DnstapSocketOptions
-from yapdns.agent.parsing import ParseStats
-from yapdns.agent.wire.dnstap import DnstapDecoder
 from yapdns.agent.wire.fstrm import (
     ACCEPT,
     CONTENT_TYPE,
@@ -32,20 +27,12 @@ from yapdns.agent.wire.fstrm import (
     READY,
     START,
     STOP,
-    FrameDecoder,
-    FrameError,
     encode_control,
     encode_data,
 )
 from yapdns.core.model import Observation
 
 RAW = DNSTAP.read_bytes()
-
-
-def bind_frames() -> list[bytes]:
-    dec = FrameDecoder()
-    dec.feed(RAW)
-    return [f.payload for f in dec.frames() if not f.control]
 
 
 def read_file(path: Path, **options: object) -> tuple[list[Observation], DnstapFileInput]:
@@ -57,35 +44,8 @@ def read_file(path: Path, **options: object) -> tuple[list[Observation], DnstapF
 
 def test_bind_file_frames_all_decode() -> None:
     out, inp = read_file(DNSTAP)
-    assert len(bind_frames()) == inp.stats.lines > 10
+    assert len(dnstap_frames()) == inp.stats.lines > 10
     assert inp.stats.error_count == 0 and len(rrs_of(out)) > 90
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.lists(st.integers(1, len(RAW) - 1), max_size=30))
-def test_frames_are_the_same_however_the_bytes_arrive(cuts: list[int]) -> None:
-    dec = FrameDecoder()
-    got = []
-    bounds = [0, *sorted(set(cuts)), len(RAW)]
-    for a, b in itertools.pairwise(bounds):
-        dec.feed(RAW[a:b])
-        got += [f.payload for f in dec.frames() if not f.control]
-    assert got == bind_frames() and dec.pending == 0
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=400))
-def test_garbage_streams_raise_only_frame_errors(data: bytes) -> None:
-    dec = FrameDecoder(max_frame=1000)
-    dec.feed(data)
-    try:
-        frames = list(dec.frames())
-    except FrameError:
-        return
-    decoder = DnstapDecoder(ParseStats(), collections.Counter())
-    for f in frames:
-        if not f.control:
-            decoder.decode(f.payload)  # never raises: bad protobuf is counted
 
 
 def test_a_truncated_file_keeps_its_whole_frames(tmp_path: Path) -> None:
@@ -93,7 +53,7 @@ def test_a_truncated_file_keeps_its_whole_frames(tmp_path: Path) -> None:
     cut.write_bytes(RAW[: len(RAW) - 40])
     out, inp = read_file(cut)
     assert inp.stats.errors["truncated_frame"] == 1
-    assert inp.stats.lines == len(bind_frames()) - 1 and out
+    assert inp.stats.lines == len(dnstap_frames()) - 1 and out
 
 
 def test_a_growing_file_is_followed_to_its_stop_frame(tmp_path: Path) -> None:
@@ -105,8 +65,8 @@ def test_a_growing_file_is_followed_to_its_stop_frame(tmp_path: Path) -> None:
             time.sleep(0.05)
             with path.open("ab") as fh:
                 fh.write(RAW[start : start + 333])
-        col.wait_for(lambda _: not inp._files and inp.stats.lines == len(bind_frames()))
-    assert inp.stats.lines == len(bind_frames())
+        col.wait_for(lambda _: not inp._files and inp.stats.lines == len(dnstap_frames()))
+    assert inp.stats.lines == len(dnstap_frames())
     assert rrs_of(col.observations) == rrs_of(read_file(DNSTAP)[0])
     assert inp.stats.error_count == 0
 
@@ -142,7 +102,7 @@ def test_listener_serves_a_good_sender_whatever_the_others_do(tmp_path: Path) ->
     inp = DnstapSocketInput("l", DnstapSocketOptions(unix=str(path), tcp="127.0.0.1:0", max_frame=65536))
     inp.open()
     assert inp.tcp_address is not None
-    frames = bind_frames()
+    frames = dnstap_frames()
     expected = rrs_of(read_file(DNSTAP)[0])
     with Collector(inp.run) as col:
         silent = socket.socket(socket.AF_UNIX)
@@ -181,7 +141,7 @@ def test_several_senders_at_once(tmp_path: Path) -> None:
     inp = DnstapSocketInput("l", DnstapSocketOptions(tcp="127.0.0.1:0"))
     inp.open()
     assert inp.tcp_address is not None
-    frames = bind_frames()
+    frames = dnstap_frames()
     stream = encode_control(START, (CONTENT_TYPE,)) + b"".join(encode_data(f) for f in frames) + encode_control(STOP)
 
     def send(chunk: int) -> None:

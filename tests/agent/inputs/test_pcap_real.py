@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.agent.inputs import dnsservers as ds
-from tests.agent.inputs.wirecheck import RR, expected_from_dig, negatives_of, rrs_of
+from tests.agent.wire.wirecheck import RR, expected_from_dig, negatives_of, rrs_of
 from yapdns.agent.inputs.pcap import PcapFileInput, PcapFileOptions
 from yapdns.core.model import Evidence, Observation
 
@@ -149,7 +149,7 @@ def test_a_response_with_another_transaction_id_is_dropped(capture: Capture, tmp
 
 
 def test_live_capture_on_loopback_matches_dig(tmp_path: Path) -> None:
-    from tests.agent.inputs.wirecheck import Collector
+    from tests.agent.wire.wirecheck import Collector
     from yapdns.agent.inputs.pcap_live import PcapLiveInput, PcapLiveOptions
     from yapdns.core.errors import ConfigurationError
 

@@ -12,7 +12,7 @@ from tests.server.dashboard import dataset
 from yapdns.core.batch import decode_ndjson, encode_ndjson
 from yapdns.ingest import IngestService
 from yapdns.server.sensors.models import Sensor
-from yapdns.server.sensors.service import create_sensor, record_ingest
+from yapdns.server.sensors.services import create_sensor, record_ingest
 from yapdns.storage.base import Store
 
 NOW = int(time.time())

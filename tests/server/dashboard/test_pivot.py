@@ -6,7 +6,7 @@ from django.test import Client
 
 from tests.server.conftest import auth
 from tests.server.dashboard.conftest import NOW
-from yapdns.server.sensors.service import create_query_token
+from yapdns.server.accounts.services import create_query_token
 from yapdns.storage.base import Store
 
 

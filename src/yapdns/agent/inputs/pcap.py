@@ -6,7 +6,7 @@ come in batches to keep the per-packet cost on the Python side. Each file
 matching ``paths`` (globs) is read once, in name order; without ``once`` the
 globs are polled for new files (e.g. ``tcpdump -G`` rotation; a file is
 taken once it has not grown for ``settle_seconds``). Matching, decoding and
-privacy rules are those of ``pcap_session``. Capture timestamps are UTC.
+privacy rules are those of ``session``. Capture timestamps are UTC.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from yapdns.agent.wire.batchloop import implementation, process_batch
 from yapdns.agent.wire.session import CaptureOptions, DnsCaptureProcessor
 
 BATCH_PACKETS = 4096
-EMIT_PACKETS = 262_144  # repeats are folded over this many packets of a file (pcap_session: ``take``)
+EMIT_PACKETS = 262_144  # repeats are folded over this many packets of a file (session: ``take``)
 EMIT_RRSETS = 100_000  # or until this many distinct RRsets are pending
 _META = struct.Struct("=IIII")
 

@@ -4,7 +4,7 @@ libpcap (pcapy-ng, vendored in its wheels) opens the interface (AF_PACKET
 on Linux, memory-mapped) and applies the BPF filter in the kernel; the
 default filter is built from ``ports`` and also admits IP fragments, which
 ``port 53`` alone would miss. Packets come in batches (``next_batch``) and go
-through the same path as capture files (``pcap_session``, ``pcap_fast``),
+through the same path as capture files (``session``, ``batchloop``),
 so matching, spoof protection and privacy rules are the same. Capturing
 needs CAP_NET_RAW (root, or ``setcap cap_net_raw+ep`` on the interpreter).
 

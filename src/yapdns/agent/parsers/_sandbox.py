@@ -23,7 +23,6 @@ analysis has a SHA-256.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, tzinfo
@@ -31,6 +30,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 
+from yapdns.agent.parsers._addr import canonical_ip
 from yapdns.agent.parsers.base import ParseError
 from yapdns.core.model import Evidence, Observation, SampleRef
 from yapdns.core.rrtypes import UNRECORDED
@@ -110,7 +110,7 @@ def _quoted(raw: bytes) -> str:
 def answer_rdata(rrtype: str, data: object) -> str | None:
     """Presentation rdata of a sandbox answer, or ``None`` when the sandbox kept too little of it."""
     if rrtype in ("A", "AAAA"):
-        return _address(rrtype, data)
+        return canonical_ip(str(data), rrtype)
     if rrtype in _NAME_TYPES:
         return presentation_name(data)
     raw = _to_bytes(data)
@@ -121,14 +121,6 @@ def answer_rdata(rrtype: str, data: object) -> str | None:
     if rrtype == "TXT" and raw and not _SPACE.search(raw):
         return _quoted(raw)
     return _hinfo(raw) if rrtype == "HINFO" else None
-
-
-def _address(rrtype: str, data: object) -> str | None:
-    try:
-        address = ipaddress.ip_address(str(data))
-    except ValueError:
-        return None
-    return str(address) if (address.version == 4) == (rrtype == "A") else None
 
 
 def _hinfo(raw: bytes) -> str | None:

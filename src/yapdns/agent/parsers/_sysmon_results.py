@@ -25,12 +25,12 @@ query whose only result is typed (``type:  33 ...``), which takes that type.
 
 from __future__ import annotations
 
-import socket
 from functools import lru_cache
 from typing import NamedTuple
 
 import msgspec
 
+from yapdns.agent.parsers._addr import canonical_ip
 from yapdns.agent.parsers._logtime import iso_length, utc_epoch
 from yapdns.agent.parsers.base import ParseError
 from yapdns.core.model import Evidence, Observation
@@ -99,19 +99,19 @@ def parse_results(text: str) -> Results:
             elif other is None:
                 other = int(code)
         elif token.startswith("::ffff:") and "." in token:
-            v4.append(_address(token[7:], socket.AF_INET))
+            v4.append(_address(token[7:], "A"))
         elif ":" in token:
-            v6.append(_address(token, socket.AF_INET6))
+            v6.append(_address(token, "AAAA"))
         else:
-            v4.append(_address(token, socket.AF_INET))
+            v4.append(_address(token, "A"))
     return Results(tuple(cnames), tuple(ptrs), tuple(v4), tuple(v6), other)
 
 
-def _address(text: str, family: socket.AddressFamily) -> str:
-    try:
-        return socket.inet_ntop(family, socket.inet_pton(family, text))
-    except (OSError, ValueError):
-        raise ParseError(f"bad address {text[:60]!r} in QueryResults", code="bad_format") from None
+def _address(text: str, rrtype: str) -> str:
+    address = canonical_ip(text, rrtype)
+    if address is None:
+        raise ParseError(f"bad address {text[:60]!r} in QueryResults", code="bad_format")
+    return address
 
 
 _hours: dict[str, int] = {}

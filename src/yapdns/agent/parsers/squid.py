@@ -17,10 +17,10 @@ Time: ``%ts.%03tu`` is UTC epoch seconds.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from functools import lru_cache
 
+from yapdns.agent.parsers._addr import ip_address, ip_rrtype
 from yapdns.agent.parsers.base import LineParser, ParseError
 from yapdns.core.model import Evidence, Observation
 
@@ -44,11 +44,11 @@ class SquidParser(LineParser):
         hierarchy, _, peer = fields[8].partition("/")
         if hierarchy not in _DIRECT:
             return
-        address = _address(peer)
+        address = ip_address(peer)
         if address is None:
             return  # "-" or a Squid 2 peer host name: no address
         host = _host(fields[6], fields[5] == "CONNECT")
-        if not host or _address(host) is not None:
+        if not host or ip_rrtype(host) is not None:
             return  # no host, or an IP-literal host
         yield Observation(
             rrname=host,
@@ -85,17 +85,6 @@ def _host(url: str, connect: bool) -> str | None:
         return url[1 : url.find("]")] if "]" in url else None
     host = url.rpartition(":")[0] if ":" in url else url
     return host.rstrip(".") or None
-
-
-@lru_cache(maxsize=65536)
-def _address(text: str) -> tuple[str, str] | None:
-    """``("A"|"AAAA", canonical address)`` if ``text`` is an IP address, else ``None``."""
-    for family, rrtype in ((socket.AF_INET, "A"), (socket.AF_INET6, "AAAA")):
-        try:
-            return rrtype, socket.inet_ntop(family, socket.inet_pton(family, text))
-        except (OSError, ValueError):
-            continue
-    return None
 
 
 PARSER = SquidParser

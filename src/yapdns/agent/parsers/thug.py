@@ -16,12 +16,12 @@ honeyclient host's local wall clock, read in the ``timezone`` option's zone
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from yapdns.agent.parsers._addr import ip_rrtype
 from yapdns.agent.parsers._logtime import zone_for
 from yapdns.agent.parsers._sandbox import UNKNOWN_TYPE, json_document, wall_clock_epoch
 from yapdns.agent.parsers.base import DocumentParser, ParseError
@@ -81,11 +81,7 @@ def _host(url: object) -> str | None:
         return None
     if parts.scheme.lower() not in ("http", "https") or not host:
         return None
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return host
-    return None
+    return host if ip_rrtype(host) is None else None
 
 
 PARSER = ThugParser

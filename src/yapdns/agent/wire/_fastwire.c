@@ -3,22 +3,26 @@
  * as the Python code it replaces, which stays the reference (tests run both on the same input) and runs where
  * this file could not be built.
  *
- * scan() is pcap_fast.process_batch_python. It walks one libpcap batch (pcapy-ng's next_batch: packet bytes and 16-byte records of sec, usec,
- * offset, caplen). Ethernet + IPv4 (IHL 5, not fragmented) or IPv6 (no extension header) + UDP packets on a
- * DNS port are read here: a query goes into the query table, a response that matches one is looked up among
- * the known layouts and variants (pcap_answers) and its RRsets folded. Everything else calls back into
- * Python in place, so that the order of events is the capture's: `general` for any other packet, `respond`
- * for a matched response not seen before (with layouts: AnswerLayouts.learn, given the walk and variant key
- * made here; without: the processor's response), `query` when the query table is full.
+ * What crosses between Python and C has named fields, declared once on each side: boundary.h here,
+ * boundary.py there (which binds a helper only when both sides declare the same fields).
  *
- * decode() is dnsmsg.decode_response for the common case (simple names; A, AAAA, name-only and MX rdata), with
- * names and rdata canonical by construction (DnsResponse.canonical, its eighth field: True), and None
- * for anything else, which the Python decoder then takes.
+ * scan(state, data, meta) is batchloop.process_batch_python. It walks one libpcap batch (pcapy-ng's
+ * next_batch: packet bytes and PacketRecords) with what it reads from `state` (batchloop.ScanState).
+ * Ethernet + IPv4 (IHL 5, not fragmented) or IPv6 (no extension header) + UDP packets on a DNS port are read
+ * here: a query goes into the query table, a response that matches one is looked up among the known layouts
+ * and variants (answers) and its RRsets folded. Everything else calls back into Python in place, so that the
+ * order of events is the capture's: `general` for any other packet, `respond` for a matched response not seen
+ * before (with layouts: AnswerLayouts.learn, given the walk and variant key made here; without: the
+ * processor's response), `query` when the query table is full. The batch's counts are set on `state`.
  *
- * walk() is dnslayout.walk (the reference) in C: where a response's TTLs are, or None when its decoding may
+ * decode() is message.decode_response for the common case (simple names; A, AAAA, name-only and MX rdata), with
+ * names and rdata canonical by construction (DnsResponse.canonical: True), and None for anything else, which
+ * the Python decoder then takes.
+ *
+ * walk() is layout.walk (the reference) in C: where a response's TTLs are, or None when its decoding may
  * not be reused.
  *
- * fold() is pcap_answers.fold_rrsets for one response whose TTLs are read at its layout's offsets.
+ * fold() is answers.fold_rrsets for one response whose TTLs are read at its layout's offsets.
  *
  * Every read is checked against the packet's captured length and the IP and UDP lengths; a layout is only
  * used when it fits the message. Objects read from the dicts are borrowed only while no Python code can run.
@@ -26,10 +30,11 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
+
+#include "boundary.h"
 
 #define PORT_BITMAP_SIZE 8192 /* one bit per UDP port */
 #define OPCODE_TC 0x7A00      /* opcode not a standard query, or TC: the general path decides */
@@ -44,7 +49,26 @@ static inline uint32_t be32(const unsigned char *p)
 
 static inline int port_set(const unsigned char *bitmap, unsigned port) { return bitmap[port >> 3] & (1u << (port & 7)); }
 
-/* The query-table key (pcap_session.query_key): address length, client address, server address, client port,
+/* A tuple of `size` items, given by a shape's enum constants (boundary.h), whose new references it steals:
+ * NULL (exception set) when one of them is NULL or the tuple cannot be made; the references are released then. */
+static PyObject *tuple_from(Py_ssize_t size, PyObject *const *items)
+{
+    PyObject *tuple = PyTuple_New(size);
+    int failed = tuple == NULL;
+    for (Py_ssize_t i = 0; i < size; i++) {
+        if (items[i] == NULL)
+            failed = 1;
+        else if (tuple != NULL)
+            PyTuple_SET_ITEM(tuple, i, items[i]);
+        else
+            Py_DECREF(items[i]);
+    }
+    if (failed && tuple != NULL)
+        Py_CLEAR(tuple); /* the items set are released with it; a NULL slot is skipped */
+    return tuple;
+}
+
+/* The query-table key (session.query_key): address length, client address, server address, client port,
  * server port, DNS id, the question with ASCII letters lowercased. */
 static PyObject *query_key(const unsigned char *client, const unsigned char *server, int alen, unsigned cport,
                            unsigned sport, unsigned txid, const unsigned char *question, Py_ssize_t qlen)
@@ -71,26 +95,46 @@ static PyObject *query_key(const unsigned char *client, const unsigned char *ser
     return key;
 }
 
-/* The fold of pcap_answers.Fold: per template id, 40 bytes (pcap_answers.FOLD: first, last, count, smallest
- * and largest TTL as native int64, NO_TTL = -1) in `numbers`, and the template in `templates`. */
+/* An answers.Fold's two dicts, by template id: FoldNumbers (a bytearray) in `numbers`, the template in
+ * `templates`. New references, read by read_fold and released by release_fold. */
 typedef struct {
     PyObject *numbers, *templates;
 } Fold;
 
-/* pcap_answers.fold_rrsets for one response: entries are (template id, template, answer RR indices);
- * answer TTLs are read at `answer_ttls` (offsets from the message start, each checked against `size`).
- * An RRset's TTL is the smallest of its RRs', each with the top bit set counting as 0. */
+static PyObject *fold_names[FOLD_SIZE]; /* interned at import: FOLD_FIELDS */
+
+static int read_fold(PyObject *obj, Fold *fold)
+{
+    fold->numbers = PyObject_GetAttr(obj, fold_names[FOLD_numbers]);
+    fold->templates = fold->numbers ? PyObject_GetAttr(obj, fold_names[FOLD_templates]) : NULL;
+    if (fold->templates != NULL && PyDict_Check(fold->numbers) && PyDict_Check(fold->templates))
+        return 0;
+    if (!PyErr_Occurred())
+        PyErr_SetString(PyExc_TypeError, "Fold.numbers and Fold.templates are dicts");
+    return -1;
+}
+
+static void release_fold(Fold *fold)
+{
+    Py_CLEAR(fold->numbers);
+    Py_CLEAR(fold->templates);
+}
+
+/* answers.fold_rrsets for one response: entries are tuples of ENTRY_FIELDS; answer TTLs are read at
+ * `answer_ttls` (offsets from the message start, each checked against `size`). An RRset's TTL is the smallest
+ * of its RRs', each with the top bit set counting as 0. */
 static int fold_rrsets(const Fold *fold, PyObject *entries, PyObject *answer_ttls, const unsigned char *msg,
                        Py_ssize_t size, long long sec)
 {
     Py_ssize_t n_ttls = PyTuple_GET_SIZE(answer_ttls);
     for (Py_ssize_t e = 0; e < PyTuple_GET_SIZE(entries); e++) {
         PyObject *entry = PyTuple_GET_ITEM(entries, e);
-        if (!PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != 3 || !PyTuple_Check(PyTuple_GET_ITEM(entry, 2))) {
-            PyErr_SetString(PyExc_TypeError, "a fold entry is (template id, template, indices)");
+        if (!PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != ENTRY_SIZE ||
+            !PyTuple_Check(PyTuple_GET_ITEM(entry, ENTRY_indices))) {
+            PyErr_SetString(PyExc_TypeError, "a fold entry is a tuple of ENTRY_FIELDS");
             return -1;
         }
-        PyObject *tid = PyTuple_GET_ITEM(entry, 0), *indices = PyTuple_GET_ITEM(entry, 2);
+        PyObject *tid = PyTuple_GET_ITEM(entry, ENTRY_template_id), *indices = PyTuple_GET_ITEM(entry, ENTRY_indices);
         Py_ssize_t n_idx = PyTuple_GET_SIZE(indices);
         int64_t ttl = n_idx ? INT64_MAX : -1;
         for (Py_ssize_t i = 0; i < n_idx; i++) {
@@ -116,33 +160,33 @@ static int fold_rrsets(const Fold *fold, PyObject *entries, PyObject *answer_ttl
         if (raw == NULL) {
             if (PyErr_Occurred())
                 return -1;
-            int64_t fresh[5] = {sec, sec, 1, ttl, ttl};
-            raw = PyByteArray_FromStringAndSize((const char *)fresh, sizeof fresh);
+            FoldNumbers fresh = {.first = sec, .last = sec, .count = 1, .ttl_min = ttl, .ttl_max = ttl};
+            raw = PyByteArray_FromStringAndSize((const char *)&fresh, sizeof fresh);
             if (raw == NULL)
                 return -1;
             int failed = PyDict_SetItem(fold->numbers, tid, raw) ||
-                         PyDict_SetItem(fold->templates, tid, PyTuple_GET_ITEM(entry, 1));
+                         PyDict_SetItem(fold->templates, tid, PyTuple_GET_ITEM(entry, ENTRY_template));
             Py_DECREF(raw);
             if (failed)
                 return -1;
             continue;
         }
-        if (!PyByteArray_CheckExact(raw) || PyByteArray_GET_SIZE(raw) != 5 * sizeof(int64_t)) {
-            PyErr_SetString(PyExc_TypeError, "folded numbers are a bytearray of five int64");
+        if (!PyByteArray_CheckExact(raw) || PyByteArray_GET_SIZE(raw) != sizeof(FoldNumbers)) {
+            PyErr_SetString(PyExc_TypeError, "folded numbers are a bytearray of FOLD_NUMBERS_FIELDS (int64)");
             return -1;
         }
-        int64_t v[5]; /* first, last, count, smallest TTL, largest TTL */
-        memcpy(v, PyByteArray_AS_STRING(raw), sizeof v);
-        if (ttl < v[3])
-            v[3] = ttl;
-        else if (ttl > v[4])
-            v[4] = ttl;
-        v[2] += 1;
-        if (sec > v[1])
-            v[1] = sec;
-        else if (sec < v[0])
-            v[0] = sec;
-        memcpy(PyByteArray_AS_STRING(raw), v, sizeof v);
+        FoldNumbers v;
+        memcpy(&v, PyByteArray_AS_STRING(raw), sizeof v);
+        if (ttl < v.ttl_min)
+            v.ttl_min = ttl;
+        else if (ttl > v.ttl_max)
+            v.ttl_max = ttl;
+        v.count += 1;
+        if (sec > v.last)
+            v.last = sec;
+        else if (sec < v.first)
+            v.first = sec;
+        memcpy(PyByteArray_AS_STRING(raw), &v, sizeof v);
     }
     return 0;
 }
@@ -159,18 +203,19 @@ static int fold_known(PyObject *layouts, const Fold *fold, const unsigned char *
     Py_DECREF(lkey);
     if (layout == NULL)
         return PyErr_Occurred() ? -1 : 0;
-    /* pcap_answers.Layout: (end, offsets, answer_ttls, variants, ...) */
-    if (!PyTuple_Check(layout) || PyTuple_GET_SIZE(layout) < 4 || !PyTuple_Check(PyTuple_GET_ITEM(layout, 1)) ||
-        !PyTuple_Check(PyTuple_GET_ITEM(layout, 2)) || !PyDict_Check(PyTuple_GET_ITEM(layout, 3))) {
-        PyErr_SetString(PyExc_TypeError, "a layout is (end, offsets, answer_ttls, variants, ...)");
+    if (!PyTuple_Check(layout) || PyTuple_GET_SIZE(layout) != LAYOUT_SIZE ||
+        !PyTuple_Check(PyTuple_GET_ITEM(layout, LAYOUT_offsets)) ||
+        !PyTuple_Check(PyTuple_GET_ITEM(layout, LAYOUT_answer_ttls)) ||
+        !PyDict_Check(PyTuple_GET_ITEM(layout, LAYOUT_variants))) {
+        PyErr_SetString(PyExc_TypeError, "a layout is a tuple of LAYOUT_FIELDS (answers.Layout)");
         return -1;
     }
-    Py_ssize_t end = PyLong_AsSsize_t(PyTuple_GET_ITEM(layout, 0));
+    Py_ssize_t end = PyLong_AsSsize_t(PyTuple_GET_ITEM(layout, LAYOUT_end));
     if (end == -1 && PyErr_Occurred())
         return -1;
     if (end > size || end < qend)
         return 0;
-    PyObject *offsets = PyTuple_GET_ITEM(layout, 1);
+    PyObject *offsets = PyTuple_GET_ITEM(layout, LAYOUT_offsets);
     PyObject *vkey = PyBytes_FromStringAndSize((const char *)msg + qend, end - qend);
     if (vkey == NULL)
         return -1;
@@ -185,7 +230,7 @@ static int fold_known(PyObject *layouts, const Fold *fold, const unsigned char *
         }
         memset(v + at, 0, 4);
     }
-    PyObject *entries = PyDict_GetItemWithError(PyTuple_GET_ITEM(layout, 3), vkey);
+    PyObject *entries = PyDict_GetItemWithError(PyTuple_GET_ITEM(layout, LAYOUT_variants), vkey);
     Py_DECREF(vkey);
     if (entries == NULL)
         return PyErr_Occurred() ? -1 : 0;
@@ -193,7 +238,7 @@ static int fold_known(PyObject *layouts, const Fold *fold, const unsigned char *
         PyErr_SetString(PyExc_TypeError, "a variant's entries are a tuple");
         return -1;
     }
-    return fold_rrsets(fold, entries, PyTuple_GET_ITEM(layout, 2), msg, end, sec) ? -1 : 1;
+    return fold_rrsets(fold, entries, PyTuple_GET_ITEM(layout, LAYOUT_answer_ttls), msg, end, sec) ? -1 : 1;
 }
 
 /* Set `*found` to whether `key` was pending (and remove it); -1 on error. */
@@ -208,14 +253,71 @@ static int pop_query(PyObject *queries, PyObject *key, int *found)
 
 static PyObject *walk_result(const unsigned char *msg, Py_ssize_t n, int with_variant);
 
+static PyObject *scan_input_names[SCAN_INPUT_SIZE], *scan_count_names[SCAN_COUNT_SIZE]; /* interned at import */
+
+/* One scan() call: what it read from its batchloop.ScanState (`held`: new references, by SCAN_INPUT_FIELDS;
+ * the other objects are borrowed from them) and the batch's counts (SCAN_COUNT_FIELDS). */
 typedef struct {
+    PyObject *held[SCAN_INPUT_SIZE];
     PyObject *queries, *layouts, *general, *respond, *query;
     Fold fold;
     const unsigned char *ports;
     Py_ssize_t max_queries;
     int linktype, keep;
-    Py_ssize_t n, other, unsolicited;
+    Py_ssize_t packets, other_ports, unsolicited;
 } Scan;
+
+/* Read the ScanState `state` into `s`, checking every type; -1 (an exception set) when it does not fit. */
+static int read_scan_state(PyObject *state, Scan *s)
+{
+    PyObject **in = s->held;
+    for (int i = 0; i < SCAN_INPUT_SIZE; i++)
+        if ((in[i] = PyObject_GetAttr(state, scan_input_names[i])) == NULL)
+            return -1;
+    long linktype = PyLong_AsLong(in[SCAN_linktype]);
+    s->max_queries = PyLong_AsSsize_t(in[SCAN_max_pending_queries]);
+    s->keep = PyObject_IsTrue(in[SCAN_keep_unsolicited]);
+    if (PyErr_Occurred() || s->keep < 0)
+        return -1;
+    s->linktype = (int)linktype;
+    s->layouts = in[SCAN_layouts];
+    if (!PyBytes_Check(in[SCAN_port_bitmap]) || PyBytes_GET_SIZE(in[SCAN_port_bitmap]) != PORT_BITMAP_SIZE ||
+        !PyDict_Check(in[SCAN_queries]) || (s->layouts != Py_None && !PyDict_Check(s->layouts)) ||
+        !PyCallable_Check(in[SCAN_general]) || !PyCallable_Check(in[SCAN_respond]) ||
+        !PyCallable_Check(in[SCAN_query]) || linktype != s->linktype) {
+        PyErr_SetString(PyExc_TypeError, "ScanState: port_bitmap is 8192 bytes, queries a dict, layouts a dict or "
+                                         "None, general, respond and query callables");
+        return -1;
+    }
+    s->ports = (const unsigned char *)PyBytes_AS_STRING(in[SCAN_port_bitmap]);
+    s->queries = in[SCAN_queries];
+    s->general = in[SCAN_general];
+    s->respond = in[SCAN_respond];
+    s->query = in[SCAN_query];
+    return read_fold(in[SCAN_fold], &s->fold);
+}
+
+/* Set the batch's counts on the ScanState `state`; -1 on error. */
+static int set_counts(PyObject *state, const Scan *s)
+{
+    const Py_ssize_t counts[SCAN_COUNT_SIZE] = {
+        [COUNT_packets] = s->packets, [COUNT_other_ports] = s->other_ports, [COUNT_unsolicited] = s->unsolicited};
+    for (int i = 0; i < SCAN_COUNT_SIZE; i++) {
+        PyObject *value = PyLong_FromSsize_t(counts[i]);
+        int failed = value == NULL || PyObject_SetAttr(state, scan_count_names[i], value) < 0;
+        Py_XDECREF(value);
+        if (failed)
+            return -1;
+    }
+    return 0;
+}
+
+static void release_scan(Scan *s)
+{
+    for (int i = 0; i < SCAN_INPUT_SIZE; i++)
+        Py_CLEAR(s->held[i]);
+    release_fold(&s->fold);
+}
 
 static int call_general(Scan *s, double ts, const unsigned char *packet, Py_ssize_t caplen)
 {
@@ -287,13 +389,13 @@ static int message(Scan *s, const unsigned char *msg, Py_ssize_t size, const uns
 static int datagram(Scan *s, const unsigned char *msg, Py_ssize_t size, const unsigned char *src,
                     const unsigned char *dst, int alen, unsigned sport, unsigned dport, unsigned sec, double ts)
 {
-    s->n++;
+    s->packets++;
     if (!port_set(s->ports, sport) && !port_set(s->ports, dport)) {
-        s->other++;
+        s->other_ports++;
         return 0;
     }
     int r = message(s, msg, size, src, dst, alen, sport, dport, sec, ts);
-    s->n -= r == 1; /* the general path counts it */
+    s->packets -= r == 1; /* the general path counts it */
     return r;
 }
 
@@ -320,42 +422,38 @@ static int packet(Scan *s, const unsigned char *p, Py_ssize_t caplen, unsigned s
 
 static PyObject *scan(PyObject *self, PyObject *args)
 {
+    PyObject *state;
     Py_buffer data, meta;
-    const char *ports;
-    Py_ssize_t ports_len;
     Scan s = {0};
-    if (!PyArg_ParseTuple(args, "iy*y*y#O!nOO!O!pOOO:scan", &s.linktype, &data, &meta, &ports, &ports_len,
-                          &PyDict_Type, &s.queries, &s.max_queries, &s.layouts, &PyDict_Type, &s.fold.numbers,
-                          &PyDict_Type, &s.fold.templates, &s.keep, &s.general, &s.respond, &s.query))
+    if (!PyArg_ParseTuple(args, "Oy*y*:scan", &state, &data, &meta))
         return NULL;
     PyObject *result = NULL;
-    if (ports_len != PORT_BITMAP_SIZE || (s.layouts != Py_None && !PyDict_Check(s.layouts))) {
-        PyErr_SetString(PyExc_ValueError, "ports is an 8192-byte bitmap, layouts a dict or None");
+    if (read_scan_state(state, &s) < 0)
         goto done;
-    }
-    s.ports = (const unsigned char *)ports;
     const unsigned char *buf = data.buf;
-    for (Py_ssize_t at = 0; at + 16 <= meta.len; at += 16) {
-        uint32_t rec[4]; /* sec, usec, offset, caplen in native byte order */
-        memcpy(rec, (const char *)meta.buf + at, sizeof rec);
-        Py_ssize_t off = rec[2] < (uint32_t)data.len ? (Py_ssize_t)rec[2] : data.len;
-        Py_ssize_t caplen = rec[3] < (uint32_t)(data.len - off) ? (Py_ssize_t)rec[3] : data.len - off;
-        double ts = (double)rec[0] + (double)rec[1] / 1e6;
-        int r = packet(&s, buf + off, caplen, rec[0], ts);
+    for (Py_ssize_t at = 0; at + (Py_ssize_t)sizeof(PacketRecord) <= meta.len; at += sizeof(PacketRecord)) {
+        PacketRecord rec;
+        memcpy(&rec, (const char *)meta.buf + at, sizeof rec);
+        Py_ssize_t off = rec.offset < (uint32_t)data.len ? (Py_ssize_t)rec.offset : data.len;
+        Py_ssize_t caplen = rec.caplen < (uint32_t)(data.len - off) ? (Py_ssize_t)rec.caplen : data.len - off;
+        double ts = (double)rec.sec + (double)rec.usec / 1e6;
+        int r = packet(&s, buf + off, caplen, rec.sec, ts);
         if (r == 1)
             r = call_general(&s, ts, buf + off, caplen);
         if (r < 0)
             goto done;
     }
-    result = Py_BuildValue("nnn", s.n, s.other, s.unsolicited);
+    if (set_counts(state, &s) == 0)
+        result = Py_NewRef(Py_None);
 done:
+    release_scan(&s);
     PyBuffer_Release(&data);
     PyBuffer_Release(&meta);
     return result;
 }
 
 
-/* ---- dnslayout.walk in C (dnslayout.py has the reference and the reasons) ---- */
+/* ---- layout.walk in C (layout.py has the reference and the reasons) ---- */
 
 typedef struct {
     Py_ssize_t *at;
@@ -384,7 +482,7 @@ static int overlaps(Py_ssize_t start, Py_ssize_t stop, const Offsets *ttls)
     return 0;
 }
 
-/* dnslayout._name: the offset after the name at `off`, or -1 (malformed, or a pointer reaches the header or a
+/* layout._name: the offset after the name at `off`, or -1 (malformed, or a pointer reaches the header or a
  * TTL). */
 static Py_ssize_t walk_name(const unsigned char *buf, Py_ssize_t n, Py_ssize_t off, const Offsets *ttls)
 {
@@ -416,7 +514,7 @@ static Py_ssize_t walk_name(const unsigned char *buf, Py_ssize_t n, Py_ssize_t o
     return -1;
 }
 
-/* dnslayout._OPAQUE: rdata types without any domain name. */
+/* layout._OPAQUE: rdata types without any domain name. */
 static int opaque_type(unsigned rrtype)
 {
     static const unsigned types[] = {1, 28, 13, 16, 29, 44, 43, 48, 50, 51, 52, 53, 59, 60, 61, 63, 99, 108, 109, 256, 257};
@@ -426,7 +524,7 @@ static int opaque_type(unsigned rrtype)
     return 0;
 }
 
-/* dnslayout._rdata_names_ok */
+/* layout._rdata_names_ok */
 static int rdata_names_ok(const unsigned char *msg, Py_ssize_t n, unsigned rrtype, Py_ssize_t start, Py_ssize_t end,
                           const Offsets *ttls)
 {
@@ -498,31 +596,34 @@ static int walk_message(const unsigned char *msg, Py_ssize_t n, Offsets *ttls, O
     return 1;
 }
 
-/* walk_message's result as (question end, sections end, TTL offsets, answer TTL offsets), and with `with_variant`
- * the variant key too (the bytes from the question's end to the sections' end, TTLs zeroed: Layout.variant);
- * None when the message cannot be cached. NULL on error. */
+/* walk_message's result as a tuple of WALK_FIELDS (layout.Walk): question end, sections end, TTL offsets,
+ * answer TTL offsets, and with `with_variant` the variant key (the bytes from the question's end to the
+ * sections' end, TTLs zeroed: Layout.variant; else None); None when the message cannot be cached. NULL on
+ * error. */
 static PyObject *walk_result(const unsigned char *msg, Py_ssize_t n, int with_variant)
 {
     Offsets ttls = {0}, answer_ttls = {0};
     Py_ssize_t qend = 0, end = 0;
-    PyObject *result = NULL, *all = NULL, *answers = NULL, *key = NULL;
+    PyObject *result = NULL, *variant = NULL;
     int found = walk_message(msg, n, &ttls, &answer_ttls, &qend, &end);
     if (found < 0)
         PyErr_NoMemory();
     else if (found == 0)
         result = Py_NewRef(Py_None);
-    else if ((all = offsets_tuple(&ttls)) != NULL && (answers = offsets_tuple(&answer_ttls)) != NULL) {
+    else {
         if (!with_variant)
-            result = Py_BuildValue("nnOO", qend, end, all, answers);
-        else if ((key = PyBytes_FromStringAndSize((const char *)msg + qend, end - qend)) != NULL) {
+            variant = Py_NewRef(Py_None);
+        else if ((variant = PyBytes_FromStringAndSize((const char *)msg + qend, end - qend)) != NULL) {
             for (Py_ssize_t i = 0; i < ttls.len; i++) /* walk_message keeps each TTL within [qend, end) */
-                memset(PyBytes_AS_STRING(key) + (ttls.at[i] - qend), 0, 4);
-            result = Py_BuildValue("nnOOO", qend, end, all, answers, key);
+                memset(PyBytes_AS_STRING(variant) + (ttls.at[i] - qend), 0, 4);
         }
+        PyObject *items[WALK_SIZE] = {
+            [WALK_qend] = PyLong_FromSsize_t(qend),           [WALK_end] = PyLong_FromSsize_t(end),
+            [WALK_offsets] = offsets_tuple(&ttls),            [WALK_answer_ttls] = offsets_tuple(&answer_ttls),
+            [WALK_variant] = variant,
+        };
+        result = tuple_from(WALK_SIZE, items); /* steals all five */
     }
-    Py_XDECREF(all);
-    Py_XDECREF(answers);
-    Py_XDECREF(key);
     PyMem_Free(ttls.at);
     PyMem_Free(answer_ttls.at);
     return result;
@@ -538,13 +639,13 @@ static PyObject *walk(PyObject *self, PyObject *arg)
     return result;
 }
 
-/* ---- dnsmsg.decode_response in C, for the common case (dnsmsg.py has the reference) ----
+/* ---- message.decode_response in C, for the common case (message.py has the reference) ----
  * Names whose labels are all [a-z0-9_-] (after lowercasing), rdata of A, AAAA, CNAME, NS, PTR, DNAME and MX.
  * Anything else, and every malformed message, gives None: the Python decoder then decides (and names the error). */
 
 #define NAME_TEXT_MAX 256
 
-/* dnsmsg.read_name_wire's rules: the offset after the name at `off`, or -1 when Python must decide. With `out`,
+/* message.read_name_wire's rules: the offset after the name at `off`, or -1 when Python must decide. With `out`,
  * only a name of simple labels is taken, and its canonical text written there (NUL-free, at most 254 characters,
  * "." for the root); without, any label bytes are. */
 static Py_ssize_t simple_name(const unsigned char *buf, Py_ssize_t n, Py_ssize_t off, char *out, Py_ssize_t *out_len)
@@ -617,7 +718,7 @@ static Py_ssize_t decimal(unsigned value, char *out)
     return len;
 }
 
-/* dnsmsg.rdata_text for the types handled here: a str, or NULL (an exception set, or Python must decide). */
+/* message.rdata_text for the types handled here: a str, or NULL (an exception set, or Python must decide). */
 static PyObject *simple_rdata(const unsigned char *buf, Py_ssize_t n, Py_ssize_t off, Py_ssize_t rdlen,
                               unsigned rrtype)
 {
@@ -665,7 +766,7 @@ static PyObject *simple_rdata(const unsigned char *buf, Py_ssize_t n, Py_ssize_t
     }
 }
 
-/* dnsmsg._authority_has_soa: 1, 0, or -1 when a name is malformed (Python raises for it). */
+/* message._authority_has_soa: 1, 0, or -1 when a name is malformed (Python raises for it). */
 static int authority_has_soa(const unsigned char *buf, Py_ssize_t n, Py_ssize_t off, unsigned count)
 {
     for (unsigned i = 0; i < count; i++) {
@@ -681,30 +782,7 @@ static int authority_has_soa(const unsigned char *buf, Py_ssize_t n, Py_ssize_t 
     return 0;
 }
 
-/* A tuple of `count` new references, which it steals: NULL (exception set) when one of them is NULL or the
- * tuple cannot be made; the references are released then too. */
-static PyObject *tuple_of(Py_ssize_t count, ...)
-{
-    va_list items;
-    PyObject *tuple = PyTuple_New(count);
-    int failed = tuple == NULL;
-    va_start(items, count);
-    for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *item = va_arg(items, PyObject *);
-        if (item == NULL)
-            failed = 1;
-        else if (tuple != NULL)
-            PyTuple_SET_ITEM(tuple, i, item);
-        else
-            Py_DECREF(item);
-    }
-    va_end(items);
-    if (failed && tuple != NULL)
-        Py_CLEAR(tuple); /* the items set are released with it; a NULL slot is skipped */
-    return tuple;
-}
-
-/* The answer records as dnsmsg's RR tuples; NULL (exception set, or none when Python must decide). */
+/* The answer records as message's RR tuples; NULL (exception set, or none when Python must decide). */
 static PyObject *simple_answers(const unsigned char *buf, Py_ssize_t n, Py_ssize_t *offp, unsigned count)
 {
     PyObject *answers = PyList_New(0);
@@ -720,8 +798,12 @@ static PyObject *simple_answers(const unsigned char *buf, Py_ssize_t n, Py_ssize
         off += 10;
         if (off + (Py_ssize_t)rdlen > n || (rdata = simple_rdata(buf, n, off, rdlen, rrtype)) == NULL)
             goto fail;
-        rr = tuple_of(5, owner, PyLong_FromUnsignedLong(rrtype), PyLong_FromUnsignedLong(rrclass),
-                      PyLong_FromUnsignedLong(ttl), rdata); /* steals all five */
+        PyObject *items[RR_SIZE] = {
+            [RR_owner] = owner, [RR_rrtype] = PyLong_FromUnsignedLong(rrtype),
+            [RR_rrclass] = PyLong_FromUnsignedLong(rrclass), [RR_ttl] = PyLong_FromUnsignedLong(ttl),
+            [RR_rdata] = rdata,
+        };
+        rr = tuple_from(RR_SIZE, items); /* steals all five */
         owner = rdata = NULL;
         if (rr == NULL || PyList_Append(answers, rr))
             goto fail;
@@ -758,9 +840,17 @@ static PyObject *decode(PyObject *self, PyObject *arg)
         goto done;
     int has_soa = nscount > 0 ? authority_has_soa(buf, n, off, nscount) : 0;
     if (has_soa >= 0) {
-        result = tuple_of(8, PyLong_FromUnsignedLong(be16(buf)), PyLong_FromUnsignedLong(be16(buf + 2)), qname,
-                          PyLong_FromUnsignedLong(qtype), PyLong_FromUnsignedLong(qclass), answers,
-                          Py_NewRef(has_soa ? Py_True : Py_False), Py_NewRef(Py_True)); /* steals all eight */
+        PyObject *items[RESPONSE_SIZE] = {
+            [RESPONSE_txid] = PyLong_FromUnsignedLong(be16(buf)),
+            [RESPONSE_flags] = PyLong_FromUnsignedLong(be16(buf + 2)),
+            [RESPONSE_qname] = qname,
+            [RESPONSE_qtype] = PyLong_FromUnsignedLong(qtype),
+            [RESPONSE_qclass] = PyLong_FromUnsignedLong(qclass),
+            [RESPONSE_answers] = answers,
+            [RESPONSE_has_soa] = Py_NewRef(has_soa ? Py_True : Py_False),
+            [RESPONSE_canonical] = Py_NewRef(Py_True),
+        };
+        result = tuple_from(RESPONSE_SIZE, items); /* steals all eight */
         qname = answers = NULL;
     }
 done:
@@ -774,40 +864,116 @@ done:
 
 static PyObject *fold(PyObject *self, PyObject *args)
 {
-    Fold f;
-    PyObject *entries, *answer_ttls;
+    Fold f = {0};
+    PyObject *fold_object, *entries, *answer_ttls;
     Py_buffer msg;
     long long sec;
-    if (!PyArg_ParseTuple(args, "O!O!O!O!y*L:fold", &PyDict_Type, &f.numbers, &PyDict_Type, &f.templates,
-                          &PyTuple_Type, &entries, &PyTuple_Type, &answer_ttls, &msg, &sec))
+    if (!PyArg_ParseTuple(args, "OO!O!y*L:fold", &fold_object, &PyTuple_Type, &entries, &PyTuple_Type, &answer_ttls,
+                          &msg, &sec))
         return NULL;
-    int failed = fold_rrsets(&f, entries, answer_ttls, msg.buf, msg.len, sec);
+    int failed = read_fold(fold_object, &f) || fold_rrsets(&f, entries, answer_ttls, msg.buf, msg.len, sec);
+    release_fold(&f);
     PyBuffer_Release(&msg);
     return failed ? NULL : Py_NewRef(Py_None);
 }
 
 static PyMethodDef methods[] = {
     {"scan", scan, METH_VARARGS,
-     "scan(linktype, data, meta, ports, queries, max_queries, layouts, fold_numbers, fold_templates, keep, general,"
-     " respond, query)"
-     " -> (packets, other_ports, unsolicited)\n\n"
-     "One Ethernet batch through the fast path of pcap_fast.process_batch (see there)."},
+     "scan(state, data, meta) -> None\n\n"
+     "One Ethernet batch through the fast path of batchloop.process_batch (see there), with what it reads from "
+     "state (a batchloop.ScanState); sets the batch's counts on it."},
     {"fold", fold, METH_VARARGS,
-     "fold(fold_numbers, fold_templates, entries, answer_ttls, message, sec) -> None\n\n"
-     "pcap_answers.fold_rrsets for one message, its answer TTLs read at the layout's offsets."},
+     "fold(fold, entries, answer_ttls, message, sec) -> None\n\n"
+     "answers.fold_rrsets into an answers.Fold for one message, its answer TTLs read at the layout's offsets."},
     {"decode", decode, METH_O,
-     "decode(message) -> (txid, flags, qname, qtype, qclass, answers, has_soa, True) or None\n\n"
-     "dnsmsg.decode_response for messages of simple names and A, AAAA, name-only and MX rdata, whose names and "
-     "rdata are canonical (True: DnsResponse.canonical); None for any other "
+     "decode(message) -> tuple of RESPONSE_FIELDS or None\n\n"
+     "message.decode_response for messages of simple names and A, AAAA, name-only and MX rdata, whose names and "
+     "rdata are canonical (canonical: True); None for any other "
      "(and for a malformed one): the Python decoder then decides."},
     {"walk", walk, METH_O,
-     "walk(message) -> (question end, sections end, TTL offsets, answer TTL offsets) or None\n\n"
-     "dnslayout.walk (see there)."},
+     "walk(message) -> tuple of WALK_FIELDS (layout.Walk) or None\n\n"
+     "layout.walk (see there)."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fastwire",
-                                    "The packet-capture batch loop in C (pcap_fast.py is the reference).", -1,
-                                    methods, NULL, NULL, NULL, NULL};
+                                    "The wire sensors' hot path in C (batchloop.py, answers.py, layout.py and "
+                                    "message.py have the reference; boundary.py the shapes).",
+                                    -1, methods, NULL, NULL, NULL, NULL};
 
-PyMODINIT_FUNC PyInit__fastwire(void) { return PyModule_Create(&module); }
+/* SHAPES: each shape's Python field names from boundary.h, a tuple when it is positional, a frozenset when it is
+ * read by attribute name. */
+static const char *const layout_fields[] = {LAYOUT_FIELDS(FIELD_NAME, LAYOUT)};
+static const char *const entry_fields[] = {ENTRY_FIELDS(FIELD_NAME, ENTRY)};
+static const char *const fold_numbers_fields[] = {FOLD_NUMBERS_FIELDS(FIELD_NAME, FOLD_NUMBERS)};
+static const char *const fold_fields[] = {FOLD_FIELDS(FIELD_NAME, FOLD)};
+static const char *const walk_fields[] = {WALK_FIELDS(FIELD_NAME, WALK)};
+static const char *const response_fields[] = {RESPONSE_FIELDS(FIELD_NAME, RESPONSE)};
+static const char *const rr_fields[] = {RR_FIELDS(FIELD_NAME, RR)};
+static const char *const scan_state_fields[] = {SCAN_INPUT_FIELDS(FIELD_NAME, SCAN) SCAN_COUNT_FIELDS(FIELD_NAME, COUNT)};
+
+static const struct {
+    const char *shape;
+    const char *const *fields;
+    Py_ssize_t size;
+    int by_name;
+} shapes[] = {
+    {"Layout", layout_fields, LAYOUT_SIZE, 0},
+    {"FoldEntry", entry_fields, ENTRY_SIZE, 0},
+    {"FoldNumbers", fold_numbers_fields, FOLD_NUMBERS_SIZE, 0},
+    {"Fold", fold_fields, FOLD_SIZE, 1},
+    {"Walk", walk_fields, WALK_SIZE, 0},
+    {"DnsResponse", response_fields, RESPONSE_SIZE, 0},
+    {"RR", rr_fields, RR_SIZE, 0},
+    {"ScanState", scan_state_fields, SCAN_INPUT_SIZE + SCAN_COUNT_SIZE, 1},
+};
+
+static PyObject *names_tuple(const char *const *fields, Py_ssize_t size)
+{
+    PyObject *tuple = PyTuple_New(size);
+    for (Py_ssize_t i = 0; tuple != NULL && i < size; i++) {
+        PyObject *name = PyUnicode_InternFromString(fields[i]);
+        if (name == NULL)
+            Py_CLEAR(tuple);
+        else
+            PyTuple_SET_ITEM(tuple, i, name);
+    }
+    return tuple;
+}
+
+static int add_shapes(PyObject *mod)
+{
+    PyObject *all = PyDict_New();
+    int failed = all == NULL;
+    for (size_t i = 0; !failed && i < sizeof shapes / sizeof *shapes; i++) {
+        PyObject *names = names_tuple(shapes[i].fields, shapes[i].size);
+        PyObject *value = names != NULL && shapes[i].by_name ? PyFrozenSet_New(names) : Py_XNewRef(names);
+        failed = value == NULL || PyDict_SetItemString(all, shapes[i].shape, value) < 0;
+        Py_XDECREF(value);
+        Py_XDECREF(names);
+    }
+    failed = failed || PyModule_AddObjectRef(mod, "SHAPES", all) < 0;
+    Py_XDECREF(all);
+    return failed ? -1 : 0;
+}
+
+/* The attribute names scan() and fold() read and set, interned once. */
+static int intern_names(PyObject **out, const char *const *fields, Py_ssize_t size)
+{
+    for (Py_ssize_t i = 0; i < size; i++)
+        if (out[i] == NULL && (out[i] = PyUnicode_InternFromString(fields[i])) == NULL)
+            return -1;
+    return 0;
+}
+
+PyMODINIT_FUNC PyInit__fastwire(void)
+{
+    if (intern_names(fold_names, fold_fields, FOLD_SIZE) ||
+        intern_names(scan_input_names, scan_state_fields, SCAN_INPUT_SIZE) ||
+        intern_names(scan_count_names, scan_state_fields + SCAN_INPUT_SIZE, SCAN_COUNT_SIZE))
+        return NULL;
+    PyObject *mod = PyModule_Create(&module);
+    if (mod != NULL && add_shapes(mod) < 0)
+        Py_CLEAR(mod);
+    return mod;
+}

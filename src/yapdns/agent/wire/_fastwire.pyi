@@ -1,33 +1,19 @@
 """C helpers of the wire sensors (``_fastwire.c``), each with a Python reference that tests compare it with.
 
-``scan``: ``pcap_fast.process_batch_python``; ``fold``: ``pcap_answers.fold_rrsets``; ``walk``:
-``dnslayout.walk_python``; ``decode``: ``dnsmsg.decode_response_python`` (the common case only, else None),
-with the names and rdata canonical (its last field, True: ``DnsResponse.canonical``).
+``scan``: ``batchloop.process_batch_python``; ``fold``: ``answers.fold_rrsets``; ``walk``:
+``layout.walk_python``; ``decode``: ``message.decode_response_python`` (the common case only, else None),
+with the names and rdata canonical (``canonical``: True). The fields of every shape that crosses are named in
+``boundary.h`` and exported in ``SHAPES`` (``boundary.py`` compares them with the Python side).
 """
 
-from collections.abc import Callable
 from typing import Any
 
-def scan(
-    linktype: int,
-    data: bytes,
-    meta: bytes,
-    ports: bytes,
-    queries: dict[bytes, float],
-    max_queries: int,
-    layouts: dict[bytes, Any] | None,
-    fold_numbers: dict[int, bytearray],
-    fold_templates: dict[int, Any],
-    keep: bool,
-    general: Callable[[int, float, bytes], None],
-    respond: Callable[..., None],
-    query: Callable[[bytes, float], None],
-    /,
-) -> tuple[int, int, int]: ...
-def walk(message: bytes, /) -> tuple[int, int, tuple[int, ...], tuple[int, ...]] | None: ...
+SHAPES: dict[str, tuple[str, ...] | frozenset[str]]
+
+def scan(state: Any, data: bytes, meta: bytes, /) -> None: ...
+def walk(message: bytes, /) -> tuple[int, int, tuple[int, ...], tuple[int, ...], None] | None: ...
 def fold(
-    fold_numbers: dict[int, bytearray],
-    fold_templates: dict[int, Any],
+    fold: Any,
     entries: tuple[tuple[int, Any, tuple[int, ...]], ...],
     answer_ttls: tuple[int, ...],
     message: bytes,

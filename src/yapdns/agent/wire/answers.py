@@ -9,11 +9,13 @@ checked against it: its answer and authority bytes, TTL bytes zeroed, are
 looked up among the *variants* already decoded (a round-robin RRset in
 another order is another variant), and its answer TTLs are read at the
 layout's offsets. The C batch loop (``_fastwire.c``) does the same with
-the same objects: a layout is a tuple of ints and a dict of variants, fold
-entries are tuples of ints and a template, so that it can read them by
-position, and so that the cyclic GC can stop tracking them once built.
+the same objects, whose fields ``boundary`` names on both sides: a layout
+is a tuple of ints and a dict of variants (``Layout``), fold entries are
+tuples of an id, a template and ints (``ENTRY_FIELDS``), so that C can read
+them by position, and so that the cyclic GC can stop tracking them once
+built.
 
-Why equal masked bytes mean an equal decoding: ``dnslayout.walk``, which
+Why equal masked bytes mean an equal decoding: ``layout.walk``, which
 found the layout, reads only bytes outside the TTL fields and refuses a
 message whose compression pointers reach the header or a TTL (it is then
 decoded every time it is seen).
@@ -32,34 +34,32 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 from yapdns.agent.parsing import ParseStats
-from yapdns.agent.wire.layout import walk
+from yapdns.agent.wire.boundary import Shape, by_name, c_helper
+from yapdns.agent.wire.layout import Walk, walk
 from yapdns.agent.wire.message import DnsFormatError, decode_response
 from yapdns.agent.wire.observations import ObservationBuilder
 from yapdns.core.model import Observation
-
-_fold_c: Callable[..., None] | None
-try:
-    from yapdns.agent.wire._fastwire import fold as _fold_c
-except ImportError:  # not built: fold_rrsets, same results
-    _fold_c = None
 
 _TTL_MAX = 2**31 - 1
 MAX_LAYOUTS = 200_000  # about 0.35 KB each with its variant (29 MiB for 84k, measured)
 MAX_VARIANTS = 16
 
-# An RRset template's id, the template and the indices of its RRs among the answer RRs (none for a negative)
+ENTRY_FIELDS = ("template_id", "template", "indices")
+"""A fold entry, one per RRset of a variant: the template's id, the template, and the indices of its RRs among the
+answer RRs (none for a negative answer). A plain tuple, which the cyclic GC stops tracking."""
 Entries = tuple[tuple[int, Observation, tuple[int, ...]], ...]
-FOLD = struct.Struct("=5q")  # first, last, count, smallest TTL, largest TTL (NO_TTL for a negative answer)
+FOLD_FIELDS = ("first", "last", "count", "ttl_min", "ttl_max")
+"""One folded RRset's numbers, native int64 each (``FOLD``); ``NO_TTL`` as both TTLs for a negative answer."""
+FOLD = struct.Struct(f"={len(FOLD_FIELDS)}q")  # "=5q": one repeated code packs faster than "=qqqqq"
 NO_TTL = -1
 TtlReader = Callable[[bytes, int], tuple[int, ...]]
-# What a walk found (dnslayout.Walk's fields) and the variant key when the C loop made it
-Walked = tuple[int, int, tuple[int, ...], tuple[int, ...], bytes | None]
+Walked = Walk | tuple[int, int, tuple[int, ...], tuple[int, ...], bytes | None]  # a Walk, or C's tuple of its fields
 
 
 class Layout(NamedTuple):
     """Where the answer and authority sections of one header + question end, and where their TTLs are.
 
-    The C loop reads the first four fields by position, and makes variant keys itself.
+    The C loop reads the fields by position (named in ``boundary.h``), and makes variant keys itself.
     """
 
     end: int  # offset (from the message start) just after the authority section
@@ -136,9 +136,7 @@ class AnswerLayouts:
 
     def add(self, msg: bytes, sec: int, ref: int, sensor: str | None = None) -> None:
         """Decode a response not seen before, fold it, and remember its layout and variant if it can be cached."""
-        found = walk(msg)
-        walked = None if found is None else (found.qend, found.end, found.offsets, found.answer_ttls, None)
-        self._learn(msg, sec, ref, sensor, walked)
+        self._learn(msg, sec, ref, sensor, walk(msg))
 
     def learn(self, msg: bytes, sec: int, walked: Walked | None) -> None:
         """``add`` for the C loop, which has walked ``msg`` itself (``_fastwire``: the walk and the variant key)."""
@@ -155,10 +153,10 @@ class AnswerLayouts:
         if walked is None:  # decodable, not cacheable: a pointer into a TTL or the header, a section cut short
             fold_rrsets(self.fold, entries, [rr[3] for rr in resp.answers], sec)
             return
-        qend, end, offsets, answer_ttls, variant = walked
+        qend, end, offsets, answer_ttls, variant = walked  # Walk's fields, in order (boundary)
         key = msg[2:qend] if sensor is None else f"{sensor}\0".encode() + msg[2:qend]
         layout = self.layouts.get(key)
-        if layout is None or layout.offsets != offsets:
+        if layout is None or layout.offsets != offsets or layout.end != end:  # a variant key spans [qend, end)
             if len(self.layouts) >= self.max_layouts:
                 self.layouts.clear()
             layout = self.layouts[key] = Layout(end, offsets, answer_ttls, {}, qend)
@@ -169,10 +167,11 @@ class AnswerLayouts:
 
 
 class Fold:
-    """RRset sightings folded until taken, by template id: their numbers (``FOLD``) and their template.
+    """RRset sightings folded until taken, by template id: their numbers (``FOLD_FIELDS``) and their template.
 
-    The numbers are bytearrays, updated in place (by the C loop too): unlike lists of ints, they are not
-    tracked by the cyclic GC, which would otherwise walk every one of them in each collection.
+    The numbers are bytearrays, updated in place (by the C loop too, which reads both dicts by name): unlike
+    lists of ints, they are not tracked by the cyclic GC, which would otherwise walk every one of them in each
+    collection.
     """
 
     __slots__ = ("numbers", "templates")
@@ -189,13 +188,18 @@ class Fold:
         templates = self.templates
         unpack = FOLD.unpack
         for tid, raw in self.numbers.items():
-            first, last, count, low, high = unpack(raw)
-            if high == NO_TTL:
+            first, last, count, ttl_min, ttl_max = unpack(raw)
+            if ttl_max == NO_TTL:
                 yield templates[tid], first, last, count, None, None
             else:
-                yield templates[tid], first, last, count, low, high
+                yield templates[tid], first, last, count, ttl_min, ttl_max
         self.numbers.clear()
         templates.clear()
+
+
+FOLD_SHAPES: dict[str, Shape] = {"Fold": by_name(Fold.__slots__), "FoldNumbers": FOLD_FIELDS, "FoldEntry": ENTRY_FIELDS}
+# the C fold when it is built and agrees on these shapes, else None (fold_rrsets runs: same results)
+_fold_c: Callable[[Fold, Entries, tuple[int, ...], bytes, int], None] | None = c_helper("fold", FOLD_SHAPES)
 
 
 def fold_layout(fold: Fold, entries: Entries, layout: Layout, msg: bytes, sec: int) -> None:
@@ -203,7 +207,7 @@ def fold_layout(fold: Fold, entries: Entries, layout: Layout, msg: bytes, sec: i
     if _fold_c is None:
         fold_rrsets(fold, entries, layout.ttls(msg, 0), sec)
     else:
-        _fold_c(fold.numbers, fold.templates, entries, layout.answer_ttls, msg, sec)
+        _fold_c(fold, entries, layout.answer_ttls, msg, sec)
 
 
 def fold_rrsets(fold: Fold, entries: Entries, ttls: Sequence[int], sec: int) -> None:
@@ -226,18 +230,18 @@ def fold_rrsets(fold: Fold, entries: Entries, ttls: Sequence[int], sec: int) -> 
             numbers[tid] = bytearray(FOLD.pack(sec, sec, 1, ttl, ttl))
             fold.templates[tid] = template
             continue
-        first, last, count, low, high = FOLD.unpack(raw)
-        if ttl < low:
-            low = ttl
-        elif ttl > high:
-            high = ttl
+        first, last, count, ttl_min, ttl_max = FOLD.unpack(raw)
+        if ttl < ttl_min:
+            ttl_min = ttl
+        elif ttl > ttl_max:
+            ttl_max = ttl
         if sec > last:
             last = sec
         elif sec < first:
             first = sec
-        FOLD.pack_into(raw, 0, first, last, count + 1, low, high)
+        FOLD.pack_into(raw, 0, first, last, count + 1, ttl_min, ttl_max)
 
 
 def entries_of(templates: Iterable[tuple[Observation, tuple[int, ...]]]) -> Entries:
-    """``ObservationBuilder.templates`` as fold entries: (id of the template, template, answer RR indices)."""
+    """``ObservationBuilder.templates`` as fold entries (``ENTRY_FIELDS``)."""
     return tuple([(id(template), template, indices) for template, indices in templates])

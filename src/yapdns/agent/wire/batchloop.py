@@ -3,7 +3,8 @@
 ``process_batch`` runs the loop in C (``_fastwire.c``, built with the
 package) when it is there, and else ``process_batch_python``, which is the
 reference: the two give the same results, counters and call order (tests run
-both on the same packets, docs/performance.md compares their speed).
+both on the same packets, docs/performance.md compares their speed). The C
+loop reads what it needs from one ``ScanState`` (``boundary``).
 
 Most DNS packets on a wire are Ethernet + IPv4 (no options, not fragmented)
 or Ethernet + IPv6 (no extension headers) + UDP. For those, one
@@ -26,17 +27,61 @@ import sys
 from collections.abc import Callable
 from types import ModuleType
 
-from yapdns.agent.wire.answers import Layout, fold_rrsets
+from yapdns.agent.wire.answers import FOLD_SHAPES, Fold, Layout, fold_rrsets
+from yapdns.agent.wire.boundary import Shape, by_name, c_helper
+from yapdns.agent.wire.layout import Walk
 from yapdns.agent.wire.packet import DLT_EN10MB
-from yapdns.agent.wire.session import DnsCaptureProcessor
+from yapdns.agent.wire.session import DnsCaptureProcessor, QueryKey
 from yapdns.gcpause import gc_paused
 
-Scan = Callable[..., tuple[int, int, int]]
-_scan: Scan | None
-try:
-    from yapdns.agent.wire._fastwire import scan as _scan
-except ImportError:  # not built (no C compiler where it was installed): the Python loop, slower, same results
-    _scan = None
+
+class ScanState:
+    """What the C loop (``_fastwire.scan``) reads for one batch, by name, and the counts it sets.
+
+    One object instead of a dozen positional arguments: C reads each field by its name (``boundary.h``), and
+    ``boundary`` checks that both sides name the same fields.
+    """
+
+    __slots__ = (
+        "fold",
+        "general",
+        "keep_unsolicited",
+        "layouts",
+        "linktype",
+        "max_pending_queries",
+        "other_ports",
+        "packets",
+        "port_bitmap",
+        "queries",
+        "query",
+        "respond",
+        "unsolicited",
+    )
+
+    def __init__(self, proc: DnsCaptureProcessor, linktype: int) -> None:
+        opts = proc.options
+        self.linktype = linktype
+        self.port_bitmap = proc.port_bitmap  # one bit per port, set for the DNS ports
+        self.queries = proc.queries
+        self.max_pending_queries = opts.max_pending_queries
+        self.fold: Fold = proc.answers.fold
+        self.keep_unsolicited = opts.keep_unsolicited
+        self.general: Callable[[int, float, bytes], None] = proc.packet  # any packet the fast path does not take
+        self.query: Callable[[QueryKey, float], None] = proc.query  # a query when the query table is full
+        # a matched response not seen before: with layouts, C looks it up and walks a new one before it calls back;
+        # keyed by server (server_in_sensor_id), layouts are the Python side's (None) and C calls the processor
+        self.layouts: dict[bytes, Layout] | None = proc.answers.layouts
+        self.respond: Callable[..., None] = proc.answers.learn
+        if opts.server_in_sensor_id:
+            self.layouts, self.respond = None, proc.response
+        self.packets = self.other_ports = self.unsolicited = 0  # set by scan: this batch's counts
+
+
+SCAN_SHAPES: dict[str, Shape] = {
+    "ScanState": by_name(ScanState.__slots__), "Layout": Layout._fields, "Walk": Walk._fields, **FOLD_SHAPES
+}
+# the C loop when it is built and agrees on these shapes, else None (process_batch_python runs: slower, same results)
+_scan: Callable[[ScanState, bytes, bytes], None] | None = c_helper("scan", SCAN_SHAPES)
 
 _META = struct.Struct("=IIII")
 # Ethernet + IPv4 (IHL 5) + UDP + DNS header: ethertype, version/IHL, total length, fragment, protocol,
@@ -75,21 +120,14 @@ def process_batch(proc: DnsCaptureProcessor, linktype: int, data: bytes, meta: b
             _process_batch_c(_scan, proc, linktype, data, meta)
 
 
-def _process_batch_c(scan: Scan, proc: DnsCaptureProcessor, linktype: int, data: bytes, meta: bytes) -> None:
-    opts = proc.options
-    # with layouts, the C loop checks TC, looks a response up, and walks a new one before it calls back
-    layouts: dict[bytes, Layout] | None = proc.answers.layouts
-    respond: Callable[..., None] = proc.answers.learn
-    if opts.server_in_sensor_id:  # layouts keyed by server: the Python side looks them up
-        layouts, respond = None, proc.response
-    fold = proc.answers.fold
-    n, other, unsolicited = scan(
-        linktype, data, meta, proc.port_bitmap, proc.queries, opts.max_pending_queries, layouts,
-        fold.numbers, fold.templates, opts.keep_unsolicited, proc.packet, respond, proc.query,
-    )  # fmt: skip
-    proc.stats.lines += n
-    proc.counters["unsolicited_responses"] += unsolicited
-    proc.counters["other_ports"] += other
+def _process_batch_c(
+    scan: Callable[[ScanState, bytes, bytes], None], proc: DnsCaptureProcessor, linktype: int, data: bytes, meta: bytes
+) -> None:
+    state = ScanState(proc, linktype)
+    scan(state, data, meta)
+    proc.stats.lines += state.packets
+    proc.counters["unsolicited_responses"] += state.unsolicited
+    proc.counters["other_ports"] += state.other_ports
 
 
 def process_batch_python(  # noqa: PLR0912, PLR0915
@@ -150,7 +188,7 @@ def process_batch_python(  # noqa: PLR0912, PLR0915
             continue
         question = data[q:end].lower()
         if not flags & 0x8000:
-            key = family + src + dst + pack(sport, dport, txid) + question  # pcap_session.query_key
+            key = family + src + dst + pack(sport, dport, txid) + question  # session.query_key
             if len(queries) < max_queries:
                 queries.pop(key, None)
                 queries[key] = sec + usec / 1e6

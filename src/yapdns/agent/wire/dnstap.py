@@ -6,7 +6,7 @@ both client and resolver responses sees each answer twice). The time is the
 message's ``response_time`` (else ``query_time``), UTC. The sensor id is the
 configured one, else the dnstap ``identity``. The bailiwick is
 ``query_zone`` when the server sent it. The DNS message itself is read by
-``agent.dnsmsg`` and turned into observations by ``agent.dnsobs``.
+``wire.message`` and turned into observations by ``wire.observations``.
 
 Everything that is not used is counted in ``counters`` under a reason:
 queries, other message types, undecodable protobuf, malformed DNS.

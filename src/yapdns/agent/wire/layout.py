@@ -16,14 +16,10 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
+from typing import NamedTuple
 
+from yapdns.agent.wire.boundary import c_helper
 from yapdns.core import rrtypes as t
-
-_walk_c: Callable[[bytes], tuple[int, int, tuple[int, ...], tuple[int, ...]] | None] | None
-try:
-    from yapdns.agent.wire._fastwire import walk as _walk_c
-except ImportError:  # not built: the Python walk, same results
-    _walk_c = None
 
 _RR = struct.Struct("!HHIH")  # type, class, TTL, rdata length
 _NAME_ONLY = frozenset({t.CNAME, t.NS, t.PTR, t.DNAME})
@@ -34,16 +30,20 @@ _NAME_AT = {t.MX: 2, t.SRV: 6}  # rdata types with one name after a fixed part
 _OPAQUE = frozenset({1, 28, 13, 16, 29, 44, 43, 48, 50, 51, 52, 53, 59, 60, 61, 63, 99, 108, 109, 256, 257})
 
 
-class Walk:
-    """The result of walking a response: question end, sections end, TTL offsets."""
+class Walk(NamedTuple):
+    """The result of walking a response (C makes it as a plain tuple of these fields: ``boundary``)."""
 
-    __slots__ = ("answer_ttls", "end", "offsets", "qend")
+    qend: int  # offset just after the question
+    end: int  # offset just after the authority section
+    offsets: tuple[int, ...]  # every TTL offset, answer and authority
+    answer_ttls: tuple[int, ...]  # the answer TTL offsets
+    variant: bytes | None = None  # the variant key (``answers.Layout.variant``) when the C batch loop made it
 
-    def __init__(self, qend: int, end: int, offsets: tuple[int, ...], answer_ttls: tuple[int, ...]) -> None:
-        self.qend = qend
-        self.end = end
-        self.offsets = offsets
-        self.answer_ttls = answer_ttls
+
+# the C walk when it is built and agrees on Walk's fields, else None (walk_python runs: same results)
+_walk_c: Callable[[bytes], tuple[int, int, tuple[int, ...], tuple[int, ...], None] | None] | None = c_helper(
+    "walk", {"Walk": Walk._fields}
+)
 
 
 def _name(buf: bytes, off: int, ttls: list[int]) -> int:
@@ -85,7 +85,7 @@ def walk(msg: bytes) -> Walk | None:
     if _walk_c is None:
         return walk_python(msg)
     found = _walk_c(msg)
-    return None if found is None else Walk(*found)
+    return None if found is None else Walk._make(found)
 
 
 def walk_python(msg: bytes) -> Walk | None:

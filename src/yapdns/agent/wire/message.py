@@ -21,6 +21,7 @@ Guarantees:
 
 from __future__ import annotations
 
+import inspect
 import re
 import socket
 import struct
@@ -32,15 +33,10 @@ import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 
+from yapdns.agent.wire.boundary import c_helper
 from yapdns.core import rrtypes as t
 from yapdns.core.errors import InvalidName
 from yapdns.core.names import normalize_name
-
-_decode_c: Callable[[bytes], tuple[int, int, str, int, int, list[RR], bool, bool] | None] | None
-try:
-    from yapdns.agent.wire._fastwire import decode as _decode_c
-except ImportError:  # not built: the Python decoder alone, same results
-    _decode_c = None
 
 HEADER = struct.Struct("!HHHHHH")
 _RR_FIXED = struct.Struct("!HHIH")  # type, class, ttl, rdlength
@@ -70,8 +66,9 @@ class DnsFormatError(ValueError):
         self.code = code
 
 
+RR_FIELDS = ("owner", "rrtype", "rrclass", "ttl", "rdata")
 RR = tuple[str, int, int, int, str]
-"""One decoded answer record: ``(owner, rrtype, rrclass, ttl, rdata)``, names canonical, rdata presentation form."""
+"""One decoded answer record (``RR_FIELDS``): names canonical, rdata presentation form."""
 
 
 class DnsResponse:
@@ -104,6 +101,13 @@ class DnsResponse:
         self.answers = answers
         self.has_soa = has_soa
 
+
+RESPONSE_FIELDS = tuple(inspect.signature(DnsResponse).parameters)
+"""The arguments of ``DnsResponse``, in order: the fields of the C decoder's tuple (``boundary``)."""
+# the C decoder when it is built and agrees on these shapes, else None (decode_response_python runs alone)
+_decode_c: Callable[[bytes], tuple[int, int, str, int, int, list[RR], bool, bool] | None] | None = c_helper(
+    "decode", {"DnsResponse": RESPONSE_FIELDS, "RR": RR_FIELDS}
+)
 
 _name_cache: dict[bytes, str] = {}
 
@@ -195,7 +199,7 @@ def decode_response(buf: bytes) -> DnsResponse:
     if _decode_c is not None:
         fast = _decode_c(buf)
         if fast is not None:
-            return DnsResponse(*fast)  # the eighth field, canonical, is True
+            return DnsResponse(*fast)  # RESPONSE_FIELDS, canonical True
     return decode_response_python(buf)
 
 

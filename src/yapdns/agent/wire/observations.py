@@ -213,9 +213,9 @@ Entry = tuple[Observation, tuple[int, ...]]  # an observation template and the i
 
 class ResponseCache:
     """Decoded responses by shape: a response that differs from one seen before only in its id, its TTLs
-    or its additional section (``dnsmsg.response_shape``) reuses that decoding and its templates.
+    or its additional section (``message.response_shape``) reuses that decoding and its templates.
 
-    Only responses ``dnslayout.walk`` accepts are cached: a compression pointer into the header or a TTL
+    Only responses ``layout.walk`` accepts are cached: a compression pointer into the header or a TTL
     would make the decoding depend on bytes the key leaves out, so such a response is decoded every time.
     The walk reads only bytes the shape key holds, so it runs once per shape, when a decoding is stored.
 

@@ -10,9 +10,9 @@ expires after ``query_timeout`` seconds of capture time.
 
 Speed (docs/performance.md): a query costs a dict insert keyed on its
 addresses, ports, id and lowercased question; a response is decoded
-(``agent.dnsmsg``) only once matched, and one that repeats an earlier one
+(``wire.message``) only once matched, and one that repeats an earlier one
 apart from its id, its TTLs and its additional section reuses that decoding
-(``pcap_answers``: layouts by header and question, variants by masked answer
+(``answers``: layouts by header and question, variants by masked answer
 bytes). Sightings of an RRset within one ``take`` window are folded into one
 observation with ``count``, ``time_first`` and ``time_last``, two when its
 TTL changed (as the agent's aggregator would). Truncated (TC) responses are

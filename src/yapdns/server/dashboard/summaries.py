@@ -29,8 +29,7 @@ from django.utils import timezone
 
 from yapdns.server.dashboard.models import SummarySnapshot
 from yapdns.server.sensors.models import Sensor
-from yapdns.storage.base import IngestBucket, Store
-from yapdns.storage.summary import NameSummary
+from yapdns.storage.base import IngestBucket, NameSummary, Store
 
 log = logging.getLogger(__name__)
 TOP_NAMES = "top_names"

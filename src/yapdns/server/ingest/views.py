@@ -21,7 +21,7 @@ from yapdns.core.batch import decode_batch, decompress
 from yapdns.core.errors import MalformedInput
 from yapdns.ingest import IngestService
 from yapdns.server.security import Principal, api_view, error
-from yapdns.server.sensors.service import record_ingest
+from yapdns.server.sensors.services import record_ingest
 from yapdns.server.store import get_store
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,8 @@
+"""The query API (under ``/api/v1/``): records, RRsets, negatives, query names, bulk, stats, health, OpenAPI."""
+
 from django.urls import path
 
 from yapdns.server.query import openapi, views
-from yapdns.server.sensors import api as sensors_api
 
 urlpatterns = [
     path("records", views.records, name="records"),
@@ -12,9 +13,5 @@ urlpatterns = [
     path("bulk", views.bulk, name="bulk"),
     path("stats", views.stats, name="stats"),
     path("health", views.health, name="health"),
-    path("sensors", sensors_api.sensors, name="sensors"),
-    path("sensors/<str:name>/revoke", sensors_api.revoke_sensor, name="sensor-revoke"),
-    path("tokens", sensors_api.tokens, name="tokens"),
-    path("tokens/<int:token_id>/revoke", sensors_api.revoke_token, name="token-revoke"),
     path("openapi.json", openapi.schema_view, name="openapi"),
 ]

@@ -1,9 +1,10 @@
 """``RowIdCache``: a writer's memory of row ids (used by the SQLite writer, ``sqlite/rowids.py``).
 
-A writer thread remembers, per record ``(rrname, rrtype code, rdata)``, the
-``rr`` row id, an upper bound of its stored ``time_first`` (used by SQLite)
-and the row id of its one-RR RRset without bailiwick (0 while unknown). A
-record seen again is then updated by row id instead of by its text key.
+A writer thread remembers, per record ``(rrname, rrtype code, rdata)``, a
+``CachedRow``: the ``rr`` row id, an upper bound of its stored
+``time_first`` and the row id of its one-RR RRset without bailiwick (0
+while unknown). A record seen again is then updated by row id instead of
+by its text key.
 
 Why ids stay right: ``rr`` and ``rrset`` rows are never deleted and their ids
 never change, so an id read from a committed row stays valid, also while
@@ -24,8 +25,19 @@ from __future__ import annotations
 from yapdns.core.errors import StoreError
 from yapdns.storage.aggregate import Stats, merge
 
-CACHE_LIMIT = 1_000_000  # records; ~430 bytes each with their own key strings (measured), so <= ~430 MB
+CACHE_LIMIT = 1_000_000  # records; ~400 bytes each with their own key strings (measured), so <= ~400 MB
 RecordKey = tuple[str, int, str]
+
+
+class CachedRow:
+    """What a writer remembers of one record; ``first_bound`` and ``rrset_id`` are updated in place."""
+
+    __slots__ = ("first_bound", "rr_id", "rrset_id")
+
+    def __init__(self, rr_id: int, first_bound: int, rrset_id: int = 0) -> None:
+        self.rr_id = rr_id  # the rr row's id
+        self.first_bound = first_bound  # an upper bound of the row's stored time_first (it only ever decreases)
+        self.rrset_id = rrset_id  # the id of the record's one-RR RRset without bailiwick; 0 while unknown
 
 
 class StaleRowIds(StoreError):
@@ -33,11 +45,11 @@ class StaleRowIds(StoreError):
 
 
 class RowIdCache:
-    """``(rrname, rrtype code, rdata)`` → ``[rr id, time_first bound, one-RR rrset id or 0]``."""
+    """``(rrname, rrtype code, rdata)`` → ``CachedRow``."""
 
     def __init__(self, limit: int = CACHE_LIMIT) -> None:
         self.limit = limit
-        self.rows: dict[RecordKey, list[int]] = {}
+        self.rows: dict[RecordKey, CachedRow] = {}
 
     def __len__(self) -> int:
         return len(self.rows)

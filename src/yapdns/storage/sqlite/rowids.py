@@ -21,7 +21,7 @@ import sqlite3
 from typing import Any
 
 from yapdns.storage.aggregate import FoldedBatch, Stats, stage_rr_rows, stage_rrset_rows
-from yapdns.storage.sqlite.rowcache import RecordKey, RowIdCache, StaleRowIds, merged
+from yapdns.storage.sqlite.rowcache import CachedRow, RecordKey, RowIdCache, StaleRowIds, merged
 
 _MERGE = (
     "time_first = min(time_first, excluded.time_first), "
@@ -56,21 +56,21 @@ def upsert_rr(conn: sqlite3.Connection, folded: FoldedBatch, cache: RowIdCache) 
     """Apply the RR rows of ``folded`` to ``rr`` and ``rr_seen``."""
     rows = cache.rows
     seen: list[tuple[Any, ...]] = []
-    per_id: dict[int, list[Any]] = {}
+    per_id: dict[int, tuple[Stats, CachedRow]] = {}
     misses: list[tuple[tuple[str, int, str, int], Stats]] = []
     for item in folded.rr.items():
         (name, code, rdata, prov), st = item
-        entry = rows.get((name, code, rdata))
-        if entry is None:
+        cached = rows.get((name, code, rdata))
+        if cached is None:
             misses.append(item)
             continue
-        rid = entry[0]
-        seen.append((rid, prov, st[0], st[1], st[2]))
-        cur = per_id.get(rid)
-        if cur is None:
-            per_id[rid] = [st, entry]
-        else:  # the record under several provenances: fold into a copy (the fold's lists stay as they are)
-            cur[0] = merged(cur[0], st)
+        rid = cached.rr_id
+        first, last, count, _, _ = st
+        seen.append((rid, prov, first, last, count))
+        if rid in per_id:  # the record under several provenances: fold into a copy (the fold's lists stay)
+            earlier, _ = per_id[rid]
+            st = merged(earlier, st)
+        per_id[rid] = (st, cached)
     if per_id:
         _update_by_id(conn, per_id)
     if misses:
@@ -78,19 +78,20 @@ def upsert_rr(conn: sqlite3.Connection, folded: FoldedBatch, cache: RowIdCache) 
     conn.executemany(UPSERT_SEEN, seen)
 
 
-def _update_by_id(conn: sqlite3.Connection, per_id: dict[int, list[Any]]) -> None:
+def _update_by_id(conn: sqlite3.Connection, per_id: dict[int, tuple[Stats, CachedRow]]) -> None:
     """``UPDATE rr`` by row id; ``time_first`` only where the new sighting may lower it."""
     plain: list[tuple[Any, ...]] = []
-    first: list[tuple[Any, ...]] = []
-    for rid, (st, entry) in per_id.items():
-        if st[0] >= entry[1]:
-            plain.append((rid, st[1], st[2], st[3], st[4]))
+    lowered: list[tuple[Any, ...]] = []
+    for rid, (st, cached) in per_id.items():
+        first, last, count, ttl_min, ttl_max = st
+        if first >= cached.first_bound:
+            plain.append((rid, last, count, ttl_min, ttl_max))
         else:
-            first.append((rid, st[1], st[2], st[3], st[4], st[0]))
-            entry[1] = st[0]
+            lowered.append((rid, last, count, ttl_min, ttl_max, first))
+            cached.first_bound = first
     changed = conn.executemany(UPDATE_RR, plain).rowcount if plain else 0
-    if first:
-        changed += conn.executemany(UPDATE_RR_FIRST, first).rowcount
+    if lowered:
+        changed += conn.executemany(UPDATE_RR_FIRST, lowered).rowcount
     if changed != len(per_id):
         raise StaleRowIds(f"rr: {changed} of {len(per_id)} cached rows found")
 
@@ -99,7 +100,7 @@ def _upsert_misses(
     conn: sqlite3.Connection,
     misses: list[tuple[tuple[str, int, str, int], Stats]],
     single_prov: bool,
-    rows: dict[RecordKey, list[int]],
+    rows: dict[RecordKey, CachedRow],
 ) -> list[tuple[Any, ...]]:
     """Upsert records not in the cache through ``stage_rr``; cache their ids; return their ``rr_seen`` rows."""
     conn.execute(STAGE_RR)
@@ -121,12 +122,13 @@ def _upsert_misses(
     seen = []
     for i, rid in conn.execute(f"SELECT s.i, rr.id FROM stage_rr s JOIN rr ON {_RR_JOIN}"):
         (name, code, rdata, prov), st = misses[i]
-        seen.append((rid, prov, st[0], st[1], st[2]))
-        entry = rows.get((name, code, rdata))
-        if entry is None:
-            rows[(name, code, rdata)] = [rid, st[0], 0]
-        elif st[0] < entry[1]:
-            entry[1] = st[0]
+        first, last, count, _, _ = st
+        seen.append((rid, prov, first, last, count))
+        cached = rows.get((name, code, rdata))
+        if cached is None:
+            rows[(name, code, rdata)] = CachedRow(rid, first)
+        elif first < cached.first_bound:
+            cached.first_bound = first
     if len(seen) != len(misses):
         raise StaleRowIds(f"rr: {len(seen)} of {len(misses)} staged rows found after the upsert")
     return seen
@@ -139,11 +141,12 @@ def upsert_rrset(conn: sqlite3.Connection, folded: FoldedBatch, cache: RowIdCach
     misses: list[tuple[tuple[str, int, str, str], Stats]] = []
     for item in folded.rrset.items():
         (name, code, bailiwick, rdata), st = item
-        entry = None if bailiwick or "\n" in rdata else rows.get((name, code, rdata))
-        if entry is None or not entry[2]:
+        cached = None if bailiwick or "\n" in rdata else rows.get((name, code, rdata))
+        if cached is None or not cached.rrset_id:
             misses.append(item)
             continue
-        hits.append((entry[2], st[1], st[2], st[3], st[4], st[0]))
+        first, last, count, ttl_min, ttl_max = st
+        hits.append((cached.rrset_id, last, count, ttl_min, ttl_max, first))
     if hits:
         changed = conn.executemany(UPDATE_RRSET, hits).rowcount
         if changed != len(hits):
@@ -167,6 +170,6 @@ def upsert_rrset(conn: sqlite3.Connection, folded: FoldedBatch, cache: RowIdCach
     )
     for i, sid in found:
         (name, code, _, rdata), _st = misses[i]
-        entry = rows.get((name, code, rdata))
-        if entry is not None:
-            entry[2] = sid
+        cached = rows.get((name, code, rdata))
+        if cached is not None:
+            cached.rrset_id = sid

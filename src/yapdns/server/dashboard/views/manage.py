@@ -15,10 +15,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from yapdns.core.errors import ConfigurationError
 from yapdns.server.accounts.models import ApiToken
 from yapdns.server.accounts.roles import can_manage_sensors, can_manage_users, role_of, set_role
+from yapdns.server.accounts.services import create_query_token, revoke_query_token
 from yapdns.server.dashboard.forms import RoleForm, SensorForm, TokenForm, UserCreateForm
 from yapdns.server.dashboard.views.common import problem, requires
-from yapdns.server.sensors import service
 from yapdns.server.sensors.models import Sensor
+from yapdns.server.sensors.services import add_sensor_token, create_sensor, revoke_sensor, revoke_sensor_token
 
 _sensors = requires(can_manage_sensors, "manage sensors")
 _users = requires(can_manage_users, "manage users")
@@ -32,7 +33,7 @@ def sensors_page(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {"form": form}
     if request.method == "POST" and form.is_valid():
         try:
-            sensor, token = service.create_sensor(
+            sensor, token = create_sensor(
                 form.cleaned_data["name"], form.cleaned_data["description"], by=request.user  # type: ignore[arg-type]
             )
         except ConfigurationError as exc:
@@ -54,15 +55,15 @@ def sensor_page(request: HttpRequest, name: str) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "new_token" and sensor.active:
-            context["new_token"] = service.add_sensor_token(sensor)
+            context["new_token"] = add_sensor_token(sensor)
         elif action == "revoke_token":
             try:
-                service.revoke_sensor_token(sensor, int(request.POST.get("token_id", "0")))
+                revoke_sensor_token(sensor, int(request.POST.get("token_id", "0")))
             except (ValueError, ConfigurationError) as exc:
                 return problem(request, 400, "Cannot revoke", str(exc))
             return redirect(reverse("dashboard:sensor", kwargs={"name": sensor.name}))
         elif action == "revoke_sensor":
-            service.revoke_sensor(sensor.name)
+            revoke_sensor(sensor.name)
             return redirect(reverse("dashboard:sensor", kwargs={"name": sensor.name}))
         else:
             return problem(request, 400, "Unknown action", "That action is not available for this sensor.")
@@ -78,12 +79,12 @@ def tokens_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get("action") == "revoke":
             try:
-                service.revoke_query_token(int(request.POST.get("token_id", "0")), request.user)  # type: ignore[arg-type]
+                revoke_query_token(int(request.POST.get("token_id", "0")), request.user)  # type: ignore[arg-type]
             except (ValueError, ConfigurationError) as exc:
                 return problem(request, 400, "Cannot revoke", str(exc))
             return redirect(reverse("dashboard:tokens"))
         if form.is_valid():
-            row, token = service.create_query_token(request.user, form.cleaned_data["name"])  # type: ignore[arg-type]
+            row, token = create_query_token(request.user, form.cleaned_data["name"])  # type: ignore[arg-type]
             context.update(new_token=token, new_token_name=row.name, form=TokenForm())
     context["tokens"] = ApiToken.objects.filter(user=request.user)  # type: ignore[misc]
     return render(request, "dashboard/manage/tokens.html", context)

@@ -104,7 +104,7 @@ def test_bad_missing_and_wrong_kind_of_tokens(client: Client, store: Store, sens
 
 
 def test_revoked_sensor_tokens_stop_working(client: Client, store: Store, sensor_token: str) -> None:
-    from yapdns.server.sensors.service import revoke_sensor
+    from yapdns.server.sensors.services import revoke_sensor
 
     revoke_sensor("sensor-1")
     assert post(client, sensor_token, ndjson(GOOD)).status_code == 401

@@ -1,7 +1,7 @@
 """Coverage-guided fuzzing of the wire decoders with atheris (not part of the test suite).
 
     pip install atheris
-    python -m tests.agent.inputs.fuzz_wire -atheris_runs=200000 [corpus_dir]
+    python -m tests.agent.wire.fuzz_wire -atheris_runs=200000 [corpus_dir]
 
 One input drives, by its first byte, either the DNS message decoder and
 observation builder, the packet path (several link types) or the Frame

@@ -5,11 +5,11 @@
 
 ``_fastwire.decode`` and ``_fastwire.walk`` get every input; every fifth
 input is also a batch of mutated, cut captured frames through
-``pcap_fast.process_batch`` (the C ``scan``, with ``fold`` and the Python
+``batchloop.process_batch`` (the C ``scan``, with ``fold`` and the Python
 callbacks), with random options. A memory error aborts with the sanitizer's
 report. What ``decode`` returns is checked to keep the promise behind
 ``DnsResponse.canonical`` (the normalizer keeps every name and rdata); the
-differential tests in test_pcap_fastpath.py and test_dnsmsg.py check the
+differential tests in test_batchloop.py and test_message.py check the
 results themselves.
 """
 
@@ -21,10 +21,11 @@ import random
 import struct
 import sys
 
-from tests.agent.inputs.captured import PORT, packets, udp_dns_payloads
+from tests.agent.wire.captured import PORT, packets, udp_dns_payloads
 from yapdns.agent.parsing import ParseStats
 from yapdns.agent.wire import _fastwire
 from yapdns.agent.wire.batchloop import implementation, process_batch
+from yapdns.agent.wire.message import DnsResponse
 from yapdns.agent.wire.session import CaptureOptions, DnsCaptureProcessor
 from yapdns.core.names import normalize_name
 from yapdns.core.rdata import normalize_rdata
@@ -41,9 +42,10 @@ def assert_canonical(decoded: tuple | None) -> None:  # type: ignore[type-arg]
     """``decode``'s names and rdata are their own normalization (``DnsResponse.canonical``)."""
     if decoded is None:
         return
-    qname, answers = decoded[2], decoded[5]
-    assert normalize_name(qname) == qname, qname
-    for owner, rrtype, _class, _ttl, rdata in answers:
+    response = DnsResponse(*decoded)
+    assert response.canonical
+    assert normalize_name(response.qname) == response.qname, response.qname
+    for owner, rrtype, _class, _ttl, rdata in response.answers:
         assert normalize_name(owner) == owner, owner
         assert normalize_rdata(rrtype, rdata) == rdata, (rrtype, rdata)
 

@@ -1,9 +1,7 @@
-"""Managing sensors and query tokens over the API.
+"""Managing sensors over the API.
 
 ``/api/v1/sensors`` (GET list, POST create → token shown once) and
 ``/api/v1/sensors/<name>/revoke`` need an admin or analyst.
-``/api/v1/tokens`` (GET own tokens, POST create → token shown once) and
-``/api/v1/tokens/<id>/revoke`` act on the caller's own query tokens.
 """
 
 from __future__ import annotations
@@ -12,19 +10,14 @@ import msgspec
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from yapdns.core.errors import ConfigurationError
-from yapdns.server.accounts.models import ApiToken
 from yapdns.server.security import Principal, api_view, error
-from yapdns.server.sensors import service
+from yapdns.server.sensors import services
 from yapdns.server.sensors.models import Sensor
 
 
 class _NewSensor(msgspec.Struct):
     name: str
     description: str = ""
-
-
-class _NewToken(msgspec.Struct):
-    name: str = "api"
 
 
 def sensor_json(sensor: Sensor) -> dict[str, object]:
@@ -53,7 +46,7 @@ def sensors(request: HttpRequest, principal: Principal) -> HttpResponse:
         return JsonResponse({"sensors": [sensor_json(s) for s in rows]})
     try:
         spec = msgspec.json.decode(request.body, type=_NewSensor)
-        sensor, token = service.create_sensor(spec.name, spec.description, by=principal.user)
+        sensor, token = services.create_sensor(spec.name, spec.description, by=principal.user)
     except (msgspec.DecodeError, ConfigurationError) as exc:
         return error(400, str(exc))
     return JsonResponse({"sensor": sensor_json(sensor), "token": token}, status=201)
@@ -62,41 +55,7 @@ def sensors(request: HttpRequest, principal: Principal) -> HttpResponse:
 @api_view("manage", methods=("POST",))
 def revoke_sensor(request: HttpRequest, principal: Principal, name: str) -> HttpResponse:
     try:
-        sensor = service.revoke_sensor(name)
+        sensor = services.revoke_sensor(name)
     except ConfigurationError as exc:
         return error(404, str(exc))
     return JsonResponse({"sensor": sensor_json(sensor)})
-
-
-def token_json(token: ApiToken) -> dict[str, object]:
-    return {
-        "id": token.pk,
-        "name": token.name,
-        "prefix": token.prefix,
-        "created_at": token.created_at.isoformat(),
-        "last_used_at": token.last_used_at.isoformat() if token.last_used_at else None,
-        "active": token.active,
-    }
-
-
-@api_view("query", methods=("GET", "POST"))
-def tokens(request: HttpRequest, principal: Principal) -> HttpResponse:
-    assert principal.user is not None
-    if request.method == "GET":
-        return JsonResponse({"tokens": [token_json(t) for t in ApiToken.objects.filter(user=principal.user)]})
-    try:
-        spec = msgspec.json.decode(request.body or b"{}", type=_NewToken)
-    except msgspec.DecodeError as exc:
-        return error(400, str(exc))
-    row, token = service.create_query_token(principal.user, spec.name)
-    return JsonResponse({"token": token, **token_json(row)}, status=201)
-
-
-@api_view("query", methods=("POST",))
-def revoke_token(request: HttpRequest, principal: Principal, token_id: int) -> HttpResponse:
-    assert principal.user is not None
-    try:
-        row = service.revoke_query_token(token_id, principal.user)
-    except ConfigurationError as exc:
-        return error(404, str(exc))
-    return JsonResponse(token_json(row))

@@ -1,4 +1,4 @@
-"""The committed BIND 9 fixtures (data/, see its PROVENANCE.txt) and the DNS messages inside them."""
+"""The committed BIND 9 fixtures (tests/agent/inputs/data, see its PROVENANCE.txt) and the DNS messages inside them."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from pathlib import Path
 import pcapy
 
 from tests.agent.inputs import dnsservers as ds
-from tests.agent.inputs.wirecheck import RR, normalized_dig
+from tests.agent.wire.wirecheck import RR, normalized_dig
 from yapdns.agent.inputs.pcap import PcapFileInput, PcapFileOptions
 from yapdns.core.model import Observation
 from yapdns.core.names import normalize_name
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "inputs" / "data"  # shared with the input tests
 PCAP = DATA / "bind9_dig_loopback.pcap"
 PCAPNG = DATA / "bind9_dig_loopback.pcapng"
 DNSTAP = DATA / "bind9_auth_client.dnstap"
@@ -24,7 +24,7 @@ PORT: int = _DIG["port"]
 
 def dig_expectation() -> tuple[set[RR], set[RR]]:
     """The RRs and negative answers dig printed when the fixtures were recorded."""
-    from tests.agent.inputs.wirecheck import _chain_end
+    from tests.agent.wire.wirecheck import _chain_end
 
     rrs: set[RR] = set()
     negatives: set[RR] = set()
@@ -65,3 +65,12 @@ def read_capture(path: Path, **options: object) -> tuple[list[Observation], Pcap
     out: list[Observation] = []
     inp.run(out.extend, threading.Event(), once=True)
     return out, inp
+
+
+def dnstap_frames() -> list[bytes]:
+    """The data frames of BIND's dnstap file (its dnstap protobuf payloads, in order)."""
+    from yapdns.agent.wire.fstrm import FrameDecoder
+
+    dec = FrameDecoder()
+    dec.feed(DNSTAP.read_bytes())
+    return [f.payload for f in dec.frames() if not f.control]

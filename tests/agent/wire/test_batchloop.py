@@ -1,4 +1,4 @@
-"""The pcap fast path (``pcap_fast`` + ``pcap_answers``) against an independent decoding of every response.
+"""The pcap fast path (``batchloop`` + ``answers``) against an independent decoding of every response.
 
 Every test runs twice: with the C helpers (``agent/wire/_fastwire.c``) and with
 the Python code they replace, which is the reference; more tests check that
@@ -23,10 +23,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.agent.inputs.captured import PORT, packets
+from tests.agent.wire.captured import PORT, packets
 from yapdns.agent.inputs.pcap import PcapFileInput, PcapFileOptions
 from yapdns.agent.parsing import ParseStats
-from yapdns.agent.wire import batchloop as pcap_fast
+from yapdns.agent.wire import batchloop
 from yapdns.agent.wire.batchloop import process_batch
 from yapdns.agent.wire.layout import walk, walk_python
 from yapdns.agent.wire.message import decode_response
@@ -38,7 +38,7 @@ from yapdns.core.model import Observation
 T0 = 1_700_000_000
 Key = tuple[str, str, tuple[str, ...], str | None]
 Folded = dict[Key, tuple[int, int, int, int | None, int | None]]  # first, last, count, ttl min, ttl max
-C_HELPERS = pcap_fast.c_helpers()
+C_HELPERS = batchloop.c_helpers()
 
 
 def _python_only(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -56,7 +56,7 @@ def implementation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
 
 def test_the_c_helpers_are_built(implementation: str) -> None:
     # scripts/test installs a C compiler and the Python headers, so the optional extension must be there
-    assert pcap_fast.implementation() == implementation
+    assert batchloop.implementation() == implementation
     assert len(C_HELPERS) == 4
     assert all(getattr(module, name) is not None for module, name in C_HELPERS) == (implementation == "c")
     assert PcapFileInput("p", PcapFileOptions(paths=[])).stats_dict()["batch_loop"] == implementation  # --stats
@@ -218,6 +218,28 @@ def test_a_response_cut_short_is_decoded_or_counted_not_cached(cut: int) -> None
     assert not proc.answers.layouts and proc.stats.error_count == 1
 
 
+def _nxdomain(soa_names: bytes, txid: int) -> bytes:
+    """A negative answer to the query of ``_query``: an SOA in authority whose names are ``soa_names``."""
+    soa = soa_names + struct.pack("!IIIII", 1, 7200, 3600, 1209600, 3600)
+    authority = b"\xc0\x0c\x00\x06\x00\x01\x00\x00\x0e\x10" + struct.pack("!H", len(soa)) + soa
+    return struct.pack("!HHHHHH", txid, 0x8183, 1, 0, 1, 0) + b"\x01a\x04test\x00\x00\x01\x00\x01" + authority
+
+
+def test_a_layout_is_learnt_again_when_its_sections_end_elsewhere() -> None:
+    # same header and question, same TTL offsets, a longer SOA: the sections end elsewhere, so the variant of
+    # the second response must be keyed by its own layout (found by test_c_and_python_loops_agree_on_mutated_packets)
+    short, longer = b"\x02ns\xc0\x0e\x02hm\xc0\x0e", b"\x03ns1\xc0\x0e\nhostmaster\xc0\x0e"
+    frames = []
+    for txid, names in enumerate((short, longer, longer), start=1):
+        frames += _exchange(_query(txid), _nxdomain(names, txid), T0 + txid)
+    proc = _processor()
+    got = _batch(proc, frames)
+    (layout,) = proc.answers.layouts.values()
+    assert layout.end == len(_nxdomain(longer, 0))
+    assert all(len(key) == layout.end - layout.qend for key in layout.variants)
+    assert sum(o.count for o in got) == 3 and {o.rcode for o in got} == {"NXDOMAIN"}
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 2**32 - 1), st.integers(0, 1)), min_size=1, max_size=12))
 def test_ttls_and_rotations_fold_exactly(sightings: list[tuple[int, int]]) -> None:
@@ -285,7 +307,7 @@ def _both(monkeypatch: pytest.MonkeyPatch, frames: list[tuple[float, bytes]], **
             if python:
                 _python_only(patch)
             else:
-                assert pcap_fast.implementation() == "c"
+                assert batchloop.implementation() == "c"
             proc = _processor(**options)
             out.append(_snapshot(proc, _batch(proc, frames)))
     return out

@@ -1,4 +1,5 @@
-"""Creating, listing and revoking sensors and tokens: shared by the CLI, the API and the dashboard."""
+"""Creating and revoking sensors and their ingest tokens, and counting what they ingest: shared by the CLI, the API
+and the dashboard (users' query tokens are ``accounts/services.py``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from django.utils import timezone
 
 from yapdns.core.errors import ConfigurationError
 from yapdns.server import tokens
-from yapdns.server.accounts.models import ApiToken
 from yapdns.server.sensors.models import SENSOR_NAME, Sensor, SensorToken
 
 
@@ -45,26 +45,6 @@ def revoke_sensor(name: str) -> Sensor:
         sensor.save(update_fields=["revoked_at"])
         sensor.tokens.filter(revoked_at__isnull=True).update(revoked_at=now)
     return sensor
-
-
-def create_query_token(user: User, name: str) -> tuple[ApiToken, str]:
-    """A new query token for ``user`` (returned once)."""
-    new = tokens.generate("query")
-    row = ApiToken.objects.create(user=user, name=name[:100] or "token", prefix=new.prefix, digest=new.digest)
-    return row, new.token
-
-
-def revoke_query_token(token_id: int, user: User | None = None) -> ApiToken:
-    """Revoke one query token (only the owner's, when ``user`` is given)."""
-    found = ApiToken.objects.filter(pk=token_id)
-    if user is not None:
-        found = found.filter(user=user)
-    row = found.first()
-    if row is None:
-        raise ConfigurationError(f"no token with id {token_id}")
-    row.revoked_at = row.revoked_at or timezone.now()
-    row.save(update_fields=["revoked_at"])
-    return row
 
 
 def record_ingest(sensor_id: int, accepted: int, rejected: int, replayed: bool) -> None:

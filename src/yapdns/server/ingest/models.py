@@ -1,0 +1,1 @@
+"""The ingest app keeps no models: what it records per sensor lives in ``sensors.models``."""

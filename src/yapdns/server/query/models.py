@@ -1,0 +1,1 @@
+"""The query app keeps no models: it reads the record store (``yapdns.storage``), not the application database."""
