@@ -20,18 +20,21 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from yapdns.storage.aggregate import FoldedBatch, Stats, stage_rr_rows, stage_rrset_rows
+from yapdns.core.normalize import COUNT_CEILING
+from yapdns.storage.aggregate import FoldedBatch, Stats, saturating_add, stage_rr_rows, stage_rrset_rows
 from yapdns.storage.sqlite.rowcache import RecordKey, RowIdCache, StaleRowIds, merged
 
 _MERGE = (
     "time_first = min(time_first, excluded.time_first), "
-    "time_last = max(time_last, excluded.time_last), count = count + excluded.count"
+    f"time_last = max(time_last, excluded.time_last), count = {saturating_add('min', 'count', 'excluded.count')}"
 )
 _TTL = (
     "ttl_min = coalesce(min(ttl_min, {mn}), ttl_min, {mn}), ttl_max = coalesce(max(ttl_max, {mx}), ttl_max, {mx})"
 )
 MERGE_TTL = _MERGE + ", " + _TTL.format(mn="excluded.ttl_min", mx="excluded.ttl_max")
-_BY_ID = "time_last = max(time_last, ?2), count = count + ?3, " + _TTL.format(mn="?4", mx="?5")
+_BY_ID = f"time_last = max(time_last, ?2), count = {saturating_add('min', 'count', '?3')}, " + _TTL.format(
+    mn="?4", mx="?5"
+)
 UPDATE_RR = f"UPDATE rr SET {_BY_ID} WHERE id = ?1"
 UPDATE_RR_FIRST = f"UPDATE rr SET time_first = min(time_first, ?6), {_BY_ID} WHERE id = ?1"
 UPDATE_RRSET = f"UPDATE rrset SET time_first = min(time_first, ?6), {_BY_ID} WHERE id = ?1"
@@ -50,6 +53,24 @@ STAGE_RRSET = (
 )
 _RR_COLS = "rrname_rev, rrname, rrtype, rdata, ip, target_rev"
 _RR_JOIN = "rr.rrname_rev = s.rrname_rev AND rr.rrtype = s.rrtype AND rr.rdata = s.rdata"
+
+
+class _CountSum:
+    """``yapdns_count_sum(n)``: SQLite's ``sum`` saturated at ``COUNT_CEILING`` (``sum`` would raise on overflow)."""
+
+    def __init__(self) -> None:
+        self.total = 0
+
+    def step(self, value: int) -> None:
+        self.total += value
+
+    def finalize(self) -> int:
+        return min(self.total, COUNT_CEILING)
+
+
+def register_count_sum(conn: sqlite3.Connection) -> None:
+    """Make ``yapdns_count_sum`` available on the writer's connection."""
+    conn.create_aggregate("yapdns_count_sum", 1, _CountSum)
 
 
 def upsert_rr(conn: sqlite3.Connection, folded: FoldedBatch, cache: RowIdCache) -> None:
@@ -111,7 +132,7 @@ def _upsert_misses(
     source = (
         f"SELECT {_RR_COLS}, tf, tl, n, tmin, tmax FROM stage_rr WHERE true"
         if single_prov
-        else f"SELECT {_RR_COLS}, min(tf), max(tl), sum(n), min(tmin), max(tmax) FROM stage_rr "
+        else f"SELECT {_RR_COLS}, min(tf), max(tl), yapdns_count_sum(n), min(tmin), max(tmax) FROM stage_rr "
         "GROUP BY rrname_rev, rrtype, rdata"
     )
     conn.execute(
