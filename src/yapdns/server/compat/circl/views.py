@@ -29,7 +29,7 @@ from yapdns.core.errors import InvalidQuery, InvalidRRType
 from yapdns.core.model import Record
 from yapdns.core.rrtypes import rrtype_code
 from yapdns.server.compat import rawpath
-from yapdns.server.compat.auth import Refusal, charge, circl_caller, compat_view, log_identification
+from yapdns.server.compat.auth import Refusal, charge, circl_caller, compat_view, log_identification, refusal_response
 from yapdns.server.compat.circl.query import CirclQuery, Position
 from yapdns.server.store import get_store
 from yapdns.storage.query import TypeFilter
@@ -61,7 +61,7 @@ def query(request: HttpRequest) -> HttpResponse:
         if start is None:
             charge(caller)  # a query counts once, not once per page
     except Refusal as exc:
-        return _text(exc.status, str(exc))
+        return refusal_response(exc, _text)
     except InvalidQuery as exc:
         return _text(400, f"Error: {exc}")
     log_identification(request, caller, {"swclient": request.headers.get("User-Agent", "-")})
