@@ -199,6 +199,8 @@ def stats(request: HttpRequest, principal: Principal) -> HttpResponseBase:
             "accepted": s.accepted_total,
             "rejected": s.rejected_total,
             "replayed": s.replayed_total,
+            "refused": s.refused_total,
+            "failed": s.failed_total,
         }
         for s in Sensor.objects.all()
     ]

@@ -39,6 +39,8 @@ def sensor_json(sensor: Sensor) -> dict[str, object]:
         "accepted": sensor.accepted_total,
         "rejected": sensor.rejected_total,
         "replayed": sensor.replayed_total,
+        "refused": sensor.refused_total,
+        "failed": sensor.failed_total,
         "tokens": [
             {"prefix": t.prefix, "created_at": t.created_at.isoformat(), "active": t.revoked_at is None}
             for t in sensor.tokens.all()

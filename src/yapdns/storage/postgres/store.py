@@ -22,12 +22,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from yapdns.core.errors import ConfigurationError
 from yapdns.core.model import Observation
 from yapdns.storage import migrations
-from yapdns.storage.base import BatchRef, StoreStats, WriteOutcome
+from yapdns.storage.base import BatchRef, StoreStats, StoreUnavailable, WriteOutcome
 from yapdns.storage.flex import FlexQuery, FlexRow
 from yapdns.storage.group import GroupWriter
 from yapdns.storage.postgres import flex
@@ -48,6 +48,23 @@ def split_url(url: str) -> tuple[str, str | None]:
         raise ConfigurationError(f"schema must match {_SCHEMA.pattern}, got {schema[:70]!r}")
     query = urlencode([(k, v) for k, v in params if k != "schema"])
     return urlunsplit(parts._replace(query=query)), schema
+
+
+# SQLSTATE classes a retry can cure: connection exceptions, transaction rollbacks (deadlock, serialization),
+# insufficient resources (disk full, too many connections), operator intervention (shutdown, cancel), system errors.
+_TRANSIENT_CLASSES = frozenset({"08", "40", "53", "57", "58"})
+
+
+def transient(exc: BaseException) -> bool:
+    """Whether a failed write may succeed when retried (see ``storage/base.py``)."""
+    if isinstance(exc, (PoolTimeout, OSError, psycopg.InterfaceError)):
+        return True
+    if not isinstance(exc, psycopg.Error):
+        return False
+    state = exc.sqlstate
+    if state is None:  # no server answer: the connection failed or was lost
+        return isinstance(exc, psycopg.OperationalError)
+    return state[:2] in _TRANSIENT_CLASSES
 
 
 class PostgresStore(SqlReader, SummaryReader):
@@ -111,7 +128,12 @@ class PostgresStore(SqlReader, SummaryReader):
     # -- writes -------------------------------------------------------------
 
     def write(self, observations: Sequence[Observation], batch: BatchRef | None = None) -> WriteOutcome:
-        return self._writer.write(list(observations), batch)
+        try:
+            return self._writer.write(list(observations), batch)
+        except (psycopg.Error, PoolTimeout, OSError) as exc:
+            if transient(exc):
+                raise StoreUnavailable(f"PostgreSQL: {exc}") from exc
+            raise
 
     # -- reads --------------------------------------------------------------
 
