@@ -26,6 +26,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from yapdns.core.errors import ConfigurationError
 from yapdns.core.model import Observation
+from yapdns.core.normalize import COUNT_CEILING
 from yapdns.storage import migrations
 from yapdns.storage.base import BatchRef, StoreStats, StoreUnavailable, WriteOutcome
 from yapdns.storage.flex import FlexQuery, FlexRow
@@ -71,7 +72,10 @@ class PostgresStore(SqlReader, SummaryReader):
     """The record store in a PostgreSQL database (optionally one schema of it)."""
 
     name = "postgresql"
-    dialect = Dialect("%s")
+    # LEAST ignores NULL, so it would turn the sum of no rows into the ceiling: CASE keeps it NULL
+    dialect = Dialect(
+        "%s", f"CAST(CASE WHEN sum({{0}}) > {COUNT_CEILING} THEN {COUNT_CEILING} ELSE sum({{0}}) END AS BIGINT)"
+    )
     migrations_package = "yapdns.storage.postgres"
 
     def __init__(self, url: str, *, replay_window: int = 7 * 86400, pool_size: int = 8) -> None:

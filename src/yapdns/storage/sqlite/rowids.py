@@ -20,7 +20,6 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from yapdns.core.normalize import COUNT_CEILING
 from yapdns.storage.aggregate import FoldedBatch, Stats, saturating_add, stage_rr_rows, stage_rrset_rows
 from yapdns.storage.sqlite.rowcache import RecordKey, RowIdCache, StaleRowIds, merged
 
@@ -53,24 +52,6 @@ STAGE_RRSET = (
 )
 _RR_COLS = "rrname_rev, rrname, rrtype, rdata, ip, target_rev"
 _RR_JOIN = "rr.rrname_rev = s.rrname_rev AND rr.rrtype = s.rrtype AND rr.rdata = s.rdata"
-
-
-class _CountSum:
-    """``yapdns_count_sum(n)``: SQLite's ``sum`` saturated at ``COUNT_CEILING`` (``sum`` would raise on overflow)."""
-
-    def __init__(self) -> None:
-        self.total = 0
-
-    def step(self, value: int) -> None:
-        self.total += value
-
-    def finalize(self) -> int:
-        return min(self.total, COUNT_CEILING)
-
-
-def register_count_sum(conn: sqlite3.Connection) -> None:
-    """Make ``yapdns_count_sum`` available on the writer's connection."""
-    conn.create_aggregate("yapdns_count_sum", 1, _CountSum)
 
 
 def upsert_rr(conn: sqlite3.Connection, folded: FoldedBatch, cache: RowIdCache) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from yapdns.core.model import Observation
+from yapdns.core.normalize import COUNT_CEILING
 from yapdns.storage import migrations
 from yapdns.storage.base import BatchRef, StoreStats, StoreUnavailable, WriteOutcome
 from yapdns.storage.flex import FlexQuery, FlexRow
@@ -44,7 +45,22 @@ def connect(path: Path, *, readonly: bool, cache_mb: int) -> sqlite3.Connection:
     conn.execute("PRAGMA foreign_keys=OFF")
     if readonly:
         conn.execute("PRAGMA query_only=1")
+    conn.create_aggregate("yapdns_count_sum", 1, CountSum)  # type: ignore[arg-type]  # finalize may be NULL
     return conn
+
+
+class CountSum:
+    """``yapdns_count_sum(n)``: ``sum`` saturated at ``COUNT_CEILING`` (SQLite's ``sum`` raises on overflow)."""
+
+    def __init__(self) -> None:
+        self.total: int | None = None  # NULL over no rows, as sum()
+
+    def step(self, value: int, /) -> None:
+        if value is not None:
+            self.total = (self.total or 0) + value
+
+    def finalize(self) -> int | None:
+        return None if self.total is None else min(self.total, COUNT_CEILING)
 
 
 # Primary result codes a retry can cure: busy or locked, I/O errors, a full disk, no file, out of memory.
@@ -66,7 +82,7 @@ class SqliteStore(SqlReader, SummaryReader):
     """The record store in one SQLite file."""
 
     name = "sqlite"
-    dialect = Dialect("?")
+    dialect = Dialect("?", "yapdns_count_sum({})")
     migrations_package = "yapdns.storage.sqlite"
 
     def __init__(

@@ -29,7 +29,7 @@ from yapdns.storage.aggregate import (
 from yapdns.storage.base import BatchRef, WriteOutcome
 from yapdns.storage.group import BatchKey, WriteJob, hour_sensor, resolve_replays
 from yapdns.storage.sqlite.rowcache import CACHE_LIMIT, RowIdCache, StaleRowIds
-from yapdns.storage.sqlite.rowids import register_count_sum, upsert_rr, upsert_rrset
+from yapdns.storage.sqlite.rowids import upsert_rr, upsert_rrset
 
 GROUP_LIMIT = 1_000_000
 PURGE_EVERY = 3600.0
@@ -63,9 +63,7 @@ class SqliteApplier:
         self._last_purge = 0.0
 
     def connect(self) -> sqlite3.Connection:
-        conn = self._connect()
-        register_count_sum(conn)
-        return conn
+        return self._connect()  # with yapdns_count_sum, which the grouped staging upsert uses
 
     def disconnect(self, conn: sqlite3.Connection) -> None:
         conn.close()
