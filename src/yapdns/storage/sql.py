@@ -139,12 +139,22 @@ def _cursor(where: _Where, cursor: str | None, order: Sequence[str], pinned: boo
     if cursor is None:
         return
     values = decode_cursor(cursor)
-    if len(values) != len(order):
-        raise InvalidQuery("cursor does not belong to this query")
+    if len(values) != len(order) or not all(_fits(col, v) for col, v in zip(order, values, strict=True)):
+        raise InvalidQuery("invalid cursor: it does not belong to this query")
     where.raise_lower_bounds(values[0])
     if pinned and len(order) > 1:  # the key fixes the leading column: the range continues on the next one
         where.add(f"{order[1]} >= ?", values[1])
     where.add(f"({', '.join(order)}) > ({', '.join('?' * len(order))})", *values)
+
+
+def _fits(column: str, value: object) -> bool:
+    """Whether a cursor value has its ordering column's type (ids and types integers, ``ip`` 16 bytes, texts)."""
+    name = column.rsplit(".", 1)[-1]
+    if name in ("id", "rrtype"):
+        return type(value) is int and 0 <= value < 2**63
+    if name == "ip":
+        return type(value) is bytes and len(value) == 16
+    return type(value) is str
 
 
 def _pinned(q: RecordQuery) -> bool:

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated, TypeVar
+
 import msgspec
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
@@ -18,13 +20,26 @@ from yapdns.server.sensors import service
 from yapdns.server.sensors.models import Sensor
 
 
-class _NewSensor(msgspec.Struct):
+class _NewSensor(msgspec.Struct, forbid_unknown_fields=True):
     name: str
-    description: str = ""
+    description: Annotated[str, msgspec.Meta(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")] = ""
 
 
-class _NewToken(msgspec.Struct):
-    name: str = "api"
+class _NewToken(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$")] = "api"
+
+
+T = TypeVar("T")
+
+
+def _body(request: HttpRequest, spec: type[T], empty: bytes = b"") -> T | HttpResponse:
+    """The JSON body as ``spec``, or the 400 that says what is wrong with it."""
+    try:
+        return msgspec.json.decode(request.body or empty, type=spec)
+    except msgspec.DecodeError as exc:  # ValidationError included: names the field
+        return error(400, f"bad request body: {exc}")
+    except RecursionError:
+        return error(400, "bad request body: the JSON is nested too deeply")
 
 
 def sensor_json(sensor: Sensor) -> dict[str, object]:
@@ -53,10 +68,12 @@ def sensors(request: HttpRequest, principal: Principal) -> HttpResponse:
     if request.method == "GET":
         rows = Sensor.objects.prefetch_related("tokens")
         return JsonResponse({"sensors": [sensor_json(s) for s in rows]})
+    spec = _body(request, _NewSensor)
+    if isinstance(spec, HttpResponse):
+        return spec
     try:
-        spec = msgspec.json.decode(request.body, type=_NewSensor)
         sensor, token = service.create_sensor(spec.name, spec.description, by=principal.user)
-    except (msgspec.DecodeError, ConfigurationError) as exc:
+    except ConfigurationError as exc:
         return error(400, str(exc))
     return JsonResponse({"sensor": sensor_json(sensor), "token": token}, status=201)
 
@@ -86,10 +103,9 @@ def tokens(request: HttpRequest, principal: Principal) -> HttpResponse:
     assert principal.user is not None
     if request.method == "GET":
         return JsonResponse({"tokens": [token_json(t) for t in ApiToken.objects.filter(user=principal.user)]})
-    try:
-        spec = msgspec.json.decode(request.body or b"{}", type=_NewToken)
-    except msgspec.DecodeError as exc:
-        return error(400, str(exc))
+    spec = _body(request, _NewToken, empty=b"{}")
+    if isinstance(spec, HttpResponse):
+        return spec
     row, token = service.create_query_token(principal.user, spec.name)
     return JsonResponse({"token": token, **token_json(row)}, status=201)
 

@@ -32,7 +32,7 @@ from yapdns.server.compat import rawpath
 from yapdns.server.compat.auth import Refusal, charge, circl_caller, compat_view, log_identification, refusal_response
 from yapdns.server.compat.circl.query import CirclQuery, Position
 from yapdns.server.store import get_store
-from yapdns.storage.query import TypeFilter
+from yapdns.storage.query import TypeFilter, parse_integer
 
 PREFIX = "/pdns/query/"
 ORIGIN = "urn:yapdns"
@@ -103,13 +103,9 @@ def _filter(value: str | None) -> TypeFilter | None:
 
 
 def _page_size(value: str | None) -> int:
-    try:
-        size = int(value or PAGE_MAX)
-    except ValueError:
-        raise InvalidQuery("dribble-paginate-count must be a positive integer") from None
-    if size < 1:
-        raise InvalidQuery("dribble-paginate-count must be a positive integer")
-    return min(size, PAGE_MAX)
+    if value is None or not value.strip():
+        return PAGE_MAX
+    return min(parse_integer("dribble-paginate-count", value, minimum=1), PAGE_MAX)
 
 
 def _pypdns_can_name(rrtype: str) -> bool:
