@@ -96,7 +96,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "YAPDNS_LOGIN_FAILURE_LIMIT",
         "5",
-        "Failed dashboard logins after which a username, or a client IP, is locked out for the cool-off time.",
+        "Failed dashboard logins after which a username from one client address, or one client address, is "
+        "locked out for the cool-off time.",
     ),
     Setting("YAPDNS_LOGIN_COOLOFF_SECONDS", "900", "How long a login lock-out lasts, in seconds."),
 )
