@@ -99,10 +99,21 @@ def test_a_batch_at_the_record_limit_is_decoded_whole(
 def test_a_gzip_bomb_is_inflated_no_further_than_the_bound(
     client: Client, store: Store, sensor_token: str, inflated: Tally, decoded: Tally
 ) -> None:
-    bomb = gzip.compress(b"\n" * (64 << 20), compresslevel=9)  # 64 MiB of blank lines in ~64 KiB
+    bomb = gzip.compress(b"x" * (64 << 20), compresslevel=9)  # 64 MiB in ~64 KiB
     reply = post(client, sensor_token, bomb, "bomb", HTTP_CONTENT_ENCODING="gzip")
     assert reply.status_code == 413 and "decompressed" in reply.json()["error"]
     assert inflated.bytes <= (1 << 20) + 1  # 1/64 of what the bomb holds
+    assert decoded.calls == 0
+
+
+@override_settings(MAX_INGEST_RECORDS=1000)
+def test_a_bomb_of_blank_lines_stops_at_the_line_bound(
+    client: Client, store: Store, sensor_token: str, inflated: Tally, decoded: Tally
+) -> None:
+    bomb = gzip.compress(b"\n" * (64 << 20), compresslevel=9)  # 64M blank lines
+    reply = post(client, sensor_token, bomb, "blank", HTTP_CONTENT_ENCODING="gzip")
+    assert reply.status_code == 413 and "more than 1000 lines" in reply.json()["error"]
+    assert inflated.bytes <= batch_module._Inflater.STEP  # the first step of 1 MiB: 1/64 of the bomb
     assert decoded.calls == 0
 
 

@@ -91,32 +91,64 @@ _decode_obs = msgspec.json.Decoder(WireObservation).decode
 _decode_env = msgspec.json.Decoder(Envelope | list[msgspec.Raw]).decode
 
 
-def decompress(body: bytes, encoding: str | None, max_bytes: int = MAX_DECOMPRESSED) -> bytes:
-    """Undo ``Content-Encoding: gzip`` (every member), bounded by ``max_bytes`` decompressed bytes."""
+def decompress(
+    body: bytes, encoding: str | None, max_bytes: int = MAX_DECOMPRESSED, max_lines: int | None = None
+) -> bytes:
+    """Undo ``Content-Encoding: gzip`` (every member), bounded by ``max_bytes`` decompressed bytes.
+
+    With ``max_lines`` (NDJSON), inflating also stops as soon as the output holds more lines than that, so a
+    bomb of blank lines costs what its first ``max_lines`` lines cost.
+    """
     if (encoding or "").strip().lower() not in ("gzip", "x-gzip"):
         if len(body) > max_bytes:
             raise BatchTooLarge(f"the batch exceeds {max_bytes} bytes; send smaller batches")
         return body
-    parts: list[bytes] = []
-    size = 0
+    if not body:
+        raise MalformedInput("gzip data cut short: the body is empty")
+    inflater = _Inflater(max_bytes, max_lines)
     rest = body
-    while True:
-        try:
-            d = zlib.decompressobj(wbits=31)
-            part = d.decompress(rest, max_bytes - size + 1)  # never 0, which would mean "unbounded"
-        except zlib.error as exc:
-            raise MalformedInput(f"bad gzip data: {exc}") from None
-        size += len(part)
-        if size > max_bytes:
-            raise BatchTooLarge(f"the decompressed batch exceeds {max_bytes} bytes; send smaller batches")
-        if not d.eof:  # a cut upload must never pass for a (smaller) batch: its id would then be spent
-            raise MalformedInput("gzip data cut short")
-        parts.append(part)
-        rest = d.unused_data
-        if not rest:
-            return b"".join(parts)
-        if rest[:2] != _GZIP_MAGIC:
+    while rest:
+        if inflater.parts and rest[:2] != _GZIP_MAGIC:
             raise MalformedInput(f"bad gzip data: {len(rest)} bytes after the last gzip member")
+        rest = inflater.member(rest)
+    return b"".join(inflater.parts)
+
+
+class _Inflater:
+    """Inflates gzip members in steps of ``STEP`` bytes, checking the bounds after each step."""
+
+    STEP = 1 << 20
+
+    def __init__(self, max_bytes: int, max_lines: int | None) -> None:
+        self.max_bytes = max_bytes
+        self.max_lines = max_lines
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.lines = 0
+
+    def member(self, data: bytes) -> bytes:
+        """Inflate the member at the start of ``data``; return the bytes after it."""
+        d = zlib.decompressobj(wbits=31)
+        while not d.eof:
+            try:
+                part = d.decompress(data, min(self.STEP, self.max_bytes - self.size + 1))  # never 0: unbounded
+            except zlib.error as exc:
+                raise MalformedInput(f"bad gzip data: {exc}") from None
+            data = d.unconsumed_tail
+            if not part and not data and not d.eof:  # a cut upload must never pass for a (smaller) batch
+                raise MalformedInput("gzip data cut short")
+            self._add(part)
+        return d.unused_data
+
+    def _add(self, part: bytes) -> None:
+        self.size += len(part)
+        if self.size > self.max_bytes:
+            raise BatchTooLarge(f"the decompressed batch exceeds {self.max_bytes} bytes; send smaller batches")
+        if self.max_lines is not None:
+            self.lines += part.count(b"\n")
+            if self.lines > self.max_lines:
+                raise BatchTooLarge(f"the batch has more than {self.max_lines} lines; send smaller batches")
+        self.parts.append(part)
 
 
 def check_batch_id(value: str | None) -> str | None:

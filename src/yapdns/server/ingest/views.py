@@ -93,10 +93,12 @@ def ingest(request: HttpRequest, principal: Principal) -> HttpResponse:
     budget = limits.budget()
     try:
         body = _read_body(request, limits.ingest_body_bytes)
-        raw = decompress(body, request.headers.get("Content-Encoding"), limits.ingest_decompressed_bytes)
+        media = (request.content_type or "").lower()
+        lines = limits.ingest_records if media not in ("", "application/json") else None  # NDJSON
+        raw = decompress(body, request.headers.get("Content-Encoding"), limits.ingest_decompressed_bytes, lines)
         batch = decode_batch(
             raw,
-            request.content_type or "",
+            media,
             request.headers.get("X-Batch-Id"),
             max_records=limits.ingest_records,
             check=budget.check,
