@@ -108,7 +108,7 @@ def ingest(request: HttpRequest, principal: Principal) -> HttpResponse:
         return error(getattr(exc, "status", 413), str(exc))
     except MalformedInput as exc:
         record_refusal(sensor.pk)
-        return error(400, str(exc), line=exc.line)
+        return error(400, str(exc), **({"line": exc.line} if exc.line is not None else {}))
     try:
         result = IngestService(get_store()).submit(sensor.name, batch)
     except StoreUnavailable:  # nothing was applied and a retry can succeed

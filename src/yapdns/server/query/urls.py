@@ -15,6 +15,6 @@ urlpatterns = [
     path("sensors", sensors_api.sensors, name="sensors"),
     path("sensors/<str:name>/revoke", sensors_api.revoke_sensor, name="sensor-revoke"),
     path("tokens", sensors_api.tokens, name="tokens"),
-    path("tokens/<int:token_id>/revoke", sensors_api.revoke_token, name="token-revoke"),
+    path("tokens/<str:token_id>/revoke", sensors_api.revoke_token, name="token-revoke"),
     path("openapi.json", openapi.schema_view, name="openapi"),
 ]

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, TypeVar
 
 import msgspec
@@ -30,6 +31,7 @@ class _NewToken(msgspec.Struct, forbid_unknown_fields=True):
 
 
 T = TypeVar("T")
+_TOKEN_ID = re.compile(r"[1-9][0-9]{0,17}")
 
 
 def _body(request: HttpRequest, spec: type[T], empty: bytes = b"") -> T | HttpResponse:
@@ -111,10 +113,12 @@ def tokens(request: HttpRequest, principal: Principal) -> HttpResponse:
 
 
 @api_view("query", methods=("POST",))
-def revoke_token(request: HttpRequest, principal: Principal, token_id: int) -> HttpResponse:
+def revoke_token(request: HttpRequest, principal: Principal, token_id: str) -> HttpResponse:
     assert principal.user is not None
+    if not _TOKEN_ID.fullmatch(token_id):  # the route takes any text, so that every miss is a JSON 404
+        return error(404, f"no token with id {token_id[:30]!r}")
     try:
-        row = service.revoke_query_token(token_id, principal.user)
+        row = service.revoke_query_token(int(token_id), principal.user)
     except ConfigurationError as exc:
         return error(404, str(exc))
     return JsonResponse(token_json(row))
