@@ -93,3 +93,13 @@ def test_import_passes_format_options(run: CliRunner) -> None:
     assert "1 lines" in out and "bad lines" not in out
     out = invoke(run, "import", str(sample), "-F", "msdns", "-o", "no-equals-sign", ok=False)
     assert "is not KEY=VALUE" in out
+
+
+@pytest.mark.parametrize("value", ["\u00b2/60", "10/\u0663", "1_0/60", "10/0", "10"])
+def test_quota_burst_takes_ascii_numbers_only(value: str) -> None:
+    from yapdns.cli.quota import _burst
+    from yapdns.core.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="QUERIES/SECONDS"):
+        _burst(value)
+    assert _burst("10/60") == (10, 60)
