@@ -44,7 +44,40 @@ SETTINGS: tuple[Setting, ...] = (
         "Whether requests arrive over HTTPS: 'auto' (when --certfile is given), 'true' (behind a TLS proxy) "
         "or 'false'. Enables secure cookies and HSTS.",
     ),
-    Setting("YAPDNS_MAX_INGEST_BYTES", "67108864", "Largest ingest request body accepted (after gzip), in bytes."),
+    Setting(
+        "YAPDNS_TRUSTED_PROXIES",
+        "",
+        "Comma-separated addresses of reverse proxies whose X-Forwarded-For names the client (for the login "
+        "lock-out). Empty: the peer address is the client, and X-Forwarded-For is ignored.",
+    ),
+    Setting(
+        "YAPDNS_MAX_INGEST_BYTES",
+        "67108864",
+        "Largest ingest request body accepted, in bytes, as sent (compressed); 413 beyond.",
+    ),
+    Setting(
+        "YAPDNS_MAX_INGEST_DECOMPRESSED_BYTES",
+        "134217728",
+        "Largest ingest batch after gzip decompression, in bytes; 413 beyond.",
+    ),
+    Setting(
+        "YAPDNS_MAX_INGEST_RECORDS",
+        "100000",
+        "Most records in one ingest batch: NDJSON lines (blank ones included) or JSON array items; 413 beyond. "
+        "Keep it well above the agents' output.batch_size (5000 by default).",
+    ),
+    Setting("YAPDNS_BULK_MAX_QUERIES", "10000", "Most queries in one POST /api/v1/bulk request; 413 beyond."),
+    Setting(
+        "YAPDNS_BULK_MAX_ROWS",
+        "100000",
+        "Most rows one bulk request returns in total; the queries after that answer with an error line.",
+    ),
+    Setting(
+        "YAPDNS_REQUEST_TIME_BUDGET",
+        "30",
+        "Seconds one ingest or bulk request may spend decoding or querying: an ingest batch over it is refused "
+        "with 413 (nothing applied); bulk queries after it answer with an error line.",
+    ),
     Setting("YAPDNS_REPLAY_WINDOW", "604800", "Seconds an applied batch id is remembered to drop replays."),
     Setting("YAPDNS_RESULTS_MAX", "1000000", "Most rows one query may return (DNSDB results_max)."),
     Setting("YAPDNS_OFFSET_MAX", "3000000", "Largest offset a query may use (DNSDB offset_max)."),
@@ -63,7 +96,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "YAPDNS_LOGIN_FAILURE_LIMIT",
         "5",
-        "Failed dashboard logins after which a username, or a client IP, is locked out for the cool-off time.",
+        "Failed dashboard logins after which a username from one client address, or one client address, is "
+        "locked out for the cool-off time.",
     ),
     Setting("YAPDNS_LOGIN_COOLOFF_SECONDS", "900", "How long a login lock-out lasts, in seconds."),
 )

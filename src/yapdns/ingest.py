@@ -8,7 +8,9 @@ rejects) from one authenticated sensor and applies it through the store:
   never write under another sensor's name;
 * the batch id makes the write idempotent: a replay is acknowledged with the
   first application's counts and changes nothing;
-* a batch without an id gets a random one (it cannot be replayed safely).
+* a batch without an id gets a random one (it cannot be replayed safely);
+  an id is never shortened: an invalid one (``core.batch.check_batch_id``)
+  raises ``MalformedInput`` and nothing is written.
 """
 
 from __future__ import annotations
@@ -18,11 +20,9 @@ from collections.abc import Sequence
 
 import msgspec
 
-from yapdns.core.batch import DecodedBatch, Reject
+from yapdns.core.batch import DecodedBatch, Reject, check_batch_id
 from yapdns.core.model import Observation
 from yapdns.storage.base import BatchRef, Store
-
-MAX_BATCH_ID = 128
 
 
 class IngestResult(msgspec.Struct, frozen=True):
@@ -52,8 +52,8 @@ class IngestService:
         self.store = store
 
     def submit(self, sensor: str, batch: DecodedBatch, *, max_rejects_listed: int = 100) -> IngestResult:
-        batch_id = batch.batch_id or f"auto-{uuid.uuid4()}"
-        ref = BatchRef(sensor, batch_id[:MAX_BATCH_ID], len(batch.observations), len(batch.rejects))
+        batch_id = check_batch_id(batch.batch_id) or f"auto-{uuid.uuid4()}"
+        ref = BatchRef(sensor, batch_id, len(batch.observations), len(batch.rejects))
         outcome = self.store.write(attribute(batch.observations, sensor), ref)
         return IngestResult(
             batch_id=ref.batch_id,

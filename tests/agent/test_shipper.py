@@ -75,13 +75,19 @@ def peer(request: pytest.FixtureRequest) -> Iterator[ScriptedPeer]:
     server.shutdown()
 
 
-def ship(tmp_path: Path, peer: ScriptedPeer, batches: int = 1) -> tuple[BatchShipper, DiskSpool, ShipperCounters]:
+def line(n: int) -> bytes:
+    return b'{"rrname":"a%d.example","rrtype":"A","rdata":"192.0.2.1","time_first":1,"time_last":1}\n' % n
+
+
+def ship(
+    tmp_path: Path, peer: ScriptedPeer, batches: int = 1, lines: int = 1
+) -> tuple[BatchShipper, DiskSpool, ShipperCounters]:
     doc = {"output": {"url": peer.url, "token": "tok", "backoff": {"initial": "10ms", "max": "20ms"}}}
     config = config_from_dict(doc, base_dir=tmp_path)
     spool = DiskSpool(tmp_path / "spool", max_bytes=1 << 20, segment_bytes=1 << 16)
     spool.open()
-    body = gzip.compress(b'{"rrname":"a.example","rrtype":"A","rdata":"192.0.2.1","time_first":1,"time_last":1}\n')
-    spool.commit([(f"batch-{i}", 1, body) for i in range(batches)], encode_checkpoint(Checkpoint(1)), 1)
+    body = gzip.compress(b"".join(line(n) for n in range(lines)))
+    spool.commit([(f"batch-{i}", lines, body) for i in range(batches)], encode_checkpoint(Checkpoint(1)), 1)
     counters = ShipperCounters()
     shipper = BatchShipper(spool, config.output, tmp_path / "quarantine", counters)
     stop = threading.Event()
@@ -108,7 +114,7 @@ def test_overload_answers_are_retried_with_the_same_batch_id(tmp_path: Path, pee
     headers, body = peer.requests[0]
     assert headers["Authorization"] == "Bearer tok" and headers["Content-Encoding"] == "gzip"
     assert headers["Content-Type"] == "application/x-ndjson"
-    assert json.loads(gzip.decompress(body))["rrname"] == "a.example"
+    assert json.loads(gzip.decompress(body))["rrname"] == "a0.example"
     assert (counters.retries, counters.batches_acked, counters.observations_accepted) == (2, 1, 2)
     assert counters.observations_rejected == 1 and counters.reject_samples[0]["code"] == "bad_name"
 
@@ -141,3 +147,63 @@ def test_retry_after_reads_seconds_and_http_dates() -> None:
     assert _retry_after(answer("soon")) == 0.0
     assert _retry_after(answer("999999")) == 3600.0
     assert _retry_after(httpx.Response(503)) == 0.0
+
+
+TOO_LARGE = (413, {}, b'{"error":"the batch has 5 lines, more than 2; send smaller batches"}')
+
+
+def _sent(peer: ScriptedPeer) -> list[tuple[str, list[int]]]:
+    """(batch id, line numbers) of every request the peer saw."""
+    return [
+        (h["X-Batch-Id"], [int(json.loads(x)["rrname"][1:].split(".")[0]) for x in gzip.decompress(b).splitlines()])
+        for h, b in peer.requests
+    ]
+
+
+@pytest.mark.parametrize("peer", [[TOO_LARGE, TOO_LARGE, OK, OK, OK]], indirect=True)
+def test_a_batch_too_large_for_the_server_is_split_in_halves_with_derived_ids(tmp_path: Path, peer: ScriptedPeer) -> None:
+    _, spool, counters = ship(tmp_path, peer, lines=5)
+    assert spool.pending_batches == 0
+    assert _sent(peer) == [
+        ("batch-0", [0, 1, 2, 3, 4]),
+        ("batch-0.1", [0, 1]),  # the first half: too large again, split again
+        ("batch-0.1.1", [0]),
+        ("batch-0.1.2", [1]),
+        ("batch-0.2", [2, 3, 4]),
+    ]
+    assert (counters.batches_split, counters.batches_quarantined, counters.batches_acked) == (2, 0, 3)
+
+
+@pytest.mark.parametrize("peer", [[TOO_LARGE]], indirect=True)
+def test_a_single_record_too_large_is_quarantined(tmp_path: Path, peer: ScriptedPeer) -> None:
+    _, spool, counters = ship(tmp_path, peer, lines=1)
+    assert spool.pending_batches == 0 and counters.batches_quarantined == 1
+    assert [h["X-Batch-Id"] for h, _ in peer.requests] == ["batch-0"]
+
+
+BUG = (500, {}, b'{"error":"the server failed to apply this batch (TypeError)","retryable":false}')
+
+
+@pytest.mark.parametrize("peer", [[BUG] * 5 + [OK]], indirect=True)
+def test_a_server_error_is_retried_a_few_times_then_the_batch_is_quarantined(
+    tmp_path: Path, peer: ScriptedPeer
+) -> None:
+    _, spool, counters = ship(tmp_path, peer, batches=2)
+    assert spool.pending_batches == 0
+    ids = [h["X-Batch-Id"] for h, _ in peer.requests]
+    assert ids == ["batch-0"] * 5 + ["batch-1"]  # the next batch is not blocked behind it
+    assert (counters.batches_quarantined, counters.batches_acked) == (1, 1)
+    note = json.loads((tmp_path / "quarantine" / "batch-0.json").read_text())
+    assert note["status"] == 500 and "TypeError" in note["message"]
+
+
+@pytest.mark.parametrize("peer", [[(503, {}, b'{"error":"busy"}')] * 8 + [OK]], indirect=True)
+def test_unavailable_is_retried_for_as_long_as_it_takes(tmp_path: Path, peer: ScriptedPeer) -> None:
+    _, _, counters = ship(tmp_path, peer)
+    assert (counters.retries, counters.batches_quarantined, counters.batches_acked) == (8, 0, 1)
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "\u0663", "1_0", "+5", " 7 "])
+def test_retry_after_reads_only_ascii_digits(value: str) -> None:
+    expected = 7.0 if value.strip() == "7" else 0.0
+    assert _retry_after(httpx.Response(503, headers={"Retry-After": value.encode()})) == expected

@@ -113,3 +113,13 @@ def test_importing_the_same_file_again_changes_nothing(
     other = invoke(run, "import", str(copy), "-F", "dnsmasq", "--timezone", "UTC", "--year", "2026")
     assert "already imported" not in other  # other options read other times: another import, counted
     assert json.loads(invoke(run, "stats", "--json"))["observations"] == 2 * stored
+
+
+@pytest.mark.parametrize("value", ["\u00b2/60", "10/\u0663", "1_0/60", "10/0", "10"])
+def test_quota_burst_takes_ascii_numbers_only(value: str) -> None:
+    from yapdns.cli.quota import _burst
+    from yapdns.core.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="QUERIES/SECONDS"):
+        _burst(value)
+    assert _burst("10/60") == (10, 60)

@@ -6,12 +6,24 @@ nothing. What an answer means:
 
 * 200: delivered. The batch is acknowledged in the spool; the per-record
   rejects of the answer are counted and the first ones logged.
-* 408, 425, 429, 5xx, network errors: retried with jittered exponential
-  backoff; a ``Retry-After`` (seconds or HTTP date) is honoured.
+* 408, 425, 429, 502, 503, 504 (and other 5xx), network errors: retried with
+  jittered exponential backoff, for as long as it takes; a ``Retry-After``
+  (seconds or HTTP date) is honoured.
+* 500: the server failed in a way a retry would likely repeat (a bug). It is
+  retried ``SERVER_ERROR_ATTEMPTS`` times in all (a server being fixed or
+  restarted gets its chance), then quarantined, so one batch that trips a
+  server bug never blocks the ones behind it.
 * 401, 403, 404, 405, 407: the agent's setup is wrong (token, URL, proxy), not
   the batch: logged as an error and retried with backoff, so that fixing the
   token or the server loses nothing.
-* any other 4xx (400, 413, 422...): the batch itself is refused. It is
+* 413: the batch is larger than the server takes in one request. Nothing of
+  it was applied and its id was not spent, so it is split in two halves (by
+  lines) sent as ``<id>.1`` and ``<id>.2``, each split again if need be; the
+  spooled batch is acknowledged once every part is. The split is
+  deterministic, so after a crash the same parts get the same ids and the
+  server drops the ones it applied already. A single record too large is
+  quarantined.
+* any other 4xx (400, 422...): the batch itself is refused. It is
   quarantined (written to ``<data>/quarantine/`` with the server's answer),
   counted, logged and acknowledged, never retried forever.
 """
@@ -19,13 +31,15 @@ nothing. What an answer means:
 from __future__ import annotations
 
 import email.utils
+import gzip
 import logging
 import random
+import re
 import ssl
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import msgspec
@@ -40,8 +54,35 @@ log = logging.getLogger(__name__)
 
 _RETRY = frozenset({408, 425, 429})
 _SETUP = frozenset({401, 403, 404, 405, 407})
+_SECONDS = re.compile(r"[0-9]{1,10}")
 MAX_RETRY_AFTER = 3600.0
 REJECTS_LOGGED = 5
+SERVER_ERROR_ATTEMPTS = 5
+MAX_BATCH_ID = 128  # what the server accepts (core/batch.py); a split part's id must stay within it
+
+
+class Parcel(NamedTuple):
+    """What one POST sends: a spooled batch, or a part of one split after a 413."""
+
+    batch_id: str
+    observations: int
+    body: bytes  # gzip NDJSON
+
+
+class _Split(Exception):
+    """The server answered 413: send the parcel in smaller parts."""
+
+
+def split_parcel(parcel: Parcel) -> tuple[Parcel, Parcel] | None:
+    """The two halves of ``parcel`` by lines (ids ``<id>.1`` and ``<id>.2``), or None if it cannot be split."""
+    lines = gzip.decompress(parcel.body).splitlines(keepends=True)
+    if len(lines) < 2 or len(parcel.batch_id) + 2 > MAX_BATCH_ID:
+        return None
+    half = len(lines) // 2
+    return (
+        Parcel(f"{parcel.batch_id}.1", half, gzip.compress(b"".join(lines[:half]), mtime=0)),
+        Parcel(f"{parcel.batch_id}.2", len(lines) - half, gzip.compress(b"".join(lines[half:]), mtime=0)),
+    )
 
 
 class IngestAnswer(msgspec.Struct):
@@ -87,47 +128,83 @@ class BatchShipper:
 
     def deliver(self, batch: SpooledBatch, stop: threading.Event) -> bool:
         """Send ``batch`` until it is acknowledged or quarantined; ``False`` if stopped first."""
-        attempt = 0
+        if not self._send(Parcel(batch.batch_id, batch.observations, batch.body), stop):
+            return False
+        self.spool.ack(batch.ref)
+        return True
+
+    def _send(self, parcel: Parcel, stop: threading.Event) -> bool:
+        """Send ``parcel`` (split after a 413) until every part is acknowledged or quarantined."""
+        attempt = server_errors = 0
         while not stop.is_set():
-            wait = self._attempt(batch)
+            try:
+                wait = self._attempt(parcel, server_errors)
+            except _Split:
+                return self._send_halves(parcel, stop)
             if wait is None:
-                self.spool.ack(batch.ref)
                 return True
+            if wait < 0:  # a 500
+                server_errors += 1
+                wait = 0.0
             attempt += 1
             self.counters.retries += 1
             stop.wait(wait if wait > 0 else self._backoff(attempt))
         return False
 
-    def _attempt(self, batch: SpooledBatch) -> float | None:
-        """One POST. ``None``: done with the batch; otherwise seconds to wait (0: use backoff)."""
+    def _send_halves(self, parcel: Parcel, stop: threading.Event) -> bool:
+        halves = split_parcel(parcel)
+        if halves is None:
+            self._quarantine(parcel, 413, "too large for the server even alone")
+            return True
+        self.counters.batches_split += 1
+        log.warning("batch %s too large for the server: sent as two halves", parcel.batch_id)
+        return all(self._send(half, stop) for half in halves)
+
+    def _attempt(self, parcel: Parcel, server_errors: int) -> float | None:
+        """One POST. ``None``: done with the parcel; otherwise seconds to wait (0: use backoff; -1: a 500).
+
+        Raises ``_Split`` on a 413.
+        """
         try:
             response = self.client.post(
                 self.output.ingest_url,
-                content=batch.body,
+                content=parcel.body,
                 headers={
                     "Content-Type": "application/x-ndjson",
                     "Content-Encoding": "gzip",
-                    "X-Batch-Id": batch.batch_id,
+                    "X-Batch-Id": parcel.batch_id,
                 },
             )
         except httpx.HTTPError as exc:
             self._failed(f"{type(exc).__name__}: {exc}")
             return 0.0
+        return self._answered(parcel, response, server_errors)
+
+    def _answered(self, parcel: Parcel, response: httpx.Response, server_errors: int) -> float | None:
+        """What an answer means (module doc); the same values as ``_attempt``."""
         status = response.status_code
         if 200 <= status < 300:
-            self._delivered(batch, response)
+            self._delivered(parcel, response)
             return None
         message = _server_message(response)
-        if status in _RETRY or status >= 500:
+        if status == 413:
+            raise _Split()
+        if status == 500:
+            if server_errors + 1 >= SERVER_ERROR_ATTEMPTS:
+                self._quarantine(parcel, status, message)
+                return None
+            self._failed(f"HTTP 500: {message} (attempt {server_errors + 1} of {SERVER_ERROR_ATTEMPTS})")
+            return -1.0
+        if status in _RETRY or status > 500:
             self._failed(f"HTTP {status}: {message}")
             return _retry_after(response)
         if status in _SETUP:
             self._failed(f"HTTP {status}: {message} (check output.url and the token)", level=logging.ERROR)
             return 0.0
-        self._quarantine(batch, status, message)
+        self._quarantine(parcel, status, message)
         return None
 
-    def _delivered(self, batch: SpooledBatch, response: httpx.Response) -> None:
+    def _delivered(self, batch: Parcel, response: httpx.Response) -> None:
         try:
             answer = msgspec.json.decode(response.content, type=IngestAnswer)
         except (msgspec.DecodeError, msgspec.ValidationError):
@@ -144,7 +221,7 @@ class BatchShipper:
             log.warning("batch %s: server rejected record %s: %s", batch.batch_id, reject.get("line"), reject)
             c.reject_samples.append({"batch_id": batch.batch_id, **reject})
 
-    def _quarantine(self, batch: SpooledBatch, status: int, message: str) -> None:
+    def _quarantine(self, batch: Parcel, status: int, message: str) -> None:
         self.quarantine_dir.mkdir(parents=True, exist_ok=True)
         write_atomic(self.quarantine_dir / f"{batch.batch_id}.ndjson.gz", batch.body)
         note = {"batch_id": batch.batch_id, "status": status, "message": message, "observations": batch.observations}
@@ -167,7 +244,7 @@ def _retry_after(response: httpx.Response) -> float:
     value = response.headers.get("Retry-After", "").strip()
     if not value:
         return 0.0
-    if value.isdigit():
+    if _SECONDS.fullmatch(value):  # ASCII digits only: "²".isdigit() is true too, and float("²") fails
         return min(float(value), MAX_RETRY_AFTER)
     try:
         when = email.utils.parsedate_to_datetime(value)

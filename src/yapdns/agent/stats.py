@@ -27,6 +27,7 @@ class ShipperCounters:
     batches_acked: int = 0
     batches_replayed: int = 0  # the server had applied them already (a retry after a lost answer)
     batches_quarantined: int = 0
+    batches_split: int = 0  # split in halves after a 413 (too large for the server)
     observations_accepted: int = 0
     observations_rejected: int = 0
     observations_quarantined: int = 0

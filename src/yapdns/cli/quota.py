@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import TYPE_CHECKING
 
 import click
@@ -21,11 +22,14 @@ def _django() -> None:
     migrate_app(verbosity=0)
 
 
+_NUMBER = re.compile(r"[0-9]{1,9}")  # ASCII digits: "²".isdigit() is true and int("²") fails
+
+
 def _burst(value: str | None) -> tuple[int, int] | None:
     if value is None:
         return None
     size, sep, window = value.partition("/")
-    if not (sep and size.isdigit() and window.isdigit() and int(window) > 0):
+    if not (sep and _NUMBER.fullmatch(size) and _NUMBER.fullmatch(window) and int(window) > 0):
         raise ConfigurationError("--burst takes QUERIES/SECONDS, e.g. 10/60")
     return int(size), int(window)
 

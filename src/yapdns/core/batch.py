@@ -8,23 +8,36 @@ sample``. ``rdata`` may be a string or an array (an RRset).
 
 Decoding guarantees: a syntax error raises ``MalformedInput`` with its line
 number and nothing of the batch is used; an object that parses but does not
-validate is rejected alone, with its line (or array index + 1) and a reason.
+validate (a wrong type, a value out of range, JSON nested too deeply) is
+rejected alone, with its line (or array index + 1) and a reason.
+
+Bounds: gzip is inflated member by member (``cat a.gz b.gz`` is one batch)
+up to ``max_bytes``; bytes after the last member, or a member cut short, are
+``MalformedInput``. More than ``max_records`` lines (NDJSON, blank ones
+included) or array items raise ``BatchTooLarge`` before any record is
+decoded. A batch id is 1 to ``MAX_BATCH_ID`` printable ASCII characters and
+is never shortened; a batch holding no record at all is ``MalformedInput``,
+so an empty or unread body can never spend its id.
 """
 
 from __future__ import annotations
 
-import gzip
 import re
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import msgspec
 
-from yapdns.core.errors import InvalidObservation, MalformedInput, MissingField
+from yapdns.core.errors import BatchTooLarge, InvalidObservation, MalformedInput, MissingField
 from yapdns.core.model import Evidence, Observation, SampleRef
 from yapdns.core.normalize import normalize_observation
 
-MAX_DECOMPRESSED = 256 * 1024 * 1024
+MAX_DECOMPRESSED = 128 * 1024 * 1024
+MAX_RECORDS = 100_000
+MAX_BATCH_ID = 128
+CHECK_EVERY = 1024  # records decoded between two calls of a decoder's ``check``
+_BATCH_ID = re.compile(rf"[\x20-\x7e]{{1,{MAX_BATCH_ID}}}")
+_GZIP_MAGIC = b"\x1f\x8b"
 _BYTE_POS = re.compile(r"\(byte (\d+)\)|at byte (\d+)")
 
 
@@ -78,20 +91,76 @@ _decode_obs = msgspec.json.Decoder(WireObservation).decode
 _decode_env = msgspec.json.Decoder(Envelope | list[msgspec.Raw]).decode
 
 
-def decompress(body: bytes, encoding: str | None) -> bytes:
-    """Undo ``Content-Encoding: gzip``, bounded by ``MAX_DECOMPRESSED`` bytes."""
-    if (encoding or "").lower() not in ("gzip", "x-gzip"):
+def decompress(
+    body: bytes, encoding: str | None, max_bytes: int = MAX_DECOMPRESSED, max_lines: int | None = None
+) -> bytes:
+    """Undo ``Content-Encoding: gzip`` (every member), bounded by ``max_bytes`` decompressed bytes.
+
+    With ``max_lines`` (NDJSON), inflating also stops as soon as the output holds more lines than that, so a
+    bomb of blank lines costs what its first ``max_lines`` lines cost.
+    """
+    if (encoding or "").strip().lower() not in ("gzip", "x-gzip"):
+        if len(body) > max_bytes:
+            raise BatchTooLarge(f"the batch exceeds {max_bytes} bytes; send smaller batches")
         return body
-    try:
+    if not body:
+        raise MalformedInput("gzip data cut short: the body is empty")
+    inflater = _Inflater(max_bytes, max_lines)
+    rest = body
+    while rest:
+        if inflater.parts and rest[:2] != _GZIP_MAGIC:
+            raise MalformedInput(f"bad gzip data: {len(rest)} bytes after the last gzip member")
+        rest = inflater.member(rest)
+    return b"".join(inflater.parts)
+
+
+class _Inflater:
+    """Inflates gzip members in steps of ``STEP`` bytes, checking the bounds after each step."""
+
+    STEP = 1 << 20
+
+    def __init__(self, max_bytes: int, max_lines: int | None) -> None:
+        self.max_bytes = max_bytes
+        self.max_lines = max_lines
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.lines = 0
+
+    def member(self, data: bytes) -> bytes:
+        """Inflate the member at the start of ``data``; return the bytes after it."""
         d = zlib.decompressobj(wbits=31)
-        out = d.decompress(body, MAX_DECOMPRESSED)
-        if d.unconsumed_tail:
-            raise MalformedInput(f"decompressed batch exceeds {MAX_DECOMPRESSED} bytes")
-        if not d.eof:  # a cut upload must never pass for a (smaller) batch: its id would then be spent
-            raise MalformedInput("gzip data cut short")
-        return out
-    except (zlib.error, gzip.BadGzipFile) as exc:
-        raise MalformedInput(f"bad gzip data: {exc}") from None
+        while not d.eof:
+            try:
+                part = d.decompress(data, min(self.STEP, self.max_bytes - self.size + 1))  # never 0: unbounded
+            except zlib.error as exc:
+                raise MalformedInput(f"bad gzip data: {exc}") from None
+            data = d.unconsumed_tail
+            if not part and not data and not d.eof:  # a cut upload must never pass for a (smaller) batch
+                raise MalformedInput("gzip data cut short")
+            self._add(part)
+        return d.unused_data
+
+    def _add(self, part: bytes) -> None:
+        self.size += len(part)
+        if self.size > self.max_bytes:
+            raise BatchTooLarge(f"the decompressed batch exceeds {self.max_bytes} bytes; send smaller batches")
+        if self.max_lines is not None:
+            self.lines += part.count(b"\n")
+            if self.lines > self.max_lines:
+                raise BatchTooLarge(f"the batch has more than {self.max_lines} lines; send smaller batches")
+        self.parts.append(part)
+
+
+def check_batch_id(value: str | None) -> str | None:
+    """``value`` if it is a valid batch id (None and "" mean: no id); raise ``MalformedInput`` otherwise."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or _BATCH_ID.fullmatch(value) is None:
+        raise MalformedInput(
+            f"X-Batch-Id (or batch_id) must be 1 to {MAX_BATCH_ID} printable ASCII characters, without control "
+            f"characters; got {len(value) if isinstance(value, str) else type(value).__name__} characters"
+        )
+    return value
 
 
 def from_wire(wire: WireObservation) -> Observation:
@@ -132,46 +201,81 @@ def _decode_one(raw: bytes, line: int, rejects: list[Reject]) -> Observation | N
         rejects.append(Reject(line, "bad_value", str(exc)))
     except msgspec.DecodeError as exc:
         raise MalformedInput(f"invalid JSON: {exc}", line=line) from None
+    except RecursionError:
+        rejects.append(Reject(line, "bad_value", "the JSON is nested too deeply"))
     except InvalidObservation as exc:
         rejects.append(Reject(line, exc.code, str(exc)))
     return None
 
 
-def decode_ndjson(body: bytes, batch_id: str | None = None) -> DecodedBatch:
-    """Decode NDJSON; blank lines are skipped, line numbers count from 1."""
+def _decode_all(
+    items: Iterable[tuple[int, bytes]], batch_id: str | None, check: Callable[[], None] | None
+) -> DecodedBatch:
     observations: list[Observation] = []
     rejects: list[Reject] = []
-    for line_no, raw in enumerate(body.split(b"\n"), start=1):
-        if raw.strip():
-            obs = _decode_one(raw, line_no, rejects)
-            if obs is not None:
-                observations.append(obs)
+    for n, (line, raw) in enumerate(items, start=1):
+        obs = _decode_one(raw, line, rejects)
+        if obs is not None:
+            observations.append(obs)
+        if check is not None and n % CHECK_EVERY == 0:
+            check()
+    if not observations and not rejects:
+        raise MalformedInput("the batch holds no records")
     return DecodedBatch(batch_id, observations, rejects)
 
 
-def decode_json(body: bytes, batch_id: str | None = None) -> DecodedBatch:
+def decode_ndjson(
+    body: bytes,
+    batch_id: str | None = None,
+    *,
+    max_records: int = MAX_RECORDS,
+    check: Callable[[], None] | None = None,
+) -> DecodedBatch:
+    """Decode NDJSON; blank lines are skipped (but counted against ``max_records``), line numbers count from 1.
+
+    ``check`` is called every ``CHECK_EVERY`` records (a time budget may raise from it).
+    """
+    lines = body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
+    if lines > max_records:
+        raise BatchTooLarge(f"the batch has {lines} lines, more than {max_records}; send smaller batches")
+    items = ((n, raw) for n, raw in enumerate(body.split(b"\n"), start=1) if raw.strip())
+    return _decode_all(items, check_batch_id(batch_id), check)
+
+
+def decode_json(
+    body: bytes,
+    batch_id: str | None = None,
+    *,
+    max_records: int = MAX_RECORDS,
+    check: Callable[[], None] | None = None,
+) -> DecodedBatch:
     """Decode a JSON array or envelope; a record's "line" is its 1-based array index."""
     try:
         doc = _decode_env(body)
     except msgspec.DecodeError as exc:
         raise MalformedInput(f"invalid JSON: {exc}", line=_line_of(body, str(exc))) from None
+    except RecursionError:
+        raise MalformedInput("invalid JSON: nested too deeply") from None
     items = doc.observations if isinstance(doc, Envelope) else doc
-    batch_id = batch_id or (doc.batch_id if isinstance(doc, Envelope) else None)
-    observations: list[Observation] = []
-    rejects: list[Reject] = []
-    for index, raw in enumerate(items, start=1):
-        obs = _decode_one(bytes(raw), index, rejects)
-        if obs is not None:
-            observations.append(obs)
-    return DecodedBatch(batch_id, observations, rejects)
+    if len(items) > max_records:
+        raise BatchTooLarge(f"the batch has {len(items)} records, more than {max_records}; send smaller batches")
+    batch_id = check_batch_id(batch_id) or (check_batch_id(doc.batch_id) if isinstance(doc, Envelope) else None)
+    return _decode_all(((n, bytes(raw)) for n, raw in enumerate(items, start=1)), batch_id, check)
 
 
-def decode_batch(body: bytes, content_type: str, batch_id: str | None = None) -> DecodedBatch:
+def decode_batch(
+    body: bytes,
+    content_type: str,
+    batch_id: str | None = None,
+    *,
+    max_records: int = MAX_RECORDS,
+    check: Callable[[], None] | None = None,
+) -> DecodedBatch:
     """Pick the decoder from the media type (NDJSON unless it is ``application/json``)."""
     media = content_type.split(";", maxsplit=1)[0].strip().lower()
     if media == "application/json" or (media == "" and body.lstrip()[:1] in (b"[", b"{") and b"\n{" not in body):
-        return decode_json(body, batch_id)
-    return decode_ndjson(body, batch_id)
+        return decode_json(body, batch_id, max_records=max_records, check=check)
+    return decode_ndjson(body, batch_id, max_records=max_records, check=check)
 
 
 def _line_of(body: bytes, message: str) -> int:

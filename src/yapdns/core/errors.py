@@ -70,6 +70,12 @@ class MalformedInput(YapdnsError):
         super().__init__(message)
 
 
+class BatchTooLarge(MalformedInput):
+    """The batch is larger than the server accepts in one request; send smaller batches."""
+
+    code = "too_large"
+
+
 class InvalidQuery(YapdnsError):
     """The query is not valid."""
 

@@ -16,14 +16,22 @@ import dns.rcode
 import msgspec
 
 from yapdns.core import rrtypes
-from yapdns.core.errors import InvalidObservation, InvalidTime, InvalidValue
+from yapdns.core.errors import InvalidObservation, InvalidRdata, InvalidTime, InvalidValue
 from yapdns.core.model import Evidence, Observation, SampleRef
 from yapdns.core.names import normalize_name
 from yapdns.core.rdata import normalize_rdata
 
 MAX_TIME = 2**32 - 1  # 2106; DNSDB and COF use 32-bit epochs in practice
 MAX_RRSET = 1024
-MAX_COUNT = 2**62
+# The characters of a record's key (name, bailiwick and the RRset's rdata joined by newlines) that every store
+# can index: PostgreSQL's B-tree entries hold at most 2704 bytes, and an entry that does not fit would fail the
+# whole batch, so a longer record is rejected alone here (docs/api.md, "Ingest").
+MAX_KEY_CHARS = 2600
+# A count is a number of sightings. One observation may carry at most MAX_COUNT (an import's aggregate
+# included: far above any real pDNS counter); stored sums saturate at COUNT_CEILING instead of overflowing
+# 64-bit integers (docs/storage.md, "Counts"). Two maxima summed never overflow: 2 * 2**62 - 1 < 2**63.
+MAX_COUNT = 2**40
+COUNT_CEILING = 2**62
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}")
 NODATA = "NODATA"
@@ -127,8 +135,20 @@ def normalize_observation(obs: Observation) -> Observation:
         and type(obs.bailiwick) in (str, type(None))
         and _same_strings(rdata, obs.rdata)
     ):
-        return obs
-    return msgspec.structs.replace(obs, rrname=name, rdata=rdata, bailiwick=bailiwick)  # the rest is canonical
+        return _storable(obs)
+    return _storable(msgspec.structs.replace(obs, rrname=name, rdata=rdata, bailiwick=bailiwick))  # rest canonical
+
+
+def _storable(obs: Observation) -> Observation:
+    """``obs`` if its key fits every store's index (``MAX_KEY_CHARS``); raise ``InvalidRdata`` otherwise."""
+    rdata = obs.rdata
+    size = len(obs.rrname) + len(obs.bailiwick or "") + (len(rdata[0]) if len(rdata) == 1 else len("\n".join(rdata)))
+    if size > MAX_KEY_CHARS:
+        raise InvalidRdata(
+            f"the record is too long to store: its name, bailiwick and rdata hold {size} characters, at most "
+            f"{MAX_KEY_CHARS} (send a large RRset as smaller RRsets or single records)"
+        )
+    return obs
 
 
 _CANONICAL_LABELS: set[str] = set()  # sensor ids and sources found valid (a few per process), remembered
@@ -219,10 +239,10 @@ def _normalize_observation_full(obs: Observation) -> Observation:
     if first > last:
         raise InvalidTime("time_first is after time_last")
     if isinstance(obs.count, bool) or not isinstance(obs.count, int) or not 1 <= obs.count <= MAX_COUNT:
-        raise InvalidValue("count must be a positive integer")
+        raise InvalidValue(f"count must be an integer from 1 to {MAX_COUNT} (2^40)")
     if obs.ttl is not None and (isinstance(obs.ttl, bool) or not isinstance(obs.ttl, int) or not 0 <= obs.ttl < 2**31):
         raise InvalidValue("ttl must be an integer in 0..2^31-1")
-    return Observation(
+    return _storable(Observation(
         rrname=normalize_name(obs.rrname),
         rrtype=rrtypes.rrtype_text(code),
         rdata=normalize_rrset(code, obs.rdata),
@@ -236,7 +256,7 @@ def _normalize_observation_full(obs: Observation) -> Observation:
         source=normalize_label(obs.source, "source"),
         evidence=obs.evidence if type(obs.evidence) is Evidence else Evidence(obs.evidence),
         sample=normalize_sample(obs.sample),
-    )
+    ))
 
 
 def normalize_rrset(code: int, rdata: tuple[str, ...]) -> tuple[str, ...]:

@@ -75,7 +75,7 @@ def _normalize_other(rrtype: int, text: str) -> str:
         raise InvalidRdata("empty rdata" if not text else "rdata is too long")
     if rrtype == t.MX:
         pref, _, host = text.partition(" ")
-        if pref.isdigit() and int(pref) <= 65535 and host and " " not in host:
+        if pref.isascii() and pref.isdigit() and len(pref) <= 5 and int(pref) <= 65535 and host and " " not in host:
             return f"{int(pref)} {_normalize_target(host)}"
     if rrtype in (t.TXT, t.SPF):
         if not text.startswith('"'):

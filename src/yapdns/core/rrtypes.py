@@ -6,6 +6,7 @@ Storage keeps the 16-bit code; every API prints the mnemonic, or ``TYPEn``
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import dns.rdatatype
@@ -24,6 +25,7 @@ SRV = 33
 DNAME = 39
 SPF = 99
 
+_NUMBER = re.compile(r"[0-9]{1,5}")  # ASCII digits only: str.isdigit() also takes "²" and "٣"
 UNRECORDED = "TYPE0"  # reserved type 0, never on the wire: "the source recorded no query type"
 
 IP_TYPES = frozenset({A, AAAA})
@@ -44,8 +46,11 @@ def rrtype_code(value: str | int) -> int:
         raise InvalidRRType(f"rrtype {value} is out of range 0..65535")
     if not isinstance(value, str):
         raise InvalidRRType(f"rrtype must be a string or number, not {type(value).__name__}")
-    text = value.strip().upper()
-    if text.isdigit():
+    text = value.strip()
+    if not text.isascii():  # "\u017foa".upper() is "SOA": only ASCII can spell a type
+        raise InvalidRRType(f"unknown rrtype {value[:40]!r}: only ASCII letters and digits spell a type")
+    text = text.upper()
+    if _NUMBER.fullmatch(text):
         return rrtype_code(int(text))
     try:
         return int(dns.rdatatype.from_text(text))

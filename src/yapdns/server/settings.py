@@ -94,11 +94,13 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 # Login rate limit (django-axes, state in the application database, so it holds
-# across gunicorn workers): a username or a client IP with too many failures is
-# locked out for the cool-off time. See docs/dashboard.md.
+# across gunicorn workers): a username from one client address, or one client
+# address over any usernames, with too many failures is locked out for the
+# cool-off time; never a username by itself, which would let anyone lock its
+# owner out from elsewhere. See docs/dashboard.md.
 AXES_FAILURE_LIMIT = config.get_int("YAPDNS_LOGIN_FAILURE_LIMIT")
 AXES_COOLOFF_TIME = dt.timedelta(seconds=config.get_int("YAPDNS_LOGIN_COOLOFF_SECONDS"))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_RESET_ON_SUCCESS = False  # a login of ones own must not wipe the failures counted against others from that address
 AXES_LOCKOUT_CALLABLE = "yapdns.server.dashboard.auth.locked_out"
 AXES_CLIENT_IP_CALLABLE = "yapdns.server.dashboard.auth.client_ip"
@@ -118,6 +120,12 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # Ingest bodies are read by the ingest view itself, bounded by YAPDNS_MAX_INGEST_BYTES.
 MAX_INGEST_BYTES = config.get_int("YAPDNS_MAX_INGEST_BYTES")
+MAX_INGEST_DECOMPRESSED_BYTES = config.get_int("YAPDNS_MAX_INGEST_DECOMPRESSED_BYTES")
+MAX_INGEST_RECORDS = config.get_int("YAPDNS_MAX_INGEST_RECORDS")
+BULK_MAX_QUERIES = config.get_int("YAPDNS_BULK_MAX_QUERIES")
+BULK_MAX_ROWS = config.get_int("YAPDNS_BULK_MAX_ROWS")
+REQUEST_TIME_BUDGET = config.get_int("YAPDNS_REQUEST_TIME_BUDGET")
+TRUSTED_PROXIES = frozenset(a.strip() for a in config.get("YAPDNS_TRUSTED_PROXIES").split(",") if a.strip())
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 RESULTS_MAX = config.get_int("YAPDNS_RESULTS_MAX")
 OFFSET_MAX = config.get_int("YAPDNS_OFFSET_MAX")

@@ -18,6 +18,11 @@ into one upsert. It runs in two passes:
 Each value is ``[time_first, time_last, count, ttl_min, ttl_max]``.
 ``stage_rr_rows`` adds the derived keys (reversed name, 16-byte IP, reversed
 target) that both schemas store.
+
+Counts saturate (docs/storage.md, "Counts"): every count that leaves the fold
+is at most ``COUNT_CEILING``, and ``saturating_add`` is the SQL every backend
+adds stored counts with, so no sum ever overflows a signed 64-bit integer and
+every backend stores the same value after the same batches.
 """
 
 from __future__ import annotations
@@ -29,12 +34,19 @@ from typing import Any
 from yapdns.core import rrtypes
 from yapdns.core.model import Observation
 from yapdns.core.names import reverse_name
+from yapdns.core.normalize import COUNT_CEILING
 from yapdns.core.rdata import target_name
 
 Stats = list[Any]  # [time_first, time_last, count, ttl_min, ttl_max]
 ProvKey = tuple[str, str, str]  # (sensor, evidence, source); "" for unset
 ProvResolver = Callable[[set[ProvKey]], dict[ProvKey, int]]
 _V4_PREFIX = b"\x00" * 10 + b"\xff\xff"  # IPv4 mapped into ::ffff:0:0/96, as rdata.ip_key
+
+
+def saturating_add(least: str, stored: str, delta: str) -> str:
+    """SQL for ``min(stored + delta, COUNT_CEILING)`` that never overflows, with ``least`` the dialect's
+    two-argument minimum (SQLite ``min``, PostgreSQL ``LEAST``); both operands must be in 0..COUNT_CEILING."""
+    return f"{least}({stored}, {COUNT_CEILING} - {delta}) + {delta}"
 
 
 def merge(table: dict[Any, Stats], key: Any, st: Stats) -> None:
@@ -47,7 +59,7 @@ def merge(table: dict[Any, Stats], key: Any, st: Stats) -> None:
         cur[0] = st[0]
     if st[1] > cur[1]:  # noqa: PLR1730 (faster than min/max here)
         cur[1] = st[1]
-    cur[2] += st[2]
+    cur[2] = min(cur[2] + st[2], COUNT_CEILING)
     if st[3] is not None and (cur[3] is None or st[3] < cur[3]):
         cur[3] = st[3]
     if st[4] is not None and (cur[4] is None or st[4] > cur[4]):
@@ -58,7 +70,7 @@ class FoldedBatch:
     """The rows of one write, keyed as the store keys them."""
 
     def __init__(self, observations: int) -> None:
-        self.observations = observations
+        self.observations = min(observations, COUNT_CEILING)
         self.rr: dict[tuple[str, int, str, int], Stats] = {}
         self.rrset: dict[tuple[str, int, str, str], Stats] = {}
         self.negative: dict[tuple[str, int, str, int], Stats] = {}
@@ -139,6 +151,8 @@ class BatchAggregate:
         for (name, rrtype, rdata, rcode, bailiwick, sensor, evidence, source, sample), st in self.rich.items():
             prov = prov_ids[_prov_key(sensor, evidence, source)]
             out.provs.add(prov)
+            if st[2] > COUNT_CEILING:  # noqa: PLR1730 (faster than min here)
+                st[2] = COUNT_CEILING
             code = _code(rrtype)
             if rdata:
                 _fold_answer(out, st, (name, code, rdata), bailiwick or "", prov=prov, sample=sample)
@@ -166,6 +180,8 @@ def _fold_plain(out: FoldedBatch, prov: int, table: dict[tuple[str, str, tuple[s
     """Fold one provenance's plain sightings; single-RR answers take the short path."""
     rr, rrset = out.rr, out.rrset
     for (name, rrtype, rdata), st in table.items():
+        if st[2] > COUNT_CEILING:  # noqa: PLR1730 (summed exactly while folding; saturated as it leaves)
+            st[2] = COUNT_CEILING
         code = _code(rrtype)
         if len(rdata) != 1:
             if rdata:

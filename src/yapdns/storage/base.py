@@ -12,6 +12,11 @@ Guarantees every backend gives:
   ``(sensor, evidence, source)``.
 * Every lookup returns rows in a stable order, pages with an opaque cursor,
   and says ``limited`` when rows were left out.
+* A write that fails for a reason a retry can cure (the database is
+  unreachable, locked, out of space, or a transaction conflict) raises
+  ``StoreUnavailable``; any other exception is a failure a retry would
+  repeat (a bug, or data the store cannot hold), and callers must not
+  answer it with "retry later".
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Protocol, TypeVar
 
 import msgspec
 
+from yapdns.core.errors import StoreError
 from yapdns.core.model import (
     NegativeRecord,
     Observation,
@@ -34,6 +40,10 @@ from yapdns.storage.flex import FlexQuery, FlexRow
 from yapdns.storage.query import Page, RecordQuery
 
 T = TypeVar("T")
+
+
+class StoreUnavailable(StoreError):
+    """The record store cannot apply writes right now; retry later."""
 
 
 class BatchRef(msgspec.Struct, frozen=True):

@@ -1,15 +1,21 @@
 """The query model every backend answers: what to match, filter, fence and page.
 
 Parsing user text into this model (``NameMatch.parse``, ``IpRange.parse``,
-``TimeFence.resolve``) lives here so that every API surface reads names,
-wildcards, CIDRs, ranges and relative times the same way.
+``TimeFence.resolve``, ``parse_integer``) lives here so that every API
+surface reads names, wildcards, CIDRs, ranges, integers and relative times
+the same way, and refuses the same hostile values with ``InvalidQuery``:
+integers are ASCII digits only (``int()`` also takes "٣" and "1_0") and
+fences stay within ``FENCE_MAX``, so nothing past 64 bits reaches a
+database driver.
 """
 
 from __future__ import annotations
 
 import base64
 import ipaddress
+import re
 import time
+from collections.abc import Mapping
 from typing import Generic, Literal, TypeVar
 
 import msgspec
@@ -21,6 +27,22 @@ from yapdns.core.names import normalize_name, reverse_name
 
 MatchKind = Literal["exact", "suffix", "prefix"]
 T = TypeVar("T")
+FENCE_MAX = 2**62  # |fence| in seconds; now + a relative fence stays far inside 64 bits
+CURSOR_TEXT_MAX = 4096  # characters of one text value in a cursor (names and rdata are far shorter)
+_INTEGER = re.compile(r"-?[0-9]{1,40}")
+
+
+def parse_integer(name: str, text: str, minimum: int | None = None, maximum: int | None = None) -> int:
+    """``text`` as an integer of ASCII digits (an optional leading ``-``) within the bounds given."""
+    value = text.strip()
+    if not _INTEGER.fullmatch(value):
+        raise InvalidQuery(f"{name} must be an integer written in ASCII digits, got {value[:40]!r}")
+    number = int(value)
+    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+        low = "" if minimum is None else f" from {minimum}"
+        high = "" if maximum is None else f" to {maximum}"
+        raise InvalidQuery(f"{name} must be an integer{low}{high}, got {value[:40]}")
+    return number
 
 
 class NameMatch(msgspec.Struct, frozen=True):
@@ -111,7 +133,10 @@ class TimeFence(msgspec.Struct, frozen=True):
 
     @classmethod
     def resolve(cls, now: float | None = None, **values: int | None) -> TimeFence:
-        """Turn negative values into ``now + value`` (DNSDB's relative form)."""
+        """Turn negative values into ``now + value`` (DNSDB's relative form); each within ``FENCE_MAX``."""
+        for name, value in values.items():
+            if value is not None and not -FENCE_MAX <= value <= FENCE_MAX:
+                raise InvalidQuery(f"time_{name} must be an integer from {-FENCE_MAX} to {FENCE_MAX}")
         current = int(time.time() if now is None else now)
         absolute = {k: (current + v if v is not None and v < 0 else v) for k, v in values.items()}
         return cls(**absolute)
@@ -119,6 +144,19 @@ class TimeFence(msgspec.Struct, frozen=True):
     @property
     def empty(self) -> bool:
         return all(v is None for v in msgspec.structs.astuple(self))
+
+
+FENCE_PARAMS = ("time_first_before", "time_first_after", "time_last_before", "time_last_after")
+
+
+def parse_fences(params: Mapping[str, str], now: float | None = None) -> TimeFence:
+    """DNSDB's four fence parameters (absent or empty: no fence), each within ``FENCE_MAX``."""
+    values: dict[str, int | None] = {}
+    for name in FENCE_PARAMS:
+        text = params.get(name) or ""
+        given = text.strip() != ""
+        values[name.removeprefix("time_")] = parse_integer(name, text, -FENCE_MAX, FENCE_MAX) if given else None
+    return TimeFence.resolve(now, **values)
 
 
 class TypeFilter(msgspec.Struct, frozen=True):
@@ -132,6 +170,8 @@ class TypeFilter(msgspec.Struct, frozen=True):
         """Read ``A``, ``TYPE28``, ``28``, ``ANY``, ``ANY-DNSSEC`` or a comma list."""
         if not text:
             return cls()
+        if not text.isascii():  # "\u017foa".upper() is "SOA"
+            raise InvalidQuery(f"unknown rrtype {text[:40]!r}: only ASCII letters and digits spell a type")
         upper = text.strip().upper()
         if upper == "ANY":
             return cls(dnssec=False)
@@ -188,13 +228,29 @@ def encode_cursor(values: tuple[object, ...]) -> str:
     return base64.urlsafe_b64encode(msgspec.msgpack.encode(values)).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[object, ...]:
-    """Invert ``encode_cursor``; raise ``InvalidQuery`` on tampering."""
+CursorValue = str | int | bytes
+
+
+def decode_cursor(cursor: str) -> tuple[CursorValue, ...]:
+    """Invert ``encode_cursor``; raise ``InvalidQuery`` on tampering.
+
+    Only a non-empty list of texts (no NUL, at most ``CURSOR_TEXT_MAX``
+    characters), 64-bit integers and short byte strings passes; the SQL
+    layer then checks each value against its ordering column.
+    """
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = msgspec.msgpack.decode(raw)
-    except (ValueError, msgspec.DecodeError) as exc:
-        raise InvalidQuery("invalid cursor") from exc
-    if not isinstance(values, list) or not values:
-        raise InvalidQuery("invalid cursor")
+    except (ValueError, msgspec.DecodeError, RecursionError) as exc:
+        raise InvalidQuery("invalid cursor: pass a next_cursor this server sent") from exc
+    if not isinstance(values, list) or not values or not all(_plain_cursor_value(v) for v in values):
+        raise InvalidQuery("invalid cursor: pass a next_cursor this server sent")
     return tuple(values)
+
+
+def _plain_cursor_value(value: object) -> bool:
+    if type(value) is int:
+        return -(2**63) <= value < 2**63
+    if type(value) is str:
+        return len(value) <= CURSOR_TEXT_MAX and "\x00" not in value
+    return type(value) is bytes and len(value) <= 16

@@ -49,13 +49,19 @@ class Sql(msgspec.Struct, frozen=True):
 
 
 class Dialect:
-    """Placeholder style; everything else in these statements is portable SQL."""
+    """Placeholder style and the saturating count sum; everything else in these statements is portable SQL."""
 
-    def __init__(self, placeholder: str) -> None:
+    def __init__(self, placeholder: str, count_sum: str) -> None:
         self.ph = placeholder
+        self._count_sum = count_sum
 
     def marks(self, n: int) -> str:
         return ", ".join([self.ph] * n)
+
+    def count_sum(self, expr: str) -> str:
+        """``sum(expr)`` saturated at ``COUNT_CEILING`` as a BIGINT: stored counts are each at most the ceiling,
+        so a plain sum of several overflows (SQLite raises, PostgreSQL's cast to bigint fails)."""
+        return self._count_sum.format(expr)
 
 
 class _Where:
@@ -133,12 +139,22 @@ def _cursor(where: _Where, cursor: str | None, order: Sequence[str], pinned: boo
     if cursor is None:
         return
     values = decode_cursor(cursor)
-    if len(values) != len(order):
-        raise InvalidQuery("cursor does not belong to this query")
+    if len(values) != len(order) or not all(_fits(col, v) for col, v in zip(order, values, strict=True)):
+        raise InvalidQuery("invalid cursor: it does not belong to this query")
     where.raise_lower_bounds(values[0])
     if pinned and len(order) > 1:  # the key fixes the leading column: the range continues on the next one
         where.add(f"{order[1]} >= ?", values[1])
     where.add(f"({', '.join(order)}) > ({', '.join('?' * len(order))})", *values)
+
+
+def _fits(column: str, value: object) -> bool:
+    """Whether a cursor value has its ordering column's type (ids and types integers, ``ip`` 16 bytes, texts)."""
+    name = column.rsplit(".", 1)[-1]
+    if name in ("id", "rrtype"):
+        return type(value) is int and 0 <= value < 2**63
+    if name == "ip":
+        return type(value) is bytes and len(value) == 16
+    return type(value) is str
 
 
 def _pinned(q: RecordQuery) -> bool:
@@ -157,7 +173,7 @@ def _prov_subqueries(provs: Sequence[int], d: Dialect) -> tuple[str, tuple[objec
     inner = f"FROM rr_seen s WHERE s.rr_id = rr.id AND s.prov IN ({d.marks(len(provs))})"
     cols = (
         f"(SELECT min(s.time_first) {inner}) AS tf, (SELECT max(s.time_last) {inner}) AS tl, "
-        f"CAST((SELECT sum(s.count) {inner}) AS BIGINT) AS n"
+        f"(SELECT {d.count_sum('s.count')} {inner}) AS n"
     )
     return cols, tuple(provs) * 3
 
@@ -276,7 +292,7 @@ def grouped_select(d: Dialect, table: str, q: RecordQuery, provs: Sequence[int] 
     having = _Where(d)
     _fences(having, q.fence, "min(t.time_first)", "max(t.time_last)")
     text = (
-        f"SELECT t.rrname, t.rrtype{extra}, min(t.time_first), max(t.time_last), CAST(sum(t.count) AS BIGINT), "
+        f"SELECT t.rrname, t.rrtype{extra}, min(t.time_first), max(t.time_last), {d.count_sum('t.count')}, "
         f"{', '.join(order)} FROM {table} t WHERE {where.sql()} "
         f"GROUP BY t.rrname_rev, t.rrname, t.rrtype{extra} HAVING {having.sql()} "
         f"ORDER BY {', '.join(order)} LIMIT {int(limit)} OFFSET {int(q.offset)}"

@@ -31,7 +31,6 @@ NAME_ROWS_MAX = 100_000
 NEW_NAME_CANDIDATES = 20
 
 
-_NAME_TOTALS = "rrname, count(*), sum(count), min(time_first), max(time_last)"
 
 
 class SummaryReader(ABC):
@@ -46,11 +45,16 @@ class SummaryReader(ABC):
     def _sq(self, text: str) -> str:
         return text.replace("?", self.dialect.ph)
 
+    @property
+    def _name_totals(self) -> str:
+        return f"rrname, count(*), {self.dialect.count_sum('count')}, min(time_first), max(time_last)"
+
     def name_provenance(self, rrname: str) -> list[Provenance]:
         """Who saw any record of ``rrname`` (exact), summed per sensor, evidence and source."""
         found = self._rows(
             self._sq(
-                "SELECT p.sensor, p.evidence, p.source, min(s.time_first), max(s.time_last), sum(s.count) "
+                "SELECT p.sensor, p.evidence, p.source, min(s.time_first), max(s.time_last), "
+                f"{self.dialect.count_sum('s.count')} "
                 "FROM (SELECT id FROM rr WHERE rrname_rev = ? LIMIT ?) AS r JOIN rr_seen s ON s.rr_id = r.id "
                 "JOIN prov p ON p.id = s.prov GROUP BY p.sensor, p.evidence, p.source "
                 "ORDER BY p.sensor, p.evidence, p.source"
@@ -64,7 +68,7 @@ class SummaryReader(ABC):
         rev = reverse_name(rrname)
         found = self._rows(
             self._sq(
-                "SELECT sha256, task_id, min(tf), max(tl), sum(n) FROM ("
+                f"SELECT sha256, task_id, min(tf), max(tl), {self.dialect.count_sum('n')} FROM ("
                 "SELECT s.sha256, s.task_id, s.time_first AS tf, s.time_last AS tl, s.count AS n "
                 "FROM (SELECT id FROM rr WHERE rrname_rev = ? LIMIT ?) AS r JOIN rr_sample s ON s.rr_id = r.id "
                 "UNION ALL SELECT sha256, task_id, time_first, time_last, count FROM name_sample WHERE rrname_rev = ?"
@@ -85,7 +89,7 @@ class SummaryReader(ABC):
         """
         found = self._rows(
             self._sq(
-                f"SELECT {_NAME_TOTALS} FROM rr WHERE rrname_rev IN (SELECT c.rrname_rev FROM "
+                f"SELECT {self._name_totals} FROM rr WHERE rrname_rev IN (SELECT c.rrname_rev FROM "
                 "(SELECT rrname_rev FROM rr WHERE time_first >= ? ORDER BY time_first DESC LIMIT ?) AS c) "
                 "GROUP BY rrname_rev, rrname HAVING min(time_first) >= ? ORDER BY min(time_first) DESC, rrname LIMIT ?"
             ),
@@ -101,7 +105,7 @@ class SummaryReader(ABC):
         """
         found = self._rows(
             self._sq(
-                f"SELECT {_NAME_TOTALS} FROM rr GROUP BY rrname ORDER BY sum(count) DESC, rrname LIMIT ?"
+                f"SELECT {self._name_totals} FROM rr GROUP BY rrname ORDER BY 3 DESC, rrname LIMIT ?"
             ),
             (limit,),
         )

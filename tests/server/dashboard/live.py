@@ -28,6 +28,7 @@ def launch(root: Path, *, failure_limit: int = 5) -> DashboardServer:
             "YAPDNS_LOGIN_FAILURE_LIMIT": str(failure_limit),
             "YAPDNS_LOGIN_COOLOFF_SECONDS": "600",
             "YAPDNS_TLS": "false",
+            "YAPDNS_TRUSTED_PROXIES": "127.0.0.1,::1",  # the browser tests play the proxy (X-Forwarded-For)
         },
         access_log=False,
     )

@@ -360,7 +360,8 @@ def test_csrf_is_enforced(chromium: Any, live: DashboardServer) -> None:
 
 
 def test_login_rate_limit(chromium: Any, live: DashboardServer) -> None:
-    # A proxy on this host names the client (X-Forwarded-For), so this lock-out does not lock the other tests.
+    # The test plays a trusted proxy (YAPDNS_TRUSTED_PROXIES) naming the client in X-Forwarded-For, so this
+    # lock-out does not lock the other tests.
     session = Session(chromium, live, browser.DESKTOP, headers={"X-Forwarded-For": "198.51.100.77"})
     for attempt in range(1, 6):
         page = session.login("victim", f"wrong-{attempt}")
@@ -371,6 +372,6 @@ def test_login_rate_limit(chromium: Any, live: DashboardServer) -> None:
     session.shot("locked-out")
     session.close()
     other = Session(chromium, live, browser.DESKTOP, headers={"X-Forwarded-For": "198.51.100.78"})
-    assert other.login("victim").locator("#locked-out").count() == 1  # the account itself is locked too
-    assert other.login("analyst").locator(".uname").text_content() == "analyst"
+    # the account is not locked from elsewhere: nobody can lock its owner out by failing from another address
+    assert other.login("victim").locator(".uname").text_content() == "victim"
     other.close()

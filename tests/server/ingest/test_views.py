@@ -23,10 +23,11 @@ def ndjson(*objs: object) -> bytes:
 
 
 def post(client: Client, token: str, body: bytes, batch: str | None = "b-1", **headers: str):
+    content_type = headers.pop("content_type", "application/x-ndjson")
     extra = {**auth(token), **headers}
     if batch:
         extra["HTTP_X_BATCH_ID"] = batch
-    return client.post(URL, body, content_type=headers.pop("content_type", "application/x-ndjson"), **extra)
+    return client.post(URL, body, content_type=content_type, **extra)
 
 
 def counts(store: Store, name: str = "www.example.com") -> dict[str, int]:
@@ -127,3 +128,112 @@ def test_observation_sensor_ids_become_sub_sensors(client: Client, store: Store,
 def test_junk_never_crashes(client: Client, store: Store, sensor_token: str, junk: bytes) -> None:
     reply = post(client, sensor_token, junk)
     assert reply.status_code in (200, 400)
+
+
+def test_every_gzip_member_is_decoded(client: Client, store: Store, sensor_token: str) -> None:
+    other = {**GOOD, "rrname": "two.example.com"}
+    body = gzip.compress(ndjson(GOOD)) + gzip.compress(ndjson(other))  # `cat a.gz b.gz`
+    reply = post(client, sensor_token, body, HTTP_CONTENT_ENCODING="gzip")
+    assert reply.status_code == 200 and reply.json()["accepted"] == 2, reply.content
+    assert counts(store, "two.example.com") == {"192.0.2.1": 3, "192.0.2.2": 3}
+
+
+@pytest.mark.parametrize("tail", [b"garbage", b"\x1f\x8b", b"\x00" * 8])
+def test_trailing_bytes_after_the_last_gzip_member_are_400(
+    client: Client, store: Store, sensor_token: str, tail: bytes
+) -> None:
+    reply = post(client, sensor_token, gzip.compress(ndjson(GOOD)) + tail, batch="tail", HTTP_CONTENT_ENCODING="gzip")
+    assert reply.status_code == 400, reply.content
+    assert "gzip" in reply.json()["error"]
+    assert post(client, sensor_token, ndjson(GOOD), batch="tail").json()["replayed"] is False
+
+
+def test_an_over_long_batch_id_is_refused_never_cut(client: Client, store: Store, sensor_token: str) -> None:
+    base = "x" * 128
+    for suffix in ("-a", "-b"):  # two ids equal in their first 128 characters
+        reply = post(client, sensor_token, ndjson(GOOD), batch=base + suffix)
+        assert reply.status_code == 400, reply.content
+        assert "X-Batch-Id" in reply.json()["error"] and "128" in reply.json()["error"]
+    envelope = json.dumps({"batch_id": base + "-c", "observations": [GOOD]}).encode()
+    assert post(client, sensor_token, envelope, batch=None, content_type="application/json").status_code == 400
+    assert post(client, sensor_token, ndjson(GOOD), batch=base).json()["accepted"] == 1
+    assert counts(store) == {"192.0.2.1": 3, "192.0.2.2": 3}
+
+
+@pytest.mark.parametrize("bad_id", ["a\tb", "a\x7fb", "a\x1bb"])
+def test_a_batch_id_with_control_characters_is_refused(
+    client: Client, store: Store, sensor_token: str, bad_id: str
+) -> None:
+    envelope = json.dumps({"batch_id": bad_id, "observations": [GOOD]}).encode()
+    reply = post(client, sensor_token, envelope, batch=None, content_type="application/json")
+    assert reply.status_code == 400 and "control" in reply.json()["error"], reply.content
+    assert counts(store) == {}
+
+
+@pytest.mark.parametrize("body", [b"", b"\n\n  \n", b"[]", b'{"observations": []}'])
+def test_an_empty_batch_does_not_spend_its_id(client: Client, store: Store, sensor_token: str, body: bytes) -> None:
+    reply = post(client, sensor_token, body, batch="empty", content_type="")
+    assert reply.status_code == 400 and "no records" in reply.json()["error"], reply.content
+    assert post(client, sensor_token, ndjson(GOOD), batch="empty").json()["replayed"] is False
+
+
+def test_counts_above_the_per_observation_maximum_are_that_records_reject(
+    client: Client, store: Store, sensor_token: str
+) -> None:
+    from yapdns.core.normalize import MAX_COUNT
+
+    huge = {**GOOD, "rrname": "huge.example.com", "count": MAX_COUNT + 1}
+    reply = post(client, sensor_token, ndjson(GOOD, huge, {**GOOD, "count": 2**62}))
+    assert reply.status_code == 200, reply.content
+    assert (reply.json()["accepted"], [r["code"] for r in reply.json()["rejects"]]) == (1, ["bad_value"] * 2)
+    edge = post(client, sensor_token, ndjson({**huge, "count": MAX_COUNT}), batch="edge")
+    assert edge.json()["accepted"] == 1
+    assert counts(store, "huge.example.com") == {"192.0.2.1": MAX_COUNT, "192.0.2.2": MAX_COUNT}
+
+
+@pytest.mark.parametrize("rrtype", ["\u00b2", "\u0663", "\uff13", "\u017foa", "TYPE\u0663", "1_0", "+1"])
+def test_rrtypes_must_be_ascii(client: Client, store: Store, sensor_token: str, rrtype: str) -> None:
+    reply = post(client, sensor_token, ndjson(GOOD, {**GOOD, "rrtype": rrtype, "rdata": "x.example.com."}))
+    assert reply.status_code == 200, reply.content
+    assert reply.json()["accepted"] == 1
+    assert [r["code"] for r in reply.json()["rejects"]] == ["bad_rrtype"]
+
+
+@pytest.mark.parametrize("content_type", ["application/x-ndjson", "application/json"])
+@pytest.mark.parametrize("where", ["record", "field", "envelope"])
+def test_deeply_nested_json_is_refused_not_a_crash(
+    client: Client, store: Store, sensor_token: str, content_type: str, where: str
+) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    doc = {"record": deep, "field": '{"rrname": ' + deep + "}", "envelope": '{"observations": [' + deep + "]}"}[where]
+    body = doc if content_type.endswith("ndjson") else f"[{doc}]"
+    reply = post(client, sensor_token, body.encode(), content_type=content_type)
+    assert reply.status_code in (200, 400), reply.content
+    if reply.status_code == 200:
+        assert reply.json()["accepted"] == 0
+
+
+def test_a_store_failure_a_retry_can_cure_is_503_any_other_is_500_and_counted(
+    client: Client, store: Store, sensor_token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from yapdns.storage.base import StoreUnavailable
+
+    def unavailable(*args: object, **kw: object) -> None:
+        raise StoreUnavailable("SQLite: database is locked")
+
+    monkeypatch.setattr(store, "write", unavailable)
+    busy = post(client, sensor_token, ndjson(GOOD), batch="f1")
+    assert (busy.status_code, busy["Retry-After"]) == (503, "5")
+
+    def bug(*args: object, **kw: object) -> None:
+        raise TypeError("a bug in the writer")
+
+    monkeypatch.setattr(store, "write", bug)
+    failed = post(client, sensor_token, ndjson(GOOD), batch="f1")
+    assert failed.status_code == 500 and failed.json()["retryable"] is False
+    assert "TypeError" in failed.json()["error"] and "retry would fail" in failed.json()["error"]
+    monkeypatch.undo()
+    assert post(client, sensor_token, ndjson(GOOD), batch="f1").json()["replayed"] is False  # the id was not spent
+    post(client, sensor_token, b"{broken", batch="f2")
+    sensor = Sensor.objects.get(name="sensor-1")
+    assert (sensor.failed_total, sensor.refused_total, sensor.batches_total) == (1, 1, 1)

@@ -6,5 +6,5 @@ from yapdns.server.accounts import views
 
 urlpatterns = [
     path("tokens", views.tokens, name="tokens"),
-    path("tokens/<int:token_id>/revoke", views.revoke_token, name="token-revoke"),
+    path("tokens/<str:token_id>/revoke", views.revoke_token, name="token-revoke"),
 ]

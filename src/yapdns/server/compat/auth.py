@@ -12,7 +12,7 @@ Both APIs take YAPDNS **query tokens** (``yapdns token add USER``):
   never accepted here: they belong to the dashboard, and checking a slow
   password hash on every API call would make each request a CPU sink.
 
-``Caller`` carries the principal and its ``QuotaGate``.
+``Caller`` carries the principal and its ``TokenQuota`` (``server/limits.py``).
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 
-from yapdns.server.compat.quota import QuotaExhausted, QuotaExpired, QuotaGate
+from yapdns.server.limits import QuotaExhausted, QuotaExpired, TokenQuota
 from yapdns.server.security import Principal, authenticate_token, bearer_token
 
 log = logging.getLogger("yapdns.compat")
@@ -36,7 +36,7 @@ log = logging.getLogger("yapdns.compat")
 @dataclass(frozen=True)
 class Caller:
     principal: Principal
-    gate: QuotaGate
+    gate: TokenQuota
 
     @property
     def username(self) -> str:
@@ -47,9 +47,18 @@ class Caller:
 class Refusal(Exception):
     """A request refused before any query ran."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.retry_after = retry_after
+
+
+def refusal_response(exc: Refusal, render: Callable[[int, str], HttpResponse]) -> HttpResponse:
+    """The plain-text error for a refusal, with ``Retry-After`` when waiting helps."""
+    response = render(exc.status, str(exc))
+    if exc.retry_after is not None:
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _query_principal(token: str | None) -> Principal | None:
@@ -64,7 +73,7 @@ def dnsdb_caller(request: HttpRequest) -> Caller:
     principal = _query_principal(request.headers.get("X-API-Key"))
     if principal is None:
         raise Refusal(403, "Error: API key not valid")
-    return Caller(principal, QuotaGate.for_token(principal.token_id))
+    return Caller(principal, TokenQuota.for_token(principal.token_id))
 
 
 def circl_caller(request: HttpRequest) -> Caller:
@@ -79,7 +88,7 @@ def circl_caller(request: HttpRequest) -> Caller:
     principal = _query_principal(token)
     if principal is None or (user is not None and principal.user is not None and user != principal.user.get_username()):
         raise Refusal(401, "Error: authentication required: user name and query token")
-    return Caller(principal, QuotaGate.for_token(principal.token_id))
+    return Caller(principal, TokenQuota.for_token(principal.token_id))
 
 
 def _basic(value: str) -> tuple[str | None, str | None]:
@@ -98,7 +107,7 @@ def charge(caller: Caller) -> None:
     except QuotaExpired:
         raise Refusal(401, "Error: Quota is expired") from None
     except QuotaExhausted as exc:
-        raise Refusal(429, f"Error: Quota exhausted ({exc.args[0] if exc.args else 'limit'})") from None
+        raise Refusal(429, f"Error: Quota exhausted ({exc.window})", retry_after=exc.retry_after) from None
 
 
 def compat_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:

@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from yapdns.core.errors import InvalidQuery
-from yapdns.storage.query import TimeFence
+from yapdns.storage.query import TimeFence, parse_fences, parse_integer
 
 DEFAULT_LIMIT = 10_000
-FENCES = ("time_first_before", "time_first_after", "time_last_before", "time_last_after")
 _TRUE = frozenset({"true", "t", "1", "yes", "y", "on"})
 _FALSE = frozenset({"false", "f", "0", "no", "n", "off"})
 
@@ -34,14 +33,11 @@ def boolean(params: Mapping[str, str], name: str, default: bool) -> bool:
     raise InvalidQuery(f"{name} must be true or false, got {value[:20]!r}")
 
 
-def integer(params: Mapping[str, str], name: str) -> int | None:
+def integer(params: Mapping[str, str], name: str, minimum: int | None = None) -> int | None:
     value = params.get(name, "").strip()
     if not value:
         return None
-    try:
-        return int(value)
-    except ValueError:
-        raise InvalidQuery(f"{name} must be an integer, got {value[:40]!r}") from None
+    return parse_integer(name, value, minimum)
 
 
 def limit(params: Mapping[str, str], results_max: int) -> int:
@@ -65,7 +61,7 @@ def offset(params: Mapping[str, str], offset_max: int) -> int:
 
 def fence(params: Mapping[str, str]) -> TimeFence:
     """The four fences (inclusive); negative values are relative to now."""
-    return TimeFence.resolve(**{name.removeprefix("time_"): integer(params, name) for name in FENCES})
+    return parse_fences(params)
 
 
 def max_count(params: Mapping[str, str]) -> int | None:

@@ -13,6 +13,6 @@ from yapdns.server.compat.dnsdb import views as dnsdb
 urlpatterns = [
     path("dnsdb/v2/ping", dnsdb.ping, name="dnsdb-ping"),
     path("dnsdb/v2/rate_limit", dnsdb.rate_limit, name="dnsdb-rate-limit"),
-    re_path(r"^dnsdb(?:/.*)?$", dnsdb.dispatch, name="dnsdb"),
-    re_path(r"^pdns/query(?:/.*)?$", circl.query, name="circl-query"),
+    re_path(r"^dnsdb(?:/[\s\S]*)?$", dnsdb.dispatch, name="dnsdb"),  # any character: a newline is the view's to refuse
+    re_path(r"^pdns/query(?:/[\s\S]*)?$", circl.query, name="circl-query"),
 ]

@@ -1,15 +1,16 @@
 """Logging in and out of the dashboard.
 
 * ``login``: Django's session login with CSRF; the only dashboard page open
-  to anonymous callers. django-axes counts failures per username and per
-  client IP in the application database (so the limit holds across gunicorn
-  workers on PostgreSQL and in one SQLite process alike) and, once either
-  reaches ``YAPDNS_LOGIN_FAILURE_LIMIT``, refuses further attempts for
-  ``YAPDNS_LOGIN_COOLOFF_SECONDS`` with ``locked_out`` (HTTP 429) before the
-  password is even checked.
+  to anonymous callers. django-axes counts failures per (username, client
+  address) and per client address in the application database (so the limit
+  holds across gunicorn workers on PostgreSQL and in one SQLite process
+  alike) and, once one reaches ``YAPDNS_LOGIN_FAILURE_LIMIT``, refuses
+  further attempts for ``YAPDNS_LOGIN_COOLOFF_SECONDS`` with ``locked_out``
+  (HTTP 429) before the password is even checked. Failures never lock a
+  username by itself, so nobody can lock another person out from elsewhere.
 * ``logout``: POST only (a link cannot log anyone out), then back to login.
-* ``client_ip``: the peer address; ``X-Forwarded-For`` is believed only from a
-  proxy on this host, matching ``yapdns serve``'s ``forwarded_allow_ips``.
+* ``client_ip``: the peer address; ``X-Forwarded-For`` is believed only from
+  the proxies listed in ``YAPDNS_TRUSTED_PROXIES`` (none by default).
 """
 
 from __future__ import annotations
@@ -24,16 +25,20 @@ from django.views.decorators.http import require_POST
 
 from yapdns.server.security import public
 
-_TRUSTED_PROXIES = ("127.0.0.1", "::1")
-
 
 def client_ip(request: HttpRequest) -> str:
-    """The client address used for the per-IP login limit."""
-    peer = str(request.META.get("REMOTE_ADDR") or "")
-    forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR") or "")
-    if peer in _TRUSTED_PROXIES and forwarded:
-        return forwarded.rsplit(",", maxsplit=1)[-1].strip() or peer
-    return peer
+    """The client address the login limit counts against.
+
+    The TCP peer, unless the peer is a trusted proxy (``YAPDNS_TRUSTED_PROXIES``): then the right-most
+    ``X-Forwarded-For`` address that is not itself a trusted proxy (each proxy appends the address it saw,
+    so the addresses left of it are the client's own claims).
+    """
+    trusted: frozenset[str] = settings.TRUSTED_PROXIES
+    address = str(request.META.get("REMOTE_ADDR") or "")
+    hops = [h.strip() for h in str(request.META.get("HTTP_X_FORWARDED_FOR") or "").split(",") if h.strip()]
+    while address in trusted and hops:
+        address = hops.pop()
+    return address[:100]
 
 
 class DashboardLoginView(auth_views.LoginView):
@@ -55,7 +60,7 @@ def logout(request: HttpRequest) -> HttpResponse:
 
 
 def locked_out(request: HttpRequest, response: HttpResponse | None = None, credentials: Any = None) -> HttpResponse:
-    """The login page, refusing: too many failed attempts for this username or address."""
+    """The login page, refusing: too many failed attempts for this username from this address, or from it."""
     minutes = max(1, int(settings.AXES_COOLOFF_TIME.total_seconds() // 60))
     return render(
         request,

@@ -1,69 +1,129 @@
 """``POST /api/v1/ingest``: a sensor posts one batch of observations.
 
 Request: sensor bearer token; ``Content-Type`` ``application/x-ndjson`` or
-``application/json``; optional ``Content-Encoding: gzip``; ``X-Batch-Id``.
-Answers: 200 with per-record accept/reject counts and reasons; 400 with the
-line number for undecodable input (nothing of that batch is applied); 401
-for a bad token; 403 for a token that may not ingest; 413 for a body over
-YAPDNS_MAX_INGEST_BYTES; 503 with Retry-After when the store fails (nothing
-was applied, so the sensor retries and no accepted data is lost).
+``application/json``; optional ``Content-Encoding: gzip``; ``X-Batch-Id``;
+a ``Content-Length`` or ``Transfer-Encoding: chunked`` body.
+
+Answers (docs/api.md):
+
+* 200 with per-record accept/reject counts and reasons;
+* 400 with the line number for undecodable input, an invalid batch id, or a
+  batch without records; 411 for a body of unknown length the server cannot
+  read; 413 for a batch over a limit (``server/limits.py``): nothing of it is
+  applied, so a sender can split it and send the parts;
+* 401 bad token, 403 a token that may not ingest;
+* 503 with Retry-After when the store is unavailable: nothing was applied
+  and a retry can succeed;
+* 500 when the store failed in a way a retry would repeat (a bug): nothing
+  was applied, the reason is in the answer and the server log, and the
+  failure is counted on the sensor; the agent retries a few times, then
+  quarantines the batch (docs/agent.md).
+
+A batch id is spent only by a batch that was read whole and applied: a
+refusal of any kind leaves it unspent, so the sender's retry is applied.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+from typing import Any
 
 import msgspec
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from yapdns.core.batch import decode_batch, decompress
-from yapdns.core.errors import MalformedInput
+from yapdns.core.errors import BatchTooLarge, MalformedInput
 from yapdns.ingest import IngestService
+from yapdns.server.limits import LimitExceeded, RequestLimits
 from yapdns.server.security import Principal, api_view, error
-from yapdns.server.sensors.services import record_ingest
+from yapdns.server.sensors.services import record_ingest, record_refusal
 from yapdns.server.store import get_store
+from yapdns.storage.base import StoreUnavailable
 
 log = logging.getLogger(__name__)
+_LENGTH = re.compile(r"[0-9]{1,19}")
+_READ_CHUNK = 1 << 20
 
 
-def _read_body(request: HttpRequest, limit: int) -> bytes | HttpResponse:
-    declared = request.headers.get("Content-Length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        return _too_large(limit)
-    body = request.read(limit + 1)
+def _read_body(request: HttpRequest, limit: int) -> bytes:
+    """The whole body, at most ``limit`` bytes; raise ``LimitExceeded`` (411, 413) or ``MalformedInput``."""
+    declared = request.headers.get("Content-Length", "").strip()
+    if declared and not _LENGTH.fullmatch(declared):
+        raise MalformedInput(f"Content-Length must be a number of bytes, got {declared[:30]!r}")
+    if declared and int(declared) > limit:
+        raise _too_large(limit)
+    if not declared and "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        body = _read_chunked(request, limit)
+    else:
+        body = request.read(limit + 1)
     if len(body) > limit:
-        return _too_large(limit)
-    if declared and declared.isdigit() and len(body) < int(declared):  # the client went away mid-upload
-        return error(400, f"request body cut short: {len(body)} of {declared} bytes")
+        raise _too_large(limit)
+    if declared and len(body) < int(declared):  # the client went away mid-upload
+        raise MalformedInput(f"request body cut short: {len(body)} of {declared} bytes")
     return body
 
 
-def _too_large(limit: int) -> HttpResponse:
-    return error(413, f"request body exceeds {limit} bytes; send smaller batches (agent: lower batch size)")
+def _read_chunked(request: HttpRequest, limit: int) -> bytes:
+    """A chunked body, read from the server's input stream (Django reads only bodies of declared length)."""
+    stream: Any = request.META.get("wsgi.input")
+    if stream is None or not request.META.get("wsgi.input_terminated"):
+        raise LimitExceeded("this server cannot read a chunked body here; send Content-Length", status=411)
+    parts: list[bytes] = []
+    size = 0
+    while size <= limit:
+        part = stream.read(min(_READ_CHUNK, limit + 1 - size))
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    return b"".join(parts)
+
+
+def _too_large(limit: int) -> LimitExceeded:
+    return LimitExceeded(f"request body exceeds {limit} bytes; send smaller batches (agent: lower batch size)")
 
 
 @api_view("ingest", methods=("POST",))
 def ingest(request: HttpRequest, principal: Principal) -> HttpResponse:
-    """Validate, normalize and apply one batch; reply with accept/reject counts."""
-    assert principal.sensor is not None
-    limit = settings.MAX_INGEST_BYTES
-    body = _read_body(request, limit)
-    if isinstance(body, HttpResponse):
-        return body
+    """Read, decode and apply one batch; reply with accept/reject counts."""
+    sensor = principal.sensor
+    assert sensor is not None
+    limits = RequestLimits.from_settings()
+    budget = limits.budget()
     try:
-        raw = decompress(body, request.headers.get("Content-Encoding"))
-        if len(raw) > 4 * limit:
-            return _too_large(4 * limit)
-        batch = decode_batch(raw, request.content_type or "", request.headers.get("X-Batch-Id"))
+        body = _read_body(request, limits.ingest_body_bytes)
+        media = (request.content_type or "").lower()
+        lines = limits.ingest_records if media not in ("", "application/json") else None  # NDJSON
+        raw = decompress(body, request.headers.get("Content-Encoding"), limits.ingest_decompressed_bytes, lines)
+        batch = decode_batch(
+            raw,
+            media,
+            request.headers.get("X-Batch-Id"),
+            max_records=limits.ingest_records,
+            check=budget.check,
+        )
+    except (LimitExceeded, BatchTooLarge) as exc:
+        record_refusal(sensor.pk)
+        return error(getattr(exc, "status", 413), str(exc))
     except MalformedInput as exc:
-        return error(400, str(exc), line=exc.line)
+        record_refusal(sensor.pk)
+        return error(400, str(exc), **({"line": exc.line} if exc.line is not None else {}))
     try:
-        result = IngestService(get_store()).submit(principal.sensor.name, batch)
-    except Exception:  # any store failure: nothing was applied, the sensor must retry
-        log.exception("ingest from %s failed", principal.sensor.name)
+        result = IngestService(get_store()).submit(sensor.name, batch)
+    except StoreUnavailable:  # nothing was applied and a retry can succeed
+        log.exception("ingest from %s: the store is unavailable", sensor.name)
         response = error(503, "the record store is unavailable; retry later")
         response["Retry-After"] = "5"
         return response
-    record_ingest(principal.sensor.pk, result.accepted, result.rejected, result.replayed)
+    except Exception as exc:  # a failure a retry would repeat: never "retry later"
+        log.exception("ingest from %s failed", sensor.name)
+        record_refusal(sensor.pk, failed=True)
+        return error(
+            500,
+            f"the server failed to apply this batch ({type(exc).__name__}); nothing of it was applied and a "
+            "retry would fail the same way. This is a server bug: please report it with the server log.",
+            retryable=False,
+        )
+    record_ingest(sensor.pk, result.accepted, result.rejected, result.replayed)
     return JsonResponse(msgspec.to_builtins(result))

@@ -13,11 +13,17 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from yapdns import __version__
+from yapdns.core.batch import MAX_BATCH_ID
+from yapdns.core.normalize import MAX_COUNT, MAX_TIME
 from yapdns.server.security import Principal, api_view
+from yapdns.storage.query import FENCE_MAX, FENCE_PARAMS
 
 _STR = {"type": "string"}
 _INT = {"type": "integer"}
 _BOOL = {"type": "boolean"}
+_FENCE = {"type": "integer", "minimum": -FENCE_MAX, "maximum": FENCE_MAX}
+_LIMIT = {"type": "integer", "minimum": 0}
+_EVIDENCE = {"type": "string", "enum": ["direct", "indirect", "imported"]}
 
 
 def _param(name: str, description: str, schema: dict[str, Any] = _STR, where: str = "query") -> dict[str, Any]:
@@ -27,13 +33,13 @@ def _param(name: str, description: str, schema: dict[str, Any] = _STR, where: st
 _FILTERS = [
     _param("type", "RR types: A, A,AAAA, TYPE65534, ANY (no DNSSEC) or ANY-DNSSEC."),
     _param("sensor", "Only what this sensor (and its sub-sensors) saw; times and counts are that sensor's."),
-    _param("evidence", "direct, indirect or imported.", {"type": "string", "enum": ["direct", "indirect", "imported"]}),
-    _param("time_first_before", "time_first <= T (epoch seconds; negative = now + T).", _INT),
-    _param("time_first_after", "time_first >= T.", _INT),
-    _param("time_last_before", "time_last <= T.", _INT),
-    _param("time_last_after", "time_last >= T.", _INT),
-    _param("limit", "Rows per page (JSON: at most 10000; 0 = the maximum).", _INT),
-    _param("cursor", "Resume after the last row of the previous page (its next_cursor)."),
+    _param("evidence", "direct, indirect or imported.", _EVIDENCE),
+    _param("time_first_before", "time_first <= T (epoch seconds; negative = now + T).", _FENCE),
+    _param("time_first_after", "time_first >= T.", _FENCE),
+    _param("time_last_before", "time_last <= T.", _FENCE),
+    _param("time_last_after", "time_last >= T.", _FENCE),
+    _param("limit", "Rows per page (JSON: at most 10000, larger values are clamped; 0 = the maximum).", _LIMIT),
+    _param("cursor", "Resume after the last row of the previous page (its next_cursor); anything else is 400."),
 ]
 _KEYS = [
     _param("q", "Auto: an IP, CIDR (a/n) or range (a-b) searches A/AAAA rdata; otherwise a name, *.domain or name.*"),
@@ -80,28 +86,87 @@ _ERRORS = {
     "401": _json(_ERROR, "Missing or invalid credentials"),
     "403": _json(_ERROR, "This credential may not use this endpoint"),
 }
+_TOO_LARGE = {"413": _json(_ERROR, "Over a limit of one request (docs/configuration.md): send less per request")}
+_NOT_FOUND = {"404": _json(_ERROR, "No such object")}
 
 
-def _get(summary: str, parameters: list[dict[str, Any]], ok: dict[str, Any]) -> dict[str, Any]:
-    return {"get": {"summary": summary, "parameters": parameters, "responses": {"200": ok, **_ERRORS}}}
+def _get(
+    summary: str, parameters: list[dict[str, Any]], ok: dict[str, Any], extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return {"get": {"summary": summary, "parameters": parameters, "responses": {"200": ok, **_ERRORS, **(extra or {})}}}
 
 
 def _post(
-    summary: str, body: dict[str, Any], ok: dict[str, Any], extra: dict[str, Any] | None = None
+    summary: str,
+    body: dict[str, Any] | None,
+    ok: dict[str, Any],
+    extra: dict[str, Any] | None = None,
+    *,
+    status: str = "200",
+    parameters: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    responses = {"200": ok, **_ERRORS, **(extra or {})}
-    return {"post": {"summary": summary, "requestBody": {"required": True, "content": body}, "responses": responses}}
+    operation: dict[str, Any] = {"summary": summary, "responses": {status: ok, **_ERRORS, **(extra or {})}}
+    if body is not None:
+        operation["requestBody"] = {"required": True, "content": body}
+    if parameters:
+        operation["parameters"] = parameters
+    return {"post": operation}
+
+
+_NAME_OR_SAMPLE = [
+    _param("rrname", "Owner name, *.domain or name.* (this or sample is required)."),
+    _param("sample", "SHA-256 of a sandbox sample: the names its analyses asked for."),
+]
+_OBSERVATION = {
+    "type": "object",
+    "description": "One observation. A record that does not validate is rejected alone (200, in rejects).",
+    "properties": {
+        "rrname": _STR,
+        "rrtype": {"type": ["string", "integer"]},
+        "rdata": {"type": ["string", "array", "null"], "items": _STR},
+        "time_first": {"type": "integer", "minimum": 0, "maximum": MAX_TIME},
+        "time_last": {"type": "integer", "minimum": 0, "maximum": MAX_TIME},
+        "count": {"type": "integer", "minimum": 1, "maximum": MAX_COUNT},
+        "ttl": {"type": ["integer", "null"], "minimum": 0, "maximum": 2**31 - 1},
+        "rcode": {"type": ["string", "integer", "null"]},
+        "bailiwick": {"type": ["string", "null"]},
+        "sensor_id": {"type": ["string", "null"]},
+        "source": {"type": ["string", "null"]},
+        "evidence": _EVIDENCE,
+        "sample": {
+            "type": ["object", "null"],
+            "properties": {"sha256": _STR, "task_id": {"type": ["string", "integer"]}},
+        },
+    },
+}
+_BATCH_ID = {"type": "string", "pattern": f"^[\\x20-\\x7e]{{1,{MAX_BATCH_ID}}}$"}
+_BULK = {
+    "type": "object",
+    "required": ["queries"],
+    "additionalProperties": False,
+    "properties": {
+        "queries": {"type": "array", "items": _STR, "minItems": 1},
+        "type": _STR,
+        "sensor": _STR,
+        "evidence": _EVIDENCE,
+        "limit": _LIMIT,
+        **dict.fromkeys(FENCE_PARAMS, _FENCE),
+    },
+}
+_LABEL = {"type": "string", "maxLength": 100, "pattern": "^[^\\x00-\\x1f\\x7f]*$"}
 
 
 def _paths() -> dict[str, Any]:
-    name = [_param("rrname", "Owner name, *.domain or name.*")]
-    observation = {"type": "object", "required": ["rrname", "rrtype"], "additionalProperties": True}
+    return {**_ingest_path(), **_query_paths(), **_manage_paths()}
+
+
+def _ingest_path() -> dict[str, Any]:
     return {
         "/api/v1/ingest": _post(
             "Ingest a batch of observations (sensor token). Header X-Batch-Id makes it idempotent.",
             {
-                "application/x-ndjson": {"schema": observation},
-                "application/json": {"schema": {"type": "array", "items": observation}},
+                "application/x-ndjson": {"schema": _OBSERVATION},
+                "application/json": {"schema": {"type": "array", "items": _OBSERVATION, "minItems": 1}},
             },
             _json(
                 {
@@ -115,8 +180,23 @@ def _paths() -> dict[str, Any]:
                     },
                 }
             ),
-            {"413": _json(_ERROR, "Body too large"), "503": _json(_ERROR, "Store unavailable; retry")},
+            {
+                "411": _json(_ERROR, "A body of unknown length this server cannot read: send Content-Length"),
+                **_TOO_LARGE,
+                "500": _json(_ERROR, "A failure a retry would repeat (a server bug); nothing applied"),
+                "503": _json(_ERROR, "Store unavailable; nothing applied: retry"),
+            },
+            parameters=[
+                _param("X-Batch-Id", "1-128 printable ASCII characters; a replay is not applied twice.", _BATCH_ID,
+                       "header"),
+            ],
         ),
+    }
+
+
+def _query_paths() -> dict[str, Any]:
+    name = [_param("rrname", "Owner name, *.domain or name.*")]
+    return {
         "/api/v1/records": _get(
             "Per-RR records: a JSON page, or streamed COF NDJSON / CSV (format=cof|csv).",
             [
@@ -142,6 +222,7 @@ def _paths() -> dict[str, Any]:
                     "properties": {"record": _RECORD, "provenance": {"type": "array"}, "samples": {"type": "array"}},
                 }
             ),
+            _NOT_FOUND,
         ),
         "/api/v1/rrsets": _get(
             "RRset records (DNSDB-style rows).",
@@ -150,55 +231,89 @@ def _paths() -> dict[str, Any]:
         ),
         "/api/v1/negatives": _get(
             "Negative answers (NXDOMAIN, NODATA, SERVFAIL...).",
-            [*name, *_FILTERS],
+            [*_NAME_OR_SAMPLE, *_FILTERS],
             _json(_page("negatives", {"type": "object"})),
         ),
         "/api/v1/qnames": _get(
-            "Names that were queried (answer unknown).", [*name, *_FILTERS], _json(_page("qnames", {"type": "object"}))
+            "Names that were queried (answer unknown).",
+            [*_NAME_OR_SAMPLE, *_FILTERS],
+            _json(_page("qnames", {"type": "object"})),
         ),
         "/api/v1/bulk": _post(
             "Many lookups in one request; answers stream back as NDJSON lines tagged with their query.",
-            {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["queries"],
-                        "properties": {"queries": {"type": "array", "items": _STR}},
-                    }
-                },
-                "text/plain": {"schema": _STR},
-            },
+            {"application/json": {"schema": _BULK}, "text/plain": {"schema": _STR}},
             {"description": "OK", "content": {"application/x-ndjson": {"schema": {"type": "object"}}}},
+            _TOO_LARGE,
         ),
         "/api/v1/stats": _get("Store totals and sensor health.", [], _json({"type": "object"})),
-        "/api/v1/health": _get("Liveness probe (no authentication).", [], _json({"type": "object"})),
+        "/api/v1/health": {
+            "get": {
+                "summary": "Liveness probe (no authentication).",
+                "security": [],
+                "responses": {"200": _json({"type": "object"}), "503": _json({"type": "object"}, "Unavailable")},
+            }
+        },
+        "/api/v1/openapi.json": _get("This document.", [], _json({"type": "object"})),
+    }
+
+
+def _manage_paths() -> dict[str, Any]:
+    created = {"201": _json({"type": "object"}, "Created; the token is in the answer, once")}
+    return {
         "/api/v1/sensors": {
             **_get("List sensors (admin or analyst).", [], _json({"type": "object"})),
             **_post(
                 "Create a sensor; its ingest token is in the answer, once.",
-                {"application/json": {"schema": {"type": "object", "required": ["name"]}}},
-                _json({"type": "object"}),
+                {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["name"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "name": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"},
+                                "description": {**_LABEL, "maxLength": 200},
+                            },
+                        }
+                    }
+                },
+                created["201"],
+                status="201",
             ),
         },
         "/api/v1/sensors/{name}/revoke": _post(
             "Revoke a sensor and its tokens.",
-            {"application/json": {"schema": {"type": "object"}}},
+            None,
             _json({"type": "object"}),
+            _NOT_FOUND,
+            parameters=[_param("name", "The sensor", where="path") | {"required": True}],
         ),
         "/api/v1/tokens": {
             **_get("Your query tokens.", [], _json({"type": "object"})),
             **_post(
                 "Create a query token; it is in the answer, once.",
-                {"application/json": {"schema": {"type": "object"}}},
-                _json({"type": "object"}),
+                {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "properties": {"name": {**_LABEL, "minLength": 1}},
+                        }
+                    }
+                },
+                created["201"],
+                status="201",
             ),
         },
         "/api/v1/tokens/{token_id}/revoke": _post(
             "Revoke one of your query tokens.",
-            {"application/json": {"schema": {"type": "object"}}},
+            None,
             _json({"type": "object"}),
+            _NOT_FOUND,
+            parameters=[
+                _param("token_id", "The token's id", {"type": "integer", "minimum": 1}, "path") | {"required": True}
+            ],
         ),
-        "/api/v1/openapi.json": _get("This document.", [], _json({"type": "object"})),
     }
 
 

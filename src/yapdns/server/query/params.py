@@ -10,33 +10,40 @@ from yapdns.core.errors import InvalidQuery, InvalidRdata, InvalidRRType
 from yapdns.core.model import Evidence
 from yapdns.core.rdata import normalize_rdata
 from yapdns.core.rrtypes import rrtype_code, rrtype_text
-from yapdns.storage.query import IpRange, NameMatch, RecordQuery, TimeFence, TypeFilter, looks_like_ip_query
+from yapdns.storage.query import (
+    IpRange,
+    NameMatch,
+    RecordQuery,
+    TimeFence,
+    TypeFilter,
+    looks_like_ip_query,
+    parse_fences,
+    parse_integer,
+)
 
-FENCES = ("time_first_before", "time_first_after", "time_last_before", "time_last_after")
 KEYS = ("q", "rrname", "ip", "rdata_name", "rdata", "sample")
 DEFAULT_LIMIT = 100
 
 
-def integer(params: Mapping[str, str], name: str, default: int | None = None) -> int | None:
+def integer(
+    params: Mapping[str, str], name: str, default: int | None = None, *, minimum: int | None = None
+) -> int | None:
     value = params.get(name)
     if value is None or value == "":
         return default
-    try:
-        return int(value)
-    except ValueError:
-        raise InvalidQuery(f"{name} must be an integer, got {value[:40]!r}") from None
+    if not isinstance(value, str):
+        raise InvalidQuery(f"{name} must be an integer")
+    return parse_integer(name, value, minimum)
 
 
 def fence(params: Mapping[str, str]) -> TimeFence:
     """The four DNSDB fences; negative values are relative to now."""
-    return TimeFence.resolve(**{name.removeprefix("time_"): integer(params, name) for name in FENCES})
+    return parse_fences(params)
 
 
 def limit(params: Mapping[str, str], default: int = DEFAULT_LIMIT, cap: int | None = None) -> int:
-    value = integer(params, "limit", default)
+    value = integer(params, "limit", default, minimum=0)
     assert value is not None
-    if value < 0:
-        raise InvalidQuery("limit must not be negative")
     top = cap or settings.RESULTS_MAX
     return top if value == 0 else min(value, top)
 

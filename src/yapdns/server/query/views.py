@@ -12,12 +12,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import msgspec
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 
 from yapdns import __version__
 from yapdns.core import cof
 from yapdns.core.errors import InvalidQuery
+from yapdns.server.limits import Budget, RequestLimits
 from yapdns.server.query import params
 from yapdns.server.security import Principal, api_view, error, public
 from yapdns.server.store import get_store
@@ -130,7 +132,7 @@ def record_detail(request: HttpRequest, principal: Principal) -> HttpResponseBas
     return _guarded(run)
 
 
-class _BulkRequest(msgspec.Struct):
+class _BulkRequest(msgspec.Struct, forbid_unknown_fields=True):
     queries: list[str]
     type: str | None = None
     sensor: str | None = None
@@ -142,9 +144,6 @@ class _BulkRequest(msgspec.Struct):
     time_last_after: int | None = None
 
 
-BULK_MAX_QUERIES = 10_000
-
-
 @api_view("query", methods=("POST",))
 def bulk(request: HttpRequest, principal: Principal) -> HttpResponseBase:
     """``POST /api/v1/bulk``: many names/IPs/CIDRs in one request, answered as streamed NDJSON.
@@ -152,34 +151,52 @@ def bulk(request: HttpRequest, principal: Principal) -> HttpResponseBase:
     Body: ``{"queries": [...], "type": ..., "limit": N, <fences>}`` or plain
     text with one term per line. Each answer line is a record with a
     ``query`` field; each query ends with ``{"query": q, "done": true,
-    "limited": bool}`` (or ``"error"``).
+    "limited": bool}`` (or ``"error"``). Bounded (``server/limits.py``): at
+    most ``YAPDNS_BULK_MAX_QUERIES`` queries (413), ``YAPDNS_BULK_MAX_ROWS``
+    rows in all and ``YAPDNS_REQUEST_TIME_BUDGET`` seconds; the queries past
+    a bound answer with an error line saying so.
     """
+    limits = RequestLimits.from_settings()
     try:
         spec = _bulk_spec(request)
-    except (msgspec.DecodeError, InvalidQuery) as exc:
+        common = {k: str(v) for k, v in msgspec.structs.asdict(spec).items() if v is not None and k != "queries"}
+        params.record_query({**common, "q": "example.com"}, cap=JSON_PAGE_MAX)  # the shared parameters, checked once
+    except (msgspec.DecodeError, InvalidQuery, UnicodeDecodeError) as exc:
         return error(400, f"bad bulk request: {exc}")
-    if not spec.queries or len(spec.queries) > BULK_MAX_QUERIES:
-        return error(400, f"send between 1 and {BULK_MAX_QUERIES} queries")
-    common = {k: str(v) for k, v in msgspec.structs.asdict(spec).items() if v is not None and k != "queries"}
-    return StreamingHttpResponse(_bulk_lines(get_store(), spec.queries, common), content_type="application/x-ndjson")
+    except RecursionError:
+        return error(400, "bad bulk request: the JSON is nested too deeply")
+    except RequestDataTooBig:
+        return error(413, "the bulk request body is too large; send fewer queries per request")
+    if not spec.queries:
+        return error(400, "send at least one query")
+    if len(spec.queries) > limits.bulk_queries:
+        return error(413, f"send at most {limits.bulk_queries} queries per request (YAPDNS_BULK_MAX_QUERIES)")
+    lines = _bulk_lines(get_store(), spec.queries, common, limits.bulk_rows, limits.budget())
+    return StreamingHttpResponse(lines, content_type="application/x-ndjson")
 
 
 def _bulk_spec(request: HttpRequest) -> _BulkRequest:
     if (request.content_type or "").startswith("text/plain"):
-        terms = [t.strip() for t in request.body.decode("utf-8", "replace").splitlines() if t.strip()]
+        terms = [t.strip() for t in request.body.decode("utf-8").splitlines() if t.strip()]
         return _BulkRequest(queries=terms, type=request.GET.get("type"), sensor=request.GET.get("sensor"))
     return msgspec.json.decode(request.body, type=_BulkRequest)
 
 
-def _bulk_lines(store: Store, terms: list[str], common: dict[str, str]) -> Iterator[bytes]:
+def _bulk_lines(store: Store, terms: list[str], common: dict[str, str], rows: int, budget: Budget) -> Iterator[bytes]:
     encode = msgspec.json.encode
     for term in terms:
+        if rows <= 0 or budget.spent:
+            bound = "row limit (YAPDNS_BULK_MAX_ROWS)" if rows <= 0 else "time budget (YAPDNS_REQUEST_TIME_BUDGET)"
+            message = f"not run: the request used up its {bound}; send the rest in another request"
+            yield encode({"query": term, "done": True, "error": message}) + b"\n"
+            continue
         try:
             query = params.record_query({**common, "q": term}, cap=JSON_PAGE_MAX)
-            page = store.records(query)
+            page = store.records(msgspec.structs.replace(query, limit=min(query.limit, rows)))
         except InvalidQuery as exc:
             yield encode({"query": term, "done": True, "error": str(exc)}) + b"\n"
             continue
+        rows -= len(page.rows)
         for rec in page.rows:
             yield encode({"query": term, **cof.to_json(rec)}) + b"\n"
         yield encode({"query": term, "done": True, "limited": page.limited}) + b"\n"
@@ -199,6 +216,8 @@ def stats(request: HttpRequest, principal: Principal) -> HttpResponseBase:
             "accepted": s.accepted_total,
             "rejected": s.rejected_total,
             "replayed": s.replayed_total,
+            "refused": s.refused_total,
+            "failed": s.failed_total,
         }
         for s in Sensor.objects.all()
     ]

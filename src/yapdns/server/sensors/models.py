@@ -27,6 +27,8 @@ class Sensor(models.Model):
     replayed_total = models.BigIntegerField(default=0)
     accepted_total = models.BigIntegerField(default=0)
     rejected_total = models.BigIntegerField(default=0)
+    refused_total = models.BigIntegerField(default=0)  # batches refused whole (4xx): nothing applied
+    failed_total = models.BigIntegerField(default=0)  # batches the server failed to apply (500)
 
     class Meta:
         ordering = ("name",)

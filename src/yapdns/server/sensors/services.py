@@ -58,6 +58,12 @@ def record_ingest(sensor_id: int, accepted: int, rejected: int, replayed: bool) 
     )
 
 
+def record_refusal(sensor_id: int, *, failed: bool = False) -> None:
+    """Count a batch refused whole (a 4xx), or one the server failed to apply (``failed``: a 500)."""
+    field = "failed_total" if failed else "refused_total"
+    Sensor.objects.filter(pk=sensor_id).update(last_seen_at=timezone.now(), **{field: F(field) + 1})
+
+
 def revoke_sensor_token(sensor: Sensor, token_id: int) -> SensorToken:
     """Revoke one ingest token of ``sensor``; the sensor and its other tokens stay."""
     row = sensor.tokens.filter(pk=token_id).first()

@@ -6,18 +6,21 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from yapdns.core.errors import ConfigurationError
+from yapdns.server.jsonbody import decode_body
 from yapdns.server.security import Principal, api_view, error
 from yapdns.server.sensors import services
 from yapdns.server.sensors.models import Sensor
 
 
-class _NewSensor(msgspec.Struct):
+class _NewSensor(msgspec.Struct, forbid_unknown_fields=True):
     name: str
-    description: str = ""
+    description: Annotated[str, msgspec.Meta(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")] = ""
 
 
 def sensor_json(sensor: Sensor) -> dict[str, object]:
@@ -32,6 +35,8 @@ def sensor_json(sensor: Sensor) -> dict[str, object]:
         "accepted": sensor.accepted_total,
         "rejected": sensor.rejected_total,
         "replayed": sensor.replayed_total,
+        "refused": sensor.refused_total,
+        "failed": sensor.failed_total,
         "tokens": [
             {"prefix": t.prefix, "created_at": t.created_at.isoformat(), "active": t.revoked_at is None}
             for t in sensor.tokens.all()
@@ -44,10 +49,12 @@ def sensors(request: HttpRequest, principal: Principal) -> HttpResponse:
     if request.method == "GET":
         rows = Sensor.objects.prefetch_related("tokens")
         return JsonResponse({"sensors": [sensor_json(s) for s in rows]})
+    spec = decode_body(request, _NewSensor)
+    if isinstance(spec, HttpResponse):
+        return spec
     try:
-        spec = msgspec.json.decode(request.body, type=_NewSensor)
         sensor, token = services.create_sensor(spec.name, spec.description, by=principal.user)
-    except (msgspec.DecodeError, ConfigurationError) as exc:
+    except ConfigurationError as exc:
         return error(400, str(exc))
     return JsonResponse({"sensor": sensor_json(sensor), "token": token}, status=201)
 

@@ -22,12 +22,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from yapdns.core.errors import ConfigurationError
 from yapdns.core.model import Observation
+from yapdns.core.normalize import COUNT_CEILING
 from yapdns.storage import migrations
-from yapdns.storage.base import BatchRef, StoreStats, WriteOutcome
+from yapdns.storage.base import BatchRef, StoreStats, StoreUnavailable, WriteOutcome
 from yapdns.storage.flex import FlexQuery, FlexRow
 from yapdns.storage.group import GroupWriter
 from yapdns.storage.postgres import flex
@@ -50,11 +51,31 @@ def split_url(url: str) -> tuple[str, str | None]:
     return urlunsplit(parts._replace(query=query)), schema
 
 
+# SQLSTATE classes a retry can cure: connection exceptions, transaction rollbacks (deadlock, serialization),
+# insufficient resources (disk full, too many connections), operator intervention (shutdown, cancel), system errors.
+_TRANSIENT_CLASSES = frozenset({"08", "40", "53", "57", "58"})
+
+
+def transient(exc: BaseException) -> bool:
+    """Whether a failed write may succeed when retried (see ``storage/base.py``)."""
+    if isinstance(exc, (PoolTimeout, OSError, psycopg.InterfaceError)):
+        return True
+    if not isinstance(exc, psycopg.Error):
+        return False
+    state = exc.sqlstate
+    if state is None:  # no server answer: the connection failed or was lost
+        return isinstance(exc, psycopg.OperationalError)
+    return state[:2] in _TRANSIENT_CLASSES
+
+
 class PostgresStore(SqlReader, SummaryReader):
     """The record store in a PostgreSQL database (optionally one schema of it)."""
 
     name = "postgresql"
-    dialect = Dialect("%s")
+    # LEAST ignores NULL, so it would turn the sum of no rows into the ceiling: CASE keeps it NULL
+    dialect = Dialect(
+        "%s", f"CAST(CASE WHEN sum({{0}}) > {COUNT_CEILING} THEN {COUNT_CEILING} ELSE sum({{0}}) END AS BIGINT)"
+    )
     migrations_package = "yapdns.storage.postgres"
 
     def __init__(self, url: str, *, replay_window: int = 7 * 86400, pool_size: int = 8) -> None:
@@ -111,7 +132,12 @@ class PostgresStore(SqlReader, SummaryReader):
     # -- writes -------------------------------------------------------------
 
     def write(self, observations: Sequence[Observation], batch: BatchRef | None = None) -> WriteOutcome:
-        return self._writer.write(list(observations), batch)
+        try:
+            return self._writer.write(list(observations), batch)
+        except (psycopg.Error, PoolTimeout, OSError) as exc:
+            if transient(exc):
+                raise StoreUnavailable(f"PostgreSQL: {exc}") from exc
+            raise
 
     # -- reads --------------------------------------------------------------
 

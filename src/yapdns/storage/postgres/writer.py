@@ -28,10 +28,12 @@ from typing import Any
 import psycopg
 from psycopg import errors
 
+from yapdns.core.normalize import COUNT_CEILING
 from yapdns.storage.aggregate import (
     FoldedBatch,
     ProvKey,
     fold_batches,
+    saturating_add,
     stage_grouped_rows,
     stage_name_sample_rows,
     stage_rr_rows,
@@ -61,7 +63,8 @@ STAGING = (
 )
 _MERGE = (
     "time_first = LEAST(t.time_first, EXCLUDED.time_first), "
-    "time_last = GREATEST(t.time_last, EXCLUDED.time_last), count = t.count + EXCLUDED.count"
+    "time_last = GREATEST(t.time_last, EXCLUDED.time_last), "
+    f"count = {saturating_add('LEAST', 't.count', 'EXCLUDED.count')}"
 )
 _MERGE_TTL = (  # LEAST/GREATEST ignore NULLs: exactly the ttl semantics
     _MERGE + ", ttl_min = LEAST(t.ttl_min, EXCLUDED.ttl_min), ttl_max = GREATEST(t.ttl_max, EXCLUDED.ttl_max)"
@@ -69,7 +72,8 @@ _MERGE_TTL = (  # LEAST/GREATEST ignore NULLs: exactly the ttl semantics
 _RR_COLS = "rrname_rev, rrname, rrtype, rdata, ip, target_rev"
 _RR_SOURCE_UNIQUE = f"SELECT {_RR_COLS}, tf, tl, n, tmin, tmax FROM stage_rr"
 _RR_SOURCE_GROUPED = (
-    f"SELECT {_RR_COLS}, min(tf), max(tl), sum(n), min(tmin), max(tmax) FROM stage_rr GROUP BY {_RR_COLS}"
+    f"SELECT {_RR_COLS}, min(tf), max(tl), LEAST(sum(n), {COUNT_CEILING}), min(tmin), max(tmax) FROM stage_rr "
+    f"GROUP BY {_RR_COLS}"
 )
 _RR_UPSERT = (
     "WITH up AS (INSERT INTO rr AS t (rrname_rev, rrname, rrtype, rdata, ip, target_rev, time_first, time_last, "
@@ -187,7 +191,8 @@ class PostgresApplier:
         now = int(time.time())
         conn.execute(
             "INSERT INTO ingest_hourly AS t VALUES (%s, %s, %s, %s) ON CONFLICT (hour, sensor) DO UPDATE SET "
-            "observations = t.observations + EXCLUDED.observations, new_records = t.new_records + EXCLUDED.new_records",
+            f"observations = {saturating_add('LEAST', 't.observations', 'EXCLUDED.observations')}, "
+            "new_records = t.new_records + EXCLUDED.new_records",
             (now - now % 3600, hour_sensor(jobs), folded.observations, new_records),
         )
         _add(conn, "type_count", "rrtype", "records", new_by_type)
@@ -274,6 +279,6 @@ def _add(conn: psycopg.Connection[Any], table: str, key: str, column: str, delta
     if deltas:
         conn.cursor().executemany(
             f"INSERT INTO {table} AS t VALUES (%s, %s) ON CONFLICT ({key}) "
-            f"DO UPDATE SET {column} = t.{column} + EXCLUDED.{column}",
+            f"DO UPDATE SET {column} = {saturating_add('LEAST', f't.{column}', f'EXCLUDED.{column}')}",
             deltas,
         )

@@ -20,18 +20,20 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from yapdns.storage.aggregate import FoldedBatch, Stats, stage_rr_rows, stage_rrset_rows
+from yapdns.storage.aggregate import FoldedBatch, Stats, saturating_add, stage_rr_rows, stage_rrset_rows
 from yapdns.storage.sqlite.rowcache import CachedRow, RecordKey, RowIdCache, StaleRowIds, merged
 
 _MERGE = (
     "time_first = min(time_first, excluded.time_first), "
-    "time_last = max(time_last, excluded.time_last), count = count + excluded.count"
+    f"time_last = max(time_last, excluded.time_last), count = {saturating_add('min', 'count', 'excluded.count')}"
 )
 _TTL = (
     "ttl_min = coalesce(min(ttl_min, {mn}), ttl_min, {mn}), ttl_max = coalesce(max(ttl_max, {mx}), ttl_max, {mx})"
 )
 MERGE_TTL = _MERGE + ", " + _TTL.format(mn="excluded.ttl_min", mx="excluded.ttl_max")
-_BY_ID = "time_last = max(time_last, ?2), count = count + ?3, " + _TTL.format(mn="?4", mx="?5")
+_BY_ID = f"time_last = max(time_last, ?2), count = {saturating_add('min', 'count', '?3')}, " + _TTL.format(
+    mn="?4", mx="?5"
+)
 UPDATE_RR = f"UPDATE rr SET {_BY_ID} WHERE id = ?1"
 UPDATE_RR_FIRST = f"UPDATE rr SET time_first = min(time_first, ?6), {_BY_ID} WHERE id = ?1"
 UPDATE_RRSET = f"UPDATE rrset SET time_first = min(time_first, ?6), {_BY_ID} WHERE id = ?1"
@@ -112,7 +114,7 @@ def _upsert_misses(
     source = (
         f"SELECT {_RR_COLS}, tf, tl, n, tmin, tmax FROM stage_rr WHERE true"
         if single_prov
-        else f"SELECT {_RR_COLS}, min(tf), max(tl), sum(n), min(tmin), max(tmax) FROM stage_rr "
+        else f"SELECT {_RR_COLS}, min(tf), max(tl), yapdns_count_sum(n), min(tmin), max(tmax) FROM stage_rr "
         "GROUP BY rrname_rev, rrtype, rdata"
     )
     conn.execute(

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from yapdns.core.model import Observation
+from yapdns.core.normalize import COUNT_CEILING
 from yapdns.storage import migrations
-from yapdns.storage.base import BatchRef, StoreStats, WriteOutcome
+from yapdns.storage.base import BatchRef, StoreStats, StoreUnavailable, WriteOutcome
 from yapdns.storage.flex import FlexQuery, FlexRow
 from yapdns.storage.group import GroupWriter
 from yapdns.storage.reader import SqlReader
@@ -44,14 +45,44 @@ def connect(path: Path, *, readonly: bool, cache_mb: int) -> sqlite3.Connection:
     conn.execute("PRAGMA foreign_keys=OFF")
     if readonly:
         conn.execute("PRAGMA query_only=1")
+    conn.create_aggregate("yapdns_count_sum", 1, CountSum)  # type: ignore[arg-type]  # finalize may be NULL
     return conn
+
+
+class CountSum:
+    """``yapdns_count_sum(n)``: ``sum`` saturated at ``COUNT_CEILING`` (SQLite's ``sum`` raises on overflow)."""
+
+    def __init__(self) -> None:
+        self.total: int | None = None  # NULL over no rows, as sum()
+
+    def step(self, value: int, /) -> None:
+        if value is not None:
+            self.total = (self.total or 0) + value
+
+    def finalize(self) -> int | None:
+        return None if self.total is None else min(self.total, COUNT_CEILING)
+
+
+# Primary result codes a retry can cure: busy or locked, I/O errors, a full disk, no file, out of memory.
+_TRANSIENT = frozenset(
+    {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN,
+     sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_PROTOCOL, sqlite3.SQLITE_READONLY}
+)
+
+
+def transient(exc: BaseException) -> bool:
+    """Whether a failed write may succeed when retried (see ``storage/base.py``)."""
+    if isinstance(exc, OSError):
+        return True
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(exc, sqlite3.OperationalError) and code is not None and code & 0xFF in _TRANSIENT
 
 
 class SqliteStore(SqlReader, SummaryReader):
     """The record store in one SQLite file."""
 
     name = "sqlite"
-    dialect = Dialect("?")
+    dialect = Dialect("?", "yapdns_count_sum({})")
     migrations_package = "yapdns.storage.sqlite"
 
     def __init__(
@@ -104,7 +135,12 @@ class SqliteStore(SqlReader, SummaryReader):
     # -- writes -------------------------------------------------------------
 
     def write(self, observations: Sequence[Observation], batch: BatchRef | None = None) -> WriteOutcome:
-        return self._writer.write(list(observations), batch)
+        try:
+            return self._writer.write(list(observations), batch)
+        except (sqlite3.Error, OSError) as exc:
+            if transient(exc):
+                raise StoreUnavailable(f"SQLite: {exc}") from exc
+            raise
 
     # -- reads --------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from yapdns.storage.aggregate import (
     ProvKey,
     Stats,
     fold_batches,
+    saturating_add,
     stage_grouped_rows,
     stage_name_sample_rows,
     stage_sample_rows,
@@ -35,7 +36,7 @@ PURGE_EVERY = 3600.0
 
 _MERGE = (
     "time_first = min(time_first, excluded.time_first), "
-    "time_last = max(time_last, excluded.time_last), count = count + excluded.count"
+    f"time_last = max(time_last, excluded.time_last), count = {saturating_add('min', 'count', 'excluded.count')}"
 )
 
 NAME_SAMPLE_UPSERT = (
@@ -62,7 +63,7 @@ class SqliteApplier:
         self._last_purge = 0.0
 
     def connect(self) -> sqlite3.Connection:
-        return self._connect()
+        return self._connect()  # with yapdns_count_sum, which the grouped staging upsert uses
 
     def disconnect(self, conn: sqlite3.Connection) -> None:
         conn.close()
@@ -143,7 +144,8 @@ class SqliteApplier:
         )
         conn.execute(
             "INSERT INTO ingest_hourly VALUES (?, ?, ?, ?) ON CONFLICT (hour, sensor) DO UPDATE SET "
-            "observations = observations + excluded.observations, new_records = new_records + excluded.new_records",
+            f"observations = {saturating_add('min', 'observations', 'excluded.observations')}, "
+            "new_records = new_records + excluded.new_records",
             (now - now % 3600, hour_sensor(jobs), folded.observations, new_records),
         )
         _bump(
@@ -203,6 +205,7 @@ def _upsert_samples(conn: sqlite3.Connection, folded: FoldedBatch) -> None:
 
 def _bump(conn: sqlite3.Connection, **deltas: int) -> None:
     conn.executemany(
-        "INSERT INTO counter VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+        "INSERT INTO counter VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET "
+        f"value = {saturating_add('min', 'value', 'excluded.value')}",
         [(k, v) for k, v in deltas.items() if v],
     )

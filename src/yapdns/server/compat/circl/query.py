@@ -14,6 +14,7 @@ the phase and the store cursor, absent on the last page.
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Iterator
 
 import msgspec
@@ -25,6 +26,7 @@ from yapdns.storage.base import Store
 from yapdns.storage.query import IpRange, NameMatch, Page, RecordQuery, TypeFilter, looks_like_ip_query
 
 FORWARD, INVERSE = 1, 2
+_CURSOR = re.compile(r"[0-9]{1,4000}")
 
 
 class Position(msgspec.Struct, frozen=True):
@@ -39,11 +41,12 @@ class Position(msgspec.Struct, frozen=True):
 
     @classmethod
     def from_int(cls, value: str) -> Position:
-        try:
-            number = int(value)
-            raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
-        except (ValueError, OverflowError):
-            raise InvalidQuery("dribble-paginate-cursor must be a cursor this server sent") from None
+        """Read a ``dribble-paginate-cursor``; the store cursor inside is checked when it is used."""
+        text = value.strip()
+        if not _CURSOR.fullmatch(text):  # ASCII digits, and short enough for int() (4300 digits at most)
+            raise InvalidQuery("dribble-paginate-cursor must be a cursor this server sent")
+        number = int(text)
+        raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
         if number <= 0 or raw[0] not in (FORWARD, INVERSE):
             raise InvalidQuery("dribble-paginate-cursor must be a cursor this server sent")
         cursor = base64.urlsafe_b64encode(raw[1:]).decode().rstrip("=") or None

@@ -29,10 +29,10 @@ from yapdns.core.errors import InvalidQuery, InvalidRRType
 from yapdns.core.model import Record
 from yapdns.core.rrtypes import rrtype_code
 from yapdns.server.compat import rawpath
-from yapdns.server.compat.auth import Refusal, charge, circl_caller, compat_view, log_identification
+from yapdns.server.compat.auth import Refusal, charge, circl_caller, compat_view, log_identification, refusal_response
 from yapdns.server.compat.circl.query import CirclQuery, Position
 from yapdns.server.store import get_store
-from yapdns.storage.query import TypeFilter
+from yapdns.storage.query import TypeFilter, parse_integer
 
 PREFIX = "/pdns/query/"
 ORIGIN = "urn:yapdns"
@@ -61,7 +61,7 @@ def query(request: HttpRequest) -> HttpResponse:
         if start is None:
             charge(caller)  # a query counts once, not once per page
     except Refusal as exc:
-        return _text(exc.status, str(exc))
+        return refusal_response(exc, _text)
     except InvalidQuery as exc:
         return _text(400, f"Error: {exc}")
     log_identification(request, caller, {"swclient": request.headers.get("User-Agent", "-")})
@@ -103,13 +103,9 @@ def _filter(value: str | None) -> TypeFilter | None:
 
 
 def _page_size(value: str | None) -> int:
-    try:
-        size = int(value or PAGE_MAX)
-    except ValueError:
-        raise InvalidQuery("dribble-paginate-count must be a positive integer") from None
-    if size < 1:
-        raise InvalidQuery("dribble-paginate-count must be a positive integer")
-    return min(size, PAGE_MAX)
+    if value is None or not value.strip():
+        return PAGE_MAX
+    return min(parse_integer("dribble-paginate-count", value, minimum=1), PAGE_MAX)
 
 
 def _pypdns_can_name(rrtype: str) -> bool:

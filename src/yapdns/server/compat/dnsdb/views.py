@@ -17,8 +17,16 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 
 from yapdns.core.errors import InvalidQuery
-from yapdns.server.compat import params, rawpath
-from yapdns.server.compat.auth import Caller, Refusal, charge, compat_view, dnsdb_caller, log_identification
+from yapdns.server.compat import params, quota, rawpath
+from yapdns.server.compat.auth import (
+    Caller,
+    Refusal,
+    charge,
+    compat_view,
+    dnsdb_caller,
+    log_identification,
+    refusal_response,
+)
 from yapdns.server.compat.dnsdb import lookups, routes
 from yapdns.server.compat.dnsdb.saf import saf_lines
 from yapdns.server.security import public
@@ -53,8 +61,8 @@ def rate_limit(request: HttpRequest) -> HttpResponse:
     try:
         caller = dnsdb_caller(request)
     except Refusal as exc:
-        return text(exc.status, str(exc))
-    return _json({"rate": caller.gate.rate()})
+        return refusal_response(exc, text)
+    return _json({"rate": quota.rate(caller.gate)})
 
 
 @compat_view
@@ -77,7 +85,7 @@ def _authorized(request: HttpRequest, call: routes.DnsdbCall) -> HttpResponseBas
         opts = _options(request, call, caller)
         charge(caller)
     except Refusal as exc:
-        return text(exc.status, str(exc))
+        return refusal_response(exc, text)
     except params.OffsetTooLarge as exc:
         return text(416, str(exc))
     except InvalidQuery as exc:
@@ -115,6 +123,6 @@ def _answer(call: routes.DnsdbCall, opts: lookups.Options, caller: Caller) -> Ht
         return text(400, f"Error: {exc}")
     limit = 1 if call.verb == "summarize" else opts.limit
     response = StreamingHttpResponse(saf_lines(rows, limit), content_type="application/x-ndjson")
-    for name, value in caller.gate.headers().items():
+    for name, value in quota.headers(caller.gate).items():
         response[name] = value
     return response

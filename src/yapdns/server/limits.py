@@ -1,0 +1,192 @@
+"""What one request may cost and what one token may spend: the server's one limiter.
+
+Every API surface refuses excess the same way, through this module:
+
+* **Bounds on one request** (``RequestLimits``, from the ``YAPDNS_*`` settings
+  in ``config.py``): the ingest body (compressed and decompressed bytes,
+  records or lines per batch), the queries and the rows of one bulk request,
+  and a time budget (``Budget``) that decoding and bulk lookups check as they
+  go. A request past a bound raises ``LimitExceeded`` (413: send less per
+  request) before anything is applied.
+* **Quotas of one token over time** (``TokenQuota``): queries per UTC day,
+  in total (a block, optionally with an expiry) and per burst window. A
+  query is counted against every window at once, atomically: a conditional
+  ``UPDATE ... SET used = used + 1 WHERE used < limit`` per window inside one
+  transaction, so concurrent workers never overshoot. Refusals are
+  ``QuotaExpired`` (401) and ``QuotaExhausted`` (429, with the seconds until
+  the window resets). The DNSDB and CIRCL endpoints charge it today; another
+  surface needs one call, ``TokenQuota.for_token(id).consume()``.
+
+``LimitExceeded`` carries the HTTP status, a message that says what to do,
+and ``retry_after`` (seconds) when waiting helps.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+
+from yapdns.server.compat.models import QueryCounter, QueryQuota
+
+DAY = 86400
+
+
+class LimitExceeded(Exception):
+    """A request or a token went past a limit; ``status`` and the message tell the client what to do."""
+
+    status = 413
+
+    def __init__(self, message: str, *, status: int | None = None, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        if status is not None:
+            self.status = status
+        self.retry_after = retry_after
+
+
+class BudgetExhausted(LimitExceeded):
+    """The request used up its time budget."""
+
+
+class QuotaExpired(LimitExceeded):
+    """The token's block quota has expired."""
+
+    status = 401
+
+
+class QuotaExhausted(LimitExceeded):
+    """The token has used up a quota window (``window``: day, block or burst)."""
+
+    status = 429
+
+    def __init__(self, window: str, retry_after: int | None) -> None:
+        super().__init__(f"quota exhausted ({window})", retry_after=retry_after)
+        self.window = window
+
+
+@dataclass(frozen=True)
+class RequestLimits:
+    """The bounds on one request (see docs/configuration.md for each setting)."""
+
+    ingest_body_bytes: int
+    ingest_decompressed_bytes: int
+    ingest_records: int
+    bulk_queries: int
+    bulk_rows: int
+    time_budget: float
+
+    @classmethod
+    def from_settings(cls) -> RequestLimits:
+        return cls(
+            ingest_body_bytes=int(settings.MAX_INGEST_BYTES),
+            ingest_decompressed_bytes=int(settings.MAX_INGEST_DECOMPRESSED_BYTES),
+            ingest_records=int(settings.MAX_INGEST_RECORDS),
+            bulk_queries=int(settings.BULK_MAX_QUERIES),
+            bulk_rows=int(settings.BULK_MAX_ROWS),
+            time_budget=float(settings.REQUEST_TIME_BUDGET),
+        )
+
+    def budget(self) -> Budget:
+        """A fresh time budget for one request."""
+        return Budget(self.time_budget)
+
+
+class Budget:
+    """A wall-clock budget for one request, checked between units of work (records, queries)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._deadline = time.monotonic() + seconds
+
+    @property
+    def spent(self) -> bool:
+        return time.monotonic() >= self._deadline
+
+    def check(self) -> None:
+        """Raise ``BudgetExhausted`` once the budget is spent."""
+        if self.spent:
+            raise BudgetExhausted(
+                f"the request took more than its time budget of {self.seconds:g} s (YAPDNS_REQUEST_TIME_BUDGET); "
+                "send less per request"
+            )
+
+
+@dataclass(frozen=True)
+class QuotaWindow:
+    """One counting window of a token's quota: ``day`` (UTC), ``block`` (ever) or ``burst``."""
+
+    name: str
+    start: int
+    limit: int
+    reset: int | None
+
+
+class TokenQuota:
+    """One token's quota for the duration of a request (no quota: unlimited)."""
+
+    def __init__(self, token_id: int | None, quota: QueryQuota | None) -> None:
+        self.token_id = token_id
+        self.quota = quota
+
+    @classmethod
+    def for_token(cls, token_id: int | None) -> TokenQuota:
+        quota = QueryQuota.objects.filter(token_id=token_id).first() if token_id is not None else None
+        return cls(token_id, quota)
+
+    @property
+    def results_max(self) -> int:
+        own = self.quota.results_max if self.quota else None
+        return min(own, settings.RESULTS_MAX) if own else int(settings.RESULTS_MAX)
+
+    @property
+    def offset_max(self) -> int:
+        own = self.quota.offset_max if self.quota else None
+        return min(own, settings.OFFSET_MAX) if own is not None else int(settings.OFFSET_MAX)
+
+    def expired(self, now: float | None = None) -> bool:
+        q = self.quota
+        return bool(q and q.expires_at and q.expires_at.timestamp() <= (now or time.time()))
+
+    def windows(self, now: int) -> list[QuotaWindow]:
+        """The windows that count at ``now``."""
+        q = self.quota
+        if q is None:
+            return []
+        out = []
+        if q.daily_limit is not None:
+            day = now - now % DAY
+            out.append(QuotaWindow("day", day, q.daily_limit, day + DAY))
+        if q.block_limit is not None:
+            out.append(QuotaWindow("block", 0, q.block_limit, None))
+        if q.burst_size is not None and q.burst_window:
+            start = now - now % q.burst_window
+            out.append(QuotaWindow("burst", start, q.burst_size, start + q.burst_window))
+        return out
+
+    def consume(self, now: int | None = None) -> None:
+        """Count one query; raise ``QuotaExpired`` or ``QuotaExhausted`` (and count nothing) if refused."""
+        if self.expired(now):
+            raise QuotaExpired("quota expired")
+        current = int(now or time.time())
+        windows = self.windows(current)
+        if not windows:
+            return
+        with transaction.atomic():
+            for w in windows:
+                QueryCounter.objects.get_or_create(token_id=self.token_id, window=w.name, start=w.start)
+                taken = QueryCounter.objects.filter(
+                    token_id=self.token_id, window=w.name, start=w.start, used__lt=w.limit
+                ).update(used=F("used") + 1)
+                if not taken:
+                    raise QuotaExhausted(w.name, None if w.reset is None else max(w.reset - current, 1))
+            QueryCounter.objects.filter(token_id=self.token_id, window__in=("day", "burst")).exclude(
+                start__in=[w.start for w in windows]
+            ).delete()
+
+    def used(self, window: QuotaWindow) -> int:
+        """Queries counted in ``window`` so far."""
+        row = QueryCounter.objects.filter(token_id=self.token_id, window=window.name, start=window.start).first()
+        return row.used if row else 0
