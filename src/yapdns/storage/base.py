@@ -82,8 +82,8 @@ class Store(Protocol):
 
     name: str
 
-    def migrate(self) -> list[str]:
-        """Apply pending schema migrations; return the names applied."""
+    def migrate(self, through: int | None = None) -> list[str]:
+        """Apply pending schema migrations (up to version ``through``, when given); return the names applied."""
         ...
 
     def write(self, observations: Sequence[Observation], batch: BatchRef | None = None) -> WriteOutcome:
