@@ -1,6 +1,7 @@
 """Chart data for the domain and IP pages, built from one bounded page of records.
 
-* ``gantt_rows``: one bar per record, from its first to its last sighting;
+* ``gantt_rows``: one bar per record, from its first to its last sighting
+  (a record seen only in zone files: its zone-file window, labelled so);
 * ``activity``: per time bucket, how many of those records were active
   (their first-to-last span overlaps the bucket) and how many were first
   seen in it. Passive DNS keeps first, last and a total count per record,
@@ -27,7 +28,7 @@ def gantt_rows(records: Sequence[Record], label: Callable[[Record], str]) -> lis
     ordered = sorted(records, key=lambda r: (-r.time_last, r.time_first))
     return [
         {
-            "label": label(r),
+            "label": label(r) + (" (zone files)" if r.zone_only else ""),  # its bar spans zone-file times
             "type": r.rrtype,
             "first": r.time_first,
             "last": r.time_last,
