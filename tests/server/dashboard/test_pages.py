@@ -204,6 +204,9 @@ def test_zone_file_times_are_labelled_as_such(store: Store, reader_client: Clien
     assert section(page, "records").count('class="badge zone"') == 1
     labels = {r["label"] for r in chart_data(page)["timeline"]}  # type: ignore[union-attr]
     assert labels == {"A 198.18.0.1 (zone files)", "A 198.18.0.2"}
+    ip_page = reader_client.get("/ip/198.18.0.1").content.decode()
+    assert "In zone files" in section_of(ip_page, "zone-tile")
+    assert re.search(r'First seen</span><span class="tile-value small"><span class="muted">never</span>', ip_page)
 
 
 def section_of(html: str, anchor: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import reduce
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
@@ -11,7 +10,6 @@ from django.urls import reverse
 
 from yapdns.core.errors import InvalidQuery
 from yapdns.core.names import to_unicode
-from yapdns.core.windows import Windows, combine
 from yapdns.server.dashboard import correlate, timeline
 from yapdns.server.dashboard.views.common import problem, store
 from yapdns.storage.query import NameMatch, RecordQuery
@@ -37,17 +35,13 @@ def domain_page(request: HttpRequest, name: str) -> HttpResponse:
         *db.negatives(RecordQuery(rrname=match, limit=NEGATIVES_MAX)).rows,
         *db.negatives(RecordQuery(rrname=NameMatch("suffix", fqdn), limit=NEGATIVES_MAX)).rows,
     ]
-    all_windows = reduce(combine, map(Windows.of, records)) if records else None
-    traffic = all_windows.traffic if all_windows else None  # first and last seen in traffic; zone files apart
     context = {
         "name": fqdn,
         "ulabel": to_unicode(fqdn),
         "page": page,
         "records": records,
         "types": sorted({r.rrtype for r in records}),
-        "first_seen": traffic[0] if traffic else None,
-        "last_seen": traffic[1] if traffic else None,
-        "zone_window": all_windows.zone if all_windows else None,
+        **timeline.seen_tiles(records),
         "total_count": sum(r.count for r in records),
         "chart": {
             "timeline": timeline.gantt_rows(records, timeline.by_rdata),
