@@ -44,7 +44,7 @@ BINARY_TYPES = tuple(
         rrtype_code(name)
         for name in (
             "KEY", "SIG", "DS", "CDS", "DLV", "DNSKEY", "CDNSKEY", "RRSIG", "NSEC3", "NSEC3PARAM", "TLSA",
-            "SMIMEA", "SSHFP", "OPENPGPKEY", "CERT", "IPSECKEY", "DHCID", "ZONEMD", "HIP",
+            "SMIMEA", "SSHFP", "OPENPGPKEY", "CERT", "IPSECKEY", "DHCID", "ZONEMD", "HIP", "TKEY", "TSIG",
         )
     )
 )
