@@ -11,13 +11,15 @@ from pathlib import Path
 from yapdns.agent.parsers import registry
 from yapdns.agent.parsing import ParseRun
 from yapdns.core.model import Observation
+from yapdns.core.windows import Windows, combine
 
 GOLDEN = Path(__file__).parent / "parsers" / "golden"
 COF_SAMPLE = GOLDEN / "cof" / "pdns-qof-server_README.ndjson"
 COF_LINES = [line + "\n" for line in COF_SAMPLE.read_text().splitlines() if line.strip()]
 
 Key = tuple[str, str, str]
-Totals = dict[Key, tuple[int, int, int]]
+Total = tuple[Windows, int]  # the record's traffic and zone-file windows, and its count
+Totals = dict[Key, Total]
 
 
 def cof_line(n: int) -> str:
@@ -33,13 +35,14 @@ def cof_line(n: int) -> str:
 
 
 def totals(observations: Iterable[Observation]) -> Totals:
-    """Per RR: (time_first, time_last, count), aggregated the way the store does."""
-    out: dict[Key, tuple[int, int, int]] = {}
+    """Per RR: (windows, count), aggregated the way the store does (``core.windows.combine``)."""
+    out: Totals = {}
     for obs in observations:
         for rdata in obs.rdata:
             key = (obs.rrname, obs.rrtype, rdata)
-            first, last, count = out.get(key, (obs.time_first, obs.time_last, 0))
-            out[key] = (min(first, obs.time_first), max(last, obs.time_last), count + obs.count)
+            seen = out.get(key)
+            windows = Windows.of(obs) if seen is None else combine(seen[0], Windows.of(obs))
+            out[key] = (windows, obs.count + (seen[1] if seen else 0))
     return out
 
 

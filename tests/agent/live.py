@@ -23,6 +23,7 @@ from tests.agent.held_lines import Key as KindKey
 from tests.agent.held_lines import KindTotals, by_kind
 from tests.agent.helpers import Key, Totals
 from tests.live import YAPDNS, LiveServer
+from yapdns.core.windows import Windows
 
 
 def stored_totals(server: LiveServer, query_token: str, keys: Iterable[Key], sensor: str) -> Totals:
@@ -41,8 +42,10 @@ def stored_totals(server: LiveServer, query_token: str, keys: Iterable[Key], sen
                 continue
             raise
         for prov in detail["provenance"]:
-            if prov["sensor_id"] == sensor:
-                out[(rrname, rrtype, rdata)] = (prov["time_first"], prov["time_last"], prov["count"])
+            if prov["sensor_id"] == sensor:  # time_* only when seen in traffic, zone_time_* when in zone files
+                zone = (prov.get("zone_time_first"), prov.get("zone_time_last"))
+                first, last = (prov["time_first"], prov["time_last"]) if "time_first" in prov else zone
+                out[(rrname, rrtype, rdata)] = (Windows(first, last, *zone, "time_first" not in prov), prov["count"])
     return out
 
 

@@ -20,20 +20,21 @@ from yapdns.storage.sqlite.store import SqliteStore
 COF = Path(__file__).parent / "parsers" / "golden" / "cof" / "pdns-qof-server_README.ndjson"
 
 NAMES = ["www.example.com", "mail.example.com"]
+def _observation(
+    name: str, addr: int, first: int, span: int, count: int, ttl: int | None, evidence: Evidence, seen: str, zf: int
+) -> Observation:
+    """A sighting in traffic, in zone files only (its times are the zone times) or both."""
+    zone = {} if seen == "traffic" else {"zone_time_first": zf, "zone_time_last": zf + 50}
+    times = {"time_first": zf, "time_last": zf + 50} if seen == "zone" else {"time_first": first,
+                                                                            "time_last": first + span}
+    return normalize_observation(
+        Observation(rrname=name, rrtype="A", rdata=(f"192.0.2.{addr}",), **times, **zone, zone_only=seen == "zone",
+                    count=count, ttl=ttl, evidence=evidence, source="test")  # type: ignore[arg-type]
+    )
+
+
 observations = st.builds(
-    lambda name, addr, first, span, count, ttl, evidence: normalize_observation(
-        Observation(
-            rrname=name,
-            rrtype="A",
-            rdata=(f"192.0.2.{addr}",),
-            time_first=first,
-            time_last=first + span,
-            count=count,
-            ttl=ttl,
-            evidence=evidence,
-            source="test",
-        )
-    ),
+    _observation,
     st.sampled_from(NAMES),
     st.integers(1, 3),
     st.integers(1_600_000_000, 1_600_000_500),
@@ -41,6 +42,8 @@ observations = st.builds(
     st.integers(1, 5),
     st.none() | st.integers(0, 3600),
     st.sampled_from([Evidence.DIRECT, Evidence.INDIRECT]),
+    st.sampled_from(["traffic", "traffic", "zone", "both"]),
+    st.sampled_from([1_599_999_000, 1_600_000_200]),
 )
 
 
@@ -53,7 +56,8 @@ def stored(tmp: Path, name: str, batch: list[Observation]) -> list[tuple[object,
         rows: list[tuple[object, ...]] = []
         for rrname in NAMES:
             for r in store.iter_records(RecordQuery(rrname=NameMatch("exact", rrname), limit=1000)):
-                rows.append((r.rrname, r.rdata, r.time_first, r.time_last, r.count, r.ttl_min, r.ttl_max))
+                rows.append((r.rrname, r.rdata, r.time_first, r.time_last, r.count, r.ttl_min, r.ttl_max,
+                             r.zone_time_first, r.zone_time_last, r.zone_only))
                 rows += [msgspec.structs.astuple(p) for p in store.provenance(r.rrname, r.rrtype, r.rdata)]
         return sorted(rows, key=repr)
     finally:
@@ -69,8 +73,9 @@ def test_folded_and_raw_observations_give_identical_records(tmp_path_factory: ob
     window = aggregator.drain()
     keys = len(window)
     folded = list(window)
-    assert keys == len({(o.rrname, o.rdata, o.evidence) for o in batch})
-    assert len(folded) <= 2 * len({(o.rrname, o.rdata, o.evidence) for o in batch})
+    distinct = {(o.rrname, o.rdata, o.evidence, o.zone_time_first, o.zone_only) for o in batch}
+    assert keys == len(distinct)  # zone-file sightings fold only with sightings of the same zone window
+    assert len(folded) <= 2 * len(distinct)
     assert sum(o.count for o in folded) == sum(o.count for o in batch)
     assert stored(tmp, "folded", folded) == stored(tmp, "raw", batch)
     assert len(aggregator) == 0 and list(aggregator.drain()) == []

@@ -70,7 +70,7 @@ class Scenario:
         expected = self.expected()
         deadline = time.monotonic() + timeout
         while (stored := self.stored()) != expected:
-            if time.monotonic() > deadline or any(stored.get(k, (0, 0, 0))[2] > v[2] for k, v in expected.items()):
+            if time.monotonic() > deadline or any(k in stored and stored[k][1] > v[1] for k, v in expected.items()):
                 break
             time.sleep(0.2)
         assert stored == expected

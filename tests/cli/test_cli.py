@@ -123,3 +123,27 @@ def test_quota_burst_takes_ascii_numbers_only(value: str) -> None:
     with pytest.raises(ConfigurationError, match="QUERIES/SECONDS"):
         _burst(value)
     assert _burst("10/60") == (10, 60)
+
+
+def test_zone_file_times_from_an_import_stay_zone_times(run: CliRunner, tmp_path: Path) -> None:
+    export = tmp_path / "dnsdb.json"
+    export.write_text(
+        '{"count": 2411, "zone_time_first": 1275401003, "zone_time_last": 1484841664, "rrname": "wikipedia.org.",'
+        ' "rrtype": "NS", "bailiwick": "org.", "rdata": ["ns0.wikimedia.org."]}\n'
+        '{"count": 5, "time_first": 1400000000, "time_last": 1400000100, "zone_time_first": 1275401003,'
+        ' "zone_time_last": 1484841664, "rrname": "wikipedia.org.", "rrtype": "NS", "bailiwick": "org.",'
+        ' "rdata": ["ns1.wikimedia.org."]}\n'
+    )
+    assert "2 observations stored" in invoke(run, "import", str(export), "-F", "dnsdb")
+    rows = json.loads(invoke(run, "query", "wikipedia.org", "-f", "json"))
+    assert rows == [
+        {"rrname": "wikipedia.org", "rrtype": "NS", "rdata": "ns0.wikimedia.org", "zone_time_first": 1275401003,
+         "zone_time_last": 1484841664, "count": 2411},
+        {"rrname": "wikipedia.org", "rrtype": "NS", "rdata": "ns1.wikimedia.org", "time_first": 1400000000,
+         "time_last": 1400000100, "zone_time_first": 1275401003, "zone_time_last": 1484841664, "count": 5},
+    ]
+    table = run.invoke(main, ["query", "wikipedia.org"], env={"COLUMNS": "250"}).output
+    assert "in zone files (UTC)" in table and "2010-06-01 14:03:23 .. 2017-01-19 16:01:04" in table
+    csv_rows = invoke(run, "query", "wikipedia.org", "-f", "csv").splitlines()
+    assert csv_rows[0].endswith(",zone_time_first,zone_time_last")
+    assert csv_rows[1].startswith("wikipedia.org,NS,ns0.wikimedia.org,,,2411,,,1275401003,1484841664")

@@ -23,8 +23,16 @@ def obs(
     rcode: str | None = None,
     bailiwick: str | None = None,
     sample: str | None = None,
+    zone: tuple[int, int] | None = None,
+    traffic: bool = True,
 ) -> Observation:
-    """One observation, passed through the real normalization gate."""
+    """One observation, passed through the real normalization gate.
+
+    ``zone`` is a zone-file window; ``traffic=False`` makes a zone-only sighting (its times are the zone times).
+    """
+    if not traffic:
+        assert zone is not None
+        first, last = zone
     return normalize_observation(
         Observation(
             rrname=name,
@@ -32,6 +40,9 @@ def obs(
             rdata=rdata,
             time_first=first,
             time_last=first if last is None else last,
+            zone_time_first=zone[0] if zone else None,
+            zone_time_last=zone[1] if zone else None,
+            zone_only=not traffic,
             count=count,
             ttl=ttl,
             sensor_id=sensor,
@@ -42,6 +53,11 @@ def obs(
             sample=SampleRef(sample) if sample else None,
         )
     )
+
+
+def zone_only(name: str, rrtype: str, *rdata: str, zone: tuple[int, int], **kw: object) -> Observation:
+    """A sighting in zone files only (as a DNSDB or COF export of zone data gives it)."""
+    return obs(name, rrtype, *rdata, zone=zone, traffic=False, **kw)  # type: ignore[arg-type]
 
 
 def by_name(text: str, **kw: object) -> RecordQuery:

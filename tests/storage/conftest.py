@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import PG_URL
 from yapdns.storage.base import Store
 
-StoreFactory = Callable[[], Store]
+StoreFactory = Callable[..., Store]  # (migrate: bool = True) -> Store
 
 
 def _with_schema(url: str, schema: str) -> str:
@@ -33,11 +33,11 @@ def _drop_schema(schema: str) -> None:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
-    """Opens (and migrates) stores over ONE database of the backend; all are closed afterwards."""
+    """Opens (and migrates, unless told not to) stores over ONE database of the backend; all are closed afterwards."""
     opened: list[Store] = []
     schema = f"yapdns_test_{uuid.uuid4().hex[:12]}"
 
-    def make() -> Store:
+    def make(migrate: bool = True) -> Store:
         store: Store
         if request.param == "sqlite":
             from yapdns.storage.sqlite.store import SqliteStore
@@ -48,7 +48,8 @@ def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[St
 
             store = PostgresStore(_with_schema(PG_URL, schema), pool_size=4)
         opened.append(store)
-        store.migrate()
+        if migrate:
+            store.migrate()
         return store
 
     yield make

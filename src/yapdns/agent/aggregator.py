@@ -2,7 +2,9 @@
 
 The key is everything that identifies a sighting except its times, count and
 TTL: ``(rrname, rrtype, rdata set, rcode, sensor, evidence, source,
-bailiwick, sample)``. Folding keeps ``time_first = min``, ``time_last = max``
+bailiwick, sample, zone)``, where ``zone`` is the zone-file window and
+``zone_only`` flag of an imported zone sighting (None for traffic), so
+zone-file times never fold into traffic times. Folding keeps ``time_first = min``, ``time_last = max``
 and ``count = sum`` exact (a drop-duplicates cache would lose all three).
 
 TTLs differ between repeats (a resolver's cache counts down), and the store
@@ -29,8 +31,18 @@ from yapdns.core.model import Evidence, Observation, SampleRef
 from yapdns.core.normalize import MAX_COUNT
 
 _NO_TTL = -1
+_Zone = tuple[int, int, bool]  # zone_time_first, zone_time_last, zone_only
 _RawKey = tuple[
-    str, str, tuple[str, ...], str | None, str | None, str, str | None, str | None, tuple[str, str | None] | None
+    str,
+    str,
+    tuple[str, ...],
+    str | None,
+    str | None,
+    str,
+    str | None,
+    str | None,
+    tuple[str, str | None] | None,
+    _Zone | None,
 ]
 _encode_key = msgspec.msgpack.Encoder().encode
 _decode_key = msgspec.msgpack.Decoder(_RawKey).decode
@@ -39,8 +51,20 @@ _decode_key = msgspec.msgpack.Decoder(_RawKey).decode
 def key_bytes(obs: Observation) -> bytes:
     """The fold key of ``obs``, packed."""
     sample = (obs.sample.sha256, obs.sample.task_id) if obs.sample else None
+    zone = None if obs.zone_time_first is None else (obs.zone_time_first, obs.zone_time_last, obs.zone_only)
     return _encode_key(
-        (obs.rrname, obs.rrtype, obs.rdata, obs.rcode, obs.sensor_id, obs.evidence, obs.source, obs.bailiwick, sample)
+        (
+            obs.rrname,
+            obs.rrtype,
+            obs.rdata,
+            obs.rcode,
+            obs.sensor_id,
+            obs.evidence,
+            obs.source,
+            obs.bailiwick,
+            sample,
+            zone,
+        )
     )
 
 
@@ -130,13 +154,19 @@ def _observations(key: bytes, first: int, last: int, count: int, ttl_min: int, t
 
 
 def _observation(key: bytes, first: int, last: int, count: int, ttl: int | None) -> Observation:
-    rrname, rrtype, rdata, rcode, sensor_id, evidence, source, bailiwick, sample = _decode_key(key)
+    rrname, rrtype, rdata, rcode, sensor_id, evidence, source, bailiwick, sample, zone = _decode_key(key)
+    zone_first, zone_last, zone_only = zone if zone else (None, None, False)
+    if zone_only:  # its window is its zone window (also for the TTL split's second observation)
+        first, last = zone_first, zone_last  # type: ignore[assignment]
     return Observation(
         rrname=rrname,
         rrtype=rrtype,
         rdata=rdata,
         time_first=first,
         time_last=last,
+        zone_time_first=zone_first,
+        zone_time_last=zone_last,
+        zone_only=zone_only,
         count=count,
         ttl=ttl,
         rcode=rcode,

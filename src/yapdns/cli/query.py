@@ -16,6 +16,7 @@ from yapdns.core import cof
 from yapdns.core.errors import InvalidQuery
 from yapdns.core.model import Evidence, Record
 from yapdns.core.names import to_unicode
+from yapdns.core.windows import Windows
 from yapdns.storage.query import IpRange, NameMatch, Page, RecordQuery, TimeFence, TypeFilter, looks_like_ip_query
 
 
@@ -35,7 +36,12 @@ def build_query(term: str, *, in_rdata: bool, **common: object) -> RecordQuery:
 @click.option("-n", "--rdata-name", is_flag=True, help="Search names inside rdata (CNAME/NS/MX/SRV targets).")
 @click.option("--sensor", help="Only what this sensor (or its sub-sensors) saw.")
 @click.option("--evidence", type=click.Choice([e.value for e in Evidence]), help="Only this kind of evidence.")
-@click.option("--first-after", type=TimeParam(), help="time_first on or after (epoch, -SECONDS, 7d, ISO date).")
+@click.option(
+    "--first-after",
+    type=TimeParam(),
+    help="time_first on or after (epoch, -SECONDS, 7d, ISO date). Fences use traffic times, or the zone-file "
+    "times of a record seen only in zone files.",
+)
 @click.option("--first-before", type=TimeParam(), help="time_first on or before.")
 @click.option("--last-after", type=TimeParam(), help="time_last on or after.")
 @click.option("--last-before", type=TimeParam(), help="time_last on or before.")
@@ -98,14 +104,21 @@ def _print(results: list[tuple[str, Page[Record]]], fmt: str) -> None:
 
 
 def _table(results: list[tuple[str, Page[Record]]]) -> None:
+    """One table per term; ``first/last seen`` are traffic times, ``in zone files`` the zone-file window."""
     console = Console()
     for term, page in results:
         table = Table(title=term, title_justify="left")
-        for col in ("rrname", "type", "rdata", "first seen (UTC)", "last seen (UTC)", "count"):
+        zones = any(rec.zone_time_first is not None for rec in page.rows)
+        columns = ["rrname", "type", "rdata", "first seen (UTC)", "last seen (UTC)", "count"]
+        for col in [*columns, "in zone files (UTC)"] if zones else columns:
             table.add_column(col, overflow="fold")
         for rec in page.rows:
-            cells = (to_unicode(rec.rrname), rec.rrtype, rec.rdata, _when(rec.time_first), _when(rec.time_last))
-            table.add_row(*(Text(c) for c in cells), Text(f"{rec.count:,}"))
+            window = Windows.of(rec)
+            first, last = (_when(t) for t in window.traffic) if window.traffic else ("-", "-")
+            cells = [to_unicode(rec.rrname), rec.rrtype, rec.rdata, first, last, f"{rec.count:,}"]
+            if zones:
+                cells.append(" .. ".join(_when(t) for t in window.zone) if window.zone else "")
+            table.add_row(*(Text(c) for c in cells))
         console.print(table)
         if page.limited:
             console.print(Text(f"limited: more records match {term!r}; raise --limit", style="yellow"))

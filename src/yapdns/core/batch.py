@@ -3,8 +3,11 @@
 A batch is either NDJSON (one observation object per line) or a JSON
 document: an array of observations, or ``{"batch_id": ..., "observations": [...]}``.
 Observation objects use COF field names (``rrname rrtype rdata time_first
-time_last count bailiwick sensor_id``) plus ``ttl rcode source evidence
-sample``. ``rdata`` may be a string or an array (an RRset).
+time_last zone_time_first zone_time_last count bailiwick sensor_id``) plus
+``ttl rcode source evidence sample``. ``rdata`` may be a string or an array
+(an RRset). ``time_*`` say when the RRset was seen in traffic, ``zone_time_*``
+when it was seen in zone files; an object carries either pair or both, and
+``to_wire`` writes them back the same way (``core/windows.py``).
 
 Decoding guarantees: a syntax error raises ``MalformedInput`` with its line
 number and nothing of the batch is used; an object that parses but does not
@@ -28,9 +31,10 @@ from collections.abc import Callable, Iterable, Iterator
 
 import msgspec
 
-from yapdns.core.errors import BatchTooLarge, InvalidObservation, MalformedInput, MissingField
+from yapdns.core.errors import BatchTooLarge, InvalidObservation, MalformedInput
 from yapdns.core.model import Evidence, Observation, SampleRef
 from yapdns.core.normalize import normalize_observation
+from yapdns.core.windows import sighting_fields, time_fields
 
 MAX_DECOMPRESSED = 128 * 1024 * 1024
 MAX_RECORDS = 100_000
@@ -165,12 +169,7 @@ def check_batch_id(value: str | None) -> str | None:
 
 def from_wire(wire: WireObservation) -> Observation:
     """Validate and normalize one wire observation; raise ``InvalidObservation``."""
-    first = wire.time_first if wire.time_first is not None else wire.zone_time_first
-    last = wire.time_last if wire.time_last is not None else wire.zone_time_last
-    if first is None and last is None:
-        raise MissingField("time_first and time_last are required")
-    first = last if first is None else first
-    last = first if last is None else last
+    times = sighting_fields(wire.time_first, wire.time_last, wire.zone_time_first, wire.zone_time_last)
     rdata = wire.rdata
     rrset = () if rdata is None or rdata == "" else (rdata,) if isinstance(rdata, str) else tuple(rdata)
     sample = wire.sample
@@ -178,8 +177,7 @@ def from_wire(wire: WireObservation) -> Observation:
         rrname=wire.rrname,
         rrtype=wire.rrtype,  # type: ignore[arg-type]  # normalize accepts codes
         rdata=rrset,
-        time_first=first,  # type: ignore[arg-type]  # normalize truncates floats
-        time_last=last,  # type: ignore[arg-type]
+        **times,  # normalize truncates float times
         count=wire.count,
         ttl=int(wire.ttl) if isinstance(wire.ttl, float) else wire.ttl,
         rcode=wire.rcode,  # type: ignore[arg-type]
@@ -291,12 +289,7 @@ _encoder = msgspec.json.Encoder()
 
 def to_wire(obs: Observation) -> dict[str, object]:
     """The wire object for an observation (fields at their defaults are left out)."""
-    out: dict[str, object] = {
-        "rrname": obs.rrname,
-        "rrtype": obs.rrtype,
-        "time_first": obs.time_first,
-        "time_last": obs.time_last,
-    }
+    out: dict[str, object] = {"rrname": obs.rrname, "rrtype": obs.rrtype, **time_fields(obs)}
     if obs.rdata:
         out["rdata"] = list(obs.rdata)
     for field in ("count", "ttl", "rcode", "bailiwick", "sensor_id", "source"):

@@ -3,6 +3,14 @@
 One serializer per output format, shared by the CLI and the query API:
 COF NDJSON (COF field names, one RR per line, integer epoch times, names
 without trailing dot), plain JSON objects, and CSV.
+
+Times follow COF (``core/windows.py``): ``time_first``/``time_last`` when
+the record was seen in traffic, ``zone_time_first``/``zone_time_last`` when
+it was seen in zone files, both pairs when both. A record seen only in zone
+files has no ``time_first``/``time_last``, except in CIRCL's answers
+(``always_traffic``), whose client pypdns refuses a record without them; there
+they repeat the zone times and ``zone_time_*`` say so. CSV has all four
+columns and leaves the ones that do not apply empty.
 """
 
 from __future__ import annotations
@@ -10,23 +18,30 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import msgspec
 
 from yapdns.core.model import Record
+from yapdns.core.windows import HasWindows, time_fields
 
-CSV_FIELDS = ("rrname", "rrtype", "rdata", "time_first", "time_last", "count", "ttl_min", "ttl_max")
+CSV_FIELDS = (
+    "rrname", "rrtype", "rdata", "time_first", "time_last", "count", "ttl_min", "ttl_max", "zone_time_first",
+    "zone_time_last",
+)
+WINDOW_FIELDS = frozenset({"time_first", "time_last", "zone_time_first", "zone_time_last", "zone_only"})
 _encoder = msgspec.json.Encoder()
 
 
-def to_cof(record: Record, origin: str | None = None, sensor_id: str | None = None) -> dict[str, object]:
+def to_cof(
+    record: Record, origin: str | None = None, sensor_id: str | None = None, *, always_traffic: bool = False
+) -> dict[str, object]:
     """One COF object for one RR (``rdata`` a string, as CIRCL emits it)."""
     out: dict[str, object] = {
         "rrname": record.rrname,
         "rrtype": record.rrtype,
         "rdata": record.rdata,
-        "time_first": record.time_first,
-        "time_last": record.time_last,
+        **time_fields(record, always_traffic=always_traffic),
         "count": record.count,
     }
     if origin:
@@ -37,9 +52,19 @@ def to_cof(record: Record, origin: str | None = None, sensor_id: str | None = No
 
 
 def to_json(record: Record) -> dict[str, object]:
-    """The API's own JSON object for a record (COF names plus TTL range)."""
-    out = msgspec.structs.asdict(record)
-    return {k: v for k, v in out.items() if v is not None}
+    """The API's own JSON object for a record (COF names plus TTL range), unset fields left out."""
+    return {k: v for k, v in with_windows(record).items() if v is not None}
+
+
+def with_windows(item: HasWindows) -> dict[str, Any]:
+    """``msgspec.to_builtins(item)`` with its windows as COF time keys (``time_fields``) where its times were."""
+    out: dict[str, Any] = {}
+    for key, value in msgspec.to_builtins(item).items():
+        if key == "time_first":
+            out.update(time_fields(item))
+        elif key not in WINDOW_FIELDS:
+            out[key] = value
+    return out
 
 
 def ndjson_lines(objects: Iterable[dict[str, object]]) -> Iterator[bytes]:
@@ -55,7 +80,8 @@ def csv_lines(records: Iterable[Record], header: bool = True) -> Iterator[str]:
     if header:
         writer.writerow(CSV_FIELDS)
     for rec in records:
-        writer.writerow([_csv_safe(getattr(rec, f)) for f in CSV_FIELDS])
+        times = time_fields(rec)
+        writer.writerow([_csv_safe(times.get(f) if f in WINDOW_FIELDS else getattr(rec, f)) for f in CSV_FIELDS])
         yield buf.getvalue()
         buf.seek(0)
         buf.truncate()

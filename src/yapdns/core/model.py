@@ -5,6 +5,11 @@ between ``time_first`` and ``time_last``. Its ``rdata`` is the RRset the
 source saw: a tuple of one or more RRs, or empty when the observation is a
 negative answer (``rcode`` set) or a bare query (``rcode`` unset). Stored
 aggregates are ``Record`` (one RR), ``RRsetRecord`` and ``NegativeRecord``.
+
+Observations, records, RRsets and provenance rows carry two time windows,
+traffic and zone files, as ``core/windows.py`` describes: ``time_first``/
+``time_last`` (the traffic window, or the zone window when ``zone_only``),
+``zone_time_first``/``zone_time_last`` (None when never seen in zone files).
 """
 
 from __future__ import annotations
@@ -40,6 +45,9 @@ class Observation(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     rdata: tuple[str, ...] = ()
     time_first: int
     time_last: int
+    zone_time_first: int | None = None
+    zone_time_last: int | None = None
+    zone_only: bool = False
     count: int = 1
     ttl: int | None = None
     rcode: str | None = None
@@ -66,6 +74,9 @@ class Provenance(msgspec.Struct, frozen=True):
     time_first: int
     time_last: int
     count: int
+    zone_time_first: int | None = None
+    zone_time_last: int | None = None
+    zone_only: bool = False
 
 
 class Record(msgspec.Struct, frozen=True, kw_only=True):
@@ -79,6 +90,9 @@ class Record(msgspec.Struct, frozen=True, kw_only=True):
     count: int
     ttl_min: int | None = None
     ttl_max: int | None = None
+    zone_time_first: int | None = None
+    zone_time_last: int | None = None
+    zone_only: bool = False
 
 
 class RRsetRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -93,6 +107,9 @@ class RRsetRecord(msgspec.Struct, frozen=True, kw_only=True):
     count: int
     ttl_min: int | None = None
     ttl_max: int | None = None
+    zone_time_first: int | None = None
+    zone_time_last: int | None = None
+    zone_only: bool = False
 
 
 class NegativeRecord(msgspec.Struct, frozen=True, kw_only=True):

@@ -189,6 +189,9 @@ def _scalars_canonical(obs: Observation) -> bool:
         and (sample is None or _sample_canonical(sample))
         and type(obs.evidence) is Evidence
         and type(obs.rdata) is tuple
+        and obs.zone_time_first is None  # zone-file sightings (imports only) take the full path
+        and obs.zone_time_last is None
+        and obs.zone_only is False
     )
 
 
@@ -242,12 +245,16 @@ def _normalize_observation_full(obs: Observation) -> Observation:
         raise InvalidValue(f"count must be an integer from 1 to {MAX_COUNT} (2^40)")
     if obs.ttl is not None and (isinstance(obs.ttl, bool) or not isinstance(obs.ttl, int) or not 0 <= obs.ttl < 2**31):
         raise InvalidValue("ttl must be an integer in 0..2^31-1")
+    zone_first, zone_last = _zone_window(obs, first, last)
     return _storable(Observation(
         rrname=normalize_name(obs.rrname),
         rrtype=rrtypes.rrtype_text(code),
         rdata=normalize_rrset(code, obs.rdata),
         time_first=first,
         time_last=last,
+        zone_time_first=zone_first,
+        zone_time_last=zone_last,
+        zone_only=obs.zone_only,
         count=obs.count,
         ttl=obs.ttl,
         rcode=_rcode_for(obs),
@@ -257,6 +264,27 @@ def _normalize_observation_full(obs: Observation) -> Observation:
         evidence=obs.evidence if type(obs.evidence) is Evidence else Evidence(obs.evidence),
         sample=normalize_sample(obs.sample),
     ))
+
+
+def _zone_window(obs: Observation, first: int, last: int) -> tuple[int | None, int | None]:
+    """The checked zone-file window of ``obs`` (``core/windows.py``), or ``(None, None)``."""
+    if type(obs.zone_only) is not bool:
+        raise InvalidValue("zone_only must be true or false")
+    if obs.zone_time_first is None and obs.zone_time_last is None:
+        if obs.zone_only:
+            raise InvalidTime("a zone-only observation needs zone_time_first and zone_time_last")
+        return None, None
+    if obs.zone_time_first is None or obs.zone_time_last is None:
+        raise InvalidTime("zone_time_first and zone_time_last go together")
+    zone_first = normalize_time(obs.zone_time_first, "zone_time_first")
+    zone_last = normalize_time(obs.zone_time_last, "zone_time_last")
+    if zone_first > zone_last:
+        raise InvalidTime("zone_time_first is after zone_time_last")
+    if obs.zone_only and (first, last) != (zone_first, zone_last):
+        raise InvalidTime("a zone-only observation's time_first/time_last are its zone times")
+    if not obs.rdata:
+        raise InvalidValue("zone times need rdata: zone files hold no negative answers or bare queries")
+    return zone_first, zone_last
 
 
 def normalize_rrset(code: int, rdata: tuple[str, ...]) -> tuple[str, ...]:

@@ -3,8 +3,12 @@
 Canonical forms (docs/architecture.md §1): IPv4 dotted quad; IPv6 RFC 5952; names
 inside rdata normalized like owner names (no trailing dot); MX ``pref host``;
 SRV ``prio weight port target``; TXT keeps its quoted strings; every other
-type is dnspython's text form with names canonicalized; unknown types use
-RFC 3597 ``\\# len hex``. ``normalize_rdata`` is idempotent.
+type is dnspython's text form with names canonicalized and binary fields
+(base64 keys, signatures and certificates; hex digests, association data
+and salts) as one unbroken token, not dnspython's default space-separated
+chunks; unknown types use RFC 3597 ``\\# len hex``, the hex unbroken too.
+``normalize_rdata`` is idempotent, and every presentation derived from the
+canonical form (``to_dnsdb_text``) keeps binary fields unbroken.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ _V4_PREFIX = b"\x00" * 10 + b"\xff\xff"
 _MAX_TEXT = 65535 * 4
 # TXT as wire decoders print it: quoted strings of printable ASCII but '"' and '\\', one space apart, each at
 # most 255 characters (a character-string's limit): dnspython prints exactly this back
+UNBROKEN = 0  # dnspython's chunksize: 0 prints base64 and hex fields without the spaces it inserts by default
 _PLAIN_TXT = re.compile(r'"[\x20\x21\x23-\x5b\x5d-\x7e]{0,255}"(?: "[\x20\x21\x23-\x5b\x5d-\x7e]{0,255}")*')
 
 
@@ -94,7 +99,7 @@ def _via_dnspython(rrtype: int, text: str) -> str:
     try:
         rd = dns.rdata.from_text(dns.rdataclass.IN, _code(rrtype), text, origin=dns.name.root)
         rd = _canonical_names(rd)
-        out = rd.to_text(origin=dns.name.root, relativize=True)
+        out = rd.to_text(origin=dns.name.root, relativize=True, chunksize=UNBROKEN)
     except (dns.exception.DNSException, ValueError, TypeError, UnicodeError) as exc:
         raise InvalidRdata(f"invalid {t.rrtype_text(rrtype)} rdata {text[:80]!r}: {exc}") from None
     return _root_tokens(out)
@@ -170,7 +175,7 @@ def _absolute_text(rrtype: int, rdata: str) -> str:
         rd = _absolute(rrtype, rdata)
     except dns.exception.DNSException:
         return rdata
-    return rd.to_text(relativize=False)
+    return rd.to_text(relativize=False, chunksize=UNBROKEN)
 
 
 def to_wire_hex(rrtype: int, rdata: str) -> str:

@@ -15,9 +15,14 @@ into one upsert. It runs in two passes:
    * ``sample``: ``(rrname, type, rdata, sha256, task_id)``;
    * ``name_sample``: ``(rrname, type, rcode or "", sha256, task_id)`` for negatives and bare queries.
 
-Each value is ``[time_first, time_last, count, ttl_min, ttl_max]``.
-``stage_rr_rows`` adds the derived keys (reversed name, 16-byte IP, reversed
-target) that both schemas store.
+Each value is ``[time_first, time_last, count, ttl_min, ttl_max]``, extended
+by ``[zone_time_first, zone_time_last, zone_only]`` once a zone-file sighting
+is folded in (``core/windows.py``: traffic windows fold with traffic windows,
+zone windows with zone windows, and traffic replaces a zone-only window).
+Zone-file sightings (imports) are folded on their own path, so the traffic
+loop is unchanged. The ``stage_*`` functions add the derived keys (reversed
+name, 16-byte IP, reversed target) that both schemas store, and always give
+the three zone columns.
 
 Counts saturate (docs/storage.md, "Counts"): every count that leaves the fold
 is at most ``COUNT_CEILING``, and ``saturating_add`` is the SQL every backend
@@ -36,8 +41,10 @@ from yapdns.core.model import Observation
 from yapdns.core.names import reverse_name
 from yapdns.core.normalize import COUNT_CEILING
 from yapdns.core.rdata import target_name
+from yapdns.core.windows import Windows, combine
 
-Stats = list[Any]  # [time_first, time_last, count, ttl_min, ttl_max]
+Stats = list[Any]  # [time_first, time_last, count, ttl_min, ttl_max(, zone_time_first, zone_time_last, zone_only)]
+NO_ZONE = [None, None, False]  # the zone columns of a row seen in traffic only
 ProvKey = tuple[str, str, str]  # (sensor, evidence, source); "" for unset
 ProvResolver = Callable[[set[ProvKey]], dict[ProvKey, int]]
 _V4_PREFIX = b"\x00" * 10 + b"\xff\xff"  # IPv4 mapped into ::ffff:0:0/96, as rdata.ip_key
@@ -55,15 +62,32 @@ def merge(table: dict[Any, Stats], key: Any, st: Stats) -> None:
     if cur is None:
         table[key] = list(st)
         return
-    if st[0] < cur[0]:  # noqa: PLR1730 (faster than min/max here)
-        cur[0] = st[0]
-    if st[1] > cur[1]:  # noqa: PLR1730 (faster than min/max here)
-        cur[1] = st[1]
+    if len(cur) > 5 or len(st) > 5:  # zone-file times on either side
+        _merge_windows(cur, st)
+    else:
+        if st[0] < cur[0]:  # noqa: PLR1730 (faster than min/max here)
+            cur[0] = st[0]
+        if st[1] > cur[1]:  # noqa: PLR1730 (faster than min/max here)
+            cur[1] = st[1]
     cur[2] = min(cur[2] + st[2], COUNT_CEILING)
     if st[3] is not None and (cur[3] is None or st[3] < cur[3]):
         cur[3] = st[3]
     if st[4] is not None and (cur[4] is None or st[4] > cur[4]):
         cur[4] = st[4]
+
+
+def _merge_windows(cur: Stats, st: Stats) -> None:
+    """Fold the windows of ``st`` into ``cur`` by ``core.windows.combine``; ``cur`` gains the zone columns."""
+    if len(cur) == 5:
+        cur.extend(NO_ZONE)
+    zone = st[5:] if len(st) > 5 else NO_ZONE
+    both = combine(Windows(cur[0], cur[1], *cur[5:8]), Windows(st[0], st[1], *zone))
+    cur[0], cur[1], cur[5], cur[6], cur[7] = both
+
+
+def with_zone(st: Stats) -> Stats:
+    """``st`` with its three zone columns (``NO_ZONE`` for a row seen in traffic only)."""
+    return st if len(st) > 5 else st + NO_ZONE
 
 
 class FoldedBatch:
@@ -97,6 +121,7 @@ class BatchAggregate:
     def __init__(self) -> None:
         self.plain: dict[tuple[Any, ...], dict[tuple[str, str, tuple[str, ...]], Stats]] = {}
         self.rich: dict[tuple[Any, ...], Stats] = {}
+        self.zone: dict[tuple[Any, ...], Stats] = {}  # sightings carrying zone-file times, by the rich key
         self.observations = 0
 
     def add_all(self, observations: Iterable[Observation]) -> None:
@@ -108,6 +133,9 @@ class BatchAggregate:
         for o in observations:
             count = o.count
             total += count
+            if o.zone_time_first is not None:
+                self._add_zone(o)
+                continue
             if o.rcode is None and o.bailiwick is None and o.sample is None:
                 prov = (o.sensor_id, o.evidence, o.source)
                 if prov != last:
@@ -135,10 +163,16 @@ class BatchAggregate:
                     cur[4] = ttl
         self.observations += total
 
+    def _add_zone(self, o: Observation) -> None:
+        """Fold a sighting with zone-file times (normalized: it has rdata, no rcode)."""
+        key = (o.rrname, o.rrtype, o.rdata, None, o.bailiwick, o.sensor_id, o.evidence, o.source, o.sample)
+        ttl = o.ttl
+        merge(self.zone, key, [o.time_first, o.time_last, o.count, ttl, ttl, *Windows.of(o)[2:]])
+
     def prov_keys(self) -> set[ProvKey]:
         """Every provenance the folded sightings carry."""
         keys = {_prov_key(*p) for p in self.plain}
-        keys.update(_prov_key(k[5], k[6], k[7]) for k in self.rich)
+        keys.update(_prov_key(k[5], k[6], k[7]) for k in (*self.rich, *self.zone))
         return keys
 
     def fold(self, prov_ids: dict[ProvKey, int]) -> FoldedBatch:
@@ -163,6 +197,10 @@ class BatchAggregate:
                     merge(out.query, (name, code, prov), st)
                 if sample is not None:
                     merge(out.name_sample, (name, code, rcode or "", sample.sha256, sample.task_id or ""), st)
+        for (name, rrtype, rdata, _, bailiwick, sensor, evidence, source, sample), st in self.zone.items():
+            prov = prov_ids[_prov_key(sensor, evidence, source)]
+            out.provs.add(prov)
+            _fold_answer(out, st, (name, _code(rrtype), rdata), bailiwick or "", prov=prov, sample=sample)
         return out
 
 
@@ -230,7 +268,8 @@ def _fold_answer(
 
 
 def stage_rr_rows(items: Iterable[tuple[tuple[str, int, str, int], Stats]]) -> list[tuple[Any, ...]]:
-    """``(rrname_rev, rrname, rrtype, rdata, ip, target_rev, prov, tf, tl, n, tmin, tmax)`` per RR row.
+    """``(rrname_rev, rrname, rrtype, rdata, ip, target_rev, prov, tf, tl, n, tmin, tmax, ztf, ztl, zone_only)``
+    per RR row.
 
     ``items`` are ``FoldedBatch.rr`` items (or some of them).
     """
@@ -243,13 +282,14 @@ def stage_rr_rows(items: Iterable[tuple[tuple[str, int, str, int], Stats]]) -> l
             ip, target = inet_pton(AF_INET6, rdata), None
         else:
             ip, target = None, target_name(code, rdata)
-        out.append((rev(name), name, code, rdata, ip, rev(target) if target else None, prov, *st))
+        out.append((rev(name), name, code, rdata, ip, rev(target) if target else None, prov, *with_zone(st)))
     return out
 
 
 def stage_rrset_rows(items: Iterable[tuple[tuple[str, int, str, str], Stats]]) -> list[tuple[Any, ...]]:
-    """``(rrname_rev, rrname, rrtype, bailiwick, rdata, tf, tl, n, tmin, tmax)`` per ``FoldedBatch.rrset`` item."""
-    return [(reverse_name(k[0]), *k, *st) for k, st in items]
+    """``(rrname_rev, rrname, rrtype, bailiwick, rdata, tf, tl, n, tmin, tmax, ztf, ztl, zone_only)`` per
+    ``FoldedBatch.rrset`` item."""
+    return [(reverse_name(k[0]), *k, *with_zone(st)) for k, st in items]
 
 
 def stage_grouped_rows(rows: dict[Any, Stats]) -> list[tuple[Any, ...]]:

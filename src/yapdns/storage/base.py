@@ -9,7 +9,10 @@ Guarantees every backend gives:
   (no caller does read-modify-write), so append-and-merge engines fit too.
 * Records aggregate as ``time_first = min``, ``time_last = max``,
   ``count = sum``, ``ttl_min``/``ttl_max``, overall and per provenance
-  ``(sensor, evidence, source)``.
+  ``(sensor, evidence, source)``, with zone-file times kept apart from
+  traffic times by ``core.windows.combine`` (``time_*`` the traffic window,
+  else the zone window of a zone-only record; ``zone_time_*`` the zone
+  window); the fences apply to ``time_*`` (tests/storage/test_contract_zone.py).
 * Every lookup returns rows in a stable order, pages with an opaque cursor,
   and says ``limited`` when rows were left out.
 * A write that fails for a reason a retry can cure (the database is
@@ -101,8 +104,8 @@ class Store(Protocol):
 
     name: str
 
-    def migrate(self) -> list[str]:
-        """Apply pending schema migrations; return the names applied."""
+    def migrate(self, through: int | None = None) -> list[str]:
+        """Apply pending schema migrations (up to version ``through``, when given); return the names applied."""
         ...
 
     def write(self, observations: Sequence[Observation], batch: BatchRef | None = None) -> WriteOutcome:

@@ -11,7 +11,8 @@ absolute) and returns one row per distinct ``(rrname, rrtype)`` or
   stalling a worker (size cap, no back-references or Perl extensions, and a
   per-match timeout for patterns that repeat groups);
 * ``group_rows``: folding the per-RR rows a backend streams in key order into
-  one aggregate row per key, then fencing, offsetting and limiting them.
+  one aggregate row per key (times by ``core.windows.combine``: traffic and
+  zone-file windows kept apart), then fencing, offsetting and limiting them.
 
 A backend scans in index order, in bounded chunks, and stops at the query's
 deadline by raising ``FlexTimeoutError`` after the rows it did yield.
@@ -21,12 +22,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 import regex
 
 from yapdns.core.errors import InvalidQuery, StoreError
+from yapdns.core.windows import Windows, combine
 from yapdns.storage.query import TimeFence, TypeFilter
 
 FlexTarget = Literal["rrnames", "rdata"]
@@ -67,6 +69,9 @@ class FlexRow(msgspec.Struct, frozen=True, kw_only=True):
     time_first: int
     time_last: int
     count: int
+    zone_time_first: int | None = None
+    zone_time_last: int | None = None
+    zone_only: bool = False
 
 
 class FlexPattern:
@@ -143,10 +148,18 @@ def _bracket_end(glob: str, start: int) -> int:
     return end
 
 
-RawRow = tuple[str, str, int, int, int]  # key text, rrtype mnemonic, time_first, time_last, count
+RawRow = tuple[str, str, int, int, int, int | None, int | None, bool]
+"""key text, rrtype mnemonic, time_first, time_last, count, zone_time_first, zone_time_last, zone_only"""
+RAW_COLUMNS = "rr.time_first, rr.time_last, rr.count, rr.zone_time_first, rr.zone_time_last, rr.zone_only"
 
 
-RowMaker = Callable[[str, str, list[int]], FlexRow]
+RowMaker = Callable[[str, str, "_Aggregate"], FlexRow]
+
+
+def raw_row(text: str, rrtype: str, cols: tuple[Any, ...]) -> RawRow:
+    """A ``RawRow`` from a key, a type and the ``RAW_COLUMNS`` values of one ``rr`` row."""
+    first, last, count, zone_first, zone_last, zone_only = cols
+    return (text, rrtype, first, last, count, zone_first, zone_last, bool(zone_only))
 
 
 def group_rows(rows: Iterable[RawRow], query: FlexQuery, make: RowMaker) -> Iterator[FlexRow]:
@@ -168,18 +181,29 @@ def group_rows(rows: Iterable[RawRow], query: FlexQuery, make: RowMaker) -> Iter
             return
 
 
+class _Aggregate:
+    """The windows and count of one ``(key, rrtype)`` so far."""
+
+    __slots__ = ("count", "windows")
+
+    def __init__(self, windows: Windows, count: int) -> None:
+        self.windows = windows
+        self.count = count
+
+
 def _grouped(rows: Iterable[RawRow], make: RowMaker) -> Iterator[FlexRow]:
     key: str | None = None
-    run: dict[str, list[int]] = {}
-    for text, rrtype, first, last, count in rows:
+    run: dict[str, _Aggregate] = {}
+    for text, rrtype, first, last, count, zone_first, zone_last, zone_only in rows:
         if text != key:
             yield from (make(key, t, s) for t, s in sorted(run.items()) if key is not None)
             key, run = text, {}
+        windows = Windows(first, last, zone_first, zone_last, zone_only)
         agg = run.get(rrtype)
         if agg is None:
-            run[rrtype] = [first, last, count]
+            run[rrtype] = _Aggregate(windows, count)
         else:
-            agg[0], agg[1], agg[2] = min(agg[0], first), max(agg[1], last), agg[2] + count
+            agg.windows, agg.count = combine(agg.windows, windows), agg.count + count
     if key is not None:
         yield from (make(key, t, s) for t, s in sorted(run.items()))
 
@@ -193,9 +217,13 @@ def _fenced(row: FlexRow, fence: TimeFence) -> bool:
     )
 
 
-def name_row(key: str, rrtype: str, agg: list[int]) -> FlexRow:
-    return FlexRow(rrname=key, rrtype=rrtype, time_first=agg[0], time_last=agg[1], count=agg[2])
+def _fields(agg: _Aggregate) -> dict[str, Any]:
+    return {**agg.windows._asdict(), "count": agg.count}
 
 
-def rdata_row(key: str, rrtype: str, agg: list[int]) -> FlexRow:
-    return FlexRow(rdata=key, rrtype=rrtype, time_first=agg[0], time_last=agg[1], count=agg[2])
+def name_row(key: str, rrtype: str, agg: _Aggregate) -> FlexRow:
+    return FlexRow(rrname=key, rrtype=rrtype, **_fields(agg))
+
+
+def rdata_row(key: str, rrtype: str, agg: _Aggregate) -> FlexRow:
+    return FlexRow(rdata=key, rrtype=rrtype, **_fields(agg))

@@ -19,6 +19,7 @@ from yapdns.core.rrtypes import rrtype_text
 from yapdns.storage import rows
 from yapdns.storage.base import IngestBucket, iterate_pages
 from yapdns.storage.query import Page, RecordQuery
+from yapdns.storage.rows import provenance_row
 from yapdns.storage.sql import Dialect, Sql, grouped_select, record_key_params, record_select, rrset_select
 
 T = TypeVar("T")
@@ -89,13 +90,13 @@ class SqlReader(ABC):
     def provenance(self, rrname: str, rrtype: str, rdata: str) -> list[Provenance]:
         found = self._rows(
             self._q(
-                "SELECT p.sensor, p.evidence, p.source, s.time_first, s.time_last, s.count "
-                "FROM rr JOIN rr_seen s ON s.rr_id = rr.id JOIN prov p ON p.id = s.prov "
+                "SELECT p.sensor, p.evidence, p.source, s.time_first, s.time_last, s.count, s.zone_time_first, "
+                "s.zone_time_last, s.zone_only FROM rr JOIN rr_seen s ON s.rr_id = rr.id JOIN prov p ON p.id = s.prov "
                 "WHERE rr.rrname_rev = ? AND rr.rrtype = ? AND rr.rdata = ? ORDER BY p.sensor, p.evidence, p.source"
             ),
             record_key_params(rrname, rrtype, rdata),
         )
-        return [Provenance(r[0], Evidence(r[1]), r[2], r[3], r[4], r[5]) for r in found]
+        return [provenance_row(r) for r in found]
 
     def samples(self, rrname: str, rrtype: str, rdata: str) -> list[SampleLink]:
         found = self._rows(

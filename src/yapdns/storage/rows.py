@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from yapdns.core.model import NegativeRecord, QueryRecord, Record, RRsetRecord
+from yapdns.core.model import Evidence, NegativeRecord, Provenance, QueryRecord, Record, RRsetRecord
 from yapdns.core.rrtypes import rrtype_text
 from yapdns.storage.query import encode_cursor
 
@@ -13,19 +13,25 @@ Row = Sequence[Any]
 
 
 def record(row: Row) -> Record:
+    """``rrname rrtype rdata time_first time_last count ttl_min ttl_max zone_time_first zone_time_last
+    zone_only`` (``sql.RECORD_COLS``)."""
     return Record(
         rrname=row[0],
         rrtype=rrtype_text(row[1]),
         rdata=row[2],
-        time_first=row[3],
-        time_last=row[4],
-        count=row[5],
+        time_first=int(row[3]),
+        time_last=int(row[4]),
+        count=int(row[5]),
         ttl_min=row[6],
         ttl_max=row[7],
+        zone_time_first=row[8],
+        zone_time_last=row[9],
+        zone_only=bool(row[10]),
     )
 
 
 def rrset(row: Row) -> RRsetRecord:
+    """``rrname rrtype bailiwick rdata`` and the columns of ``record`` from ``time_first`` on."""
     return RRsetRecord(
         rrname=row[0],
         rrtype=rrtype_text(row[1]),
@@ -36,6 +42,24 @@ def rrset(row: Row) -> RRsetRecord:
         count=row[6],
         ttl_min=row[7],
         ttl_max=row[8],
+        zone_time_first=row[9],
+        zone_time_last=row[10],
+        zone_only=bool(row[11]),
+    )
+
+
+def provenance_row(row: Row) -> Provenance:
+    """``sensor evidence source time_first time_last count zone_time_first zone_time_last zone_only``."""
+    return Provenance(
+        row[0],
+        Evidence(row[1]),
+        row[2],
+        int(row[3]),
+        int(row[4]),
+        int(row[5]),
+        None if row[6] is None else int(row[6]),
+        None if row[7] is None else int(row[7]),
+        bool(row[8]),
     )
 
 

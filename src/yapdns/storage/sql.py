@@ -125,6 +125,8 @@ def _types(where: _Where, types: TypeFilter, col: str) -> None:
 
 
 def _fences(where: _Where, fence: TimeFence, first: str, last: str) -> None:
+    """DNSDB's four fences on a row's window: its traffic times, or its zone times when seen only in zone files
+    (what dnsdb2's own tests check: ``res.get('time_first', res.get('zone_time_first'))``)."""
     for value, clause in (
         (fence.first_before, f"{first} <= ?"),
         (fence.first_after, f"{first} >= ?"),
@@ -169,13 +171,30 @@ def _pinned(q: RecordQuery) -> bool:
     return q.rdata is not None and len(codes) == 1 and next(iter(codes)) in rrtypes.IP_TYPES
 
 
+# The windows of several provenance rows ``s`` together (core.windows.combine): the traffic hull when any row
+# saw traffic, else the zone hull (a zone-only row's time_first/time_last are its zone times).
+TRAFFIC_FIRST = "min(CASE WHEN s.zone_only THEN NULL ELSE s.time_first END)"
+TRAFFIC_LAST = "max(CASE WHEN s.zone_only THEN NULL ELSE s.time_last END)"
+
+
+def windows_of_rows(count_sum: str | None = None) -> str:
+    """``time_first, time_last[, count], zone_time_first, zone_time_last, zone_only`` aggregated over rows ``s``;
+    the count column is ``count_sum`` (the dialect's saturating sum of ``s.count``) when given."""
+    total = f"{count_sum}, " if count_sum else ""
+    return (
+        f"coalesce({TRAFFIC_FIRST}, min(s.time_first)), coalesce({TRAFFIC_LAST}, max(s.time_last)), {total}"
+        f"min(s.zone_time_first), max(s.zone_time_last), CASE WHEN {TRAFFIC_FIRST} IS NULL THEN 1 ELSE 0 END"
+    )
+
+
 def _prov_subqueries(provs: Sequence[int], d: Dialect) -> tuple[str, tuple[object, ...]]:
     inner = f"FROM rr_seen s WHERE s.rr_id = rr.id AND s.prov IN ({d.marks(len(provs))})"
     cols = (
-        f"(SELECT min(s.time_first) {inner}) AS tf, (SELECT max(s.time_last) {inner}) AS tl, "
+        f"(SELECT {TRAFFIC_FIRST} {inner}) AS ttf, (SELECT {TRAFFIC_LAST} {inner}) AS ttl_, "
+        f"(SELECT min(s.zone_time_first) {inner}) AS ztf, (SELECT max(s.zone_time_last) {inner}) AS ztl, "
         f"(SELECT {d.count_sum('s.count')} {inner}) AS n"
     )
-    return cols, tuple(provs) * 3
+    return cols, tuple(provs) * 5
 
 
 def _record_key(where: _Where, q: RecordQuery) -> tuple[str, ...]:
@@ -231,16 +250,17 @@ def record_select(d: Dialect, q: RecordQuery, provs: Sequence[int] | None, limit
         _fences(where, q.fence, "rr.time_first", "rr.time_last")
         text = (
             "SELECT rr.rrname, rr.rrtype, rr.rdata, rr.time_first, rr.time_last, rr.count, "
-            f"rr.ttl_min, rr.ttl_max, {order_cols} FROM rr WHERE {where.sql()} "
-            f"ORDER BY {', '.join(order)} LIMIT {int(limit)} OFFSET {int(q.offset)}"
+            f"rr.ttl_min, rr.ttl_max, rr.zone_time_first, rr.zone_time_last, rr.zone_only, {order_cols} "
+            f"FROM rr WHERE {where.sql()} ORDER BY {', '.join(order)} LIMIT {int(limit)} OFFSET {int(q.offset)}"
         )
         return Sql(text, tuple(where.params), len(order))
     prov_cols, prov_params = _prov_subqueries(provs, d)
     outer = _Where(d)
     outer.add("x.n IS NOT NULL")
-    _fences(outer, q.fence, "x.tf", "x.tl")
+    _fences(outer, q.fence, "coalesce(x.ttf, x.ztf)", "coalesce(x.ttl_, x.ztl)")
     text = (
-        "SELECT x.rrname, x.rrtype, x.rdata, x.tf, x.tl, x.n, x.ttl_min, x.ttl_max, "
+        "SELECT x.rrname, x.rrtype, x.rdata, coalesce(x.ttf, x.ztf), coalesce(x.ttl_, x.ztl), x.n, x.ttl_min, "
+        "x.ttl_max, x.ztf, x.ztl, CASE WHEN x.ttf IS NULL THEN 1 ELSE 0 END, "
         f"{', '.join('x.' + a for a in aliases)} FROM (SELECT rr.rrname, rr.rrtype, rr.rdata, "
         f"rr.ttl_min, rr.ttl_max, {prov_cols}, {order_cols} FROM rr WHERE {where.sql()}) AS x "
         f"WHERE {outer.sql()} ORDER BY {', '.join('x.' + a for a in aliases)} "
@@ -263,7 +283,8 @@ def rrset_select(d: Dialect, q: RecordQuery, limit: int) -> Sql:
     _cursor(where, q.cursor, order, q.rrname.kind == "exact")
     text = (
         "SELECT s.rrname, s.rrtype, s.bailiwick, s.rdata, s.time_first, s.time_last, s.count, "
-        f"s.ttl_min, s.ttl_max, {', '.join(order)} FROM rrset s WHERE {where.sql()} "
+        f"s.ttl_min, s.ttl_max, s.zone_time_first, s.zone_time_last, s.zone_only, {', '.join(order)} "
+        f"FROM rrset s WHERE {where.sql()} "
         f"ORDER BY {', '.join(order)} LIMIT {int(limit)} OFFSET {int(q.offset)}"
     )
     return Sql(text, tuple(where.params), len(order))

@@ -22,10 +22,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
-from yapdns.core.model import Evidence, Provenance, SampleLink
+from yapdns.core.model import Provenance, SampleLink
 from yapdns.core.names import reverse_name
 from yapdns.storage.base import NameSummary
-from yapdns.storage.sql import Dialect
+from yapdns.storage.rows import provenance_row
+from yapdns.storage.sql import Dialect, windows_of_rows
 
 NAME_ROWS_MAX = 100_000
 NEW_NAME_CANDIDATES = 20
@@ -53,15 +54,14 @@ class SummaryReader(ABC):
         """Who saw any record of ``rrname`` (exact), summed per sensor, evidence and source."""
         found = self._rows(
             self._sq(
-                "SELECT p.sensor, p.evidence, p.source, min(s.time_first), max(s.time_last), "
-                f"{self.dialect.count_sum('s.count')} "
+                f"SELECT p.sensor, p.evidence, p.source, {windows_of_rows(self.dialect.count_sum('s.count'))} "
                 "FROM (SELECT id FROM rr WHERE rrname_rev = ? LIMIT ?) AS r JOIN rr_seen s ON s.rr_id = r.id "
                 "JOIN prov p ON p.id = s.prov GROUP BY p.sensor, p.evidence, p.source "
                 "ORDER BY p.sensor, p.evidence, p.source"
             ),
             (reverse_name(rrname), NAME_ROWS_MAX),
         )
-        return [Provenance(r[0], Evidence(r[1]), r[2], int(r[3]), int(r[4]), int(r[5])) for r in found]
+        return [provenance_row(r) for r in found]
 
     def name_samples(self, rrname: str, limit: int = 100) -> list[SampleLink]:
         """Samples linked to any record, negative answer or bare query of ``rrname`` (exact), most recent first."""

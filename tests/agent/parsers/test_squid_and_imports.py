@@ -93,8 +93,13 @@ def test_saf_stream_of_rrset_rows() -> None:
 def test_rdata_rows_and_zone_times() -> None:
     row = {"count": 1, "zone_time_first": 1349367341, "zone_time_last": 1440606099, "rrname": "mocked.data.net.",
            "rrtype": "A", "bailiwick": "net.", "rdata": "192.0.2.1"}
-    out, _ = run_lines("dnsdb", [json.dumps(row)])
-    assert [(o["rdata"], o["time_first"], o["time_last"]) for o in out] == [(["192.0.2.1"], 1349367341, 1440606099)]
+    mixed = {**row, "rrname": "both.data.net.", "time_first": 1400000000, "time_last": 1400000100, "count": 5}
+    out, _ = run_lines("dnsdb", [json.dumps(row), json.dumps(mixed)])
+    times = ("time_first", "time_last", "zone_time_first", "zone_time_last", "count")
+    assert [(o["rrname"], o["rdata"], *(o.get(k) for k in times)) for o in out] == [
+        ("mocked.data.net", ["192.0.2.1"], None, None, 1349367341, 1440606099, None),  # a zone-only row: zone times
+        ("both.data.net", ["192.0.2.1"], 1400000000, 1400000100, 1349367341, 1440606099, 5),  # both pairs kept
+    ]
 
 
 def test_saf_failure_is_reported_and_limited_is_not() -> None:

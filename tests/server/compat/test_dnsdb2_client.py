@@ -178,3 +178,52 @@ def test_bad_requests_are_query_errors(client: dnsdb2.Client) -> None:
 def test_empty_answer(client: dnsdb2.Client) -> None:
     assert list(client.lookup_rrset("nothing-here.example.org")) == []
     assert list(client.flex_rdata_regex("no-such-thing-anywhere")) == []
+
+
+ZONE_TIMES = {"zone_time_first": dataset.ZONE[0], "zone_time_last": dataset.ZONE[1]}
+
+
+def test_zone_only_and_mixed_rrsets_show_zone_times_as_zone_times(client: dnsdb2.Client) -> None:
+    """The reference's zone-only row, exactly; a mixed row carries both pairs."""
+    assert list(client.lookup_rrset(dataset.ZONE_ONLY)) == [
+        {"rrname": "zone.zones.example.", "rrtype": "A", "bailiwick": "zones.example.", "rdata": ["198.18.0.50"],
+         "count": 1, **ZONE_TIMES}
+    ]
+    assert list(client.lookup_rrset(dataset.MIXED)) == [
+        {"rrname": "both.zones.example.", "rrtype": "A", "bailiwick": "zones.example.", "rdata": ["198.18.0.60"],
+         "count": 3, "time_first": dataset.T1, "time_last": dataset.T1 + 1000, **ZONE_TIMES}
+    ]
+    (human,) = client.lookup_rrset(dataset.ZONE_ONLY, humantime=True)
+    assert (human["zone_time_first"], human["zone_time_last"]) == ("2015-12-13T09:46:40Z", "2022-04-15T05:20:00Z")
+    assert "time_first" not in human
+
+
+def test_zone_times_on_rdata_lookups_summaries_and_flex(client: dnsdb2.Client) -> None:
+    (by_ip,) = client.lookup_rdata_ip("198.18.0.50")
+    assert by_ip == {"rrname": "zone.zones.example.", "rrtype": "A", "rdata": ["198.18.0.50"], "count": 1,
+                     **ZONE_TIMES}
+    (summary,) = client.summarize_rrset("*.zones.example", rrtype="A")
+    assert summary == {"count": 4, "num_results": 2, "time_first": dataset.T1, "time_last": dataset.T1 + 1000,
+                       **ZONE_TIMES}
+    (zone_summary,) = client.summarize_rdata_ip("198.18.0.50")
+    assert zone_summary == {"count": 1, "num_results": 1, **ZONE_TIMES}
+    flex = {r["rrname"]: r for r in client.flex_rrnames_regex(r"\.zones\.example\.$", rrtype="A")}
+    assert flex["zone.zones.example."] == {"rrname": "zone.zones.example.", "rrtype": "A", "count": 1, **ZONE_TIMES}
+    assert flex["both.zones.example."]["time_first"] == dataset.T1
+
+
+def test_fences_use_traffic_times_else_zone_times(client: dnsdb2.Client) -> None:
+    """dnsdb2's own integration tests check ``res.get('time_first', res.get('zone_time_first'))``."""
+    after = dataset.T1 + 2000
+    rows = list(client.lookup_rrset("*.zones.example", rrtype="A", time_last_after=after))
+    assert [r["rrname"] for r in rows] == ["zone.zones.example."]  # the mixed row's traffic ended before
+    assert all(r.get("time_last", r.get("zone_time_last")) >= after for r in rows)
+    before = list(client.lookup_rrset("*.zones.example", rrtype="A", time_first_before=dataset.T0))
+    assert [r["rrname"] for r in before] == ["zone.zones.example."]  # the mixed row's zone window does not count
+
+
+def test_dnssec_key_material_is_one_token(client: dnsdb2.Client) -> None:
+    (row,) = client.lookup_rrset("zones.example", rrtype="DNSKEY")
+    assert row["rdata"] == [dataset.DNSKEY]
+    (flex,) = client.flex_rdata_regex("mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl", rrtype="DNSKEY")
+    assert flex["rdata"] == dataset.DNSKEY and flex["raw_rdata"].startswith("0101030D99DB2CC1")

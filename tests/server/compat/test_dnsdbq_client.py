@@ -111,3 +111,26 @@ def test_circl_system(live: CompatServer, tmp_path: Path) -> None:
     assert {(r["rrname"], r["rrtype"]) for r in rows} >= {("www.example.com", "A"), ("alias.example.com", "CNAME")}
     by_ip = _json(_run(live, tmp_path, "-j", "-i", "192.0.2.1", system="circl"))
     assert {r["rrname"] for r in by_ip} == {"www.example.com", "www.example.net"}
+
+
+def test_zone_only_and_mixed_records(live: CompatServer, tmp_path: Path) -> None:
+    """dnsdbq prints ``record times`` for traffic and ``zone times`` for zone files, each only when present."""
+    zone_only = _run(live, tmp_path, "-r", dataset.ZONE_ONLY)
+    assert ";;   zone times: 2015-12-13 09:46:40 .. 2022-04-15 05:20:00" in zone_only.stdout
+    assert "record times" not in zone_only.stdout
+    mixed = _run(live, tmp_path, "-r", dataset.MIXED)
+    assert ";; record times: 2020-09-13 12:26:40 .. 2020-09-13 12:43:20" in mixed.stdout
+    assert ";;   zone times: 2015-12-13 09:46:40 .. 2022-04-15 05:20:00" in mixed.stdout
+    (row,) = _json(_run(live, tmp_path, "-j", "-i", "198.18.0.50"))
+    assert (row.get("time_first"), row["zone_time_first"], row["zone_time_last"]) == (None, *dataset.ZONE)
+    (summary,) = _json(_run(live, tmp_path, "-j", "-V", "summarize", "-r", "*.zones.example/A"))
+    assert summary == {"count": 4, "num_results": 2, "time_first": dataset.T1, "time_last": dataset.T1 + 1000,
+                       "zone_time_first": dataset.ZONE[0], "zone_time_last": dataset.ZONE[1]}
+    circl = _json(_run(live, tmp_path, "-j", "-r", dataset.ZONE_ONLY, system="circl"))
+    assert [(r["zone_time_first"], r["zone_time_last"]) for r in circl] == [dataset.ZONE]
+
+
+def test_dnssec_key_material_is_one_token(live: CompatServer, tmp_path: Path) -> None:
+    (row,) = _json(_run(live, tmp_path, "-j", "-r", "zones.example/DNSKEY"))
+    assert row["rdata"] == [dataset.DNSKEY]
+    assert f"zones.example.  DNSKEY  {dataset.DNSKEY}" in _run(live, tmp_path, "-r", "zones.example/DNSKEY").stdout

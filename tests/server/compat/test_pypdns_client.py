@@ -104,3 +104,21 @@ def test_wrong_credentials(live: CompatServer) -> None:
         pypdns.PyPDNS(url=f"{live.url}/pdns/query", basic_auth=("mallory", live.token)).rfc_query("example.com")
     with pytest.raises(pypdns.UnauthorizedError):
         pypdns.PyPDNS(url=f"{live.url}/pdns/query").rfc_query("example.com")
+
+
+def test_zone_only_and_mixed_records(pdns: pypdns.PyPDNS) -> None:
+    """COF zone times ride along; pypdns refuses a record without time_first/time_last, so a zone-only one repeats
+    its zone times there (the zone_time_* keys tell the two apart)."""
+    zone = {"zone_time_first": dataset.ZONE[0], "zone_time_last": dataset.ZONE[1]}
+    records = {r.rrname: r.raw for r in pdns.rfc_query("198.18.0.0/24", sort_by="time_first")}
+    assert records == {
+        dataset.ZONE_ONLY: {"rrname": dataset.ZONE_ONLY, "rrtype": "A", "rdata": "198.18.0.50",
+                            "time_first": dataset.ZONE[0], "time_last": dataset.ZONE[1], **zone, "count": 1,
+                            "origin": "urn:yapdns"},
+        dataset.MIXED: {"rrname": dataset.MIXED, "rrtype": "A", "rdata": "198.18.0.60", "time_first": dataset.T1,
+                        "time_last": dataset.T1 + 1000, **zone, "count": 3, "origin": "urn:yapdns"},
+    }
+
+
+def test_dnssec_key_material_is_one_token(pdns: pypdns.PyPDNS) -> None:
+    assert [r.rdata for r in pdns.rfc_query("zones.example", filter_rrtype="DNSKEY")] == [dataset.DNSKEY]

@@ -9,6 +9,9 @@ from html.parser import HTMLParser
 from django.test import Client
 
 from tests.server.dashboard import dataset
+from tests.server.dashboard.conftest import NOW, ingest
+from tests.server.dashboard.dataset import DAY
+from yapdns.core.model import Evidence, Observation
 from yapdns.server.dashboard import display, enrichment
 from yapdns.server.dashboard.enrichment import IpContext
 from yapdns.storage.base import Store
@@ -174,3 +177,39 @@ def test_top_names_are_kept_and_refreshed(loaded: Store) -> None:
     assert first.names[0].rrname == "example.com" and first.computed_at is not None
     again = summaries.top_names(loaded, records=22)
     assert again.computed_at == first.computed_at  # fresh: not recomputed
+
+
+def test_zone_file_times_are_labelled_as_such(store: Store, reader_client: Client) -> None:
+    zone = {"zone_time_first": NOW - 900 * DAY, "zone_time_last": NOW - 800 * DAY}
+    ingest(store, "dnsdb-import", [
+        Observation(rrname="zones.example", rrtype="A", rdata=("198.18.0.1",), time_first=zone["zone_time_first"],
+                    time_last=zone["zone_time_last"], zone_only=True, evidence=Evidence.IMPORTED, **zone),
+        Observation(rrname="zones.example", rrtype="A", rdata=("198.18.0.2",), time_first=NOW - 2 * DAY,
+                    time_last=NOW - DAY, **zone),
+    ])
+    zone_only = reader_client.get("/record", {"rrname": "zones.example", "rrtype": "A", "rdata": "198.18.0.1"})
+    html = zone_only.content.decode()
+    assert "seen only in zone files" in section_of(html, "traffic-never")
+    assert "<dt>First seen</dt>" not in section(html, "record")
+    assert display.utc(zone["zone_time_first"]).strftime("%Y-%m-%d") in section_of(html, "zone-window")  # type: ignore[union-attr]
+    assert "not in traffic" in section(html, "provenance")
+    mixed = reader_client.get("/record", {"rrname": "zones.example", "rrtype": "A", "rdata": "198.18.0.2"})
+    html = mixed.content.decode()
+    assert "<dt>First seen</dt>" in section(html, "record") and "zone-window" in html and "traffic-never" not in html
+    page = reader_client.get("/domain/zones.example").content.decode()
+    assert "In zone files" in section_of(page, "zone-tile")
+    first_seen = re.search(r'First seen</span><span class="tile-value small"><time datetime="([^"]+)"', page)
+    assert first_seen is not None and first_seen.group(1) == display.utc(NOW - 2 * DAY).isoformat().replace(  # type: ignore[union-attr]
+        "+00:00", "Z")  # the traffic window: the zone-only record's zone times do not count as "seen"
+    assert section(page, "records").count('class="badge zone"') == 1
+    labels = {r["label"] for r in chart_data(page)["timeline"]}  # type: ignore[union-attr]
+    assert labels == {"A 198.18.0.1 (zone files)", "A 198.18.0.2"}
+    ip_page = reader_client.get("/ip/198.18.0.1").content.decode()
+    assert "In zone files" in section_of(ip_page, "zone-tile")
+    assert re.search(r'First seen</span><span class="tile-value small"><span class="muted">never</span>', ip_page)
+
+
+def section_of(html: str, anchor: str) -> str:
+    """The element with ``id=anchor``, up to the end of its line of markup."""
+    start = html.index(f'id="{anchor}"')
+    return html[start : html.index("\n", start)]

@@ -189,3 +189,34 @@ def test_stats_and_openapi_describe_everything(client: Client, loaded: Store, qu
             if str(top.pattern) == "api/v1/":
                 routes.add("/api/v1/" + str(sub.pattern).replace("<str:", "{").replace("<int:", "{").replace(">", "}"))
     assert routes and routes <= set(schema["paths"])
+
+
+def test_zone_file_times_stay_zone_times_in_every_format(client: Client, store: Store, query_token: str) -> None:
+    zone = {"zone_time_first": 1_400_000_000, "zone_time_last": 1_700_000_000}
+    store.write([
+        obs("z.zones.example", "A", "198.18.0.1", first=1_400_000_000, last=1_700_000_000, zone_only=True,
+            sensor="import", evidence=Evidence.IMPORTED, **zone),
+        obs("m.zones.example", "A", "198.18.0.2", **zone),
+    ])
+    records = get(client, query_token, "/api/v1/records", q="*.zones.example").json()["records"]
+    times = ("time_first", "time_last", "zone_time_first", "zone_time_last")
+    assert [(r["rrname"], *(r.get(k) for k in times)) for r in records] == [
+        ("m.zones.example", 1_600_000_000, 1_600_000_100, 1_400_000_000, 1_700_000_000),
+        ("z.zones.example", None, None, 1_400_000_000, 1_700_000_000),  # never seen in traffic: no time_first
+    ]
+    assert all("zone_only" not in r for r in records)
+    cof = get(client, query_token, "/api/v1/records", q="198.18.0.1", format="cof")
+    cof_rows = [json.loads(line) for line in b"".join(cof.streaming_content).splitlines()]
+    assert [(r.get("time_first"), r["zone_time_first"], r["zone_time_last"]) for r in cof_rows] == [
+        (None, 1_400_000_000, 1_700_000_000)]
+    text = b"".join(get(client, query_token, "/api/v1/records", q="*.zones.example", format="csv").streaming_content)
+    rows = list(csv.DictReader(io.StringIO(text.decode())))
+    assert [(r["time_first"], r["zone_time_first"]) for r in rows] == [("1600000000", "1400000000"),
+                                                                        ("", "1400000000")]
+    detail = get(client, query_token, "/api/v1/record", rrname="z.zones.example", rrtype="A",
+                 rdata="198.18.0.1").json()
+    assert "time_first" not in detail["record"] and detail["record"]["zone_time_last"] == 1_700_000_000
+    assert [(p["sensor_id"], p.get("time_first"), p["zone_time_first"]) for p in detail["provenance"]] == [
+        ("import", None, 1_400_000_000)]
+    (rrset,) = get(client, query_token, "/api/v1/rrsets", rrname="m.zones.example").json()["rrsets"]
+    assert (rrset["time_first"], rrset["zone_time_first"]) == (1_600_000_000, 1_400_000_000)

@@ -7,8 +7,10 @@ Each result object is one DNSDB record::
 
 * rrset rows carry ``rdata`` as an array: one RRset observation (bailiwick
   kept); rdata rows carry it as a string: one RR;
-* ``zone_time_first``/``zone_time_last`` (seen in zone files) stand in when
-  ``time_first``/``time_last`` are absent;
+* ``time_first``/``time_last`` (seen by DNSDB's sensors) and
+  ``zone_time_first``/``zone_time_last`` (seen in zone files) are kept apart:
+  a zone-only row becomes a zone-only observation, a row with both pairs
+  carries both (``core/windows.py``);
 * API v2 wraps results in SAF lines: ``{"obj": {...}}`` holds a result,
   ``{"cond": "begin"|"ongoing"|"succeeded"|"limited"}`` and ``{}``
   (keep-alive) carry none, ``{"cond": "failed", "msg": ...}`` is reported
@@ -33,7 +35,9 @@ from typing import Any
 import msgspec
 
 from yapdns.agent.parsers.base import LineParser, ParseError, ParserOptions
+from yapdns.core.errors import MissingField
 from yapdns.core.model import Evidence, Observation
+from yapdns.core.windows import sighting_fields
 
 MAX_OBJECT = 1 << 20
 
@@ -124,10 +128,10 @@ class DnsdbParser(LineParser):
     def _observation(self, row: DnsdbResult) -> Observation:
         if not row.rrname or not row.rrtype or row.rdata is None:
             raise ParseError("a DNSDB result needs rrname, rrtype and rdata", code="missing_field")
-        first = row.time_first if row.time_first is not None else row.zone_time_first
-        last = row.time_last if row.time_last is not None else row.zone_time_last
-        if first is None and last is None:
-            raise ParseError("a DNSDB result needs time_first/time_last or zone_time_*", code="missing_field")
+        try:
+            times = sighting_fields(row.time_first, row.time_last, row.zone_time_first, row.zone_time_last)
+        except MissingField:
+            raise ParseError("a DNSDB result needs time_first/time_last or zone_time_*", code="missing_field") from None
         rdata = (row.rdata,) if isinstance(row.rdata, str) else tuple(row.rdata)
         if not rdata:
             raise ParseError("empty rdata", code="missing_field")
@@ -135,8 +139,7 @@ class DnsdbParser(LineParser):
             rrname=row.rrname,
             rrtype=row.rrtype,
             rdata=rdata,
-            time_first=first if first is not None else last,  # type: ignore[arg-type]
-            time_last=last if last is not None else first,  # type: ignore[arg-type]
+            **times,
             count=row.count,
             bailiwick=row.bailiwick,
             source=self.name,

@@ -95,6 +95,13 @@ def when_html(epoch: int | None) -> SafeString:
     )
 
 
+def zone_badge_html() -> SafeString:
+    """Marks times that come from zone files, on a record never seen in traffic."""
+    return format_html(
+        '<span class="badge zone" title="{}">{}</span>', "seen only in zone files: these are zone-file times", "zone"
+    )
+
+
 def ago(epoch: int | None, now: float | None = None) -> str:
     """A rough age: ``3 min ago``, ``5 h ago``, ``12 d ago``, ``2 y ago``."""
     if epoch is None:

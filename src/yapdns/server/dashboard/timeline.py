@@ -1,6 +1,8 @@
 """Chart data for the domain and IP pages, built from one bounded page of records.
 
-* ``gantt_rows``: one bar per record, from its first to its last sighting;
+* ``gantt_rows``: one bar per record, from its first to its last sighting
+  (a record seen only in zone files: its zone-file window, labelled so);
+* ``seen_tiles``: first and last seen in traffic, and the zone-file window;
 * ``activity``: per time bucket, how many of those records were active
   (their first-to-last span overlaps the bucket) and how many were first
   seen in it. Passive DNS keeps first, last and a total count per record,
@@ -13,9 +15,11 @@ Both go to the page through ``json_script`` and are drawn by
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import reduce
 
 from yapdns.core.model import Record
 from yapdns.core.names import to_unicode
+from yapdns.core.windows import Windows, combine
 
 DAY = 86400
 _UNITS = ((120, "day", DAY), (3 * 365, "week", 7 * DAY), (10**9, "month", 30 * DAY))
@@ -27,7 +31,7 @@ def gantt_rows(records: Sequence[Record], label: Callable[[Record], str]) -> lis
     ordered = sorted(records, key=lambda r: (-r.time_last, r.time_first))
     return [
         {
-            "label": label(r),
+            "label": label(r) + (" (zone files)" if r.zone_only else ""),  # its bar spans zone-file times
             "type": r.rrtype,
             "first": r.time_first,
             "last": r.time_last,
@@ -35,6 +39,17 @@ def gantt_rows(records: Sequence[Record], label: Callable[[Record], str]) -> lis
         }
         for r in ordered
     ]
+
+
+def seen_tiles(records: Sequence[Record]) -> dict[str, object]:
+    """``first_seen``/``last_seen``: the traffic window of ``records``; ``zone_window``: their zone-file window."""
+    both = reduce(combine, map(Windows.of, records)) if records else None
+    traffic = both.traffic if both else None
+    return {
+        "first_seen": traffic[0] if traffic else None,
+        "last_seen": traffic[1] if traffic else None,
+        "zone_window": both.zone if both else None,
+    }
 
 
 def by_rdata(record: Record) -> str:

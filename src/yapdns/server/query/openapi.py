@@ -51,13 +51,17 @@ _KEYS = [
 ]
 _RECORD = {
     "type": "object",
-    "required": ["rrname", "rrtype", "rdata", "time_first", "time_last", "count"],
+    "description": "time_first/time_last: seen in traffic; zone_time_first/zone_time_last: seen in zone files. "
+    "A record has either pair or both.",
+    "required": ["rrname", "rrtype", "rdata", "count"],
     "properties": {
         "rrname": _STR,
         "rrtype": _STR,
         "rdata": _STR,
         "time_first": _INT,
         "time_last": _INT,
+        "zone_time_first": _INT,
+        "zone_time_last": _INT,
         "count": _INT,
         "ttl_min": _INT,
         "ttl_max": _INT,

@@ -33,8 +33,13 @@ ORIGIN = "urn:yapdns"
 
 def _page_json(page: Page[Any], key: str) -> JsonResponse:
     return JsonResponse(
-        {key: [msgspec.to_builtins(r) for r in page.rows], "limited": page.limited, "next_cursor": page.next_cursor}
+        {key: [_builtins(r) for r in page.rows], "limited": page.limited, "next_cursor": page.next_cursor}
     )
+
+
+def _builtins(row: Any) -> Any:
+    """A row as JSON: records, RRsets and provenance with COF time keys (``cof.with_windows``)."""
+    return cof.with_windows(row) if hasattr(row, "zone_only") else msgspec.to_builtins(row)
 
 
 def _guarded(fn: Callable[[], HttpResponseBase]) -> HttpResponseBase:
@@ -123,8 +128,8 @@ def record_detail(request: HttpRequest, principal: Principal) -> HttpResponseBas
             return error(404, "no such record")
         return JsonResponse(
             {
-                "record": msgspec.to_builtins(found[0]),
-                "provenance": msgspec.to_builtins(store.provenance(rrname, rrtype, rdata)),
+                "record": cof.with_windows(found[0]),
+                "provenance": [cof.with_windows(p) for p in store.provenance(rrname, rrtype, rdata)],
                 "samples": msgspec.to_builtins(store.samples(rrname, rrtype, rdata)),
             }
         )

@@ -20,6 +20,7 @@ from typing import Any
 from yapdns.core import rrtypes
 from yapdns.core.rdata import to_dnsdb_text
 from yapdns.storage.flex import (
+    RAW_COLUMNS,
     FlexPattern,
     FlexQuery,
     FlexRow,
@@ -28,13 +29,14 @@ from yapdns.storage.flex import (
     compile_pattern,
     group_rows,
     name_row,
+    raw_row,
     rdata_row,
 )
 from yapdns.storage.query import TypeFilter
 
 CHUNK = 5000
 Rows = Callable[[str, Sequence[object]], list[tuple[Any, ...]]]
-_COLS = "rr.rrtype, rr.time_first, rr.time_last, rr.count"
+_COLS = f"rr.rrtype, {RAW_COLUMNS}"
 
 
 def iter_flex(rows: Rows, query: FlexQuery) -> Iterator[FlexRow]:
@@ -109,7 +111,7 @@ def _scan(
         )
         chunk = rows(text, params)
         for r in chunk:
-            yield (r[0], rrtypes.rrtype_text(r[1]), r[2], r[3], r[4])
+            yield raw_row(r[0], rrtypes.rrtype_text(r[1]), r[2:8])
         if len(chunk) < CHUNK:
             return
         after = tuple(chunk[-1][-len(order) :])

@@ -107,10 +107,10 @@ class PostgresStore(SqlReader, SummaryReader):
 
     # -- schema -------------------------------------------------------------
 
-    def migrate(self) -> list[str]:
-        return self._writer.call(self._migrate)
+    def migrate(self, through: int | None = None) -> list[str]:
+        return self._writer.call(lambda conn: self._migrate(conn, through))
 
-    def _migrate(self, conn: psycopg.Connection[Any]) -> list[str]:
+    def _migrate(self, conn: psycopg.Connection[Any], through: int | None) -> list[str]:
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"yapdns-migrate:{self.schema or ''}",))
             if self.schema is not None:
@@ -123,11 +123,13 @@ class PostgresStore(SqlReader, SummaryReader):
 
             def run(version: int, name: str, text: str) -> None:
                 conn.execute(text.encode())  # several statements, no parameters
+                if name in migrations.STEPS:
+                    migrations.STEPS[name](migrations.ConnectionDb(conn, "%s"))
                 conn.execute(
                     "INSERT INTO schema_migration VALUES (%s, %s, %s)", (version, name, int(time.time()))
                 )
 
-            return migrations.apply_all(self.migrations_package, applied, run)
+            return migrations.apply_all(self.migrations_package, applied, run, through)
 
     # -- writes -------------------------------------------------------------
 

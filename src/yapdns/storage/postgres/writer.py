@@ -50,10 +50,11 @@ RETRIES = 3
 _C = 'text COLLATE "C"'
 STAGING = (
     f"CREATE TEMP TABLE IF NOT EXISTS stage_rr (rrname_rev {_C}, rrname {_C}, rrtype integer, rdata {_C}, "
-    f"ip bytea, target_rev {_C}, prov integer, tf bigint, tl bigint, n bigint, tmin integer, tmax integer) "
-    "ON COMMIT DELETE ROWS",
+    f"ip bytea, target_rev {_C}, prov integer, tf bigint, tl bigint, n bigint, tmin integer, tmax integer, "
+    "ztf bigint, ztl bigint, zo boolean) ON COMMIT DELETE ROWS",
     f"CREATE TEMP TABLE IF NOT EXISTS stage_rrset (rrname_rev {_C}, rrname {_C}, rrtype integer, bailiwick {_C}, "
-    f"rdata {_C}, tf bigint, tl bigint, n bigint, tmin integer, tmax integer) ON COMMIT DELETE ROWS",
+    f"rdata {_C}, tf bigint, tl bigint, n bigint, tmin integer, tmax integer, ztf bigint, ztl bigint, zo boolean) "
+    "ON COMMIT DELETE ROWS",
     f"CREATE TEMP TABLE IF NOT EXISTS stage_negative (rrname_rev {_C}, rrname {_C}, rrtype integer, rcode {_C}, "
     "prov integer, tf bigint, tl bigint, n bigint) ON COMMIT DELETE ROWS",
     f"CREATE TEMP TABLE IF NOT EXISTS stage_qname (rrname_rev {_C}, rrname {_C}, rrtype integer, "
@@ -66,29 +67,40 @@ _MERGE = (
     "time_last = GREATEST(t.time_last, EXCLUDED.time_last), "
     f"count = {saturating_add('LEAST', 't.count', 'EXCLUDED.count')}"
 )
+_WINDOWS = (  # core.windows.combine in SQL; LEAST/GREATEST ignore NULLs (no zone window yet)
+    "time_first = CASE WHEN t.zone_only = EXCLUDED.zone_only THEN LEAST(t.time_first, EXCLUDED.time_first) "
+    "WHEN t.zone_only THEN EXCLUDED.time_first ELSE t.time_first END, "
+    "time_last = CASE WHEN t.zone_only = EXCLUDED.zone_only THEN GREATEST(t.time_last, EXCLUDED.time_last) "
+    "WHEN t.zone_only THEN EXCLUDED.time_last ELSE t.time_last END, "
+    "zone_time_first = LEAST(t.zone_time_first, EXCLUDED.zone_time_first), "
+    "zone_time_last = GREATEST(t.zone_time_last, EXCLUDED.zone_time_last), "
+    "zone_only = t.zone_only AND EXCLUDED.zone_only, "
+    f"count = {saturating_add('LEAST', 't.count', 'EXCLUDED.count')}"
+)
 _MERGE_TTL = (  # LEAST/GREATEST ignore NULLs: exactly the ttl semantics
-    _MERGE + ", ttl_min = LEAST(t.ttl_min, EXCLUDED.ttl_min), ttl_max = GREATEST(t.ttl_max, EXCLUDED.ttl_max)"
+    _WINDOWS + ", ttl_min = LEAST(t.ttl_min, EXCLUDED.ttl_min), ttl_max = GREATEST(t.ttl_max, EXCLUDED.ttl_max)"
 )
 _RR_COLS = "rrname_rev, rrname, rrtype, rdata, ip, target_rev"
-_RR_SOURCE_UNIQUE = f"SELECT {_RR_COLS}, tf, tl, n, tmin, tmax FROM stage_rr"
-_RR_SOURCE_GROUPED = (
-    f"SELECT {_RR_COLS}, min(tf), max(tl), LEAST(sum(n), {COUNT_CEILING}), min(tmin), max(tmax) FROM stage_rr "
-    f"GROUP BY {_RR_COLS}"
+_STATS_COLS = "time_first, time_last, count, ttl_min, ttl_max, zone_time_first, zone_time_last, zone_only"
+_RR_SOURCE_UNIQUE = f"SELECT {_RR_COLS}, tf, tl, n, tmin, tmax, ztf, ztl, zo FROM stage_rr"
+_RR_SOURCE_GROUPED = (  # several provenances of one record: the traffic hull if any, else the zone hull
+    f"SELECT {_RR_COLS}, coalesce(min(tf) FILTER (WHERE NOT zo), min(tf)), "
+    f"coalesce(max(tl) FILTER (WHERE NOT zo), max(tl)), LEAST(sum(n), {COUNT_CEILING}), min(tmin), max(tmax), "
+    f"min(ztf), max(ztl), bool_and(zo) FROM stage_rr GROUP BY {_RR_COLS}"
 )
 _RR_UPSERT = (
-    "WITH up AS (INSERT INTO rr AS t (rrname_rev, rrname, rrtype, rdata, ip, target_rev, time_first, time_last, "
-    "count, ttl_min, ttl_max) {source} ORDER BY 1, 3, 4 "
+    f"WITH up AS (INSERT INTO rr AS t ({_RR_COLS}, {_STATS_COLS}) {{source}} ORDER BY 1, 3, 4 "
     f"ON CONFLICT (rrname_rev, rrtype, rdata) DO UPDATE SET {_MERGE_TTL} "
     "RETURNING t.id, t.rrname_rev, t.rrtype, t.rdata, (t.xmax = 0) AS fresh), "
-    "seen AS (INSERT INTO rr_seen AS t (rr_id, prov, time_first, time_last, count) "
-    "SELECT up.id, s.prov, s.tf, s.tl, s.n FROM up JOIN stage_rr s "
+    "seen AS (INSERT INTO rr_seen AS t (rr_id, prov, time_first, time_last, count, zone_time_first, "
+    "zone_time_last, zone_only) SELECT up.id, s.prov, s.tf, s.tl, s.n, s.ztf, s.ztl, s.zo FROM up JOIN stage_rr s "
     "ON s.rrname_rev = up.rrname_rev AND s.rrtype = up.rrtype AND s.rdata = up.rdata ORDER BY 1, 2 "
-    f"ON CONFLICT (rr_id, prov) DO UPDATE SET {_MERGE}) "
+    f"ON CONFLICT (rr_id, prov) DO UPDATE SET {_WINDOWS}) "
     "SELECT rrtype, count(*) FROM up WHERE fresh GROUP BY rrtype ORDER BY rrtype"
 )
 _RRSET_UPSERT = (
-    "WITH up AS (INSERT INTO rrset AS t (rrname_rev, rrname, rrtype, bailiwick, rdata, time_first, time_last, "
-    "count, ttl_min, ttl_max) SELECT * FROM stage_rrset ORDER BY 1, 3, 4, 5 "
+    f"WITH up AS (INSERT INTO rrset AS t (rrname_rev, rrname, rrtype, bailiwick, rdata, {_STATS_COLS}) "
+    "SELECT * FROM stage_rrset ORDER BY 1, 3, 4, 5 "
     f"ON CONFLICT (rrname_rev, rrtype, bailiwick, rdata) DO UPDATE SET {_MERGE_TTL} "
     "RETURNING (t.xmax = 0) AS fresh) SELECT count(*) FROM up WHERE fresh"
 )
@@ -236,9 +248,10 @@ def _claim(conn: psycopg.Connection[Any], refs: list[BatchRef]) -> dict[BatchKey
     return earlier
 
 
+_STATS_TYPES = ["int8", "int8", "int8", "int4", "int4", "int8", "int8", "bool"]  # tf tl n tmin tmax ztf ztl zo
 STAGE_TYPES = {
-    "stage_rr": ["text", "text", "int4", "text", "bytea", "text", "int4", "int8", "int8", "int8", "int4", "int4"],
-    "stage_rrset": ["text", "text", "int4", "text", "text", "int8", "int8", "int8", "int4", "int4"],
+    "stage_rr": ["text", "text", "int4", "text", "bytea", "text", "int4", *_STATS_TYPES],
+    "stage_rrset": ["text", "text", "int4", "text", "text", *_STATS_TYPES],
     "stage_negative": ["text", "text", "int4", "text", "int4", "int8", "int8", "int8"],
     "stage_qname": ["text", "text", "int4", "int4", "int8", "int8", "int8"],
     "stage_sample": ["text", "int4", "text", "text", "text", "int8", "int8", "int8"],

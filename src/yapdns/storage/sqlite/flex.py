@@ -26,6 +26,7 @@ from yapdns.core import rrtypes
 from yapdns.core.errors import YapdnsError
 from yapdns.core.rdata import to_dnsdb_text
 from yapdns.storage.flex import (
+    RAW_COLUMNS,
     FlexMethod,
     FlexQuery,
     FlexRow,
@@ -34,18 +35,16 @@ from yapdns.storage.flex import (
     compile_pattern,
     group_rows,
     name_row,
+    raw_row,
     rdata_row,
 )
 from yapdns.storage.query import TypeFilter
 
 CHUNK = 2000
 # Every statement is one of these, plus WHERE fragments built here from fixed text; values are bound.
-_NAMES_SELECT = (
-    "SELECT rr.rrname, rr.rrtype, rr.time_first, rr.time_last, rr.count, rr.rrname_rev, rr.rrtype, rr.rdata "
-    "FROM rr WHERE "
-)
-_IP_SELECT = "SELECT rr.rdata, rr.rrtype, rr.time_first, rr.time_last, rr.count, rr.ip, rr.id FROM rr WHERE "
-_OTHER_SELECT = "SELECT rr.rdata, rr.rrtype, rr.time_first, rr.time_last, rr.count, rr.rdata, rr.id FROM rr WHERE "
+_NAMES_SELECT = f"SELECT rr.rrname, rr.rrtype, {RAW_COLUMNS}, rr.rrname_rev, rr.rrtype, rr.rdata FROM rr WHERE "
+_IP_SELECT = f"SELECT rr.rdata, rr.rrtype, {RAW_COLUMNS}, rr.ip, rr.id FROM rr WHERE "
+_OTHER_SELECT = f"SELECT rr.rdata, rr.rrtype, {RAW_COLUMNS}, rr.rdata, rr.id FROM rr WHERE "
 _PROGRESS_OPS = 20_000
 _failure = threading.local()
 
@@ -151,7 +150,7 @@ def _keyset(
             args += after
         rows = _fetch(conn, f"{text} ORDER BY {order} LIMIT {CHUNK}", args, deadline)
         for row in rows:
-            yield (row[0], rrtypes.rrtype_text(row[1]), row[2], row[3], row[4])
+            yield raw_row(row[0], rrtypes.rrtype_text(row[1]), row[2:8])
         if len(rows) < CHUNK:
             return
         after = tuple(rows[-1][-width:])

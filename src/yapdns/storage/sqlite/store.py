@@ -95,10 +95,10 @@ class SqliteStore(SqlReader, SummaryReader):
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
         self._checkpointer = WalCheckpointer(lambda: connect(self.path, readonly=False, cache_mb=16), self.path)
-        applier = SqliteApplier(
+        self._applier = SqliteApplier(
             self._writer_connection, replay_window, on_commit=self._checkpointer.nudge, rowid_cache=rowid_cache
         )
-        self._writer = GroupWriter(applier, group_limit=GROUP_LIMIT, threads=1, name="sqlite-writer")
+        self._writer = GroupWriter(self._applier, group_limit=GROUP_LIMIT, threads=1, name="sqlite-writer")
 
     def _writer_connection(self) -> sqlite3.Connection:
         conn = connect(self.path, readonly=False, cache_mb=self._cache_mb)
@@ -109,10 +109,10 @@ class SqliteStore(SqlReader, SummaryReader):
 
     # -- schema -------------------------------------------------------------
 
-    def migrate(self) -> list[str]:
-        return self._writer.call(self._migrate)
+    def migrate(self, through: int | None = None) -> list[str]:
+        return self._writer.call(lambda conn: self._migrate(conn, through))
 
-    def _migrate(self, conn: sqlite3.Connection) -> list[str]:
+    def _migrate(self, conn: sqlite3.Connection, through: int | None) -> list[str]:
         conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migration "
             "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"
@@ -124,13 +124,18 @@ class SqliteStore(SqlReader, SummaryReader):
             try:
                 for statement in _statements(sql):
                     conn.execute(statement)
+                if name in migrations.STEPS:
+                    migrations.STEPS[name](migrations.ConnectionDb(conn, "?"))
                 conn.execute("INSERT INTO schema_migration VALUES (?, ?, ?)", (version, name, int(time.time())))
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
 
-        return migrations.apply_all(self.migrations_package, applied, run)
+        done = migrations.apply_all(self.migrations_package, applied, run, through)
+        if done:
+            self._applier.forget_rows()  # a migration may rewrite or merge rows the writer remembers
+        return done
 
     # -- writes -------------------------------------------------------------
 

@@ -65,6 +65,10 @@ class SqliteApplier:
     def connect(self) -> sqlite3.Connection:
         return self._connect()  # with yapdns_count_sum, which the grouped staging upsert uses
 
+    def forget_rows(self) -> None:
+        """Drop the row-id cache (on the writer thread): after a migration rewrote or merged rows."""
+        self._rowids.clear()
+
     def disconnect(self, conn: sqlite3.Connection) -> None:
         conn.close()
 

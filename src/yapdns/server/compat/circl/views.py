@@ -2,7 +2,9 @@
 
 * One RR per line: ``rrname``, ``rrtype``, ``rdata`` (a string), integer
   ``time_first``/``time_last``/``count``, and ``origin``, always. Names have
-  no trailing dot.
+  no trailing dot. A record seen in zone files also has ``zone_time_first``/
+  ``zone_time_last``; one seen only there repeats its zone times in
+  ``time_first``/``time_last``, which pypdns requires (``cof.to_cof``).
 * ``rrtype`` is a string, unless the answer holds a type pypdns cannot name
   (``RdataType[...]`` would fail); then every ``rrtype`` of that answer is
   its number, so ``sorted(..., key=rrtype)`` never compares str with int.
@@ -113,7 +115,7 @@ def _pypdns_can_name(rrtype: str) -> bool:
 
 
 def _ndjson(rows: Iterable[Record]) -> HttpResponse:
-    objects = [to_cof(r, ORIGIN) for r in rows]
+    objects = [to_cof(r, ORIGIN, always_traffic=True) for r in rows]
     if not all(_pypdns_can_name(str(o["rrtype"])) for o in objects):
         for o in objects:
             o["rrtype"] = rrtype_code(str(o["rrtype"]))

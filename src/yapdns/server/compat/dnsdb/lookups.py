@@ -10,7 +10,8 @@ at most ``limit + 1`` of them after skipping ``offset`` (the extra row tells
 * ``aggr=false`` returns the same rows: the store keeps aggregates only
   (``docs/api.md`` explains why this is the honest answer);
 * summaries fold the rows a lookup would return (up to ``limit``), stopping
-  once ``count`` reaches ``max_count``.
+  once ``count`` reaches ``max_count``; their times are the traffic window
+  and the zone-file window of those rows, kept apart (``core/windows.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Protocol
 import msgspec
 
 from yapdns.core.model import Record
+from yapdns.core.windows import HasWindows, Windows, combine
 from yapdns.server.compat.dnsdb import render
 from yapdns.server.compat.dnsdb.routes import DnsdbCall
 from yapdns.storage.base import Store
@@ -29,13 +31,9 @@ from yapdns.storage.flex import FlexQuery
 from yapdns.storage.query import RecordQuery, TimeFence, TypeFilter
 
 
-class _Counted(Protocol):
+class _Counted(HasWindows, Protocol):
     @property
     def count(self) -> int: ...
-    @property
-    def time_first(self) -> int: ...
-    @property
-    def time_last(self) -> int: ...
 
 
 class Options(msgspec.Struct, frozen=True, kw_only=True):
@@ -107,12 +105,12 @@ def summary_rows(store: Store, call: DnsdbCall, opts: Options) -> Iterator[rende
     else:
         rows = _records(store, call, opts, opts.limit, 0)
     count = num = 0
-    first, last = 2**63, 0
+    windows: Windows | None = None
     for row in rows:
         num += 1
         count += row.count
-        first, last = min(first, row.time_first), max(last, row.time_last)
+        windows = Windows.of(row) if windows is None else combine(windows, Windows.of(row))
         if opts.max_count is not None and count >= opts.max_count:
             break
-    if num:
-        yield render.summary_obj(count, num, first, last, opts.humantime)
+    if windows is not None:
+        yield render.summary_obj(count, num, windows, opts.humantime)

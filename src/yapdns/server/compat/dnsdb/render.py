@@ -2,10 +2,14 @@
 
 MISP's farsight module looks every key up in a fixed mapping, so a row
 carries nothing beyond ``rrname rrtype rdata bailiwick count time_first
-time_last`` (``num_results`` on summaries, ``raw_rdata`` on Flex rdata).
-Names are FQDNs with the trailing dot; rdata is DNSDB presentation form
-(names absolute); ``rdata`` is an array on lookups and a string on Flex.
-Times are integers, or ``YYYY-MM-DDTHH:MM:SSZ`` strings with ``humantime``.
+time_last zone_time_first zone_time_last`` (``num_results`` on summaries,
+``raw_rdata`` on Flex rdata). Names are FQDNs with the trailing dot; rdata
+is DNSDB presentation form (names absolute, binary fields unbroken);
+``rdata`` is an array on lookups and a string on Flex. As DNSDB does, a row
+has ``time_first``/``time_last`` when it was seen in traffic and
+``zone_time_first``/``zone_time_last`` when it was seen in zone files (both
+pairs when both; ``core/windows.py``). Times are integers, or
+``YYYY-MM-DDTHH:MM:SSZ`` strings with ``humantime``.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from yapdns.core.model import Record, RRsetRecord
 from yapdns.core.names import fqdn
 from yapdns.core.rdata import to_dnsdb_text, to_wire_hex
 from yapdns.core.rrtypes import rrtype_code
+from yapdns.core.windows import HasWindows, Windows, time_fields
 from yapdns.storage.flex import FlexRow
 
 Obj = dict[str, object]
@@ -29,9 +34,8 @@ def human(epoch: int) -> str:
     return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _times(obj: Obj, first: int, last: int, humantime: bool) -> Obj:
-    obj["time_first"] = human(first) if humantime else first
-    obj["time_last"] = human(last) if humantime else last
+def _times(obj: Obj, item: HasWindows, humantime: bool) -> Obj:
+    obj.update(time_fields(item, human if humantime else int))
     return obj
 
 
@@ -42,7 +46,7 @@ def rrset_obj(rec: RRsetRecord, humantime: bool) -> Obj:
         obj["bailiwick"] = fqdn(rec.bailiwick)
     obj["rdata"] = [to_dnsdb_text(code, r) for r in rec.rdata]
     obj["count"] = rec.count
-    return _times(obj, rec.time_first, rec.time_last, humantime)
+    return _times(obj, rec, humantime)
 
 
 def rdata_obj(rec: Record, humantime: bool) -> Obj:
@@ -52,7 +56,7 @@ def rdata_obj(rec: Record, humantime: bool) -> Obj:
         "rdata": [to_dnsdb_text(rrtype_code(rec.rrtype), rec.rdata)],
         "count": rec.count,
     }
-    return _times(obj, rec.time_first, rec.time_last, humantime)
+    return _times(obj, rec, humantime)
 
 
 def flex_obj(row: FlexRow, verbose: bool, humantime: bool) -> Obj:
@@ -66,9 +70,9 @@ def flex_obj(row: FlexRow, verbose: bool, humantime: bool) -> Obj:
             obj["raw_rdata"] = to_wire_hex(code, rdata)
     if verbose:
         obj["count"] = row.count
-        _times(obj, row.time_first, row.time_last, humantime)
+        _times(obj, row, humantime)
     return obj
 
 
-def summary_obj(count: int, num_results: int, first: int, last: int, humantime: bool) -> Obj:
-    return _times({"count": count, "num_results": num_results}, first, last, humantime)
+def summary_obj(count: int, num_results: int, windows: Windows, humantime: bool) -> Obj:
+    return _times({"count": count, "num_results": num_results}, windows, humantime)

@@ -13,6 +13,7 @@ from django import template
 from django.http import QueryDict
 from django.utils.safestring import SafeString
 
+from yapdns.core.windows import Windows
 from yapdns.server.dashboard import display
 
 register = template.Library()
@@ -51,6 +52,18 @@ def ago(epoch: int | None) -> str:
 @register.filter
 def span(record: Any) -> str:
     return display.duration(record.time_last - record.time_first)
+
+
+@register.filter
+def windows(record: Any) -> Windows:
+    """The record's traffic and zone-file windows (``.traffic``, ``.zone``: pairs, or None)."""
+    return Windows.of(record)
+
+
+@register.filter
+def zone_badge(record: Any) -> SafeString:
+    """A badge on a row whose times are zone-file times (seen only in zone files), else nothing."""
+    return display.zone_badge_html() if record.zone_only else SafeString("")
 
 
 @register.filter

@@ -41,8 +41,7 @@ def domain_page(request: HttpRequest, name: str) -> HttpResponse:
         "page": page,
         "records": records,
         "types": sorted({r.rrtype for r in records}),
-        "first_seen": min((r.time_first for r in records), default=None),
-        "last_seen": max((r.time_last for r in records), default=None),
+        **timeline.seen_tiles(records),
         "total_count": sum(r.count for r in records),
         "chart": {
             "timeline": timeline.gantt_rows(records, timeline.by_rdata),

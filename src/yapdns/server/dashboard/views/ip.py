@@ -39,8 +39,7 @@ def ip_page(request: HttpRequest, addr: str) -> HttpResponse:
         "page": page,
         "records": records,
         "names": len({r.rrname for r in records}),
-        "first_seen": min((r.time_first for r in records), default=None),
-        "last_seen": max((r.time_last for r in records), default=None),
+        **timeline.seen_tiles(records),
         "chart": {
             "timeline": timeline.gantt_rows(records, timeline.by_name),
             "activity": timeline.activity(records),

@@ -1,0 +1,5 @@
+-- Binary rdata fields unbroken (docs/architecture.md, "Normalization"): rows written while DNSKEY, RRSIG,
+-- DS, TLSA... were stored with dnspython's space-separated chunks are rewritten to the canonical form, and
+-- rows that then share a key are merged. The rewrite needs the normalization code, so this migration is a
+-- Python step: storage/unbroken_rdata.py (registered in storage/migrations.py STEPS), run in this
+-- migration's transaction. No schema change.
