@@ -54,7 +54,9 @@ def stored_kind_totals(server: LiveServer, query_token: str, keys: Iterable[Kind
     query it holds there for the names of the negative and query keys (``held_lines.kind_totals`` keys)."""
     grouped = by_kind(keys)
     answers = stored_totals(server, query_token, [(k[1], k[2], k[3]) for k in grouped["answer"]], sensor)
-    out: KindTotals = {("answer", *key): value for key, value in answers.items()}
+    out: KindTotals = {  # held lines are traffic: the first window is the one compared
+        ("answer", *key): (windows.time_first, windows.time_last, count) for key, (windows, count) in answers.items()
+    }
     for kind, endpoint in (("negative", "negatives"), ("query", "qnames")):
         for rrname in sorted({key[1] for key in grouped[kind]}):
             query = urllib.parse.urlencode({"rrname": rrname, "sensor": sensor})

@@ -19,6 +19,7 @@ from tests.agent.helpers import Totals, wait_for
 from tests.agent.live import AgentProcess, agent_config, stored_totals
 from tests.live import YAPDNS
 from yapdns.agent.badlines import read_entries
+from yapdns.core.windows import Windows
 
 BEFORE = r"(?P<time>\d+) host=(?P<rrname>\S+) ip=(?P<rdata>\S+)"
 FIXED = r"(?P<time>\d+) host=(?P<rrname>\S+) (?:ip|addr)=(?P<rdata>\S+)"
@@ -42,8 +43,8 @@ def _stored(server: SharedServer, expected: Totals) -> Totals:
 
 def test_bad_lines_are_set_aside_then_replayed_once_fixed(server: SharedServer, tmp_path: Path) -> None:
     log = tmp_path / "web.log"
-    good = {(f"a{i}.replay.example", "A", f"192.0.2.{i}"): (T0 + i, T0 + i, 1) for i in range(1, 41)}
-    late = {(f"b{i}.replay.example", "A", f"198.51.100.{i}"): (T0 + i, T0 + i, 1) for i in range(1, 31)}
+    good = {(f"a{i}.replay.example", "A", f"192.0.2.{i}"): (Windows(T0 + i, T0 + i), 1) for i in range(1, 41)}
+    late = {(f"b{i}.replay.example", "A", f"198.51.100.{i}"): (Windows(T0 + i, T0 + i), 1) for i in range(1, 31)}
     with log.open("wb") as fh:
         for i in range(1, 41):
             fh.write(f"{T0 + i} host=a{i}.replay.example ip=192.0.2.{i}\n".encode())
