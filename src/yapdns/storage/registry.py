@@ -23,7 +23,6 @@ import msgspec
 from yapdns import config
 from yapdns.core.errors import ConfigurationError
 from yapdns.storage.base import Store
-from yapdns.storage.sqlite.rowcache import CACHE_LIMIT
 
 SQLITE_FILE = "store.sqlite3"
 
@@ -32,8 +31,8 @@ class StoreOptions(msgspec.Struct, frozen=True, kw_only=True):
     """What opening a store needs besides its URL; each backend takes the options that apply to it."""
 
     data_dir: Path  # where the embedded SQLite file lives when the URL is empty
-    sqlite_cache_mb: int = 256
-    sqlite_rowid_cache: int = CACHE_LIMIT
+    sqlite_cache_mb: int = 32  # MiB per connection: the server's memory budget, docs/performance.md
+    sqlite_rowid_cache: int = 200_000  # ~86 MB; CACHE_LIMIT is the writer's own ceiling
     replay_window: int = 7 * 86400  # seconds a batch id is remembered (every backend)
 
 
