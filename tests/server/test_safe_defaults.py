@@ -16,8 +16,8 @@ from django.test import Client
 from tests.server.test_security import ROUTES
 from yapdns import config
 from yapdns.core.private import exposed, private_file
-from yapdns.storage.sqlite.store import SqliteStore
 from yapdns.storage.base import Store
+from yapdns.storage.sqlite.store import SqliteStore
 
 YAPDNS = [sys.executable, "-m", "yapdns"]
 
@@ -30,7 +30,7 @@ def run(args: list[str], data: Path, **env: str) -> subprocess.CompletedProcess[
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("YAPDNS_", "DJANGO_"))}
     environ.update(YAPDNS_DATA_DIR=str(data), **env)
     return subprocess.run(
-        [*YAPDNS, *args], env=environ, capture_output=True, text=True, timeout=120, preexec_fn=lambda: os.umask(0o022)
+        [*YAPDNS, *args], check=False, env=environ, capture_output=True, text=True, timeout=120, preexec_fn=lambda: os.umask(0o022)
     )
 
 
@@ -156,7 +156,7 @@ def test_yapdns_tls_gives_secure_cookies_hsts_and_the_proxy_header(tmp_path: Pat
 
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("YAPDNS_", "DJANGO_"))}
     environ.update(YAPDNS_DATA_DIR=str(tmp_path), YAPDNS_TLS=tls, DJANGO_SETTINGS_MODULE="yapdns.server.settings")
-    result = subprocess.run([sys.executable, "-c", TLS_PROBE], env=environ, capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "-c", TLS_PROBE], check=False, env=environ, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     reply, flags = (json.loads(line) for line in result.stdout.splitlines())
     assert reply["status"] == 200 and reply["httponly"]

@@ -39,11 +39,17 @@ def user_add(username: str, role: str, email: str, password: str | None, passwor
     from django.core.exceptions import ValidationError
 
     from yapdns.server.accounts.roles import set_role
+    from yapdns.server.accounts.usernames import check_username
 
     model = get_user_model()
     existing = model.objects.filter(username=username).first()
     if existing and not update:
         raise ConfigurationError(f"user {username!r} exists; add --update to change it")
+    if existing is None:
+        try:
+            check_username(username)
+        except ValidationError as exc:
+            raise ConfigurationError(f"user name {username!r} rejected: " + " ".join(exc.messages)) from None
     generated = not password and not password_stdin
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
