@@ -91,8 +91,9 @@ def token() -> None:
 @token.command("add")
 @click.argument("username")
 @click.option("--name", default="cli", show_default=True, help="A label to recognise the token by.")
+@click.option("--token-only", is_flag=True, help="Print only the token, e.g. for TOKEN=$(yapdns token add ...).")
 @friendly_errors
-def token_add(username: str, name: str) -> None:
+def token_add(username: str, name: str, token_only: bool) -> None:
     """Create a query token for USERNAME and print it (once)."""
     _django()
     from django.contrib.auth import get_user_model
@@ -103,7 +104,8 @@ def token_add(username: str, name: str) -> None:
     if account is None:
         raise ConfigurationError(f"no user {username!r}; create one with `yapdns user add {username}`")
     row, secret = create_query_token(account, name)
-    click.echo(f"token {row.pk} for {username} (shown once, store it now):")
+    if not token_only:
+        click.echo(f"token {row.pk} for {username} (shown once, store it now):")
     click.echo(secret)
 
 

@@ -36,11 +36,19 @@ class StoreOptions(msgspec.Struct, frozen=True, kw_only=True):
     replay_window: int = 7 * 86400  # seconds a batch id is remembered (every backend)
 
 
+def sqlite_path(url: str, data_dir: Path) -> Path | None:
+    """The file of an SQLite store URL (the empty URL: ``store.sqlite3`` in ``data_dir``); None for other schemes."""
+    if url_scheme(url) != "sqlite":
+        return None
+    rest = url.partition(":")[2]  # sqlite:///relative.db, sqlite:////absolute.db, sqlite:file.db
+    return Path(rest.removeprefix("///")) if url else data_dir / SQLITE_FILE
+
+
 def _open_sqlite(url: str, options: StoreOptions) -> Store:
     from yapdns.storage.sqlite.store import SqliteStore
 
-    rest = url.partition(":")[2]  # sqlite:///relative.db, sqlite:////absolute.db, sqlite:file.db
-    path = Path(rest.removeprefix("///")) if url else options.data_dir / SQLITE_FILE
+    path = sqlite_path(url, options.data_dir)
+    assert path is not None
     return SqliteStore(
         path,
         cache_mb=options.sqlite_cache_mb,
