@@ -7,7 +7,8 @@ rest repeats of recent ones) to ``soak.ndjson`` and rotates it every ``--rotate-
 
 Every ``--sample-every`` seconds it prints, for the agent and for the server's worker process: resident
 memory (RSS, split into anonymous memory and file-backed pages such as SQLite's mmap of the store, which the
-kernel can drop) and open file descriptors; then the store's size on disk. Memory is flat after warm-up
+kernel can drop) and open file descriptors; the observations the server acknowledged (folded by the agent,
+so fewer than the lines) and the store's size on disk. Memory is flat after warm-up
 when the last samples' anonymous RSS stops growing.
 
     .venv/bin/python benchmarks/soak.py                   # 30 minutes
@@ -124,12 +125,21 @@ def start_agent(work: Path, url: str, token: str, log: Path) -> subprocess.Popen
     return subprocess.Popen([*YAPDNS, "agent", "-c", str(config)], stdout=subprocess.DEVNULL, stderr=stderr)
 
 
-def sample(elapsed: float, writer: LogWriter, agent: int, server: int, store: Path) -> None:
+def accepted(agent_data: Path) -> int:
+    """Observations the server acknowledged, from the agent's stats.json (written every few seconds)."""
+    try:
+        return int(json.loads((agent_data / "stats.json").read_text())["shipper"]["observations_accepted"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+
+
+def sample(elapsed: float, writer: LogWriter, agent: int, server: int, store: Path, agent_data: Path) -> None:
     a_rss, a_anon, a_file = memory(agent)
     s_rss, s_anon, s_file = memory(server)
     size = sum(p.stat().st_size for p in store.parent.glob(store.name + "*") if p.exists()) / 2**20
     print(
         f"{elapsed / 60:6.1f} min  lines {writer.lines:>10,}  keys {writer.new_keys:>9,}  rot {writer.rotations:>3}"
+        f"  acked {accepted(agent_data):>9,}"
         f"  | agent RSS {a_rss:6.0f} (anon {a_anon:5.0f}, file {a_file:4.0f}) fds {open_files(agent):3}"
         f"  | server RSS {s_rss:6.0f} (anon {s_anon:5.0f}, file {s_file:5.0f}) fds {open_files(server):3}"
         f"  | store {size:7.1f} MiB",
