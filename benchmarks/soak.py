@@ -175,13 +175,9 @@ def main() -> None:
                 time.sleep(min(args.sample_every, max(0.0, args.duration - elapsed)))
                 if agent.poll() is not None:
                     raise SystemExit(f"agent exited: {(work / 'agent.stderr').read_text()[-2000:]}")
-                sample(
-                    time.monotonic() - started,
-                    writer,
-                    agent.pid,
-                    worker_pid(server.pid),
-                    work / "server" / "store.sqlite3",
-                )
+                store = work / "server" / "store.sqlite3"
+                agent_data = work / "agent-data"
+                sample(time.monotonic() - started, writer, agent.pid, worker_pid(server.pid), store, agent_data)
         finally:
             writer.stop.set()
             agent.terminate()
