@@ -31,6 +31,7 @@ from django.db import transaction
 from django.db.models import F
 
 from yapdns.server.compat.models import QueryCounter, QueryQuota
+from yapdns.server.monitoring.metrics import QUOTA_REFUSALS
 
 DAY = 86400
 
@@ -169,6 +170,7 @@ class TokenQuota:
     def consume(self, now: int | None = None) -> None:
         """Count one query; raise ``QuotaExpired`` or ``QuotaExhausted`` (and count nothing) if refused."""
         if self.expired(now):
+            QUOTA_REFUSALS.labels("expired").inc()
             raise QuotaExpired("quota expired")
         current = int(now or time.time())
         windows = self.windows(current)
@@ -181,6 +183,7 @@ class TokenQuota:
                     token_id=self.token_id, window=w.name, start=w.start, used__lt=w.limit
                 ).update(used=F("used") + 1)
                 if not taken:
+                    QUOTA_REFUSALS.labels(w.name).inc()
                     raise QuotaExhausted(w.name, None if w.reset is None else max(w.reset - current, 1))
             QueryCounter.objects.filter(token_id=self.token_id, window__in=("day", "burst")).exclude(
                 start__in=[w.start for w in windows]

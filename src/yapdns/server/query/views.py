@@ -20,6 +20,7 @@ from yapdns import __version__
 from yapdns.core import cof
 from yapdns.core.errors import InvalidQuery
 from yapdns.server.limits import Budget, RequestLimits
+from yapdns.server.monitoring.metrics import count_query
 from yapdns.server.query import params
 from yapdns.server.security import Principal, api_view, error, public
 from yapdns.server.store import get_store
@@ -59,8 +60,10 @@ def records(request: HttpRequest, principal: Principal) -> HttpResponseBase:
     def run() -> HttpResponseBase:
         if fmt == "json":
             query = params.record_query(request.GET, cap=JSON_PAGE_MAX)
+            count_query("api", query)
             return _page_json(get_store().records(query), "records")
         query = params.record_query(request.GET, default_limit=10_000)
+        count_query("api", query)
         return stream_records(get_store(), query, fmt)
 
     return _guarded(run)
@@ -107,7 +110,9 @@ def _name_query(request: HttpRequest) -> RecordQuery:
     given = {k: v for k, v in request.GET.dict().items() if k not in ("q", "ip", "rdata_name", "rdata")}
     if not (given.get("rrname") or given.get("sample")):
         raise InvalidQuery("rrname (a name, *.domain or name.*) or sample (a SHA-256) is required")
-    return params.record_query(given, cap=JSON_PAGE_MAX)
+    query = params.record_query(given, cap=JSON_PAGE_MAX)
+    count_query("api", query)
+    return query
 
 
 @api_view("query")
@@ -197,6 +202,7 @@ def _bulk_lines(store: Store, terms: list[str], common: dict[str, str], rows: in
             continue
         try:
             query = params.record_query({**common, "q": term}, cap=JSON_PAGE_MAX)
+            count_query("bulk", query)
             page = store.records(msgspec.structs.replace(query, limit=min(query.limit, rows)))
         except InvalidQuery as exc:
             yield encode({"query": term, "done": True, "error": str(exc)}) + b"\n"
