@@ -135,8 +135,8 @@ class PostgresStore(SqlReader, SummaryReader):
         """Problems that stop writes: pending migrations, or a read-only (standby) server."""
         try:
             return self._writer.call(self._readiness)
-        except (psycopg.Error, PoolTimeout, OSError) as exc:
-            return [f"PostgreSQL cannot be reached: {exc}"]
+        except (psycopg.Error, PoolTimeout, OSError) as exc:  # the reason names hosts: only its kind is shown
+            return [f"PostgreSQL cannot be reached ({type(exc).__name__})"]
 
     def _readiness(self, conn: psycopg.Connection[Any]) -> list[str]:
         with conn.transaction():
