@@ -22,7 +22,7 @@ from yapdns.core.errors import InvalidQuery
 from yapdns.server.limits import Budget, RequestLimits
 from yapdns.server.monitoring.metrics import count_query
 from yapdns.server.query import params
-from yapdns.server.security import Principal, api_view, error, public
+from yapdns.server.security import Principal, api_view, charge_quota, error, public
 from yapdns.server.store import get_store
 from yapdns.storage.base import Store
 from yapdns.storage.query import NameMatch, Page, RecordQuery, TypeFilter
@@ -154,7 +154,7 @@ class _BulkRequest(msgspec.Struct, forbid_unknown_fields=True):
     time_last_after: int | None = None
 
 
-@api_view("query", methods=("POST",))
+@api_view("query", methods=("POST",), charge=False)
 def bulk(request: HttpRequest, principal: Principal) -> HttpResponseBase:
     """``POST /api/v1/bulk``: many names/IPs/CIDRs in one request, answered as streamed NDJSON.
 
@@ -181,8 +181,11 @@ def bulk(request: HttpRequest, principal: Principal) -> HttpResponseBase:
         return error(400, "send at least one query")
     if len(spec.queries) > limits.bulk_queries:
         return error(413, f"send at most {limits.bulk_queries} queries per request (YAPDNS_BULK_MAX_QUERIES)")
-    lines = _bulk_lines(get_store(), spec.queries, common, limits.bulk_rows, limits.budget())
-    return StreamingHttpResponse(lines, content_type="application/x-ndjson")
+    refused = charge_quota(principal, len(spec.queries))  # each query of the batch counts
+    return refused or StreamingHttpResponse(
+        _bulk_lines(get_store(), spec.queries, common, limits.bulk_rows, limits.budget()),
+        content_type="application/x-ndjson",
+    )
 
 
 def _bulk_spec(request: HttpRequest) -> _BulkRequest:
