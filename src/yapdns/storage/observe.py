@@ -25,10 +25,15 @@ class WriterObserver(Protocol):
 
 @runtime_checkable
 class ReadinessProbe(Protocol):
-    """A store that can say whether it is ready to take writes (the server's readiness check)."""
+    """A store that can say whether it is ready to take writes (the server's readiness check) and which
+    migrations it lacks."""
 
     def readiness(self) -> list[str]:
         """Problems that stop writes (pending migrations, a read-only database); empty when ready."""
+        ...
+
+    def pending_migrations(self) -> list[str]:
+        """The names of the migrations ``migrate`` would apply (``yapdns migrate --plan``)."""
         ...
 
 

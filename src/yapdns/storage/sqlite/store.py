@@ -144,12 +144,19 @@ class SqliteStore(SqlReader, SummaryReader):
         except (sqlite3.Error, OSError) as exc:
             return [f"the SQLite store cannot be opened for writing: {exc}"]
 
-    def _readiness(self, conn: sqlite3.Connection) -> list[str]:
+    def pending_migrations(self) -> list[str]:
+        """The names of the migrations ``migrate`` would apply, in order."""
+        return migrations.pending_names(self.migrations_package, self._writer.call(self._applied))
+
+    @staticmethod
+    def _applied(conn: sqlite3.Connection) -> set[int]:
         try:
-            applied = {v for (v,) in conn.execute("SELECT version FROM schema_migration")}
-        except sqlite3.OperationalError:
-            applied = set()
-        problems = migrations.pending_problem(self.migrations_package, applied)
+            return {v for (v,) in conn.execute("SELECT version FROM schema_migration")}
+        except sqlite3.OperationalError:  # no schema yet
+            return set()
+
+    def _readiness(self, conn: sqlite3.Connection) -> list[str]:
+        problems = migrations.pending_problem(self.migrations_package, self._applied(conn))
         try:
             conn.execute("BEGIN IMMEDIATE")  # takes the write lock, as a write would
             conn.execute("ROLLBACK")
