@@ -20,7 +20,7 @@ def migrate(store_only: bool, plan: bool = False) -> None:
     if plan:
         _plan(store_only)
         return
-    with store_session() as store:
+    with store_session(creates=True) as store:
         applied = store.migrate()
         click.echo(f"record store ({store.name}): " + (", ".join(applied) if applied else "up to date"))
     if not store_only:
@@ -32,7 +32,7 @@ def migrate(store_only: bool, plan: bool = False) -> None:
 def _plan(store_only: bool) -> None:
     from yapdns.storage.observe import ReadinessProbe
 
-    with store_session() as store:
+    with store_session(creates=True) as store:
         if not isinstance(store, ReadinessProbe):
             raise click.ClickException(f"the {store.name} store cannot list its pending migrations")
         todo = store.pending_migrations()
