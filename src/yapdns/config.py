@@ -64,6 +64,24 @@ SETTINGS: tuple[Setting, ...] = (
         "lock-out). Empty: the peer address is the client, and X-Forwarded-For is ignored.",
     ),
     Setting(
+        "YAPDNS_METRICS_TOKEN",
+        "",
+        "Bearer token that GET /metrics requires (Prometheus: authorization.credentials). Empty: /metrics "
+        "refuses every caller (403); use YAPDNS_METRICS_LISTEN instead.",
+    ),
+    Setting(
+        "YAPDNS_METRICS_LISTEN",
+        "",
+        "host:port of a metrics-only listener that `yapdns serve` starts beside the app, e.g. 127.0.0.1:9464 "
+        "(no token: bind it to loopback). Empty: none.",
+    ),
+    Setting(
+        "YAPDNS_LOG_FORMAT",
+        "plain",
+        "Server log lines: 'plain' text, or 'json' (one object per line with request_id, sensor and batch_id, "
+        "and one access line per request) for log pipelines.",
+    ),
+    Setting(
         "YAPDNS_MAX_INGEST_BYTES",
         "67108864",
         "Largest ingest request body accepted, in bytes, as sent (compressed); 413 beyond.",

@@ -138,6 +138,33 @@ class SqliteStore(SqlReader, SummaryReader):
             self._applier.forget_rows()  # a migration may rewrite or merge rows the writer remembers
         return done
 
+    def readiness(self) -> list[str]:
+        """Problems that stop writes: pending migrations, or a file the writer cannot lock for writing."""
+        try:
+            return self._writer.call(self._readiness)
+        except (sqlite3.Error, OSError) as exc:
+            return [f"the SQLite store cannot be opened for writing: {exc}"]
+
+    def pending_migrations(self) -> list[str]:
+        """The names of the migrations ``migrate`` would apply, in order."""
+        return migrations.pending_names(self.migrations_package, self._writer.call(self._applied))
+
+    @staticmethod
+    def _applied(conn: sqlite3.Connection) -> set[int]:
+        try:
+            return {v for (v,) in conn.execute("SELECT version FROM schema_migration")}
+        except sqlite3.OperationalError:  # no schema yet
+            return set()
+
+    def _readiness(self, conn: sqlite3.Connection) -> list[str]:
+        problems = migrations.pending_problem(self.migrations_package, self._applied(conn))
+        try:
+            conn.execute("BEGIN IMMEDIATE")  # takes the write lock, as a write would
+            conn.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            problems.append(f"the SQLite store is not writable: {exc}")
+        return problems
+
     # -- writes -------------------------------------------------------------
 
     def write(self, observations: Sequence[Observation], batch: BatchRef | None = None) -> WriteOutcome:
