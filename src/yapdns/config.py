@@ -100,6 +100,15 @@ SETTINGS: tuple[Setting, ...] = (
         "locked out for the cool-off time.",
     ),
     Setting("YAPDNS_LOGIN_COOLOFF_SECONDS", "900", "How long a login lock-out lasts, in seconds."),
+    Setting("YAPDNS_WORKER_HEARTBEAT", "10", "Seconds between a `yapdns worker`'s heartbeats and schedule checks."),
+    Setting(
+        "YAPDNS_WORKER_LEASE",
+        "60",
+        "Seconds without a heartbeat after which a worker counts as dead and its running jobs go back to the "
+        "queue (keep it several heartbeats long).",
+    ),
+    Setting("YAPDNS_JOB_RESULT_DAYS", "7", "Days a successful background job's row is kept."),
+    Setting("YAPDNS_JOB_FAILURE_DAYS", "30", "Days a failed background job attempt is kept, with its error."),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -31,6 +31,9 @@ INSTALLED_APPS = [
     "yapdns.server.query",
     "yapdns.server.compat",
     "yapdns.server.dashboard",
+    "yapdns.server.workers",
+    "django_tasks",
+    "django_tasks_db",
     "axes",
 ]
 
@@ -80,6 +83,10 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background jobs (server/workers): Django's tasks framework, stored in the application database above, so
+# `yapdns worker` needs no other service. See docs/development.md, "Adding a background job".
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
