@@ -109,6 +109,17 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("YAPDNS_JOB_RESULT_DAYS", "7", "Days a successful background job's row is kept."),
     Setting("YAPDNS_JOB_FAILURE_DAYS", "30", "Days a failed background job attempt is kept, with its error."),
+    Setting(
+        "YAPDNS_GEOIP_BUILTIN",
+        "true",
+        "Enrich addresses with the country and AS data shipped in the geoip2fast package (offline, no account).",
+    ),
+    Setting(
+        "YAPDNS_GEOIP_MMDB",
+        "",
+        "Comma-separated paths of MaxMind-format files (GeoLite2/GeoIP2 ASN or country, DB-IP, IPinfo) to enrich "
+        "addresses with, preferred over the built-in data; each is reloaded when the file changes.",
+    ),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "yapdns.server.compat",
     "yapdns.server.dashboard",
     "yapdns.server.workers",
+    "yapdns.server.enrichment",
     "django_tasks",
     "django_tasks_db",
     "axes",
