@@ -90,3 +90,16 @@ def test_api_csv_filters_and_ip_page_show_the_context(store: Store, mmdb: Path, 
     assert "one.example" in search and "www.example.net" not in search
     datasets = client.get("/api/v1/enrichment", **token).json()["datasets"]
     assert {d["dataset"] for d in datasets} >= {"geoip2fast GeoLite2 country+AS@2024-06-18"}
+
+
+def test_domain_page_counts_ases_and_countries_and_overview_names_the_data(store: Store, mmdb: Path,
+                                                                           client: Client) -> None:
+    store.write([obs("flux.example", "A", ip) for ip in ("1.1.1.1", "8.8.8.8", "8.8.4.4", "10.9.9.9")])
+    jobs.enrich_addresses.call()
+    client.force_login(make_user("rita", "read-only"))
+    page = client.get("/domain/flux.example").content.decode()
+    assert 'id="by-as"' in page and "AS13335 CLOUDFLARENET" in page and "GOOGLE" in page
+    assert "2 ASes" in page and "1 address unknown" in page  # 10.9.9.9: private, nothing invented
+    assert 'href="/search?q=cc%3AUS"' in page
+    overview = client.get("/").content.decode()
+    assert 'id="datasets"' in overview and "geoip2fast GeoLite2 country+AS" in overview and "GeoLite2-ASN" in overview

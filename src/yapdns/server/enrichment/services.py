@@ -119,3 +119,56 @@ class ContextAnnotator:
     def csv_cells(self, record: Record) -> list[object]:
         row = self.context(record)
         return [row.asn, row.as_name, row.prefix, row.country] if row else [None] * len(CSV_FIELDS)
+
+
+class ContextGroup(msgspec.Struct):
+    """The addresses of a name's records that share an AS (or a country)."""
+
+    label: str
+    asn: int | None
+    addresses: int
+    count: int
+    time_first: int
+    time_last: int
+
+
+class Breakdown(msgspec.Struct, frozen=True):
+    """A name's addresses per AS and per country (how many ASes a name used is a fast-flux signal)."""
+
+    by_as: list[ContextGroup]
+    by_country: list[ContextGroup]
+    unknown: int  # addresses no dataset knows
+
+
+def breakdown(store: Store, records: Sequence[Record]) -> Breakdown:
+    """Group the A/AAAA records by their context as of each record's last sighting."""
+    annotator = ContextAnnotator(store)
+    by_as: dict[str, tuple[ContextGroup, set[str]]] = {}
+    by_country: dict[str, tuple[ContextGroup, set[str]]] = {}
+    unknown: set[str] = set()
+    for record in annotator.annotate([r for r in records if r.rrtype in ("A", "AAAA")]):
+        found = annotator.context(record)
+        if found is None:
+            unknown.add(record.rdata)
+            continue
+        as_label = (f"AS{found.asn} " if found.asn is not None else "") + (found.as_name or "")
+        if as_label.strip():
+            _add(by_as, as_label.strip(), found.asn, record)
+        if found.country:
+            _add(by_country, found.country, None, record)
+    return Breakdown(_ranked(by_as), _ranked(by_country), len(unknown))
+
+
+def _add(groups: dict[str, tuple[ContextGroup, set[str]]], label: str, asn: int | None, record: Record) -> None:
+    if label not in groups:
+        groups[label] = (ContextGroup(label, asn, 0, 0, record.time_first, record.time_last), set())
+    group, seen = groups[label]
+    seen.add(record.rdata)
+    group.addresses = len(seen)
+    group.count += record.count
+    group.time_first = min(group.time_first, record.time_first)
+    group.time_last = max(group.time_last, record.time_last)
+
+
+def _ranked(groups: dict[str, tuple[ContextGroup, set[str]]]) -> list[ContextGroup]:
+    return sorted((g for g, _ in groups.values()), key=lambda g: (-g.addresses, -g.count, g.label))
