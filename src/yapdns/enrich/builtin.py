@@ -100,15 +100,18 @@ class BuiltinDataset:
         if n < _V4_TOP and ":" in ip:
             return None  # ::/96 would read as IPv4 in geoip2fast's one integer space; it is reserved anyway
         country = as_name = prefix = None
-        i = self._country.find(n)
+        table = self._country
+        i = table.find(n)
         if i >= 0:
-            if self._country.ids[i] < RESERVED_COUNTRY_IDS:
+            code = table.ids[i]
+            if code < RESERVED_COUNTRY_IDS:
                 return None  # private and reserved ranges (which geoip2fast files under "IANA.ORG")
-            country = self._countries[self._country.ids[i]]
-        j = self._as.find(n)
-        if j >= 0 and self._as.ids[j] != UNKNOWN_AS:
-            as_name = self._as_names[self._as.ids[j]]
-            prefix = _to_text(self._as.starts[j], self._as.netlens[j])
+            country = self._countries[code]
+        table = self._as
+        j = table.find(n)
+        if j >= 0 and table.ids[j] != UNKNOWN_AS:
+            as_name = self._as_names[table.ids[j]]
+            prefix = _to_text(table.starts[j], table.netlens[j])
         if country is None and as_name is None:
             return None
         info = self._info

@@ -18,9 +18,9 @@ Replace files with ``mv`` (a new inode), never by writing into them: the reader 
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
+import socket
 import threading
 import time
 from pathlib import Path
@@ -55,6 +55,15 @@ def _country(record: dict[str, Any]) -> str | None:
 def _as_name(record: dict[str, Any]) -> str | None:
     value = record.get("autonomous_system_organization", record.get("as_name"))
     return value if isinstance(value, str) and value else None
+
+
+def _network(ip: str, prefix_len: int) -> str:
+    """``ip/prefix_len`` with the host bits cleared, in canonical text (what ``ipaddress`` prints, faster)."""
+    if ":" in ip:
+        bits = int.from_bytes(socket.inet_pton(socket.AF_INET6, ip), "big") >> (128 - prefix_len) << (128 - prefix_len)
+        return f"{socket.inet_ntop(socket.AF_INET6, bits.to_bytes(16, 'big'))}/{prefix_len}"
+    bits = int.from_bytes(socket.inet_aton(ip), "big") >> (32 - prefix_len) << (32 - prefix_len)
+    return f"{socket.inet_ntoa(bits.to_bytes(4, 'big'))}/{prefix_len}"
 
 
 class MmdbDataset:
@@ -114,9 +123,7 @@ class MmdbDataset:
         asn, as_name, country = _asn(record), _as_name(record), _country(record)
         if asn is None and as_name is None and country is None:
             return None
-        prefix = None
-        if asn is not None or as_name is not None:
-            prefix = str(ipaddress.ip_network(f"{ip}/{prefix_len}", strict=False))
+        prefix = _network(ip, prefix_len) if asn is not None or as_name is not None else None
         info = self._info
         return IpContextRow(ip=ip, source=info.source, data_date=info.data_date, asn=asn, as_name=as_name,
                             prefix=prefix, country=country)
