@@ -115,6 +115,57 @@ SETTINGS: tuple[Setting, ...] = (
         "Enrich addresses with the country and AS data shipped in the geoip2fast package (offline, no account).",
     ),
     Setting(
+        "YAPDNS_UPSTREAM_DNSDB_KEY",
+        "",
+        "DNSDB API key: enables the DNSDB connector (ask upstream). Keep it out of the repository.",
+    ),
+    Setting(
+        "YAPDNS_UPSTREAM_DNSDB_URL",
+        "https://api.dnsdb.info",
+        "DNSDB API server (the dnsdb2 client adds /dnsdb/v2/...).",
+    ),
+    Setting(
+        "YAPDNS_UPSTREAM_CIRCL_USER",
+        "",
+        "CIRCL Passive DNS user name: enables the CIRCL connector.",
+    ),
+    Setting(
+        "YAPDNS_UPSTREAM_CIRCL_PASSWORD",
+        "",
+        "CIRCL Passive DNS password.",
+    ),
+    Setting(
+        "YAPDNS_UPSTREAM_CIRCL_URL",
+        "https://www.circl.lu/pdns/query",
+        "CIRCL Passive DNS query URL.",
+    ),
+    Setting(
+        "YAPDNS_UPSTREAM_VT_KEY",
+        "",
+        "VirusTotal API key: enables the VirusTotal resolutions connector.",
+    ),
+    Setting(
+        "YAPDNS_UPSTREAM_VT_URL",
+        "https://www.virustotal.com/api/v3",
+        "VirusTotal API v3 base URL.",
+    ),
+    Setting(
+        "YAPDNS_UPSTREAM_CACHE_SECONDS",
+        "86400",
+        "Seconds an upstream answer is reused for the same connector and query instead of asking again.",
+    ),
+    Setting(
+        "YAPDNS_UPSTREAM_DAILY_QUOTA",
+        "dnsdb=500,circl=500,virustotal=500",
+        "Requests per 24 hours this server may send to each connector (name=count, comma-separated); "
+        "a connector not named gets none.",
+    ),
+    Setting(
+        "YAPDNS_UPSTREAM_LIMIT",
+        "1000",
+        "Most rows asked of an upstream service per request (VirusTotal: at most 40).",
+    ),
+    Setting(
         "YAPDNS_GEOIP_MMDB",
         "",
         "Comma-separated paths of MaxMind-format files (GeoLite2/GeoIP2 ASN or country, DB-IP, IPinfo) to enrich "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from yapdns import __version__
-from yapdns.cli import accounts, agent, importer, migrate, query, quota, sensors, serve, stats, worker
+from yapdns.cli import accounts, agent, importer, migrate, query, quota, sensors, serve, stats, upstream, worker
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -31,5 +31,6 @@ for _command in (
     stats.stats,
     agent.agent,
     worker.worker,
+    upstream.fetch_upstream,
 ):
     main.add_command(_command)

@@ -20,3 +20,23 @@ class EnrichmentCursor(models.Model):
 
     def __str__(self) -> str:
         return self.dataset
+
+
+class UpstreamFetch(models.Model):
+    """One question asked of an upstream pDNS service: the cache of its answer and the quota ledger."""
+
+    connector = models.CharField(max_length=32)
+    query = models.CharField(max_length=300)
+    asked_at = models.DateTimeField(db_index=True)
+    asked_by = models.CharField(max_length=150, blank=True, default="")
+    ok = models.BooleanField(default=False)
+    accepted = models.IntegerField(default=0)
+    unreadable = models.IntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True, default="")
+    upstream_quota = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["connector", "query", "asked_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.connector}:{self.query}"

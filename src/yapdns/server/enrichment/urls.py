@@ -7,4 +7,5 @@ from yapdns.server.enrichment import views
 urlpatterns = [
     path("context/<str:addr>", views.address_context, name="address-context"),
     path("enrichment", views.enrichment, name="enrichment"),
+    path("upstream", views.upstream_view, name="upstream"),
 ]

@@ -334,6 +334,21 @@ def _manage_paths() -> dict[str, Any]:
                 status="201",
             ),
         },
+        "/api/v1/upstream": {
+            **_get("The configured upstream connectors with their quota use (admin or analyst).", [],
+                   _json({"type": "object", "properties": {"connectors": {"type": "array"}}})),
+            **_post(
+                "Ask an upstream pDNS service about an exact name or an address; its answer is stored as imported "
+                "evidence (a cached answer is reused; the daily quota holds).",
+                {"application/json": {"schema": {
+                    "type": "object", "required": ["connector", "query"], "additionalProperties": False,
+                    "properties": {"connector": {"type": "string", "enum": ["dnsdb", "circl", "virustotal"]},
+                                   "query": _STR}}}},
+                _json({"type": "object"}),
+                {**_NOT_FOUND, "429": _json(_ERROR, "This server's daily quota for the connector is used up"),
+                 "502": _json(_ERROR, "The upstream service failed or refused")},
+            ),
+        },
         "/api/v1/jobs": _get(
             "The background job queue: depth, running jobs, live workers, recent failures (admin or analyst).",
             [], _json({"type": "object"}),

@@ -15,6 +15,7 @@ from yapdns.server.dashboard import correlate, timeline
 from yapdns.server.dashboard.views.common import problem, store
 from yapdns.server.enrichment import services as enrichment
 from yapdns.storage.query import NameMatch, RecordQuery
+from yapdns.upstream import registry
 
 RECORDS_PAGE = 200
 NEGATIVES_MAX = 50
@@ -54,6 +55,7 @@ def domain_page(request: HttpRequest, name: str) -> HttpResponse:
         "negatives": sorted(negatives, key=lambda n: -n.time_last)[:NEGATIVES_MAX],
         "provenance": db.name_provenance(fqdn),
         "context": enrichment.breakdown(db, records),
+        "upstream_connectors": registry.configured_names(),
         "samples": db.name_samples(fqdn),
         "search_exact": _search(fqdn),
         "search_subdomains": _search(f"*.{fqdn}"),

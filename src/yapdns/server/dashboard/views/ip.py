@@ -15,6 +15,7 @@ from yapdns.server.dashboard import correlate, enrichment, timeline
 from yapdns.server.dashboard.views.common import problem, store
 from yapdns.server.enrichment import services
 from yapdns.storage.query import IpRange, RecordQuery
+from yapdns.upstream import registry
 
 RECORDS_PAGE = 200
 
@@ -50,6 +51,7 @@ def ip_page(request: HttpRequest, addr: str) -> HttpResponse:
         "neighbours": correlate.neighbours(db, ip),
         "ip_context": enrichment.IpContext.of(services.as_of(known)),
         "context_history": enrichment.history(known),
+        "upstream_connectors": registry.configured_names(),
         "search_network": f"{reverse('dashboard:search')}?{urlencode({'q': str(network)})}",
         "search_ip": f"{reverse('dashboard:search')}?{urlencode({'q': ip})}",
         "pivot_url": f"{reverse('dashboard:pivot')}?{urlencode({'q': ip})}",

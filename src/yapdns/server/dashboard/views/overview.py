@@ -1,4 +1,5 @@
-"""The overview: totals, ingest over time, records by type, new and top names, sensor health, background jobs, the enrichment datasets in use."""
+"""The overview: totals, ingest over time, records by type, new and top names, sensor health, background jobs,
+the enrichment datasets in use."""
 
 from __future__ import annotations
 
