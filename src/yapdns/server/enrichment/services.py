@@ -121,6 +121,17 @@ class ContextAnnotator:
         return [row.asn, row.as_name, row.prefix, row.country] if row else [None] * len(CSV_FIELDS)
 
 
+def record_contexts(store: Store, records: Sequence[Record]) -> dict[tuple[str, str, str], IpContextRow]:
+    """The context of each A/AAAA record as of its last sighting, keyed by ``(rrname, rrtype, rdata)``."""
+    annotator = ContextAnnotator(store)
+    found = {}
+    for record in annotator.annotate(records):
+        row = annotator.context(record)
+        if row is not None:
+            found[(record.rrname, record.rrtype, record.rdata)] = row
+    return found
+
+
 class ContextGroup(msgspec.Struct):
     """The addresses of a name's records that share an AS (or a country)."""
 

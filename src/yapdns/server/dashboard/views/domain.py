@@ -55,6 +55,7 @@ def domain_page(request: HttpRequest, name: str) -> HttpResponse:
         "negatives": sorted(negatives, key=lambda n: -n.time_last)[:NEGATIVES_MAX],
         "provenance": db.name_provenance(fqdn),
         "context": enrichment.breakdown(db, records),
+        "contexts": enrichment.record_contexts(db, records),
         "upstream_connectors": registry.configured_names(),
         "samples": db.name_samples(fqdn),
         "search_exact": _search(fqdn),

@@ -51,6 +51,7 @@ def ip_page(request: HttpRequest, addr: str) -> HttpResponse:
         "neighbours": correlate.neighbours(db, ip),
         "ip_context": enrichment.IpContext.of(services.as_of(known)),
         "context_history": enrichment.history(known),
+        "contexts": services.record_contexts(db, records),
         "upstream_connectors": registry.configured_names(),
         "search_network": f"{reverse('dashboard:search')}?{urlencode({'q': str(network)})}",
         "search_ip": f"{reverse('dashboard:search')}?{urlencode({'q': ip})}",
