@@ -5,7 +5,7 @@ CREATE TABLE ip_context (
     source text COLLATE "C" NOT NULL,
     data_date bigint NOT NULL,
     asn bigint,
-    as_name text,
+    as_name text COLLATE "C",
     prefix text COLLATE "C",
     country text COLLATE "C",
     recorded_at bigint NOT NULL,
