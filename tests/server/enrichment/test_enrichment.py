@@ -89,6 +89,9 @@ def test_api_csv_filters_and_ip_page_show_the_context(store: Store, mmdb: Path, 
     search = client.get("/search", {"q": "asn:13335"}).content.decode()
     assert "one.example" in search and "www.example.net" not in search
     assert '<span class="ctx-badge" title="CLOUDFLARENET · 1.1.1.0/24' in search and "AS13335 · AU" in search
+    graph = client.get("/api/v1/pivot", {"node": "one.example"}, **token).json()
+    [node] = [n for n in graph["nodes"] if n["kind"] == "ip"]
+    assert (node["value"], node["asn"], node["country"]) == ("1.1.1.1", 64500, "AU")  # latest: AS moved in 2027 data
     datasets = client.get("/api/v1/enrichment", **token).json()["datasets"]
     assert {d["dataset"] for d in datasets} >= {"geoip2fast GeoLite2 country+AS@2024-06-18"}
 

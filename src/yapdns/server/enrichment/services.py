@@ -132,6 +132,17 @@ def record_contexts(store: Store, records: Sequence[Record]) -> dict[tuple[str, 
     return found
 
 
+def annotate_nodes(store: Store, nodes: Iterable[dict[str, object]]) -> None:
+    """Add ``asn``, ``as_name`` and ``country`` (the latest known) to the address nodes of a pivot graph, so
+    it can group or colour addresses by AS."""
+    wanted = [n for n in nodes if n.get("kind") == "ip" and isinstance(n.get("value"), str)]
+    known = contexts(store, (str(n["value"]) for n in wanted))
+    for node in wanted:
+        row = as_of(known.get(str(node["value"]), []))
+        if row is not None:
+            node.update(asn=row.asn, as_name=row.as_name, country=row.country)
+
+
 class ContextGroup(msgspec.Struct):
     """The addresses of a name's records that share an AS (or a country)."""
 
