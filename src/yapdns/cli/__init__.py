@@ -5,7 +5,21 @@ from __future__ import annotations
 import click
 
 from yapdns import __version__
-from yapdns.cli import accounts, agent, backup, check, formats, importer, migrate, query, quota, sensors, serve, stats
+from yapdns.cli import (
+    accounts,
+    agent,
+    backup,
+    check,
+    formats,
+    importer,
+    migrate,
+    prune,
+    query,
+    quota,
+    sensors,
+    serve,
+    stats,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -34,5 +48,6 @@ for _command in (
     agent.agent,
     backup.backup,
     backup.restore,
+    prune.prune,
 ):
     main.add_command(_command)

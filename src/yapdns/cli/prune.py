@@ -1,0 +1,38 @@
+"""``yapdns prune``: apply the retention policy (``YAPDNS_RETENTION_*``) to the record store now."""
+
+from __future__ import annotations
+
+import click
+
+from yapdns import config
+from yapdns.cli.context import friendly_errors, store_session
+from yapdns.storage.prune import Prunable, RetentionPolicy
+
+
+@click.command()
+@click.option("--dry-run", is_flag=True, help="Count what would go, remove nothing.")
+@click.option("--days", type=click.IntRange(min=0), help="Keep records seen within this many days "
+              "[default: YAPDNS_RETENTION_DAYS; 0: for ever].")
+@click.option("--negative-days", type=click.IntRange(min=0), help="The same for negative answers and bare queries "
+              "[default: YAPDNS_RETENTION_NEGATIVE_DAYS, else --days].")
+@friendly_errors
+def prune(dry_run: bool, days: int | None, negative_days: int | None) -> None:
+    """Remove records whose last sighting is older than the retention policy, in small chunks.
+
+    Safe while the server ingests: each chunk is one short transaction, and a
+    record seen within the window is never touched.
+    """
+    keep = config.get_int("YAPDNS_RETENTION_DAYS") if days is None else days
+    if negative_days is None and config.get("YAPDNS_RETENTION_NEGATIVE_DAYS").strip():
+        negative_days = config.get_int("YAPDNS_RETENTION_NEGATIVE_DAYS")
+    policy = RetentionPolicy.from_days(keep, negative_days)
+    if policy.records_before is None and policy.negatives_before is None:
+        click.echo("retention is off (YAPDNS_RETENTION_DAYS=0): nothing to prune")
+        return
+    with store_session() as store:
+        if not isinstance(store, Prunable):
+            raise click.ClickException(f"the {store.name} store does not prune")
+        report = store.prune(policy, dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    click.echo(f"{verb}: {report.records} records, {report.rrsets} RRsets, {report.negatives} negative answers, "
+               f"{report.queries} bare queries, {report.name_samples} name-sample links")
