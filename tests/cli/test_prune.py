@@ -14,7 +14,6 @@ from tests.cli.test_backup import cli
 from tests.live import LiveServer
 from yapdns.core.model import Observation
 
-pytestmark = pytest.mark.slow
 OLD = 1_600_000_000  # 2020: outside any window of days
 PER_BATCH = 10
 
@@ -24,6 +23,7 @@ def observations(tag: str, when: int, n: int = PER_BATCH, count: int = 1) -> lis
                         time_first=when, time_last=when, count=count) for j in range(n)]
 
 
+@pytest.mark.slow
 def test_prune_while_the_server_ingests(tmp_path: Path) -> None:
     with LiveServer(tmp_path / "data", access_log=False) as server:
         sensor, query = server.sensor_token(), server.query_token()
@@ -63,3 +63,12 @@ def test_prune_while_the_server_ingests(tmp_path: Path) -> None:
             back = found("*.old0.prune.example")
             assert {(r["count"], r["time_first"]) for r in back} == {(2, OLD + 1)}  # afresh, not 7 + 7 + 2
             assert found("*.old3.prune.example") == []
+
+
+def test_prune_follows_the_retention_settings(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert cli(data, "migrate").returncode == 0
+    off = cli(data, "prune")
+    assert off.returncode == 0 and "retention is off" in off.stdout
+    on = cli(data, "prune", env={"YAPDNS_RETENTION_DAYS": "30", "YAPDNS_RETENTION_NEGATIVE_DAYS": "7"})
+    assert on.returncode == 0 and on.stdout.startswith("removed: 0 records"), on.stdout + on.stderr

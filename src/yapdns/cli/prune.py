@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from yapdns import config
 from yapdns.cli.context import friendly_errors, store_session
 from yapdns.storage.prune import Prunable, RetentionPolicy
 
@@ -22,11 +21,8 @@ def prune(dry_run: bool, days: int | None, negative_days: int | None) -> None:
     Safe while the server ingests: each chunk is one short transaction, and a
     record seen within the window is never touched.
     """
-    keep = config.get_int("YAPDNS_RETENTION_DAYS") if days is None else days
-    if negative_days is None and config.get("YAPDNS_RETENTION_NEGATIVE_DAYS").strip():
-        negative_days = config.get_int("YAPDNS_RETENTION_NEGATIVE_DAYS")
-    policy = RetentionPolicy.from_days(keep, negative_days)
-    if policy.records_before is None and policy.negatives_before is None:
+    policy = RetentionPolicy.configured(days, negative_days)
+    if not policy.active:
         click.echo("retention is off (YAPDNS_RETENTION_DAYS=0): nothing to prune")
         return
     with store_session() as store:

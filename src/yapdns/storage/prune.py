@@ -29,6 +29,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import msgspec
 
+from yapdns import config
 from yapdns.storage.migrations import MigrationDb
 
 CHUNK = 20_000
@@ -47,6 +48,18 @@ class RetentionPolicy(msgspec.Struct, frozen=True):
         current = int(now if now is not None else time.time())
         neg = days if negative_days is None else negative_days
         return cls(current - days * DAY if days > 0 else None, current - neg * DAY if neg > 0 else None)
+
+    @classmethod
+    def configured(cls, days: int | None = None, negative_days: int | None = None) -> RetentionPolicy:
+        """The policy of ``YAPDNS_RETENTION_DAYS``/``YAPDNS_RETENTION_NEGATIVE_DAYS``, each overridable."""
+        keep = config.get_int("YAPDNS_RETENTION_DAYS") if days is None else days
+        if negative_days is None and config.get("YAPDNS_RETENTION_NEGATIVE_DAYS").strip():
+            negative_days = config.get_int("YAPDNS_RETENTION_NEGATIVE_DAYS")
+        return cls.from_days(keep, negative_days)
+
+    @property
+    def active(self) -> bool:
+        return self.records_before is not None or self.negatives_before is not None
 
 
 class PruneReport(msgspec.Struct):
