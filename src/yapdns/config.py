@@ -94,6 +94,12 @@ SETTINGS: tuple[Setting, ...] = (
         "0 keeps them.",
     ),
     Setting(
+        "YAPDNS_RETENTION_SAMPLE_DAYS",
+        "",
+        "Retention of records linked to a sandbox sample, in days (usually longer). Empty: YAPDNS_RETENTION_DAYS; "
+        "0 keeps them.",
+    ),
+    Setting(
         "YAPDNS_MAX_INGEST_BYTES",
         "67108864",
         "Largest ingest request body accepted, in bytes, as sent (compressed); 413 beyond.",

@@ -128,3 +128,20 @@ def test_nothing_within_the_window_goes_while_ingest_runs(store_factory: StoreFa
     assert fresh == {o.rrname for o in sent}
     old = ingesting.stats().records - len(fresh)
     assert old in (0, 1)  # 1: an old row held the highest id when a prune began
+
+
+def test_sandbox_linked_records_can_be_kept_longer(store: Store) -> None:
+    seed(store)
+    report = as_prunable(store).prune(RetentionPolicy(CUT, CUT, samples_before=OLD - 1))
+    assert report.records == 2  # old.example's 192.0.2.2 and mixed.example's 192.0.2.3
+    assert [r.rdata for r in rows(store, "old.example")] == ["192.0.2.1"]
+    assert [s.sha256 for s in store.samples("old.example", "A", "192.0.2.1")] == [SHA]
+    assert as_prunable(store).prune(RetentionPolicy(CUT, CUT, samples_before=OLD + 1)).records == 1
+
+
+def test_policy_from_days() -> None:
+    now = T0 + 100 * 86_400
+    assert RetentionPolicy.from_days(0, now=now) == RetentionPolicy()
+    assert RetentionPolicy.from_days(30, 7, 365, now=now) == RetentionPolicy(now - 30 * 86_400, now - 7 * 86_400,
+                                                                             now - 365 * 86_400)
+    assert RetentionPolicy.from_days(30, 0, 0, now=now) == RetentionPolicy(now - 30 * 86_400, None, 0)

@@ -14,14 +14,16 @@ from yapdns.storage.prune import Prunable, RetentionPolicy
               "[default: YAPDNS_RETENTION_DAYS; 0: for ever].")
 @click.option("--negative-days", type=click.IntRange(min=0), help="The same for negative answers and bare queries "
               "[default: YAPDNS_RETENTION_NEGATIVE_DAYS, else --days].")
+@click.option("--sample-days", type=click.IntRange(min=0), help="The same for records linked to a sandbox sample "
+              "[default: YAPDNS_RETENTION_SAMPLE_DAYS, else --days; 0: for ever].")
 @friendly_errors
-def prune(dry_run: bool, days: int | None, negative_days: int | None) -> None:
+def prune(dry_run: bool, days: int | None, negative_days: int | None, sample_days: int | None) -> None:
     """Remove records whose last sighting is older than the retention policy, in small chunks.
 
     Safe while the server ingests: each chunk is one short transaction, and a
     record seen within the window is never touched.
     """
-    policy = RetentionPolicy.configured(days, negative_days)
+    policy = RetentionPolicy.configured(days, negative_days, sample_days)
     if not policy.active:
         click.echo("retention is off (YAPDNS_RETENTION_DAYS=0): nothing to prune")
         return

@@ -41,21 +41,30 @@ class RetentionPolicy(msgspec.Struct, frozen=True):
 
     records_before: int | None = None  # per-RR records, RRsets, sample links
     negatives_before: int | None = None  # negative answers and bare queries
+    samples_before: int | None = None  # records linked to a sandbox sample, when kept longer (None: as records)
 
     @classmethod
-    def from_days(cls, days: int, negative_days: int | None = None, now: float | None = None) -> RetentionPolicy:
-        """Keep ``days`` (0: for ever) and ``negative_days`` for negatives and bare queries (None: ``days``)."""
+    def from_days(
+        cls, days: int, negative_days: int | None = None, sample_days: int | None = None, now: float | None = None
+    ) -> RetentionPolicy:
+        """Keep ``days`` (0: for ever); ``negative_days`` for negatives and bare queries and ``sample_days`` for
+        sandbox-linked records (None: ``days``; 0: for ever)."""
         current = int(now if now is not None else time.time())
         neg = days if negative_days is None else negative_days
-        return cls(current - days * DAY if days > 0 else None, current - neg * DAY if neg > 0 else None)
+        linked = None if sample_days is None or days <= 0 else max(current - sample_days * DAY, 0) if sample_days else 0
+        return cls(current - days * DAY if days > 0 else None, current - neg * DAY if neg > 0 else None, linked)
 
     @classmethod
-    def configured(cls, days: int | None = None, negative_days: int | None = None) -> RetentionPolicy:
-        """The policy of ``YAPDNS_RETENTION_DAYS``/``YAPDNS_RETENTION_NEGATIVE_DAYS``, each overridable."""
+    def configured(
+        cls, days: int | None = None, negative_days: int | None = None, sample_days: int | None = None
+    ) -> RetentionPolicy:
+        """The policy of the ``YAPDNS_RETENTION_*`` settings, each overridable."""
         keep = config.get_int("YAPDNS_RETENTION_DAYS") if days is None else days
         if negative_days is None and config.get("YAPDNS_RETENTION_NEGATIVE_DAYS").strip():
             negative_days = config.get_int("YAPDNS_RETENTION_NEGATIVE_DAYS")
-        return cls.from_days(keep, negative_days)
+        if sample_days is None and config.get("YAPDNS_RETENTION_SAMPLE_DAYS").strip():
+            sample_days = config.get_int("YAPDNS_RETENTION_SAMPLE_DAYS")
+        return cls.from_days(keep, negative_days, sample_days)
 
     @property
     def active(self) -> bool:
@@ -106,14 +115,20 @@ def id_range(db: MigrationDb, table: str) -> tuple[int, int]:
     return (int(low), int(high)) if low is not None else (0, -1)
 
 
-def prune_chunk(db: MigrationDb, table: _Table, cutoff: int, start: int, top: int, dry_run: bool) -> int:
+def prune_chunk(
+    db: MigrationDb, table: _Table, cutoff: int, start: int, top: int, dry_run: bool, linked_before: int | None = None
+) -> int:
     """Remove the expired rows of ``table`` with ids in ``[start, start + CHUNK)``; return how many.
 
-    ``top`` is the table's highest id when the prune began; with ``keep_top`` that row stays.
+    ``top`` is the table's highest id when the prune began; with ``keep_top`` that row stays. With
+    ``linked_before``, a record linked to a sandbox sample goes only when its ``time_last`` is before that.
     """
     stop = min(start + CHUNK, top if table.keep_top else top + 1)
     where = "id >= ? AND id < ? AND time_last < ?"
     params: Sequence[object] = (start, stop, cutoff)
+    if linked_before is not None and "rr_sample" in table.children:
+        where += f" AND (time_last < ? OR NOT EXISTS (SELECT 1 FROM rr_sample s WHERE s.rr_id = {table.name}.id))"
+        params = (*params, linked_before)
     ((count,),) = db.rows(f"SELECT count(*) FROM {table.name} WHERE {where}", params)
     if not count or dry_run:
         return int(count)
@@ -151,7 +166,8 @@ def apply_policy(transact: Callable[[Callable[[MigrationDb], Any]], Any], policy
         low, top = transact(partial(id_range, table=table.name))
         removed = 0
         for start in range(low, top + 1, CHUNK):
-            step = partial(prune_chunk, table=table, cutoff=cutoff, start=start, top=top, dry_run=dry_run)
+            step = partial(prune_chunk, table=table, cutoff=cutoff, start=start, top=top, dry_run=dry_run,
+                           linked_before=policy.samples_before)
             removed += transact(step)
         setattr(report, table.kind, removed)
     if policy.records_before is not None:
