@@ -19,6 +19,8 @@ from yapdns.cli import (
     sensors,
     serve,
     stats,
+    upstream,
+    worker,
 )
 
 
@@ -49,5 +51,7 @@ for _command in (
     backup.backup,
     backup.restore,
     prune.prune,
+    worker.worker,
+    upstream.fetch_upstream,
 ):
     main.add_command(_command)
