@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "yapdns.server.security.SecurityHeadersMiddleware",
     "yapdns.server.security.RequireAuthenticationMiddleware",
+    "yapdns.server.query.strict.UnknownParametersMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

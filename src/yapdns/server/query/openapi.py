@@ -32,6 +32,7 @@ def _param(name: str, description: str, schema: dict[str, Any] = _STR, where: st
 
 _FILTERS = [
     _param("type", "RR types: A, A,AAAA, TYPE65534, ANY (no DNSSEC) or ANY-DNSSEC."),
+    _param("rrtype", "The same as type (DNSDB's word); type wins when both are given."),
     _param("sensor", "Only what this sensor (and its sub-sensors) saw; times and counts are that sensor's."),
     _param("evidence", "direct, indirect or imported.", _EVIDENCE),
     _param("time_first_before", "time_first <= T (epoch seconds; negative = now + T).", _FENCE),
