@@ -20,7 +20,9 @@ from yapdns.core.names import normalize_name
 from yapdns.core.normalize import (
     CANONICAL_RCODES,
     CANONICAL_TYPES,
+    MAX_COUNT,
     MAX_RRSET,
+    MAX_TIME,
     label_is_canonical,
     normalize_observation,
     normalize_rrset,
@@ -131,3 +133,60 @@ def _template(
         source=source,
         evidence=evidence,
     )
+
+
+class NormalizeMemo:
+    """``normalize_observation`` for a stream in which the same records recur (a log, an ingest request).
+
+    It remembers, for up to ``limit`` records ``(rrname, rrtype, rdata)``, that ``normalize_observation``
+    returned an observation of that record as it was (name, type and rdata canonical, plain ``str``). An
+    observation of a remembered record with no rcode, bailiwick, sample or zone-file times, canonical labels
+    and evidence, and times, count and TTL in range is then returned as it is, without the name and rdata
+    caches; every other observation goes through ``normalize_observation``. Equal result, equal errors (a
+    property test checks it, and the golden tests run every parser through it). Not thread-safe by design: one
+    memo per parse run or request.
+    """
+
+    __slots__ = ("_known", "_limit")
+
+    def __init__(self, limit: int = 65536) -> None:
+        self._known: set[tuple[str, str, tuple[str, ...]]] = set()
+        self._limit = limit
+
+    def normalize(self, obs: Observation) -> Observation:
+        """``normalize_observation(obs)``."""
+        rdata = obs.rdata
+        first, last, count, ttl = obs.time_first, obs.time_last, obs.count, obs.ttl
+        if (
+            type(first) is int
+            and type(last) is int
+            and 0 <= first <= last <= MAX_TIME
+            and type(count) is int
+            and 1 <= count <= MAX_COUNT
+            and (ttl is None or (type(ttl) is int and 0 <= ttl < 2**31))
+            and obs.rcode is None
+            and obs.bailiwick is None
+            and obs.sample is None
+            and obs.zone_time_first is None
+            and obs.zone_time_last is None
+            and obs.zone_only is False
+            and type(obs.evidence) is Evidence
+            and type(rdata) is tuple
+            and (obs.rrname, obs.rrtype, rdata) in self._known
+            and _plain(obs)
+            and label_is_canonical(obs.sensor_id)
+            and label_is_canonical(obs.source)
+        ):
+            return obs
+        done = normalize_observation(obs)
+        if done is obs and len(self._known) < self._limit and _plain(obs):
+            self._known.add((obs.rrname, obs.rrtype, rdata))
+        return done
+
+
+def _plain(obs: Observation) -> bool:
+    """Whether the key fields of ``obs`` are plain ``str`` (a subclass that compares equal is never remembered)."""
+    rdata = obs.rdata
+    if type(obs.rrname) is not str or type(obs.rrtype) is not str or type(rdata) is not tuple or not rdata:
+        return False
+    return type(rdata[0]) is str if len(rdata) == 1 else all(type(item) is str for item in rdata)
