@@ -15,6 +15,8 @@ Property tests (``tests/core/test_normalize_properties.py``) check both against 
 
 from __future__ import annotations
 
+from msgspec.structs import replace
+
 from yapdns.core.model import Evidence, Observation
 from yapdns.core.names import normalize_name
 from yapdns.core.normalize import (
@@ -135,22 +137,25 @@ def _template(
     )
 
 
+_SAME = ("", ())  # a remembered record whose name and rdata were canonical as they came
+
+
 class NormalizeMemo:
     """``normalize_observation`` for a stream in which the same records recur (a log, an ingest request).
 
-    It remembers, for up to ``limit`` records ``(rrname, rrtype, rdata)``, that ``normalize_observation``
-    returned an observation of that record as it was (name, type and rdata canonical, plain ``str``). An
-    observation of a remembered record with no rcode, bailiwick, sample or zone-file times, canonical labels
-    and evidence, and times, count and TTL in range is then returned as it is, without the name and rdata
-    caches; every other observation goes through ``normalize_observation``. Equal result, equal errors (a
-    property test checks it, and the golden tests run every parser through it). Not thread-safe by design: one
-    memo per parse run or request.
+    It remembers, for up to ``limit`` records ``(rrname, rrtype, rdata)`` of a canonical type, the canonical
+    name and rdata that ``normalize_observation`` gave them. An observation of a remembered record with no
+    rcode, bailiwick, sample or zone-file times, canonical labels and evidence, times, count and TTL in range
+    and plain ``str`` fields is then rebuilt with them (or returned as it is, when they were canonical already)
+    without the name and rdata caches; every other observation goes through ``normalize_observation``. Equal
+    result, equal errors (a property test checks it, and the golden tests run every parser through it). Not
+    thread-safe by design: one memo per parse run or request.
     """
 
     __slots__ = ("_known", "_limit")
 
     def __init__(self, limit: int = 65536) -> None:
-        self._known: set[tuple[str, str, tuple[str, ...]]] = set()
+        self._known: dict[tuple[str, str, tuple[str, ...]], tuple[str, tuple[str, ...]]] = {}
         self._limit = limit
 
     def normalize(self, obs: Observation) -> Observation:
@@ -172,21 +177,23 @@ class NormalizeMemo:
             and obs.zone_only is False
             and type(obs.evidence) is Evidence
             and type(rdata) is tuple
-            and (obs.rrname, obs.rrtype, rdata) in self._known
+            and (known := self._known.get((obs.rrname, obs.rrtype, rdata))) is not None
             and _plain(obs)
             and label_is_canonical(obs.sensor_id)
             and label_is_canonical(obs.source)
         ):
-            return obs
+            return obs if known is _SAME else replace(obs, rrname=known[0], rdata=known[1])
         done = normalize_observation(obs)
-        if done is obs and len(self._known) < self._limit and _plain(obs):
-            self._known.add((obs.rrname, obs.rrtype, rdata))
+        rrtype = obs.rrtype
+        if len(self._known) < self._limit and type(rrtype) is str and rrtype in CANONICAL_TYPES and _plain(obs):
+            same = done.rrname == obs.rrname and done.rdata == rdata
+            self._known[(obs.rrname, rrtype, rdata)] = _SAME if same else (done.rrname, done.rdata)
         return done
 
 
 def _plain(obs: Observation) -> bool:
     """Whether the key fields of ``obs`` are plain ``str`` (a subclass that compares equal is never remembered)."""
     rdata = obs.rdata
-    if type(obs.rrname) is not str or type(obs.rrtype) is not str or type(rdata) is not tuple or not rdata:
+    if type(obs.rrname) is not str or type(obs.rrtype) is not str or type(rdata) is not tuple:
         return False
     return type(rdata[0]) is str if len(rdata) == 1 else all(type(item) is str for item in rdata)
