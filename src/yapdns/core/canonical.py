@@ -163,15 +163,15 @@ class NormalizeMemo:
         rdata = obs.rdata
         first, last, count, ttl = obs.time_first, obs.time_last, obs.count, obs.ttl
         if (
-            type(first) is int
+            obs.rcode is None  # negatives and the rest first: they fail here at once
+            and obs.bailiwick is None
+            and obs.sample is None
+            and type(first) is int
             and type(last) is int
             and 0 <= first <= last <= MAX_TIME
             and type(count) is int
             and 1 <= count <= MAX_COUNT
             and (ttl is None or (type(ttl) is int and 0 <= ttl < 2**31))
-            and obs.rcode is None
-            and obs.bailiwick is None
-            and obs.sample is None
             and obs.zone_time_first is None
             and obs.zone_time_last is None
             and obs.zone_only is False
@@ -185,7 +185,13 @@ class NormalizeMemo:
             return obs if known is _SAME else replace(obs, rrname=known[0], rdata=known[1])
         done = normalize_observation(obs)
         rrtype = obs.rrtype
-        if len(self._known) < self._limit and type(rrtype) is str and rrtype in CANONICAL_TYPES and _plain(obs):
+        if (
+            obs.rcode is None  # only what the first branch can use
+            and len(self._known) < self._limit
+            and type(rrtype) is str
+            and rrtype in CANONICAL_TYPES
+            and _plain(obs)
+        ):
             same = done.rrname == obs.rrname and done.rdata == rdata
             self._known[(obs.rrname, rrtype, rdata)] = _SAME if same else (done.rrname, done.rdata)
         return done
