@@ -154,7 +154,7 @@ class NormalizeMemo:
 
     __slots__ = ("_known", "_limit")
 
-    def __init__(self, limit: int = 65536) -> None:
+    def __init__(self, limit: int = 16384) -> None:  # ~300 bytes a record: a few MiB per input
         self._known: dict[tuple[str, str, tuple[str, ...]], tuple[str, tuple[str, ...]]] = {}
         self._limit = limit
 
