@@ -92,6 +92,15 @@ def vm_hwm_mib(pid: int) -> float:
     return 0.0
 
 
+def server_hwm_mib(pid: int) -> float:
+    """VmHWM of the server process or of its largest child (a worker), whichever is larger."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return max([vm_hwm_mib(pid), *(vm_hwm_mib(int(c)) for c in children)])
+
+
 def run_agent(work: Path, url: str, token: str, log: Path, max_keys: int, window: str) -> dict[str, object]:
     config = work / f"agent-{max_keys}.yml"
     config.write_text(
@@ -169,6 +178,7 @@ def main() -> None:
                 size,
                 run_agent(work, url, token, log, args.window_keys, "1h"),
             )
+            print(f"  server peak RSS (VmHWM, its largest process): {server_hwm_mib(server.pid):,.0f} MiB")
         finally:
             server.terminate()
             server.wait(60)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sqlite3
 import tempfile
 import threading
@@ -76,7 +77,7 @@ def verify(backend: str, store: Store, where: Path, schema: str, n_obs: int, n_r
 
 
 def bench(backend: str, batches: list[list[Observation]], args: argparse.Namespace, where: Path) -> dict[str, Any]:
-    schema = f"yapdns_bench_ingest_{backend}"
+    schema = f"yapdns_bench_ingest_{backend}_{os.getpid()}"  # concurrent runs on one server never clash
     store = open_bench_store(backend, where, schema, fresh=True)
     meter = CpuMeter(backend)
     meter.start()

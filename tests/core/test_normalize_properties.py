@@ -19,6 +19,7 @@ import os
 import re
 
 import idna
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -335,3 +336,58 @@ def test_plain_txt_shortcut_prints_what_dnspython_prints(strings: list[str], gap
         return
     assert rdata._via_dnspython(rrtypes.TXT, text) == text
     assert rdata.normalize_rdata(rrtypes.TXT, text) == text
+
+
+class _Str(str):
+    """A str subclass that compares equal to its value: never taken for a remembered plain key."""
+
+
+_MEMO_RECORD = st.tuples(
+    st.one_of(CANONICAL_LDH, st.sampled_from(["WWW.Example.com", "www.example.com."])),
+    st.sampled_from(["A", "A", "TXT", "a", "TYPE1"]),
+    st.one_of(
+        st.lists(st.ip_addresses(v=4).map(str), min_size=1, max_size=2).map(sorted),
+        st.lists(st.sampled_from(['"v=spf1 -all"', '"a" "b"', "plain", '"x"']), min_size=1, max_size=2),
+    ),
+)
+_MEMO_DEVIATION = st.one_of(  # a sighting is canonical but for at most one field
+    st.just(("", None)),
+    st.tuples(st.just("time_first"), st.sampled_from([0, 2**32 - 1, 2**32, -1, 10.5, True, 21])),
+    st.tuples(st.just("time_last"), st.sampled_from([10, 2**32 - 1, 2**32, 9, 20.0])),
+    st.tuples(st.just("count"), st.sampled_from([7, 2**40, 2**40 + 1, 0, True])),
+    st.tuples(st.just("ttl"), st.sampled_from([None, 0, 2**31 - 1, 2**31, -1, True])),
+    st.tuples(st.just("rcode"), st.sampled_from(["NXDOMAIN", "NODATA", "NOERROR", ""])),
+    st.tuples(st.just("bailiwick"), st.sampled_from(["example.com", "", "Example.COM."])),
+    st.tuples(st.just("sensor_id"), ANY_LABEL),
+    st.tuples(st.just("source"), ANY_LABEL),
+    st.tuples(st.just("sample"), st.just(SampleRef("ab" * 32, "7"))),
+    st.tuples(st.just("zone_time_first"), st.just(5)),
+    st.tuples(st.just("rrname"), st.just(None)),  # the name as a str subclass
+    st.tuples(st.just("rdata"), st.just(None)),  # the rdata as a list
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_MEMO_RECORD, min_size=1, max_size=3),
+       st.lists(st.tuples(st.integers(0, 2), _MEMO_DEVIATION), min_size=1, max_size=30))  # fmt: skip
+def test_normalize_memo_equals_normalize_observation_on_a_stream(
+    records: list[tuple[str, str, list[str]]], stream: list[tuple[int, tuple[str, object]]]
+) -> None:
+    """A stream in which records recur, as in a log: every observation gives what normalize_observation gives."""
+    from yapdns.core.canonical import NormalizeMemo
+
+    memo = NormalizeMemo(limit=2)
+    for pick, (field, value) in stream:
+        name, rrtype, rdata = records[pick % len(records)]
+        fields: dict[str, object] = {"rrname": name, "rrtype": rrtype, "rdata": tuple(rdata), "time_first": 10,
+                                     "time_last": 20, "count": 1, "ttl": 60, "sensor_id": "s1", "source": "zeek"}  # fmt: skip
+        if field:
+            fields[field] = _Str(name) if field == "rrname" else list(rdata) if field == "rdata" else value
+        obs = Observation(**fields)  # type: ignore[arg-type]
+        try:
+            expected = _outcome(normalize_observation, obs)
+        except TypeError:  # rdata as a list: unhashable for the caches; the memo must fail the same way
+            with pytest.raises(TypeError):
+                memo.normalize(obs)
+            continue
+        assert _outcome(memo.normalize, obs) == expected

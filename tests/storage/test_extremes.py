@@ -125,39 +125,3 @@ def test_backends_agree_after_the_same_batches(store_factory: StoreFactory) -> N
     first.write(every_kind(COUNT_CEILING // 3 + 5), BatchRef("s1", "c"))
     thirds = (COUNT_CEILING // 3, COUNT_CEILING // 3, COUNT_CEILING // 3 + 5)
     assert stored(first) == stored(second) == expected(*thirds)
-
-
-def _random_txt(chars: int, seed: int) -> str:
-    """A TXT rdata of ``chars`` characters that no compression shrinks (PostgreSQL compresses index entries)."""
-    import random
-    import string
-
-    rnd = random.Random(seed)
-    text = "".join(rnd.choice(string.ascii_letters + string.digits) for _ in range(chars))
-    strings = [text[i : i + 250] for i in range(0, len(text), 250)]
-    return " ".join(f'"{s}"' for s in strings)
-
-
-def test_the_longest_key_validation_accepts_is_stored(store: Store) -> None:
-    from yapdns.core.normalize import MAX_KEY_CHARS
-
-    name = "k" * 60 + ".example.com"
-    txt = _random_txt(2000, 1)
-    rdata = txt[: MAX_KEY_CHARS - len(name) - len(name)]
-    rdata = rdata[: rdata.rfind('"') + 1] if rdata.count('"') % 2 == 0 else rdata[: rdata.rfind(' "')]
-    big = obs(name, "TXT", rdata, bailiwick=name)
-    ips = obs(name, "A", *(f"10.{i // 250}.{i % 250}.{(i * 37) % 251}" for i in range(180)), bailiwick=name)
-    for o in (big, ips):
-        assert len(o.rrname) + len(o.bailiwick or "") + len("\n".join(o.rdata)) <= MAX_KEY_CHARS
-    store.write([big, ips], BatchRef("s1", "long"))
-    assert len(store.records(by_name(name, limit=1000)).rows) == 181
-    assert sorted(len(r.rdata) for r in store.rrsets(by_name(name)).rows) == [1, 180]
-
-
-def test_a_key_longer_than_any_store_indexes_is_that_records_reject() -> None:
-    from yapdns.core.errors import InvalidRdata
-
-    with pytest.raises(InvalidRdata, match="too long to store"):
-        obs("x.example.com", "TXT", _random_txt(6000, 2))
-    with pytest.raises(InvalidRdata, match="too long to store"):
-        obs("x.example.com", "A", *(f"10.{i // 250}.{i % 250}.1" for i in range(1000)))

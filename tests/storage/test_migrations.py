@@ -12,6 +12,10 @@
   ran; afterwards each record is one row in the canonical form, with the
   merged times, counts, provenance, sample links and RRsets, and the
   counters count what is left.
+* ``0005_long_rdata`` (PostgreSQL; SQLite has no such migration): a store at
+  schema 4 with records, RRsets, provenance and sample links keeps them all,
+  new sightings fold into the old rows through the new digest keys, and
+  records longer than a B-tree entry can then be written.
 """
 
 from __future__ import annotations
@@ -218,3 +222,35 @@ def test_0004_rewrites_chunked_rdata_and_merges_rows_that_collide(store_factory:
     store.write([obs("example.com", "DNSKEY", _chunked("DNSKEY", K1), first=T0 + 50)])  # normalized on the way in
     counts = {r.rdata: r.count for r in store.records(by_name("example.com", types=types("DNSKEY"))).rows}
     assert (counts, store.stats().records) == ({K1: 10, K2: 3}, 5)
+
+
+def test_0005_keys_old_rows_by_digest_and_takes_long_records(store_factory: StoreFactory) -> None:
+    store = store_factory(migrate=False)
+    store.migrate(through=4)
+    old = [
+        obs("www.example.com", "A", "192.0.2.1", "192.0.2.2", count=2, sample=SHA),
+        obs("www.example.com", "TXT", TXT, bailiwick="example.com"),
+        obs("alias.example.com", "CNAME", "www.example.com", sensor="s2"),
+    ]
+    store.write(old)
+
+    def state() -> tuple[object, ...]:
+        stats = store.stats()
+        return stats.records, stats.rrsets, stats.records_by_type, store.records(by_name("*.example.com", limit=100)).rows
+
+    before = state()
+    done = store.migrate()
+    assert done == (["0005_long_rdata"] if store.name == "postgresql" else [])
+    assert state() == before
+    store.write(old)  # folds into the rows written before the migration
+    counts = {(r.rrtype, r.rdata): r.count for r in store.records(by_name("*.example.com", limit=100)).rows}
+    assert counts == {("A", "192.0.2.1"): 4, ("A", "192.0.2.2"): 4, ("TXT", TXT): 2, ("CNAME", "www.example.com"): 2}
+    assert store.stats().records == 4
+    assert [s.count for s in store.samples("www.example.com", "A", "192.0.2.1")] == [4]
+    assert [(p.sensor_id, p.count) for p in store.provenance("alias.example.com", "CNAME", "www.example.com")] == [
+        ("s2", 2)
+    ]
+    long_txt = " ".join(f'"{i:03d}{base64.b64encode(bytes(range(i, i + 180))).decode()}"' for i in range(40))
+    store.write([obs("www.example.com", "TXT", long_txt)])
+    assert {r.rdata for r in store.records(by_name("www.example.com", types=types("TXT"))).rows} == {TXT, long_txt}
+    assert [r.rrname for r in store.records(RecordQuery(rdata="www.example.com")).rows] == ["alias.example.com"]

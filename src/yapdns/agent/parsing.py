@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from yapdns.agent.parsers.base import DocumentParser, LineParser, ParseError, Parser
+from yapdns.core.canonical import NormalizeMemo
 from yapdns.core.errors import InvalidObservation
 from yapdns.core.model import Observation
-from yapdns.core.normalize import normalize_observation
 
 if TYPE_CHECKING:
     from yapdns.agent.badlines import BadLinesFile
@@ -86,6 +86,7 @@ class ParseRun:
         self.parser = parser
         self.stats = stats or ParseStats()
         self._sensor = parser.options.sensor_id
+        self._normalize = NormalizeMemo().normalize  # normalize_observation, cheaper for records seen before
 
     def prime(self, lines: Iterable[str]) -> None:
         """Feed header lines read again on resume (e.g. Zeek ``#fields``): parser state only.
@@ -102,10 +103,36 @@ class ParseRun:
                 continue
 
     def lines(self, lines: Iterable[str], first_line_no: int = 1) -> Iterator[Observation]:
-        """Parse each line; then flush what the parser still holds."""
-        line = self.line
+        """Parse each line; then flush what the parser still holds. Equal to ``line`` on each line, with the
+        common case (a line whose observations are all accepted) kept in this loop."""
+        assert isinstance(self.parser, LineParser)
+        parse, stats, normalize, line = self.parser.parse_line, self.stats, self._normalize, self.line
+        sensor, replace = self._sensor, msgspec.structs.replace
         for line_no, text in enumerate(lines, start=first_line_no):
-            yield from line(text, line_no)
+            if len(text) > MAX_LINE:
+                yield from line(text, line_no)
+                continue
+            stats.lines += 1
+            produced: list[Observation] = []
+            try:  # += keeps what a parser yielded before it raised, as line() does
+                produced += parse(text)
+            except ParseError as exc:
+                keep = self._set_aside(line_no, exc.code, str(exc), text)
+                yield from self._normalized(produced, line_no, text, keep) if produced else ()
+                continue
+            except Exception as exc:
+                keep = self._set_aside(line_no, "parser_crash", f"{type(exc).__name__}: {exc}", text)
+                yield from self._normalized(produced, line_no, text, keep) if produced else ()
+                continue
+            if sensor:
+                produced = [o if o.sensor_id is not None else replace(o, sensor_id=sensor) for o in produced]
+            try:
+                out = [normalize(o) for o in produced]
+            except Exception:
+                yield from self._normalized(produced, line_no, text, True)
+                continue
+            stats.observations += len(out)
+            yield from out
         yield from self.flush()
 
     def line(self, line: str, line_no: int = 0) -> list[Observation]:
@@ -171,6 +198,14 @@ class ParseRun:
     def _normalized(
         self, produced: list[Observation], line_no: int, line: str, keep: bool = False
     ) -> list[Observation]:
+        if not self._sensor:  # the common case: all accepted (else the loop below counts each reject)
+            try:
+                out = [self._normalize(o) for o in produced]
+            except Exception:  # noqa: S110
+                pass
+            else:
+                self.stats.observations += len(out)
+                return out
         out = []
         rejected: InvalidObservation | None = None
         for raw in produced:
@@ -178,7 +213,7 @@ class ParseRun:
             if self._sensor and obs.sensor_id is None:
                 obs = msgspec.structs.replace(obs, sensor_id=self._sensor)
             try:
-                out.append(normalize_observation(obs))
+                out.append(self._normalize(obs))
             except InvalidObservation as exc:
                 self.stats.bad(line_no, exc.code, str(exc), line)
                 rejected = rejected or exc

@@ -15,12 +15,16 @@ Property tests (``tests/core/test_normalize_properties.py``) check both against 
 
 from __future__ import annotations
 
+from msgspec.structs import replace
+
 from yapdns.core.model import Evidence, Observation
 from yapdns.core.names import normalize_name
 from yapdns.core.normalize import (
     CANONICAL_RCODES,
     CANONICAL_TYPES,
+    MAX_COUNT,
     MAX_RRSET,
+    MAX_TIME,
     label_is_canonical,
     normalize_observation,
     normalize_rrset,
@@ -131,3 +135,71 @@ def _template(
         source=source,
         evidence=evidence,
     )
+
+
+_SAME = ("", ())  # a remembered record whose name and rdata were canonical as they came
+
+
+class NormalizeMemo:
+    """``normalize_observation`` for a stream in which the same records recur (a log, an ingest request).
+
+    It remembers, for up to ``limit`` records ``(rrname, rrtype, rdata)`` of a canonical type, the canonical
+    name and rdata that ``normalize_observation`` gave them. An observation of a remembered record with no
+    rcode, bailiwick, sample or zone-file times, canonical labels and evidence, times, count and TTL in range
+    and plain ``str`` fields is then rebuilt with them (or returned as it is, when they were canonical already)
+    without the name and rdata caches; every other observation goes through ``normalize_observation``. Equal
+    result, equal errors (a property test checks it, and the golden tests run every parser through it). Not
+    thread-safe by design: one memo per parse run or request.
+    """
+
+    __slots__ = ("_known", "_limit")
+
+    def __init__(self, limit: int = 16384) -> None:  # ~300 bytes a record: a few MiB per input
+        self._known: dict[tuple[str, str, tuple[str, ...]], tuple[str, tuple[str, ...]]] = {}
+        self._limit = limit
+
+    def normalize(self, obs: Observation) -> Observation:
+        """``normalize_observation(obs)``."""
+        rdata = obs.rdata
+        first, last, count, ttl = obs.time_first, obs.time_last, obs.count, obs.ttl
+        if (
+            obs.rcode is None  # negatives and the rest first: they fail here at once
+            and obs.bailiwick is None
+            and obs.sample is None
+            and type(first) is int
+            and type(last) is int
+            and 0 <= first <= last <= MAX_TIME
+            and type(count) is int
+            and 1 <= count <= MAX_COUNT
+            and (ttl is None or (type(ttl) is int and 0 <= ttl < 2**31))
+            and obs.zone_time_first is None
+            and obs.zone_time_last is None
+            and obs.zone_only is False
+            and type(obs.evidence) is Evidence
+            and type(rdata) is tuple
+            and (known := self._known.get((obs.rrname, obs.rrtype, rdata))) is not None
+            and _plain(obs)
+            and label_is_canonical(obs.sensor_id)
+            and label_is_canonical(obs.source)
+        ):
+            return obs if known is _SAME else replace(obs, rrname=known[0], rdata=known[1])
+        done = normalize_observation(obs)
+        rrtype = obs.rrtype
+        if (
+            obs.rcode is None  # only what the first branch can use
+            and len(self._known) < self._limit
+            and type(rrtype) is str
+            and rrtype in CANONICAL_TYPES
+            and _plain(obs)
+        ):
+            same = done.rrname == obs.rrname and done.rdata == rdata
+            self._known[(obs.rrname, rrtype, rdata)] = _SAME if same else (done.rrname, done.rdata)
+        return done
+
+
+def _plain(obs: Observation) -> bool:
+    """Whether the key fields of ``obs`` are plain ``str`` (a subclass that compares equal is never remembered)."""
+    rdata = obs.rdata
+    if type(obs.rrname) is not str or type(obs.rrtype) is not str or type(rdata) is not tuple:
+        return False
+    return type(rdata[0]) is str if len(rdata) == 1 else all(type(item) is str for item in rdata)

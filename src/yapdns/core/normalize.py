@@ -23,10 +23,11 @@ from yapdns.core.rdata import normalize_rdata
 
 MAX_TIME = 2**32 - 1  # 2106; DNSDB and COF use 32-bit epochs in practice
 MAX_RRSET = 1024
-# The characters of a record's key (name, bailiwick and the RRset's rdata joined by newlines) that every store
-# can index: PostgreSQL's B-tree entries hold at most 2704 bytes, and an entry that does not fit would fail the
-# whole batch, so a longer record is rejected alone here (docs/api.md, "Ingest").
-MAX_KEY_CHARS = 2600
+# An RRset's rdata joined by newlines: the presentation form of a DNS message's 65,535 bytes is at most four
+# times as long (``\DDD`` per byte at worst), so no RRset a server can send is longer. Every store keeps a record
+# of any length up to this (PostgreSQL's unique keys index a digest of the rdata, docs/storage.md "Keys"); one
+# RR's rdata is bounded the same way by core/rdata.py.
+MAX_RRSET_CHARS = 65535 * 4
 # A count is a number of sightings. One observation may carry at most MAX_COUNT (an import's aggregate
 # included: far above any real pDNS counter); stored sums saturate at COUNT_CEILING instead of overflowing
 # 64-bit integers (docs/storage.md, "Counts"). Two maxima summed never overflow: 2 * 2**62 - 1 < 2**63.
@@ -140,14 +141,16 @@ def normalize_observation(obs: Observation) -> Observation:
 
 
 def _storable(obs: Observation) -> Observation:
-    """``obs`` if its key fits every store's index (``MAX_KEY_CHARS``); raise ``InvalidRdata`` otherwise."""
+    """``obs`` if its RRset is no longer than any DNS message can carry (``MAX_RRSET_CHARS``); raise
+    ``InvalidRdata`` otherwise (one RR's rdata is bounded by ``normalize_rdata``)."""
     rdata = obs.rdata
-    size = len(obs.rrname) + len(obs.bailiwick or "") + (len(rdata[0]) if len(rdata) == 1 else len("\n".join(rdata)))
-    if size > MAX_KEY_CHARS:
-        raise InvalidRdata(
-            f"the record is too long to store: its name, bailiwick and rdata hold {size} characters, at most "
-            f"{MAX_KEY_CHARS} (send a large RRset as smaller RRsets or single records)"
-        )
+    if len(rdata) > 1:
+        size = sum(map(len, rdata)) + len(rdata) - 1
+        if size > MAX_RRSET_CHARS:
+            raise InvalidRdata(
+                f"the RRset is too long: its rdata joined hold {size} characters, more than a DNS message can "
+                f"carry ({MAX_RRSET_CHARS})"
+            )
     return obs
 
 

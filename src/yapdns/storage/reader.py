@@ -20,7 +20,7 @@ from yapdns.storage import rows
 from yapdns.storage.base import IngestBucket, iterate_pages
 from yapdns.storage.query import Page, RecordQuery
 from yapdns.storage.rows import provenance_row
-from yapdns.storage.sql import Dialect, Sql, grouped_select, record_key_params, record_select, rrset_select
+from yapdns.storage.sql import Dialect, Sql, grouped_select, record_select, rrset_select
 
 T = TypeVar("T")
 _COUNTERS = ("records", "rrsets", "negatives", "queries", "observations", "batches")
@@ -88,24 +88,25 @@ class SqlReader(ABC):
         return self._page(build, rows.query, query.limit)
 
     def provenance(self, rrname: str, rrtype: str, rdata: str) -> list[Provenance]:
+        key, params = self.dialect.record_key("rr", rrname, rrtype, rdata)
         found = self._rows(
             self._q(
                 "SELECT p.sensor, p.evidence, p.source, s.time_first, s.time_last, s.count, s.zone_time_first, "
                 "s.zone_time_last, s.zone_only FROM rr JOIN rr_seen s ON s.rr_id = rr.id JOIN prov p ON p.id = s.prov "
-                "WHERE rr.rrname_rev = ? AND rr.rrtype = ? AND rr.rdata = ? ORDER BY p.sensor, p.evidence, p.source"
+                f"WHERE {key} ORDER BY p.sensor, p.evidence, p.source"
             ),
-            record_key_params(rrname, rrtype, rdata),
+            params,
         )
         return [provenance_row(r) for r in found]
 
     def samples(self, rrname: str, rrtype: str, rdata: str) -> list[SampleLink]:
+        key, params = self.dialect.record_key("rr", rrname, rrtype, rdata)
         found = self._rows(
             self._q(
                 "SELECT s.sha256, s.task_id, s.time_first, s.time_last, s.count FROM rr "
-                "JOIN rr_sample s ON s.rr_id = rr.id WHERE rr.rrname_rev = ? AND rr.rrtype = ? AND rr.rdata = ? "
-                "ORDER BY s.time_first, s.sha256, s.task_id"
+                f"JOIN rr_sample s ON s.rr_id = rr.id WHERE {key} ORDER BY s.time_first, s.sha256, s.task_id"
             ),
-            record_key_params(rrname, rrtype, rdata),
+            params,
         )
         return [
             SampleLink(sha256=r[0], task_id=r[1] or None, time_first=r[2], time_last=r[3], count=r[4]) for r in found

@@ -49,11 +49,25 @@ class Sql(msgspec.Struct, frozen=True):
 
 
 class Dialect:
-    """Placeholder style and the saturating count sum; everything else in these statements is portable SQL."""
+    """Placeholder style, the saturating count sum and the rdata key; everything else here is portable SQL.
 
-    def __init__(self, placeholder: str, count_sum: str) -> None:
+    ``rdata_key`` names a SQL function when the backend's unique keys index ``rdata_hash = rdata_key(rdata)``
+    rather than the rdata itself (PostgreSQL, whose B-tree entries cannot hold long rdata): exact-key lookups
+    then compare the digest too, so they stay an index probe.
+    """
+
+    def __init__(self, placeholder: str, count_sum: str, rdata_key: str | None = None) -> None:
         self.ph = placeholder
         self._count_sum = count_sum
+        self._rdata_key = rdata_key
+
+    def record_key(self, alias: str, rrname: str, rrtype: str, rdata: str) -> tuple[str, tuple[object, ...]]:
+        """The condition (``?`` placeholders) and parameters that pick the RR row ``alias`` of one record."""
+        params = record_key_params(rrname, rrtype, rdata)
+        clause = f"{alias}.rrname_rev = ? AND {alias}.rrtype = ? AND {alias}.rdata = ?"
+        if self._rdata_key is None:
+            return clause, params
+        return f"{clause} AND {alias}.rdata_hash = {self._rdata_key}(?)", (*params, rdata)
 
     def marks(self, n: int) -> str:
         return ", ".join([self.ph] * n)
@@ -224,8 +238,8 @@ def _rdata_name_key(where: _Where, match: NameMatch) -> tuple[str, ...]:
         lo, hi = match.key_range()
         where.add("rr.rdata >= ?", lo, lower_bound=True)
         where.add("rr.rdata < ? AND rr.ip IS NULL", hi)
-        codes = sorted(NAME_TYPES)
-        where.add(f"rr.rrtype IN ({', '.join('?' * len(codes))})", *codes)
+        # literal codes (constants, not input): PostgreSQL's partial index on these types must be provable
+        where.add(f"rr.rrtype IN ({', '.join(str(int(c)) for c in sorted(NAME_TYPES))})")
         return ("rr.rdata", "rr.id")
     _name_key(where, match, "rr.target_rev", "rr.target_rev")
     return ("rr.target_rev", "rr.id")

@@ -77,7 +77,9 @@ class PostgresStore(SqlReader, SummaryReader, ContextSql):
     name = "postgresql"
     # LEAST ignores NULL, so it would turn the sum of no rows into the ceiling: CASE keeps it NULL
     dialect = Dialect(
-        "%s", f"CAST(CASE WHEN sum({{0}}) > {COUNT_CEILING} THEN {COUNT_CEILING} ELSE sum({{0}}) END AS BIGINT)"
+        "%s",
+        f"CAST(CASE WHEN sum({{0}}) > {COUNT_CEILING} THEN {COUNT_CEILING} ELSE sum({{0}}) END AS BIGINT)",
+        rdata_key="rdata_key",  # migration 0005: the unique keys index the rdata's digest
     )
     migrations_package = "yapdns.storage.postgres"
 

@@ -90,7 +90,7 @@ _RR_SOURCE_GROUPED = (  # several provenances of one record: the traffic hull if
 )
 _RR_UPSERT = (
     f"WITH up AS (INSERT INTO rr AS t ({_RR_COLS}, {_STATS_COLS}) {{source}} ORDER BY 1, 3, 4 "
-    f"ON CONFLICT (rrname_rev, rrtype, rdata) DO UPDATE SET {_MERGE_TTL} "
+    f"ON CONFLICT ON CONSTRAINT rr_key DO UPDATE SET {_MERGE_TTL} "
     "RETURNING t.id, t.rrname_rev, t.rrtype, t.rdata, (t.xmax = 0) AS fresh), "
     "seen AS (INSERT INTO rr_seen AS t (rr_id, prov, time_first, time_last, count, zone_time_first, "
     "zone_time_last, zone_only) SELECT up.id, s.prov, s.tf, s.tl, s.n, s.ztf, s.ztl, s.zo FROM up JOIN stage_rr s "
@@ -101,7 +101,7 @@ _RR_UPSERT = (
 _RRSET_UPSERT = (
     f"WITH up AS (INSERT INTO rrset AS t (rrname_rev, rrname, rrtype, bailiwick, rdata, {_STATS_COLS}) "
     "SELECT * FROM stage_rrset ORDER BY 1, 3, 4, 5 "
-    f"ON CONFLICT (rrname_rev, rrtype, bailiwick, rdata) DO UPDATE SET {_MERGE_TTL} "
+    f"ON CONFLICT ON CONSTRAINT rrset_key DO UPDATE SET {_MERGE_TTL} "
     "RETURNING (t.xmax = 0) AS fresh) SELECT count(*) FROM up WHERE fresh"
 )
 _GROUPED_UPSERT = (

@@ -7,13 +7,15 @@ seen again (most traffic) is then updated by row id: no probe of the
 ``(rrname_rev, rrtype, rdata)`` index, no join back for ``rr_seen``, and
 ``time_first`` (indexed by ``rr_first``) is left out of the ``UPDATE`` when
 the new sighting cannot lower it, so that index is not rewritten. Records
-not in the cache go through a TEMP staging table and an ``INSERT ... SELECT
-... ON CONFLICT`` upsert, and their ids are read back into the cache.
+not in the cache are upserted (``INSERT ... ON CONFLICT``) under ids given in
+advance (``max(id) + 1 + i``; the writer holds the write lock): a new row
+takes its id, so only the records that were stored already (a cold cache)
+are looked up by key, through a TEMP table and a join.
 
 Why the cache stays right is in ``rowcache.py`` (``INTEGER PRIMARY KEY``
 ids survive ``VACUUM``). Only rows seen in traffic are cached, and their
 ``time_first`` only ever decreases, so a cached bound stays a bound. Rows
-with zone-file times (``core/windows.py``) always take the staging path:
+with zone-file times (``core/windows.py``) always take the upsert path:
 its upserts implement the window rule (traffic replaces a zone-only window),
 and a row that may still be zone-only never enters the cache, because its
 ``time_first`` rises when its first traffic sighting replaces the window.
@@ -24,7 +26,15 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from yapdns.storage.aggregate import FoldedBatch, Stats, saturating_add, stage_rr_rows, stage_rrset_rows, with_zone
+from yapdns.storage.aggregate import (
+    FoldedBatch,
+    Stats,
+    merge,
+    saturating_add,
+    stage_rr_rows,
+    stage_rrset_rows,
+    with_zone,
+)
 from yapdns.storage.sqlite.rowcache import CachedRow, RecordKey, RowIdCache, StaleRowIds, merged
 
 _WINDOWS = (  # core.windows.combine in SQL
@@ -52,24 +62,28 @@ UPSERT_SEEN = (
     "INSERT INTO rr_seen (rr_id, prov, time_first, time_last, count, zone_time_first, zone_time_last, zone_only) "
     f"VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (rr_id, prov) DO UPDATE SET {_MERGE}"
 )
-_ZONE_COLS = "ztf INTEGER, ztl INTEGER, zo INTEGER"
-STAGE_RR = (
-    "CREATE TEMP TABLE IF NOT EXISTS stage_rr (rrname_rev TEXT, rrname TEXT, rrtype INTEGER, rdata TEXT, "
-    "ip BLOB, target_rev TEXT, prov INTEGER, tf INTEGER, tl INTEGER, n INTEGER, tmin INTEGER, tmax INTEGER, "
-    f"{_ZONE_COLS}, i INTEGER PRIMARY KEY)"
-)
-STAGE_RRSET = (
-    "CREATE TEMP TABLE IF NOT EXISTS stage_rrset (rrname_rev TEXT, rrname TEXT, rrtype INTEGER, bailiwick TEXT, "
-    f"rdata TEXT, tf INTEGER, tl INTEGER, n INTEGER, tmin INTEGER, tmax INTEGER, {_ZONE_COLS}, i INTEGER PRIMARY KEY)"
-)
 _RR_COLS = "rrname_rev, rrname, rrtype, rdata, ip, target_rev"
 _STATS_COLS = "time_first, time_last, count, ttl_min, ttl_max, zone_time_first, zone_time_last, zone_only"
-_GROUPED_STATS = (  # several provenances of one record: the traffic hull if any, else the zone hull
-    "coalesce(min(CASE WHEN zo THEN NULL ELSE tf END), min(tf)), "
-    "coalesce(max(CASE WHEN zo THEN NULL ELSE tl END), max(tl)), yapdns_count_sum(n), min(tmin), max(tmax), "
-    "min(ztf), max(ztl), min(zo)"
+INSERT_RR = (
+    f"INSERT INTO rr (id, {_RR_COLS}, {_STATS_COLS}) VALUES ({', '.join('?' * 15)}) "
+    f"ON CONFLICT (rrname_rev, rrtype, rdata) DO UPDATE SET {MERGE_TTL}"
 )
-_RR_JOIN = "rr.rrname_rev = s.rrname_rev AND rr.rrtype = s.rrtype AND rr.rdata = s.rdata"
+INSERT_RRSET = (
+    f"INSERT INTO rrset (id, rrname_rev, rrname, rrtype, bailiwick, rdata, {_STATS_COLS}) VALUES "
+    f"({', '.join('?' * 14)}) ON CONFLICT (rrname_rev, rrtype, bailiwick, rdata) DO UPDATE SET {MERGE_TTL}"
+)
+STAGE_KEY = (
+    "CREATE TEMP TABLE IF NOT EXISTS stage_key (i INTEGER PRIMARY KEY, rrname_rev TEXT, rrtype INTEGER, "
+    "bailiwick TEXT, rdata TEXT)"
+)
+RR_KEY_JOIN = (
+    "SELECT k.i, t.id FROM stage_key k JOIN rr t "
+    "ON t.rrname_rev = k.rrname_rev AND t.rrtype = k.rrtype AND t.rdata = k.rdata"
+)
+RRSET_KEY_JOIN = (
+    "SELECT k.i, t.id FROM stage_key k JOIN rrset t "
+    "ON t.rrname_rev = k.rrname_rev AND t.rrtype = k.rrtype AND t.bailiwick = k.bailiwick AND t.rdata = k.rdata"
+)
 
 
 def upsert_rr(conn: sqlite3.Connection, folded: FoldedBatch, cache: RowIdCache) -> None:
@@ -94,7 +108,7 @@ def upsert_rr(conn: sqlite3.Connection, folded: FoldedBatch, cache: RowIdCache) 
     if per_id:
         _update_by_id(conn, per_id)
     if misses:
-        seen.extend(_upsert_misses(conn, misses, folded.single_prov, rows))
+        seen.extend(_upsert_misses(conn, misses, rows))
     conn.executemany(UPSERT_SEEN, seen)
 
 
@@ -119,40 +133,60 @@ def _update_by_id(conn: sqlite3.Connection, per_id: dict[int, tuple[Stats, Cache
 def _upsert_misses(
     conn: sqlite3.Connection,
     misses: list[tuple[tuple[str, int, str, int], Stats]],
-    single_prov: bool,
     rows: dict[RecordKey, CachedRow],
 ) -> list[tuple[Any, ...]]:
-    """Upsert records not in the cache through ``stage_rr``; cache their ids; return their ``rr_seen`` rows."""
-    conn.execute(STAGE_RR)
-    conn.execute("DELETE FROM stage_rr")
-    conn.executemany(
-        "INSERT INTO stage_rr VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        [(*row, i) for i, row in enumerate(stage_rr_rows(misses))],
-    )
-    source = (
-        f"SELECT {_RR_COLS}, tf, tl, n, tmin, tmax, ztf, ztl, zo FROM stage_rr WHERE true"
-        if single_prov
-        else f"SELECT {_RR_COLS}, {_GROUPED_STATS} FROM stage_rr GROUP BY rrname_rev, rrtype, rdata"
-    )
-    conn.execute(
-        f"INSERT INTO rr ({_RR_COLS}, {_STATS_COLS}) {source} "
-        f"ON CONFLICT (rrname_rev, rrtype, rdata) DO UPDATE SET {MERGE_TTL}"
-    )
+    """Upsert records not in the cache under ids given in advance; cache their ids; return their ``rr_seen`` rows.
+
+    Each record (its provenances folded together by ``aggregate.merge``, the window rule) is upserted with the
+    id ``max(id) + 1 + i``: a new record gets it, one already stored keeps its own and leaves a gap. The rows at
+    or above the first id given are then the new ones; only the others are looked up by key.
+    """
+    records: dict[RecordKey, Stats] = {}
+    for (name, code, rdata, _), st in misses:
+        merge(records, (name, code, rdata), st)  # a copy of the first provenance's stats, the others folded in
+    staged = stage_rr_rows(((*k, 0), st) for k, st in records.items())  # 0: no provenance column here
+    ids = _insert_with_ids(conn, "rr", INSERT_RR, [(*row[:6], *row[7:]) for row in staged])
+    if None in ids:
+        _look_up(conn, RR_KEY_JOIN, ids, [(row[0], row[2], "", row[3]) for row in staged])
+    found = dict(zip(records, ids, strict=True))
     seen = []
-    for i, rid in conn.execute(f"SELECT s.i, rr.id FROM stage_rr s JOIN rr ON {_RR_JOIN}"):
-        (name, code, rdata, prov), st = misses[i]
+    for (name, code, rdata, prov), st in misses:
+        rid = found[(name, code, rdata)]
         z = with_zone(st)
         seen.append((rid, prov, z[0], z[1], z[2], z[5], z[6], z[7]))
         if len(st) > 5 and st[7]:
             continue  # seen only in zone files (so far): the row may be zone-only, which is never cached
         cached = rows.get((name, code, rdata))
         if cached is None:
-            rows[(name, code, rdata)] = CachedRow(rid, st[0])
+            rows[(name, code, rdata)] = CachedRow(rid, st[0])  # type: ignore[arg-type]
         elif st[0] < cached.first_bound:
             cached.first_bound = st[0]
-    if len(seen) != len(misses):
-        raise StaleRowIds(f"rr: {len(seen)} of {len(misses)} staged rows found after the upsert")
     return seen
+
+
+def _insert_with_ids(
+    conn: sqlite3.Connection, table: str, upsert: str, values: list[tuple[Any, ...]]
+) -> list[int | None]:
+    """Run ``upsert`` (an ``INSERT ... ON CONFLICT`` whose first column is ``id``) for each row of ``values``
+    with the ids ``max(id) + 1 + i``; return each row's id where it was inserted, None where it was merged
+    into a stored row (the writer holds the write lock: nothing else takes ids meanwhile)."""
+    start = int(conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchone()[0])
+    conn.executemany(upsert, [(start + i, *row) for i, row in enumerate(values)])
+    inserted = {rid for (rid,) in conn.execute(f"SELECT id FROM {table} WHERE id >= ?", (start,))}
+    return [start + i if start + i in inserted else None for i in range(len(values))]
+
+
+def _look_up(conn: sqlite3.Connection, join: str, ids: list[int | None], keys: list[tuple[Any, ...]]) -> None:
+    """Fill in ``ids[i]`` for each None with the id of the row whose key is ``keys[i]``
+    (``(rrname_rev, rrtype, bailiwick, rdata)``), through ``stage_key`` and ``join``."""
+    conn.execute(STAGE_KEY)
+    conn.execute("DELETE FROM stage_key")
+    missing = [(i, *keys[i]) for i, v in enumerate(ids) if v is None]
+    conn.executemany("INSERT INTO stage_key VALUES (?, ?, ?, ?, ?)", missing)
+    for i, rid in conn.execute(join):
+        ids[i] = rid
+    if None in ids:
+        raise StaleRowIds(f"{ids.count(None)} upserted rows not found by their key")
 
 
 def upsert_rrset(conn: sqlite3.Connection, folded: FoldedBatch, cache: RowIdCache) -> None:
@@ -174,23 +208,16 @@ def upsert_rrset(conn: sqlite3.Connection, folded: FoldedBatch, cache: RowIdCach
             raise StaleRowIds(f"rrset: {changed} of {len(hits)} cached rows found")
     if not misses:
         return
-    conn.execute(STAGE_RRSET)
-    conn.execute("DELETE FROM stage_rrset")
-    conn.executemany(
-        "INSERT INTO stage_rrset VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        [(*row, i) for i, row in enumerate(stage_rrset_rows(misses))],
-    )
-    conn.execute(
-        f"INSERT INTO rrset (rrname_rev, rrname, rrtype, bailiwick, rdata, {_STATS_COLS}) "
-        "SELECT rrname_rev, rrname, rrtype, bailiwick, rdata, tf, tl, n, tmin, tmax, ztf, ztl, zo FROM stage_rrset "
-        f"WHERE true ON CONFLICT (rrname_rev, rrtype, bailiwick, rdata) DO UPDATE SET {MERGE_TTL}"
-    )
-    found = conn.execute(
-        "SELECT s.i, t.id FROM stage_rrset s JOIN rrset t ON t.rrname_rev = s.rrname_rev AND t.rrtype = s.rrtype "
-        "AND t.bailiwick = s.bailiwick AND t.rdata = s.rdata WHERE s.bailiwick = '' AND instr(s.rdata, char(10)) = 0"
-    )
-    for i, sid in found:
+    staged = stage_rrset_rows(misses)
+    ids = _insert_with_ids(conn, "rrset", INSERT_RRSET, staged)
+    cacheable = [i for i, ((_, _, bailiwick, rdata), _) in enumerate(misses) if not bailiwick and "\n" not in rdata]
+    if any(ids[i] is None for i in cacheable):  # stored before: their ids, to cache
+        keyed = [ids[i] for i in cacheable]
+        _look_up(conn, RRSET_KEY_JOIN, keyed, [(staged[i][0], *staged[i][2:5]) for i in cacheable])
+        for i, sid in zip(cacheable, keyed, strict=True):
+            ids[i] = sid
+    for i in cacheable:
         (name, code, _, rdata), st = misses[i]
         cached = rows.get((name, code, rdata))
         if cached is not None and not (len(st) > 5 and st[7]):  # a possibly zone-only RRset is never cached
-            cached.rrset_id = sid
+            cached.rrset_id = ids[i]  # type: ignore[assignment]
