@@ -5,7 +5,22 @@ from __future__ import annotations
 import click
 
 from yapdns import __version__
-from yapdns.cli import accounts, agent, importer, migrate, query, quota, sensors, serve, stats, upstream, worker
+from yapdns.cli import (
+    accounts,
+    agent,
+    backup,
+    check,
+    formats,
+    importer,
+    migrate,
+    query,
+    quota,
+    sensors,
+    serve,
+    stats,
+    upstream,
+    worker,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -22,14 +37,18 @@ def main() -> None:
 for _command in (
     serve.serve,
     migrate.migrate,
+    check.check,
     accounts.user,
     accounts.token,
     quota.quota,
     sensors.sensor,
     importer.import_,
+    formats.formats,
     query.query,
     stats.stats,
     agent.agent,
+    backup.backup,
+    backup.restore,
     worker.worker,
     upstream.fetch_upstream,
 ):

@@ -6,17 +6,17 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
 
 from yapdns.core.errors import InvalidQuery
 from yapdns.server.accounts.roles import can_manage_sensors
 from yapdns.server.dashboard.views.common import problem, requires
 from yapdns.server.enrichment import upstream
+from yapdns.server.security import methods
 from yapdns.upstream.base import UpstreamError
 
 
+@methods("POST")
 @requires(can_manage_sensors, "ask upstream services")
-@require_POST
 def ask_upstream(request: HttpRequest) -> HttpResponse:
     try:
         query, is_ip = upstream.normalize_query(request.POST.get("query", ""))
