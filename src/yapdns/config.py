@@ -82,6 +82,24 @@ SETTINGS: tuple[Setting, ...] = (
         "and one access line per request) for log pipelines.",
     ),
     Setting(
+        "YAPDNS_RETENTION_DAYS",
+        "0",
+        "Retention for every backend: records, RRsets and sample links whose time_last is older than this many "
+        "days are removed by `yapdns prune` (or its timer/job). 0 keeps everything.",
+    ),
+    Setting(
+        "YAPDNS_RETENTION_NEGATIVE_DAYS",
+        "",
+        "Retention of negative answers and bare queries, in days (usually shorter). Empty: YAPDNS_RETENTION_DAYS; "
+        "0 keeps them.",
+    ),
+    Setting(
+        "YAPDNS_RETENTION_SAMPLE_DAYS",
+        "",
+        "Retention of records linked to a sandbox sample, in days (usually longer). Empty: YAPDNS_RETENTION_DAYS; "
+        "0 keeps them.",
+    ),
+    Setting(
         "YAPDNS_MAX_INGEST_BYTES",
         "67108864",
         "Largest ingest request body accepted, in bytes, as sent (compressed); 413 beyond.",

@@ -68,3 +68,13 @@ def test_each_command_is_a_yapdns_command(unit: Path) -> None:
         if done.returncode and sub == "worker":
             pytest.skip("`yapdns worker` is not in this build yet")
         assert done.returncode == 0, f"{unit.name}: yapdns {sub}: {done.stderr}"
+
+
+def test_the_prune_timer_verifies_with_its_service(tmp_path: Path) -> None:
+    yapdns = Path(shutil.which("yapdns") or Path(YAPDNS[0]).parent / "yapdns")
+    for name in ("yapdns-prune.service", "yapdns-prune.timer"):
+        text = (ROOT / "deploy" / "systemd" / name).read_text()
+        (tmp_path / name).write_text(text.replace(INSTALLED, str(yapdns)))
+    done = subprocess.run(["systemd-analyze", "verify", "--man=no", str(tmp_path / "yapdns-prune.timer")],
+                          capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert done.returncode == 0 and "yapdns-prune" not in done.stderr, done.stderr

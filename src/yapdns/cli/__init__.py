@@ -13,6 +13,7 @@ from yapdns.cli import (
     formats,
     importer,
     migrate,
+    prune,
     query,
     quota,
     sensors,
@@ -49,6 +50,7 @@ for _command in (
     agent.agent,
     backup.backup,
     backup.restore,
+    prune.prune,
     worker.worker,
     upstream.fetch_upstream,
 ):

@@ -51,9 +51,9 @@ def serve(
     """
     if bool(certfile) != bool(keyfile):
         raise click.UsageError("--certfile and --keyfile go together")
-    from yapdns.server.monitoring.multiproc import prepare_multiprocess
+    from yapdns.server.monitoring.multiproc import prepare_multiprocess, remove_own
 
-    prepare_multiprocess()  # before anything imports prometheus_client: every worker writes its figures there
+    metrics_dir, master = prepare_multiprocess(), os.getpid()  # before prometheus_client is imported anywhere
     os.environ["YAPDNS_LISTEN_HOST"] = host  # the worker's ALLOWED_HOSTS (config.allowed_hosts)
     if certfile and config.get("YAPDNS_TLS").strip().lower() == "auto":
         os.environ["YAPDNS_TLS"] = "true"
@@ -85,4 +85,8 @@ def serve(
     }
     scheme = "https" if certfile else "http"
     click.echo(f"YAPDNS serving on {scheme}://{host}:{port}/ (data: {config.data_dir()})")
-    YapdnsServer(options).run()
+    try:
+        YapdnsServer(options).run()
+    finally:  # gunicorn's forked workers leave through here too: only the master removes the directory
+        if os.getpid() == master:
+            remove_own(metrics_dir)

@@ -58,3 +58,30 @@ def served_over_tls(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage
             id="yapdns.W012",
         )
     ]
+
+
+@register(Tags.security, deploy=True)
+def metrics_listener_on_loopback(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """The metrics listener has no token: it must not listen beyond this host."""
+    import ipaddress
+
+    from yapdns import config
+    from yapdns.server.gunicorn_app import split_listen
+
+    listen = config.get("YAPDNS_METRICS_LISTEN").strip()
+    if not listen:
+        return []
+    host = split_listen(listen)[0]
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if loopback:
+        return []
+    return [
+        Warning(
+            f"YAPDNS_METRICS_LISTEN={listen} serves the metrics without a token beyond this host",
+            hint="bind it to 127.0.0.1 (or ::1), or scrape /metrics with YAPDNS_METRICS_TOKEN (docs/operations.md)",
+            id="yapdns.W013",
+        )
+    ]

@@ -34,11 +34,11 @@ INSTALLED_APPS = [
     "yapdns.server.query",
     "yapdns.server.compat",
     "yapdns.server.dashboard",
+    "yapdns.server.monitoring",
     "yapdns.server.workers",
     "yapdns.server.enrichment",
     "django_tasks",
     "django_tasks_db",
-    "yapdns.server.monitoring",
     "axes",
 ]
 

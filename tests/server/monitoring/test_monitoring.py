@@ -126,3 +126,14 @@ def test_json_lines_carry_the_request_context() -> None:
     line = json.loads(logs.JsonFormatter().format(record))
     assert (line["message"], line["request_id"], line["sensor"], line["batch_id"]) == ("hi there", "r1", "dc1", "b9")
     assert line["level"] == "info" and line["time"].endswith("+00:00")
+
+
+@pytest.mark.parametrize(("listen", "warned"), [("", False), ("127.0.0.1:9464", False), ("[::1]:9464", False),
+                                                ("9464", False), ("0.0.0.0:9464", True), ("pdns.example.org:9464", True)])
+def test_check_deploy_warns_of_a_metrics_listener_beyond_loopback(
+    monkeypatch: pytest.MonkeyPatch, listen: str, warned: bool
+) -> None:
+    from yapdns.server.deploy_checks import metrics_listener_on_loopback
+
+    monkeypatch.setenv("YAPDNS_METRICS_LISTEN", listen)
+    assert [w.id for w in metrics_listener_on_loopback()] == (["yapdns.W013"] if warned else [])

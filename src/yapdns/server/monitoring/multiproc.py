@@ -13,6 +13,7 @@ import shutil
 import tempfile
 
 ENV = "PROMETHEUS_MULTIPROC_DIR"
+PREFIX = "yapdns-metrics-"
 
 
 def prepare_multiprocess() -> str:
@@ -22,6 +23,12 @@ def prepare_multiprocess() -> str:
         shutil.rmtree(existing, ignore_errors=True)
         os.makedirs(existing, mode=0o700, exist_ok=True)
         return existing
-    path = tempfile.mkdtemp(prefix="yapdns-metrics-")  # 0700
+    path = tempfile.mkdtemp(prefix=PREFIX)  # 0700
     os.environ[ENV] = path
     return path
+
+
+def remove_own(path: str) -> None:
+    """Remove the directory ``prepare_multiprocess`` made (one the operator gave is left in place)."""
+    if os.path.basename(path).startswith(PREFIX) and os.path.dirname(path) == tempfile.gettempdir():
+        shutil.rmtree(path, ignore_errors=True)

@@ -26,4 +26,5 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("prune-job-results", "yapdns.server.workers.housekeeping.prune_job_results", every=3600),
     Periodic("top-names", "yapdns.server.dashboard.jobs.refresh_top_names", every=600),
     Periodic("enrich-addresses", "yapdns.server.enrichment.jobs.enrich_addresses", every=30),
+    Periodic("retention", "yapdns.server.workers.retention.apply_retention", every=3600),
 )

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
@@ -27,17 +27,19 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from yapdns.core.errors import ConfigurationError
 from yapdns.core.model import Observation
 from yapdns.core.normalize import COUNT_CEILING
-from yapdns.storage import migrations
+from yapdns.storage import migrations, prune
 from yapdns.storage.base import BatchRef, StoreStats, StoreUnavailable, WriteOutcome
 from yapdns.storage.context import ContextSql
 from yapdns.storage.flex import FlexQuery, FlexRow
 from yapdns.storage.group import GroupWriter
 from yapdns.storage.postgres import flex
 from yapdns.storage.postgres.writer import GROUP_LIMIT, PostgresApplier
+from yapdns.storage.prune import PruneReport, RetentionPolicy
 from yapdns.storage.reader import SqlReader
 from yapdns.storage.sql import Dialect
 from yapdns.storage.summary import SummaryReader
 
+T = TypeVar("T")
 _SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
@@ -157,6 +159,18 @@ class PostgresStore(SqlReader, SummaryReader, ContextSql):
         if read_only == "on":
             problems.append("PostgreSQL accepts no writes (transaction_read_only is on: a standby?)")
         return problems
+
+    # -- retention ----------------------------------------------------------
+
+    def prune(self, policy: RetentionPolicy, *, dry_run: bool = False) -> PruneReport:
+        """Apply ``policy`` (``storage/prune.py``) in chunks on the writer; run VACUUM (ANALYZE) after a big one."""
+        return prune.apply_policy(lambda fn: self._writer.call(lambda conn: self._transaction(conn, fn)),
+                                  policy, dry_run)
+
+    @staticmethod
+    def _transaction(conn: psycopg.Connection[Any], fn: Callable[[migrations.MigrationDb], T]) -> T:
+        with conn.transaction():
+            return fn(migrations.ConnectionDb(conn, "%s"))
 
     # -- writes -------------------------------------------------------------
 

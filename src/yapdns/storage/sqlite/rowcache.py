@@ -15,9 +15,9 @@ than it was given raises ``StaleRowIds``: the group is rolled back and
 applied again without the cache, never silently short.
 
 That guard only sees rows that are gone, not an id reused by another record
-(SQLite may reuse the highest rowid after a delete): anything that ever
-deletes ``rr`` or ``rrset`` rows (retention, a purge command) must clear the
-writers' caches or restart them.
+(SQLite may reuse the highest rowid after a delete): anything that deletes
+``rr`` or ``rrset`` rows must never delete the row with the highest id, as
+retention (``storage/prune.py``) does not, or must clear every writer's cache.
 """
 
 from __future__ import annotations

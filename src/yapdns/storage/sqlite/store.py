@@ -15,16 +15,17 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from yapdns.core.model import Observation
 from yapdns.core.normalize import COUNT_CEILING
 from yapdns.core.private import private_dir, private_file
-from yapdns.storage import migrations
+from yapdns.storage import migrations, prune
 from yapdns.storage.base import BatchRef, StoreStats, StoreUnavailable, WriteOutcome
 from yapdns.storage.context import ContextSql
 from yapdns.storage.flex import FlexQuery, FlexRow
 from yapdns.storage.group import GroupWriter
+from yapdns.storage.prune import PruneReport, RetentionPolicy
 from yapdns.storage.reader import SqlReader
 from yapdns.storage.sql import Dialect
 from yapdns.storage.sqlite import flex
@@ -34,6 +35,7 @@ from yapdns.storage.sqlite.writer import GROUP_LIMIT, SqliteApplier
 from yapdns.storage.summary import SummaryReader
 
 JOURNAL_LIMIT = 64 * 2**20
+T = TypeVar("T")
 
 
 def connect(path: Path, *, readonly: bool, cache_mb: int) -> sqlite3.Connection:
@@ -165,6 +167,27 @@ class SqliteStore(SqlReader, SummaryReader, ContextSql):
         except sqlite3.Error as exc:
             problems.append(f"the SQLite store is not writable: {exc}")
         return problems
+
+    # -- retention ----------------------------------------------------------
+
+    def prune(self, policy: RetentionPolicy, *, dry_run: bool = False) -> PruneReport:
+        """Apply ``policy`` (``storage/prune.py``) in chunks on the writer thread, between ingest groups."""
+        report = prune.apply_policy(lambda fn: self._writer.call(lambda conn: self._transaction(conn, fn)),
+                                    policy, dry_run)
+        if not dry_run:  # this process's writer forgets every row id at once (others meet StaleRowIds)
+            self._writer.call(lambda conn: self._applier.forget_rows())
+        return report
+
+    @staticmethod
+    def _transaction(conn: sqlite3.Connection, fn: Callable[[migrations.MigrationDb], T]) -> T:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = fn(migrations.ConnectionDb(conn, "?"))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return result
 
     # -- writes -------------------------------------------------------------
 

@@ -1,0 +1,74 @@
+"""`yapdns prune` in its own process while `yapdns serve` ingests: the window is kept, old records go, and a
+pruned record sent again is stored afresh (the server's writer had cached its row id)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.cli.test_backup import cli
+from tests.live import LiveServer
+from yapdns.core.model import Observation
+
+OLD = 1_600_000_000  # 2020: outside any window of days
+PER_BATCH = 10
+
+
+def observations(tag: str, when: int, n: int = PER_BATCH, count: int = 1) -> list[Observation]:
+    return [Observation(rrname=f"h{j}.{tag}.prune.example", rrtype="A", rdata=(f"198.51.100.{j + 1}",),
+                        time_first=when, time_last=when, count=count) for j in range(n)]
+
+
+@pytest.mark.slow
+def test_prune_while_the_server_ingests(tmp_path: Path) -> None:
+    with LiveServer(tmp_path / "data", access_log=False) as server:
+        sensor, query = server.sensor_token(), server.query_token()
+        for i in range(5):
+            server.ingest(sensor, observations(f"old{i}", OLD, count=7), batch_id=f"old-{i}")
+            server.ingest(sensor, observations(f"old{i}", OLD, count=7), batch_id=f"old-again-{i}")  # by cached ids
+        sent: list[str] = []
+        stop = threading.Event()
+
+        def ingest() -> None:
+            i = 0
+            while not stop.is_set():
+                server.ingest(sensor, observations(f"new{i}", int(time.time())), batch_id=f"new-{i}")
+                sent.append(f"new{i}")
+                i += 1
+
+        thread = threading.Thread(target=ingest)
+        thread.start()
+        try:
+            while not sent:  # a fresh row holds the highest id, so every old row can go
+                time.sleep(0.05)
+            dry = cli(server.data_dir, "prune", "--days", "30", "--dry-run")
+            done = cli(server.data_dir, "prune", "--days", "30")
+        finally:
+            stop.set()
+            thread.join()
+        assert dry.returncode == 0 and "would remove: 50 records" in dry.stdout, dry.stdout + dry.stderr
+        assert done.returncode == 0 and "removed: 50 records" in done.stdout, done.stdout + done.stderr
+
+        server.ingest(sensor, observations("old0", OLD + 1, count=2), batch_id="old-back")
+        with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {query}"}, timeout=10) as http:
+            def found(pattern: str) -> list[dict[str, object]]:
+                reply = http.get("/api/v1/records", params={"q": pattern, "limit": 1000})
+                return list(reply.json()["records"])
+
+            assert len(found("*.prune.example")) == PER_BATCH * (len(sent) + 1)
+            back = found("*.old0.prune.example")
+            assert {(r["count"], r["time_first"]) for r in back} == {(2, OLD + 1)}  # afresh, not 7 + 7 + 2
+            assert found("*.old3.prune.example") == []
+
+
+def test_prune_follows_the_retention_settings(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert cli(data, "migrate").returncode == 0
+    off = cli(data, "prune")
+    assert off.returncode == 0 and "retention is off" in off.stdout
+    on = cli(data, "prune", env={"YAPDNS_RETENTION_DAYS": "30", "YAPDNS_RETENTION_NEGATIVE_DAYS": "7"})
+    assert on.returncode == 0 and on.stdout.startswith("removed: 0 records"), on.stdout + on.stderr
