@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -20,7 +21,15 @@ def _append(path: str, line: str) -> int:
 @job(retries=0)
 def record(path: str, token: str) -> None:
     _append(path, token)
-    time.sleep(0.02)  # long enough for the other worker to claim the next job
+
+
+@job(retries=0)
+def rendezvous(folder: str, count: int) -> None:
+    """Wait (up to 60 s) until ``count`` different processes run this job: proves that many workers run at once."""
+    Path(folder, str(os.getpid())).touch()
+    deadline = time.monotonic() + 60
+    while len(list(Path(folder).iterdir())) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 @job(retries=2, backoff=0.2)

@@ -20,7 +20,10 @@ def test_two_workers_run_each_job_once_retry_and_keep_the_last_failure(queue: Qu
     deadline = time.monotonic() + 60
     while queue.beating() < 2 and time.monotonic() < deadline:
         time.sleep(0.2)
+    meeting = tmp_path / "meeting"
+    meeting.mkdir()
     queue.enqueue(
+        *[("rendezvous", {"folder": str(meeting), "count": 2})] * 2,  # each worker must hold one at once
         *[("record", {"path": str(seen), "token": f"t{i}"}) for i in range(30)],
         ("flaky", {"path": str(tries), "failures": 2}),
         ("always_fails", {"message": "boom"}),
@@ -34,8 +37,9 @@ def test_two_workers_run_each_job_once_retry_and_keep_the_last_failure(queue: Qu
     assert by_task["flaky"] == ["FAILED", "FAILED", "SUCCESSFUL"]  # three tries, the third succeeds
     assert by_task["always_fails"] == ["FAILED", "FAILED"]  # retries=1: two tries, then kept as failed
     assert len(tries.read_text().split()) == 3
-    workers = {w for row in state["rows"] if row["task"] == "record" for w in row["workers"]}
-    assert len(workers) == 2, "both workers took jobs"
+    met = [row for row in state["rows"] if row["task"] == "rendezvous"]
+    assert [r["status"] for r in met] == ["SUCCESSFUL"] * 2 and len(list(meeting.iterdir())) == 2
+    assert len({w for row in met for w in row["workers"]}) == 2, "the two workers ran at the same time"
     failures = state["status"]["failures"]
     final = [f for f in failures if f["final"]]
     assert [(f["task"].rsplit(".", 1)[1], f["attempt"], f["tries"]) for f in final] == [("always_fails", 2, 2)]
