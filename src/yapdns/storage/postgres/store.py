@@ -35,6 +35,7 @@ from yapdns.storage.postgres import flex
 from yapdns.storage.postgres.writer import GROUP_LIMIT, PostgresApplier
 from yapdns.storage.reader import SqlReader
 from yapdns.storage.sql import Dialect
+from yapdns.storage.summarize import SummarizeReader
 from yapdns.storage.summary import SummaryReader
 
 _SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,62}")
@@ -68,7 +69,7 @@ def transient(exc: BaseException) -> bool:
     return state[:2] in _TRANSIENT_CLASSES
 
 
-class PostgresStore(SqlReader, SummaryReader):
+class PostgresStore(SqlReader, SummaryReader, SummarizeReader):
     """The record store in a PostgreSQL database (optionally one schema of it)."""
 
     name = "postgresql"
