@@ -43,6 +43,9 @@ PAGE_SIZES = (25, 50, 100, 250, 500)
 DEFAULT_PAGE_SIZE = 100
 SORT_KEYS = ("rrname", "rrtype", "rdata", "time_first", "time_last", "count")
 FORMATS = ("csv", "json", "cof")
+SINCE_PRESETS: dict[str, int | None] = {"24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400, "1y": 365 * 86400,
+                                         "all": None}
+SINCE_LABELS = {"24h": "24 h", "7d": "7 d", "30d": "30 d", "1y": "1 y", "all": "all"}
 _DATE_FENCES = {
     "first_after": ("time_first_after", False),
     "first_before": ("time_first_before", True),
@@ -123,9 +126,21 @@ def parse(get: Mapping[str, str]) -> SearchRequest:
             api["type" if name == "rrtype" else name] = get[name].strip()
     for name, (fence, end) in _DATE_FENCES.items():
         if get.get(name):
-            api[fence] = str(day_epoch(get[name], end))
+            api[fence] = str(day_epoch(get[name].strip(), end))
+    seconds = since_seconds(get.get("since"))
+    if seconds is not None:  # a preset: seen (last seen) in the last period, relative to now as DNSDB's fences are
+        api["time_last_after"] = str(-seconds)
     request.api = api
     return request
+
+
+def since_seconds(value: str | None) -> int | None:
+    """The period of a ``since`` preset (``24h``, ``7d``, ``30d``, ``1y``; ``all`` or none: no period)."""
+    if not value:
+        return None
+    if value not in SINCE_PRESETS:
+        raise InvalidQuery(f"since must be one of {', '.join(SINCE_PRESETS)}, got {value[:20]!r}")
+    return SINCE_PRESETS[value]
 
 
 def _page_size(value: str | None) -> int:

@@ -1,4 +1,5 @@
-"""The IP page: names over time, the records, the /24 or /48 around it, and ASN/geo when known."""
+"""The IP page: its whole history (names over time, the busiest names), the records, the /24 or /48 around it,
+and ASN/geo when known."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from yapdns.core.errors import InvalidQuery
-from yapdns.server.dashboard import correlate, enrichment, timeline
+from yapdns.server.dashboard import correlate, enrichment, history, timeline
 from yapdns.server.dashboard.views.common import problem, store
 from yapdns.storage.query import IpRange, RecordQuery
 
@@ -32,18 +33,14 @@ def ip_page(request: HttpRequest, addr: str) -> HttpResponse:
         return problem(request, 400, "Bad request", str(exc))
     records = list(page.rows)
     network = correlate.network_of(ip)
+    whole = history.history(store(), RecordQuery(rdata_ip=IpRange.parse(ip)))
     context = {
         "ip": ip,
         "version": ipaddress.ip_address(ip).version,
         "network": str(network),
         "page": page,
         "records": records,
-        "names": len({r.rrname for r in records}),
-        **timeline.seen_tiles(records),
-        "chart": {
-            "timeline": timeline.gantt_rows(records, timeline.by_name),
-            "activity": timeline.activity(records),
-        },
+        **whole.context(timeline.by_name),
         "neighbours": correlate.neighbours(db, ip),
         "ip_context": enrichment.lookup(db, ip),
         "search_network": f"{reverse('dashboard:search')}?{urlencode({'q': str(network)})}",

@@ -20,6 +20,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
         "types": COMMON_TYPES,
         "evidences": [e.value for e in Evidence],
         "page_sizes": search.PAGE_SIZES,
+        "since_presets": search.SINCE_LABELS,
         "kind_labels": search.KIND_LABELS,
         "form": request.GET,
     }

@@ -1,0 +1,81 @@
+"""The analyst's workbench in real headless Chromium (issue 20): whole-history pages, zone pages, the overview's
+ingest chart, ISO dates with presets. Screenshots go to test-artifacts/dashboard/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.server.dashboard import flux
+from tests.server.dashboard.live import DashboardServer
+from tests.server.dashboard.test_browser import Session, sessions, wait_drawn
+from yapdns.server.dashboard import display
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def test_a_fast_flux_domain_page_covers_its_whole_history(chromium: Any, live: DashboardServer) -> None:
+    for session in sessions(chromium, live, "analyst"):
+        page = session.go(f"/domain/{flux.FLUX}")
+        assert page.locator("#tile-records").get_attribute("title") == "260"
+        assert page.locator("#tile-count").get_attribute("title") == "7590"
+        last = page.locator("#tile-last time").get_attribute("datetime") or ""
+        records_last = max(page.locator("#records td.c-time time").evaluate_all("ns => ns.map(n => n.dateTime)"))
+        assert last > records_last  # the header reaches past the table's first page
+        assert wait_drawn(page, "#activity-chart") > 2
+        assert wait_drawn(page, "#timeline-chart") >= 20
+        assert "most recently seen of 260" in (page.locator("#timeline-note").text_content() or "")
+        session.shot("domain-flux")
+        session.assert_clean()
+
+
+def test_a_zone_apex_page_shows_its_zone(chromium: Any, live: DashboardServer) -> None:
+    for session in sessions(chromium, live, "reader"):
+        page = session.go(f"/domain/{flux.ZONE}")
+        assert page.locator(".eyebrow").first.text_content() == "Zone"
+        assert page.locator("#zone-names").get_attribute("title") == "41"
+        assert page.locator("#busiest tbody tr").first.locator("bdi").get_attribute("title") == "busy.zone5.test"
+        panel = page.locator("#subdomains .scroll-panel").bounding_box()
+        assert panel is not None and panel["height"] <= 430  # it scrolls, it does not run on for 5,000 px
+        session.shot("zone")
+        session.assert_clean()
+
+
+def test_the_ingest_chart_has_an_axis_per_measure(chromium: Any, live: DashboardServer) -> None:
+    session = Session(chromium, live, {"width": 1440, "height": 900})
+    session.login("admin")
+    page = session.go("/")
+    wait_drawn(page, "#ingest-chart")
+    option = page.evaluate(
+        "() => { const c = window.echarts.getInstanceByDom(document.getElementById('ingest-chart')).getOption();"
+        " return {grids: c.grid.length, series: c.series.map(s => [s.name, s.stack || null, s.yAxisIndex])}; }"
+    )
+    assert option["grids"] == 2
+    assert all(stack is None for _, stack, _ in option["series"])
+    assert ["new records", None, 1] in option["series"]
+    assert "(several sensors)" not in [name for name, _, _ in option["series"]]
+    session.shot("overview-ingest")
+    session.assert_clean()
+    session.close()
+
+
+def test_dates_are_iso_and_presets_fence_the_search(chromium: Any, live: DashboardServer) -> None:
+    session = Session(chromium, live, {"width": 1440, "height": 900})
+    session.login("reader")
+    page = session.go("/search?q=example.com")
+    page.click("#search-form details.filters summary")
+    page.fill("input[name=last_after]", "2000-01-01")
+    assert page.locator("input[name=last_after]").input_value() == "2000-01-01"  # typed and shown as ISO
+    assert page.locator("input[name=first_after]").get_attribute("placeholder") == "YYYY-MM-DD"
+    with page.expect_navigation(wait_until="load"):
+        page.click("#since-presets a[data-since='30d']")
+    assert "since=30d" in page.url
+    assert page.locator("#since-presets a.on").text_content() == "30 d"
+    shown = page.locator("#results td.c-rdata").all_text_contents()
+    assert any("198.51.100.20" in r for r in shown) and not any("192.0.2.10" in r for r in shown)
+    first = page.locator("#results td.c-time").first.text_content() or ""
+    assert display.utc(0).strftime("%Y") not in first and first[:4].isdigit() and first[4] == "-"
+    session.shot("search-presets")
+    session.assert_clean()
+    session.close()
