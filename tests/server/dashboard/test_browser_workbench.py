@@ -79,3 +79,31 @@ def test_dates_are_iso_and_presets_fence_the_search(chromium: Any, live: Dashboa
     session.shot("search-presets")
     session.assert_clean()
     session.close()
+
+
+def test_paging_sorting_and_the_summary_view(chromium: Any, live: DashboardServer) -> None:
+    for session in sessions(chromium, live, "reader"):
+        page = session.go(f"/search?q={flux.FLUX}&limit=100")
+        assert page.locator("#result-count").text_content() == "260"
+        first_rows = page.locator("#results td.c-rdata").all_text_contents()
+        with page.expect_navigation(wait_until="load"):
+            page.click("#next-page")
+        assert "101\u2013200 of" in (page.locator("#result-total").text_content() or "")
+        with page.expect_navigation(wait_until="load"):
+            page.click("#prev-page")
+        assert page.locator("#results td.c-rdata").all_text_contents() == first_rows
+        with page.expect_navigation(wait_until="load"):
+            page.click("#results th a:has-text('Count')")
+        assert "sort=-count" in page.url
+        counts = [int(c) for c in page.locator("#results td.num").all_text_contents()]
+        assert counts[0] == 5000 and counts == sorted(counts, reverse=True)
+        session.shot("search-sorted")
+        with page.expect_navigation(wait_until="load"):
+            page.click("#view-tabs a[data-view='summary']")
+        assert wait_drawn(page, "#activity-chart") > 2
+        assert page.locator("#summary-types tbody tr").count() == 1
+        session.shot("summary")
+        page = session.go(f"/search?q=*.{flux.ZONE}&view=summary")
+        assert page.locator("#summary-names-table tbody tr").first.locator("bdi").get_attribute("title") == "busy.zone5.test"
+        session.shot("summary-zone")
+        session.assert_clean()

@@ -41,7 +41,7 @@ KIND_LABELS: dict[str, str] = {
 }
 PAGE_SIZES = (25, 50, 100, 250, 500)
 DEFAULT_PAGE_SIZE = 100
-SORT_KEYS = ("rrname", "rrtype", "rdata", "time_first", "time_last", "count")
+SORT_KEYS = ("time_first", "time_last", "count")  # over the whole result (Store.ranked_records)
 FORMATS = ("csv", "json", "cof")
 SINCE_PRESETS: dict[str, int | None] = {"24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400, "1y": 365 * 86400,
                                          "all": None}
@@ -153,11 +153,3 @@ def _page_size(value: str | None) -> int:
 
 def _valid_sort(value: str) -> bool:
     return value.removeprefix("-") in SORT_KEYS
-
-
-def sort_rows(rows: list[object], sort: str) -> list[object]:
-    """Sort one page by a column (``-`` for descending); the store's order when ``sort`` is empty."""
-    if not sort:
-        return rows
-    key = sort.removeprefix("-")
-    return sorted(rows, key=lambda r: getattr(r, key), reverse=sort.startswith("-"))

@@ -72,6 +72,12 @@ def compact(number: int | None) -> str:
 
 
 @register.filter
+def grouped(number: int | None) -> str:
+    """An exact number with thousands separators: ``12,345``."""
+    return "-" if number is None else f"{int(number):,}"
+
+
+@register.filter
 def visible(text: str) -> str:
     return display.visible(text)
 
