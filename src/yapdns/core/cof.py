@@ -80,13 +80,23 @@ def csv_lines(records: Iterable[Record], header: bool = True) -> Iterator[str]:
     if header:
         writer.writerow(CSV_FIELDS)
     for rec in records:
-        times = time_fields(rec)
-        writer.writerow([_csv_safe(times.get(f) if f in WINDOW_FIELDS else getattr(rec, f)) for f in CSV_FIELDS])
+        writer.writerow(csv_cells(rec))
         yield buf.getvalue()
         buf.seek(0)
         buf.truncate()
     if header and buf.getvalue():
         yield buf.getvalue()
+
+
+def csv_cells(record: Record) -> list[object]:
+    """One record's CSV cells in ``CSV_FIELDS`` order, formula-safe."""
+    times = time_fields(record)
+    return [_csv_safe(times.get(f) if f in WINDOW_FIELDS else getattr(record, f)) for f in CSV_FIELDS]
+
+
+def csv_safe(value: object) -> object:
+    """Defuse spreadsheet formulas (see ``_csv_safe``), for callers writing their own columns."""
+    return _csv_safe(value)
 
 
 def _csv_safe(value: object) -> object:

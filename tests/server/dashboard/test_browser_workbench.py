@@ -107,3 +107,21 @@ def test_paging_sorting_and_the_summary_view(chromium: Any, live: DashboardServe
         assert page.locator("#summary-names-table tbody tr").first.locator("bdi").get_attribute("title") == "busy.zone5.test"
         session.shot("summary-zone")
         session.assert_clean()
+
+
+def test_bulk_search(chromium: Any, live: DashboardServer) -> None:
+    for session in sessions(chromium, live, "reader"):
+        page = session.go("/bulk")
+        page.fill("#indicators", "hxxp://www.example[.]com/login\n192.0.2[.]11, evil(.)com\n"
+                                 f"{flux.FLUX}\n*.{flux.ZONE}\nnot a name!")
+        with page.expect_navigation(wait_until="load"):
+            page.click("#bulk-submit")
+        known = page.locator("#bulk-results tr.known").evaluate_all("rs => rs.map(r => r.dataset.term)")
+        assert known == ["www.example.com", "192.0.2.11", flux.FLUX, f"*.{flux.ZONE}"]
+        assert "evil.com" in (page.locator("#bulk-unknown").text_content() or "")
+        with page.expect_download() as download:
+            page.click("#bulk-form button[data-export='csv']")
+        text = download.value.path().read_text()
+        assert text.startswith("query,rrname") and "evil.com" in text
+        session.shot("bulk")
+        session.assert_clean()
