@@ -125,3 +125,28 @@ def test_bulk_search(chromium: Any, live: DashboardServer) -> None:
         assert text.startswith("query,rrname") and "evil.com" in text
         session.shot("bulk")
         session.assert_clean()
+
+
+def test_notes_and_tags(chromium: Any, live: DashboardServer) -> None:
+    session = Session(chromium, live, {"width": 1440, "height": 900})
+    session.login("analyst")
+    page = session.go(f"/domain/{flux.FLUX}")
+    page.fill("#tag-form input[name=tag]", "phishing")
+    with page.expect_navigation(wait_until="load"):
+        page.click("#tag-form button[type=submit]")
+    page.fill("#note-form textarea", "Fast flux behind the <b>lure</b> pages; see ticket 7.")
+    with page.expect_navigation(wait_until="load"):
+        page.click("#note-form button[type=submit]")
+    assert page.locator("#tags .tag-chip a").all_text_contents() == ["phishing"]
+    assert "<b>lure</b>" in (page.locator("#note-list .note-text").first.text_content() or "")
+    page.locator("#notes").scroll_into_view_if_needed()
+    session.shot("notes")
+    page = session.go("/search?q=tag:phishing")
+    assert page.locator(f"#tag-results bdi[title='{flux.FLUX}']").count() == 1
+    page = session.go(f"/search?q={flux.FLUX}&limit=25")
+    assert page.locator("#results .tag-chip").count() == 25
+    page = session.go("/annotations")
+    assert page.locator("#audit-log tbody tr").count() >= 2
+    session.shot("audit-log")
+    session.assert_clean()
+    session.close()

@@ -8,7 +8,8 @@ One box understands:
   ``2001:db8::/48``) or a range (``a-b``): records whose rdata is in it;
 * ``rdata:<name>`` (or the "name in rdata" toggle): CNAME/NS/MX/PTR/SRV...
   targets, with the same wildcards (``rdata:*.example.com``);
-* ``sample:<sha256>``: the DNS a sandbox sample produced.
+* ``sample:<sha256>``: the DNS a sandbox sample produced;
+* ``tag:<tag>``: the names and addresses the team tagged so (not a store query).
 
 ``SearchRequest.api_params`` is exactly what ``/api/v1/records`` takes, so
 the page and its CSV/JSON/COF export links always run the same query
@@ -29,7 +30,7 @@ from yapdns.core.errors import InvalidQuery
 from yapdns.server.query import params as api_params
 from yapdns.storage.query import RecordQuery, looks_like_ip_query
 
-SearchKind = Literal["name", "suffix", "prefix", "ip", "cidr", "rdata", "sample"]
+SearchKind = Literal["name", "suffix", "prefix", "ip", "cidr", "rdata", "sample", "tag"]
 KIND_LABELS: dict[str, str] = {
     "name": "Exact name",
     "suffix": "Subdomains (left wildcard)",
@@ -38,6 +39,7 @@ KIND_LABELS: dict[str, str] = {
     "cidr": "Network (CIDR / range)",
     "rdata": "Name in rdata",
     "sample": "Sandbox sample",
+    "tag": "Tag (notes and tags)",
 }
 PAGE_SIZES = (25, 50, 100, 250, 500)
 DEFAULT_PAGE_SIZE = 100
@@ -82,11 +84,11 @@ def classify(text: str, rdata_mode: bool = False) -> tuple[SearchKind, str, str]
     """``(kind, api key, value)`` for what was typed; raise ``InvalidQuery`` when empty."""
     text = text.strip()
     lowered = text.lower()
-    for prefix, mode in (("rdata:", "rdata"), ("sample:", "sample")):
+    for prefix, mode in (("rdata:", "rdata"), ("sample:", "sample"), ("tag:", "tag")):
         if lowered.startswith(prefix):
             text, rdata_mode = text[len(prefix) :].strip(), mode == "rdata"
-            if mode == "sample":
-                return "sample", "sample", text.lower()
+            if mode in ("sample", "tag"):
+                return mode, mode, text.lower()  # type: ignore[return-value]
     if not text:
         raise InvalidQuery("type a name, *.domain, name.*, an IP, a CIDR, rdata:<name> or sample:<sha256>")
     if rdata_mode:

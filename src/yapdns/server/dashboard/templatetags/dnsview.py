@@ -72,6 +72,12 @@ def compact(number: int | None) -> str:
 
 
 @register.filter
+def lookup(mapping: Any, key: str) -> Any:
+    """``mapping[key]``, or an empty list when the mapping or the key is absent."""
+    return mapping.get(key, []) if isinstance(mapping, dict) else []
+
+
+@register.filter
 def grouped(number: int | None) -> str:
     """An exact number with thousands separators: ``12,345``."""
     return "-" if number is None else f"{int(number):,}"

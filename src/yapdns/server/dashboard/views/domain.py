@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from yapdns.core.errors import InvalidQuery
 from yapdns.core.names import to_unicode
-from yapdns.server.dashboard import correlate, history, timeline
+from yapdns.server.dashboard import correlate, history, tagging, timeline
 from yapdns.server.dashboard.views.common import problem, store
 from yapdns.storage.query import NameMatch, RecordQuery
 
@@ -50,6 +50,7 @@ def domain_page(request: HttpRequest, name: str) -> HttpResponse:
         "subdomains": subdomains,
         "related": correlate.related_names(db, fqdn, own.recent),
         "negatives": sorted(negatives, key=lambda n: -n.time_last)[:NEGATIVES_MAX],
+        "notes": tagging.for_subject("name", fqdn),
         "provenance": db.name_provenance(fqdn),
         "samples": db.name_samples(fqdn),
         "search_exact": _search(fqdn),

@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from yapdns.core.errors import InvalidQuery
-from yapdns.server.dashboard import correlate, enrichment, history, timeline
+from yapdns.server.dashboard import correlate, enrichment, history, tagging, timeline
 from yapdns.server.dashboard.views.common import problem, store
 from yapdns.storage.query import IpRange, RecordQuery
 
@@ -42,6 +42,7 @@ def ip_page(request: HttpRequest, addr: str) -> HttpResponse:
         "records": records,
         **whole.context(timeline.by_name),
         "neighbours": correlate.neighbours(db, ip),
+        "notes": tagging.for_subject("ip", ip),
         "ip_context": enrichment.lookup(db, ip),
         "search_network": f"{reverse('dashboard:search')}?{urlencode({'q': str(network)})}",
         "search_ip": f"{reverse('dashboard:search')}?{urlencode({'q': ip})}",

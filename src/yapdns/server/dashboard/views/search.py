@@ -10,8 +10,8 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 
 from yapdns.core.errors import InvalidQuery
-from yapdns.core.model import Evidence
-from yapdns.server.dashboard import paging, search, timeline
+from yapdns.core.model import Evidence, Record
+from yapdns.server.dashboard import paging, search, tagging, timeline
 from yapdns.server.dashboard.views.common import store
 from yapdns.storage.base import RecordSummary
 from yapdns.storage.query import RecordQuery
@@ -38,7 +38,9 @@ def search_page(request: HttpRequest) -> HttpResponse:
     try:
         spec = search.parse(request.GET)
         context["spec"] = spec
-        if not spec.empty:
+        if spec.kind == "tag":
+            context.update(tag=tagging.clean_tag(spec.api["tag"]), tagged=tagging.tagged(spec.api["tag"]))
+        elif not spec.empty:
             context.update(_results(request.GET, spec))
     except InvalidQuery as exc:
         context["error"] = str(exc)
@@ -87,7 +89,14 @@ def _records_view(
     else:
         page = store().records(query)
         pager = paging.cursor_pager(get, size, len(page.rows), page.next_cursor if page.limited else None, total)
-    return {"rows": page.rows, "page": page, "pager": pager, "sorted_whole": bool(spec.sort)}
+    return {"rows": page.rows, "page": page, "pager": pager, "sorted_whole": bool(spec.sort), **_row_tags(page.rows)}
+
+
+def _row_tags(rows: list[Record]) -> dict[str, Any]:
+    """The team's tags on the names and the addresses of a page's rows (two queries)."""
+    ips = [r.rdata for r in rows if r.rrtype in ("A", "AAAA")]
+    names = tagging.tags_for("name", (r.rrname for r in rows))
+    return {"name_tags": names, "ip_tags": tagging.tags_for("ip", ips)}
 
 
 def _summary_view(summary: RecordSummary) -> dict[str, Any]:
