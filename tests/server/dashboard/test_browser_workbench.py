@@ -3,13 +3,15 @@ ingest chart, ISO dates with presets. Screenshots go to test-artifacts/dashboard
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.server.dashboard import flux
 from tests.server.dashboard.live import DashboardServer
-from tests.server.dashboard.test_browser import Session, sessions, wait_drawn
+from tests.server.dashboard.test_browser import ARTIFACTS, Session, sessions, wait_drawn
 from yapdns.server.dashboard import display
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -148,5 +150,51 @@ def test_notes_and_tags(chromium: Any, live: DashboardServer) -> None:
     page = session.go("/annotations")
     assert page.locator("#audit-log tbody tr").count() >= 2
     session.shot("audit-log")
+    session.assert_clean()
+    session.close()
+
+
+def test_pivot_graph_exports_find_replay_and_pin(chromium: Any, live: DashboardServer) -> None:
+    session = Session(chromium, live, {"width": 1440, "height": 900})
+    session.login("reader")
+    page = session.go("/pivot?q=example.com")
+    page.wait_for_function("() => Number(document.getElementById('pivot-graph').dataset.nodes) >= 9")
+    with page.expect_download() as png:
+        page.click("#graph-png")
+    exported = ARTIFACTS / "pivot-export.png"
+    png.value.save_as(str(exported))
+    assert exported.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and exported.stat().st_size > 10_000
+    with page.expect_download() as raw:
+        page.click("#graph-json")
+    data = json.loads(Path(raw.value.path()).read_text())
+    assert len(data["nodes"]) >= 9 and {"n:example.com", "ip:192.0.2.11"} <= {n["id"] for n in data["nodes"]}
+    edge = data["edges"][0]
+    assert {"source", "target", "rrtype", "first", "last", "first_iso", "last_iso", "count"} <= set(edge)
+    page.fill("#graph-find", "192.0.2.1")
+    assert page.evaluate("window.yapdnsPivot.cy.nodes('.found').length") >= 2
+    page.fill("#graph-time", "1")
+    page.dispatch_event("#graph-time", "input")
+    assert page.evaluate("window.yapdnsPivot.cy.edges().filter(e => !e.hasClass('later')).length") == 1
+    assert (page.locator("#graph-time-label").text_content() or "")[:2] == "20"  # an ISO date-time
+    page.evaluate("document.getElementById('graph-time').value = document.getElementById('graph-time').max")
+    page.dispatch_event("#graph-time", "input")
+    page.evaluate("window.yapdnsPivot.cy.getElementById('ip:192.0.2.11').emit('tap')")
+    page.wait_for_selector("#graph-pin:not([hidden])")
+    page.click("#graph-pin")
+    assert page.evaluate("window.yapdnsPivot.cy.getElementById('ip:192.0.2.11').locked()") is True
+    session.shot("pivot-tools")
+    session.assert_clean()
+    session.close()
+
+
+def test_copy_buttons(chromium: Any, live: DashboardServer) -> None:
+    session = Session(chromium, live, {"width": 1440, "height": 900})
+    session.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    session.login("reader")
+    page = session.go("/search?q=*.example.com")
+    page.click("#copy-dnsdbq")
+    assert page.evaluate("navigator.clipboard.readText()") == "dnsdbq -r '*.example.com' -l 100 -j"
+    page.locator("#results td.c-name .copy-btn").first.click()
+    assert page.evaluate("navigator.clipboard.readText()").endswith("example.com")
     session.assert_clean()
     session.close()

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from django import template
 from django.http import QueryDict
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from yapdns.core.windows import Windows
@@ -69,6 +70,15 @@ def zone_badge(record: Any) -> SafeString:
 @register.filter
 def compact(number: int | None) -> str:
     return display.compact(number)
+
+
+@register.filter
+def copy(value: str | None) -> SafeString:
+    """A small button that copies ``value`` (copy.js); nothing for an empty value."""
+    if not value:
+        return SafeString("")
+    return format_html('<button type="button" class="copy-btn" data-copy-text="{}" title="Copy {}" '
+                       'aria-label="Copy">⧉</button>', value, value)
 
 
 @register.filter

@@ -12,6 +12,7 @@ from django.shortcuts import render
 from yapdns.core.errors import InvalidQuery
 from yapdns.core.model import Evidence, Record
 from yapdns.server.dashboard import paging, search, tagging, timeline
+from yapdns.server.dashboard.dnsdbq import dnsdbq_command
 from yapdns.server.dashboard.views.common import store
 from yapdns.storage.base import RecordSummary
 from yapdns.storage.query import RecordQuery
@@ -61,6 +62,7 @@ def _results(get: QueryDict, spec: search.SearchRequest) -> dict[str, Any]:
         "summary": summary,
         "kind_label": search.KIND_LABELS[spec.kind or "name"],
         "exports": {fmt: spec.export_url(fmt) for fmt in search.FORMATS},
+        "dnsdbq": dnsdbq_command(spec),
         "records_url": paging.url_with(get, view=None),
         "summary_url": paging.url_with(get, view="summary", cursor=None, prev=None, page=None),
     }

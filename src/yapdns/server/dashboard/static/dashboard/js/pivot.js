@@ -32,8 +32,14 @@ const cy = window.cytoscape({
       "line-color": "data(color)", "target-arrow-color": "data(color)", label: "data(rrtype)", "font-size": 9,
       color: "#475569", "text-rotation": "autorotate", "text-background-color": "#fbfcfe", "text-background-opacity": 1 } },
     { selector: "edge:selected", style: { width: 3 } },
+    { selector: "node[?pinned]", style: { "border-color": "#0f172a", "border-width": 4 } },
+    { selector: ".found", style: { "overlay-color": "#f59e0b", "overlay-opacity": 0.35, "overlay-padding": 8 } },
+    { selector: ".later", style: { display: "none" } },
   ],
 });
+const pinButton = document.getElementById("graph-pin");
+const timeSlider = document.getElementById("graph-time");
+const timeLabel = document.getElementById("graph-time-label");
 
 function params(node, cursors) {
   const query = new URLSearchParams({ node, limit: String(PAGE) });
@@ -98,6 +104,7 @@ function layout() {
   }).run();
   container.dataset.nodes = String(cy.nodes().length);
   container.dataset.edges = String(cy.edges().length);
+  resetReplay();
   setStatus(`${fmtNumber(cy.nodes().length)} nodes · ${fmtNumber(cy.edges().length)} edges`);
 }
 
@@ -114,6 +121,9 @@ function showNode(node) {
   detail.append(" · ", link, el("span", { class: "muted" }, ` · ${node.degree()} edges`));
   moreButton.hidden = !more.has(node.id());
   moreButton.dataset.node = node.id();
+  pinButton.hidden = false;
+  pinButton.dataset.node = node.id();
+  pinButton.textContent = node.locked() ? "Unpin" : "Pin";
 }
 
 function showEdge(edge) {
@@ -124,6 +134,7 @@ function showEdge(edge) {
     el("span", { class: "muted" }, ` · first ${fmtTime(d.first)} · last ${fmtTime(d.last)} · ${fmtNumber(d.count)} observations`),
   );
   moreButton.hidden = true;
+  pinButton.hidden = true;
 }
 
 function pageUrl(node) {
@@ -147,6 +158,85 @@ moreButton.addEventListener("click", () => {
 document.getElementById("graph-fit").addEventListener("click", () => cy.fit(undefined, 30));
 document.getElementById("graph-layout").addEventListener("click", layout);
 
+// Pinning: a pinned node keeps its place through re-layouts (and can still be dragged).
+pinButton.addEventListener("click", () => {
+  const node = cy.getElementById(pinButton.dataset.node);
+  if (node.empty()) return;
+  if (node.locked()) { node.unlock(); node.data("pinned", false); } else { node.lock(); node.data("pinned", true); }
+  showNode(node);
+});
+
+// Find: highlight the nodes whose value or label contains the text, and centre on the first.
+document.getElementById("graph-find").addEventListener("input", (event) => {
+  const text = event.target.value.trim().toLowerCase();
+  cy.nodes().removeClass("found");
+  if (!text) return;
+  const hits = cy.nodes().filter((n) => n.data("value").toLowerCase().includes(text)
+    || String(n.data("label")).toLowerCase().includes(text));
+  hits.addClass("found");
+  setStatus(`${fmtNumber(hits.length)} found`);
+  if (hits.nonempty()) cy.animate({ center: { eles: hits.first() }, duration: 200 });
+});
+
+// Replay: the slider walks the edges in first-seen order; later edges, and nodes left without a shown
+// edge (except the start), are hidden.
+function edgesByFirst() {
+  return cy.edges().toArray().sort((a, b) => a.data("first") - b.data("first"));
+}
+
+function resetReplay() {
+  const n = cy.edges().length;
+  timeSlider.max = String(n);
+  timeSlider.value = String(n);
+  replay();
+}
+
+function replay() {
+  const ordered = edgesByFirst();
+  const shown = Number(timeSlider.value);
+  cy.batch(() => {
+    ordered.forEach((e, i) => { if (i < shown) e.removeClass("later"); else e.addClass("later"); });
+    cy.nodes().forEach((n) => {
+      const visible = n.data("seed") || n.connectedEdges().some((e) => !e.hasClass("later"));
+      if (visible) n.removeClass("later"); else n.addClass("later");
+    });
+  });
+  timeLabel.textContent = shown >= ordered.length ? "all" : (shown === 0 ? "start" : fmtTime(ordered[shown - 1].data("first")));
+}
+timeSlider.addEventListener("input", replay);
+
+// Exports: the graph as drawn (PNG) and as data (JSON: nodes, and edges with first/last seen and count).
+function download(blob, name) {
+  const link = el("a", { href: URL.createObjectURL(blob), download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  window.setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+}
+
+function graphData() {
+  return {
+    seed: container.dataset.seed,
+    exported_at: new Date().toISOString(),
+    nodes: cy.nodes().map((n) => ({ id: n.id(), kind: n.data("kind"), value: n.data("value"), label: n.data("label"),
+      pinned: Boolean(n.data("pinned")) })),
+    edges: cy.edges().map((e) => ({ id: e.id(), source: e.source().id(), target: e.target().id(), rrtype: e.data("rrtype"),
+      first: e.data("first"), last: e.data("last"), first_iso: new Date(e.data("first") * 1000).toISOString(),
+      last_iso: new Date(e.data("last") * 1000).toISOString(), count: e.data("count") })),
+  };
+}
+
+function fileStem() {
+  return `yapdns-pivot-${container.dataset.seed.replace(/[^A-Za-z0-9.-]+/g, "_")}`;
+}
+
+document.getElementById("graph-png").addEventListener("click", () => {
+  download(cy.png({ output: "blob", full: true, bg: "#ffffff", scale: 2 }), `${fileStem()}.png`);
+});
+document.getElementById("graph-json").addEventListener("click", () => {
+  download(new Blob([JSON.stringify(graphData(), null, 2)], { type: "application/json" }), `${fileStem()}.json`);
+});
+
 // For scripted use (and the end-to-end tests): the graph of this page.
-window.yapdnsPivot = { cy, expand };
+window.yapdnsPivot = { cy, expand, graphData };
 expand(container.dataset.seed);
