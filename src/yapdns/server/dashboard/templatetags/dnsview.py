@@ -11,11 +11,11 @@ from urllib.parse import urlencode
 
 from django import template
 from django.http import QueryDict
-from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from yapdns.core.windows import Windows
 from yapdns.server.dashboard import display
+from yapdns.server.dashboard.rows import record_rows_html
 
 register = template.Library()
 
@@ -74,11 +74,13 @@ def compact(number: int | None) -> str:
 
 @register.filter
 def copy(value: str | None) -> SafeString:
-    """A small button that copies ``value`` (copy.js); nothing for an empty value."""
-    if not value:
-        return SafeString("")
-    return format_html('<button type="button" class="copy-btn" data-copy-text="{}" title="Copy {}" '
-                       'aria-label="Copy">⧉</button>', value, value)
+    return display.copy_html(value)
+
+
+@register.simple_tag(takes_context=True)
+def record_rows(context: Any, records: Any) -> SafeString:
+    """The rows of a records table (``rows.record_rows_html``), with the tags of the page when it has them."""
+    return record_rows_html(records, context.get("name_tags") or {}, context.get("ip_tags") or {})
 
 
 @register.filter

@@ -10,14 +10,19 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_http_methods
 
 from yapdns.core import cof
 from yapdns.core.errors import InvalidQuery
+from yapdns.server.dashboard.display import visible, when_html
 from yapdns.server.dashboard.indicators import MAX_INDICATORS, Indicator, parse_indicators
 from yapdns.server.dashboard.views.common import store
 from yapdns.server.limits import RequestLimits
@@ -82,6 +87,36 @@ class IndicatorRow:
         return sorted({getattr(r, field) for r in self.answer.records})[:3]
 
 
+STATUS = {"error": ("st-error", "not a query"), "known": ("st-ok", "known"), "unknown": ("st-never-seen", "unknown")}
+
+
+def row_html(row: IndicatorRow, search_url: str) -> SafeString:
+    """One table row, built with ``format_html`` (escaped): a thousand rows through the template engine cost
+    seconds, this costs milliseconds."""
+    term = row.answer.term
+    state = "error" if row.answer.error else "known" if row.known else "unknown"
+    css, label = STATUS[state]
+    pasted = format_html('<div class="muted small">pasted <bdi>{}</bdi></div>', visible(row.indicator.pasted)) \
+        if row.indicator.pasted != term else ""
+    figures: SafeString | str = ""
+    if row.known:
+        figures = format_html(
+            '<td class="c-time">{}</td><td class="c-time">{}</td><td class="num">{}</td>',
+            when_html(row.time_first), when_html(row.time_last), f"{row.count:,}",
+        )
+    else:
+        figures = SafeString('<td class="c-time"></td><td class="c-time"></td><td class="num"></td>')
+    return format_html(
+        '<tr class="{}" data-term="{}"><td class="mono"><a href="{}?{}"><bdi>{}</bdi></a>{}</td>'
+        '<td><span class="status {}" title="{}">{}</span></td><td class="num">{}{}</td><td>{}</td>'
+        '<td class="c-name">{}</td>{}</tr>',
+        "known" if row.known else "unknown", term, search_url, urlencode({"q": term}), visible(term), pasted,
+        css, row.answer.error or label, label, f"{row.records:,}", "+" if row.more else "",
+        format_html_join(" ", '<span class="badge t-{}">{}</span>', ((t, t) for t in row.types)),
+        format_html_join(", ", "<bdi>{}</bdi>", ((visible(v),) for v in row.seen_with)), figures,
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def bulk_page(request: HttpRequest) -> HttpResponseBase:
     """``/bulk``: the form (GET); its answers as a table or an export (POST, CSRF-checked)."""
@@ -103,7 +138,13 @@ def bulk_page(request: HttpRequest) -> HttpResponseBase:
     rows = lookup(indicators)
     if fmt:
         return export(rows, fmt)
-    context.update(rows=rows, unknown=[r for r in rows if not r.known], known=sum(1 for r in rows if r.known))
+    search_url = reverse("dashboard:search")
+    context.update(
+        rows=rows,
+        rows_html=SafeString("\n".join(row_html(r, search_url) for r in rows)),
+        unknown=[r for r in rows if not r.known],
+        known=sum(1 for r in rows if r.known),
+    )
     return render(request, "dashboard/bulk.html", context)
 
 
