@@ -49,6 +49,7 @@ from yapdns.agent.config import OutputConfig
 from yapdns.agent.durable import write_atomic
 from yapdns.agent.spool import DiskSpool, SpooledBatch
 from yapdns.agent.stats import ShipperCounters
+from yapdns.core.private import private_dir
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +223,7 @@ class BatchShipper:
             c.reject_samples.append({"batch_id": batch.batch_id, **reject})
 
     def _quarantine(self, batch: Parcel, status: int, message: str) -> None:
-        self.quarantine_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.quarantine_dir)
         write_atomic(self.quarantine_dir / f"{batch.batch_id}.ndjson.gz", batch.body)
         note = {"batch_id": batch.batch_id, "status": status, "message": message, "observations": batch.observations}
         write_atomic(self.quarantine_dir / f"{batch.batch_id}.json", msgspec.json.encode({**note, "time": time.time()}))

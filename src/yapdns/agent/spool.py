@@ -29,6 +29,7 @@ from typing import BinaryIO, NamedTuple
 
 from yapdns.agent import spool_format as fmt
 from yapdns.agent.durable import fsync_dir, write_atomic
+from yapdns.core.private import open_private, private_dir
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ class DiskSpool:
 
     def open(self) -> Recovery:
         """Scan the segments, drop the uncommitted tail, start a fresh segment for writing."""
-        self.dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.dir)
         last: tuple[int, int, bytes] | None = None  # segment, end, payload of the newest checkpoint
         corrupt = 0
         batches: list[tuple[int, int]] = []
@@ -186,7 +187,7 @@ class DiskSpool:
         if self._writer is not None:
             self._writer.close()
         ident = self._last_id = max(self._last_id, max(self._segments, default=0)) + 1
-        fh = self._path(ident).open("xb")
+        fh = os.fdopen(open_private(self._path(ident)), "wb")
         fh.write(fmt.segment_header())
         fh.flush()
         os.fsync(fh.fileno())

@@ -15,7 +15,7 @@ def migrate(store_only: bool) -> None:
 
     Safe to run at every start: what is already applied is skipped.
     """
-    with store_session() as store:
+    with store_session(creates=True) as store:
         applied = store.migrate()
         click.echo(f"record store ({store.name}): " + (", ".join(applied) if applied else "up to date"))
     if not store_only:

@@ -17,6 +17,11 @@ Every API surface refuses excess the same way, through this module:
   the window resets). The DNSDB and CIRCL endpoints charge it today; another
   surface needs one call, ``TokenQuota.for_token(id).consume()``.
 
+A query whose ``limit`` is 0 or above ``YAPDNS_RESULTS_MAX`` (or the token's own ``results_max``) is clamped
+to it; such an answer carries ``X-Yapdns-Results-Max`` up front (``mark_results_max``), so a client never
+takes an answer cut at the cap for the whole one. Formats that can also say so at the end do (the JSON
+page's ``limited``, SAF's ``limited`` terminator, CIRCL's ``x-dribble-errors``).
+
 ``LimitExceeded`` carries the HTTP status, a message that says what to do,
 and ``retry_after`` (seconds) when waiting helps.
 """
@@ -29,6 +34,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.http.response import HttpResponseBase
 
 from yapdns.server.compat.models import QueryCounter, QueryQuota
 
@@ -190,3 +196,17 @@ class TokenQuota:
         """Queries counted in ``window`` so far."""
         row = QueryCounter.objects.filter(token_id=self.token_id, window=window.name, start=window.start).first()
         return row.used if row else 0
+
+
+RESULTS_MAX_HEADER = "X-Yapdns-Results-Max"
+
+
+def clamped(requested: int, cap: int) -> bool:
+    """Whether a requested ``limit`` (0: as many as allowed) is cut down to ``cap``."""
+    return requested == 0 or requested > cap
+
+
+def mark_results_max(response: HttpResponseBase, cap: int) -> HttpResponseBase:
+    """Say up front that the answer stops at ``cap`` rows: if it holds that many, more may match."""
+    response[RESULTS_MAX_HEADER] = str(cap)
+    return response

@@ -8,6 +8,11 @@ Every view needs a logged-in user unless it says otherwise:
   the query and manage scopes. Sensor tokens can only ingest; user tokens can
   never ingest. A session-authenticated unsafe request must pass CSRF.
 
+Every view serves GET (and HEAD) only unless ``@methods(...)`` or
+``@api_view(methods=...)`` says otherwise: ``AllowedMethodsMiddleware``
+answers any other method (TRACE, OPTIONS, PUT...) with 405 and an ``Allow``
+header before the view runs. Unknown URLs under ``/api/`` get a JSON 404.
+
 ``RequireAuthenticationMiddleware`` refuses any other view to anonymous
 callers (401 for API paths, a redirect to the login page otherwise), so a new
 view is protected even if its author forgets. ``SecurityHeadersMiddleware``
@@ -20,7 +25,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -37,6 +42,7 @@ from yapdns.server.sensors.models import Sensor, SensorToken
 
 Scope = Literal["ingest", "query", "manage"]
 View = Callable[..., HttpResponseBase]
+F = TypeVar("F", bound=Callable[..., Any])
 _TOUCH_EVERY = dt.timedelta(minutes=1)
 
 CSP = (
@@ -139,19 +145,71 @@ def api_view(scope: Scope, methods: tuple[str, ...] = ("GET",)) -> Callable[[Vie
     def decorate(view: View) -> View:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            if request.method not in (*methods, "HEAD") or (request.method == "HEAD" and "GET" not in methods):
-                response = error(405, f"method {request.method} not allowed")
-                response["Allow"] = ", ".join(methods)
-                return response
+            allowed = (*methods, "HEAD") if "GET" in methods else methods
+            if request.method not in allowed:
+                return not_allowed(request, allowed)
             principal = resolve_principal(request, scope)
             if isinstance(principal, HttpResponse):
                 return principal
             return view(request, principal, *args, **kwargs)
 
         wrapper.yapdns_auth = "api"  # type: ignore[attr-defined]
+        wrapper.yapdns_methods = methods  # type: ignore[attr-defined]
         return csrf_exempt(wrapper)
 
     return decorate
+
+
+def methods(*allowed: str) -> Callable[[F], F]:
+    """Declare the HTTP methods ``view`` serves (GET implies HEAD); ``AllowedMethodsMiddleware`` refuses others."""
+
+    def decorate(view: F) -> F:
+        view.yapdns_methods = allowed  # type: ignore[attr-defined]
+        return view
+
+    return decorate
+
+
+def allowed_methods(view: Callable[..., Any]) -> tuple[str, ...]:
+    """The methods ``view`` serves: its declaration, or GET and HEAD."""
+    declared: tuple[str, ...] = getattr(view, "yapdns_methods", ("GET",))
+    return (*declared, "HEAD") if "GET" in declared else declared
+
+
+def not_allowed(request: HttpRequest, allowed: tuple[str, ...]) -> HttpResponse:
+    """405 with an ``Allow`` header: JSON under ``/api/``, plain text elsewhere."""
+    message = f"method {request.method} not allowed; use {', '.join(allowed)}"
+    if request.path.startswith("/api/"):
+        response: HttpResponse = error(405, message)
+    else:
+        response = HttpResponse(message + "\n", status=405, content_type="text/plain; charset=utf-8")
+    response["Allow"] = ", ".join(allowed)
+    return response
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """``handler404``: a JSON error under ``/api/``, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return error(404, f"no API endpoint at {request.path}; see /api/v1/openapi.json")
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception or Exception("not found"))
+
+
+class AllowedMethodsMiddleware:
+    """Answer 405 to a method the resolved view does not serve (see ``methods``), TRACE included."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> HttpResponse | None:
+        allowed = allowed_methods(view)
+        return None if request.method in allowed else not_allowed(request, allowed)
 
 
 def public(view: View) -> View:

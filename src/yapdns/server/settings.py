@@ -13,11 +13,12 @@ import datetime as dt
 import dj_database_url
 
 from yapdns import config
+from yapdns.core.private import private_file
 
 DATA_DIR = config.data_dir()
 SECRET_KEY = config.secret_key()
 DEBUG = config.get_bool("YAPDNS_DEBUG")
-ALLOWED_HOSTS = [h.strip() for h in config.get("YAPDNS_ALLOWED_HOSTS").split(",") if h.strip()]
+ALLOWED_HOSTS = config.allowed_hosts()
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -37,6 +38,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "yapdns.server.security.AllowedMethodsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -72,6 +74,7 @@ if _URL:
     DATABASES = {"default": dj_database_url.parse(_URL, conn_max_age=60, conn_health_checks=True)}
     DATABASES["default"].setdefault("OPTIONS", {}).pop("schema", None)
 else:
+    private_file(DATA_DIR / "app.sqlite3")  # owner-only before SQLite creates it (and its -wal, -shm) 0644
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -146,6 +149,9 @@ SECURE_HSTS_SECONDS = 31536000 if SERVED_OVER_TLS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SERVED_OVER_TLS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SERVED_OVER_TLS else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# yapdns.W012 (server/deploy_checks.py) replaces W008: redirecting to HTTPS is the TLS proxy's job; preloading
+# HSTS (W021) is an operator's commitment to the browsers' lists, not a default.
+SILENCED_SYSTEM_CHECKS = ["security.W008", "security.W021"]
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.urls import include, path
 
+handler404 = "yapdns.server.security.not_found"
+
 urlpatterns = [
     path("api/v1/", include("yapdns.server.ingest.urls")),
     path("api/v1/", include("yapdns.server.query.urls")),

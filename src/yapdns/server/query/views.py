@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import msgspec
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -19,7 +20,7 @@ from django.http.response import HttpResponseBase
 from yapdns import __version__
 from yapdns.core import cof
 from yapdns.core.errors import InvalidQuery
-from yapdns.server.limits import Budget, RequestLimits
+from yapdns.server.limits import Budget, RequestLimits, clamped, mark_results_max
 from yapdns.server.query import params
 from yapdns.server.query.bulk import run_bulk
 from yapdns.server.security import Principal, api_view, error, public
@@ -28,6 +29,7 @@ from yapdns.storage.base import Store
 from yapdns.storage.query import NameMatch, Page, RecordQuery, TypeFilter
 
 JSON_PAGE_MAX = 10_000
+STREAM_DEFAULT_LIMIT = 10_000
 FORMATS = {"json", "cof", "csv"}
 ORIGIN = "urn:yapdns"
 
@@ -60,9 +62,14 @@ def records(request: HttpRequest, principal: Principal) -> HttpResponseBase:
     def run() -> HttpResponseBase:
         if fmt == "json":
             query = params.record_query(request.GET, cap=JSON_PAGE_MAX)
-            return _page_json(get_store().records(query), "records")
-        query = params.record_query(request.GET, default_limit=10_000)
-        return stream_records(get_store(), query, fmt)
+            response: HttpResponseBase = _page_json(get_store().records(query), "records")
+            cap, default = JSON_PAGE_MAX, params.DEFAULT_LIMIT
+        else:
+            query = params.record_query(request.GET, default_limit=STREAM_DEFAULT_LIMIT)
+            response = stream_records(get_store(), query, fmt)
+            cap, default = int(settings.RESULTS_MAX), STREAM_DEFAULT_LIMIT
+        requested = params.integer(request.GET, "limit", default, minimum=0)
+        return mark_results_max(response, cap) if clamped(requested or 0, cap) else response
 
     return _guarded(run)
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from yapdns.core.model import Observation
 from yapdns.core.normalize import COUNT_CEILING
+from yapdns.core.private import private_dir, private_file
 from yapdns.storage import migrations
 from yapdns.storage.base import BatchRef, StoreStats, StoreUnavailable, WriteOutcome
 from yapdns.storage.flex import FlexQuery, FlexRow
@@ -90,7 +91,7 @@ class SqliteStore(SqlReader, SummaryReader, SummarizeReader):
         self, path: Path | str, *, cache_mb: int = 256, rowid_cache: int = CACHE_LIMIT, replay_window: int = 7 * 86400
     ) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(private_dir(self.path.parent) / self.path.name)
         self._cache_mb = cache_mb
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []

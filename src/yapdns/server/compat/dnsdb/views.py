@@ -29,6 +29,7 @@ from yapdns.server.compat.auth import (
 )
 from yapdns.server.compat.dnsdb import lookups, routes
 from yapdns.server.compat.dnsdb.saf import saf_lines
+from yapdns.server.limits import clamped, mark_results_max
 from yapdns.server.security import public
 from yapdns.server.store import get_store
 
@@ -91,7 +92,12 @@ def _authorized(request: HttpRequest, call: routes.DnsdbCall) -> HttpResponseBas
     except InvalidQuery as exc:
         return text(400, f"Error: {exc}")
     log_identification(request, caller, dict(request.GET.items()))
-    return _answer(call, opts, caller)
+    response = _answer(call, opts, caller)
+    requested = params.integer(request.GET, "limit")
+    cap = caller.gate.results_max
+    if call.verb != "summarize" and clamped(params.DEFAULT_LIMIT if requested is None else requested, cap):
+        mark_results_max(response, cap)  # and SAF ends with "limited" when the cap cut the answer
+    return response
 
 
 def _dnsdb_parts(request: HttpRequest) -> list[str]:
