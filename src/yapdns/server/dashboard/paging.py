@@ -54,7 +54,7 @@ def url_with(get: QueryDict, **changes: str | None) -> str:
 def page_number(get: QueryDict) -> int:
     """The ``page`` parameter (1 when absent); anything but 1..``PAGE_MAX`` in ASCII digits is refused."""
     text = get.get("page") or "1"
-    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= PAGE_MAX:
+    if not (text.isascii() and text.isdigit() and len(text) <= 6) or not 1 <= int(text) <= PAGE_MAX:
         raise InvalidQuery(f"page must be a number from 1 to {PAGE_MAX}, got {text[:20]!r}")
     return int(text)
 

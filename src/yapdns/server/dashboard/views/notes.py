@@ -49,7 +49,8 @@ def annotation_log(request: HttpRequest) -> HttpResponse:
     """``/annotations``: every change to notes and tags, newest first, 100 a page."""
     events = Paginator(AnnotationEvent.objects.all(), LOG_PAGE)
     page_text = request.GET.get("page") or "1"
-    if not (page_text.isascii() and page_text.isdigit()) or not 1 <= int(page_text) <= max(events.num_pages, 1):
+    valid = page_text.isascii() and page_text.isdigit() and len(page_text) <= 9
+    if not valid or not 1 <= int(page_text) <= max(events.num_pages, 1):
         return problem(request, 400, "No such page", f"pages run from 1 to {max(events.num_pages, 1)}")
     page = events.page(int(page_text))
     return render(request, "dashboard/annotations.html", {"events": page})
