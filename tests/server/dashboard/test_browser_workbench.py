@@ -198,3 +198,19 @@ def test_copy_buttons(chromium: Any, live: DashboardServer) -> None:
     assert page.evaluate("navigator.clipboard.readText()").endswith("example.com")
     session.assert_clean()
     session.close()
+
+
+def test_pivot_graph_folds_busy_nodes_into_counted_groups(chromium: Any, live: DashboardServer) -> None:
+    session = Session(chromium, live, {"width": 1440, "height": 900})
+    session.login("reader")
+    page = session.go(f"/pivot?q={flux.FLUX}")
+    groups = "window.yapdnsPivot.cy.nodes('[kind = \\'group\\']')"
+    page.wait_for_function(f"() => window.yapdnsPivot && {groups}.length == 1")
+    label = page.evaluate(f"{groups}.data('label')")
+    assert label == "50 addresses"  # one page of the 260 A records
+    assert page.evaluate("window.yapdnsPivot.cy.nodes(':visible').length") == 2
+    session.shot("pivot-grouped")
+    page.evaluate(f"{groups}.emit('tap')")
+    page.wait_for_function("() => window.yapdnsPivot.cy.nodes(':visible').length == 51")
+    session.assert_clean()
+    session.close()

@@ -8,6 +8,7 @@ const statusLine = document.getElementById("graph-status");
 const detail = document.getElementById("graph-detail");
 const moreButton = document.getElementById("graph-more");
 const PAGE = 50;
+const COLLAPSE_AT = 12; // more leaves of one kind than this around a node are drawn as one counted group
 const more = new Map(); // node id -> {out, in} cursors of its next pages
 
 const cy = window.cytoscape({
@@ -34,7 +35,9 @@ const cy = window.cytoscape({
     { selector: "edge:selected", style: { width: 3 } },
     { selector: "node[?pinned]", style: { "border-color": "#0f172a", "border-width": 4 } },
     { selector: ".found", style: { "overlay-color": "#f59e0b", "overlay-opacity": 0.35, "overlay-padding": 8 } },
-    { selector: ".later", style: { display: "none" } },
+    { selector: ".later, .collapsed", style: { display: "none" } },
+    { selector: "node[kind = 'group']", style: { shape: "ellipse", width: 40, height: 40, "background-color": "#e2e8f0",
+      "border-color": "#64748b", "border-style": "double", "border-width": 4, "font-weight": "bold" } },
   ],
 });
 const pinButton = document.getElementById("graph-pin");
@@ -72,6 +75,7 @@ async function expand(id, cursors = null) {
   const hasMore = Boolean(answer.more.out || answer.more.in);
   if (hasMore) more.set(answer.node, answer.more); else more.delete(answer.node);
   center.data({ expanded: true, hasMore });
+  collapse(center);
   layout();
   showNode(center);
 }
@@ -98,14 +102,20 @@ function merge(answer, from) {
 }
 
 function layout() {
-  cy.layout({
+  const folded = cy.nodes(".collapsed");
+  const shown = cy.elements().not(folded.union(folded.connectedEdges()));
+  shown.layout({
     name: "cose", animate: false, randomize: false, padding: 40, nodeRepulsion: () => 60000, idealEdgeLength: () => 110,
     nodeOverlap: 40, numIter: 2500, gravity: 0.6, componentSpacing: 120,
   }).run();
+  if (cy.zoom() > 1.4) cy.zoom({ level: 1.4, renderedPosition: { x: cy.width() / 2, y: cy.height() / 2 } });
+  cy.center(shown);
   container.dataset.nodes = String(cy.nodes().length);
   container.dataset.edges = String(cy.edges().length);
   resetReplay();
-  setStatus(`${fmtNumber(cy.nodes().length)} nodes · ${fmtNumber(cy.edges().length)} edges`);
+  const nodes = shown.nodes().length;
+  const groups = folded.length ? ` · ${fmtNumber(folded.length)} folded into groups` : "";
+  setStatus(`${fmtNumber(nodes)} nodes · ${fmtNumber(shown.edges().length)} edges${groups}`);
 }
 
 function setStatus(text) {
@@ -144,12 +154,42 @@ function pageUrl(node) {
     : container.dataset.domainUrl.replace("NAME", value);
 }
 
+// Readability at hundreds of nodes: the leaves of one kind around a busy node (nodes with no other edge, not
+// pinned, not the start) fold into one counted group node; tapping the group unfolds it.
+function collapse(center) {
+  for (const kind of ["name", "ip"]) {
+    const leaves = center.neighborhood("node").filter((n) => n.data("kind") === kind && n.degree() === 1
+      && !n.data("seed") && !n.locked() && !n.hasClass("collapsed"));
+    if (leaves.length <= COLLAPSE_AT) continue;
+    const id = `group:${center.id()}:${kind}:${cy.nodes("[kind = 'group']").length}`;
+    const edges = leaves.connectedEdges();
+    const firsts = edges.map((e) => e.data("first"));
+    const lasts = edges.map((e) => e.data("last"));
+    leaves.addClass("collapsed");
+    const label = `${fmtNumber(leaves.length)} ${kind === "ip" ? "addresses" : "names"}`;
+    cy.add([
+      { group: "nodes", data: { id, kind: "group", value: label, label, members: leaves.map((n) => n.id()) },
+        position: { x: center.position().x + 140, y: center.position().y + (kind === "ip" ? 60 : -60) } },
+      { group: "edges", data: { id: `${id}:edge`, source: center.id(), target: id, rrtype: `${fmtNumber(leaves.length)}×`,
+        color: "#94a3b8", first: Math.min(...firsts), last: Math.max(...lasts),
+        count: edges.reduce((sum, e) => sum + e.data("count"), 0) } },
+    ]);
+  }
+}
+
+function unfold(group) {
+  for (const id of group.data("members")) cy.getElementById(id).removeClass("collapsed");
+  cy.remove(group);
+  layout();
+}
+
 cy.on("tap", "node", (event) => {
   const node = event.target;
-  if (!node.data("expanded")) expand(node.id());
+  if (node.data("kind") === "group") unfold(node);
+  else if (!node.data("expanded")) expand(node.id());
   else showNode(node);
 });
-cy.on("dbltap", "node", (event) => { window.location.assign(pageUrl(event.target)); });
+cy.on("dbltap", "node[kind != 'group']", (event) => { window.location.assign(pageUrl(event.target)); });
 cy.on("tap", "edge", (event) => showEdge(event.target));
 moreButton.addEventListener("click", () => {
   const id = moreButton.dataset.node;
@@ -218,9 +258,9 @@ function graphData() {
   return {
     seed: container.dataset.seed,
     exported_at: new Date().toISOString(),
-    nodes: cy.nodes().map((n) => ({ id: n.id(), kind: n.data("kind"), value: n.data("value"), label: n.data("label"),
-      pinned: Boolean(n.data("pinned")) })),
-    edges: cy.edges().map((e) => ({ id: e.id(), source: e.source().id(), target: e.target().id(), rrtype: e.data("rrtype"),
+    nodes: cy.nodes("[kind != 'group']").map((n) => ({ id: n.id(), kind: n.data("kind"), value: n.data("value"),
+      label: n.data("label"), pinned: Boolean(n.data("pinned")) })),
+    edges: cy.edges().filter((e) => e.target().data("kind") !== "group").map((e) => ({ id: e.id(), source: e.source().id(), target: e.target().id(), rrtype: e.data("rrtype"),
       first: e.data("first"), last: e.data("last"), first_iso: new Date(e.data("first") * 1000).toISOString(),
       last_iso: new Date(e.data("last") * 1000).toISOString(), count: e.data("count") })),
   };
