@@ -18,7 +18,6 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
-from django.views.decorators.http import require_http_methods
 
 from yapdns.core import cof
 from yapdns.core.errors import InvalidQuery
@@ -28,6 +27,7 @@ from yapdns.server.dashboard.views.common import store
 from yapdns.server.limits import RequestLimits
 from yapdns.server.query import params
 from yapdns.server.query.bulk import BulkAnswer, run_bulk
+from yapdns.server.security import methods
 from yapdns.storage.base import RecordSummary
 from yapdns.storage.query import looks_like_ip_query
 
@@ -117,7 +117,7 @@ def row_html(row: IndicatorRow, search_url: str) -> SafeString:
     )
 
 
-@require_http_methods(["GET", "POST"])
+@methods("GET", "POST")
 def bulk_page(request: HttpRequest) -> HttpResponseBase:
     """``/bulk``: the form (GET); its answers as a table or an export (POST, CSRF-checked)."""
     context: dict[str, object] = {"max_indicators": MAX_INDICATORS, "text": "", "formats": FORMATS}

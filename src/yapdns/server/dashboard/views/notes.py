@@ -6,19 +6,19 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
 
 from yapdns.core.errors import InvalidQuery
 from yapdns.server.accounts.roles import can_annotate
 from yapdns.server.dashboard import tagging
 from yapdns.server.dashboard.models import AnnotationEvent
 from yapdns.server.dashboard.views.common import problem, requires
+from yapdns.server.security import methods
 
 LOG_PAGE = 100
 
 
+@methods("POST")
 @requires(can_annotate, "change notes and tags")
-@require_POST
 def annotate(request: HttpRequest) -> HttpResponse:
     """``POST /annotate``: ``action`` ``tag+``/``tag-`` (``tag``), ``note+`` (``text``) or ``note-`` (``note``) on
     ``kind``/``subject``; back to the subject's page."""
