@@ -84,3 +84,14 @@ def test_ranked_records_sort_the_whole_result(zone: Store) -> None:
     assert [r.rdata for r in oldest.rows] == ["192.0.2.0", "192.0.2.1", "192.0.2.2"]
     last = zone.ranked_records(RecordQuery(rrname=NameMatch.parse("flux.test"), limit=5, offset=28), "time_last")
     assert len(last.rows) == 2 and not last.limited
+
+
+def test_count_records_is_bounded(zone: Store) -> None:
+    flux = RecordQuery(rrname=NameMatch.parse("flux.test"))
+    assert zone.count_records(flux, 100) == 30
+    assert zone.count_records(flux, 10) == 10
+    fenced = RecordQuery(rrname=NameMatch.parse("flux.test"), fence=TimeFence(first_after=T0 + 20 * DAY))
+    assert zone.count_records(fenced, 100) == 10
+    indirect = RecordQuery(rrname=NameMatch.parse("*.zone.test"), evidence=Evidence.INDIRECT)
+    assert zone.count_records(indirect, 100) == 1
+    assert zone.count_records(RecordQuery(rdata_ip=IpRange.parse("192.0.2.0/24")), 100) == 31

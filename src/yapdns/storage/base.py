@@ -220,9 +220,17 @@ class Store(Protocol):
         """The most observed names: a full scan, for a background refresh only."""
         ...
 
-    def summarize(self, query: RecordQuery, scan_max: int = SUMMARY_SCAN_MAX, top: int = 10) -> RecordSummary:
+    def summarize(
+        self, query: RecordQuery, scan_max: int = SUMMARY_SCAN_MAX, top: int = 10, sightings: bool = True
+    ) -> RecordSummary:
         """The whole result of ``query`` (its key, filters and fences; not its cursor or limit) summarized, reading
-        at most ``scan_max`` records by the key's index; ``top`` busiest names (by count) are listed."""
+        at most ``scan_max`` records by the key's index; ``top`` busiest names (by count) are listed; the
+        per-sensor breakdown (a join per record) only when ``sightings``."""
+        ...
+
+    def count_records(self, query: RecordQuery, cap: int) -> int:
+        """How many records match ``query`` (key, filters, fences; not cursor or limit), counting at most ``cap``
+        (a result of ``cap`` means "at least"); without filters or fences only the key's index is read."""
         ...
 
     def ranked_records(

@@ -307,6 +307,17 @@ def record_source(d: Dialect, q: RecordQuery, provs: Sequence[int] | None, scan_
     return Sql(text, prov_params + tuple(where.params) + tuple(outer.params), 0)
 
 
+def record_count(d: Dialect, q: RecordQuery, cap: int) -> Sql:
+    """How many records (up to ``cap``) match ``q``'s key, types and fences, reading only the key's index when
+    there are no fences (the row id is in every index), so a bounded total costs an index range, not row reads."""
+    where = _Where(d)
+    _record_key(where, q)
+    _types(where, q.types, "rr.rrtype")
+    _fences(where, q.fence, "rr.time_first", "rr.time_last")
+    text = f"SELECT count(*) FROM (SELECT rr.id FROM rr WHERE {where.sql()} LIMIT {int(cap)}) AS c"
+    return Sql(text, tuple(where.params), 0)
+
+
 def rrset_count(d: Dialect, match: NameMatch, scan_max: int) -> Sql:
     """How many RRsets (up to ``scan_max``) an owner-name key matches."""
     where = _Where(d)

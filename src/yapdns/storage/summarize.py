@@ -27,7 +27,7 @@ from yapdns.storage.base import (
     TypeSummary,
 )
 from yapdns.storage.query import Page, RecordQuery
-from yapdns.storage.sql import Dialect, Sql, record_source, rrset_count
+from yapdns.storage.sql import Dialect, Sql, record_count, record_source, rrset_count
 
 DAY = 86400
 _RANK_COLUMNS: dict[str, str] = {"count": "t.n", "time_first": "t.tf", "time_last": "t.tl"}
@@ -58,7 +58,9 @@ class SummarizeReader(ABC):
         text = f"SELECT {select} FROM ({source.text}) AS t {tail}".replace("?", self.dialect.ph)
         return self._rows(text, (*source.params, *params))
 
-    def summarize(self, query: RecordQuery, scan_max: int = SUMMARY_SCAN_MAX, top: int = 10) -> RecordSummary:
+    def summarize(
+        self, query: RecordQuery, scan_max: int = SUMMARY_SCAN_MAX, top: int = 10, sightings: bool = True
+    ) -> RecordSummary:
         source, provs = self._source(query, scan_max)
         wide = self.dialect.wide_sum
         cells = self._over(
@@ -77,7 +79,7 @@ class SummarizeReader(ABC):
             rrsets=self._rrsets(query, scan_max) if query.rrname is not None else None,
             **_windows(cells),
             by_type=_types(cells),
-            sightings=self._sightings(source, provs) if records else [],
+            sightings=self._sightings(source, provs) if records and sightings else [],
             top_names=top_names,
             first_days=_days(cells, 2),
             last_days=_days(cells, 3),
@@ -113,6 +115,13 @@ class SummarizeReader(ABC):
         assert query.rrname is not None
         sql = rrset_count(self.dialect, query.rrname, scan_max + 1)
         return int(self._rows(sql.text, sql.params)[0][0])
+
+    def count_records(self, query: RecordQuery, cap: int) -> int:
+        if query.sensor is None and query.evidence is None:
+            sql = record_count(self.dialect, query, cap)
+            return int(self._rows(sql.text, sql.params)[0][0])
+        source, _ = self._source(query, cap - 1)
+        return int(self._over(source, "count(*)")[0][0])
 
     def ranked_records(
         self, query: RecordQuery, key: RankKey, descending: bool = True, scan_max: int = SUMMARY_SCAN_MAX
