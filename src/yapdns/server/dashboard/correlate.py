@@ -22,7 +22,7 @@ from yapdns.core.model import Record
 from yapdns.storage.base import Store
 from yapdns.storage.query import IpRange, NameMatch, RecordQuery
 
-SUBDOMAIN_ROWS = 1000
+SUBDOMAIN_ROWS = 250
 RELATED_IPS = 10
 RELATED_ROWS_PER_IP = 200
 NEIGHBOUR_ROWS = 1000

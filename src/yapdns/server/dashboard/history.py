@@ -19,6 +19,7 @@ from yapdns.storage.base import RecordSummary, Store
 from yapdns.storage.query import RecordQuery
 
 TIMELINE_BARS = 200
+HISTORY_SCAN = 10_000  # records a page header reads at most (then it says "at least"); see docs/performance.md
 
 
 @dataclass
@@ -49,6 +50,6 @@ class History:
 def history(store: Store, query: RecordQuery, top: int = 10) -> History:
     """Summarize ``query``'s whole result and fetch its most recently seen records."""
     whole = msgspec.structs.replace(query, limit=TIMELINE_BARS, offset=0, cursor=None)
-    summary = store.summarize(whole, top=top)
-    recent = store.ranked_records(whole, "time_last").rows if summary.records else []
+    summary = store.summarize(whole, scan_max=HISTORY_SCAN, top=top, sightings=False)
+    recent = store.ranked_records(whole, "time_last", scan_max=HISTORY_SCAN).rows if summary.records else []
     return History(summary, list(recent))

@@ -34,7 +34,7 @@ from yapdns.storage.query import looks_like_ip_query
 PER_INDICATOR = 100
 FORMATS = ("csv", "json", "cof")
 SUMMARIZED_MAX = 50  # indicators with more than PER_INDICATOR records whose figures come from Store.summarize
-SUMMARY_SCAN = 10_000
+SUMMARY_SCAN = 2_000
 
 
 @dataclass
@@ -157,7 +157,7 @@ def lookup(indicators: list[Indicator]) -> list[IndicatorRow]:
     rows = [IndicatorRow(i, a) for i, a in zip(indicators, answers, strict=True)]
     for row in [r for r in rows if r.answer.limited][:SUMMARIZED_MAX]:
         query = params.record_query({"q": row.answer.term})
-        row.summary = store().summarize(query, scan_max=SUMMARY_SCAN, top=0)
+        row.summary = store().summarize(query, scan_max=SUMMARY_SCAN, top=0, sightings=False)
     return rows
 
 

@@ -18,6 +18,7 @@ from yapdns.storage.query import NameMatch, RecordQuery
 RECORDS_PAGE = 200
 NEGATIVES_MAX = 50
 BUSIEST_CHILDREN = 10
+ZONE_SCAN = 10_000  # records of the zone below a name that its page reads at most (then "at least")
 
 
 def domain_page(request: HttpRequest, name: str) -> HttpResponse:
@@ -34,7 +35,8 @@ def domain_page(request: HttpRequest, name: str) -> HttpResponse:
         return problem(request, 400, "Not a domain name", str(exc))
     fqdn = match.name
     own = history.history(db, query)
-    below = db.summarize(RecordQuery(rrname=NameMatch("suffix", fqdn)), top=BUSIEST_CHILDREN)
+    below = db.summarize(RecordQuery(rrname=NameMatch("suffix", fqdn)), scan_max=ZONE_SCAN, top=BUSIEST_CHILDREN,
+                         sightings=False)
     negatives = [
         *db.negatives(RecordQuery(rrname=match, limit=NEGATIVES_MAX)).rows,
         *db.negatives(RecordQuery(rrname=NameMatch("suffix", fqdn), limit=NEGATIVES_MAX)).rows,

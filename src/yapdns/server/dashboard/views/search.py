@@ -18,7 +18,8 @@ from yapdns.storage.base import RecordSummary
 from yapdns.storage.query import RecordQuery
 
 COMMON_TYPES = ("A", "AAAA", "CNAME", "NS", "MX", "TXT", "SOA", "PTR", "SRV", "HTTPS", "SVCB", "CAA", "DS", "DNSKEY")
-SCAN_MAX = 100_000  # records a search's total, summary and whole-result sort read at most
+SCAN_MAX = 10_000  # records a search's summary and whole-result sort read at most (then they say so)
+COUNT_MAX = 10_000  # records a search's total counts at most, from the key's index
 VIEWS = ("records", "summary")
 BUSIEST_NAMES = 25
 
@@ -55,11 +56,9 @@ def _results(get: QueryDict, spec: search.SearchRequest) -> dict[str, Any]:
     if view not in VIEWS:
         raise InvalidQuery(f"view must be one of {', '.join(VIEWS)}")
     query = spec.record_query()
-    summary = store().summarize(msgspec.structs.replace(query, cursor=None), scan_max=SCAN_MAX, top=BUSIEST_NAMES)
-    total = (min(summary.records, SCAN_MAX), not summary.limited)
+    whole = msgspec.structs.replace(query, cursor=None)
     context: dict[str, Any] = {
         "view": view,
-        "summary": summary,
         "kind_label": search.KIND_LABELS[spec.kind or "name"],
         "exports": {fmt: spec.export_url(fmt) for fmt in search.FORMATS},
         "dnsdbq": dnsdbq_command(spec),
@@ -67,9 +66,10 @@ def _results(get: QueryDict, spec: search.SearchRequest) -> dict[str, Any]:
         "summary_url": paging.url_with(get, view="summary", cursor=None, prev=None, page=None),
     }
     if view == "summary":
-        context.update(_summary_view(summary))
+        context.update(_summary_view(store().summarize(whole, scan_max=SCAN_MAX, top=BUSIEST_NAMES)))
     else:
-        context.update(_records_view(get, spec, query, total))
+        counted = store().count_records(whole, COUNT_MAX + 1)
+        context.update(_records_view(get, spec, query, (min(counted, COUNT_MAX), counted <= COUNT_MAX)))
     if spec.kind == "sample":
         context.update(_sample_questions(spec.api["sample"]))
     return context
@@ -104,6 +104,7 @@ def _row_tags(rows: list[Record]) -> dict[str, Any]:
 def _summary_view(summary: RecordSummary) -> dict[str, Any]:
     return {
         "rows": [],
+        "summary": summary,
         **timeline.summary_tiles(summary),
         "chart": {"activity": timeline.activity_from_days(summary.first_days, summary.last_days)},
     }
