@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from tests.cli.test_cli import COF_SAMPLE
+from tests.conftest import PG_URL
+from tests.storage.conftest import _drop_schema, _with_schema
 from yapdns.agent.parsers import registry
 from yapdns.cli import main
 
@@ -36,6 +39,18 @@ def test_a_store_never_migrated_gets_one_line_saying_what_to_do(command: list[st
     assert not (tmp_path / "data" / "store.sqlite3").exists()  # nothing left behind
     invoke("migrate", "--store-only")
     invoke(*command)
+
+
+@pytest.mark.postgres
+def test_a_postgresql_store_never_migrated_gets_the_same_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    schema = f"never_migrated_{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("YAPDNS_DATABASE_URL", _with_schema(PG_URL, schema))
+    try:
+        for command in (["query", "www.example.com"], ["stats"]):
+            out, err = invoke(*command, ok=False)
+            assert "run `yapdns migrate`" in err and err.strip().count("\n") == 0 and "Traceback" not in out + err
+    finally:
+        _drop_schema(schema)
 
 
 @pytest.mark.django_db(transaction=True)

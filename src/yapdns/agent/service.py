@@ -80,11 +80,21 @@ class AgentService:
             load_inputs_and_freeze(self.config)
             self._install_signals()
             self.pipeline.start()
+            self._start_metrics()
             self._loop()
             delivered = self.pipeline.shutdown(self.config.output.shutdown_timeout)
             self._write_stats()
             log.info("agent stopped%s", "" if delivered else "; undelivered batches stay in the spool")
         return 0
+
+    def _start_metrics(self) -> None:
+        settings = self.config.metrics
+        if not settings.enabled:
+            return
+        from yapdns.agent.metrics import AgentCollector, start_listener
+
+        collector = AgentCollector(self.pipeline.stats, self.pipeline.spool.backlog_age)
+        start_listener(settings.host, settings.port, collector)
 
     def _install_signals(self) -> None:
         signal.signal(signal.SIGTERM, self._on_stop)

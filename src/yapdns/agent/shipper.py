@@ -47,6 +47,7 @@ import msgspec
 from yapdns import __version__
 from yapdns.agent.config import OutputConfig
 from yapdns.agent.durable import write_atomic
+from yapdns.agent.metrics import SHIP_SECONDS
 from yapdns.agent.spool import DiskSpool, SpooledBatch
 from yapdns.agent.stats import ShipperCounters
 from yapdns.core.private import private_dir
@@ -167,15 +168,16 @@ class BatchShipper:
         Raises ``_Split`` on a 413.
         """
         try:
-            response = self.client.post(
-                self.output.ingest_url,
-                content=parcel.body,
-                headers={
-                    "Content-Type": "application/x-ndjson",
-                    "Content-Encoding": "gzip",
-                    "X-Batch-Id": parcel.batch_id,
-                },
-            )
+            with SHIP_SECONDS.time():
+                response = self.client.post(
+                    self.output.ingest_url,
+                    content=parcel.body,
+                    headers={
+                        "Content-Type": "application/x-ndjson",
+                        "Content-Encoding": "gzip",
+                        "X-Batch-Id": parcel.batch_id,
+                    },
+                )
         except httpx.HTTPError as exc:
             self._failed(f"{type(exc).__name__}: {exc}")
             return 0.0

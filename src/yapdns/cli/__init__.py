@@ -5,7 +5,22 @@ from __future__ import annotations
 import click
 
 from yapdns import __version__
-from yapdns.cli import accounts, agent, check, formats, importer, migrate, query, quota, sensors, serve, stats
+from yapdns.cli import (
+    accounts,
+    agent,
+    backup,
+    check,
+    formats,
+    importer,
+    migrate,
+    query,
+    quota,
+    sensors,
+    serve,
+    stats,
+    upstream,
+    worker,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -32,5 +47,9 @@ for _command in (
     query.query,
     stats.stats,
     agent.agent,
+    backup.backup,
+    backup.restore,
+    worker.worker,
+    upstream.fetch_upstream,
 ):
     main.add_command(_command)

@@ -18,6 +18,7 @@ from yapdns.core.errors import ConfigurationError, YapdnsError
 from yapdns.storage.base import Store
 from yapdns.storage.registry import open_configured_store, sqlite_path
 
+MIGRATE_HINT = "run `yapdns migrate` first (`yapdns import` and `yapdns serve` migrate too)"
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -33,8 +34,21 @@ def store_session(migrate: bool = False, creates: bool = False) -> Iterator[Stor
         if migrate:
             store.migrate()
         yield store
+    except Exception as exc:
+        if not creates and _schema_missing(exc):  # a PostgreSQL database never migrated
+            raise ConfigurationError(f"the record store has no tables yet: {MIGRATE_HINT}") from None
+        raise
     finally:
         store.close()
+
+
+def _schema_missing(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or what caused it) is a database's 'no such table'."""
+    while exc is not None:
+        if type(exc).__name__ == "UndefinedTable" or "no such table" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def require_migrated() -> None:
@@ -48,9 +62,7 @@ def require_migrated() -> None:
         with closing(sqlite3.connect(uri, uri=True)) as conn:
             if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'schema_migration'").fetchone():
                 return
-    raise ConfigurationError(
-        f"no record store at {path} yet: run `yapdns migrate` first (`yapdns import` and `yapdns serve` migrate too)"
-    )
+    raise ConfigurationError(f"no record store at {path} yet: {MIGRATE_HINT}")
 
 
 def friendly_errors(fn: Callable[P, R]) -> Callable[P, R]:

@@ -51,6 +51,9 @@ def serve(
     """
     if bool(certfile) != bool(keyfile):
         raise click.UsageError("--certfile and --keyfile go together")
+    from yapdns.server.monitoring.multiproc import prepare_multiprocess
+
+    prepare_multiprocess()  # before anything imports prometheus_client: every worker writes its figures there
     os.environ["YAPDNS_LISTEN_HOST"] = host  # the worker's ALLOWED_HOSTS (config.allowed_hosts)
     if certfile and config.get("YAPDNS_TLS").strip().lower() == "auto":
         os.environ["YAPDNS_TLS"] = "true"
@@ -60,9 +63,10 @@ def serve(
         migrate_command.callback(store_only=False)  # type: ignore[misc]
     for item in exposed(config.data_dir(), config.DATA_FILES):
         click.secho(f"warning: readable by group or others: {item}; see `yapdns check --deploy`", fg="yellow", err=True)
-    from yapdns.server.gunicorn_app import YapdnsServer
+    from yapdns.server.gunicorn_app import YapdnsServer, monitoring_hooks
 
     sqlite = not config.database_url()
+    json_logs = config.get("YAPDNS_LOG_FORMAT").strip().lower() == "json"
     options = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers or (1 if sqlite else 2 * (os.cpu_count() or 1)),
@@ -72,11 +76,12 @@ def serve(
         "graceful_timeout": 30,
         "certfile": certfile,
         "keyfile": keyfile,
-        "accesslog": "-" if access_log else None,
+        "accesslog": "-" if access_log and not json_logs else None,  # JSON: the app logs each request
         "errorlog": "-",
         "proc_name": "yapdns",
         "forwarded_allow_ips": "127.0.0.1,::1",
         "control_socket_disable": True,
+        **monitoring_hooks(config.get("YAPDNS_METRICS_LISTEN").strip(), json_logs),
     }
     scheme = "https" if certfile else "http"
     click.echo(f"YAPDNS serving on {scheme}://{host}:{port}/ (data: {config.data_dir()})")

@@ -139,8 +139,34 @@ def _noop(request: HttpRequest) -> HttpResponse:
     return HttpResponse()
 
 
-def api_view(scope: Scope, methods: tuple[str, ...] = ("GET",)) -> Callable[[View], View]:
-    """Authenticate (see module doc), check the method, then call ``view(request, principal, ...)``."""
+def charge_quota(principal: Principal, queries: int = 1) -> HttpResponse | None:
+    """Count ``queries`` against the caller's token quota (``limits.TokenQuota``); the refusal to send, if any.
+
+    Refusals say which limit was hit: 429 with ``Retry-After`` for an exhausted window (``day``, ``burst``,
+    ``block``), 401 for an expired quota. Sessions (the dashboard) and sensors carry no token quota.
+    """
+    from yapdns.server.limits import QuotaExhausted, QuotaExpired, TokenQuota
+
+    if principal.kind != "user" or principal.token_id is None:
+        return None
+    try:
+        TokenQuota.for_token(principal.token_id).consume(queries=queries)
+    except QuotaExpired:
+        return error(401, "the quota of this token has expired; ask an admin to renew it", limit="expired")
+    except QuotaExhausted as exc:
+        response = error(429, f"quota exhausted: the token's {exc.window} limit", limit=exc.window,
+                         retry_after=exc.retry_after)
+        if exc.retry_after is not None:
+            response["Retry-After"] = str(exc.retry_after)
+        return response
+    return None
+
+
+def api_view(
+    scope: Scope, methods: tuple[str, ...] = ("GET",), *, charge: bool = True
+) -> Callable[[View], View]:
+    """Authenticate (see module doc), check the method, charge a query request to the token's quota (unless
+    ``charge`` is false: the view charges itself), then call ``view(request, principal, ...)``."""
 
     def decorate(view: View) -> View:
         @wraps(view)
@@ -151,7 +177,8 @@ def api_view(scope: Scope, methods: tuple[str, ...] = ("GET",)) -> Callable[[Vie
             principal = resolve_principal(request, scope)
             if isinstance(principal, HttpResponse):
                 return principal
-            return view(request, principal, *args, **kwargs)
+            refused = charge_quota(principal) if scope == "query" and charge else None
+            return refused or view(request, principal, *args, **kwargs)
 
         wrapper.yapdns_auth = "api"  # type: ignore[attr-defined]
         wrapper.yapdns_methods = methods  # type: ignore[attr-defined]

@@ -13,7 +13,9 @@ import datetime as dt
 import dj_database_url
 
 from yapdns import config
+from yapdns.core.errors import ConfigurationError
 from yapdns.core.private import private_file
+from yapdns.server.monitoring.logs import logging_config
 
 DATA_DIR = config.data_dir()
 SECRET_KEY = config.secret_key()
@@ -32,10 +34,16 @@ INSTALLED_APPS = [
     "yapdns.server.query",
     "yapdns.server.compat",
     "yapdns.server.dashboard",
+    "yapdns.server.monitoring",
+    "yapdns.server.workers",
+    "yapdns.server.enrichment",
+    "django_tasks",
+    "django_tasks_db",
     "axes",
 ]
 
 MIDDLEWARE = [
+    "yapdns.server.monitoring.middleware.RequestMonitorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "yapdns.server.security.AllowedMethodsMiddleware",
@@ -83,6 +91,10 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background jobs (server/workers): Django's tasks framework, stored in the application database above, so
+# `yapdns worker` needs no other service. See docs/development.md, "Adding a background job".
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -156,11 +168,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": "INFO"},
-    "loggers": {"django.request": {"level": "ERROR"}, "axes": {"level": "WARNING"}},
-}
+LOG_FORMAT = config.get("YAPDNS_LOG_FORMAT").strip().lower()
+if LOG_FORMAT not in ("plain", "json"):
+    raise ConfigurationError(f"YAPDNS_LOG_FORMAT must be 'plain' or 'json', got {LOG_FORMAT!r}")
+JSON_ACCESS_LOG = LOG_FORMAT == "json"
+LOGGING = logging_config(LOG_FORMAT)
+METRICS_TOKEN = config.get("YAPDNS_METRICS_TOKEN").strip()

@@ -218,6 +218,9 @@ def _record_key(where: _Where, q: RecordQuery) -> tuple[str, ...]:
         return _rdata_name_key(where, q.rdata_name)
     if q.rdata is not None:
         return _rdata_exact_key(where, q)
+    if q.sample is None:  # the address context filter alone: every address, in key order
+        where.add("rr.ip IS NOT NULL")
+        return ("rr.ip", "rr.id")
     where.add("rr.id IN (SELECT rr_id FROM rr_sample WHERE sha256 = ?)", q.sample)
     return ("rr.id",)
 
@@ -248,6 +251,9 @@ def record_select(d: Dialect, q: RecordQuery, provs: Sequence[int] | None, limit
     """Per-RR records; with ``provs`` the times and counts are those of these provenances only."""
     where = _Where(d)
     order = _record_key(where, q)
+    if q.context is not None:
+        clause, params = q.context.clause()
+        where.add(clause, *params)
     _types(where, q.types, "rr.rrtype")
     _cursor(where, q.cursor, order, _pinned(q))
     aliases = [f"o{i}" for i in range(len(order))]
@@ -275,6 +281,13 @@ def record_select(d: Dialect, q: RecordQuery, provs: Sequence[int] | None, limit
     return Sql(text, prov_params + tuple(where.params) + tuple(outer.params), len(order))
 
 
+def _context(where: _Where, q: RecordQuery) -> None:
+    """The address context filter (AS, country, prefix), as ``record_select`` applies it."""
+    if q.context is not None:
+        clause, params = q.context.clause()
+        where.add(clause, *params)
+
+
 SOURCE_COLS = "id, rrname, rrtype, rdata, tf, tl, n, ttl_min, ttl_max, ztf, ztl, zo"
 
 
@@ -283,6 +296,7 @@ def record_source(d: Dialect, q: RecordQuery, provs: Sequence[int] | None, scan_
     with the columns ``SOURCE_COLS``, in the key's index order: what summaries and whole-result sorts read."""
     where = _Where(d)
     _record_key(where, q)
+    _context(where, q)
     _types(where, q.types, "rr.rrtype")
     if provs is None:
         _fences(where, q.fence, "rr.time_first", "rr.time_last")
@@ -312,6 +326,7 @@ def record_count(d: Dialect, q: RecordQuery, cap: int) -> Sql:
     there are no fences (the row id is in every index), so a bounded total costs an index range, not row reads."""
     where = _Where(d)
     _record_key(where, q)
+    _context(where, q)
     _types(where, q.types, "rr.rrtype")
     _fences(where, q.fence, "rr.time_first", "rr.time_last")
     text = f"SELECT count(*) FROM (SELECT rr.id FROM rr WHERE {where.sql()} LIMIT {int(cap)}) AS c"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlencode
 
 from django.utils.html import format_html
@@ -18,7 +19,7 @@ from yapdns.core.model import Record
 from yapdns.server.dashboard import display
 
 _ROW = (
-    '<tr><td class="c-name">{}{}{}</td><td><span class="badge t-{}">{}</span></td><td class="c-rdata">{}{}{}</td>'
+    '<tr><td class="c-name">{}{}{}</td><td><span class="badge t-{}">{}</span></td><td class="c-rdata">{}{}{}{}</td>'
     '<td class="c-time">{}{}</td><td class="c-time">{}</td><td class="num">{}</td><td class="narrow">'
     '<a class="detail-link" href="{}?{}" title="Record detail and sensors">Detail</a></td></tr>'
 )
@@ -32,13 +33,15 @@ def _record_page() -> str:
     return reverse("dashboard:record")
 
 
-def record_row_html(r: Record, name_tags: list[str], ip_tags: list[str]) -> SafeString:
-    """One record as a table row: name, type, rdata (with copy buttons and tags), first and last seen, count."""
+def record_row_html(r: Record, name_tags: list[str], ip_tags: list[str], context: Any = None) -> SafeString:
+    """One record as a table row: name, type, rdata (with its AS/country context when known, copy buttons and
+    tags), first and last seen, count."""
     return format_html(
         _ROW,
         display.name_html(r.rrname), display.copy_html(r.rrname), display.tag_chips_html(name_tags),
         r.rrtype, r.rrtype,
-        display.rdata_html(r.rrtype, r.rdata), display.copy_html(r.rdata), display.tag_chips_html(ip_tags),
+        display.rdata_html(r.rrtype, r.rdata), display.context_html(context) if context else "",
+        display.copy_html(r.rdata), display.tag_chips_html(ip_tags),
         display.when_html(r.time_first), display.zone_badge_html() if r.zone_only else "",
         display.when_html(r.time_last), r.count,
         _record_page(), urlencode({"rrname": r.rrname, "rrtype": r.rrtype, "rdata": r.rdata}),
@@ -46,8 +49,15 @@ def record_row_html(r: Record, name_tags: list[str], ip_tags: list[str]) -> Safe
 
 
 def record_rows_html(
-    records: Iterable[Record], name_tags: Mapping[str, list[str]], ip_tags: Mapping[str, list[str]]
+    records: Iterable[Record], name_tags: Mapping[str, list[str]], ip_tags: Mapping[str, list[str]],
+    contexts: Mapping[tuple[str, str, str], Any] | None = None,
 ) -> SafeString:
-    """Every row, or the empty-table row."""
-    rows = [record_row_html(r, name_tags.get(r.rrname, []), ip_tags.get(r.rdata, [])) for r in records]
+    """Every row, or the empty-table row; ``contexts`` from ``enrichment.services.record_contexts``."""
+    found = contexts or {}
+    rows = [
+        record_row_html(
+            r, name_tags.get(r.rrname, []), ip_tags.get(r.rdata, []), found.get((r.rrname, r.rrtype, r.rdata))
+        )
+        for r in records
+    ]
     return SafeString("\n".join(rows)) if rows else EMPTY

@@ -16,6 +16,7 @@ import msgspec
 from yapdns.core.errors import InvalidQuery
 from yapdns.core.model import Record
 from yapdns.server.limits import Budget
+from yapdns.server.monitoring.metrics import count_query
 from yapdns.server.query import params
 from yapdns.storage.base import Store
 
@@ -44,6 +45,7 @@ def run_bulk(
             continue
         try:
             query = params.record_query({**common, "q": term}, cap=JSON_PAGE_MAX)
+            count_query("bulk", query)
             page = store.records(msgspec.structs.replace(query, limit=min(query.limit, rows)))
         except InvalidQuery as exc:
             yield BulkAnswer(term, error=str(exc))

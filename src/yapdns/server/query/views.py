@@ -20,10 +20,13 @@ from django.http.response import HttpResponseBase
 from yapdns import __version__
 from yapdns.core import cof
 from yapdns.core.errors import InvalidQuery
+from yapdns.core.model import Record
+from yapdns.server.enrichment import services as enrichment
 from yapdns.server.limits import Budget, RequestLimits, clamped, mark_results_max
+from yapdns.server.monitoring.metrics import count_query
 from yapdns.server.query import params
 from yapdns.server.query.bulk import run_bulk
-from yapdns.server.security import Principal, api_view, error, public
+from yapdns.server.security import Principal, api_view, charge_quota, error, public
 from yapdns.server.store import get_store
 from yapdns.storage.base import Store
 from yapdns.storage.query import NameMatch, Page, RecordQuery, TypeFilter
@@ -32,6 +35,19 @@ JSON_PAGE_MAX = 10_000
 STREAM_DEFAULT_LIMIT = 10_000
 FORMATS = {"json", "cof", "csv"}
 ORIGIN = "urn:yapdns"
+
+
+def _records_json(store: Store, page: Page[Record]) -> JsonResponse:
+    """A records page; A/AAAA records carry ``context`` (AS, prefix, country as of their last sighting)."""
+    annotator = enrichment.ContextAnnotator(store)
+    rows = []
+    for record in annotator.annotate(page.rows):
+        data = _builtins(record)
+        found = annotator.context(record)
+        if found is not None:
+            data["context"] = enrichment.context_json(found)
+        rows.append(data)
+    return JsonResponse({"records": rows, "limited": page.limited, "next_cursor": page.next_cursor})
 
 
 def _page_json(page: Page[Any], key: str) -> JsonResponse:
@@ -62,10 +78,12 @@ def records(request: HttpRequest, principal: Principal) -> HttpResponseBase:
     def run() -> HttpResponseBase:
         if fmt == "json":
             query = params.record_query(request.GET, cap=JSON_PAGE_MAX)
-            response: HttpResponseBase = _page_json(get_store().records(query), "records")
+            count_query("api", query)
+            response: HttpResponseBase = _records_json(get_store(), get_store().records(query))
             cap, default = JSON_PAGE_MAX, params.DEFAULT_LIMIT
         else:
             query = params.record_query(request.GET, default_limit=STREAM_DEFAULT_LIMIT)
+            count_query("api", query)
             response = stream_records(get_store(), query, fmt)
             cap, default = int(settings.RESULTS_MAX), STREAM_DEFAULT_LIMIT
         requested = params.integer(request.GET, "limit", default, minimum=0)
@@ -78,7 +96,9 @@ def stream_records(store: Store, query: RecordQuery, fmt: str) -> StreamingHttpR
     """COF NDJSON or CSV, streamed page by page with flat memory."""
     rows = store.iter_records(query)
     if fmt == "csv":
-        response = StreamingHttpResponse(cof.csv_lines(rows), content_type="text/csv; charset=utf-8")
+        annotator = enrichment.ContextAnnotator(store)
+        csv = cof.csv_lines(annotator.annotate(rows), extra_fields=enrichment.CSV_FIELDS, extra=annotator.csv_cells)
+        response = StreamingHttpResponse(csv, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="yapdns-records.csv"'
         return response
     lines = cof.ndjson_lines(cof.to_cof(r, ORIGIN) for r in rows)
@@ -115,7 +135,9 @@ def _name_query(request: HttpRequest) -> RecordQuery:
     given = {k: v for k, v in request.GET.dict().items() if k not in ("q", "ip", "rdata_name", "rdata")}
     if not (given.get("rrname") or given.get("sample")):
         raise InvalidQuery("rrname (a name, *.domain or name.*) or sample (a SHA-256) is required")
-    return params.record_query(given, cap=JSON_PAGE_MAX)
+    query = params.record_query(given, cap=JSON_PAGE_MAX)
+    count_query("api", query)
+    return query
 
 
 @api_view("query")
@@ -157,7 +179,7 @@ class _BulkRequest(msgspec.Struct, forbid_unknown_fields=True):
     time_last_after: int | None = None
 
 
-@api_view("query", methods=("POST",))
+@api_view("query", methods=("POST",), charge=False)
 def bulk(request: HttpRequest, principal: Principal) -> HttpResponseBase:
     """``POST /api/v1/bulk``: many names/IPs/CIDRs in one request, answered as streamed NDJSON.
 
@@ -184,8 +206,11 @@ def bulk(request: HttpRequest, principal: Principal) -> HttpResponseBase:
         return error(400, "send at least one query")
     if len(spec.queries) > limits.bulk_queries:
         return error(413, f"send at most {limits.bulk_queries} queries per request (YAPDNS_BULK_MAX_QUERIES)")
-    lines = _bulk_lines(get_store(), spec.queries, common, limits.bulk_rows, limits.budget())
-    return StreamingHttpResponse(lines, content_type="application/x-ndjson")
+    refused = charge_quota(principal, len(spec.queries))  # each query of the batch counts
+    return refused or StreamingHttpResponse(
+        _bulk_lines(get_store(), spec.queries, common, limits.bulk_rows, limits.budget()),
+        content_type="application/x-ndjson",
+    )
 
 
 def _bulk_spec(request: HttpRequest) -> _BulkRequest:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -29,6 +29,7 @@ from yapdns.core.model import Observation
 from yapdns.core.normalize import COUNT_CEILING
 from yapdns.storage import migrations
 from yapdns.storage.base import BatchRef, StoreStats, StoreUnavailable, WriteOutcome
+from yapdns.storage.context import ContextSql
 from yapdns.storage.flex import FlexQuery, FlexRow
 from yapdns.storage.group import GroupWriter
 from yapdns.storage.postgres import flex
@@ -69,7 +70,7 @@ def transient(exc: BaseException) -> bool:
     return state[:2] in _TRANSIENT_CLASSES
 
 
-class PostgresStore(SqlReader, SummaryReader, SummarizeReader):
+class PostgresStore(SqlReader, SummaryReader, SummarizeReader, ContextSql):
     """The record store in a PostgreSQL database (optionally one schema of it)."""
 
     name = "postgresql"
@@ -132,6 +133,32 @@ class PostgresStore(SqlReader, SummaryReader, SummarizeReader):
 
             return migrations.apply_all(self.migrations_package, applied, run, through)
 
+    def readiness(self) -> list[str]:
+        """Problems that stop writes: pending migrations, or a read-only (standby) server."""
+        try:
+            return self._writer.call(self._readiness)
+        except (psycopg.Error, PoolTimeout, OSError) as exc:  # the reason names hosts: only its kind is shown
+            return [f"PostgreSQL cannot be reached ({type(exc).__name__})"]
+
+    def pending_migrations(self) -> list[str]:
+        """The names of the migrations ``migrate`` would apply, in order."""
+        return migrations.pending_names(self.migrations_package, self._writer.call(self._applied))
+
+    @staticmethod
+    def _applied(conn: psycopg.Connection[Any]) -> set[int]:
+        known = conn.execute("SELECT to_regclass('schema_migration') IS NOT NULL").fetchone()
+        rows = conn.execute("SELECT version FROM schema_migration").fetchall() if known and known[0] else []
+        return {int(v) for (v,) in rows}
+
+    def _readiness(self, conn: psycopg.Connection[Any]) -> list[str]:
+        with conn.transaction():
+            applied = self._applied(conn)
+            (read_only,) = conn.execute("SHOW transaction_read_only").fetchone() or ("off",)
+        problems = migrations.pending_problem(self.migrations_package, applied)
+        if read_only == "on":
+            problems.append("PostgreSQL accepts no writes (transaction_read_only is on: a standby?)")
+        return problems
+
     # -- writes -------------------------------------------------------------
 
     def write(self, observations: Sequence[Observation], batch: BatchRef | None = None) -> WriteOutcome:
@@ -141,6 +168,21 @@ class PostgresStore(SqlReader, SummaryReader, SummarizeReader):
             if transient(exc):
                 raise StoreUnavailable(f"PostgreSQL: {exc}") from exc
             raise
+
+    def _in_write_transaction(self, fn: Callable[[migrations.MigrationDb], int]) -> int:
+        def run(conn: psycopg.Connection[Any]) -> int:
+            with conn.transaction():
+                return fn(migrations.ConnectionDb(conn, "%s"))
+
+        try:
+            return self._writer.call(run)
+        except (psycopg.Error, PoolTimeout, OSError) as exc:
+            if transient(exc):
+                raise StoreUnavailable(f"PostgreSQL: {exc}") from exc
+            raise
+
+    def _p(self, text: str) -> str:
+        return text.replace("?", "%s")
 
     # -- reads --------------------------------------------------------------
 

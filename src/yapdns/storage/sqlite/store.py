@@ -13,7 +13,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from yapdns.core.normalize import COUNT_CEILING
 from yapdns.core.private import private_dir, private_file
 from yapdns.storage import migrations
 from yapdns.storage.base import BatchRef, StoreStats, StoreUnavailable, WriteOutcome
+from yapdns.storage.context import ContextSql
 from yapdns.storage.flex import FlexQuery, FlexRow
 from yapdns.storage.group import GroupWriter
 from yapdns.storage.reader import SqlReader
@@ -80,7 +81,7 @@ def transient(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and code is not None and code & 0xFF in _TRANSIENT
 
 
-class SqliteStore(SqlReader, SummaryReader, SummarizeReader):
+class SqliteStore(SqlReader, SummaryReader, SummarizeReader, ContextSql):
     """The record store in one SQLite file."""
 
     name = "sqlite"
@@ -139,6 +140,33 @@ class SqliteStore(SqlReader, SummaryReader, SummarizeReader):
             self._applier.forget_rows()  # a migration may rewrite or merge rows the writer remembers
         return done
 
+    def readiness(self) -> list[str]:
+        """Problems that stop writes: pending migrations, or a file the writer cannot lock for writing."""
+        try:
+            return self._writer.call(self._readiness)
+        except (sqlite3.Error, OSError) as exc:
+            return [f"the SQLite store cannot be opened for writing: {exc}"]
+
+    def pending_migrations(self) -> list[str]:
+        """The names of the migrations ``migrate`` would apply, in order."""
+        return migrations.pending_names(self.migrations_package, self._writer.call(self._applied))
+
+    @staticmethod
+    def _applied(conn: sqlite3.Connection) -> set[int]:
+        try:
+            return {v for (v,) in conn.execute("SELECT version FROM schema_migration")}
+        except sqlite3.OperationalError:  # no schema yet
+            return set()
+
+    def _readiness(self, conn: sqlite3.Connection) -> list[str]:
+        problems = migrations.pending_problem(self.migrations_package, self._applied(conn))
+        try:
+            conn.execute("BEGIN IMMEDIATE")  # takes the write lock, as a write would
+            conn.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            problems.append(f"the SQLite store is not writable: {exc}")
+        return problems
+
     # -- writes -------------------------------------------------------------
 
     def write(self, observations: Sequence[Observation], batch: BatchRef | None = None) -> WriteOutcome:
@@ -148,6 +176,27 @@ class SqliteStore(SqlReader, SummaryReader, SummarizeReader):
             if transient(exc):
                 raise StoreUnavailable(f"SQLite: {exc}") from exc
             raise
+
+    def _in_write_transaction(self, fn: Callable[[migrations.MigrationDb], int]) -> int:
+        def run(conn: sqlite3.Connection) -> int:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                done = fn(migrations.ConnectionDb(conn, "?"))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            return done
+
+        try:
+            return self._writer.call(run)
+        except (sqlite3.Error, OSError) as exc:
+            if transient(exc):
+                raise StoreUnavailable(f"SQLite: {exc}") from exc
+            raise
+
+    def _p(self, text: str) -> str:
+        return text
 
     # -- reads --------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from yapdns.server.compat.auth import (
 from yapdns.server.compat.dnsdb import lookups, routes
 from yapdns.server.compat.dnsdb.saf import saf_lines
 from yapdns.server.limits import clamped, mark_results_max
+from yapdns.server.monitoring.metrics import NAME_SHAPES, QUERIES
 from yapdns.server.security import public
 from yapdns.server.store import get_store
 
@@ -121,8 +122,18 @@ def _options(request: HttpRequest, call: routes.DnsdbCall, caller: Caller) -> lo
     )
 
 
+def _shape(call: routes.DnsdbCall) -> str:
+    """The query shape of a DNSDB call (``monitoring.metrics.query_shape``'s names)."""
+    if call.verb == "flex":
+        return "flex"
+    if call.kind == "rrset" and call.name is not None:
+        return NAME_SHAPES[call.name.kind]
+    return {"rdata_name": "rdata_name", "rdata_ip": "ip"}.get(call.kind, "rdata")
+
+
 def _answer(call: routes.DnsdbCall, opts: lookups.Options, caller: Caller) -> HttpResponseBase:
     runner = _RUNNERS[call.verb]
+    QUERIES.labels("dnsdb", _shape(call)).inc()
     try:
         rows = runner(get_store(), call, opts)
     except InvalidQuery as exc:  # e.g. a Flex pattern rejected while compiling

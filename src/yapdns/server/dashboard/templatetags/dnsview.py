@@ -36,6 +36,13 @@ def rdata(record: Any) -> SafeString:
 
 
 @register.filter
+def context_badge(record: Any, contexts: Any) -> SafeString:
+    """``AS13335 · AU`` after an address, from ``contexts`` (``enrichment.services.record_contexts``), if known."""
+    found = contexts.get((record.rrname, record.rrtype, record.rdata)) if isinstance(contexts, dict) else None
+    return display.context_html(found)
+
+
+@register.filter
 def ip(addr: str) -> SafeString:
     return display.ip_html(addr)
 
@@ -80,7 +87,9 @@ def copy(value: str | None) -> SafeString:
 @register.simple_tag(takes_context=True)
 def record_rows(context: Any, records: Any) -> SafeString:
     """The rows of a records table (``rows.record_rows_html``), with the tags of the page when it has them."""
-    return record_rows_html(records, context.get("name_tags") or {}, context.get("ip_tags") or {})
+    contexts = context.get("contexts")
+    return record_rows_html(records, context.get("name_tags") or {}, context.get("ip_tags") or {},
+                            contexts if isinstance(contexts, dict) else None)
 
 
 @register.filter

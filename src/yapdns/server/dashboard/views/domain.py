@@ -1,5 +1,5 @@
-"""The domain page: the name's whole history, its zone below, records, subdomains, related names, negatives,
-sensors and samples."""
+"""The domain page: the name's whole history, its zone below, records, its addresses per AS and country,
+subdomains, related names, negatives, sensors, samples, notes and tags."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from yapdns.core.errors import InvalidQuery
 from yapdns.core.names import to_unicode
 from yapdns.server.dashboard import correlate, history, tagging, timeline
 from yapdns.server.dashboard.views.common import problem, store
+from yapdns.server.enrichment import services as enrichment
 from yapdns.storage.query import NameMatch, RecordQuery
+from yapdns.upstream import registry
 
 RECORDS_PAGE = 200
 NEGATIVES_MAX = 50
@@ -54,6 +56,9 @@ def domain_page(request: HttpRequest, name: str) -> HttpResponse:
         "negatives": sorted(negatives, key=lambda n: -n.time_last)[:NEGATIVES_MAX],
         "notes": tagging.for_subject("name", fqdn),
         "provenance": db.name_provenance(fqdn),
+        "context": enrichment.breakdown(db, page.rows),
+        "contexts": enrichment.record_contexts(db, page.rows),
+        "upstream_connectors": registry.configured_names(),
         "samples": db.name_samples(fqdn),
         "search_exact": _search(fqdn),
         "search_subdomains": _search(f"*.{fqdn}"),

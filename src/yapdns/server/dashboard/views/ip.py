@@ -1,5 +1,5 @@
 """The IP page: its whole history (names over time, the busiest names), the records, the /24 or /48 around it,
-and ASN/geo when known."""
+who announced it and where (the context history the enrichment worker keeps), notes and tags."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from django.urls import reverse
 from yapdns.core.errors import InvalidQuery
 from yapdns.server.dashboard import correlate, enrichment, history, tagging, timeline
 from yapdns.server.dashboard.views.common import problem, store
+from yapdns.server.enrichment import services
 from yapdns.storage.query import IpRange, RecordQuery
+from yapdns.upstream import registry
 
 RECORDS_PAGE = 200
 
@@ -34,6 +36,7 @@ def ip_page(request: HttpRequest, addr: str) -> HttpResponse:
     records = list(page.rows)
     network = correlate.network_of(ip)
     whole = history.history(store(), RecordQuery(rdata_ip=IpRange.parse(ip)))
+    known = services.contexts(db, [ip]).get(ip, [])
     context = {
         "ip": ip,
         "version": ipaddress.ip_address(ip).version,
@@ -43,7 +46,10 @@ def ip_page(request: HttpRequest, addr: str) -> HttpResponse:
         **whole.context(timeline.by_name),
         "neighbours": correlate.neighbours(db, ip),
         "notes": tagging.for_subject("ip", ip),
-        "ip_context": enrichment.lookup(db, ip),
+        "ip_context": enrichment.IpContext.of(services.as_of(known)),
+        "context_history": enrichment.history(known),
+        "contexts": services.record_contexts(db, records),
+        "upstream_connectors": registry.configured_names(),
         "search_network": f"{reverse('dashboard:search')}?{urlencode({'q': str(network)})}",
         "search_ip": f"{reverse('dashboard:search')}?{urlencode({'q': ip})}",
         "pivot_url": f"{reverse('dashboard:pivot')}?{urlencode({'q': ip})}",

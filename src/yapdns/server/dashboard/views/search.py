@@ -14,6 +14,7 @@ from yapdns.core.model import Evidence, Record
 from yapdns.server.dashboard import paging, search, tagging, timeline
 from yapdns.server.dashboard.dnsdbq import dnsdbq_command
 from yapdns.server.dashboard.views.common import store
+from yapdns.server.enrichment import services as enrichment
 from yapdns.storage.base import RecordSummary
 from yapdns.storage.query import RecordQuery
 
@@ -91,7 +92,14 @@ def _records_view(
     else:
         page = store().records(query)
         pager = paging.cursor_pager(get, size, len(page.rows), page.next_cursor if page.limited else None, total)
-    return {"rows": page.rows, "page": page, "pager": pager, "sorted_whole": bool(spec.sort), **_row_tags(page.rows)}
+    return {
+        "rows": page.rows,
+        "page": page,
+        "pager": pager,
+        "sorted_whole": bool(spec.sort),
+        "contexts": enrichment.record_contexts(store(), page.rows),
+        **_row_tags(page.rows),
+    }
 
 
 def _row_tags(rows: list[Record]) -> dict[str, Any]:
