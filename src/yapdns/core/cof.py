@@ -85,14 +85,23 @@ def csv_lines(
     if header:
         writer.writerow([*CSV_FIELDS, *extra_fields])
     for rec in records:
-        times = time_fields(rec)
-        cells = [times.get(f) if f in WINDOW_FIELDS else getattr(rec, f) for f in CSV_FIELDS]
-        writer.writerow([_csv_safe(v) for v in (*cells, *(extra(rec) if extra else ()))])
+        writer.writerow([*csv_cells(rec), *(_csv_safe(v) for v in (extra(rec) if extra else ()))])
         yield buf.getvalue()
         buf.seek(0)
         buf.truncate()
     if header and buf.getvalue():
         yield buf.getvalue()
+
+
+def csv_cells(record: Record) -> list[object]:
+    """One record's CSV cells in ``CSV_FIELDS`` order, formula-safe."""
+    times = time_fields(record)
+    return [_csv_safe(times.get(f) if f in WINDOW_FIELDS else getattr(record, f)) for f in CSV_FIELDS]
+
+
+def csv_safe(value: object) -> object:
+    """Defuse spreadsheet formulas (see ``_csv_safe``), for callers writing their own columns."""
+    return _csv_safe(value)
 
 
 def _csv_safe(value: object) -> object:

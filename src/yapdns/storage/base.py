@@ -25,7 +25,7 @@ Guarantees every backend gives:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Protocol, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 import msgspec
 
@@ -89,6 +89,57 @@ class NameSummary(msgspec.Struct, frozen=True):
     count: int
     time_first: int
     time_last: int
+
+
+class TypeSummary(msgspec.Struct, frozen=True):
+    """One RR type's share of a result: records, observations, and its window (traffic, else zone)."""
+
+    rrtype: str
+    records: int
+    count: int
+    time_first: int
+    time_last: int
+
+
+class SightingSummary(msgspec.Struct, frozen=True):
+    """One ``(sensor, evidence)`` pair's share of a result."""
+
+    sensor: str
+    evidence: str
+    records: int
+    count: int
+    time_first: int
+    time_last: int
+
+
+class RecordSummary(msgspec.Struct, frozen=True):
+    """A whole result summarized, like DNSDB's ``summarize`` (``Store.summarize``).
+
+    ``time_first``/``time_last`` is the traffic window (None when every record was seen only in zone files),
+    ``zone_time_*`` the zone-file window. ``first_days``/``last_days`` count records by the UTC day
+    (epoch seconds of its midnight) of their first and last sighting, so charts over the whole history need
+    no record rows. ``limited``: more than the scan bound matched, so every figure covers only the first
+    ``records`` rows in the key's order (a lower bound, to be labelled so).
+    """
+
+    records: int
+    count: int
+    names: int
+    rrsets: int | None
+    time_first: int | None
+    time_last: int | None
+    zone_time_first: int | None
+    zone_time_last: int | None
+    by_type: list[TypeSummary]
+    sightings: list[SightingSummary]
+    top_names: list[NameSummary]
+    first_days: list[tuple[int, int]]
+    last_days: list[tuple[int, int]]
+    limited: bool
+
+
+RankKey = Literal["count", "time_first", "time_last"]
+SUMMARY_SCAN_MAX = 100_000
 
 
 class IngestBucket(msgspec.Struct, frozen=True):
@@ -168,6 +219,26 @@ class Store(Protocol):
 
     def scan_top_names(self, limit: int = 100) -> list[NameSummary]:
         """The most observed names: a full scan, for a background refresh only."""
+        ...
+
+    def summarize(
+        self, query: RecordQuery, scan_max: int = SUMMARY_SCAN_MAX, top: int = 10, sightings: bool = True
+    ) -> RecordSummary:
+        """The whole result of ``query`` (its key, filters and fences; not its cursor or limit) summarized, reading
+        at most ``scan_max`` records by the key's index; ``top`` busiest names (by count) are listed; the
+        per-sensor breakdown (a join per record) only when ``sightings``."""
+        ...
+
+    def count_records(self, query: RecordQuery, cap: int) -> int:
+        """How many records match ``query`` (key, filters, fences; not cursor or limit), counting at most ``cap``
+        (a result of ``cap`` means "at least"); without filters or fences only the key's index is read."""
+        ...
+
+    def ranked_records(
+        self, query: RecordQuery, key: RankKey, descending: bool = True, scan_max: int = SUMMARY_SCAN_MAX
+    ) -> Page[Record]:
+        """``query.limit`` records from ``query.offset`` on, ordered by ``key`` over the whole result (ties by name,
+        type, rdata), reading at most ``scan_max`` records by the key's index; no cursor (offset paging)."""
         ...
 
     def ingest_history(self, since: int) -> list[IngestBucket]:

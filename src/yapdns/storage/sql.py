@@ -51,15 +51,19 @@ class Sql(msgspec.Struct, frozen=True):
 class Dialect:
     """Placeholder style, the saturating count sum and the rdata key; everything else here is portable SQL.
 
-    ``rdata_key`` names a SQL function when the backend's unique keys index ``rdata_hash = rdata_key(rdata)``
-    rather than the rdata itself (PostgreSQL, whose B-tree entries cannot hold long rdata): exact-key lookups
-    then compare the digest too, so they stay an index probe.
+    ``wide_sum`` formats a sum of counts that must not overflow (SQLite's ``total``). ``rdata_key`` names a SQL
+    function when the backend's unique keys index ``rdata_hash = rdata_key(rdata)`` rather than the rdata itself
+    (PostgreSQL, whose B-tree entries cannot hold long rdata): exact-key lookups then compare the digest too, so
+    they stay an index probe.
     """
 
-    def __init__(self, placeholder: str, count_sum: str, rdata_key: str | None = None) -> None:
+    def __init__(
+        self, placeholder: str, count_sum: str, *, rdata_key: str | None = None, wide_sum: str = "sum({})"
+    ) -> None:
         self.ph = placeholder
         self._count_sum = count_sum
         self._rdata_key = rdata_key
+        self._wide_sum = wide_sum
 
     def record_key(self, alias: str, rrname: str, rrtype: str, rdata: str) -> tuple[str, tuple[object, ...]]:
         """The condition (``?`` placeholders) and parameters that pick the RR row ``alias`` of one record."""
@@ -76,6 +80,11 @@ class Dialect:
         """``sum(expr)`` saturated at ``COUNT_CEILING`` as a BIGINT: stored counts are each at most the ceiling,
         so a plain sum of several overflows (SQLite raises, PostgreSQL's cast to bigint fails)."""
         return self._count_sum.format(expr)
+
+    def wide_sum(self, expr: str) -> str:
+        """A sum that never overflows (PostgreSQL's numeric ``sum``, SQLite's floating ``total``), for summaries
+        over many rows, where a per-row saturating aggregate would cost a function call per row."""
+        return self._wide_sum.format(expr)
 
 
 class _Where:
@@ -287,6 +296,66 @@ def record_select(d: Dialect, q: RecordQuery, provs: Sequence[int] | None, limit
         f"LIMIT {int(limit)} OFFSET {int(q.offset)}"
     )
     return Sql(text, prov_params + tuple(where.params) + tuple(outer.params), len(order))
+
+
+def _context(where: _Where, q: RecordQuery) -> None:
+    """The address context filter (AS, country, prefix), as ``record_select`` applies it."""
+    if q.context is not None:
+        clause, params = q.context.clause()
+        where.add(clause, *params)
+
+
+SOURCE_COLS = "id, rrname, rrtype, rdata, tf, tl, n, ttl_min, ttl_max, ztf, ztl, zo"
+
+
+def record_source(d: Dialect, q: RecordQuery, provs: Sequence[int] | None, scan_max: int) -> Sql:
+    """The first ``scan_max`` records matching ``q`` (key, types, fences, provenances; no cursor) as a derived table
+    with the columns ``SOURCE_COLS``, in the key's index order: what summaries and whole-result sorts read."""
+    where = _Where(d)
+    _record_key(where, q)
+    _context(where, q)
+    _types(where, q.types, "rr.rrtype")
+    if provs is None:
+        _fences(where, q.fence, "rr.time_first", "rr.time_last")
+        text = (
+            "SELECT rr.id AS id, rr.rrname AS rrname, rr.rrtype AS rrtype, rr.rdata AS rdata, rr.time_first AS tf, "
+            "rr.time_last AS tl, rr.count AS n, rr.ttl_min AS ttl_min, rr.ttl_max AS ttl_max, "
+            "rr.zone_time_first AS ztf, rr.zone_time_last AS ztl, CASE WHEN rr.zone_only THEN 1 ELSE 0 END AS zo "
+            f"FROM rr WHERE {where.sql()} LIMIT {int(scan_max)}"
+        )
+        return Sql(text, tuple(where.params), 0)
+    prov_cols, prov_params = _prov_subqueries(provs, d)
+    outer = _Where(d)
+    outer.add("x.n IS NOT NULL")
+    _fences(outer, q.fence, "coalesce(x.ttf, x.ztf)", "coalesce(x.ttl_, x.ztl)")
+    text = (
+        "SELECT x.id AS id, x.rrname AS rrname, x.rrtype AS rrtype, x.rdata AS rdata, coalesce(x.ttf, x.ztf) AS tf, "
+        "coalesce(x.ttl_, x.ztl) AS tl, x.n AS n, x.ttl_min AS ttl_min, x.ttl_max AS ttl_max, x.ztf AS ztf, "
+        "x.ztl AS ztl, CASE WHEN x.ttf IS NULL THEN 1 ELSE 0 END AS zo FROM (SELECT rr.id, rr.rrname, rr.rrtype, "
+        f"rr.rdata, rr.ttl_min, rr.ttl_max, {prov_cols} FROM rr WHERE {where.sql()}) AS x "
+        f"WHERE {outer.sql()} LIMIT {int(scan_max)}"
+    )
+    return Sql(text, prov_params + tuple(where.params) + tuple(outer.params), 0)
+
+
+def record_count(d: Dialect, q: RecordQuery, cap: int) -> Sql:
+    """How many records (up to ``cap``) match ``q``'s key, types and fences, reading only the key's index when
+    there are no fences (the row id is in every index), so a bounded total costs an index range, not row reads."""
+    where = _Where(d)
+    _record_key(where, q)
+    _context(where, q)
+    _types(where, q.types, "rr.rrtype")
+    _fences(where, q.fence, "rr.time_first", "rr.time_last")
+    text = f"SELECT count(*) FROM (SELECT rr.id FROM rr WHERE {where.sql()} LIMIT {int(cap)}) AS c"
+    return Sql(text, tuple(where.params), 0)
+
+
+def rrset_count(d: Dialect, match: NameMatch, scan_max: int) -> Sql:
+    """How many RRsets (up to ``scan_max``) an owner-name key matches."""
+    where = _Where(d)
+    _name_key(where, match, "s.rrname_rev", "s.rrname")
+    return Sql(f"SELECT count(*) FROM (SELECT 1 FROM rrset s WHERE {where.sql()} LIMIT {int(scan_max)}) AS c",
+               tuple(where.params), 0)
 
 
 def rrset_select(d: Dialect, q: RecordQuery, limit: int) -> Sql:

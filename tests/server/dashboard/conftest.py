@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.test import Client
 
 from tests.server.conftest import make_user
-from tests.server.dashboard import dataset
+from tests.server.dashboard import browser, dataset
+from tests.server.dashboard.live import DashboardServer, launch
 from yapdns.core.batch import decode_ndjson, encode_ndjson
 from yapdns.ingest import IngestService
+from yapdns.server.dashboard.checks import missing_assets
 from yapdns.server.sensors.models import Sensor
 from yapdns.server.sensors.services import create_sensor, record_ingest
 from yapdns.storage.base import Store
@@ -53,3 +57,21 @@ def reader_client(db: None) -> Client:
 @pytest.fixture
 def admin_client(db: None) -> Client:
     return _client("ada", "admin")
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DashboardServer]:
+    """One ``yapdns serve`` with the dataset, shared by every browser test module."""
+    assert not missing_assets(), "run scripts/build-dashboard-assets.sh first"
+    server = launch(tmp_path_factory.mktemp("live"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as pw:
+        instance = browser.launch(pw)
+        yield instance
+        instance.close()

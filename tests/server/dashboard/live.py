@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from tests.live import LiveServer
-from tests.server.dashboard import dataset
+from tests.server.dashboard import dataset, flux
 
 PASSWORD = "correct horse battery staple"
 SENSORS = ("edge", "sandbox")
@@ -39,4 +39,5 @@ def launch(root: Path, *, failure_limit: int = 5) -> DashboardServer:
     now = int(time.time())
     server.ingest(server.tokens["edge"], dataset.edge_observations(now))
     server.ingest(server.tokens["sandbox"], dataset.sandbox_observations(now))
+    server.ingest(server.tokens["edge"], flux.flux_observations(now) + flux.zone_observations(now))
     return server

@@ -14,10 +14,9 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.server.dashboard import browser, dataset
-from tests.server.dashboard.live import PASSWORD, DashboardServer, launch
+from tests.server.dashboard.live import PASSWORD, DashboardServer
 from yapdns.core.batch import encode_ndjson
 from yapdns.core.model import Observation
-from yapdns.server.dashboard.checks import missing_assets
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ARTIFACTS = ROOT / "test-artifacts" / "dashboard"
@@ -25,22 +24,6 @@ ARTIFACTS = ROOT / "test-artifacts" / "dashboard"
 playwright_api = pytest.importorskip("playwright.sync_api")
 if not browser.CHROMIUM.exists():
     pytest.skip("needs /usr/bin/chromium (scripts/test-deps-browser.sh)", allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DashboardServer]:
-    assert not missing_assets(), "run scripts/build-dashboard-assets.sh first"
-    server = launch(tmp_path_factory.mktemp("live"))
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as pw:
-        instance = browser.launch(pw)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -12,22 +12,26 @@ HOSTILE = [
     "-99999999999999999999",
 ]
 GET_PAGES = ["/", "/search", "/pivot", "/record", "/domain/a.example", "/ip/192.0.2.1", "/api/v1/pivot",
-             "/manage/sensors", "/manage/tokens", "/manage/users"]
+             "/manage/sensors", "/manage/tokens", "/manage/users", "/bulk", "/annotations"]
 GET_PARAMS = ["q", "page", "page_size", "limit", "sort", "cursor", "cursor_in", "cursor_out", "in", "node", "new",
               "from", "to", "rrtype", "sensor", "evidence", "format", "first_after", "first_before", "last_after",
-              "last_before", "rrname", "rdata"]
+              "last_before", "rrname", "rdata", "view", "prev", "since", "sub"]
 POST_FORMS = {
     "/manage/tokens": ["action=revoke", "action=create"],
     "/manage/sensors": [""],
     "/manage/sensors/edge": ["action=revoke_token", "action=new_token", "action=bogus"],
     "/manage/users": [""],
     "/manage/users/1": ["action=role", "action=enable", "action=bogus"],
+    "/bulk": ["", "format=csv", "format=json", "format=cof"],
+    "/annotate": ["action=tag+", "action=tag-", "action=note+", "action=note-", "kind=name", "kind=ip"],
 }
-POST_PARAMS = ["token_id", "name", "description", "username", "password", "role", "action"]
+POST_PARAMS = ["token_id", "name", "description", "username", "password", "role", "action", "indicators", "format",
+               "kind", "subject", "tag", "text", "note"]
 
 
 # Parameters a page reads as numbers or tokens: also sent one at a time, so that no other one is refused first.
-ALONE = {"/search": ["page", "page_size", "limit", "cursor", "sort"], "/": ["new"], "/domain/a.example": ["cursor"],
+ALONE = {"/search": ["page", "page_size", "limit", "cursor", "sort", "view", "prev", "since"], "/": ["new"],
+         "/domain/a.example": ["cursor", "sub"], "/annotations": ["page"],
          "/ip/192.0.2.1": ["cursor"], "/api/v1/pivot": ["node", "cursor_in", "cursor_out"]}
 
 

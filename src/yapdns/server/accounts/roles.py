@@ -43,3 +43,8 @@ def can_manage_sensors(user: AbstractBaseUser | AnonymousUser) -> bool:
 
 def can_manage_users(user: AbstractBaseUser | AnonymousUser) -> bool:
     return role_of(user) == "admin"
+
+
+def can_annotate(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Whether ``user`` may add and remove the team's notes and tags (everyone may read them)."""
+    return role_of(user) in ("admin", "analyst")

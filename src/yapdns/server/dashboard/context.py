@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from yapdns import __version__
-from yapdns.server.accounts.roles import can_manage_sensors, can_manage_users, role_of
+from yapdns.server.accounts.roles import can_annotate, can_manage_sensors, can_manage_users, role_of
 from yapdns.server.dashboard.checks import missing_assets
 
 RECORD_COLUMNS = (
@@ -25,6 +25,7 @@ def viewer(request: HttpRequest) -> dict[str, object]:
         "role": role_of(user),
         "can_manage_sensors": can_manage_sensors(user),
         "can_manage_users": can_manage_users(user),
+        "can_annotate": can_annotate(user),
         "assets_missing": missing_assets(),
         "yapdns_version": __version__,
         "record_columns": RECORD_COLUMNS,

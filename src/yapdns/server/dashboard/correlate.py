@@ -1,7 +1,7 @@
 """Correlations for the domain and IP pages, each a handful of index-bounded lookups.
 
-* ``subdomain_names``: the distinct names under a domain, from one page of its
-  left-wildcard records;
+* ``subdomain_page``: the distinct names under a domain, from one cursor page of
+  its left-wildcard records;
 * ``related_names``: names that share addresses with a domain (its most
   recently seen A/AAAA rdata, each looked up by exact IP);
 * ``neighbours``: the addresses of an IP's /24 (IPv4) or /48 (IPv6) and the
@@ -22,7 +22,7 @@ from yapdns.core.model import Record
 from yapdns.storage.base import Store
 from yapdns.storage.query import IpRange, NameMatch, RecordQuery
 
-SUBDOMAIN_ROWS = 1000
+SUBDOMAIN_ROWS = 250
 RELATED_IPS = 10
 RELATED_ROWS_PER_IP = 200
 NEIGHBOUR_ROWS = 1000
@@ -66,10 +66,21 @@ def _fold(records: Sequence[Record], key: str) -> dict[str, NameGroup]:
     return groups
 
 
-def subdomain_names(store: Store, name: str, limit: int = 100) -> Grouped:
-    page = store.records(RecordQuery(rrname=NameMatch("suffix", name), limit=SUBDOMAIN_ROWS))
-    groups = sorted(_fold(page.rows, "rrname").values(), key=lambda g: (-g.time_last, g.key))
-    return Grouped(groups[:limit], page.limited or len(groups) > limit)
+@dataclass
+class SubdomainPage:
+    """The names of one cursor page of a domain's left-wildcard records, in the store's (reversed-name) order,
+    so a zone's names come grouped by parent; ``next_cursor`` continues after them."""
+
+    groups: list[NameGroup]
+    next_cursor: str | None
+    first: bool
+
+
+def subdomain_page(store: Store, name: str, cursor: str | None = None) -> SubdomainPage:
+    """One page of the names under ``name`` (``SUBDOMAIN_ROWS`` records folded by name)."""
+    page = store.records(RecordQuery(rrname=NameMatch("suffix", name), limit=SUBDOMAIN_ROWS, cursor=cursor))
+    return SubdomainPage(list(_fold(page.rows, "rrname").values()), page.next_cursor if page.limited else None,
+                         cursor is None)
 
 
 def address_records(records: Sequence[Record]) -> list[str]:

@@ -15,7 +15,7 @@ from functools import lru_cache
 from urllib.parse import quote
 
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from yapdns.core import rrtypes
@@ -140,3 +140,15 @@ def compact(number: int | None) -> str:
         if abs(number) >= size:
             return f"{number / size:.1f}{suffix}"
     return str(number)
+
+
+def copy_html(value: str | None) -> SafeString:
+    """A small button that copies ``value`` (``js/copy.js``); nothing for an empty value."""
+    if not value:
+        return SafeString("")
+    return format_html('<button type="button" class="copy-btn" data-copy-text="{}" title="Copy {}" '
+                       'aria-label="Copy">\u29c9</button>', value, value)
+
+
+def tag_chips_html(tags: list[str]) -> SafeString:
+    return format_html_join("", '<span class="tag-chip small">{}</span>', ((t,) for t in tags))

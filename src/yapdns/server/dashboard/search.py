@@ -9,6 +9,7 @@ One box understands:
 * ``rdata:<name>`` (or the "name in rdata" toggle): CNAME/NS/MX/PTR/SRV...
   targets, with the same wildcards (``rdata:*.example.com``);
 * ``sample:<sha256>``: the DNS a sandbox sample produced;
+* ``tag:<tag>``: the names and addresses the team tagged so (not a store query);
 * ``asn:13335``, ``cc:NL``, ``prefix:192.0.2.0/24``: records whose address an
   enrichment dataset put in that AS, country or routed prefix (at any time
   kept), alone or beside any of the above (``*.example.com cc:RU``).
@@ -32,7 +33,7 @@ from yapdns.core.errors import InvalidQuery
 from yapdns.server.query import params as api_params
 from yapdns.storage.query import RecordQuery, looks_like_ip_query
 
-SearchKind = Literal["name", "suffix", "prefix", "ip", "cidr", "rdata", "sample", "context"]
+SearchKind = Literal["name", "suffix", "prefix", "ip", "cidr", "rdata", "sample", "context", "tag"]
 KIND_LABELS: dict[str, str] = {
     "name": "Exact name",
     "suffix": "Subdomains (left wildcard)",
@@ -41,13 +42,17 @@ KIND_LABELS: dict[str, str] = {
     "cidr": "Network (CIDR / range)",
     "rdata": "Name in rdata",
     "sample": "Sandbox sample",
+    "tag": "Tag (notes and tags)",
     "context": "AS, country or prefix",
 }
 CONTEXT_TOKENS = {"asn:": "asn", "cc:": "cc", "prefix:": "prefix"}
 PAGE_SIZES = (25, 50, 100, 250, 500)
 DEFAULT_PAGE_SIZE = 100
-SORT_KEYS = ("rrname", "rrtype", "rdata", "time_first", "time_last", "count")
+SORT_KEYS = ("time_first", "time_last", "count")  # over the whole result (Store.ranked_records)
 FORMATS = ("csv", "json", "cof")
+SINCE_PRESETS: dict[str, int | None] = {"24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400, "1y": 365 * 86400,
+                                         "all": None}
+SINCE_LABELS = {"24h": "24 h", "7d": "7 d", "30d": "30 d", "1y": "1 y", "all": "all"}
 _DATE_FENCES = {
     "first_after": ("time_first_after", False),
     "first_before": ("time_first_before", True),
@@ -84,11 +89,11 @@ def classify(text: str, rdata_mode: bool = False) -> tuple[SearchKind, str, str]
     """``(kind, api key, value)`` for what was typed; raise ``InvalidQuery`` when empty."""
     text = text.strip()
     lowered = text.lower()
-    for prefix, mode in (("rdata:", "rdata"), ("sample:", "sample")):
+    for prefix, mode in (("rdata:", "rdata"), ("sample:", "sample"), ("tag:", "tag")):
         if lowered.startswith(prefix):
             text, rdata_mode = text[len(prefix) :].strip(), mode == "rdata"
-            if mode == "sample":
-                return "sample", "sample", text.lower()
+            if mode in ("sample", "tag"):
+                return mode, mode, text.lower()  # type: ignore[return-value]
     if not text:
         raise InvalidQuery("type a name, *.domain, name.*, an IP, a CIDR, rdata:<name> or sample:<sha256>")
     if rdata_mode:
@@ -146,9 +151,21 @@ def parse(get: Mapping[str, str]) -> SearchRequest:
             api["type" if name == "rrtype" else name] = get[name].strip()
     for name, (fence, end) in _DATE_FENCES.items():
         if get.get(name):
-            api[fence] = str(day_epoch(get[name], end))
+            api[fence] = str(day_epoch(get[name].strip(), end))
+    seconds = since_seconds(get.get("since"))
+    if seconds is not None:  # a preset: seen (last seen) in the last period, relative to now as DNSDB's fences are
+        api["time_last_after"] = str(-seconds)
     request.api = api
     return request
+
+
+def since_seconds(value: str | None) -> int | None:
+    """The period of a ``since`` preset (``24h``, ``7d``, ``30d``, ``1y``; ``all`` or none: no period)."""
+    if not value:
+        return None
+    if value not in SINCE_PRESETS:
+        raise InvalidQuery(f"since must be one of {', '.join(SINCE_PRESETS)}, got {value[:20]!r}")
+    return SINCE_PRESETS[value]
 
 
 def _page_size(value: str | None) -> int:
@@ -161,11 +178,3 @@ def _page_size(value: str | None) -> int:
 
 def _valid_sort(value: str) -> bool:
     return value.removeprefix("-") in SORT_KEYS
-
-
-def sort_rows(rows: list[object], sort: str) -> list[object]:
-    """Sort one page by a column (``-`` for descending); the store's order when ``sort`` is empty."""
-    if not sort:
-        return rows
-    key = sort.removeprefix("-")
-    return sorted(rows, key=lambda r: getattr(r, key), reverse=sort.startswith("-"))

@@ -110,7 +110,8 @@ def _background_refresh(store: Store) -> None:
 
 
 def ingest_series(history: list[IngestBucket], now: int) -> dict[str, Any]:
-    """Observations per hour for the busiest sensors (sub-sensors folded in), plus new records."""
+    """Observations per hour for the busiest sensors (sub-sensors folded in; a series without any observation is
+    left out), plus new records, which the page draws on an axis of their own."""
     start = now - now % 3600 - (HISTORY_HOURS - 1) * 3600
     hours = [start + i * 3600 for i in range(HISTORY_HOURS)]
     index = {h: i for i, h in enumerate(hours)}
@@ -122,7 +123,7 @@ def ingest_series(history: list[IngestBucket], now: int) -> dict[str, Any]:
             continue
         per_sensor[_top_level(bucket.sensor)][slot] += bucket.observations
         new_records[slot] += bucket.new_records
-    ranked = sorted(per_sensor.items(), key=lambda kv: -sum(kv[1]))
+    ranked = sorted(((k, v) for k, v in per_sensor.items() if any(v)), key=lambda kv: -sum(kv[1]))
     series = [{"name": name, "data": data} for name, data in ranked[:SERIES_MAX]]
     if len(ranked) > SERIES_MAX:
         rest = [sum(col) for col in zip(*(data for _, data in ranked[SERIES_MAX:]), strict=True)]

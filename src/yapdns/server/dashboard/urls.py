@@ -3,7 +3,7 @@
 from django.urls import path
 
 from yapdns.server.dashboard import auth
-from yapdns.server.dashboard.views import domain, ip, manage, overview, pivot, record, search, upstream
+from yapdns.server.dashboard.views import bulk, domain, ip, manage, notes, overview, pivot, record, search, upstream
 
 app_name = "dashboard"
 
@@ -12,6 +12,9 @@ urlpatterns = [
     path("login/", auth.login, name="login"),
     path("logout/", auth.logout, name="logout"),
     path("search", search.search_page, name="search"),
+    path("bulk", bulk.bulk_page, name="bulk"),
+    path("annotate", notes.annotate, name="annotate"),
+    path("annotations", notes.annotation_log, name="annotations"),
     path("domain/<path:name>", domain.domain_page, name="domain"),
     path("ip/<str:addr>", ip.ip_page, name="ip"),
     path("pivot", pivot.pivot_page, name="pivot"),

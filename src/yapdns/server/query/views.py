@@ -25,6 +25,7 @@ from yapdns.server.enrichment import services as enrichment
 from yapdns.server.limits import Budget, RequestLimits, clamped, mark_results_max
 from yapdns.server.monitoring.metrics import count_query
 from yapdns.server.query import params
+from yapdns.server.query.bulk import run_bulk
 from yapdns.server.security import Principal, api_view, charge_quota, error, public
 from yapdns.server.store import get_store
 from yapdns.storage.base import Store
@@ -221,23 +222,13 @@ def _bulk_spec(request: HttpRequest) -> _BulkRequest:
 
 def _bulk_lines(store: Store, terms: list[str], common: dict[str, str], rows: int, budget: Budget) -> Iterator[bytes]:
     encode = msgspec.json.encode
-    for term in terms:
-        if rows <= 0 or budget.spent:
-            bound = "row limit (YAPDNS_BULK_MAX_ROWS)" if rows <= 0 else "time budget (YAPDNS_REQUEST_TIME_BUDGET)"
-            message = f"not run: the request used up its {bound}; send the rest in another request"
-            yield encode({"query": term, "done": True, "error": message}) + b"\n"
+    for answer in run_bulk(store, terms, common, rows, budget):
+        if answer.error is not None:
+            yield encode({"query": answer.term, "done": True, "error": answer.error}) + b"\n"
             continue
-        try:
-            query = params.record_query({**common, "q": term}, cap=JSON_PAGE_MAX)
-            count_query("bulk", query)
-            page = store.records(msgspec.structs.replace(query, limit=min(query.limit, rows)))
-        except InvalidQuery as exc:
-            yield encode({"query": term, "done": True, "error": str(exc)}) + b"\n"
-            continue
-        rows -= len(page.rows)
-        for rec in page.rows:
-            yield encode({"query": term, **cof.to_json(rec)}) + b"\n"
-        yield encode({"query": term, "done": True, "limited": page.limited}) + b"\n"
+        for rec in answer.records:
+            yield encode({"query": answer.term, **cof.to_json(rec)}) + b"\n"
+        yield encode({"query": answer.term, "done": True, "limited": answer.limited}) + b"\n"
 
 
 @api_view("query")

@@ -37,6 +37,7 @@ from yapdns.storage.postgres.writer import GROUP_LIMIT, PostgresApplier
 from yapdns.storage.prune import PruneReport, RetentionPolicy
 from yapdns.storage.reader import SqlReader
 from yapdns.storage.sql import Dialect
+from yapdns.storage.summarize import SummarizeReader
 from yapdns.storage.summary import SummaryReader
 
 T = TypeVar("T")
@@ -71,7 +72,7 @@ def transient(exc: BaseException) -> bool:
     return state[:2] in _TRANSIENT_CLASSES
 
 
-class PostgresStore(SqlReader, SummaryReader, ContextSql):
+class PostgresStore(SqlReader, SummaryReader, SummarizeReader, ContextSql):
     """The record store in a PostgreSQL database (optionally one schema of it)."""
 
     name = "postgresql"

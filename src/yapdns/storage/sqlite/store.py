@@ -32,6 +32,7 @@ from yapdns.storage.sqlite import flex
 from yapdns.storage.sqlite.checkpoint import WalCheckpointer
 from yapdns.storage.sqlite.rowcache import CACHE_LIMIT
 from yapdns.storage.sqlite.writer import GROUP_LIMIT, SqliteApplier
+from yapdns.storage.summarize import SummarizeReader
 from yapdns.storage.summary import SummaryReader
 
 JOURNAL_LIMIT = 64 * 2**20
@@ -82,11 +83,11 @@ def transient(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and code is not None and code & 0xFF in _TRANSIENT
 
 
-class SqliteStore(SqlReader, SummaryReader, ContextSql):
+class SqliteStore(SqlReader, SummaryReader, SummarizeReader, ContextSql):
     """The record store in one SQLite file."""
 
     name = "sqlite"
-    dialect = Dialect("?", "yapdns_count_sum({})")
+    dialect = Dialect("?", "yapdns_count_sum({})", wide_sum="total({})")
     migrations_package = "yapdns.storage.sqlite"
 
     def __init__(

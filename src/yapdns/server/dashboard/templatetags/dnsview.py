@@ -15,6 +15,7 @@ from django.utils.safestring import SafeString
 
 from yapdns.core.windows import Windows
 from yapdns.server.dashboard import display
+from yapdns.server.dashboard.rows import record_rows_html
 
 register = template.Library()
 
@@ -76,6 +77,31 @@ def zone_badge(record: Any) -> SafeString:
 @register.filter
 def compact(number: int | None) -> str:
     return display.compact(number)
+
+
+@register.filter
+def copy(value: str | None) -> SafeString:
+    return display.copy_html(value)
+
+
+@register.simple_tag(takes_context=True)
+def record_rows(context: Any, records: Any) -> SafeString:
+    """The rows of a records table (``rows.record_rows_html``), with the tags of the page when it has them."""
+    contexts = context.get("contexts")
+    return record_rows_html(records, context.get("name_tags") or {}, context.get("ip_tags") or {},
+                            contexts if isinstance(contexts, dict) else None)
+
+
+@register.filter
+def lookup(mapping: Any, key: str) -> Any:
+    """``mapping[key]``, or an empty list when the mapping or the key is absent."""
+    return mapping.get(key, []) if isinstance(mapping, dict) else []
+
+
+@register.filter
+def grouped(number: int | None) -> str:
+    """An exact number with thousands separators: ``12,345``."""
+    return "-" if number is None else f"{int(number):,}"
 
 
 @register.filter

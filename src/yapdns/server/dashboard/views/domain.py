@@ -1,5 +1,5 @@
-"""The domain page: records, timeline, activity, its addresses per AS and country, subdomains, related names,
-negatives, sensors, samples."""
+"""The domain page: the name's whole history, its zone below, records, its addresses per AS and country,
+subdomains, related names, negatives, sensors, samples, notes and tags."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from yapdns.core.errors import InvalidQuery
 from yapdns.core.names import to_unicode
-from yapdns.server.dashboard import correlate, timeline
+from yapdns.server.dashboard import correlate, history, tagging, timeline
 from yapdns.server.dashboard.views.common import problem, store
 from yapdns.server.enrichment import services as enrichment
 from yapdns.storage.query import NameMatch, RecordQuery
@@ -19,10 +19,12 @@ from yapdns.upstream import registry
 
 RECORDS_PAGE = 200
 NEGATIVES_MAX = 50
+BUSIEST_CHILDREN = 10
+ZONE_SCAN = 10_000  # records of the zone below a name that its page reads at most (then "at least")
 
 
 def domain_page(request: HttpRequest, name: str) -> HttpResponse:
-    """``/domain/<name>``: everything the store knows about one owner name."""
+    """``/domain/<name>``: everything the store knows about one owner name, and about the zone below it."""
     try:
         match = NameMatch.parse(name)
         if match.kind != "exact":
@@ -30,10 +32,13 @@ def domain_page(request: HttpRequest, name: str) -> HttpResponse:
         query = RecordQuery(rrname=match, limit=RECORDS_PAGE, cursor=request.GET.get("cursor") or None)
         db = store()
         page = db.records(query)
+        subdomains = correlate.subdomain_page(db, match.name, request.GET.get("sub") or None)
     except InvalidQuery as exc:
         return problem(request, 400, "Not a domain name", str(exc))
     fqdn = match.name
-    records = list(page.rows)
+    own = history.history(db, query)
+    below = db.summarize(RecordQuery(rrname=NameMatch("suffix", fqdn)), scan_max=ZONE_SCAN, top=BUSIEST_CHILDREN,
+                         sightings=False)
     negatives = [
         *db.negatives(RecordQuery(rrname=match, limit=NEGATIVES_MAX)).rows,
         *db.negatives(RecordQuery(rrname=NameMatch("suffix", fqdn), limit=NEGATIVES_MAX)).rows,
@@ -42,20 +47,17 @@ def domain_page(request: HttpRequest, name: str) -> HttpResponse:
         "name": fqdn,
         "ulabel": to_unicode(fqdn),
         "page": page,
-        "records": records,
-        "types": sorted({r.rrtype for r in records}),
-        **timeline.seen_tiles(records),
-        "total_count": sum(r.count for r in records),
-        "chart": {
-            "timeline": timeline.gantt_rows(records, timeline.by_rdata),
-            "activity": timeline.activity(records),
-        },
-        "subdomains": correlate.subdomain_names(db, fqdn),
-        "related": correlate.related_names(db, fqdn, records),
+        "records": page.rows,
+        **own.context(timeline.by_rdata),
+        "zone": below,
+        "is_zone": own.summary.records == 0 and below.records > 0,
+        "subdomains": subdomains,
+        "related": correlate.related_names(db, fqdn, own.recent),
         "negatives": sorted(negatives, key=lambda n: -n.time_last)[:NEGATIVES_MAX],
+        "notes": tagging.for_subject("name", fqdn),
         "provenance": db.name_provenance(fqdn),
-        "context": enrichment.breakdown(db, records),
-        "contexts": enrichment.record_contexts(db, records),
+        "context": enrichment.breakdown(db, page.rows),
+        "contexts": enrichment.record_contexts(db, page.rows),
         "upstream_connectors": registry.configured_names(),
         "samples": db.name_samples(fqdn),
         "search_exact": _search(fqdn),

@@ -1,5 +1,5 @@
-"""The IP page: names over time, the records, the /24 or /48 around it, and who announced it and where (the
-context history the enrichment worker keeps)."""
+"""The IP page: its whole history (names over time, the busiest names), the records, the /24 or /48 around it,
+who announced it and where (the context history the enrichment worker keeps), notes and tags."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from yapdns.core.errors import InvalidQuery
-from yapdns.server.dashboard import correlate, enrichment, timeline
+from yapdns.server.dashboard import correlate, enrichment, history, tagging, timeline
 from yapdns.server.dashboard.views.common import problem, store
 from yapdns.server.enrichment import services
 from yapdns.storage.query import IpRange, RecordQuery
@@ -35,6 +35,7 @@ def ip_page(request: HttpRequest, addr: str) -> HttpResponse:
         return problem(request, 400, "Bad request", str(exc))
     records = list(page.rows)
     network = correlate.network_of(ip)
+    whole = history.history(store(), RecordQuery(rdata_ip=IpRange.parse(ip)))
     known = services.contexts(db, [ip]).get(ip, [])
     context = {
         "ip": ip,
@@ -42,13 +43,9 @@ def ip_page(request: HttpRequest, addr: str) -> HttpResponse:
         "network": str(network),
         "page": page,
         "records": records,
-        "names": len({r.rrname for r in records}),
-        **timeline.seen_tiles(records),
-        "chart": {
-            "timeline": timeline.gantt_rows(records, timeline.by_name),
-            "activity": timeline.activity(records),
-        },
+        **whole.context(timeline.by_name),
         "neighbours": correlate.neighbours(db, ip),
+        "notes": tagging.for_subject("ip", ip),
         "ip_context": enrichment.IpContext.of(services.as_of(known)),
         "context_history": enrichment.history(known),
         "contexts": services.record_contexts(db, records),

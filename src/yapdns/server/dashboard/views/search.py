@@ -1,26 +1,39 @@
-"""The search page: one box, filters, a sortable cursor-paged table and export links."""
+"""The search page: one box, filters, presets, whole-result totals and sorts, previous/next pages, a summary
+view, and export links."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from typing import Any
+
+import msgspec
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 
 from yapdns.core.errors import InvalidQuery
-from yapdns.core.model import Evidence
-from yapdns.server.dashboard import search
+from yapdns.core.model import Evidence, Record
+from yapdns.server.dashboard import paging, search, tagging, timeline
+from yapdns.server.dashboard.dnsdbq import dnsdbq_command
 from yapdns.server.dashboard.views.common import store
 from yapdns.server.enrichment import services as enrichment
+from yapdns.storage.base import RecordSummary
 from yapdns.storage.query import RecordQuery
 
 COMMON_TYPES = ("A", "AAAA", "CNAME", "NS", "MX", "TXT", "SOA", "PTR", "SRV", "HTTPS", "SVCB", "CAA", "DS", "DNSKEY")
+SCAN_MAX = 10_000  # records a search's summary and whole-result sort read at most (then they say so)
+COUNT_MAX = 10_000  # records a search's total counts at most, from the key's index
+VIEWS = ("records", "summary")
+BUSIEST_NAMES = 25
 
 
 def search_page(request: HttpRequest) -> HttpResponse:
-    """``/search?q=...``: results of one search, one page at a time."""
+    """``/search?q=...``: results of one search, one page at a time, or their summary (``view=summary``)."""
     context: dict[str, object] = {
         "types": COMMON_TYPES,
         "evidences": [e.value for e in Evidence],
         "page_sizes": search.PAGE_SIZES,
+        "since_presets": search.SINCE_LABELS,
+        "sort_keys": search.SORT_KEYS,
+        "scan_max": SCAN_MAX,
         "kind_labels": search.KIND_LABELS,
         "form": request.GET,
     }
@@ -28,23 +41,81 @@ def search_page(request: HttpRequest) -> HttpResponse:
     try:
         spec = search.parse(request.GET)
         context["spec"] = spec
-        if not spec.empty:
-            page = store().records(spec.record_query())
-            context.update(
-                rows=search.sort_rows(list(page.rows), spec.sort),
-                contexts=enrichment.record_contexts(store(), page.rows),
-                page=page,
-                kind_label=search.KIND_LABELS[spec.kind or "name"],
-                exports={fmt: spec.export_url(fmt) for fmt in search.FORMATS},
-                page_number=_page_number(request),
-            )
-            if spec.kind == "sample":
-                context.update(_sample_questions(spec.api["sample"]))
+        if spec.kind == "tag":
+            context.update(tag=tagging.clean_tag(spec.api["tag"]), tagged=tagging.tagged(spec.api["tag"]))
+        elif not spec.empty:
+            context.update(_results(request.GET, spec))
     except InvalidQuery as exc:
         context["error"] = str(exc)
         status = 400
     context["sensors"] = store().sensors()[:200]
     return render(request, "dashboard/search.html", context, status=status)
+
+
+def _results(get: QueryDict, spec: search.SearchRequest) -> dict[str, Any]:
+    view = get.get("view") or "records"
+    if view not in VIEWS:
+        raise InvalidQuery(f"view must be one of {', '.join(VIEWS)}")
+    query = spec.record_query()
+    whole = msgspec.structs.replace(query, cursor=None)
+    context: dict[str, Any] = {
+        "view": view,
+        "kind_label": search.KIND_LABELS[spec.kind or "name"],
+        "exports": {fmt: spec.export_url(fmt) for fmt in search.FORMATS},
+        "dnsdbq": dnsdbq_command(spec),
+        "records_url": paging.url_with(get, view=None),
+        "summary_url": paging.url_with(get, view="summary", cursor=None, prev=None, page=None),
+    }
+    if view == "summary":
+        context.update(_summary_view(store().summarize(whole, scan_max=SCAN_MAX, top=BUSIEST_NAMES)))
+    else:
+        counted = store().count_records(whole, COUNT_MAX + 1)
+        context.update(_records_view(get, spec, query, (min(counted, COUNT_MAX), counted <= COUNT_MAX)))
+    if spec.kind == "sample":
+        context.update(_sample_questions(spec.api["sample"]))
+    return context
+
+
+def _records_view(
+    get: QueryDict, spec: search.SearchRequest, query: RecordQuery, total: tuple[int, bool]
+) -> dict[str, Any]:
+    size = spec.page_size
+    if spec.sort:
+        number = paging.page_number(get)
+        if (number - 1) * size >= SCAN_MAX:
+            raise InvalidQuery(f"a sorted result pages through its first {SCAN_MAX} records; narrow the search")
+        ranked = msgspec.structs.replace(query, cursor=None, offset=(number - 1) * size)
+        key = spec.sort.removeprefix("-")
+        descending = spec.sort.startswith("-")
+        page = store().ranked_records(ranked, key, descending, scan_max=SCAN_MAX)  # type: ignore[arg-type]
+        pager = paging.ranked_pager(get, size, len(page.rows), page.limited, total)
+    else:
+        page = store().records(query)
+        pager = paging.cursor_pager(get, size, len(page.rows), page.next_cursor if page.limited else None, total)
+    return {
+        "rows": page.rows,
+        "page": page,
+        "pager": pager,
+        "sorted_whole": bool(spec.sort),
+        "contexts": enrichment.record_contexts(store(), page.rows),
+        **_row_tags(page.rows),
+    }
+
+
+def _row_tags(rows: list[Record]) -> dict[str, Any]:
+    """The team's tags on the names and the addresses of a page's rows (two queries)."""
+    ips = [r.rdata for r in rows if r.rrtype in ("A", "AAAA")]
+    names = tagging.tags_for("name", (r.rrname for r in rows))
+    return {"name_tags": names, "ip_tags": tagging.tags_for("ip", ips)}
+
+
+def _summary_view(summary: RecordSummary) -> dict[str, Any]:
+    return {
+        "rows": [],
+        "summary": summary,
+        **timeline.summary_tiles(summary),
+        "chart": {"activity": timeline.activity_from_days(summary.first_days, summary.last_days)},
+    }
 
 
 SAMPLE_QUESTIONS_SHOWN = 200
@@ -59,10 +130,3 @@ def _sample_questions(sha256: str) -> dict[str, object]:
         "sample_queries": asked.rows,
         "sample_questions_limited": negatives.limited or asked.limited,
     }
-
-
-def _page_number(request: HttpRequest) -> int:
-    try:
-        return max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        return 1

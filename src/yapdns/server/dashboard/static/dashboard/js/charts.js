@@ -86,22 +86,35 @@ function axisTooltip(params, note, headFormat = fmtDay) {
   return [head, ...lines].join("<br>");
 }
 
+// Small multiples: observations per sensor (lines, not stacked, so no series is drawn on top of another) above,
+// new records below on an axis of their own (on a shared axis they flatten to zero beside the observations).
 function ingest(node, data) {
   const d = data.ingest;
   const times = d.hours.map((h) => h * 1000);
+  const compact = narrow(node);
+  node.style.height = compact ? "420px" : "380px";
+  const axisX = (gridIndex, show) => ({ type: "time", gridIndex, splitNumber: compact ? 3 : 8,
+    axisLabel: { show, formatter: (v) => fmtDay(v / 1000) } });
+  const axisY = (gridIndex, name, splitNumber) => ({ type: "value", gridIndex, name, splitNumber,
+    nameTextStyle: { align: "left" }, minInterval: 1, splitLine: { lineStyle: { color: "#eef2f6" } } });
   const series = d.series.map((s) => ({
-    name: s.name, type: "line", stack: "obs", areaStyle: { opacity: 0.25 }, showSymbol: false, smooth: false,
+    name: s.name, type: "line", xAxisIndex: 0, yAxisIndex: 0, showSymbol: false, smooth: false,
     data: times.map((t, i) => [t, s.data[i]]),
   }));
-  series.push({ name: "new records", type: "line", showSymbol: false, lineStyle: { type: "dashed", width: 1.5 },
-    color: "#0f172a", data: times.map((t, i) => [t, d.new_records[i]]) });
+  series.push({ name: "new records", type: "bar", xAxisIndex: 1, yAxisIndex: 1, color: "#0f172a",
+    barMaxWidth: 6, data: times.map((t, i) => [t, d.new_records[i]]) });
   return {
     ...BASE,
     color: PALETTE,
     legend: { top: 0, type: "scroll" },
     tooltip: { trigger: "axis", formatter: (ps) => axisTooltip(ps, "per hour", fmtTime) },
-    xAxis: { type: "time", splitNumber: narrow(node) ? 3 : 8 },
-    yAxis: { type: "value", minInterval: 1, splitLine: { lineStyle: { color: "#eef2f6" } } },
+    axisPointer: { link: [{ xAxisIndex: "all" }] },
+    grid: [
+      { left: 12, right: 24, top: 48, height: "44%", containLabel: true },
+      { left: 12, right: 24, bottom: 24, height: "22%", containLabel: true },
+    ],
+    xAxis: [axisX(0, false), axisX(1, true)],
+    yAxis: [axisY(0, "observations / hour", 5), axisY(1, "new records / hour", 2)],
     series,
   };
 }

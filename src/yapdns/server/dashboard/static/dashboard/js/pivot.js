@@ -8,6 +8,7 @@ const statusLine = document.getElementById("graph-status");
 const detail = document.getElementById("graph-detail");
 const moreButton = document.getElementById("graph-more");
 const PAGE = 50;
+const COLLAPSE_AT = 12; // more leaves of one kind than this around a node are drawn as one counted group
 const more = new Map(); // node id -> {out, in} cursors of its next pages
 
 const cy = window.cytoscape({
@@ -32,8 +33,16 @@ const cy = window.cytoscape({
       "line-color": "data(color)", "target-arrow-color": "data(color)", label: "data(rrtype)", "font-size": 9,
       color: "#475569", "text-rotation": "autorotate", "text-background-color": "#fbfcfe", "text-background-opacity": 1 } },
     { selector: "edge:selected", style: { width: 3 } },
+    { selector: "node[?pinned]", style: { "border-color": "#0f172a", "border-width": 4 } },
+    { selector: ".found", style: { "overlay-color": "#f59e0b", "overlay-opacity": 0.35, "overlay-padding": 8 } },
+    { selector: ".later, .collapsed", style: { display: "none" } },
+    { selector: "node[kind = 'group']", style: { shape: "ellipse", width: 40, height: 40, "background-color": "#e2e8f0",
+      "border-color": "#64748b", "border-style": "double", "border-width": 4, "font-weight": "bold" } },
   ],
 });
+const pinButton = document.getElementById("graph-pin");
+const timeSlider = document.getElementById("graph-time");
+const timeLabel = document.getElementById("graph-time-label");
 
 function params(node, cursors) {
   const query = new URLSearchParams({ node, limit: String(PAGE) });
@@ -66,6 +75,7 @@ async function expand(id, cursors = null) {
   const hasMore = Boolean(answer.more.out || answer.more.in);
   if (hasMore) more.set(answer.node, answer.more); else more.delete(answer.node);
   center.data({ expanded: true, hasMore });
+  collapse(center);
   layout();
   showNode(center);
 }
@@ -92,13 +102,20 @@ function merge(answer, from) {
 }
 
 function layout() {
-  cy.layout({
+  const folded = cy.nodes(".collapsed");
+  const shown = cy.elements().not(folded.union(folded.connectedEdges()));
+  shown.layout({
     name: "cose", animate: false, randomize: false, padding: 40, nodeRepulsion: () => 60000, idealEdgeLength: () => 110,
     nodeOverlap: 40, numIter: 2500, gravity: 0.6, componentSpacing: 120,
   }).run();
+  if (cy.zoom() > 1.4) cy.zoom({ level: 1.4, renderedPosition: { x: cy.width() / 2, y: cy.height() / 2 } });
+  cy.center(shown);
   container.dataset.nodes = String(cy.nodes().length);
   container.dataset.edges = String(cy.edges().length);
-  setStatus(`${fmtNumber(cy.nodes().length)} nodes · ${fmtNumber(cy.edges().length)} edges`);
+  resetReplay();
+  const nodes = shown.nodes().length;
+  const groups = folded.length ? ` · ${fmtNumber(folded.length)} folded into groups` : "";
+  setStatus(`${fmtNumber(nodes)} nodes · ${fmtNumber(shown.edges().length)} edges${groups}`);
 }
 
 function setStatus(text) {
@@ -114,6 +131,9 @@ function showNode(node) {
   detail.append(" · ", link, el("span", { class: "muted" }, ` · ${node.degree()} edges`));
   moreButton.hidden = !more.has(node.id());
   moreButton.dataset.node = node.id();
+  pinButton.hidden = false;
+  pinButton.dataset.node = node.id();
+  pinButton.textContent = node.locked() ? "Unpin" : "Pin";
 }
 
 function showEdge(edge) {
@@ -124,6 +144,7 @@ function showEdge(edge) {
     el("span", { class: "muted" }, ` · first ${fmtTime(d.first)} · last ${fmtTime(d.last)} · ${fmtNumber(d.count)} observations`),
   );
   moreButton.hidden = true;
+  pinButton.hidden = true;
 }
 
 function pageUrl(node) {
@@ -133,12 +154,42 @@ function pageUrl(node) {
     : container.dataset.domainUrl.replace("NAME", value);
 }
 
+// Readability at hundreds of nodes: the leaves of one kind around a busy node (nodes with no other edge, not
+// pinned, not the start) fold into one counted group node; tapping the group unfolds it.
+function collapse(center) {
+  for (const kind of ["name", "ip"]) {
+    const leaves = center.neighborhood("node").filter((n) => n.data("kind") === kind && n.degree() === 1
+      && !n.data("seed") && !n.locked() && !n.hasClass("collapsed"));
+    if (leaves.length <= COLLAPSE_AT) continue;
+    const id = `group:${center.id()}:${kind}:${cy.nodes("[kind = 'group']").length}`;
+    const edges = leaves.connectedEdges();
+    const firsts = edges.map((e) => e.data("first"));
+    const lasts = edges.map((e) => e.data("last"));
+    leaves.addClass("collapsed");
+    const label = `${fmtNumber(leaves.length)} ${kind === "ip" ? "addresses" : "names"}`;
+    cy.add([
+      { group: "nodes", data: { id, kind: "group", value: label, label, members: leaves.map((n) => n.id()) },
+        position: { x: center.position().x + 140, y: center.position().y + (kind === "ip" ? 60 : -60) } },
+      { group: "edges", data: { id: `${id}:edge`, source: center.id(), target: id, rrtype: `${fmtNumber(leaves.length)}×`,
+        color: "#94a3b8", first: Math.min(...firsts), last: Math.max(...lasts),
+        count: edges.reduce((sum, e) => sum + e.data("count"), 0) } },
+    ]);
+  }
+}
+
+function unfold(group) {
+  for (const id of group.data("members")) cy.getElementById(id).removeClass("collapsed");
+  cy.remove(group);
+  layout();
+}
+
 cy.on("tap", "node", (event) => {
   const node = event.target;
-  if (!node.data("expanded")) expand(node.id());
+  if (node.data("kind") === "group") unfold(node);
+  else if (!node.data("expanded")) expand(node.id());
   else showNode(node);
 });
-cy.on("dbltap", "node", (event) => { window.location.assign(pageUrl(event.target)); });
+cy.on("dbltap", "node[kind != 'group']", (event) => { window.location.assign(pageUrl(event.target)); });
 cy.on("tap", "edge", (event) => showEdge(event.target));
 moreButton.addEventListener("click", () => {
   const id = moreButton.dataset.node;
@@ -147,6 +198,85 @@ moreButton.addEventListener("click", () => {
 document.getElementById("graph-fit").addEventListener("click", () => cy.fit(undefined, 30));
 document.getElementById("graph-layout").addEventListener("click", layout);
 
+// Pinning: a pinned node keeps its place through re-layouts (and can still be dragged).
+pinButton.addEventListener("click", () => {
+  const node = cy.getElementById(pinButton.dataset.node);
+  if (node.empty()) return;
+  if (node.locked()) { node.unlock(); node.data("pinned", false); } else { node.lock(); node.data("pinned", true); }
+  showNode(node);
+});
+
+// Find: highlight the nodes whose value or label contains the text, and centre on the first.
+document.getElementById("graph-find").addEventListener("input", (event) => {
+  const text = event.target.value.trim().toLowerCase();
+  cy.nodes().removeClass("found");
+  if (!text) return;
+  const hits = cy.nodes().filter((n) => n.data("value").toLowerCase().includes(text)
+    || String(n.data("label")).toLowerCase().includes(text));
+  hits.addClass("found");
+  setStatus(`${fmtNumber(hits.length)} found`);
+  if (hits.nonempty()) cy.animate({ center: { eles: hits.first() }, duration: 200 });
+});
+
+// Replay: the slider walks the edges in first-seen order; later edges, and nodes left without a shown
+// edge (except the start), are hidden.
+function edgesByFirst() {
+  return cy.edges().toArray().sort((a, b) => a.data("first") - b.data("first"));
+}
+
+function resetReplay() {
+  const n = cy.edges().length;
+  timeSlider.max = String(n);
+  timeSlider.value = String(n);
+  replay();
+}
+
+function replay() {
+  const ordered = edgesByFirst();
+  const shown = Number(timeSlider.value);
+  cy.batch(() => {
+    ordered.forEach((e, i) => { if (i < shown) e.removeClass("later"); else e.addClass("later"); });
+    cy.nodes().forEach((n) => {
+      const visible = n.data("seed") || n.connectedEdges().some((e) => !e.hasClass("later"));
+      if (visible) n.removeClass("later"); else n.addClass("later");
+    });
+  });
+  timeLabel.textContent = shown >= ordered.length ? "all" : (shown === 0 ? "start" : fmtTime(ordered[shown - 1].data("first")));
+}
+timeSlider.addEventListener("input", replay);
+
+// Exports: the graph as drawn (PNG) and as data (JSON: nodes, and edges with first/last seen and count).
+function download(blob, name) {
+  const link = el("a", { href: URL.createObjectURL(blob), download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  window.setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+}
+
+function graphData() {
+  return {
+    seed: container.dataset.seed,
+    exported_at: new Date().toISOString(),
+    nodes: cy.nodes("[kind != 'group']").map((n) => ({ id: n.id(), kind: n.data("kind"), value: n.data("value"),
+      label: n.data("label"), pinned: Boolean(n.data("pinned")) })),
+    edges: cy.edges().filter((e) => e.target().data("kind") !== "group").map((e) => ({ id: e.id(), source: e.source().id(), target: e.target().id(), rrtype: e.data("rrtype"),
+      first: e.data("first"), last: e.data("last"), first_iso: new Date(e.data("first") * 1000).toISOString(),
+      last_iso: new Date(e.data("last") * 1000).toISOString(), count: e.data("count") })),
+  };
+}
+
+function fileStem() {
+  return `yapdns-pivot-${container.dataset.seed.replace(/[^A-Za-z0-9.-]+/g, "_")}`;
+}
+
+document.getElementById("graph-png").addEventListener("click", () => {
+  download(cy.png({ output: "blob", full: true, bg: "#ffffff", scale: 2 }), `${fileStem()}.png`);
+});
+document.getElementById("graph-json").addEventListener("click", () => {
+  download(new Blob([JSON.stringify(graphData(), null, 2)], { type: "application/json" }), `${fileStem()}.json`);
+});
+
 // For scripted use (and the end-to-end tests): the graph of this page.
-window.yapdnsPivot = { cy, expand };
+window.yapdnsPivot = { cy, expand, graphData };
 expand(container.dataset.seed);
