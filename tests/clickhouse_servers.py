@@ -18,7 +18,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 SERVER_BINARY = "/usr/sbin/clickhouse-server"
-ZOOKEEPER_DIR = Path("/usr/share/zookeeper")
+ZOOKEEPER_JAR = Path("/usr/share/java/zookeeper.jar")  # Debian's; its manifest names the other jars
 START_TIMEOUT = 60.0
 
 
@@ -28,7 +28,7 @@ def server_binary() -> str | None:
 
 
 def zookeeper_available() -> bool:
-    return (ZOOKEEPER_DIR / "lib").is_dir() and shutil.which("java") is not None
+    return ZOOKEEPER_JAR.exists() and shutil.which("java") is not None
 
 
 _next_port = [0]
@@ -84,7 +84,6 @@ class ClickHouseServer:
         self.macros = macros or {}
         self.proc: subprocess.Popen[bytes] | None = None
         (self.root / "data").mkdir(parents=True, exist_ok=True)
-        self._write_config()
 
     def url(self, database: str) -> str:
         return f"clickhouse://127.0.0.1:{self.tcp_port}/{database}"
@@ -141,6 +140,7 @@ class ClickHouseServer:
         binary = server_binary()
         if binary is None:
             raise RuntimeError("clickhouse-server is not installed (scripts/test-deps installs it)")
+        self._write_config()
         log = self.root / "stdout.log"
         with log.open("ab") as out:
             self.proc = subprocess.Popen(
@@ -173,6 +173,40 @@ class ClickHouseServer:
         self.proc = None
 
 
+def remote_servers(name: str, shards: list[list[ClickHouseServer]]) -> str:
+    """A ``remote_servers`` entry: cluster ``name`` of these shards, each a list of replicas."""
+    body = "".join(
+        "<shard><internal_replication>true</internal_replication>"
+        + "".join(f"<replica><host>127.0.0.1</host><port>{r.tcp_port}</port></replica>" for r in replicas)
+        + "</shard>"
+        for replicas in shards
+    )
+    return f"<{name}>{body}</{name}>"
+
+
+def start_cluster(
+    root: Path, name: str, shards: int, replicas: int, zookeeper: ZooKeeper | None = None
+) -> list[list[ClickHouseServer]]:
+    """``shards`` x ``replicas`` servers that all know cluster ``name`` (macros ``shard``/``replica`` set)."""
+    nodes = [
+        [
+            ClickHouseServer(
+                root,
+                name=f"{name}-s{s}r{r}",
+                zookeeper_port=zookeeper.port if zookeeper else None,
+                macros={"shard": f"{s:02d}", "replica": f"r{r}"},
+            )
+            for r in range(1, replicas + 1)
+        ]
+        for s in range(1, shards + 1)
+    ]
+    config = remote_servers(name, nodes)
+    for server in (n for shard in nodes for n in shard):
+        server.remote_servers = config
+        server.start()
+    return nodes
+
+
 class ZooKeeper:
     """One standalone ZooKeeper (Debian's package) on a loopback port with its own data directory."""
 
@@ -188,13 +222,15 @@ class ZooKeeper:
         )
 
     def start(self) -> None:
-        jars = ":".join(str(p) for p in sorted((ZOOKEEPER_DIR / "lib").glob("*.jar")))
-        classpath = f"{jars}:/usr/share/java/zookeeper.jar:/etc/zookeeper/conf"
         log = self.root / "zookeeper.log"
+        command = [
+            "java", "-Xmx256m", "-cp", f"/etc/zookeeper/conf:{ZOOKEEPER_JAR}",
+            f"-Dzookeeper.log.dir={self.root}", "-Dzookeeper.root.logger=INFO,CONSOLE",
+            "org.apache.zookeeper.server.quorum.QuorumPeerMain", str(self.root / "zoo.cfg"),
+        ]  # fmt: skip
         with log.open("ab") as out:
             self.proc = subprocess.Popen(
-                ["java", "-Xmx256m", "-cp", classpath, "-Dzookeeper.log.dir=" + str(self.root),
-                 "org.apache.zookeeper.server.quorum.QuorumPeerMain", str(self.root / "zoo.cfg")],
+                command,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.clickhouse_servers import ClickHouseServer, server_binary
+from tests.clickhouse_servers import ClickHouseServer, server_binary, start_cluster
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "tests" / "fixtures"
@@ -31,3 +31,14 @@ def clickhouse_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clic
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def clickhouse_shards(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ClickHouseServer]]:
+    """Two ``clickhouse-server`` processes, the two shards of cluster ``two_shards`` (no replicas)."""
+    if server_binary() is None:
+        pytest.skip("clickhouse-server is not installed: run scripts/test-deps")
+    nodes = start_cluster(tmp_path_factory.mktemp("clickhouse-shards"), "two_shards", shards=2, replicas=1)
+    yield [shard[0] for shard in nodes]
+    for shard in nodes:
+        shard[0].stop()

@@ -4,7 +4,8 @@ SQLite gets a fresh file under the test's tmp dir; PostgreSQL (the real
 server at ``YAPDNS_TEST_PG_URL``, default 127.0.0.1:5432 db ``test``) gets a
 fresh schema, dropped afterwards, so parallel runs never clash. PostgreSQL
 is never mocked: if the server is down these tests fail. ClickHouse runs
-twice: on the session's Debian 18.16 server (``clickhouse_server``) and on
+three times: on the session's Debian 18.16 server (``clickhouse_server``),
+on two 18.16 shards behind Distributed tables (``clickhouse_shards``) and on
 chDB (a current ClickHouse in this process), each test in a fresh database.
 """
 
@@ -43,16 +44,21 @@ def clickhouse_url(request: pytest.FixtureRequest, backend: str, database: str) 
     """A store URL for a fresh ClickHouse database: on the 18.16 test server, or on chDB."""
     if backend == "chdb":
         return f"chdb://{request.getfixturevalue('chdb_dir')}?database={database}"
+    if backend == "clickhouse-2shards":
+        shards = request.getfixturevalue("clickhouse_shards")
+        return f"{shards[0].url(database)}?cluster=two_shards"
     server = request.getfixturevalue("clickhouse_server")
     return str(server.url(database))
 
 
 def drop_clickhouse_database(url: str) -> None:
-    from yapdns.storage.clickhouse.client import connect
+    """Drop the store's database on every node of its cluster (or its one node)."""
+    from yapdns.storage.clickhouse.topology import Topology
 
-    conn = connect(url)
-    conn.command(f"DROP DATABASE IF EXISTS {conn.database}")
-    conn.close()
+    topology = Topology(url)
+    for node in topology.nodes:
+        node.command(f"DROP DATABASE IF EXISTS {topology.database}")
+    topology.close()
 
 
 BACKENDS = [
@@ -60,6 +66,7 @@ BACKENDS = [
     pytest.param("postgresql", marks=pytest.mark.postgres),
     pytest.param("clickhouse", marks=pytest.mark.clickhouse),
     pytest.param("chdb", marks=pytest.mark.clickhouse),
+    pytest.param("clickhouse-2shards", marks=[pytest.mark.clickhouse, pytest.mark.cluster]),
 ]
 
 
@@ -68,7 +75,7 @@ def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[St
     """Opens (and migrates, unless told not to) stores over ONE database of the backend; all are closed afterwards."""
     opened: list[Store] = []
     schema = f"yapdns_test_{uuid.uuid4().hex[:12]}"
-    ch_url = clickhouse_url(request, request.param, schema) if request.param in ("clickhouse", "chdb") else ""
+    ch_url = clickhouse_url(request, request.param, schema) if request.param.startswith(("clickhouse", "chdb")) else ""
 
     def make(migrate: bool = True) -> Store:
         store: Store

@@ -87,8 +87,11 @@ class NativeConnection:
             "password": unquote(parts.password or ""),
             "connect_timeout": 5,
             "send_receive_timeout": 300,
-            "settings": {"insert_block_size": ONE_BLOCK},
+            # distributed_product_mode: an IN (subquery) over the Distributed tables of a cluster runs once
+            "settings": {"insert_block_size": ONE_BLOCK, "distributed_product_mode": "global"},
         }
+        if "alt_hosts" in self.options:  # the other replicas of a shard, tried in turn when one is down
+            self._kwargs["alt_hosts"] = self.options.pop("alt_hosts")
         self._idle: queue.LifoQueue[Any] = queue.LifoQueue()
         self._pool_size = pool_size
 

@@ -68,30 +68,47 @@ _KEY_TYPES = {
 }
 
 
-def _table(name: str, key: tuple[str, ...]) -> list[str]:
+def _engine(table: str, replicated: bool) -> str:
+    if not replicated:
+        return "AggregatingMergeTree()"
+    return f"ReplicatedAggregatingMergeTree('/clickhouse/tables/{{{{shard}}}}/{{db}}/{table}', '{{{{replica}}}}')"
+
+
+def _table(name: str, key: tuple[str, ...], cluster: str | None, replicated: bool) -> list[str]:
+    """The aggregating table, its Null input and the view between them (``_local`` and a ``Distributed``
+    table over them in a cluster)."""
+    local = f"{name}_local" if cluster else name
     plain = ", ".join(f"{c} {_KEY_TYPES.get(c, 'String')}" for c in key)
     states = ", ".join(f"{c} AggregateFunction({fn}, Int64)" for c, fn in STATES)
     inputs = ", ".join(f"{c} Int64" for c in STATE_COLUMNS)
     select = ", ".join(f"{fn}State({c}) AS {c}" for c, fn in STATES)
     keys = ", ".join(key)
-    return [
-        f"CREATE TABLE IF NOT EXISTS {{db}}.{name} ({plain}, {states}) "
-        f"ENGINE = AggregatingMergeTree() ORDER BY ({keys}) SETTINGS index_granularity = 1024",
+    out = [
+        f"CREATE TABLE IF NOT EXISTS {{db}}.{local} ({plain}, {states}) "
+        f"ENGINE = {_engine(local, replicated)} ORDER BY ({keys}) SETTINGS index_granularity = 1024",
         f"CREATE TABLE IF NOT EXISTS {{db}}.{name}_in ({plain}, {inputs}) ENGINE = Null",
-        f"CREATE MATERIALIZED VIEW IF NOT EXISTS {{db}}.{name}_mv TO {{db}}.{name} AS "
+        f"CREATE MATERIALIZED VIEW IF NOT EXISTS {{db}}.{name}_mv TO {{db}}.{local} AS "
         f"SELECT {keys}, {select} FROM {{db}}.{name}_in GROUP BY {keys}",
     ]
+    if cluster:
+        out.append(
+            f"CREATE TABLE IF NOT EXISTS {{db}}.{name} AS {{db}}.{local} "
+            f"ENGINE = Distributed({cluster}, {{db}}, {local})"
+        )
+    return out
 
 
-MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
-    (
-        1,
-        "0001_initial",
+def migrations(cluster: str | None = None, replicated: bool = False) -> tuple[tuple[int, str, tuple[str, ...]], ...]:
+    """``(version, name, statements)``; each statement formats with ``db``, runs on every node."""
+    return (
         (
-            *_table("entry", ENTRY_KEY),
-            *_table("rdx", RDX_KEY),
-            "CREATE TABLE IF NOT EXISTS {db}.claim (sensor String, batch_id String, token String, at Int64) "
-            "ENGINE = Log",
+            1,
+            "0001_initial",
+            (
+                *_table("entry", ENTRY_KEY, cluster, replicated),
+                *_table("rdx", RDX_KEY, cluster, replicated),
+                "CREATE TABLE IF NOT EXISTS {db}.claim (sensor String, batch_id String, token String, at Int64) "
+                "ENGINE = Log",
+            ),
         ),
-    ),
-)
+    )

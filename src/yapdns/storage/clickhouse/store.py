@@ -34,9 +34,10 @@ from yapdns.storage.base import (
     iterate_pages,
 )
 from yapdns.storage.clickhouse import flex, select
-from yapdns.storage.clickhouse.client import connect, translated
-from yapdns.storage.clickhouse.schema import MIGRATIONS, NONE_MAX, NONE_MIN, Kind
+from yapdns.storage.clickhouse.client import Connection, translated
+from yapdns.storage.clickhouse.schema import NONE_MAX, NONE_MIN, Kind, migrations
 from yapdns.storage.clickhouse.select import STATS, Select, count
+from yapdns.storage.clickhouse.topology import Topology
 from yapdns.storage.clickhouse.writer import GROUP_LIMIT, ClickHouseApplier
 from yapdns.storage.flex import FlexQuery, FlexRow
 from yapdns.storage.group import GroupWriter
@@ -84,34 +85,38 @@ class ClickHouseStore:
     name = "clickhouse"
 
     def __init__(self, url: str, *, claim_lease: float = 60.0) -> None:
-        self._conn = connect(url)
+        self._topo = Topology(url)
+        self._conn = self._topo.main
         self.db = self._conn.database
         lease = float(self._conn.options.pop("claim_lease", claim_lease))
         self._writer = GroupWriter(
-            ClickHouseApplier(self._conn, lease), group_limit=GROUP_LIMIT, threads=1, name="ch-writer"
+            ClickHouseApplier(self._topo, lease), group_limit=GROUP_LIMIT, threads=1, name="ch-writer"
         )
 
     # -- schema -------------------------------------------------------------
 
     def migrate(self, through: int | None = None) -> list[str]:
+        """Apply pending migrations on every node (the first node's names are returned)."""
         with translated():
-            self._conn.command(f"CREATE DATABASE IF NOT EXISTS {self.db}")
-            self._conn.command(
-                f"CREATE TABLE IF NOT EXISTS {self.db}.schema_migration (version UInt32, name String, "
-                "applied_at Int64) ENGINE = MergeTree() ORDER BY version"
-            )
-            applied = {int(v) for (v,) in self._conn.rows(f"SELECT DISTINCT version FROM {self.db}.schema_migration")}
-            names = []
-            for version, name, statements in MIGRATIONS:
-                if version in applied or (through is not None and version > through):
-                    continue
-                for statement in statements:
-                    self._conn.command(statement.format(db=self.db))
-                self._conn.insert(
-                    "schema_migration", ("version", "name", "applied_at"), [[version], [name], [int(time.time())]]
-                )
-                names.append(name)
-            return names
+            applied = [self._migrate_node(node, through) for node in self._topo.nodes]
+        return applied[0]
+
+    def _migrate_node(self, node: Connection, through: int | None) -> list[str]:
+        node.command(f"CREATE DATABASE IF NOT EXISTS {self.db}")
+        node.command(
+            f"CREATE TABLE IF NOT EXISTS {self.db}.schema_migration (version UInt32, name String, "
+            "applied_at Int64) ENGINE = MergeTree() ORDER BY version"
+        )
+        applied = {int(v) for (v,) in node.rows(f"SELECT DISTINCT version FROM {self.db}.schema_migration")}
+        names = []
+        for version, name, statements in migrations(self._topo.cluster, self._topo.replicated):
+            if version in applied or (through is not None and version > through):
+                continue
+            for statement in statements:
+                node.command(statement.format(db=self.db))
+            node.insert("schema_migration", ("version", "name", "applied_at"), [[version], [name], [int(time.time())]])
+            names.append(name)
+        return names
 
     # -- writes -------------------------------------------------------------
 
@@ -314,8 +319,9 @@ class ClickHouseStore:
         ((hi, lo),) = self._rows(
             f"SELECT sumMerge(nhi), sumMerge(nlo) FROM {db}.entry WHERE kind = {int(Kind.HOUR)}"
         )
-        ((size,),) = self._rows(
-            "SELECT sum(bytes) FROM system.parts WHERE database = %(db)s AND active", {"db": db}
+        size = sum(
+            int(shard.rows("SELECT sum(bytes) FROM system.parts WHERE database = %(db)s AND active", {"db": db})[0][0])
+            for shard in self._topo.shards
         )
         return StoreStats(
             backend=self.name,
@@ -331,7 +337,7 @@ class ClickHouseStore:
 
     def close(self) -> None:
         self._writer.stop()
-        self._conn.close()
+        self._topo.close()
 
 
 def _link(row: Sequence[Any]) -> SampleLink:

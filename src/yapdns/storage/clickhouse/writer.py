@@ -1,19 +1,19 @@
 """``ClickHouseApplier``: how the ClickHouse store applies one group of writes, exactly once per batch id.
 
 ClickHouse has no transaction over two tables, but ONE insert of ONE block into a MergeTree table is one
-part, applied whole or not at all. So every group is written as one insert into ``entry_in`` and one into
-``rdx_in`` (each feeding one materialized view), and each insert carries, inside its own block, a marker row
-per batch id (``Kind.BATCH`` / ``RKind.BATCH``). Steps, each safe to crash after:
+part, applied whole or not at all. A write is a few such inserts ("parts"): per shard, one into ``rdx_in``
+and one into ``entry_in`` (each feeding one materialized view); every part carries, inside its own block, a
+marker row per batch id (``RKind.BATCH`` / ``Kind.BATCH``), and the commit part (``entry`` on shard 0) is
+inserted last. Steps, each safe to crash after:
 
-1. markers: batch ids whose ``entry`` marker exists were applied: they are replays; if their ``rdx``
-   marker is missing (a crash between steps 4 and 5), their ``rdx`` rows are written now, once;
+1. commit markers: batch ids whose commit marker exists were applied, whole: they are replays;
 2. claim: the other ids are claimed in ``claim`` (a ``Log`` table keeps insertion order). The first live
-   claim of an id wins; a writer whose claim is not first waits for the winner's marker and answers
+   claim of an id wins; a writer whose claim is not first waits for the winner's commit marker and answers
    "replayed". A claim older than ``claim_lease`` seconds without a marker is dead (its writer crashed) and
    the next claim wins: two server processes sent one batch at once apply it once;
-3. fold (``aggregate.py``) and build the rows;
-4. insert ``entry_in`` (records, RRsets, negatives, queries, samples, provenances, the hour, the markers);
-5. insert ``rdx_in`` (the per-RR rows by rdata, the markers).
+3. other parts' markers (only for ids claimed before: an earlier attempt): parts an interrupted write
+   already inserted are skipped (those batches are then written one by one);
+4. fold (``aggregate.py``), build and shard the rows, insert every missing part, the commit part last.
 
 The one window left: a writer stalled (not crashed) for longer than ``claim_lease`` between steps 2 and 4
 while another writer takes the batch over would apply it twice (docs/storage.md).
@@ -24,15 +24,14 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from yapdns.core.names import reverse_name
 from yapdns.core.normalize import COUNT_CEILING
 from yapdns.core.rrtypes import IP_TYPES
-from yapdns.storage.aggregate import BatchAggregate, FoldedBatch, ProvKey, fold_batches, stage_rr_rows
+from yapdns.storage.aggregate import BatchAggregate, FoldedBatch, ProvKey, stage_rr_rows
 from yapdns.storage.base import BatchRef, StoreUnavailable, WriteOutcome
-from yapdns.storage.clickhouse.client import Connection
 from yapdns.storage.clickhouse.schema import (
     ENTRY_KEY,
     LO_BITS,
@@ -43,6 +42,7 @@ from yapdns.storage.clickhouse.schema import (
     Kind,
     RKind,
 )
+from yapdns.storage.clickhouse.topology import Topology
 from yapdns.storage.group import BatchKey, WriteJob, hour_sensor, resolve_replays
 
 GROUP_LIMIT = 400_000  # observations per group: one block per table stays well inside one part
@@ -134,92 +134,121 @@ def rdx_rows(folded: FoldedBatch, ins: int) -> Columns:
 _rev = reverse_name
 
 
+Part = tuple[int, str]  # (shard, "entry" | "rdx"): one insert of a write
+
+
 class ClickHouseApplier:
     """Applies groups of write jobs for one store; ``token`` names this writer in claims."""
 
-    def __init__(self, conn: Connection, claim_lease: float) -> None:
-        self._conn = conn
+    def __init__(self, topology: Topology, claim_lease: float) -> None:
+        self._topo = topology
         self._lease = claim_lease
         self.token = uuid.uuid4().hex
 
     # -- GroupApplier -----------------------------------------------------------
 
-    def connect(self) -> Connection:
-        return self._conn
+    def connect(self) -> Topology:
+        return self._topo
 
-    def disconnect(self, conn: Connection) -> None:
-        """The connection pool belongs to the store."""
+    def disconnect(self, conn: Topology) -> None:
+        """The connections belong to the store."""
 
-    def healthy(self, conn: Connection) -> bool:
+    def healthy(self, conn: Topology) -> bool:
         return True
 
-    def after_group(self, conn: Connection) -> None:
-        """Nothing to tidy: markers stay (a replay window purge is a partition-free ALTER DELETE, not per group)."""
+    def after_group(self, conn: Topology) -> None:
+        """Nothing to tidy between groups."""
 
-    def apply(self, conn: Connection, jobs: list[WriteJob]) -> list[WriteOutcome]:
+    def apply(self, conn: Topology, jobs: list[WriteJob]) -> list[WriteOutcome]:
         outcomes, fresh = resolve_replays(jobs, self._applied)
-        self._heal(jobs, outcomes)
         if not fresh:
             return outcomes
-        lost = self._claim([job.batch for job in fresh if job.batch is not None])
+        lost, retried = self._claim([job.batch for job in fresh if job.batch is not None])
         if lost:
             outcomes = [self._await(job, o, lost) for job, o in zip(jobs, outcomes, strict=True)]
             fresh = [job for job in fresh if job.batch is None or _key(job.batch) not in lost]
-        if fresh:
-            self._write(fresh)
+        done = self._parts_done([job.batch for job in fresh if job.batch is not None and _key(job.batch) in retried])
+        if any(done.values()):  # a crashed write left some parts of these batches: finish each alone
+            for job in fresh:
+                self._write([job], done.get(_key(job.batch), set()) if job.batch else set())
+        elif fresh:
+            self._write(fresh, set())
         return outcomes
 
     # -- the steps ----------------------------------------------------------------
 
+    @property
+    def _commit(self) -> Part:
+        return (0, "entry")
+
+    def _parts(self) -> list[Part]:
+        """Every insert of a write, the commit part (whose marker says "applied") last."""
+        n = len(self._topo.shards)
+        return [(s, "rdx") for s in range(n)] + [(s, "entry") for s in range(n) if (s, "entry") != self._commit] + [
+            self._commit
+        ]
+
+    def _markers(self, part: Part, refs: Sequence[BatchRef]) -> list[tuple[Any, ...]]:
+        """``(sensor, batch id, accepted, rejected)`` of the markers of ``refs`` in one part."""
+        shard, table = part
+        conn = self._topo.shards[shard]
+        local = self._topo.local(table)
+        if table == "entry":
+            sql = (
+                f"SELECT rrname_rev, k1, minMerge(tmin), maxMerge(tmax) FROM {conn.database}.{local} "
+                "WHERE kind = %(kind)s AND (rrname_rev, k1) IN %(keys)s GROUP BY rrname_rev, k1"
+            )
+            kind = int(Kind.BATCH)
+        else:
+            sql = (
+                f"SELECT rrname_rev, rkey, 0, 0 FROM {conn.database}.{local} "
+                "WHERE rkind = %(kind)s AND (rrname_rev, rkey) IN %(keys)s GROUP BY rrname_rev, rkey"
+            )
+            kind = int(RKind.BATCH)
+        return conn.rows(sql, {"kind": kind, "keys": tuple(_key(r) for r in refs)})
+
     def _applied(self, refs: list[BatchRef]) -> dict[BatchKey, BatchRef]:
-        """Batch ids with an ``entry`` marker, with the counts of their first application."""
-        found = self._conn.rows(
-            f"SELECT rrname_rev, k1, minMerge(tmin), maxMerge(tmax) FROM {self._conn.database}.entry "
-            "WHERE kind = %(kind)s AND (rrname_rev, k1) IN %(keys)s GROUP BY rrname_rev, k1",
-            {"kind": int(Kind.BATCH), "keys": tuple((r.sensor, r.batch_id) for r in refs)},
-        )
+        """Batch ids whose commit marker exists, with the counts of their first application."""
+        found = self._markers(self._commit, refs)
         return {(s, b): BatchRef(s, b, int(a), int(r)) for s, b, a, r in found}
 
-    def _heal(self, jobs: list[WriteJob], outcomes: list[WriteOutcome]) -> None:
-        """Write the ``rdx`` rows of replayed batches whose ``rdx`` marker is missing (a crash between inserts)."""
-        replayed = {_key(j.batch): j for j, o in zip(jobs, outcomes, strict=True) if o.replayed and j.batch}
-        if not replayed:
-            return
-        have = {
-            (s, b)
-            for s, b in self._conn.rows(
-                f"SELECT DISTINCT rrname_rev, rkey FROM {self._conn.database}.rdx "
-                "WHERE rkind = %(kind)s AND (rrname_rev, rkey) IN %(keys)s",
-                {"kind": int(RKind.BATCH), "keys": tuple(replayed)},
-            )
-        }
-        missing = [job for key, job in replayed.items() if key not in have]
-        if missing:
-            folded = fold_batches((j.observations for j in missing), _ids)
-            self._insert_rdx(rdx_rows(folded, int(time.time())), missing)
-
-    def _claim(self, refs: list[BatchRef]) -> set[BatchKey]:
-        """Claim ``refs``; return the ids another live writer claimed first."""
+    def _parts_done(self, refs: list[BatchRef]) -> dict[BatchKey, set[Part]]:
+        """The parts an earlier, interrupted write of these (uncommitted) batches did insert."""
+        done: dict[BatchKey, set[Part]] = {}
         if not refs:
-            return set()
+            return done
+        for part in self._parts()[:-1]:
+            for sensor, batch_id, *_ in self._markers(part, refs):
+                done.setdefault((sensor, batch_id), set()).add(part)
+        return done
+
+    def _claim(self, refs: list[BatchRef]) -> tuple[set[BatchKey], set[BatchKey]]:
+        """Claim ``refs``; return the ids another live writer claimed first, and the ids claimed before at all
+        (only an earlier attempt can have left parts of a batch behind)."""
+        if not refs:
+            return set(), set()
+        conn = self._topo.shards[0]
         now = int(time.time())
         keys = [_key(r) for r in refs]
-        self._conn.insert(
+        conn.insert(
             "claim",
             ("sensor", "batch_id", "token", "at"),
             [[k[0] for k in keys], [k[1] for k in keys], [self.token] * len(keys), [now] * len(keys)],
         )
-        rows = self._conn.rows(
-            f"SELECT sensor, batch_id, token, at FROM {self._conn.database}.claim "
+        rows = conn.rows(
+            f"SELECT sensor, batch_id, token, at FROM {conn.database}.claim "
             "WHERE (sensor, batch_id) IN %(keys)s SETTINGS max_threads = 1",
             {"keys": tuple(keys)},
         )
         winner: dict[BatchKey, str] = {}
+        claims: dict[BatchKey, int] = {}
         for sensor, batch_id, token, at in rows:  # insertion order
             key = (sensor, batch_id)
+            claims[key] = claims.get(key, 0) + 1
             if key not in winner and (token == self.token or now - int(at) < self._lease):
                 winner[key] = token
-        return {key for key in keys if winner.get(key, self.token) != self.token}
+        lost = {key for key in keys if winner.get(key, self.token) != self.token}
+        return lost, {key for key, n in claims.items() if n > 1}
 
     def _await(self, job: WriteJob, outcome: WriteOutcome, lost: set[BatchKey]) -> WriteOutcome:
         """Wait for the winning writer's marker of a lost claim; then the job is a replay."""
@@ -234,7 +263,8 @@ class ClickHouseApplier:
             time.sleep(POLL)
         raise StoreUnavailable("another writer holds this batch id and has not finished it; retry later")
 
-    def _write(self, jobs: list[WriteJob]) -> None:
+    def _write(self, jobs: list[WriteJob], skip: set[Part]) -> None:
+        """Fold ``jobs`` and insert every part not in ``skip``, the commit part last."""
         agg = BatchAggregate()
         for job in jobs:
             agg.add_all(job.observations)
@@ -242,25 +272,40 @@ class ClickHouseApplier:
         folded = agg.fold(provs)
         now = int(time.time())
         entry = entry_rows(folded, provs, now)
-        for job in jobs:
-            if job.batch is not None:
-                b = job.batch
-                entry.add((Kind.BATCH, b.sensor, 0, b.batch_id, "", 0), _marker(b, now))
         hour = _plain(now - now % 3600, NONE_MAX, folded.observations, now)
         entry.add((Kind.HOUR, hour_sensor(jobs), 0, "", "", now), hour)
         rdx = rdx_rows(folded, now)
         entry.check()
         rdx.check()
-        self._conn.insert("entry_in", entry.names, entry.data)
-        self._insert_rdx(rdx, jobs)
+        split = {
+            **_split(entry, "entry", len(self._topo.shards), lambda r: self._topo.entry_shard(r[1])),
+            **_split(rdx, "rdx", len(self._topo.shards), lambda r: self._topo.rdx_shard(r[0], r[1])),
+        }
+        refs = [job.batch for job in jobs if job.batch is not None]
+        for part in self._parts():
+            if part in skip:
+                continue
+            columns = split[part]
+            for ref in refs:
+                if part[1] == "entry":
+                    columns.add((Kind.BATCH, ref.sensor, 0, ref.batch_id, "", 0), _marker(ref, now))
+                else:
+                    columns.add((RKind.BATCH, ref.batch_id, ref.sensor, 0, "", 0), _plain(NONE_MIN, NONE_MAX, 0, 0))
+            if len(columns):
+                self._topo.shards[part[0]].insert(f"{part[1]}_in", columns.names, columns.data)
 
-    def _insert_rdx(self, rdx: Columns, jobs: list[WriteJob]) -> None:
-        for job in jobs:
-            if job.batch is not None:
-                marker = (RKind.BATCH, job.batch.batch_id, job.batch.sensor, 0, "", 0)
-                rdx.add(marker, _plain(NONE_MIN, NONE_MAX, 0, 0))
-        if len(rdx):
-            self._conn.insert("rdx_in", rdx.names, rdx.data)
+
+def _split(rows: Columns, table: str, shards: int, shard_of: Callable[[tuple[Any, ...]], int]) -> dict[Part, Columns]:
+    """``rows`` by shard (every shard gets a part, maybe empty: it will carry the markers)."""
+    out = {(s, table): Columns(rows.names) for s in range(shards)}
+    if shards == 1:
+        out[(0, table)] = rows
+        return out
+    for row in zip(*rows.data, strict=True):
+        target = out[(shard_of(row), table)]
+        for column, value in zip(target.data, row, strict=True):
+            column.append(value)
+    return out
 
 
 def _marker(ref: BatchRef, now: int) -> tuple[int, ...]:
