@@ -218,7 +218,7 @@ class ZooKeeper:
         (self.root / "zoo.cfg").write_text(
             f"tickTime=500\ninitLimit=10\nsyncLimit=5\ndataDir={self.root / 'data'}\n"
             f"clientPort={self.port}\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n"
-            "4lw.commands.whitelist=ruok\n"
+            "4lw.commands.whitelist=srvr\n"
         )
 
     def start(self) -> None:
@@ -236,6 +236,24 @@ class ZooKeeper:
                 start_new_session=True,
             )
         _wait_port(self.port, self.proc, log)
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = START_TIMEOUT) -> None:
+        """Until ZooKeeper's ``srvr`` answers with its version: it accepts connections (and says ``imok``)
+        before it serves sessions."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                s.settimeout(1)
+                try:
+                    s.connect(("127.0.0.1", self.port))
+                    s.sendall(b"srvr")
+                    if s.recv(64).startswith(b"Zookeeper version"):
+                        return
+                except OSError:
+                    pass
+            time.sleep(0.1)
+        raise RuntimeError(f"ZooKeeper on {self.port} did not become ready within {timeout}s")
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

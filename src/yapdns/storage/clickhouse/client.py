@@ -34,6 +34,8 @@ ONE_BLOCK = 1 << 40  # rows per insert block: never split a write into several p
 # Settings of every write: aggregate a whole input block in one pass, so a materialized view's output is one
 # block (one part) too.
 WRITE_SETTINGS = {"group_by_two_level_threshold": 0, "group_by_two_level_threshold_bytes": 0}
+QUORUM_TIMEOUT_MS = 10_000
+_QUORUM_UNREACHABLE = frozenset({285, 286})  # too few live replicas; an earlier quorum write is unsatisfied
 # Server error codes a retry can cure: timeouts, too many parts/queries, memory limit, network, read-only replica.
 _TRANSIENT_CODES = frozenset({159, 160, 164, 202, 203, 209, 210, 241, 242, 252, 285, 319, 425})
 
@@ -92,6 +94,7 @@ class NativeConnection:
         }
         if "alt_hosts" in self.options:  # the other replicas of a shard, tried in turn when one is down
             self._kwargs["alt_hosts"] = self.options.pop("alt_hosts")
+        self._quorum = int(self.options.pop("insert_quorum", "0"))
         self._idle: queue.LifoQueue[Any] = queue.LifoQueue()
         self._pool_size = pool_size
 
@@ -120,13 +123,28 @@ class NativeConnection:
             return list(client.execute(sql, params or None))
 
     def insert(self, table: str, columns: Sequence[str], data: Sequence[Sequence[Any]]) -> None:
+        """One block; on a replicated shard, acknowledged only once every replica has it (``insert_quorum``),
+        or once the live replica has it while another is down."""
+        settings: dict[str, Any] = dict(WRITE_SETTINGS)
+        if self._quorum > 1:
+            settings.update(insert_quorum=self._quorum, insert_quorum_timeout=QUORUM_TIMEOUT_MS)
+        try:
+            self._insert(table, columns, data, settings)
+        except StoreUnavailable as exc:
+            cause = exc.__cause__
+            if self._quorum <= 1 or getattr(cause, "code", None) not in _QUORUM_UNREACHABLE:
+                raise
+            settings.pop("insert_quorum")
+            self._insert(table, columns, data, settings)
+
+    def _insert(self, table: str, columns: Sequence[str], data: Sequence[Sequence[Any]], settings: Params) -> None:
         with self._use() as client:
             client.execute(
                 f"INSERT INTO {self.database}.{table} ({', '.join(columns)}) VALUES",
                 data,
                 columnar=True,
                 types_check=False,
-                settings=WRITE_SETTINGS,
+                settings=settings,
             )
 
     def command(self, sql: str, params: Params | None = None) -> None:

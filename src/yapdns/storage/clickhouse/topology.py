@@ -12,7 +12,9 @@ Python, so that each shard's part of a write is one insert with its own batch ma
 * ``rdx`` rows by the address's /16 (IPv4) or /32 (IPv6) prefix, the target name's last two labels, or the
   rdata text: a CIDR lookup up to /16 and a target-domain lookup stay on one shard.
 
-A shard's connection fails over between its replicas (clickhouse-driver ``alt_hosts``).
+A shard's connection fails over between its replicas (clickhouse-driver ``alt_hosts``), and its inserts
+are acknowledged once every replica has them (``insert_quorum``), or once the live one has them while a
+replica is down: a replica that dies takes nothing acknowledged with it.
 """
 
 from __future__ import annotations
@@ -62,7 +64,14 @@ class Topology:
             by_shard.setdefault(int(shard), []).append((str(host), int(port)))
         self.replicated = any(len(r) > 1 for r in by_shard.values())
         self.shards = [_shard_connection(url, replicas) for _, replicas in sorted(by_shard.items())]
-        self.nodes = [_node_connection(url, h, p) for replicas in by_shard.values() for h, p in replicas]
+        hosts = [(h, p) for replicas in by_shard.values() for h, p in replicas]
+        self.nodes = [_node_connection(url, h, p) for h, p in hosts]
+        seed = urlsplit(url)
+        first = [hp for hp in hosts if hp == (seed.hostname, seed.port)] or hosts[:1]
+        reader = NativeConnection(_with_host(url, first + [hp for hp in hosts if hp not in first], quorum=False))
+        reader.options = self.main.options  # claim_lease and the like, read by the store
+        self.main.close()
+        self.main = reader  # reads start on the node the URL names and fail over to any other
 
     def local(self, table: str) -> str:
         """The table that holds rows on a node (the ``Distributed`` table's target in a cluster)."""
@@ -87,7 +96,7 @@ class Topology:
             conn.close()
 
 
-def _with_host(url: str, hosts: Sequence[tuple[str, int]]) -> str:
+def _with_host(url: str, hosts: Sequence[tuple[str, int]], quorum: bool = True) -> str:
     parts = urlsplit(url)
     auth = parts.netloc.rpartition("@")[0]
     host, port = hosts[0]
@@ -95,6 +104,8 @@ def _with_host(url: str, hosts: Sequence[tuple[str, int]]) -> str:
     query = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("cluster", "claim_lease")]
     if len(hosts) > 1:
         query.append(("alt_hosts", ",".join(f"{h}:{p}" for h, p in hosts[1:])))
+        if quorum:
+            query.append(("insert_quorum", str(len(hosts))))
     return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query)))
 
 
