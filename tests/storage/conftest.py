@@ -108,3 +108,13 @@ def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[St
 @pytest.fixture
 def store(store_factory: StoreFactory) -> Store:
     return store_factory()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The two-shard ClickHouse backend runs the contract suite (``test_contract*.py``) only: the other storage
+    tests exercise what a shard does alone, which the single-node backend covers, and each two-shard test costs
+    a cluster's worth of DDL and round trips."""
+    for item in list(items):
+        if "[clickhouse-2shards" in item.nodeid and not item.path.name.startswith("test_contract"):
+            items.remove(item)
+            config.hook.pytest_deselected(items=[item])

@@ -34,7 +34,7 @@ class Kind(IntEnum):
     NAME_SAMPLE = 6  # k1 rcode, k2 "sha256\ttask_id"; prov 0
     PROV = 7  # rrname_rev sensor, k1 evidence, k2 source, prov its id
     BATCH = 8  # rrname_rev sensor, k1 batch id; tmin accepted, tmax rejected, tf applied at
-    HOUR = 9  # rrname_rev sensor, prov the write's second; tf its hour; the count its observations
+    HOUR = 9  # rrname_rev sensor, k1 the hour, prov the write's second; tf the hour; the count its observations
 
 
 class RKind(IntEnum):

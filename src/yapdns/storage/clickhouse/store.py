@@ -33,7 +33,7 @@ from yapdns.storage.base import (
     WriteOutcome,
     iterate_pages,
 )
-from yapdns.storage.clickhouse import flex, select
+from yapdns.storage.clickhouse import flex, retention, select
 from yapdns.storage.clickhouse.client import Connection, translated
 from yapdns.storage.clickhouse.schema import NONE_MAX, NONE_MIN, Kind, migrations
 from yapdns.storage.clickhouse.select import STATS, Select, count
@@ -334,6 +334,12 @@ class ClickHouseStore:
             records_by_type={rrtype_text(int(t)): int(n) for t, n in by_type},
             size_bytes=int(size),
         )
+
+    def prune(self, before: int) -> int:
+        """Delete every record last seen before ``before`` (epoch seconds), whole; the number deleted
+        (``retention.py``)."""
+        with translated():
+            return retention.prune(self._topo, before)
 
     def close(self) -> None:
         self._writer.stop()

@@ -273,7 +273,7 @@ class ClickHouseApplier:
         now = int(time.time())
         entry = entry_rows(folded, provs, now)
         hour = _plain(now - now % 3600, NONE_MAX, folded.observations, now)
-        entry.add((Kind.HOUR, hour_sensor(jobs), 0, "", "", now), hour)
+        entry.add((Kind.HOUR, hour_sensor(jobs), 0, str(now - now % 3600), "", now), hour)
         rdx = rdx_rows(folded, now)
         entry.check()
         rdx.check()
