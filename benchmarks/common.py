@@ -23,8 +23,44 @@ def pg_url(schema: str) -> str:
     return f"{PG_URL}{sep}schema={schema}&application_name={APP_NAME}"
 
 
+_CLICKHOUSE: list[Any] = []  # the benchmark's one clickhouse-server (Debian 18.16), started on first use
+
+
+def clickhouse_server() -> Any:
+    """This run's ``clickhouse-server``: its own config and data directory, killed when the process exits."""
+    if not _CLICKHOUSE:
+        import atexit
+        import tempfile
+
+        from tests.clickhouse_servers import ClickHouseServer
+
+        root = Path(tempfile.mkdtemp(prefix="yapdns-bench-ch-", dir=os.environ.get("YAPDNS_BENCH_DIR")))
+        server = ClickHouseServer(root)
+        server.start()
+        atexit.register(server.stop)
+        _CLICKHOUSE.append(server)
+    return _CLICKHOUSE[0]
+
+
+def clickhouse_url(schema: str) -> str:
+    return str(clickhouse_server().url(schema))
+
+
+def clickhouse_pids() -> list[int]:
+    return [p.proc.pid for p in _CLICKHOUSE if p.proc is not None]
+
+
 def open_bench_store(backend: str, where: Path, schema: str, *, fresh: bool) -> Store:
     """A migrated store for the benchmark; ``fresh`` wipes what a previous run left."""
+    if backend in ("clickhouse", "chdb"):
+        from yapdns.storage.clickhouse.store import ClickHouseStore
+
+        url = clickhouse_url(schema) if backend == "clickhouse" else f"chdb://{where / 'chdb'}?database={schema}"
+        store = ClickHouseStore(url)
+        if fresh:
+            store._topo.main.command(f"DROP DATABASE IF EXISTS {schema}")
+        store.migrate()
+        return store
     if backend == "sqlite":
         from yapdns.storage.sqlite.store import SqliteStore
 
@@ -71,7 +107,8 @@ def proc_cpu(pids: list[int]) -> dict[int, float]:
 
 
 class CpuMeter:
-    """Process CPU (all threads) and, for PostgreSQL, the server processes' CPU over a window."""
+    """Process CPU (all threads) and the database server's CPU (PostgreSQL's processes, clickhouse-server)
+    over a window."""
 
     def __init__(self, backend: str) -> None:
         self.backend = backend
@@ -80,16 +117,21 @@ class CpuMeter:
     def start(self) -> None:
         self.t0 = time.perf_counter()
         self.c0 = time.process_time()
-        self.s0 = proc_cpu(pg_server_pids()) if self.backend == "postgresql" else {}
+        self.s0 = proc_cpu(self._server_pids())
+
+    def _server_pids(self) -> list[int]:
+        if self.backend == "postgresql":
+            return pg_server_pids()
+        if self.backend == "clickhouse":
+            return clickhouse_pids()
+        return []
 
     def stop(self) -> tuple[float, float, float]:
         """(wall seconds, client CPU seconds, server CPU seconds)."""
         wall = time.perf_counter() - self.t0
         client = time.process_time() - self.c0
-        server = 0.0
-        if self.backend == "postgresql":
-            s1 = proc_cpu(pg_server_pids())
-            server = sum(v - self.s0.get(pid, 0.0) for pid, v in s1.items())
+        s1 = proc_cpu(self._server_pids())
+        server = sum(v - self.s0.get(pid, 0.0) for pid, v in s1.items())
         return wall, client, server
 
 

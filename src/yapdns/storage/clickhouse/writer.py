@@ -25,12 +25,14 @@ import hashlib
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from socket import AF_INET6, inet_aton, inet_pton
 from typing import Any
 
+from yapdns.core import rrtypes
 from yapdns.core.names import reverse_name
 from yapdns.core.normalize import COUNT_CEILING
-from yapdns.core.rrtypes import IP_TYPES
-from yapdns.storage.aggregate import BatchAggregate, FoldedBatch, ProvKey, stage_rr_rows
+from yapdns.core.rdata import target_name
+from yapdns.storage.aggregate import BatchAggregate, FoldedBatch, ProvKey
 from yapdns.storage.base import BatchRef, StoreUnavailable, WriteOutcome
 from yapdns.storage.clickhouse.schema import (
     ENTRY_KEY,
@@ -58,36 +60,74 @@ def prov_id(key: ProvKey) -> int:
 
 
 class Columns:
-    """Rows of one insert, kept as columns (what the native protocol sends)."""
+    """The rows of one insert, kept as columns (what the native protocol sends)."""
 
     def __init__(self, names: tuple[str, ...]) -> None:
         self.names = names
         self.data: list[list[Any]] = [[] for _ in names]
 
     def add(self, key: tuple[Any, ...], states: tuple[int, ...]) -> None:
+        """One row (markers, provenances, the rarer row kinds)."""
         for column, value in zip(self.data, (*key, *states), strict=True):
             column.append(value)
+
+    def extend(self, columns: Sequence[list[Any]]) -> None:
+        """Many rows, given as columns."""
+        for column, values in zip(self.data, columns, strict=True):
+            column.extend(values)
 
     def __len__(self) -> int:
         return len(self.data[0])
 
+    def take(self, indexes: list[int]) -> Columns:
+        """The rows at ``indexes``."""
+        out = Columns(self.names)
+        out.data = [[column[i] for i in indexes] for column in self.data]
+        return out
+
     def check(self) -> None:
         """Refuse a value no Int64 column can hold before anything is sent (the write then changes nothing)."""
         lo, hi = _INT64
-        for name, column in zip(self.names, self.data, strict=True):
-            if name in STATE_COLUMNS and column and not (lo <= min(column) and max(column) <= hi):
+        first = len(self.names) - len(STATE_COLUMNS)
+        for name, column in zip(self.names[first:], self.data[first:], strict=True):
+            if column and not (lo <= min(column) and max(column) <= hi):
                 raise OverflowError(f"ClickHouse store: {name} out of the 64-bit range")
 
 
+def state_columns(stats: list[list[Any]], ins: int) -> list[list[Any]]:
+    """The nine state input columns of fold stats ``[tf, tl, n, tmin, tmax(, ztf, ztl, zone_only)]``, built a
+    column at a time (counts leave the fold saturated)."""
+    n = len(stats)
+    if all(len(st) == 5 for st in stats):  # traffic only: nearly every write
+        tf, tl, ztf, ztl = [st[0] for st in stats], [st[1] for st in stats], [NONE_MIN] * n, [NONE_MAX] * n
+    else:
+        rows = [_states(st, ins) for st in stats]
+        return [[r[i] for r in rows] for i in range(len(STATE_COLUMNS))]
+    counts = [st[2] for st in stats]
+    return [
+        tf,
+        tl,
+        [c >> LO_BITS for c in counts],
+        [c & _LO_MASK for c in counts],
+        [NONE_MIN if st[3] is None else st[3] for st in stats],
+        [NONE_MAX if st[4] is None else st[4] for st in stats],
+        ztf,
+        ztl,
+        [ins] * n,
+    ]
+
+
 def _states(st: list[Any], ins: int) -> tuple[int, ...]:
-    """The aggregate inputs of fold stats ``[tf, tl, n, tmin, tmax(, ztf, ztl, zone_only)]``."""
-    zone_only = len(st) > 5 and st[7]
-    tf, tl = (NONE_MIN, NONE_MAX) if zone_only else (st[0], st[1])
-    ztf = st[5] if len(st) > 5 and st[5] is not None else NONE_MIN
-    ztl = st[6] if len(st) > 5 and st[6] is not None else NONE_MAX
-    n = min(st[2], COUNT_CEILING)
+    """The aggregate inputs of fold stats ``[tf, tl, n, tmin, tmax(, ztf, ztl, zone_only)]`` (counts leave the
+    fold saturated)."""
+    n = st[2]
     tmin = NONE_MIN if st[3] is None else st[3]
     tmax = NONE_MAX if st[4] is None else st[4]
+    if len(st) == 5:  # traffic only: nearly every row
+        return (st[0], st[1], n >> LO_BITS, n & _LO_MASK, tmin, tmax, NONE_MIN, NONE_MAX, ins)
+    tf, tl = (NONE_MIN, NONE_MAX) if st[7] else (st[0], st[1])
+    ztf = NONE_MIN if st[5] is None else st[5]
+    ztl = NONE_MAX if st[6] is None else st[6]
     return (tf, tl, n >> LO_BITS, n & _LO_MASK, tmin, tmax, ztf, ztl, ins)
 
 
@@ -96,42 +136,86 @@ def _plain(tf: int, tl: int, n: int, ins: int) -> tuple[int, ...]:
     return (tf, tl, n >> LO_BITS, n & _LO_MASK, NONE_MIN, NONE_MAX, NONE_MIN, NONE_MAX, ins)
 
 
-def entry_rows(folded: FoldedBatch, provs: dict[ProvKey, int], ins: int) -> Columns:
+_RR, _RRSET, _PROV = int(Kind.RR), int(Kind.RRSET), int(Kind.PROV)
+_IP, _TARGET, _RDATA = int(RKind.IP), int(RKind.TARGET), int(RKind.RDATA)
+_V4 = "0" * 20 + "ffff"  # IPv4 mapped into ::ffff:0:0/96, as hex
+
+
+class Names:
+    """Reversed name keys, computed once per name of a write."""
+
+    def __init__(self) -> None:
+        self._rev: dict[str, str] = {}
+
+    def rev(self, name: str) -> str:
+        key = self._rev.get(name)
+        if key is None:
+            key = self._rev[name] = reverse_name(name)
+        return key
+
+
+def entry_rows(folded: FoldedBatch, provs: dict[ProvKey, int], ins: int, names: Names) -> Columns:
     """Every ``entry`` row of a folded group (the markers and the hour are added by the caller)."""
+    rev = names.rev
     out = Columns(ENTRY_KEY + STATE_COLUMNS)
-    for (name, code, rdata, prov), st in folded.rr.items():
-        out.add((Kind.RR, _rev(name), code, rdata, "", prov), _states(st, ins))
-    for (name, code, bailiwick, rdata), st in folded.rrset.items():
-        out.add((Kind.RRSET, _rev(name), code, bailiwick, rdata, 0), _states(st, ins))
-    for (name, code, rcode, prov), st in folded.negative.items():
-        out.add((Kind.NEGATIVE, _rev(name), code, rcode, "", prov), _plain(st[0], st[1], st[2], ins))
-    for (name, code, prov), st in folded.query.items():
-        out.add((Kind.QUERY, _rev(name), code, "", "", prov), _plain(st[0], st[1], st[2], ins))
-    for (name, code, rdata, sha, task), st in folded.sample.items():
-        out.add((Kind.SAMPLE, _rev(name), code, rdata, f"{sha}\t{task}", 0), _plain(st[0], st[1], st[2], ins))
-    for (name, code, rcode, sha, task), st in folded.name_sample.items():
-        out.add((Kind.NAME_SAMPLE, _rev(name), code, rcode, f"{sha}\t{task}", 0), _plain(st[0], st[1], st[2], ins))
-    for (sensor, evidence, source), pid in provs.items():
-        out.add((Kind.PROV, sensor, 0, evidence, source, pid), _plain(NONE_MIN, NONE_MAX, 0, ins))
-    return out
-
-
-def rdx_rows(folded: FoldedBatch, ins: int) -> Columns:
-    """The per-RR rows keyed by rdata: an address, a reversed target name, and the rdata text of non-IP types."""
-    out = Columns(RDX_KEY + STATE_COLUMNS)
-    for row in stage_rr_rows(folded.rr.items()):
-        rev, _, code, rdata, ip, target_rev, prov = row[:7]
-        states = _states(list(row[7:]), ins)
-        if code in IP_TYPES:
-            out.add((RKind.IP, ip.hex(), rev, code, rdata, prov), states)
+    for kind, table in ((_RR, folded.rr), (_RRSET, folded.rrset)):
+        if not table:
             continue
-        if target_rev:
-            out.add((RKind.TARGET, target_rev, rev, code, rdata, prov), states)
-        out.add((RKind.RDATA, rdata, rev, code, rdata, prov), states)
+        keys, stats = list(table), list(table.values())
+        n = len(keys)
+        key_columns: list[list[Any]] = [[kind] * n, [rev(k[0]) for k in keys], [k[1] for k in keys]]
+        if kind == _RR:  # (name, type, rdata, prov)
+            key_columns += [[k[2] for k in keys], [""] * n, [k[3] for k in keys]]
+        else:  # (name, type, bailiwick, rdata)
+            key_columns += [[k[2] for k in keys], [k[3] for k in keys], [0] * n]
+        out.extend(key_columns + state_columns(stats, ins))
+    for (name, code, rcode, prov), st in folded.negative.items():
+        out.add((Kind.NEGATIVE, rev(name), code, rcode, "", prov), _plain(st[0], st[1], st[2], ins))
+    for (name, code, prov), st in folded.query.items():
+        out.add((Kind.QUERY, rev(name), code, "", "", prov), _plain(st[0], st[1], st[2], ins))
+    for (name, code, rdata, sha, task), st in folded.sample.items():
+        out.add((Kind.SAMPLE, rev(name), code, rdata, f"{sha}\t{task}", 0), _plain(st[0], st[1], st[2], ins))
+    for (name, code, rcode, sha, task), st in folded.name_sample.items():
+        out.add((Kind.NAME_SAMPLE, rev(name), code, rcode, f"{sha}\t{task}", 0), _plain(st[0], st[1], st[2], ins))
+    for (sensor, evidence, source), pid in provs.items():
+        out.add((_PROV, sensor, 0, evidence, source, pid), _plain(NONE_MIN, NONE_MAX, 0, ins))
     return out
 
 
-_rev = reverse_name
+def rdx_rows(folded: FoldedBatch, ins: int, names: Names) -> Columns:
+    """The per-RR rows keyed by rdata: an address, a reversed target name, and the rdata text of non-IP types."""
+    rev = names.rev
+    out = Columns(RDX_KEY + STATE_COLUMNS)
+    if not folded.rr:
+        return out
+    rkinds: list[int] = []
+    rkeys: list[str] = []
+    picks: list[int] = []  # the rr item of each rdx row
+    for i, (_, code, rdata, _) in enumerate(folded.rr):
+        if code == rrtypes.A:
+            rkinds.append(_IP)
+            rkeys.append(_V4 + inet_aton(rdata).hex())
+            picks.append(i)
+        elif code == rrtypes.AAAA:
+            rkinds.append(_IP)
+            rkeys.append(inet_pton(AF_INET6, rdata).hex())
+            picks.append(i)
+        else:
+            target = target_name(code, rdata)
+            if target:
+                rkinds.append(_TARGET)
+                rkeys.append(rev(target))
+                picks.append(i)
+            rkinds.append(_RDATA)
+            rkeys.append(rdata)
+            picks.append(i)
+    keys, stats = list(folded.rr), list(folded.rr.values())
+    if len(picks) != len(keys):  # some RRs have two rdx rows
+        keys, stats = [keys[i] for i in picks], [stats[i] for i in picks]
+    key_columns: list[list[Any]] = [rkinds, rkeys, [rev(k[0]) for k in keys], [k[1] for k in keys]]
+    key_columns += [[k[2] for k in keys], [k[3] for k in keys]]
+    out.extend(key_columns + state_columns(stats, ins))
+    return out
 
 
 Part = tuple[int, str]  # (shard, "entry" | "rdx"): one insert of a write
@@ -271,14 +355,15 @@ class ClickHouseApplier:
         provs = _ids(agg.prov_keys())
         folded = agg.fold(provs)
         now = int(time.time())
-        entry = entry_rows(folded, provs, now)
+        names = Names()
+        entry = entry_rows(folded, provs, now, names)
         hour = _plain(now - now % 3600, NONE_MAX, folded.observations, now)
         entry.add((Kind.HOUR, hour_sensor(jobs), 0, str(now - now % 3600), "", now), hour)
-        rdx = rdx_rows(folded, now)
+        rdx = rdx_rows(folded, now, names)
         entry.check()
         rdx.check()
         split = {
-            **_split(entry, "entry", len(self._topo.shards), lambda r: self._topo.entry_shard(r[1])),
+            **_split(entry, "entry", len(self._topo.shards), lambda k: self._topo.entry_shard(k[1])),
             **_split(rdx, "rdx", len(self._topo.shards), lambda r: self._topo.rdx_shard(r[0], r[1])),
         }
         refs = [job.batch for job in jobs if job.batch is not None]
@@ -297,15 +382,10 @@ class ClickHouseApplier:
 
 def _split(rows: Columns, table: str, shards: int, shard_of: Callable[[tuple[Any, ...]], int]) -> dict[Part, Columns]:
     """``rows`` by shard (every shard gets a part, maybe empty: it will carry the markers)."""
-    out = {(s, table): Columns(rows.names) for s in range(shards)}
     if shards == 1:
-        out[(0, table)] = rows
-        return out
-    for row in zip(*rows.data, strict=True):
-        target = out[(shard_of(row), table)]
-        for column, value in zip(target.data, row, strict=True):
-            column.append(value)
-    return out
+        return {(0, table): rows}
+    owner = [shard_of(key) for key in zip(rows.data[0], rows.data[1], strict=True)]
+    return {(s, table): rows.take([i for i, o in enumerate(owner) if o == s]) for s in range(shards)}
 
 
 def _marker(ref: BatchRef, now: int) -> tuple[int, ...]:
