@@ -122,6 +122,7 @@ def bench(backend: str, batches: list[list[Observation]], args: argparse.Namespa
     else:  # the SQLite file goes with the temporary directory; the schema would stay in the shared database
         drop_schema(schema)
     result["size_mb"] = round(result["size_mb"], 1)
+    result["bytes_per_record"] = round(result["size_mb"] * 1e6 / max(result["records"], 1), 1)
     return result
 
 
@@ -146,15 +147,32 @@ def main() -> None:
     print(f"# generated {args.obs:,} observations in {time.perf_counter() - t:.1f}s (not timed)", flush=True)
     if args.dir:
         Path(args.dir).mkdir(parents=True, exist_ok=True)
+    results = []
     with tempfile.TemporaryDirectory(prefix="yapdns-bench-", dir=args.dir) as tmp:
         for backend in args.backends.split(","):
             result = bench(backend, batches, args, Path(tmp))
+            results.append(result)
             result["loadavg_after"] = Path("/proc/loadavg").read_text().split()[:3]
             line = json.dumps(result)
             print(line, flush=True)
             if args.json:
                 with args.json.open("a") as fh:
                     fh.write(line + "\n")
+    print_ratios(results)
+
+
+def print_ratios(results: list[dict[str, Any]]) -> None:
+    """Each backend against the first: wall obs/s, CPU per observation, bytes per record."""
+    if len(results) < 2:
+        return
+    base = results[0]
+    for r in results[1:]:
+        ratios = {
+            "obs_per_s": round(r["obs_per_s"] / base["obs_per_s"], 2),
+            "cpu_us_per_obs": round(r["cpu_us_per_obs"] / base["cpu_us_per_obs"], 2),
+            "bytes_per_record": round(r["size_mb"] / base["size_mb"], 2) if base["size_mb"] else None,
+        }
+        print(json.dumps({"ratio": f"{r['backend']}/{base['backend']}", **ratios}), flush=True)
 
 
 if __name__ == "__main__":
