@@ -46,19 +46,42 @@ def clickhouse_url(schema: str) -> str:
     return str(clickhouse_server().url(schema))
 
 
+_SHARDS: list[Any] = []  # two more clickhouse-servers: the shards of cluster two_shards
+
+
+def clickhouse_shards_url(schema: str) -> str:
+    """A store URL on a two-shard cluster of this run's own servers (started on first use)."""
+    if not _SHARDS:
+        import atexit
+        import tempfile
+
+        from tests.clickhouse_servers import start_cluster
+
+        root = Path(tempfile.mkdtemp(prefix="yapdns-bench-shards-", dir=os.environ.get("YAPDNS_BENCH_DIR")))
+        _SHARDS.extend(shard[0] for shard in start_cluster(root, "two_shards", shards=2, replicas=1))
+        for server in _SHARDS:
+            atexit.register(server.stop)
+    return f"{_SHARDS[0].url(schema)}?cluster=two_shards"
+
+
 def clickhouse_pids() -> list[int]:
-    return [p.proc.pid for p in _CLICKHOUSE if p.proc is not None]
+    return [p.proc.pid for p in (*_CLICKHOUSE, *_SHARDS) if p.proc is not None]
 
 
 def open_bench_store(backend: str, where: Path, schema: str, *, fresh: bool) -> Store:
     """A migrated store for the benchmark; ``fresh`` wipes what a previous run left."""
-    if backend in ("clickhouse", "chdb"):
+    if backend.startswith(("clickhouse", "chdb")):
         from yapdns.storage.clickhouse.store import ClickHouseStore
 
-        url = clickhouse_url(schema) if backend == "clickhouse" else f"chdb://{where / 'chdb'}?database={schema}"
-        store = ClickHouseStore(url)
+        urls = {
+            "clickhouse": lambda: clickhouse_url(schema),
+            "clickhouse-2shards": lambda: clickhouse_shards_url(schema),
+            "chdb": lambda: f"chdb://{where / 'chdb'}?database={schema}",
+        }
+        store = ClickHouseStore(urls[backend]())
         if fresh:
-            store._topo.main.command(f"DROP DATABASE IF EXISTS {schema}")
+            for node in store._topo.nodes:
+                node.command(f"DROP DATABASE IF EXISTS {schema}")
         store.migrate()
         return store
     if backend == "sqlite":
@@ -122,7 +145,7 @@ class CpuMeter:
     def _server_pids(self) -> list[int]:
         if self.backend == "postgresql":
             return pg_server_pids()
-        if self.backend == "clickhouse":
+        if self.backend.startswith("clickhouse"):
             return clickhouse_pids()
         return []
 

@@ -38,8 +38,9 @@ from yapdns.core.model import Observation
 from yapdns.storage.base import BatchRef, Store
 
 
-def run_clients(store: Store, batches: list[list[Observation]], clients: int) -> list[float]:
-    """Write every batch from ``clients`` threads; return each write's latency in seconds."""
+def run_clients(stores: list[Store], batches: list[list[Observation]], clients: int) -> list[float]:
+    """Write every batch from ``clients`` threads, client i through ``stores[i % len(stores)]`` (several stores on
+    one database: like several server processes); return each write's latency in seconds."""
     latencies: list[float] = []
     lock = threading.Lock()
     nxt = iter(range(len(batches)))
@@ -51,7 +52,7 @@ def run_clients(store: Store, batches: list[list[Observation]], clients: int) ->
             if b is None:
                 return
             t = time.perf_counter()
-            store.write(batches[b], BatchRef(f"sensor{b % 4}", f"bench-{b}", len(batches[b]), 0))
+            stores[b % len(stores)].write(batches[b], BatchRef(f"sensor{b % 4}", f"bench-{b}", len(batches[b]), 0))
             with lock:
                 latencies.append(time.perf_counter() - t)
 
@@ -67,7 +68,7 @@ def verify(backend: str, store: Store, where: Path, schema: str, n_obs: int, n_r
     """Σcount over RRsets (each observation lands in exactly one) and the record count."""
     stats = store.stats()
     query = "SELECT sum(count), (SELECT count(*) FROM rr), (SELECT sum(count) FROM rr) FROM rrset"
-    if backend in ("clickhouse", "chdb"):
+    if backend.startswith(("clickhouse", "chdb")):
         row = clickhouse_sums(store)
     elif backend == "sqlite":
         with sqlite3.connect(where / f"{schema}.sqlite3") as conn:
@@ -93,11 +94,12 @@ def clickhouse_sums(store: Store) -> tuple[int, int, int]:
 
 
 def bench(backend: str, batches: list[list[Observation]], args: argparse.Namespace, where: Path) -> dict[str, Any]:
-    schema = f"yapdns_bench_ingest_{backend}"
+    schema = f"yapdns_bench_ingest_{backend.replace('-', '_')}"
     store = open_bench_store(backend, where, schema, fresh=True)
+    writers = [store] + [open_bench_store(backend, where, schema, fresh=False) for _ in range(args.writers - 1)]
     meter = CpuMeter(backend)
     meter.start()
-    latencies = run_clients(store, batches, args.clients)
+    latencies = run_clients(writers, batches, args.clients)
     wall, client_cpu, server_cpu = meter.stop()
     n_obs = sum(len(b) for b in batches)
     result = {
@@ -113,11 +115,13 @@ def bench(backend: str, batches: list[list[Observation]], args: argparse.Namespa
         "batch_p99_ms": round(percentile(latencies, 99) * 1000, 1),
         "wall_s": round(wall, 1),
     }
+    result["writers"] = args.writers
     result.update(verify(backend, store, where, schema, n_obs, min(args.uniques, n_obs)))
-    store.close()
+    for writer in writers:
+        writer.close()
     if backend == "sqlite":  # after close: the WAL has been checkpointed into the file
         result["size_mb"] = (where / f"{schema}.sqlite3").stat().st_size / 1e6
-    elif backend in ("clickhouse", "chdb"):
+    elif backend.startswith(("clickhouse", "chdb")):
         pass  # a fresh run drops the database first; the server's directory goes when the benchmark exits
     else:  # the SQLite file goes with the temporary directory; the schema would stay in the shared database
         drop_schema(schema)
@@ -132,7 +136,9 @@ def main() -> None:
     parser.add_argument("--uniques", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=50_000, help="observations per ingest request")
     parser.add_argument("--clients", type=int, default=8, help="concurrent writers (request threads)")
-    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--backends", default="sqlite,postgresql",
+                        help="any of sqlite, postgresql, clickhouse, clickhouse-2shards, chdb")
+    parser.add_argument("--writers", type=int, default=1, help="stores (writer threads) on the one database")
     parser.add_argument("--dir", type=Path, default=None, help="where the SQLite file goes (default: a temp dir)")
     parser.add_argument("--quick", action="store_true", help="1M observations from 100k uniques")
     parser.add_argument("--json", type=Path, default=None, help="also append results as JSON lines here")
