@@ -74,6 +74,7 @@ class ClickHouseServer:
         remote_servers: str = "",
         zookeeper_port: int | None = None,
         macros: dict[str, str] | None = None,
+        zstd_level: int = 3,
     ) -> None:
         self.root = root / name
         self.tcp_port = free_port()
@@ -82,6 +83,7 @@ class ClickHouseServer:
         self.remote_servers = remote_servers
         self.zookeeper_port = zookeeper_port
         self.macros = macros or {}
+        self.zstd_level = zstd_level
         self.proc: subprocess.Popen[bytes] | None = None
         (self.root / "data").mkdir(parents=True, exist_ok=True)
 
@@ -117,7 +119,7 @@ class ClickHouseServer:
   <mark_cache_size>268435456</mark_cache_size>
   <uncompressed_cache_size>268435456</uncompressed_cache_size>
   <max_concurrent_queries>100</max_concurrent_queries>
-  <compression><case><method>zstd</method></case></compression>
+  <compression><case><method>zstd</method><level>{self.zstd_level}</level></case></compression>
   <remote_servers>{self.remote_servers}</remote_servers>
   {zk}
   <macros>{macros}</macros>

@@ -168,7 +168,7 @@ def entry_rows(folded: FoldedBatch, provs: dict[ProvKey, int], ins: int, names: 
             key_columns += [[k[2] for k in keys], [""] * n, [k[3] for k in keys]]
         else:  # (name, type, bailiwick, rdata)
             key_columns += [[k[2] for k in keys], [k[3] for k in keys], [0] * n]
-        out.extend(key_columns + state_columns(stats, ins))
+        out.extend(key_columns + state_columns(stats, ins if kind == _RR else 0))  # only records need "ins"
     for (name, code, rcode, prov), st in folded.negative.items():
         out.add((Kind.NEGATIVE, rev(name), code, rcode, "", prov), _plain(st[0], st[1], st[2], ins))
     for (name, code, prov), st in folded.query.items():
@@ -182,7 +182,7 @@ def entry_rows(folded: FoldedBatch, provs: dict[ProvKey, int], ins: int, names: 
     return out
 
 
-def rdx_rows(folded: FoldedBatch, ins: int, names: Names) -> Columns:
+def rdx_rows(folded: FoldedBatch, names: Names) -> Columns:
     """The per-RR rows keyed by rdata: an address, a reversed target name, and the rdata text of non-IP types."""
     rev = names.rev
     out = Columns(RDX_KEY + STATE_COLUMNS)
@@ -214,7 +214,7 @@ def rdx_rows(folded: FoldedBatch, ins: int, names: Names) -> Columns:
         keys, stats = [keys[i] for i in picks], [stats[i] for i in picks]
     key_columns: list[list[Any]] = [rkinds, rkeys, [rev(k[0]) for k in keys], [k[1] for k in keys]]
     key_columns += [[k[2] for k in keys], [k[3] for k in keys]]
-    out.extend(key_columns + state_columns(stats, ins))
+    out.extend(key_columns + state_columns(stats, 0))  # "ins" is read from entry only: a constant packs to nothing
     return out
 
 
@@ -359,7 +359,7 @@ class ClickHouseApplier:
         entry = entry_rows(folded, provs, now, names)
         hour = _plain(now - now % 3600, NONE_MAX, folded.observations, now)
         entry.add((Kind.HOUR, hour_sensor(jobs), 0, str(now - now % 3600), "", now), hour)
-        rdx = rdx_rows(folded, now, names)
+        rdx = rdx_rows(folded, names)
         entry.check()
         rdx.check()
         split = {
