@@ -23,6 +23,14 @@ def pg_url(schema: str) -> str:
     return f"{PG_URL}{sep}schema={schema}&application_name={APP_NAME}"
 
 
+def _exit_on_sigterm() -> None:
+    """SIGTERM (``timeout``, ``kill``) exits through ``atexit``, so the servers a benchmark started are stopped."""
+    import signal
+    import sys
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
 _CLICKHOUSE: list[Any] = []  # the benchmark's one clickhouse-server (Debian 18.16), started on first use
 
 
@@ -34,6 +42,7 @@ def clickhouse_server() -> Any:
 
         from tests.clickhouse_servers import ClickHouseServer
 
+        _exit_on_sigterm()
         root = Path(tempfile.mkdtemp(prefix="yapdns-bench-ch-", dir=os.environ.get("YAPDNS_BENCH_DIR")))
         server = ClickHouseServer(root)
         server.start()
@@ -57,6 +66,7 @@ def clickhouse_shards_url(schema: str) -> str:
 
         from tests.clickhouse_servers import start_cluster
 
+        _exit_on_sigterm()
         root = Path(tempfile.mkdtemp(prefix="yapdns-bench-shards-", dir=os.environ.get("YAPDNS_BENCH_DIR")))
         _SHARDS.extend(shard[0] for shard in start_cluster(root, "two_shards", shards=2, replicas=1))
         for server in _SHARDS:
