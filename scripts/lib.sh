@@ -5,7 +5,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${YAPDNS_VENV:-$ROOT/.venv}"
 PY="${PYTHON:-python3}"
 
-log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+# Colours only to a terminal: a log file or a pipe gets plain text.
+log() { if [ -t 2 ]; then printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; else printf '==> %s\n' "$*" >&2; fi; }
 
 apt_install() {
   # Install Debian packages that are missing (needs root or sudo); quiet when all are present.

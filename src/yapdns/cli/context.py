@@ -2,32 +2,67 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from functools import wraps
+from pathlib import Path
 from typing import ParamSpec, TypeVar
+from urllib.parse import quote
 
 import click
 
-from yapdns.core.errors import YapdnsError
+from yapdns import config
+from yapdns.core.errors import ConfigurationError, YapdnsError
 from yapdns.storage.base import Store
-from yapdns.storage.registry import open_configured_store
+from yapdns.storage.registry import open_configured_store, sqlite_path
 
+MIGRATE_HINT = "run `yapdns migrate` first (`yapdns import` and `yapdns serve` migrate too)"
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
 @contextmanager
-def store_session(migrate: bool = False) -> Iterator[Store]:
-    """The configured store, closed afterwards (migrated first if asked)."""
+def store_session(migrate: bool = False, creates: bool = False) -> Iterator[Store]:
+    """The configured store, closed afterwards: migrated first if asked; unless the caller ``creates`` the
+    schema, an SQLite store that was never migrated is refused (and nothing is created)."""
+    if not (migrate or creates):
+        require_migrated()
     store = open_configured_store()
     try:
         if migrate:
             store.migrate()
         yield store
+    except Exception as exc:
+        if not creates and _schema_missing(exc):  # a PostgreSQL database never migrated
+            raise ConfigurationError(f"the record store has no tables yet: {MIGRATE_HINT}") from None
+        raise
     finally:
         store.close()
+
+
+def _schema_missing(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or what caused it) is a database's 'no such table'."""
+    while exc is not None:
+        if type(exc).__name__ == "UndefinedTable" or "no such table" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def require_migrated() -> None:
+    """Refuse, with what to do, an embedded store that does not exist or has no tables yet."""
+    data_dir = Path(config.get("YAPDNS_DATA_DIR")).expanduser().resolve()
+    path = sqlite_path(config.database_url(), data_dir)
+    if path is None:
+        return
+    if path.is_file() and path.stat().st_size:
+        uri = f"file:{quote(str(path))}?mode=ro"
+        with closing(sqlite3.connect(uri, uri=True)) as conn:
+            if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'schema_migration'").fetchone():
+                return
+    raise ConfigurationError(f"no record store at {path} yet: {MIGRATE_HINT}")
 
 
 def friendly_errors(fn: Callable[P, R]) -> Callable[P, R]:
