@@ -46,3 +46,16 @@ def test_prune_deletes_expired_records_whole_and_keeps_live_ones_intact(store: C
     assert [r.rrname for r in store.records(by_ip("192.0.2.2")).rows] == ["live.ret.example"]
     assert store.stats().records == 1
     assert store.prune(T0 + 100) == 0
+
+
+def test_readiness_names_pending_migrations(request: pytest.FixtureRequest) -> None:
+    url = clickhouse_url(request, "clickhouse", f"ready_{uuid.uuid4().hex[:10]}")
+    store = ClickHouseStore(url)
+    try:
+        assert store.pending_migrations() == ["0001_initial"]
+        assert "0001_initial" in store.readiness()[0]
+        store.migrate()
+        assert (store.pending_migrations(), store.readiness()) == ([], [])
+    finally:
+        store.close()
+        drop_clickhouse_database(url)

@@ -101,6 +101,28 @@ class ClickHouseStore:
             applied = [self._migrate_node(node, through) for node in self._topo.nodes]
         return applied[0]
 
+    def pending_migrations(self) -> list[str]:
+        """The migrations ``migrate`` would apply on some node, in order."""
+        with translated():
+            applied = [self._applied(node) for node in self._topo.nodes]
+        return [name for version, name, _ in migrations() if any(version not in a for a in applied)]
+
+    def readiness(self) -> list[str]:
+        """Problems that stop writes: pending migrations, or a node that cannot be reached."""
+        try:
+            pending = self.pending_migrations()
+        except Exception as exc:  # the reason names hosts: only its kind is shown
+            return [f"ClickHouse cannot be reached ({type(exc).__name__})"]
+        return [f"record store migrations pending: {', '.join(pending)} (run `yapdns migrate`)"] if pending else []
+
+    def _applied(self, node: Connection) -> set[int]:
+        known = node.rows(
+            "SELECT count() FROM system.tables WHERE database = %(db)s AND name = 'schema_migration'", {"db": self.db}
+        )
+        if not int(known[0][0]):
+            return set()
+        return {int(v) for (v,) in node.rows(f"SELECT DISTINCT version FROM {self.db}.schema_migration")}
+
     def _migrate_node(self, node: Connection, through: int | None) -> list[str]:
         node.command(f"CREATE DATABASE IF NOT EXISTS {self.db}")
         node.command(
