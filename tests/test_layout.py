@@ -31,8 +31,11 @@ RULES: dict[str, frozenset[str]] = {
     ),
     "yapdns.storage": frozenset({"yapdns.core", "yapdns.config", "yapdns.gcpause"}),
     "yapdns.ingest": frozenset({"yapdns.core", "yapdns.storage"}),
+    "yapdns.enrich": frozenset({"yapdns.core", "yapdns.config", "yapdns.storage"}),
+    "yapdns.upstream": frozenset({"yapdns.core", "yapdns.config"}),
     "yapdns.server": frozenset(
-        {VERSION, "yapdns.core", "yapdns.config", "yapdns.gcpause", "yapdns.storage", "yapdns.ingest"}
+        {VERSION, "yapdns.core", "yapdns.config", "yapdns.gcpause", "yapdns.storage", "yapdns.ingest", "yapdns.enrich",
+         "yapdns.upstream"}
     ),
     "yapdns.cli": frozenset({ANYTHING}),  # the entry points
     "yapdns.__main__": frozenset({"yapdns.cli"}),

@@ -143,6 +143,77 @@ SETTINGS: tuple[Setting, ...] = (
         "locked out for the cool-off time.",
     ),
     Setting("YAPDNS_LOGIN_COOLOFF_SECONDS", "900", "How long a login lock-out lasts, in seconds."),
+    Setting("YAPDNS_WORKER_HEARTBEAT", "10", "Seconds between a `yapdns worker`'s heartbeats and schedule checks."),
+    Setting(
+        "YAPDNS_WORKER_LEASE",
+        "60",
+        "Seconds without a heartbeat after which a worker counts as dead and its running jobs go back to the "
+        "queue (keep it several heartbeats long).",
+    ),
+    Setting("YAPDNS_JOB_RESULT_DAYS", "7", "Days a successful background job's row is kept."),
+    Setting("YAPDNS_JOB_FAILURE_DAYS", "30", "Days a failed background job attempt is kept, with its error."),
+    Setting(
+        "YAPDNS_GEOIP_BUILTIN",
+        "true",
+        "Enrich addresses with the country and AS data shipped in the geoip2fast package (offline, no account).",
+    ),
+    Setting(
+        "YAPDNS_UPSTREAM_DNSDB_KEY",
+        "",
+        "DNSDB API key: enables the DNSDB connector (ask upstream). Keep it out of the repository.",
+    ),
+    Setting(
+        "YAPDNS_UPSTREAM_DNSDB_URL",
+        "https://api.dnsdb.info",
+        "DNSDB API server (the dnsdb2 client adds /dnsdb/v2/...).",
+    ),
+    Setting(
+        "YAPDNS_UPSTREAM_CIRCL_USER",
+        "",
+        "CIRCL Passive DNS user name: enables the CIRCL connector.",
+    ),
+    Setting(
+        "YAPDNS_UPSTREAM_CIRCL_PASSWORD",
+        "",
+        "CIRCL Passive DNS password.",
+    ),
+    Setting(
+        "YAPDNS_UPSTREAM_CIRCL_URL",
+        "https://www.circl.lu/pdns/query",
+        "CIRCL Passive DNS query URL.",
+    ),
+    Setting(
+        "YAPDNS_UPSTREAM_VT_KEY",
+        "",
+        "VirusTotal API key: enables the VirusTotal resolutions connector.",
+    ),
+    Setting(
+        "YAPDNS_UPSTREAM_VT_URL",
+        "https://www.virustotal.com/api/v3",
+        "VirusTotal API v3 base URL.",
+    ),
+    Setting(
+        "YAPDNS_UPSTREAM_CACHE_SECONDS",
+        "86400",
+        "Seconds an upstream answer is reused for the same connector and query instead of asking again.",
+    ),
+    Setting(
+        "YAPDNS_UPSTREAM_DAILY_QUOTA",
+        "dnsdb=500,circl=500,virustotal=500",
+        "Requests per 24 hours this server may send to each connector (name=count, comma-separated); "
+        "a connector not named gets none.",
+    ),
+    Setting(
+        "YAPDNS_UPSTREAM_LIMIT",
+        "1000",
+        "Most rows asked of an upstream service per request (VirusTotal: at most 40).",
+    ),
+    Setting(
+        "YAPDNS_GEOIP_MMDB",
+        "",
+        "Comma-separated paths of MaxMind-format files (GeoLite2/GeoIP2 ASN or country, DB-IP, IPinfo) to enrich "
+        "addresses with, preferred over the built-in data; each is reloaded when the file changes.",
+    ),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 DATA_FILES = ("app.sqlite3", "store.sqlite3", "secret_key")  # in the data directory, owner-only (and -wal, -shm)

@@ -5,7 +5,22 @@ from __future__ import annotations
 import click
 
 from yapdns import __version__
-from yapdns.cli import accounts, agent, backup, check, formats, importer, migrate, query, quota, sensors, serve, stats
+from yapdns.cli import (
+    accounts,
+    agent,
+    backup,
+    check,
+    formats,
+    importer,
+    migrate,
+    query,
+    quota,
+    sensors,
+    serve,
+    stats,
+    upstream,
+    worker,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -34,5 +49,7 @@ for _command in (
     agent.agent,
     backup.backup,
     backup.restore,
+    worker.worker,
+    upstream.fetch_upstream,
 ):
     main.add_command(_command)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import msgspec
@@ -73,15 +73,21 @@ def ndjson_lines(objects: Iterable[dict[str, object]]) -> Iterator[bytes]:
         yield _encoder.encode(obj) + b"\n"
 
 
-def csv_lines(records: Iterable[Record], header: bool = True) -> Iterator[str]:
-    """CSV rows (RFC 4180 quoting), header first."""
+def csv_lines(
+    records: Iterable[Record],
+    header: bool = True,
+    extra_fields: Sequence[str] = (),
+    extra: Callable[[Record], Sequence[object]] | None = None,
+) -> Iterator[str]:
+    """CSV rows (RFC 4180 quoting), header first; ``extra(record)`` fills the ``extra_fields`` columns after ours."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     if header:
-        writer.writerow(CSV_FIELDS)
+        writer.writerow([*CSV_FIELDS, *extra_fields])
     for rec in records:
         times = time_fields(rec)
-        writer.writerow([_csv_safe(times.get(f) if f in WINDOW_FIELDS else getattr(rec, f)) for f in CSV_FIELDS])
+        cells = [times.get(f) if f in WINDOW_FIELDS else getattr(rec, f) for f in CSV_FIELDS]
+        writer.writerow([_csv_safe(v) for v in (*cells, *(extra(rec) if extra else ()))])
         yield buf.getvalue()
         buf.seek(0)
         buf.truncate()

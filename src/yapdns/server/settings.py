@@ -35,6 +35,10 @@ INSTALLED_APPS = [
     "yapdns.server.compat",
     "yapdns.server.dashboard",
     "yapdns.server.monitoring",
+    "yapdns.server.workers",
+    "yapdns.server.enrichment",
+    "django_tasks",
+    "django_tasks_db",
     "axes",
 ]
 
@@ -87,6 +91,10 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background jobs (server/workers): Django's tasks framework, stored in the application database above, so
+# `yapdns worker` needs no other service. See docs/development.md, "Adding a background job".
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

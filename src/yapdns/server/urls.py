@@ -12,6 +12,8 @@ urlpatterns = [
     path("api/v1/", include("yapdns.server.sensors.urls")),
     path("api/v1/", include("yapdns.server.accounts.urls")),
     path("", include("yapdns.server.monitoring.urls")),
+    path("api/v1/", include("yapdns.server.workers.urls")),
+    path("api/v1/", include("yapdns.server.enrichment.urls")),
     path("", include("yapdns.server.compat.urls")),
     path("", include("yapdns.server.dashboard.urls")),
 ]

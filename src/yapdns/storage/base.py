@@ -39,6 +39,7 @@ from yapdns.core.model import (
     RRsetRecord,
     SampleLink,
 )
+from yapdns.storage.context import AddressPage, IpContextRow
 from yapdns.storage.flex import FlexQuery, FlexRow
 from yapdns.storage.query import Page, RecordQuery
 
@@ -175,6 +176,21 @@ class Store(Protocol):
 
     def stats(self) -> StoreStats:
         """Totals for operators."""
+        ...
+
+    # Address context (storage/context.py has the guarantees; ContextSql the SQL implementation).
+
+    def address_feed(self, cursor: str | None, limit: int) -> AddressPage:
+        """Up to ``limit`` rows' addresses of per-RR A/AAAA records written after ``cursor`` (None: from the
+        start), in write order, deduplicated within the page; ``next_cursor`` None when there is nothing new."""
+        ...
+
+    def add_ip_context(self, rows: Sequence[IpContextRow]) -> int:
+        """Keep each row that changes its address's history for its source (never overwrite); return how many."""
+        ...
+
+    def ip_context(self, ips: Sequence[str]) -> dict[str, list[IpContextRow]]:
+        """Every kept context row of these addresses, per address, ordered by source then data date."""
         ...
 
     def close(self) -> None:

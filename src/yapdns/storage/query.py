@@ -24,6 +24,7 @@ from yapdns.core import rrtypes
 from yapdns.core.errors import InvalidName, InvalidQuery, InvalidRRType
 from yapdns.core.model import Evidence
 from yapdns.core.names import normalize_name, reverse_name
+from yapdns.storage.context import ContextFilter
 
 MatchKind = Literal["exact", "suffix", "prefix"]
 T = TypeVar("T")
@@ -184,14 +185,15 @@ class TypeFilter(msgspec.Struct, frozen=True):
 
 
 class RecordQuery(msgspec.Struct, frozen=True, kw_only=True):
-    """One lookup: exactly one key (name, IP range, name in rdata, exact rdata or sample),
-    filters, fences and paging."""
+    """One lookup: exactly one key (name, IP range, name in rdata, exact rdata or sample; or, with none of
+    them, an address context filter), filters, fences and paging."""
 
     rrname: NameMatch | None = None
     rdata_ip: IpRange | None = None
     rdata_name: NameMatch | None = None
     rdata: str | None = None
     sample: str | None = None
+    context: ContextFilter | None = None  # a filter, or the key when no other key is given
     types: TypeFilter = TypeFilter()
     bailiwick: str | None = None
     sensor: str | None = None
@@ -203,7 +205,8 @@ class RecordQuery(msgspec.Struct, frozen=True, kw_only=True):
 
     def __post_init__(self) -> None:
         keys = [self.rrname, self.rdata_ip, self.rdata_name, self.rdata, self.sample]
-        if sum(k is not None for k in keys) != 1:
+        given = sum(k is not None for k in keys)
+        if given != 1 and not (given == 0 and self.context is not None):
             raise InvalidQuery("a query needs exactly one of rrname, rdata_ip, rdata_name, rdata or sample")
         if self.limit < 1:
             raise InvalidQuery("limit must be at least 1")

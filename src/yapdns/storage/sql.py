@@ -212,6 +212,9 @@ def _record_key(where: _Where, q: RecordQuery) -> tuple[str, ...]:
         return _rdata_name_key(where, q.rdata_name)
     if q.rdata is not None:
         return _rdata_exact_key(where, q)
+    if q.sample is None:  # the address context filter alone: every address, in key order
+        where.add("rr.ip IS NOT NULL")
+        return ("rr.ip", "rr.id")
     where.add("rr.id IN (SELECT rr_id FROM rr_sample WHERE sha256 = ?)", q.sample)
     return ("rr.id",)
 
@@ -242,6 +245,9 @@ def record_select(d: Dialect, q: RecordQuery, provs: Sequence[int] | None, limit
     """Per-RR records; with ``provs`` the times and counts are those of these provenances only."""
     where = _Where(d)
     order = _record_key(where, q)
+    if q.context is not None:
+        clause, params = q.context.clause()
+        where.add(clause, *params)
     _types(where, q.types, "rr.rrtype")
     _cursor(where, q.cursor, order, _pinned(q))
     aliases = [f"o{i}" for i in range(len(order))]

@@ -21,6 +21,7 @@ from django.utils.safestring import SafeString
 from yapdns.core import rrtypes
 from yapdns.core.names import to_unicode
 from yapdns.core.rdata import NAME_TYPES
+from yapdns.storage.context import IpContextRow
 
 _INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 
@@ -62,6 +63,18 @@ def name_html(name: str, *, link: bool = True, alabel: bool = True) -> SafeStrin
 
 def ip_html(ip: str) -> SafeString:
     return format_html('<a class="ip-link" href="{}"><bdi class="ip">{}</bdi></a>', ip_url(ip), ip)
+
+
+def context_html(row: IpContextRow | None) -> SafeString:
+    """`` AS13335 · AU`` (AS number, else name; country) as a muted badge, or nothing."""
+    if row is None:
+        return SafeString("")
+    who = f"AS{row.asn}" if row.asn is not None else (row.as_name or "")
+    shown = " · ".join(part for part in (who, row.country or "") if part)
+    title = " · ".join(p for p in (row.as_name, row.prefix, row.source) if p)
+    if not shown:
+        return SafeString("")
+    return format_html(' <span class="ctx-badge" title="{}"><bdi>{}</bdi></span>', title, shown)
 
 
 def rdata_html(rrtype: str, rdata: str) -> SafeString:

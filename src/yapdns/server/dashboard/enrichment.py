@@ -1,16 +1,18 @@
-"""ASN and geolocation shown on the IP page, when something provides them.
+"""ASN and geolocation on the IP page, from the address context history the store keeps.
 
-The dashboard invents nothing: it asks an optional ``IpContextSource`` (an
-enrichment worker will provide one, e.g. by making the store answer
-``ip_context``) and shows only the fields that source filled. With no
-source, or no answer for an address, the panel is not shown at all.
+The dashboard invents nothing: it shows what the enrichment datasets said
+(``server/enrichment/services.py`` picks the value to show) and only the
+fields they filled. With no context kept for an address, no panel is shown.
 """
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+import datetime as dt
+from collections.abc import Sequence
 
 import msgspec
+
+from yapdns.storage.context import IpContextRow
 
 
 class IpContext(msgspec.Struct, frozen=True, kw_only=True):
@@ -20,10 +22,15 @@ class IpContext(msgspec.Struct, frozen=True, kw_only=True):
     as_name: str | None = None
     prefix: str | None = None
     country: str | None = None
-    region: str | None = None
-    city: str | None = None
     source: str | None = None
-    updated_at: int | None = None
+    data_date: int | None = None
+
+    @classmethod
+    def of(cls, row: IpContextRow | None) -> IpContext | None:
+        if row is None:
+            return None
+        return cls(asn=row.asn, as_name=row.as_name, prefix=row.prefix, country=row.country, source=row.source,
+                   data_date=row.data_date)
 
     def fields(self) -> list[tuple[str, str]]:
         """``(label, value)`` of the fields that are present, in display order."""
@@ -32,23 +39,35 @@ class IpContext(msgspec.Struct, frozen=True, kw_only=True):
             ("AS name", self.as_name),
             ("Routed prefix", self.prefix),
             ("Country", self.country),
-            ("Region", self.region),
-            ("City", self.city),
-            ("Source", self.source),
+            ("Source", f"{self.source} ({_day(self.data_date)})" if self.source else None),
         ]
         return [(label, value) for label, value in shown if value]
 
 
-@runtime_checkable
-class IpContextSource(Protocol):
-    def ip_context(self, ip: str) -> IpContext | None:
-        """What this source knows about ``ip``, or None."""
-        ...
+class HistoryRow(msgspec.Struct, frozen=True):
+    """One kept value of one source, and whether it differs from that source's previous value."""
+
+    source: str
+    data_day: str
+    asn: int | None
+    as_name: str | None
+    prefix: str | None
+    country: str | None
+    recorded_day: str
+    changed: bool
 
 
-def lookup(source: object, ip: str) -> IpContext | None:
-    """Ask ``source`` (usually the store) if it can answer; None when it cannot or knows nothing."""
-    if not isinstance(source, IpContextSource):
-        return None
-    found = source.ip_context(ip)
-    return found if found is not None and found.fields() else None
+def _day(epoch: int | None) -> str:
+    return dt.datetime.fromtimestamp(epoch or 0, dt.UTC).date().isoformat()
+
+
+def history(rows: Sequence[IpContextRow]) -> list[HistoryRow]:
+    """The rows in source then date order, each marked when it changed its source's value."""
+    shown: list[HistoryRow] = []
+    previous: dict[str, IpContextRow] = {}
+    for row in sorted(rows, key=lambda r: (r.source, r.data_date)):
+        before = previous.get(row.source)
+        shown.append(HistoryRow(row.source, _day(row.data_date), row.asn, row.as_name, row.prefix, row.country,
+                                _day(row.recorded_at), before is not None and before.value() != row.value()))
+        previous[row.source] = row
+    return shown

@@ -8,7 +8,10 @@ One box understands:
   ``2001:db8::/48``) or a range (``a-b``): records whose rdata is in it;
 * ``rdata:<name>`` (or the "name in rdata" toggle): CNAME/NS/MX/PTR/SRV...
   targets, with the same wildcards (``rdata:*.example.com``);
-* ``sample:<sha256>``: the DNS a sandbox sample produced.
+* ``sample:<sha256>``: the DNS a sandbox sample produced;
+* ``asn:13335``, ``cc:NL``, ``prefix:192.0.2.0/24``: records whose address an
+  enrichment dataset put in that AS, country or routed prefix (at any time
+  kept), alone or beside any of the above (``*.example.com cc:RU``).
 
 ``SearchRequest.api_params`` is exactly what ``/api/v1/records`` takes, so
 the page and its CSV/JSON/COF export links always run the same query
@@ -29,7 +32,7 @@ from yapdns.core.errors import InvalidQuery
 from yapdns.server.query import params as api_params
 from yapdns.storage.query import RecordQuery, looks_like_ip_query
 
-SearchKind = Literal["name", "suffix", "prefix", "ip", "cidr", "rdata", "sample"]
+SearchKind = Literal["name", "suffix", "prefix", "ip", "cidr", "rdata", "sample", "context"]
 KIND_LABELS: dict[str, str] = {
     "name": "Exact name",
     "suffix": "Subdomains (left wildcard)",
@@ -38,7 +41,9 @@ KIND_LABELS: dict[str, str] = {
     "cidr": "Network (CIDR / range)",
     "rdata": "Name in rdata",
     "sample": "Sandbox sample",
+    "context": "AS, country or prefix",
 }
+CONTEXT_TOKENS = {"asn:": "asn", "cc:": "cc", "prefix:": "prefix"}
 PAGE_SIZES = (25, 50, 100, 250, 500)
 DEFAULT_PAGE_SIZE = 100
 SORT_KEYS = ("rrname", "rrtype", "rdata", "time_first", "time_last", "count")
@@ -98,6 +103,19 @@ def classify(text: str, rdata_mode: bool = False) -> tuple[SearchKind, str, str]
     return "name", "rrname", text
 
 
+def split_context(text: str) -> tuple[str, dict[str, str]]:
+    """The text without its ``asn:``/``cc:``/``prefix:`` tokens, and those tokens as API parameters."""
+    rest, context = [], {}
+    for token in text.split():
+        lowered = token.lower()
+        found = next((p for p in CONTEXT_TOKENS if lowered.startswith(p) and len(token) > len(p)), None)
+        if found is None:
+            rest.append(token)
+        else:
+            context[CONTEXT_TOKENS[found]] = token[len(found) :]
+    return " ".join(rest), context
+
+
 def day_epoch(value: str, end_of_day: bool) -> int:
     """A ``YYYY-MM-DD`` date as the first (or last) second of that UTC day."""
     try:
@@ -115,9 +133,14 @@ def parse(get: Mapping[str, str]) -> SearchRequest:
     request.page_size = _page_size(get.get("limit"))
     if not text:
         return request
-    kind, key, value = classify(text, rdata_mode=get.get("in") == "rdata")
+    rest, context = split_context(text)
+    api = {**context, "limit": str(request.page_size)}
+    if rest or not context:
+        kind, key, value = classify(rest, rdata_mode=get.get("in") == "rdata")
+        api[key] = value
+    else:
+        kind = "context"
     request.kind = kind
-    api = {key: value, "limit": str(request.page_size)}
     for name in ("rrtype", "sensor", "evidence", "cursor"):
         if get.get(name):
             api["type" if name == "rrtype" else name] = get[name].strip()

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from yapdns.server.dashboard import auth
-from yapdns.server.dashboard.views import domain, ip, manage, overview, pivot, record, search
+from yapdns.server.dashboard.views import domain, ip, manage, overview, pivot, record, search, upstream
 
 app_name = "dashboard"
 
@@ -16,6 +16,7 @@ urlpatterns = [
     path("ip/<str:addr>", ip.ip_page, name="ip"),
     path("pivot", pivot.pivot_page, name="pivot"),
     path("record", record.record_page, name="record"),
+    path("upstream/ask", upstream.ask_upstream, name="ask-upstream"),
     path("manage/sensors", manage.sensors_page, name="sensors"),
     path("manage/sensors/<str:name>", manage.sensor_page, name="sensor"),
     path("manage/tokens", manage.tokens_page, name="tokens"),

@@ -49,6 +49,20 @@ _KEYS = [
     _param("rdata", "Exact rdata in presentation form (needs one type)."),
     _param("sample", "SHA-256 of a sandbox sample: the records its analyses resolved."),
 ]
+_CONTEXT_PARAMS = [
+    _param("asn", "Only records whose address a kept context row puts in this AS (13335 or AS13335); with no key, "
+           "all such records."),
+    _param("cc", "Only records whose address a kept context row puts in this country (ISO code, e.g. NL)."),
+    _param("prefix", "Only records whose address a kept context row puts in this routed prefix (192.0.2.0/24)."),
+]
+_CONTEXT = {
+    "type": ["object", "null"],
+    "description": "A/AAAA records: who announced the address and where, as of the record's last sighting "
+    "(the enrichment dataset's value built at or before it, else the oldest known).",
+    "properties": {"asn": {"type": ["integer", "null"]}, "as_name": {"type": ["string", "null"]},
+                   "prefix": {"type": ["string", "null"]}, "country": {"type": ["string", "null"]},
+                   "source": _STR, "data_date": _INT},
+}
 _RECORD = {
     "type": "object",
     "description": "time_first/time_last: seen in traffic; zone_time_first/zone_time_last: seen in zone files. "
@@ -65,6 +79,7 @@ _RECORD = {
         "count": _INT,
         "ttl_min": _INT,
         "ttl_max": _INT,
+        "context": _CONTEXT,
     },
 }
 _ERROR = {"type": "object", "required": ["error"], "properties": {"error": _STR, "line": _INT}}
@@ -205,6 +220,7 @@ def _query_paths() -> dict[str, Any]:
             "Per-RR records: a JSON page, or streamed COF NDJSON / CSV (format=cof|csv).",
             [
                 *_KEYS,
+                *_CONTEXT_PARAMS,
                 *_FILTERS,
                 _param("format", "json, cof or csv", {"type": "string", "enum": ["json", "cof", "csv"]}),
             ],
@@ -248,6 +264,15 @@ def _query_paths() -> dict[str, Any]:
             {"application/json": {"schema": _BULK}, "text/plain": {"schema": _STR}},
             {"description": "OK", "content": {"application/x-ndjson": {"schema": {"type": "object"}}}},
             _TOO_LARGE,
+        ),
+        "/api/v1/context/{addr}": _get(
+            "An address's context history: every value each enrichment dataset gave it, with the data's date.",
+            [_param("addr", "An IPv4 or IPv6 address", where="path") | {"required": True}],
+            _json({"type": "object", "properties": {"ip": _STR, "current": _CONTEXT, "history": {"type": "array"}}}),
+        ),
+        "/api/v1/enrichment": _get(
+            "The enrichment datasets in use: name, data date, origin, licence, progress.",
+            [], _json({"type": "object", "properties": {"datasets": {"type": "array"}}}),
         ),
         "/api/v1/stats": _get("Store totals and sensor health.", [], _json({"type": "object"})),
         "/api/v1/health": {
@@ -316,6 +341,25 @@ def _manage_paths() -> dict[str, Any]:
                 status="201",
             ),
         },
+        "/api/v1/upstream": {
+            **_get("The configured upstream connectors with their quota use (admin or analyst).", [],
+                   _json({"type": "object", "properties": {"connectors": {"type": "array"}}})),
+            **_post(
+                "Ask an upstream pDNS service about an exact name or an address; its answer is stored as imported "
+                "evidence (a cached answer is reused; the daily quota holds).",
+                {"application/json": {"schema": {
+                    "type": "object", "required": ["connector", "query"], "additionalProperties": False,
+                    "properties": {"connector": {"type": "string", "enum": ["dnsdb", "circl", "virustotal"]},
+                                   "query": _STR}}}},
+                _json({"type": "object"}),
+                {**_NOT_FOUND, "429": _json(_ERROR, "This server's daily quota for the connector is used up"),
+                 "502": _json(_ERROR, "The upstream service failed or refused")},
+            ),
+        },
+        "/api/v1/jobs": _get(
+            "The background job queue: depth, running jobs, live workers, recent failures (admin or analyst).",
+            [], _json({"type": "object"}),
+        ),
         "/api/v1/tokens/{token_id}/revoke": _post(
             "Revoke one of your query tokens.",
             None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from yapdns.core.errors import InvalidQuery, InvalidRdata, InvalidRRType
 from yapdns.core.model import Evidence
 from yapdns.core.rdata import normalize_rdata
 from yapdns.core.rrtypes import rrtype_code, rrtype_text
+from yapdns.storage.context import ContextFilter
 from yapdns.storage.query import (
     IpRange,
     NameMatch,
@@ -22,6 +24,7 @@ from yapdns.storage.query import (
 )
 
 KEYS = ("q", "rrname", "ip", "rdata_name", "rdata", "sample")
+CONTEXT_KEYS = ("asn", "cc", "prefix")
 DEFAULT_LIMIT = 100
 
 
@@ -58,14 +61,37 @@ def evidence(params: Mapping[str, str]) -> Evidence | None:
         raise InvalidQuery(f"evidence must be one of {', '.join(e.value for e in Evidence)}") from None
 
 
+def context_filter(params: Mapping[str, str]) -> ContextFilter | None:
+    """``asn`` (``13335`` or ``AS13335``), ``cc`` (ISO country code) and ``prefix`` (a routed prefix), if any."""
+    asn, cc, prefix = (params.get(k) or "" for k in CONTEXT_KEYS)
+    if not (asn or cc or prefix):
+        return None
+    number = None
+    if asn:
+        text = asn.strip()
+        number = parse_integer("asn", text[2:] if text[:2].upper() == "AS" else text, 0, 2**32 - 1)
+    country = cc.strip().upper() or None
+    if country is not None and not (len(country) == 2 and country.isascii() and country.isalpha()):
+        raise InvalidQuery(f"cc must be a two-letter country code, got {cc[:20]!r}")
+    network = None
+    if prefix:
+        try:
+            network = str(ipaddress.ip_network(prefix.strip(), strict=False))
+        except ValueError:
+            raise InvalidQuery(f"prefix must be a network such as 192.0.2.0/24, got {prefix[:60]!r}") from None
+    return ContextFilter(asn=number, country=country, prefix=network)
+
+
 def record_query(params: Mapping[str, str], default_limit: int = DEFAULT_LIMIT, cap: int | None = None) -> RecordQuery:
-    """One RecordQuery from ``q`` (auto: IP/CIDR/range or name/wildcard) or one explicit key."""
+    """One RecordQuery from ``q`` (auto: IP/CIDR/range or name/wildcard) or one explicit key, and/or the address
+    context filters (``asn``, ``cc``, ``prefix``), which may also stand alone."""
+    context = context_filter(params)
     given = [k for k in KEYS if params.get(k)]
-    if len(given) != 1:
-        raise InvalidQuery(f"give exactly one of: {', '.join(KEYS)}")
-    key, value = given[0], params[given[0]]
+    if len(given) != 1 and not (context is not None and not given):
+        raise InvalidQuery(f"give exactly one of: {', '.join(KEYS)} (or only asn, cc or prefix)")
     types = TypeFilter.parse(params.get("type") or params.get("rrtype"))
     common = {
+        "context": context,
         "types": types,
         "sensor": params.get("sensor") or None,
         "evidence": evidence(params),
@@ -73,6 +99,9 @@ def record_query(params: Mapping[str, str], default_limit: int = DEFAULT_LIMIT, 
         "limit": limit(params, default_limit, cap),
         "cursor": params.get("cursor") or None,
     }
+    if not given:
+        return RecordQuery(**common)  # type: ignore[arg-type]
+    key, value = given[0], params[given[0]]
     if key == "q":
         key = "ip" if looks_like_ip_query(value) else "rrname"
     if key == "ip":

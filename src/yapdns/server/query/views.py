@@ -20,6 +20,8 @@ from django.http.response import HttpResponseBase
 from yapdns import __version__
 from yapdns.core import cof
 from yapdns.core.errors import InvalidQuery
+from yapdns.core.model import Record
+from yapdns.server.enrichment import services as enrichment
 from yapdns.server.limits import Budget, RequestLimits, clamped, mark_results_max
 from yapdns.server.monitoring.metrics import count_query
 from yapdns.server.query import params
@@ -32,6 +34,19 @@ JSON_PAGE_MAX = 10_000
 STREAM_DEFAULT_LIMIT = 10_000
 FORMATS = {"json", "cof", "csv"}
 ORIGIN = "urn:yapdns"
+
+
+def _records_json(store: Store, page: Page[Record]) -> JsonResponse:
+    """A records page; A/AAAA records carry ``context`` (AS, prefix, country as of their last sighting)."""
+    annotator = enrichment.ContextAnnotator(store)
+    rows = []
+    for record in annotator.annotate(page.rows):
+        data = _builtins(record)
+        found = annotator.context(record)
+        if found is not None:
+            data["context"] = enrichment.context_json(found)
+        rows.append(data)
+    return JsonResponse({"records": rows, "limited": page.limited, "next_cursor": page.next_cursor})
 
 
 def _page_json(page: Page[Any], key: str) -> JsonResponse:
@@ -63,7 +78,7 @@ def records(request: HttpRequest, principal: Principal) -> HttpResponseBase:
         if fmt == "json":
             query = params.record_query(request.GET, cap=JSON_PAGE_MAX)
             count_query("api", query)
-            response: HttpResponseBase = _page_json(get_store().records(query), "records")
+            response: HttpResponseBase = _records_json(get_store(), get_store().records(query))
             cap, default = JSON_PAGE_MAX, params.DEFAULT_LIMIT
         else:
             query = params.record_query(request.GET, default_limit=STREAM_DEFAULT_LIMIT)
@@ -80,7 +95,9 @@ def stream_records(store: Store, query: RecordQuery, fmt: str) -> StreamingHttpR
     """COF NDJSON or CSV, streamed page by page with flat memory."""
     rows = store.iter_records(query)
     if fmt == "csv":
-        response = StreamingHttpResponse(cof.csv_lines(rows), content_type="text/csv; charset=utf-8")
+        annotator = enrichment.ContextAnnotator(store)
+        csv = cof.csv_lines(annotator.annotate(rows), extra_fields=enrichment.CSV_FIELDS, extra=annotator.csv_cells)
+        response = StreamingHttpResponse(csv, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="yapdns-records.csv"'
         return response
     lines = cof.ndjson_lines(cof.to_cof(r, ORIGIN) for r in rows)

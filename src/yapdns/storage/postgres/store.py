@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -29,6 +29,7 @@ from yapdns.core.model import Observation
 from yapdns.core.normalize import COUNT_CEILING
 from yapdns.storage import migrations
 from yapdns.storage.base import BatchRef, StoreStats, StoreUnavailable, WriteOutcome
+from yapdns.storage.context import ContextSql
 from yapdns.storage.flex import FlexQuery, FlexRow
 from yapdns.storage.group import GroupWriter
 from yapdns.storage.postgres import flex
@@ -68,7 +69,7 @@ def transient(exc: BaseException) -> bool:
     return state[:2] in _TRANSIENT_CLASSES
 
 
-class PostgresStore(SqlReader, SummaryReader):
+class PostgresStore(SqlReader, SummaryReader, ContextSql):
     """The record store in a PostgreSQL database (optionally one schema of it)."""
 
     name = "postgresql"
@@ -166,6 +167,21 @@ class PostgresStore(SqlReader, SummaryReader):
             if transient(exc):
                 raise StoreUnavailable(f"PostgreSQL: {exc}") from exc
             raise
+
+    def _in_write_transaction(self, fn: Callable[[migrations.MigrationDb], int]) -> int:
+        def run(conn: psycopg.Connection[Any]) -> int:
+            with conn.transaction():
+                return fn(migrations.ConnectionDb(conn, "%s"))
+
+        try:
+            return self._writer.call(run)
+        except (psycopg.Error, PoolTimeout, OSError) as exc:
+            if transient(exc):
+                raise StoreUnavailable(f"PostgreSQL: {exc}") from exc
+            raise
+
+    def _p(self, text: str) -> str:
+        return text.replace("?", "%s")
 
     # -- reads --------------------------------------------------------------
 

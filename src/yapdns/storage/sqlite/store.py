@@ -13,7 +13,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from yapdns.core.normalize import COUNT_CEILING
 from yapdns.core.private import private_dir, private_file
 from yapdns.storage import migrations
 from yapdns.storage.base import BatchRef, StoreStats, StoreUnavailable, WriteOutcome
+from yapdns.storage.context import ContextSql
 from yapdns.storage.flex import FlexQuery, FlexRow
 from yapdns.storage.group import GroupWriter
 from yapdns.storage.reader import SqlReader
@@ -79,7 +80,7 @@ def transient(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and code is not None and code & 0xFF in _TRANSIENT
 
 
-class SqliteStore(SqlReader, SummaryReader):
+class SqliteStore(SqlReader, SummaryReader, ContextSql):
     """The record store in one SQLite file."""
 
     name = "sqlite"
@@ -174,6 +175,27 @@ class SqliteStore(SqlReader, SummaryReader):
             if transient(exc):
                 raise StoreUnavailable(f"SQLite: {exc}") from exc
             raise
+
+    def _in_write_transaction(self, fn: Callable[[migrations.MigrationDb], int]) -> int:
+        def run(conn: sqlite3.Connection) -> int:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                done = fn(migrations.ConnectionDb(conn, "?"))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            return done
+
+        try:
+            return self._writer.call(run)
+        except (sqlite3.Error, OSError) as exc:
+            if transient(exc):
+                raise StoreUnavailable(f"SQLite: {exc}") from exc
+            raise
+
+    def _p(self, text: str) -> str:
+        return text
 
     # -- reads --------------------------------------------------------------
 

@@ -35,6 +35,13 @@ def rdata(record: Any) -> SafeString:
 
 
 @register.filter
+def context_badge(record: Any, contexts: Any) -> SafeString:
+    """``AS13335 · AU`` after an address, from ``contexts`` (``enrichment.services.record_contexts``), if known."""
+    found = contexts.get((record.rrname, record.rrtype, record.rdata)) if isinstance(contexts, dict) else None
+    return display.context_html(found)
+
+
+@register.filter
 def ip(addr: str) -> SafeString:
     return display.ip_html(addr)
 

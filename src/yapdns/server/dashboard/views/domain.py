@@ -1,4 +1,5 @@
-"""The domain page: records, timeline, activity, subdomains, related names, negatives, sensors, samples."""
+"""The domain page: records, timeline, activity, its addresses per AS and country, subdomains, related names,
+negatives, sensors, samples."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from yapdns.core.errors import InvalidQuery
 from yapdns.core.names import to_unicode
 from yapdns.server.dashboard import correlate, timeline
 from yapdns.server.dashboard.views.common import problem, store
+from yapdns.server.enrichment import services as enrichment
 from yapdns.storage.query import NameMatch, RecordQuery
+from yapdns.upstream import registry
 
 RECORDS_PAGE = 200
 NEGATIVES_MAX = 50
@@ -51,6 +54,9 @@ def domain_page(request: HttpRequest, name: str) -> HttpResponse:
         "related": correlate.related_names(db, fqdn, records),
         "negatives": sorted(negatives, key=lambda n: -n.time_last)[:NEGATIVES_MAX],
         "provenance": db.name_provenance(fqdn),
+        "context": enrichment.breakdown(db, records),
+        "contexts": enrichment.record_contexts(db, records),
+        "upstream_connectors": registry.configured_names(),
         "samples": db.name_samples(fqdn),
         "search_exact": _search(fqdn),
         "search_subdomains": _search(f"*.{fqdn}"),

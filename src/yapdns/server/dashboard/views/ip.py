@@ -1,4 +1,5 @@
-"""The IP page: names over time, the records, the /24 or /48 around it, and ASN/geo when known."""
+"""The IP page: names over time, the records, the /24 or /48 around it, and who announced it and where (the
+context history the enrichment worker keeps)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from django.urls import reverse
 from yapdns.core.errors import InvalidQuery
 from yapdns.server.dashboard import correlate, enrichment, timeline
 from yapdns.server.dashboard.views.common import problem, store
+from yapdns.server.enrichment import services
 from yapdns.storage.query import IpRange, RecordQuery
+from yapdns.upstream import registry
 
 RECORDS_PAGE = 200
 
@@ -32,6 +35,7 @@ def ip_page(request: HttpRequest, addr: str) -> HttpResponse:
         return problem(request, 400, "Bad request", str(exc))
     records = list(page.rows)
     network = correlate.network_of(ip)
+    known = services.contexts(db, [ip]).get(ip, [])
     context = {
         "ip": ip,
         "version": ipaddress.ip_address(ip).version,
@@ -45,7 +49,10 @@ def ip_page(request: HttpRequest, addr: str) -> HttpResponse:
             "activity": timeline.activity(records),
         },
         "neighbours": correlate.neighbours(db, ip),
-        "ip_context": enrichment.lookup(db, ip),
+        "ip_context": enrichment.IpContext.of(services.as_of(known)),
+        "context_history": enrichment.history(known),
+        "contexts": services.record_contexts(db, records),
+        "upstream_connectors": registry.configured_names(),
         "search_network": f"{reverse('dashboard:search')}?{urlencode({'q': str(network)})}",
         "search_ip": f"{reverse('dashboard:search')}?{urlencode({'q': ip})}",
         "pivot_url": f"{reverse('dashboard:pivot')}?{urlencode({'q': ip})}",

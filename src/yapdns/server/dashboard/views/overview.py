@@ -1,4 +1,5 @@
-"""The overview: totals, ingest over time, records by type, new and top names, sensor health."""
+"""The overview: totals, ingest over time, records by type, new and top names, sensor health, background jobs,
+the enrichment datasets in use."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from django.shortcuts import render
 
 from yapdns.server.dashboard import summaries
 from yapdns.server.dashboard.views.common import store
+from yapdns.server.enrichment import services as enrichment
+from yapdns.server.workers.services import queue_status
 
 NEW_WINDOWS = {"day": 86400, "week": 7 * 86400}
 NEW_NAMES_MAX = 25
@@ -36,5 +39,7 @@ def overview_page(request: HttpRequest) -> HttpResponse:
         "sensors_ok": sum(1 for h in health if h.status == "ok"),
         "observations_24h": sum(b.observations for b in history if b.hour >= now - 86400),
         "new_records_24h": sum(b.new_records for b in history if b.hour >= now - 86400),
+        "jobs": queue_status(),
+        "datasets": enrichment.datasets(),
     }
     return render(request, "dashboard/overview.html", context)

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from yapdns.core.errors import InvalidQuery
 from yapdns.server.dashboard import pivot
 from yapdns.server.dashboard.search import day_epoch
+from yapdns.server.enrichment import services as enrichment
 from yapdns.server.query import params
 from yapdns.server.security import Principal, api_view, error
 from yapdns.server.store import get_store
@@ -42,7 +43,9 @@ def pivot_api(request: HttpRequest, principal: Principal) -> HttpResponse:
         graph = pivot.expand(get_store(), spec)
     except InvalidQuery as exc:
         return error(400, str(exc))
-    return JsonResponse(graph.as_json())
+    answer = graph.as_json()
+    enrichment.annotate_nodes(get_store(), answer["nodes"])  # type: ignore[arg-type]
+    return JsonResponse(answer)
 
 
 def _window(request: HttpRequest) -> TimeFence:

@@ -9,6 +9,7 @@ from yapdns.core.errors import InvalidQuery
 from yapdns.core.model import Evidence
 from yapdns.server.dashboard import search
 from yapdns.server.dashboard.views.common import store
+from yapdns.server.enrichment import services as enrichment
 from yapdns.storage.query import RecordQuery
 
 COMMON_TYPES = ("A", "AAAA", "CNAME", "NS", "MX", "TXT", "SOA", "PTR", "SRV", "HTTPS", "SVCB", "CAA", "DS", "DNSKEY")
@@ -31,6 +32,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
             page = store().records(spec.record_query())
             context.update(
                 rows=search.sort_rows(list(page.rows), spec.sort),
+                contexts=enrichment.record_contexts(store(), page.rows),
                 page=page,
                 kind_label=search.KIND_LABELS[spec.kind or "name"],
                 exports={fmt: spec.export_url(fmt) for fmt in search.FORMATS},

@@ -1,0 +1,67 @@
+"""``GeoIpEnricher``: what the configured datasets say about the store's addresses, kept as history.
+
+``enrich_step`` walks the store's address feed from a dataset's cursor, looks
+every address up and hands the answers to ``Store.add_ip_context`` (which
+keeps only changes, never overwrites). The caller keeps the cursor per
+dataset identity (``DatasetInfo.identity``): new addresses are enriched once,
+and when a dataset's data changes its new identity walks every address again,
+adding a row only where the new data disagrees. Steps are idempotent: a step
+replayed after a crash adds nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import msgspec
+
+from yapdns import config
+from yapdns.enrich.dataset import IpDataset
+from yapdns.storage.base import Store
+from yapdns.storage.context import IpContextRow
+
+PAGE = 5000
+
+
+class StepResult(msgspec.Struct, frozen=True):
+    """One step over one dataset: addresses looked up, rows kept, and where to continue."""
+
+    addresses: int
+    kept: int
+    next_cursor: str | None
+
+
+class GeoIpEnricher:
+    """The configured datasets, in order of preference (an MMDB before the built-in data)."""
+
+    def __init__(self, datasets: Sequence[IpDataset]) -> None:
+        self.datasets = list(datasets)
+
+    def lookup(self, ip: str) -> list[IpContextRow]:
+        """Every dataset's answer for ``ip`` (those that know something)."""
+        return [row for ds in self.datasets if (row := ds.lookup(ip)) is not None]
+
+    def enrich_step(self, store: Store, dataset: IpDataset, cursor: str | None, limit: int = PAGE) -> StepResult:
+        """Enrich the next page of addresses after ``cursor`` with ``dataset``."""
+        page = store.address_feed(cursor, limit)
+        if page.next_cursor is None:
+            return StepResult(0, 0, cursor)
+        rows = [row for ip in page.addresses if (row := dataset.lookup(ip)) is not None]
+        kept = store.add_ip_context(rows)
+        return StepResult(len(page.addresses), kept, page.next_cursor)
+
+
+def configured_datasets() -> list[IpDataset]:
+    """The MMDB files of ``YAPDNS_GEOIP_MMDB``, then the built-in data unless ``YAPDNS_GEOIP_BUILTIN`` is off."""
+    datasets: list[IpDataset] = []
+    from yapdns.enrich.mmdb import MmdbDataset
+
+    for path in config.get("YAPDNS_GEOIP_MMDB").split(","):
+        if path.strip():
+            datasets.append(MmdbDataset(Path(path.strip()).expanduser()))
+    if config.get_bool("YAPDNS_GEOIP_BUILTIN"):
+        from yapdns.enrich.builtin import BuiltinDataset
+
+        datasets.append(BuiltinDataset())
+    return datasets

@@ -1,0 +1,52 @@
+"""What a connector is and what it returns."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+import msgspec
+
+from yapdns.core.errors import YapdnsError
+from yapdns.core.model import Evidence, Observation
+
+
+class UpstreamError(YapdnsError):
+    """The upstream service failed or refused the request; the message says which and why."""
+
+
+class UpstreamAnswer(msgspec.Struct, frozen=True):
+    """Observations from one request, rows that could not be read, and the quota the service reported."""
+
+    observations: list[Observation]
+    unreadable: int = 0
+    quota: dict[str, Any] | None = None
+
+
+class UpstreamConnector(Protocol):
+    """One upstream pDNS service."""
+
+    name: str
+
+    def fetch(self, query: str, *, is_ip: bool, limit: int) -> UpstreamAnswer:
+        """What the service knows about a name (``is_ip`` false) or an address, up to ``limit`` rows."""
+        ...
+
+
+def as_int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def imported(
+    source: str,
+    rrname: str,
+    rrtype: str,
+    rdata: Iterable[str],
+    first: int,
+    last: int,
+    count: int = 1,
+    **extra: Any,
+) -> Observation:
+    """An ``imported`` observation labelled with the connector's name."""
+    return Observation(rrname=rrname, rrtype=rrtype, rdata=tuple(rdata), time_first=first, time_last=last,
+                       count=max(1, count), source=source, evidence=Evidence.IMPORTED, **extra)
