@@ -114,7 +114,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """The two-shard ClickHouse backend runs the contract suite (``test_contract*.py``) only: the other storage
     tests exercise what a shard does alone, which the single-node backend covers, and each two-shard test costs
     a cluster's worth of DDL and round trips."""
+    no_context = pytest.mark.skip(reason="address context is not stored on ClickHouse yet (docs/storage.md)")
     for item in list(items):
+        on_clickhouse = any(f"[{b}" in item.nodeid for b in ("clickhouse", "chdb"))
+        if on_clickhouse and item.path.name == "test_contract_context.py":
+            item.add_marker(no_context)
         if "[clickhouse-2shards" in item.nodeid and not item.path.name.startswith("test_contract"):
             items.remove(item)
             config.hook.pytest_deselected(items=[item])

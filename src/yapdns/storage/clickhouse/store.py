@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
+from yapdns.core.errors import InvalidQuery
 from yapdns.core.model import (
     Evidence,
     NegativeRecord,
@@ -39,11 +40,13 @@ from yapdns.storage.clickhouse.schema import NONE_MAX, NONE_MIN, Kind, migration
 from yapdns.storage.clickhouse.select import STATS, Select, count
 from yapdns.storage.clickhouse.topology import Topology
 from yapdns.storage.clickhouse.writer import GROUP_LIMIT, ClickHouseApplier
+from yapdns.storage.context import AddressPage, IpContextRow
 from yapdns.storage.flex import FlexQuery, FlexRow
 from yapdns.storage.group import GroupWriter
 from yapdns.storage.query import Page, RecordQuery, encode_cursor
 
 T = TypeVar("T")
+_NO_CONTEXT = "address context (AS, country, prefix) is not stored on ClickHouse yet (docs/storage.md)"
 NAME_ROWS_MAX = 100_000
 
 
@@ -176,6 +179,8 @@ class ClickHouseStore:
         return [int(p) for (p,) in found] or [0]
 
     def records(self, query: RecordQuery) -> Page[Record]:
+        if query.context is not None:
+            raise InvalidQuery(f"address context filters are not supported: {_NO_CONTEXT}")
         provs = self.provs_for(query.sensor, query.evidence)
         return self._page(lambda n: select.record_select(self.db, query, provs, n), _record, query.limit)
 
@@ -356,6 +361,17 @@ class ClickHouseStore:
             records_by_type={rrtype_text(int(t)): int(n) for t, n in by_type},
             size_bytes=int(size),
         )
+
+    # -- address context (storage/context.py): not kept by this backend yet --------------------------
+
+    def address_feed(self, cursor: str | None, limit: int) -> AddressPage:
+        raise NotImplementedError(f"ClickHouse record store: {_NO_CONTEXT}")
+
+    def add_ip_context(self, rows: Sequence[IpContextRow]) -> int:
+        raise NotImplementedError(f"ClickHouse record store: {_NO_CONTEXT}")
+
+    def ip_context(self, ips: Sequence[str]) -> dict[str, list[IpContextRow]]:
+        raise NotImplementedError(f"ClickHouse record store: {_NO_CONTEXT}")
 
     def prune(self, before: int) -> int:
         """Delete every record last seen before ``before`` (epoch seconds), whole; the number deleted
