@@ -365,13 +365,15 @@ class ClickHouseStore:
     # -- address context (storage/context.py): not kept by this backend yet --------------------------
 
     def address_feed(self, cursor: str | None, limit: int) -> AddressPage:
-        raise NotImplementedError(f"ClickHouse record store: {_NO_CONTEXT}")
+        """Nothing to enrich: no context is kept here, so the enricher never has addresses to send."""
+        return AddressPage([], None)
 
     def add_ip_context(self, rows: Sequence[IpContextRow]) -> int:
         raise NotImplementedError(f"ClickHouse record store: {_NO_CONTEXT}")
 
     def ip_context(self, ips: Sequence[str]) -> dict[str, list[IpContextRow]]:
-        raise NotImplementedError(f"ClickHouse record store: {_NO_CONTEXT}")
+        """No address has context here (record pages are shown without AS and country)."""
+        return {}
 
     def prune(self, before: int) -> int:
         """Delete every record last seen before ``before`` (epoch seconds), whole; the number deleted
