@@ -23,8 +23,77 @@ def pg_url(schema: str) -> str:
     return f"{PG_URL}{sep}schema={schema}&application_name={APP_NAME}"
 
 
+def _exit_on_sigterm() -> None:
+    """SIGTERM (``timeout``, ``kill``) exits through ``atexit``, so the servers a benchmark started are stopped."""
+    import signal
+    import sys
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
+_CLICKHOUSE: list[Any] = []  # the benchmark's one clickhouse-server (Debian 18.16), started on first use
+
+
+def clickhouse_server() -> Any:
+    """This run's ``clickhouse-server``: its own config and data directory, killed when the process exits."""
+    if not _CLICKHOUSE:
+        import atexit
+        import tempfile
+
+        from tests.clickhouse_servers import ClickHouseServer
+
+        _exit_on_sigterm()
+        root = Path(tempfile.mkdtemp(prefix="yapdns-bench-ch-", dir=os.environ.get("YAPDNS_BENCH_DIR")))
+        server = ClickHouseServer(root)
+        server.start()
+        atexit.register(server.stop)
+        _CLICKHOUSE.append(server)
+    return _CLICKHOUSE[0]
+
+
+def clickhouse_url(schema: str) -> str:
+    return str(clickhouse_server().url(schema))
+
+
+_SHARDS: list[Any] = []  # two more clickhouse-servers: the shards of cluster two_shards
+
+
+def clickhouse_shards_url(schema: str) -> str:
+    """A store URL on a two-shard cluster of this run's own servers (started on first use)."""
+    if not _SHARDS:
+        import atexit
+        import tempfile
+
+        from tests.clickhouse_servers import start_cluster
+
+        _exit_on_sigterm()
+        root = Path(tempfile.mkdtemp(prefix="yapdns-bench-shards-", dir=os.environ.get("YAPDNS_BENCH_DIR")))
+        _SHARDS.extend(shard[0] for shard in start_cluster(root, "two_shards", shards=2, replicas=1))
+        for server in _SHARDS:
+            atexit.register(server.stop)
+    return f"{_SHARDS[0].url(schema)}?cluster=two_shards"
+
+
+def clickhouse_pids() -> list[int]:
+    return [p.proc.pid for p in (*_CLICKHOUSE, *_SHARDS) if p.proc is not None]
+
+
 def open_bench_store(backend: str, where: Path, schema: str, *, fresh: bool) -> Store:
     """A migrated store for the benchmark; ``fresh`` wipes what a previous run left."""
+    if backend.startswith(("clickhouse", "chdb")):
+        from yapdns.storage.clickhouse.store import ClickHouseStore
+
+        urls = {
+            "clickhouse": lambda: clickhouse_url(schema),
+            "clickhouse-2shards": lambda: clickhouse_shards_url(schema),
+            "chdb": lambda: f"chdb://{where / 'chdb'}?database={schema}",
+        }
+        store = ClickHouseStore(urls[backend]())
+        if fresh:
+            for node in store._topo.nodes:
+                node.command(f"DROP DATABASE IF EXISTS {schema}")
+        store.migrate()
+        return store
     if backend == "sqlite":
         from yapdns.storage.sqlite.store import SqliteStore
 
@@ -71,7 +140,8 @@ def proc_cpu(pids: list[int]) -> dict[int, float]:
 
 
 class CpuMeter:
-    """Process CPU (all threads) and, for PostgreSQL, the server processes' CPU over a window."""
+    """Process CPU (all threads) and the database server's CPU (PostgreSQL's processes, clickhouse-server)
+    over a window."""
 
     def __init__(self, backend: str) -> None:
         self.backend = backend
@@ -80,16 +150,21 @@ class CpuMeter:
     def start(self) -> None:
         self.t0 = time.perf_counter()
         self.c0 = time.process_time()
-        self.s0 = proc_cpu(pg_server_pids()) if self.backend == "postgresql" else {}
+        self.s0 = proc_cpu(self._server_pids())
+
+    def _server_pids(self) -> list[int]:
+        if self.backend == "postgresql":
+            return pg_server_pids()
+        if self.backend.startswith("clickhouse"):
+            return clickhouse_pids()
+        return []
 
     def stop(self) -> tuple[float, float, float]:
         """(wall seconds, client CPU seconds, server CPU seconds)."""
         wall = time.perf_counter() - self.t0
         client = time.process_time() - self.c0
-        server = 0.0
-        if self.backend == "postgresql":
-            s1 = proc_cpu(pg_server_pids())
-            server = sum(v - self.s0.get(pid, 0.0) for pid, v in s1.items())
+        s1 = proc_cpu(self._server_pids())
+        server = sum(v - self.s0.get(pid, 0.0) for pid, v in s1.items())
         return wall, client, server
 
 

@@ -13,6 +13,10 @@ database size, and verifies Σcount and the record count.
     .venv/bin/python -m benchmarks.ingest                    # 10M obs, 1M uniques, both backends
     .venv/bin/python -m benchmarks.ingest --quick            # 1M obs, 100k uniques
     .venv/bin/python -m benchmarks.ingest --backends sqlite --obs 2000000 --uniques 200000
+    .venv/bin/python -m benchmarks.ingest --backends sqlite,postgresql,clickhouse   # side by side, with ratios
+
+ClickHouse runs on a ``clickhouse-server`` (Debian 18.16) that the benchmark starts on loopback with its own
+directory (``benchmarks/common.py``); its CPU is counted as the server's. ``chdb`` (in-process) works too.
 """
 
 from __future__ import annotations
@@ -35,8 +39,9 @@ from yapdns.core.model import Observation
 from yapdns.storage.base import BatchRef, Store
 
 
-def run_clients(store: Store, batches: list[list[Observation]], clients: int) -> list[float]:
-    """Write every batch from ``clients`` threads; return each write's latency in seconds."""
+def run_clients(stores: list[Store], batches: list[list[Observation]], clients: int) -> list[float]:
+    """Write every batch from ``clients`` threads, client i through ``stores[i % len(stores)]`` (several stores on
+    one database: like several server processes); return each write's latency in seconds."""
     latencies: list[float] = []
     lock = threading.Lock()
     nxt = iter(range(len(batches)))
@@ -48,7 +53,7 @@ def run_clients(store: Store, batches: list[list[Observation]], clients: int) ->
             if b is None:
                 return
             t = time.perf_counter()
-            store.write(batches[b], BatchRef(f"sensor{b % 4}", f"bench-{b}", len(batches[b]), 0))
+            stores[b % len(stores)].write(batches[b], BatchRef(f"sensor{b % 4}", f"bench-{b}", len(batches[b]), 0))
             with lock:
                 latencies.append(time.perf_counter() - t)
 
@@ -64,7 +69,9 @@ def verify(backend: str, store: Store, where: Path, schema: str, n_obs: int, n_r
     """Σcount over RRsets (each observation lands in exactly one) and the record count."""
     stats = store.stats()
     query = "SELECT sum(count), (SELECT count(*) FROM rr), (SELECT sum(count) FROM rr) FROM rrset"
-    if backend == "sqlite":
+    if backend.startswith(("clickhouse", "chdb")):
+        row = clickhouse_sums(store)
+    elif backend == "sqlite":
         with sqlite3.connect(where / f"{schema}.sqlite3") as conn:
             row = conn.execute(query).fetchone()
     else:
@@ -76,12 +83,24 @@ def verify(backend: str, store: Store, where: Path, schema: str, n_obs: int, n_r
     return {"sum_count": int(row[0]), "records": int(row[1]), "verified": ok, "size_mb": (stats.size_bytes or 0) / 1e6}
 
 
+def clickhouse_sums(store: Store) -> tuple[int, int, int]:
+    """Σcount over RRsets, the record count and Σcount over records of a ClickHouse store."""
+    from yapdns.storage.clickhouse.select import count
+
+    rows = store._rows  # type: ignore[attr-defined]
+    db = store.db  # type: ignore[attr-defined]
+    ((hi, lo),) = rows(f"SELECT sumMerge(nhi), sumMerge(nlo) FROM {db}.entry WHERE kind = 2")
+    ((rhi, rlo),) = rows(f"SELECT sumMerge(nhi), sumMerge(nlo) FROM {db}.entry WHERE kind = 1")
+    return count(hi, lo), store.stats().records, count(rhi, rlo)
+
+
 def bench(backend: str, batches: list[list[Observation]], args: argparse.Namespace, where: Path) -> dict[str, Any]:
-    schema = f"yapdns_bench_ingest_{backend}_{os.getpid()}"  # concurrent runs on one server never clash
+    schema = f"yapdns_bench_ingest_{backend.replace('-', '_')}_{os.getpid()}"  # concurrent runs never clash
     store = open_bench_store(backend, where, schema, fresh=True)
+    writers = [store] + [open_bench_store(backend, where, schema, fresh=False) for _ in range(args.writers - 1)]
     meter = CpuMeter(backend)
     meter.start()
-    latencies = run_clients(store, batches, args.clients)
+    latencies = run_clients(writers, batches, args.clients)
     wall, client_cpu, server_cpu = meter.stop()
     n_obs = sum(len(b) for b in batches)
     result = {
@@ -97,13 +116,18 @@ def bench(backend: str, batches: list[list[Observation]], args: argparse.Namespa
         "batch_p99_ms": round(percentile(latencies, 99) * 1000, 1),
         "wall_s": round(wall, 1),
     }
+    result["writers"] = args.writers
     result.update(verify(backend, store, where, schema, n_obs, min(args.uniques, n_obs)))
-    store.close()
+    for writer in writers:
+        writer.close()
     if backend == "sqlite":  # after close: the WAL has been checkpointed into the file
         result["size_mb"] = (where / f"{schema}.sqlite3").stat().st_size / 1e6
+    elif backend.startswith(("clickhouse", "chdb")):
+        pass  # a fresh run drops the database first; the server's directory goes when the benchmark exits
     else:  # the SQLite file goes with the temporary directory; the schema would stay in the shared database
         drop_schema(schema)
     result["size_mb"] = round(result["size_mb"], 1)
+    result["bytes_per_record"] = round(result["size_mb"] * 1e6 / max(result["records"], 1), 1)
     return result
 
 
@@ -113,7 +137,9 @@ def main() -> None:
     parser.add_argument("--uniques", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=50_000, help="observations per ingest request")
     parser.add_argument("--clients", type=int, default=8, help="concurrent writers (request threads)")
-    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--backends", default="sqlite,postgresql",
+                        help="any of sqlite, postgresql, clickhouse, clickhouse-2shards, chdb")
+    parser.add_argument("--writers", type=int, default=1, help="stores (writer threads) on the one database")
     parser.add_argument("--dir", type=Path, default=None, help="where the SQLite file goes (default: a temp dir)")
     parser.add_argument("--quick", action="store_true", help="1M observations from 100k uniques")
     parser.add_argument("--json", type=Path, default=None, help="also append results as JSON lines here")
@@ -128,15 +154,32 @@ def main() -> None:
     print(f"# generated {args.obs:,} observations in {time.perf_counter() - t:.1f}s (not timed)", flush=True)
     if args.dir:
         Path(args.dir).mkdir(parents=True, exist_ok=True)
+    results = []
     with tempfile.TemporaryDirectory(prefix="yapdns-bench-", dir=args.dir) as tmp:
         for backend in args.backends.split(","):
             result = bench(backend, batches, args, Path(tmp))
+            results.append(result)
             result["loadavg_after"] = Path("/proc/loadavg").read_text().split()[:3]
             line = json.dumps(result)
             print(line, flush=True)
             if args.json:
                 with args.json.open("a") as fh:
                     fh.write(line + "\n")
+    print_ratios(results)
+
+
+def print_ratios(results: list[dict[str, Any]]) -> None:
+    """Each backend against the first: wall obs/s, CPU per observation, bytes per record."""
+    if len(results) < 2:
+        return
+    base = results[0]
+    for r in results[1:]:
+        ratios = {
+            "obs_per_s": round(r["obs_per_s"] / base["obs_per_s"], 2),
+            "cpu_us_per_obs": round(r["cpu_us_per_obs"] / base["cpu_us_per_obs"], 2),
+            "bytes_per_record": round(r["size_mb"] / base["size_mb"], 2) if base["size_mb"] else None,
+        }
+        print(json.dumps({"ratio": f"{r['backend']}/{base['backend']}", **ratios}), flush=True)
 
 
 if __name__ == "__main__":

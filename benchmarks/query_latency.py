@@ -8,6 +8,7 @@ warm-up pass, then a measured pass; rows are what the first page returned
 
     .venv/bin/python -m benchmarks.query_latency                 # 10M records, both backends
     .venv/bin/python -m benchmarks.query_latency --quick         # 1M records
+    .venv/bin/python -m benchmarks.query_latency --backends sqlite,postgresql,clickhouse   # side by side
 """
 
 from __future__ import annotations
@@ -115,7 +116,9 @@ def main() -> None:
         for shape, queries in params.items():
             result = {"backend": backend, "records": args.records, "shape": shape, **measure(store, queries)}
             print(json.dumps(result), flush=True)
-        print(json.dumps({"backend": backend, "size_mb": round((store.stats().size_bytes or 0) / 1e6, 1),
+        size = store.stats().size_bytes or 0
+        print(json.dumps({"backend": backend, "size_mb": round(size / 1e6, 1),
+                          "bytes_per_record": round(size / args.records, 1),
                           "loadavg": Path("/proc/loadavg").read_text().split()[:3]}), flush=True)
         store.close()
 

@@ -19,6 +19,22 @@ apt_install() {
     || { $sudo apt-get update -q >/dev/null && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null; }
 }
 
+apt_install_no_start() {
+  # apt_install, with Debian's service start-up suppressed for the install (policy-rc.d answers 101):
+  # the tests run their own server processes and the packages' system services must stay down.
+  local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  ((${#missing[@]})) || return 0
+  local policy=/usr/sbin/policy-rc.d restore=""
+  if [ -e "$policy" ]; then restore="$(mktemp)"; $sudo cp -p "$policy" "$restore"; fi
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null; $sudo chmod 755 "$policy"
+  local rc=0
+  apt_install "${missing[@]}" || rc=$?
+  if [ -n "$restore" ]; then $sudo mv "$restore" "$policy"; else $sudo rm -f "$policy"; fi
+  return $rc
+}
+
 ensure_build_tools() {
   # A C compiler and the Python headers: the wire sensors' C helpers are built at install (docs/dependencies.md).
   # Without them the install still works and runs the (slower) Python code instead.

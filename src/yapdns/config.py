@@ -30,7 +30,14 @@ SETTINGS: tuple[Setting, ...] = (
         "YAPDNS_DATABASE_URL",
         "",
         "Empty for the embedded SQLite default, or postgresql://user@host:port/db for PostgreSQL "
-        "(used for both the application data and the record store).",
+        "(Django's database: users, sensors, tokens; and the record store unless YAPDNS_STORE_URL is set).",
+    ),
+    Setting(
+        "YAPDNS_STORE_URL",
+        "",
+        "The record store, when it is not YAPDNS_DATABASE_URL's database: clickhouse://user:password@host:port/db "
+        "(a ClickHouse server), chdb:///dir?database=db (embedded ClickHouse), or a sqlite:/postgresql: URL. "
+        "Empty: the records live in YAPDNS_DATABASE_URL's database.",
     ),
     Setting(
         "YAPDNS_SECRET_KEY",
@@ -273,6 +280,11 @@ def allowed_hosts() -> list[str]:
 def database_url() -> str:
     """The configured database URL; empty means embedded SQLite."""
     return get("YAPDNS_DATABASE_URL").strip()
+
+
+def store_url() -> str:
+    """The record store's URL: ``YAPDNS_STORE_URL``, else the database URL (empty: embedded SQLite)."""
+    return get("YAPDNS_STORE_URL").strip() or database_url()
 
 
 def secret_key() -> str:

@@ -3,7 +3,10 @@
 SQLite gets a fresh file under the test's tmp dir; PostgreSQL (the real
 server at ``YAPDNS_TEST_PG_URL``, default 127.0.0.1:5432 db ``test``) gets a
 fresh schema, dropped afterwards, so parallel runs never clash. PostgreSQL
-is never mocked: if the server is down these tests fail.
+is never mocked: if the server is down these tests fail. ClickHouse runs
+three times: on the session's Debian 18.16 server (``clickhouse_server``),
+on two 18.16 shards behind Distributed tables (``clickhouse_shards``) and on
+chDB (a current ClickHouse in this process), each test in a fresh database.
 """
 
 from __future__ import annotations
@@ -31,11 +34,48 @@ def _drop_schema(schema: str) -> None:
         conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="session")
+def chdb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """chDB's one data directory for the test process (chDB opens one per process)."""
+    return tmp_path_factory.mktemp("chdb")
+
+
+def clickhouse_url(request: pytest.FixtureRequest, backend: str, database: str) -> str:
+    """A store URL for a fresh ClickHouse database: on the 18.16 test server, or on chDB."""
+    if backend == "chdb":
+        return f"chdb://{request.getfixturevalue('chdb_dir')}?database={database}"
+    if backend == "clickhouse-2shards":
+        shards = request.getfixturevalue("clickhouse_shards")
+        return f"{shards[0].url(database)}?cluster=two_shards"
+    server = request.getfixturevalue("clickhouse_server")
+    return str(server.url(database))
+
+
+def drop_clickhouse_database(url: str) -> None:
+    """Drop the store's database on every node of its cluster (or its one node)."""
+    from yapdns.storage.clickhouse.topology import Topology
+
+    topology = Topology(url)
+    for node in topology.nodes:
+        node.command(f"DROP DATABASE IF EXISTS {topology.database}")
+    topology.close()
+
+
+BACKENDS = [
+    "sqlite",
+    pytest.param("postgresql", marks=pytest.mark.postgres),
+    pytest.param("clickhouse", marks=pytest.mark.clickhouse),
+    pytest.param("chdb", marks=pytest.mark.clickhouse),
+    pytest.param("clickhouse-2shards", marks=[pytest.mark.clickhouse, pytest.mark.cluster]),
+]
+
+
+@pytest.fixture(params=BACKENDS)
 def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
     """Opens (and migrates, unless told not to) stores over ONE database of the backend; all are closed afterwards."""
     opened: list[Store] = []
     schema = f"yapdns_test_{uuid.uuid4().hex[:12]}"
+    ch_url = clickhouse_url(request, request.param, schema) if request.param.startswith(("clickhouse", "chdb")) else ""
 
     def make(migrate: bool = True) -> Store:
         store: Store
@@ -43,6 +83,10 @@ def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[St
             from yapdns.storage.sqlite.store import SqliteStore
 
             store = SqliteStore(tmp_path / "store.sqlite3", cache_mb=16)
+        elif ch_url:
+            from yapdns.storage.clickhouse.store import ClickHouseStore
+
+            store = ClickHouseStore(ch_url)
         else:
             from yapdns.storage.postgres.store import PostgresStore
 
@@ -57,8 +101,24 @@ def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[St
         store.close()
     if request.param == "postgresql":
         _drop_schema(schema)
+    if ch_url:
+        drop_clickhouse_database(ch_url)
 
 
 @pytest.fixture
 def store(store_factory: StoreFactory) -> Store:
     return store_factory()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The two-shard ClickHouse backend runs the contract suite (``test_contract*.py``) only: the other storage
+    tests exercise what a shard does alone, which the single-node backend covers, and each two-shard test costs
+    a cluster's worth of DDL and round trips."""
+    no_context = pytest.mark.skip(reason="address context is not stored on ClickHouse yet (docs/storage.md)")
+    for item in list(items):
+        on_clickhouse = any(f"[{b}" in item.nodeid for b in ("clickhouse", "chdb"))
+        if on_clickhouse and item.path.name == "test_contract_context.py":
+            item.add_marker(no_context)
+        if "[clickhouse-2shards" in item.nodeid and not item.path.name.startswith("test_contract"):
+            items.remove(item)
+            config.hook.pytest_deselected(items=[item])

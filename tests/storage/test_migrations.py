@@ -29,6 +29,7 @@ import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 import psycopg
+import pytest
 from psycopg import sql
 
 from tests.conftest import PG_URL
@@ -100,8 +101,17 @@ def _write_schema_2_rows(db: ConnectionDb) -> None:
     db.run("INSERT INTO type_count (rrtype, records) VALUES (5, 1)")
 
 
-def test_0003_keeps_every_row_written_before_it(store_factory: StoreFactory) -> None:
+def sql_store(store_factory: StoreFactory) -> Store:
+    """An unmigrated store of a SQL backend: these migrations rewrite SQL schemas that the ClickHouse store
+    (created at its own schema 1, after them) never had (docs/storage.md, "Contract relaxations")."""
     store = store_factory(migrate=False)
+    if store.name == "clickhouse":
+        pytest.skip("SQL schema migrations 0002-0004 do not apply to the ClickHouse store")
+    return store
+
+
+def test_0003_keeps_every_row_written_before_it(store_factory: StoreFactory) -> None:
+    store = sql_store(store_factory)
     assert store.migrate(through=2) == ["0001_initial", "0002_name_sample"]
     with raw(store) as db:
         _write_schema_2_rows(db)
@@ -166,7 +176,7 @@ def _old(name: str, rrtype: str, *rdata: str, first: int, last: int, count: int 
 
 
 def test_0004_rewrites_chunked_rdata_and_merges_rows_that_collide(store_factory: StoreFactory) -> None:
-    store = store_factory(migrate=False)
+    store = sql_store(store_factory)
     store.migrate(through=3)
     k1, k2 = _chunked("DNSKEY", K1), _chunked("DNSKEY", K2)
     assert " " in k1[9:] and _chunked("DS", DS).count(" ") > 3 and _chunked("TYPE65534", GENERIC).count(" ") > 2

@@ -14,9 +14,9 @@ from yapdns.storage.registry import BACKENDS, SQLITE_FILE, StoreOptions, open_st
 
 
 def test_every_documented_scheme_has_a_backend_and_no_other() -> None:
-    assert set(BACKENDS) == {"sqlite", "postgresql", "postgres"}
+    assert set(BACKENDS) == {"sqlite", "postgresql", "postgres", "clickhouse", "chdb"}
     storage_doc = (Path(__file__).parents[2] / "docs" / "storage.md").read_text()
-    assert all(f"`{scheme}:" in storage_doc for scheme in ("sqlite", "postgresql"))
+    assert all(f"`{scheme}:" in storage_doc for scheme in ("sqlite", "postgresql", "clickhouse", "chdb"))
 
 
 def test_the_empty_url_is_the_embedded_sqlite_file(tmp_path: Path) -> None:
@@ -37,6 +37,19 @@ def test_a_sqlite_url_names_its_file(tmp_path: Path) -> None:
         store.close()
 
 
+@pytest.mark.clickhouse
+def test_a_clickhouse_url_opens_the_clickhouse_backend(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    from tests.storage.conftest import clickhouse_url, drop_clickhouse_database
+
+    url = clickhouse_url(request, "clickhouse", f"yapdns_test_{uuid.uuid4().hex[:12]}")
+    store = open_store(url, StoreOptions(data_dir=tmp_path))
+    try:
+        assert store.name == "clickhouse" and store.migrate() == ["0001_initial"]
+    finally:
+        store.close()
+        drop_clickhouse_database(url)
+
+
 @pytest.mark.postgres
 def test_a_postgresql_url_opens_the_postgresql_backend(tmp_path: Path) -> None:
     schema = f"yapdns_test_{uuid.uuid4().hex[:12]}"
@@ -49,7 +62,7 @@ def test_a_postgresql_url_opens_the_postgresql_backend(tmp_path: Path) -> None:
     _drop_schema(schema)
 
 
-@pytest.mark.parametrize("url", ["mysql://root:secret@db/pdns", "clickhouse://ch:9000/pdns", "/var/lib/store.db"])
+@pytest.mark.parametrize("url", ["mysql://root:secret@db/pdns", "cassandra://ch:9042/pdns", "/var/lib/store.db"])
 def test_a_scheme_no_backend_serves_is_refused_without_echoing_the_url(url: str, tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError) as err:
         open_store(url, StoreOptions(data_dir=tmp_path))

@@ -6,10 +6,12 @@ names it, so the PostgreSQL driver is needed only when it is used):
 
 * empty, or ``sqlite:`` → ``SqliteStore`` (the empty URL: ``store.sqlite3``
   in the data directory; ``sqlite:///relative.db``, ``sqlite:////abs.db``);
-* ``postgresql://`` or ``postgres://`` → ``PostgresStore``.
+* ``postgresql://`` or ``postgres://`` → ``PostgresStore``;
+* ``clickhouse://host:port/db`` (a server) or ``chdb:///dir?database=db`` (embedded) → ``ClickHouseStore``.
 
 ``open_store`` knows nothing of where the URL comes from;
-``open_configured_store`` reads it from the ``YAPDNS_*`` settings.
+``open_configured_store`` reads it from the ``YAPDNS_*`` settings
+(``YAPDNS_STORE_URL``, else ``YAPDNS_DATABASE_URL``).
 """
 
 from __future__ import annotations
@@ -67,8 +69,24 @@ def _open_postgres(url: str, options: StoreOptions) -> Store:
     return PostgresStore(url, replay_window=options.replay_window)  # type: ignore[no-any-return,unused-ignore]
 
 
+def _open_clickhouse(url: str, options: StoreOptions) -> Store:
+    try:
+        from yapdns.storage.clickhouse.store import ClickHouseStore
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"ClickHouse support is not installed ({exc}); run: pip install 'yapdns[clickhouse]'"
+        ) from exc
+    return ClickHouseStore(url)
+
+
 BACKENDS: Mapping[str, Callable[[str, StoreOptions], Store]] = MappingProxyType(
-    {"sqlite": _open_sqlite, "postgresql": _open_postgres, "postgres": _open_postgres}
+    {
+        "sqlite": _open_sqlite,
+        "postgresql": _open_postgres,
+        "postgres": _open_postgres,
+        "clickhouse": _open_clickhouse,
+        "chdb": _open_clickhouse,
+    }
 )
 """URL scheme → the function that opens that backend's store."""
 
@@ -97,4 +115,4 @@ def open_configured_store() -> Store:
         sqlite_rowid_cache=config.get_int("YAPDNS_SQLITE_ROWID_CACHE"),
         replay_window=config.get_int("YAPDNS_REPLAY_WINDOW"),
     )
-    return open_store(config.database_url(), options)
+    return open_store(config.store_url(), options)

@@ -1,0 +1,1 @@
+"""The ClickHouse record store: append, then merge (docs/storage.md, "ClickHouse")."""

@@ -1,0 +1,96 @@
+"""Retention on ClickHouse: prune whole records whose last sighting is older than a cut-off.
+
+A record's rows (every provenance, every partial state not yet merged) are deleted together, or not at
+all: the partial states of a live record are never trimmed, since that would move its first sighting and
+lower its count. Partition drops cannot give that (a record's states are spread over every partition it was
+written in), and table TTLs (ClickHouse 19.6+) see rows, not records; so the store:
+
+1. computes the expired keys from the merged states (``HAVING last < before``: records by their time
+   window, zone-file times when seen only in zones; RRsets, negatives, bare queries, sample links and hourly
+   ingest rows by their own last time) into a ``prune_keys`` ``Log`` table on every node;
+2. runs ``ALTER TABLE ... DELETE WHERE key IN (SELECT ... FROM prune_keys)`` (a mutation, 18.16 has them)
+   on ``entry`` and ``rdx`` of one replica per shard (replicated tables pass it on), and waits for it.
+
+While a mutation runs, a read may see an expiring record with some of its rows already gone. A sighting
+written between steps 1 and 2 to a record that step 1 found expired is deleted with it.
+"""
+
+from __future__ import annotations
+
+import time
+
+from yapdns.storage.clickhouse.schema import NONE_MAX, Kind
+from yapdns.storage.clickhouse.select import LAST
+from yapdns.storage.clickhouse.topology import Topology
+
+MUTATION_TIMEOUT = 300.0
+_GROUPED_KINDS = (Kind.RRSET, Kind.NEGATIVE, Kind.QUERY, Kind.SAMPLE, Kind.NAME_SAMPLE)
+
+
+def prune(topo: Topology, before: int) -> int:
+    """Delete every record (and RRset, negative, bare query, sample link, hourly row) last seen before
+    ``before`` (epoch seconds); return the number of records deleted."""
+    db = topo.database
+    keys = _expired(topo, before)
+    records = sum(1 for k in keys if k[0] == Kind.RR)
+    if not keys:
+        return 0
+    columns = [[k[i] for k in keys] for i in range(5)]
+    for node in topo.nodes:
+        node.command(f"DROP TABLE IF EXISTS {db}.prune_keys")
+        node.command(
+            f"CREATE TABLE {db}.prune_keys (kind UInt8, rrname_rev String, rrtype UInt16, k1 String, k2 String) "
+            "ENGINE = Log"
+        )
+        node.insert("prune_keys", ("kind", "rrname_rev", "rrtype", "k1", "k2"), columns)
+    for shard in topo.shards:
+        shard.command(
+            f"ALTER TABLE {db}.{topo.local('entry')} DELETE WHERE (kind, rrname_rev, rrtype, k1, k2) IN "
+            f"(SELECT kind, rrname_rev, rrtype, k1, k2 FROM {db}.prune_keys) OR (kind = {int(Kind.RR)} AND "
+            f"(rrname_rev, rrtype, k1) IN (SELECT rrname_rev, rrtype, k1 FROM {db}.prune_keys WHERE kind = "
+            f"{int(Kind.RR)}))"
+        )
+        shard.command(
+            f"ALTER TABLE {db}.{topo.local('rdx')} DELETE WHERE (rrname_rev, rrtype, rdata) IN "
+            f"(SELECT rrname_rev, rrtype, k1 FROM {db}.prune_keys WHERE kind = {int(Kind.RR)})"
+        )
+    _wait(topo)
+    return records
+
+
+def _expired(topo: Topology, before: int) -> list[tuple[int, str, int, str, str]]:
+    db = topo.database
+    params = {"before": before}
+    records = topo.main.rows(
+        f"SELECT rrname_rev, rrtype, k1 FROM {db}.entry WHERE kind = {int(Kind.RR)} "
+        f"GROUP BY rrname_rev, rrtype, k1 HAVING {LAST} < %(before)s",
+        params,
+    )
+    grouped = topo.main.rows(
+        f"SELECT kind, rrname_rev, rrtype, k1, k2 FROM {db}.entry WHERE kind IN "
+        f"({', '.join(str(int(k)) for k in _GROUPED_KINDS)}) GROUP BY kind, rrname_rev, rrtype, k1, k2 "
+        f"HAVING if(maxMerge(tl) != {NONE_MAX}, maxMerge(tl), maxMerge(ztl)) < %(before)s",
+        params,
+    )
+    hours = topo.main.rows(
+        f"SELECT rrname_rev, k1 FROM {db}.entry WHERE kind = {int(Kind.HOUR)} GROUP BY rrname_rev, k1 "
+        "HAVING minMerge(tf) + 3600 <= %(before)s",
+        params,
+    )
+    out = [(int(Kind.RR), str(n), int(t), str(r), "") for n, t, r in records]
+    out += [(int(k), str(n), int(t), str(a), str(b)) for k, n, t, a, b in grouped]
+    out += [(int(Kind.HOUR), str(s), 0, str(h), "") for s, h in hours]
+    return out
+
+
+def _wait(topo: Topology) -> None:
+    """Until every mutation of the store's tables is done on every node."""
+    deadline = time.monotonic() + MUTATION_TIMEOUT
+    for node in topo.nodes:
+        while time.monotonic() < deadline:
+            ((pending,),) = node.rows(
+                "SELECT count() FROM system.mutations WHERE database = %(db)s AND NOT is_done", {"db": topo.database}
+            )
+            if not int(pending):
+                break
+            time.sleep(0.05)

@@ -1,0 +1,401 @@
+"""``ClickHouseApplier``: how the ClickHouse store applies one group of writes, exactly once per batch id.
+
+ClickHouse has no transaction over two tables, but ONE insert of ONE block into a MergeTree table is one
+part, applied whole or not at all. A write is a few such inserts ("parts"): per shard, one into ``rdx_in``
+and one into ``entry_in`` (each feeding one materialized view); every part carries, inside its own block, a
+marker row per batch id (``RKind.BATCH`` / ``Kind.BATCH``), and the commit part (``entry`` on shard 0) is
+inserted last. Steps, each safe to crash after:
+
+1. commit markers: batch ids whose commit marker exists were applied, whole: they are replays;
+2. claim: the other ids are claimed in ``claim`` (a ``Log`` table keeps insertion order). The first live
+   claim of an id wins; a writer whose claim is not first waits for the winner's commit marker and answers
+   "replayed". A claim older than ``claim_lease`` seconds without a marker is dead (its writer crashed) and
+   the next claim wins: two server processes sent one batch at once apply it once;
+3. other parts' markers (only for ids claimed before: an earlier attempt): parts an interrupted write
+   already inserted are skipped (those batches are then written one by one);
+4. fold (``aggregate.py``), build and shard the rows, insert every missing part, the commit part last.
+
+The one window left: a writer stalled (not crashed) for longer than ``claim_lease`` between steps 2 and 4
+while another writer takes the batch over would apply it twice (docs/storage.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from socket import AF_INET6, inet_aton, inet_pton
+from typing import Any
+
+from yapdns.core import rrtypes
+from yapdns.core.names import reverse_name
+from yapdns.core.normalize import COUNT_CEILING
+from yapdns.core.rdata import target_name
+from yapdns.storage.aggregate import BatchAggregate, FoldedBatch, ProvKey
+from yapdns.storage.base import BatchRef, StoreUnavailable, WriteOutcome
+from yapdns.storage.clickhouse.schema import (
+    ENTRY_KEY,
+    LO_BITS,
+    NONE_MAX,
+    NONE_MIN,
+    RDX_KEY,
+    STATE_COLUMNS,
+    Kind,
+    RKind,
+)
+from yapdns.storage.clickhouse.topology import Topology
+from yapdns.storage.group import BatchKey, WriteJob, hour_sensor, resolve_replays
+
+GROUP_LIMIT = 400_000  # observations per group: one block per table stays well inside one part
+POLL = 0.02
+_LO_MASK = (1 << LO_BITS) - 1
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def prov_id(key: ProvKey) -> int:
+    """A provenance's id: 63 bits of a hash of (sensor, evidence, source), the same in every process."""
+    digest = hashlib.blake2b("\x00".join(key).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") & (2**63 - 1)
+
+
+class Columns:
+    """The rows of one insert, kept as columns (what the native protocol sends)."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = names
+        self.data: list[list[Any]] = [[] for _ in names]
+
+    def add(self, key: tuple[Any, ...], states: tuple[int, ...]) -> None:
+        """One row (markers, provenances, the rarer row kinds)."""
+        for column, value in zip(self.data, (*key, *states), strict=True):
+            column.append(value)
+
+    def extend(self, columns: Sequence[list[Any]]) -> None:
+        """Many rows, given as columns."""
+        for column, values in zip(self.data, columns, strict=True):
+            column.extend(values)
+
+    def __len__(self) -> int:
+        return len(self.data[0])
+
+    def take(self, indexes: list[int]) -> Columns:
+        """The rows at ``indexes``."""
+        out = Columns(self.names)
+        out.data = [[column[i] for i in indexes] for column in self.data]
+        return out
+
+    def check(self) -> None:
+        """Refuse a value no Int64 column can hold before anything is sent (the write then changes nothing)."""
+        lo, hi = _INT64
+        first = len(self.names) - len(STATE_COLUMNS)
+        for name, column in zip(self.names[first:], self.data[first:], strict=True):
+            if column and not (lo <= min(column) and max(column) <= hi):
+                raise OverflowError(f"ClickHouse store: {name} out of the 64-bit range")
+
+
+def state_columns(stats: list[list[Any]], ins: int) -> list[list[Any]]:
+    """The nine state input columns of fold stats ``[tf, tl, n, tmin, tmax(, ztf, ztl, zone_only)]``, built a
+    column at a time (counts leave the fold saturated)."""
+    n = len(stats)
+    if all(len(st) == 5 for st in stats):  # traffic only: nearly every write
+        tf, tl, ztf, ztl = [st[0] for st in stats], [st[1] for st in stats], [NONE_MIN] * n, [NONE_MAX] * n
+    else:
+        rows = [_states(st, ins) for st in stats]
+        return [[r[i] for r in rows] for i in range(len(STATE_COLUMNS))]
+    counts = [st[2] for st in stats]
+    return [
+        tf,
+        tl,
+        [c >> LO_BITS for c in counts],
+        [c & _LO_MASK for c in counts],
+        [NONE_MIN if st[3] is None else st[3] for st in stats],
+        [NONE_MAX if st[4] is None else st[4] for st in stats],
+        ztf,
+        ztl,
+        [ins] * n,
+    ]
+
+
+def _states(st: list[Any], ins: int) -> tuple[int, ...]:
+    """The aggregate inputs of fold stats ``[tf, tl, n, tmin, tmax(, ztf, ztl, zone_only)]`` (counts leave the
+    fold saturated)."""
+    n = st[2]
+    tmin = NONE_MIN if st[3] is None else st[3]
+    tmax = NONE_MAX if st[4] is None else st[4]
+    if len(st) == 5:  # traffic only: nearly every row
+        return (st[0], st[1], n >> LO_BITS, n & _LO_MASK, tmin, tmax, NONE_MIN, NONE_MAX, ins)
+    tf, tl = (NONE_MIN, NONE_MAX) if st[7] else (st[0], st[1])
+    ztf = NONE_MIN if st[5] is None else st[5]
+    ztl = NONE_MAX if st[6] is None else st[6]
+    return (tf, tl, n >> LO_BITS, n & _LO_MASK, tmin, tmax, ztf, ztl, ins)
+
+
+def _plain(tf: int, tl: int, n: int, ins: int) -> tuple[int, ...]:
+    n = min(n, COUNT_CEILING)
+    return (tf, tl, n >> LO_BITS, n & _LO_MASK, NONE_MIN, NONE_MAX, NONE_MIN, NONE_MAX, ins)
+
+
+_RR, _RRSET, _PROV = int(Kind.RR), int(Kind.RRSET), int(Kind.PROV)
+_IP, _TARGET, _RDATA = int(RKind.IP), int(RKind.TARGET), int(RKind.RDATA)
+_V4 = "0" * 20 + "ffff"  # IPv4 mapped into ::ffff:0:0/96, as hex
+
+
+class Names:
+    """Reversed name keys, computed once per name of a write."""
+
+    def __init__(self) -> None:
+        self._rev: dict[str, str] = {}
+
+    def rev(self, name: str) -> str:
+        key = self._rev.get(name)
+        if key is None:
+            key = self._rev[name] = reverse_name(name)
+        return key
+
+
+def entry_rows(folded: FoldedBatch, provs: dict[ProvKey, int], ins: int, names: Names) -> Columns:
+    """Every ``entry`` row of a folded group (the markers and the hour are added by the caller)."""
+    rev = names.rev
+    out = Columns(ENTRY_KEY + STATE_COLUMNS)
+    for kind, table in ((_RR, folded.rr), (_RRSET, folded.rrset)):
+        if not table:
+            continue
+        keys, stats = list(table), list(table.values())
+        n = len(keys)
+        key_columns: list[list[Any]] = [[kind] * n, [rev(k[0]) for k in keys], [k[1] for k in keys]]
+        if kind == _RR:  # (name, type, rdata, prov)
+            key_columns += [[k[2] for k in keys], [""] * n, [k[3] for k in keys]]
+        else:  # (name, type, bailiwick, rdata)
+            key_columns += [[k[2] for k in keys], [k[3] for k in keys], [0] * n]
+        out.extend(key_columns + state_columns(stats, ins if kind == _RR else 0))  # only records need "ins"
+    for (name, code, rcode, prov), st in folded.negative.items():
+        out.add((Kind.NEGATIVE, rev(name), code, rcode, "", prov), _plain(st[0], st[1], st[2], ins))
+    for (name, code, prov), st in folded.query.items():
+        out.add((Kind.QUERY, rev(name), code, "", "", prov), _plain(st[0], st[1], st[2], ins))
+    for (name, code, rdata, sha, task), st in folded.sample.items():
+        out.add((Kind.SAMPLE, rev(name), code, rdata, f"{sha}\t{task}", 0), _plain(st[0], st[1], st[2], ins))
+    for (name, code, rcode, sha, task), st in folded.name_sample.items():
+        out.add((Kind.NAME_SAMPLE, rev(name), code, rcode, f"{sha}\t{task}", 0), _plain(st[0], st[1], st[2], ins))
+    for (sensor, evidence, source), pid in provs.items():
+        out.add((_PROV, sensor, 0, evidence, source, pid), _plain(NONE_MIN, NONE_MAX, 0, ins))
+    return out
+
+
+def rdx_rows(folded: FoldedBatch, names: Names) -> Columns:
+    """The per-RR rows keyed by rdata: an address, a reversed target name, and the rdata text of non-IP types."""
+    rev = names.rev
+    out = Columns(RDX_KEY + STATE_COLUMNS)
+    if not folded.rr:
+        return out
+    rkinds: list[int] = []
+    rkeys: list[str] = []
+    picks: list[int] = []  # the rr item of each rdx row
+    for i, (_, code, rdata, _) in enumerate(folded.rr):
+        if code == rrtypes.A:
+            rkinds.append(_IP)
+            rkeys.append(_V4 + inet_aton(rdata).hex())
+            picks.append(i)
+        elif code == rrtypes.AAAA:
+            rkinds.append(_IP)
+            rkeys.append(inet_pton(AF_INET6, rdata).hex())
+            picks.append(i)
+        else:
+            target = target_name(code, rdata)
+            if target:
+                rkinds.append(_TARGET)
+                rkeys.append(rev(target))
+                picks.append(i)
+            rkinds.append(_RDATA)
+            rkeys.append(rdata)
+            picks.append(i)
+    keys, stats = list(folded.rr), list(folded.rr.values())
+    if len(picks) != len(keys):  # some RRs have two rdx rows
+        keys, stats = [keys[i] for i in picks], [stats[i] for i in picks]
+    key_columns: list[list[Any]] = [rkinds, rkeys, [rev(k[0]) for k in keys], [k[1] for k in keys]]
+    key_columns += [[k[2] for k in keys], [k[3] for k in keys]]
+    out.extend(key_columns + state_columns(stats, 0))  # "ins" is read from entry only: a constant packs to nothing
+    return out
+
+
+Part = tuple[int, str]  # (shard, "entry" | "rdx"): one insert of a write
+
+
+class ClickHouseApplier:
+    """Applies groups of write jobs for one store; ``token`` names this writer in claims."""
+
+    def __init__(self, topology: Topology, claim_lease: float) -> None:
+        self._topo = topology
+        self._lease = claim_lease
+        self.token = uuid.uuid4().hex
+
+    # -- GroupApplier -----------------------------------------------------------
+
+    def connect(self) -> Topology:
+        return self._topo
+
+    def disconnect(self, conn: Topology) -> None:
+        """The connections belong to the store."""
+
+    def healthy(self, conn: Topology) -> bool:
+        return True
+
+    def after_group(self, conn: Topology) -> None:
+        """Nothing to tidy between groups."""
+
+    def apply(self, conn: Topology, jobs: list[WriteJob]) -> list[WriteOutcome]:
+        outcomes, fresh = resolve_replays(jobs, self._applied)
+        if not fresh:
+            return outcomes
+        lost, retried = self._claim([job.batch for job in fresh if job.batch is not None])
+        if lost:
+            outcomes = [self._await(job, o, lost) for job, o in zip(jobs, outcomes, strict=True)]
+            fresh = [job for job in fresh if job.batch is None or _key(job.batch) not in lost]
+        done = self._parts_done([job.batch for job in fresh if job.batch is not None and _key(job.batch) in retried])
+        if any(done.values()):  # a crashed write left some parts of these batches: finish each alone
+            for job in fresh:
+                self._write([job], done.get(_key(job.batch), set()) if job.batch else set())
+        elif fresh:
+            self._write(fresh, set())
+        return outcomes
+
+    # -- the steps ----------------------------------------------------------------
+
+    @property
+    def _commit(self) -> Part:
+        return (0, "entry")
+
+    def _parts(self) -> list[Part]:
+        """Every insert of a write, the commit part (whose marker says "applied") last."""
+        n = len(self._topo.shards)
+        return [(s, "rdx") for s in range(n)] + [(s, "entry") for s in range(n) if (s, "entry") != self._commit] + [
+            self._commit
+        ]
+
+    def _markers(self, part: Part, refs: Sequence[BatchRef]) -> list[tuple[Any, ...]]:
+        """``(sensor, batch id, accepted, rejected)`` of the markers of ``refs`` in one part."""
+        shard, table = part
+        conn = self._topo.shards[shard]
+        local = self._topo.local(table)
+        if table == "entry":
+            sql = (
+                f"SELECT rrname_rev, k1, minMerge(tmin), maxMerge(tmax) FROM {conn.database}.{local} "
+                "WHERE kind = %(kind)s AND (rrname_rev, k1) IN %(keys)s GROUP BY rrname_rev, k1"
+            )
+            kind = int(Kind.BATCH)
+        else:
+            sql = (
+                f"SELECT rrname_rev, rkey, 0, 0 FROM {conn.database}.{local} "
+                "WHERE rkind = %(kind)s AND (rrname_rev, rkey) IN %(keys)s GROUP BY rrname_rev, rkey"
+            )
+            kind = int(RKind.BATCH)
+        return conn.rows(sql, {"kind": kind, "keys": tuple(_key(r) for r in refs)})
+
+    def _applied(self, refs: list[BatchRef]) -> dict[BatchKey, BatchRef]:
+        """Batch ids whose commit marker exists, with the counts of their first application."""
+        found = self._markers(self._commit, refs)
+        return {(s, b): BatchRef(s, b, int(a), int(r)) for s, b, a, r in found}
+
+    def _parts_done(self, refs: list[BatchRef]) -> dict[BatchKey, set[Part]]:
+        """The parts an earlier, interrupted write of these (uncommitted) batches did insert."""
+        done: dict[BatchKey, set[Part]] = {}
+        if not refs:
+            return done
+        for part in self._parts()[:-1]:
+            for sensor, batch_id, *_ in self._markers(part, refs):
+                done.setdefault((sensor, batch_id), set()).add(part)
+        return done
+
+    def _claim(self, refs: list[BatchRef]) -> tuple[set[BatchKey], set[BatchKey]]:
+        """Claim ``refs``; return the ids another live writer claimed first, and the ids claimed before at all
+        (only an earlier attempt can have left parts of a batch behind)."""
+        if not refs:
+            return set(), set()
+        conn = self._topo.shards[0]
+        now = int(time.time())
+        keys = [_key(r) for r in refs]
+        conn.insert(
+            "claim",
+            ("sensor", "batch_id", "token", "at"),
+            [[k[0] for k in keys], [k[1] for k in keys], [self.token] * len(keys), [now] * len(keys)],
+        )
+        rows = conn.rows(
+            f"SELECT sensor, batch_id, token, at FROM {conn.database}.claim "
+            "WHERE (sensor, batch_id) IN %(keys)s SETTINGS max_threads = 1",
+            {"keys": tuple(keys)},
+        )
+        winner: dict[BatchKey, str] = {}
+        claims: dict[BatchKey, int] = {}
+        for sensor, batch_id, token, at in rows:  # insertion order
+            key = (sensor, batch_id)
+            claims[key] = claims.get(key, 0) + 1
+            if key not in winner and (token == self.token or now - int(at) < self._lease):
+                winner[key] = token
+        lost = {key for key in keys if winner.get(key, self.token) != self.token}
+        return lost, {key for key, n in claims.items() if n > 1}
+
+    def _await(self, job: WriteJob, outcome: WriteOutcome, lost: set[BatchKey]) -> WriteOutcome:
+        """Wait for the winning writer's marker of a lost claim; then the job is a replay."""
+        if job.batch is None or _key(job.batch) not in lost or outcome.replayed:
+            return outcome
+        deadline = time.monotonic() + self._lease + 1
+        while time.monotonic() < deadline:
+            done = self._applied([job.batch])
+            if done:
+                first = next(iter(done.values()))
+                return WriteOutcome(True, first.accepted, first.rejected)
+            time.sleep(POLL)
+        raise StoreUnavailable("another writer holds this batch id and has not finished it; retry later")
+
+    def _write(self, jobs: list[WriteJob], skip: set[Part]) -> None:
+        """Fold ``jobs`` and insert every part not in ``skip``, the commit part last."""
+        agg = BatchAggregate()
+        for job in jobs:
+            agg.add_all(job.observations)
+        provs = _ids(agg.prov_keys())
+        folded = agg.fold(provs)
+        now = int(time.time())
+        names = Names()
+        entry = entry_rows(folded, provs, now, names)
+        hour = _plain(now - now % 3600, NONE_MAX, folded.observations, now)
+        entry.add((Kind.HOUR, hour_sensor(jobs), 0, str(now - now % 3600), "", now), hour)
+        rdx = rdx_rows(folded, names)
+        entry.check()
+        rdx.check()
+        split = {
+            **_split(entry, "entry", len(self._topo.shards), lambda k: self._topo.entry_shard(k[1])),
+            **_split(rdx, "rdx", len(self._topo.shards), lambda r: self._topo.rdx_shard(r[0], r[1])),
+        }
+        refs = [job.batch for job in jobs if job.batch is not None]
+        for part in self._parts():
+            if part in skip:
+                continue
+            columns = split[part]
+            for ref in refs:
+                if part[1] == "entry":
+                    columns.add((Kind.BATCH, ref.sensor, 0, ref.batch_id, "", 0), _marker(ref, now))
+                else:
+                    columns.add((RKind.BATCH, ref.batch_id, ref.sensor, 0, "", 0), _plain(NONE_MIN, NONE_MAX, 0, 0))
+            if len(columns):
+                self._topo.shards[part[0]].insert(f"{part[1]}_in", columns.names, columns.data)
+
+
+def _split(rows: Columns, table: str, shards: int, shard_of: Callable[[tuple[Any, ...]], int]) -> dict[Part, Columns]:
+    """``rows`` by shard (every shard gets a part, maybe empty: it will carry the markers)."""
+    if shards == 1:
+        return {(0, table): rows}
+    owner = [shard_of(key) for key in zip(rows.data[0], rows.data[1], strict=True)]
+    return {(s, table): rows.take([i for i, o in enumerate(owner) if o == s]) for s in range(shards)}
+
+
+def _marker(ref: BatchRef, now: int) -> tuple[int, ...]:
+    return (now, NONE_MAX, 0, 1, ref.accepted, ref.rejected, NONE_MIN, NONE_MAX, now)
+
+
+def _key(ref: BatchRef) -> BatchKey:
+    return (ref.sensor, ref.batch_id)
+
+
+def _ids(keys: Iterable[ProvKey]) -> dict[ProvKey, int]:
+    return {key: prov_id(key) for key in keys}
+

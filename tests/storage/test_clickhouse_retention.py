@@ -1,0 +1,61 @@
+"""Retention on the ClickHouse store (18.16 and chDB): ``prune(before)`` deletes a record whole when its last
+sighting is older, never the older partial states of a record that is still live."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from tests.storage.builders import by_ip, by_name, obs
+from tests.storage.conftest import clickhouse_url, drop_clickhouse_database
+from yapdns.storage.clickhouse.store import ClickHouseStore
+
+pytestmark = pytest.mark.clickhouse
+T0 = 1_700_000_000
+
+
+@pytest.fixture(params=["clickhouse", "chdb"])
+def store(request: pytest.FixtureRequest) -> Iterator[ClickHouseStore]:
+    url = clickhouse_url(request, request.param, f"prune_{uuid.uuid4().hex[:10]}")
+    opened = ClickHouseStore(url)
+    opened.migrate()
+    yield opened
+    opened.close()
+    drop_clickhouse_database(url)
+
+
+def test_prune_deletes_expired_records_whole_and_keeps_live_ones_intact(store: ClickHouseStore) -> None:
+    store.write([
+        obs("old.ret.example", "A", "192.0.2.1", first=T0, last=T0 + 10, count=2),
+        obs("live.ret.example", "A", "192.0.2.2", first=T0, last=T0 + 10, count=3, sensor="s1"),
+        obs("gone.ret.example", "A", rcode="NXDOMAIN", first=T0, last=T0 + 10),
+    ])  # fmt: skip
+    store.write([
+        obs("old.ret.example", "A", "192.0.2.1", first=T0 + 5, last=T0 + 20),  # still expired
+        obs("live.ret.example", "A", "192.0.2.2", first=T0 + 500, last=T0 + 900, sensor="s2"),
+    ])  # fmt: skip
+    assert store.prune(T0 + 100) == 1
+    assert store.records(by_name("old.ret.example")).rows == []
+    assert store.records(by_ip("192.0.2.1")).rows == []
+    assert store.negatives(by_name("gone.ret.example")).rows == []
+    (live,) = store.records(by_name("live.ret.example")).rows
+    assert (live.time_first, live.time_last, live.count) == (T0, T0 + 900, 4)  # its old states are kept
+    assert [p.count for p in store.provenance("live.ret.example", "A", "192.0.2.2")] == [3, 1]
+    assert [r.rrname for r in store.records(by_ip("192.0.2.2")).rows] == ["live.ret.example"]
+    assert store.stats().records == 1
+    assert store.prune(T0 + 100) == 0
+
+
+def test_readiness_names_pending_migrations(request: pytest.FixtureRequest) -> None:
+    url = clickhouse_url(request, "clickhouse", f"ready_{uuid.uuid4().hex[:10]}")
+    store = ClickHouseStore(url)
+    try:
+        assert store.pending_migrations() == ["0001_initial"]
+        assert "0001_initial" in store.readiness()[0]
+        store.migrate()
+        assert (store.pending_migrations(), store.readiness()) == ([], [])
+    finally:
+        store.close()
+        drop_clickhouse_database(url)
