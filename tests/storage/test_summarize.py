@@ -95,3 +95,16 @@ def test_count_records_is_bounded(zone: Store) -> None:
     indirect = RecordQuery(rrname=NameMatch.parse("*.zone.test"), evidence=Evidence.INDIRECT)
     assert zone.count_records(indirect, 100) == 1
     assert zone.count_records(RecordQuery(rdata_ip=IpRange.parse("192.0.2.0/24")), 100) == 31
+
+
+def test_sightings_count_a_record_once_per_sensor_and_evidence(zone: Store) -> None:
+    zone.write([
+        obs("a.zone.test", "A", "192.0.2.1", T0, T0 + 3 * DAY, 5, source="other"),
+        obs("a.zone.test", "A", "192.0.2.1", T0 + DAY, T0 + 4 * DAY, 3, sensor_id="edge/b"),
+    ], BatchRef("edge", "more"))
+    s = zone.summarize(RecordQuery(rrname=NameMatch.parse("a.zone.test"), sensor="edge"))
+    assert [(g.sensor, g.evidence, g.records, g.count) for g in s.sightings] == [
+        ("edge", "direct", 1, 12), ("edge/b", "direct", 1, 3), ("edge", "indirect", 1, 1)]
+    assert (s.records, s.count, s.time_first, s.time_last) == (2, 16, T0, T0 + 4 * DAY)
+    core = zone.summarize(RecordQuery(rrname=NameMatch.parse("a.zone.test"), sensor="core"))
+    assert (core.records, core.sightings) == (0, [])

@@ -27,14 +27,17 @@ from yapdns.core.model import (
 from yapdns.core.names import reverse_name, unreverse_name
 from yapdns.core.rrtypes import rrtype_code, rrtype_text
 from yapdns.storage.base import (
+    SUMMARY_SCAN_MAX,
     BatchRef,
     IngestBucket,
     NameSummary,
+    RankKey,
+    RecordSummary,
     StoreStats,
     WriteOutcome,
     iterate_pages,
 )
-from yapdns.storage.clickhouse import flex, retention, select
+from yapdns.storage.clickhouse import flex, retention, select, summarize
 from yapdns.storage.clickhouse.client import Connection, translated
 from yapdns.storage.clickhouse.schema import NONE_MAX, NONE_MIN, Kind, migrations
 from yapdns.storage.clickhouse.select import STATS, Select, count
@@ -306,6 +309,38 @@ class ClickHouseStore:
     def scan_top_names(self, limit: int = 100) -> list[NameSummary]:
         found = self._name_totals("1", "toFloat64(sum(hi)) * 2147483648 + sum(lo) DESC, rrname_rev", {"limit": limit})
         return sorted(found, key=lambda n: (-n.count, n.rrname))
+
+    # -- whole-result summaries and sorts (summarize.py) ------------------------
+
+    def _scan(self, query: RecordQuery, n: int) -> tuple[summarize.Scan, list[int] | None]:
+        if query.context is not None:
+            raise InvalidQuery(f"address context filters are not supported: {_NO_CONTEXT}")
+        provs = self.provs_for(query.sensor, query.evidence)
+        return summarize.scan(self._rows, self.db, query, provs, n, _record), provs
+
+    def summarize(
+        self, query: RecordQuery, scan_max: int = SUMMARY_SCAN_MAX, top: int = 10, sightings: bool = True
+    ) -> RecordSummary:
+        done, provs = self._scan(query, scan_max + 1)
+        seen = (
+            summarize.sightings_of(self._rows, self._prov_names, self.db, done, provs)
+            if done.records and sightings
+            else []
+        )
+        rrsets = summarize.rrset_count(self._rows, self.db, query, scan_max) if query.rrname is not None else None
+        return summarize.summary(done.records, query, scan_max, top, seen, rrsets)
+
+    def count_records(self, query: RecordQuery, cap: int) -> int:
+        if query.context is not None:
+            raise InvalidQuery(f"address context filters are not supported: {_NO_CONTEXT}")
+        provs = self.provs_for(query.sensor, query.evidence)
+        return summarize.count_records(self._rows, self.db, query, provs, cap)
+
+    def ranked_records(
+        self, query: RecordQuery, key: RankKey, descending: bool = True, scan_max: int = SUMMARY_SCAN_MAX
+    ) -> Page[Record]:
+        done, _ = self._scan(query, scan_max + 1)
+        return summarize.ranked(done.records, query, key, descending)
 
     def ingest_history(self, since: int) -> list[IngestBucket]:
         start = since - since % 3600
