@@ -1,4 +1,4 @@
-"""Retention on the ClickHouse store (18.16 and chDB): ``prune(before)`` deletes a record whole when its last
+"""Retention on the ClickHouse store (18.16 and chDB): ``prune(policy)`` deletes a record whole when its last
 sighting is older, never the older partial states of a record that is still live."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import pytest
 from tests.storage.builders import by_ip, by_name, obs
 from tests.storage.conftest import clickhouse_url, drop_clickhouse_database
 from yapdns.storage.clickhouse.store import ClickHouseStore
+from yapdns.storage.prune import RetentionPolicy
 
 pytestmark = pytest.mark.clickhouse
 T0 = 1_700_000_000
@@ -36,7 +37,7 @@ def test_prune_deletes_expired_records_whole_and_keeps_live_ones_intact(store: C
         obs("old.ret.example", "A", "192.0.2.1", first=T0 + 5, last=T0 + 20),  # still expired
         obs("live.ret.example", "A", "192.0.2.2", first=T0 + 500, last=T0 + 900, sensor="s2"),
     ])  # fmt: skip
-    assert store.prune(T0 + 100) == 1
+    assert store.prune(RetentionPolicy(T0 + 100, T0 + 100)).records == 1
     assert store.records(by_name("old.ret.example")).rows == []
     assert store.records(by_ip("192.0.2.1")).rows == []
     assert store.negatives(by_name("gone.ret.example")).rows == []
@@ -45,7 +46,7 @@ def test_prune_deletes_expired_records_whole_and_keeps_live_ones_intact(store: C
     assert [p.count for p in store.provenance("live.ret.example", "A", "192.0.2.2")] == [3, 1]
     assert [r.rrname for r in store.records(by_ip("192.0.2.2")).rows] == ["live.ret.example"]
     assert store.stats().records == 1
-    assert store.prune(T0 + 100) == 0
+    assert store.prune(RetentionPolicy(T0 + 100, T0 + 100)).records == 0
 
 
 def test_readiness_names_pending_migrations(request: pytest.FixtureRequest) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from tests.storage.builders import T0, by_name, obs
 from tests.storage.conftest import StoreFactory
+from yapdns.core.errors import ConfigurationError
 from yapdns.core.model import Observation, Record
 from yapdns.storage import prune as prune_module
 from yapdns.storage.base import BatchRef, Store
@@ -94,11 +95,13 @@ def test_a_pruned_key_comes_back_right_through_a_writer_that_remembered_it(
     ingesting.write(keys)  # the second write goes through the cached row ids
     as_prunable(pruner).prune(RetentionPolicy(CUT))
     survivors = {r.rrname for r in ingesting.records(RecordQuery(rrname=by_name_match("*.example"))).rows}
-    assert survivors == {"k5.example"}  # the row with the highest id stays until a later prune
+    ids = ingesting.name not in ("clickhouse", "chdb")  # ClickHouse keys records by value: no row ids to keep
+    assert survivors == ({"k5.example"} if ids else set())  # the highest id stays until a later prune
     ingesting.write([obs(f"k{i}.example", "A", f"192.0.2.{i}", first=NEW, count=1) for i in range(6)])
     counts = {r.rrname: (r.count, r.time_first) for r in
               ingesting.records(RecordQuery(rrname=by_name_match("*.example"))).rows}
-    assert counts == {**{f"k{i}.example": (1, NEW) for i in range(5)}, "k5.example": (11, OLD)}
+    kept = {"k5.example": (11, OLD)} if ids else {"k5.example": (1, NEW)}
+    assert counts == {**{f"k{i}.example": (1, NEW) for i in range(5)}, **kept}
 
 
 def test_nothing_within_the_window_goes_while_ingest_runs(store_factory: StoreFactory) -> None:
@@ -132,6 +135,11 @@ def test_nothing_within_the_window_goes_while_ingest_runs(store_factory: StoreFa
 
 def test_sandbox_linked_records_can_be_kept_longer(store: Store) -> None:
     seed(store)
+    if store.name in ("clickhouse", "chdb"):  # not applied there yet: refused, never pruned at the records' age
+        with pytest.raises(ConfigurationError, match="SAMPLE_DAYS"):
+            as_prunable(store).prune(RetentionPolicy(CUT, CUT, samples_before=OLD - 1))
+        assert sorted(r.rdata for r in rows(store, "old.example")) == ["192.0.2.1", "192.0.2.2"]
+        return
     report = as_prunable(store).prune(RetentionPolicy(CUT, CUT, samples_before=OLD - 1))
     assert report.records == 2  # old.example's 192.0.2.2 and mixed.example's 192.0.2.3
     assert [r.rdata for r in rows(store, "old.example")] == ["192.0.2.1"]

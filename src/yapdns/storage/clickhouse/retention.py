@@ -18,23 +18,50 @@ written between steps 1 and 2 to a record that step 1 found expired is deleted w
 from __future__ import annotations
 
 import time
+from typing import Any
 
+from yapdns.core.errors import ConfigurationError
 from yapdns.storage.clickhouse.schema import NONE_MAX, Kind
 from yapdns.storage.clickhouse.select import LAST
 from yapdns.storage.clickhouse.topology import Topology
+from yapdns.storage.prune import PruneReport, RetentionPolicy
 
 MUTATION_TIMEOUT = 300.0
-_GROUPED_KINDS = (Kind.RRSET, Kind.NEGATIVE, Kind.QUERY, Kind.SAMPLE, Kind.NAME_SAMPLE)
+_RECORD_KINDS = (Kind.RRSET, Kind.SAMPLE, Kind.NAME_SAMPLE)  # aged by records_before
+_NEGATIVE_KINDS = (Kind.NEGATIVE, Kind.QUERY)  # aged by negatives_before
+_REPORT_FIELDS = {
+    Kind.RR: "records",
+    Kind.RRSET: "rrsets",
+    Kind.NEGATIVE: "negatives",
+    Kind.QUERY: "queries",
+    Kind.NAME_SAMPLE: "name_samples",
+}
 
 
-def prune(topo: Topology, before: int) -> int:
-    """Delete every record (and RRset, negative, bare query, sample link, hourly row) last seen before
-    ``before`` (epoch seconds); return the number of records deleted."""
+def prune(topo: Topology, policy: RetentionPolicy, dry_run: bool = False) -> PruneReport:
+    """Delete (or, with ``dry_run``, count) every record, RRset, sample link and hourly row last seen before
+    ``policy.records_before``, and every negative answer and bare query before ``policy.negatives_before``.
+
+    A policy that keeps sandbox-linked records longer (``samples_before``) is refused: ClickHouse does not
+    apply it yet, and pruning them at the records' age would lose what the policy keeps.
+    """
+    if policy.samples_before is not None and policy.samples_before != policy.records_before:
+        raise ConfigurationError(
+            "ClickHouse does not keep sandbox-linked records longer yet: unset YAPDNS_RETENTION_SAMPLE_DAYS"
+        )
+    keys = _expired(topo, policy.records_before, policy.negatives_before)
+    report = PruneReport(dry_run=dry_run)
+    for key in keys:
+        field = _REPORT_FIELDS.get(Kind(key[0]))
+        if field:
+            setattr(report, field, getattr(report, field) + 1)
+    if keys and not dry_run:
+        _delete(topo, keys)
+    return report
+
+
+def _delete(topo: Topology, keys: list[tuple[int, str, int, str, str]]) -> None:
     db = topo.database
-    keys = _expired(topo, before)
-    records = sum(1 for k in keys if k[0] == Kind.RR)
-    if not keys:
-        return 0
     columns = [[k[i] for k in keys] for i in range(5)]
     for node in topo.nodes:
         node.command(f"DROP TABLE IF EXISTS {db}.prune_keys")
@@ -55,32 +82,45 @@ def prune(topo: Topology, before: int) -> int:
             f"(SELECT rrname_rev, rrtype, k1 FROM {db}.prune_keys WHERE kind = {int(Kind.RR)})"
         )
     _wait(topo)
-    return records
 
 
-def _expired(topo: Topology, before: int) -> list[tuple[int, str, int, str, str]]:
+def _expired(
+    topo: Topology, records_before: int | None, negatives_before: int | None
+) -> list[tuple[int, str, int, str, str]]:
+    """The keys to delete: ``(kind, rrname_rev, rrtype, k1, k2)``; a ``None`` cut-off keeps its kinds."""
     db = topo.database
-    params = {"before": before}
-    records = topo.main.rows(
-        f"SELECT rrname_rev, rrtype, k1 FROM {db}.entry WHERE kind = {int(Kind.RR)} "
-        f"GROUP BY rrname_rev, rrtype, k1 HAVING {LAST} < %(before)s",
-        params,
-    )
-    grouped = topo.main.rows(
-        f"SELECT kind, rrname_rev, rrtype, k1, k2 FROM {db}.entry WHERE kind IN "
-        f"({', '.join(str(int(k)) for k in _GROUPED_KINDS)}) GROUP BY kind, rrname_rev, rrtype, k1, k2 "
-        f"HAVING if(maxMerge(tl) != {NONE_MAX}, maxMerge(tl), maxMerge(ztl)) < %(before)s",
-        params,
-    )
-    hours = topo.main.rows(
-        f"SELECT rrname_rev, k1 FROM {db}.entry WHERE kind = {int(Kind.HOUR)} GROUP BY rrname_rev, k1 "
-        "HAVING minMerge(tf) + 3600 <= %(before)s",
-        params,
-    )
+    records: list[tuple[Any, ...]] = []
+    grouped: list[tuple[Any, ...]] = []
+    hours: list[tuple[Any, ...]] = []
+    if records_before is not None:
+        params = {"before": records_before}
+        records = topo.main.rows(
+            f"SELECT rrname_rev, rrtype, k1 FROM {db}.entry WHERE kind = {int(Kind.RR)} "
+            f"GROUP BY rrname_rev, rrtype, k1 HAVING {LAST} < %(before)s",
+            params,
+        )
+        grouped = _grouped(topo, _RECORD_KINDS, records_before)
+        hours = topo.main.rows(
+            f"SELECT rrname_rev, k1 FROM {db}.entry WHERE kind = {int(Kind.HOUR)} GROUP BY rrname_rev, k1 "
+            "HAVING minMerge(tf) + 3600 <= %(before)s",
+            params,
+        )
+    if negatives_before is not None:
+        grouped += _grouped(topo, _NEGATIVE_KINDS, negatives_before)
     out = [(int(Kind.RR), str(n), int(t), str(r), "") for n, t, r in records]
     out += [(int(k), str(n), int(t), str(a), str(b)) for k, n, t, a, b in grouped]
     out += [(int(Kind.HOUR), str(s), 0, str(h), "") for s, h in hours]
     return out
+
+
+def _grouped(topo: Topology, kinds: tuple[Kind, ...], before: int) -> list[tuple[Any, ...]]:
+    """Keys of ``kinds`` whose last time (traffic, else zone) is before ``before``."""
+    return topo.main.rows(
+        f"SELECT kind, rrname_rev, rrtype, k1, k2 FROM {topo.database}.entry WHERE kind IN "
+        f"({', '.join(str(int(k)) for k in kinds)}) GROUP BY kind, rrname_rev, rrtype, k1, k2 "
+        f"HAVING if(maxMerge(tl) != {NONE_MAX}, maxMerge(tl), maxMerge(ztl)) < %(before)s",
+        {"before": before},
+    )
 
 
 def _wait(topo: Topology) -> None:

@@ -46,6 +46,7 @@ from yapdns.storage.clickhouse.writer import GROUP_LIMIT, ClickHouseApplier
 from yapdns.storage.context import AddressPage, IpContextRow
 from yapdns.storage.flex import FlexQuery, FlexRow
 from yapdns.storage.group import GroupWriter
+from yapdns.storage.prune import PruneReport, RetentionPolicy
 from yapdns.storage.query import Page, RecordQuery, encode_cursor
 
 T = TypeVar("T")
@@ -410,11 +411,10 @@ class ClickHouseStore:
         """No address has context here (record pages are shown without AS and country)."""
         return {}
 
-    def prune(self, before: int) -> int:
-        """Delete every record last seen before ``before`` (epoch seconds), whole; the number deleted
-        (``retention.py``)."""
+    def prune(self, policy: RetentionPolicy, *, dry_run: bool = False) -> PruneReport:
+        """Apply ``policy`` (``storage/prune.py``'s ``Prunable``): expired records go whole (``retention.py``)."""
         with translated():
-            return retention.prune(self._topo, before)
+            return retention.prune(self._topo, policy, dry_run)
 
     def close(self) -> None:
         self._writer.stop()
