@@ -249,7 +249,7 @@ def test_0005_keys_old_rows_by_digest_and_takes_long_records(store_factory: Stor
         return stats.records, stats.rrsets, stats.records_by_type, store.records(by_name("*.example.com", limit=100)).rows
 
     before = state()
-    done = store.migrate()
+    done = store.migrate(through=5)
     assert done == (["0005_long_rdata"] if store.name == "postgresql" else [])
     assert state() == before
     store.write(old)  # folds into the rows written before the migration
