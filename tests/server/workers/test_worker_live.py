@@ -44,7 +44,9 @@ def test_two_workers_run_each_job_once_retry_and_keep_the_last_failure(queue: Qu
     final = [f for f in failures if f["final"]]
     assert [(f["task"].rsplit(".", 1)[1], f["attempt"], f["tries"]) for f in final] == [("always_fails", 2, 2)]
     assert final[0]["error"] == "ValueError: boom"
-    assert state["status"]["failed_7d"] == 4 and len(state["status"]["workers"]) == 2
+    # the test's own failed tries are 4; a periodic job the supervisor enqueued may add its own under load
+    ours = sum(status == "FAILED" for task in ("flaky", "always_fails") for status in by_task[task])
+    assert ours == 4 and state["status"]["failed_7d"] >= ours and len(state["status"]["workers"]) == 2
 
 
 def test_a_job_survives_kill_9_of_its_worker(queue: Queue, tmp_path: Path) -> None:
