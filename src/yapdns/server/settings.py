@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "yapdns.server.query",
     "yapdns.server.compat",
     "yapdns.server.dashboard",
+    "yapdns.server.detection",
     "axes",
 ]
 

@@ -161,7 +161,7 @@ _LABEL = {"type": "string", "maxLength": 100, "pattern": "^[^\\x00-\\x1f\\x7f]*$
 
 
 def _paths() -> dict[str, Any]:
-    return {**_ingest_path(), **_query_paths(), **_manage_paths()}
+    return {**_ingest_path(), **_query_paths(), **_manage_paths(), **_detection_paths()}
 
 
 def _ingest_path() -> dict[str, Any]:
@@ -198,15 +198,28 @@ def _ingest_path() -> dict[str, Any]:
     }
 
 
+_TLP = _param(
+    "tlp",
+    "TLP marking of a STIX or MISP export",
+    {"type": "string", "enum": ["white", "clear", "green", "amber", "red"]},
+)
+
+
 def _query_paths() -> dict[str, Any]:
     name = [_param("rrname", "Owner name, *.domain or name.*")]
     return {
         "/api/v1/records": _get(
-            "Per-RR records: a JSON page, or streamed COF NDJSON / CSV (format=cof|csv).",
+            "Per-RR records: a JSON page, streamed COF NDJSON / CSV (format=cof|csv), or a STIX 2.1 bundle or "
+            "MISP event of them (format=stix|misp, marked with tlp=).",
             [
                 *_KEYS,
                 *_FILTERS,
-                _param("format", "json, cof or csv", {"type": "string", "enum": ["json", "cof", "csv"]}),
+                _param(
+                    "format",
+                    "json, cof, csv, stix or misp",
+                    {"type": "string", "enum": ["json", "cof", "csv", "stix", "misp"]},
+                ),
+                _TLP,
             ],
             {
                 "description": "OK",
@@ -214,12 +227,19 @@ def _query_paths() -> dict[str, Any]:
                     "application/json": {"schema": _page("records", _RECORD)},
                     "application/x-ndjson": {"schema": _RECORD},
                     "text/csv": {"schema": _STR},
+                    "application/stix+json;version=2.1": {"schema": {"type": "object"}},
                 },
             },
         ),
         "/api/v1/record": _get(
             "One record with its per-sensor/evidence breakdown and linked sandbox samples.",
-            [_param("rrname", "Exact owner name"), _param("rrtype", "Type"), _param("rdata", "Rdata")],
+            [
+                _param("rrname", "Exact owner name"),
+                _param("rrtype", "Type"),
+                _param("rdata", "Rdata"),
+                _param("format", "json, stix or misp", {"type": "string", "enum": ["json", "stix", "misp"]}),
+                _TLP,
+            ],
             _json(
                 {
                     "type": "object",
@@ -258,6 +278,27 @@ def _query_paths() -> dict[str, Any]:
             }
         },
         "/api/v1/openapi.json": _get("This document.", [], _json({"type": "object"})),
+    }
+
+
+def _detection_paths() -> dict[str, Any]:
+    indicator_file = {
+        "text/plain": {"schema": _STR},
+        "text/csv": {"schema": _STR},
+        "application/json": {"schema": {"type": "object"}},
+    }
+    return {
+        "/api/v1/indicators/parse": _post(
+            "Read watchlist indicators from a file (format=lines|csv|stix|misp) without storing them.",
+            indicator_file,
+            _json({"type": "object", "properties": {"indicators": {"type": "array"}, "skipped": {"type": "array"}}}),
+            parameters=[
+                _param(
+                    "format", "lines, csv, stix or misp", {"type": "string", "enum": ["lines", "csv", "stix", "misp"]}
+                ),
+                _param("tlp", "TLP level for indicators that carry none"),
+            ],
+        ),
     }
 
 

@@ -56,8 +56,15 @@ def domain_page(request: HttpRequest, name: str) -> HttpResponse:
         "search_subdomains": _search(f"*.{fqdn}"),
         "search_rdata": _search(f"rdata:{fqdn}"),
         "pivot_url": f"{reverse('dashboard:pivot')}?{urlencode({'q': fqdn})}",
+        "export_stix": _export(fqdn, "stix"),
+        "export_misp": _export(fqdn, "misp"),
     }
     return render(request, "dashboard/domain.html", context)
+
+
+def _export(fqdn: str, fmt: str) -> str:
+    """The name's records as a STIX 2.1 bundle or MISP event (docs/detection.md)."""
+    return f"{reverse('records')}?{urlencode({'rrname': fqdn, 'format': fmt, 'limit': 1000})}"
 
 
 def _search(text: str) -> str:

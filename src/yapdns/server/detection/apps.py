@@ -1,0 +1,15 @@
+"""detection: watchlists and their alerts, and the exchange of pDNS with threat-intel tools (STIX 2.1, MISP).
+
+Export (``stix.py``, ``misp.py``, ``export.py``) serves ``format=stix|misp``
+of the query API; ``indicators.py`` reads watchlist indicators from lines,
+CSV, STIX bundles and MISP events; ``tlp.py`` owns the TLP levels.
+Tests: ``tests/server/detection/``.
+"""
+
+from django.apps import AppConfig
+
+
+class DetectionConfig(AppConfig):
+    name = "yapdns.server.detection"
+    label = "detection"
+    verbose_name = "Detection"

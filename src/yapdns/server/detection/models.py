@@ -1,0 +1,1 @@
+"""The detection app's models (none yet: exports read the record store)."""
