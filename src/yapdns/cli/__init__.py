@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from yapdns import __version__
-from yapdns.cli import accounts, agent, importer, migrate, query, quota, sensors, serve, stats
+from yapdns.cli import accounts, agent, detection, importer, migrate, query, quota, sensors, serve, stats
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -30,5 +30,6 @@ for _command in (
     query.query,
     stats.stats,
     agent.agent,
+    detection.detection,
 ):
     main.add_command(_command)

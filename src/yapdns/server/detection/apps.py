@@ -2,8 +2,13 @@
 
 Export (``stix.py``, ``misp.py``, ``export.py``) serves ``format=stix|misp``
 of the query API; ``indicators.py`` reads watchlist indicators from lines,
-CSV, STIX bundles and MISP events; ``tlp.py`` owns the TLP levels.
-Tests: ``tests/server/detection/``.
+CSV, STIX bundles and MISP events; ``tlp.py`` owns the TLP levels. Models
+``WatchlistEntry``, ``Alert``, ``AlertComment``, ``AlertDelivery``;
+``matching.py`` compiles the watchlist, ``live.py`` matches each committed
+ingest batch, ``services.py`` folds matches into alerts and retro-hunts,
+``delivery.py`` sends alerts (webhook, syslog, SMTP) from the outbox,
+``jobs.py`` is the background jobs' entry point; ``views.py`` serves the
+API (``urls.py``). Tests: ``tests/server/detection/``.
 """
 
 from django.apps import AppConfig

@@ -1,4 +1,4 @@
-"""The detection API (under ``/api/v1/``)."""
+"""The detection API (under ``/api/v1/``): indicators, watchlist entries and alerts."""
 
 from django.urls import path
 
@@ -6,4 +6,10 @@ from yapdns.server.detection import views
 
 urlpatterns = [
     path("indicators/parse", views.parse_indicators, name="indicators-parse"),
+    path("watchlist", views.watchlist, name="watchlist"),
+    path("watchlist/import", views.watchlist_import, name="watchlist-import"),
+    path("watchlist/<str:entry_id>/delete", views.watchlist_delete, name="watchlist-delete"),
+    path("alerts", views.alerts, name="alerts"),
+    path("alerts/<str:alert_id>", views.alert_detail, name="alert"),
+    path("alerts/<str:alert_id>/export", views.alert_export, name="alert-export"),
 ]

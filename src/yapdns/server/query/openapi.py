@@ -282,24 +282,90 @@ def _query_paths() -> dict[str, Any]:
 
 
 def _detection_paths() -> dict[str, Any]:
-    indicator_file = {
-        "text/plain": {"schema": _STR},
-        "text/csv": {"schema": _STR},
-        "application/json": {"schema": {"type": "object"}},
-    }
+    indicator_file = {"text/plain": {"schema": _STR}, "application/json": {"schema": {"type": "object"}}}
+    entry = _param("entry_id", "The entry", {"type": "integer"}, "path") | {"required": True}
+    alert = _param("alert_id", "The alert", {"type": "integer"}, "path") | {"required": True}
     return {
         "/api/v1/indicators/parse": _post(
             "Read watchlist indicators from a file (format=lines|csv|stix|misp) without storing them.",
             indicator_file,
             _json({"type": "object", "properties": {"indicators": {"type": "array"}, "skipped": {"type": "array"}}}),
-            parameters=[
-                _param(
-                    "format", "lines, csv, stix or misp", {"type": "string", "enum": ["lines", "csv", "stix", "misp"]}
-                ),
-                _param("tlp", "TLP level for indicators that carry none"),
+            parameters=_IMPORT_PARAMS,
+        ),
+        "/api/v1/watchlist": {
+            **_get("Watchlist entries, newest first.", [], _json({"type": "object"})),
+            **_post(
+                "Add one watchlist entry (analyst or admin).",
+                {"application/json": {"schema": _NEW_ENTRY}},
+                _json({"type": "object"}, "Created"),
+                status="201",
+            ),
+        },
+        "/api/v1/watchlist/import": _post(
+            "Add every indicator of a file to the watchlist (analyst or admin).",
+            indicator_file,
+            _json({"type": "object"}),
+            parameters=_IMPORT_PARAMS,
+        ),
+        "/api/v1/watchlist/{entry_id}/delete": _post(
+            "Remove a watchlist entry and its alerts.", None, _json({"type": "object"}), _NOT_FOUND, parameters=[entry]
+        ),
+        "/api/v1/alerts": _get(
+            "Alerts, newest first, with their workflow state.",
+            [
+                _param("status", "open, acknowledged or closed", _STATUS),
+                _param("entry", "Entry id", {"type": "integer", "minimum": 0}),
+                _param("q", "Part of the matched name"),
+                _param("assignee", "User name"),
             ],
+            _json({"type": "object"}),
+        ),
+        "/api/v1/alerts/{alert_id}": {
+            **_get("One alert.", [alert], _json({"type": "object"}), _NOT_FOUND),
+            **_post(
+                "Change an alert: status, assignee, comment (analyst or admin).",
+                {"application/json": {"schema": _ALERT_CHANGE}},
+                _json({"type": "object"}),
+                _NOT_FOUND,
+                parameters=[alert],
+            ),
+        },
+        "/api/v1/alerts/{alert_id}/export": _get(
+            "The alert's record as a STIX 2.1 bundle or MISP event, marked with its entry's TLP.",
+            [alert, _param("format", "stix or misp", {"type": "string", "enum": ["stix", "misp"]})],
+            {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
+            _NOT_FOUND,
         ),
     }
+
+
+_STATUS = {"type": "string", "enum": ["open", "acknowledged", "closed"]}
+_IMPORT_PARAMS = [
+    _param("format", "lines, csv, stix or misp", {"type": "string", "enum": ["lines", "csv", "stix", "misp"]}),
+    _param("tlp", "TLP level for indicators that carry none"),
+]
+_NEW_ENTRY = {
+    "type": "object",
+    "required": ["value"],
+    "additionalProperties": False,
+    "properties": {
+        "value": _STR,
+        "kind": {"type": "string", "enum": ["name", "ip", "regex", "nod"]},
+        "label": _STR,
+        "tlp": _STR,
+        "expires": _STR,
+    },
+}
+_ALERT_CHANGE = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "status": _STATUS,
+        "assignee": _STR,
+        "unassign": {"type": "boolean"},
+        "comment": _STR,
+    },
+}
 
 
 def _manage_paths() -> dict[str, Any]:
