@@ -52,3 +52,13 @@ def test_within_keeps_a_subtree(store: Store) -> None:
     store.write([obs("x.evil.example", "192.0.2.1", 1), obs("evil.example", "192.0.2.1", 1),
                  obs("other.example", "192.0.2.1", 1), obs("notevil.example", "192.0.2.1", 1)], BatchRef("s", "1"))
     assert sorted(names(store, within="evil.example")) == ["evil.example", "x.evil.example"]
+
+
+def test_first_under_tells_a_new_subtree(store: Store) -> None:
+    store.write([obs("www.old.example", "192.0.2.1", 1)], BatchRef("s", "1"))
+    store.write([obs("mail.old.example", "192.0.2.1", 1), obs("www.fresh.example", "192.0.2.1", 1)], BatchRef("s", "2"))
+    seq = {d.rrname: d.seq for d in store.discoveries(0).rows}
+    assert store.first_under("old.example", seq["www.old.example"])
+    assert not store.first_under("old.example", seq["mail.old.example"])
+    assert store.first_under("fresh.example", seq["www.fresh.example"])
+    assert not store.first_under("fresh.example", seq["www.fresh.example"] + 1)

@@ -193,6 +193,11 @@ class Store(Protocol):
         (``within``: only names equal to or under that name). Continue from ``scanned_to``."""
         ...
 
+    def first_under(self, name: str, seq: int) -> bool:
+        """Whether no record of ``name`` or any name below it was stored before sequence ``seq``
+        (a registered domain is newly observed at the discovery ``seq`` of a name under it)."""
+        ...
+
     def scan_top_names(self, limit: int = 100) -> list[NameSummary]:
         """The most observed names: a full scan, for a background refresh only."""
         ...

@@ -16,7 +16,9 @@ page view on a large store: 27 s over 10M records, docs/performance.md).
   records after a row id whose name has no record with a smaller row id
   (one probe of the ``rr`` key index each). Row ids grow in commit order
   with one writer (SQLite's writer thread; one PostgreSQL writer process);
-  see docs/detection.md for several PostgreSQL writers.
+  see docs/detection.md for several PostgreSQL writers;
+* ``first_under``: whether a subtree had no record before a row id (new
+  registered domains), a range of the ``rr`` key index.
 
 The rows are the contract's types (``storage/base.py``).
 """
@@ -124,6 +126,15 @@ class SummaryReader(ABC):
             self._sq("SELECT min(time_first), max(time_last), count(*) FROM rr WHERE rrname_rev = ?"), (row[2],)
         )
         return Discovery(int(row[0]), str(row[1]), int(totals[0]), int(totals[1]), int(totals[2]))
+
+    def first_under(self, name: str, seq: int) -> bool:
+        """No record of ``name`` or below it has a row id under ``seq`` (a range of the ``rr`` key index)."""
+        rev = reverse_name(name)
+        found = self._rows(
+            self._sq("SELECT 1 FROM rr WHERE rrname_rev >= ? AND rrname_rev < ? AND id < ? LIMIT 1"),
+            (rev, rev[:-1] + "/", seq),
+        )
+        return not found
 
     def scan_top_names(self, limit: int = 100) -> list[NameSummary]:
         """The ``limit`` most observed names (a full scan: run it in the background).
