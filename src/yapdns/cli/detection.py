@@ -75,7 +75,10 @@ def jobs(once: bool, interval: int) -> None:
     with store_session() as store:
         while True:
             report = run_jobs(store)
-            click.echo(f"hunted {report.hunted} entries, sent {report.sent} alerts, {report.failed} failed (to retry)")
+            click.echo(
+                f"hunted {report.hunted} entries, {report.nod_alerts} NOD alerts, "
+                f"sent {report.sent} alerts, {report.failed} failed (to retry)"
+            )
             if once:
                 return
             time.sleep(interval)

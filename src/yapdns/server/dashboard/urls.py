@@ -3,7 +3,7 @@
 from django.urls import path
 
 from yapdns.server.dashboard import auth
-from yapdns.server.dashboard.views import alerts, domain, ip, manage, overview, pivot, record, search, watchlist
+from yapdns.server.dashboard.views import alerts, domain, ip, manage, nod, overview, pivot, record, search, watchlist
 
 app_name = "dashboard"
 
@@ -16,6 +16,7 @@ urlpatterns = [
     path("ip/<str:addr>", ip.ip_page, name="ip"),
     path("pivot", pivot.pivot_page, name="pivot"),
     path("alerts", alerts.alerts_page, name="alerts"),
+    path("nod", nod.nod_page, name="nod"),
     path("watchlist", watchlist.watchlist_page, name="watchlist"),
     path("record", record.record_page, name="record"),
     path("manage/sensors", manage.sensors_page, name="sensors"),

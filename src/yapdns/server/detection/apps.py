@@ -7,8 +7,11 @@ CSV, STIX bundles and MISP events; ``tlp.py`` owns the TLP levels. Models
 ``matching.py`` compiles the watchlist, ``live.py`` matches each committed
 ingest batch, ``services.py`` folds matches into alerts and retro-hunts,
 ``delivery.py`` sends alerts (webhook, syslog, SMTP) from the outbox,
-``jobs.py`` is the background jobs' entry point; ``views.py`` serves the
-API (``urls.py``). Tests: ``tests/server/detection/``.
+``nod.py`` reads newly observed names and registered domains from the
+store's discovery order and ``streams.py`` serves them (list and NDJSON
+stream); ``jobs.py`` is the background jobs' entry point; ``views.py``
+serves the watchlist and alert API (``urls.py``). Tests:
+``tests/server/detection/``.
 """
 
 from django.apps import AppConfig

@@ -1,8 +1,10 @@
 """The detection app's background jobs, as plain functions with one entry point each.
 
 ``run_jobs(store)`` runs one round: the retro-hunt of entries not hunted
-yet (``services.hunt_pending``) and the delivery of due alerts
-(``delivery.deliver_pending``). ``yapdns detection jobs`` runs rounds in a
+yet (``services.hunt_pending``), the NOD watch (``nod_watch``: newly
+observed names under a ``nod`` entry's suffix raise alerts, origin
+``nod``, read from a cursor kept in ``JobCursor``) and the delivery of due
+alerts (``delivery.deliver_pending``). ``yapdns detection jobs`` runs rounds in a
 loop (or once); a worker process can call ``run_jobs`` on its own schedule.
 Run one such loop per deployment: two loops could deliver one alert twice.
 """
@@ -11,8 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from yapdns.server.detection import delivery, services
+from yapdns.server.detection import delivery, nod, services
+from yapdns.server.detection.matching import Hit
+from yapdns.server.detection.models import JobCursor
 from yapdns.storage.base import Store
+
+NOD_CURSOR = "nod-watch"
 
 
 @dataclass(frozen=True)
@@ -20,6 +26,7 @@ class JobReport:
     """What one round did."""
 
     hunted: int
+    nod_alerts: int
     sent: int
     failed: int
 
@@ -27,5 +34,36 @@ class JobReport:
 def run_jobs(store: Store) -> JobReport:
     """One round of retro-hunts and alert deliveries."""
     hunted = services.hunt_pending(store)
+    nod_alerts = nod_watch(store)
     sent, failed = delivery.deliver_pending()
-    return JobReport(hunted, sent, failed)
+    return JobReport(hunted, nod_alerts, sent, failed)
+
+
+def nod_watch(store: Store) -> int:
+    """Alerts for names discovered since the last round under a ``nod`` entry's suffix; the number raised.
+
+    The first round starts at the store's current end: names discovered
+    before the watch ran are history, not news.
+    """
+    row, created = JobCursor.objects.get_or_create(name=NOD_CURSOR, defaults={"value": ""})
+    after = _store_end(store) if created else nod.parse_cursor(row.value)
+    matcher = services.live_matcher()
+    hits: list[Hit] = []
+    for step in nod.scan(store, nod.NodQuery(), after):
+        if isinstance(step, int):
+            after = step
+            continue
+        for entry in matcher.nod_entries(step.name):
+            hits.append(Hit(entry, step.name, "NOD", step.name, "", step.first_seen, step.last_seen, step.records))
+    created_alerts = services.record_hits(hits, origin="nod") if hits else []
+    JobCursor.objects.filter(pk=row.pk).update(value=nod.cursor_of(after))
+    return len(created_alerts)
+
+
+def _store_end(store: Store) -> int:
+    after = 0
+    while True:
+        page = store.discoveries(after, nod.SCAN)
+        if page.scanned_to == after:
+            return after
+        after = page.scanned_to

@@ -8,14 +8,16 @@
 * regexes: one combined search per distinct owner name (bounded by
   ``REGEX_MAX`` entries).
 
-Names repeat a lot within a batch, so name results are computed once per
-distinct owner name per batch. ``nod`` entries match newly observed names,
+Names and addresses repeat a lot, so the matcher remembers the result of
+each (up to ``CACHE_MAX`` of each, then starts over): a repeat costs one
+dictionary lookup. ``nod`` entries match newly observed names,
 not observations (``nod_suffixes``).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,6 +27,8 @@ import regex
 from yapdns.core.model import Observation
 
 REGEX_MAX = 1000
+ADDRESS_TYPES = frozenset({"A", "AAAA"})
+CACHE_MAX = 200_000  # names and addresses whose results the matcher remembers (cleared when full)
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,8 @@ class WatchlistMatcher:
         for rule in rules:
             self._add(rule)
         self.prefix_lengths = sorted(self.nets)
+        self._names: dict[str, tuple[int, ...]] = {}
+        self._addresses: dict[str, tuple[int, ...]] = {}
 
     def _add(self, rule: EntryRule) -> None:
         self.size += 1
@@ -93,40 +99,53 @@ class WatchlistMatcher:
         """Every (entry, record) the observations match, in observation order."""
         if self.empty:
             return []
-        names: dict[str, list[int]] = {}
+        names, addresses = self._names, self._addresses
+        if len(names) > CACHE_MAX:
+            names.clear()
+        if len(addresses) > CACHE_MAX:
+            addresses.clear()
+        nets = bool(self.nets)
         hits: list[Hit] = []
         for obs in observations:
             by_name = names.get(obs.rrname)
             if by_name is None:
-                by_name = names[obs.rrname] = self.name_entries(obs.rrname)
-            for rdata in obs.rdata:
-                ids = by_name + self.ip_entries(rdata) if obs.rrtype in ("A", "AAAA") and self.nets else by_name
-                hits.extend(_hit(i, obs, rdata) for i in ids)
+                by_name = names[obs.rrname] = tuple(self.name_entries(obs.rrname))
+            if nets and obs.rrtype in ADDRESS_TYPES:
+                for rdata in obs.rdata:
+                    by_ip = addresses.get(rdata)
+                    if by_ip is None:
+                        by_ip = addresses[rdata] = tuple(self.ip_entries(rdata))
+                    if by_name or by_ip:
+                        hits.extend(_hit(i, obs, rdata) for i in (*by_name, *by_ip))
+            elif by_name:
+                hits.extend(_hit(i, obs, rdata) for rdata in obs.rdata for i in by_name)
         return hits
 
     def name_entries(self, name: str) -> list[int]:
         """The entries a name matches (exact, wildcards, regexes)."""
         found = list(self.exact.get(name, ()))
-        labels = name.split(".")
         if self.suffix:
-            for i in range(1, len(labels)):
-                found.extend(self.suffix.get(".".join(labels[i:]), ()))
+            dot = name.find(".")
+            while dot >= 0:
+                found.extend(self.suffix.get(name[dot + 1 :], ()))
+                dot = name.find(".", dot + 1)
         if self.prefix:
-            for i in range(1, len(labels)):
-                found.extend(self.prefix.get(".".join(labels[:i]), ()))
+            dot = name.find(".")
+            while dot >= 0:
+                found.extend(self.prefix.get(name[:dot], ()))
+                dot = name.find(".", dot + 1)
         found.extend(entry for entry, pattern in self.regexes if pattern.search(name))
         return found
 
     def ip_entries(self, text: str) -> list[int]:
         """The entries an address lies in."""
-        try:
-            addr = ipaddress.ip_address(text)
-        except ValueError:
+        version, value = _address(text)
+        if not version:
             return []
-        value, bits = int(addr), addr.max_prefixlen
+        bits = 32 if version == 4 else 128
         found: list[int] = []
-        for version, length in self.prefix_lengths:
-            if version == addr.version:
+        for net_version, length in self.prefix_lengths:
+            if net_version == version:
                 found.extend(self.nets[(version, length)].get(value >> (bits - length) << (bits - length), ()))
         return found
 
@@ -134,6 +153,16 @@ class WatchlistMatcher:
         """The ``nod`` entries whose suffix a newly observed name falls under (or is)."""
         labels = name.split(".")
         return [e for i in range(len(labels)) for e in self.nod_suffixes.get(".".join(labels[i:]), ())]
+
+
+def _address(text: str) -> tuple[int, int]:
+    """(4 or 6, the address as an integer), or (0, 0) when ``text`` is not an address."""
+    try:
+        if ":" in text:
+            return 6, int.from_bytes(socket.inet_pton(socket.AF_INET6, text))
+        return 4, int.from_bytes(socket.inet_pton(socket.AF_INET, text))
+    except (OSError, ValueError):
+        return 0, 0
 
 
 def _hit(entry_id: int, obs: Observation, rdata: str) -> Hit:

@@ -86,3 +86,11 @@ class AlertDelivery(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["alert", "channel"], name="one_delivery_per_channel")]
+
+
+class JobCursor(models.Model):
+    """How far a background job read a stream of the store (e.g. the NOD watch's discovery cursor)."""
+
+    name = models.CharField(max_length=64, unique=True)
+    value = models.CharField(max_length=200)
+    updated_at = models.DateTimeField(auto_now=True)

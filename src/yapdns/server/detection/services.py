@@ -3,12 +3,14 @@
 * ``add_entries``: store checked indicators (``indicators.py``) for an owner;
 * ``record_hits``: turn matches into alerts, folding repeats of one
   (entry, record) within ``YAPDNS_ALERT_FOLD_SECONDS`` into one alert, and
-  queue each new alert for delivery (``delivery.py``);
+  queue each new alert for delivery (``delivery.py``); one transaction at a
+  time per process (so concurrent folds never race), retried when SQLite
+  reports the application database locked by another process;
 * ``retro_hunt``: match one entry against history (bounded by ``HUNT_MAX``
   records), as a background job;
 * ``live_matcher``: the compiled watchlist of unexpired entries, rebuilt when
-  this process changed an entry or ``MATCHER_TTL`` seconds passed (so other
-  workers see a new entry within that time);
+  this process changed an entry or when another did (checked every
+  ``MATCHER_TTL`` seconds, so other workers see a change within that time);
 * ``update_alert``: acknowledge, close, reopen, assign, comment.
 """
 
@@ -21,8 +23,8 @@ import time
 from collections.abc import Iterable, Sequence
 
 from django.contrib.auth.models import User
-from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db import OperationalError, transaction
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from yapdns import config
@@ -36,6 +38,9 @@ from yapdns.storage.query import IpRange, NameMatch, RecordQuery
 HUNT_MAX = 1000
 MATCHER_TTL = 5.0
 STATUSES = ("open", "acknowledged", "closed")
+WRITE_ATTEMPTS = 5
+FOLD_FIELDS = ["time_first", "time_last", "count", "matches", "sensor", "last_matched_at"]
+_ALERT_WRITES = threading.Lock()  # one alert transaction at a time per process: folds never race
 
 
 def add_entries(specs: Iterable[IndicatorSpec], owner: User | None, source: str) -> list[WatchlistEntry]:
@@ -77,12 +82,15 @@ def build_matcher(now: dt.datetime | None = None) -> WatchlistMatcher:
 
 
 class _MatcherCache:
-    """One compiled matcher per process, rebuilt on local change or after ``MATCHER_TTL`` seconds."""
+    """One compiled matcher per process: rebuilt when this process changed an entry, or when the watchlist's
+    signature changed (count, largest id and newest creation time of unexpired entries, read at most every
+    ``MATCHER_TTL`` seconds)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._matcher: WatchlistMatcher | None = None
-        self._built = 0.0
+        self._signature: tuple[object, ...] | None = None
+        self._checked = 0.0
 
     def invalidate(self) -> None:
         with self._lock:
@@ -90,9 +98,18 @@ class _MatcherCache:
 
     def get(self) -> WatchlistMatcher:
         with self._lock:
-            if self._matcher is None or time.monotonic() - self._built > MATCHER_TTL:
-                self._matcher, self._built = build_matcher(), time.monotonic()
+            if self._matcher is not None and time.monotonic() - self._checked < MATCHER_TTL:
+                return self._matcher
+            signature = _signature()
+            if self._matcher is None or signature != self._signature:
+                self._matcher, self._signature = build_matcher(), signature
+            self._checked = time.monotonic()
             return self._matcher
+
+
+def _signature() -> tuple[object, ...]:
+    found = active_entries().aggregate(n=Count("id"), top=Max("id"), newest=Max("created_at"))
+    return found["n"], found["top"], found["newest"]
 
 
 _CACHE = _MatcherCache()
@@ -101,6 +118,11 @@ _CACHE = _MatcherCache()
 def live_matcher() -> WatchlistMatcher:
     """The process's current compiled watchlist."""
     return _CACHE.get()
+
+
+def forget_matcher() -> None:
+    """Rebuild the compiled watchlist on next use (after entries changed outside ``add_entries``)."""
+    _CACHE.invalidate()
 
 
 def fold_key(entry_id: int, rrname: str, rrtype: str, rdata: str) -> str:
@@ -114,14 +136,33 @@ def record_hits(hits: Sequence[Hit], origin: str = "live", channels: delivery.Ch
         return []
     channels = channels or delivery.Channels.from_settings()
     window = dt.timedelta(seconds=config.get_int("YAPDNS_ALERT_FOLD_SECONDS"))
+    groups = _grouped(hits)
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            with _ALERT_WRITES, transaction.atomic():
+                return _apply(groups, origin, channels, timezone.now() - window)
+        except OperationalError:  # SQLite's "database is locked" under another process's write: retry
+            if attempt == WRITE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * 2**attempt)
+    return []
+
+
+def _apply(groups: dict[str, list[Hit]], origin: str, channels: delivery.Channels, since: dt.datetime) -> list[Alert]:
+    """Fold the groups into their recent alerts (one read, one bulk update); create alerts for the rest."""
+    recent: dict[str, Alert] = {}
+    for alert in Alert.objects.filter(fold_key__in=list(groups), last_matched_at__gte=since).order_by("id"):
+        recent[alert.fold_key] = alert  # the latest alert of a key wins
+    now = timezone.now()
+    for key, alert in recent.items():
+        _fold(alert, groups[key], now)
+    Alert.objects.bulk_update(list(recent.values()), FOLD_FIELDS)
     created: list[Alert] = []
-    with transaction.atomic():
-        for key, group in _grouped(hits).items():
-            alert = _fold(key, group, timezone.now() - window)
-            if alert is None:
-                alert = _new_alert(key, group, origin)
-                delivery.queue(alert, channels)
-                created.append(alert)
+    for key, group in groups.items():
+        if key not in recent:
+            alert = _new_alert(key, group, origin)
+            delivery.queue(alert, channels)
+            created.append(alert)
     return created
 
 
@@ -132,18 +173,13 @@ def _grouped(hits: Sequence[Hit]) -> dict[str, list[Hit]]:
     return groups
 
 
-def _fold(key: str, group: list[Hit], since: dt.datetime) -> Alert | None:
-    alert = Alert.objects.filter(fold_key=key, last_matched_at__gte=since).order_by("-id").first()
-    if alert is None:
-        return None
+def _fold(alert: Alert, group: list[Hit], now: dt.datetime) -> None:
     alert.time_first = min(alert.time_first, *(h.time_first for h in group))
     alert.time_last = max(alert.time_last, *(h.time_last for h in group))
     alert.count += sum(h.count for h in group)
     alert.matches += len(group)
     alert.sensor = group[-1].sensor or alert.sensor
-    alert.last_matched_at = timezone.now()
-    alert.save(update_fields=["time_first", "time_last", "count", "matches", "sensor", "last_matched_at"])
-    return alert
+    alert.last_matched_at = now
 
 
 def _new_alert(key: str, group: list[Hit], origin: str) -> Alert:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from yapdns.server.detection import views
+from yapdns.server.detection import streams, views
 
 urlpatterns = [
     path("indicators/parse", views.parse_indicators, name="indicators-parse"),
@@ -12,4 +12,6 @@ urlpatterns = [
     path("alerts", views.alerts, name="alerts"),
     path("alerts/<str:alert_id>", views.alert_detail, name="alert"),
     path("alerts/<str:alert_id>/export", views.alert_export, name="alert-export"),
+    path("nod", streams.nod_list, name="nod"),
+    path("nod/stream", streams.nod_stream, name="nod-stream"),
 ]

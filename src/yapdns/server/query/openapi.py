@@ -330,6 +330,16 @@ def _detection_paths() -> dict[str, Any]:
                 parameters=[alert],
             ),
         },
+        "/api/v1/nod": _get(
+            "Newly observed names or registered domains, in discovery order, paged by cursor.",
+            [*_NOD_PARAMS, _param("limit", "Items per page (1-1000)", {"type": "integer", "minimum": 1})],
+            _json({"type": "object"}),
+        ),
+        "/api/v1/nod/stream": _get(
+            "Newly observed names as NDJSON in discovery order from a cursor, following for `follow` seconds.",
+            [*_NOD_PARAMS, _param("follow", "Seconds to wait for new names (0-300)", _COUNT)],
+            {"description": "OK", "content": {"application/x-ndjson": {"schema": {"type": "object"}}}},
+        ),
         "/api/v1/alerts/{alert_id}/export": _get(
             "The alert's record as a STIX 2.1 bundle or MISP event, marked with its entry's TLP.",
             [alert, _param("format", "stix or misp", {"type": "string", "enum": ["stix", "misp"]})],
@@ -340,6 +350,15 @@ def _detection_paths() -> dict[str, Any]:
 
 
 _STATUS = {"type": "string", "enum": ["open", "acknowledged", "closed"]}
+_COUNT = {"type": "integer", "minimum": 0}
+_NOD_PARAMS = [
+    _param("since", "First seen at or after (epoch seconds; negative = now + T)", {"type": "integer"}),
+    _param("sensor", "Seen by this sensor (and its sub-sensors)"),
+    _param("evidence", "direct, indirect or imported.", _EVIDENCE),
+    _param("within", "Only this name and names below it"),
+    _param("level", "name or domain (registered domain, eTLD+1)", {"type": "string", "enum": ["name", "domain"]}),
+    _param("cursor", "Resume after this cursor (from an item or next_cursor)"),
+]
 _IMPORT_PARAMS = [
     _param("format", "lines, csv, stix or misp", {"type": "string", "enum": ["lines", "csv", "stix", "misp"]}),
     _param("tlp", "TLP level for indicators that carry none"),
