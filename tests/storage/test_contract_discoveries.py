@@ -1,4 +1,4 @@
-"""``Store.discoveries``: newly observed names in storage order, resumable, on every backend."""
+"""``Store.discoveries``, ``first_under`` and ``readdressed``: reads in storage order, resumable, on every backend."""
 
 from __future__ import annotations
 
@@ -62,3 +62,14 @@ def test_first_under_tells_a_new_subtree(store: Store) -> None:
     assert not store.first_under("old.example", seq["mail.old.example"])
     assert store.first_under("fresh.example", seq["www.fresh.example"])
     assert not store.first_under("fresh.example", seq["www.fresh.example"] + 1)
+
+
+def test_readdressed_names_in_storage_order(store: Store) -> None:
+    store.write([obs("flux.example", "192.0.2.1", 1), obs("flux.example", "192.0.2.2", 1)], BatchRef("s", "1"))
+    names_, cursor = store.readdressed(0)
+    assert names_ == ["flux.example"]
+    store.write([Observation(rrname="mx.example", rrtype="MX", rdata=("10 m.example",), time_first=1, time_last=1, count=1),
+                 obs("flux.example", "192.0.2.1", 5), obs("other.example", "192.0.2.9", 5)], BatchRef("s", "2"))
+    again, end = store.readdressed(cursor)
+    assert again == ["other.example"] and end > cursor  # a known address again is not new
+    assert store.readdressed(end) == ([], end)

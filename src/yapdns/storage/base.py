@@ -198,6 +198,11 @@ class Store(Protocol):
         (a registered domain is newly observed at the discovery ``seq`` of a name under it)."""
         ...
 
+    def readdressed(self, after: int, scan: int = 10_000) -> tuple[list[str], int]:
+        """Names that got a new A or AAAA record among the next ``scan`` records stored after sequence
+        ``after`` (in storage order, each once), and the sequence the scan reached (fast-flux candidates)."""
+        ...
+
     def scan_top_names(self, limit: int = 100) -> list[NameSummary]:
         """The most observed names: a full scan, for a background refresh only."""
         ...

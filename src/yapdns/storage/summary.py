@@ -18,7 +18,9 @@ page view on a large store: 27 s over 10M records, docs/performance.md).
   with one writer (SQLite's writer thread; one PostgreSQL writer process);
   see docs/detection.md for several PostgreSQL writers;
 * ``first_under``: whether a subtree had no record before a row id (new
-  registered domains), a range of the ``rr`` key index.
+  registered domains), a range of the ``rr`` key index;
+* ``readdressed``: the names that got a new address among the records
+  stored after a row id (the candidates a fast-flux scoring job rescores).
 
 The rows are the contract's types (``storage/base.py``).
 """
@@ -36,6 +38,7 @@ from yapdns.storage.rows import provenance_row
 from yapdns.storage.sql import Dialect, windows_of_rows
 
 NAME_ROWS_MAX = 100_000
+ADDRESS_CODES = frozenset({1, 28})  # A, AAAA
 NEW_NAME_CANDIDATES = 20
 
 
@@ -135,6 +138,13 @@ class SummaryReader(ABC):
             (rev, rev[:-1] + "/", seq),
         )
         return not found
+
+    def readdressed(self, after: int, scan: int = 10_000) -> tuple[list[str], int]:
+        """Names with a new A/AAAA record among the next ``scan`` records after row id ``after``."""
+        window = "SELECT id, rrname, rrtype FROM rr WHERE id > ? ORDER BY id LIMIT ?"
+        found = self._rows(self._sq(f"SELECT id, rrname, rrtype FROM ({window}) AS w ORDER BY id"), (after, scan))
+        names = list(dict.fromkeys(str(r[1]) for r in found if int(r[2]) in ADDRESS_CODES))
+        return names, int(found[-1][0]) if found else after
 
     def scan_top_names(self, limit: int = 100) -> list[NameSummary]:
         """The ``limit`` most observed names (a full scan: run it in the background).
