@@ -76,7 +76,7 @@ def jobs(once: bool, interval: int) -> None:
         while True:
             report = run_jobs(store)
             click.echo(
-                f"hunted {report.hunted} entries, {report.nod_alerts} NOD alerts, "
+                f"hunted {report.hunted} entries, {report.nod_alerts} NOD alerts, rescored {report.rescored} names, "
                 f"sent {report.sent} alerts, {report.failed} failed (to retry)"
             )
             if once:

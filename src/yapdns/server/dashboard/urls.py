@@ -3,7 +3,19 @@
 from django.urls import path
 
 from yapdns.server.dashboard import auth
-from yapdns.server.dashboard.views import alerts, domain, ip, manage, nod, overview, pivot, record, search, watchlist
+from yapdns.server.dashboard.views import (
+    alerts,
+    domain,
+    ip,
+    manage,
+    nod,
+    overview,
+    pivot,
+    record,
+    search,
+    suspicious,
+    watchlist,
+)
 
 app_name = "dashboard"
 
@@ -17,6 +29,7 @@ urlpatterns = [
     path("pivot", pivot.pivot_page, name="pivot"),
     path("alerts", alerts.alerts_page, name="alerts"),
     path("nod", nod.nod_page, name="nod"),
+    path("suspicious", suspicious.suspicious_page, name="suspicious"),
     path("watchlist", watchlist.watchlist_page, name="watchlist"),
     path("record", record.record_page, name="record"),
     path("manage/sensors", manage.sensors_page, name="sensors"),

@@ -9,7 +9,8 @@ ingest batch, ``services.py`` folds matches into alerts and retro-hunts,
 ``delivery.py`` sends alerts (webhook, syslog, SMTP) from the outbox,
 ``nod.py`` reads newly observed names and registered domains from the
 store's discovery order and ``streams.py`` serves them (list and NDJSON
-stream); ``jobs.py`` is the background jobs' entry point; ``views.py``
+stream); ``flux.py`` scores fast-flux (``NameScore`` keeps the latest);
+``jobs.py`` is the background jobs' entry point; ``views.py``
 serves the watchlist and alert API (``urls.py``). Tests:
 ``tests/server/detection/``.
 """

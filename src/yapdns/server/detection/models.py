@@ -94,3 +94,19 @@ class JobCursor(models.Model):
     name = models.CharField(max_length=64, unique=True)
     value = models.CharField(max_length=200)
     updated_at = models.DateTimeField(auto_now=True)
+
+
+class NameScore(models.Model):
+    """A name's latest fast-flux score (``flux.py``), kept by the scoring job for listings and search results."""
+
+    name = models.CharField(max_length=1100, unique=True)
+    score = models.FloatField(db_index=True)
+    flux = models.BooleanField(default=False, db_index=True)
+    n_addresses = models.IntegerField()
+    n_networks = models.IntegerField()
+    n_ns = models.IntegerField()
+    ttl_min = models.IntegerField(null=True)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-score", "name")

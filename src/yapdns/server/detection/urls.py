@@ -13,5 +13,7 @@ urlpatterns = [
     path("alerts/<str:alert_id>", views.alert_detail, name="alert"),
     path("alerts/<str:alert_id>/export", views.alert_export, name="alert-export"),
     path("nod", streams.nod_list, name="nod"),
+    path("flux", views.flux_view, name="flux"),
+    path("suspicious", views.suspicious, name="suspicious"),
     path("nod/stream", streams.nod_stream, name="nod-stream"),
 ]

@@ -268,3 +268,43 @@ def alert_export(request: HttpRequest, principal: Principal, alert_id: str) -> H
     )
     title = f"YAPDNS alert {alert.pk}: {alert.entry.kind} {alert.entry.value} matched {alert.rrname}"[:200]
     return export_response([record], fmt, alert.entry.tlp or None, title)
+
+
+@api_view("query")
+def flux_view(request: HttpRequest, principal: Principal) -> HttpResponseBase:
+    """``GET /api/v1/flux?name=``: a name's fast-flux score now, with its parts (docs/detection.md)."""
+    from yapdns.core.errors import InvalidQuery
+    from yapdns.server.detection.flux import flux_score
+    from yapdns.server.store import get_store
+    from yapdns.storage.query import NameMatch
+
+    try:
+        match = NameMatch.parse(request.GET.get("name", ""))
+        if match.kind != "exact":
+            raise InvalidQuery("name must be one exact name")
+    except InvalidQuery as exc:
+        return error(400, str(exc))
+    return JsonResponse(flux_score(get_store(), match.name).as_json())
+
+
+@api_view("query")
+def suspicious(request: HttpRequest, principal: Principal) -> HttpResponseBase:
+    """``GET /api/v1/suspicious``: names the scoring job last scored as fast-flux, highest score first."""
+    from yapdns.server.detection.models import NameScore
+
+    rows = NameScore.objects.filter(flux=True)[:LIST_MAX]
+    return JsonResponse({"names": [score_json(r) for r in rows]})
+
+
+def score_json(row: Any) -> dict[str, object]:
+    """A kept score as the API shows it."""
+    return {
+        "name": row.name,
+        "score": round(row.score, 2),
+        "flux": row.flux,
+        "distinct_addresses": row.n_addresses,
+        "distinct_networks": row.n_networks,
+        "ns_records": row.n_ns,
+        "ttl_min": row.ttl_min,
+        "computed_at": row.computed_at.isoformat(),
+    }

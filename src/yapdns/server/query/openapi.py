@@ -340,6 +340,12 @@ def _detection_paths() -> dict[str, Any]:
             [*_NOD_PARAMS, _param("follow", "Seconds to wait for new names (0-300)", _COUNT)],
             {"description": "OK", "content": {"application/x-ndjson": {"schema": {"type": "object"}}}},
         ),
+        "/api/v1/flux": _get(
+            "A name's fast-flux score now (Holz et al. 2008), with the counts it is made of.",
+            [_param("name", "One exact name") | {"required": True}],
+            _json({"type": "object"}),
+        ),
+        "/api/v1/suspicious": _get("Names last scored as fast-flux, highest first.", [], _json({"type": "object"})),
         "/api/v1/alerts/{alert_id}/export": _get(
             "The alert's record as a STIX 2.1 bundle or MISP event, marked with its entry's TLP.",
             [alert, _param("format", "stix or misp", {"type": "string", "enum": ["stix", "misp"]})],

@@ -12,6 +12,7 @@ from yapdns.core.errors import InvalidQuery
 from yapdns.core.names import to_unicode
 from yapdns.server.dashboard import correlate, timeline
 from yapdns.server.dashboard.views.common import problem, store
+from yapdns.server.detection.flux import flux_score
 from yapdns.storage.query import NameMatch, RecordQuery
 
 RECORDS_PAGE = 200
@@ -56,6 +57,7 @@ def domain_page(request: HttpRequest, name: str) -> HttpResponse:
         "search_subdomains": _search(f"*.{fqdn}"),
         "search_rdata": _search(f"rdata:{fqdn}"),
         "pivot_url": f"{reverse('dashboard:pivot')}?{urlencode({'q': fqdn})}",
+        "flux": flux_score(db, fqdn),
         "export_stix": _export(fqdn, "stix"),
         "export_misp": _export(fqdn, "misp"),
     }

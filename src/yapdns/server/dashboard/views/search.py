@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from yapdns.core.errors import InvalidQuery
-from yapdns.core.model import Evidence
+from yapdns.core.model import Evidence, Record
 from yapdns.server.dashboard import search
 from yapdns.server.dashboard.views.common import store
 from yapdns.storage.query import RecordQuery
 
 COMMON_TYPES = ("A", "AAAA", "CNAME", "NS", "MX", "TXT", "SOA", "PTR", "SRV", "HTTPS", "SVCB", "CAA", "DS", "DNSKEY")
+
+
+def _flux_names(rows: Sequence[Record]) -> list[object]:
+    """The names on this page the scoring job last scored as fast-flux (docs/detection.md)."""
+    from yapdns.server.detection.models import NameScore
+
+    names = {r.rrname for r in rows if r.rrtype in ("A", "AAAA")}
+    return list(NameScore.objects.filter(flux=True, name__in=names)[:50]) if names else []
 
 
 def search_page(request: HttpRequest) -> HttpResponse:
@@ -35,6 +45,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
                 kind_label=search.KIND_LABELS[spec.kind or "name"],
                 exports={fmt: spec.export_url(fmt) for fmt in search.FORMATS},
                 page_number=_page_number(request),
+                flux_names=_flux_names(page.rows),
             )
             if spec.kind == "sample":
                 context.update(_sample_questions(spec.api["sample"]))
