@@ -42,11 +42,13 @@ class LiveServer:
         extra_env: dict[str, str] | None = None,
         tls: tuple[Path, Path] | None = None,
         access_log: bool = True,
+        serve_args: Sequence[str] = (),
     ):
         self.data_dir = data_dir
         self.port = free_port()
         self.tls = tls
         self.access_log = access_log
+        self.serve_args = list(serve_args)
         self.env = {**os.environ, "YAPDNS_DATA_DIR": str(data_dir), "YAPDNS_DATABASE_URL": "", **(extra_env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = data_dir / "server.log"
@@ -100,6 +102,7 @@ class LiveServer:
             args += ["--certfile", str(self.tls[0]), "--keyfile", str(self.tls[1])]
         if not self.access_log:
             args.append("--no-access-log")
+        args += self.serve_args
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(args, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         self._wait()

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
 from yapdns.core.errors import ConfigurationError
+from yapdns.core.private import private_dir
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,18 @@ SETTINGS: tuple[Setting, ...] = (
         "Django's signing key. When empty, a random key is generated once and kept in "
         "<data dir>/secret_key (mode 0600).",
     ),
-    Setting("YAPDNS_ALLOWED_HOSTS", "*", "Comma-separated host names the server answers to."),
+    Setting(
+        "YAPDNS_ALLOWED_HOSTS",
+        "",
+        "Comma-separated host names the server answers to besides the ones it is configured for (localhost, "
+        "127.0.0.1, [::1], the listen address, and this machine's names when it listens on all addresses); "
+        "add the name clients use, e.g. pdns.example.org. A request for another host gets 400.",
+    ),
+    Setting(
+        "YAPDNS_LISTEN_HOST",
+        "127.0.0.1",
+        "The address `yapdns serve` listens on (its --host overrides it, and sets it for the server).",
+    ),
     Setting("YAPDNS_DEBUG", "false", "Django debug mode. Never enable it on a reachable server."),
     Setting(
         "YAPDNS_TLS",
@@ -49,6 +62,24 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Comma-separated addresses of reverse proxies whose X-Forwarded-For names the client (for the login "
         "lock-out). Empty: the peer address is the client, and X-Forwarded-For is ignored.",
+    ),
+    Setting(
+        "YAPDNS_METRICS_TOKEN",
+        "",
+        "Bearer token that GET /metrics requires (Prometheus: authorization.credentials). Empty: /metrics "
+        "refuses every caller (403); use YAPDNS_METRICS_LISTEN instead.",
+    ),
+    Setting(
+        "YAPDNS_METRICS_LISTEN",
+        "",
+        "host:port of a metrics-only listener that `yapdns serve` starts beside the app, e.g. 127.0.0.1:9464 "
+        "(no token: bind it to loopback). Empty: none.",
+    ),
+    Setting(
+        "YAPDNS_LOG_FORMAT",
+        "plain",
+        "Server log lines: 'plain' text, or 'json' (one object per line with request_id, sensor and batch_id, "
+        "and one access line per request) for log pipelines.",
     ),
     Setting(
         "YAPDNS_MAX_INGEST_BYTES",
@@ -87,10 +118,15 @@ SETTINGS: tuple[Setting, ...] = (
         "10000",
         "Most lines a CIRCL pDNS answer without paging headers holds (then x-dribble-errors says it was cut).",
     ),
-    Setting("YAPDNS_SQLITE_CACHE_MB", "256", "SQLite page cache per connection, in MiB."),
+    Setting(
+        "YAPDNS_SQLITE_CACHE_MB",
+        "32",
+        "SQLite page cache per connection, in MiB (each server thread has one, plus the writer). With the "
+        "row-id cache it bounds the server's memory; see docs/performance.md, 'Memory'.",
+    ),
     Setting(
         "YAPDNS_SQLITE_ROWID_CACHE",
-        "1000000",
+        "200000",
         "Records whose row ids the SQLite writer remembers to update them by id (~430 bytes each); 0 turns it off.",
     ),
     Setting(
@@ -143,11 +179,17 @@ SETTINGS: tuple[Setting, ...] = (
     ),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
+DATA_FILES = ("app.sqlite3", "store.sqlite3", "secret_key")  # in the data directory, owner-only (and -wal, -shm)
 
 
 def get(name: str) -> str:
     """The value of setting ``name`` from the environment, or its default."""
     return os.environ.get(name, _BY_NAME[name].default)
+
+
+def default(name: str) -> str:
+    """The default of setting ``name`` (what applies when the environment does not set it)."""
+    return _BY_NAME[name].default
 
 
 def get_int(name: str) -> int:
@@ -164,8 +206,20 @@ def get_bool(name: str) -> bool:
 
 def data_dir() -> Path:
     path = Path(get("YAPDNS_DATA_DIR")).expanduser().resolve()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_dir(path)
+
+
+def allowed_hosts() -> list[str]:
+    """The host names the server answers to: loopback, the listen address (or this machine's names when it
+    listens on every address) and YAPDNS_ALLOWED_HOSTS; never ``*`` unless that setting says so."""
+    hosts = ["localhost", "127.0.0.1", "[::1]"]
+    listen = get("YAPDNS_LISTEN_HOST").strip().strip("[]")
+    if listen in ("", "0.0.0.0", "::"):  # noqa: S104  # every address: this machine's names
+        hosts += [socket.gethostname(), socket.getfqdn()]
+    else:
+        hosts.append(f"[{listen}]" if ":" in listen else listen)
+    hosts += [h.strip() for h in get("YAPDNS_ALLOWED_HOSTS").split(",") if h.strip()]
+    return list(dict.fromkeys(h for h in hosts if h))
 
 
 def database_url() -> str:

@@ -12,7 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from yapdns.storage.base import Store
 
 # Routes deliberately open to anonymous callers; everything else must refuse them.
-PUBLIC = {"/api/v1/health", "/dnsdb/v2/ping", "/login/", "/accounts/login/"}
+PUBLIC = {"/api/v1/health", "/api/v1/ready", "/dnsdb/v2/ping", "/login/", "/accounts/login/"}
 
 
 def _walk(patterns: list[URLPattern | URLResolver], prefix: str = "") -> Iterator[str]:

@@ -26,7 +26,7 @@ from yapdns.agent.config_types import ByteSize, Duration, InputConfig, dec_hook,
 from yapdns.agent.parsers.base import ParserOptions
 from yapdns.core.errors import ConfigurationError
 
-_TOP_KEYS = ("path", "inputs", "output", "aggregate", "spool", "stats", "logging")
+_TOP_KEYS = ("path", "inputs", "output", "aggregate", "spool", "stats", "logging", "metrics")
 _INPUT_COMMON = ("id", "type", "enabled", "format", "sensor", "options")
 _OPTION_KEYS = ("timezone", "year", "extra")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -90,6 +90,14 @@ class StatsConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     period: Duration = Duration(60.0)
 
 
+class MetricsConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The optional Prometheus listener (like filebeat's ``http`` section): off unless ``enabled``."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"  # no authentication: keep it on loopback unless a firewall guards it
+    port: int = 9479
+
+
 class LoggingConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     level: Literal["debug", "info", "warning", "error"] = "info"
 
@@ -106,6 +114,7 @@ class AgentConfig(msgspec.Struct, frozen=True, kw_only=True):
     spool: SpoolConfig = SpoolConfig()
     stats: StatsConfig = StatsConfig()
     logging: LoggingConfig = LoggingConfig()
+    metrics: MetricsConfig = MetricsConfig()
     source: str = "<config>"
 
 
@@ -149,6 +158,7 @@ def config_from_dict(doc: object, *, base_dir: Path, source: str = "<config>") -
         spool=spool,
         stats=_convert(tree.get("stats") or {}, StatsConfig, "stats"),
         logging=_convert(tree.get("logging") or {}, LoggingConfig, "logging"),
+        metrics=_convert(tree.get("metrics") or {}, MetricsConfig, "metrics"),
         source=source,
     )
 

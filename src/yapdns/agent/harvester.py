@@ -178,6 +178,7 @@ class LineHarvester:
         self.run.stats.origin = self.state.path
         for raw in raw_lines:
             self.state.line_no += 1
+            self.run.stats.bytes += len(raw) + 1
             if len(raw) > self.max_line_bytes:
                 self.run.stats.lines += 1
                 text = raw[:300].decode("utf-8", "surrogateescape")
@@ -285,6 +286,7 @@ class DocumentHarvester:
     def _read(self, size: int) -> list[Observation]:
         extend_fingerprint(self.fh, self.state, self.fp_bytes)
         self.state.done, self.state.offset, self.state.line_no = True, size, 1
+        self.run.stats.bytes += size
         if size > self.max_bytes:
             self.run.stats.lines += 1
             message = f"document of {size} bytes (limit {self.max_bytes})"

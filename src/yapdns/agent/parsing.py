@@ -44,6 +44,7 @@ class ParseStats:
 
     def __init__(self) -> None:
         self.lines = 0
+        self.bytes = 0  # bytes of the lines or documents read (filled by the reader; not in ``as_dict``)
         self.observations = 0
         self.errors: collections.Counter[str] = collections.Counter()
         self.samples: collections.deque[BadLine] = collections.deque(maxlen=SAMPLES_KEPT)

@@ -29,6 +29,7 @@ from yapdns.agent.config import AgentConfig, load_config
 from yapdns.agent.pipeline import AgentPipeline, load_inputs_and_freeze
 from yapdns.agent.stats import stamp, summary_line, write_stats
 from yapdns.core.errors import ConfigurationError, YapdnsError
+from yapdns.core.private import exposed, private_dir
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,9 @@ STATS_WRITE_INTERVAL = 5.0
 @contextmanager
 def data_dir_lock(data_dir: Path) -> Iterator[None]:
     """Hold ``<data>/agent.lock`` exclusively; refuse to start if another agent holds it."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
+    for item in exposed(data_dir):
+        log.warning("agent data readable by group or others: %s (chmod 700 the directory, 600 its files)", item)
     fd = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
@@ -77,11 +80,21 @@ class AgentService:
             load_inputs_and_freeze(self.config)
             self._install_signals()
             self.pipeline.start()
+            self._start_metrics()
             self._loop()
             delivered = self.pipeline.shutdown(self.config.output.shutdown_timeout)
             self._write_stats()
             log.info("agent stopped%s", "" if delivered else "; undelivered batches stay in the spool")
         return 0
+
+    def _start_metrics(self) -> None:
+        settings = self.config.metrics
+        if not settings.enabled:
+            return
+        from yapdns.agent.metrics import AgentCollector, start_listener
+
+        collector = AgentCollector(self.pipeline.stats, self.pipeline.spool.backlog_age)
+        start_listener(settings.host, settings.port, collector)
 
     def _install_signals(self) -> None:
         signal.signal(signal.SIGTERM, self._on_stop)

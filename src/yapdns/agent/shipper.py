@@ -47,8 +47,10 @@ import msgspec
 from yapdns import __version__
 from yapdns.agent.config import OutputConfig
 from yapdns.agent.durable import write_atomic
+from yapdns.agent.metrics import SHIP_SECONDS
 from yapdns.agent.spool import DiskSpool, SpooledBatch
 from yapdns.agent.stats import ShipperCounters
+from yapdns.core.private import private_dir
 
 log = logging.getLogger(__name__)
 
@@ -166,15 +168,16 @@ class BatchShipper:
         Raises ``_Split`` on a 413.
         """
         try:
-            response = self.client.post(
-                self.output.ingest_url,
-                content=parcel.body,
-                headers={
-                    "Content-Type": "application/x-ndjson",
-                    "Content-Encoding": "gzip",
-                    "X-Batch-Id": parcel.batch_id,
-                },
-            )
+            with SHIP_SECONDS.time():
+                response = self.client.post(
+                    self.output.ingest_url,
+                    content=parcel.body,
+                    headers={
+                        "Content-Type": "application/x-ndjson",
+                        "Content-Encoding": "gzip",
+                        "X-Batch-Id": parcel.batch_id,
+                    },
+                )
         except httpx.HTTPError as exc:
             self._failed(f"{type(exc).__name__}: {exc}")
             return 0.0
@@ -222,7 +225,7 @@ class BatchShipper:
             c.reject_samples.append({"batch_id": batch.batch_id, **reject})
 
     def _quarantine(self, batch: Parcel, status: int, message: str) -> None:
-        self.quarantine_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.quarantine_dir)
         write_atomic(self.quarantine_dir / f"{batch.batch_id}.ndjson.gz", batch.body)
         note = {"batch_id": batch.batch_id, "status": status, "message": message, "observations": batch.observations}
         write_atomic(self.quarantine_dir / f"{batch.batch_id}.json", msgspec.json.encode({**note, "time": time.time()}))

@@ -19,6 +19,7 @@ Guarantees (the format is in ``spool_format.py`` and docs/agent.md):
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import os
@@ -29,6 +30,7 @@ from typing import BinaryIO, NamedTuple
 
 from yapdns.agent import spool_format as fmt
 from yapdns.agent.durable import fsync_dir, write_atomic
+from yapdns.core.private import open_private, private_dir
 
 log = logging.getLogger(__name__)
 
@@ -82,12 +84,13 @@ class DiskSpool:
         self._cursor_saved = 0.0
         self._closed = False
         self._last_id = 0  # the highest segment id ever used here: ids are never reused
+        self._backlog: collections.deque[list[float]] = collections.deque()  # [commit time, batches not acked]
 
     # -- opening and recovery -------------------------------------------------
 
     def open(self) -> Recovery:
         """Scan the segments, drop the uncommitted tail, start a fresh segment for writing."""
-        self.dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.dir)
         last: tuple[int, int, bytes] | None = None  # segment, end, payload of the newest checkpoint
         corrupt = 0
         batches: list[tuple[int, int]] = []
@@ -100,6 +103,8 @@ class DiskSpool:
         discarded = self._truncate_after(last)
         self._cursor = self._load_cursor()
         self.pending_batches = sum(1 for b in batches if self._at_or_after_cursor(b) and self._committed_at(b, last))
+        if self.pending_batches:  # their commit times are not kept: count their age from now
+            self._backlog.append([time.time(), self.pending_batches])
         self._start_segment()
         log.debug(
             "spool: opened; cursor %s, last checkpoint %s, %d batches", self._cursor, last and last[:2], len(batches)
@@ -186,7 +191,7 @@ class DiskSpool:
         if self._writer is not None:
             self._writer.close()
         ident = self._last_id = max(self._last_id, max(self._segments, default=0)) + 1
-        fh = self._path(ident).open("xb")
+        fh = os.fdopen(open_private(self._path(ident)), "wb")
         fh.write(fmt.segment_header())
         fh.flush()
         os.fsync(fh.fileno())
@@ -252,6 +257,8 @@ class DiskSpool:
             segment.max_seq = seq
             self._committed = (segment.id, segment.size)
             self.pending_batches += len(batches)
+            if batches:
+                self._backlog.append([time.time(), len(batches)])
             if segment.size >= self.segment_bytes:
                 self._start_segment()
             self._cond.notify_all()
@@ -285,6 +292,10 @@ class DiskSpool:
                 raise ValueError(f"ack out of order: {ref} while the cursor is at {self._cursor}")
             self._cursor = (ref.segment, ref.end)
             self.pending_batches -= 1
+            if self._backlog:
+                self._backlog[0][1] -= 1
+                if self._backlog[0][1] <= 0:
+                    self._backlog.popleft()
             self._read_at_cursor(load=False)  # step over checkpoints, so a finished segment can go
             self._collect()
             if time.monotonic() - self._cursor_saved >= CURSOR_SAVE_INTERVAL:
@@ -351,6 +362,12 @@ class DiskSpool:
         self._cursor_saved = time.monotonic()
 
     # -- stats and closing -----------------------------------------------------
+
+    def backlog_age(self) -> float:
+        """Seconds since the oldest batch not yet acknowledged was committed (batches recovered at start:
+        since the start); 0 when caught up."""
+        with self._cond:
+            return max(0.0, time.time() - self._backlog[0][0]) if self._backlog else 0.0
 
     def stats(self) -> dict[str, int]:
         with self._cond:

@@ -56,7 +56,7 @@ class PipelineCounters:
 
 
 def write_stats(data_dir: Path, document: dict[str, Any]) -> None:
-    write_atomic(data_dir / STATS_FILE, json.dumps(document, indent=2, sort_keys=True).encode(), mode=0o644)
+    write_atomic(data_dir / STATS_FILE, json.dumps(document, indent=2, sort_keys=True).encode())
 
 
 def read_stats(data_dir: Path) -> dict[str, Any] | None:

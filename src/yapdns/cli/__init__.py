@@ -5,7 +5,21 @@ from __future__ import annotations
 import click
 
 from yapdns import __version__
-from yapdns.cli import accounts, agent, detection, importer, migrate, query, quota, sensors, serve, stats
+from yapdns.cli import (
+    accounts,
+    agent,
+    backup,
+    check,
+    detection,
+    formats,
+    importer,
+    migrate,
+    query,
+    quota,
+    sensors,
+    serve,
+    stats,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -22,14 +36,18 @@ def main() -> None:
 for _command in (
     serve.serve,
     migrate.migrate,
+    check.check,
     accounts.user,
     accounts.token,
     quota.quota,
     sensors.sensor,
     importer.import_,
+    formats.formats,
     query.query,
     stats.stats,
     agent.agent,
+    backup.backup,
+    backup.restore,
     detection.detection,
 ):
     main.add_command(_command)

@@ -39,11 +39,17 @@ def user_add(username: str, role: str, email: str, password: str | None, passwor
     from django.core.exceptions import ValidationError
 
     from yapdns.server.accounts.roles import set_role
+    from yapdns.server.accounts.usernames import check_username
 
     model = get_user_model()
     existing = model.objects.filter(username=username).first()
     if existing and not update:
         raise ConfigurationError(f"user {username!r} exists; add --update to change it")
+    if existing is None:
+        try:
+            check_username(username)
+        except ValidationError as exc:
+            raise ConfigurationError(f"user name {username!r} rejected: " + " ".join(exc.messages)) from None
     generated = not password and not password_stdin
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -85,8 +91,9 @@ def token() -> None:
 @token.command("add")
 @click.argument("username")
 @click.option("--name", default="cli", show_default=True, help="A label to recognise the token by.")
+@click.option("--token-only", is_flag=True, help="Print only the token, e.g. for TOKEN=$(yapdns token add ...).")
 @friendly_errors
-def token_add(username: str, name: str) -> None:
+def token_add(username: str, name: str, token_only: bool) -> None:
     """Create a query token for USERNAME and print it (once)."""
     _django()
     from django.contrib.auth import get_user_model
@@ -97,7 +104,8 @@ def token_add(username: str, name: str) -> None:
     if account is None:
         raise ConfigurationError(f"no user {username!r}; create one with `yapdns user add {username}`")
     row, secret = create_query_token(account, name)
-    click.echo(f"token {row.pk} for {username} (shown once, store it now):")
+    if not token_only:
+        click.echo(f"token {row.pk} for {username} (shown once, store it now):")
     click.echo(secret)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 
 import click
 import msgspec
@@ -17,7 +18,10 @@ from yapdns.core.errors import InvalidQuery
 from yapdns.core.model import Evidence, Record
 from yapdns.core.names import to_unicode
 from yapdns.core.windows import Windows
+from yapdns.storage.base import Store
 from yapdns.storage.query import IpRange, NameMatch, Page, RecordQuery, TimeFence, TypeFilter, looks_like_ip_query
+
+UNWRAPPED_WIDTH = 1 << 20  # columns of a table written to a pipe or a file: wide enough never to wrap
 
 
 def build_query(term: str, *, in_rdata: bool, **common: object) -> RecordQuery:
@@ -45,7 +49,7 @@ def build_query(term: str, *, in_rdata: bool, **common: object) -> RecordQuery:
 @click.option("--first-before", type=TimeParam(), help="time_first on or before.")
 @click.option("--last-after", type=TimeParam(), help="time_last on or after.")
 @click.option("--last-before", type=TimeParam(), help="time_last on or before.")
-@click.option("-l", "--limit", default=100, show_default=True, help="Most records per term.")
+@click.option("-l", "--limit", default=100, show_default=True, help="Most records per term; 0 for all of them.")
 @click.option(
     "-f", "--format", "fmt", type=click.Choice(["table", "json", "cof", "csv"]), default="table", show_default=True
 )
@@ -75,20 +79,34 @@ def query(
     fence = TimeFence.resolve(
         first_after=first_after, first_before=first_before, last_after=last_after, last_before=last_before
     )
+    if limit < 0:
+        raise click.BadParameter("must be 0 (all) or more", param_hint="--limit")
     common = {
         "types": TypeFilter.parse(rrtype),
         "sensor": sensor,
         "evidence": Evidence(evidence) if evidence else None,
         "fence": fence,
-        "limit": limit,
+        "limit": limit or sys.maxsize,
     }
     try:
         queries = [build_query(t, in_rdata=rdata_name, **common) for t in terms]
     except InvalidQuery as exc:
         raise click.BadParameter(str(exc)) from None
     with store_session() as store:
-        results = [(term, store.records(q)) for term, q in zip(terms, queries, strict=True)]
+        results = [(term, _fetch(store, q, everything=not limit)) for term, q in zip(terms, queries, strict=True)]
     _print(results, fmt)
+    for term, page in results:
+        if page.limited:
+            click.secho(
+                f"limited: more records match {term!r} than the {limit:,} shown; raise --limit, or -l 0 for all",
+                fg="yellow",
+                err=True,
+            )
+
+
+def _fetch(store: Store, query: RecordQuery, *, everything: bool) -> Page[Record]:
+    """One page of ``query.limit`` rows (``limited`` when more match), or every row streamed from the store."""
+    return Page(list(store.iter_records(query))) if everything else store.records(query)
 
 
 def _print(results: list[tuple[str, Page[Record]]], fmt: str) -> None:
@@ -104,14 +122,18 @@ def _print(results: list[tuple[str, Page[Record]]], fmt: str) -> None:
 
 
 def _table(results: list[tuple[str, Page[Record]]]) -> None:
-    """One table per term; ``first/last seen`` are traffic times, ``in zone files`` the zone-file window."""
-    console = Console()
+    """One table per term; ``first/last seen`` are traffic times, ``in zone files`` the zone-file window.
+
+    On a terminal the table fits its width; piped, it is never wrapped: one record a line, for grep.
+    """
+    tty = sys.stdout.isatty()
+    console = Console() if tty else Console(width=UNWRAPPED_WIDTH, no_color=True, highlight=False)
     for term, page in results:
         table = Table(title=term, title_justify="left")
         zones = any(rec.zone_time_first is not None for rec in page.rows)
         columns = ["rrname", "type", "rdata", "first seen (UTC)", "last seen (UTC)", "count"]
         for col in [*columns, "in zone files (UTC)"] if zones else columns:
-            table.add_column(col, overflow="fold")
+            table.add_column(col, overflow="fold", no_wrap=not tty)
         for rec in page.rows:
             window = Windows.of(rec)
             first, last = (_when(t) for t in window.traffic) if window.traffic else ("-", "-")
@@ -120,8 +142,6 @@ def _table(results: list[tuple[str, Page[Record]]]) -> None:
                 cells.append(" .. ".join(_when(t) for t in window.zone) if window.zone else "")
             table.add_row(*(Text(c) for c in cells))
         console.print(table)
-        if page.limited:
-            console.print(Text(f"limited: more records match {term!r}; raise --limit", style="yellow"))
         if not page.rows:
             console.print("no records")
 

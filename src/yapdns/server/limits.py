@@ -14,8 +14,15 @@ Every API surface refuses excess the same way, through this module:
   ``UPDATE ... SET used = used + 1 WHERE used < limit`` per window inside one
   transaction, so concurrent workers never overshoot. Refusals are
   ``QuotaExpired`` (401) and ``QuotaExhausted`` (429, with the seconds until
-  the window resets). The DNSDB and CIRCL endpoints charge it today; another
-  surface needs one call, ``TokenQuota.for_token(id).consume()``.
+  the window resets). Every query surface charges it: DNSDB and CIRCL (one
+  per lookup), and the own API (``security.api_view``: one per query
+  request, one per query of a bulk request), so DNSDB's ``rate_limit``
+  reports the same counters whatever API a token used.
+
+A query whose ``limit`` is 0 or above ``YAPDNS_RESULTS_MAX`` (or the token's own ``results_max``) is clamped
+to it; such an answer carries ``X-Yapdns-Results-Max`` up front (``mark_results_max``), so a client never
+takes an answer cut at the cap for the whole one. Formats that can also say so at the end do (the JSON
+page's ``limited``, SAF's ``limited`` terminator, CIRCL's ``x-dribble-errors``).
 
 ``LimitExceeded`` carries the HTTP status, a message that says what to do,
 and ``retry_after`` (seconds) when waiting helps.
@@ -29,8 +36,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.http.response import HttpResponseBase
 
 from yapdns.server.compat.models import QueryCounter, QueryQuota
+from yapdns.server.monitoring.metrics import QUOTA_REFUSALS
 
 DAY = 86400
 
@@ -166,9 +175,10 @@ class TokenQuota:
             out.append(QuotaWindow("burst", start, q.burst_size, start + q.burst_window))
         return out
 
-    def consume(self, now: int | None = None) -> None:
-        """Count one query; raise ``QuotaExpired`` or ``QuotaExhausted`` (and count nothing) if refused."""
+    def consume(self, now: int | None = None, queries: int = 1) -> None:
+        """Count ``queries`` queries; raise ``QuotaExpired`` or ``QuotaExhausted`` (and count nothing) if refused."""
         if self.expired(now):
+            QUOTA_REFUSALS.labels("expired").inc()
             raise QuotaExpired("quota expired")
         current = int(now or time.time())
         windows = self.windows(current)
@@ -178,9 +188,10 @@ class TokenQuota:
             for w in windows:
                 QueryCounter.objects.get_or_create(token_id=self.token_id, window=w.name, start=w.start)
                 taken = QueryCounter.objects.filter(
-                    token_id=self.token_id, window=w.name, start=w.start, used__lt=w.limit
-                ).update(used=F("used") + 1)
+                    token_id=self.token_id, window=w.name, start=w.start, used__lte=w.limit - queries
+                ).update(used=F("used") + queries)
                 if not taken:
+                    QUOTA_REFUSALS.labels(w.name).inc()
                     raise QuotaExhausted(w.name, None if w.reset is None else max(w.reset - current, 1))
             QueryCounter.objects.filter(token_id=self.token_id, window__in=("day", "burst")).exclude(
                 start__in=[w.start for w in windows]
@@ -190,3 +201,17 @@ class TokenQuota:
         """Queries counted in ``window`` so far."""
         row = QueryCounter.objects.filter(token_id=self.token_id, window=window.name, start=window.start).first()
         return row.used if row else 0
+
+
+RESULTS_MAX_HEADER = "X-Yapdns-Results-Max"
+
+
+def clamped(requested: int, cap: int) -> bool:
+    """Whether a requested ``limit`` (0: as many as allowed) is cut down to ``cap``."""
+    return requested == 0 or requested > cap
+
+
+def mark_results_max(response: HttpResponseBase, cap: int) -> HttpResponseBase:
+    """Say up front that the answer stops at ``cap`` rows: if it holds that many, more may match."""
+    response[RESULTS_MAX_HEADER] = str(cap)
+    return response

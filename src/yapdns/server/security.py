@@ -8,6 +8,11 @@ Every view needs a logged-in user unless it says otherwise:
   the query and manage scopes. Sensor tokens can only ingest; user tokens can
   never ingest. A session-authenticated unsafe request must pass CSRF.
 
+Every view serves GET (and HEAD) only unless ``@methods(...)`` or
+``@api_view(methods=...)`` says otherwise: ``AllowedMethodsMiddleware``
+answers any other method (TRACE, OPTIONS, PUT...) with 405 and an ``Allow``
+header before the view runs. Unknown URLs under ``/api/`` get a JSON 404.
+
 ``RequireAuthenticationMiddleware`` refuses any other view to anonymous
 callers (401 for API paths, a redirect to the login page otherwise), so a new
 view is protected even if its author forgets. ``SecurityHeadersMiddleware``
@@ -20,7 +25,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -37,6 +42,7 @@ from yapdns.server.sensors.models import Sensor, SensorToken
 
 Scope = Literal["ingest", "query", "manage"]
 View = Callable[..., HttpResponseBase]
+F = TypeVar("F", bound=Callable[..., Any])
 _TOUCH_EVERY = dt.timedelta(minutes=1)
 
 CSP = (
@@ -133,25 +139,104 @@ def _noop(request: HttpRequest) -> HttpResponse:
     return HttpResponse()
 
 
-def api_view(scope: Scope, methods: tuple[str, ...] = ("GET",)) -> Callable[[View], View]:
-    """Authenticate (see module doc), check the method, then call ``view(request, principal, ...)``."""
+def charge_quota(principal: Principal, queries: int = 1) -> HttpResponse | None:
+    """Count ``queries`` against the caller's token quota (``limits.TokenQuota``); the refusal to send, if any.
+
+    Refusals say which limit was hit: 429 with ``Retry-After`` for an exhausted window (``day``, ``burst``,
+    ``block``), 401 for an expired quota. Sessions (the dashboard) and sensors carry no token quota.
+    """
+    from yapdns.server.limits import QuotaExhausted, QuotaExpired, TokenQuota
+
+    if principal.kind != "user" or principal.token_id is None:
+        return None
+    try:
+        TokenQuota.for_token(principal.token_id).consume(queries=queries)
+    except QuotaExpired:
+        return error(401, "the quota of this token has expired; ask an admin to renew it", limit="expired")
+    except QuotaExhausted as exc:
+        response = error(429, f"quota exhausted: the token's {exc.window} limit", limit=exc.window,
+                         retry_after=exc.retry_after)
+        if exc.retry_after is not None:
+            response["Retry-After"] = str(exc.retry_after)
+        return response
+    return None
+
+
+def api_view(
+    scope: Scope, methods: tuple[str, ...] = ("GET",), *, charge: bool = True
+) -> Callable[[View], View]:
+    """Authenticate (see module doc), check the method, charge a query request to the token's quota (unless
+    ``charge`` is false: the view charges itself), then call ``view(request, principal, ...)``."""
 
     def decorate(view: View) -> View:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            if request.method not in (*methods, "HEAD") or (request.method == "HEAD" and "GET" not in methods):
-                response = error(405, f"method {request.method} not allowed")
-                response["Allow"] = ", ".join(methods)
-                return response
+            allowed = (*methods, "HEAD") if "GET" in methods else methods
+            if request.method not in allowed:
+                return not_allowed(request, allowed)
             principal = resolve_principal(request, scope)
             if isinstance(principal, HttpResponse):
                 return principal
-            return view(request, principal, *args, **kwargs)
+            refused = charge_quota(principal) if scope == "query" and charge else None
+            return refused or view(request, principal, *args, **kwargs)
 
         wrapper.yapdns_auth = "api"  # type: ignore[attr-defined]
+        wrapper.yapdns_methods = methods  # type: ignore[attr-defined]
         return csrf_exempt(wrapper)
 
     return decorate
+
+
+def methods(*allowed: str) -> Callable[[F], F]:
+    """Declare the HTTP methods ``view`` serves (GET implies HEAD); ``AllowedMethodsMiddleware`` refuses others."""
+
+    def decorate(view: F) -> F:
+        view.yapdns_methods = allowed  # type: ignore[attr-defined]
+        return view
+
+    return decorate
+
+
+def allowed_methods(view: Callable[..., Any]) -> tuple[str, ...]:
+    """The methods ``view`` serves: its declaration, or GET and HEAD."""
+    declared: tuple[str, ...] = getattr(view, "yapdns_methods", ("GET",))
+    return (*declared, "HEAD") if "GET" in declared else declared
+
+
+def not_allowed(request: HttpRequest, allowed: tuple[str, ...]) -> HttpResponse:
+    """405 with an ``Allow`` header: JSON under ``/api/``, plain text elsewhere."""
+    message = f"method {request.method} not allowed; use {', '.join(allowed)}"
+    if request.path.startswith("/api/"):
+        response: HttpResponse = error(405, message)
+    else:
+        response = HttpResponse(message + "\n", status=405, content_type="text/plain; charset=utf-8")
+    response["Allow"] = ", ".join(allowed)
+    return response
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """``handler404``: a JSON error under ``/api/``, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return error(404, f"no API endpoint at {request.path}; see /api/v1/openapi.json")
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception or Exception("not found"))
+
+
+class AllowedMethodsMiddleware:
+    """Answer 405 to a method the resolved view does not serve (see ``methods``), TRACE included."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> HttpResponse | None:
+        allowed = allowed_methods(view)
+        return None if request.method in allowed else not_allowed(request, allowed)
 
 
 def public(view: View) -> View:

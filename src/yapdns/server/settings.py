@@ -13,11 +13,14 @@ import datetime as dt
 import dj_database_url
 
 from yapdns import config
+from yapdns.core.errors import ConfigurationError
+from yapdns.core.private import private_file
+from yapdns.server.monitoring.logs import logging_config
 
 DATA_DIR = config.data_dir()
 SECRET_KEY = config.secret_key()
 DEBUG = config.get_bool("YAPDNS_DEBUG")
-ALLOWED_HOSTS = [h.strip() for h in config.get("YAPDNS_ALLOWED_HOSTS").split(",") if h.strip()]
+ALLOWED_HOSTS = config.allowed_hosts()
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -32,12 +35,15 @@ INSTALLED_APPS = [
     "yapdns.server.compat",
     "yapdns.server.dashboard",
     "yapdns.server.detection",
+    "yapdns.server.monitoring",
     "axes",
 ]
 
 MIDDLEWARE = [
+    "yapdns.server.monitoring.middleware.RequestMonitorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "yapdns.server.security.AllowedMethodsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -73,6 +79,7 @@ if _URL:
     DATABASES = {"default": dj_database_url.parse(_URL, conn_max_age=60, conn_health_checks=True)}
     DATABASES["default"].setdefault("OPTIONS", {}).pop("schema", None)
 else:
+    private_file(DATA_DIR / "app.sqlite3")  # owner-only before SQLite creates it (and its -wal, -shm) 0644
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -147,15 +154,16 @@ SECURE_HSTS_SECONDS = 31536000 if SERVED_OVER_TLS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SERVED_OVER_TLS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SERVED_OVER_TLS else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# yapdns.W012 (server/deploy_checks.py) replaces W008: redirecting to HTTPS is the TLS proxy's job; preloading
+# HSTS (W021) is an operator's commitment to the browsers' lists, not a default.
+SILENCED_SYSTEM_CHECKS = ["security.W008", "security.W021"]
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": "INFO"},
-    "loggers": {"django.request": {"level": "ERROR"}, "axes": {"level": "WARNING"}},
-}
+LOG_FORMAT = config.get("YAPDNS_LOG_FORMAT").strip().lower()
+if LOG_FORMAT not in ("plain", "json"):
+    raise ConfigurationError(f"YAPDNS_LOG_FORMAT must be 'plain' or 'json', got {LOG_FORMAT!r}")
+JSON_ACCESS_LOG = LOG_FORMAT == "json"
+LOGGING = logging_config(LOG_FORMAT)
+METRICS_TOKEN = config.get("YAPDNS_METRICS_TOKEN").strip()

@@ -16,6 +16,8 @@ def setup_django() -> None:
         return
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yapdns.server.settings")
     django.setup()
+    from yapdns.server import deploy_checks  # noqa: F401  (registers them)
+
     _done = True
 
 

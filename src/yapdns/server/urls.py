@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from django.urls import include, path
 
+handler404 = "yapdns.server.security.not_found"
+
 urlpatterns = [
     path("api/v1/", include("yapdns.server.ingest.urls")),
     path("api/v1/", include("yapdns.server.query.urls")),
     path("api/v1/", include("yapdns.server.sensors.urls")),
     path("api/v1/", include("yapdns.server.accounts.urls")),
     path("api/v1/", include("yapdns.server.detection.urls")),
+    path("", include("yapdns.server.monitoring.urls")),
     path("", include("yapdns.server.compat.urls")),
     path("", include("yapdns.server.dashboard.urls")),
 ]

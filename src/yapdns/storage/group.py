@@ -38,6 +38,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from yapdns.core.model import Observation
 from yapdns.gcpause import gc_paused
 from yapdns.storage.base import BatchRef, WriteOutcome
+from yapdns.storage.observe import writer_observer
 
 C = TypeVar("C")
 T = TypeVar("T")
@@ -159,7 +160,13 @@ class GroupWriter(Generic[C]):
         job = WriteJob(observations, batch)
         self._ensure_started()
         self._queue.put(job)
+        self._report_depth()
         return job.future.result()
+
+    def _report_depth(self) -> None:
+        observer = writer_observer()
+        if observer is not None:
+            observer.queue_depth(self._name, self._queue.qsize())
 
     def call(self, fn: Callable[[C], T]) -> T:
         """Run ``fn`` on a writer connection, in a writer thread."""
@@ -259,6 +266,10 @@ class GroupWriter(Generic[C]):
                 self._apply_group(conn, [job])
             return
         self._last_apply = time.monotonic() - started
+        observer = writer_observer()
+        if observer is not None:
+            observer.group_applied(self._name, sum(len(j.observations) for j in group), self._last_apply)
+            observer.queue_depth(self._name, self._queue.qsize())
         for job, outcome in zip(group, outcomes, strict=True):
             job.future.set_result(outcome)
 

@@ -69,6 +69,17 @@ def pending(package: str, applied: set[int], through: int | None = None) -> list
     return [m for m in available(package) if m[0] not in applied and (through is None or m[0] <= through)]
 
 
+def pending_names(package: str, applied: set[int]) -> list[str]:
+    """``NNNN_name`` of each migration not yet applied, in order."""
+    return [f"{v:04d}_{name}" for v, name, _ in pending(package, applied)]
+
+
+def pending_problem(package: str, applied: set[int]) -> list[str]:
+    """A readiness problem naming the pending migrations, or none."""
+    todo = pending_names(package, applied)
+    return [f"record store migrations pending: {', '.join(todo)} (run `yapdns migrate`)"] if todo else []
+
+
 def apply_all(
     package: str, applied: set[int], run: Callable[[int, str, str], None], through: int | None = None
 ) -> list[str]:

@@ -23,7 +23,6 @@ import msgspec
 from yapdns import config
 from yapdns.core.errors import ConfigurationError
 from yapdns.storage.base import Store
-from yapdns.storage.sqlite.rowcache import CACHE_LIMIT
 
 SQLITE_FILE = "store.sqlite3"
 
@@ -32,16 +31,24 @@ class StoreOptions(msgspec.Struct, frozen=True, kw_only=True):
     """What opening a store needs besides its URL; each backend takes the options that apply to it."""
 
     data_dir: Path  # where the embedded SQLite file lives when the URL is empty
-    sqlite_cache_mb: int = 256
-    sqlite_rowid_cache: int = CACHE_LIMIT
+    sqlite_cache_mb: int = 32  # MiB per connection: the server's memory budget, docs/performance.md
+    sqlite_rowid_cache: int = 200_000  # ~86 MB; CACHE_LIMIT is the writer's own ceiling
     replay_window: int = 7 * 86400  # seconds a batch id is remembered (every backend)
+
+
+def sqlite_path(url: str, data_dir: Path) -> Path | None:
+    """The file of an SQLite store URL (the empty URL: ``store.sqlite3`` in ``data_dir``); None for other schemes."""
+    if url_scheme(url) != "sqlite":
+        return None
+    rest = url.partition(":")[2]  # sqlite:///relative.db, sqlite:////absolute.db, sqlite:file.db
+    return Path(rest.removeprefix("///")) if url else data_dir / SQLITE_FILE
 
 
 def _open_sqlite(url: str, options: StoreOptions) -> Store:
     from yapdns.storage.sqlite.store import SqliteStore
 
-    rest = url.partition(":")[2]  # sqlite:///relative.db, sqlite:////absolute.db, sqlite:file.db
-    path = Path(rest.removeprefix("///")) if url else options.data_dir / SQLITE_FILE
+    path = sqlite_path(url, options.data_dir)
+    assert path is not None
     return SqliteStore(
         path,
         cache_mb=options.sqlite_cache_mb,

@@ -111,6 +111,14 @@ def test_overview_from_counters_and_indexes(loaded: Store, reader_client: Client
     assert dict(data["types"])["A"] == 12  # type: ignore[arg-type]
 
 
+def test_overview_figures_say_which_time_they_measure(loaded: Store, reader_client: Client) -> None:
+    """Ingest counts go by arrival, new names by the time DNS was seen: a backfill must not read as today."""
+    html = reader_client.get("/").content.decode()
+    assert "Observations ingested, last 24 h" in html and "New records ingested, last 24 h" in html
+    assert "per hour of arrival (ingest time)" in html
+    assert "first seen in DNS in the period (observed time, not arrival)" in section(html, "new-names")
+
+
 class _Markup(HTMLParser):
     """Every element and attribute name a browser would build from a page."""
 

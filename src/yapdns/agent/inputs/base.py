@@ -100,4 +100,4 @@ class AgentInput(ABC):
         return (0, 0)
 
     def stats_dict(self) -> dict[str, object]:
-        return {"input": self.name, **self.stats.as_dict()}
+        return {"input": self.name, **self.stats.as_dict(), "bytes": self.stats.bytes}

@@ -41,6 +41,7 @@ from yapdns.agent.wire.fstrm import (
     accepts_dnstap,
     encode_control,
 )
+from yapdns.core.digits import ascii_digits
 from yapdns.core.errors import ConfigurationError
 from yapdns.core.model import Observation
 
@@ -248,7 +249,7 @@ class DnstapSocketInput(AgentInput):
 def _tcp_listener(spec: str) -> socket.socket:
     host, _, port = spec.rpartition(":")
     host = host.strip("[]") or "127.0.0.1"
-    if not port.isdigit():
+    if not ascii_digits(port):
         raise ConfigurationError(f"tcp must be host:port, not {spec!r}")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)

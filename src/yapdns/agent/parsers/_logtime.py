@@ -23,6 +23,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from yapdns.agent.parsers.base import ParseError, ParserOptions
+from yapdns.core.digits import ascii_digits
 from yapdns.core.errors import ConfigurationError
 
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -109,7 +110,7 @@ class WallClock:
 
     def _ymd_hms(self, text: str) -> int:
         try:
-            if text[4] != "-" or text[7] != "-" or text[13] != ":" or text[16] != ":":
+            if text[4] != "-" or text[7] != "-" or text[13] != ":" or text[16] != ":" or not text[:19].isascii():
                 raise ValueError
             return self.epoch(
                 int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), int(text[14:16]), int(text[17:19])
@@ -121,7 +122,7 @@ class WallClock:
 def parse_epoch(text: str) -> int:
     """``1494364058.429337`` or ``1494364058`` as whole epoch seconds; raise ``ParseError``."""
     head, _, frac = text.partition(".")
-    if head.isdigit() and head.isascii() and (not frac or frac.isdigit()):
+    if ascii_digits(head) and (not frac or ascii_digits(frac)):
         return int(head)
     raise ParseError(f"not an epoch time: {text[:40]!r}", code="bad_time")
 
@@ -134,7 +135,7 @@ def _offset_seconds(suffix: str) -> int:
     if known is not None:
         return known
     sign, digits = suffix[0], suffix[1:].replace(":", "")
-    if sign not in "+-" or len(digits) != 4 or not digits.isdigit() or not digits.isascii():
+    if sign not in "+-" or len(digits) != 4 or not ascii_digits(digits):
         raise ValueError(suffix)
     value = (int(digits[:2]) * 60 + int(digits[2:])) * 60
     value = -value if sign == "+" else value  # local = UTC + offset, so UTC = local - offset
@@ -202,6 +203,8 @@ class YearGuess:
 def syslog_stamp(text: str, clock: WallClock, years: YearGuess) -> int:
     """``Mon DD HH:MM:SS`` (day may be space padded; a ``.fff`` fraction is ignored) → epoch."""
     try:
+        if not text[:15].isascii():
+            raise ValueError
         month = MONTHS[text[:3]]
         day = int(text[4:6])
         hour, minute, second = int(text[7:9]), int(text[10:12]), int(text[13:15])
@@ -216,6 +219,8 @@ def iso_stamp(text: str, clock: WallClock) -> int:
     ``Z`` or an offset is honoured; without one the stamp is wall time of ``clock``.
     """
     try:
+        if not text[:19].isascii():
+            raise ValueError
         year, month, day = int(text[0:4]), int(text[5:7]), int(text[8:10])
         hour, minute, second = int(text[11:13]), int(text[14:16]), int(text[17:19])
     except ValueError:
@@ -225,14 +230,14 @@ def iso_stamp(text: str, clock: WallClock) -> int:
     i = 19
     if i < len(text) and text[i] in ".,":
         i += 1
-        while i < len(text) and text[i].isdigit():
+        while i < len(text) and ascii_digits(text[i]):
             i += 1
     zone = text[i : i + 6]
     if zone[:1] == "Z":
         return utc_epoch(year, month, day, hour, minute, second)
-    if zone[:1] in ("+", "-") and zone[1:3].isdigit():
+    if zone[:1] in ("+", "-") and ascii_digits(zone[1:3]):
         digits = zone[1:].replace(":", "")[:4]
-        if len(digits) == 4 and digits.isdigit():
+        if len(digits) == 4 and ascii_digits(digits):
             offset = int(digits[:2]) * 3600 + int(digits[2:]) * 60
             sign = 1 if zone[0] == "+" else -1
             return utc_epoch(year, month, day, hour, minute, second) - sign * offset

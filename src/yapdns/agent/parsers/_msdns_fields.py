@@ -21,9 +21,9 @@ _PACKET = re.compile(
     r"[0-9A-Fa-f]+ PACKET +[0-9A-Fa-f]+ (?P<proto>UDP|TCP) +(?P<dir>Snd|Rcv) (?P<remote>\S+) +"
     r"(?P<xid>[0-9A-Fa-f]{1,4}) (?P<resp>[R ]) (?P<opcode>[QNU?]) "
     r"\[[0-9A-Fa-f]{4} .{4} *(?P<rcode>[A-Z]+)\] +(?P<qtype>\S+) +(?P<qname>\S.*?)\s*$"
-)
+, re.ASCII)
 _DATE_SEP = re.compile(r"[/.-]")
-_LABEL_LEN = re.compile(r"\((\d{1,3})\)")
+_LABEL_LEN = re.compile(r"\((\d{1,3})\)", re.ASCII)
 _COMPRESSION = re.compile(r"\[C[0-9A-Fa-f]{3,4}\]")
 DATE_ORDERS = ("auto", "mdy", "dmy", "ymd")
 NAME_TYPES = {2: "NS", 5: "CNAME", 12: "PTR", 39: "DNAME"}

@@ -138,7 +138,7 @@ class QueryLogParser(LineParser):
     """The base of the query-only server log parsers: evidence, clock, year guess, question pairing."""
 
     evidence = Evidence.DIRECT
-    syslog_start: ClassVar[re.Pattern[str]] = re.compile(r"[A-Z][a-z]{2} [ 0-9]\d \d{2}:\d{2}:\d{2}")
+    syslog_start: ClassVar[re.Pattern[str]] = re.compile(r"[A-Z][a-z]{2} [ 0-9]\d \d{2}:\d{2}:\d{2}", re.ASCII)
 
     def __init__(self, options: ParserOptions | None = None) -> None:
         super().__init__(options)

@@ -33,6 +33,7 @@ import msgspec
 from yapdns.agent.parsers._addr import canonical_ip
 from yapdns.agent.parsers._logtime import iso_length, utc_epoch
 from yapdns.agent.parsers.base import ParseError
+from yapdns.core.digits import ascii_digits
 from yapdns.core.model import Evidence, Observation
 from yapdns.core.rrtypes import UNRECORDED, rrtype_text
 
@@ -90,7 +91,7 @@ def parse_results(text: str) -> Results:
         if token.startswith("type:"):
             code, _, data = token[5:].strip().partition(" ")
             data = data.strip()
-            if not code.isdigit() or int(code) > 65535:
+            if not ascii_digits(code) or int(code) > 65535:
                 raise ParseError(f"bad QueryResults type {code[:10]!r}", code="bad_format")
             if code == "5" and data and other is None:
                 cnames.append(data)
@@ -151,7 +152,7 @@ def _status(value: str | int | None) -> int:
         return 0
     if isinstance(value, int):
         return value
-    if value is None or not value.strip().isdigit():
+    if value is None or not ascii_digits(value.strip()):
         raise ParseError(f"bad or missing QueryStatus {value!r:.20}", code="bad_format")
     return int(value)
 

@@ -33,8 +33,8 @@ from yapdns.agent.parsers.base import ParseError, ParserOptions
 from yapdns.core.model import Observation
 
 _MARK = ": query: "
-_BIND_STAMP = re.compile(r"(\d{2})-([A-Z][a-z]{2})-(\d{4}) (\d{2}):(\d{2}):(\d{2})")
-_PRIORITY = re.compile(r"<\d{1,3}>\s*")
+_BIND_STAMP = re.compile(r"(\d{2})-([A-Z][a-z]{2})-(\d{4}) (\d{2}):(\d{2}):(\d{2})", re.ASCII)
+_PRIORITY = re.compile(r"<\d{1,3}>\s*", re.ASCII)
 
 
 class BindQueryParser(QueryLogParser):

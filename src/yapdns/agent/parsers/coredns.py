@@ -39,8 +39,8 @@ from yapdns.core.model import Observation
 _QUERY = re.compile(
     r"(?:\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:.]+):\d+ - (?:\[(?P<clf>[^\]]+)\] )?\d+ "
     r'"(?P<q>[^"]*)" (?P<rcode>[A-Z]+\d*|-) '
-)
-_CLF = re.compile(r"(\d{2})/([A-Z][a-z]{2})/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})")
+, re.ASCII)
+_CLF = re.compile(r"(\d{2})/([A-Z][a-z]{2})/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})", re.ASCII)
 
 
 class ContainerLine(msgspec.Struct):

@@ -49,11 +49,13 @@ from yapdns.agent.parsers._logtime import MONTHS, WallClock
 from yapdns.agent.parsers.base import LineParser, ParseError, ParserOptions
 from yapdns.core.model import Evidence, Observation
 
-_PREFIX = re.compile(r"(?:<\d+>)?([A-Z][a-z]{2}) ([ \d]\d) (\d\d):(\d\d):(\d\d) (?:\S+ )?dnsmasq(-dhcp)?\[\d+\]: (.*)")
+_PREFIX = re.compile(
+    r"(?:<\d+>)?([A-Z][a-z]{2}) ([ \d]\d) (\d\d):(\d\d):(\d\d) (?:\S+ )?dnsmasq(-dhcp)?\[\d+\]: (.*)", re.ASCII
+)
 _MESSAGE = re.compile(
     r"(?:(?P<serial>\d+) (?P<client>\S+)/\d+ (?:(?:UDP|TCP) )?)?"  # log-queries=extra (and =proto)
     r"(?P<source>.+?) (?P<name>\S+) (?P<verb>is|to|from) (?P<dest>.*)"
-)
+, re.ASCII)
 _QUERY = re.compile(r"query\[(?:type=)?([A-Za-z0-9]+)\]")
 _EXTRA_SUFFIX = re.compile(r" \((?:DNSSEC signed|EDE: [^)]*)\)$")
 _UPSTREAM = frozenset({"reply", "cached", "cached-stale"})

@@ -44,9 +44,9 @@ _ERROR_ANSWERS = {
     "NXRRSET": "NXRRSET", "NOTAUTH": "NOTAUTH", "NOTZONE": "NOTZONE",
 }  # fmt: skip
 _PARTIAL_TYPES = {"MX": "MX exchange without its preference", "SRV": "SRV target only", "SOA": "SOA MNAME only"}
-_EPOCH_USEC = re.compile(r"\d{1,10}\.\d{1,6}")
-_EPOCH = re.compile(r"\d{1,10}")
-_YMD = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?")
+_EPOCH_USEC = re.compile(r"\d{1,10}\.\d{1,6}", re.ASCII)
+_EPOCH = re.compile(r"\d{1,10}", re.ASCII)
+_YMD = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?", re.ASCII)
 _CLASS = frozenset({"IN", "CH", "HS", "CS", "ANY", "NONE"})
 
 

@@ -55,7 +55,7 @@ from yapdns.agent.parsers._textline import reject_binary
 from yapdns.agent.parsers.base import LineParser, ParseError, ParserOptions
 from yapdns.core.model import Evidence, Observation
 
-_TYPE_CODE = re.compile(r"\((\d+)\)\s*$")
+_TYPE_CODE = re.compile(r"\((\d+)\)\s*$", re.ASCII)
 _KEPT_SECTIONS = ("ANSWER", "AUTHORITY")
 
 

@@ -35,13 +35,16 @@ from yapdns.agent.parsers._logtime import syslog_stamp
 from yapdns.agent.parsers._querylog import QueryLogParser
 from yapdns.agent.parsers._textline import reject_binary
 from yapdns.agent.parsers.base import ParseError
+from yapdns.core.digits import ascii_digits
 from yapdns.core.errors import InvalidValue
 from yapdns.core.model import Observation
 from yapdns.core.normalize import normalize_rcode
 
 _PAIR = re.compile(r'([A-Za-z-]+)="((?:[^"\\]|\\.)*)"')
-_LEGACY_Q = re.compile(r"(\[\d+/\d+\]) (?:TCP )?question for '(.*)\|([A-Za-z0-9]+)' from ")
-_LEGACY_A = re.compile(r"(\[\d+/\d+\]) answer to question '(.*)\|([A-Za-z0-9]+)': (\d+) answers,.*?(?:rcode=(\d+))?$")
+_LEGACY_Q = re.compile(r"(\[\d+/\d+\]) (?:TCP )?question for '(.*)\|([A-Za-z0-9]+)' from ", re.ASCII)
+_LEGACY_A = re.compile(
+    r"(\[\d+/\d+\]) answer to question '(.*)\|([A-Za-z0-9]+)': (\d+) answers,.*?(?:rcode=(\d+))?$", re.ASCII
+)
 
 
 class PdnsRecursorParser(QueryLogParser):
@@ -93,6 +96,8 @@ class PdnsRecursorParser(QueryLogParser):
 
 def _ts(value: str | None) -> int:
     try:
+        if not (value or "").isascii():
+            raise ValueError
         return int(float(value or ""))
     except ValueError:
         raise ParseError(f"bad ts {value!r}", code="bad_time") from None
@@ -100,7 +105,7 @@ def _ts(value: str | None) -> int:
 
 def _rcode(rcode: str | None, answers: str | None) -> str | None:
     """The rcode mnemonic; NOERROR with no answer records is NODATA; unknown stays None."""
-    if rcode is None or not rcode.isdigit():
+    if rcode is None or not ascii_digits(rcode):
         return None
     try:
         text = normalize_rcode(int(rcode))

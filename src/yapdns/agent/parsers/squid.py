@@ -22,6 +22,7 @@ from functools import lru_cache
 
 from yapdns.agent.parsers._addr import ip_address, ip_rrtype
 from yapdns.agent.parsers.base import LineParser, ParseError
+from yapdns.core.digits import ascii_digits
 from yapdns.core.model import Evidence, Observation
 
 _MIN_FIELDS = 10
@@ -63,7 +64,7 @@ class SquidParser(LineParser):
 
 def _epoch(text: str) -> int:
     seconds, _, millis = text.partition(".")
-    if not seconds.isdigit() or not (millis == "" or millis.isdigit()):
+    if not ascii_digits(seconds) or not (millis == "" or ascii_digits(millis)):
         raise ParseError(f"not an epoch timestamp: {text[:30]!r}", code="bad_time")
     return int(seconds)
 

@@ -34,15 +34,16 @@ from collections.abc import Iterator
 from yapdns.agent.parsers._querylog import QueryLogParser
 from yapdns.agent.parsers._textline import reject_binary
 from yapdns.agent.parsers.base import ParseError
+from yapdns.core.digits import ascii_digits
 from yapdns.core.model import Observation
 
 _TAGS = (" info: ", " query: ", " reply: ")
-_RCODE = re.compile(r"[A-Z]+|RCODE\d+")
+_RCODE = re.compile(r"[A-Z]+|RCODE\d+", re.ASCII)
 
 
 class UnboundParser(QueryLogParser):
     name = "unbound"
-    syslog_start = re.compile(r"[A-Z][a-z]{2} [ 0-9]\d \d{2}:\d{2}:\d{2} ")
+    syslog_start = re.compile(r"[A-Z][a-z]{2} [ 0-9]\d \d{2}:\d{2}:\d{2} ", re.ASCII)
     timezone = "[epoch] prefix: UTC; log-time-ascii and syslog stamps: ParserOptions.timezone, else the host's zone"
     description = "Unbound log-queries / log-replies lines (logfile or syslog)"
 
@@ -74,7 +75,7 @@ class UnboundParser(QueryLogParser):
     def _when(self, prefix: str) -> int:
         if prefix.startswith("["):
             end = prefix.find("]")
-            if end > 1 and prefix[1:end].isdigit():
+            if end > 1 and ascii_digits(prefix[1:end]):
                 return int(prefix[1:end])
             raise ParseError("bad [epoch] prefix", code="bad_time")
         when = self.leading_stamp(prefix)

@@ -41,6 +41,7 @@ from yapdns.agent.parsers._logtime import IsoClock, parse_epoch
 from yapdns.agent.parsers._zeek_answers import answer_shapes, smallest_ttl
 from yapdns.agent.parsers.base import LineParser, ParseError, ParserOptions
 from yapdns.core import rrtypes
+from yapdns.core.digits import ascii_digits
 from yapdns.core.errors import InvalidRRType
 from yapdns.core.model import Evidence, Observation
 
@@ -243,7 +244,7 @@ class ZeekDnsParser(LineParser):
             if "\\x" in answers:
                 answer_list = [unescape(a) for a in answer_list]
         head, _, frac = ts.partition(".")  # parse_epoch, inlined for the common case
-        when = int(head) if head.isdigit() and head.isascii() and (not frac or frac.isdigit()) else parse_epoch(ts)
+        when = int(head) if ascii_digits(head) and (not frac or ascii_digits(frac)) else parse_epoch(ts)
         return self._observations(
             when,
             "" if query == empty else unescape(query),
@@ -297,7 +298,7 @@ class ZeekDnsParser(LineParser):
             if not 0 <= ts < 2**32:
                 raise ParseError(f"ts {ts} out of range", code="bad_time")
             return int(ts)
-        if ts[:1].isdigit() and "T" not in ts and "-" not in ts:
+        if ascii_digits(ts[:1]) and "T" not in ts and "-" not in ts:
             return parse_epoch(ts)
         return self._iso.epoch(ts)
 

@@ -21,9 +21,8 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_POST
 
-from yapdns.server.security import public
+from yapdns.server.security import methods, public
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -46,10 +45,10 @@ class DashboardLoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
-login = public(DashboardLoginView.as_view())
+login = public(methods("GET", "POST")(DashboardLoginView.as_view()))
 
 
-@require_POST
+@methods("POST")
 def logout(request: HttpRequest) -> HttpResponse:
     """End the session (POST with CSRF only)."""
     from django.contrib.auth import logout as end_session

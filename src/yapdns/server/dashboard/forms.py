@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth import get_user_model, password_validation
 
 from yapdns.server.accounts.roles import ROLES
+from yapdns.server.accounts.usernames import USERNAME_MAX, check_username
 from yapdns.server.sensors.models import SENSOR_NAME
 
 ROLE_CHOICES = [(r, r) for r in ROLES]
@@ -23,14 +24,12 @@ class TokenForm(forms.Form):
 
 
 class UserCreateForm(forms.Form):
-    username = forms.CharField(max_length=150)
+    username = forms.CharField(max_length=USERNAME_MAX, strip=False, help_text="Letters, digits and @ . + - _")
     password = forms.CharField(widget=forms.PasswordInput, strip=False, help_text="At least 10 characters.")
     role = forms.ChoiceField(choices=ROLE_CHOICES, initial="analyst")
 
     def clean_username(self) -> str:
-        username: str = self.cleaned_data["username"].strip()
-        field = get_user_model().username_validator
-        field(username)
+        username = check_username(self.cleaned_data["username"])
         if get_user_model().objects.filter(username=username).exists():
             raise forms.ValidationError("That username is taken.")
         return username

@@ -37,6 +37,7 @@ from yapdns.core.errors import BatchTooLarge, MalformedInput
 from yapdns.ingest import IngestService
 from yapdns.server.detection.live import ingest_hooks
 from yapdns.server.limits import LimitExceeded, RequestLimits
+from yapdns.server.monitoring import logs, metrics
 from yapdns.server.security import Principal, api_view, error
 from yapdns.server.sensors.services import record_ingest, record_refusal
 from yapdns.server.store import get_store
@@ -90,10 +91,13 @@ def ingest(request: HttpRequest, principal: Principal) -> HttpResponse:
     """Read, decode and apply one batch; reply with accept/reject counts."""
     sensor = principal.sensor
     assert sensor is not None
+    logs.SENSOR.set(sensor.name)
+    logs.BATCH_ID.set(request.headers.get("X-Batch-Id", "")[:128] or None)
     limits = RequestLimits.from_settings()
     budget = limits.budget()
     try:
         body = _read_body(request, limits.ingest_body_bytes)
+        metrics.INGEST_BYTES.inc(len(body))
         media = (request.content_type or "").lower()
         lines = limits.ingest_records if media not in ("", "application/json") else None  # NDJSON
         raw = decompress(body, request.headers.get("Content-Encoding"), limits.ingest_decompressed_bytes, lines)
@@ -106,20 +110,24 @@ def ingest(request: HttpRequest, principal: Principal) -> HttpResponse:
         )
     except (LimitExceeded, BatchTooLarge) as exc:
         record_refusal(sensor.pk)
+        metrics.count_ingest("refused")
         return error(getattr(exc, "status", 413), str(exc))
     except MalformedInput as exc:
         record_refusal(sensor.pk)
+        metrics.count_ingest("refused")
         return error(400, str(exc), **({"line": exc.line} if exc.line is not None else {}))
     try:
         result = IngestService(get_store(), ingest_hooks()).submit(sensor.name, batch)
     except StoreUnavailable:  # nothing was applied and a retry can succeed
         log.exception("ingest from %s: the store is unavailable", sensor.name)
+        metrics.count_ingest("unavailable")
         response = error(503, "the record store is unavailable; retry later")
         response["Retry-After"] = "5"
         return response
     except Exception as exc:  # a failure a retry would repeat: never "retry later"
         log.exception("ingest from %s failed", sensor.name)
         record_refusal(sensor.pk, failed=True)
+        metrics.count_ingest("failed")
         return error(
             500,
             f"the server failed to apply this batch ({type(exc).__name__}); nothing of it was applied and a "
@@ -127,4 +135,8 @@ def ingest(request: HttpRequest, principal: Principal) -> HttpResponse:
             retryable=False,
         )
     record_ingest(sensor.pk, result.accepted, result.rejected, result.replayed)
+    if result.replayed:
+        metrics.count_ingest("replayed")
+    else:
+        metrics.count_ingest("applied", accepted=result.accepted, rejects=[r.code for r in batch.rejects])
     return JsonResponse(msgspec.to_builtins(result))

@@ -277,6 +277,13 @@ def _query_paths() -> dict[str, Any]:
                 "responses": {"200": _json({"type": "object"}), "503": _json({"type": "object"}, "Unavailable")},
             }
         },
+        "/api/v1/ready": {
+            "get": {
+                "summary": "Readiness: the store takes writes and every migration is applied (no authentication).",
+                "security": [],
+                "responses": {"200": _json({"type": "object"}), "503": _json({"type": "object"}, "Not ready")},
+            }
+        },
         "/api/v1/openapi.json": _get("This document.", [], _json({"type": "object"})),
     }
 

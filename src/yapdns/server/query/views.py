@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import msgspec
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -21,14 +22,16 @@ from yapdns.core import cof
 from yapdns.core.errors import InvalidQuery
 from yapdns.server.detection import tlp as tlp_levels
 from yapdns.server.detection.export import EXPORT_FORMATS, EXPORT_MAX, export_response
-from yapdns.server.limits import Budget, RequestLimits
+from yapdns.server.limits import Budget, RequestLimits, clamped, mark_results_max
+from yapdns.server.monitoring.metrics import count_query
 from yapdns.server.query import params
-from yapdns.server.security import Principal, api_view, error, public
+from yapdns.server.security import Principal, api_view, charge_quota, error, public
 from yapdns.server.store import get_store
 from yapdns.storage.base import Store
 from yapdns.storage.query import NameMatch, Page, RecordQuery, TypeFilter
 
 JSON_PAGE_MAX = 10_000
+STREAM_DEFAULT_LIMIT = 10_000
 FORMATS = {"json", "cof", "csv", *EXPORT_FORMATS}
 ORIGIN = "urn:yapdns"
 
@@ -69,9 +72,16 @@ def records(request: HttpRequest, principal: Principal) -> HttpResponseBase:
             return export_response(get_store().iter_records(query), fmt, _tlp(request), title)
         if fmt == "json":
             query = params.record_query(request.GET, cap=JSON_PAGE_MAX)
-            return _page_json(get_store().records(query), "records")
-        query = params.record_query(request.GET, default_limit=10_000)
-        return stream_records(get_store(), query, fmt)
+            count_query("api", query)
+            response: HttpResponseBase = _page_json(get_store().records(query), "records")
+            cap, default = JSON_PAGE_MAX, params.DEFAULT_LIMIT
+        else:
+            query = params.record_query(request.GET, default_limit=STREAM_DEFAULT_LIMIT)
+            count_query("api", query)
+            response = stream_records(get_store(), query, fmt)
+            cap, default = int(settings.RESULTS_MAX), STREAM_DEFAULT_LIMIT
+        requested = params.integer(request.GET, "limit", default, minimum=0)
+        return mark_results_max(response, cap) if clamped(requested or 0, cap) else response
 
     return _guarded(run)
 
@@ -117,7 +127,9 @@ def _name_query(request: HttpRequest) -> RecordQuery:
     given = {k: v for k, v in request.GET.dict().items() if k not in ("q", "ip", "rdata_name", "rdata")}
     if not (given.get("rrname") or given.get("sample")):
         raise InvalidQuery("rrname (a name, *.domain or name.*) or sample (a SHA-256) is required")
-    return params.record_query(given, cap=JSON_PAGE_MAX)
+    query = params.record_query(given, cap=JSON_PAGE_MAX)
+    count_query("api", query)
+    return query
 
 
 @api_view("query")
@@ -165,7 +177,7 @@ class _BulkRequest(msgspec.Struct, forbid_unknown_fields=True):
     time_last_after: int | None = None
 
 
-@api_view("query", methods=("POST",))
+@api_view("query", methods=("POST",), charge=False)
 def bulk(request: HttpRequest, principal: Principal) -> HttpResponseBase:
     """``POST /api/v1/bulk``: many names/IPs/CIDRs in one request, answered as streamed NDJSON.
 
@@ -192,8 +204,11 @@ def bulk(request: HttpRequest, principal: Principal) -> HttpResponseBase:
         return error(400, "send at least one query")
     if len(spec.queries) > limits.bulk_queries:
         return error(413, f"send at most {limits.bulk_queries} queries per request (YAPDNS_BULK_MAX_QUERIES)")
-    lines = _bulk_lines(get_store(), spec.queries, common, limits.bulk_rows, limits.budget())
-    return StreamingHttpResponse(lines, content_type="application/x-ndjson")
+    refused = charge_quota(principal, len(spec.queries))  # each query of the batch counts
+    return refused or StreamingHttpResponse(
+        _bulk_lines(get_store(), spec.queries, common, limits.bulk_rows, limits.budget()),
+        content_type="application/x-ndjson",
+    )
 
 
 def _bulk_spec(request: HttpRequest) -> _BulkRequest:
@@ -213,6 +228,7 @@ def _bulk_lines(store: Store, terms: list[str], common: dict[str, str], rows: in
             continue
         try:
             query = params.record_query({**common, "q": term}, cap=JSON_PAGE_MAX)
+            count_query("bulk", query)
             page = store.records(msgspec.structs.replace(query, limit=min(query.limit, rows)))
         except InvalidQuery as exc:
             yield encode({"query": term, "done": True, "error": str(exc)}) + b"\n"

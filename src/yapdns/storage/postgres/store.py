@@ -131,6 +131,32 @@ class PostgresStore(SqlReader, SummaryReader):
 
             return migrations.apply_all(self.migrations_package, applied, run, through)
 
+    def readiness(self) -> list[str]:
+        """Problems that stop writes: pending migrations, or a read-only (standby) server."""
+        try:
+            return self._writer.call(self._readiness)
+        except (psycopg.Error, PoolTimeout, OSError) as exc:  # the reason names hosts: only its kind is shown
+            return [f"PostgreSQL cannot be reached ({type(exc).__name__})"]
+
+    def pending_migrations(self) -> list[str]:
+        """The names of the migrations ``migrate`` would apply, in order."""
+        return migrations.pending_names(self.migrations_package, self._writer.call(self._applied))
+
+    @staticmethod
+    def _applied(conn: psycopg.Connection[Any]) -> set[int]:
+        known = conn.execute("SELECT to_regclass('schema_migration') IS NOT NULL").fetchone()
+        rows = conn.execute("SELECT version FROM schema_migration").fetchall() if known and known[0] else []
+        return {int(v) for (v,) in rows}
+
+    def _readiness(self, conn: psycopg.Connection[Any]) -> list[str]:
+        with conn.transaction():
+            applied = self._applied(conn)
+            (read_only,) = conn.execute("SHOW transaction_read_only").fetchone() or ("off",)
+        problems = migrations.pending_problem(self.migrations_package, applied)
+        if read_only == "on":
+            problems.append("PostgreSQL accepts no writes (transaction_read_only is on: a standby?)")
+        return problems
+
     # -- writes -------------------------------------------------------------
 
     def write(self, observations: Sequence[Observation], batch: BatchRef | None = None) -> WriteOutcome:

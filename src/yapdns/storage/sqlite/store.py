@@ -19,6 +19,7 @@ from typing import Any
 
 from yapdns.core.model import Observation
 from yapdns.core.normalize import COUNT_CEILING
+from yapdns.core.private import private_dir, private_file
 from yapdns.storage import migrations
 from yapdns.storage.base import BatchRef, StoreStats, StoreUnavailable, WriteOutcome
 from yapdns.storage.flex import FlexQuery, FlexRow
@@ -89,7 +90,7 @@ class SqliteStore(SqlReader, SummaryReader):
         self, path: Path | str, *, cache_mb: int = 256, rowid_cache: int = CACHE_LIMIT, replay_window: int = 7 * 86400
     ) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(private_dir(self.path.parent) / self.path.name)
         self._cache_mb = cache_mb
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
@@ -136,6 +137,33 @@ class SqliteStore(SqlReader, SummaryReader):
         if done:
             self._applier.forget_rows()  # a migration may rewrite or merge rows the writer remembers
         return done
+
+    def readiness(self) -> list[str]:
+        """Problems that stop writes: pending migrations, or a file the writer cannot lock for writing."""
+        try:
+            return self._writer.call(self._readiness)
+        except (sqlite3.Error, OSError) as exc:
+            return [f"the SQLite store cannot be opened for writing: {exc}"]
+
+    def pending_migrations(self) -> list[str]:
+        """The names of the migrations ``migrate`` would apply, in order."""
+        return migrations.pending_names(self.migrations_package, self._writer.call(self._applied))
+
+    @staticmethod
+    def _applied(conn: sqlite3.Connection) -> set[int]:
+        try:
+            return {v for (v,) in conn.execute("SELECT version FROM schema_migration")}
+        except sqlite3.OperationalError:  # no schema yet
+            return set()
+
+    def _readiness(self, conn: sqlite3.Connection) -> list[str]:
+        problems = migrations.pending_problem(self.migrations_package, self._applied(conn))
+        try:
+            conn.execute("BEGIN IMMEDIATE")  # takes the write lock, as a write would
+            conn.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            problems.append(f"the SQLite store is not writable: {exc}")
+        return problems
 
     # -- writes -------------------------------------------------------------
 

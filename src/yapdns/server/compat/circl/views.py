@@ -33,6 +33,7 @@ from yapdns.core.rrtypes import rrtype_code
 from yapdns.server.compat import rawpath
 from yapdns.server.compat.auth import Refusal, charge, circl_caller, compat_view, log_identification, refusal_response
 from yapdns.server.compat.circl.query import CirclQuery, Position
+from yapdns.server.monitoring.metrics import NAME_SHAPES, QUERIES
 from yapdns.server.store import get_store
 from yapdns.storage.query import TypeFilter, parse_integer
 
@@ -78,6 +79,8 @@ def _answer(request: HttpRequest, q: str, start: Position | None) -> HttpRespons
     if types is None:
         return _ndjson([])
     circl = CirclQuery(q, types)
+    if start is None:  # a query counts once, not once per page
+        QUERIES.labels("circl", "ip" if circl.name is None else NAME_SHAPES[circl.name.kind]).inc()
     store = get_store()
     count = request.headers.get("dribble-paginate-count")
     if count is None and start is None:

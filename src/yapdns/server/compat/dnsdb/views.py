@@ -29,6 +29,8 @@ from yapdns.server.compat.auth import (
 )
 from yapdns.server.compat.dnsdb import lookups, routes
 from yapdns.server.compat.dnsdb.saf import saf_lines
+from yapdns.server.limits import clamped, mark_results_max
+from yapdns.server.monitoring.metrics import NAME_SHAPES, QUERIES
 from yapdns.server.security import public
 from yapdns.server.store import get_store
 
@@ -91,7 +93,12 @@ def _authorized(request: HttpRequest, call: routes.DnsdbCall) -> HttpResponseBas
     except InvalidQuery as exc:
         return text(400, f"Error: {exc}")
     log_identification(request, caller, dict(request.GET.items()))
-    return _answer(call, opts, caller)
+    response = _answer(call, opts, caller)
+    requested = params.integer(request.GET, "limit")
+    cap = caller.gate.results_max
+    if call.verb != "summarize" and clamped(params.DEFAULT_LIMIT if requested is None else requested, cap):
+        mark_results_max(response, cap)  # and SAF ends with "limited" when the cap cut the answer
+    return response
 
 
 def _dnsdb_parts(request: HttpRequest) -> list[str]:
@@ -115,8 +122,18 @@ def _options(request: HttpRequest, call: routes.DnsdbCall, caller: Caller) -> lo
     )
 
 
+def _shape(call: routes.DnsdbCall) -> str:
+    """The query shape of a DNSDB call (``monitoring.metrics.query_shape``'s names)."""
+    if call.verb == "flex":
+        return "flex"
+    if call.kind == "rrset" and call.name is not None:
+        return NAME_SHAPES[call.name.kind]
+    return {"rdata_name": "rdata_name", "rdata_ip": "ip"}.get(call.kind, "rdata")
+
+
 def _answer(call: routes.DnsdbCall, opts: lookups.Options, caller: Caller) -> HttpResponseBase:
     runner = _RUNNERS[call.verb]
+    QUERIES.labels("dnsdb", _shape(call)).inc()
     try:
         rows = runner(get_store(), call, opts)
     except InvalidQuery as exc:  # e.g. a Flex pattern rejected while compiling

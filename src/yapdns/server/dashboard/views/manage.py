@@ -10,7 +10,6 @@ from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
 
 from yapdns.core.errors import ConfigurationError
 from yapdns.server.accounts.models import ApiToken
@@ -18,6 +17,7 @@ from yapdns.server.accounts.roles import can_manage_sensors, can_manage_users, r
 from yapdns.server.accounts.services import create_query_token, revoke_query_token
 from yapdns.server.dashboard.forms import RoleForm, SensorForm, TokenForm, UserCreateForm
 from yapdns.server.dashboard.views.common import problem, requires
+from yapdns.server.security import methods
 from yapdns.server.sensors.models import Sensor
 from yapdns.server.sensors.services import add_sensor_token, create_sensor, revoke_sensor, revoke_sensor_token
 
@@ -26,7 +26,7 @@ _users = requires(can_manage_users, "manage users")
 
 
 @_sensors
-@require_http_methods(["GET", "POST"])
+@methods("GET", "POST")
 def sensors_page(request: HttpRequest) -> HttpResponse:
     """List sensors; POST creates one and shows its first token once."""
     form = SensorForm(request.POST or None)
@@ -45,7 +45,7 @@ def sensors_page(request: HttpRequest) -> HttpResponse:
 
 
 @_sensors
-@require_http_methods(["GET", "POST"])
+@methods("GET", "POST")
 def sensor_page(request: HttpRequest, name: str) -> HttpResponse:
     """One sensor's tokens; POST ``action`` = ``new_token`` | ``revoke_token`` | ``revoke_sensor``."""
     sensor = Sensor.objects.filter(name=name).first()
@@ -71,7 +71,7 @@ def sensor_page(request: HttpRequest, name: str) -> HttpResponse:
     return render(request, "dashboard/manage/sensor.html", context)
 
 
-@require_http_methods(["GET", "POST"])
+@methods("GET", "POST")
 def tokens_page(request: HttpRequest) -> HttpResponse:
     """The viewer's own query tokens; POST creates one (shown once) or revokes one."""
     form = TokenForm(request.POST if request.POST.get("action") == "create" else None)
@@ -91,7 +91,7 @@ def tokens_page(request: HttpRequest) -> HttpResponse:
 
 
 @_users
-@require_http_methods(["GET", "POST"])
+@methods("GET", "POST")
 def users_page(request: HttpRequest) -> HttpResponse:
     """List users; POST creates one with a role."""
     form = UserCreateForm(request.POST or None)
@@ -106,7 +106,7 @@ def users_page(request: HttpRequest) -> HttpResponse:
 
 
 @_users
-@require_POST
+@methods("POST")
 def user_action(request: HttpRequest, user_id: int) -> HttpResponse:
     """POST ``action`` = ``role`` (with ``role``) | ``disable`` | ``enable``; admins cannot lock themselves out."""
     user = get_user_model().objects.filter(pk=user_id).first()
