@@ -38,6 +38,8 @@ def test_alerts_page_filters_links_to_the_record_and_escapes(client: Client, ale
     assert client.get(link).status_code == 200
     assert "No alerts match this filter" in client.get("/alerts?status=closed").content.decode()
     assert 'id="alert-' in client.get("/alerts?q=evil&status=open").content.decode()
+    assert 'id="alert-' in client.get(f"/alerts?entry={alert.entry_id}").content.decode()
+    assert "No alerts match" in client.get(f"/alerts?entry={alert.entry_id + 1}").content.decode()
 
 
 def test_alert_workflow_from_the_page(client: Client, alert: Alert, analyst: User) -> None:

@@ -278,6 +278,9 @@ def flux_view(request: HttpRequest, principal: Principal) -> HttpResponseBase:
     from yapdns.server.store import get_store
     from yapdns.storage.query import NameMatch
 
+    unknown = sorted(set(request.GET) - {"name"})
+    if unknown:
+        return error(400, f"unknown parameter {unknown[0]!r}; give name=")
     try:
         match = NameMatch.parse(request.GET.get("name", ""))
         if match.kind != "exact":

@@ -9,24 +9,24 @@ from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
 
 from yapdns.server.accounts.roles import can_manage_sensors
 from yapdns.server.dashboard.views.common import problem
 from yapdns.server.detection import services
 from yapdns.server.detection.models import STATUS_CHOICES, Alert
 from yapdns.server.detection.views import alert_rows, object_id
+from yapdns.server.security import methods
 
 PAGE = 200
 ACTIONS = {"acknowledge": "acknowledged", "close": "closed", "reopen": "open"}
 
 
-@require_http_methods(["GET", "POST"])
+@methods("GET", "POST")
 def alerts_page(request: HttpRequest) -> HttpResponse:
     """``/alerts?status=&q=&assignee=``; POST ``alert`` + ``action`` (or ``comment``) works on one alert."""
     if request.method == "POST":
         return _act(request)
-    filters = {k: request.GET.get(k, "").strip() for k in ("status", "q", "assignee")}
+    filters = {k: request.GET.get(k, "").strip() for k in ("status", "q", "assignee", "entry")}
     rows = list(alert_rows({k: v for k, v in filters.items() if v})[:PAGE])
     context = {
         "alerts": [(a, _record_url(a)) for a in rows],

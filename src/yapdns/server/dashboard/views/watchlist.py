@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_http_methods
 
 from yapdns.server.accounts.roles import can_manage_sensors
 from yapdns.server.dashboard.views.common import problem
@@ -14,11 +13,12 @@ from yapdns.server.detection import indicators, services
 from yapdns.server.detection.models import KIND_CHOICES, TLP_CHOICES, WatchlistEntry
 from yapdns.server.detection.tlp import UnknownTlp
 from yapdns.server.detection.views import READERS, read_upload
+from yapdns.server.security import methods
 
 PAGE = 500
 
 
-@require_http_methods(["GET", "POST"])
+@methods("GET", "POST")
 def watchlist_page(request: HttpRequest) -> HttpResponse:
     """``/watchlist``; POST ``action`` = ``add`` | ``upload`` | ``delete``."""
     context: dict[str, object] = {}
