@@ -232,6 +232,47 @@ SETTINGS: tuple[Setting, ...] = (
         "Comma-separated paths of MaxMind-format files (GeoLite2/GeoIP2 ASN or country, DB-IP, IPinfo) to enrich "
         "addresses with, preferred over the built-in data; each is reloaded when the file changes.",
     ),
+    Setting(
+        "YAPDNS_WATCHLIST_MATCHING",
+        "true",
+        "Match every accepted observation against the watchlists at ingest, after the write commits "
+        "(docs/detection.md).",
+    ),
+    Setting(
+        "YAPDNS_ALERT_FOLD_SECONDS",
+        "3600",
+        "Repeats of one (watchlist entry, record) within this many seconds fold into one alert.",
+    ),
+    Setting(
+        "YAPDNS_ALERT_WEBHOOK_URL",
+        "",
+        "Deliver alerts as JSON POSTs to this URL (empty: no webhook).",
+    ),
+    Setting(
+        "YAPDNS_ALERT_WEBHOOK_SECRET",
+        "",
+        "Key of the HMAC-SHA256 signature in the webhook's X-YAPDNS-Signature header.",
+    ),
+    Setting(
+        "YAPDNS_ALERT_SYSLOG",
+        "",
+        "Deliver alerts as RFC 5424 syslog messages to udp://host:port or tcp://host:port (empty: none).",
+    ),
+    Setting(
+        "YAPDNS_ALERT_SMTP",
+        "",
+        "Deliver alerts by mail through smtp://host:port (empty: none).",
+    ),
+    Setting(
+        "YAPDNS_ALERT_EMAIL_FROM",
+        "yapdns@localhost",
+        "Sender address of alert mail.",
+    ),
+    Setting(
+        "YAPDNS_ALERT_EMAIL_TO",
+        "",
+        "Comma-separated recipients of alert mail.",
+    ),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 DATA_FILES = ("app.sqlite3", "store.sqlite3", "secret_key")  # in the data directory, owner-only (and -wal, -shm)

@@ -10,19 +10,27 @@ rejects) from one authenticated sensor and applies it through the store:
   first application's counts and changes nothing;
 * a batch without an id gets a random one (it cannot be replayed safely);
   an id is never shortened: an invalid one (``core.batch.check_batch_id``)
-  raises ``MalformedInput`` and nothing is written.
+  raises ``MalformedInput`` and nothing is written;
+* ``after_commit`` hooks (watchlist matching) see the attributed
+  observations once the write has committed, replays included (so a crash
+  between the commit and a hook is made good by the sender's retry); a hook
+  that fails is logged and never fails the ingest.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import msgspec
 
 from yapdns.core.batch import DecodedBatch, Reject, check_batch_id
 from yapdns.core.model import Observation
 from yapdns.storage.base import BatchRef, Store
+
+AfterCommit = Callable[[Sequence[Observation]], None]
+log = logging.getLogger(__name__)
 
 
 class IngestResult(msgspec.Struct, frozen=True):
@@ -48,13 +56,20 @@ def attribute(observations: Sequence[Observation], sensor: str) -> list[Observat
 class IngestService:
     """Validate-then-apply for one store."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, after_commit: Sequence[AfterCommit] = ()) -> None:
         self.store = store
+        self.after_commit = after_commit
 
     def submit(self, sensor: str, batch: DecodedBatch, *, max_rejects_listed: int = 100) -> IngestResult:
         batch_id = check_batch_id(batch.batch_id) or f"auto-{uuid.uuid4()}"
         ref = BatchRef(sensor, batch_id, len(batch.observations), len(batch.rejects))
-        outcome = self.store.write(attribute(batch.observations, sensor), ref)
+        observations = attribute(batch.observations, sensor)
+        outcome = self.store.write(observations, ref)
+        for hook in self.after_commit:
+            try:
+                hook(observations)
+            except Exception:
+                log.exception("after-commit hook failed on %s of %s (batch applied)", ref.batch_id, sensor)
         return IngestResult(
             batch_id=ref.batch_id,
             accepted=outcome.accepted,

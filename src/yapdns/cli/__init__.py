@@ -10,6 +10,7 @@ from yapdns.cli import (
     agent,
     backup,
     check,
+    detection,
     formats,
     importer,
     migrate,
@@ -52,6 +53,7 @@ for _command in (
     backup.restore,
     prune.prune,
     worker.worker,
+    detection.detection,
     upstream.fetch_upstream,
 ):
     main.add_command(_command)

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "yapdns.server.query",
     "yapdns.server.compat",
     "yapdns.server.dashboard",
+    "yapdns.server.detection",
     "yapdns.server.monitoring",
     "yapdns.server.workers",
     "yapdns.server.enrichment",

@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/", include("yapdns.server.query.urls")),
     path("api/v1/", include("yapdns.server.sensors.urls")),
     path("api/v1/", include("yapdns.server.accounts.urls")),
+    path("api/v1/", include("yapdns.server.detection.urls")),
     path("", include("yapdns.server.monitoring.urls")),
     path("api/v1/", include("yapdns.server.workers.urls")),
     path("api/v1/", include("yapdns.server.enrichment.urls")),

@@ -140,6 +140,27 @@ class RecordSummary(msgspec.Struct, frozen=True):
 
 RankKey = Literal["count", "time_first", "time_last"]
 SUMMARY_SCAN_MAX = 100_000
+class Discovery(msgspec.Struct, frozen=True):
+    """A name's discovery: the first per-RR record of the name the store kept.
+
+    ``seq`` is that record's row id, which orders discoveries as they were
+    stored; ``first_seen``/``last_seen``/``records`` are the name's totals
+    now (a backfill with an earlier sighting lowers ``first_seen``, and
+    never makes a second discovery).
+    """
+
+    seq: int
+    rrname: str
+    first_seen: int
+    last_seen: int
+    records: int
+
+
+class DiscoveryPage(msgspec.Struct, frozen=True):
+    """Discoveries among the records stored after a sequence number, and how far the scan went."""
+
+    rows: list[Discovery]
+    scanned_to: int
 
 
 class IngestBucket(msgspec.Struct, frozen=True):
@@ -215,6 +236,21 @@ class Store(Protocol):
 
     def new_names(self, since: int, limit: int = 50) -> list[NameSummary]:
         """Names whose first record was first seen at or after ``since`` (index-bounded)."""
+        ...
+
+    def discoveries(self, after: int, scan: int = 10_000, within: str | None = None) -> DiscoveryPage:
+        """Names first stored among the next ``scan`` records after sequence ``after``, in storage order
+        (``within``: only names equal to or under that name). Continue from ``scanned_to``."""
+        ...
+
+    def first_under(self, name: str, seq: int) -> bool:
+        """Whether no record of ``name`` or any name below it was stored before sequence ``seq``
+        (a registered domain is newly observed at the discovery ``seq`` of a name under it)."""
+        ...
+
+    def readdressed(self, after: int, scan: int = 10_000) -> tuple[list[str], int]:
+        """Names that got a new A or AAAA record among the next ``scan`` records stored after sequence
+        ``after`` (in storage order, each once), and the sequence the scan reached (fast-flux candidates)."""
         ...
 
     def scan_top_names(self, limit: int = 100) -> list[NameSummary]:

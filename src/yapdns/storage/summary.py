@@ -11,7 +11,16 @@ page view on a large store: 27 s over 10M records, docs/performance.md).
 * ``name_samples``: the sandbox samples linked to any record of a name;
 * ``new_names``: names whose earliest record was first seen at or after
   ``since``, found among the latest first sightings (the ``rr_first`` index);
-* ``scan_top_names``: the most observed names (sum of counts), full scan.
+* ``scan_top_names``: the most observed names (sum of counts), full scan;
+* ``discoveries``: newly observed names in the order they were stored: the
+  records after a row id whose name has no record with a smaller row id
+  (one probe of the ``rr`` key index each). Row ids grow in commit order
+  with one writer (SQLite's writer thread; one PostgreSQL writer process);
+  see docs/detection.md for several PostgreSQL writers;
+* ``first_under``: whether a subtree had no record before a row id (new
+  registered domains), a range of the ``rr`` key index;
+* ``readdressed``: the names that got a new address among the records
+  stored after a row id (the candidates a fast-flux scoring job rescores).
 
 The rows are the contract's types (``storage/base.py``).
 """
@@ -24,11 +33,12 @@ from typing import Any
 
 from yapdns.core.model import Provenance, SampleLink
 from yapdns.core.names import reverse_name
-from yapdns.storage.base import NameSummary
+from yapdns.storage.base import Discovery, DiscoveryPage, NameSummary
 from yapdns.storage.rows import provenance_row
 from yapdns.storage.sql import Dialect, windows_of_rows
 
 NAME_ROWS_MAX = 100_000
+ADDRESS_CODES = frozenset({1, 28})  # A, AAAA
 NEW_NAME_CANDIDATES = 20
 
 
@@ -96,6 +106,45 @@ class SummaryReader(ABC):
             (since, limit * NEW_NAME_CANDIDATES, since, limit),
         )
         return [_summary(r) for r in found]
+
+    def discoveries(self, after: int, scan: int = 10_000, within: str | None = None) -> DiscoveryPage:
+        """Names first stored among the next ``scan`` records after row id ``after``, oldest first."""
+        window = "SELECT id, rrname, rrname_rev FROM rr WHERE id > ? ORDER BY id LIMIT ?"
+        (last,) = self._rows(self._sq(f"SELECT max(id) FROM ({window}) AS w"), (after, scan))[0]
+        if last is None:
+            return DiscoveryPage([], after)
+        found = self._rows(
+            self._sq(
+                f"SELECT w.id, w.rrname, w.rrname_rev FROM ({window}) AS w WHERE NOT EXISTS "
+                "(SELECT 1 FROM rr p WHERE p.rrname_rev = w.rrname_rev AND p.id < w.id) ORDER BY w.id"
+            ),
+            (after, scan),
+        )
+        rev = reverse_name(within) if within else None
+        rows = [self._discovery(r) for r in found if rev is None or str(r[2]).startswith(rev)]
+        return DiscoveryPage(rows, int(last))
+
+    def _discovery(self, row: Sequence[Any]) -> Discovery:
+        (totals,) = self._rows(
+            self._sq("SELECT min(time_first), max(time_last), count(*) FROM rr WHERE rrname_rev = ?"), (row[2],)
+        )
+        return Discovery(int(row[0]), str(row[1]), int(totals[0]), int(totals[1]), int(totals[2]))
+
+    def first_under(self, name: str, seq: int) -> bool:
+        """No record of ``name`` or below it has a row id under ``seq`` (a range of the ``rr`` key index)."""
+        rev = reverse_name(name)
+        found = self._rows(
+            self._sq("SELECT 1 FROM rr WHERE rrname_rev >= ? AND rrname_rev < ? AND id < ? LIMIT 1"),
+            (rev, rev[:-1] + "/", seq),
+        )
+        return not found
+
+    def readdressed(self, after: int, scan: int = 10_000) -> tuple[list[str], int]:
+        """Names with a new A/AAAA record among the next ``scan`` records after row id ``after``."""
+        window = "SELECT id, rrname, rrtype FROM rr WHERE id > ? ORDER BY id LIMIT ?"
+        found = self._rows(self._sq(f"SELECT id, rrname, rrtype FROM ({window}) AS w ORDER BY id"), (after, scan))
+        names = list(dict.fromkeys(str(r[1]) for r in found if int(r[2]) in ADDRESS_CODES))
+        return names, int(found[-1][0]) if found else after
 
     def scan_top_names(self, limit: int = 100) -> list[NameSummary]:
         """The ``limit`` most observed names (a full scan: run it in the background).

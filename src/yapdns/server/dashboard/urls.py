@@ -3,7 +3,22 @@
 from django.urls import path
 
 from yapdns.server.dashboard import auth
-from yapdns.server.dashboard.views import bulk, domain, ip, manage, notes, overview, pivot, record, search, upstream
+from yapdns.server.dashboard.views import (
+    alerts,
+    bulk,
+    domain,
+    ip,
+    manage,
+    nod,
+    notes,
+    overview,
+    pivot,
+    record,
+    search,
+    suspicious,
+    upstream,
+    watchlist,
+)
 
 app_name = "dashboard"
 
@@ -18,6 +33,10 @@ urlpatterns = [
     path("domain/<path:name>", domain.domain_page, name="domain"),
     path("ip/<str:addr>", ip.ip_page, name="ip"),
     path("pivot", pivot.pivot_page, name="pivot"),
+    path("alerts", alerts.alerts_page, name="alerts"),
+    path("nod", nod.nod_page, name="nod"),
+    path("suspicious", suspicious.suspicious_page, name="suspicious"),
+    path("watchlist", watchlist.watchlist_page, name="watchlist"),
     path("record", record.record_page, name="record"),
     path("upstream/ask", upstream.ask_upstream, name="ask-upstream"),
     path("manage/sensors", manage.sensors_page, name="sensors"),

@@ -35,6 +35,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from yapdns.core.batch import decode_batch, decompress
 from yapdns.core.errors import BatchTooLarge, MalformedInput
 from yapdns.ingest import IngestService
+from yapdns.server.detection.live import ingest_hooks
 from yapdns.server.limits import LimitExceeded, RequestLimits
 from yapdns.server.monitoring import logs, metrics
 from yapdns.server.security import Principal, api_view, error
@@ -116,7 +117,7 @@ def ingest(request: HttpRequest, principal: Principal) -> HttpResponse:
         metrics.count_ingest("refused")
         return error(400, str(exc), **({"line": exc.line} if exc.line is not None else {}))
     try:
-        result = IngestService(get_store()).submit(sensor.name, batch)
+        result = IngestService(get_store(), ingest_hooks()).submit(sensor.name, batch)
     except StoreUnavailable:  # nothing was applied and a retry can succeed
         log.exception("ingest from %s: the store is unavailable", sensor.name)
         metrics.count_ingest("unavailable")

@@ -177,7 +177,7 @@ _LABEL = {"type": "string", "maxLength": 100, "pattern": "^[^\\x00-\\x1f\\x7f]*$
 
 
 def _paths() -> dict[str, Any]:
-    return {**_ingest_path(), **_query_paths(), **_manage_paths()}
+    return {**_ingest_path(), **_query_paths(), **_manage_paths(), **_detection_paths()}
 
 
 def _ingest_path() -> dict[str, Any]:
@@ -214,16 +214,29 @@ def _ingest_path() -> dict[str, Any]:
     }
 
 
+_TLP = _param(
+    "tlp",
+    "TLP marking of a STIX or MISP export",
+    {"type": "string", "enum": ["white", "clear", "green", "amber", "red"]},
+)
+
+
 def _query_paths() -> dict[str, Any]:
     name = [_param("rrname", "Owner name, *.domain or name.*")]
     return {
         "/api/v1/records": _get(
-            "Per-RR records: a JSON page, or streamed COF NDJSON / CSV (format=cof|csv).",
+            "Per-RR records: a JSON page, streamed COF NDJSON / CSV (format=cof|csv), or a STIX 2.1 bundle or "
+            "MISP event of them (format=stix|misp, marked with tlp=).",
             [
                 *_KEYS,
                 *_CONTEXT_PARAMS,
                 *_FILTERS,
-                _param("format", "json, cof or csv", {"type": "string", "enum": ["json", "cof", "csv"]}),
+                _param(
+                    "format",
+                    "json, cof, csv, stix or misp",
+                    {"type": "string", "enum": ["json", "cof", "csv", "stix", "misp"]},
+                ),
+                _TLP,
             ],
             {
                 "description": "OK",
@@ -231,12 +244,19 @@ def _query_paths() -> dict[str, Any]:
                     "application/json": {"schema": _page("records", _RECORD)},
                     "application/x-ndjson": {"schema": _RECORD},
                     "text/csv": {"schema": _STR},
+                    "application/stix+json;version=2.1": {"schema": {"type": "object"}},
                 },
             },
         ),
         "/api/v1/record": _get(
             "One record with its per-sensor/evidence breakdown and linked sandbox samples.",
-            [_param("rrname", "Exact owner name"), _param("rrtype", "Type"), _param("rdata", "Rdata")],
+            [
+                _param("rrname", "Exact owner name"),
+                _param("rrtype", "Type"),
+                _param("rdata", "Rdata"),
+                _param("format", "json, stix or misp", {"type": "string", "enum": ["json", "stix", "misp"]}),
+                _TLP,
+            ],
             _json(
                 {
                     "type": "object",
@@ -292,6 +312,118 @@ def _query_paths() -> dict[str, Any]:
         },
         "/api/v1/openapi.json": _get("This document.", [], _json({"type": "object"})),
     }
+
+
+def _detection_paths() -> dict[str, Any]:
+    indicator_file = {"text/plain": {"schema": _STR}, "application/json": {"schema": {"type": "object"}}}
+    entry = _param("entry_id", "The entry", {"type": "integer"}, "path") | {"required": True}
+    alert = _param("alert_id", "The alert", {"type": "integer"}, "path") | {"required": True}
+    return {
+        "/api/v1/indicators/parse": _post(
+            "Read watchlist indicators from a file (format=lines|csv|stix|misp) without storing them.",
+            indicator_file,
+            _json({"type": "object", "properties": {"indicators": {"type": "array"}, "skipped": {"type": "array"}}}),
+            parameters=_IMPORT_PARAMS,
+        ),
+        "/api/v1/watchlist": {
+            **_get("Watchlist entries, newest first.", [], _json({"type": "object"})),
+            **_post(
+                "Add one watchlist entry (analyst or admin).",
+                {"application/json": {"schema": _NEW_ENTRY}},
+                _json({"type": "object"}, "Created"),
+                status="201",
+            ),
+        },
+        "/api/v1/watchlist/import": _post(
+            "Add every indicator of a file to the watchlist (analyst or admin).",
+            indicator_file,
+            _json({"type": "object"}),
+            parameters=_IMPORT_PARAMS,
+        ),
+        "/api/v1/watchlist/{entry_id}/delete": _post(
+            "Remove a watchlist entry and its alerts.", None, _json({"type": "object"}), _NOT_FOUND, parameters=[entry]
+        ),
+        "/api/v1/alerts": _get(
+            "Alerts, newest first, with their workflow state.",
+            [
+                _param("status", "open, acknowledged or closed", _STATUS),
+                _param("entry", "Entry id", {"type": "integer", "minimum": 0}),
+                _param("q", "Part of the matched name"),
+                _param("assignee", "User name"),
+            ],
+            _json({"type": "object"}),
+        ),
+        "/api/v1/alerts/{alert_id}": {
+            **_get("One alert.", [alert], _json({"type": "object"}), _NOT_FOUND),
+            **_post(
+                "Change an alert: status, assignee, comment (analyst or admin).",
+                {"application/json": {"schema": _ALERT_CHANGE}},
+                _json({"type": "object"}),
+                _NOT_FOUND,
+                parameters=[alert],
+            ),
+        },
+        "/api/v1/nod": _get(
+            "Newly observed names or registered domains, in discovery order, paged by cursor.",
+            [*_NOD_PARAMS, _param("limit", "Items per page (1-1000)", {"type": "integer", "minimum": 1})],
+            _json({"type": "object"}),
+        ),
+        "/api/v1/nod/stream": _get(
+            "Newly observed names as NDJSON in discovery order from a cursor, following for `follow` seconds.",
+            [*_NOD_PARAMS, _param("follow", "Seconds to wait for new names (0-300)", _COUNT)],
+            {"description": "OK", "content": {"application/x-ndjson": {"schema": {"type": "object"}}}},
+        ),
+        "/api/v1/flux": _get(
+            "A name's fast-flux score now (Holz et al. 2008), with the counts it is made of.",
+            [_param("name", "One exact name") | {"required": True}],
+            _json({"type": "object"}),
+        ),
+        "/api/v1/suspicious": _get("Names last scored as fast-flux, highest first.", [], _json({"type": "object"})),
+        "/api/v1/alerts/{alert_id}/export": _get(
+            "The alert's record as a STIX 2.1 bundle or MISP event, marked with its entry's TLP.",
+            [alert, _param("format", "stix or misp", {"type": "string", "enum": ["stix", "misp"]})],
+            {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
+            _NOT_FOUND,
+        ),
+    }
+
+
+_STATUS = {"type": "string", "enum": ["open", "acknowledged", "closed"]}
+_COUNT = {"type": "integer", "minimum": 0}
+_NOD_PARAMS = [
+    _param("since", "First seen at or after (epoch seconds; negative = now + T)", {"type": "integer"}),
+    _param("sensor", "Seen by this sensor (and its sub-sensors)"),
+    _param("evidence", "direct, indirect or imported.", _EVIDENCE),
+    _param("within", "Only this name and names below it"),
+    _param("level", "name or domain (registered domain, eTLD+1)", {"type": "string", "enum": ["name", "domain"]}),
+    _param("cursor", "Resume after this cursor (from an item or next_cursor)"),
+]
+_IMPORT_PARAMS = [
+    _param("format", "lines, csv, stix or misp", {"type": "string", "enum": ["lines", "csv", "stix", "misp"]}),
+    _param("tlp", "TLP level for indicators that carry none"),
+]
+_NEW_ENTRY = {
+    "type": "object",
+    "required": ["value"],
+    "additionalProperties": False,
+    "properties": {
+        "value": _STR,
+        "kind": {"type": "string", "enum": ["name", "ip", "regex", "nod"]},
+        "label": _STR,
+        "tlp": _STR,
+        "expires": _STR,
+    },
+}
+_ALERT_CHANGE = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "status": _STATUS,
+        "assignee": _STR,
+        "unassign": {"type": "boolean"},
+        "comment": _STR,
+    },
+}
 
 
 def _manage_paths() -> dict[str, Any]:

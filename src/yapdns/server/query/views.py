@@ -21,6 +21,8 @@ from yapdns import __version__
 from yapdns.core import cof
 from yapdns.core.errors import InvalidQuery
 from yapdns.core.model import Record
+from yapdns.server.detection import tlp as tlp_levels
+from yapdns.server.detection.export import EXPORT_FORMATS, EXPORT_MAX, export_response
 from yapdns.server.enrichment import services as enrichment
 from yapdns.server.limits import Budget, RequestLimits, clamped, mark_results_max
 from yapdns.server.monitoring.metrics import count_query
@@ -33,7 +35,7 @@ from yapdns.storage.query import NameMatch, Page, RecordQuery, TypeFilter
 
 JSON_PAGE_MAX = 10_000
 STREAM_DEFAULT_LIMIT = 10_000
-FORMATS = {"json", "cof", "csv"}
+FORMATS = {"json", "cof", "csv", *EXPORT_FORMATS}
 ORIGIN = "urn:yapdns"
 
 
@@ -64,18 +66,26 @@ def _builtins(row: Any) -> Any:
 def _guarded(fn: Callable[[], HttpResponseBase]) -> HttpResponseBase:
     try:
         return fn()
-    except InvalidQuery as exc:
+    except (InvalidQuery, tlp_levels.UnknownTlp) as exc:
         return error(400, str(exc))
+
+
+def _tlp(request: HttpRequest) -> str | None:
+    return tlp_levels.parse(request.GET.get("tlp"))
 
 
 @api_view("query")
 def records(request: HttpRequest, principal: Principal) -> HttpResponseBase:
-    """``GET /api/v1/records?q=...``: per-RR records as JSON, COF NDJSON or CSV."""
+    """``GET /api/v1/records?q=...``: per-RR records as JSON, COF NDJSON, CSV, STIX 2.1 or MISP (``&tlp=``)."""
     fmt = request.GET.get("format", "json")
     if fmt not in FORMATS:
         return error(400, f"format must be one of {', '.join(sorted(FORMATS))}")
 
     def run() -> HttpResponseBase:
+        if fmt in EXPORT_FORMATS:
+            query = params.record_query(request.GET, default_limit=1000, cap=EXPORT_MAX)
+            title = f"YAPDNS records for {request.GET.get('q', '')}"[:200]
+            return export_response(get_store().iter_records(query), fmt, _tlp(request), title)
         if fmt == "json":
             query = params.record_query(request.GET, cap=JSON_PAGE_MAX)
             count_query("api", query)
@@ -142,7 +152,11 @@ def _name_query(request: HttpRequest) -> RecordQuery:
 
 @api_view("query")
 def record_detail(request: HttpRequest, principal: Principal) -> HttpResponseBase:
-    """``GET /api/v1/record?rrname=&rrtype=&rdata=``: one record, who saw it, and linked samples."""
+    """``GET /api/v1/record?rrname=&rrtype=&rdata=``: one record, who saw it, and linked samples
+    (``&format=stix`` or ``misp``, ``&tlp=``: the record alone, exported)."""
+    fmt = request.GET.get("format", "json")
+    if fmt not in {"json", *EXPORT_FORMATS}:
+        return error(400, "format must be json, stix or misp")
 
     def run() -> HttpResponseBase:
         rrname, rrtype, rdata = params.record_key(request.GET)
@@ -156,6 +170,8 @@ def record_detail(request: HttpRequest, principal: Principal) -> HttpResponseBas
         ]
         if not found:
             return error(404, "no such record")
+        if fmt in EXPORT_FORMATS:
+            return export_response(found[:1], fmt, _tlp(request), f"YAPDNS record {rrname} {rrtype} {rdata}"[:200])
         return JsonResponse(
             {
                 "record": cof.with_windows(found[0]),

@@ -29,6 +29,7 @@ from yapdns.core.rrtypes import rrtype_code, rrtype_text
 from yapdns.storage.base import (
     SUMMARY_SCAN_MAX,
     BatchRef,
+    DiscoveryPage,
     IngestBucket,
     NameSummary,
     RankKey,
@@ -51,6 +52,7 @@ from yapdns.storage.query import Page, RecordQuery, encode_cursor
 
 T = TypeVar("T")
 _NO_CONTEXT = "address context (AS, country, prefix) is not stored on ClickHouse yet (docs/storage.md)"
+_NO_ORDER = "reads in storage order (newly observed or re-addressed names) are not on ClickHouse yet (docs/storage.md)"
 NAME_ROWS_MAX = 100_000
 
 
@@ -406,6 +408,15 @@ class ClickHouseStore:
 
     def add_ip_context(self, rows: Sequence[IpContextRow]) -> int:
         raise NotImplementedError(f"ClickHouse record store: {_NO_CONTEXT}")
+
+    def discoveries(self, after: int, scan: int = 10_000, within: str | None = None) -> DiscoveryPage:
+        raise NotImplementedError(f"ClickHouse record store: {_NO_ORDER}")
+
+    def first_under(self, name: str, seq: int) -> bool:
+        raise NotImplementedError(f"ClickHouse record store: {_NO_ORDER}")
+
+    def readdressed(self, after: int, scan: int = 10_000) -> tuple[list[str], int]:
+        raise NotImplementedError(f"ClickHouse record store: {_NO_ORDER}")
 
     def ip_context(self, ips: Sequence[str]) -> dict[str, list[IpContextRow]]:
         """No address has context here (record pages are shown without AS and country)."""

@@ -13,6 +13,7 @@ from yapdns.core.errors import InvalidQuery
 from yapdns.core.names import to_unicode
 from yapdns.server.dashboard import correlate, history, tagging, timeline
 from yapdns.server.dashboard.views.common import problem, store
+from yapdns.server.detection.flux import flux_score
 from yapdns.server.enrichment import services as enrichment
 from yapdns.storage.query import NameMatch, RecordQuery
 from yapdns.upstream import registry
@@ -64,8 +65,16 @@ def domain_page(request: HttpRequest, name: str) -> HttpResponse:
         "search_subdomains": _search(f"*.{fqdn}"),
         "search_rdata": _search(f"rdata:{fqdn}"),
         "pivot_url": f"{reverse('dashboard:pivot')}?{urlencode({'q': fqdn})}",
+        "flux": flux_score(db, fqdn),
+        "export_stix": _export(fqdn, "stix"),
+        "export_misp": _export(fqdn, "misp"),
     }
     return render(request, "dashboard/domain.html", context)
+
+
+def _export(fqdn: str, fmt: str) -> str:
+    """The name's records as a STIX 2.1 bundle or MISP event (docs/detection.md)."""
+    return f"{reverse('records')}?{urlencode({'rrname': fqdn, 'format': fmt, 'limit': 1000})}"
 
 
 def _search(text: str) -> str:

@@ -3,6 +3,7 @@ view, and export links."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -23,6 +24,14 @@ SCAN_MAX = 10_000  # records a search's summary and whole-result sort read at mo
 COUNT_MAX = 10_000  # records a search's total counts at most, from the key's index
 VIEWS = ("records", "summary")
 BUSIEST_NAMES = 25
+
+
+def _flux_names(rows: Sequence[Record]) -> list[object]:
+    """The names on this page the scoring job last scored as fast-flux (docs/detection.md)."""
+    from yapdns.server.detection.models import NameScore
+
+    names = {r.rrname for r in rows if r.rrtype in ("A", "AAAA")}
+    return list(NameScore.objects.filter(flux=True, name__in=names)[:50]) if names else []
 
 
 def search_page(request: HttpRequest) -> HttpResponse:
@@ -98,6 +107,7 @@ def _records_view(
         "pager": pager,
         "sorted_whole": bool(spec.sort),
         "contexts": enrichment.record_contexts(store(), page.rows),
+        "flux_names": _flux_names(page.rows),
         **_row_tags(page.rows),
     }
 

@@ -1,0 +1,154 @@
+"""Detection benchmark: the ingest cost of live watchlist matching and of NOD, in one run of one build.
+
+The same observations (workload.py, Zipf-like) are written through
+``IngestService`` into fresh SQLite stores, by C concurrent clients, in
+each mode of ``--modes``:
+
+* ``off``: no after-commit hook, nobody reading NOD;
+* ``match``: the live matching hook (``detection.live.match_after_commit``)
+  over a watchlist of E entries (default 10,000: 40 % exact names, 20 %
+  ``*.domain``, 30 % IPv4 /32 and /24, 10 % IPv6 /48; plus R regexes,
+  default 0) that matches a few records of the workload, so alerts are
+  written too;
+* ``nod``: no hook, but a NOD stream reader following the store during the
+  ingest (``detection.nod.scan`` from its cursor, once a second), as a SIEM
+  would.
+
+The order of modes rotates over ``--rounds`` to share the machine's noise.
+Prints obs/s of each mode and its loss against ``off`` in per cent.
+
+    .venv/bin/python -m benchmarks.detection --quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from benchmarks.common import machine, open_bench_store
+from benchmarks.ingest import run_clients
+from benchmarks.workload import Universe, observation_batches
+from yapdns.core.batch import DecodedBatch
+from yapdns.core.model import Observation
+from yapdns.ingest import IngestService
+from yapdns.storage.base import BatchRef, Store
+
+
+def setup_django(tmp: Path) -> None:
+    os.environ["YAPDNS_DATA_DIR"] = str(tmp)
+    os.environ.setdefault("YAPDNS_SECRET_KEY", "benchmark-only")
+    from yapdns.server.setup import migrate_app, setup_django
+
+    setup_django()
+    migrate_app(verbosity=0)
+
+
+def watchlist(universe: Universe, entries: int, regexes: int) -> int:
+    """Store ``entries`` entries (a few of them hit the workload) and return how many were stored."""
+    from yapdns.server.detection.indicators import IndicatorSpec
+    from yapdns.server.detection.services import add_entries
+
+    specs = []
+    for i in range(entries):
+        share = i % 10
+        if share < 4:
+            specs.append(IndicatorSpec("name", f"host{i}.watched{i % 997}.example"))
+        elif share < 6:
+            specs.append(IndicatorSpec("name", f"*.watched-zone{i}.example"))
+        elif share < 9:
+            specs.append(IndicatorSpec("ip", f"100.{(i >> 8) % 64 + 64}.{i % 256}.{'0/24' if i % 2 else '1/32'}"))
+        else:
+            specs.append(IndicatorSpec("ip", f"fd{i % 256:02x}:{i:x}::/48"))
+    hits = [universe.record(i) for i in range(0, 200, 10)]  # names the workload does contain
+    specs += [IndicatorSpec("name", name) for name, _, _ in hits]
+    specs += [IndicatorSpec("regex", f"^zz{k}[0-9]+-dga\\.") for k in range(regexes)]
+    return len(add_entries(specs, None, "bench"))
+
+
+def follow_nod(store: Store, stop: threading.Event) -> list[int]:
+    """A SIEM following the NOD stream: scan from its cursor once a second until ``stop``; names read."""
+    from yapdns.server.detection import nod
+
+    after, found = 0, [0]
+    while not stop.is_set():
+        for step in nod.scan(store, nod.NodQuery(), after):
+            if isinstance(step, int):
+                after = step
+            else:
+                found[0] += 1
+        stop.wait(1.0)
+    return found
+
+
+def ingest(batches: list[list[Observation]], mode: str, where: Path, name: str, clients: int) -> float:
+    from yapdns.server.detection import live
+
+    store = open_bench_store("sqlite", where, name, fresh=True)
+    service = IngestService(store, (live.match_after_commit,) if mode == "match" else ())
+    stop = threading.Event()
+    reader = threading.Thread(target=follow_nod, args=(store, stop)) if mode == "nod" else None
+    if reader:
+        reader.start()
+
+    class Adapter:  # run_clients calls store.write(batch, ref): route it through the ingest service
+        def write(self, observations: list[Observation], ref: BatchRef) -> None:
+            service.submit(ref.sensor, DecodedBatch(ref.batch_id, observations, []))
+
+    t = time.perf_counter()
+    run_clients(Adapter(), batches, clients)  # type: ignore[arg-type]
+    wall = time.perf_counter() - t
+    stop.set()
+    if reader:
+        reader.join()
+    store.close()
+    return sum(len(b) for b in batches) / wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--obs", type=int, default=2_000_000)
+    parser.add_argument("--uniques", type=int, default=200_000)
+    parser.add_argument("--batch", type=int, default=5_000)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--entries", type=int, default=10_000)
+    parser.add_argument("--regexes", type=int, default=0)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--modes", default="off,match,nod")
+    parser.add_argument("--quick", action="store_true", help="500k observations from 50k uniques, one round")
+    args = parser.parse_args()
+    if args.quick:
+        args.obs, args.uniques, args.rounds = 500_000, 50_000, 1
+    print(json.dumps({"machine": machine(), "loadavg": Path("/proc/loadavg").read_text().split()[:3]}))
+    with tempfile.TemporaryDirectory(prefix="yapdns-bench-detect-") as tmp:
+        where = Path(tmp)
+        setup_django(where)
+        from yapdns.server.detection import live
+        from yapdns.server.detection.models import Alert
+
+        modes = args.modes.split(",")
+
+        universe = Universe(args.uniques)
+        batches = [obs for _, obs in observation_batches(universe, args.obs, args.batch)]
+        stored = watchlist(universe, args.entries, args.regexes)
+        rates: dict[str, list[float]] = {m: [] for m in modes}
+        for r in range(args.rounds):
+            for mode in modes[r % len(modes) :] + modes[: r % len(modes)]:
+                rates[mode].append(ingest(batches, mode, where, f"bench_{mode}_{r}", args.clients))
+                print(json.dumps({"round": r, "mode": mode, "obs_per_s": round(rates[mode][-1])}), flush=True)
+        mean = {m: sum(v) / len(v) for m, v in rates.items()}
+        print(json.dumps({
+            "obs": args.obs, "batch": args.batch, "clients": args.clients, "entries": stored,
+            "regexes": args.regexes, "alerts": Alert.objects.count(), "match_failures": live.MatchStats.failures,
+            **{f"obs_per_s_{m}": round(v) for m, v in mean.items()},
+            **{f"loss_pct_{m}": round(100 * (1 - v / mean["off"]), 1) for m, v in mean.items() if m != "off"},
+            "loadavg_after": Path("/proc/loadavg").read_text().split()[:3],
+        }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""The detection app's background jobs, as plain functions with one entry point each.
+
+``run_jobs(store)`` runs one round: the retro-hunt of entries not hunted
+yet (``services.hunt_pending``), the NOD watch (``nod_watch``: newly
+observed names under a ``nod`` entry's suffix raise alerts, origin
+``nod``, read from a cursor kept in ``JobCursor``) and the delivery of due
+alerts (``delivery.deliver_pending``), and the fast-flux rescoring of names
+that got new addresses (``rescore``, ``flux.py``; cursor in ``JobCursor``). ``yapdns detection jobs`` runs rounds in a
+loop (or once); a worker process can call ``run_jobs`` on its own schedule.
+Run one such loop per deployment: two loops could deliver one alert twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from yapdns.server.detection import delivery, flux, nod, services
+from yapdns.server.detection.matching import Hit
+from yapdns.server.detection.models import JobCursor, NameScore
+from yapdns.storage.base import Store
+
+NOD_CURSOR = "nod-watch"
+FLUX_CURSOR = "flux-rescore"
+RESCORE_MAX = 2000  # names one round rescores at most (the rest wait for the next round)
+
+
+@dataclass(frozen=True)
+class JobReport:
+    """What one round did."""
+
+    hunted: int
+    nod_alerts: int
+    rescored: int
+    sent: int
+    failed: int
+
+
+def run_jobs(store: Store) -> JobReport:
+    """One round of retro-hunts and alert deliveries."""
+    hunted = services.hunt_pending(store)
+    nod_alerts = nod_watch(store)
+    rescored = rescore(store)
+    sent, failed = delivery.deliver_pending()
+    return JobReport(hunted, nod_alerts, rescored, sent, failed)
+
+
+def rescore(store: Store, limit: int = RESCORE_MAX) -> int:
+    """Recompute the flux score of names that got new addresses since the last round; the number rescored."""
+    row, _ = JobCursor.objects.get_or_create(name=FLUX_CURSOR, defaults={"value": "0"})
+    after = int(row.value or 0)
+    names: dict[str, None] = {}
+    while len(names) < limit:
+        found, reached = store.readdressed(after, nod.SCAN)
+        names.update(dict.fromkeys(found))
+        if reached == after:
+            break
+        after = reached
+    for name in names:
+        save_score(flux.flux_score(store, name))
+    JobCursor.objects.filter(pk=row.pk).update(value=str(after))
+    return len(names)
+
+
+def save_score(result: flux.FluxScore) -> None:
+    """Keep a name's latest score."""
+    NameScore.objects.update_or_create(
+        name=result.name,
+        defaults={
+            "score": result.score,
+            "flux": result.flux,
+            "n_addresses": result.n_a,
+            "n_networks": result.n_networks,
+            "n_ns": result.n_ns,
+            "ttl_min": result.ttl_min,
+        },
+    )
+
+
+def nod_watch(store: Store) -> int:
+    """Alerts for names discovered since the last round under a ``nod`` entry's suffix; the number raised.
+
+    The first round starts at the store's current end: names discovered
+    before the watch ran are history, not news.
+    """
+    row, created = JobCursor.objects.get_or_create(name=NOD_CURSOR, defaults={"value": ""})
+    after = _store_end(store) if created else nod.parse_cursor(row.value)
+    matcher = services.live_matcher()
+    hits: list[Hit] = []
+    for step in nod.scan(store, nod.NodQuery(), after):
+        if isinstance(step, int):
+            after = step
+            continue
+        for entry in matcher.nod_entries(step.name):
+            hits.append(Hit(entry, step.name, "NOD", step.name, "", step.first_seen, step.last_seen, step.records))
+    created_alerts = services.record_hits(hits, origin="nod") if hits else []
+    JobCursor.objects.filter(pk=row.pk).update(value=nod.cursor_of(after))
+    return len(created_alerts)
+
+
+def _store_end(store: Store) -> int:
+    after = 0
+    while True:
+        page = store.discoveries(after, nod.SCAN)
+        if page.scanned_to == after:
+            return after
+        after = page.scanned_to

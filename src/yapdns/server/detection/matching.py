@@ -1,0 +1,169 @@
+"""``WatchlistMatcher``: every watchlist entry compiled into lookups that cost a few hash probes per observation.
+
+* exact names: one set lookup of the owner name;
+* ``*.x`` (strict subdomains): one lookup per parent of the owner name;
+* ``x.*`` (names starting with those labels): one lookup per proper label prefix;
+* IPs and CIDRs: per address, one lookup per distinct prefix length in the
+  watchlist (the address masked to it), so 10,000 /32s cost one probe;
+* regexes: one combined search per distinct owner name (bounded by
+  ``REGEX_MAX`` entries).
+
+Names and addresses repeat a lot, so the matcher remembers the result of
+each (up to ``CACHE_MAX`` of each, then starts over): a repeat costs one
+dictionary lookup. ``nod`` entries match newly observed names,
+not observations (``nod_suffixes``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import regex
+
+from yapdns.core.model import Observation
+
+REGEX_MAX = 1000
+ADDRESS_TYPES = frozenset({"A", "AAAA"})
+CACHE_MAX = 200_000  # names and addresses whose results the matcher remembers (cleared when full)
+
+
+@dataclass(frozen=True)
+class EntryRule:
+    """The part of a watchlist entry matching needs."""
+
+    entry_id: int
+    kind: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One observation's record matched one entry."""
+
+    entry_id: int
+    rrname: str
+    rrtype: str
+    rdata: str
+    sensor: str
+    time_first: int
+    time_last: int
+    count: int
+
+
+class WatchlistMatcher:
+    """The compiled watchlist; immutable once built."""
+
+    def __init__(self, rules: Iterable[EntryRule]) -> None:
+        self.exact: dict[str, list[int]] = defaultdict(list)
+        self.suffix: dict[str, list[int]] = defaultdict(list)
+        self.prefix: dict[str, list[int]] = defaultdict(list)
+        self.nets: dict[tuple[int, int], dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
+        self.nod_suffixes: dict[str, list[int]] = defaultdict(list)
+        self.regexes: list[tuple[int, regex.Pattern[str]]] = []
+        self.size = 0
+        for rule in rules:
+            self._add(rule)
+        self.prefix_lengths = sorted(self.nets)
+        self._names: dict[str, tuple[int, ...]] = {}
+        self._addresses: dict[str, tuple[int, ...]] = {}
+
+    def _add(self, rule: EntryRule) -> None:
+        self.size += 1
+        if rule.kind == "name":
+            table, name = self._name_table(rule.value)
+            table[name].append(rule.entry_id)
+        elif rule.kind == "ip":
+            net = ipaddress.ip_network(rule.value, strict=False)
+            self.nets[(net.version, net.prefixlen)][int(net.network_address)].append(rule.entry_id)
+        elif rule.kind == "regex" and len(self.regexes) < REGEX_MAX:
+            self.regexes.append((rule.entry_id, regex.compile(rule.value)))
+        elif rule.kind == "nod":
+            self.nod_suffixes[rule.value].append(rule.entry_id)
+
+    def _name_table(self, value: str) -> tuple[dict[str, list[int]], str]:
+        if value.startswith("*."):
+            return self.suffix, value[2:]
+        if value.endswith(".*"):
+            return self.prefix, value[:-2]
+        return self.exact, value
+
+    @property
+    def empty(self) -> bool:
+        return self.size == 0
+
+    def match(self, observations: Sequence[Observation]) -> list[Hit]:
+        """Every (entry, record) the observations match, in observation order."""
+        if self.empty:
+            return []
+        names, addresses = self._names, self._addresses
+        if len(names) > CACHE_MAX:
+            names.clear()
+        if len(addresses) > CACHE_MAX:
+            addresses.clear()
+        nets = bool(self.nets)
+        hits: list[Hit] = []
+        for obs in observations:
+            by_name = names.get(obs.rrname)
+            if by_name is None:
+                by_name = names[obs.rrname] = tuple(self.name_entries(obs.rrname))
+            if nets and obs.rrtype in ADDRESS_TYPES:
+                for rdata in obs.rdata:
+                    by_ip = addresses.get(rdata)
+                    if by_ip is None:
+                        by_ip = addresses[rdata] = tuple(self.ip_entries(rdata))
+                    if by_name or by_ip:
+                        hits.extend(_hit(i, obs, rdata) for i in (*by_name, *by_ip))
+            elif by_name:
+                hits.extend(_hit(i, obs, rdata) for rdata in obs.rdata for i in by_name)
+        return hits
+
+    def name_entries(self, name: str) -> list[int]:
+        """The entries a name matches (exact, wildcards, regexes)."""
+        found = list(self.exact.get(name, ()))
+        if self.suffix:
+            dot = name.find(".")
+            while dot >= 0:
+                found.extend(self.suffix.get(name[dot + 1 :], ()))
+                dot = name.find(".", dot + 1)
+        if self.prefix:
+            dot = name.find(".")
+            while dot >= 0:
+                found.extend(self.prefix.get(name[:dot], ()))
+                dot = name.find(".", dot + 1)
+        found.extend(entry for entry, pattern in self.regexes if pattern.search(name))
+        return found
+
+    def ip_entries(self, text: str) -> list[int]:
+        """The entries an address lies in."""
+        version, value = _address(text)
+        if not version:
+            return []
+        bits = 32 if version == 4 else 128
+        found: list[int] = []
+        for net_version, length in self.prefix_lengths:
+            if net_version == version:
+                found.extend(self.nets[(version, length)].get(value >> (bits - length) << (bits - length), ()))
+        return found
+
+    def nod_entries(self, name: str) -> list[int]:
+        """The ``nod`` entries whose suffix a newly observed name falls under (or is)."""
+        labels = name.split(".")
+        return [e for i in range(len(labels)) for e in self.nod_suffixes.get(".".join(labels[i:]), ())]
+
+
+def _address(text: str) -> tuple[int, int]:
+    """(4 or 6, the address as an integer), or (0, 0) when ``text`` is not an address."""
+    try:
+        if ":" in text:
+            return 6, int.from_bytes(socket.inet_pton(socket.AF_INET6, text))
+        return 4, int.from_bytes(socket.inet_pton(socket.AF_INET, text))
+    except (OSError, ValueError):
+        return 0, 0
+
+
+def _hit(entry_id: int, obs: Observation, rdata: str) -> Hit:
+    return Hit(entry_id, obs.rrname, obs.rrtype, rdata, obs.sensor_id or "", obs.time_first, obs.time_last, obs.count)

@@ -1,0 +1,141 @@
+"""Watchlists and alerts end to end: entries from the API and files, live matching at ingest, folding,
+retro-hunt, the alert workflow, and the TLP of an entry travelling with an alert's export."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from tests.server.conftest import auth, make_user
+from yapdns.server.detection import live, services
+from yapdns.server.detection.models import Alert, AlertDelivery, WatchlistEntry
+from yapdns.storage.base import Store
+
+
+def ingest(client: Client, token: str, batch: str, *records: dict[str, Any]) -> dict[str, Any]:
+    body = b"".join(json.dumps(r).encode() + b"\n" for r in records)
+    reply = client.post("/api/v1/ingest", body, content_type="application/x-ndjson", HTTP_X_BATCH_ID=batch, **auth(token))
+    assert reply.status_code == 200, reply.content
+    return reply.json()
+
+
+def rec(name: str, *rdata: str, rrtype: str = "A", first: int = 1_700_000_000, count: int = 1) -> dict[str, Any]:
+    return {"rrname": name, "rrtype": rrtype, "rdata": list(rdata), "time_first": first, "time_last": first + 60, "count": count}
+
+
+def add(client: Client, token: str, **entry: Any) -> dict[str, Any]:
+    reply = client.post("/api/v1/watchlist", entry, content_type="application/json", **auth(token))
+    assert reply.status_code == 201, reply.content
+    return reply.json()["entry"]
+
+
+@pytest.fixture(autouse=True)
+def webhook_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("YAPDNS_ALERT_WEBHOOK_URL", "http://127.0.0.1:9/hook")  # queued, not sent, in these tests
+
+
+def test_live_matching_raises_folded_alerts_with_record_entry_sensor_and_times(
+    client: Client, store: Store, sensor_token: str, query_token: str
+) -> None:
+    entry = add(client, query_token, value="*.evil.example", label="C2", tlp="amber")
+    add(client, query_token, value="192.0.2.0/24")
+    ingest(client, sensor_token, "b1", rec("c2.evil.example", "203.0.113.5", count=3), rec("benign.example", "198.51.100.1"))
+    ingest(client, sensor_token, "b2", rec("c2.evil.example", "203.0.113.5", first=1_700_000_500, count=2))
+    ingest(client, sensor_token, "b3", rec("other.example", "192.0.2.9"))
+    alerts = client.get("/api/v1/alerts", **auth(query_token)).json()["alerts"]
+    assert [(a["record"]["rrname"], a["entry"]["value"]) for a in alerts] == [
+        ("other.example", "192.0.2.0/24"),
+        ("c2.evil.example", "*.evil.example"),
+    ]
+    c2 = alerts[1]
+    assert c2["record"] == {"rrname": "c2.evil.example", "rrtype": "A", "rdata": "203.0.113.5"}
+    assert (c2["count"], c2["matches"], c2["time_first"], c2["time_last"]) == (5, 2, 1_700_000_000, 1_700_000_560)
+    assert c2["sensor"] == "sensor-1" and c2["tlp"] == "amber" and c2["entry"]["id"] == entry["id"]
+    assert AlertDelivery.objects.filter(channel="webhook", sent_at__isnull=True).count() == 2  # one per alert, queued
+
+
+def test_a_replayed_batch_is_matched_again_without_a_second_alert(client: Client, store: Store, sensor_token: str, query_token: str) -> None:
+    add(client, query_token, value="evil.example")
+    ingest(client, sensor_token, "same", rec("evil.example", "203.0.113.5"))
+    assert ingest(client, sensor_token, "same", rec("evil.example", "203.0.113.5"))["replayed"]
+    assert Alert.objects.count() == 1 and Alert.objects.get().matches == 2
+
+
+def test_matching_that_fails_never_fails_the_ingest(client: Client, store: Store, sensor_token: str, query_token: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    add(client, query_token, value="evil.example")
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("the alert table is gone")
+
+    monkeypatch.setattr(services, "record_hits", broken)
+    before = live.MatchStats.failures
+    assert ingest(client, sensor_token, "b", rec("evil.example", "203.0.113.5"))["accepted"] == 1
+    assert live.MatchStats.failures == before + 1
+
+
+def test_matching_can_be_switched_off(client: Client, store: Store, sensor_token: str, query_token: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    add(client, query_token, value="evil.example")
+    monkeypatch.setenv("YAPDNS_WATCHLIST_MATCHING", "false")
+    ingest(client, sensor_token, "b", rec("evil.example", "203.0.113.5"))
+    assert Alert.objects.count() == 0
+
+
+def test_file_import_and_retro_hunt_find_history(client: Client, store: Store, sensor_token: str, query_token: str) -> None:
+    ingest(client, sensor_token, "old", rec("old.bad.example", "198.51.100.20"), rec("x.example", "198.51.100.21"))
+    csv_text = "value,kind,label,tlp\n*.bad.example,name,old campaign,red\n198.51.100.21,ip,,\nnot..valid,name,,\n"
+    reply = client.post("/api/v1/watchlist/import?format=csv", csv_text, content_type="text/csv", **auth(query_token)).json()
+    assert reply["added"] == 2 and [s["where"] for s in reply["skipped"]] == ["line 4"]
+    assert services.hunt_pending(store) == 2
+    found = {(a.rrname, a.origin) for a in Alert.objects.all()}
+    assert found == {("old.bad.example", "retro-hunt"), ("x.example", "retro-hunt")}
+    assert sorted(WatchlistEntry.objects.values_list("hunt_found", flat=True)) == [1, 1]
+    assert services.hunt_pending(store) == 0  # each entry is hunted once
+
+
+def test_alert_workflow_acknowledge_assign_comment_and_filter(client: Client, store: Store, sensor_token: str, query_token: str, analyst: User) -> None:
+    add(client, query_token, value="evil.example")
+    ingest(client, sensor_token, "b", rec("evil.example", "203.0.113.5"))
+    alert_id = Alert.objects.get().pk
+    make_user("bob")
+    change = {"status": "acknowledged", "assignee": "bob", "comment": "looking <b>now</b>"}
+    body = client.post(f"/api/v1/alerts/{alert_id}", change, content_type="application/json", **auth(query_token)).json()["alert"]
+    assert (body["status"], body["assignee"]) == ("acknowledged", "bob")
+    assert body["comments"][0]["text"] == "looking <b>now</b>" and body["comments"][0]["author"] == analyst.username
+    assert client.get("/api/v1/alerts?status=open", **auth(query_token)).json()["alerts"] == []
+    assert len(client.get("/api/v1/alerts?assignee=bob&q=evil", **auth(query_token)).json()["alerts"]) == 1
+    bad = client.post(f"/api/v1/alerts/{alert_id}", {"status": "solved"}, content_type="application/json", **auth(query_token))
+    assert bad.status_code == 400
+
+
+def test_read_only_users_cannot_change_watchlists(client: Client, store: Store) -> None:
+    from yapdns.server.accounts.services import create_query_token
+
+    token = create_query_token(make_user("reader", "read-only"), "t")[1]
+    reply = client.post("/api/v1/watchlist", {"value": "x.example"}, content_type="application/json", **auth(token))
+    assert reply.status_code == 403
+    assert client.get("/api/v1/watchlist", **auth(token)).status_code == 200
+
+
+def test_an_alert_exports_with_its_entrys_tlp(client: Client, store: Store, sensor_token: str, query_token: str) -> None:
+    from tests.server.detection.test_export import stix_errors
+
+    add(client, query_token, value="evil.example", tlp="red")
+    ingest(client, sensor_token, "b", rec("evil.example", "203.0.113.5"))
+    alert_id = Alert.objects.get().pk
+    bundle = client.get(f"/api/v1/alerts/{alert_id}/export?format=stix", **auth(query_token))
+    assert stix_errors(bundle.content.decode()) == []
+    red = "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed"
+    assert all(o.get("object_marking_refs") == [red] for o in bundle.json()["objects"] if o["type"] in ("relationship", "ipv4-addr"))
+    event = client.get(f"/api/v1/alerts/{alert_id}/export?format=misp", **auth(query_token)).json()
+    assert [t["name"] for t in event["Tag"]] == ["tlp:red"]
+
+
+def test_bad_entries_are_400(client: Client, store: Store, query_token: str) -> None:
+    for body in ({"value": "a..b"}, {"value": "x", "kind": "asn"}, {"value": "(", "kind": "regex"}, {"value": "x.example", "tlp": "pink"},
+                 {"value": "x.example", "expires": "soon"}, {"nope": 1}):
+        reply = client.post("/api/v1/watchlist", body, content_type="application/json", **auth(query_token))
+        assert reply.status_code == 400, body
