@@ -32,7 +32,7 @@ POLL_SECONDS = 1.0
 
 def nod_query(given: Mapping[str, str]) -> nod.NodQuery:
     """The NOD filters of a request (``InvalidQuery`` says what is wrong)."""
-    level = given.get("level") or "name"
+    level = given.get("level", "name")
     if level not in ("name", "domain"):
         raise InvalidQuery("level must be name or domain")
     within = (given.get("within") or "").strip()
