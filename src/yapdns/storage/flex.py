@@ -27,6 +27,7 @@ from typing import Any, Literal
 import msgspec
 import regex
 
+from yapdns.core import rrtypes
 from yapdns.core.errors import InvalidQuery, StoreError
 from yapdns.core.windows import Windows, combine
 from yapdns.storage.query import TimeFence, TypeFilter
@@ -98,6 +99,22 @@ class FlexPattern:
 
 
 @lru_cache(maxsize=256)
+
+
+def matches(pattern: FlexPattern, exclude: FlexPattern | None, text: str) -> bool:
+    """Whether ``text`` matches ``pattern`` and not ``exclude`` (the backends' Flex filter after a scan)."""
+    return bool(pattern.search(text)) and not (exclude is not None and exclude.search(text))
+
+
+def rdata_families(types: TypeFilter) -> tuple[bool, bool]:
+    """Whether the IP stream and the other-rdata stream can hold wanted types (which scans a backend runs)."""
+    if types.dnssec:
+        return False, True
+    if types.codes is None:
+        return True, True
+    return bool(types.codes & rrtypes.IP_TYPES), bool(types.codes - rrtypes.IP_TYPES)
+
+
 def compile_pattern(method: FlexMethod, pattern: str) -> FlexPattern:
     """A cached ``FlexPattern`` (backends call this once per row from SQL)."""
     return FlexPattern(method, pattern)

@@ -24,7 +24,9 @@ from yapdns.storage.flex import (
     RawRow,
     compile_pattern,
     group_rows,
+    matches,
     name_row,
+    rdata_families,
     rdata_row,
 )
 from yapdns.storage.query import TypeFilter, encode_cursor
@@ -40,7 +42,7 @@ def iter_flex(rows: Rows, db: str, query: FlexQuery) -> Iterator[FlexRow]:
     if query.target == "rrnames":
         scan = _scan(rows, db, "entry", f"kind = {int(Kind.RR)}", ("rrname_rev", "rrtype", "k1"), query.types, deadline)
         named = ((unreverse_name(r[0]), *r[1:]) for r in scan)
-        matched = (r for r in named if _hit(pattern, exclude, r[0] + "."))
+        matched = (r for r in named if matches(pattern, exclude, r[0] + "."))
         return group_rows(matched, query, name_row)
     return group_rows(_rdata_rows(rows, db, query, pattern, exclude, deadline), query, rdata_row)
 
@@ -48,28 +50,18 @@ def iter_flex(rows: Rows, db: str, query: FlexQuery) -> Iterator[FlexRow]:
 def _rdata_rows(
     rows: Rows, db: str, query: FlexQuery, pattern: FlexPattern, exclude: FlexPattern | None, deadline: float
 ) -> Iterator[RawRow]:
-    ip_part, other_part = _families(query.types)
+    ip_part, other_part = rdata_families(query.types)
     order = ("rkey", "rrname_rev", "rrtype", "rdata")
     if ip_part:
         scan = _scan(rows, db, "rdx", f"rkind = {int(RKind.IP)}", order, query.types, deadline, text="rdata")
-        yield from (r for r in scan if _hit(pattern, exclude, r[0]))
+        yield from (r for r in scan if matches(pattern, exclude, r[0]))
     if other_part:
         scan = _scan(rows, db, "rdx", f"rkind = {int(RKind.RDATA)}", order, query.types, deadline, text="rdata")
         for r in scan:
-            if _hit(pattern, exclude, to_dnsdb_text(rrtypes.rrtype_code(r[1]), r[0])):
+            if matches(pattern, exclude, to_dnsdb_text(rrtypes.rrtype_code(r[1]), r[0])):
                 yield r
 
 
-def _hit(pattern: FlexPattern, exclude: FlexPattern | None, text: str) -> bool:
-    return pattern.search(text) and not (exclude is not None and exclude.search(text))
-
-
-def _families(types: TypeFilter) -> tuple[bool, bool]:
-    if types.dnssec:
-        return False, True
-    if types.codes is None:
-        return True, True
-    return bool(types.codes & rrtypes.IP_TYPES), bool(types.codes - rrtypes.IP_TYPES)
 
 
 def _scan(

@@ -28,8 +28,10 @@ from yapdns.storage.flex import (
     RawRow,
     compile_pattern,
     group_rows,
+    matches,
     name_row,
     raw_row,
+    rdata_families,
     rdata_row,
 )
 from yapdns.storage.query import TypeFilter
@@ -46,7 +48,7 @@ def iter_flex(rows: Rows, query: FlexQuery) -> Iterator[FlexRow]:
     deadline = time.monotonic() + query.time_budget
     if query.target == "rrnames":
         scan = _scan(rows, "rr.rrname", "", ("rr.rrname_rev", "rr.rrtype", "rr.rdata"), query.types, deadline)
-        matched = (r for r in scan if _hit(pattern, exclude, r[0] + "."))
+        matched = (r for r in scan if matches(pattern, exclude, r[0] + "."))
         return group_rows(matched, query, name_row)
     return group_rows(_rdata_rows(rows, query, pattern, exclude, deadline), query, rdata_row)
 
@@ -54,29 +56,18 @@ def iter_flex(rows: Rows, query: FlexQuery) -> Iterator[FlexRow]:
 def _rdata_rows(
     rows: Rows, query: FlexQuery, pattern: FlexPattern, exclude: FlexPattern | None, deadline: float
 ) -> Iterator[RawRow]:
-    ip_part, other_part = _families(query.types)
+    ip_part, other_part = rdata_families(query.types)
     if ip_part:
         scan = _scan(rows, "rr.rdata", "rr.ip IS NOT NULL", ("rr.ip", "rr.id"), query.types, deadline)
-        yield from (r for r in scan if _hit(pattern, exclude, r[0]))
+        yield from (r for r in scan if matches(pattern, exclude, r[0]))
     if other_part:
         scan = _scan(rows, "rr.rdata", "rr.ip IS NULL", ("rr.rdata", "rr.id"), query.types, deadline)
         for r in scan:
             code = rrtypes.rrtype_code(r[1])
-            if _hit(pattern, exclude, to_dnsdb_text(code, r[0])):
+            if matches(pattern, exclude, to_dnsdb_text(code, r[0])):
                 yield r
 
 
-def _hit(pattern: FlexPattern, exclude: FlexPattern | None, text: str) -> bool:
-    return pattern.search(text) and not (exclude is not None and exclude.search(text))
-
-
-def _families(types: TypeFilter) -> tuple[bool, bool]:
-    """Whether the IP stream and the other-rdata stream can hold wanted types."""
-    if types.dnssec:
-        return False, True
-    if types.codes is None:
-        return True, True
-    return bool(types.codes & rrtypes.IP_TYPES), bool(types.codes - rrtypes.IP_TYPES)
 
 
 def _type_clause(types: TypeFilter, params: list[object]) -> list[str]:

@@ -36,6 +36,7 @@ from yapdns.storage.flex import (
     group_rows,
     name_row,
     raw_row,
+    rdata_families,
     rdata_row,
 )
 from yapdns.storage.query import TypeFilter
@@ -96,7 +97,7 @@ def _name_rows(conn: sqlite3.Connection, query: FlexQuery, deadline: float) -> I
 
 
 def _rdata_rows(conn: sqlite3.Connection, query: FlexQuery, deadline: float) -> Iterator[RawRow]:
-    ip_part, other_part = _families(query.types)
+    ip_part, other_part = rdata_families(query.types)
     if ip_part:
         where, params = _predicates("yapdns_flex(?, ?, rr.rdata)", query)
         where += _type_clause(query.types, params)
@@ -108,14 +109,6 @@ def _rdata_rows(conn: sqlite3.Connection, query: FlexQuery, deadline: float) -> 
         base = _OTHER_SELECT + where + " AND rr.ip IS NULL"
         yield from _keyset(conn, base, params, "rr.rdata, rr.id", width=2, deadline=deadline)
 
-
-def _families(types: TypeFilter) -> tuple[bool, bool]:
-    """Whether the IP stream and the other-rdata stream can hold wanted types."""
-    if types.dnssec:
-        return False, True
-    if types.codes is None:
-        return True, True
-    return bool(types.codes & rrtypes.IP_TYPES), bool(types.codes - rrtypes.IP_TYPES)
 
 
 def _predicates(call: str, query: FlexQuery) -> tuple[str, list[Any]]:
