@@ -42,19 +42,28 @@ def prune(topo: Topology, policy: RetentionPolicy, dry_run: bool = False) -> Pru
     """Delete (or, with ``dry_run``, count) every record, RRset, sample link and hourly row last seen before
     ``policy.records_before``, and every negative answer and bare query before ``policy.negatives_before``.
 
-    A policy that keeps sandbox-linked records longer (``samples_before``) is refused: ClickHouse does not
-    apply it yet, and pruning them at the records' age would lose what the policy keeps.
+    Type rules apply as on the other backends (``prune_rules.py``). A policy that keeps sandbox-linked
+    records longer (``samples_before``), or has sensor or evidence rules, is refused: ClickHouse does not
+    apply them yet, and pruning at the records' age would lose what the policy keeps.
     """
     if policy.samples_before is not None and policy.samples_before != policy.records_before:
         raise ConfigurationError(
             "ClickHouse does not keep sandbox-linked records longer yet: unset YAPDNS_RETENTION_SAMPLE_DAYS"
         )
-    keys = _expired(topo, policy.records_before, policy.negatives_before)
-    report = PruneReport(dry_run=dry_run)
+    by_provenance = [r.label for r in policy.rules if r.kind != "type"]
+    if by_provenance:
+        raise ConfigurationError(
+            f"ClickHouse applies retention rules per RR type only, not {', '.join(by_provenance)}: "
+            "remove them from YAPDNS_RETENTION_RULES"
+        )
+    keys = _expired(topo, policy)
+    report = PruneReport(dry_run=dry_run, by_rule={r.label: 0 for r in policy.rules})
     for key in keys:
         field = _REPORT_FIELDS.get(Kind(key[0]))
         if field:
             setattr(report, field, getattr(report, field) + 1)
+            for rule in policy.rules:
+                report.by_rule[rule.label] += field != "name_samples" and key[2] == rule.key
     if keys and not dry_run:
         _delete(topo, keys)
     return report
@@ -84,42 +93,69 @@ def _delete(topo: Topology, keys: list[tuple[int, str, int, str, str]]) -> None:
     _wait(topo)
 
 
-def _expired(
-    topo: Topology, records_before: int | None, negatives_before: int | None
-) -> list[tuple[int, str, int, str, str]]:
+def _expired(topo: Topology, policy: RetentionPolicy) -> list[tuple[int, str, int, str, str]]:
     """The keys to delete: ``(kind, rrname_rev, rrtype, k1, k2)``; a ``None`` cut-off keeps its kinds."""
     db = topo.database
+    types = _TypeCutoffs(policy)
     records: list[tuple[Any, ...]] = []
     grouped: list[tuple[Any, ...]] = []
     hours: list[tuple[Any, ...]] = []
-    if records_before is not None:
-        params = {"before": records_before}
+    if policy.records_before is not None or types.codes:
         records = topo.main.rows(
             f"SELECT rrname_rev, rrtype, k1 FROM {db}.entry WHERE kind = {int(Kind.RR)} "
-            f"GROUP BY rrname_rev, rrtype, k1 HAVING {LAST} < %(before)s",
-            params,
+            f"GROUP BY rrname_rev, rrtype, k1 HAVING {LAST} < {types.record_cutoff()}",
+            types.params,
         )
-        grouped = _grouped(topo, _RECORD_KINDS, records_before)
+        grouped = _grouped(topo, _RECORD_KINDS, types.record_cutoff(), types.params)
+    if policy.records_before is not None:
         hours = topo.main.rows(
             f"SELECT rrname_rev, k1 FROM {db}.entry WHERE kind = {int(Kind.HOUR)} GROUP BY rrname_rev, k1 "
             "HAVING minMerge(tf) + 3600 <= %(before)s",
-            params,
+            types.params,
         )
-    if negatives_before is not None:
-        grouped += _grouped(topo, _NEGATIVE_KINDS, negatives_before)
+    if policy.negatives_before is not None or types.codes:
+        grouped += _grouped(topo, _NEGATIVE_KINDS, types.negative_cutoff(), types.params)
     out = [(int(Kind.RR), str(n), int(t), str(r), "") for n, t, r in records]
     out += [(int(k), str(n), int(t), str(a), str(b)) for k, n, t, a, b in grouped]
     out += [(int(Kind.HOUR), str(s), 0, str(h), "") for s, h in hours]
     return out
 
 
-def _grouped(topo: Topology, kinds: tuple[Kind, ...], before: int) -> list[tuple[Any, ...]]:
-    """Keys of ``kinds`` whose last time (traffic, else zone) is before ``before``."""
+class _TypeCutoffs:
+    """A policy's cut-offs per RR type as ClickHouse expressions over ``rrtype`` (0 keeps for ever)."""
+
+    def __init__(self, policy: RetentionPolicy) -> None:
+        chosen = [r for r in policy.rules if r.kind == "type"]
+        self.codes = [int(str(r.key)) for r in chosen]
+        self.params: dict[str, Any] = {
+            "before": policy.records_before or 0,
+            "negatives": policy.negatives_before or 0,
+            "codes": self.codes,
+            "cuts": [r.before for r in chosen],
+        }
+
+    def record_cutoff(self) -> str:
+        """A type rule's cut-off, else the records' own."""
+        if not self.codes:
+            return "%(before)s"
+        return "transform(toUInt16(rrtype), CAST(%(codes)s AS Array(UInt16)), CAST(%(cuts)s AS Array(Int64)), " \
+               "toInt64(%(before)s))"
+
+    def negative_cutoff(self) -> str:
+        """The negatives' own cut-off, moved later (shortened) by a matching type rule, never earlier."""
+        if not self.codes:
+            return "%(negatives)s"
+        return "greatest(toInt64(%(negatives)s), transform(toUInt16(rrtype), CAST(%(codes)s AS Array(UInt16)), " \
+               "CAST(%(cuts)s AS Array(Int64)), toInt64(0)))"
+
+
+def _grouped(topo: Topology, kinds: tuple[Kind, ...], cutoff: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Keys of ``kinds`` whose last time (traffic, else zone) is before ``cutoff`` (an expression)."""
     return topo.main.rows(
         f"SELECT kind, rrname_rev, rrtype, k1, k2 FROM {topo.database}.entry WHERE kind IN "
         f"({', '.join(str(int(k)) for k in kinds)}) GROUP BY kind, rrname_rev, rrtype, k1, k2 "
-        f"HAVING if(maxMerge(tl) != {NONE_MAX}, maxMerge(tl), maxMerge(ztl)) < %(before)s",
-        {"before": before},
+        f"HAVING if(maxMerge(tl) != {NONE_MAX}, maxMerge(tl), maxMerge(ztl)) < {cutoff}",
+        params,
     )
 
 
