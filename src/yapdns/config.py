@@ -8,6 +8,7 @@ one; a test fails when a setting is missing there.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import socket
 from dataclasses import dataclass
@@ -87,6 +88,17 @@ SETTINGS: tuple[Setting, ...] = (
         "plain",
         "Server log lines: 'plain' text, or 'json' (one object per line with request_id, sensor and batch_id, "
         "and one access line per request) for log pipelines.",
+    ),
+    Setting(
+        "YAPDNS_SESSION_QUOTA_DAILY",
+        "0",
+        "Queries per UTC day each user may make with a dashboard session (search and other query pages, and "
+        "the own API called from the browser); 0: unlimited. `yapdns quota user NAME` sets one user's own.",
+    ),
+    Setting(
+        "YAPDNS_SESSION_QUOTA_BURST",
+        "",
+        "At most QUERIES per SECONDS for each user's dashboard session, e.g. 60/60. Empty: no burst limit.",
     ),
     Setting(
         "YAPDNS_RETENTION_DAYS",
@@ -294,6 +306,19 @@ def get(name: str) -> str:
 def default(name: str) -> str:
     """The default of setting ``name`` (what applies when the environment does not set it)."""
     return _BY_NAME[name].default
+
+
+_DIGITS = re.compile(r"[0-9]{1,9}")  # ASCII digits: "²".isdigit() is true and int("²") fails
+
+
+def parse_rate(value: str, what: str) -> tuple[int, int] | None:
+    """``QUERIES/SECONDS`` (e.g. ``10/60``) as a pair; None when blank; ConfigurationError naming ``what``."""
+    if not value.strip():
+        return None
+    size, sep, window = value.strip().partition("/")
+    if not (sep and _DIGITS.fullmatch(size) and _DIGITS.fullmatch(window) and int(window) > 0):
+        raise ConfigurationError(f"{what} takes QUERIES/SECONDS, e.g. 10/60; got {value!r}")
+    return int(size), int(window)
 
 
 def get_int(name: str) -> int:
