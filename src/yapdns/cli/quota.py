@@ -134,5 +134,5 @@ def quota_user(username: str, daily: int | None, burst: str | None, unlimited: b
     limits = SessionLimits.for_user(int(user.pk))
     own = "own" if SessionQuota.objects.filter(user=user).exists() else "default"
     burst_text = f"{limits.burst_size}/{limits.burst_window}s" if limits.burst_size is not None else "none"
-    daily = "unlimited" if limits.daily_limit is None else limits.daily_limit
-    click.echo(f"user {username} ({own}): daily={daily}, burst={burst_text}")
+    daily_text = "unlimited" if limits.daily_limit is None else str(limits.daily_limit)
+    click.echo(f"user {username} ({own}): daily={daily_text}, burst={burst_text}")
