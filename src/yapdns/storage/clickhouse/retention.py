@@ -27,7 +27,7 @@ from yapdns.storage.clickhouse.topology import Topology
 from yapdns.storage.prune import PruneReport, RetentionPolicy
 
 MUTATION_TIMEOUT = 300.0
-_RECORD_KINDS = (Kind.RRSET, Kind.SAMPLE, Kind.NAME_SAMPLE)  # aged by records_before
+_RECORD_KINDS = (Kind.RRSET, Kind.NAME_SAMPLE)  # aged by records_before (sample links go with their record)
 _NEGATIVE_KINDS = (Kind.NEGATIVE, Kind.QUERY)  # aged by negatives_before
 _REPORT_FIELDS = {
     Kind.RR: "records",
@@ -42,14 +42,11 @@ def prune(topo: Topology, policy: RetentionPolicy, dry_run: bool = False) -> Pru
     """Delete (or, with ``dry_run``, count) every record, RRset, sample link and hourly row last seen before
     ``policy.records_before``, and every negative answer and bare query before ``policy.negatives_before``.
 
-    Type rules apply as on the other backends (``prune_rules.py``). A policy that keeps sandbox-linked
-    records longer (``samples_before``), or has sensor or evidence rules, is refused: ClickHouse does not
-    apply them yet, and pruning at the records' age would lose what the policy keeps.
+    Type rules apply as on the other backends (``prune_rules.py``), and so does the longer age of records
+    linked to a sandbox sample (``samples_before``); a record's sample links go with it. A policy with
+    sensor or evidence rules is refused: ClickHouse does not apply them yet, and pruning at the records' age
+    would lose what the policy keeps.
     """
-    if policy.samples_before is not None and policy.samples_before != policy.records_before:
-        raise ConfigurationError(
-            "ClickHouse does not keep sandbox-linked records longer yet: unset YAPDNS_RETENTION_SAMPLE_DAYS"
-        )
     by_provenance = [r.label for r in policy.rules if r.kind != "type"]
     if by_provenance:
         raise ConfigurationError(
@@ -101,12 +98,8 @@ def _expired(topo: Topology, policy: RetentionPolicy) -> list[tuple[int, str, in
     grouped: list[tuple[Any, ...]] = []
     hours: list[tuple[Any, ...]] = []
     if policy.records_before is not None or types.codes:
-        records = topo.main.rows(
-            f"SELECT rrname_rev, rrtype, k1 FROM {db}.entry WHERE kind = {int(Kind.RR)} "
-            f"GROUP BY rrname_rev, rrtype, k1 HAVING {LAST} < {types.record_cutoff()}",
-            types.params,
-        )
-        grouped = _grouped(topo, _RECORD_KINDS, types.record_cutoff(), types.params)
+        records = _records(topo, types, policy.samples_before)
+        grouped = _grouped(topo, _RECORD_KINDS, types.record_cutoff(), types.params) + _sample_links(topo, records)
     if policy.records_before is not None:
         hours = topo.main.rows(
             f"SELECT rrname_rev, k1 FROM {db}.entry WHERE kind = {int(Kind.HOUR)} GROUP BY rrname_rev, k1 "
@@ -119,6 +112,32 @@ def _expired(topo: Topology, policy: RetentionPolicy) -> list[tuple[int, str, in
     out += [(int(k), str(n), int(t), str(a), str(b)) for k, n, t, a, b in grouped]
     out += [(int(Kind.HOUR), str(s), 0, str(h), "") for s, h in hours]
     return out
+
+
+def _records(topo: Topology, types: _TypeCutoffs, linked_before: int | None) -> list[tuple[Any, ...]]:
+    """Expired records ``(rrname_rev, rrtype, rdata)``; with ``linked_before``, a record linked to a sandbox
+    sample only when last seen before that too."""
+    db = topo.database
+    rows = topo.main.rows(
+        f"SELECT rrname_rev, rrtype, k1, {LAST} FROM {db}.entry WHERE kind = {int(Kind.RR)} "
+        f"GROUP BY rrname_rev, rrtype, k1 HAVING {LAST} < {types.record_cutoff()}",
+        types.params,
+    )
+    if linked_before is None:
+        return [(n, t, r) for n, t, r, _ in rows]
+    linked = {(str(n), int(t), str(r)) for n, t, r in topo.main.rows(
+        f"SELECT DISTINCT rrname_rev, rrtype, k1 FROM {db}.entry WHERE kind = {int(Kind.SAMPLE)}")}
+    return [(n, t, r) for n, t, r, last in rows if last < linked_before or (str(n), int(t), str(r)) not in linked]
+
+
+def _sample_links(topo: Topology, records: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The sample-link keys ``(kind, rrname_rev, rrtype, rdata, sample)`` of the expired ``records``."""
+    if not records:
+        return []
+    expired = {(str(n), int(t), str(r)) for n, t, r in records}
+    links = topo.main.rows(f"SELECT DISTINCT rrname_rev, rrtype, k1, k2 FROM {topo.database}.entry "
+                           f"WHERE kind = {int(Kind.SAMPLE)}")
+    return [(int(Kind.SAMPLE), n, t, r, k2) for n, t, r, k2 in links if (str(n), int(t), str(r)) in expired]
 
 
 class _TypeCutoffs:
