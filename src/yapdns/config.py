@@ -123,8 +123,8 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Own retention ages per RR type, sensor or evidence kind: comma-separated KIND:VALUE=DAYS, e.g. "
         "'type:TXT=7, sensor:lab=3, evidence:imported=365' (0: for ever). A record is kept while any provenance "
-        "that saw it keeps it; negatives and bare queries are only ever shortened by a rule. SQLite and PostgreSQL "
-        "(ClickHouse: type rules only). Empty: none.",
+        "that saw it keeps it; negatives and bare queries are only ever shortened by a rule. Every backend. "
+        "Empty: none.",
     ),
     Setting(
         "YAPDNS_MAX_INGEST_BYTES",

@@ -1,7 +1,6 @@
 """Retention rules per RR type, sensor and evidence kind: a rule shortens or lengthens the age of what it
 matches, a record goes only when no provenance that saw it keeps it, negatives are only ever shortened,
-and the dry run's per-rule counts are what the real prune removes. ClickHouse applies type rules and
-refuses the rest."""
+and the dry run's per-rule counts are what the real prune removes; on every backend."""
 
 from __future__ import annotations
 
@@ -24,6 +23,8 @@ def seed(store: Store) -> None:
     store.write([
         obs("txt.example", "TXT", '"v=spf1 -all"', first=OLD),
         obs("lab.example", "A", "192.0.2.1", first=OLD, sensor="lab"),
+        obs("sub.example", "A", "192.0.2.4", first=OLD, sensor="lab/edge"),  # a sub-sensor: lab's rules
+        obs("laboratory.example", "A", "192.0.2.5", first=OLD, sensor="laboratory"),  # another sensor
         obs("both.example", "A", "192.0.2.2", first=OLD, sensor="lab"),
         obs("both.example", "A", "192.0.2.2", first=OLD, sensor="s1"),
         obs("imported.example", "A", "192.0.2.3", first=OLD, sensor="s2", evidence=Evidence.IMPORTED),
@@ -51,30 +52,21 @@ def rule(kind: str, value: str, before: int) -> RetentionRule:
 
 SHORTEN = RetentionPolicy(KEEP, None, rules=(rule("type", "TXT", CUT), rule("sensor", "lab", CUT)))
 LENGTHEN = RetentionPolicy(CUT, CUT, rules=(rule("evidence", "imported", 0), rule("sensor", "lab", KEEP)))
-ALL = {"txt.example", "lab.example", "both.example", "imported.example", "new.example", "nx:labnx.example",
+ALL = {"txt.example", "lab.example", "sub.example", "laboratory.example", "both.example", "imported.example", "new.example", "nx:labnx.example",
        "nx:s1nx.example", "nx:new.example"}
-
-
-def on_clickhouse(store: Store) -> bool:
-    return store.name in ("clickhouse", "chdb")
 
 
 def test_rules_shorten_what_they_match_and_spare_what_another_sensor_keeps(store: Store) -> None:
     seed(store)
-    if on_clickhouse(store):
-        with pytest.raises(ConfigurationError, match="per RR type only, not sensor:lab=1"):
-            prunable(store).prune(SHORTEN)
-        assert left(store) == ALL
-        return
     dry = prunable(store).prune(SHORTEN, dry_run=True)
     assert left(store) == ALL
     report = prunable(store).prune(SHORTEN)
-    assert left(store) == ALL - {"txt.example", "lab.example", "nx:labnx.example"}
-    assert (report.records, report.negatives, report.queries) == (dry.records, dry.negatives, 0) == (2, 1, 0)
+    assert left(store) == ALL - {"txt.example", "lab.example", "sub.example", "nx:labnx.example"}
+    assert (report.records, report.negatives, report.queries) == (dry.records, dry.negatives, 0) == (3, 1, 0)
     assert report.by_rule == dry.by_rule
     assert report.rrsets == 1  # the TXT RRset; RRsets carry no provenance: the sensor rule spares lab.example's
     assert report.by_rule["type:TXT=1"] == 2  # the TXT record and its RRset
-    assert report.by_rule["sensor:lab=1"] == 2  # lab.example's record and labnx.example's negative
+    assert report.by_rule["sensor:lab=1"] == 3  # lab's and lab/edge's records, and labnx.example's negative
     assert store.provenance("both.example", "A", "192.0.2.2") != []
     stats = store.stats()
     assert stats.records_by_type == {"A": stats.records}
@@ -82,12 +74,9 @@ def test_rules_shorten_what_they_match_and_spare_what_another_sensor_keeps(store
 
 def test_rules_lengthen_records_but_never_negatives(store: Store) -> None:
     seed(store)
-    if on_clickhouse(store):
-        with pytest.raises(ConfigurationError, match="evidence:imported=1, sensor:lab=1"):
-            prunable(store).prune(LENGTHEN)
-        return
     prunable(store).prune(LENGTHEN)
-    assert left(store) == {"lab.example", "both.example", "imported.example", "new.example", "nx:new.example"}
+    assert left(store) == {"lab.example", "sub.example", "both.example", "imported.example", "new.example",
+                           "nx:new.example"}
     assert [p.sensor_id for p in store.provenance("lab.example", "A", "192.0.2.1")] == ["lab"]
 
 

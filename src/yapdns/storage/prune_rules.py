@@ -110,8 +110,12 @@ class RuleSql:
         columns = {"type": f"{row}.rrtype", "sensor": f"{prov}.sensor", "evidence": f"{prov}.evidence"}
         out = []
         for kind in KINDS if prov else ("type",):
-            chosen = [r for r in self.rules if r.kind == kind]
-            if chosen:
+            chosen = sorted((r for r in self.rules if r.kind == kind), key=lambda r: -len(r.value))
+            if kind == "sensor" and chosen:  # a sub-sensor "lab/x" is lab's unless it has a rule of its own
+                whens = " ".join(f"WHEN {_SENSOR_MATCH.format(column=columns[kind])} THEN ?" for _ in chosen)
+                out.append(Fragment(f"CASE {whens} END",
+                                    tuple(v for r in chosen for v in (*_sensor_params(r.value), r.before))))
+            elif chosen:
                 whens = " ".join("WHEN ? THEN ?" for _ in chosen)
                 out.append(Fragment(f"CASE {columns[kind]} {whens} END",
                                     tuple(v for r in chosen for v in (r.key, r.before))))
@@ -167,16 +171,71 @@ class RuleSql:
         """The rows of ``table`` that ``rule`` applies to (None: it applies to none there)."""
         if rule.kind == "type":
             return Fragment(f"{table}.rrtype = ?", (rule.key,))
-        column = f"p.{rule.kind}"
+        if rule.kind == "sensor":
+            match = Fragment(_SENSOR_MATCH.format(column="p.sensor"), _sensor_params(rule.value))
+        else:
+            match = Fragment("p.evidence = ?", (rule.key,))
         if table == "rr":
             return Fragment(f"EXISTS (SELECT 1 FROM rr_seen s JOIN prov p ON p.id = s.prov WHERE s.rr_id = rr.id "
-                            f"AND {column} = ?)", (rule.key,))
+                            f"AND {match.sql})", match.params)
         if table in ("negative", "qname"):
-            return Fragment(f"EXISTS (SELECT 1 FROM prov p WHERE p.id = {table}.prov AND {column} = ?)", (rule.key,))
+            return Fragment(f"EXISTS (SELECT 1 FROM prov p WHERE p.id = {table}.prov AND {match.sql})", match.params)
         return None
+
+
+_SENSOR_MATCH = "({column} = ? OR substr({column}, 1, ?) = ?)"
+
+
+def _sensor_params(sensor: str) -> tuple[object, ...]:
+    return sensor, len(sensor) + 1, sensor + "/"
+
+
+@dataclass(frozen=True)
+class RuleAges:
+    """The same rules evaluated in Python, for a store that reads a key's provenances and applies them itself
+    (ClickHouse). ``provs`` are ``(sensor, evidence)`` pairs; a cut-off of 0 keeps for ever."""
+
+    rules: tuple[RetentionRule, ...]
+
+    def matching(self, rrtype: int, prov: tuple[str, str] | None) -> list[RetentionRule]:
+        """The rules that match a row of ``rrtype`` seen by ``prov`` (the longest sensor name only)."""
+        out = [r for r in self.rules if r.kind == "type" and r.key == rrtype]
+        if prov is not None:
+            sensor, evidence = prov
+            named = [r for r in self.rules if r.kind == "sensor" and (sensor == r.value or
+                                                                      sensor.startswith(r.value + "/"))]
+            out += sorted(named, key=lambda r: -len(r.value))[:1]
+            out += [r for r in self.rules if r.kind == "evidence" and r.value == evidence]
+        return out
+
+    def labels(self, rrtype: int, provs: Sequence[tuple[str, str]]) -> set[str]:
+        """The rules that apply to a row of ``rrtype`` seen by ``provs`` (for the report's per-rule counts)."""
+        return {r.label for p in _or_none(provs) for r in self.matching(rrtype, p)}
+
+    def record_cutoff(self, rrtype: int, provs: Sequence[tuple[str, str]], default: int) -> int:
+        """A record goes when last seen before this: the earliest of its provenances' cut-offs."""
+        return min(self._kept_until(rrtype, p, default) for p in _or_none(provs))
+
+    def _kept_until(self, rrtype: int, prov: tuple[str, str] | None, default: int) -> int:
+        found = [r.before for r in self.matching(rrtype, prov)]
+        return min(found) if found else default
+
+    def negative_cutoff(self, rrtype: int, provs: Sequence[tuple[str, str]], own: int) -> int:
+        """A negative answer or bare query goes when last seen before this: its own cut-off, moved later by the
+        rules that match it (for each provenance; the earliest of them)."""
+        cuts = []
+        for prov in _or_none(provs):
+            found = [r.before for r in self.matching(rrtype, prov)]
+            cuts.append(max(own, min(found)) if found else own)
+        return min(cuts)
 
 
 def _join(parts: Sequence[Fragment], op: str, empty: Fragment) -> Fragment:
     if not parts:
         return empty
     return Fragment(op.join(f"({p.sql})" for p in parts), tuple(v for p in parts for v in p.params))
+
+
+def _or_none(provs: Sequence[tuple[str, str]]) -> list[tuple[str, str] | None]:
+    """The provenances, or one unknown (``None``: only type rules apply) when there are none."""
+    return [*provs] if provs else [None]
