@@ -4,14 +4,16 @@ and the dry run's per-rule counts are what the real prune removes; on every back
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from tests.storage.builders import T0, by_name, obs
 from yapdns.core.errors import ConfigurationError
-from yapdns.core.model import Evidence
+from yapdns.core.model import Evidence, Observation
 from yapdns.storage.base import Store
 from yapdns.storage.prune import Prunable, RetentionPolicy
-from yapdns.storage.prune_rules import RetentionRule, parse_rules
+from yapdns.storage.prune_rules import RetentionRule, RuleAges, parse_rules
 from yapdns.storage.query import NameMatch, RecordQuery
 
 OLD, NEW = T0, T0 + 1000
@@ -102,3 +104,45 @@ def test_rules_are_parsed_and_checked() -> None:
                          ("evidence:rumour=3", "evidence is one of"), ("sensor:lab=1,sensor:lab=2", "twice")]:
         with pytest.raises(ConfigurationError, match=message):
             parse_rules([bad], now)
+
+
+SENSORS = ("lab", "lab/edge", "lab/core", "laboratory", "s1")
+CUTS = (0, T0 + 100, T0 + 500, T0 + 900, KEEP)
+
+
+def random_case(rng: random.Random) -> tuple[RetentionPolicy, list[Observation], dict[str, tuple[int, int, list[
+        tuple[str, str]]]]]:
+    """Random rules and sightings; what each name is: (type code, last time, its provenances)."""
+    choices = [("type", "TXT"), ("sensor", "lab"), ("sensor", "lab/edge"), ("sensor", "laboratory"),
+               ("evidence", "imported")]
+    rules = tuple(rule(k, v, rng.choice(CUTS)) for k, v in rng.sample(choices, rng.randint(0, len(choices))))
+    policy = RetentionPolicy(rng.choice((None, T0 + 300, T0 + 700)), rng.choice((None, T0 + 400)), rules=rules)
+    sightings: list[Observation] = []
+    truth: dict[str, tuple[int, int, list[tuple[str, str]]]] = {}
+    for i in range(30):
+        negative = i % 3 == 0
+        name, rrtype = f"r{i}.example", rng.choice(("A", "TXT"))
+        provs = [(rng.choice(SENSORS), rng.choice(list(Evidence)).value) for _ in range(1 if negative else
+                                                                                       rng.randint(1, 3))]
+        times = [T0 + rng.randint(0, 1000) for _ in provs]
+        for (sensor, evidence), when in zip(provs, times, strict=True):
+            rdata = () if negative else ("192.0.2.1",) if rrtype == "A" else ('"t"',)
+            sightings.append(obs(name, rrtype, *rdata, first=when, sensor=sensor, evidence=Evidence(evidence),
+                                 rcode="NXDOMAIN" if negative else None))
+        truth[("nx:" if negative else "") + name] = (1 if rrtype == "A" else 16, max(times), provs)
+    return policy, sightings, truth
+
+
+@pytest.mark.parametrize("seed", [10, 26, 35])  # each with 4-5 rules and 8-22 of 30 names kept
+def test_every_backend_prunes_what_the_rules_say(store: Store, seed: int) -> None:
+    """Random rules and sightings: the survivors are exactly what ``RuleAges`` (the rules in Python) keeps."""
+    policy, sightings, truth = random_case(random.Random(seed))
+    store.write(sightings)
+    store.write([obs("top.example", "A", "192.0.2.9", first=T0 + 5000)])  # the highest ids (kept by design)
+    ages = RuleAges(policy.rules)
+    base, own = policy.records_before or 0, policy.negatives_before or 0
+    kept = {name for name, (code, last, provs) in truth.items()
+            if last >= (ages.negative_cutoff(code, provs, own) if name.startswith("nx:")
+                        else ages.record_cutoff(code, provs, base))}
+    prunable(store).prune(policy)
+    assert left(store) - {"top.example"} == kept, policy
