@@ -106,3 +106,5 @@ def test_prune_rules_from_the_command_line(tmp_path: Path, monkeypatch: pytest.M
             rrname=NameMatch.parse("*.rules.example")))) == ["both.rules.example", "fresh.rules.example"]
     bad = cli(data, "prune", "--rule", "colour:red=3")
     assert bad.returncode == 1 and "KIND:VALUE=DAYS" in bad.stderr and "Traceback" not in bad.stderr
+    at_start = cli(data, "check", env={"YAPDNS_RETENTION_RULES": "type:TXT=7, sensor:lab=soon"})  # as serve, worker
+    assert at_start.returncode == 1 and "'sensor:lab=soon'" in at_start.stderr, at_start.stderr
