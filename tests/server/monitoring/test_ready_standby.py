@@ -123,3 +123,12 @@ def test_a_read_only_primary_is_told_apart(clusters: tuple[Cluster, Cluster]) ->
         finally:
             store.close()
             admin.execute("ALTER DATABASE yapdns RESET default_transaction_read_only")
+
+
+def test_migrate_on_a_standby_says_so(clusters: tuple[Cluster, Cluster], tmp_path: Path) -> None:
+    _, standby = clusters
+    env = {**os.environ, "YAPDNS_DATABASE_URL": standby.url(), "YAPDNS_DATA_DIR": str(tmp_path)}
+    done = subprocess.run([*YAPDNS, "migrate"], env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "takes no writes (a standby, or default_transaction_read_only): run `yapdns migrate` against the " \
+           "primary" in done.stderr

@@ -114,7 +114,13 @@ class PostgresStore(SqlReader, SummaryReader, SummarizeReader, ContextSql):
     # -- schema -------------------------------------------------------------
 
     def migrate(self, through: int | None = None) -> list[str]:
-        return self._writer.call(lambda conn: self._migrate(conn, through))
+        try:
+            return self._writer.call(lambda conn: self._migrate(conn, through))
+        except psycopg.errors.ReadOnlySqlTransaction:
+            raise ConfigurationError(
+                "the record store's PostgreSQL takes no writes (a standby, or default_transaction_read_only): "
+                "run `yapdns migrate` against the primary; a server on a standby needs `yapdns serve --no-migrate`"
+            ) from None
 
     def _migrate(self, conn: psycopg.Connection[Any], through: int | None) -> list[str]:
         with conn.transaction():
