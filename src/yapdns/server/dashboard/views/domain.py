@@ -12,7 +12,7 @@ from django.urls import reverse
 from yapdns.core.errors import InvalidQuery
 from yapdns.core.names import to_unicode
 from yapdns.server.dashboard import correlate, history, tagging, timeline
-from yapdns.server.dashboard.views.common import problem, store
+from yapdns.server.dashboard.views.common import charged, problem, store
 from yapdns.server.detection.flux import flux_score
 from yapdns.server.enrichment import services as enrichment
 from yapdns.storage.query import NameMatch, RecordQuery
@@ -24,6 +24,7 @@ BUSIEST_CHILDREN = 10
 ZONE_SCAN = 10_000  # records of the zone below a name that its page reads at most (then "at least")
 
 
+@charged
 def domain_page(request: HttpRequest, name: str) -> HttpResponse:
     """``/domain/<name>``: everything the store knows about one owner name, and about the zone below it."""
     try:
