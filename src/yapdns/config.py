@@ -173,7 +173,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "YAPDNS_GEOIP_BUILTIN",
         "true",
-        "Enrich addresses with the country and AS data shipped in the geoip2fast package (offline, no account).",
+        "Enrich addresses with the built-in data (offline, no account): AS numbers from @ip-location-db/asn (installed by scripts/build-as-data.sh), country and AS names from the geoip2fast package.",
     ),
     Setting(
         "YAPDNS_UPSTREAM_DNSDB_KEY",
