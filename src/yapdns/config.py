@@ -173,7 +173,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "YAPDNS_GEOIP_BUILTIN",
         "true",
-        "Enrich addresses with the built-in data (offline, no account): AS numbers from @ip-location-db/asn (installed by scripts/build-as-data.sh), country and AS names from the geoip2fast package.",
+        "Enrich addresses with the built-in data (offline, no account): AS numbers from @ip-location-db/asn "
+        "(installed by scripts/build-as-data.sh), country and AS names from the geoip2fast package.",
     ),
     Setting(
         "YAPDNS_UPSTREAM_DNSDB_KEY",
