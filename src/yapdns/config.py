@@ -225,7 +225,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "YAPDNS_UPSTREAM_LIMIT",
         "1000",
-        "Most rows asked of an upstream service per request (VirusTotal: at most 40).",
+        "Most rows asked of an upstream service per question (VirusTotal: read in pages of 40).",
     ),
     Setting(
         "YAPDNS_GEOIP_MMDB",
