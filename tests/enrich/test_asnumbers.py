@@ -60,7 +60,7 @@ def test_known_addresses_date_and_licence(as_numbers: AsNumberDataset) -> None:
     assert as_numbers.lookup("not-an-ip") is None and as_numbers.lookup("1.2.3") is None
     info = as_numbers.info()
     assert dt.datetime.fromtimestamp(info.data_date, dt.UTC) == dt.datetime(2026, 6, 17, 19, tzinfo=dt.UTC)
-    assert info.identity == "ip-location-db AS (RouteViews+NRO+DB-IP)@2026-06-17"
+    assert info.identity == "ip-location-db AS@2026-06-17"
     assert "CC BY 4.0" in info.licence and "db-ip.com" in info.licence and "2.3.2026061719" in info.origin
     assert len(as_numbers) > 500_000 and as_numbers.overlaps == 1
 

@@ -40,7 +40,7 @@ from yapdns.storage.context import IpContextRow
 
 PACKAGE = "@ip-location-db/asn"
 FILES = ("asn-ipv4-num.csv.gz", "asn-ipv6-num.csv.gz")
-SOURCE = "ip-location-db AS (RouteViews+NRO+DB-IP)"
+SOURCE = "ip-location-db AS"  # RouteViews, NRO and DB-IP data: credited in the licence and on the IP page
 LICENCE = ("CC BY 4.0: IP to AS data by RouteViews (routeviews.org), the NRO (nro.net) and DB-IP "
            "(IP Geolocation by DB-IP, https://db-ip.com), merged by ip-location-db (sapics)")
 _V4_TOP = 2**32

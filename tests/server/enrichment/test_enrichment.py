@@ -122,7 +122,7 @@ def test_out_of_the_box_the_built_in_data_gives_as_numbers(store: Store, client:
     current = client.get("/api/v1/context/2606:4700::1111", **token).json()["current"]
     assert current["asn"] == 13335 and current["source"].startswith("ip-location-db AS")
     datasets = {d["dataset"] for d in client.get("/api/v1/enrichment", **token).json()["datasets"]}
-    assert "ip-location-db AS (RouteViews+NRO+DB-IP)@2026-06-17" in datasets
+    assert "ip-location-db AS@2026-06-17" in datasets
     client.force_login(make_user("rita", "read-only"))
     page = client.get("/ip/1.1.1.1").content.decode()
     assert "AS13335" in page and "Cloudflare, Inc." in page and 'href="https://db-ip.com"' in page
