@@ -212,6 +212,12 @@ SETTINGS: tuple[Setting, ...] = (
         "VirusTotal API v3 base URL.",
     ),
     Setting(
+        "YAPDNS_UPSTREAM_ON_ALERT",
+        "",
+        "Connectors (comma-separated) that `yapdns worker` asks about each new watchlist alert: its address for an "
+        "IP/CIDR entry, else its name; within the quota and cache. Empty: none.",
+    ),
+    Setting(
         "YAPDNS_UPSTREAM_CACHE_SECONDS",
         "86400",
         "Seconds an upstream answer is reused for the same connector and query instead of asking again.",

@@ -21,15 +21,17 @@ T0 = 1_600_000_000
 KEY = "vt-test-key"
 
 
-def resolution(name: str, i: int) -> dict[str, Any]:
-    address = f"198.51.100.{i % 250}" if i % 2 else f"2001:db8::{i:x}"
+def resolution(subject: str, i: int, *, is_ip: bool = False) -> dict[str, Any]:
+    """The ``i``-th resolution of a domain (addresses alternate IPv4/IPv6) or of an address (names vary)."""
+    name = f"host{i}.resolves.example" if is_ip else subject
+    address = subject if is_ip else (f"198.51.100.{i % 250}" if i % 2 else f"2001:db8::{i:x}")
     return {"attributes": {"date": T0 + i, "host_name": name, "ip_address": address, "resolver": "VirusTotal"},
             "id": f"{address}{name}", "links": {"self": f"https://www.virustotal.com/api/v3/resolutions/{address}{name}"},
             "type": "resolution"}
 
 
 class PagedResolutions(http.server.BaseHTTPRequestHandler):
-    """``total`` resolutions of any domain, ``limit`` a page; ``fail_at``: that page answers 429."""
+    """``total`` resolutions of any domain or address, ``limit`` a page; ``fail_at``: that page answers 429."""
 
     total: ClassVar[int] = 0
     fail_at: ClassVar[int] = 0
@@ -42,14 +44,15 @@ class PagedResolutions(http.server.BaseHTTPRequestHandler):
         query = dict(parse_qsl(url.query))
         type(self).seen.append(query)
         type(self).hosts.add(self.headers.get("Host", ""))
-        name = url.path.removeprefix("/api/v3/domains/").removesuffix("/resolutions")
+        is_ip = url.path.startswith("/api/v3/ip_addresses/")
+        subject = url.path.split("/")[-2]
         if self.headers.get("x-apikey") != KEY or not url.path.endswith("/resolutions"):
             return self._send(401, {"error": {"code": "WrongCredentialsError"}})
         start, size = int(query.get("cursor", "0")), int(query["limit"])
         if self.fail_at and start // 40 + 1 == self.fail_at:
             return self._send(429, {"error": {"code": "QuotaExceededError"}})
         end = min(start + size, self.total)
-        page: dict[str, Any] = {"data": [resolution(name, i) for i in range(start, end)],
+        page: dict[str, Any] = {"data": [resolution(subject, i, is_ip=is_ip) for i in range(start, end)],
                                 "links": {"self": f"https://www.virustotal.com/api/v3{url.path}"}, "meta": {"count": self.total}}
         if end < self.total:
             page["links"]["next"] = f"https://vt.invalid/api/v3{url.path}?cursor={end}&limit={size}"
