@@ -193,7 +193,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "YAPDNS_GEOIP_BUILTIN",
         "true",
-        "Enrich addresses with the country and AS data shipped in the geoip2fast package (offline, no account).",
+        "Enrich addresses with the built-in data (offline, no account): AS numbers from @ip-location-db/asn "
+        "(installed by scripts/build-as-data.sh), country and AS names from the geoip2fast package.",
     ),
     Setting(
         "YAPDNS_UPSTREAM_DNSDB_KEY",
@@ -231,6 +232,12 @@ SETTINGS: tuple[Setting, ...] = (
         "VirusTotal API v3 base URL.",
     ),
     Setting(
+        "YAPDNS_UPSTREAM_ON_ALERT",
+        "",
+        "Connectors (comma-separated) that `yapdns worker` asks about each new watchlist alert: its address for an "
+        "IP/CIDR entry, else its name; within the quota and cache. Empty: none.",
+    ),
+    Setting(
         "YAPDNS_UPSTREAM_CACHE_SECONDS",
         "86400",
         "Seconds an upstream answer is reused for the same connector and query instead of asking again.",
@@ -244,7 +251,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "YAPDNS_UPSTREAM_LIMIT",
         "1000",
-        "Most rows asked of an upstream service per request (VirusTotal: at most 40).",
+        "Most rows asked of an upstream service per question (VirusTotal: read in pages of 40).",
     ),
     Setting(
         "YAPDNS_GEOIP_MMDB",

@@ -49,6 +49,7 @@ def ip_page(request: HttpRequest, addr: str) -> HttpResponse:
         "notes": tagging.for_subject("ip", ip),
         "ip_context": enrichment.IpContext.of(services.as_of(known)),
         "context_history": enrichment.history(known),
+        "attributions": enrichment.attributions(known),
         "contexts": services.record_contexts(db, records),
         "upstream_connectors": registry.configured_names(),
         "search_network": f"{reverse('dashboard:search')}?{urlencode({'q': str(network)})}",
