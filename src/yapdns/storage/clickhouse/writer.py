@@ -13,7 +13,9 @@ inserted last. Steps, each safe to crash after:
    the next claim wins: two server processes sent one batch at once apply it once;
 3. other parts' markers (only for ids claimed before: an earlier attempt): parts an interrupted write
    already inserted are skipped (those batches are then written one by one);
-4. fold (``aggregate.py``), build and shard the rows, insert every missing part, the commit part last.
+4. fold (``aggregate.py``), build and shard the rows, insert every missing part, the commit part last;
+5. number the write's records in ``seq_log`` (``sequence.py``), with its own markers: a replay of a batch
+   whose commit marker exists but whose sequence marker does not (a crash after step 4) numbers it then.
 
 The one window left: a writer stalled (not crashed) for longer than ``claim_lease`` between steps 2 and 4
 while another writer takes the batch over would apply it twice (docs/storage.md).
@@ -44,6 +46,7 @@ from yapdns.storage.clickhouse.schema import (
     Kind,
     RKind,
 )
+from yapdns.storage.clickhouse.sequence import Sequencer, folded_records, records_of
 from yapdns.storage.clickhouse.topology import Topology
 from yapdns.storage.group import BatchKey, WriteJob, hour_sensor, resolve_replays
 
@@ -228,6 +231,7 @@ class ClickHouseApplier:
         self._topo = topology
         self._lease = claim_lease
         self.token = uuid.uuid4().hex
+        self._seq = Sequencer(topology)
 
     # -- GroupApplier -----------------------------------------------------------
 
@@ -245,6 +249,8 @@ class ClickHouseApplier:
 
     def apply(self, conn: Topology, jobs: list[WriteJob]) -> list[WriteOutcome]:
         outcomes, fresh = resolve_replays(jobs, self._applied)
+        if len(fresh) < len(jobs):
+            self._number_replays(jobs, outcomes)
         if not fresh:
             return outcomes
         lost, retried = self._claim([job.batch for job in fresh if job.batch is not None])
@@ -347,6 +353,15 @@ class ClickHouseApplier:
             time.sleep(POLL)
         raise StoreUnavailable("another writer holds this batch id and has not finished it; retry later")
 
+    def _number_replays(self, jobs: list[WriteJob], outcomes: list[WriteOutcome]) -> None:
+        """Number the records of replayed batches that were applied but never numbered (step 5 crashed)."""
+        replays = {_key(j.batch): j for j, o in zip(jobs, outcomes, strict=True) if o.replayed and j.batch}
+        for key in self._seq.missing([j.batch for j in replays.values() if j.batch is not None]):
+            job = replays[key]
+            agg = BatchAggregate()
+            agg.add_all(job.observations)
+            self._seq.append(records_of(agg, Names().rev), [job.batch] if job.batch else [])
+
     def _write(self, jobs: list[WriteJob], skip: set[Part]) -> None:
         """Fold ``jobs`` and insert every part not in ``skip``, the commit part last."""
         agg = BatchAggregate()
@@ -378,6 +393,7 @@ class ClickHouseApplier:
                     columns.add((RKind.BATCH, ref.batch_id, ref.sensor, 0, "", 0), _plain(NONE_MIN, NONE_MAX, 0, 0))
             if len(columns):
                 self._topo.shards[part[0]].insert(f"{part[1]}_in", columns.names, columns.data)
+        self._seq.append(folded_records(folded.rr, names.rev), refs)
 
 
 def _split(rows: Columns, table: str, shards: int, shard_of: Callable[[tuple[Any, ...]], int]) -> dict[Part, Columns]:
