@@ -10,6 +10,7 @@ import pytest
 
 from tests.storage.builders import by_ip, by_name, obs
 from tests.storage.conftest import clickhouse_url, drop_clickhouse_database
+from yapdns.storage.clickhouse.schema import migrations
 from yapdns.storage.clickhouse.store import ClickHouseStore
 from yapdns.storage.prune import RetentionPolicy
 
@@ -47,13 +48,17 @@ def test_prune_deletes_expired_records_whole_and_keeps_live_ones_intact(store: C
     assert [r.rrname for r in store.records(by_ip("192.0.2.2")).rows] == ["live.ret.example"]
     assert store.stats().records == 1
     assert store.prune(RetentionPolicy(T0 + 100, T0 + 100)).records == 0
+    assert [d.rrname for d in store.discoveries(0).rows] == ["live.ret.example"]
+    end = store.discoveries(0).scanned_to
+    store.write([obs("old.ret.example", "A", "192.0.2.1", first=T0 + 2000, last=T0 + 2000)])
+    assert [d.rrname for d in store.discoveries(end).rows] == ["old.ret.example"]  # pruned, then seen: new again
 
 
 def test_readiness_names_pending_migrations(request: pytest.FixtureRequest) -> None:
     url = clickhouse_url(request, "clickhouse", f"ready_{uuid.uuid4().hex[:10]}")
     store = ClickHouseStore(url)
     try:
-        assert store.pending_migrations() == ["0001_initial"]
+        assert store.pending_migrations() == [name for _, name, _ in migrations()]
         assert "0001_initial" in store.readiness()[0]
         store.migrate()
         assert (store.pending_migrations(), store.readiness()) == ([], [])

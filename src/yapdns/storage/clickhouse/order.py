@@ -82,7 +82,7 @@ class OrderReader:
             if int(firsts.get(name, -1)) == seq and (rev is None or name.startswith(rev))
         ]  # fmt: skip
         totals = self._totals([name for _, name in found])
-        rows = [Discovery(seq, unreverse_name(name), *totals.get(name, (0, 0, 0))) for seq, name in found]
+        rows = [Discovery(seq, unreverse_name(name), *totals[name]) for seq, name in found if name in totals]
         return DiscoveryPage(rows, window[-1][0])
 
     def _totals(self, names: list[str]) -> dict[str, tuple[int, int, int]]:

@@ -9,7 +9,8 @@ written in), and table TTLs (ClickHouse 19.6+) see rows, not records; so the sto
    window, zone-file times when seen only in zones; RRsets, negatives, bare queries, sample links and hourly
    ingest rows by their own last time) into a ``prune_keys`` ``Log`` table on every node;
 2. runs ``ALTER TABLE ... DELETE WHERE key IN (SELECT ... FROM prune_keys)`` (a mutation, 18.16 has them)
-   on ``entry`` and ``rdx`` of one replica per shard (replicated tables pass it on), and waits for it.
+   on ``entry`` and ``rdx`` of one replica per shard (replicated tables pass it on), and on the expired
+   records' sequence rows (``seq_log``, ``seq_first``: seen again, such a record is new again), and waits.
 
 While a mutation runs, a read may see an expiring record with some of its rows already gone. A sighting
 written between steps 1 and 2 to a record that step 1 found expired is deleted with it.
@@ -79,6 +80,11 @@ def _delete(topo: Topology, keys: list[tuple[int, str, int, str, str]]) -> None:
         )
         shard.command(
             f"ALTER TABLE {db}.{topo.local('rdx')} DELETE WHERE (rrname_rev, rrtype, rdata) IN "
+            f"(SELECT rrname_rev, rrtype, k1 FROM {db}.prune_keys WHERE kind = {int(Kind.RR)})"
+        )
+    for table in ("seq_log", "seq_first"):  # a record seen again after it was pruned is new again
+        topo.shards[0].command(
+            f"ALTER TABLE {db}.{table} DELETE WHERE (rrname_rev, rrtype, rdata) IN "
             f"(SELECT rrname_rev, rrtype, k1 FROM {db}.prune_keys WHERE kind = {int(Kind.RR)})"
         )
     _wait(topo)
