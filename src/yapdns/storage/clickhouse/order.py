@@ -28,7 +28,19 @@ from yapdns.storage.clickhouse.select import FIRST, LAST
 from yapdns.storage.context import AddressPage, _cursor_id
 
 Rows = Callable[[str, dict[str, Any]], list[tuple[Any, ...]]]
+Row = tuple[int, str, int, str]  # a seq_log row: seq, rrname_rev, rrtype, rdata
 ADDRESS_TYPES = (A, AAAA)
+ORPHAN_AFTER = 60.0  # seconds: a log row whose record seq_first never got (a crash between the two) is skipped
+
+
+def _settled(window: list[Row], known: Callable[[Row], bool]) -> list[Row]:
+    """``window`` up to the first row ``seq_first`` does not know yet: its write's view insert is still landing
+    (``seq_log`` first, then the view into ``seq_first``), so the reader stops there and comes back for it."""
+    young = (int(time.time() * 1000) - int(ORPHAN_AFTER * 1000)) << SEQ_SHIFT
+    for i, row in enumerate(window):
+        if not known(row) and row[0] > young:
+            return window[:i]
+    return window
 
 
 class OrderReader:
@@ -37,7 +49,7 @@ class OrderReader:
     def __init__(self, seq_rows: Rows, rows: Rows, db: str, settle: float = 0.0) -> None:
         self._seq_rows, self._rows, self._db, self._settle = seq_rows, rows, db, settle
 
-    def _window(self, after: int, scan: int, types: Sequence[int] = ()) -> list[tuple[int, str, int, str]]:
+    def _window(self, after: int, scan: int, types: Sequence[int] = ()) -> list[Row]:
         """The next ``scan`` log rows after ``after``: ``(seq, rrname_rev, rrtype, rdata)``."""
         clauses = [f"seq > %(after)s AND rrtype != {SEQ_MARKER}"]
         if types:
@@ -51,10 +63,10 @@ class OrderReader:
         )
         return [(int(s), str(n), int(t), str(r)) for s, n, t, r in found]
 
-    def _first_of_records(self, window: list[tuple[int, str, int, str]]) -> list[tuple[int, str, int, str]]:
-        """The rows of ``window`` that are their record's first."""
+    def _first_of_records(self, window: list[Row]) -> tuple[list[Row], int | None]:
+        """The rows of ``window`` that are their record's first, and the last seq settled (None: all of it)."""
         if not window:
-            return []
+            return [], None
         keys = tuple(dict.fromkeys((n, t, r) for _, n, t, r in window))
         firsts = self._seq_rows(
             f"SELECT rrname_rev, rrtype, rdata, minMerge(seq) FROM {self._db}.seq_first "
@@ -62,7 +74,9 @@ class OrderReader:
             {"keys": keys},
         )
         first = {(str(n), int(t), str(r)): int(s) for n, t, r, s in firsts}
-        return [row for row in window if first.get(row[1:]) == row[0]]
+        settled = _settled(window, lambda row: row[1:] in first)
+        last = None if len(settled) == len(window) else (settled[-1][0] if settled else -1)
+        return [row for row in settled if first.get(row[1:]) == row[0]], last
 
     def discoveries(self, after: int, scan: int, within: str | None) -> DiscoveryPage:
         window = self._window(after, scan)
@@ -76,6 +90,9 @@ class OrderReader:
                 {"names": names},
             )
         )
+        window = _settled(window, lambda row: row[1] in firsts)
+        if not window:
+            return DiscoveryPage([], after)
         rev = reverse_name(within) if within else None
         found = [
             (seq, name) for seq, name, _, _ in window
@@ -110,12 +127,16 @@ class OrderReader:
         window = self._window(after, scan)
         if not window:
             return [], after
-        new = self._first_of_records([row for row in window if row[2] in ADDRESS_TYPES])
-        return list(dict.fromkeys(unreverse_name(name) for _, name, _, _ in new)), window[-1][0]
+        new, last = self._first_of_records([row for row in window if row[2] in ADDRESS_TYPES])
+        reached = window[-1][0] if last is None else (after if last < 0 else last)
+        return list(dict.fromkeys(unreverse_name(name) for _, name, _, _ in new)), reached
 
     def address_feed(self, cursor: str | None, limit: int) -> AddressPage:
         window = self._window(_cursor_id(cursor), limit, ADDRESS_TYPES)
         if not window:
             return AddressPage([], None)
-        new = self._first_of_records(window)
-        return AddressPage(list(dict.fromkeys(rdata for _, _, _, rdata in new)), str(window[-1][0]))
+        new, last = self._first_of_records(window)
+        if last is not None and last < 0:
+            return AddressPage([], None)  # the next address is still landing
+        reached = window[-1][0] if last is None else last
+        return AddressPage(list(dict.fromkeys(rdata for _, _, _, rdata in new)), str(reached))
