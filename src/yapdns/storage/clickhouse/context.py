@@ -1,10 +1,10 @@
 """Address context on ClickHouse (``storage/context.py`` has the contract): ``ip_context`` rows on the first shard.
 
 ``add_ip_context`` reads the stored history of its addresses, keeps each row ``context.keep`` accepts and
-appends them in one insert. Two enrichers racing on one address may both append a row; ``ip_context``
-applies ``keep`` again while reading (by source, in data-date then recorded order), so what it returns is
-the contract's history either way. A query's context filter is a ``GLOBAL IN`` over this table: the
-addresses' keys (``rdx``) or texts (``entry``).
+appends them in one insert (stamped now, unless the row carries when another store kept it: a copy). Two
+enrichers racing on one address may both append a row; ``ip_context`` applies ``keep`` again while reading
+(by source, in data-date then recorded order), so what it returns is the contract's history either way. A
+query's context filter is a ``GLOBAL IN`` over this table: the addresses' keys (``rdx``) or texts (``entry``).
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def add_ip_context(conn: Connection, rows: Sequence[IpContextRow]) -> int:
         if kept:
             keys = [key(r.ip) for r in kept]
             values = [
-                (k, r.source, r.data_date, *r.value(), now, ip_from_key(bytes.fromhex(k)))
+                (k, r.source, r.data_date, *r.value(), r.recorded_at or now, ip_from_key(bytes.fromhex(k)))
                 for k, r in zip(keys, kept, strict=True)
             ]
             conn.insert("ip_context", COLUMNS, [list(column) for column in zip(*values, strict=True)])

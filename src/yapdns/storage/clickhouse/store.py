@@ -24,7 +24,9 @@ from yapdns.core.model import (
     SampleLink,
 )
 from yapdns.core.names import reverse_name, unreverse_name
+from yapdns.core.normalize import COUNT_CEILING
 from yapdns.core.rrtypes import rrtype_code, rrtype_text
+from yapdns.storage.aggregate import FoldedBatch, ProvKey
 from yapdns.storage.base import (
     SUMMARY_SCAN_MAX,
     BatchRef,
@@ -39,10 +41,10 @@ from yapdns.storage.base import (
 )
 from yapdns.storage.clickhouse import context, flex, order, retention, select, summarize
 from yapdns.storage.clickhouse.client import Connection, translated
-from yapdns.storage.clickhouse.schema import NONE_MAX, NONE_MIN, Kind, migrations
+from yapdns.storage.clickhouse.schema import LO_BITS, NONE_MAX, NONE_MIN, Kind, migrations
 from yapdns.storage.clickhouse.select import STATS, Select, count
 from yapdns.storage.clickhouse.topology import Topology
-from yapdns.storage.clickhouse.writer import GROUP_LIMIT, ClickHouseApplier
+from yapdns.storage.clickhouse.writer import GROUP_LIMIT, ClickHouseApplier, Row
 from yapdns.storage.context import AddressPage, IpContextRow
 from yapdns.storage.flex import FlexQuery, FlexRow
 from yapdns.storage.group import GroupWriter
@@ -97,9 +99,8 @@ class ClickHouseStore:
         lease = float(self._conn.options.pop("claim_lease", claim_lease))
         settle = float(self._conn.options.pop("seq_settle", 0))
         self._order = order.OrderReader(self._first_rows, self._rows, self.db, settle)
-        self._writer = GroupWriter(
-            ClickHouseApplier(self._topo, lease), group_limit=GROUP_LIMIT, threads=1, name="ch-writer"
-        )
+        self._applier = ClickHouseApplier(self._topo, lease)
+        self._writer = GroupWriter(self._applier, group_limit=GROUP_LIMIT, threads=1, name="ch-writer")
 
     # -- schema -------------------------------------------------------------
 
@@ -153,6 +154,21 @@ class ClickHouseStore:
     def write(self, observations: Sequence[Observation], batch: BatchRef | None = None) -> WriteOutcome:
         with translated():
             return self._writer.write(list(observations), batch)
+
+    def load(self, folded: FoldedBatch, provs: dict[ProvKey, int], ref: BatchRef, commit_rows: list[Row]) -> bool:
+        """Apply rows folded elsewhere once per ``ref`` (``copy.py``; not while this store instance writes);
+        False when ``ref`` was applied before."""
+        with translated():
+            return self._applier.load(folded, provs, ref, commit_rows)
+
+    def record_totals(self) -> tuple[int, int, int, int]:
+        """Records, their summed counts (each saturated), first and last sighting (``copy.verify``)."""
+        ((records, total, first, last),) = self._rows(
+            f"SELECT count(), sum(c), min(f), max(l) FROM (SELECT {select.FIRST} AS f, {select.LAST} AS l, "
+            f"least(toInt64(sumMerge(nhi)) * {1 << LO_BITS} + toInt64(sumMerge(nlo)), {COUNT_CEILING}) AS c "
+            f"FROM {self.db}.entry WHERE kind = {int(Kind.RR)} GROUP BY rrname_rev, rrtype, k1)"
+        )
+        return int(records), int(total), int(first), int(last)
 
     # -- reads --------------------------------------------------------------
 

@@ -222,6 +222,7 @@ def rdx_rows(folded: FoldedBatch, names: Names) -> Columns:
 
 
 Part = tuple[int, str]  # (shard, "entry" | "rdx"): one insert of a write
+Row = tuple[tuple[Any, ...], tuple[int, ...]]  # an entry row: its key and its nine state inputs
 
 
 class ClickHouseApplier:
@@ -370,10 +371,33 @@ class ClickHouseApplier:
         provs = _ids(agg.prov_keys())
         folded = agg.fold(provs)
         now = int(time.time())
+        hour = ((Kind.HOUR, hour_sensor(jobs), 0, str(now - now % 3600), "", now),
+                _plain(now - now % 3600, NONE_MAX, folded.observations, now))  # fmt: skip
+        refs = [job.batch for job in jobs if job.batch is not None]
+        self._insert(folded, provs, refs, skip, [hour], now)
+
+    def load(self, folded: FoldedBatch, provs: dict[ProvKey, int], ref: BatchRef, commit_rows: list[Row]) -> bool:
+        """Apply rows folded elsewhere (``copy.py``) once per ``ref``, ``commit_rows`` (entry rows: batch markers,
+        hourly counts) in the commit part; False when ``ref`` was applied before."""
+        if self._applied([ref]):
+            if self._seq.missing([ref]):  # applied, then a crash before its numbering
+                self._seq.append(folded_records(folded.rr, Names().rev), [ref])
+            return False
+        lost, retried = self._claim([ref])
+        if lost:
+            raise StoreUnavailable("another writer holds this batch id; retry later")
+        skip = self._parts_done([ref]).get(_key(ref), set()) if retried else set()
+        self._insert(folded, provs, [ref], skip, commit_rows, int(time.time()))
+        return True
+
+    def _insert(
+        self, folded: FoldedBatch, provs: dict[ProvKey, int], refs: list[BatchRef], skip: set[Part],
+        commit_rows: list[Row], now: int,
+    ) -> None:
+        """Build the rows of ``folded`` and insert every part not in ``skip``, the commit part last; then number
+        its records."""
         names = Names()
         entry = entry_rows(folded, provs, now, names)
-        hour = _plain(now - now % 3600, NONE_MAX, folded.observations, now)
-        entry.add((Kind.HOUR, hour_sensor(jobs), 0, str(now - now % 3600), "", now), hour)
         rdx = rdx_rows(folded, names)
         entry.check()
         rdx.check()
@@ -381,7 +405,9 @@ class ClickHouseApplier:
             **_split(entry, "entry", len(self._topo.shards), lambda k: self._topo.entry_shard(k[1])),
             **_split(rdx, "rdx", len(self._topo.shards), lambda r: self._topo.rdx_shard(r[0], r[1])),
         }
-        refs = [job.batch for job in jobs if job.batch is not None]
+        for key, states in commit_rows:
+            split[self._commit].add(key, states)
+        split[self._commit].check()
         for part in self._parts():
             if part in skip:
                 continue
