@@ -9,6 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from yapdns import config
 from yapdns.cli.context import friendly_errors
+from yapdns.storage.base import Store
 from yapdns.storage.registry import StoreOptions, open_store, url_scheme
 
 
@@ -22,8 +23,10 @@ def store() -> None:
 @click.option("--to", "target_url", required=True, help="The ClickHouse store to fill: clickhouse://... or chdb:///dir")
 @click.option("--chunk", type=click.IntRange(min=1), default=20_000, show_default=True,
               help="Source rows per chunk (one exactly-once batch). Rerun with the same value to resume.")
+@click.option("--restart-detection", is_flag=True, help="Then point the NOD watch and flux rescoring cursors "
+              "(YAPDNS_DATABASE_URL) at the target's end: do it when the server switches to the target.")
 @friendly_errors
-def copy_store(source_url: str, target_url: str, chunk: int) -> None:
+def copy_store(source_url: str, target_url: str, chunk: int, restart_detection: bool) -> None:
     """Copy every record, RRset, negative answer, bare query, sample link, applied batch id, hourly counter and
     address context row of a SQL store into a ClickHouse store, in chunks, then compare both.
 
@@ -52,6 +55,8 @@ def copy_store(source_url: str, target_url: str, chunk: int) -> None:
         click.echo(f"chunks applied: {report.applied}, already applied before: {report.skipped}, "
                    f"address context rows kept: {report.context_rows}")  # fmt: skip
         verdict = copy.verify(source, target)  # type: ignore[arg-type]
+        if restart_detection and verdict.same:
+            _restart_detection(target)
     finally:
         source.close()
         target.close()
@@ -61,3 +66,12 @@ def copy_store(source_url: str, target_url: str, chunk: int) -> None:
     if not verdict.same:
         raise click.ClickException("the stores differ (source | target above)")
     click.echo("verified: both stores hold the same records, RRsets, negatives, bare queries and totals")
+
+
+def _restart_detection(target: Store) -> None:
+    from yapdns.cli.accounts import _django
+
+    _django()
+    from yapdns.server.detection.jobs import restart_cursors
+
+    click.echo(f"detection cursors restarted at the target's end ({restart_cursors(target)})")
