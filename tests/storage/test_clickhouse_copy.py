@@ -15,7 +15,7 @@ from tests.storage.builders import T0, by_name, obs, zone_only
 from tests.storage.conftest import clickhouse_url, drop_clickhouse_database
 from yapdns.cli import main
 from yapdns.core.model import Evidence
-from yapdns.storage.base import BatchRef, WriteOutcome
+from yapdns.storage.base import BatchRef, Store, WriteOutcome
 from yapdns.storage.clickhouse import copy
 from yapdns.storage.clickhouse.store import ClickHouseStore
 from yapdns.storage.context import IpContextRow
@@ -30,6 +30,12 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SqliteStore]:
     """A SQLite store with every row kind: several provenances, zone windows, RRsets, negatives, bare queries,
     sample links, address context, applied batch ids."""
     store = SqliteStore(tmp_path_factory.mktemp("copy") / "store.sqlite3", cache_mb=8)
+    _fill(store)
+    yield store
+    store.close()
+
+
+def _fill(store: Store) -> None:
     store.migrate()
     for n, name in enumerate(NAMES):
         store.write([
@@ -43,8 +49,6 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SqliteStore]:
         ], BatchRef("s1", f"b{n}", accepted=6))  # fmt: skip
     store.add_ip_context([IpContextRow(ip="192.0.2.1", source="GeoLite2-ASN", data_date=T0, asn=64500,
                                        as_name="AS-X", prefix="192.0.2.0/24", country="NL")])  # fmt: skip
-    yield store
-    store.close()
 
 
 @pytest.fixture(params=["clickhouse", "chdb"])
@@ -54,7 +58,7 @@ def target_url(request: pytest.FixtureRequest) -> Iterator[str]:
     drop_clickhouse_database(url)
 
 
-def _reads(store: SqliteStore | ClickHouseStore) -> list[object]:
+def _reads(store: Store) -> list[object]:
     query = by_name("*.copy.example", limit=1000)
     out: list[object] = [store.records(query).rows, store.rrsets(query).rows, store.negatives(query).rows,
                          store.queries(query).rows, store.ip_context(["192.0.2.1"]), store.sensors()]  # fmt: skip
@@ -103,3 +107,25 @@ def test_the_command_copies_and_verifies(source: SqliteStore, target_url: str, t
     assert "verified" in first.output and "already applied before: 0" in first.output
     second = runner.invoke(main, args, env={"YAPDNS_DATA_DIR": str(tmp_path)})
     assert second.exit_code == 0 and "chunks applied: 0" in second.output, second.output
+
+
+@pytest.mark.postgres
+def test_a_postgresql_store_copies_the_same(request: pytest.FixtureRequest) -> None:
+    from tests.conftest import PG_URL
+    from tests.storage.conftest import _drop_schema
+    from yapdns.storage.postgres.store import PostgresStore
+
+    schema = f"yapdns_copy_{uuid.uuid4().hex[:10]}"
+    source = PostgresStore(f"{PG_URL}{'&' if '?' in PG_URL else '?'}schema={schema}", pool_size=2)
+    url = clickhouse_url(request, "chdb", f"copy_{uuid.uuid4().hex[:10]}")
+    target = ClickHouseStore(url)
+    try:
+        _fill(source)
+        target.migrate()
+        copy.copy(source, target, size=8)
+        assert copy.verify(source, target).same and _reads(target) == _reads(source)
+    finally:
+        target.close()
+        source.close()
+        drop_clickhouse_database(url)
+        _drop_schema(schema)
