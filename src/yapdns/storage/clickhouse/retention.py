@@ -24,6 +24,7 @@ from typing import Any
 from yapdns.core.errors import ConfigurationError
 from yapdns.storage.clickhouse.schema import NONE_MAX, Kind
 from yapdns.storage.clickhouse.select import LAST
+from yapdns.storage.clickhouse.sequence import ADDRESS_TYPES
 from yapdns.storage.clickhouse.topology import Topology
 from yapdns.storage.prune import PruneReport, RetentionPolicy
 
@@ -82,10 +83,33 @@ def _delete(topo: Topology, keys: list[tuple[int, str, int, str, str]]) -> None:
             f"ALTER TABLE {db}.{topo.local('rdx')} DELETE WHERE (rrname_rev, rrtype, rdata) IN "
             f"(SELECT rrname_rev, rrtype, k1 FROM {db}.prune_keys WHERE kind = {int(Kind.RR)})"
         )
-    for table in ("seq_log", "seq_first"):  # a record seen again after it was pruned is new again
-        topo.shards[0].command(
+    _wait(topo)
+    _delete_sequence(topo, keys)
+
+
+def _delete_sequence(topo: Topology, keys: list[tuple[int, str, int, str, str]]) -> None:
+    """Drop the sequence rows of the pruned records (seen again, such a record is new again): an address record's
+    own, and the ``(name, type)`` row of other types once no record of that name and type is left."""
+    db = topo.database
+    gone = {(n, t, r if t in ADDRESS_TYPES else "") for kind, n, t, r, _ in keys if kind == int(Kind.RR)}
+    live = {
+        (str(n), int(t), "")
+        for n, t in topo.main.rows(
+            f"SELECT DISTINCT rrname_rev, rrtype FROM {db}.entry WHERE kind = {int(Kind.RR)} AND (rrname_rev, rrtype) "
+            f"GLOBAL IN (SELECT rrname_rev, rrtype FROM {db}.prune_keys WHERE kind = {int(Kind.RR)})"
+        )
+    }
+    rows = sorted(gone - live)
+    if not rows:
+        return
+    first = topo.shards[0]
+    first.command(f"DROP TABLE IF EXISTS {db}.prune_seq")
+    first.command(f"CREATE TABLE {db}.prune_seq (rrname_rev String, rrtype UInt16, rdata String) ENGINE = Log")
+    first.insert("prune_seq", ("rrname_rev", "rrtype", "rdata"), [list(c) for c in zip(*rows, strict=True)])
+    for table in ("seq_log", "seq_first"):
+        first.command(
             f"ALTER TABLE {db}.{table} DELETE WHERE (rrname_rev, rrtype, rdata) IN "
-            f"(SELECT rrname_rev, rrtype, k1 FROM {db}.prune_keys WHERE kind = {int(Kind.RR)})"
+            f"(SELECT rrname_rev, rrtype, rdata FROM {db}.prune_seq)"
         )
     _wait(topo)
 

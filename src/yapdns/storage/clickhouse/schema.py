@@ -125,9 +125,10 @@ def _initial(cluster: str | None, replicated: bool) -> tuple[tuple[int, str, tup
 #
 # Not sharded: these tables live on the first shard (its replicas, when replicated), read and written there.
 #
-# * ``seq_log`` (MergeTree, ordered by ``seq``): one row per per-RR record of every write, numbered in the
-#   order writes were applied (``SEQ_SHIFT``), appended after the write's commit part; ``rrtype`` 0 rows are
-#   the write's batch markers (``rrname_rev`` the sensor, ``rdata`` the batch id);
+# * ``seq_log`` (MergeTree, ordered by ``seq``): one row per A/AAAA record and per (name, type) of the other
+#   records of every write (``rdata`` empty for those), numbered in the order writes were applied
+#   (``SEQ_SHIFT``), appended after the write's commit part; ``rrtype`` 0 rows are the write's batch
+#   markers (``rrname_rev`` the sensor, ``rdata`` the batch id);
 # * ``seq_first`` (fed by a view from ``seq_log``): each record's smallest ``seq``, in key order, so "is this
 #   row the record's (or the name's) first?" is a key lookup;
 # * ``ip_context``: address context rows (``storage/context.py``), ``ip`` the 16-byte key as 32 hex digits

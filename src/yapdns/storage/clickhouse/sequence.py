@@ -1,12 +1,13 @@
 """``Sequencer``: numbers the per-RR records of each applied write, for reads in storage order (``order.py``).
 
-After a write's commit part, the writer appends one ``seq_log`` row per record of the write (``schema.py``,
-block 0003), numbered ``(write number << SEQ_SHIFT) + index``. The write number is the wall clock in
-milliseconds, or the previous number plus one when the clock has not moved on (or went back), seeded from
-the largest stored ``seq`` when the process first writes: one writer's numbers only grow, in the order its
-writes were applied. Each ``seq_log`` insert is one block carrying a marker row per batch id (``rrtype``
-``SEQ_MARKER``), so a crash between the commit part and this insert is repaired by the batch's replay: the
-commit marker says "replayed", the missing sequence marker says "number it now" (``missing``).
+After a write's commit part, the writer appends one ``seq_log`` row per A/AAAA record of the write and one
+per ``(name, type)`` of its other records (``schema.py``, block 0003: what the readers ask of them), numbered
+``(write number << SEQ_SHIFT) + index``. The write number is the wall clock in milliseconds, or the previous
+number plus one when the clock has not moved on (or went back), seeded from the largest stored ``seq`` when
+the process first writes: one writer's numbers only grow, in the order its writes were applied. Each
+``seq_log`` insert is one block carrying a marker row per batch id (``rrtype`` ``SEQ_MARKER``), so a crash
+between the commit part and this insert is repaired by the batch's replay: the commit marker says
+"replayed", the missing sequence marker says "number it now" (``missing``).
 
 A record written again gets another row; readers keep only the row equal to the record's smallest ``seq``
 (``seq_first``), so a repeat, a replay or a repair never announces a record twice.
@@ -18,6 +19,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from yapdns.core.rrtypes import AAAA, A
 from yapdns.storage.aggregate import BatchAggregate
 from yapdns.storage.base import BatchRef
 from yapdns.storage.clickhouse.client import Connection
@@ -26,7 +28,8 @@ from yapdns.storage.clickhouse.topology import Topology
 from yapdns.storage.group import BatchKey
 
 SEQ_COLUMNS = ("seq", "rrname_rev", "rrtype", "rdata")
-RecordKey = tuple[str, int, str]  # (rrname_rev, rrtype, rdata)
+RecordKey = tuple[str, int, str]  # (rrname_rev, rrtype, rdata: "" unless an address type)
+ADDRESS_TYPES = frozenset((A, AAAA))
 
 
 class Sequencer:
@@ -80,8 +83,10 @@ class Sequencer:
 
 
 def folded_records(rr: Iterable[tuple[str, int, str, int]], rev: Any) -> list[RecordKey]:
-    """The distinct records of a fold's per-RR keys ``(name, type, rdata, prov)``, as reversed keys."""
-    return [(rev(name), code, rdata) for name, code, rdata in dict.fromkeys(k[:3] for k in rr)]
+    """The distinct sequence keys of a fold's per-RR keys ``(name, type, rdata, prov)``: an address record whole,
+    any other record as its ``(name, type)`` only (its name's first is all a reader asks of it)."""
+    keys = dict.fromkeys((name, code, rdata if code in ADDRESS_TYPES else "") for name, code, rdata, _ in rr)
+    return [(rev(name), code, rdata) for name, code, rdata in keys]
 
 
 def records_of(batch: BatchAggregate, rev: Any) -> list[RecordKey]:
