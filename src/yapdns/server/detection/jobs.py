@@ -97,6 +97,15 @@ def nod_watch(store: Store) -> int:
     return len(created_alerts)
 
 
+def restart_cursors(store: Store) -> int:
+    """Point the NOD watch and the flux rescoring at ``store``'s end (after switching to a copied store, whose
+    sequence numbers are not the old store's: its history is not news); the sequence number set."""
+    end = _store_end(store)
+    JobCursor.objects.update_or_create(name=NOD_CURSOR, defaults={"value": nod.cursor_of(end)})
+    JobCursor.objects.update_or_create(name=FLUX_CURSOR, defaults={"value": str(end)})
+    return end
+
+
 def _store_end(store: Store) -> int:
     after = 0
     while True:

@@ -9,7 +9,8 @@ written in), and table TTLs (ClickHouse 19.6+) see rows, not records; so the sto
    window, zone-file times when seen only in zones; RRsets, negatives, bare queries, sample links and hourly
    ingest rows by their own last time) into a ``prune_keys`` ``Log`` table on every node;
 2. runs ``ALTER TABLE ... DELETE WHERE key IN (SELECT ... FROM prune_keys)`` (a mutation, 18.16 has them)
-   on ``entry`` and ``rdx`` of one replica per shard (replicated tables pass it on), and waits for it.
+   on ``entry`` and ``rdx`` of one replica per shard (replicated tables pass it on), and on the expired
+   records' sequence rows (``seq_log``, ``seq_first``: seen again, such a record is new again), and waits.
 
 While a mutation runs, a read may see an expiring record with some of its rows already gone. A sighting
 written between steps 1 and 2 to a record that step 1 found expired is deleted with it.
@@ -23,6 +24,7 @@ from typing import Any
 
 from yapdns.storage.clickhouse.schema import NONE_MAX, Kind
 from yapdns.storage.clickhouse.select import LAST
+from yapdns.storage.clickhouse.sequence import ADDRESS_TYPES
 from yapdns.storage.clickhouse.topology import Topology
 from yapdns.storage.prune import PruneReport, RetentionPolicy
 from yapdns.storage.prune_rules import RuleAges
@@ -81,6 +83,34 @@ def _delete(topo: Topology, keys: list[Key]) -> None:
         shard.command(
             f"ALTER TABLE {db}.{topo.local('rdx')} DELETE WHERE (rrname_rev, rrtype, rdata) IN "
             f"(SELECT rrname_rev, rrtype, k1 FROM {db}.prune_keys WHERE kind = {int(Kind.RR)})"
+        )
+    _wait(topo)
+    _delete_sequence(topo, keys)
+
+
+def _delete_sequence(topo: Topology, keys: list[tuple[int, str, int, str, str]]) -> None:
+    """Drop the sequence rows of the pruned records (seen again, such a record is new again): an address record's
+    own, and the ``(name, type)`` row of other types once no record of that name and type is left."""
+    db = topo.database
+    gone = {(n, t, r if t in ADDRESS_TYPES else "") for kind, n, t, r, _ in keys if kind == int(Kind.RR)}
+    live = {
+        (str(n), int(t), "")
+        for n, t in topo.main.rows(
+            f"SELECT DISTINCT rrname_rev, rrtype FROM {db}.entry WHERE kind = {int(Kind.RR)} AND (rrname_rev, rrtype) "
+            f"GLOBAL IN (SELECT rrname_rev, rrtype FROM {db}.prune_keys WHERE kind = {int(Kind.RR)})"
+        )
+    }
+    rows = sorted(gone - live)
+    if not rows:
+        return
+    first = topo.shards[0]
+    first.command(f"DROP TABLE IF EXISTS {db}.prune_seq")
+    first.command(f"CREATE TABLE {db}.prune_seq (rrname_rev String, rrtype UInt16, rdata String) ENGINE = Log")
+    first.insert("prune_seq", ("rrname_rev", "rrtype", "rdata"), [list(c) for c in zip(*rows, strict=True)])
+    for table in ("seq_log", "seq_first"):
+        first.command(
+            f"ALTER TABLE {db}.{table} DELETE WHERE (rrname_rev, rrtype, rdata) IN "
+            f"(SELECT rrname_rev, rrtype, rdata FROM {db}.prune_seq)"
         )
     _wait(topo)
 
