@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from yapdns.server.detection import delivery, flux, nod, services
+from yapdns.server.detection import delivery, nod, services, signals
 from yapdns.server.detection.matching import Hit
-from yapdns.server.detection.models import JobCursor, NameScore
+from yapdns.server.detection.models import JobCursor
 from yapdns.storage.base import Store
 
 NOD_CURSOR = "nod-watch"
@@ -56,24 +56,14 @@ def rescore(store: Store, limit: int = RESCORE_MAX) -> int:
             break
         after = reached
     for name in names:
-        save_score(flux.flux_score(store, name))
+        save_score(signals.name_signals(store, name))
     JobCursor.objects.filter(pk=row.pk).update(value=str(after))
     return len(names)
 
 
-def save_score(result: flux.FluxScore) -> None:
-    """Keep a name's latest score."""
-    NameScore.objects.update_or_create(
-        name=result.name,
-        defaults={
-            "score": result.score,
-            "flux": result.flux,
-            "n_addresses": result.n_a,
-            "n_networks": result.n_networks,
-            "n_ns": result.n_ns,
-            "ttl_min": result.ttl_min,
-        },
-    )
+def save_score(result: signals.Signals) -> None:
+    """Keep a name's latest signals."""
+    signals.keep(result)
 
 
 def nod_watch(store: Store) -> int:
