@@ -33,6 +33,7 @@ from yapdns.server.detection.indicators import IndicatorSpec
 from yapdns.server.detection.matching import EntryRule, Hit, WatchlistMatcher
 from yapdns.server.detection.models import Alert, AlertComment, WatchlistEntry
 from yapdns.storage.base import Store
+from yapdns.storage.context import ContextFilter
 from yapdns.storage.query import IpRange, NameMatch, RecordQuery
 
 HUNT_MAX = 1000
@@ -205,13 +206,16 @@ def hunt_query(entry: WatchlistEntry) -> RecordQuery | None:
         return RecordQuery(rrname=NameMatch.parse(entry.value), limit=HUNT_MAX)
     if entry.kind == "ip":
         return RecordQuery(rdata_ip=IpRange.parse(entry.value), limit=HUNT_MAX)
+    if entry.kind == "asn":
+        return RecordQuery(context=ContextFilter(asn=int(entry.value[2:])), limit=HUNT_MAX)
     return None
 
 
 def retro_hunt(store: Store, entry_id: int) -> int:
     """Match one entry against stored records (at most ``HUNT_MAX``); alerts for what it finds; the count found.
 
-    Regex and NOD entries are not hunted (no index serves them; a regex hunt
+    ASN entries find the A/AAAA records whose address any kept context row
+    puts in the AS. Regex and NOD entries are not hunted (no index serves them; a regex hunt
     would be a full scan): they match from now on.
     """
     entry = WatchlistEntry.objects.filter(pk=entry_id).first()
