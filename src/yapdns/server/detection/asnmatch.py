@@ -107,6 +107,13 @@ def _opened(path: Path) -> MmdbDataset | None:
         return None
 
 
+def use_resolver(resolver: AsnResolver) -> None:
+    """Make ``resolver`` the process's (a benchmark's own store and data)."""
+    global _resolver  # noqa: PLW0603
+    with _resolver_lock:
+        _resolver = resolver
+
+
 def forget_resolver() -> None:
     """Drop the resolver (tests; settings changes)."""
     global _resolver  # noqa: PLW0603
