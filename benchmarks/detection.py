@@ -98,6 +98,27 @@ def asn_entries(count: int) -> list[int]:
                                       None, "bench")]
 
 
+def asn_lookup_cost(batches: list[list[Observation]], mmdb: Path, where: Path, entries: int) -> dict[str, float]:
+    """µs per A/AAAA address of ``asn_hits`` alone, cold (every address new: a context read and an MMDB lookup)
+    then warm (cached), over a store holding the workload without context."""
+    from yapdns.enrich.mmdb import MmdbDataset
+    from yapdns.server.detection.asnmatch import AsnResolver, asn_hits
+    from yapdns.server.detection.matching import EntryRule, WatchlistMatcher
+
+    store = open_bench_store("sqlite", where, "bench_asn_cost", fresh=True)
+    matcher = WatchlistMatcher(EntryRule(i, "asn", f"AS{4_200_000_000 + i}") for i in range(entries))
+    resolver = AsnResolver(lambda: store, [MmdbDataset(mmdb)])
+    addresses = sum(len(o.rdata) for b in batches for o in b if o.rrtype in ("A", "AAAA"))
+    found: dict[str, float] = {}
+    for label in ("cold", "warm"):
+        t = time.perf_counter()
+        for batch in batches:
+            asn_hits(matcher, batch, resolver)
+        found[f"asn_us_per_address_{label}"] = round(1e6 * (time.perf_counter() - t) / max(1, addresses), 2)
+    store.close()
+    return found
+
+
 def follow_nod(store: Store, stop: threading.Event) -> list[int]:
     """A SIEM following the NOD stream: scan from its cursor once a second until ``stop``; names read."""
     from yapdns.server.detection import nod
@@ -182,13 +203,14 @@ def main() -> None:
                 rates[mode].append(ingest(batches, mode, where, f"bench_{mode}_{r}", args.clients, asn))
                 print(json.dumps({"round": r, "mode": mode, "obs_per_s": round(rates[mode][-1])}), flush=True)
         mean = {m: sum(v) / len(v) for m, v in rates.items()}
+        cost = asn_lookup_cost(batches, asn[0], where, asn[1]) if asn else {}
         print(json.dumps({
             "obs": args.obs, "batch": args.batch, "clients": args.clients, "entries": stored,
             "regexes": args.regexes, "asn_entries": args.asn_entries if asn else 0,
             "alerts": Alert.objects.count(), "match_failures": live.MatchStats.failures,
             **{f"obs_per_s_{m}": round(v) for m, v in mean.items()},
             **{f"loss_pct_{m}": round(100 * (1 - v / mean["off"]), 1) for m, v in mean.items() if m != "off"},
-            "loadavg_after": Path("/proc/loadavg").read_text().split()[:3],
+            **cost, "loadavg_after": Path("/proc/loadavg").read_text().split()[:3],
         }))
 
 

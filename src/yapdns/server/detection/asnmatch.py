@@ -45,17 +45,22 @@ class AsnResolver:
 
     def resolve(self, ips: Sequence[str]) -> dict[str, int | None]:
         """The AS number of each address (None: no context knows it)."""
+        known = self.known(ips)
+        return {ip: known.get(ip) for ip in ips}
+
+    def known(self, ips: Sequence[str]) -> dict[str, int | None]:
+        """The cache, holding every address of ``ips`` (the misses read in one bulk context read)."""
         with self._lock:
             if len(self._known) > CACHE_MAX or time.monotonic() - self._started > CACHE_SECONDS:
                 self._known, self._started = {}, time.monotonic()
             known = self._known
-        wanted = [ip for ip in dict.fromkeys(ips) if ip not in known]
+        wanted = list({ip for ip in ips if ip not in known})
         if wanted:
             kept = self._store().ip_context(wanted)
             for ip in wanted:
                 row = as_of(kept[ip]) if kept.get(ip) else None
                 known[ip] = row.asn if row is not None and row.asn is not None else self._looked_up(ip)
-        return {ip: known.get(ip) for ip in ips}
+        return known
 
     def _looked_up(self, ip: str) -> int | None:
         for dataset in self._datasets:
@@ -70,16 +75,16 @@ def asn_hits(matcher: WatchlistMatcher, observations: Sequence[Observation], res
     if not matcher.asns:
         return []
     addresses = [r for o in observations if o.rrtype in ADDRESS_TYPES for r in o.rdata]
-    found = resolver.resolve(addresses)
+    known, watched = resolver.known(addresses), matcher.asns
     hits: list[Hit] = []
     for obs in observations:
         if obs.rrtype not in ADDRESS_TYPES:
             continue
         for rdata in obs.rdata:
-            asn = found.get(rdata)
-            if asn is not None:
+            asn = known.get(rdata)
+            if asn is not None and asn in watched:
                 hits.extend(Hit(e, obs.rrname, obs.rrtype, rdata, obs.sensor_id or "", obs.time_first,
-                                obs.time_last, obs.count) for e in matcher.asn_entries(asn))
+                                obs.time_last, obs.count) for e in watched[asn])
     return hits
 
 
