@@ -85,7 +85,7 @@ def test_the_resolver_reads_context_once_per_address() -> None:
 
     class Counting:
         def ip_context(self, ips: list[str]) -> dict[str, list[object]]:
-            calls.append(list(ips))
+            calls.append(sorted(ips))
             return {}
 
     resolver = asnmatch.AsnResolver(Counting)  # type: ignore[arg-type]
