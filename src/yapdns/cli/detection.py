@@ -20,7 +20,8 @@ def detection() -> None:
 
 @detection.command("watch")
 @click.argument("value")
-@click.option("--kind", type=click.Choice(["name", "ip", "regex", "nod"]), help="Default: read from VALUE's form.")
+@click.option("--kind", type=click.Choice(["name", "ip", "regex", "nod", "asn"]),
+              help="Default: read from VALUE's form.")
 @click.option("--label", default="")
 @click.option("--tlp", default=None, help="white (clear), green, amber or red.")
 @click.option("--expires", default=None, help="ISO 8601 date or time.")

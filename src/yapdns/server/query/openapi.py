@@ -417,7 +417,7 @@ _NEW_ENTRY = {
     "additionalProperties": False,
     "properties": {
         "value": _STR,
-        "kind": {"type": "string", "enum": ["name", "ip", "regex", "nod"]},
+        "kind": {"type": "string", "enum": ["name", "ip", "regex", "nod", "asn"]},
         "label": _STR,
         "tlp": _STR,
         "expires": _STR,
