@@ -7,7 +7,9 @@
   the registered domain or below it. 0 means the name came with the domain:
   the domain was new to this store then (``young`` under ``YOUNG_SECONDS``).
   Ages count from this store's first sight, not from registration (no WHOIS:
-  nothing is fetched), so they are at most the store's history.
+  nothing is fetched), so they are at most the store's history. Each first
+  sighting reads at most ``AGE_SCAN`` records (in the index's order); past
+  that the age is approximate (``limited``) and never called young.
 * ``lexical``: entropy and bigram score of the registered label (``lexical.py``).
 * ``repointing``: a long-lived name (first seen at least ``LONG_LIVED``
   before now) whose addresses first seen in the past ``RECENT`` seconds lie
@@ -42,7 +44,7 @@ class DomainAge:
     domain: str | None
     name_first_seen: int | None
     domain_first_seen: int | None
-    limited: bool  # the domain has more records than were read: its first sighting may be earlier
+    limited: bool  # more records than were read: a first sighting may be earlier, the age is approximate
 
     @property
     def age(self) -> int | None:
@@ -62,7 +64,7 @@ class DomainAge:
 
     @property
     def young(self) -> bool:
-        return self.age is not None and self.age < YOUNG_SECONDS
+        return self.age is not None and self.age < YOUNG_SECONDS and not self.limited
 
     def as_json(self) -> dict[str, object]:
         return {"registered_domain": self.domain, "name_first_seen": self.name_first_seen,
@@ -80,13 +82,13 @@ def _earliest(store: Store, match: NameMatch) -> tuple[int | None, bool]:
 
 def domain_age(store: Store, name: str) -> DomainAge:
     """How old the name's registered domain was (to this store) when the name was first seen."""
-    own, _ = _earliest(store, NameMatch("exact", name))
+    own, own_limited = _earliest(store, NameMatch("exact", name))
     domain = registered_domain(name)
     if domain is None:
-        return DomainAge(None, own, None, False)
+        return DomainAge(None, own, None, own_limited)
     firsts = [_earliest(store, NameMatch("exact", domain)), _earliest(store, NameMatch("suffix", domain))]
     known = [t for t, _ in firsts if t is not None]
-    return DomainAge(domain, own, min(known) if known else None, any(lim for _, lim in firsts))
+    return DomainAge(domain, own, min(known) if known else None, own_limited or any(lim for _, lim in firsts))
 
 
 @dataclass(frozen=True)
