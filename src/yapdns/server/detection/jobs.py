@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from yapdns.server.detection import delivery, nod, services, signals
 from yapdns.server.detection.matching import Hit
-from yapdns.server.detection.models import JobCursor
+from yapdns.server.detection.models import JobCursor, NameScore
 from yapdns.storage.base import Store
 
 NOD_CURSOR = "nod-watch"
@@ -62,8 +62,17 @@ def rescore(store: Store, limit: int = RESCORE_MAX) -> int:
 
 
 def save_score(result: signals.Signals) -> None:
-    """Keep a name's latest signals."""
-    signals.keep(result)
+    """Keep a name's latest signals (``signals.py``) for the suspicious listing and search results."""
+    f, lex, age = result.flux, result.lexical, result.age
+    NameScore.objects.update_or_create(
+        name=result.name,
+        defaults={
+            "score": f.score, "flux": f.flux, "n_addresses": f.n_a, "n_networks": f.n_asn, "n_ns": f.n_ns,
+            "ttl_min": f.ttl_min, "asn_basis": f.basis_label, "domain_age": age.age, "young": age.young,
+            "entropy": lex.entropy, "bigram": lex.bigram, "dga": lex.dga, "repointed": result.repointing.repointed,
+            "new_as": "\n".join(result.repointing.new_as)[:300], "suspicious": result.suspicious,
+        },
+    )
 
 
 def nod_watch(store: Store) -> int:

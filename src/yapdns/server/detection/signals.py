@@ -161,18 +161,3 @@ def name_signals(store: Store, name: str, now: int | None = None) -> Signals:
     return Signals(name, flux.flux_score(store, name, now=now), domain_age(store, name), lexical(name),
                    repointing(store, name, now))
 
-
-def keep(result: Signals) -> None:
-    """Keep a name's latest signals (``NameScore``) for the suspicious listing and search results."""
-    from yapdns.server.detection.models import NameScore
-
-    f, lex, age = result.flux, result.lexical, result.age
-    NameScore.objects.update_or_create(
-        name=result.name,
-        defaults={
-            "score": f.score, "flux": f.flux, "n_addresses": f.n_a, "n_networks": f.n_asn, "n_ns": f.n_ns,
-            "ttl_min": f.ttl_min, "asn_basis": f.basis_label, "domain_age": age.age, "young": age.young,
-            "entropy": lex.entropy, "bigram": lex.bigram, "dga": lex.dga, "repointed": result.repointing.repointed,
-            "new_as": "\n".join(result.repointing.new_as)[:300], "suspicious": result.suspicious,
-        },
-    )
