@@ -47,6 +47,8 @@ def test_the_bigram_model_separates_random_labels_from_words() -> None:
     short = lexical.lexical("xq.com")
     assert short.label == "xq" and not short.dga  # too short to call
     assert lexical.lexical("a.b.qxhgrtpwkz.co.uk").label == "qxhgrtpwkz"  # the registered label, past the eTLD
+    idn = lexical.lexical("xn--bcher-kva.de")  # bücher.de: scored low, never called DGA-like
+    assert idn.bigram < idn.threshold and not idn.dga
 
 
 def test_domain_age_at_first_sight(store: Store) -> None:

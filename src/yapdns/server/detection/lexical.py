@@ -16,6 +16,8 @@ The label scored is the one the registrant chose: the registered domain
 * DGA-like: a label of at least ``MIN_LENGTH`` characters whose bigram
   score is below the ``PERCENTILE`` percentile of the list's own words of
   that length (the threshold comes from the data, and is reported).
+  Punycode labels (``xn--``) are never called DGA-like: the model knows
+  only English letters.
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ class Lexical:
 
     @property
     def dga(self) -> bool:
-        return len(self.label) >= MIN_LENGTH and self.bigram < self.threshold
+        return len(self.label) >= MIN_LENGTH and self.bigram < self.threshold and not self.label.startswith("xn--")
 
     def as_json(self) -> dict[str, object]:
         return {"label": self.label, "entropy": round(self.entropy, 3), "bigram_score": round(self.bigram, 3),
