@@ -56,13 +56,16 @@ def test_domain_age_at_first_sight(store: Store) -> None:
                  obs("www.example.com", "A", "192.0.2.1", first=NOW - 30 * DAY),
                  obs("new.example.com", "A", "192.0.2.2", first=NOW - DAY),
                  obs("fresh.example.org", "A", "192.0.2.3", first=NOW - 3600),
-                 obs("mail.fresh.example.org", "A", "192.0.2.4", first=NOW - 1800)])
+                 obs("mail.fresh.example.org", "A", "192.0.2.4", first=NOW - 1800),
+                 obs("old.example.net", "A", "192.0.2.5", first=NOW - 90 * DAY)])
     new = signals.domain_age(store, "new.example.com")
     assert (new.domain, new.age, new.young) == ("example.com", 39 * DAY, False)
     fresh = signals.domain_age(store, "fresh.example.org")
     assert (fresh.age, fresh.young) == (0, True)
     assert signals.domain_age(store, "mail.fresh.example.org").age == 1800
     assert signals.domain_age(store, "unseen.example.com").age is None
+    old = signals.domain_age(store, "old.example.net")
+    assert (old.age, old.young) == (0, False)  # came with its domain, but 90 days ago: history, not news
 
 
 def _moving(store: Store) -> None:

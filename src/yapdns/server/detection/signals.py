@@ -5,7 +5,8 @@
   ``nod.registered_domain``) when the name was first seen: the name's
   earliest ``time_first`` minus the earliest ``time_first`` of any record of
   the registered domain or below it. 0 means the name came with the domain:
-  the domain was new to this store then (``young`` under ``YOUNG_SECONDS``).
+  the domain was new to this store then (``young``: under ``YOUNG_SECONDS``,
+  for a name first seen in the past ``RECENT`` seconds: news, not history).
   Ages count from this store's first sight, not from registration (no WHOIS:
   nothing is fetched), so they are at most the store's history. Each first
   sighting reads at most ``AGE_SCAN`` records (in the index's order); past
@@ -45,6 +46,7 @@ class DomainAge:
     name_first_seen: int | None
     domain_first_seen: int | None
     limited: bool  # more records than were read: a first sighting may be earlier, the age is approximate
+    now: int = 0  # when it was computed (young is news only for a name first seen in the past RECENT seconds)
 
     @property
     def age(self) -> int | None:
@@ -64,7 +66,8 @@ class DomainAge:
 
     @property
     def young(self) -> bool:
-        return self.age is not None and self.age < YOUNG_SECONDS and not self.limited
+        recent = self.name_first_seen is not None and self.name_first_seen >= self.now - RECENT
+        return self.age is not None and self.age < YOUNG_SECONDS and recent and not self.limited
 
     def as_json(self) -> dict[str, object]:
         return {"registered_domain": self.domain, "name_first_seen": self.name_first_seen,
@@ -80,15 +83,17 @@ def _earliest(store: Store, match: NameMatch) -> tuple[int | None, bool]:
     return first, limited
 
 
-def domain_age(store: Store, name: str) -> DomainAge:
+def domain_age(store: Store, name: str, now: int | None = None) -> DomainAge:
     """How old the name's registered domain was (to this store) when the name was first seen."""
+    now = now or int(time.time())
     own, own_limited = _earliest(store, NameMatch("exact", name))
     domain = registered_domain(name)
     if domain is None:
-        return DomainAge(None, own, None, own_limited)
+        return DomainAge(None, own, None, own_limited, now)
     firsts = [_earliest(store, NameMatch("exact", domain)), _earliest(store, NameMatch("suffix", domain))]
     known = [t for t, _ in firsts if t is not None]
-    return DomainAge(domain, own, min(known) if known else None, own_limited or any(lim for _, lim in firsts))
+    limited = own_limited or any(lim for _, lim in firsts)
+    return DomainAge(domain, own, min(known) if known else None, limited, now)
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,11 @@ class Repointing:
     @property
     def repointed(self) -> bool:
         return bool(self.old_as and self.new_as)
+
+    @property
+    def new_labels(self) -> list[str]:
+        """``new_as`` as shown: AS13335, an AS name, or a network."""
+        return [key.split(":", 1)[1] if key.startswith(("net:", "name:")) else key for key in self.new_as]
 
     def as_json(self) -> dict[str, object]:
         return {"repointed": self.repointed, "first_seen": self.first_seen, "old_as": self.old_as,
@@ -158,6 +168,6 @@ class Signals:
 
 def name_signals(store: Store, name: str, now: int | None = None) -> Signals:
     """All signals of ``name`` now."""
-    return Signals(name, flux.flux_score(store, name, now=now), domain_age(store, name), lexical(name),
+    return Signals(name, flux.flux_score(store, name, now=now), domain_age(store, name, now), lexical(name),
                    repointing(store, name, now))
 
