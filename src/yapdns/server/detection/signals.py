@@ -105,6 +105,7 @@ class Repointing:
     new_as: list[str]  # ASes of recent addresses that no older address was in
     still_old: bool  # some address of an old AS was also seen in the recent window
     basis: str
+    long_lived: bool = False  # first seen at least LONG_LIVED before now (else never re-pointed)
 
     @property
     def repointed(self) -> bool:
@@ -118,6 +119,7 @@ class Repointing:
     def as_json(self) -> dict[str, object]:
         return {"repointed": self.repointed, "first_seen": self.first_seen, "old_as": self.old_as,
                 "new_as": self.new_as, "old_still_used": self.still_old, "asn_basis": self.basis,
+                "long_lived": self.long_lived,
                 "long_lived_after": LONG_LIVED, "recent_window": RECENT}
 
 
@@ -135,11 +137,11 @@ def repointing(store: Store, name: str, now: int | None = None) -> Repointing:
     bases = {kind for _, (_, kind) in pairs}
     basis = bases.pop() if len(bases) == 1 else ("mixed" if bases else "none")
     if first > now - LONG_LIVED:
-        return Repointing(first, [], [], False, basis)
+        return Repointing(first, [], [], False, basis, long_lived=False)
     old = {key for r, (key, _) in pairs if r.time_first < now - RECENT}
     recent = {key for r, (key, _) in pairs if r.time_first >= now - RECENT}
     still = any(key in old for r, (key, _) in pairs if _seen_recently(r, now))
-    return Repointing(first, sorted(old), sorted(recent - old), still, basis)
+    return Repointing(first, sorted(old), sorted(recent - old), still, basis, long_lived=True)
 
 
 def _seen_recently(record: Record, now: int) -> bool:
