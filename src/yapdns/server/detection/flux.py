@@ -23,7 +23,7 @@ fit). Here, over the records of the name last seen within the window:
 
 from __future__ import annotations
 
-import ipaddress
+import socket
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -78,12 +78,15 @@ class FluxScore:
 
 
 def network_of(address: str) -> str | None:
-    """The /16 (IPv4) or /32 (IPv6) an address lies in, standing in for its AS."""
+    """The /16 (IPv4) or /32 (IPv6) an address lies in, standing in for its AS (None: not an address)."""
     try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
+        if ":" in address:
+            head = socket.inet_pton(socket.AF_INET6, address)[:4]
+            return f"{socket.inet_ntop(socket.AF_INET6, head + bytes(12))}/32"
+        packed = socket.inet_pton(socket.AF_INET, address)
+    except OSError:
         return None
-    return str(ipaddress.ip_network(f"{ip}/{16 if ip.version == 4 else 32}", strict=False))
+    return f"{packed[0]}.{packed[1]}.0.0/16"
 
 
 def as_key(address: str, rows: list[IpContextRow] | None, when: int | None = None) -> tuple[str, str] | None:
