@@ -92,3 +92,16 @@ def test_the_resolver_reads_context_once_per_address() -> None:
     assert resolver.resolve(["192.0.2.1", "192.0.2.1", "192.0.2.2"]) == {"192.0.2.1": None, "192.0.2.2": None}
     resolver.resolve(["192.0.2.2", "192.0.2.3"])
     assert calls == [["192.0.2.1", "192.0.2.2"], ["192.0.2.3"]]
+
+
+def test_a_backend_without_context_skips_the_asn_hunt(client: Client, store: Store, query_token: str) -> None:
+    from yapdns.core.errors import InvalidQuery
+
+    class NoContext:  # answers as the ClickHouse store does for a context filter
+        def iter_records(self, query: object) -> object:
+            raise InvalidQuery("address context filters are not supported")
+
+    entry = add(client, query_token, value="asn:AS13335")
+    assert services.hunt_pending(NoContext()) == 1  # type: ignore[arg-type]
+    hunted = client.get("/api/v1/watchlist", **auth(query_token)).json()["entries"][0]
+    assert hunted["id"] == entry["id"] and hunted["hunted_at"] and hunted["hunt_found"] == 0
