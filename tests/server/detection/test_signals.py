@@ -120,3 +120,5 @@ def test_signals_api_listing_and_domain_page(client: Client, store: Store, query
     assert 'id="repoint-tile"' in page and "AS64496" in page and 'id="dga-tile"' in page and 'id="age-tile"' in page
     listing = client.get("/suspicious", {"signal": "dga"}).content.decode()
     assert "DGA-like" in listing and "moved.example" not in listing
+    found = client.get("/search", {"q": "*.qxhgrtpwkzvb.com"}).content.decode()
+    assert 'id="flux-warning"' in found and "DGA-like" in found
