@@ -122,3 +122,16 @@ def test_signals_api_listing_and_domain_page(client: Client, store: Store, query
     assert "DGA-like" in listing and "moved.example" not in listing
     found = client.get("/search", {"q": "*.qxhgrtpwkzvb.com"}).content.decode()
     assert 'id="flux-warning"' in found and "DGA-like" in found
+
+
+def test_ns_records_are_the_nearest_zones(store: Store) -> None:
+    from yapdns.server.detection import flux
+
+    store.write([obs("example.com", "NS", "ns1.example.net", first=NOW - DAY),
+                 obs("example.com", "NS", "ns2.example.net", first=NOW - DAY),
+                 *[obs("sub.example.com", "NS", f"ns{i}.sub.example.net", first=NOW - DAY) for i in range(3)],
+                 obs("a.sub.example.com", "A", "192.0.2.1", first=NOW - DAY),
+                 obs("b.example.com", "A", "192.0.2.2", first=NOW - DAY),
+                 obs("x.bare.example", "A", "192.0.2.3", first=NOW - DAY)])
+    counts = {n: flux.flux_score(store, n, now=NOW).n_ns for n in ("a.sub.example.com", "b.example.com", "x.bare.example")}
+    assert counts == {"a.sub.example.com": 3, "b.example.com": 2, "x.bare.example": 0}

@@ -16,7 +16,9 @@ fit). Here, over the records of the name last seen within the window:
   names only), else, for an address no dataset knows, its IPv4 /16 or IPv6
   /32 network as a proxy; ``basis`` counts the addresses of each kind, so the
   output says which one the count rests on;
-* ``n_NS``: NS records of the registered domain (shown, weight 0);
+* ``n_NS``: NS records of the zone the name is in (the nearest of the name
+  and its parents up to the registered domain with NS records; shown,
+  weight 0);
 * ``ttl_min``: the lowest TTL seen (shown; the paper found TTL alone does not
   separate fast-flux from CDNs, so it is not in the score).
 """
@@ -112,6 +114,20 @@ def as_keys(store: Store, records: list[Record]) -> dict[str, tuple[str, str]]:
     return found
 
 
+def ns_count(store: Store, name: str, fence: TimeFence) -> int:
+    """The NS records of the zone a lookup of ``name`` would end in: the nearest of the name and its parents, up
+    to its registered domain, with NS records seen in the window (0 when none is)."""
+    domain = registered_domain(name) or name
+    labels = name.split(".")
+    for i in range(len(labels)):
+        zone = ".".join(labels[i:])
+        query = RecordQuery(rrname=NameMatch("exact", zone), types=TypeFilter.parse("NS"), fence=fence, limit=100)
+        found = len(store.records(query).rows)
+        if found or zone == domain or len(zone) <= len(domain):
+            return found
+    return 0
+
+
 def score(n_a: int, n_asn: int, n_ns: int) -> float:
     """Holz et al.'s flux-score."""
     return W_A * n_a + W_ASN * n_asn + W_NS * n_ns - BIAS
@@ -127,9 +143,7 @@ def flux_score(store: Store, name: str, window: int = WINDOW, now: int | None = 
     keys = as_keys(store, list(addresses.values()))
     basis = Counter(kind for _, kind in keys.values())
     ttls = [r.ttl_min for r in addresses.values() if r.ttl_min is not None]
-    domain = registered_domain(name) or name
-    ns_query = RecordQuery(rrname=NameMatch("exact", domain), types=TypeFilter.parse("NS"), fence=fence, limit=100)
-    n_ns = len(store.records(ns_query).rows)
+    n_ns = ns_count(store, name, fence)
     n_asn = len({key for key, _ in keys.values()})
     value = score(len(addresses), n_asn, n_ns)
     return FluxScore(name, len(addresses), n_asn, n_ns, min(ttls) if ttls else None, value, dict(basis))
