@@ -135,3 +135,18 @@ def test_ns_records_are_the_nearest_zones(store: Store) -> None:
                  obs("x.bare.example", "A", "192.0.2.3", first=NOW - DAY)])
     counts = {n: flux.flux_score(store, n, now=NOW).n_ns for n in ("a.sub.example.com", "b.example.com", "x.bare.example")}
     assert counts == {"a.sub.example.com": 3, "b.example.com": 2, "x.bare.example": 0}
+
+
+def test_the_cli_prints_a_names_signals(store: Store) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from yapdns.cli.detection import detection
+
+    _moving(store)
+    done = CliRunner().invoke(detection, ["signals", "moved.example"])
+    assert done.exit_code == 0, done.output
+    shown = json.loads(done.output)
+    assert shown["repointing"]["repointed"] and shown["flux"]["asn_basis"] == "network"
+    assert CliRunner().invoke(detection, ["signals", "*.example"]).exit_code != 0
