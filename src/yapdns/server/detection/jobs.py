@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from yapdns.server.detection import delivery, flux, nod, services
+from yapdns.server.detection import delivery, nod, services, signals
 from yapdns.server.detection.matching import Hit
 from yapdns.server.detection.models import JobCursor, NameScore
 from yapdns.storage.base import Store
@@ -56,22 +56,21 @@ def rescore(store: Store, limit: int = RESCORE_MAX) -> int:
             break
         after = reached
     for name in names:
-        save_score(flux.flux_score(store, name))
+        save_score(signals.name_signals(store, name))
     JobCursor.objects.filter(pk=row.pk).update(value=str(after))
     return len(names)
 
 
-def save_score(result: flux.FluxScore) -> None:
-    """Keep a name's latest score."""
+def save_score(result: signals.Signals) -> None:
+    """Keep a name's latest signals (``signals.py``) for the suspicious listing and search results."""
+    f, lex, age = result.flux, result.lexical, result.age
     NameScore.objects.update_or_create(
         name=result.name,
         defaults={
-            "score": result.score,
-            "flux": result.flux,
-            "n_addresses": result.n_a,
-            "n_networks": result.n_networks,
-            "n_ns": result.n_ns,
-            "ttl_min": result.ttl_min,
+            "score": f.score, "flux": f.flux, "n_addresses": f.n_a, "n_networks": f.n_asn, "n_ns": f.n_ns,
+            "ttl_min": f.ttl_min, "asn_basis": f.basis_label, "domain_age": age.age, "young": age.young,
+            "entropy": lex.entropy, "bigram": lex.bigram, "dga": lex.dga, "repointed": result.repointing.repointed,
+            "new_as": "\n".join(result.repointing.new_as)[:300], "suspicious": result.suspicious,
         },
     )
 

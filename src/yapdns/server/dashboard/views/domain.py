@@ -13,7 +13,7 @@ from yapdns.core.errors import InvalidQuery
 from yapdns.core.names import to_unicode
 from yapdns.server.dashboard import correlate, history, tagging, timeline
 from yapdns.server.dashboard.views.common import charged, problem, store
-from yapdns.server.detection.flux import flux_score
+from yapdns.server.detection.signals import name_signals
 from yapdns.server.enrichment import services as enrichment
 from yapdns.storage.query import NameMatch, RecordQuery
 from yapdns.upstream import registry
@@ -45,6 +45,7 @@ def domain_page(request: HttpRequest, name: str) -> HttpResponse:
         *db.negatives(RecordQuery(rrname=match, limit=NEGATIVES_MAX)).rows,
         *db.negatives(RecordQuery(rrname=NameMatch("suffix", fqdn), limit=NEGATIVES_MAX)).rows,
     ]
+    signals = name_signals(db, fqdn)
     context = {
         "name": fqdn,
         "ulabel": to_unicode(fqdn),
@@ -66,7 +67,8 @@ def domain_page(request: HttpRequest, name: str) -> HttpResponse:
         "search_subdomains": _search(f"*.{fqdn}"),
         "search_rdata": _search(f"rdata:{fqdn}"),
         "pivot_url": f"{reverse('dashboard:pivot')}?{urlencode({'q': fqdn})}",
-        "flux": flux_score(db, fqdn),
+        "flux": signals.flux,
+        "signals": signals,
         "export_stix": _export(fqdn, "stix"),
         "export_misp": _export(fqdn, "misp"),
     }

@@ -27,11 +27,12 @@ BUSIEST_NAMES = 25
 
 
 def _flux_names(rows: Sequence[Record]) -> list[object]:
-    """The names on this page the scoring job last scored as fast-flux (docs/detection.md)."""
+    """The names on this page the scoring job last found suspicious: fast-flux, DGA-like, re-pointed
+    (docs/detection.md)."""
     from yapdns.server.detection.models import NameScore
 
     names = {r.rrname for r in rows if r.rrtype in ("A", "AAAA")}
-    return list(NameScore.objects.filter(flux=True, name__in=names)[:50]) if names else []
+    return list(NameScore.objects.filter(suspicious=True, name__in=names)[:50]) if names else []
 
 
 def search_page(request: HttpRequest) -> HttpResponse:
