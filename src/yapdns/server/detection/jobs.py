@@ -5,9 +5,15 @@ yet (``services.hunt_pending``), the NOD watch (``nod_watch``: newly
 observed names under a ``nod`` entry's suffix raise alerts, origin
 ``nod``, read from a cursor kept in ``JobCursor``) and the delivery of due
 alerts (``delivery.deliver_pending``), and the fast-flux rescoring of names
-that got new addresses (``rescore``, ``flux.py``; cursor in ``JobCursor``). ``yapdns detection jobs`` runs rounds in a
-loop (or once); a worker process can call ``run_jobs`` on its own schedule.
-Run one such loop per deployment: two loops could deliver one alert twice.
+that got new addresses (``rescore``, ``flux.py``; cursor in ``JobCursor``).
+
+``yapdns worker`` runs them as two periodic jobs (``workers/schedule.py``):
+``watch_round`` (hunts, NOD watch, rescoring) and ``deliver_alerts`` (the
+outbox), each enqueued by one worker at a time and never while its last
+run is pending, so several workers never deliver one alert twice.
+``yapdns detection jobs`` runs the same rounds in a loop for deployments
+without a worker; do not run it beside workers (two loops could deliver an
+alert twice).
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ from dataclasses import dataclass
 from yapdns.server.detection import delivery, nod, services, signals
 from yapdns.server.detection.matching import Hit
 from yapdns.server.detection.models import JobCursor, NameScore
+from yapdns.server.store import get_store
+from yapdns.server.workers.jobs import job
 from yapdns.storage.base import Store
 
 NOD_CURSOR = "nod-watch"
@@ -42,6 +50,20 @@ def run_jobs(store: Store) -> JobReport:
     rescored = rescore(store)
     sent, failed = delivery.deliver_pending()
     return JobReport(hunted, nod_alerts, rescored, sent, failed)
+
+
+@job(retries=2, backoff=30)
+def watch_round() -> dict[str, int]:
+    """The worker's periodic detection round: retro-hunts, NOD watch and flux rescoring."""
+    store = get_store()
+    return {"hunted": services.hunt_pending(store), "nod_alerts": nod_watch(store), "rescored": rescore(store)}
+
+
+@job(retries=0)
+def deliver_alerts() -> dict[str, int]:
+    """The worker's periodic delivery of due alerts (a failed send is retried by the outbox, not the job)."""
+    sent, failed = delivery.deliver_pending()
+    return {"sent": sent, "failed": failed}
 
 
 def rescore(store: Store, limit: int = RESCORE_MAX) -> int:

@@ -163,8 +163,10 @@ def _apply(groups: dict[str, list[Hit]], origin: str, channels: delivery.Channel
         _fold(alert, groups[key], now)
     Alert.objects.bulk_update(list(recent.values()), FOLD_FIELDS)
     created: list[Alert] = []
-    for key, group in groups.items():
-        if key not in recent:
+    wanted = {group[0].entry_id for key, group in groups.items() if key not in recent}
+    kept = set(WatchlistEntry.objects.filter(pk__in=wanted).values_list("pk", flat=True))  # a cached matcher may
+    for key, group in groups.items():  # still hold an entry another process deleted: its hits are dropped
+        if key not in recent and group[0].entry_id in kept:
             alert = _new_alert(key, group, origin)
             delivery.queue(alert, channels)
             created.append(alert)
