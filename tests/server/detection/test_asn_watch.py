@@ -26,6 +26,7 @@ MOVED = {"5.5.5.0/24": {"autonomous_system_number": 64496, "autonomous_system_or
 @pytest.fixture(autouse=True)
 def fresh_resolver(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("YAPDNS_GEOIP_MMDB", "")
+    monkeypatch.setenv("YAPDNS_GEOIP_BUILTIN", "false")  # each test says which data it matches with
     asnmatch.forget_resolver()
     yield
     asnmatch.forget_resolver()
@@ -78,6 +79,15 @@ def test_a_new_address_is_matched_from_the_configured_mmdb(client: Client, store
     ingest(client, sensor_token, "b1", rec("one.example", "1.1.1.1"), rec("two.example", "1.1.1.2", rrtype="A"))
     found = sorted(a.rrname for a in Alert.objects.all())
     assert found == ["one.example", "two.example"] and not store.ip_context(["1.1.1.1"])  # nothing kept by matching
+
+
+def test_out_of_the_box_the_built_in_as_numbers_match_a_new_address(client: Client, store: Store,
+                                                                  sensor_token: str, query_token: str,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("YAPDNS_GEOIP_BUILTIN", "true")  # the shipped @ip-location-db/asn data (enrich/asnumbers.py)
+    add(client, query_token, value="asn:AS13335")
+    ingest(client, sensor_token, "b", rec("one.one.example", "1.1.1.1"), rec("private.example", "10.1.2.3"))
+    assert [a.rrname for a in Alert.objects.all()] == ["one.one.example"]  # 1.1.1.1 is Cloudflare's, AS13335
 
 
 def test_the_resolver_reads_context_once_per_address() -> None:

@@ -2,11 +2,14 @@
 
 An address's AS comes from the enrichment's context kept in the store
 (``Store.ip_context``, the latest value: ``enrichment.services.as_of``), else
-from the MMDB files configured for enrichment (``YAPDNS_GEOIP_MMDB``, looked
-up directly: an address seen for the first time has no kept context yet,
-because the enricher runs after ingest). An address neither knows is not
-matched at ingest; the retro-hunt of an ``asn`` entry (``services.hunt_query``)
-finds it in history once the enricher has kept its context. Nothing of this
+from the datasets the enricher would use, looked up directly (an address seen
+for the first time has no kept context yet, because the enricher runs after
+ingest): the MMDB files of ``YAPDNS_GEOIP_MMDB``, then the built-in AS
+numbers (``enrich/asnumbers.py``, when installed and ``YAPDNS_GEOIP_BUILTIN``
+is on; loaded once per process, about a second and 18 MB, only once an
+``asn`` entry exists). An address none knows is not matched at ingest; the
+retro-hunt of an ``asn`` entry (``services.hunt_query``) finds it in history
+once the enricher has kept its context. Nothing of this
 runs while the watchlist has no ``asn`` entry.
 
 Answers are remembered per address (``CACHE_MAX``) for ``CACHE_SECONDS``,
@@ -15,6 +18,7 @@ so a batch costs one bulk context read for the addresses not seen lately.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -23,6 +27,7 @@ from pathlib import Path
 
 from yapdns import config
 from yapdns.core.model import Observation
+from yapdns.enrich.dataset import IpDataset
 from yapdns.enrich.mmdb import MmdbDataset
 from yapdns.server.detection.matching import ADDRESS_TYPES, Hit, WatchlistMatcher
 from yapdns.server.enrichment.services import as_of
@@ -34,9 +39,9 @@ CACHE_SECONDS = 300.0
 
 
 class AsnResolver:
-    """Address → AS number (or None), from kept context, else the configured MMDB files; cached."""
+    """Address → AS number (or None), from kept context, else the given datasets in order; cached."""
 
-    def __init__(self, store: Callable[[], Store], datasets: Sequence[MmdbDataset] = ()) -> None:
+    def __init__(self, store: Callable[[], Store], datasets: Sequence[IpDataset] = ()) -> None:
         self._store = store
         self._datasets = list(datasets)
         self._known: dict[str, int | None] = {}
@@ -93,15 +98,33 @@ _resolver_lock = threading.Lock()
 
 
 def live_resolver() -> AsnResolver:
-    """The process's resolver over its store and the configured MMDB files (opened on first use)."""
+    """The process's resolver over its store, the configured MMDB files and the built-in AS numbers (opened on
+    first use)."""
     global _resolver  # noqa: PLW0603  (one per process, like the store)
     with _resolver_lock:
         if _resolver is None:
             from yapdns.server.store import get_store
 
             paths = [p.strip() for p in config.get("YAPDNS_GEOIP_MMDB").split(",") if p.strip()]
-            _resolver = AsnResolver(get_store, [d for p in paths if (d := _opened(Path(p).expanduser()))])
+            datasets: list[IpDataset] = [d for p in paths if (d := _opened(Path(p).expanduser()))]
+            _resolver = AsnResolver(get_store, datasets + _builtin_numbers())
         return _resolver
+
+
+def _builtin_numbers() -> list[IpDataset]:
+    """The built-in AS numbers, when installed and ``YAPDNS_GEOIP_BUILTIN`` is on (geoip2fast's data has none)."""
+    from yapdns.enrich import asnumbers
+
+    if not config.get_bool("YAPDNS_GEOIP_BUILTIN") or not asnumbers.available():
+        return []
+    return [_as_numbers()]
+
+
+@functools.cache
+def _as_numbers() -> IpDataset:
+    from yapdns.enrich.asnumbers import AsNumberDataset
+
+    return AsNumberDataset()
 
 
 def _opened(path: Path) -> MmdbDataset | None:
