@@ -2,15 +2,17 @@
 
 Reads work on a standby, so searches do; a request that needs a write (ingest, a login, a token's
 last-used time) meets PostgreSQL's ``read_only_sql_transaction`` error (SQLSTATE 25006), wrapped by
-Django or not. ``ReadOnlyDatabaseMiddleware`` turns it into 503 with ``Retry-After``: JSON on the APIs,
-the problem page on the dashboard. ``/api/v1/ready`` says the same ahead of time.
+Django or not. ``server_error`` (the ``handler500``) turns it into 503 with ``Retry-After``: JSON on the
+APIs, the problem page on the dashboard. ``/api/v1/ready`` says the same ahead of time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sys
 
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views import defaults
 
 from yapdns.server.security import error
 
@@ -28,23 +30,16 @@ def read_only(exc: BaseException | None) -> bool:
     return False
 
 
-class ReadOnlyDatabaseMiddleware:
-    """503 instead of 500 for a write refused by a read-only database."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
-
-    def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
-        if not read_only(exc):
-            return None
-        if request.path.startswith(("/api/", "/dnsdb/", "/pdns/")):
-            response: HttpResponse = error(503, MESSAGE)
-        else:
-            from yapdns.server.dashboard.views.common import problem
-
-            response = problem(request, 503, "Read-only", MESSAGE)
-        response["Retry-After"] = RETRY_AFTER
-        return response
+def server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``: 503 with ``Retry-After`` when the uncaught error is a write refused by a read-only
+    database (JSON on the APIs, the problem page elsewhere); Django's 500 page otherwise. Django calls it
+    inside its ``except`` block, for views and middleware (a session saved after a login) alike."""
+    if not read_only(sys.exc_info()[1]):
+        return defaults.server_error(request)
+    if request.path.startswith(("/api/", "/dnsdb/", "/pdns/")):
+        response: HttpResponse = error(503, MESSAGE)
+    else:
+        response = render(request, "dashboard/problem.html", {"title": "Read-only", "message": MESSAGE},
+                          status=503)
+    response["Retry-After"] = RETRY_AFTER
+    return response

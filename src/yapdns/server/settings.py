@@ -59,7 +59,6 @@ MIDDLEWARE = [
     "yapdns.server.security.RequireAuthenticationMiddleware",
     "yapdns.server.query.strict.UnknownParametersMiddleware",
     "axes.middleware.AxesMiddleware",
-    "yapdns.server.readonly.ReadOnlyDatabaseMiddleware",
 ]
 
 ROOT_URLCONF = "yapdns.server.urls"

@@ -1,13 +1,14 @@
 """Readiness on a read-only PostgreSQL: a real hot standby, made by the test with Debian's PostgreSQL 15
 binaries (initdb, a throwaway primary, pg_basebackup -R), under a real `yapdns serve`. Liveness stays up
 (reads work); readiness is a 503 whose problems say "read-only" and why, for the record store and for the
-application database; a write (ingest) is a 503 with Retry-After, not a 500. A read-only primary
+application database; a write (ingest, a login) is a 503 with Retry-After, not a 500. A read-only primary
 (default_transaction_read_only) is told apart, and `yapdns migrate` on a standby says what to do."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 
@@ -25,6 +27,7 @@ from yapdns.core.model import Observation
 from yapdns.storage.postgres.store import PostgresStore
 
 BIN = Path("/usr/lib/postgresql/15/bin")
+PASSWORD = "correct horse battery staple"
 pytestmark = [pytest.mark.postgres, pytest.mark.slow,
               pytest.mark.skipif(not (BIN / "initdb").exists(), reason="Debian's postgresql-15 is not installed")]
 
@@ -79,6 +82,8 @@ def _pair(root: Path) -> Iterator[tuple[Cluster, Cluster]]:
         token = subprocess.run([*YAPDNS, "sensor", "add", "edge", "--token-only"], env=env, check=True,
                                capture_output=True, text=True, timeout=120).stdout.strip()
         (root / "sensor-token").write_text(token)  # made on the primary; the standby has it too
+        subprocess.run([*YAPDNS, "user", "add", "ana", "--role", "analyst", "--password-stdin"], env=env,
+                       input=PASSWORD + "\n", check=True, capture_output=True, text=True, timeout=120)
         as_postgres(BIN / "pg_basebackup", "-h", "127.0.0.1", "-p", primary.port, "-U", "postgres",
                     "-D", standby.data, "-R", "-X", "stream", "-c", "fast", "--no-sync")
         standby.start()
@@ -120,6 +125,13 @@ def test_a_standby_is_alive_but_not_ready(clusters: tuple[Cluster, Cluster], tmp
         assert get(server.url + "/api/v1/health")[0] == 200
         status, body = get(server.url + "/api/v1/ready")
         ingest = ingest_status(server, (standby.data.parent / "sensor-token").read_text())
+        with httpx.Client(base_url=server.url, timeout=10) as http:
+            form = http.get("/login/")
+            csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
+            assert csrf, form.text[:300]
+            signed = http.post("/login/", data={"username": "ana", "password": PASSWORD,
+                                                "csrfmiddlewaretoken": csrf.group(1)})
+    assert signed.status_code == 503 and "takes no writes" in signed.text  # the session cannot be saved
     assert ingest[0] == 503 and ingest[1] == "60" and "takes no writes" in str(ingest[2]["error"]), ingest
     assert status == 503 and body["status"] == "not ready", body
     assert body["problems"] == [
