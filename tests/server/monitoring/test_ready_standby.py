@@ -161,3 +161,11 @@ def test_migrate_on_a_standby_says_so(clusters: tuple[Cluster, Cluster], tmp_pat
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     assert "takes no writes (a standby, or default_transaction_read_only): run `yapdns migrate` against the " \
            "primary" in done.stderr
+
+
+def test_an_unreachable_server_is_named_so() -> None:
+    store = PostgresStore(f"postgresql://postgres@127.0.0.1:{free_port()}/yapdns?connect_timeout=2")
+    try:
+        assert store.readiness() == ["PostgreSQL cannot be reached (PoolTimeout)"]
+    finally:
+        store.close()
