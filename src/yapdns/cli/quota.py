@@ -1,4 +1,4 @@
-"""``yapdns quota``: per-token query quotas for the DNSDB and CIRCL compatible APIs."""
+"""``yapdns quota``: per-token query quotas (every query API), and per-user quotas of dashboard sessions."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ def _burst(value: str | None) -> tuple[int, int] | None:
 
 @click.group()
 def quota() -> None:
-    """Limit what a query token may ask (tokens without a quota are unlimited)."""
+    """Limit what a query token may ask (tokens without a quota are unlimited), or what a user may ask with a
+    dashboard session (`quota user`; default: YAPDNS_SESSION_QUOTA_*)."""
 
 
 @quota.command("set")

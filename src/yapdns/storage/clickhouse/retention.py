@@ -5,9 +5,11 @@ all: the partial states of a live record are never trimmed, since that would mov
 lower its count. Partition drops cannot give that (a record's states are spread over every partition it was
 written in), and table TTLs (ClickHouse 19.6+) see rows, not records; so the store:
 
-1. computes the expired keys from the merged states (``HAVING last < before``: records by their time
-   window, zone-file times when seen only in zones; RRsets, negatives, bare queries, sample links and hourly
-   ingest rows by their own last time) into a ``prune_keys`` ``Log`` table on every node;
+1. computes the expired keys from the merged states (``HAVING last < before``, the latest cut-off of any
+   rule, with the provenance ids of each key; then ``prune_rules.RuleAges`` decides per key: records by
+   their time window, zone-file times when seen only in zones, their sample links with them; RRsets,
+   negatives, bare queries, name-sample links and hourly ingest rows by their own last time) into a
+   ``prune_keys`` ``Log`` table on every node;
 2. runs ``ALTER TABLE ... DELETE WHERE key IN (SELECT ... FROM prune_keys)`` (a mutation, 18.16 has them)
    on ``entry`` and ``rdx`` of one replica per shard (replicated tables pass it on), and on the expired
    records' sequence rows (``seq_log``, ``seq_first``: seen again, such a record is new again), and waits.

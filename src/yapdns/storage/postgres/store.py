@@ -42,6 +42,7 @@ from yapdns.storage.summary import SummaryReader
 
 T = TypeVar("T")
 _SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+READY_TIMEOUT = 3.0  # seconds a readiness check waits for a connection (probes time out soon)
 
 
 def split_url(url: str) -> tuple[str, str | None]:
@@ -149,7 +150,7 @@ class PostgresStore(SqlReader, SummaryReader, SummarizeReader, ContextSql):
         Asked on a reading connection: the writer's own cannot even open on a standby (it makes temporary
         staging tables), which would hide the reason behind "cannot be reached"."""
         try:
-            with self._pool.connection(timeout=10) as conn:
+            with self._pool.connection(timeout=READY_TIMEOUT) as conn:
                 return self._readiness(conn)
         except (psycopg.Error, PoolTimeout, OSError) as exc:  # the reason names hosts: only its kind is shown
             return [f"PostgreSQL cannot be reached ({type(exc).__name__})"]
