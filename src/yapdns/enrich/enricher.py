@@ -68,21 +68,25 @@ def configured_datasets() -> list[IpDataset]:
     return datasets
 
 
-@functools.cache
 def builtin_datasets(*, geolite2: bool = False) -> tuple[IpDataset, ...]:
     """The AS numbers and the countries of the ip-location-db packages (when installed: an install without npm has
-    none, and logs it), and with ``geolite2`` geoip2fast's GeoLite2 data of 2024; loaded once per process:
-    installed package data never changes under a running process."""
+    none, and logs it), and with ``geolite2`` geoip2fast's GeoLite2 data of 2024."""
+    return _ip_location_db() + ((_geoip2fast(),) if geolite2 else ())
+
+
+@functools.cache
+def _ip_location_db() -> tuple[IpDataset, ...]:
+    """Loaded once per process: installed package data never changes under a running process."""
     from yapdns.enrich import asnumbers, countries, rangefile
 
-    found: list[IpDataset] = []
     if asnumbers.available() and countries.available():
-        found += [asnumbers.AsNumberDataset(), countries.CountryDataset()]
-    else:
-        log.warning("no built-in AS and country data: %s is incomplete (scripts/build-as-data.sh)",
-                    rangefile.data_dir())
-    if geolite2:
-        from yapdns.enrich.builtin import BuiltinDataset
+        return asnumbers.AsNumberDataset(), countries.CountryDataset()
+    log.warning("no built-in AS and country data: %s is incomplete (scripts/build-as-data.sh)", rangefile.data_dir())
+    return ()
 
-        found.append(BuiltinDataset())
-    return tuple(found)
+
+@functools.cache
+def _geoip2fast() -> IpDataset:
+    from yapdns.enrich.builtin import BuiltinDataset
+
+    return BuiltinDataset()
