@@ -73,14 +73,11 @@ class AsNumberDataset:
         return self._info
 
     def lookup(self, ip: str) -> IpContextRow | None:
-        try:
-            if ":" in ip:
-                table, n = self._v6, int.from_bytes(socket.inet_pton(socket.AF_INET6, ip), "big")
-            else:
-                table, n = self._v4, int.from_bytes(socket.inet_aton(ip), "big")
-        except OSError:
+        found = rangefile.address(ip)
+        if found is None:
             return None
-        i = table.find(n)
+        table = self._v6 if found[0] else self._v4
+        i = table.find(found[1])
         if i < 0:
             return None
         asn, name = self._as[table.values[i]]

@@ -12,7 +12,6 @@ its RIR delegation data is the NRO's, CC BY 4.0 (attribution to nro.net).
 
 from __future__ import annotations
 
-import socket
 from array import array
 from importlib.abc import Traversable
 
@@ -58,14 +57,11 @@ class CountryDataset:
         return self._info
 
     def lookup(self, ip: str) -> IpContextRow | None:
-        try:
-            if ":" in ip:
-                table, n = self._v6, int.from_bytes(socket.inet_pton(socket.AF_INET6, ip), "big")
-            else:
-                table, n = self._v4, int.from_bytes(socket.inet_aton(ip), "big")
-        except OSError:
+        found = rangefile.address(ip)
+        if found is None:
             return None
-        i = table.find(n)
+        table = self._v6 if found[0] else self._v4
+        i = table.find(found[1])
         if i < 0:
             return None
         info = self._info

@@ -19,6 +19,7 @@ import csv
 import datetime as dt
 import gzip
 import json
+import socket
 from array import array
 from collections.abc import Callable, MutableSequence
 from importlib import resources
@@ -92,6 +93,16 @@ def load(path: Traversable, table: RangeTable, value_of: Callable[[list[str]], i
             stack.append((start, end, value))
     drain(_END)
     return table
+
+
+def address(ip: str) -> tuple[bool, int] | None:
+    """``(is IPv6, the address as an integer)``, or None for text that is no address."""
+    try:
+        if ":" in ip:
+            return True, int.from_bytes(socket.inet_pton(socket.AF_INET6, ip), "big")
+        return False, int.from_bytes(socket.inet_aton(ip), "big")
+    except OSError:
+        return None
 
 
 def built(folder: Traversable, package: str) -> tuple[str, str, int]:
