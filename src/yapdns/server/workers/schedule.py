@@ -28,4 +28,6 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("enrich-addresses", "yapdns.server.enrichment.jobs.enrich_addresses", every=30),
     Periodic("retention", "yapdns.server.workers.retention.apply_retention", every=3600),
     Periodic("upstream-on-alerts", "yapdns.server.enrichment.onalert.ask_upstream_on_alerts", every=60),
+    Periodic("detection-watch", "yapdns.server.detection.jobs.watch_round", every=60),
+    Periodic("alert-delivery", "yapdns.server.detection.jobs.deliver_alerts", every=10),
 )
