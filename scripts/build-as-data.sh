@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
-# Install the pinned offline IP-to-AS data (asdata/package-lock.json, `npm ci`: the npm package
-# @ip-location-db/asn, RouteViews + NRO + DB-IP data under CC BY 4.0) and copy its numeric CSV files,
-# gzip'd, with their licence files into src/yapdns/enrich/data (git-ignored), which the wheel ships
-# (src/yapdns/enrich/asnumbers.py reads it). Idempotent and quick when nothing changed. Nothing is
-# fetched at run time: the server and the worker only read what this script put in place.
+# Install the pinned offline address data (asdata/package-lock.json, `npm ci`): the npm packages
+# @ip-location-db/asn (AS numbers and names: RouteViews + NRO + DB-IP, CC BY 4.0) and
+# @ip-location-db/geo-whois-asn-country (country: geofeeds, RIR whois, AS data; CC0-1.0, NRO data CC BY 4.0),
+# and copy their numeric CSV files, gzip'd, with their licence files and source.json (each package's version
+# and integrity hash) into src/yapdns/enrich/data (git-ignored), which the wheel ships
+# (src/yapdns/enrich/asnumbers.py and countries.py read it). Idempotent and quick when nothing changed.
+# Nothing is fetched at run time: the server and the worker only read what this script put in place.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SRC="$ROOT/asdata"
 OUT="$ROOT/src/yapdns/enrich/data"
-PKG="$SRC/node_modules/@ip-location-db/asn"
+MODULES="$SRC/node_modules/@ip-location-db"
 STAMP="$OUT/.package-lock.sha256"
+CSV=(asn/asn-ipv4-num.csv asn/asn-ipv6-num.csv
+     geo-whois-asn-country/geo-whois-asn-country-ipv4-num.csv geo-whois-asn-country/geo-whois-asn-country-ipv6-num.csv)
 
 lock_sum() { sha256sum "$SRC/package-lock.json" | cut -d' ' -f1; }
-if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(lock_sum)" ] \
-   && [ -s "$OUT/asn-ipv4-num.csv.gz" ] && [ -s "$OUT/asn-ipv6-num.csv.gz" ] && [ -s "$OUT/source.json" ]; then
+built() { for f in "${CSV[@]}"; do [ -s "$OUT/$(basename "$f").gz" ] || return 1; done; [ -s "$OUT/source.json" ]; }
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(lock_sum)" ] && built; then
   exit 0
 fi
 if ! command -v npm >/dev/null; then
@@ -21,15 +25,22 @@ if ! command -v npm >/dev/null; then
   apt_install nodejs npm
 fi
 cd "$SRC"
-# --ignore-scripts: a data package; nothing to run.
+# --ignore-scripts: data packages; nothing to run.
 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
 mkdir -p "$OUT"
-for f in asn-ipv4-num.csv asn-ipv6-num.csv; do gzip -n -9 -c "$PKG/$f" > "$OUT/$f.gz.tmp" && mv "$OUT/$f.gz.tmp" "$OUT/$f.gz"; done
-for f in ROUTEVIEWS-LICENSE DBIP-LICENSE NRO_LICENSE MODIFICATIONS; do install -m 0644 "$PKG/$f" "$OUT/$f.txt"; done
+for f in "${CSV[@]}"; do
+  name="$(basename "$f")"
+  gzip -n -9 -c "$MODULES/$f" > "$OUT/$name.gz.tmp" && mv "$OUT/$name.gz.tmp" "$OUT/$name.gz"
+done
+for f in ROUTEVIEWS-LICENSE DBIP-LICENSE NRO_LICENSE MODIFICATIONS; do install -m 0644 "$MODULES/asn/$f" "$OUT/$f.txt"; done
 node -e '
-const lock = require(process.argv[1]).packages["node_modules/@ip-location-db/asn"];
-process.stdout.write(JSON.stringify({package: "@ip-location-db/asn", version: lock.version,
-  integrity: lock.integrity, licence: "CC BY 4.0"}) + "\n");
+const lock = require(process.argv[1]).packages;
+const out = {};
+for (const name of ["@ip-location-db/asn", "@ip-location-db/geo-whois-asn-country"]) {
+  const p = lock["node_modules/" + name];
+  out[name] = {version: p.version, integrity: p.integrity, license: p.license};
+}
+process.stdout.write(JSON.stringify(out) + "\n");
 ' "$SRC/package-lock.json" > "$OUT/source.json"
 lock_sum > "$STAMP"
-echo "AS data installed: $(cat "$OUT/source.json")" >&2
+echo "address data installed: $(cat "$OUT/source.json")" >&2

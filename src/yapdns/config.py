@@ -193,8 +193,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "YAPDNS_GEOIP_BUILTIN",
         "true",
-        "Enrich addresses with the built-in data (offline, no account): AS numbers from @ip-location-db/asn "
-        "(installed by scripts/build-as-data.sh), country and AS names from the geoip2fast package.",
+        "Enrich addresses with the built-in data (offline, no account): AS numbers and names from "
+        "@ip-location-db/asn, countries from @ip-location-db/geo-whois-asn-country (installed by "
+        "scripts/build-as-data.sh).",
+    ),
+    Setting(
+        "YAPDNS_GEOIP_GEOIP2FAST",
+        "false",
+        "Also enrich with the MaxMind GeoLite2 data of 2024-06-18 inside the geoip2fast package (country, AS name, "
+        "prefix). Off by default: GeoLite2's licence asks users to keep the data up to date and delete old "
+        "versions, which a package frozen in 2024 cannot do.",
     ),
     Setting(
         "YAPDNS_UPSTREAM_DNSDB_KEY",

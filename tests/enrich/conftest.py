@@ -6,6 +6,7 @@ import pytest
 
 from yapdns.enrich.asnumbers import AsNumberDataset
 from yapdns.enrich.builtin import BuiltinDataset
+from yapdns.enrich.countries import CountryDataset
 
 
 @pytest.fixture(scope="session")
@@ -16,3 +17,8 @@ def builtin() -> BuiltinDataset:
 @pytest.fixture(scope="session")
 def as_numbers() -> AsNumberDataset:
     return AsNumberDataset()
+
+
+@pytest.fixture(scope="session")
+def countries() -> CountryDataset:
+    return CountryDataset()

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from yapdns.core.errors import ConfigurationError
-from yapdns.enrich.asnumbers import FILES, AsNumberDataset, data_dir
+from yapdns.enrich.asnumbers import FILES, AsNumberDataset
+from yapdns.enrich.rangefile import data_dir
 
 PACKAGE = Path(__file__).resolve().parents[2] / "asdata" / "node_modules" / "@ip-location-db" / "asn"
 
@@ -40,8 +41,8 @@ def test_answers_equal_the_packages_text_files(as_numbers: AsNumberDataset, name
         if int(asn) == 0:
             continue
         assert row is not None, inside
-        if row.asn != int(asn):  # only where a later range overlaps this one (cut back: see asnumbers.py)
-            assert as_numbers.overlaps > 0 and row.asn is not None, inside
+        if row.asn != int(asn):  # only where a later range overlaps this one (it wins there: see rangefile.py)
+            assert as_numbers.nested > 0 and row.asn is not None, inside
             continue
         assert row.as_name == (org or None), inside
         nets = list(ipaddress.summarize_address_range(ipaddress.ip_address(first), ipaddress.ip_address(last)))
@@ -62,7 +63,7 @@ def test_known_addresses_date_and_licence(as_numbers: AsNumberDataset) -> None:
     assert dt.datetime.fromtimestamp(info.data_date, dt.UTC) == dt.datetime(2026, 6, 17, 19, tzinfo=dt.UTC)
     assert info.identity == "ip-location-db AS@2026-06-17"
     assert "CC BY 4.0" in info.licence and "db-ip.com" in info.licence and "2.3.2026061719" in info.origin
-    assert len(as_numbers) > 500_000 and as_numbers.overlaps == 1
+    assert len(as_numbers) > 500_000 and as_numbers.nested == 1
 
 
 def _copy(tmp_path: Path, v4_rows: list[str]) -> Path:
@@ -83,9 +84,10 @@ def test_bad_or_missing_data_is_a_configuration_error(tmp_path: Path) -> None:
 def test_an_overlap_goes_to_the_later_range_and_as0_is_unannounced(tmp_path: Path) -> None:
     ds = AsNumberDataset(_copy(tmp_path, ["16777216,16777471,64500,Big", "16777344,16777599,64501,Later",
                                           "16777600,16777663,0,Unannounced"]))
-    assert ds.overlaps == 1
+    assert ds.nested == 1
     rows = {ip: ds.lookup(ip) for ip in ("1.0.0.1", "1.0.1.127", "1.0.1.130", "1.0.2.1")}
     assert {ip: r.asn if r else None for ip, r in rows.items()} == \
         {"1.0.0.1": 64500, "1.0.1.127": 64501, "1.0.1.130": None, "1.0.2.1": None}
-    first = rows["1.0.0.1"]
+    first, later = rows["1.0.0.1"], rows["1.0.1.127"]
     assert first is not None and first.prefix is None  # cut back to 1.0.0.0-1.0.0.127: a /25, but not announced so
+    assert later is not None and later.prefix is None  # 1.0.0.128-1.0.1.127 is whole but no CIDR block

@@ -64,18 +64,29 @@ def configured_datasets() -> list[IpDataset]:
         if path.strip():
             datasets.append(MmdbDataset(Path(path.strip()).expanduser()))
     if config.get_bool("YAPDNS_GEOIP_BUILTIN"):
-        datasets.extend(builtin_datasets())
+        datasets.extend(builtin_datasets(geolite2=config.get_bool("YAPDNS_GEOIP_GEOIP2FAST")))
     return datasets
 
 
+def builtin_datasets(*, geolite2: bool = False) -> tuple[IpDataset, ...]:
+    """The AS numbers and the countries of the ip-location-db packages (when installed: an install without npm has
+    none, and logs it), and with ``geolite2`` geoip2fast's GeoLite2 data of 2024."""
+    return _ip_location_db() + ((_geoip2fast(),) if geolite2 else ())
+
+
 @functools.cache
-def builtin_datasets() -> tuple[IpDataset, ...]:
-    """The AS numbers (when installed: an install without npm has none, and logs it) and geoip2fast's country and
-    AS data, loaded once per process: installed package data never changes under a running process."""
-    from yapdns.enrich import asnumbers
+def _ip_location_db() -> tuple[IpDataset, ...]:
+    """Loaded once per process: installed package data never changes under a running process."""
+    from yapdns.enrich import asnumbers, countries, rangefile
+
+    if asnumbers.available() and countries.available():
+        return asnumbers.AsNumberDataset(), countries.CountryDataset()
+    log.warning("no built-in AS and country data: %s is incomplete (scripts/build-as-data.sh)", rangefile.data_dir())
+    return ()
+
+
+@functools.cache
+def _geoip2fast() -> IpDataset:
     from yapdns.enrich.builtin import BuiltinDataset
 
-    if not asnumbers.available():
-        log.warning("no built-in AS numbers: %s is missing (scripts/build-as-data.sh)", asnumbers.data_dir())
-        return (BuiltinDataset(),)
-    return asnumbers.AsNumberDataset(), BuiltinDataset()
+    return BuiltinDataset()

@@ -41,13 +41,13 @@ def _load(store: Store) -> None:
 def test_the_job_keeps_each_datasets_answer_and_adds_changes_beside_them(store: Store, mmdb: Path,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     _load(store)
-    assert jobs.enrich_addresses.call() == 12  # 4 addresses x 3 datasets (MMDB, built-in AS numbers, geoip2fast)
+    assert jobs.enrich_addresses.call() == 12  # 4 addresses x 3 datasets (MMDB, built-in AS numbers, countries)
     found = store.ip_context(["1.1.1.1", "8.8.8.8", "10.1.2.3"])
     assert "10.1.2.3" not in found  # private: nothing invented
     by_source = {r.source: r for r in found["1.1.1.1"]}
     assert by_source["GeoLite2-ASN"].asn == 13335
-    assert (by_source["geoip2fast GeoLite2 country+AS"].country, by_source["geoip2fast GeoLite2 country+AS"].as_name) \
-        == ("AU", "CLOUDFLARENET")
+    assert (by_source["ip-location-db AS"].asn, by_source["ip-location-db AS"].as_name) == (13335, "Cloudflare, Inc.")
+    assert by_source["ip-location-db country"].country == "AU"
     assert jobs.enrich_addresses.call() == 0  # nothing new
     write_mmdb(mmdb, "GeoLite2-ASN", MOVED, D2027)  # new data: a new identity walks every address again
     monkeypatch.setattr(jobs, "_enricher", None)
@@ -93,7 +93,7 @@ def test_api_csv_filters_and_ip_page_show_the_context(store: Store, mmdb: Path, 
     [node] = [n for n in graph["nodes"] if n["kind"] == "ip"]
     assert (node["value"], node["asn"], node["country"]) == ("1.1.1.1", 64500, "AU")  # latest: AS moved in 2027 data
     datasets = client.get("/api/v1/enrichment", **token).json()["datasets"]
-    assert {d["dataset"] for d in datasets} >= {"geoip2fast GeoLite2 country+AS@2024-06-18"}
+    assert {d["dataset"] for d in datasets} >= {"ip-location-db country@2026-06-17", "ip-location-db AS@2026-06-17"}
 
 
 def test_domain_page_counts_ases_and_countries_and_overview_names_the_data(store: Store, mmdb: Path,
@@ -107,7 +107,7 @@ def test_domain_page_counts_ases_and_countries_and_overview_names_the_data(store
     assert "2 ASes" in page and "1 address unknown" in page  # 10.9.9.9: private, nothing invented
     assert 'href="/search?q=cc%3AUS"' in page
     overview = client.get("/").content.decode()
-    assert 'id="datasets"' in overview and "geoip2fast GeoLite2 country+AS" in overview and "GeoLite2-ASN" in overview
+    assert 'id="datasets"' in overview and "ip-location-db country" in overview and "GeoLite2-ASN" in overview
 
 
 def test_out_of_the_box_the_built_in_data_gives_as_numbers(store: Store, client: Client,
@@ -128,3 +128,13 @@ def test_out_of_the_box_the_built_in_data_gives_as_numbers(store: Store, client:
     assert "AS13335" in page and "Cloudflare, Inc." in page and 'href="https://db-ip.com"' in page
     search = client.get("/search", {"q": "asn:13335"}).content.decode()
     assert "one.example" in search and "v6.example" in search and "www.example.net" not in search
+
+
+def test_geoip2fast_is_opt_in(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("YAPDNS_GEOIP_MMDB", raising=False)
+    monkeypatch.setenv("YAPDNS_GEOIP_GEOIP2FAST", "true")
+    monkeypatch.setattr(jobs, "_enricher", None)
+    store.write([obs("one.example", "A", "1.1.1.1")])
+    assert jobs.enrich_addresses.call() == 3  # AS numbers, countries, and GeoLite2 in geoip2fast
+    sources = {r.source: r for r in store.ip_context(["1.1.1.1"])["1.1.1.1"]}
+    assert sources["geoip2fast GeoLite2 country+AS"].as_name == "CLOUDFLARENET"

@@ -17,6 +17,8 @@ import pytest
 from tests.conftest import ROOT
 from tests.server.workers.conftest import Queue, _pg_database, _pg_url
 
+pytestmark = pytest.mark.slow  # real processes: ~5 s a database
+
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Queue]:

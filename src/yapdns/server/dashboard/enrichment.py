@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import msgspec
 
-from yapdns.enrich import asnumbers, builtin
+from yapdns.enrich import asnumbers, builtin, countries
 from yapdns.storage.context import IpContextRow
 
 
@@ -85,6 +85,8 @@ class Attribution(msgspec.Struct, frozen=True):
 ATTRIBUTIONS = {
     asnumbers.SOURCE: Attribution("AS numbers: IP to AS data by RouteViews, the NRO and DB-IP (CC BY 4.0):",
                                   "IP Geolocation by DB-IP", "https://db-ip.com"),
+    countries.SOURCE: Attribution("Countries: RIR data by the NRO (CC BY 4.0), with geofeeds and AS data merged by "
+                                  "ip-location-db (CC0):", "nro.net", "https://www.nro.net"),
     builtin.SOURCE: Attribution("This product includes GeoLite2 data created by MaxMind, available from",
                                 "https://www.maxmind.com", "https://www.maxmind.com"),
 }

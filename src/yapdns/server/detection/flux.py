@@ -12,8 +12,8 @@ fit). Here, over the records of the name last seen within the window:
 * ``n_ASN``: distinct autonomous systems of those addresses, from the
   enrichment's kept context (``Store.ip_context``, the value as of each
   record's last sighting, ``enrichment.services.as_of``): the AS number where
-  a dataset gives one, else the AS name (a dataset with names only, such as
-  geoip2fast's), else, for an address no dataset knows, its IPv4 /16 or IPv6
+  a dataset gives one, else the AS name (geoip2fast's GeoLite2 data, opt-in,
+  has names only), else, for an address no dataset knows, its IPv4 /16 or IPv6
   /32 network as a proxy; ``basis`` counts the addresses of each kind, so the
   output says which one the count rests on;
 * ``n_NS``: NS records of the zone the name is in (the nearest of the name
