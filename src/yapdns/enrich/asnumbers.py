@@ -17,12 +17,9 @@ dataset is listed and on the IP page).
 from __future__ import annotations
 
 import socket
-from array import array
 from importlib.abc import Traversable
 
-from yapdns.core.errors import ConfigurationError
 from yapdns.enrich import rangefile
-from yapdns.enrich.dataset import DatasetInfo
 from yapdns.storage.context import IpContextRow
 
 PACKAGE = "@ip-location-db/asn"
@@ -35,7 +32,7 @@ _V4_TOP = 2**32
 
 def available() -> bool:
     """Whether the data was installed (``scripts/build-as-data.sh``, run by ``scripts/install``)."""
-    return rangefile.has_files(rangefile.data_dir(), FILES)
+    return AsNumberDataset.available()
 
 
 def _prefix(start: int, end: int) -> str | None:
@@ -48,43 +45,29 @@ def _prefix(start: int, end: int) -> str | None:
     return f"{socket.inet_ntop(socket.AF_INET6, start.to_bytes(16, 'big'))}/{128 - size.bit_length() + 1}"
 
 
-class AsNumberDataset:
+class AsNumberDataset(rangefile.RangeDataset):
     """AS number and name per address range, from the ``@ip-location-db/asn`` data shipped in the wheel."""
 
+    PACKAGE, FILES, SOURCE, LICENCE = PACKAGE, FILES, SOURCE, LICENCE
+    FIELDS = ("asn", "as_name", "prefix")
+    WHAT = "AS data"
+
     def __init__(self, folder: Traversable | None = None) -> None:
-        folder = folder or rangefile.data_dir()
-        if not rangefile.has_files(folder, FILES):
-            raise ConfigurationError(f"no AS data in {folder}: run scripts/build-as-data.sh")
-        ids: dict[tuple[int, str], int] = {}
+        self._ids: dict[tuple[int, str], int] = {}
+        super().__init__(folder)
+        self._as = list(self._ids)
 
-        def value_of(fields: list[str]) -> int | None:
-            asn = int(fields[0])
-            return None if asn == 0 else ids.setdefault((asn, fields[1]), len(ids))  # AS0: not announced
-
-        self._v4 = rangefile.load(folder / FILES[0], rangefile.RangeTable(array("I"), array("I")), value_of)
-        self._v6 = rangefile.load(folder / FILES[1], rangefile.RangeTable([], []), value_of)
-        self._as = list(ids)
-        self.nested = self._v4.nested + self._v6.nested
-        version, integrity, when = rangefile.built(folder, PACKAGE)
-        self._info = DatasetInfo(source=SOURCE, data_date=when, fields=("asn", "as_name", "prefix"),
-                                 origin=f"npm {PACKAGE} {version} ({integrity[:20]}…)", licence=LICENCE)
-
-    def info(self) -> DatasetInfo:
-        return self._info
+    def value_of(self, fields: list[str]) -> int | None:
+        asn = int(fields[0])
+        return None if asn == 0 else self._ids.setdefault((asn, fields[1]), len(self._ids))  # AS0: not announced
 
     def lookup(self, ip: str) -> IpContextRow | None:
-        found = rangefile.address(ip)
+        found = self.segment(ip)
         if found is None:
             return None
-        table = self._v6 if found[0] else self._v4
-        i = table.find(found[1])
-        if i < 0:
-            return None
+        table, i = found
         asn, name = self._as[table.values[i]]
         prefix = _prefix(table.starts[i], table.ends[i]) if table.whole[i] else None
         info = self._info
         return IpContextRow(ip=ip, source=info.source, data_date=info.data_date, asn=asn, as_name=name or None,
                             prefix=prefix)
-
-    def __len__(self) -> int:
-        return len(self._v4.starts) + len(self._v6.starts)

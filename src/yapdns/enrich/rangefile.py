@@ -24,8 +24,10 @@ from array import array
 from collections.abc import Callable, MutableSequence
 from importlib import resources
 from importlib.abc import Traversable
+from typing import ClassVar
 
 from yapdns.core.errors import ConfigurationError
+from yapdns.enrich.dataset import DatasetInfo
 
 _END = 2**128
 
@@ -116,3 +118,53 @@ def built(folder: Traversable, package: str) -> tuple[str, str, int]:
         raise ConfigurationError(f"{package} version {version!r} carries no build time") from exc
     assert isinstance(source, dict)
     return version, str(source.get("integrity", "")), int(when.timestamp())
+
+
+class RangeDataset:
+    """One ip-location-db package read into an IPv4 and an IPv6 ``RangeTable``.
+
+    A subclass names the package (``PACKAGE``, ``FILES``, ``SOURCE``, ``LICENCE``, ``FIELDS``, ``WHAT``), turns
+    a row's fields into a value id (``value_of``) and builds the lookup's answer from ``segment``.
+    """
+
+    PACKAGE: ClassVar[str]
+    FILES: ClassVar[tuple[str, str]]
+    SOURCE: ClassVar[str]
+    LICENCE: ClassVar[str]
+    FIELDS: ClassVar[tuple[str, ...]]
+    WHAT: ClassVar[str]  # "AS data", "country data": for the error that says what to install
+
+    def __init__(self, folder: Traversable | None = None) -> None:
+        folder = folder or data_dir()
+        if not has_files(folder, self.FILES):
+            raise ConfigurationError(f"no {self.WHAT} in {folder}: run scripts/build-as-data.sh")
+        self._v4 = load(folder / self.FILES[0], RangeTable(array("I"), array("I")), self.value_of)
+        self._v6 = load(folder / self.FILES[1], RangeTable([], []), self.value_of)
+        self.nested = self._v4.nested + self._v6.nested
+        version, integrity, when = built(folder, self.PACKAGE)
+        self._info = DatasetInfo(source=self.SOURCE, data_date=when, fields=self.FIELDS,
+                                 origin=f"npm {self.PACKAGE} {version} ({integrity[:20]}…)", licence=self.LICENCE)
+
+    @classmethod
+    def available(cls) -> bool:
+        """Whether the data was installed (``scripts/build-as-data.sh``, run by ``scripts/install``)."""
+        return has_files(data_dir(), cls.FILES)
+
+    def value_of(self, fields: list[str]) -> int | None:
+        """The value id of a row's fields after ``start,end`` (None: the row carries no value)."""
+        raise NotImplementedError
+
+    def info(self) -> DatasetInfo:
+        return self._info
+
+    def segment(self, ip: str) -> tuple[RangeTable, int] | None:
+        """The table and index of the segment holding ``ip``, or None."""
+        found = address(ip)
+        if found is None:
+            return None
+        table = self._v6 if found[0] else self._v4
+        i = table.find(found[1])
+        return (table, i) if i >= 0 else None
+
+    def __len__(self) -> int:
+        return len(self._v4.starts) + len(self._v6.starts)
