@@ -96,6 +96,8 @@ def test_suspicious_listing_domain_page_and_search(client: Client, lab: Store, q
     page = client.get("/domain/www.flux.test").content.decode()
     assert 'id="flux-tile"' in page and "fast-flux" in page and "20 AS (by network)" in page
     assert 'class="badge flux"' not in client.get("/domain/stable.flux.test").content.decode()
+    quiet = client.get("/domain/ns1.example.test").content.decode()  # no answers at all in the past 7 days
+    assert "no A/AAAA answers in the past 7 days" in quiet and "-142" not in quiet
     assert 'id="flux-warning"' in client.get("/search", {"q": "*.flux.test"}).content.decode()
     assert "www.flux.test" in client.get("/suspicious").content.decode()
     assert jobs.rescore(lab) == 0  # nothing new since
