@@ -8,24 +8,24 @@ committed or never will be, and the reads in storage order (``discoveries``,
 ``readdressed``) stop there:
 
 1. read the sequence's last value ``S`` (every id up to ``S`` is handed out);
-2. take a new transaction id ``N`` (``pg_current_xact_id()`` in its own
-   tiny transaction). A transaction that took an id up to ``S`` had its xid
-   before step 1 (a group write inserts its batch claims, ``prov`` rows and
-   staging rows before the ``rr`` upsert takes ids), so its xid is below
-   ``N``. (A snapshot's ``xmax`` would not do: it is the latest *completed*
-   xid plus one, and a running transaction may be above it.);
-3. wait until the oldest transaction still running is not older than ``N``
-   (``pg_snapshot_xmin`` of a new snapshot ≥ ``N``): they all ended.
+2. list the transactions that hold a write lock on this store's ``rr``
+   table (``pg_locks``: ``RowExclusiveLock``, granted, by virtual
+   transaction id). A transaction that took an id up to ``S`` locked ``rr``
+   before it took the id (the upsert locks its table before it makes rows)
+   and keeps the lock until it ends, so it is in that list unless it ended;
+3. wait until none of those transactions holds the lock any more: they all
+   committed (visible to every later read) or rolled back (their ids unused).
 
-The wait is as long as the longest write transaction in flight at step 2 (a
-group write: well under a second). Read-only transactions have no xid and
-never hold it up. Each measure uses one xid (a reader measures only when it
-has caught up, so at most a few a second; each write uses one too). An
-answer is kept: a reader still below it needs no new wait; one that reached
-it measures again. If the writers in flight outlast ``WAIT``, the last answer
-stands (the reader sees nothing new this time, and loses nothing). This
-relies on the identity sequence's default ``CACHE 1`` (no session holds ids
-back). SQLite needs none of this: its one writer thread commits ids in order.
+Only writers of this store's ``rr`` are waited for (not other databases'
+or schemas' transactions), and only those running at step 2, so a steady
+stream of new writes never holds a reader back: the wait is as long as the
+longest write transaction in flight (a group write, well under a second).
+An answer is kept: a reader still below it needs no new wait; one that
+reached it measures again. If the writers in flight outlast ``WAIT``, the
+last answer stands (the reader sees nothing new this time, and loses
+nothing). This relies on the identity sequence's default ``CACHE 1`` (no
+session holds ids back). SQLite needs none of this: its one writer thread
+commits ids in order.
 """
 
 from __future__ import annotations
@@ -41,8 +41,12 @@ import psycopg
 WAIT = 5.0  # seconds to wait for the writes in flight before keeping the last answer
 POLL = 0.005
 LAST_ID = "SELECT pg_sequence_last_value(pg_get_serial_sequence('rr', 'id')::regclass)"
-NEXT_XID = "SELECT pg_current_xact_id()::text"
-ENDED = "SELECT pg_snapshot_xmin(pg_current_snapshot()) >= %s::xid8"
+_RR_WRITERS = (
+    "FROM pg_locks WHERE locktype = 'relation' AND mode = 'RowExclusiveLock' AND granted "
+    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND relation = 'rr'::regclass"
+)
+WRITERS = f"SELECT coalesce(array_agg(virtualtransaction), '{{}}') {_RR_WRITERS}"
+STILL = f"SELECT EXISTS (SELECT 1 {_RR_WRITERS} AND virtualtransaction = ANY(%s))"
 
 
 class StableEnd:
@@ -69,9 +73,9 @@ class StableEnd:
 
     def _measure(self, conn: psycopg.Connection[Any]) -> int | None:
         last = _one(conn, LAST_ID)
-        xid = _one(conn, NEXT_XID)  # autocommit: its own transaction, ended at once
+        writers = _one(conn, WRITERS)
         deadline = time.monotonic() + self.wait
-        while not _one(conn, ENDED, (xid,)):
+        while writers and _one(conn, STILL, (writers,)):
             if time.monotonic() > deadline:
                 return None
             time.sleep(POLL)
