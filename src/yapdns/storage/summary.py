@@ -112,7 +112,7 @@ class SummaryReader(ABC):
         """The row id up to which no record can still appear (None: every committed row; one writer)."""
         return None
 
-    def _window(self, columns: str, after: int, scan: int) -> tuple[str, tuple[object, ...]]:
+    def _stored_after(self, columns: str, after: int, scan: int) -> tuple[str, tuple[object, ...]]:
         """The next ``scan`` records after row id ``after``, up to the stable end: the SQL and its parameters."""
         end = self._stable_end(after)
         if end is None:
@@ -121,7 +121,7 @@ class SummaryReader(ABC):
 
     def discoveries(self, after: int, scan: int = 10_000, within: str | None = None) -> DiscoveryPage:
         """Names first stored among the next ``scan`` records after row id ``after``, oldest first."""
-        window, params = self._window("id, rrname, rrname_rev", after, scan)
+        window, params = self._stored_after("id, rrname, rrname_rev", after, scan)
         (last,) = self._rows(self._sq(f"SELECT max(id) FROM ({window}) AS w"), params)[0]
         if last is None:
             return DiscoveryPage([], after)
@@ -153,7 +153,7 @@ class SummaryReader(ABC):
 
     def readdressed(self, after: int, scan: int = 10_000) -> tuple[list[str], int]:
         """Names with a new A/AAAA record among the next ``scan`` records after row id ``after``."""
-        window, params = self._window("id, rrname, rrtype", after, scan)
+        window, params = self._stored_after("id, rrname, rrtype", after, scan)
         found = self._rows(self._sq(f"SELECT id, rrname, rrtype FROM ({window}) AS w ORDER BY id"), params)
         names = list(dict.fromkeys(str(r[1]) for r in found if int(r[2]) in ADDRESS_CODES))
         return names, int(found[-1][0]) if found else after

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from yapdns.server.detection import delivery, flux, nod, services
+from yapdns.server.detection import delivery, nod, services, signals
 from yapdns.server.detection.matching import Hit
 from yapdns.server.detection.models import JobCursor, NameScore
 from yapdns.server.store import get_store
@@ -78,22 +78,21 @@ def rescore(store: Store, limit: int = RESCORE_MAX) -> int:
             break
         after = reached
     for name in names:
-        save_score(flux.flux_score(store, name))
+        save_score(signals.name_signals(store, name))
     JobCursor.objects.filter(pk=row.pk).update(value=str(after))
     return len(names)
 
 
-def save_score(result: flux.FluxScore) -> None:
-    """Keep a name's latest score."""
+def save_score(result: signals.Signals) -> None:
+    """Keep a name's latest signals (``signals.py``) for the suspicious listing and search results."""
+    f, lex, age = result.flux, result.lexical, result.age
     NameScore.objects.update_or_create(
         name=result.name,
         defaults={
-            "score": result.score,
-            "flux": result.flux,
-            "n_addresses": result.n_a,
-            "n_networks": result.n_networks,
-            "n_ns": result.n_ns,
-            "ttl_min": result.ttl_min,
+            "score": f.score, "flux": f.flux, "n_addresses": f.n_a, "n_networks": f.n_asn, "n_ns": f.n_ns,
+            "ttl_min": f.ttl_min, "asn_basis": f.basis_label, "domain_age": age.age, "young": age.young,
+            "entropy": lex.entropy, "bigram": lex.bigram, "dga": lex.dga, "repointed": result.repointing.repointed,
+            "new_as": "\n".join(result.repointing.new_as)[:300], "suspicious": result.suspicious,
         },
     )
 
@@ -117,6 +116,15 @@ def nod_watch(store: Store) -> int:
     created_alerts = services.record_hits(hits, origin="nod") if hits else []
     JobCursor.objects.filter(pk=row.pk).update(value=nod.cursor_of(after))
     return len(created_alerts)
+
+
+def restart_cursors(store: Store) -> int:
+    """Point the NOD watch and the flux rescoring at ``store``'s end (after switching to a copied store, whose
+    sequence numbers are not the old store's: its history is not news); the sequence number set."""
+    end = _store_end(store)
+    JobCursor.objects.update_or_create(name=NOD_CURSOR, defaults={"value": nod.cursor_of(end)})
+    JobCursor.objects.update_or_create(name=FLUX_CURSOR, defaults={"value": str(end)})
+    return end
 
 
 def _store_end(store: Store) -> int:
