@@ -16,10 +16,10 @@ import pytest
 
 from tests.live import YAPDNS, LiveServer
 from tests.server.detection.test_delivery import Webhook
+from tests.server.workers.conftest import FAST
 from yapdns.core.model import Observation
 
 pytestmark = pytest.mark.slow
-FAST = {"YAPDNS_WORKER_HEARTBEAT": "1", "YAPDNS_WORKER_LEASE": "3", "YAPDNS_GEOIP_BUILTIN": "false"}
 SECRET = "worker-s3cret"
 
 

@@ -33,6 +33,7 @@ from yapdns.storage.context import ContextSql
 from yapdns.storage.flex import FlexQuery, FlexRow
 from yapdns.storage.group import GroupWriter
 from yapdns.storage.postgres import flex
+from yapdns.storage.postgres.horizon import StableEnd
 from yapdns.storage.postgres.writer import GROUP_LIMIT, PostgresApplier
 from yapdns.storage.prune import PruneReport, RetentionPolicy
 from yapdns.storage.reader import SqlReader
@@ -102,6 +103,7 @@ class PostgresStore(SqlReader, SummaryReader, SummarizeReader, ContextSql):
             threads=1,
             name="pg-writer",
         )
+        self._stable = StableEnd(self._pool.connection)
 
     def _configure(self, conn: psycopg.Connection[Any]) -> None:
         if self.schema is not None:
@@ -221,6 +223,10 @@ class PostgresStore(SqlReader, SummaryReader, SummarizeReader, ContextSql):
     def _rows(self, text: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         with self._pool.connection() as conn:
             return conn.execute(text.encode(), params).fetchall()
+
+    def _stable_end(self, after: int) -> int | None:
+        """Reads in storage order stop where no writer process can still commit a smaller id (``horizon.py``)."""
+        return self._stable.get(after)
 
     def iter_flex(self, query: FlexQuery) -> Iterator[FlexRow]:
         return flex.iter_flex(self._rows, query)
