@@ -1,4 +1,5 @@
-"""Address enrichment throughput: lookups per second per core (built-in data, an MMDB), new-address enrichment
+"""Address enrichment throughput: lookups per second per core (built-in data, built-in AS numbers, an MMDB),
+new-address enrichment
 per second through a real store, and memory.
 
     .venv/bin/python -m benchmarks.enrich [--lookups 300000] [--addresses 100000] [--mmdb FILE]
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from yapdns.core.model import Observation
 from yapdns.core.normalize import normalize_observation
+from yapdns.enrich.asnumbers import AsNumberDataset
 from yapdns.enrich.builtin import BuiltinDataset
 from yapdns.enrich.dataset import IpDataset
 from yapdns.enrich.enricher import GeoIpEnricher
@@ -113,6 +115,12 @@ def main() -> None:
     ips = addresses(args.lookups)
     per_core, per_wall, found = lookups_per_core(builtin, ips)
     print(f"builtin lookups: {per_core:,.0f}/s per core ({per_wall:,.0f}/s wall), {found / len(ips):.0%} answered")
+    before, started = rss_mb(), time.perf_counter()
+    as_numbers = AsNumberDataset()
+    print(f"AS numbers: load {time.perf_counter() - started:.1f} s, +{rss_mb() - before:.0f} MB RSS "
+          f"({as_numbers.info().identity}, {len(as_numbers):,} ranges)")
+    per_core, per_wall, found = lookups_per_core(as_numbers, ips)
+    print(f"AS number lookups: {per_core:,.0f}/s per core ({per_wall:,.0f}/s wall), {found / len(ips):.0%} answered")
     with tempfile.TemporaryDirectory() as tmp:
         mmdb_ips = ips
         if args.mmdb:

@@ -20,7 +20,8 @@ def detection() -> None:
 
 @detection.command("watch")
 @click.argument("value")
-@click.option("--kind", type=click.Choice(["name", "ip", "regex", "nod"]), help="Default: read from VALUE's form.")
+@click.option("--kind", type=click.Choice(["name", "ip", "regex", "nod", "asn"]),
+              help="Default: read from VALUE's form.")
 @click.option("--label", default="")
 @click.option("--tlp", default=None, help="white (clear), green, amber or red.")
 @click.option("--expires", default=None, help="ISO 8601 date or time.")
@@ -82,3 +83,21 @@ def jobs(once: bool, interval: int) -> None:
             if once:
                 return
             time.sleep(interval)
+
+
+@detection.command("signals")
+@click.argument("name")
+@friendly_errors
+def signals(name: str) -> None:
+    """Print every detection signal of NAME now, as JSON: flux score, domain age, lexical, re-pointing."""
+    _django()
+    import json
+
+    from yapdns.server.detection.signals import name_signals
+    from yapdns.storage.query import NameMatch
+
+    match = NameMatch.parse(name)
+    if match.kind != "exact":
+        raise click.BadParameter("give one exact name")
+    with store_session() as store:
+        click.echo(json.dumps(name_signals(store, match.name).as_json(), indent=2))

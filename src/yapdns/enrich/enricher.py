@@ -11,6 +11,8 @@ replayed after a crash adds nothing twice.
 
 from __future__ import annotations
 
+import functools
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from yapdns.storage.base import Store
 from yapdns.storage.context import IpContextRow
 
 PAGE = 5000
+log = logging.getLogger(__name__)
 
 
 class StepResult(msgspec.Struct, frozen=True):
@@ -61,7 +64,18 @@ def configured_datasets() -> list[IpDataset]:
         if path.strip():
             datasets.append(MmdbDataset(Path(path.strip()).expanduser()))
     if config.get_bool("YAPDNS_GEOIP_BUILTIN"):
-        from yapdns.enrich.builtin import BuiltinDataset
-
-        datasets.append(BuiltinDataset())
+        datasets.extend(builtin_datasets())
     return datasets
+
+
+@functools.cache
+def builtin_datasets() -> tuple[IpDataset, ...]:
+    """The AS numbers (when installed: an install without npm has none, and logs it) and geoip2fast's country and
+    AS data, loaded once per process: installed package data never changes under a running process."""
+    from yapdns.enrich import asnumbers
+    from yapdns.enrich.builtin import BuiltinDataset
+
+    if not asnumbers.available():
+        log.warning("no built-in AS numbers: %s is missing (scripts/build-as-data.sh)", asnumbers.data_dir())
+        return (BuiltinDataset(),)
+    return asnumbers.AsNumberDataset(), BuiltinDataset()

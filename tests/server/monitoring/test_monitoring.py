@@ -11,6 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.server.conftest import auth
 from tests.server.ingest.test_views import GOOD, ndjson, post
+from yapdns.core.logformat import JsonFormatter
 from yapdns.server.monitoring import logs
 from yapdns.server.monitoring.middleware import family_of
 from yapdns.server.store import get_store, reset_store
@@ -123,7 +124,7 @@ def test_json_lines_carry_the_request_context() -> None:
         logs.RequestContextFilter().filter(record)
     finally:
         logs.REQUEST_ID.reset(tokens[0]), logs.SENSOR.reset(tokens[1]), logs.BATCH_ID.reset(tokens[2])
-    line = json.loads(logs.JsonFormatter().format(record))
+    line = json.loads(JsonFormatter().format(record))
     assert (line["message"], line["request_id"], line["sensor"], line["batch_id"]) == ("hi there", "r1", "dc1", "b9")
     assert line["level"] == "info" and line["time"].endswith("+00:00")
 

@@ -114,7 +114,13 @@ class PostgresStore(SqlReader, SummaryReader, SummarizeReader, ContextSql):
     # -- schema -------------------------------------------------------------
 
     def migrate(self, through: int | None = None) -> list[str]:
-        return self._writer.call(lambda conn: self._migrate(conn, through))
+        try:
+            return self._writer.call(lambda conn: self._migrate(conn, through))
+        except psycopg.errors.ReadOnlySqlTransaction:
+            raise ConfigurationError(
+                "the record store's PostgreSQL takes no writes (a standby, or default_transaction_read_only): "
+                "run `yapdns migrate` against the primary; a server on a standby needs `yapdns serve --no-migrate`"
+            ) from None
 
     def _migrate(self, conn: psycopg.Connection[Any], through: int | None) -> list[str]:
         with conn.transaction():
@@ -138,9 +144,13 @@ class PostgresStore(SqlReader, SummaryReader, SummarizeReader, ContextSql):
             return migrations.apply_all(self.migrations_package, applied, run, through)
 
     def readiness(self) -> list[str]:
-        """Problems that stop writes: pending migrations, or a read-only (standby) server."""
+        """Problems that stop writes: pending migrations, or a read-only (standby) server.
+
+        Asked on a reading connection: the writer's own cannot even open on a standby (it makes temporary
+        staging tables), which would hide the reason behind "cannot be reached"."""
         try:
-            return self._writer.call(self._readiness)
+            with self._pool.connection(timeout=10) as conn:
+                return self._readiness(conn)
         except (psycopg.Error, PoolTimeout, OSError) as exc:  # the reason names hosts: only its kind is shown
             return [f"PostgreSQL cannot be reached ({type(exc).__name__})"]
 
@@ -158,9 +168,14 @@ class PostgresStore(SqlReader, SummaryReader, SummarizeReader, ContextSql):
         with conn.transaction():
             applied = self._applied(conn)
             (read_only,) = conn.execute("SHOW transaction_read_only").fetchone() or ("off",)
+            (standby,) = conn.execute("SELECT pg_is_in_recovery()").fetchone() or (False,)
         problems = migrations.pending_problem(self.migrations_package, applied)
-        if read_only == "on":
-            problems.append("PostgreSQL accepts no writes (transaction_read_only is on: a standby?)")
+        if standby:
+            problems.append("read-only: the record store's PostgreSQL is a standby (in recovery) and takes no "
+                            "writes; point the server at the primary")
+        elif read_only == "on":
+            problems.append("read-only: the record store's PostgreSQL takes no writes "
+                            "(default_transaction_read_only is on)")
         return problems
 
     # -- retention ----------------------------------------------------------
