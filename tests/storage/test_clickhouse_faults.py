@@ -20,7 +20,7 @@ from yapdns.storage.clickhouse.store import ClickHouseStore
 
 pytestmark = pytest.mark.clickhouse
 COMMIT = 5  # commit marker lookup, claim insert, claim read, rdx insert, entry insert (the commit),
-STEPS = 7  # then the sequence: its last number read, its rows inserted (sequence.py)
+STEPS = 8  # then the sequence: prune epoch read, last number read, rows inserted (sequence.py)
 
 
 @pytest.fixture(scope="module")

@@ -50,8 +50,10 @@ def test_a_reader_resuming_while_one_process_writes_sees_each_name_once(url: str
         seen += [d.rrname for d in page.rows]
         assert page.scanned_to >= cursor
         cursor = page.scanned_to
+    logged = store._first_rows(f"SELECT count() FROM {store.db}.seq_log WHERE rrtype != 0")
     store.close()
     assert len(seen) == len(set(seen)) == CALLERS * BATCHES * NAMES
+    assert logged == [(CALLERS * BATCHES * NAMES,)]  # a key the process numbered before is not logged again
 
 
 def test_several_writing_processes_and_the_settle_horizon(url: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -107,7 +107,7 @@ def test_the_resolver_reads_context_once_per_address() -> None:
 def test_a_backend_without_context_skips_the_asn_hunt(client: Client, store: Store, query_token: str) -> None:
     from yapdns.core.errors import InvalidQuery
 
-    class NoContext:  # answers as the ClickHouse store does for a context filter
+    class NoContext:  # a backend that refuses context filters
         def iter_records(self, query: object) -> object:
             raise InvalidQuery("address context filters are not supported")
 

@@ -235,7 +235,7 @@ def retro_hunt(store: Store, entry_id: int) -> int:
 
 
 def _hunted(store: Store, query: RecordQuery | None) -> list[Record]:
-    """The records a hunt finds; none where the backend cannot run it (ClickHouse keeps no address context)."""
+    """The records a hunt finds; none (logged) when the backend refuses the query."""
     if query is None:
         return []
     try:

@@ -115,6 +115,7 @@ def _delete_sequence(topo: Topology, keys: list[tuple[int, str, int, str, str]])
             f"(SELECT rrname_rev, rrtype, rdata FROM {db}.prune_seq)"
         )
     _wait(topo)
+    first.insert("prune_epoch", ("at",), [[int(time.time())]])  # writers forget the keys they numbered
 
 
 

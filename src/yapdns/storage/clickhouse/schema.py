@@ -131,6 +131,7 @@ def _initial(cluster: str | None, replicated: bool) -> tuple[tuple[int, str, tup
 #   markers (``rrname_rev`` the sensor, ``rdata`` the batch id);
 # * ``seq_first`` (fed by a view from ``seq_log``): each record's smallest ``seq``, in key order, so "is this
 #   row the record's (or the name's) first?" is a key lookup;
+# * ``prune_epoch``: a row per prune that deleted sequence rows (writers then forget which keys they numbered);
 # * ``ip_context``: address context rows (``storage/context.py``), ``ip`` the 16-byte key as 32 hex digits
 #   (as ``rdx.rkey``) and ``ip_text`` its presentation form (as per-RR rdata).
 
@@ -162,6 +163,8 @@ def _storage_order(replicated: bool) -> tuple[tuple[int, str, tuple[str, ...]], 
                 "asn Nullable(Int64), as_name Nullable(String), prefix Nullable(String), country Nullable(String), "
                 f"recorded_at Int64, ip_text String) ENGINE = {_plain_engine('ip_context', replicated)} "
                 "ORDER BY (ip, source, data_date)",
+                f"CREATE TABLE IF NOT EXISTS {{db}}.prune_epoch (at Int64) "
+                f"ENGINE = {_plain_engine('prune_epoch', replicated)} ORDER BY at",
             ),
         ),
     )

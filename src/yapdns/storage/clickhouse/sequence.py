@@ -9,8 +9,11 @@ the process first writes: one writer's numbers only grow, in the order its write
 between the commit part and this insert is repaired by the batch's replay: the commit marker says
 "replayed", the missing sequence marker says "number it now" (``missing``).
 
-A record written again gets another row; readers keep only the row equal to the record's smallest ``seq``
-(``seq_first``), so a repeat, a replay or a repair never announces a record twice.
+A key this process numbered before is not logged again (it has a smaller number already): the writer keeps
+the hashes of the keys it numbered (up to ``SEEN_MAX``, then it starts over), and forgets them all when
+``prune_epoch`` grows (a prune deleted sequence rows: a pruned key seen again must be numbered again). A key
+written again by another process gets another row; readers keep only the row equal to the key's smallest
+``seq`` (``seq_first``), so a repeat, a replay or a repair never announces a record twice.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from yapdns.storage.clickhouse.topology import Topology
 from yapdns.storage.group import BatchKey
 
 SEQ_COLUMNS = ("seq", "rrname_rev", "rrtype", "rdata")
+SEEN_MAX = 1_000_000  # key hashes a writer remembers (about 60 MB)
 RecordKey = tuple[str, int, str]  # (rrname_rev, rrtype, rdata: "" unless an address type)
 ADDRESS_TYPES = frozenset((A, AAAA))
 
@@ -38,6 +42,8 @@ class Sequencer:
     def __init__(self, topology: Topology) -> None:
         self._topo = topology
         self._last: int | None = None  # the last write number this process used
+        self._seen: set[int] = set()  # hashes of the keys this process numbered
+        self._epoch = -1  # prune_epoch's row count when _seen was last valid
 
     @property
     def _conn(self) -> Connection:
@@ -54,7 +60,12 @@ class Sequencer:
     def append(self, records: Iterable[RecordKey], refs: Sequence[BatchRef]) -> None:
         """Number ``records`` (in their order, each once) after every stored record, and append them with the
         markers of ``refs`` in one insert."""
-        keys = list(dict.fromkeys(records))
+        ((epoch,),) = self._conn.rows(f"SELECT count() FROM {self._conn.database}.prune_epoch")
+        if int(epoch) != self._epoch or len(self._seen) > SEEN_MAX:
+            self._seen.clear()
+            self._epoch = int(epoch)
+        seen = self._seen
+        keys = [k for k in dict.fromkeys(records) if hash(k) not in seen]
         if not keys and not refs:
             return
         base = self._base(len(keys) + 1)
@@ -68,6 +79,7 @@ class Sequencer:
             for column, value in zip(columns, (base + len(keys), ref.sensor, SEQ_MARKER, ref.batch_id), strict=True):
                 column.append(value)
         self._conn.insert("seq_log", SEQ_COLUMNS, columns)
+        seen.update(map(hash, keys))
 
     def missing(self, refs: Sequence[BatchRef]) -> set[BatchKey]:
         """The batch ids among ``refs`` whose records were never numbered (applied, then a crash)."""
