@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,3 +43,16 @@ def clickhouse_shards(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list
     yield [shard[0] for shard in nodes]
     for shard in nodes:
         shard[0].stop()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """One headless Chromium (Debian's) per test process: Playwright's sync API allows one instance at a time, so
+    every browser test module shares this one."""
+    from tests.server.dashboard import browser
+
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as pw:
+        instance = browser.launch(pw)
+        yield instance
+        instance.close()

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from django.test import Client
 
 from tests.server.conftest import make_user
-from tests.server.dashboard import browser, dataset
+from tests.server.dashboard import dataset
 from tests.server.dashboard.live import DashboardServer, launch
 from yapdns.core.batch import decode_ndjson, encode_ndjson
 from yapdns.ingest import IngestService
@@ -66,12 +65,3 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DashboardServer]:
     server = launch(tmp_path_factory.mktemp("live"))
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as pw:
-        instance = browser.launch(pw)
-        yield instance
-        instance.close()

@@ -43,25 +43,22 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 
 @pytest.fixture(scope="module")
-def page(live: LiveServer) -> Iterator[Any]:
-    """One browser, one logged-in analyst page, shared by the module's tests."""
-    playwright_api = pytest.importorskip("playwright.sync_api")
+def page(chromium: Any, live: LiveServer) -> Iterator[Any]:
+    """One logged-in analyst page in the shared browser, for the module's tests."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with playwright_api.sync_playwright() as pw:
-        chromium = browser.launch(pw)
-        context = chromium.new_context(viewport=browser.DESKTOP)
-        context.add_init_script(browser.WATCH)
-        tab = context.new_page()
-        watch = browser.Watch()
-        watch.attach(tab)
-        tab.goto(live.url + "/login/")
-        tab.fill("input[name=username]", "ana")
-        tab.fill("input[name=password]", PASSWORD)
-        with tab.expect_navigation(wait_until="load"):
-            tab.click("button[type=submit]")
-        yield tab
-        assert watch.dialogs == [] and watch.errors == [], (watch.dialogs, watch.errors)
-        chromium.close()
+    context = chromium.new_context(viewport=browser.DESKTOP)
+    context.add_init_script(browser.WATCH)
+    tab = context.new_page()
+    watch = browser.Watch()
+    watch.attach(tab)
+    tab.goto(live.url + "/login/")
+    tab.fill("input[name=username]", "ana")
+    tab.fill("input[name=password]", PASSWORD)
+    with tab.expect_navigation(wait_until="load"):
+        tab.click("button[type=submit]")
+    yield tab
+    context.close()
+    assert watch.dialogs == [] and watch.errors == [], (watch.dialogs, watch.errors)
 
 
 def shot(page: Any, name: str) -> Path:
