@@ -90,10 +90,11 @@ def _wait_for(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @contextlib.contextmanager
-def process(cmd: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """``cmd`` running with its output in ``log``; SIGTERM on the way out, SIGKILL after 20 s."""
+def process(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """``cmd`` running (in ``env``, else this process's environment) with its output in ``log``; SIGTERM on the
+    way out, SIGKILL after 20 s."""
     with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
     try:
         yield proc
     finally:

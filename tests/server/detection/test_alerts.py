@@ -15,6 +15,7 @@ from yapdns.server.detection import live, services
 from yapdns.server.detection.matching import Hit
 from yapdns.server.detection.models import Alert, AlertDelivery, WatchlistEntry
 from yapdns.storage.base import Store
+from yapdns.storage.query import NameMatch, RecordQuery
 
 
 def ingest(client: Client, token: str, batch: str, *records: dict[str, Any]) -> dict[str, Any]:
@@ -150,3 +151,40 @@ def test_hits_of_an_entry_deleted_elsewhere_are_dropped_not_fatal(db: None) -> N
     WatchlistEntry.objects.filter(pk=gone.pk).delete()  # another process deleted it; this one's matcher has it
     [alert] = services.record_hits(hits)
     assert alert.entry_id == kept.pk and Alert.objects.count() == 1
+
+
+def stored_count(store: Store, name: str) -> int:
+    """The record's count as the store holds it (the figure an alert must not exceed by double counting)."""
+    [record] = store.iter_records(RecordQuery(rrname=NameMatch.parse(name)))
+    return record.count
+
+
+def alert_count() -> int:
+    [alert] = Alert.objects.all()
+    return alert.count
+
+
+def test_a_hunt_after_live_matching_counts_the_record_once(client: Client, store: Store, sensor_token: str, query_token: str) -> None:
+    entry = add(client, query_token, value="c2.evil.example")
+    ingest(client, sensor_token, "live", rec("c2.evil.example", "203.0.113.5", count=3))
+    assert alert_count() == 3  # live matching counted the observation
+    assert services.hunt_pending(store) == 1  # the hunt finds the same record in history
+    assert alert_count() == stored_count(store, "c2.evil.example") == 3
+    for _ in range(2):  # hunting again, or another round, adds nothing
+        services.retro_hunt(store, entry["id"])
+        assert services.hunt_pending(store) == 0
+    assert alert_count() == 3
+    ingest(client, sensor_token, "more", rec("c2.evil.example", "203.0.113.5", count=2))
+    services.retro_hunt(store, entry["id"])
+    assert alert_count() == stored_count(store, "c2.evil.example") == 5
+
+
+def test_live_matching_after_a_hunt_adds_only_new_observations(client: Client, store: Store, sensor_token: str, query_token: str) -> None:
+    ingest(client, sensor_token, "history", rec("c2.evil.example", "203.0.113.5", count=3))
+    entry = add(client, query_token, value="c2.evil.example")
+    assert services.hunt_pending(store) == 1 and alert_count() == 3
+    ingest(client, sensor_token, "live", rec("c2.evil.example", "203.0.113.5", first=1_700_000_500, count=2))
+    assert alert_count() == stored_count(store, "c2.evil.example") == 5
+    services.retro_hunt(store, entry["id"])
+    assert alert_count() == 5
+    assert Alert.objects.get().matches == 3  # the hunt, the live match and the second hunt were each folded in

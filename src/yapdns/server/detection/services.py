@@ -2,7 +2,10 @@
 
 * ``add_entries``: store checked indicators (``indicators.py``) for an owner;
 * ``record_hits``: turn matches into alerts, folding repeats of one
-  (entry, record) within ``YAPDNS_ALERT_FOLD_SECONDS`` into one alert, and
+  (entry, record) within ``YAPDNS_ALERT_FOLD_SECONDS`` into one alert (live
+  hits add their observations' counts; a hunt's hits carry the record's whole
+  count, which already holds what live matching added, so the alert takes the
+  larger of the two instead of the sum), and
   queue each new alert for delivery (``delivery.py``); one transaction at a
   time per process (so concurrent folds never race), retried when SQLite
   reports the application database locked by another process;
@@ -135,8 +138,15 @@ def fold_key(entry_id: int, rrname: str, rrtype: str, rdata: str) -> str:
     return hashlib.sha256(f"{entry_id}\0{rrname}\0{rrtype}\0{rdata}".encode()).hexdigest()
 
 
-def record_hits(hits: Sequence[Hit], origin: str = "live", channels: delivery.Channels | None = None) -> list[Alert]:
-    """Fold matches into alerts; return the alerts created (repeats only update theirs)."""
+def record_hits(
+    hits: Sequence[Hit], origin: str = "live", channels: delivery.Channels | None = None, totals: bool = False
+) -> list[Alert]:
+    """Fold matches into alerts; return the alerts created (repeats only update theirs).
+
+    ``totals``: each hit's count is its record's whole stored count (a retro-hunt), not one observation's: the
+    alert's count becomes the larger of its own and the record's, so what live matching counted is not counted
+    again, and hunting twice adds nothing.
+    """
     if not hits:
         return []
     channels = channels or delivery.Channels.from_settings()
@@ -145,7 +155,7 @@ def record_hits(hits: Sequence[Hit], origin: str = "live", channels: delivery.Ch
     for attempt in range(WRITE_ATTEMPTS):
         try:
             with _ALERT_WRITES, transaction.atomic():
-                return _apply(groups, origin, channels, timezone.now() - window)
+                return _apply(groups, origin, channels, timezone.now() - window, totals)
         except OperationalError:  # SQLite's "database is locked" under another process's write: retry
             if attempt == WRITE_ATTEMPTS - 1:
                 raise
@@ -153,21 +163,23 @@ def record_hits(hits: Sequence[Hit], origin: str = "live", channels: delivery.Ch
     return []
 
 
-def _apply(groups: dict[str, list[Hit]], origin: str, channels: delivery.Channels, since: dt.datetime) -> list[Alert]:
+def _apply(
+    groups: dict[str, list[Hit]], origin: str, channels: delivery.Channels, since: dt.datetime, totals: bool
+) -> list[Alert]:
     """Fold the groups into their recent alerts (one read, one bulk update); create alerts for the rest."""
     recent: dict[str, Alert] = {}
     for alert in Alert.objects.filter(fold_key__in=list(groups), last_matched_at__gte=since).order_by("id"):
         recent[alert.fold_key] = alert  # the latest alert of a key wins
     now = timezone.now()
     for key, alert in recent.items():
-        _fold(alert, groups[key], now)
+        _fold(alert, groups[key], now, totals)
     Alert.objects.bulk_update(list(recent.values()), FOLD_FIELDS)
     created: list[Alert] = []
     wanted = {group[0].entry_id for key, group in groups.items() if key not in recent}
     kept = set(WatchlistEntry.objects.filter(pk__in=wanted).values_list("pk", flat=True))  # a cached matcher may
     for key, group in groups.items():  # still hold an entry another process deleted: its hits are dropped
         if key not in recent and group[0].entry_id in kept:
-            alert = _new_alert(key, group, origin)
+            alert = _new_alert(key, group, origin, totals)
             delivery.queue(alert, channels)
             created.append(alert)
     return created
@@ -180,16 +192,22 @@ def _grouped(hits: Sequence[Hit]) -> dict[str, list[Hit]]:
     return groups
 
 
-def _fold(alert: Alert, group: list[Hit], now: dt.datetime) -> None:
+def _counted(group: list[Hit], totals: bool) -> int:
+    """The observations a group stands for: the sum of live hits' counts, or the largest whole count."""
+    return max(h.count for h in group) if totals else sum(h.count for h in group)
+
+
+def _fold(alert: Alert, group: list[Hit], now: dt.datetime, totals: bool) -> None:
     alert.time_first = min(alert.time_first, *(h.time_first for h in group))
     alert.time_last = max(alert.time_last, *(h.time_last for h in group))
-    alert.count += sum(h.count for h in group)
+    counted = _counted(group, totals)
+    alert.count = max(alert.count, counted) if totals else alert.count + counted
     alert.matches += len(group)
     alert.sensor = group[-1].sensor or alert.sensor
     alert.last_matched_at = now
 
 
-def _new_alert(key: str, group: list[Hit], origin: str) -> Alert:
+def _new_alert(key: str, group: list[Hit], origin: str, totals: bool) -> Alert:
     first = group[0]
     return Alert.objects.create(
         entry_id=first.entry_id,
@@ -200,7 +218,7 @@ def _new_alert(key: str, group: list[Hit], origin: str) -> Alert:
         sensor=group[-1].sensor,
         time_first=min(h.time_first for h in group),
         time_last=max(h.time_last for h in group),
-        count=sum(h.count for h in group),
+        count=_counted(group, totals),
         matches=len(group),
         origin=origin,
     )
@@ -229,7 +247,7 @@ def retro_hunt(store: Store, entry_id: int) -> int:
         return 0
     records = _hunted(store, hunt_query(entry))
     hits = [Hit(entry.pk, r.rrname, r.rrtype, r.rdata, "", r.time_first, r.time_last, r.count) for r in records]
-    record_hits(hits, origin="retro-hunt")
+    record_hits(hits, origin="retro-hunt", totals=True)
     WatchlistEntry.objects.filter(pk=entry.pk).update(hunted_at=timezone.now(), hunt_found=len(hits))
     return len(hits)
 
