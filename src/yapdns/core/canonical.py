@@ -8,7 +8,11 @@ promise later):
   errors), but builds the observation once and checks only the fields a template takes;
 * ``canonical_template`` additionally skips the name and rdata checks, for a producer whose names and rdata are
   canonical by construction. The producer earns that promise with tests against ``normalize_name`` and
-  ``normalize_rdata`` (the C wire decoder's differential tests and fuzzer do).
+  ``normalize_rdata`` (the C wire decoder's differential tests and fuzzer do);
+* ``Canonical`` is a line parser's promise that the observations it returns are canonical already (``ParseRun``
+  passes them on without normalizing), and ``CanonicalKeys`` how a parser keeps it cheaply: it learns, once per
+  distinct record, whether ``normalize_observation`` keeps that record as it is. The parsers earn the promise with
+  a differential test over every golden sample (``tests/agent/parsers/test_canonical_promise.py``).
 
 Property tests (``tests/core/test_normalize_properties.py``) check both against ``normalize_observation``.
 """
@@ -134,6 +138,72 @@ def _template(
         sensor_id=sensor_id,
         source=source,
         evidence=evidence,
+    )
+
+
+class Canonical(list[Observation]):
+    """What a line parser returns to promise that each observation in it equals ``normalize_observation`` of
+    itself (plain ``str`` fields, the run's sensor id set). ``ParseRun`` then skips normalizing them; any other
+    list is normalized as before, so a parser makes the promise line by line, only where it checked it."""
+
+    __slots__ = ()
+
+
+TTL_LIMIT = 2**31  # a TTL is canonical below this
+
+
+Template = tuple[str, str, tuple[str, ...], "str | None"]  # canonical rrname, rrtype, rdata, rcode
+UNSEEN: Template = ("", "", (), None)  # ``known.get(key, UNSEEN) is UNSEEN``: a key not learnt yet
+
+
+class CanonicalKeys:
+    """The canonical name, type, rdata and rcode of the records a parser makes, learnt once per record.
+
+    A key is whatever the parser builds an observation's name, type, rdata and rcode from (for one answer per
+    line: the query, type and answer fields as read). ``learn(key, obs)`` normalizes ``obs`` once and remembers
+    what ``normalize_observation`` made of those four fields, or None when it changed (or refused) anything
+    else. A parser then builds the observations of a known key with them directly, as canonical, provided it
+    checked their other fields itself: plain ``int`` times in ``0..MAX_TIME``, a count in ``1..MAX_COUNT``, a TTL
+    in ``0..TTL_LIMIT - 1`` or None, the same canonical labels and evidence as ``obs``, no bailiwick, sample or
+    zone times. Bounded: when full, new keys are still answered, not remembered.
+    """
+
+    __slots__ = ("_limit", "known")
+
+    def __init__(self, limit: int = 16384) -> None:
+        self.known: dict[object, Template | None] = {}  # read directly by hot parsers: ``known.get(key, UNSEEN)``
+        self._limit = limit
+
+    def learn(self, key: object, obs: Observation) -> Template | None:
+        """The canonical ``(rrname, rrtype, rdata, rcode)`` of ``obs``, or None (the run normalizes it)."""
+        template: Template | None = None
+        try:
+            done = normalize_observation(obs)
+        except Exception:  # noqa: S110  (the run's normalization counts the reason)
+            pass
+        else:
+            same_rest = replace(done, rrname=obs.rrname, rrtype=obs.rrtype, rdata=obs.rdata, rcode=obs.rcode) == obs
+            if same_rest and obs.bailiwick is None and _plain_all(obs) and _plain_all(done):
+                template = (done.rrname, done.rrtype, done.rdata, done.rcode)
+        if len(self.known) < self._limit:
+            self.known[key] = template
+        return template
+
+
+def _plain_all(obs: Observation) -> bool:
+    """Whether every field of ``obs`` has its exact canonical type (``normalize_observation`` keeps values that
+    merely compare equal: a ``str`` subclass, a float time, ``"direct"`` for ``Evidence.DIRECT``)."""
+    texts = (obs.rrname, obs.rrtype, obs.rcode, obs.bailiwick, obs.sensor_id, obs.source, *obs.rdata)
+    numbers = (obs.time_first, obs.time_last, obs.count, 0 if obs.ttl is None else obs.ttl)
+    return (
+        type(obs.rdata) is tuple
+        and obs.sample is None
+        and obs.zone_time_first is None
+        and obs.zone_time_last is None
+        and obs.zone_only is False
+        and type(obs.evidence) is Evidence
+        and all(t is None or type(t) is str for t in texts)
+        and all(type(n) is int for n in numbers)
     )
 
 

@@ -1,0 +1,143 @@
+"""The ``Canonical`` promise of line parsers, checked against ``normalize_observation``.
+
+A parser that returns ``core/canonical.Canonical`` promises that each observation in it is what normalization
+would make of it; ``ParseRun`` then passes it on unchecked. Here every line format runs over every golden sample,
+and over lines generated from the gamelinux layouts with odd values in every field (hypothesis), twice: as the
+agent runs it, and with every promise withdrawn (each ``Canonical`` handed to ``ParseRun`` as a plain list, so that
+it is normalized). Output (values and exact types), counters and bad-line samples must be equal, and each promised
+observation must equal ``normalize_observation`` of itself.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+import msgspec
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from yapdns.agent.parsers import registry
+from yapdns.agent.parsers.base import LineParser, ParserOptions
+from yapdns.agent.parsing import ParseRun
+from yapdns.core.canonical import Canonical
+from yapdns.core.model import Evidence, Observation
+from yapdns.core.normalize import normalize_observation
+
+GOLDEN = Path(__file__).parent / "golden"
+_SKIP = (".golden.ndjson", ".options.json")
+_TEXT_FIELDS = ("rrname", "rrtype", "rcode", "bailiwick", "sensor_id", "source")
+_INT_FIELDS = ("time_first", "time_last", "count")
+
+
+def _line_samples() -> list[Path]:
+    return sorted(
+        p
+        for p in GOLDEN.glob("*/*")
+        if p.is_file()
+        and p.name != "PROVENANCE.txt"
+        and not p.name.endswith(_SKIP)
+        and issubclass(registry.parser_class(p.parent.name), LineParser)
+    )
+
+
+def _options(sample: Path, sensor: str | None) -> ParserOptions:
+    path = sample.with_name(sample.name + ".options.json")
+    options = msgspec.convert(json.loads(path.read_text()), ParserOptions) if path.exists() else ParserOptions()
+    return msgspec.structs.replace(options, sensor_id=sensor)
+
+
+def assert_exactly_canonical(obs: Observation) -> None:
+    """``obs`` is its own normalization, field for field and type for type."""
+    assert normalize_observation(obs) == obs, obs
+    for name in _TEXT_FIELDS:
+        value = getattr(obs, name)
+        assert value is None or type(value) is str, (name, obs)
+    for name in _INT_FIELDS:
+        assert type(getattr(obs, name)) is int, (name, obs)
+    assert obs.ttl is None or type(obs.ttl) is int, obs
+    assert type(obs.rdata) is tuple and all(type(r) is str for r in obs.rdata), obs
+    assert type(obs.evidence) is Evidence, obs
+
+
+class _Checked:
+    """The parser's ``parse_line``: every promised observation checked, and the promise kept or withdrawn."""
+
+    def __init__(self, parser: LineParser, *, promise: bool) -> None:
+        self.inner, self.promise, self.promised = parser.parse_line, promise, 0
+
+    def __call__(self, line: str) -> Iterable[Observation]:
+        got = self.inner(line)
+        if type(got) is not Canonical:
+            return got
+        self.promised += len(got)
+        for obs in got:
+            assert_exactly_canonical(obs)
+        return got if self.promise else list(got)
+
+
+def _run(fmt: str, options: ParserOptions, lines: list[str], *, promise: bool) -> tuple[list[object], dict[str, object], int]:
+    parser = registry.parser_class(fmt)(options)
+    assert isinstance(parser, LineParser)
+    checked = _Checked(parser, promise=promise)
+    parser.parse_line = checked  # type: ignore[method-assign]
+    run = ParseRun(parser)
+    out = [(o, tuple(type(getattr(o, f)) for f in _TEXT_FIELDS)) for o in run.lines(lines)]
+    return out, run.stats.as_dict(), checked.promised
+
+
+def assert_promise_kept(fmt: str, options: ParserOptions, lines: list[str]) -> int:
+    """Run ``lines`` with and without the promise; equal in all respects. The number of promised observations."""
+    kept, kept_stats, promised = _run(fmt, options, lines, promise=True)
+    withdrawn, withdrawn_stats, _ = _run(fmt, options, lines, promise=False)
+    assert kept == withdrawn
+    assert kept_stats == withdrawn_stats
+    return promised
+
+
+@pytest.mark.parametrize("sensor", [None, "sensor-1", "bad sensor!"])
+@pytest.mark.parametrize("sample", _line_samples(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_golden_samples_keep_the_promise(sample: Path, sensor: str | None) -> None:
+    lines = sample.read_bytes().decode("utf-8", "surrogateescape").splitlines()
+    assert_promise_kept(sample.parent.name, _options(sample, sensor), lines)
+
+
+def test_gamelinux_promises_its_common_lines() -> None:
+    """The promise is made (else the tests above would check nothing), and withdrawn for an invalid sensor."""
+    sample = GOLDEN / "gamelinux" / "passivedns-1.2.1_zeek-traces_default.log"
+    lines = sample.read_text().splitlines()
+    assert assert_promise_kept("gamelinux", ParserOptions(), lines) > len(lines) // 2
+    assert assert_promise_kept("gamelinux", ParserOptions(sensor_id="bad sensor!"), lines) == 0
+
+
+_NAME = st.one_of(
+    st.sampled_from(["wikipedia.org.", "WikiPedia.ORG", "a.b", ".", "", "xn--bcher-kva.example.", "b\\032c.d."]),
+    st.text(alphabet="abcXYZ09-._\\é ", max_size=12),
+)
+_TYPE = st.sampled_from(["A", "AAAA", "CNAME", "TXT", "MX", "SOA", "a", "TYPE65", "BOGUS", ""])
+_ANSWER = st.one_of(
+    st.sampled_from(["208.80.154.224", "2001:DB8::1", "2001:db8:0::1", "www.Example.com.", "NXDOMAIN",
+                     "SERVFAIL", "NOTIMPL", "1.2.3", "\"txt\" \"x\"", ""]),
+    st.text(alphabet="0123456789.:abcdef ", max_size=16),
+)  # fmt: skip
+_NUMBER = st.one_of(st.integers(-5, 5), st.sampled_from([2**31 - 1, 2**31, 2**32 - 1, 2**32, 2**40, 2**40 + 1]))
+
+
+@given(
+    st.lists(st.tuples(_NUMBER, _NAME, _TYPE, _ANSWER, _NUMBER, _NUMBER, st.booleans()), min_size=1, max_size=8),
+    st.sampled_from([None, "sensor-1"]),
+)
+def test_gamelinux_odd_values_keep_the_promise(rows: list[tuple[int, str, str, str, int, int, bool]],
+                                               sensor: str | None) -> None:  # fmt: skip
+    lines = []
+    for stamp, name, rrtype, answer, ttl, count, as_json in rows:
+        when = 1597501603 + stamp if stamp in range(-5, 6) else stamp
+        if as_json:
+            record = {"timestamp_s": when, "query": name, "type": rrtype, "answer": answer, "ttl": ttl, "count": count}
+            lines.append(json.dumps(record))
+        else:
+            lines.append(f"{when}.5||192.168.0.9||208.80.154.238||IN||{name}||{rrtype}||{answer}||{ttl}||{count}")
+    lines = lines * 2  # the second time, every record is known
+    assert_promise_kept("gamelinux", ParserOptions(sensor_id=sensor, extra={"fields": "SMcsCQTAtn"}), lines)
