@@ -207,34 +207,33 @@ def _plain_all(obs: Observation) -> bool:
     )
 
 
-_SAME = ("", ())  # a remembered record whose name and rdata were canonical as they came
+_SAME = ("", (), None)  # a remembered record whose name, rdata and rcode were canonical as they came
 
 
 class NormalizeMemo:
     """``normalize_observation`` for a stream in which the same records recur (a log, an ingest request).
 
-    It remembers, for up to ``limit`` records ``(rrname, rrtype, rdata)`` of a canonical type, the canonical
-    name and rdata that ``normalize_observation`` gave them. An observation of a remembered record with no
-    rcode, bailiwick, sample or zone-file times, canonical labels and evidence, times, count and TTL in range
-    and plain ``str`` fields is then rebuilt with them (or returned as it is, when they were canonical already)
-    without the name and rdata caches; every other observation goes through ``normalize_observation``. Equal
-    result, equal errors (a property test checks it, and the golden tests run every parser through it). Not
-    thread-safe by design: one memo per parse run or request.
+    It remembers, for up to ``limit`` records ``(rrname, rrtype, rdata, rcode)`` of a canonical type, the
+    canonical name, rdata and rcode that ``normalize_observation`` gave them. An observation of a remembered
+    record with no bailiwick, sample or zone-file times, canonical labels and evidence, times, count and TTL in
+    range and plain ``str`` fields is then rebuilt with them (or returned as it is, when they were canonical
+    already) without the name and rdata caches; every other observation goes through ``normalize_observation``.
+    Equal result, equal errors (a property test checks it, and the golden tests run every parser through it).
+    Not thread-safe by design: one memo per parse run or request.
     """
 
     __slots__ = ("_known", "_limit")
 
     def __init__(self, limit: int = 16384) -> None:  # ~300 bytes a record: a few MiB per input
-        self._known: dict[tuple[str, str, tuple[str, ...]], tuple[str, tuple[str, ...]]] = {}
+        self._known: dict[tuple[str, str, tuple[str, ...], str | None], tuple[str, tuple[str, ...], str | None]] = {}
         self._limit = limit
 
     def normalize(self, obs: Observation) -> Observation:
         """``normalize_observation(obs)``."""
-        rdata = obs.rdata
+        rdata, rcode = obs.rdata, obs.rcode
         first, last, count, ttl = obs.time_first, obs.time_last, obs.count, obs.ttl
         if (
-            obs.rcode is None  # negatives and the rest first: they fail here at once
-            and obs.bailiwick is None
+            obs.bailiwick is None
             and obs.sample is None
             and type(first) is int
             and type(last) is int
@@ -247,23 +246,24 @@ class NormalizeMemo:
             and obs.zone_only is False
             and type(obs.evidence) is Evidence
             and type(rdata) is tuple
-            and (known := self._known.get((obs.rrname, obs.rrtype, rdata))) is not None
+            and (known := self._known.get((obs.rrname, obs.rrtype, rdata, rcode))) is not None
+            and (rcode is None or type(rcode) is str)  # not a str subclass that equals a remembered rcode
             and _plain(obs)
             and label_is_canonical(obs.sensor_id)
             and label_is_canonical(obs.source)
         ):
-            return obs if known is _SAME else replace(obs, rrname=known[0], rdata=known[1])
+            return obs if known is _SAME else replace(obs, rrname=known[0], rdata=known[1], rcode=known[2])
         done = normalize_observation(obs)
         rrtype = obs.rrtype
         if (
-            obs.rcode is None  # only what the first branch can use
+            (rcode is None or type(rcode) is str)  # only what the first branch can use
             and len(self._known) < self._limit
             and type(rrtype) is str
             and rrtype in CANONICAL_TYPES
             and _plain(obs)
         ):
-            same = done.rrname == obs.rrname and done.rdata == rdata
-            self._known[(obs.rrname, rrtype, rdata)] = _SAME if same else (done.rrname, done.rdata)
+            same = done.rrname == obs.rrname and done.rdata == rdata and done.rcode == rcode
+            self._known[(obs.rrname, rrtype, rdata, rcode)] = _SAME if same else (done.rrname, done.rdata, done.rcode)
         return done
 
 
@@ -272,4 +272,6 @@ def _plain(obs: Observation) -> bool:
     rdata = obs.rdata
     if type(obs.rrname) is not str or type(obs.rrtype) is not str or type(rdata) is not tuple:
         return False
-    return type(rdata[0]) is str if len(rdata) == 1 else all(type(item) is str for item in rdata)
+    if len(rdata) == 1:
+        return type(rdata[0]) is str
+    return all(type(item) is str for item in rdata)
