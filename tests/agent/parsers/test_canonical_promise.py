@@ -182,3 +182,21 @@ def test_gamelinux_edges_keep_the_promise() -> None:
             for (rrtype, answer), as_json in itertools.product(_RECORDS, (False, True)):
                 lines.append(_gamelinux_line(n["when"], "Example.COM.", rrtype, answer, n["ttl"], n["count"], as_json))
     assert assert_promise_kept("gamelinux", ParserOptions(extra={"fields": "SMcsCQTAtn"}), lines) > 100
+
+
+def test_zeek_edges_keep_the_promise() -> None:
+    """Zeek rows learnt as logged, then again with each edge value as their time and as each of their TTLs."""
+    sample = GOLDEN / "zeek" / "wrccdc2018_dns_subset.log"
+    lines = sample.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
+    header = next(line for line in lines if line.startswith("#fields")).split("\t")[1:]
+    ts, ttls = header.index("ts"), header.index("TTLs")
+    rows = [line.split("\t") for line in lines if not line.startswith("#")][:300]
+    edited = []
+    for edge in _EDGES:
+        for row in rows:
+            when = [*row[:ts], f"{edge}.5", *row[ts + 1 :]]
+            count = len(row[ttls].split(",")) if row[ttls] not in ("-", "(empty)") else 0
+            ttl = [*row[:ttls], ",".join([f"{edge}.0"] * count) or row[ttls], *row[ttls + 1 :]]
+            edited += ["\t".join(when), "\t".join(ttl)]
+    promised = assert_promise_kept("zeek", ParserOptions(), lines + edited)
+    assert promised > len(rows)

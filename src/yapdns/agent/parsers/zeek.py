@@ -36,14 +36,17 @@ from functools import lru_cache
 from typing import Any
 
 import msgspec
+from msgspec.structs import replace
 
 from yapdns.agent.parsers._logtime import IsoClock, parse_epoch
 from yapdns.agent.parsers._zeek_answers import answer_shapes, smallest_ttl
 from yapdns.agent.parsers.base import LineParser, ParseError, ParserOptions
 from yapdns.core import rrtypes
+from yapdns.core.canonical import TTL_LIMIT, UNSEEN, Canonical, CanonicalKeys, Template
 from yapdns.core.digits import ascii_digits
 from yapdns.core.errors import InvalidRRType
 from yapdns.core.model import Evidence, Observation
+from yapdns.core.normalize import MAX_TIME, label_is_canonical
 
 _STANDARD = [
     "ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "trans_id", "rtt", "query", "qclass",
@@ -61,6 +64,10 @@ _NODATA_QTYPES = frozenset(
 )  # fmt: skip
 _ESCAPE = re.compile(rb"\\x([0-9a-fA-F]{2})")
 _TTL_CACHE = 4096
+_PLAN_LIMIT = 16384  # rows (question, rcode, answers) whose canonical observations are remembered
+_Members = tuple[int, ...]  # the indexes in a row's answers (and TTLs) of an RRset's members
+_Plan = tuple[tuple[Template, _Members | None], ...]  # a row's observations: canonical fields, TTL members
+_UNSEEN_PLAN: _Plan = ((UNSEEN, None),)  # ``_plans.get(key, _UNSEEN_PLAN) is _UNSEEN_PLAN``: a row not seen yet
 
 
 def unescape(value: str) -> str:
@@ -186,6 +193,9 @@ class ZeekDnsParser(LineParser):
         keep = self.options.extra.get("multicast", "skip")
         self._skip_ports = _SKIPPED_PORTS | (frozenset() if keep == "keep" else _MULTICAST_PORTS)
         self._skip_port_texts = frozenset(str(p) for p in self._skip_ports)
+        self._sensor = self.options.sensor_id or None  # set here so that a row can be promised canonical
+        self._keys = CanonicalKeys() if label_is_canonical(self._sensor) else None
+        self._plans: dict[tuple[object, ...], _Plan | None] = {}
 
     def save_state(self) -> Any:
         return self._header.save()
@@ -270,27 +280,73 @@ class ZeekDnsParser(LineParser):
         self, when: int, query: str, qtype: str | None, *, rcode: str | None, answers: Sequence[str],
         ttls: Sequence[int], truncated: bool,
     ) -> list[Observation]:  # fmt: skip
+        """The observations of a row: ``Canonical`` when the row's records are known canonical (``_plan``) and
+        its time and TTLs in range (checked here; both are ``int`` by construction), else as read."""
         query = query or "."  # Zeek logs the root name as an empty string
+        if self._keys is None or not 0 <= when <= MAX_TIME:
+            return [obs for obs, _ in self._shaped(when, query, qtype, rcode, answers, ttls, truncated)]
+        key = (query, qtype, rcode, tuple(answers), truncated)
+        plan = self._plans.get(key, _UNSEEN_PLAN)
+        if plan is _UNSEEN_PLAN:
+            plan = self._plan(key, self._shaped(when, query, qtype, rcode, answers, ttls, truncated))
+        if plan is not None:
+            out = Canonical()
+            for (name, rrtype, rdata, rcode_), members in plan:
+                ttl = None if members is None else smallest_ttl(ttls, members)
+                if ttl is not None and not 0 <= ttl < TTL_LIMIT:
+                    break
+                out.append(Observation(rrname=name, rrtype=rrtype, rdata=rdata, time_first=when, time_last=when,
+                                       ttl=ttl, rcode=rcode_, source="zeek", sensor_id=self._sensor))  # fmt: skip
+            else:
+                return out
+        return [obs for obs, _ in self._shaped(when, query, qtype, rcode, answers, ttls, truncated)]
+
+    def _plan(
+        self, key: tuple[object, ...], shaped: list[tuple[Observation, tuple[int, ...] | None]]
+    ) -> _Plan | None:
+        """The canonical template and TTL members of each observation of a row, or None when one is not
+        canonical as made (learnt without its TTL, which the caller checks on every row)."""
+        assert self._keys is not None
+        plan: list[tuple[Template, _Members | None]] = []
+        for obs, members in shaped:
+            template = self._keys.learn((obs.rrname, obs.rrtype, obs.rdata, obs.rcode), replace(obs, ttl=None))
+            if template is None:
+                break
+            plan.append((template, members))
+        result = tuple(plan) if len(plan) == len(shaped) else None
+        if len(self._plans) < _PLAN_LIMIT:
+            self._plans[key] = result
+        return result
+
+    def _shaped(
+        self, when: int, query: str, qtype: str | None, rcode: str | None, answers: Sequence[str],
+        ttls: Sequence[int], truncated: bool,
+    ) -> list[tuple[Observation, _Members | None]]:  # fmt: skip
+        """The observations of a row as read, each with the answer indexes its TTL comes from."""
+        sensor = self._sensor
         if rcode is None and not answers:  # no reply seen: a bare query
             if qtype is None:
                 return []
-            return [Observation(rrname=query, rrtype=qtype, time_first=when, time_last=when, source="zeek")]
-        produced = []
+            return [(Observation(rrname=query, rrtype=qtype, time_first=when, time_last=when, source="zeek",
+                                 sensor_id=sensor), None)]  # fmt: skip
+        produced: list[tuple[Observation, _Members | None]] = []
         chain_end = query
         if answers:
             shapes, chain_end = answer_shapes(query, qtype, tuple(answers))
             produced = [
-                Observation(rrname=owner, rrtype=rrtype, rdata=rdata, time_first=when, time_last=when,
-                            ttl=smallest_ttl(ttls, members), source="zeek")
+                (Observation(rrname=owner, rrtype=rrtype, rdata=rdata, time_first=when, time_last=when,
+                             ttl=smallest_ttl(ttls, members), source="zeek", sensor_id=sensor), members)
                 for owner, rrtype, rdata, members in shapes
             ]  # fmt: skip
         if qtype is None or rcode is None:
             return produced
         if rcode in ("NOERROR", "0") and (answers or truncated or qtype not in _NODATA_QTYPES):
             return produced  # an answer, a truncated reply, or a type whose answers Zeek does not log
-        produced.append(
-            Observation(rrname=chain_end, rrtype=qtype, time_first=when, time_last=when, rcode=rcode, source="zeek")
-        )
+        produced.append((
+            Observation(rrname=chain_end, rrtype=qtype, time_first=when, time_last=when, rcode=rcode, source="zeek",
+                        sensor_id=sensor),
+            None,
+        ))  # fmt: skip
         return produced
 
     def _time(self, ts: float | str) -> int:
