@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -200,3 +201,15 @@ def test_zeek_edges_keep_the_promise() -> None:
             edited += ["\t".join(when), "\t".join(ttl)]
     promised = assert_promise_kept("zeek", ParserOptions(), lines + edited)
     assert promised > len(rows)
+
+
+def test_sysmon_edges_keep_the_promise() -> None:
+    """Sysmon events learnt as logged, then again at the edges of the time range (and with bad times)."""
+    sample = GOLDEN / "sysmon" / "otrf_security_datasets_sysmon22.ndjson"
+    lines = sample.read_text().splitlines()
+    edges = ["1969-12-31 23:59:59.000", "1970-01-01 00:00:00.000", "2106-02-07 06:28:15.000",
+             "2106-02-07 06:28:16.000", "9999-12-31 23:59:59.999", "2020-06-10 02:61:08.943", "bogus"]  # fmt: skip
+    stamped = [line for line in lines if re.search(r'"UtcTime":"[^"]*"', line)]
+    edited = [re.sub(r'"UtcTime":"[^"]*"', f'"UtcTime":"{edge}"', line) for edge in edges for line in stamped]
+    assert len(stamped) > 40
+    assert assert_promise_kept("sysmon", ParserOptions(), lines + edited) > len(lines)

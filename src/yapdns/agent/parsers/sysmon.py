@@ -32,12 +32,18 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import msgspec
+from msgspec.structs import replace
 
-from yapdns.agent.parsers._sysmon_results import SysmonQuery, observations
-from yapdns.agent.parsers.base import LineParser, ParseError
+from yapdns.agent.parsers._sysmon_results import SOURCE, SysmonQuery, event_time, observations
+from yapdns.agent.parsers.base import LineParser, ParseError, ParserOptions
+from yapdns.core.canonical import UNSEEN, Canonical, CanonicalKeys, Template
 from yapdns.core.model import Evidence, Observation
+from yapdns.core.normalize import MAX_TIME, label_is_canonical
 
 MAX_EVENT = 1 << 20
+_PLAN_LIMIT = 16384  # events (name, status, results) whose canonical observations are remembered
+_Plan = tuple[Template, ...]
+_UNSEEN_PLAN: _Plan = (UNSEEN,)  # ``_plans.get(key, _UNSEEN_PLAN) is _UNSEEN_PLAN``: an event not seen yet
 DNS_QUERY_EVENT = 22
 
 
@@ -66,11 +72,54 @@ class SysmonParser(LineParser):
 
     _xml = ""
 
+    def __init__(self, options: ParserOptions | None = None) -> None:
+        super().__init__(options)
+        self._sensor = self.options.sensor_id or None  # set here so that an event can be promised canonical
+        self._keys = CanonicalKeys() if label_is_canonical(self._sensor) else None
+        self._plans: dict[tuple[object, ...], _Plan | None] = {}
+
     def parse_line(self, line: str) -> Iterable[Observation]:
         if line[:1] == "{" and not self._xml:  # the common case: one JSON event per line, a list (no generator)
             query = _json_query(line)
-            return observations(query) if query is not None else []
+            if query is None:
+                return []
+            return observations(query) if self._keys is None else self._promised(query)
         return self._other_line(line)
+
+    def _promised(self, query: SysmonQuery) -> list[Observation]:
+        """``observations(query)``, as ``Canonical`` when the event's name, status and results are known to give
+        canonical records and its time is in range (an ``int`` by construction, checked here)."""
+        key = (query.QueryName, query.QueryStatus, query.QueryResults)
+        plan = self._plans.get(key, _UNSEEN_PLAN)
+        if plan is _UNSEEN_PLAN:
+            return self._plan(key, observations(query))
+        if plan is None:
+            return observations(query)
+        when = event_time(query.UtcTime)  # a known key passed every other check: the same error comes first
+        if not 0 <= when <= MAX_TIME:
+            return observations(query)
+        sensor = self._sensor
+        return Canonical([
+            Observation(rrname=name, rrtype=rrtype, rdata=rdata, time_first=when, time_last=when, rcode=rcode,
+                        source=SOURCE, evidence=Evidence.INDIRECT, sensor_id=sensor)
+            for name, rrtype, rdata, rcode in plan
+        ])  # fmt: skip
+
+    def _plan(self, key: tuple[object, ...], produced: list[Observation]) -> list[Observation]:
+        """Learn the canonical fields of an event's observations (when its time is in range), and return them."""
+        if not produced or not 0 <= produced[0].time_first <= MAX_TIME:
+            return produced
+        assert self._keys is not None
+        plan: list[Template] = []
+        for obs in produced:
+            learnt = replace(obs, sensor_id=self._sensor)
+            template = self._keys.learn((obs.rrname, obs.rrtype, obs.rdata, obs.rcode), learnt)
+            if template is None:
+                break
+            plan.append(template)
+        if len(self._plans) < _PLAN_LIMIT:
+            self._plans[key] = tuple(plan) if len(plan) == len(produced) else None
+        return produced
 
     def _other_line(self, line: str) -> Iterator[Observation]:
         if self._xml or "<Event" in line:
