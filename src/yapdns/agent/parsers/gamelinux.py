@@ -157,8 +157,27 @@ class GamelinuxParser(LineParser):
         except ValueError:
             raise ParseError("TTL and count must be integers", code="bad_value") from None
         stamp = f[layout.ts]
-        when = self._clock.ymd_hms(stamp) if layout.local_time else parse_epoch(stamp)
-        return self._built(f[layout.query], f[layout.type], f[layout.answer], when, ttl, count)
+        if layout.local_time:
+            when = self._clock.ymd_hms(stamp)
+        else:  # parse_epoch, inlined for the common case
+            head, _, frac = stamp.partition(".")
+            ok = stamp.isascii() and head.isdigit() and (not frac or frac.isdigit())
+            when = int(head) if ok else parse_epoch(stamp)
+        query, rrtype, answer = f[layout.query], f[layout.type], f[layout.answer]
+        known = self._keys.known.get((query, rrtype, answer)) if self._keys is not None else None
+        if (  # the common case, inline: a known record, every other field in range (as _built checks them)
+            known is not None
+            and 0 <= when <= MAX_TIME
+            and 1 <= count <= MAX_COUNT
+            and (ttl is None or 0 <= ttl < TTL_LIMIT)
+            and rrtype not in _PARTIAL_TYPES
+        ):
+            name, rrtype, rdata, rcode = known
+            return Canonical((
+                Observation(rrname=name, rrtype=rrtype, rdata=rdata, time_first=when, time_last=when, count=count,
+                            ttl=None if rcode else ttl, rcode=rcode, source="gamelinux", sensor_id=self._sensor),
+            ))  # fmt: skip
+        return self._built(query, rrtype, answer, when, ttl, count)
 
     def _built(self, query: str, rrtype: str, answer: str, when: int, ttl: int | None, count: int) -> list[Observation]:
         """The observation of one line: ``Canonical`` when its record is known (``CanonicalKeys``) and every other

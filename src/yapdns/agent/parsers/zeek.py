@@ -254,7 +254,7 @@ class ZeekDnsParser(LineParser):
             if "\\x" in answers:
                 answer_list = [unescape(a) for a in answer_list]
         head, _, frac = ts.partition(".")  # parse_epoch, inlined for the common case
-        when = int(head) if ascii_digits(head) and (not frac or ascii_digits(frac)) else parse_epoch(ts)
+        when = int(head) if ts.isascii() and head.isdigit() and (not frac or frac.isdigit()) else parse_epoch(ts)
         return self._observations(
             when,
             "" if query == empty else unescape(query),
