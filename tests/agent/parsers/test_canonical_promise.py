@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from yapdns.agent.parsers import registry
+from yapdns.agent.parsers import registry, zeek
 from yapdns.agent.parsers.base import LineParser, ParserOptions
 from yapdns.agent.parsing import ParseRun
 from yapdns.core.canonical import Canonical
@@ -213,3 +213,17 @@ def test_sysmon_edges_keep_the_promise() -> None:
     edited = [re.sub(r'"UtcTime":"[^"]*"', f'"UtcTime":"{edge}"', line) for edge in edges for line in stamped]
     assert len(stamped) > 40
     assert assert_promise_kept("sysmon", ParserOptions(), lines + edited) > len(lines)
+
+
+def test_zeek_remembered_rows_follow_header_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A TSV row is remembered by its fields as read; after a ``#`` line the same text may mean something else."""
+    sample = GOLDEN / "zeek" / "wrccdc2018_dns_subset.log"
+    lines = sample.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
+    rows = [line for line in lines if not line.startswith("#")][:200]
+    header = [line for line in lines if line.startswith("#")]
+    changed = ["#set_separator\t;", "#unset_field\tF", "#empty_field\t-", "#set_separator\t,", "#unset_field\t-"]
+    stream = header + rows + [line for change in changed for line in (change, *rows)]
+    remembered, _, _ = _run("zeek", ParserOptions(), stream, promise=True)
+    monkeypatch.setattr(zeek, "_PLAN_LIMIT", 0)  # nothing remembered: every row read afresh
+    fresh, _, _ = _run("zeek", ParserOptions(), stream, promise=True)
+    assert remembered == fresh

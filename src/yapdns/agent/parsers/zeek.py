@@ -196,12 +196,14 @@ class ZeekDnsParser(LineParser):
         self._sensor = self.options.sensor_id or None  # set here so that a row can be promised canonical
         self._keys = CanonicalKeys() if label_is_canonical(self._sensor) else None
         self._plans: dict[tuple[object, ...], _Plan | None] = {}
+        self._tsv_plans: dict[tuple[str, ...], _Plan] = {}  # the same plans by a TSV row's fields as read
 
     def save_state(self) -> Any:
         return self._header.save()
 
     def load_state(self, state: Any) -> None:
         self._header.load(state)
+        self._tsv_plans.clear()
 
     def parse_line(self, line: str) -> list[Observation]:
         if not line or line.isspace():
@@ -209,6 +211,7 @@ class ZeekDnsParser(LineParser):
         first = line[0]
         if first == "#":
             self._header.directive(line)
+            self._tsv_plans.clear()  # what a row's fields mean may have changed (separators, unset markers)
             return []
         if first == "{":
             return self._json_row(line)
@@ -247,14 +250,18 @@ class ZeekDnsParser(LineParser):
             ttl_values: Sequence[int] = ()
         else:
             ttl_values = self._ttls.get(ttls) or self._parse_ttls(ttls)
+        head, _, frac = ts.partition(".")  # parse_epoch, inlined for the common case
+        when = int(head) if ts.isascii() and head.isdigit() and (not frac or frac.isdigit()) else parse_epoch(ts)
+        tsv_key = (query, qtype, qtype_name, rcode, rcode_name, answers, tc)
+        plan = self._tsv_plans.get(tsv_key)
+        if plan is not None and 0 <= when <= MAX_TIME and (out := self._planned(plan, when, ttl_values)) is not None:
+            return out
         if answers in (unset, empty):
             answer_list: Sequence[str] = ()
         else:
             answer_list = answers.split(header.set_separator)
             if "\\x" in answers:
                 answer_list = [unescape(a) for a in answer_list]
-        head, _, frac = ts.partition(".")  # parse_epoch, inlined for the common case
-        when = int(head) if ts.isascii() and head.isdigit() and (not frac or frac.isdigit()) else parse_epoch(ts)
         return self._observations(
             when,
             "" if query == empty else unescape(query),
@@ -263,6 +270,7 @@ class ZeekDnsParser(LineParser):
             answers=answer_list,
             ttls=ttl_values,
             truncated=tc == "T",
+            tsv_key=tsv_key,
         )
 
     def _parse_ttls(self, text: str) -> tuple[int, ...]:
@@ -278,10 +286,11 @@ class ZeekDnsParser(LineParser):
 
     def _observations(
         self, when: int, query: str, qtype: str | None, *, rcode: str | None, answers: Sequence[str],
-        ttls: Sequence[int], truncated: bool,
+        ttls: Sequence[int], truncated: bool, tsv_key: tuple[str, ...] | None = None,
     ) -> list[Observation]:  # fmt: skip
         """The observations of a row: ``Canonical`` when the row's records are known canonical (``_plan``) and
-        its time and TTLs in range (checked here; both are ``int`` by construction), else as read."""
+        its time and TTLs in range (checked here; both are ``int`` by construction), else as read. A TSV row's
+        plan is also remembered by its fields as read (``tsv_key``), which mean the same until a ``#`` line."""
         query = query or "."  # Zeek logs the root name as an empty string
         if self._keys is None or not 0 <= when <= MAX_TIME:
             return [obs for obs, _ in self._shaped(when, query, qtype, rcode, answers, ttls, truncated)]
@@ -290,16 +299,23 @@ class ZeekDnsParser(LineParser):
         if plan is _UNSEEN_PLAN:
             plan = self._plan(key, self._shaped(when, query, qtype, rcode, answers, ttls, truncated))
         if plan is not None:
-            out = Canonical()
-            for (name, rrtype, rdata, rcode_), members in plan:
-                ttl = None if members is None else smallest_ttl(ttls, members)
-                if ttl is not None and not 0 <= ttl < TTL_LIMIT:
-                    break
-                out.append(Observation(rrname=name, rrtype=rrtype, rdata=rdata, time_first=when, time_last=when,
-                                       ttl=ttl, rcode=rcode_, source="zeek", sensor_id=self._sensor))  # fmt: skip
-            else:
+            if tsv_key is not None and len(self._tsv_plans) < _PLAN_LIMIT:
+                self._tsv_plans[tsv_key] = plan
+            out = self._planned(plan, when, ttls)
+            if out is not None:
                 return out
         return [obs for obs, _ in self._shaped(when, query, qtype, rcode, answers, ttls, truncated)]
+
+    def _planned(self, plan: _Plan, when: int, ttls: Sequence[int]) -> Canonical | None:
+        """A row's canonical observations by its plan, at ``when`` (in range), or None if a TTL is out of range."""
+        out = Canonical()
+        for (name, rrtype, rdata, rcode), members in plan:
+            ttl = None if members is None else smallest_ttl(ttls, members)
+            if ttl is not None and not 0 <= ttl < TTL_LIMIT:
+                return None
+            out.append(Observation(rrname=name, rrtype=rrtype, rdata=rdata, time_first=when, time_last=when, ttl=ttl,
+                                   rcode=rcode, source="zeek", sensor_id=self._sensor))  # fmt: skip
+        return out
 
     def _plan(
         self, key: tuple[object, ...], shaped: list[tuple[Observation, tuple[int, ...] | None]]
