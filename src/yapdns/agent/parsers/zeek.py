@@ -210,8 +210,11 @@ class ZeekDnsParser(LineParser):
             return []
         first = line[0]
         if first == "#":
-            self._header.directive(line)
-            self._tsv_plans.clear()  # what a row's fields mean may have changed (separators, unset markers)
+            header = self._header
+            markers = (header.separator, header.set_separator, header.empty, header.unset)
+            header.directive(line)
+            if markers != (header.separator, header.set_separator, header.empty, header.unset):
+                self._tsv_plans.clear()  # what a row's fields mean has changed
             return []
         if first == "{":
             return self._json_row(line)
