@@ -227,3 +227,19 @@ def test_zeek_remembered_rows_follow_header_changes(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(zeek, "_PLAN_LIMIT", 0)  # nothing remembered: every row read afresh
     fresh, _, _ = _run("zeek", ParserOptions(), stream, promise=True)
     assert remembered == fresh
+
+
+def test_zeek_json_edges_keep_the_promise() -> None:
+    """Zeek JSON rows learnt as logged, then again with each edge value as their ``ts`` (a number, ISO 8601 or
+    epoch text) and as their TTLs."""
+    sample = GOLDEN / "zeek" / "wrccdc2018_dns_subset_json-streaming.ndjson"
+    rows = [json.loads(line) for line in sample.read_text().splitlines()[:300]]
+    stamps = ["1969-12-31T23:59:59Z", "2106-02-07T06:28:15Z", "2106-02-07T06:28:16Z", "4294967296.5"]
+    edited = [json.dumps({**row, "ts": stamp}) for stamp in stamps for row in rows]
+    for edge in _EDGES:
+        for row in rows:
+            edited.append(json.dumps({**row, "ts": edge + 0.5}))
+            if row.get("TTLs"):
+                edited.append(json.dumps({**row, "TTLs": [float(edge)] * len(row["TTLs"])}))
+    lines = [json.dumps(row) for row in rows]
+    assert assert_promise_kept("zeek", ParserOptions(), lines + edited) > len(rows)

@@ -102,7 +102,7 @@ class ZeekRow(msgspec.Struct):
     rcode: int | None = None
     rcode_name: str | None = None
     TC: bool | None = None
-    answers: list[str] | None = None
+    answers: tuple[str, ...] | None = None
     TTLs: list[float] | None = None
     opcode: int | None = None
     orig_p: int | None = msgspec.field(name="id.orig_p", default=None)
@@ -196,14 +196,14 @@ class ZeekDnsParser(LineParser):
         self._sensor = self.options.sensor_id or None  # set here so that a row can be promised canonical
         self._keys = CanonicalKeys() if label_is_canonical(self._sensor) else None
         self._plans: dict[tuple[object, ...], _Plan | None] = {}
-        self._tsv_plans: dict[tuple[str, ...], _Plan] = {}  # the same plans by a TSV row's fields as read
+        self._raw_plans: dict[tuple[object, ...], _Plan] = {}  # the same plans by a row's fields as read
 
     def save_state(self) -> Any:
         return self._header.save()
 
     def load_state(self, state: Any) -> None:
         self._header.load(state)
-        self._tsv_plans.clear()
+        self._raw_plans.clear()
 
     def parse_line(self, line: str) -> list[Observation]:
         if not line or line.isspace():
@@ -214,7 +214,7 @@ class ZeekDnsParser(LineParser):
             markers = (header.separator, header.set_separator, header.empty, header.unset)
             header.directive(line)
             if markers != (header.separator, header.set_separator, header.empty, header.unset):
-                self._tsv_plans.clear()  # what a row's fields mean has changed
+                self._raw_plans.clear()  # what a row's fields mean has changed
             return []
         if first == "{":
             return self._json_row(line)
@@ -229,14 +229,22 @@ class ZeekDnsParser(LineParser):
             return []
         if row.query is None or (row.qclass is not None and row.qclass & 0x7FFF != 1):
             return []
+        when = self._time(row.ts)
+        raw_key = ("json", row.query, row.qtype, row.qtype_name, row.rcode, row.rcode_name, row.answers, row.TC)
+        plan = self._raw_plans.get(raw_key)
+        if plan is not None and 0 <= when <= MAX_TIME:
+            ttls = [int(t) for t in row.TTLs] if row.TTLs else ()
+            if (out := self._planned(plan, when, ttls)) is not None:
+                return out
         return self._observations(
-            self._time(row.ts),
+            when,
             unescape(row.query),
             _qtype_text(None if row.qtype is None else str(row.qtype), row.qtype_name),
             rcode=row.rcode_name or (None if row.rcode is None else str(row.rcode)),
             answers=[unescape(a) for a in row.answers] if row.answers else (),
             ttls=[int(t) for t in row.TTLs] if row.TTLs else (),
             truncated=bool(row.TC),
+            raw_key=raw_key,
         )
 
     def _tsv_row(self, line: str) -> list[Observation]:
@@ -255,8 +263,8 @@ class ZeekDnsParser(LineParser):
             ttl_values = self._ttls.get(ttls) or self._parse_ttls(ttls)
         head, _, frac = ts.partition(".")  # parse_epoch, inlined for the common case
         when = int(head) if ts.isascii() and head.isdigit() and (not frac or frac.isdigit()) else parse_epoch(ts)
-        tsv_key = (query, qtype, qtype_name, rcode, rcode_name, answers, tc)
-        plan = self._tsv_plans.get(tsv_key)
+        raw_key = ("tsv", query, qtype, qtype_name, rcode, rcode_name, answers, tc)
+        plan = self._raw_plans.get(raw_key)
         if plan is not None and 0 <= when <= MAX_TIME and (out := self._planned(plan, when, ttl_values)) is not None:
             return out
         if answers in (unset, empty):
@@ -273,7 +281,7 @@ class ZeekDnsParser(LineParser):
             answers=answer_list,
             ttls=ttl_values,
             truncated=tc == "T",
-            tsv_key=tsv_key,
+            raw_key=raw_key,
         )
 
     def _parse_ttls(self, text: str) -> tuple[int, ...]:
@@ -289,11 +297,12 @@ class ZeekDnsParser(LineParser):
 
     def _observations(
         self, when: int, query: str, qtype: str | None, *, rcode: str | None, answers: Sequence[str],
-        ttls: Sequence[int], truncated: bool, tsv_key: tuple[str, ...] | None = None,
+        ttls: Sequence[int], truncated: bool, raw_key: tuple[object, ...] | None = None,
     ) -> list[Observation]:  # fmt: skip
         """The observations of a row: ``Canonical`` when the row's records are known canonical (``_plan``) and
-        its time and TTLs in range (checked here; both are ``int`` by construction), else as read. A TSV row's
-        plan is also remembered by its fields as read (``tsv_key``), which mean the same until a ``#`` line."""
+        its time and TTLs in range (checked here; both are ``int`` by construction), else as read. A row's plan
+        is also remembered by its fields as read (``raw_key``; a TSV row's mean the same until a ``#`` line
+        changes a marker)."""
         query = query or "."  # Zeek logs the root name as an empty string
         if self._keys is None or not 0 <= when <= MAX_TIME:
             return [obs for obs, _ in self._shaped(when, query, qtype, rcode, answers, ttls, truncated)]
@@ -302,8 +311,8 @@ class ZeekDnsParser(LineParser):
         if plan is _UNSEEN_PLAN:
             plan = self._plan(key, self._shaped(when, query, qtype, rcode, answers, ttls, truncated))
         if plan is not None:
-            if tsv_key is not None and len(self._tsv_plans) < _PLAN_LIMIT:
-                self._tsv_plans[tsv_key] = plan
+            if raw_key is not None and len(self._raw_plans) < _PLAN_LIMIT:
+                self._raw_plans[raw_key] = plan
             out = self._planned(plan, when, ttls)
             if out is not None:
                 return out
