@@ -161,11 +161,13 @@ class CanonicalKeys:
 
     A key is whatever the parser builds an observation's name, type, rdata and rcode from (for one answer per
     line: the query, type and answer fields as read). ``learn(key, obs)`` normalizes ``obs`` once and remembers
-    what ``normalize_observation`` made of those four fields, or None when it changed (or refused) anything
-    else. A parser then builds the observations of a known key with them directly, as canonical, provided it
-    checked their other fields itself: plain ``int`` times in ``0..MAX_TIME``, a count in ``1..MAX_COUNT``, a TTL
-    in ``0..TTL_LIMIT - 1`` or None, the same canonical labels and evidence as ``obs``, no bailiwick, sample or
-    zone times. Bounded: when full, new keys are still answered, not remembered.
+    what ``normalize_observation`` made of those four fields, or None when it refused it. A parser then builds
+    the observations of a known key with them directly, as canonical, provided it checked their other fields
+    itself: plain ``int`` times in ``0..MAX_TIME``, a count in ``1..MAX_COUNT``, a TTL in ``0..TTL_LIMIT - 1`` or
+    None, canonical labels (the run's sensor id, a constant source) and evidence, no bailiwick, sample or zone
+    times; it asks only about such observations, so a refusal is about the four fields. The differential test
+    (``tests/agent/parsers/test_canonical_promise.py``) holds each parser to this. Bounded: when full, new keys
+    are still answered, not remembered.
     """
 
     __slots__ = ("_limit", "known")
@@ -177,34 +179,16 @@ class CanonicalKeys:
     def learn(self, key: object, obs: Observation) -> Template | None:
         """The canonical ``(rrname, rrtype, rdata, rcode)`` of ``obs``, or None (the run normalizes it)."""
         template: Template | None = None
-        try:
-            done = normalize_observation(obs)
-        except Exception:  # noqa: S110  (the run's normalization counts the reason)
-            pass
-        else:
-            same_rest = replace(done, rrname=obs.rrname, rrtype=obs.rrtype, rdata=obs.rdata, rcode=obs.rcode) == obs
-            if same_rest and obs.bailiwick is None and _plain_all(obs) and _plain_all(done):
+        if obs.bailiwick is None:
+            try:  # the key fields of the result are plain str (both paths of normalize_observation make them so)
+                done = normalize_observation(obs)
+            except Exception:  # noqa: S110  (the run's normalization counts the reason)
+                pass
+            else:
                 template = (done.rrname, done.rrtype, done.rdata, done.rcode)
         if len(self.known) < self._limit:
             self.known[key] = template
         return template
-
-
-def _plain_all(obs: Observation) -> bool:
-    """Whether every field of ``obs`` has its exact canonical type (``normalize_observation`` keeps values that
-    merely compare equal: a ``str`` subclass, a float time, ``"direct"`` for ``Evidence.DIRECT``)."""
-    texts = (obs.rrname, obs.rrtype, obs.rcode, obs.bailiwick, obs.sensor_id, obs.source, *obs.rdata)
-    numbers = (obs.time_first, obs.time_last, obs.count, 0 if obs.ttl is None else obs.ttl)
-    return (
-        type(obs.rdata) is tuple
-        and obs.sample is None
-        and obs.zone_time_first is None
-        and obs.zone_time_last is None
-        and obs.zone_only is False
-        and type(obs.evidence) is Evidence
-        and all(t is None or type(t) is str for t in texts)
-        and all(type(n) is int for n in numbers)
-    )
 
 
 _SAME = ("", (), None)  # a remembered record whose name, rdata and rcode were canonical as they came
