@@ -176,19 +176,27 @@ class CanonicalKeys:
         self.known: dict[object, Template | None] = {}  # read directly by hot parsers: ``known.get(key, UNSEEN)``
         self._limit = limit
 
-    def learn(self, key: object, obs: Observation) -> Template | None:
-        """The canonical ``(rrname, rrtype, rdata, rcode)`` of ``obs``, or None (the run normalizes it)."""
-        template: Template | None = None
-        if obs.bailiwick is None:
-            try:  # the key fields of the result are plain str (both paths of normalize_observation make them so)
-                done = normalize_observation(obs)
-            except Exception:  # noqa: S110  (the run's normalization counts the reason)
-                pass
-            else:
-                template = (done.rrname, done.rrtype, done.rdata, done.rcode)
+    def learn(self, key: object, obs: Observation) -> Observation | None:
+        """``normalize_observation(obs)``, or None if it refuses ``obs`` (the run normalizes it then); its
+        canonical ``(rrname, rrtype, rdata, rcode)`` (or None) is remembered under ``key``."""
+        done = normalized_or_none(obs) if obs.bailiwick is None else None
         if len(self.known) < self._limit:
-            self.known[key] = template
-        return template
+            self.known[key] = None if done is None else template_of(done)
+        return done
+
+
+def normalized_or_none(obs: Observation) -> Observation | None:
+    """``normalize_observation(obs)``, or None where it raises (the run's normalization counts the reason)."""
+    try:
+        return normalize_observation(obs)
+    except Exception:  # the run normalizes it again and counts the reason
+        return None
+
+
+def template_of(done: Observation) -> Template:
+    """The canonical name, type, rdata and rcode of a normalized observation (plain ``str``: both paths of
+    ``normalize_observation`` make them so)."""
+    return (done.rrname, done.rrtype, done.rdata, done.rcode)
 
 
 _SAME = ("", (), None)  # a remembered record whose name, rdata and rcode were canonical as they came

@@ -192,8 +192,10 @@ class GamelinuxParser(LineParser):
         ):
             key = (query, rrtype, answer)
             known = keys.known.get(key, UNSEEN)
-            if known is UNSEEN:
-                known = keys.learn(key, self._observation(query, rrtype, answer, when, ttl=ttl, count=count))
+            if known is UNSEEN:  # normalized once here, remembered for the next lines
+                raw = self._observation(query, rrtype, answer, when, ttl=ttl, count=count)
+                done = keys.learn(key, raw)
+                return [raw] if done is None else Canonical((done,))
             if known is not None:
                 name, rrtype, rdata, rcode = known
                 return Canonical((

@@ -36,7 +36,7 @@ from msgspec.structs import replace
 
 from yapdns.agent.parsers._sysmon_results import SOURCE, SysmonQuery, event_time, observations
 from yapdns.agent.parsers.base import LineParser, ParseError, ParserOptions
-from yapdns.core.canonical import UNSEEN, Canonical, CanonicalKeys, Template
+from yapdns.core.canonical import UNSEEN, Canonical, Template, normalized_or_none, template_of
 from yapdns.core.model import Evidence, Observation
 from yapdns.core.normalize import MAX_TIME, label_is_canonical
 
@@ -75,7 +75,7 @@ class SysmonParser(LineParser):
     def __init__(self, options: ParserOptions | None = None) -> None:
         super().__init__(options)
         self._sensor = self.options.sensor_id or None  # set here so that an event can be promised canonical
-        self._keys = CanonicalKeys() if label_is_canonical(self._sensor) else None
+        self._promise = label_is_canonical(self._sensor)  # an invalid sensor id: every event normalized by the run
         self._plans: dict[tuple[object, ...], _Plan | None] = {}
 
     def parse_line(self, line: str) -> Iterable[Observation]:
@@ -83,7 +83,7 @@ class SysmonParser(LineParser):
             query = _json_query(line)
             if query is None:
                 return []
-            return observations(query) if self._keys is None else self._promised(query)
+            return self._promised(query) if self._promise else observations(query)
         return self._other_line(line)
 
     def _promised(self, query: SysmonQuery) -> list[Observation]:
@@ -106,20 +106,21 @@ class SysmonParser(LineParser):
         ])  # fmt: skip
 
     def _plan(self, key: tuple[object, ...], produced: list[Observation]) -> list[Observation]:
-        """Learn the canonical fields of an event's observations (when its time is in range), and return them."""
+        """An event seen for the first time: its observations normalized (as read, if one is refused or its time
+        is out of range), and their canonical fields remembered as the event's plan."""
         if not produced or not 0 <= produced[0].time_first <= MAX_TIME:
-            return produced
-        assert self._keys is not None
-        plan: list[Template] = []
+            return produced  # not remembered: the records may well be canonical, the next event will tell
+        sensor = self._sensor
+        out = Canonical()
         for obs in produced:
-            learnt = replace(obs, sensor_id=self._sensor)
-            template = self._keys.learn((obs.rrname, obs.rrtype, obs.rdata, obs.rcode), learnt)
-            if template is None:
+            done = normalized_or_none(obs if sensor is None else replace(obs, sensor_id=sensor))
+            if done is None:
                 break
-            plan.append(template)
+            out.append(done)
+        complete = len(out) == len(produced)
         if len(self._plans) < _PLAN_LIMIT:
-            self._plans[key] = tuple(plan) if len(plan) == len(produced) else None
-        return produced
+            self._plans[key] = tuple(template_of(done) for done in out) if complete else None
+        return out if complete else produced
 
     def _other_line(self, line: str) -> Iterator[Observation]:
         if self._xml or "<Event" in line:

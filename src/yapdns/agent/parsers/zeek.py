@@ -36,17 +36,16 @@ from functools import lru_cache
 from typing import Any
 
 import msgspec
-from msgspec.structs import replace
 
 from yapdns.agent.parsers._logtime import IsoClock, parse_epoch
 from yapdns.agent.parsers._zeek_answers import answer_shapes, smallest_ttl
 from yapdns.agent.parsers.base import LineParser, ParseError, ParserOptions
 from yapdns.core import rrtypes
-from yapdns.core.canonical import TTL_LIMIT, UNSEEN, Canonical, CanonicalKeys, Template
+from yapdns.core.canonical import TTL_LIMIT, UNSEEN, Canonical, Template
 from yapdns.core.digits import ascii_digits
 from yapdns.core.errors import InvalidRRType
 from yapdns.core.model import Evidence, Observation
-from yapdns.core.normalize import MAX_TIME, label_is_canonical
+from yapdns.core.normalize import MAX_TIME, label_is_canonical, normalize_observation
 
 _STANDARD = [
     "ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "trans_id", "rtt", "query", "qclass",
@@ -194,7 +193,7 @@ class ZeekDnsParser(LineParser):
         self._skip_ports = _SKIPPED_PORTS | (frozenset() if keep == "keep" else _MULTICAST_PORTS)
         self._skip_port_texts = frozenset(str(p) for p in self._skip_ports)
         self._sensor = self.options.sensor_id or None  # set here so that a row can be promised canonical
-        self._keys = CanonicalKeys() if label_is_canonical(self._sensor) else None
+        self._promise = label_is_canonical(self._sensor)  # an invalid sensor id: every row normalized by the run
         self._plans: dict[tuple[object, ...], _Plan | None] = {}
         self._raw_plans: dict[tuple[object, ...], _Plan] = {}  # the same plans by a row's fields as read
 
@@ -304,12 +303,14 @@ class ZeekDnsParser(LineParser):
         is also remembered by its fields as read (``raw_key``; a TSV row's mean the same until a ``#`` line
         changes a marker)."""
         query = query or "."  # Zeek logs the root name as an empty string
-        if self._keys is None or not 0 <= when <= MAX_TIME:
+        if not self._promise or not 0 <= when <= MAX_TIME:
             return [obs for obs, _ in self._shaped(when, query, qtype, rcode, answers, ttls, truncated)]
         key = (query, qtype, rcode, tuple(answers), truncated)
         plan = self._plans.get(key, _UNSEEN_PLAN)
         if plan is _UNSEEN_PLAN:
-            plan = self._plan(key, self._shaped(when, query, qtype, rcode, answers, ttls, truncated))
+            shaped = self._shaped(when, query, qtype, rcode, answers, ttls, truncated)
+            done = self._plan(key, raw_key, shaped)
+            return [obs for obs, _ in shaped] if done is None else done
         if plan is not None:
             if raw_key is not None and len(self._raw_plans) < _PLAN_LIMIT:
                 self._raw_plans[raw_key] = plan
@@ -330,21 +331,28 @@ class ZeekDnsParser(LineParser):
         return out
 
     def _plan(
-        self, key: tuple[object, ...], shaped: list[tuple[Observation, tuple[int, ...] | None]]
-    ) -> _Plan | None:
-        """The canonical template and TTL members of each observation of a row, or None when one is not
-        canonical as made (learnt without its TTL, which the caller checks on every row)."""
-        assert self._keys is not None
+        self, key: tuple[object, ...], raw_key: tuple[object, ...] | None,
+        shaped: list[tuple[Observation, _Members | None]],
+    ) -> Canonical | None:  # fmt: skip
+        """A row seen for the first time: its observations normalized (None if one is refused, or has a TTL out of
+        range), and their canonical fields and TTL members remembered as the row's plan."""
+        out = Canonical()
         plan: list[tuple[Template, _Members | None]] = []
         for obs, members in shaped:
-            template = self._keys.learn((obs.rrname, obs.rrtype, obs.rdata, obs.rcode), replace(obs, ttl=None))
-            if template is None:
+            if obs.ttl is not None and not 0 <= obs.ttl < TTL_LIMIT:
+                return None  # not remembered: the record may well be canonical, the next row will tell
+            try:
+                done = normalize_observation(obs)
+            except Exception:
                 break
-            plan.append((template, members))
+            out.append(done)
+            plan.append(((done.rrname, done.rrtype, done.rdata, done.rcode), members))  # as template_of
         result = tuple(plan) if len(plan) == len(shaped) else None
         if len(self._plans) < _PLAN_LIMIT:
             self._plans[key] = result
-        return result
+            if result is not None and raw_key is not None:
+                self._raw_plans[raw_key] = result
+        return None if result is None else out
 
     def _shaped(
         self, when: int, query: str, qtype: str | None, rcode: str | None, answers: Sequence[str],
