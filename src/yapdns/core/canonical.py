@@ -11,8 +11,9 @@ promise later):
   ``normalize_rdata`` (the C wire decoder's differential tests and fuzzer do);
 * ``Canonical`` is a line parser's promise that the observations it returns are canonical already (``ParseRun``
   passes them on without normalizing), and ``CanonicalKeys`` how a parser keeps it cheaply: it learns, once per
-  distinct record, whether ``normalize_observation`` keeps that record as it is. The parsers earn the promise with
-  a differential test over every golden sample (``tests/agent/parsers/test_canonical_promise.py``).
+  distinct record, what ``normalize_observation`` makes of its name, type, rdata and rcode. The parsers earn the
+  promise with a differential test over every golden sample and replays at the edges of each field they check
+  (``tests/agent/parsers/test_canonical_promise.py``).
 
 Property tests (``tests/core/test_normalize_properties.py``) check both against ``normalize_observation``.
 """
