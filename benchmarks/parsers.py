@@ -16,6 +16,11 @@ The header states the machine: CPU model, load average before and after, and
 (a calibration: compare figures of two runs only together with it).
 
     python benchmarks/parsers.py [--lines 200000] [--repeat 3] [--format zeek ...]
+
+For instruction counts, which do not move with the machine's load: ``--instructions N --format F --sample I``
+warms one run on 2,000 lines of sample I of format F, then runs ``ParseRun`` once over N lines and prints
+nothing; run it under ``valgrind --tool=cachegrind --cache-sim=no`` with N and with 0, and divide the
+difference by N.
 """
 
 from __future__ import annotations
@@ -81,6 +86,17 @@ def documents(cls: type[DocumentParser], data: bytes, copies: int) -> tuple[floa
     return time.process_time() - start, produced
 
 
+def instructions_run(fmt: str, index: int, count: int) -> None:
+    """Warm a run on 2,000 lines, then parse ``count`` lines once (nothing printed: cachegrind counts)."""
+    cls = registry.parser_class(fmt)
+    assert issubclass(cls, LineParser)
+    sample = samples(fmt)[index]
+    lines = replicate(sample, max(count, 2000))
+    with_run(cls, options_for(sample), lines[:2000])
+    if count:
+        with_run(cls, options_for(sample), lines[:count])
+
+
 def python_loop_ns(n: int = 2_000_000) -> float:
     """CPU nanoseconds of one ``for`` iteration adding to a local: how fast this core runs Python now."""
     best = float("inf")
@@ -114,7 +130,12 @@ def main() -> None:
     cli.add_argument("--lines", type=int, default=200_000)
     cli.add_argument("--format", action="append", help="only these formats (repeatable)")
     cli.add_argument("--repeat", type=int, default=3, help="runs per measure; the fastest is kept")
+    cli.add_argument("--instructions", type=int, metavar="N", help="one run over N lines, for cachegrind")
+    cli.add_argument("--sample", type=int, default=0, help="with --instructions: the sample's index")
     args = cli.parse_args()
+    if args.instructions is not None:
+        instructions_run(args.format[0] if args.format else "gamelinux", args.sample, args.instructions)
+        return
     print(f"# {platform.python_implementation()} {platform.python_version()}, msgspec {msgspec.__version__}, "
           f"yapdns from {Path(yapdns.__file__).parent}")  # fmt: skip
     print(f"# CPU {cpu_model()} x{os.cpu_count()}; load average {load()}; python_loop_ns {python_loop_ns():.1f}")

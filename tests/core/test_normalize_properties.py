@@ -391,3 +391,29 @@ def test_normalize_memo_equals_normalize_observation_on_a_stream(
                 memo.normalize(obs)
             continue
         assert _outcome(memo.normalize, obs) == expected
+
+
+_MEMO_RCODE = st.sampled_from(
+    ["NXDOMAIN", "NODATA", "NOERROR", "nxdomain", "", None, 3, "3", True, 3.0, "BOGUS", _Str("NXDOMAIN")]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_MEMO_RECORD, min_size=1, max_size=3),
+       st.lists(st.tuples(st.integers(0, 2), st.booleans(), _MEMO_RCODE, _MEMO_DEVIATION), min_size=1, max_size=30))  # fmt: skip
+def test_normalize_memo_equals_normalize_observation_on_negatives(
+    records: list[tuple[str, str, list[str]]], stream: list[tuple[int, bool, object, tuple[str, object]]]
+) -> None:
+    """The memo keys on the rcode too: negatives, NODATA and rcodes of every spelling and type recur."""
+    from yapdns.core.canonical import NormalizeMemo
+
+    memo = NormalizeMemo(limit=4)
+    for pick, negative, rcode, (field, value) in stream:
+        name, rrtype, rdata = records[pick % len(records)]
+        fields: dict[str, object] = {"rrname": name, "rrtype": rrtype, "rdata": () if negative else tuple(rdata),
+                                     "rcode": rcode, "time_first": 10, "time_last": 20, "count": 1, "ttl": 60,
+                                     "sensor_id": "s1", "source": "zeek"}  # fmt: skip
+        if field and field not in ("rdata", "rcode"):
+            fields[field] = _Str(name) if field == "rrname" else value
+        obs = Observation(**fields)  # type: ignore[arg-type]
+        assert _outcome(memo.normalize, obs) == _outcome(normalize_observation, obs)

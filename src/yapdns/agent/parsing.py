@@ -3,7 +3,8 @@
 ``ParseRun`` is the one place that calls parsers, for the agent, for
 ``yapdns import`` and for the golden tests. Whatever a parser raises on a
 line is counted under a reason code, the first few bad lines are kept as
-samples, and the run goes on. Every observation leaving here is normalized;
+samples, and the run goes on. Every observation leaving here is normalized
+(or was promised canonical by its parser: ``core/canonical.Canonical``);
 one that fails normalization is counted as a reject, never shipped. With a
 ``BadLinesFile`` on its stats (the agent gives each input one), a line of
 which nothing was used is also set aside whole, for replay (``badlines``).
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from yapdns.agent.parsers.base import DocumentParser, LineParser, ParseError, Parser
-from yapdns.core.canonical import NormalizeMemo
+from yapdns.core.canonical import Canonical, NormalizeMemo
 from yapdns.core.errors import InvalidObservation
 from yapdns.core.model import Observation
 
@@ -104,7 +105,8 @@ class ParseRun:
 
     def lines(self, lines: Iterable[str], first_line_no: int = 1) -> Iterator[Observation]:
         """Parse each line; then flush what the parser still holds. Equal to ``line`` on each line, with the
-        common case (a line whose observations are all accepted) kept in this loop."""
+        common cases (a line the parser promises ``Canonical``, a line whose observations are all accepted)
+        kept in this loop."""
         assert isinstance(self.parser, LineParser)
         parse, stats, normalize, line = self.parser.parse_line, self.stats, self._normalize, self.line
         sensor, replace = self._sensor, msgspec.structs.replace
@@ -115,7 +117,12 @@ class ParseRun:
             stats.lines += 1
             produced: list[Observation] = []
             try:  # += keeps what a parser yielded before it raised, as line() does
-                produced += parse(text)
+                got = parse(text)
+                if type(got) is Canonical:  # promised canonical: nothing to check
+                    stats.observations += len(got)
+                    produced = got
+                else:
+                    produced += got
             except ParseError as exc:
                 keep = self._set_aside(line_no, exc.code, str(exc), text)
                 yield from self._normalized(produced, line_no, text, keep) if produced else ()
@@ -123,6 +130,9 @@ class ParseRun:
             except Exception as exc:
                 keep = self._set_aside(line_no, "parser_crash", f"{type(exc).__name__}: {exc}", text)
                 yield from self._normalized(produced, line_no, text, keep) if produced else ()
+                continue
+            if type(produced) is Canonical:
+                yield from produced
                 continue
             if sensor:
                 produced = [o if o.sensor_id is not None else replace(o, sensor_id=sensor) for o in produced]
@@ -145,7 +155,11 @@ class ParseRun:
         produced: list[Observation] = []
         keep = True  # set the line aside if all it produced is rejected (not when it raised: that did already)
         try:  # extend() keeps what a parser yielded before it raised (a record finished by a bad line)
-            produced.extend(self.parser.parse_line(line))
+            got = self.parser.parse_line(line)
+            if type(got) is Canonical:  # promised canonical: nothing to check
+                self.stats.observations += len(got)
+                return got
+            produced.extend(got)
         except ParseError as exc:
             keep = self._set_aside(line_no, exc.code, str(exc), line)
         except Exception as exc:  # a parser bug must not stop the input

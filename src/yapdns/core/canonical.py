@@ -8,7 +8,12 @@ promise later):
   errors), but builds the observation once and checks only the fields a template takes;
 * ``canonical_template`` additionally skips the name and rdata checks, for a producer whose names and rdata are
   canonical by construction. The producer earns that promise with tests against ``normalize_name`` and
-  ``normalize_rdata`` (the C wire decoder's differential tests and fuzzer do).
+  ``normalize_rdata`` (the C wire decoder's differential tests and fuzzer do);
+* ``Canonical`` is a line parser's promise that the observations it returns are canonical already (``ParseRun``
+  passes them on without normalizing), and ``CanonicalKeys`` how a parser keeps it cheaply: it learns, once per
+  distinct record, what ``normalize_observation`` makes of its name, type, rdata and rcode. The parsers earn the
+  promise with a differential test over every golden sample and replays at the edges of each field they check
+  (``tests/agent/parsers/test_canonical_promise.py``).
 
 Property tests (``tests/core/test_normalize_properties.py``) check both against ``normalize_observation``.
 """
@@ -137,34 +142,91 @@ def _template(
     )
 
 
-_SAME = ("", ())  # a remembered record whose name and rdata were canonical as they came
+class Canonical(list[Observation]):
+    """What a line parser returns to promise that each observation in it equals ``normalize_observation`` of
+    itself (plain ``str`` fields, the run's sensor id set). ``ParseRun`` then skips normalizing them; any other
+    list is normalized as before, so a parser makes the promise line by line, only where it checked it."""
+
+    __slots__ = ()
+
+
+TTL_LIMIT = 2**31  # a TTL is canonical below this
+
+
+Template = tuple[str, str, tuple[str, ...], "str | None"]  # canonical rrname, rrtype, rdata, rcode
+UNSEEN: Template = ("", "", (), None)  # ``known.get(key, UNSEEN) is UNSEEN``: a key not learnt yet
+
+
+class CanonicalKeys:
+    """The canonical name, type, rdata and rcode of the records a parser makes, learnt once per record.
+
+    A key is whatever the parser builds an observation's name, type, rdata and rcode from (for one answer per
+    line: the query, type and answer fields as read). ``learn(key, obs)`` normalizes ``obs`` once and remembers
+    what ``normalize_observation`` made of those four fields, or None when it refused it. A parser then builds
+    the observations of a known key with them directly, as canonical, provided it checked their other fields
+    itself: plain ``int`` times in ``0..MAX_TIME``, a count in ``1..MAX_COUNT``, a TTL in ``0..TTL_LIMIT - 1`` or
+    None, canonical labels (the run's sensor id, a constant source) and evidence, no bailiwick, sample or zone
+    times; it asks only about such observations, so a refusal is about the four fields. The differential test
+    (``tests/agent/parsers/test_canonical_promise.py``) holds each parser to this. Bounded: when full, new keys
+    are still answered, not remembered.
+    """
+
+    __slots__ = ("_limit", "known")
+
+    def __init__(self, limit: int = 16384) -> None:
+        self.known: dict[object, Template | None] = {}  # read directly by hot parsers: ``known.get(key, UNSEEN)``
+        self._limit = limit
+
+    def learn(self, key: object, obs: Observation) -> Observation | None:
+        """``normalize_observation(obs)``, or None if it refuses ``obs`` (the run normalizes it then); its
+        canonical ``(rrname, rrtype, rdata, rcode)`` (or None) is remembered under ``key``."""
+        done = normalized_or_none(obs) if obs.bailiwick is None else None
+        if len(self.known) < self._limit:
+            self.known[key] = None if done is None else template_of(done)
+        return done
+
+
+def normalized_or_none(obs: Observation) -> Observation | None:
+    """``normalize_observation(obs)``, or None where it raises (the run's normalization counts the reason)."""
+    try:
+        return normalize_observation(obs)
+    except Exception:  # the run normalizes it again and counts the reason
+        return None
+
+
+def template_of(done: Observation) -> Template:
+    """The canonical name, type, rdata and rcode of a normalized observation (plain ``str``: both paths of
+    ``normalize_observation`` make them so)."""
+    return (done.rrname, done.rrtype, done.rdata, done.rcode)
+
+
+_SAME = ("", (), None)  # a remembered record whose name, rdata and rcode were canonical as they came
 
 
 class NormalizeMemo:
     """``normalize_observation`` for a stream in which the same records recur (a log, an ingest request).
 
-    It remembers, for up to ``limit`` records ``(rrname, rrtype, rdata)`` of a canonical type, the canonical
-    name and rdata that ``normalize_observation`` gave them. An observation of a remembered record with no
-    rcode, bailiwick, sample or zone-file times, canonical labels and evidence, times, count and TTL in range
-    and plain ``str`` fields is then rebuilt with them (or returned as it is, when they were canonical already)
-    without the name and rdata caches; every other observation goes through ``normalize_observation``. Equal
-    result, equal errors (a property test checks it, and the golden tests run every parser through it). Not
-    thread-safe by design: one memo per parse run or request.
+    It remembers, for up to ``limit`` records ``(rrname, rrtype, rdata, rcode)`` of a canonical type, the
+    canonical name, rdata and rcode that ``normalize_observation`` gave them. An observation of a remembered
+    record with no bailiwick, sample or zone-file times, canonical labels and evidence, times, count and TTL in
+    range and plain ``str`` fields is then rebuilt with them (or returned as it is, when they were canonical
+    already) without the name and rdata caches; every other observation goes through ``normalize_observation``.
+    Equal result, equal errors (a property test checks it, and the golden tests run every parser through it).
+    Not thread-safe by design: one memo per parse run or request.
     """
 
     __slots__ = ("_known", "_limit")
 
     def __init__(self, limit: int = 16384) -> None:  # ~300 bytes a record: a few MiB per input
-        self._known: dict[tuple[str, str, tuple[str, ...]], tuple[str, tuple[str, ...]]] = {}
+        self._known: dict[tuple[str, str, tuple[str, ...], str | None], tuple[str, tuple[str, ...], str | None]] = {}
         self._limit = limit
 
     def normalize(self, obs: Observation) -> Observation:
         """``normalize_observation(obs)``."""
-        rdata = obs.rdata
+        rdata, rcode = obs.rdata, obs.rcode
         first, last, count, ttl = obs.time_first, obs.time_last, obs.count, obs.ttl
         if (
-            obs.rcode is None  # negatives and the rest first: they fail here at once
-            and obs.bailiwick is None
+            obs.bailiwick is None
             and obs.sample is None
             and type(first) is int
             and type(last) is int
@@ -177,23 +239,24 @@ class NormalizeMemo:
             and obs.zone_only is False
             and type(obs.evidence) is Evidence
             and type(rdata) is tuple
-            and (known := self._known.get((obs.rrname, obs.rrtype, rdata))) is not None
+            and (known := self._known.get((obs.rrname, obs.rrtype, rdata, rcode))) is not None
+            and (rcode is None or type(rcode) is str)  # not a str subclass that equals a remembered rcode
             and _plain(obs)
             and label_is_canonical(obs.sensor_id)
             and label_is_canonical(obs.source)
         ):
-            return obs if known is _SAME else replace(obs, rrname=known[0], rdata=known[1])
+            return obs if known is _SAME else replace(obs, rrname=known[0], rdata=known[1], rcode=known[2])
         done = normalize_observation(obs)
         rrtype = obs.rrtype
         if (
-            obs.rcode is None  # only what the first branch can use
+            (rcode is None or type(rcode) is str)  # only what the first branch can use
             and len(self._known) < self._limit
             and type(rrtype) is str
             and rrtype in CANONICAL_TYPES
             and _plain(obs)
         ):
-            same = done.rrname == obs.rrname and done.rdata == rdata
-            self._known[(obs.rrname, rrtype, rdata)] = _SAME if same else (done.rrname, done.rdata)
+            same = done.rrname == obs.rrname and done.rdata == rdata and done.rcode == rcode
+            self._known[(obs.rrname, rrtype, rdata, rcode)] = _SAME if same else (done.rrname, done.rdata, done.rcode)
         return done
 
 
@@ -202,4 +265,6 @@ def _plain(obs: Observation) -> bool:
     rdata = obs.rdata
     if type(obs.rrname) is not str or type(obs.rrtype) is not str or type(rdata) is not tuple:
         return False
-    return type(rdata[0]) is str if len(rdata) == 1 else all(type(item) is str for item in rdata)
+    if len(rdata) == 1:
+        return type(rdata[0]) is str
+    return all(type(item) is str for item in rdata)

@@ -122,7 +122,7 @@ class WallClock:
 def parse_epoch(text: str) -> int:
     """``1494364058.429337`` or ``1494364058`` as whole epoch seconds; raise ``ParseError``."""
     head, _, frac = text.partition(".")
-    if ascii_digits(head) and (not frac or ascii_digits(frac)):
+    if text.isascii() and head.isdigit() and (not frac or frac.isdigit()):  # ascii_digits of both, at less cost
         return int(head)
     raise ParseError(f"not an epoch time: {text[:40]!r}", code="bad_time")
 

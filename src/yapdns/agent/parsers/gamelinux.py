@@ -32,8 +32,10 @@ import msgspec
 
 from yapdns.agent.parsers._logtime import WallClock, parse_epoch
 from yapdns.agent.parsers.base import LineParser, ParseError, ParserOptions
+from yapdns.core.canonical import TTL_LIMIT, UNSEEN, Canonical, CanonicalKeys
 from yapdns.core.errors import ConfigurationError
 from yapdns.core.model import Evidence, Observation
+from yapdns.core.normalize import MAX_COUNT, MAX_TIME, label_is_canonical
 
 # passivedns prints the selected fields in this order, whatever the order of the -f letters.
 _OUTPUT_ORDER = ("ts", "h", "c", "w", "s", "W", "p", "C", "Q", "L", "T", "A", "l", "t", "n")
@@ -130,6 +132,8 @@ class GamelinuxParser(LineParser):
         self._delimiter = extra.get("delimiter") or None
         self._layout = GamelinuxLayout(extra["fields"], self._delimiter or "||") if "fields" in extra else None
         self._clock = WallClock(self.options.timezone)
+        self._sensor = self.options.sensor_id or None  # set here so that a line can be promised canonical
+        self._keys = CanonicalKeys() if label_is_canonical(self._sensor) else None
 
     def save_state(self) -> Any:
         layout = self._layout
@@ -140,7 +144,7 @@ class GamelinuxParser(LineParser):
 
     def parse_line(self, line: str) -> list[Observation]:
         if not line or line[0] in "#{" or line.isspace():
-            return [self._from_json(line)] if line[:1] == "{" else []
+            return self._from_json(line) if line[:1] == "{" else []
         layout = self._layout
         if layout is None:
             layout = self._layout = detect_layout(line, self._delimiter)
@@ -153,16 +157,54 @@ class GamelinuxParser(LineParser):
         except ValueError:
             raise ParseError("TTL and count must be integers", code="bad_value") from None
         stamp = f[layout.ts]
-        when = self._clock.ymd_hms(stamp) if layout.local_time else parse_epoch(stamp)
-        rrtype, answer = f[layout.type], f[layout.answer]
-        if count > 0 and rrtype not in _PARTIAL_TYPES and answer not in _ERROR_ANSWERS:  # the common case, inline
-            return [
-                Observation(rrname=f[layout.query], rrtype=rrtype, rdata=(answer,), time_first=when, time_last=when,
-                            count=count, ttl=ttl, source="gamelinux")
-            ]  # fmt: skip
-        return [self._observation(f[layout.query], rrtype, answer, when, ttl=ttl, count=count)]
+        if layout.local_time:
+            when = self._clock.ymd_hms(stamp)
+        else:  # parse_epoch, inlined for the common case
+            head, _, frac = stamp.partition(".")
+            ok = stamp.isascii() and head.isdigit() and (not frac or frac.isdigit())
+            when = int(head) if ok else parse_epoch(stamp)
+        query, rrtype, answer = f[layout.query], f[layout.type], f[layout.answer]
+        known = self._keys.known.get((query, rrtype, answer)) if self._keys is not None else None
+        if (  # the common case, inline: a known record, every other field in range (as _built checks them)
+            known is not None
+            and 0 <= when <= MAX_TIME
+            and 1 <= count <= MAX_COUNT
+            and (ttl is None or 0 <= ttl < TTL_LIMIT)
+            and rrtype not in _PARTIAL_TYPES
+        ):
+            name, rrtype, rdata, rcode = known
+            return Canonical((
+                Observation(rrname=name, rrtype=rrtype, rdata=rdata, time_first=when, time_last=when, count=count,
+                            ttl=None if rcode else ttl, rcode=rcode, source="gamelinux", sensor_id=self._sensor),
+            ))  # fmt: skip
+        return self._built(query, rrtype, answer, when, ttl, count)
 
-    def _from_json(self, line: str) -> Observation:
+    def _built(self, query: str, rrtype: str, answer: str, when: int, ttl: int | None, count: int) -> list[Observation]:
+        """The observation of one line: ``Canonical`` when its record is known (``CanonicalKeys``) and every other
+        field is in range (checked here: times and counts are ``int`` by construction), else as read."""
+        keys = self._keys
+        if (
+            keys is not None
+            and 0 <= when <= MAX_TIME
+            and 1 <= count <= MAX_COUNT
+            and (ttl is None or 0 <= ttl < TTL_LIMIT)
+            and rrtype not in _PARTIAL_TYPES
+        ):
+            key = (query, rrtype, answer)
+            known = keys.known.get(key, UNSEEN)
+            if known is UNSEEN:  # normalized once here, remembered for the next lines
+                raw = self._observation(query, rrtype, answer, when, ttl=ttl, count=count)
+                done = keys.learn(key, raw)
+                return [raw] if done is None else Canonical((done,))
+            if known is not None:
+                name, rrtype, rdata, rcode = known
+                return Canonical((
+                    Observation(rrname=name, rrtype=rrtype, rdata=rdata, time_first=when, time_last=when, count=count,
+                                ttl=None if rcode else ttl, rcode=rcode, source="gamelinux", sensor_id=self._sensor),
+                ))  # fmt: skip
+        return [self._observation(query, rrtype, answer, when, ttl=ttl, count=count)]
+
+    def _from_json(self, line: str) -> list[Observation]:
         try:
             rec = _decode_json(line)
         except (msgspec.DecodeError, UnicodeEncodeError) as exc:
@@ -173,7 +215,7 @@ class GamelinuxParser(LineParser):
             when = self._clock.ymd_hms(rec.timestamp)
         else:
             raise ParseError("no timestamp_s or timestamp", code="missing_field")
-        return self._observation(rec.query, rec.type, rec.answer, when, ttl=rec.ttl, count=rec.count)
+        return self._built(rec.query, rec.type, rec.answer, when, rec.ttl, rec.count)
 
     def _observation(
         self, query: str, rrtype: str, answer: str, when: int, *, ttl: int | None, count: int
@@ -184,13 +226,13 @@ class GamelinuxParser(LineParser):
         if rcode is not None:
             return Observation(
                 rrname=query, rrtype=rrtype, time_first=when, time_last=when, count=count,
-                rcode=rcode, source="gamelinux",
+                rcode=rcode, source="gamelinux", sensor_id=self._sensor,
             )  # fmt: skip
         if rrtype in _PARTIAL_TYPES:
             raise ParseError(f"passivedns logs the {_PARTIAL_TYPES[rrtype]}: not full rdata", code="incomplete_rdata")
         return Observation(
             rrname=query, rrtype=rrtype, rdata=(answer,), time_first=when, time_last=when, count=count,
-            ttl=ttl, source="gamelinux",
+            ttl=ttl, source="gamelinux", sensor_id=self._sensor,
         )  # fmt: skip
 
 

@@ -32,12 +32,18 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import msgspec
+from msgspec.structs import replace
 
-from yapdns.agent.parsers._sysmon_results import SysmonQuery, observations
-from yapdns.agent.parsers.base import LineParser, ParseError
+from yapdns.agent.parsers._sysmon_results import SOURCE, SysmonQuery, event_time, observations
+from yapdns.agent.parsers.base import LineParser, ParseError, ParserOptions
+from yapdns.core.canonical import UNSEEN, Canonical, Template, normalized_or_none, template_of
 from yapdns.core.model import Evidence, Observation
+from yapdns.core.normalize import MAX_TIME, label_is_canonical
 
 MAX_EVENT = 1 << 20
+_PLAN_LIMIT = 16384  # events (name, status, results) whose canonical observations are remembered
+_Plan = tuple[Template, ...]
+_UNSEEN_PLAN: _Plan = (UNSEEN,)  # ``_plans.get(key, _UNSEEN_PLAN) is _UNSEEN_PLAN``: an event not seen yet
 DNS_QUERY_EVENT = 22
 
 
@@ -66,11 +72,55 @@ class SysmonParser(LineParser):
 
     _xml = ""
 
+    def __init__(self, options: ParserOptions | None = None) -> None:
+        super().__init__(options)
+        self._sensor = self.options.sensor_id or None  # set here so that an event can be promised canonical
+        self._promise = label_is_canonical(self._sensor)  # an invalid sensor id: every event normalized by the run
+        self._plans: dict[tuple[object, ...], _Plan | None] = {}
+
     def parse_line(self, line: str) -> Iterable[Observation]:
         if line[:1] == "{" and not self._xml:  # the common case: one JSON event per line, a list (no generator)
             query = _json_query(line)
-            return observations(query) if query is not None else []
+            if query is None:
+                return []
+            return self._promised(query) if self._promise else observations(query)
         return self._other_line(line)
+
+    def _promised(self, query: SysmonQuery) -> list[Observation]:
+        """``observations(query)``, as ``Canonical`` when the event's name, status and results are known to give
+        canonical records and its time is in range (an ``int`` by construction, checked here)."""
+        key = (query.QueryName, query.QueryStatus, query.QueryResults)
+        plan = self._plans.get(key, _UNSEEN_PLAN)
+        if plan is _UNSEEN_PLAN:
+            return self._plan(key, observations(query))
+        if plan is None:
+            return observations(query)
+        when = event_time(query.UtcTime)  # a known key passed every other check: the same error comes first
+        if not 0 <= when <= MAX_TIME:
+            return observations(query)
+        sensor = self._sensor
+        return Canonical([
+            Observation(rrname=name, rrtype=rrtype, rdata=rdata, time_first=when, time_last=when, rcode=rcode,
+                        source=SOURCE, evidence=Evidence.INDIRECT, sensor_id=sensor)
+            for name, rrtype, rdata, rcode in plan
+        ])  # fmt: skip
+
+    def _plan(self, key: tuple[object, ...], produced: list[Observation]) -> list[Observation]:
+        """An event seen for the first time: its observations normalized (as read, if one is refused or its time
+        is out of range), and their canonical fields remembered as the event's plan."""
+        if not produced or not 0 <= produced[0].time_first <= MAX_TIME:
+            return produced  # not remembered: the records may well be canonical, the next event will tell
+        sensor = self._sensor
+        out = Canonical()
+        for obs in produced:
+            done = normalized_or_none(obs if sensor is None else replace(obs, sensor_id=sensor))
+            if done is None:
+                break
+            out.append(done)
+        complete = len(out) == len(produced)
+        if len(self._plans) < _PLAN_LIMIT:
+            self._plans[key] = tuple(template_of(done) for done in out) if complete else None
+        return out if complete else produced
 
     def _other_line(self, line: str) -> Iterator[Observation]:
         if self._xml or "<Event" in line:

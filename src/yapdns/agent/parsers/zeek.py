@@ -41,9 +41,11 @@ from yapdns.agent.parsers._logtime import IsoClock, parse_epoch
 from yapdns.agent.parsers._zeek_answers import answer_shapes, smallest_ttl
 from yapdns.agent.parsers.base import LineParser, ParseError, ParserOptions
 from yapdns.core import rrtypes
+from yapdns.core.canonical import TTL_LIMIT, UNSEEN, Canonical, Template
 from yapdns.core.digits import ascii_digits
 from yapdns.core.errors import InvalidRRType
 from yapdns.core.model import Evidence, Observation
+from yapdns.core.normalize import MAX_TIME, label_is_canonical, normalize_observation
 
 _STANDARD = [
     "ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "trans_id", "rtt", "query", "qclass",
@@ -61,6 +63,10 @@ _NODATA_QTYPES = frozenset(
 )  # fmt: skip
 _ESCAPE = re.compile(rb"\\x([0-9a-fA-F]{2})")
 _TTL_CACHE = 4096
+_PLAN_LIMIT = 16384  # rows (question, rcode, answers) whose canonical observations are remembered
+_Members = tuple[int, ...]  # the indexes in a row's answers (and TTLs) of an RRset's members
+_Plan = tuple[tuple[Template, _Members | None], ...]  # a row's observations: canonical fields, TTL members
+_UNSEEN_PLAN: _Plan = ((UNSEEN, None),)  # ``_plans.get(key, _UNSEEN_PLAN) is _UNSEEN_PLAN``: a row not seen yet
 
 
 def unescape(value: str) -> str:
@@ -95,7 +101,7 @@ class ZeekRow(msgspec.Struct):
     rcode: int | None = None
     rcode_name: str | None = None
     TC: bool | None = None
-    answers: list[str] | None = None
+    answers: tuple[str, ...] | None = None
     TTLs: list[float] | None = None
     opcode: int | None = None
     orig_p: int | None = msgspec.field(name="id.orig_p", default=None)
@@ -186,19 +192,28 @@ class ZeekDnsParser(LineParser):
         keep = self.options.extra.get("multicast", "skip")
         self._skip_ports = _SKIPPED_PORTS | (frozenset() if keep == "keep" else _MULTICAST_PORTS)
         self._skip_port_texts = frozenset(str(p) for p in self._skip_ports)
+        self._sensor = self.options.sensor_id or None  # set here so that a row can be promised canonical
+        self._promise = label_is_canonical(self._sensor)  # an invalid sensor id: every row normalized by the run
+        self._plans: dict[tuple[object, ...], _Plan | None] = {}
+        self._raw_plans: dict[tuple[object, ...], _Plan] = {}  # the same plans by a row's fields as read
 
     def save_state(self) -> Any:
         return self._header.save()
 
     def load_state(self, state: Any) -> None:
         self._header.load(state)
+        self._raw_plans.clear()
 
     def parse_line(self, line: str) -> list[Observation]:
         if not line or line.isspace():
             return []
         first = line[0]
         if first == "#":
-            self._header.directive(line)
+            header = self._header
+            markers = (header.separator, header.set_separator, header.empty, header.unset)
+            header.directive(line)
+            if markers != (header.separator, header.set_separator, header.empty, header.unset):
+                self._raw_plans.clear()  # what a row's fields mean has changed
             return []
         if first == "{":
             return self._json_row(line)
@@ -213,14 +228,22 @@ class ZeekDnsParser(LineParser):
             return []
         if row.query is None or (row.qclass is not None and row.qclass & 0x7FFF != 1):
             return []
+        when = self._time(row.ts)
+        raw_key = ("json", row.query, row.qtype, row.qtype_name, row.rcode, row.rcode_name, row.answers, row.TC)
+        plan = self._raw_plans.get(raw_key)
+        if plan is not None and 0 <= when <= MAX_TIME:
+            ttls = [int(t) for t in row.TTLs] if row.TTLs else ()
+            if (out := self._planned(plan, when, ttls)) is not None:
+                return out
         return self._observations(
-            self._time(row.ts),
+            when,
             unescape(row.query),
             _qtype_text(None if row.qtype is None else str(row.qtype), row.qtype_name),
             rcode=row.rcode_name or (None if row.rcode is None else str(row.rcode)),
             answers=[unescape(a) for a in row.answers] if row.answers else (),
             ttls=[int(t) for t in row.TTLs] if row.TTLs else (),
             truncated=bool(row.TC),
+            raw_key=raw_key,
         )
 
     def _tsv_row(self, line: str) -> list[Observation]:
@@ -237,14 +260,18 @@ class ZeekDnsParser(LineParser):
             ttl_values: Sequence[int] = ()
         else:
             ttl_values = self._ttls.get(ttls) or self._parse_ttls(ttls)
+        head, _, frac = ts.partition(".")  # parse_epoch, inlined for the common case
+        when = int(head) if ts.isascii() and head.isdigit() and (not frac or frac.isdigit()) else parse_epoch(ts)
+        raw_key = ("tsv", query, qtype, qtype_name, rcode, rcode_name, answers, tc)
+        plan = self._raw_plans.get(raw_key)
+        if plan is not None and 0 <= when <= MAX_TIME and (out := self._planned(plan, when, ttl_values)) is not None:
+            return out
         if answers in (unset, empty):
             answer_list: Sequence[str] = ()
         else:
             answer_list = answers.split(header.set_separator)
             if "\\x" in answers:
                 answer_list = [unescape(a) for a in answer_list]
-        head, _, frac = ts.partition(".")  # parse_epoch, inlined for the common case
-        when = int(head) if ascii_digits(head) and (not frac or ascii_digits(frac)) else parse_epoch(ts)
         return self._observations(
             when,
             "" if query == empty else unescape(query),
@@ -253,6 +280,7 @@ class ZeekDnsParser(LineParser):
             answers=answer_list,
             ttls=ttl_values,
             truncated=tc == "T",
+            raw_key=raw_key,
         )
 
     def _parse_ttls(self, text: str) -> tuple[int, ...]:
@@ -268,29 +296,93 @@ class ZeekDnsParser(LineParser):
 
     def _observations(
         self, when: int, query: str, qtype: str | None, *, rcode: str | None, answers: Sequence[str],
-        ttls: Sequence[int], truncated: bool,
+        ttls: Sequence[int], truncated: bool, raw_key: tuple[object, ...] | None = None,
     ) -> list[Observation]:  # fmt: skip
+        """The observations of a row: ``Canonical`` when the row's records are known canonical (``_plan``) and
+        its time and TTLs in range (checked here; both are ``int`` by construction), else as read. A row's plan
+        is also remembered by its fields as read (``raw_key``; a TSV row's mean the same until a ``#`` line
+        changes a marker)."""
         query = query or "."  # Zeek logs the root name as an empty string
+        if not self._promise or not 0 <= when <= MAX_TIME:
+            return [obs for obs, _ in self._shaped(when, query, qtype, rcode, answers, ttls, truncated)]
+        key = (query, qtype, rcode, tuple(answers), truncated)
+        plan = self._plans.get(key, _UNSEEN_PLAN)
+        if plan is _UNSEEN_PLAN:
+            shaped = self._shaped(when, query, qtype, rcode, answers, ttls, truncated)
+            done = self._plan(key, raw_key, shaped)
+            return [obs for obs, _ in shaped] if done is None else done
+        if plan is not None:
+            if raw_key is not None and len(self._raw_plans) < _PLAN_LIMIT:
+                self._raw_plans[raw_key] = plan
+            out = self._planned(plan, when, ttls)
+            if out is not None:
+                return out
+        return [obs for obs, _ in self._shaped(when, query, qtype, rcode, answers, ttls, truncated)]
+
+    def _planned(self, plan: _Plan, when: int, ttls: Sequence[int]) -> Canonical | None:
+        """A row's canonical observations by its plan, at ``when`` (in range), or None if a TTL is out of range."""
+        out = Canonical()
+        for (name, rrtype, rdata, rcode), members in plan:
+            ttl = None if members is None else smallest_ttl(ttls, members)
+            if ttl is not None and not 0 <= ttl < TTL_LIMIT:
+                return None
+            out.append(Observation(rrname=name, rrtype=rrtype, rdata=rdata, time_first=when, time_last=when, ttl=ttl,
+                                   rcode=rcode, source="zeek", sensor_id=self._sensor))  # fmt: skip
+        return out
+
+    def _plan(
+        self, key: tuple[object, ...], raw_key: tuple[object, ...] | None,
+        shaped: list[tuple[Observation, _Members | None]],
+    ) -> Canonical | None:  # fmt: skip
+        """A row seen for the first time: its observations normalized (None if one is refused, or has a TTL out of
+        range), and their canonical fields and TTL members remembered as the row's plan."""
+        out = Canonical()
+        plan: list[tuple[Template, _Members | None]] = []
+        for obs, members in shaped:
+            if obs.ttl is not None and not 0 <= obs.ttl < TTL_LIMIT:
+                return None  # not remembered: the record may well be canonical, the next row will tell
+            try:
+                done = normalize_observation(obs)
+            except Exception:
+                break
+            out.append(done)
+            plan.append(((done.rrname, done.rrtype, done.rdata, done.rcode), members))  # as template_of
+        result = tuple(plan) if len(plan) == len(shaped) else None
+        if len(self._plans) < _PLAN_LIMIT:
+            self._plans[key] = result
+            if result is not None and raw_key is not None:
+                self._raw_plans[raw_key] = result
+        return None if result is None else out
+
+    def _shaped(
+        self, when: int, query: str, qtype: str | None, rcode: str | None, answers: Sequence[str],
+        ttls: Sequence[int], truncated: bool,
+    ) -> list[tuple[Observation, _Members | None]]:  # fmt: skip
+        """The observations of a row as read, each with the answer indexes its TTL comes from."""
+        sensor = self._sensor
         if rcode is None and not answers:  # no reply seen: a bare query
             if qtype is None:
                 return []
-            return [Observation(rrname=query, rrtype=qtype, time_first=when, time_last=when, source="zeek")]
-        produced = []
+            return [(Observation(rrname=query, rrtype=qtype, time_first=when, time_last=when, source="zeek",
+                                 sensor_id=sensor), None)]  # fmt: skip
+        produced: list[tuple[Observation, _Members | None]] = []
         chain_end = query
         if answers:
             shapes, chain_end = answer_shapes(query, qtype, tuple(answers))
             produced = [
-                Observation(rrname=owner, rrtype=rrtype, rdata=rdata, time_first=when, time_last=when,
-                            ttl=smallest_ttl(ttls, members), source="zeek")
+                (Observation(rrname=owner, rrtype=rrtype, rdata=rdata, time_first=when, time_last=when,
+                             ttl=smallest_ttl(ttls, members), source="zeek", sensor_id=sensor), members)
                 for owner, rrtype, rdata, members in shapes
             ]  # fmt: skip
         if qtype is None or rcode is None:
             return produced
         if rcode in ("NOERROR", "0") and (answers or truncated or qtype not in _NODATA_QTYPES):
             return produced  # an answer, a truncated reply, or a type whose answers Zeek does not log
-        produced.append(
-            Observation(rrname=chain_end, rrtype=qtype, time_first=when, time_last=when, rcode=rcode, source="zeek")
-        )
+        produced.append((
+            Observation(rrname=chain_end, rrtype=qtype, time_first=when, time_last=when, rcode=rcode, source="zeek",
+                        sensor_id=sensor),
+            None,
+        ))  # fmt: skip
         return produced
 
     def _time(self, ts: float | str) -> int:
