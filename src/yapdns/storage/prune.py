@@ -6,7 +6,9 @@ One piece of SQL serves SQLite and PostgreSQL (``?`` placeholders through
 total counters follow, so ``stats()`` and the dashboard stay consistent.
 RRsets, negative answers, bare queries and name-sample links go by their own
 ``time_last``; negatives and bare queries may have their own, shorter, age.
-Nothing with ``time_last`` at or after the cutoff is touched.
+Nothing with ``time_last`` at or after the cutoff is touched, except the
+per-name rollup (``storage/rollup.py``): the rows of every name that lost a
+record or an RRset are recomputed from what remains, in the same transaction.
 
 Chunks: each call handles one range of row ids (``CHUNK`` ids) in one
 transaction, so a prune never holds the writer for long and ingest goes on
@@ -31,6 +33,7 @@ import msgspec
 
 from yapdns import config
 from yapdns.storage.migrations import MigrationDb
+from yapdns.storage.rollup import rebuild_names
 
 CHUNK = 20_000
 DAY = 86_400
@@ -116,12 +119,14 @@ def id_range(db: MigrationDb, table: str) -> tuple[int, int]:
 
 
 def prune_chunk(
-    db: MigrationDb, table: _Table, cutoff: int, start: int, top: int, dry_run: bool, linked_before: int | None = None
+    db: MigrationDb, table: _Table, cutoff: int, start: int, top: int, dry_run: bool, linked_before: int | None = None,
+    count_sum: str = "sum({0})",
 ) -> int:
     """Remove the expired rows of ``table`` with ids in ``[start, start + CHUNK)``; return how many.
 
     ``top`` is the table's highest id when the prune began; with ``keep_top`` that row stays. With
     ``linked_before``, a record linked to a sandbox sample goes only when its ``time_last`` is before that.
+    Records and RRsets leave the per-name rollup with them (``count_sum``: the dialect's saturating sum).
     """
     stop = min(start + CHUNK, top if table.keep_top else top + 1)
     where = "id >= ? AND id < ? AND time_last < ?"
@@ -132,6 +137,9 @@ def prune_chunk(
     ((count,),) = db.rows(f"SELECT count(*) FROM {table.name} WHERE {where}", params)
     if not count or dry_run:
         return int(count)
+    rolled = table.kind in ("records", "rrsets")
+    names = [rev for (rev,) in db.rows(f"SELECT DISTINCT rrname_rev FROM {table.name} WHERE {where}", params)] \
+        if rolled else []
     for child in table.children:
         db.run(f"DELETE FROM {child} WHERE rr_id IN (SELECT id FROM {table.name} WHERE {where})", params)
     if table.by_type:
@@ -139,6 +147,8 @@ def prune_chunk(
             db.run("UPDATE type_count SET records = records - ? WHERE rrtype = ?", (n, rrtype))
     db.run(f"DELETE FROM {table.name} WHERE {where}", params)
     db.run("UPDATE counter SET value = value - ? WHERE name = ?", (count, table.kind))
+    if names:
+        rebuild_names(db, names, count_sum)
     return int(count)
 
 
@@ -155,9 +165,10 @@ def cutoff_for(table: _Table, policy: RetentionPolicy) -> int | None:
 
 
 def apply_policy(transact: Callable[[Callable[[MigrationDb], Any]], Any], policy: RetentionPolicy,
-                 dry_run: bool = False) -> PruneReport:
+                 dry_run: bool = False, count_sum: str = "sum({0})") -> PruneReport:
     """Apply ``policy`` chunk by chunk; ``transact(fn)`` runs ``fn`` in one write transaction and returns its
-    result (each backend runs it on its writer, between ingest groups)."""
+    result (each backend runs it on its writer, between ingest groups); ``count_sum`` is the dialect's
+    saturating sum (``Dialect.count_sum``'s template)."""
     report = PruneReport(dry_run=dry_run)
     for table in TABLES:
         cutoff = cutoff_for(table, policy)
@@ -167,7 +178,7 @@ def apply_policy(transact: Callable[[Callable[[MigrationDb], Any]], Any], policy
         removed = 0
         for start in range(low, top + 1, CHUNK):
             step = partial(prune_chunk, table=table, cutoff=cutoff, start=start, top=top, dry_run=dry_run,
-                           linked_before=policy.samples_before)
+                           linked_before=policy.samples_before, count_sum=count_sum)
             removed += transact(step)
         setattr(report, table.kind, removed)
     if policy.records_before is not None:
