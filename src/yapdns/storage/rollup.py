@@ -206,16 +206,20 @@ class RollupReader(ABC):
         return _rollup(types, names, busiest, seen)
 
     def _busiest(self, where: str, params: tuple[object, ...], top: int) -> tuple[int, list[NameSummary]]:
+        """How many names, and the ``top`` busiest by count (no sort of every name when ``top`` is 0)."""
+        if top <= 0:
+            return int(self._rows(self._sq(f"SELECT count(DISTINCT rrname_rev) FROM name_rollup WHERE {where}"),
+                                  params)[0][0]), []
         found = self._rows(
             (f"SELECT rrname_rev, sum(records) AS nr, {self.dialect.count_sum('count')} AS nc, "
              "coalesce(min(time_first), min(zone_time_first)), coalesce(max(time_last), max(zone_time_last)), "
              f"count(*) OVER () FROM name_rollup WHERE {where} GROUP BY rrname_rev "
-             f"ORDER BY nc DESC, rrname_rev LIMIT {max(int(top), 1)}").replace("?", self.dialect.ph),
+             f"ORDER BY nc DESC, rrname_rev LIMIT {int(top)}").replace("?", self.dialect.ph),
             params,
         )
         total = int(found[0][5]) if found else 0
         rows = [NameSummary(unreverse_name(r[0]), int(r[1]), int(r[2]), int(r[3] or 0), int(r[4] or 0)) for r in found]
-        return total, rows[: max(int(top), 0)]
+        return total, rows
 
     def _seen_by(self, where: str, params: tuple[object, ...]) -> list[Provenance]:
         found = self._rows(
