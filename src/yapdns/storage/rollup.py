@@ -74,35 +74,63 @@ def _add(table: dict[tuple[str, int], Delta], key: tuple[str, int], st: list[Any
 
 
 def rollup_deltas(folded: FoldedBatch) -> RollupDeltas:
-    """Fold the RR rows of a group into per-name-and-type and per-name-and-provenance deltas."""
+    """Fold the RR rows of a group into per-name-and-type and per-name-and-provenance deltas (the hot path:
+    traffic-only rows inline, rows with zone-file times through ``_add``)."""
     out = RollupDeltas()
     names, seen = out.names, out.seen
     for (name, code, _, prov), st in folded.rr.items():
-        _add(names, (name, code), st)
-        _add(seen, (name, prov), st)
+        if len(st) > 5:
+            _add(names, (name, code), st)
+            _add(seen, (name, prov), st)
+            continue
+        first, last, n = st[0], st[1], st[2]
+        key = (name, code)
+        cur = names.get(key)
+        if cur is None:
+            names[key] = [n, first, last, None, None]
+        elif cur[1] is None:  # zone-only so far
+            _add(names, key, st)
+        else:
+            cur[0] += n
+            if first < cur[1]:  # noqa: PLR1730 (faster than min here)
+                cur[1] = first
+            if last > cur[2]:  # noqa: PLR1730
+                cur[2] = last
+        key = (name, prov)
+        cur = seen.get(key)
+        if cur is None:
+            seen[key] = [n, first, last, None, None]
+        elif cur[1] is None:
+            _add(seen, key, st)
+        else:
+            cur[0] += n
+            if first < cur[1]:  # noqa: PLR1730
+                cur[1] = first
+            if last > cur[2]:  # noqa: PLR1730
+                cur[2] = last
     return out
 
 
-def name_rows(deltas: RollupDeltas, new_rr: dict[tuple[str, int], int],
-              new_rrsets: dict[tuple[str, int], int]) -> list[tuple[Any, ...]]:
-    """``(rrname_rev, rrtype, records, rrsets, count, tf, tl, ztf, ztl)`` per touched name and type, in key order;
-    ``new_rr``/``new_rrsets``: rows this transaction inserted, by ``(rrname_rev, rrtype)``."""
-    rows: dict[tuple[str, int], tuple[Any, ...]] = {}
+def rollup_rows(deltas: RollupDeltas, new_rr: dict[tuple[str, int], int], new_rrsets: dict[tuple[str, int], int]
+                ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The ``name_rollup`` rows ``(rrname_rev, rrtype, records, rrsets, count, tf, tl, ztf, ztl)`` and the
+    ``name_seen_rollup`` rows ``(rrname_rev, prov, count, tf, tl, ztf, ztl)`` of a group, unordered (PostgreSQL
+    orders its upserts by key in SQL);
+    ``new_rr``/``new_rrsets``: rows the transaction inserted, by ``(rrname_rev, rrtype)``."""
+    revs: dict[str, str] = {}
+    ceiling = COUNT_CEILING
+    sets_left = dict(new_rrsets)
+    names = []
     for (name, code), d in deltas.names.items():
-        rev = reverse_name(name)
+        rev = revs.get(name)
+        if rev is None:
+            rev = revs[name] = reverse_name(name)
         key = (rev, code)
-        rows[key] = (rev, code, new_rr.get(key, 0), new_rrsets.get(key, 0), min(d[0], COUNT_CEILING), *d[1:])
-    for key, n in new_rrsets.items():  # an RRset always comes with its RRs; kept exact even if not
-        if key not in rows:
-            rows[key] = (*key, 0, n, 0, None, None, None, None)
-    return [rows[k] for k in sorted(rows)]
-
-
-def seen_rows(deltas: RollupDeltas) -> list[tuple[Any, ...]]:
-    """``(rrname_rev, prov, count, tf, tl, ztf, ztl)`` per touched name and provenance, in key order."""
-    rows = [(reverse_name(name), prov, min(d[0], COUNT_CEILING), *d[1:]) for (name, prov), d in deltas.seen.items()]
-    rows.sort(key=lambda r: (r[0], r[1]))
-    return rows
+        names.append((rev, code, new_rr.get(key, 0), sets_left.pop(key, 0), min(d[0], ceiling), d[1], d[2], d[3],
+                      d[4]))
+    names.extend((*key, 0, n, 0, None, None, None, None) for key, n in sets_left.items())  # (RRsets come with RRs)
+    seen = [(revs[name], prov, min(d[0], ceiling), d[1], d[2], d[3], d[4]) for (name, prov), d in deltas.seen.items()]
+    return names, seen
 
 
 def _windows(least: str, greatest: str, new: str, old: str, nulls: bool) -> str:

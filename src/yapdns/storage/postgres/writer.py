@@ -42,7 +42,7 @@ from yapdns.storage.aggregate import (
 )
 from yapdns.storage.base import BatchRef, WriteOutcome
 from yapdns.storage.group import BatchKey, WriteJob, hour_sensor, resolve_replays
-from yapdns.storage.rollup import name_rows, rollup_deltas, seen_rows, upsert_sql
+from yapdns.storage.rollup import rollup_deltas, rollup_rows, upsert_sql
 
 GROUP_LIMIT = 1_000_000
 PURGE_EVERY = 3600.0
@@ -210,10 +210,10 @@ class PostgresApplier:
         new_rr = _upsert_rr(conn, folded) if folded.rr else {}
         new_sets = _upsert_rrset(conn, folded) if folded.rrset else {}
         if self.keep_rollup and folded.rr and self._rollup_ready(conn):
-            rolled = rollup_deltas(folded)
-            _copy(conn, "stage_name_rollup", name_rows(rolled, new_rr, new_sets))
+            names, seen = rollup_rows(rollup_deltas(folded), new_rr, new_sets)
+            _copy(conn, "stage_name_rollup", names)
             conn.execute(_ROLLUP_UPSERT)
-            _copy(conn, "stage_name_seen_rollup", seen_rows(rolled))
+            _copy(conn, "stage_name_seen_rollup", seen)
             conn.execute(_SEEN_ROLLUP_UPSERT)
         new_by_type = _per_type(new_rr)
         new_records, new_rrsets = sum(new_rr.values()), sum(new_sets.values())

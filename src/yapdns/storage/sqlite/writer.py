@@ -28,7 +28,7 @@ from yapdns.storage.aggregate import (
 )
 from yapdns.storage.base import BatchRef, WriteOutcome
 from yapdns.storage.group import BatchKey, WriteJob, hour_sensor, resolve_replays
-from yapdns.storage.rollup import name_rows, rollup_deltas, seen_rows, upsert_sql
+from yapdns.storage.rollup import rollup_deltas, rollup_rows, upsert_sql
 from yapdns.storage.sqlite.rowcache import CACHE_LIMIT, RowIdCache, StaleRowIds
 from yapdns.storage.sqlite.rowids import upsert_rr, upsert_rrset
 
@@ -139,21 +139,22 @@ class SqliteApplier:
         return self._prov
 
     def _apply(self, conn: sqlite3.Connection, folded: FoldedBatch, jobs: list[WriteJob]) -> None:
+        rollup = self.keep_rollup and bool(folded.rr) and self._rollup_ready(conn)
         new_rr: dict[tuple[str, int], int] = {}
         new_sets: dict[tuple[str, int], int] = {}
         if folded.rr:
             before = _max_id(conn, "rr")
             upsert_rr(conn, folded, self._rowids)
-            new_rr = _new_per_name(conn, "rr", before)
+            new_rr = _new_rows(conn, "rr", before, per_name=rollup)
             _add_type_counts(conn, new_rr)
         if folded.rrset:
             before = _max_id(conn, "rrset")
             upsert_rrset(conn, folded, self._rowids)
-            new_sets = _new_per_name(conn, "rrset", before)
-        if self.keep_rollup and folded.rr and self._rollup_ready(conn):
-            deltas = rollup_deltas(folded)
-            conn.executemany(ROLLUP_UPSERT, name_rows(deltas, new_rr, new_sets))
-            conn.executemany(SEEN_ROLLUP_UPSERT, seen_rows(deltas))
+            new_sets = _new_rows(conn, "rrset", before, per_name=rollup)
+        if rollup:
+            names, seen = rollup_rows(rollup_deltas(folded), new_rr, new_sets)
+            conn.executemany(ROLLUP_UPSERT, names)
+            conn.executemany(SEEN_ROLLUP_UPSERT, seen)
         new_records, new_rrsets = sum(new_rr.values()), sum(new_sets.values())
         new_neg = _upsert_grouped(conn, "negative", folded.negative, True) if folded.negative else 0
         new_q = _upsert_grouped(conn, "qname", folded.query, False) if folded.query else 0
@@ -200,11 +201,11 @@ def _count_new(conn: sqlite3.Connection, table: str, before: int) -> int:
     return int(conn.execute(f"SELECT count(*) FROM {table} WHERE id > ?", (before,)).fetchone()[0])
 
 
-def _new_per_name(conn: sqlite3.Connection, table: str, before: int) -> dict[tuple[str, int], int]:
-    """Rows of ``table`` this transaction inserted (ids above ``before``), per ``(rrname_rev, rrtype)``."""
-    found = conn.execute(
-        f"SELECT rrname_rev, rrtype, count(*) FROM {table} WHERE id > ? GROUP BY rrname_rev, rrtype", (before,)
-    )
+def _new_rows(conn: sqlite3.Connection, table: str, before: int, per_name: bool) -> dict[tuple[str, int], int]:
+    """Rows of ``table`` this transaction inserted (ids above ``before``), per ``(rrname_rev, rrtype)`` for the
+    rollup, else per ``("", rrtype)``."""
+    name = "rrname_rev" if per_name else "''"
+    found = conn.execute(f"SELECT {name}, rrtype, count(*) FROM {table} WHERE id > ? GROUP BY 1, 2", (before,))
     return {(rev, code): n for rev, code, n in found}
 
 
