@@ -20,6 +20,8 @@ below an apex, never the records.
 
 from __future__ import annotations
 
+import re
+import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -207,10 +209,14 @@ def rebuild_names(db: MigrationDb, revs: Iterable[str], count_sum: str) -> None:
 # -- reads ----------------------------------------------------------------------------------------------------
 
 
+_SUM = re.compile(r"SUM\(([\w.]+)\)")
+
+
 class RollupReader(ABC):
     """``Store.name_rollup`` over the rollup tables."""
 
     dialect: Dialect
+    native_sum_raises = False  # SQLite: its sum() raises on overflow, so it is tried first (C, not Python)
 
     @abstractmethod
     def _rows(self, text: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
@@ -219,14 +225,25 @@ class RollupReader(ABC):
     def _sq(self, text: str) -> str:
         return text.replace("?", self.dialect.ph)
 
+    def _summed(self, text: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+        """Run ``text`` with each ``SUM(col)`` a saturating sum: where the native sum raises on overflow
+        (SQLite), the native one first and the dialect's saturating aggregate only if it did; callers cap the
+        sums at ``COUNT_CEILING``."""
+        if self.native_sum_raises:
+            try:
+                return self._rows(self._sq(_SUM.sub(r"sum(\1)", text)), params)
+            except sqlite3.OperationalError as exc:
+                if "overflow" not in str(exc):
+                    raise
+        return self._rows(self._sq(_SUM.sub(lambda m: self.dialect.count_sum(m.group(1)), text)), params)
+
     def name_rollup(self, name: str, below: bool = False, top: int = 10, seen_by: bool = True) -> NameRollup:
         match = NameMatch("suffix" if below else "exact", name)
         lo, hi = match.key_range()
         where, params = ("rrname_rev > ? AND rrname_rev < ?", (lo, hi)) if below else ("rrname_rev = ?", (lo,))
-        types = self._rows(
-            self._sq(f"SELECT rrtype, sum(records), sum(rrsets), {self.dialect.count_sum('count')}, min(time_first), "
-                     f"max(time_last), min(zone_time_first), max(zone_time_last) FROM name_rollup WHERE {where} "
-                     "GROUP BY rrtype"),
+        types = self._summed(
+            "SELECT rrtype, sum(records), sum(rrsets), SUM(count), min(time_first), max(time_last), "
+            f"min(zone_time_first), max(zone_time_last) FROM name_rollup WHERE {where} GROUP BY rrtype",
             params,
         )
         names, busiest = self._busiest(where, params, top) if below and types else (1 if types else 0, [])
@@ -234,28 +251,30 @@ class RollupReader(ABC):
         return _rollup(types, names, busiest, seen)
 
     def _busiest(self, where: str, params: tuple[object, ...], top: int) -> tuple[int, list[NameSummary]]:
-        """How many names, and the ``top`` busiest by count (no sort of every name when ``top`` is 0)."""
+        """How many names, and the ``top`` busiest by count (a streamed group per name and a top-N sort: no
+        window over every name)."""
+        names = int(self._rows(self._sq(f"SELECT count(DISTINCT rrname_rev) FROM name_rollup WHERE {where}"),
+                               params)[0][0])
         if top <= 0:
-            return int(self._rows(self._sq(f"SELECT count(DISTINCT rrname_rev) FROM name_rollup WHERE {where}"),
-                                  params)[0][0]), []
-        found = self._rows(
-            (f"SELECT rrname_rev, sum(records) AS nr, {self.dialect.count_sum('count')} AS nc, "
-             "coalesce(min(time_first), min(zone_time_first)), coalesce(max(time_last), max(zone_time_last)), "
-             f"count(*) OVER () FROM name_rollup WHERE {where} GROUP BY rrname_rev "
-             f"ORDER BY nc DESC, rrname_rev LIMIT {int(top)}").replace("?", self.dialect.ph),
+            return names, []
+        found = self._summed(
+            "SELECT rrname_rev, sum(records) AS nr, SUM(count) AS nc, coalesce(min(time_first), min(zone_time_first)), "
+            f"coalesce(max(time_last), max(zone_time_last)) FROM name_rollup WHERE {where} GROUP BY rrname_rev "
+            f"ORDER BY nc DESC, rrname_rev LIMIT {int(top)}",
             params,
         )
-        total = int(found[0][5]) if found else 0
-        rows = [NameSummary(unreverse_name(r[0]), int(r[1]), int(r[2]), int(r[3] or 0), int(r[4] or 0)) for r in found]
-        return total, rows
+        ceiling = COUNT_CEILING
+        return names, [
+            NameSummary(unreverse_name(r[0]), int(r[1]), min(int(r[2]), ceiling), int(r[3] or 0), int(r[4] or 0))
+            for r in found
+        ]
 
     def _seen_by(self, where: str, params: tuple[object, ...]) -> list[Provenance]:
-        found = self._rows(
-            (f"SELECT p.sensor, p.evidence, p.source, {self.dialect.count_sum('r.count')}, min(r.time_first), "
-             "max(r.time_last), min(r.zone_time_first), max(r.zone_time_last) FROM name_seen_rollup r "
-             f"JOIN prov p ON p.id = r.prov WHERE {where.replace('rrname_rev', 'r.rrname_rev')} "
-             "GROUP BY p.sensor, p.evidence, p.source ORDER BY p.sensor, p.evidence, p.source").replace(
-                "?", self.dialect.ph),
+        found = self._summed(
+            "SELECT p.sensor, p.evidence, p.source, SUM(r.count), min(r.time_first), max(r.time_last), "
+            "min(r.zone_time_first), max(r.zone_time_last) FROM name_seen_rollup r JOIN prov p ON p.id = r.prov "
+            f"WHERE {where.replace('rrname_rev', 'r.rrname_rev')} GROUP BY p.sensor, p.evidence, p.source "
+            "ORDER BY p.sensor, p.evidence, p.source",
             params,
         )
         return [_provenance(r) for r in found]
@@ -265,7 +284,7 @@ def _provenance(r: Sequence[Any]) -> Provenance:
     traffic = r[4] is not None
     return Provenance(
         r[0], Evidence(r[1]), r[2],
-        int(r[4] if traffic else r[6]), int(r[5] if traffic else r[7]), int(r[3]),
+        int(r[4] if traffic else r[6]), int(r[5] if traffic else r[7]), min(int(r[3]), COUNT_CEILING),
         None if r[6] is None else int(r[6]), None if r[7] is None else int(r[7]), not traffic,
     )
 
@@ -283,7 +302,8 @@ def _opt(values: Iterable[Any], pick: Any) -> int | None:
 def _rollup(types: Sequence[Sequence[Any]], names: int, busiest: list[NameSummary],
             seen: list[Provenance]) -> NameRollup:
     by_type = sorted(
-        (TypeSummary(rrtype_text(int(t[0])), int(t[1]), int(t[3]), _either(t[4], t[6]), _either(t[5], t[7]))
+        (TypeSummary(rrtype_text(int(t[0])), int(t[1]), min(int(t[3]), COUNT_CEILING), _either(t[4], t[6]),
+                     _either(t[5], t[7]))
          for t in types),
         key=lambda t: (-t.records, t.rrtype),
     )

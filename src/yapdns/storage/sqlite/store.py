@@ -90,6 +90,7 @@ class SqliteStore(SqlReader, RollupReader, SummaryReader, SummarizeReader, Conte
     name = "sqlite"
     dialect = Dialect("?", "yapdns_count_sum({})", wide_sum="total({})")
     migrations_package = "yapdns.storage.sqlite"
+    native_sum_raises = True  # RollupReader: sum() first, the saturating Python aggregate on overflow only
 
     def __init__(
         self, path: Path | str, *, cache_mb: int = 256, rowid_cache: int = CACHE_LIMIT, replay_window: int = 7 * 86400

@@ -122,11 +122,11 @@ def _row_tags(rows: list[Record]) -> dict[str, Any]:
 
 
 def _total(whole: RecordQuery) -> tuple[int, bool]:
-    """The result's size and whether it is exact: from the per-name rollup when it answers the query, else counted
-    by the key's index up to ``COUNT_MAX``."""
+    """The result's size and whether it is exact: from the per-name rollup for an exact name, else counted by the
+    key's index up to ``COUNT_MAX``."""
     target = history.rollup_target(whole)
-    if target is not None:
-        rolled = store().name_rollup(target[0], below=target[1], top=0, seen_by=False)
+    if target is not None and not target[1]:  # an exact name (a zone's total would cost a pass over its names)
+        rolled = store().name_rollup(target[0], top=0, seen_by=False)
         return rolled.records, rolled.exact
     counted = store().count_records(whole, COUNT_MAX + 1)
     return min(counted, COUNT_MAX), counted <= COUNT_MAX
