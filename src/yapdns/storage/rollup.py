@@ -135,6 +135,13 @@ def rollup_rows(deltas: RollupDeltas, new_rr: dict[tuple[str, int], int], new_rr
     return names, seen
 
 
+def new_counts(new_rr: dict[tuple[str, int], int], new_rrsets: dict[tuple[str, int], int]) -> list[tuple[Any, ...]]:
+    """``name_rollup`` delta rows carrying only the new record and RRset counts (PostgreSQL folds the rest in SQL
+    from its staging table)."""
+    return [(*key, new_rr.get(key, 0), new_rrsets.get(key, 0), 0, None, None, None, None)
+            for key in new_rr.keys() | new_rrsets.keys()]
+
+
 def _windows(least: str, greatest: str, new: str, old: str, nulls: bool) -> str:
     """The SET clauses merging the windows of ``new`` into ``old`` (NULL: no window), per dialect."""
     def pick(fn: str, col: str) -> str:

@@ -42,7 +42,7 @@ from yapdns.storage.aggregate import (
 )
 from yapdns.storage.base import BatchRef, WriteOutcome
 from yapdns.storage.group import BatchKey, WriteJob, hour_sensor, resolve_replays
-from yapdns.storage.rollup import rollup_deltas, rollup_rows, upsert_sql
+from yapdns.storage.rollup import new_counts, upsert_sql
 
 GROUP_LIMIT = 1_000_000
 PURGE_EVERY = 3600.0
@@ -111,6 +111,23 @@ _RRSET_UPSERT = (
     "SELECT rrname_rev, rrtype, count(*) FROM up WHERE fresh GROUP BY rrname_rev, rrtype"
 )
 _ROLLUP_UPSERT, _SEEN_ROLLUP_UPSERT = upsert_sql("postgresql", "stage_")
+# The rollup's deltas are folded here, from stage_rr (no Python per row); stage_name_rollup holds only the new
+# record and RRset counts per name and type.
+_TRAFFIC = "CASE WHEN zo THEN NULL ELSE {} END"
+_ROLLUP_DELTAS = (
+    f"SELECT rrname_rev, rrtype, sum(records)::bigint, sum(rrsets)::bigint, LEAST(sum(n), {COUNT_CEILING})::bigint, "
+    "min(tf), max(tl), min(ztf), max(ztl) FROM ("
+    f"SELECT rrname_rev, rrtype, 0 AS records, 0 AS rrsets, n, {_TRAFFIC.format('tf')} AS tf, "
+    f"{_TRAFFIC.format('tl')} AS tl, ztf, ztl FROM stage_rr UNION ALL "
+    "SELECT rrname_rev, rrtype, records, rrsets, 0, NULL, NULL, NULL, NULL FROM stage_name_rollup) AS d "
+    "GROUP BY 1, 2 ORDER BY 1, 2"
+)
+_SEEN_DELTAS = (
+    f"SELECT rrname_rev, prov, LEAST(sum(n), {COUNT_CEILING})::bigint, min(tf) FILTER (WHERE NOT zo), "
+    "max(tl) FILTER (WHERE NOT zo), min(ztf), max(ztl) FROM stage_rr GROUP BY 1, 2 ORDER BY 1, 2"
+)
+_ROLLUP_FROM_STAGE = _ROLLUP_UPSERT.replace("SELECT * FROM stage_name_rollup ORDER BY 1, 2", _ROLLUP_DELTAS)
+_SEEN_FROM_STAGE = _SEEN_ROLLUP_UPSERT.replace("SELECT * FROM stage_name_seen_rollup ORDER BY 1, 2", _SEEN_DELTAS)
 _GROUPED_UPSERT = (
     "WITH up AS (INSERT INTO {table} AS t ({cols}, time_first, time_last, count) SELECT * FROM stage_{table} "
     "ORDER BY {key} ON CONFLICT ({key}) DO UPDATE SET " + _MERGE + " "
@@ -210,11 +227,9 @@ class PostgresApplier:
         new_rr = _upsert_rr(conn, folded) if folded.rr else {}
         new_sets = _upsert_rrset(conn, folded) if folded.rrset else {}
         if self.keep_rollup and folded.rr and self._rollup_ready(conn):
-            names, seen = rollup_rows(rollup_deltas(folded), new_rr, new_sets)
-            _copy(conn, "stage_name_rollup", names)
-            conn.execute(_ROLLUP_UPSERT)
-            _copy(conn, "stage_name_seen_rollup", seen)
-            conn.execute(_SEEN_ROLLUP_UPSERT)
+            _copy(conn, "stage_name_rollup", new_counts(new_rr, new_sets))
+            conn.execute(_ROLLUP_FROM_STAGE)
+            conn.execute(_SEEN_FROM_STAGE)
         new_by_type = _per_type(new_rr)
         new_records, new_rrsets = sum(new_rr.values()), sum(new_sets.values())
         new_neg = _upsert_grouped(conn, "negative", folded.negative) if folded.negative else 0
