@@ -12,7 +12,12 @@ each mode of ``--modes``:
   written too;
 * ``nod``: no hook, but a NOD stream reader following the store during the
   ingest (``detection.nod.scan`` from its cursor, once a second), as a SIEM
-  would.
+  would;
+* ``asn``: ``match`` plus A ``asn`` entries (default 100, none of them the
+  workload's ASes, so the cost is the lookups, not alert writes) with an MMDB
+  written here (mmdb-writer) that puts each of the workload's IPv4 /8s in
+  an AS: every new address costs a kept-context read (the fresh store has
+  none, as at first sight) and an MMDB lookup (``detection.asnmatch``).
 
 The order of modes rotates over ``--rounds`` to share the machine's noise.
 Prints obs/s of each mode and its loss against ``off`` in per cent.
@@ -70,6 +75,50 @@ def watchlist(universe: Universe, entries: int, regexes: int) -> int:
     return len(add_entries(specs, None, "bench"))
 
 
+def asn_mmdb(where: Path) -> Path:
+    """An MMDB putting each IPv4 /8 the workload uses (11-210) in its own AS (AS64512 + i)."""
+    from mmdb_writer import MMDBWriter
+    from netaddr import IPSet
+
+    writer = MMDBWriter(ip_version=6, database_type="bench-ASN", ipv4_compatible=True)
+    for i, first in enumerate(range(11, 211)):
+        record = {"autonomous_system_number": 64512 + i, "autonomous_system_organization": f"BENCH-{i}"}
+        writer.insert_network(IPSet([f"{first}.0.0.0/8"]), record)
+    path = where / "bench-asn.mmdb"
+    writer.to_db_file(str(path))
+    return path
+
+
+def asn_entries(count: int) -> list[int]:
+    """Store ``count`` asn entries no workload address is in; their ids."""
+    from yapdns.server.detection.indicators import IndicatorSpec
+    from yapdns.server.detection.services import add_entries
+
+    return [e.pk for e in add_entries([IndicatorSpec("asn", f"AS{4_200_000_000 + i}") for i in range(count)],
+                                      None, "bench")]
+
+
+def asn_lookup_cost(batches: list[list[Observation]], mmdb: Path, where: Path, entries: int) -> dict[str, float]:
+    """µs per A/AAAA address of ``asn_hits`` alone, cold (every address new: a context read and an MMDB lookup)
+    then warm (cached), over a store holding the workload without context."""
+    from yapdns.enrich.mmdb import MmdbDataset
+    from yapdns.server.detection.asnmatch import AsnResolver, asn_hits
+    from yapdns.server.detection.matching import EntryRule, WatchlistMatcher
+
+    store = open_bench_store("sqlite", where, "bench_asn_cost", fresh=True)
+    matcher = WatchlistMatcher(EntryRule(i, "asn", f"AS{4_200_000_000 + i}") for i in range(entries))
+    resolver = AsnResolver(lambda: store, [MmdbDataset(mmdb)])
+    addresses = sum(len(o.rdata) for b in batches for o in b if o.rrtype in ("A", "AAAA"))
+    found: dict[str, float] = {}
+    for label in ("cold", "warm"):
+        t = time.perf_counter()
+        for batch in batches:
+            asn_hits(matcher, batch, resolver)
+        found[f"asn_us_per_address_{label}"] = round(1e6 * (time.perf_counter() - t) / max(1, addresses), 2)
+    store.close()
+    return found
+
+
 def follow_nod(store: Store, stop: threading.Event) -> list[int]:
     """A SIEM following the NOD stream: scan from its cursor once a second until ``stop``; names read."""
     from yapdns.server.detection import nod
@@ -85,11 +134,18 @@ def follow_nod(store: Store, stop: threading.Event) -> list[int]:
     return found
 
 
-def ingest(batches: list[list[Observation]], mode: str, where: Path, name: str, clients: int) -> float:
-    from yapdns.server.detection import live
+def ingest(batches: list[list[Observation]], mode: str, where: Path, name: str, clients: int,
+           asn: tuple[Path, int] | None = None) -> float:
+    from yapdns.enrich.mmdb import MmdbDataset
+    from yapdns.server.detection import asnmatch, live, services
+    from yapdns.server.detection.models import WatchlistEntry
 
     store = open_bench_store("sqlite", where, name, fresh=True)
-    service = IngestService(store, (live.match_after_commit,) if mode == "match" else ())
+    service = IngestService(store, (live.match_after_commit,) if mode in ("match", "asn") else ())
+    added: list[int] = []
+    if mode == "asn" and asn:
+        asnmatch.use_resolver(asnmatch.AsnResolver(lambda: store, [MmdbDataset(asn[0])]))
+        added = asn_entries(asn[1])
     stop = threading.Event()
     reader = threading.Thread(target=follow_nod, args=(store, stop)) if mode == "nod" else None
     if reader:
@@ -100,11 +156,15 @@ def ingest(batches: list[list[Observation]], mode: str, where: Path, name: str, 
             service.submit(ref.sensor, DecodedBatch(ref.batch_id, observations, []))
 
     t = time.perf_counter()
-    run_clients(Adapter(), batches, clients)  # type: ignore[arg-type]
+    run_clients([Adapter()], batches, clients)  # type: ignore[list-item]
     wall = time.perf_counter() - t
     stop.set()
     if reader:
         reader.join()
+    if added:
+        WatchlistEntry.objects.filter(pk__in=added).delete()
+        services.forget_matcher()
+        asnmatch.forget_resolver()
     store.close()
     return sum(len(b) for b in batches) / wall
 
@@ -118,7 +178,8 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=10_000)
     parser.add_argument("--regexes", type=int, default=0)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--modes", default="off,match,nod")
+    parser.add_argument("--asn-entries", type=int, default=100)
+    parser.add_argument("--modes", default="off,match,nod,asn")
     parser.add_argument("--quick", action="store_true", help="500k observations from 50k uniques, one round")
     args = parser.parse_args()
     if args.quick:
@@ -135,18 +196,21 @@ def main() -> None:
         universe = Universe(args.uniques)
         batches = [obs for _, obs in observation_batches(universe, args.obs, args.batch)]
         stored = watchlist(universe, args.entries, args.regexes)
+        asn = (asn_mmdb(where), args.asn_entries) if "asn" in modes else None
         rates: dict[str, list[float]] = {m: [] for m in modes}
         for r in range(args.rounds):
             for mode in modes[r % len(modes) :] + modes[: r % len(modes)]:
-                rates[mode].append(ingest(batches, mode, where, f"bench_{mode}_{r}", args.clients))
+                rates[mode].append(ingest(batches, mode, where, f"bench_{mode}_{r}", args.clients, asn))
                 print(json.dumps({"round": r, "mode": mode, "obs_per_s": round(rates[mode][-1])}), flush=True)
         mean = {m: sum(v) / len(v) for m, v in rates.items()}
+        cost = asn_lookup_cost(batches, asn[0], where, asn[1]) if asn else {}
         print(json.dumps({
             "obs": args.obs, "batch": args.batch, "clients": args.clients, "entries": stored,
-            "regexes": args.regexes, "alerts": Alert.objects.count(), "match_failures": live.MatchStats.failures,
+            "regexes": args.regexes, "asn_entries": args.asn_entries if asn else 0,
+            "alerts": Alert.objects.count(), "match_failures": live.MatchStats.failures,
             **{f"obs_per_s_{m}": round(v) for m, v in mean.items()},
             **{f"loss_pct_{m}": round(100 * (1 - v / mean["off"]), 1) for m, v in mean.items() if m != "off"},
-            "loadavg_after": Path("/proc/loadavg").read_text().split()[:3],
+            **cost, "loadavg_after": Path("/proc/loadavg").read_text().split()[:3],
         }))
 
 

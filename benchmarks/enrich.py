@@ -1,4 +1,5 @@
-"""Address enrichment throughput: lookups per second per core (built-in data, an MMDB), new-address enrichment
+"""Address enrichment throughput: lookups per second per core (geoip2fast, the built-in AS numbers and countries,
+an MMDB), new-address enrichment
 per second through a real store, and memory.
 
     .venv/bin/python -m benchmarks.enrich [--lookups 300000] [--addresses 100000] [--mmdb FILE]
@@ -20,7 +21,9 @@ from pathlib import Path
 
 from yapdns.core.model import Observation
 from yapdns.core.normalize import normalize_observation
+from yapdns.enrich.asnumbers import AsNumberDataset
 from yapdns.enrich.builtin import BuiltinDataset
+from yapdns.enrich.countries import CountryDataset
 from yapdns.enrich.dataset import IpDataset
 from yapdns.enrich.enricher import GeoIpEnricher
 from yapdns.enrich.mmdb import MmdbDataset
@@ -113,6 +116,13 @@ def main() -> None:
     ips = addresses(args.lookups)
     per_core, per_wall, found = lookups_per_core(builtin, ips)
     print(f"builtin lookups: {per_core:,.0f}/s per core ({per_wall:,.0f}/s wall), {found / len(ips):.0%} answered")
+    for label, make in (("AS numbers", AsNumberDataset), ("countries", CountryDataset)):
+        before, started = rss_mb(), time.perf_counter()
+        dataset = make()
+        print(f"{label}: load {time.perf_counter() - started:.1f} s, +{rss_mb() - before:.0f} MB RSS "
+              f"({dataset.info().identity}, {len(dataset):,} segments)")
+        per_core, per_wall, found = lookups_per_core(dataset, ips)
+        print(f"{label} lookups: {per_core:,.0f}/s per core ({per_wall:,.0f}/s wall), {found / len(ips):.0%} answered")
     with tempfile.TemporaryDirectory() as tmp:
         mmdb_ips = ips
         if args.mmdb:

@@ -43,12 +43,14 @@ class LiveServer:
         tls: tuple[Path, Path] | None = None,
         access_log: bool = True,
         serve_args: Sequence[str] = (),
+        migrate: bool = True,
     ):
         self.data_dir = data_dir
         self.port = free_port()
         self.tls = tls
         self.access_log = access_log
         self.serve_args = list(serve_args)
+        self.migrate = migrate  # False: the database is migrated already (e.g. a read-only standby)
         self.env = {**os.environ, "YAPDNS_DATA_DIR": str(data_dir), "YAPDNS_DATABASE_URL": "", **(extra_env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = data_dir / "server.log"
@@ -96,7 +98,8 @@ class LiveServer:
 
     def start(self) -> Self:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.cli("migrate")
+        if self.migrate:
+            self.cli("migrate")
         args = [*YAPDNS, "serve", "--port", str(self.port), "--no-migrate", "--threads", "4"]
         if self.tls:
             args += ["--certfile", str(self.tls[0]), "--keyfile", str(self.tls[1])]

@@ -8,6 +8,7 @@ one; a test fails when a setting is missing there.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import socket
 from dataclasses import dataclass
@@ -89,6 +90,17 @@ SETTINGS: tuple[Setting, ...] = (
         "and one access line per request) for log pipelines.",
     ),
     Setting(
+        "YAPDNS_SESSION_QUOTA_DAILY",
+        "0",
+        "Queries per UTC day each user may make with a dashboard session (search and other query pages, and "
+        "the own API called from the browser); 0: unlimited. `yapdns quota user NAME` sets one user's own.",
+    ),
+    Setting(
+        "YAPDNS_SESSION_QUOTA_BURST",
+        "",
+        "At most QUERIES per SECONDS for each user's dashboard session, e.g. 60/60. Empty: no burst limit.",
+    ),
+    Setting(
         "YAPDNS_RETENTION_DAYS",
         "0",
         "Retention for every backend: records, RRsets and sample links whose time_last is older than this many "
@@ -105,6 +117,14 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Retention of records linked to a sandbox sample, in days (usually longer). Empty: YAPDNS_RETENTION_DAYS; "
         "0 keeps them.",
+    ),
+    Setting(
+        "YAPDNS_RETENTION_RULES",
+        "",
+        "Own retention ages per RR type, sensor or evidence kind: comma-separated KIND:VALUE=DAYS, e.g. "
+        "'type:TXT=7, sensor:lab=3, evidence:imported=365' (0: for ever). A record is kept while any provenance "
+        "that saw it keeps it; negatives and bare queries are only ever shortened by a rule. Every backend. "
+        "Empty: none.",
     ),
     Setting(
         "YAPDNS_MAX_INGEST_BYTES",
@@ -173,7 +193,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "YAPDNS_GEOIP_BUILTIN",
         "true",
-        "Enrich addresses with the country and AS data shipped in the geoip2fast package (offline, no account).",
+        "Enrich addresses with the built-in data (offline, no account): AS numbers and names from "
+        "@ip-location-db/asn, countries from @ip-location-db/geo-whois-asn-country (installed by "
+        "scripts/build-as-data.sh).",
+    ),
+    Setting(
+        "YAPDNS_GEOIP_GEOIP2FAST",
+        "false",
+        "Also enrich with the MaxMind GeoLite2 data of 2024-06-18 inside the geoip2fast package (country, AS name, "
+        "prefix). Off by default: GeoLite2's licence asks users to keep the data up to date and delete old "
+        "versions, which a package frozen in 2024 cannot do.",
     ),
     Setting(
         "YAPDNS_UPSTREAM_DNSDB_KEY",
@@ -211,6 +240,12 @@ SETTINGS: tuple[Setting, ...] = (
         "VirusTotal API v3 base URL.",
     ),
     Setting(
+        "YAPDNS_UPSTREAM_ON_ALERT",
+        "",
+        "Connectors (comma-separated) that `yapdns worker` asks about each new watchlist alert: its address for an "
+        "IP/CIDR entry, else its name; within the quota and cache. Empty: none.",
+    ),
+    Setting(
         "YAPDNS_UPSTREAM_CACHE_SECONDS",
         "86400",
         "Seconds an upstream answer is reused for the same connector and query instead of asking again.",
@@ -224,7 +259,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "YAPDNS_UPSTREAM_LIMIT",
         "1000",
-        "Most rows asked of an upstream service per request (VirusTotal: at most 40).",
+        "Most rows asked of an upstream service per question (VirusTotal: read in pages of 40).",
     ),
     Setting(
         "YAPDNS_GEOIP_MMDB",
@@ -286,6 +321,19 @@ def get(name: str) -> str:
 def default(name: str) -> str:
     """The default of setting ``name`` (what applies when the environment does not set it)."""
     return _BY_NAME[name].default
+
+
+_DIGITS = re.compile(r"[0-9]{1,9}")  # ASCII digits: "²".isdigit() is true and int("²") fails
+
+
+def parse_rate(value: str, what: str) -> tuple[int, int] | None:
+    """``QUERIES/SECONDS`` (e.g. ``10/60``) as a pair; None when blank; ConfigurationError naming ``what``."""
+    if not value.strip():
+        return None
+    size, sep, window = value.strip().partition("/")
+    if not (sep and _DIGITS.fullmatch(size) and _DIGITS.fullmatch(window) and int(window) > 0):
+        raise ConfigurationError(f"{what} takes QUERIES/SECONDS, e.g. 10/60; got {value!r}")
+    return int(size), int(window)
 
 
 def get_int(name: str) -> int:

@@ -33,6 +33,7 @@ def test_every_command_has_help(run: CliRunner) -> None:
         assert command.help and len(text) > 80
 
 
+@pytest.mark.django_db(transaction=True)  # `import` matches against the watchlist (application database)
 def test_import_then_query_in_every_format(run: CliRunner, tmp_path: Path) -> None:
     out = invoke(run, "import", str(COF_SAMPLE), "-F", "cof")
     assert "8 lines, 8 observations stored" in out
@@ -51,6 +52,7 @@ def test_import_then_query_in_every_format(run: CliRunner, tmp_path: Path) -> No
     )
 
 
+@pytest.mark.django_db(transaction=True)  # `import` matches against the watchlist (application database)
 def test_import_reports_bad_lines_without_failing(run: CliRunner, tmp_path: Path) -> None:
     bad = tmp_path / "bad.ndjson"
     bad.write_bytes(COF_SAMPLE.read_bytes().splitlines()[0] + b"\n\xff\xfe{junk\n" + b'{"rrname":"a..b","rrtype":"A","rdata":"1.2.3.4","time_first":1,"time_last":2}\n')
@@ -87,6 +89,7 @@ def test_users_sensors_and_tokens(run: CliRunner) -> None:
     assert "active" in invoke(run, "token", "list", "alice")
 
 
+@pytest.mark.django_db(transaction=True)  # `import` matches against the watchlist (application database)
 def test_import_passes_format_options(run: CliRunner) -> None:
     sample = ROOT / "tests/agent/parsers/golden/msdns/usiem-windns_parsers_test_line.log"
     out = invoke(run, "import", str(sample), "-F", "msdns", "-o", "date_order=mdy", "--timezone", "UTC")
@@ -95,6 +98,7 @@ def test_import_passes_format_options(run: CliRunner) -> None:
     assert "is not KEY=VALUE" in out
 
 
+@pytest.mark.django_db(transaction=True)  # `import` matches against the watchlist (application database)
 def test_importing_the_same_file_again_changes_nothing(
     run: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -125,6 +129,7 @@ def test_quota_burst_takes_ascii_numbers_only(value: str) -> None:
     assert _burst("10/60") == (10, 60)
 
 
+@pytest.mark.django_db(transaction=True)  # `import` matches against the watchlist (application database)
 def test_zone_file_times_from_an_import_stay_zone_times(run: CliRunner, tmp_path: Path) -> None:
     export = tmp_path / "dnsdb.json"
     export.write_text(

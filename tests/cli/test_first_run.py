@@ -60,6 +60,7 @@ def test_token_add_token_only_prints_just_the_token() -> None:
     assert out.startswith("yq_") and out.count("\n") == 1
 
 
+@pytest.mark.django_db(transaction=True)  # `import` matches against the watchlist (application database)
 def test_results_cut_by_the_limit_are_said_on_stderr_in_every_format() -> None:
     invoke("import", str(COF_SAMPLE), "-F", "cof")
     everything = json.loads(invoke("query", "*.be", "-f", "json", "-l", "0")[0])
@@ -73,6 +74,7 @@ def test_results_cut_by_the_limit_are_said_on_stderr_in_every_format() -> None:
     assert len(json.loads(invoke("query", "*.be", "-f", "json", "-l", "3")[0])) == 3
 
 
+@pytest.mark.django_db(transaction=True)  # `import` matches against the watchlist (application database)
 def test_a_piped_table_has_one_record_a_line() -> None:
     invoke("import", str(COF_SAMPLE), "-F", "cof")
     out = invoke("query", "*.be", "-l", "0")[0]

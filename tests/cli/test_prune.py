@@ -13,6 +13,8 @@ import pytest
 from tests.cli.test_backup import cli
 from tests.live import LiveServer
 from yapdns.core.model import Observation
+from yapdns.core.normalize import normalize_observation
+from yapdns.storage.query import NameMatch, RecordQuery
 
 OLD = 1_600_000_000  # 2020: outside any window of days
 PER_BATCH = 10
@@ -72,3 +74,37 @@ def test_prune_follows_the_retention_settings(tmp_path: Path) -> None:
     assert off.returncode == 0 and "retention is off" in off.stdout
     on = cli(data, "prune", env={"YAPDNS_RETENTION_DAYS": "30", "YAPDNS_RETENTION_NEGATIVE_DAYS": "7"})
     assert on.returncode == 0 and on.stdout.startswith("removed: 0 records"), on.stdout + on.stderr
+
+
+def test_prune_rules_from_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A dry run prints each rule's count; the real run keeps what another sensor saw; a bad rule is refused."""
+    data = tmp_path / "data"
+    assert cli(data, "migrate").returncode == 0
+    monkeypatch.setenv("YAPDNS_DATA_DIR", str(data))
+    monkeypatch.setenv("YAPDNS_DATABASE_URL", "")
+    from yapdns.cli.context import store_session
+
+    def seen(name: str, rrtype: str, rdata: str, sensor: str, when: int = OLD) -> Observation:
+        return normalize_observation(Observation(rrname=name, rrtype=rrtype, rdata=(rdata,), time_first=when,
+                                                 time_last=when, sensor_id=sensor))
+
+    with store_session() as store:
+        store.write([seen("lab.rules.example", "A", "192.0.2.1", "lab"), seen("both.rules.example", "A", "192.0.2.2",
+                     "lab"), seen("both.rules.example", "A", "192.0.2.2", "s1"),
+                     seen("txt.rules.example", "TXT", '"x"', "s1")])
+        store.write([seen("fresh.rules.example", "A", "192.0.2.3", "s1", int(time.time()))])  # the highest ids
+    rules = ["--rule", "type:TXT=30", "--rule", "sensor:lab=30"]
+    dry = cli(data, "prune", "--dry-run", *rules)
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.splitlines() == [
+        "would remove: 2 records, 1 RRsets, 0 negative answers, 0 bare queries, 0 name-sample links",
+        "  rule type:TXT=30: applies to 2 of them", "  rule sensor:lab=30: applies to 1 of them"]
+    done = cli(data, "prune", env={"YAPDNS_RETENTION_RULES": "type:TXT=30, sensor:lab=30"})
+    assert done.stdout.startswith("removed: 2 records, 1 RRsets"), done.stdout + done.stderr
+    with store_session() as store:
+        assert sorted(r.rrname for r in store.iter_records(RecordQuery(
+            rrname=NameMatch.parse("*.rules.example")))) == ["both.rules.example", "fresh.rules.example"]
+    bad = cli(data, "prune", "--rule", "colour:red=3")
+    assert bad.returncode == 1 and "KIND:VALUE=DAYS" in bad.stderr and "Traceback" not in bad.stderr
+    at_start = cli(data, "check", env={"YAPDNS_RETENTION_RULES": "type:TXT=7, sensor:lab=soon"})  # as serve, worker
+    assert at_start.returncode == 1 and "'sensor:lab=soon'" in at_start.stderr, at_start.stderr

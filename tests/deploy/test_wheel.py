@@ -42,6 +42,9 @@ def test_a_wheel_installed_in_a_fresh_venv_serves_the_dashboard_assets(tmp_path:
     inside = {n for n in zipfile.ZipFile(wheel).namelist() if "/vendor/" in n}
     assert {Path(n).name for n in inside} >= {"echarts.min.js", "cytoscape.min.js", "versions.json",
                                                "LICENSE-echarts.txt", "LICENSE-cytoscape.txt"}
+    as_data = {Path(n).name for n in zipfile.ZipFile(wheel).namelist() if "/enrich/data/" in n}
+    assert as_data >= {"asn-ipv4-num.csv.gz", "asn-ipv6-num.csv.gz", "geo-whois-asn-country-ipv4-num.csv.gz",
+                       "geo-whois-asn-country-ipv6-num.csv.gz", "source.json", "DBIP-LICENSE.txt"}
     venv = tmp_path / "venv"
     run(sys.executable, "-m", "venv", venv)
     site = Path(run(venv / "bin" / "python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").strip())

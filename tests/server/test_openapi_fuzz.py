@@ -48,6 +48,14 @@ PER_RECORD = {"POST /api/v1/ingest"}
 NOT_CHECKED = [positive_data_acceptance]
 
 
+@pytest.fixture(autouse=True)
+def no_following(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The NOD stream answers at once: a generated ``follow=300`` would otherwise hold each call for minutes."""
+    from yapdns.server.detection import streams
+
+    monkeypatch.setattr(streams, "FOLLOW_MAX", 0)
+
+
 @pytest.fixture
 def credentials(store: Store) -> dict[str, str]:
     admin = make_user("fuzz-admin", "admin")

@@ -114,14 +114,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """The two-shard ClickHouse backend runs the contract suite (``test_contract*.py``) only: the other storage
     tests exercise what a shard does alone, which the single-node backend covers, and each two-shard test costs
     a cluster's worth of DDL and round trips."""
-    no_context = pytest.mark.skip(reason="address context is not stored on ClickHouse yet (docs/storage.md)")
-    no_discoveries = pytest.mark.skip(reason="ClickHouse keeps no storage order for discoveries yet (docs/storage.md)")
     for item in list(items):
-        on_clickhouse = any(f"[{b}" in item.nodeid for b in ("clickhouse", "chdb"))
-        if on_clickhouse and item.path.name == "test_contract_context.py":
-            item.add_marker(no_context)
-        if on_clickhouse and item.path.name == "test_contract_discoveries.py":
-            item.add_marker(no_discoveries)
         if "[clickhouse-2shards" in item.nodeid and not item.path.name.startswith("test_contract"):
             items.remove(item)
             config.hook.pytest_deselected(items=[item])

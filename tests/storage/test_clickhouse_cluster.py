@@ -84,6 +84,8 @@ def test_a_replica_killed_during_ingest_loses_nothing_and_catches_up(replicas: l
         shared = store.records(by_name("shared.rep.example")).rows
         assert [r.count for r in shared] == [2 * BATCHES]  # every acknowledged batch, once
         assert len(store.records(by_name("*.rep.example", limit=1000)).rows) == BATCHES * PER_BATCH + 1
+        found = [d.rrname for d in store.discoveries(0, scan=100_000).rows]  # numbered once, through the failover
+        assert len(found) == len(set(found)) == BATCHES * PER_BATCH + 1
         first.start()
         deadline = time.monotonic() + 60
         while _local_batches(first, database) < BATCHES and time.monotonic() < deadline:

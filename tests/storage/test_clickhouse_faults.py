@@ -19,7 +19,8 @@ from yapdns.storage.clickhouse.client import Connection
 from yapdns.storage.clickhouse.store import ClickHouseStore
 
 pytestmark = pytest.mark.clickhouse
-STEPS = 5  # commit marker lookup, claim insert, claim read, rdx insert, entry insert (the commit)
+COMMIT = 5  # commit marker lookup, claim insert, claim read, rdx insert, entry insert (the commit),
+STEPS = 8  # then the sequence: prune epoch read, last number read, rows inserted (sequence.py)
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +96,7 @@ def test_a_batch_replayed_after_a_crash_at_any_step_is_applied_once(server: Clic
         store.close()
     server.start()
     outcome = _replay(url)
-    assert outcome == WriteOutcome(step > STEPS, 5, 0)  # the crashed write applied it iff its commit insert ran
+    assert outcome == WriteOutcome(step > COMMIT, 5, 0)  # the crashed write applied it iff its commit insert ran
     check = ClickHouseStore(url)
     try:
         rows = check.records(by_name("*.crash.example")).rows
@@ -106,6 +107,10 @@ def test_a_batch_replayed_after_a_crash_at_any_step_is_applied_once(server: Clic
         stats = check.stats()
         assert (stats.records, stats.observations, stats.batches) == (5, 15, 1)
         assert check.write(BATCH, REF).replayed
+        found = check.discoveries(0).rows  # numbered once, by the crashed write or by the replay
+        assert sorted(d.rrname for d in found) == [f"h{i}.crash.example" for i in range(1, 6)]
+        assert sorted(check.address_feed(None, 100).addresses) == [f"198.51.100.{i}" for i in range(1, 6)]
+        assert check._first_rows(f"SELECT count() FROM {check.db}.seq_log WHERE rrtype != 0") == [(5,)]
     finally:
         check.close()
 

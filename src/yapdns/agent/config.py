@@ -100,6 +100,7 @@ class MetricsConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
 
 class LoggingConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["plain", "json"] = "plain"  # json: the server's YAPDNS_LOG_FORMAT=json lines
 
 
 class PathConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

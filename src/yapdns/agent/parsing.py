@@ -193,6 +193,10 @@ class ParseRun:
         except Exception as exc:
             self.stats.bad(1, "parser_crash", f"{type(exc).__name__}: {exc}", data[:300].decode("utf-8", "replace"))
             return []
+        finally:
+            for rejected in self.parser.rejects:  # records the parser refused alone
+                self.stats.bad(1, rejected.code, str(rejected), "")
+            self.parser.rejects.clear()
         return self._normalized(produced, 1, "")
 
     def _normalized(

@@ -124,7 +124,7 @@ class AgentPipeline:
         running.thread = threading.Thread(target=self._run_input, args=(running,), name=f"input:{cfg.id}", daemon=True)
         self.inputs[cfg.id] = running
         running.thread.start()
-        log.info("input %s (%s) started", cfg.id, cfg.type)
+        log.info("input %s (%s) started", cfg.id, cfg.type, extra={"input": cfg.id})
 
     def stop_input(self, ident: str, timeout: float = 30.0) -> bool:
         """Stop one input; ``False`` (and it stays listed) if its thread did not end within ``timeout``."""
@@ -133,10 +133,10 @@ class AgentPipeline:
         if running.thread is not None:
             running.thread.join(timeout)
         if running.alive:
-            log.error("input %s did not stop within %.0f s; it is left running", ident, timeout)
+            log.error("input %s did not stop within %.0f s; it is left running", ident, timeout, extra={"input": ident})
             return False
         del self.inputs[ident]
-        log.info("input %s stopped", ident)
+        log.info("input %s stopped", ident, extra={"input": ident})
         return True
 
     def inputs_done(self) -> bool:
@@ -262,7 +262,7 @@ class AgentPipeline:
             running.input.run(self.emitter(running), running.stop, self.once)
         except Exception as exc:
             running.failed = f"{type(exc).__name__}: {exc}"
-            log.exception("input %s failed", running.config.id)
+            log.exception("input %s failed", running.config.id, extra={"input": running.config.id})
 
     def _flush_periodically(self, stop: threading.Event) -> None:
         while not stop.wait(self.config.aggregate.window):

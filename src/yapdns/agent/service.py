@@ -29,6 +29,7 @@ from yapdns.agent.config import AgentConfig, load_config
 from yapdns.agent.pipeline import AgentPipeline, load_inputs_and_freeze
 from yapdns.agent.stats import stamp, summary_line, write_stats
 from yapdns.core.errors import ConfigurationError, YapdnsError
+from yapdns.core.logformat import formatter
 from yapdns.core.private import exposed, private_dir
 
 log = logging.getLogger(__name__)
@@ -56,11 +57,11 @@ def data_dir_lock(data_dir: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+def setup_logging(level: str, log_format: str = "plain") -> None:
+    """Log to standard error at ``level``, as ``plain`` text or ``json`` lines (``core/logformat.py``)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(formatter(log_format))
+    logging.basicConfig(level=getattr(logging, level.upper()), handlers=[handler])
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 

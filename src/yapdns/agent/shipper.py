@@ -159,7 +159,8 @@ class BatchShipper:
             self._quarantine(parcel, 413, "too large for the server even alone")
             return True
         self.counters.batches_split += 1
-        log.warning("batch %s too large for the server: sent as two halves", parcel.batch_id)
+        log.warning("batch %s too large for the server: sent as two halves", parcel.batch_id,
+                    extra={"batch_id": parcel.batch_id})
         return all(self._send(half, stop) for half in halves)
 
     def _attempt(self, parcel: Parcel, server_errors: int) -> float | None:
@@ -179,7 +180,7 @@ class BatchShipper:
                     },
                 )
         except httpx.HTTPError as exc:
-            self._failed(f"{type(exc).__name__}: {exc}")
+            self._failed(f"{type(exc).__name__}: {exc}", parcel.batch_id)
             return 0.0
         return self._answered(parcel, response, server_errors)
 
@@ -196,13 +197,15 @@ class BatchShipper:
             if server_errors + 1 >= SERVER_ERROR_ATTEMPTS:
                 self._quarantine(parcel, status, message)
                 return None
-            self._failed(f"HTTP 500: {message} (attempt {server_errors + 1} of {SERVER_ERROR_ATTEMPTS})")
+            attempt = f"attempt {server_errors + 1} of {SERVER_ERROR_ATTEMPTS}"
+            self._failed(f"HTTP 500: {message} ({attempt})", parcel.batch_id)
             return -1.0
         if status in _RETRY or status > 500:
-            self._failed(f"HTTP {status}: {message}")
+            self._failed(f"HTTP {status}: {message}", parcel.batch_id)
             return _retry_after(response)
         if status in _SETUP:
-            self._failed(f"HTTP {status}: {message} (check output.url and the token)", level=logging.ERROR)
+            self._failed(f"HTTP {status}: {message} (check output.url and the token)", parcel.batch_id,
+                         level=logging.ERROR)
             return 0.0
         self._quarantine(parcel, status, message)
         return None
@@ -211,9 +214,10 @@ class BatchShipper:
         try:
             answer = msgspec.json.decode(response.content, type=IngestAnswer)
         except (msgspec.DecodeError, msgspec.ValidationError):
-            log.warning("batch %s: delivered, but the answer is not the ingest JSON", batch.batch_id)
+            log.warning("batch %s: delivered, but the answer is not the ingest JSON", batch.batch_id,
+                        extra={"batch_id": batch.batch_id})
             answer = IngestAnswer(accepted=batch.observations)
-        log.debug("batch %s delivered: %s", batch.batch_id, answer)
+        log.debug("batch %s delivered: %s", batch.batch_id, answer, extra={"batch_id": batch.batch_id})
         c = self.counters
         c.batches_acked += 1
         c.batches_replayed += answer.replayed
@@ -221,7 +225,8 @@ class BatchShipper:
         c.observations_rejected += answer.rejected
         c.last_ack = time.time()
         for reject in answer.rejects[:REJECTS_LOGGED]:
-            log.warning("batch %s: server rejected record %s: %s", batch.batch_id, reject.get("line"), reject)
+            log.warning("batch %s: server rejected record %s: %s", batch.batch_id, reject.get("line"), reject,
+                        extra={"batch_id": batch.batch_id})
             c.reject_samples.append({"batch_id": batch.batch_id, **reject})
 
     def _quarantine(self, batch: Parcel, status: int, message: str) -> None:
@@ -231,11 +236,12 @@ class BatchShipper:
         write_atomic(self.quarantine_dir / f"{batch.batch_id}.json", msgspec.json.encode({**note, "time": time.time()}))
         self.counters.batches_quarantined += 1
         self.counters.observations_quarantined += batch.observations
-        log.error("batch %s quarantined: HTTP %d: %s", batch.batch_id, status, message)
+        log.error("batch %s quarantined: HTTP %d: %s", batch.batch_id, status, message,
+                  extra={"batch_id": batch.batch_id})
 
-    def _failed(self, message: str, level: int = logging.WARNING) -> None:
+    def _failed(self, message: str, batch_id: str, level: int = logging.WARNING) -> None:
         self.counters.last_error = message
-        log.log(level, "shipping failed, will retry: %s", message)
+        log.log(level, "shipping failed, will retry: %s", message, extra={"batch_id": batch_id})
 
     def _backoff(self, attempt: int) -> float:
         ceiling = min(self.output.backoff.max, self.output.backoff.initial * 2 ** min(attempt - 1, 30))

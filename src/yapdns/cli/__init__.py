@@ -20,6 +20,7 @@ from yapdns.cli import (
     sensors,
     serve,
     stats,
+    store,
     upstream,
     worker,
 )
@@ -52,6 +53,7 @@ for _command in (
     backup.backup,
     backup.restore,
     prune.prune,
+    store.store,
     worker.worker,
     detection.detection,
     upstream.fetch_upstream,

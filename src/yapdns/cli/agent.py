@@ -79,15 +79,15 @@ def agent(
     elif check:
         _print_check(config)
     elif replay_bad:
-        setup_logging("warning")
+        setup_logging("warning", config.logging.format)
         _replay_bad(config, replay_bad, timeout)
     elif once:
-        setup_logging("warning")
+        setup_logging("warning", config.logging.format)
         _finish_once(config, timeout, keep_data=True)
     else:
         from yapdns.agent.service import AgentService
 
-        setup_logging(config.logging.level)
+        setup_logging(config.logging.level, config.logging.format)
         sys.exit(AgentService(config, config_path).run())
 
 
@@ -125,7 +125,7 @@ def _adhoc(
     if ca_file:
         doc["output"]["ca_file"] = str(ca_file)
     config = config_from_dict(doc, base_dir=Path.cwd(), source="command line")
-    setup_logging("warning")
+    setup_logging("warning", base.logging.format if base else "plain")
     _finish_once(config, timeout, keep_data=not temporary)
 
 

@@ -20,7 +20,8 @@ def detection() -> None:
 
 @detection.command("watch")
 @click.argument("value")
-@click.option("--kind", type=click.Choice(["name", "ip", "regex", "nod"]), help="Default: read from VALUE's form.")
+@click.option("--kind", type=click.Choice(["name", "ip", "regex", "nod", "asn"]),
+              help="Default: read from VALUE's form.")
 @click.option("--label", default="")
 @click.option("--tlp", default=None, help="white (clear), green, amber or red.")
 @click.option("--expires", default=None, help="ISO 8601 date or time.")
@@ -68,7 +69,10 @@ def import_file(path: Path, fmt: str, tlp: str | None) -> None:
 @click.option("--interval", type=click.IntRange(1, 3600), default=30, show_default=True, help="Seconds between rounds.")
 @friendly_errors
 def jobs(once: bool, interval: int) -> None:
-    """Run the detection jobs: retro-hunts of new watchlist entries and alert delivery with retries."""
+    """Run the detection jobs (retro-hunts, NOD watch, flux rescoring, alert delivery) where no `yapdns worker` runs.
+
+    `yapdns worker` runs them on its periodic schedule; do not run this loop beside workers.
+    """
     _django()
     from yapdns.server.detection.jobs import run_jobs
 
@@ -82,3 +86,21 @@ def jobs(once: bool, interval: int) -> None:
             if once:
                 return
             time.sleep(interval)
+
+
+@detection.command("signals")
+@click.argument("name")
+@friendly_errors
+def signals(name: str) -> None:
+    """Print every detection signal of NAME now, as JSON: flux score, domain age, lexical, re-pointing."""
+    _django()
+    import json
+
+    from yapdns.server.detection.signals import name_signals
+    from yapdns.storage.query import NameMatch
+
+    match = NameMatch.parse(name)
+    if match.kind != "exact":
+        raise click.BadParameter("give one exact name")
+    with store_session() as store:
+        click.echo(json.dumps(name_signals(store, match.name).as_json(), indent=2))

@@ -9,13 +9,20 @@ format and options, same ``--sensor``) is therefore recognised by the store
 as a replay and changes nothing, within the server's replay window. Nothing
 recognises lines an agent (or a sandbox module) already delivered: their
 batch ids are their own.
+
+Watchlist matching (``YAPDNS_WATCHLIST_MATCHING``) runs on each batch after
+it commits, through the ingest API's hook (``server/detection/live.py``),
+replays included: an import stopped between a commit and its match is made
+good by running it again, which stores nothing twice and matches again
+(alerts fold repeats). A batch whose matching failed makes the command exit
+with status 1 and say so, for the same reason.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -23,13 +30,15 @@ import click
 import msgspec
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
+from yapdns import config
 from yapdns.agent.parsers import registry
 from yapdns.agent.parsers.base import DocumentParser, ParserOptions
 from yapdns.agent.parsing import ParseRun, ParseStats
 from yapdns.cli.context import friendly_errors, store_session
 from yapdns.core.batch import DecodedBatch
+from yapdns.core.errors import YapdnsError
 from yapdns.core.model import Observation
-from yapdns.ingest import IngestService
+from yapdns.ingest import AfterCommit, IngestService
 
 BATCH = 200_000
 
@@ -101,12 +110,36 @@ def import_(
     """
     cls = registry.parser_class(fmt)
     options = ParserOptions(timezone=timezone, year=year, extra=_key_values(extra))
+    hooks, failures = _match_hooks()
     with store_session(migrate=True) as store:
-        service = IngestService(store)
+        service = IngestService(store, hooks)
         for path in files:
             stats = ParseStats()
             totals = _import_file(service, path, fmt, ParseRun(cls(options), stats), sensor)
             _report(path, stats, totals)
+    failed = failures()
+    if failed:
+        raise MatchingFailed(
+            f"watchlist matching failed for {failed} batch(es) (logged); the data is stored: run the same import "
+            "again to match them (it stores nothing twice)"
+        )
+
+
+class MatchingFailed(YapdnsError):
+    """Batches were stored but not matched against the watchlist."""
+
+
+def _match_hooks() -> tuple[tuple[AfterCommit, ...], Callable[[], int]]:
+    """The ingest API's after-commit hooks, and a count of their failures since this call."""
+    if not config.get_bool("YAPDNS_WATCHLIST_MATCHING"):
+        return (), lambda: 0
+    from yapdns.server.setup import migrate_app
+
+    migrate_app(verbosity=0)
+    from yapdns.server.detection.live import MatchStats, ingest_hooks
+
+    before = MatchStats.failures
+    return ingest_hooks(), lambda: MatchStats.failures - before
 
 
 def _import_file(service: IngestService, path: Path, fmt: str, run: ParseRun, sensor: str) -> list[int]:

@@ -1,13 +1,13 @@
-"""``yapdns quota``: per-token query quotas for the DNSDB and CIRCL compatible APIs."""
+"""``yapdns quota``: per-token query quotas (every query API), and per-user quotas of dashboard sessions."""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import TYPE_CHECKING
 
 import click
 
+from yapdns import config
 from yapdns.cli.context import friendly_errors
 from yapdns.core.errors import ConfigurationError
 
@@ -22,21 +22,14 @@ def _django() -> None:
     migrate_app(verbosity=0)
 
 
-_NUMBER = re.compile(r"[0-9]{1,9}")  # ASCII digits: "²".isdigit() is true and int("²") fails
-
-
 def _burst(value: str | None) -> tuple[int, int] | None:
-    if value is None:
-        return None
-    size, sep, window = value.partition("/")
-    if not (sep and _NUMBER.fullmatch(size) and _NUMBER.fullmatch(window) and int(window) > 0):
-        raise ConfigurationError("--burst takes QUERIES/SECONDS, e.g. 10/60")
-    return int(size), int(window)
+    return None if value is None else config.parse_rate(value, "--burst")
 
 
 @click.group()
 def quota() -> None:
-    """Limit what a query token may ask (tokens without a quota are unlimited)."""
+    """Limit what a query token may ask (tokens without a quota are unlimited), or what a user may ask with a
+    dashboard session (`quota user`; default: YAPDNS_SESSION_QUOTA_*)."""
 
 
 @quota.command("set")
@@ -106,3 +99,41 @@ def _describe(row: QueryQuota) -> str:
     fields = ("daily_limit", "block_limit", "expires_at", "burst_size", "burst_window", "results_max", "offset_max")
     parts = [f"{f}={getattr(row, f)}" for f in fields if getattr(row, f) is not None]
     return f"token {row.token_id}: " + (", ".join(parts) or "unlimited")
+
+
+@quota.command("user")
+@click.argument("username")
+@click.option("--daily", type=int, help="Queries per UTC day with a dashboard session.")
+@click.option("--burst", help="At most QUERIES per SECONDS with a dashboard session, e.g. 60/60.")
+@click.option("--unlimited", is_flag=True, help="No session limit for this user.")
+@click.option("--clear", is_flag=True, help="Back to the YAPDNS_SESSION_QUOTA_* defaults.")
+@friendly_errors
+def quota_user(username: str, daily: int | None, burst: str | None, unlimited: bool, clear: bool) -> None:
+    """Show or set USERNAME's own limits on queries made with a dashboard session (pages and the API called
+    from the browser); without options, show what applies."""
+    _django()
+    from django.contrib.auth import get_user_model
+
+    from yapdns.server.compat.models import SessionCounter, SessionQuota
+    from yapdns.server.limits import SessionLimits
+
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise ConfigurationError(f"no user {username!r}; see `yapdns user list`")
+    if clear:
+        SessionQuota.objects.filter(user=user).delete()
+        SessionCounter.objects.filter(user=user).delete()
+    elif unlimited or daily is not None or burst is not None:
+        row, _ = SessionQuota.objects.get_or_create(user=user)
+        if unlimited:
+            row.daily_limit = row.burst_size = row.burst_window = None
+        if daily is not None:
+            row.daily_limit = daily
+        if (pair := _burst(burst)) is not None:
+            row.burst_size, row.burst_window = pair
+        row.save()
+    limits = SessionLimits.for_user(int(user.pk))
+    own = "own" if SessionQuota.objects.filter(user=user).exists() else "default"
+    burst_text = f"{limits.burst_size}/{limits.burst_window}s" if limits.burst_size is not None else "none"
+    daily_text = "unlimited" if limits.daily_limit is None else str(limits.daily_limit)
+    click.echo(f"user {username} ({own}): daily={daily_text}, burst={burst_text}")

@@ -15,7 +15,7 @@ import threading
 import click
 
 from yapdns import config
-from yapdns.cli.context import friendly_errors
+from yapdns.cli.context import friendly_errors, require_migrated
 
 
 @click.command()
@@ -25,9 +25,10 @@ from yapdns.cli.context import friendly_errors
 @friendly_errors
 def worker(interval: float, batch: bool, worker_id: str | None) -> None:
     """Run background jobs until stopped (SIGTERM or Ctrl-C finish the running job first)."""
-    from yapdns.server.setup import setup_django
+    from yapdns.server.setup import require_app_migrated
 
-    setup_django()
+    require_app_migrated()  # the job queue's tables: one line saying what to run, never a traceback
+    require_migrated()  # an embedded record store, which the jobs read and write
     from django.core.management import call_command
 
     from yapdns.server.workers.supervisor import Supervisor

@@ -34,6 +34,7 @@ from yapdns.storage.context import IpContextRow
 DATA_FILE = "geoip2fast-asn-ipv6.dat.gz"
 FORMAT_VERSION = 120
 RESERVED_COUNTRY_IDS = 16  # geoip2fast's first 16 "countries" are reserved and private ranges
+SOURCE = "geoip2fast GeoLite2 country+AS"
 UNKNOWN_AS = 0  # mainListNamesASN[0] is "<unknown>"
 _V4_TOP = 2**32
 _DATE = re.compile(r"(\d{8})$")
@@ -124,7 +125,7 @@ def _info(label: str, version: str) -> DatasetInfo:
     found = _DATE.search(label)
     day = dt.datetime.strptime(found.group(1) if found else "19700101", "%Y%m%d").replace(tzinfo=dt.UTC)
     return DatasetInfo(
-        source="geoip2fast GeoLite2 country+AS",
+        source=SOURCE,
         data_date=int(day.timestamp()),
         fields=("as_name", "prefix", "country"),
         origin=f"geoip2fast {version} ({DATA_FILE}: {label})",

@@ -11,6 +11,8 @@ replayed after a crash adds nothing twice.
 
 from __future__ import annotations
 
+import functools
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from yapdns.storage.base import Store
 from yapdns.storage.context import IpContextRow
 
 PAGE = 5000
+log = logging.getLogger(__name__)
 
 
 class StepResult(msgspec.Struct, frozen=True):
@@ -61,7 +64,29 @@ def configured_datasets() -> list[IpDataset]:
         if path.strip():
             datasets.append(MmdbDataset(Path(path.strip()).expanduser()))
     if config.get_bool("YAPDNS_GEOIP_BUILTIN"):
-        from yapdns.enrich.builtin import BuiltinDataset
-
-        datasets.append(BuiltinDataset())
+        datasets.extend(builtin_datasets(geolite2=config.get_bool("YAPDNS_GEOIP_GEOIP2FAST")))
     return datasets
+
+
+def builtin_datasets(*, geolite2: bool = False) -> tuple[IpDataset, ...]:
+    """The AS numbers and the countries of the ip-location-db packages (when installed: an install without npm has
+    none, and logs it), and with ``geolite2`` geoip2fast's GeoLite2 data of 2024."""
+    return _ip_location_db() + ((_geoip2fast(),) if geolite2 else ())
+
+
+@functools.cache
+def _ip_location_db() -> tuple[IpDataset, ...]:
+    """Loaded once per process: installed package data never changes under a running process."""
+    from yapdns.enrich import asnumbers, countries, rangefile
+
+    if asnumbers.available() and countries.available():
+        return asnumbers.AsNumberDataset(), countries.CountryDataset()
+    log.warning("no built-in AS and country data: %s is incomplete (scripts/build-as-data.sh)", rangefile.data_dir())
+    return ()
+
+
+@functools.cache
+def _geoip2fast() -> IpDataset:
+    from yapdns.enrich.builtin import BuiltinDataset
+
+    return BuiltinDataset()

@@ -18,6 +18,10 @@ Every API surface refuses excess the same way, through this module:
   per lookup), and the own API (``security.api_view``: one per query
   request, one per query of a bulk request), so DNSDB's ``rate_limit``
   reports the same counters whatever API a token used.
+* **Quotas of one user's dashboard session** (``UserSessionQuota``): the
+  same windows (day, burst) per user, from the user's ``SessionQuota`` or
+  else the ``YAPDNS_SESSION_QUOTA_*`` settings; charged by the dashboard's
+  query pages and by the own API when called with a session.
 
 A query whose ``limit`` is 0 or above ``YAPDNS_RESULTS_MAX`` (or the token's own ``results_max``) is clamped
 to it; such an answer carries ``X-Yapdns-Results-Max`` up front (``mark_results_max``), so a client never
@@ -32,13 +36,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.http.response import HttpResponseBase
 
-from yapdns.server.compat.models import QueryCounter, QueryQuota
+from yapdns.server.compat.models import QueryCounter, QueryQuota, SessionCounter, SessionQuota
 from yapdns.server.monitoring.metrics import QUOTA_REFUSALS
 
 DAY = 86400
@@ -71,9 +76,10 @@ class QuotaExhausted(LimitExceeded):
 
     status = 429
 
-    def __init__(self, window: str, retry_after: int | None) -> None:
+    def __init__(self, window: str, retry_after: int | None, holder: str = "token") -> None:
         super().__init__(f"quota exhausted ({window})", retry_after=retry_after)
         self.window = window
+        self.holder = holder  # token or session
 
 
 @dataclass(frozen=True)
@@ -133,12 +139,38 @@ class QuotaWindow:
     reset: int | None
 
 
+@dataclass(frozen=True)
+class SessionLimits:
+    """A user's limits on queries made with a session: their ``SessionQuota``, else the settings' defaults."""
+
+    daily_limit: int | None = None
+    burst_size: int | None = None
+    burst_window: int | None = None
+    block_limit: None = None
+    expires_at: None = None
+    results_max: None = None
+    offset_max: None = None
+
+    @classmethod
+    def for_user(cls, user_id: int) -> SessionLimits:
+        own = SessionQuota.objects.filter(user_id=user_id).first()
+        if own is not None:
+            return cls(own.daily_limit, own.burst_size, own.burst_window)
+        daily = int(settings.SESSION_QUOTA_DAILY)
+        burst = settings.SESSION_QUOTA_BURST
+        return cls(daily or None, *(burst or (None, None)))
+
+
 class TokenQuota:
     """One token's quota for the duration of a request (no quota: unlimited)."""
 
-    def __init__(self, token_id: int | None, quota: QueryQuota | None) -> None:
+    counter: type[QueryCounter] | type[SessionCounter] = QueryCounter
+    holder = "token"  # what the refusal names: "the token's day limit"
+
+    def __init__(self, token_id: int | None, quota: QueryQuota | SessionLimits | None) -> None:
         self.token_id = token_id
         self.quota = quota
+        self.owner: dict[str, Any] = {"token_id": token_id}
 
     @classmethod
     def for_token(cls, token_id: int | None) -> TokenQuota:
@@ -184,23 +216,35 @@ class TokenQuota:
         windows = self.windows(current)
         if not windows:
             return
+        counters = self.counter.objects
         with transaction.atomic():
             for w in windows:
-                QueryCounter.objects.get_or_create(token_id=self.token_id, window=w.name, start=w.start)
-                taken = QueryCounter.objects.filter(
-                    token_id=self.token_id, window=w.name, start=w.start, used__lte=w.limit - queries
-                ).update(used=F("used") + queries)
+                counters.get_or_create(**self.owner, window=w.name, start=w.start)
+                taken = counters.filter(**self.owner, window=w.name, start=w.start,
+                                        used__lte=w.limit - queries).update(used=F("used") + queries)
                 if not taken:
                     QUOTA_REFUSALS.labels(w.name).inc()
-                    raise QuotaExhausted(w.name, None if w.reset is None else max(w.reset - current, 1))
-            QueryCounter.objects.filter(token_id=self.token_id, window__in=("day", "burst")).exclude(
+                    raise QuotaExhausted(w.name, None if w.reset is None else max(w.reset - current, 1), self.holder)
+            counters.filter(**self.owner, window__in=("day", "burst")).exclude(
                 start__in=[w.start for w in windows]
             ).delete()
 
     def used(self, window: QuotaWindow) -> int:
         """Queries counted in ``window`` so far."""
-        row = QueryCounter.objects.filter(token_id=self.token_id, window=window.name, start=window.start).first()
+        row = self.counter.objects.filter(**self.owner, window=window.name, start=window.start).first()
         return row.used if row else 0
+
+
+class UserSessionQuota(TokenQuota):
+    """One user's quota on queries made with a dashboard session (pages and the own API): per user, by day
+    and by burst, counted like a token's."""
+
+    counter = SessionCounter
+    holder = "session"
+
+    def __init__(self, user_id: int) -> None:
+        super().__init__(None, SessionLimits.for_user(user_id))
+        self.owner = {"user_id": user_id}
 
 
 RESULTS_MAX_HEADER = "X-Yapdns-Results-Max"

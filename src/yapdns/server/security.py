@@ -140,26 +140,56 @@ def _noop(request: HttpRequest) -> HttpResponse:
 
 
 def charge_quota(principal: Principal, queries: int = 1) -> HttpResponse | None:
-    """Count ``queries`` against the caller's token quota (``limits.TokenQuota``); the refusal to send, if any.
+    """Count ``queries`` against the caller's quota: the token's (``limits.TokenQuota``), or for a dashboard
+    session the user's (``limits.UserSessionQuota``); the refusal to send, if any.
 
     Refusals say which limit was hit: 429 with ``Retry-After`` for an exhausted window (``day``, ``burst``,
-    ``block``), 401 for an expired quota. Sessions (the dashboard) and sensors carry no token quota.
+    ``block``), 401 for an expired quota. Sensors carry no quota.
     """
-    from yapdns.server.limits import QuotaExhausted, QuotaExpired, TokenQuota
+    from yapdns.server.limits import LimitExceeded
 
-    if principal.kind != "user" or principal.token_id is None:
-        return None
     try:
-        TokenQuota.for_token(principal.token_id).consume(queries=queries)
-    except QuotaExpired:
-        return error(401, "the quota of this token has expired; ask an admin to renew it", limit="expired")
-    except QuotaExhausted as exc:
-        response = error(429, f"quota exhausted: the token's {exc.window} limit", limit=exc.window,
-                         retry_after=exc.retry_after)
-        if exc.retry_after is not None:
-            response["Retry-After"] = str(exc.retry_after)
-        return response
+        consume_quota(principal, queries)
+    except LimitExceeded as exc:
+        return quota_refusal(exc)
     return None
+
+
+def consume_quota(principal: Principal, queries: int = 1) -> None:
+    """Count ``queries`` against the principal's quota; raise ``QuotaExpired`` or ``QuotaExhausted``."""
+    from yapdns.server.limits import TokenQuota, UserSessionQuota
+
+    if principal.kind != "user":
+        return
+    if principal.token_id is not None:
+        TokenQuota.for_token(principal.token_id).consume(queries=queries)
+    elif principal.user is not None and principal.user.pk is not None:
+        UserSessionQuota(int(principal.user.pk)).consume(queries=queries)
+
+
+def quota_message(exc: Exception) -> str:
+    """What a quota refusal says, naming the limit: the token's or the session's."""
+    from yapdns.server.limits import QuotaExhausted, QuotaExpired
+
+    if isinstance(exc, QuotaExpired):
+        return "the quota of this token has expired; ask an admin to renew it"
+    window = exc.window if isinstance(exc, QuotaExhausted) else "query"
+    holder = "dashboard session's (per user)" if getattr(exc, "holder", "token") == "session" else "token's"
+    wait = f"; try again in {exc.retry_after} s" if isinstance(exc, QuotaExhausted) and exc.retry_after else ""
+    return f"quota exhausted: the {holder} {window} limit{wait}"
+
+
+def quota_refusal(exc: Exception) -> HttpResponse:
+    """The API's JSON refusal of a quota; the dashboard renders its own page (``dashboard/quota.py``)."""
+    from yapdns.server.limits import QuotaExhausted, QuotaExpired
+
+    if isinstance(exc, QuotaExpired):
+        return error(401, quota_message(exc), limit="expired")
+    assert isinstance(exc, QuotaExhausted)
+    response = error(429, quota_message(exc), limit=exc.window, retry_after=exc.retry_after)
+    if exc.retry_after is not None:
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def api_view(

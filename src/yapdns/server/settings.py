@@ -16,6 +16,7 @@ from yapdns import config
 from yapdns.core.errors import ConfigurationError
 from yapdns.core.private import private_file
 from yapdns.server.monitoring.logs import logging_config
+from yapdns.storage.prune_rules import parse_rules
 
 DATA_DIR = config.data_dir()
 SECRET_KEY = config.secret_key()
@@ -146,6 +147,9 @@ TRUSTED_PROXIES = frozenset(a.strip() for a in config.get("YAPDNS_TRUSTED_PROXIE
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 RESULTS_MAX = config.get_int("YAPDNS_RESULTS_MAX")
 OFFSET_MAX = config.get_int("YAPDNS_OFFSET_MAX")
+SESSION_QUOTA_DAILY = config.get_int("YAPDNS_SESSION_QUOTA_DAILY")
+SESSION_QUOTA_BURST = config.parse_rate(config.get("YAPDNS_SESSION_QUOTA_BURST"), "YAPDNS_SESSION_QUOTA_BURST")
+RETENTION_RULES = parse_rules([config.get("YAPDNS_RETENTION_RULES")], 0)  # checked at start, not at the first prune
 FLEX_TIME_BUDGET = config.get_int("YAPDNS_FLEX_TIME_BUDGET")
 CIRCL_MAX_ROWS = config.get_int("YAPDNS_CIRCL_MAX_ROWS")
 

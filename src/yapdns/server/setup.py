@@ -6,6 +6,8 @@ import os
 
 import django
 
+from yapdns.core.errors import ConfigurationError
+
 _done = False
 
 
@@ -27,3 +29,22 @@ def migrate_app(verbosity: int = 1) -> None:
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=verbosity)
+
+
+def pending_app_migrations() -> list[str]:
+    """``app.name`` of each application migration not applied yet (all of them on a database never migrated)."""
+    setup_django()
+    from django.db import DEFAULT_DB_ALIAS, connections
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+    return [f"{m.app_label}.{m.name}" for m, _ in executor.migration_plan(executor.loader.graph.leaf_nodes())]
+
+
+def require_app_migrated() -> None:
+    """Refuse, saying what to run, an application database with migrations pending."""
+    pending = pending_app_migrations()
+    if pending:
+        shown = ", ".join(pending[:3]) + (f" and {len(pending) - 3} more" if len(pending) > 3 else "")
+        raise ConfigurationError(f"the application database is not migrated ({shown} pending): "
+                                 "run `yapdns migrate` first")

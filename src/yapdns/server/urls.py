@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import include, path
 
 handler404 = "yapdns.server.security.not_found"
+handler500 = "yapdns.server.readonly.server_error"  # 503 for a write refused by a read-only database
 
 urlpatterns = [
     path("api/v1/", include("yapdns.server.ingest.urls")),

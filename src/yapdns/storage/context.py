@@ -17,9 +17,10 @@ Guarantees (every backend):
   order the store first wrote them, from an opaque cursor, so an enricher
   sees every new address once per dataset without a full scan.
 
-A backend that cannot compare before it appends (ClickHouse) may keep every
-row and drop, when reading, each row equal to the previous one of its
-address and source: the contract is what ``ip_context`` returns.
+A backend that cannot compare before it appends atomically (ClickHouse:
+``storage/clickhouse/context.py``) may keep a raced row and drop, when
+reading, each row ``keep`` would not have kept: the contract is what
+``ip_context`` returns.
 """
 
 from __future__ import annotations

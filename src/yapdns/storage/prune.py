@@ -9,6 +9,11 @@ RRsets, negative answers, bare queries and name-sample links go by their own
 Nothing with ``time_last`` at or after the cutoff is touched, except the
 per-name rollup (``storage/rollup.py``): the rows of every name that lost a
 record or an RRset are recomputed from what remains, in the same transaction.
+Rules per RR
+type, sensor and evidence kind (``prune_rules.py``) refine the cutoffs row by
+row; a chunk reads its condition once (count, then delete the rows) and removes
+the children whose parent is gone after, so a rule that looks at a record's
+provenance rows sees them all.
 
 Chunks: each call handles one range of row ids (``CHUNK`` ids) in one
 transaction, so a prune never holds the writer for long and ingest goes on
@@ -33,6 +38,7 @@ import msgspec
 
 from yapdns import config
 from yapdns.storage.migrations import MigrationDb
+from yapdns.storage.prune_rules import Fragment, RetentionRule, RuleSql, parse_rules
 from yapdns.storage.rollup import rebuild_names
 
 CHUNK = 20_000
@@ -40,26 +46,32 @@ DAY = 86_400
 
 
 class RetentionPolicy(msgspec.Struct, frozen=True):
-    """Cutoffs (epoch seconds): rows whose ``time_last`` is before one go; ``None`` keeps them for ever."""
+    """Cutoffs (epoch seconds): rows whose ``time_last`` is before one go; ``None`` keeps them for ever.
+
+    ``rules`` give their own ages per RR type, sensor and evidence kind (``prune_rules.py``)."""
 
     records_before: int | None = None  # per-RR records, RRsets, sample links
     negatives_before: int | None = None  # negative answers and bare queries
     samples_before: int | None = None  # records linked to a sandbox sample, when kept longer (None: as records)
+    rules: tuple[RetentionRule, ...] = ()
 
     @classmethod
     def from_days(
-        cls, days: int, negative_days: int | None = None, sample_days: int | None = None, now: float | None = None
+        cls, days: int, negative_days: int | None = None, sample_days: int | None = None, now: float | None = None,
+        rules: Sequence[str] = (),
     ) -> RetentionPolicy:
         """Keep ``days`` (0: for ever); ``negative_days`` for negatives and bare queries and ``sample_days`` for
-        sandbox-linked records (None: ``days``; 0: for ever)."""
+        sandbox-linked records (None: ``days``; 0: for ever); ``rules`` as ``KIND:VALUE=DAYS`` items."""
         current = int(now if now is not None else time.time())
         neg = days if negative_days is None else negative_days
         linked = None if sample_days is None or days <= 0 else max(current - sample_days * DAY, 0) if sample_days else 0
-        return cls(current - days * DAY if days > 0 else None, current - neg * DAY if neg > 0 else None, linked)
+        return cls(current - days * DAY if days > 0 else None, current - neg * DAY if neg > 0 else None, linked,
+                   parse_rules(rules, current))
 
     @classmethod
     def configured(
-        cls, days: int | None = None, negative_days: int | None = None, sample_days: int | None = None
+        cls, days: int | None = None, negative_days: int | None = None, sample_days: int | None = None,
+        rules: Sequence[str] | None = None,
     ) -> RetentionPolicy:
         """The policy of the ``YAPDNS_RETENTION_*`` settings, each overridable."""
         keep = config.get_int("YAPDNS_RETENTION_DAYS") if days is None else days
@@ -67,11 +79,12 @@ class RetentionPolicy(msgspec.Struct, frozen=True):
             negative_days = config.get_int("YAPDNS_RETENTION_NEGATIVE_DAYS")
         if sample_days is None and config.get("YAPDNS_RETENTION_SAMPLE_DAYS").strip():
             sample_days = config.get_int("YAPDNS_RETENTION_SAMPLE_DAYS")
-        return cls.from_days(keep, negative_days, sample_days)
+        chosen = (config.get("YAPDNS_RETENTION_RULES"),) if rules is None else rules
+        return cls.from_days(keep, negative_days, sample_days, rules=chosen)
 
     @property
     def active(self) -> bool:
-        return self.records_before is not None or self.negatives_before is not None
+        return self.records_before is not None or self.negatives_before is not None or bool(self.rules)
 
 
 class PruneReport(msgspec.Struct):
@@ -83,6 +96,7 @@ class PruneReport(msgspec.Struct):
     queries: int = 0
     name_samples: int = 0
     dry_run: bool = False
+    by_rule: dict[str, int] = msgspec.field(default_factory=dict)  # rows each rule applies to, of those counted
 
 
 @dataclass(frozen=True)
@@ -118,38 +132,75 @@ def id_range(db: MigrationDb, table: str) -> tuple[int, int]:
     return (int(low), int(high)) if low is not None else (0, -1)
 
 
-def prune_chunk(
-    db: MigrationDb, table: _Table, cutoff: int, start: int, top: int, dry_run: bool, linked_before: int | None = None,
-    count_sum: str = "sum({0})",
-) -> int:
-    """Remove the expired rows of ``table`` with ids in ``[start, start + CHUNK)``; return how many.
+@dataclass(frozen=True)
+class Expiry:
+    """Which rows of one table a policy expires: ``time_last`` before ``below`` (a cheap first filter) and
+    ``condition``; with ``linked_before``, a record linked to a sandbox sample only before that."""
 
-    ``top`` is the table's highest id when the prune began; with ``keep_top`` that row stays. With
-    ``linked_before``, a record linked to a sandbox sample goes only when its ``time_last`` is before that.
+    table: _Table
+    below: int
+    condition: Fragment
+    rules: tuple[tuple[str, Fragment], ...] = ()  # (label, the rows the rule applies to), for the report
+    linked_before: int | None = None
+
+    def where(self, start: int, stop: int) -> Fragment:
+        name = self.table.name
+        where = Fragment(f"{name}.id >= ? AND {name}.id < ? AND {name}.time_last < ?", (start, stop, self.below))
+        where = where & self.condition
+        if self.linked_before is not None and "rr_sample" in self.table.children:
+            where = where & Fragment(f"{name}.time_last < ? OR NOT EXISTS "
+                                     f"(SELECT 1 FROM rr_sample s WHERE s.rr_id = {name}.id)", (self.linked_before,))
+        return where
+
+
+def expiry_for(table: _Table, policy: RetentionPolicy) -> Expiry | None:
+    """The rows of ``table`` that ``policy`` expires (None: none can be)."""
+    sql = RuleSql(policy.rules)
+    base = (policy.negatives_before if table.negative else policy.records_before) or 0
+    below = max([base, *(r.before for r in policy.rules)])
+    if below <= 0:
+        return None
+    condition = sql.negative_expired(table.name, base) if table.negative else sql.record_expired(table.name, base)
+    labelled = ((r.label, sql.matches(r, table.name)) for r in policy.rules)
+    return Expiry(table, below, condition, tuple((k, m) for k, m in labelled if m is not None), policy.samples_before)
+
+
+def prune_chunk(db: MigrationDb, expiry: Expiry, start: int, top: int, dry_run: bool,
+                count_sum: str = "sum({0})") -> tuple[int, dict[str, int]]:
+    """Remove the expired rows of a table with ids in ``[start, start + CHUNK)``; return how many, and how many
+    of them each rule applies to.
+
+    ``top`` is the table's highest id when the prune began; with ``keep_top`` that row stays. The rows go
+    first and their children after (by the missing parent), so the condition is read once, before any delete.
     Records and RRsets leave the per-name rollup with them (``count_sum``: the dialect's saturating sum).
     """
+    table = expiry.table
     stop = min(start + CHUNK, top if table.keep_top else top + 1)
-    where = "id >= ? AND id < ? AND time_last < ?"
-    params: Sequence[object] = (start, stop, cutoff)
-    if linked_before is not None and "rr_sample" in table.children:
-        where += f" AND (time_last < ? OR NOT EXISTS (SELECT 1 FROM rr_sample s WHERE s.rr_id = {table.name}.id))"
-        params = (*params, linked_before)
-    ((count,),) = db.rows(f"SELECT count(*) FROM {table.name} WHERE {where}", params)
-    if not count or dry_run:
-        return int(count)
+    where = expiry.where(start, stop)
+    ((count,),) = db.rows(f"SELECT count(*) FROM {table.name} WHERE {where.sql}", where.params)
+    if not count:
+        return 0, {}
+    per_rule = {}
+    for label, match in expiry.rules:
+        both = where & match
+        ((per_rule[label],),) = db.rows(f"SELECT count(*) FROM {table.name} WHERE {both.sql}", both.params)
+    if dry_run:
+        return int(count), per_rule
     rolled = table.kind in ("records", "rrsets")
-    names = [rev for (rev,) in db.rows(f"SELECT DISTINCT rrname_rev FROM {table.name} WHERE {where}", params)] \
-        if rolled else []
-    for child in table.children:
-        db.run(f"DELETE FROM {child} WHERE rr_id IN (SELECT id FROM {table.name} WHERE {where})", params)
+    names = [rev for (rev,) in db.rows(f"SELECT DISTINCT rrname_rev FROM {table.name} WHERE {where.sql}",
+                                       where.params)] if rolled else []
     if table.by_type:
-        for rrtype, n in db.rows(f"SELECT rrtype, count(*) FROM {table.name} WHERE {where} GROUP BY rrtype", params):
+        for rrtype, n in db.rows(f"SELECT rrtype, count(*) FROM {table.name} WHERE {where.sql} GROUP BY rrtype",
+                                 where.params):
             db.run("UPDATE type_count SET records = records - ? WHERE rrtype = ?", (n, rrtype))
-    db.run(f"DELETE FROM {table.name} WHERE {where}", params)
+    db.run(f"DELETE FROM {table.name} WHERE {where.sql}", where.params)
+    for child in table.children:
+        db.run(f"DELETE FROM {child} WHERE rr_id >= ? AND rr_id < ? AND NOT EXISTS "
+               f"(SELECT 1 FROM {table.name} WHERE {table.name}.id = {child}.rr_id)", (start, stop))
     db.run("UPDATE counter SET value = value - ? WHERE name = ?", (count, table.kind))
     if names:
         rebuild_names(db, names, count_sum)
-    return int(count)
+    return int(count), per_rule
 
 
 def prune_name_samples(db: MigrationDb, cutoff: int, dry_run: bool) -> int:
@@ -160,26 +211,24 @@ def prune_name_samples(db: MigrationDb, cutoff: int, dry_run: bool) -> int:
     return int(count)
 
 
-def cutoff_for(table: _Table, policy: RetentionPolicy) -> int | None:
-    return policy.negatives_before if table.negative else policy.records_before
-
-
 def apply_policy(transact: Callable[[Callable[[MigrationDb], Any]], Any], policy: RetentionPolicy,
                  dry_run: bool = False, count_sum: str = "sum({0})") -> PruneReport:
     """Apply ``policy`` chunk by chunk; ``transact(fn)`` runs ``fn`` in one write transaction and returns its
     result (each backend runs it on its writer, between ingest groups); ``count_sum`` is the dialect's
     saturating sum (``Dialect.count_sum``'s template)."""
-    report = PruneReport(dry_run=dry_run)
+    report = PruneReport(dry_run=dry_run, by_rule={r.label: 0 for r in policy.rules})
     for table in TABLES:
-        cutoff = cutoff_for(table, policy)
-        if cutoff is None:
+        expiry = expiry_for(table, policy)
+        if expiry is None:
             continue
         low, top = transact(partial(id_range, table=table.name))
         removed = 0
         for start in range(low, top + 1, CHUNK):
-            step = partial(prune_chunk, table=table, cutoff=cutoff, start=start, top=top, dry_run=dry_run,
-                           linked_before=policy.samples_before, count_sum=count_sum)
-            removed += transact(step)
+            count, per_rule = transact(partial(prune_chunk, expiry=expiry, start=start, top=top, dry_run=dry_run,
+                                               count_sum=count_sum))
+            removed += count
+            for label, n in per_rule.items():
+                report.by_rule[label] += int(n)
         setattr(report, table.kind, removed)
     if policy.records_before is not None:
         report.name_samples = transact(partial(prune_name_samples, cutoff=policy.records_before, dry_run=dry_run))

@@ -15,8 +15,9 @@ page view on a large store: 27 s over 10M records, docs/performance.md).
 * ``discoveries``: newly observed names in the order they were stored: the
   records after a row id whose name has no record with a smaller row id
   (one probe of the ``rr`` key index each). Row ids grow in commit order
-  with one writer (SQLite's writer thread; one PostgreSQL writer process);
-  see docs/detection.md for several PostgreSQL writers;
+  with one writer (SQLite's writer thread); with several PostgreSQL writer
+  processes they may commit out of order, so a backend stops these reads at
+  ``_stable_end`` (``postgres/horizon.py``): no gap, no repeat;
 * ``first_under``: whether a subtree had no record before a row id (new
   registered domains), a range of the ``rr`` key index;
 * ``readdressed``: the names that got a new address among the records
@@ -101,18 +102,29 @@ class SummaryReader(ABC):
         )
         return [_summary(r) for r in found]
 
+    def _stable_end(self, after: int) -> int | None:
+        """The row id up to which no record can still appear (None: every committed row; one writer)."""
+        return None
+
+    def _stored_after(self, columns: str, after: int, scan: int) -> tuple[str, tuple[object, ...]]:
+        """The next ``scan`` records after row id ``after``, up to the stable end: the SQL and its parameters."""
+        end = self._stable_end(after)
+        if end is None:
+            return f"SELECT {columns} FROM rr WHERE id > ? ORDER BY id LIMIT ?", (after, scan)
+        return f"SELECT {columns} FROM rr WHERE id > ? AND id <= ? ORDER BY id LIMIT ?", (after, end, scan)
+
     def discoveries(self, after: int, scan: int = 10_000, within: str | None = None) -> DiscoveryPage:
         """Names first stored among the next ``scan`` records after row id ``after``, oldest first."""
-        window = "SELECT id, rrname, rrname_rev FROM rr WHERE id > ? ORDER BY id LIMIT ?"
-        (last,) = self._rows(self._sq(f"SELECT max(id) FROM ({window}) AS w"), (after, scan))[0]
+        window, params = self._stored_after("id, rrname, rrname_rev", after, scan)
+        (last,) = self._rows(self._sq(f"SELECT max(id) FROM ({window}) AS w"), params)[0]
         if last is None:
             return DiscoveryPage([], after)
         found = self._rows(
             self._sq(
-                f"SELECT w.id, w.rrname, w.rrname_rev FROM ({window}) AS w WHERE NOT EXISTS "
+                f"SELECT w.id, w.rrname, w.rrname_rev FROM ({window}) AS w WHERE w.id <= ? AND NOT EXISTS "
                 "(SELECT 1 FROM rr p WHERE p.rrname_rev = w.rrname_rev AND p.id < w.id) ORDER BY w.id"
             ),
-            (after, scan),
+            (*params, last),
         )
         rev = reverse_name(within) if within else None
         rows = [self._discovery(r) for r in found if rev is None or str(r[2]).startswith(rev)]
@@ -135,8 +147,8 @@ class SummaryReader(ABC):
 
     def readdressed(self, after: int, scan: int = 10_000) -> tuple[list[str], int]:
         """Names with a new A/AAAA record among the next ``scan`` records after row id ``after``."""
-        window = "SELECT id, rrname, rrtype FROM rr WHERE id > ? ORDER BY id LIMIT ?"
-        found = self._rows(self._sq(f"SELECT id, rrname, rrtype FROM ({window}) AS w ORDER BY id"), (after, scan))
+        window, params = self._stored_after("id, rrname, rrtype", after, scan)
+        found = self._rows(self._sq(f"SELECT id, rrname, rrtype FROM ({window}) AS w ORDER BY id"), params)
         names = list(dict.fromkeys(str(r[1]) for r in found if int(r[2]) in ADDRESS_CODES))
         return names, int(found[-1][0]) if found else after
 

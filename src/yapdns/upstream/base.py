@@ -16,11 +16,14 @@ class UpstreamError(YapdnsError):
 
 
 class UpstreamAnswer(msgspec.Struct, frozen=True):
-    """Observations from one request, rows that could not be read, and the quota the service reported."""
+    """Observations from one question, rows that could not be read, the quota the service reported, the requests
+    sent (pages), and why reading stopped before the last page (empty: it did not)."""
 
     observations: list[Observation]
     unreadable: int = 0
     quota: dict[str, Any] | None = None
+    requests: int = 1
+    stopped: str = ""
 
 
 class UpstreamConnector(Protocol):
@@ -28,8 +31,9 @@ class UpstreamConnector(Protocol):
 
     name: str
 
-    def fetch(self, query: str, *, is_ip: bool, limit: int) -> UpstreamAnswer:
-        """What the service knows about a name (``is_ip`` false) or an address, up to ``limit`` rows."""
+    def fetch(self, query: str, *, is_ip: bool, limit: int, requests: int = 1) -> UpstreamAnswer:
+        """What the service knows about a name (``is_ip`` false) or an address, up to ``limit`` rows, in at most
+        ``requests`` requests (a service that pages answers reads further pages while both allow)."""
         ...
 
 

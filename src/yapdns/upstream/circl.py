@@ -30,7 +30,7 @@ class CirclConnector:
     def __init__(self, url: str, user: str, password: str) -> None:
         self.client = pypdns.PyPDNS(url=url, basic_auth=(user, password), useragent="yapdns")
 
-    def fetch(self, query: str, *, is_ip: bool, limit: int) -> UpstreamAnswer:
+    def fetch(self, query: str, *, is_ip: bool, limit: int, requests: int = 1) -> UpstreamAnswer:
         try:
             records = self.client.rfc_query(query, with_errors=False)
         except pypdns.PDNSError as exc:

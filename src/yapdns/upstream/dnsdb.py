@@ -38,7 +38,7 @@ class DnsdbConnector:
     def __init__(self, key: str, server: str, timeout: float = 30) -> None:
         self.client = dnsdb2.Client(key, server, swclient="yapdns", timeout=timeout)
 
-    def fetch(self, query: str, *, is_ip: bool, limit: int) -> UpstreamAnswer:
+    def fetch(self, query: str, *, is_ip: bool, limit: int, requests: int = 1) -> UpstreamAnswer:
         try:
             rows = list(self.client.lookup_rdata_ip(query, limit=limit) if is_ip
                         else self.client.lookup_rrset(query, limit=limit, ignore_limited=True))

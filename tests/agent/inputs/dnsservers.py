@@ -90,12 +90,12 @@ def _wait_for(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @contextlib.contextmanager
-def _running(cmd: list[str], port: int, log: Path) -> Iterator[int]:
+def process(cmd: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """``cmd`` running with its output in ``log``; SIGTERM on the way out, SIGKILL after 20 s."""
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
     try:
-        _wait_for(port, proc, log)
-        yield port
+        yield proc
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -103,6 +103,13 @@ def _running(cmd: list[str], port: int, log: Path) -> Iterator[int]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@contextlib.contextmanager
+def _running(cmd: list[str], port: int, log: Path) -> Iterator[int]:
+    with process(cmd, log) as proc:
+        _wait_for(port, proc, log)
+        yield port
 
 
 @contextlib.contextmanager

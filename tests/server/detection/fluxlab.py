@@ -7,11 +7,9 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from tests.agent.inputs.dnsservers import dig, dig_answers, free_port, need
+from tests.agent.inputs.dnsservers import dig, dig_answers, free_port, need, process
 from yapdns.core.model import Evidence, Observation
 from yapdns.core.normalize import normalize_observation
 
@@ -39,21 +37,6 @@ def zone_text(serial: int, flux: list[str]) -> str:
         *(f"www 1 IN A {a}" for a in flux),
     ]
     return "\n".join(lines) + "\n"
-
-
-@contextmanager
-def process(cmd: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        yield proc
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def wait_serial(port: int, serial: int, proc: subprocess.Popen[bytes], log: Path) -> None:

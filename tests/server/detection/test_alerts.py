@@ -12,6 +12,7 @@ from django.test import Client
 
 from tests.server.conftest import auth, make_user
 from yapdns.server.detection import live, services
+from yapdns.server.detection.matching import Hit
 from yapdns.server.detection.models import Alert, AlertDelivery, WatchlistEntry
 from yapdns.storage.base import Store
 
@@ -139,3 +140,13 @@ def test_bad_entries_are_400(client: Client, store: Store, query_token: str) -> 
                  {"value": "x.example", "expires": "soon"}, {"nope": 1}):
         reply = client.post("/api/v1/watchlist", body, content_type="application/json", **auth(query_token))
         assert reply.status_code == 400, body
+
+
+def test_hits_of_an_entry_deleted_elsewhere_are_dropped_not_fatal(db: None) -> None:
+    kept = WatchlistEntry.objects.create(kind="name", value="*.evil.example")
+    gone = WatchlistEntry.objects.create(kind="name", value="*.gone.example")
+    hits = [Hit(e.pk, f"c2.{e.value[2:]}", "A", "203.0.113.5", "s1", 1_700_000_000, 1_700_000_000, 1)
+            for e in (kept, gone)]
+    WatchlistEntry.objects.filter(pk=gone.pk).delete()  # another process deleted it; this one's matcher has it
+    [alert] = services.record_hits(hits)
+    assert alert.entry_id == kept.pk and Alert.objects.count() == 1

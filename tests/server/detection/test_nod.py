@@ -96,6 +96,19 @@ def test_nod_entries_alert_on_new_names_under_their_suffix(store: Store) -> None
     assert jobs.nod_watch(store) == 0  # the cursor moved on
 
 
+def test_restarted_cursors_skip_a_switched_store_s_history(store: Store) -> None:
+    from yapdns.server.detection import jobs
+    from yapdns.server.detection.models import JobCursor, WatchlistEntry
+
+    write(store, "old", ("old.example.org", 1000))
+    WatchlistEntry.objects.create(kind="nod", value="example.org", label="our brand")
+    JobCursor.objects.create(name=jobs.NOD_CURSOR, value=nod.cursor_of(0))  # a cursor kept from another store
+    jobs.restart_cursors(store)
+    assert jobs.nod_watch(store) == 0  # without the restart, old.example.org would be news
+    write(store, "new", ("new.example.org", 2000))
+    assert jobs.nod_watch(store) == 1
+
+
 def test_the_nod_page_filters_and_pages(client: Client, store: Store, analyst: Any) -> None:
     write(store, "1", *((f"n{i:03d}.example.net", 1_700_000_000 + i) for i in range(120)), ("<b>x</b>.example", 1))
     client.force_login(analyst)

@@ -15,11 +15,13 @@ from django.test import Client
 from tests.conftest import SAMPLES
 from tests.live import LiveServer
 from tests.server.conftest import auth, make_user
+from tests.server.enrichment.vt_pages import PagedResolutions, paged_server
 from tests.storage.builders import obs
 from yapdns.cli import main
 from yapdns.core.model import Evidence
 from yapdns.server.accounts.services import create_query_token
 from yapdns.server.enrichment import upstream
+from yapdns.server.enrichment.models import UpstreamFetch
 from yapdns.storage.base import Store
 from yapdns.storage.query import IpRange, NameMatch, RecordQuery
 from yapdns.upstream.base import UpstreamError
@@ -121,6 +123,8 @@ def test_circl_through_pypdns(store: Store, configured: None) -> None:
 def test_virustotal_documented_answer_and_a_refusal(store: Store, configured: None, monkeypatch: pytest.MonkeyPatch) -> None:
     result = upstream.ask("virustotal", "foo.com")
     assert result.accepted == 2
+    # the example's placeholder cursor is followed once; the replay answers the same page: nothing counted twice
+    assert result.quota_used == 2 and "cursor=%3Cstring%3E" in _Replay.seen[-1]
     records = {(r.rdata, r.time_first, r.time_last, r.count)
                for r in store.records(RecordQuery(rrname=NameMatch.parse("foo.com"))).rows}
     assert records == {("1.2.3.4", 1591813960, 1591813960, 1), ("4.3.2.1", 1591787179, 1591787179, 1)}
@@ -152,3 +156,42 @@ def test_api_dashboard_and_cli(store: Store, configured: None, client: Client) -
     assert "a cached answer" in shown and 'href="/domain/www.upstream.example"' in shown
     out = CliRunner().invoke(main, ["fetch-upstream", "mail.upstream.example", "-c", "circl"])
     assert out.exit_code == 0 and "circl: asked" in out.output and "2 stored" in out.output  # the A, and the MX naming it
+
+
+@pytest.fixture
+def vt_paged(configured: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[type[PagedResolutions]]:
+    with paged_server() as (url, handler):
+        monkeypatch.setenv("YAPDNS_UPSTREAM_VT_URL", url)
+        yield handler
+
+
+def test_virustotal_reads_every_page_by_cursor(store: Store, vt_paged: type[PagedResolutions]) -> None:
+    vt_paged.total = 95
+    result = upstream.ask("virustotal", "paged.example")
+    assert (result.accepted, result.quota_used) == (95, 3)  # pages of 40, 40 and 15, one request each
+    assert [(q.get("cursor"), q["limit"]) for q in vt_paged.seen] == [(None, "40"), ("40", "40"), ("80", "40")]
+    assert vt_paged.hosts == {vt_paged.host}  # links.next names another host: never followed, the key stays home
+    rows = store.records(RecordQuery(rrname=NameMatch.parse("paged.example"))).rows
+    assert len(rows) == 95 and {r.rrtype for r in rows} == {"A", "AAAA"}
+    assert min(r.time_first for r in rows) == T0 and max(r.time_last for r in rows) == T0 + 94
+
+
+def test_virustotal_paging_stops_at_the_quota_the_limit_and_a_failing_page(
+        store: Store, vt_paged: type[PagedResolutions], monkeypatch: pytest.MonkeyPatch) -> None:
+    vt_paged.total = 200
+    monkeypatch.setenv("YAPDNS_UPSTREAM_DAILY_QUOTA", "virustotal=2")
+    first = upstream.ask("virustotal", "paged.example")
+    assert (first.accepted, first.quota_used) == (80, 2)  # the quota left allowed two pages
+    with pytest.raises(upstream.QuotaExceeded):
+        upstream.ask("virustotal", "other.example")
+    monkeypatch.setenv("YAPDNS_UPSTREAM_DAILY_QUOTA", "virustotal=10")
+    monkeypatch.setenv("YAPDNS_UPSTREAM_LIMIT", "50")
+    vt_paged.seen.clear()
+    assert upstream.ask("virustotal", "two.example").accepted == 50
+    assert [q["limit"] for q in vt_paged.seen] == ["40", "10"]
+    monkeypatch.setenv("YAPDNS_UPSTREAM_LIMIT", "1000")
+    vt_paged.fail_at = 3
+    kept = upstream.ask("virustotal", "three.example")
+    assert (kept.accepted, kept.quota_used) == (80, 2 + 2 + 3)  # the failed page counts: it may have cost quota
+    fetch = UpstreamFetch.objects.get(query="three.example")
+    assert fetch.ok and fetch.error.startswith("page 3: VirusTotal answered 429")

@@ -11,6 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.server.conftest import auth
 from tests.server.ingest.test_views import GOOD, ndjson, post
+from yapdns.core.logformat import JsonFormatter
 from yapdns.server.monitoring import logs
 from yapdns.server.monitoring.middleware import family_of
 from yapdns.server.store import get_store, reset_store
@@ -123,7 +124,7 @@ def test_json_lines_carry_the_request_context() -> None:
         logs.RequestContextFilter().filter(record)
     finally:
         logs.REQUEST_ID.reset(tokens[0]), logs.SENSOR.reset(tokens[1]), logs.BATCH_ID.reset(tokens[2])
-    line = json.loads(logs.JsonFormatter().format(record))
+    line = json.loads(JsonFormatter().format(record))
     assert (line["message"], line["request_id"], line["sensor"], line["batch_id"]) == ("hi there", "r1", "dc1", "b9")
     assert line["level"] == "info" and line["time"].endswith("+00:00")
 
@@ -137,3 +138,24 @@ def test_check_deploy_warns_of_a_metrics_listener_beyond_loopback(
 
     monkeypatch.setenv("YAPDNS_METRICS_LISTEN", listen)
     assert [w.id for w in metrics_listener_on_loopback()] == (["yapdns.W013"] if warned else [])
+
+
+def test_an_uncaught_error_stays_a_500_unless_the_database_is_read_only() -> None:
+    """``handler500``: only PostgreSQL's read_only_sql_transaction (25006), however wrapped, becomes a 503."""
+    import psycopg
+    from django.db import InternalError
+    from django.test import RequestFactory
+
+    from yapdns.server.readonly import server_error
+
+    request = RequestFactory().get("/api/v1/records")
+    for raised, status in [(ValueError("boom"), 500), (psycopg.errors.ReadOnlySqlTransaction("ro"), 503)]:
+        try:
+            try:
+                raise raised
+            except Exception as exc:
+                raise InternalError(str(exc)) from exc
+        except InternalError:
+            response = server_error(request)
+        assert response.status_code == status
+    assert response["Retry-After"] == "60" and "takes no writes" in json.loads(response.content)["error"]

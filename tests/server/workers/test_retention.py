@@ -24,3 +24,13 @@ def test_the_job_applies_the_configured_policy(store: Store, monkeypatch: pytest
 
 def test_the_job_is_scheduled() -> None:
     assert "yapdns.server.workers.retention.apply_retention" in {p.task for p in PERIODIC}
+
+
+def test_the_job_follows_the_rules(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    store.write([obs("lab.example", "A", "192.0.2.1", first=OLD, sensor="lab"),
+                 obs("kept.example", "A", "192.0.2.2", first=OLD, sensor="s1")])
+    store.write([obs("top.example", "A", "192.0.2.3")])  # the highest id
+    monkeypatch.setenv("YAPDNS_RETENTION_RULES", "sensor:lab=30")  # YAPDNS_RETENTION_DAYS=0: others for ever
+    done = apply_retention.call()
+    assert (done["records"], done["rule sensor:lab=30"]) == (1, 1)
+    assert store.stats().records == 2

@@ -107,7 +107,20 @@ class LineParser(_ParserInfo, ABC):
 
 
 class DocumentParser(_ParserInfo, ABC):
-    """A format read as a whole document."""
+    """A format read as a whole document.
+
+    A document of many records (a STIX bundle, a MISP event) rejects a bad
+    record alone: ``reject()`` keeps its error, the runner counts it once
+    the document is read, and the other records go on.
+    """
+
+    def __init__(self, options: ParserOptions | None = None) -> None:
+        super().__init__(options)
+        self.rejects: list[ParseError] = []
+
+    def reject(self, message: str, code: str) -> None:
+        """Count one record of the document as unusable (the rest of the document is kept)."""
+        self.rejects.append(ParseError(message[:300], code))
 
     @abstractmethod
     def parse_document(self, data: bytes) -> Iterator[Observation]:

@@ -5,10 +5,15 @@ can cap queries per UTC day (DNSDB's time-based quota), queries in total
 (a "block" quota, optionally with an expiry date), and bursts (at most
 ``burst_size`` queries per ``burst_window`` seconds). It can also lower the
 server-wide ``results_max`` and ``offset_max`` for that token.
+
+Queries made with a dashboard session (pages and the own API alike) count
+per user instead: ``SessionQuota`` is one user's own limits, else the
+``YAPDNS_SESSION_QUOTA_*`` settings apply; ``SessionCounter`` counts them.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from yapdns.server.accounts.models import ApiToken
@@ -40,6 +45,35 @@ class QueryCounter(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["token", "window", "start"], name="compat_counter_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.window}@{self.start}: {self.used}"
+
+
+class SessionQuota(models.Model):
+    """One user's own limits on queries made with a session (``None`` = no limit of that kind)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="session_quota")
+    daily_limit = models.PositiveIntegerField(null=True, blank=True)
+    burst_size = models.PositiveIntegerField(null=True, blank=True)
+    burst_window = models.PositiveIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"session quota of user {self.user_id}"
+
+
+class SessionCounter(models.Model):
+    """Queries a user made with a session in one window: ``day`` (UTC) or ``burst``."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="session_counters")
+    window = models.CharField(max_length=8)
+    start = models.BigIntegerField()
+    used = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "window", "start"], name="compat_session_counter_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.window}@{self.start}: {self.used}"

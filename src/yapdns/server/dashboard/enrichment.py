@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import msgspec
 
+from yapdns.enrich import asnumbers, builtin, countries
 from yapdns.storage.context import IpContextRow
 
 
@@ -71,3 +72,27 @@ def history(rows: Sequence[IpContextRow]) -> list[HistoryRow]:
                                 _day(row.recorded_at), before is not None and before.value() != row.value()))
         previous[row.source] = row
     return shown
+
+
+class Attribution(msgspec.Struct, frozen=True):
+    """The credit a dataset's licence asks for where its results are shown: text, then a link."""
+
+    text: str
+    link: str
+    url: str
+
+
+ATTRIBUTIONS = {
+    asnumbers.SOURCE: Attribution("AS numbers: IP to AS data by RouteViews, the NRO and DB-IP (CC BY 4.0):",
+                                  "IP Geolocation by DB-IP", "https://db-ip.com"),
+    countries.SOURCE: Attribution("Countries: RIR data by the NRO (CC BY 4.0), with geofeeds and AS data merged by "
+                                  "ip-location-db (CC0):", "nro.net", "https://www.nro.net"),
+    builtin.SOURCE: Attribution("This product includes GeoLite2 data created by MaxMind, available from",
+                                "https://www.maxmind.com", "https://www.maxmind.com"),
+}
+
+
+def attributions(rows: Sequence[IpContextRow]) -> list[Attribution]:
+    """The credits of the built-in datasets among ``rows`` (configured files are the operator's to credit)."""
+    sources = {row.source for row in rows}
+    return [credit for source, credit in ATTRIBUTIONS.items() if source in sources]

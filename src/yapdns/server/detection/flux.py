@@ -9,28 +9,38 @@ those addresses and ``n_NS`` the number of NS records (weight 0 in their
 fit). Here, over the records of the name last seen within the window:
 
 * ``n_A``: distinct A and AAAA rdata;
-* ``n_ASN``: YAPDNS has no AS data yet, so the number of distinct networks
-  stands in for it: distinct IPv4 /16 and IPv6 /32 prefixes (addresses of
-  one AS usually share few such prefixes; the proxy is documented in
-  docs/detection.md and replaced by real ASNs when enrichment lands);
-* ``n_NS``: NS records of the registered domain (shown, weight 0);
+* ``n_ASN``: distinct autonomous systems of those addresses, from the
+  enrichment's kept context (``Store.ip_context``, the value as of each
+  record's last sighting, ``enrichment.services.as_of``): the AS number where
+  a dataset gives one, else the AS name (geoip2fast's GeoLite2 data, opt-in,
+  has names only), else, for an address no dataset knows, its IPv4 /16 or IPv6
+  /32 network as a proxy; ``basis`` counts the addresses of each kind, so the
+  output says which one the count rests on;
+* ``n_NS``: NS records of the zone the name is in (the nearest of the name
+  and its parents up to the registered domain with NS records; shown,
+  weight 0);
 * ``ttl_min``: the lowest TTL seen (shown; the paper found TTL alone does not
   separate fast-flux from CDNs, so it is not in the score).
 """
 
 from __future__ import annotations
 
-import ipaddress
+import socket
 import time
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
+from yapdns.core.model import Record
 from yapdns.server.detection.nod import registered_domain
+from yapdns.server.enrichment.services import as_of
 from yapdns.storage.base import Store
+from yapdns.storage.context import IpContextRow
 from yapdns.storage.query import NameMatch, RecordQuery, TimeFence, TypeFilter
 
-W_A, W_NET, W_NS, BIAS = 1.32, 18.54, 0.0, 142.38
+W_A, W_ASN, W_NS, BIAS = 1.32, 18.54, 0.0, 142.38
 WINDOW = 7 * 86400
 RECORDS_MAX = 5000
+BASES = ("asn", "as_name", "network")
 
 
 @dataclass(frozen=True)
@@ -39,10 +49,17 @@ class FluxScore:
 
     name: str
     n_a: int
-    n_networks: int
+    n_asn: int
     n_ns: int
     ttl_min: int | None
     score: float
+    basis: dict[str, int] = field(default_factory=dict)  # addresses counted by asn, as_name or network
+
+    @property
+    def basis_label(self) -> str:
+        """``asn``, ``as_name`` or ``network`` when every address was counted so, else ``mixed``."""
+        used = [kind for kind in BASES if self.basis.get(kind)]
+        return used[0] if len(used) == 1 else ("mixed" if used else "none")
 
     @property
     def flux(self) -> bool:
@@ -54,24 +71,66 @@ class FluxScore:
             "score": round(self.score, 2),
             "flux": self.flux,
             "distinct_addresses": self.n_a,
-            "distinct_networks": self.n_networks,
+            "distinct_asns": self.n_asn,
+            "asn_basis": self.basis_label,
+            "addresses_by_basis": {kind: self.basis.get(kind, 0) for kind in BASES},
             "ns_records": self.n_ns,
             "ttl_min": self.ttl_min,
         }
 
 
 def network_of(address: str) -> str | None:
-    """The /16 (IPv4) or /32 (IPv6) an address lies in, standing in for its AS."""
+    """The /16 (IPv4) or /32 (IPv6) an address lies in, standing in for its AS (None: not an address)."""
     try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
+        if ":" in address:
+            head = socket.inet_pton(socket.AF_INET6, address)[:4]
+            return f"{socket.inet_ntop(socket.AF_INET6, head + bytes(12))}/32"
+        packed = socket.inet_pton(socket.AF_INET, address)
+    except OSError:
         return None
-    return str(ipaddress.ip_network(f"{ip}/{16 if ip.version == 4 else 32}", strict=False))
+    return f"{packed[0]}.{packed[1]}.0.0/16"
 
 
-def score(n_a: int, n_networks: int, n_ns: int) -> float:
-    """Holz et al.'s flux-score with the network count for n_ASN."""
-    return W_A * n_a + W_NET * n_networks + W_NS * n_ns - BIAS
+def as_key(address: str, rows: list[IpContextRow] | None, when: int | None = None) -> tuple[str, str] | None:
+    """What stands for ``address``'s AS, and its basis: ``AS13335`` (asn), ``name:X`` (as_name) or the
+    network (network: no dataset knows the address); None for text that is not an address."""
+    found = as_of(rows, when) if rows else None
+    if found is not None and found.asn is not None:
+        return f"AS{found.asn}", "asn"
+    if found is not None and found.as_name:
+        return f"name:{found.as_name}", "as_name"
+    net = network_of(address)
+    return (f"net:{net}", "network") if net else None
+
+
+def as_keys(store: Store, records: list[Record]) -> dict[str, tuple[str, str]]:
+    """Each record's address's AS key (``as_key``), from one bulk read of the kept context."""
+    known = store.ip_context(list({r.rdata for r in records})) if records else {}
+    found: dict[str, tuple[str, str]] = {}
+    for r in records:
+        key = as_key(r.rdata, known.get(r.rdata), r.time_last)
+        if key is not None:
+            found[r.rdata] = key
+    return found
+
+
+def ns_count(store: Store, name: str, fence: TimeFence) -> int:
+    """The NS records of the zone a lookup of ``name`` would end in: the nearest of the name and its parents, up
+    to its registered domain, with NS records seen in the window (0 when none is)."""
+    domain = registered_domain(name) or name
+    labels = name.split(".")
+    for i in range(len(labels)):
+        zone = ".".join(labels[i:])
+        query = RecordQuery(rrname=NameMatch("exact", zone), types=TypeFilter.parse("NS"), fence=fence, limit=100)
+        found = len(store.records(query).rows)
+        if found or zone == domain or len(zone) <= len(domain):
+            return found
+    return 0
+
+
+def score(n_a: int, n_asn: int, n_ns: int) -> float:
+    """Holz et al.'s flux-score."""
+    return W_A * n_a + W_ASN * n_asn + W_NS * n_ns - BIAS
 
 
 def _seen_since(store: Store, name: str, since: int) -> bool:
@@ -89,10 +148,10 @@ def flux_score(store: Store, name: str, window: int = WINDOW, now: int | None = 
     exact = NameMatch("exact", name)
     query = RecordQuery(rrname=exact, types=TypeFilter.parse("A,AAAA"), fence=fence, limit=RECORDS_MAX)
     addresses = {r.rdata: r for r in store.iter_records(query)} if _seen_since(store, name, since) else {}
-    networks = {n for n in map(network_of, addresses) if n}
+    keys = as_keys(store, list(addresses.values()))
+    basis = Counter(kind for _, kind in keys.values())
     ttls = [r.ttl_min for r in addresses.values() if r.ttl_min is not None]
-    domain = registered_domain(name) or name
-    ns_query = RecordQuery(rrname=NameMatch("exact", domain), types=TypeFilter.parse("NS"), fence=fence, limit=100)
-    n_ns = len(store.records(ns_query).rows)
-    value = score(len(addresses), len(networks), n_ns)
-    return FluxScore(name, len(addresses), len(networks), n_ns, min(ttls) if ttls else None, value)
+    n_ns = ns_count(store, name, fence)
+    n_asn = len({key for key, _ in keys.values()})
+    value = score(len(addresses), n_asn, n_ns)
+    return FluxScore(name, len(addresses), n_asn, n_ns, min(ttls) if ttls else None, value, dict(basis))

@@ -8,17 +8,21 @@ never fails on one bad line. Kinds:
   ``www.example.*`` (names starting with those labels), as in searches;
 * ``ip``: an address or CIDR (IPv4 or IPv6);
 * ``regex``: a regular expression searched in the owner name;
-* ``nod``: a newly observed name under a suffix (``nod:example.com``).
+* ``nod``: a newly observed name under a suffix (``nod:example.com``);
+* ``asn``: an autonomous system (``asn:AS13335``): A/AAAA records whose
+  address the enrichment's context puts in it.
 
 A line reads ``value`` (kind guessed: an IP/CIDR is ``ip``, ``re:...`` or
-``/.../`` is ``regex``, ``nod:...`` is ``nod``, anything else ``name``);
+``/.../`` is ``regex``, ``nod:...`` is ``nod``, ``asn:...`` is ``asn``,
+anything else ``name``);
 CSV has a header with ``value`` and optional ``kind,label,tlp,expires``.
 STIX indicators (``pattern_type`` ``stix``) are read with ``stix2-patterns``:
 ``domain-name:value`` ``=``, ``LIKE '%.x'`` (suffix) and ``MATCHES``,
-``ipv4-addr:value``/``ipv6-addr:value`` ``=`` and ``ISSUBSET``. MISP events
+``ipv4-addr:value``/``ipv6-addr:value`` ``=`` and ``ISSUBSET``,
+``autonomous-system:number =``. MISP events
 are read with PyMISP: attributes (and object attributes) of type
 ``domain``, ``hostname``, ``ip-src``, ``ip-dst``, ``domain|ip``,
-``ip-src|port``, ``ip-dst|port``.
+``ip-src|port``, ``ip-dst|port``, ``AS``.
 """
 
 from __future__ import annotations
@@ -39,8 +43,9 @@ from yapdns.core.errors import InvalidQuery
 from yapdns.server.detection import tlp as tlp_levels
 from yapdns.storage.query import NameMatch
 
-Kind = Literal["name", "ip", "regex", "nod"]
-KINDS: tuple[Kind, ...] = ("name", "ip", "regex", "nod")
+Kind = Literal["name", "ip", "regex", "nod", "asn"]
+KINDS: tuple[Kind, ...] = ("name", "ip", "regex", "nod", "asn")
+ASN_MAX = 2**32 - 1
 VALUE_MAX = 500
 LABEL_MAX = 200
 STIX_TLP = {
@@ -57,6 +62,7 @@ MISP_TYPES = {
     "domain|ip": "both",
     "ip-src|port": "ip",
     "ip-dst|port": "ip",
+    "AS": "asn",
 }
 
 
@@ -109,9 +115,20 @@ def _normalized(kind: str, value: str) -> str:
             return value
         if kind == "nod":
             return NameMatch.parse(value).name
+        if kind == "asn":
+            return f"AS{asn_number(value)}"
         return str(NameMatch.parse(value))
     except (ValueError, InvalidQuery, regex.error) as exc:
         raise BadIndicator(f"not a valid {kind}: {exc}") from None
+
+
+def asn_number(value: str) -> int:
+    """``AS13335``, ``as13335`` or ``13335`` as the number (``ValueError`` otherwise)."""
+    text = value.strip()
+    digits = text[2:] if text[:2].upper() == "AS" else text
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 10 or int(digits) > ASN_MAX:
+        raise ValueError(f"{value[:40]!r} is not an AS number (AS0 to AS{ASN_MAX})")
+    return int(digits)
 
 
 def _expiry(text: str | None) -> dt.datetime | None:
@@ -133,6 +150,8 @@ def guess(value: str, label: str = "", tlp: str | None = None, expires: str | No
         return check("regex", text[1:-1], label, tlp, expires)
     if text.startswith("nod:"):
         return check("nod", text[4:], label, tlp, expires)
+    if text.lower().startswith("asn:"):
+        return check("asn", text[4:], label, tlp, expires)
     try:
         ipaddress.ip_network(text, strict=False)
     except ValueError:
@@ -212,9 +231,11 @@ def _stix_spec(
 ) -> IndicatorSpec:
     value = literal[1:-1].replace("\\'", "'").replace("\\\\", "\\") if literal.startswith("'") else literal
     negated = op.startswith("NOT")
+    exp = str(expires) if expires else None
+    if path == ["number"] and not negated:
+        return _stix_number(object_type, op, value, label, level, exp)
     if path != ["value"] or negated:
         raise BadIndicator(f"{object_type}:{'.'.join(map(str, path))} {op} is not a value this watchlist matches")
-    exp = str(expires) if expires else None
     if object_type == "domain-name":
         if op == "=":
             return check("name", value, label, level, exp)
@@ -225,6 +246,13 @@ def _stix_spec(
     if object_type in ("ipv4-addr", "ipv6-addr") and op in ("=", "ISSUBSET"):
         return check("ip", value, label, level, exp)
     raise BadIndicator(f"{object_type}:value {op} is not a comparison this watchlist matches")
+
+
+def _stix_number(object_type: str, op: str, literal: str, label: str, level: str | None, exp: str | None
+                 ) -> IndicatorSpec:
+    if object_type == "autonomous-system" and op == "=":
+        return check("asn", literal, label, level, exp)
+    raise BadIndicator(f"{object_type}:number {op} is not a comparison this watchlist matches")
 
 
 def read_misp(text: str, tlp: str | None = None) -> Iterator[Read]:

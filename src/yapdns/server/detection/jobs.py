@@ -5,18 +5,26 @@ yet (``services.hunt_pending``), the NOD watch (``nod_watch``: newly
 observed names under a ``nod`` entry's suffix raise alerts, origin
 ``nod``, read from a cursor kept in ``JobCursor``) and the delivery of due
 alerts (``delivery.deliver_pending``), and the fast-flux rescoring of names
-that got new addresses (``rescore``, ``flux.py``; cursor in ``JobCursor``). ``yapdns detection jobs`` runs rounds in a
-loop (or once); a worker process can call ``run_jobs`` on its own schedule.
-Run one such loop per deployment: two loops could deliver one alert twice.
+that got new addresses (``rescore``, ``flux.py``; cursor in ``JobCursor``).
+
+``yapdns worker`` runs them as two periodic jobs (``workers/schedule.py``):
+``watch_round`` (hunts, NOD watch, rescoring) and ``deliver_alerts`` (the
+outbox), each enqueued by one worker at a time and never while its last
+run is pending, so several workers never deliver one alert twice.
+``yapdns detection jobs`` runs the same rounds in a loop for deployments
+without a worker; do not run it beside workers (two loops could deliver an
+alert twice).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from yapdns.server.detection import delivery, flux, nod, services
+from yapdns.server.detection import delivery, nod, services, signals
 from yapdns.server.detection.matching import Hit
 from yapdns.server.detection.models import JobCursor, NameScore
+from yapdns.server.store import get_store
+from yapdns.server.workers.jobs import job
 from yapdns.storage.base import Store
 
 NOD_CURSOR = "nod-watch"
@@ -44,6 +52,20 @@ def run_jobs(store: Store) -> JobReport:
     return JobReport(hunted, nod_alerts, rescored, sent, failed)
 
 
+@job(retries=2, backoff=30)
+def watch_round() -> dict[str, int]:
+    """The worker's periodic detection round: retro-hunts, NOD watch and flux rescoring."""
+    store = get_store()
+    return {"hunted": services.hunt_pending(store), "nod_alerts": nod_watch(store), "rescored": rescore(store)}
+
+
+@job(retries=0)
+def deliver_alerts() -> dict[str, int]:
+    """The worker's periodic delivery of due alerts (a failed send is retried by the outbox, not the job)."""
+    sent, failed = delivery.deliver_pending()
+    return {"sent": sent, "failed": failed}
+
+
 def rescore(store: Store, limit: int = RESCORE_MAX) -> int:
     """Recompute the flux score of names that got new addresses since the last round; the number rescored."""
     row, _ = JobCursor.objects.get_or_create(name=FLUX_CURSOR, defaults={"value": "0"})
@@ -56,22 +78,21 @@ def rescore(store: Store, limit: int = RESCORE_MAX) -> int:
             break
         after = reached
     for name in names:
-        save_score(flux.flux_score(store, name))
+        save_score(signals.name_signals(store, name))
     JobCursor.objects.filter(pk=row.pk).update(value=str(after))
     return len(names)
 
 
-def save_score(result: flux.FluxScore) -> None:
-    """Keep a name's latest score."""
+def save_score(result: signals.Signals) -> None:
+    """Keep a name's latest signals (``signals.py``) for the suspicious listing and search results."""
+    f, lex, age = result.flux, result.lexical, result.age
     NameScore.objects.update_or_create(
         name=result.name,
         defaults={
-            "score": result.score,
-            "flux": result.flux,
-            "n_addresses": result.n_a,
-            "n_networks": result.n_networks,
-            "n_ns": result.n_ns,
-            "ttl_min": result.ttl_min,
+            "score": f.score, "flux": f.flux, "n_addresses": f.n_a, "n_networks": f.n_asn, "n_ns": f.n_ns,
+            "ttl_min": f.ttl_min, "asn_basis": f.basis_label, "domain_age": age.age, "young": age.young,
+            "entropy": lex.entropy, "bigram": lex.bigram, "dga": lex.dga, "repointed": result.repointing.repointed,
+            "new_as": "\n".join(result.repointing.new_as)[:300], "suspicious": result.suspicious,
         },
     )
 
@@ -95,6 +116,15 @@ def nod_watch(store: Store) -> int:
     created_alerts = services.record_hits(hits, origin="nod") if hits else []
     JobCursor.objects.filter(pk=row.pk).update(value=nod.cursor_of(after))
     return len(created_alerts)
+
+
+def restart_cursors(store: Store) -> int:
+    """Point the NOD watch and the flux rescoring at ``store``'s end (after switching to a copied store, whose
+    sequence numbers are not the old store's: its history is not news); the sequence number set."""
+    end = _store_end(store)
+    JobCursor.objects.update_or_create(name=NOD_CURSOR, defaults={"value": nod.cursor_of(end)})
+    JobCursor.objects.update_or_create(name=FLUX_CURSOR, defaults={"value": str(end)})
+    return end
 
 
 def _store_end(store: Store) -> int:

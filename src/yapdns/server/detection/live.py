@@ -4,7 +4,8 @@
 the write transaction) and also for a replayed batch: a server that crashed
 after the commit but before matching never acknowledged the batch, so the
 sender retries it and the replay is matched then; alerts fold repeats, so
-matching a batch twice raises no second alert. A failure here is logged and
+matching a batch twice raises no second alert. ``asn`` entries are matched
+where the address's AS is known (``asnmatch.py``). A failure here is logged and
 counted, and never fails or slows the ingest answer beyond the matching
 itself.
 """
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 from yapdns import config
 from yapdns.core.model import Observation
 from yapdns.ingest import AfterCommit
-from yapdns.server.detection import services
+from yapdns.server.detection import asnmatch, services
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,10 @@ class MatchStats:
 def match_after_commit(observations: Sequence[Observation]) -> None:
     """Match one committed batch against the watchlist and record alerts."""
     try:
-        hits = services.live_matcher().match(observations)
+        matcher = services.live_matcher()
+        hits = matcher.match(observations)
+        if matcher.asns:
+            hits += asnmatch.asn_hits(matcher, observations, asnmatch.live_resolver())
         MatchStats.batches += 1
         if hits:
             MatchStats.hits += len(hits)

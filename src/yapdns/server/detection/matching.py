@@ -11,7 +11,9 @@
 Names and addresses repeat a lot, so the matcher remembers the result of
 each (up to ``CACHE_MAX`` of each, then starts over): a repeat costs one
 dictionary lookup. ``nod`` entries match newly observed names,
-not observations (``nod_suffixes``).
+not observations (``nod_suffixes``); ``asn`` entries need each address's
+AS, which the matcher does not know: ``asn_entries`` answers for a number
+and ``asnmatch.py`` finds the numbers.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class WatchlistMatcher:
         self.prefix: dict[str, list[int]] = defaultdict(list)
         self.nets: dict[tuple[int, int], dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
         self.nod_suffixes: dict[str, list[int]] = defaultdict(list)
+        self.asns: dict[int, list[int]] = defaultdict(list)
         self.regexes: list[tuple[int, regex.Pattern[str]]] = []
         self.size = 0
         for rule in rules:
@@ -83,6 +86,8 @@ class WatchlistMatcher:
             self.regexes.append((rule.entry_id, regex.compile(rule.value)))
         elif rule.kind == "nod":
             self.nod_suffixes[rule.value].append(rule.entry_id)
+        elif rule.kind == "asn":
+            self.asns[int(rule.value[2:])].append(rule.entry_id)
 
     def _name_table(self, value: str) -> tuple[dict[str, list[int]], str]:
         if value.startswith("*."):
@@ -148,6 +153,10 @@ class WatchlistMatcher:
             if net_version == version:
                 found.extend(self.nets[(version, length)].get(value >> (bits - length) << (bits - length), ()))
         return found
+
+    def asn_entries(self, asn: int) -> list[int]:
+        """The ``asn`` entries of an AS number."""
+        return list(self.asns.get(asn, ()))
 
     def nod_entries(self, name: str) -> list[int]:
         """The ``nod`` entries whose suffix a newly observed name falls under (or is)."""

@@ -6,7 +6,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-KIND_CHOICES = [("name", "name"), ("ip", "IP/CIDR"), ("regex", "regex"), ("nod", "new name under")]
+KIND_CHOICES = [
+    ("name", "name"), ("ip", "IP/CIDR"), ("regex", "regex"), ("nod", "new name under"), ("asn", "AS number"),
+]
 TLP_CHOICES = [("", "none"), ("white", "TLP:WHITE"), ("green", "TLP:GREEN"), ("amber", "TLP:AMBER"), ("red", "TLP:RED")]
 STATUS_CHOICES = [("open", "open"), ("acknowledged", "acknowledged"), ("closed", "closed")]
 CHANNEL_CHOICES = [("webhook", "webhook"), ("syslog", "syslog"), ("smtp", "email")]
@@ -97,7 +99,8 @@ class JobCursor(models.Model):
 
 
 class NameScore(models.Model):
-    """A name's latest fast-flux score (``flux.py``), kept by the scoring job for listings and search results."""
+    """A name's latest signals (``signals.py``: fast-flux score, domain age, DGA, re-pointing), kept by the
+    scoring job for listings and search results. ``n_networks`` holds n_ASN, counted on ``asn_basis``."""
 
     name = models.CharField(max_length=1100, unique=True)
     score = models.FloatField(db_index=True)
@@ -106,6 +109,15 @@ class NameScore(models.Model):
     n_networks = models.IntegerField()
     n_ns = models.IntegerField()
     ttl_min = models.IntegerField(null=True)
+    asn_basis = models.CharField(max_length=8, default="network")  # asn, as_name, network, mixed, none
+    domain_age = models.BigIntegerField(null=True)  # seconds: registered domain's age at the name's first sight
+    young = models.BooleanField(default=False)
+    entropy = models.FloatField(null=True)
+    bigram = models.FloatField(null=True)
+    dga = models.BooleanField(default=False, db_index=True)
+    repointed = models.BooleanField(default=False, db_index=True)
+    new_as = models.CharField(max_length=300, blank=True)  # the ASes a re-pointed name moved to
+    suspicious = models.BooleanField(default=False, db_index=True)  # flux, dga or repointed
     computed_at = models.DateTimeField(auto_now=True)
 
     class Meta:

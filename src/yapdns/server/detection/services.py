@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -28,13 +29,17 @@ from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from yapdns import config
+from yapdns.core.errors import InvalidQuery
+from yapdns.core.model import Record
 from yapdns.server.detection import delivery
 from yapdns.server.detection.indicators import IndicatorSpec
 from yapdns.server.detection.matching import EntryRule, Hit, WatchlistMatcher
 from yapdns.server.detection.models import Alert, AlertComment, WatchlistEntry
 from yapdns.storage.base import Store
+from yapdns.storage.context import ContextFilter
 from yapdns.storage.query import IpRange, NameMatch, RecordQuery
 
+log = logging.getLogger(__name__)
 HUNT_MAX = 1000
 MATCHER_TTL = 5.0
 STATUSES = ("open", "acknowledged", "closed")
@@ -158,8 +163,10 @@ def _apply(groups: dict[str, list[Hit]], origin: str, channels: delivery.Channel
         _fold(alert, groups[key], now)
     Alert.objects.bulk_update(list(recent.values()), FOLD_FIELDS)
     created: list[Alert] = []
-    for key, group in groups.items():
-        if key not in recent:
+    wanted = {group[0].entry_id for key, group in groups.items() if key not in recent}
+    kept = set(WatchlistEntry.objects.filter(pk__in=wanted).values_list("pk", flat=True))  # a cached matcher may
+    for key, group in groups.items():  # still hold an entry another process deleted: its hits are dropped
+        if key not in recent and group[0].entry_id in kept:
             alert = _new_alert(key, group, origin)
             delivery.queue(alert, channels)
             created.append(alert)
@@ -205,24 +212,37 @@ def hunt_query(entry: WatchlistEntry) -> RecordQuery | None:
         return RecordQuery(rrname=NameMatch.parse(entry.value), limit=HUNT_MAX)
     if entry.kind == "ip":
         return RecordQuery(rdata_ip=IpRange.parse(entry.value), limit=HUNT_MAX)
+    if entry.kind == "asn":
+        return RecordQuery(context=ContextFilter(asn=int(entry.value[2:])), limit=HUNT_MAX)
     return None
 
 
 def retro_hunt(store: Store, entry_id: int) -> int:
     """Match one entry against stored records (at most ``HUNT_MAX``); alerts for what it finds; the count found.
 
-    Regex and NOD entries are not hunted (no index serves them; a regex hunt
+    ASN entries find the A/AAAA records whose address any kept context row
+    puts in the AS. Regex and NOD entries are not hunted (no index serves them; a regex hunt
     would be a full scan): they match from now on.
     """
     entry = WatchlistEntry.objects.filter(pk=entry_id).first()
     if entry is None:
         return 0
-    query = hunt_query(entry)
-    records = list(store.iter_records(query)) if query else []
+    records = _hunted(store, hunt_query(entry))
     hits = [Hit(entry.pk, r.rrname, r.rrtype, r.rdata, "", r.time_first, r.time_last, r.count) for r in records]
     record_hits(hits, origin="retro-hunt")
     WatchlistEntry.objects.filter(pk=entry.pk).update(hunted_at=timezone.now(), hunt_found=len(hits))
     return len(hits)
+
+
+def _hunted(store: Store, query: RecordQuery | None) -> list[Record]:
+    """The records a hunt finds; none (logged) when the backend refuses the query."""
+    if query is None:
+        return []
+    try:
+        return list(store.iter_records(query))
+    except InvalidQuery as exc:
+        log.warning("retro-hunt skipped: %s", exc)
+        return []
 
 
 def hunt_pending(store: Store, limit: int = 100) -> int:

@@ -15,5 +15,6 @@ urlpatterns = [
     path("nod", streams.nod_list, name="nod"),
     path("flux", views.flux_view, name="flux"),
     path("suspicious", views.suspicious, name="suspicious"),
+    path("signals/<str:name>", views.signals_view, name="signals"),
     path("nod/stream", streams.nod_stream, name="nod-stream"),
 ]

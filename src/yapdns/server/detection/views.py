@@ -270,32 +270,71 @@ def alert_export(request: HttpRequest, principal: Principal, alert_id: str) -> H
     return export_response([record], fmt, alert.entry.tlp or None, title)
 
 
+def _exact_name(text: str) -> str:
+    """One exact owner name from a request (``InvalidQuery`` for wildcards and bad names)."""
+    from yapdns.core.errors import InvalidQuery
+    from yapdns.storage.query import NameMatch
+
+    match = NameMatch.parse(text)
+    if match.kind != "exact":
+        raise InvalidQuery("name must be one exact name")
+    return match.name
+
+
 @api_view("query")
 def flux_view(request: HttpRequest, principal: Principal) -> HttpResponseBase:
     """``GET /api/v1/flux?name=``: a name's fast-flux score now, with its parts (docs/detection.md)."""
     from yapdns.core.errors import InvalidQuery
     from yapdns.server.detection.flux import flux_score
     from yapdns.server.store import get_store
-    from yapdns.storage.query import NameMatch
 
     unknown = sorted(set(request.GET) - {"name"})
     if unknown:
         return error(400, f"unknown parameter {unknown[0]!r}; give name=")
     try:
-        match = NameMatch.parse(request.GET.get("name", ""))
-        if match.kind != "exact":
-            raise InvalidQuery("name must be one exact name")
+        name = _exact_name(request.GET.get("name", ""))
     except InvalidQuery as exc:
         return error(400, str(exc))
-    return JsonResponse(flux_score(get_store(), match.name).as_json())
+    return JsonResponse(flux_score(get_store(), name).as_json())
+
+
+@api_view("query")
+def signals_view(request: HttpRequest, principal: Principal, name: str) -> HttpResponseBase:
+    """``GET /api/v1/signals/<name>``: every signal of a name now (flux, domain age, lexical, re-pointing)."""
+    from yapdns.core.errors import InvalidQuery
+    from yapdns.server.detection.signals import name_signals
+    from yapdns.server.store import get_store
+
+    if request.GET:
+        return error(400, f"unknown parameter {sorted(request.GET)[0]!r}; the name is in the path")
+    try:
+        fqdn = _exact_name(name)
+    except InvalidQuery as exc:
+        return error(400, str(exc))
+    return JsonResponse(name_signals(get_store(), fqdn).as_json())
+
+
+SIGNAL_FILTERS = ("flux", "dga", "repointed", "young")
+
+
+def suspicious_rows(signal: str = "") -> Any:
+    """Kept scores of suspicious names (flux, DGA-like or re-pointed), or of those with one ``signal``."""
+    from yapdns.server.detection.models import NameScore
+
+    return NameScore.objects.filter(**{signal or "suspicious": True})
 
 
 @api_view("query")
 def suspicious(request: HttpRequest, principal: Principal) -> HttpResponseBase:
-    """``GET /api/v1/suspicious``: names the scoring job last scored as fast-flux, highest score first."""
-    from yapdns.server.detection.models import NameScore
-
-    rows = NameScore.objects.filter(flux=True)[:LIST_MAX]
+    """``GET /api/v1/suspicious[?signal=flux|dga|repointed|young]``: names the scoring job last found suspicious,
+    highest flux score first."""
+    unknown = sorted(set(request.GET) - {"signal"})
+    if unknown:
+        return error(400, f"unknown parameter {unknown[0]!r}; the filter is signal=")
+    signal = request.GET.get("signal", "")
+    if signal and signal not in SIGNAL_FILTERS:
+        return error(400, f"signal must be one of {', '.join(SIGNAL_FILTERS)}")
+    rows = suspicious_rows(signal)[:LIST_MAX]
     return JsonResponse({"names": [score_json(r) for r in rows]})
 
 
@@ -306,8 +345,16 @@ def score_json(row: Any) -> dict[str, object]:
         "score": round(row.score, 2),
         "flux": row.flux,
         "distinct_addresses": row.n_addresses,
-        "distinct_networks": row.n_networks,
+        "distinct_asns": row.n_networks,
+        "asn_basis": row.asn_basis,
         "ns_records": row.n_ns,
         "ttl_min": row.ttl_min,
+        "domain_age": row.domain_age,
+        "young": row.young,
+        "entropy": row.entropy,
+        "bigram_score": row.bigram,
+        "dga_like": row.dga,
+        "repointed": row.repointed,
+        "new_as": row.new_as.splitlines(),
         "computed_at": row.computed_at.isoformat(),
     }

@@ -34,6 +34,7 @@ class UpstreamFetch(models.Model):
     unreadable = models.IntegerField(default=0)
     error = models.CharField(max_length=500, blank=True, default="")
     upstream_quota = models.JSONField(null=True, blank=True)
+    requests = models.IntegerField(default=1)  # requests sent (a paged answer sends one per page): the quota ledger
 
     class Meta:
         indexes = [models.Index(fields=["connector", "query", "asked_at"])]

@@ -4,8 +4,10 @@ A store keeps every value each dataset gave an address, with the data's date
 (``storage/context.py``). ``as_of(rows, when)`` picks, per source, the value of
 the latest data built at or before ``when`` (else the oldest value known: the
 data cannot say more about older times), prefers a source that knows the AS
-number, and fills the fields it lacks from the other sources (``source``
-then names them all, joined with " + "). The API, CSV, search results and the dashboard all use it.
+number, then the data built nearest to ``when`` (the newest when ``when`` is
+None), and fills the fields it lacks from the other sources (``source`` then
+names them all, joined with " + "). The API, CSV, search results and the
+dashboard all use it.
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ def as_of(rows: Sequence[IpContextRow], when: int | None = None) -> IpContextRow
         picks.append(before[-1] if before else ordered[0])
     if not picks:
         return None
-    picks.sort(key=lambda r: (r.asn is not None, r.data_date), reverse=True)
+    picks.sort(key=lambda r: (r.asn is not None, r.data_date if when is None else -abs(r.data_date - when)),
+               reverse=True)
     return _merged(picks)
 
 

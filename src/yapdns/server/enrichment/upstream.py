@@ -4,8 +4,9 @@
 
 * only configured connectors are asked (their keys live in settings, never in the database);
 * an answer is reused for ``YAPDNS_UPSTREAM_CACHE_SECONDS`` (same connector and query): no request is sent;
-* a connector is asked at most ``YAPDNS_UPSTREAM_DAILY_QUOTA`` times in 24 hours (failed requests count:
-  they may have cost quota upstream); beyond it, ``QuotaExceeded`` and no request;
+* a connector is sent at most ``YAPDNS_UPSTREAM_DAILY_QUOTA`` requests in 24 hours (every page of a paged
+  answer is one; failed requests count: they may have cost quota upstream); beyond it, ``QuotaExceeded`` and
+  no request, and a paged answer is read only as far as the quota left allows;
 * what comes back is normalized and written as ``imported`` evidence under the sensor ``upstream/<name>``
   with ``source`` the connector's name, through the same idempotent ingest path as every batch; rows that do
   not normalize are counted, never stored.
@@ -18,6 +19,7 @@ import ipaddress
 import uuid
 
 import msgspec
+from django.db.models import Sum
 from django.utils import timezone
 
 from yapdns import config
@@ -79,7 +81,9 @@ def normalize_query(text: str) -> tuple[str, bool]:
 
 
 def used(name: str) -> int:
-    return UpstreamFetch.objects.filter(connector=name, asked_at__gte=timezone.now() - DAY).count()
+    """Requests sent to ``name`` in the last 24 hours."""
+    recent = UpstreamFetch.objects.filter(connector=name, asked_at__gte=timezone.now() - DAY)
+    return int(recent.aggregate(n=Sum("requests"))["n"] or 0)
 
 
 def status() -> list[ConnectorStatus]:
@@ -104,11 +108,12 @@ def ask(name: str, text: str, by: str = "") -> AskResult:
         "-asked_at").first()
     if cached is not None:
         return _result(cached, True, limit)
-    if used(name) >= limit:
+    left = limit - used(name)
+    if left <= 0:
         raise QuotaExceeded(f"{name}: the daily quota of {limit} requests is used up")
     fetch = UpstreamFetch.objects.create(connector=name, query=query, asked_at=now, asked_by=by[:150])
     try:
-        answer = the_connector.fetch(query, is_ip=is_ip, limit=config.get_int("YAPDNS_UPSTREAM_LIMIT"))
+        answer = the_connector.fetch(query, is_ip=is_ip, limit=config.get_int("YAPDNS_UPSTREAM_LIMIT"), requests=left)
     except UpstreamError as exc:
         fetch.error = str(exc)[:500]
         fetch.save(update_fields=["error"])
@@ -116,7 +121,8 @@ def ask(name: str, text: str, by: str = "") -> AskResult:
     fetch.accepted, fetch.unreadable = _store(name, answer.observations, fetch.pk)
     fetch.unreadable += answer.unreadable
     fetch.ok, fetch.upstream_quota = True, answer.quota
-    fetch.save(update_fields=["accepted", "unreadable", "ok", "upstream_quota"])
+    fetch.requests, fetch.error = max(1, answer.requests), answer.stopped[:500]
+    fetch.save(update_fields=["accepted", "unreadable", "ok", "upstream_quota", "requests", "error"])
     return _result(fetch, False, limit)
 
 

@@ -5,25 +5,25 @@ The request middleware binds a request id for the duration of each request
 the ingest view adds the sensor and the batch id. ``RequestContextFilter``
 copies them onto every log record made meanwhile, in any thread that runs
 the request. With ``YAPDNS_LOG_FORMAT=json`` each line is one JSON object
-(``JsonFormatter``), for log pipelines; the plain format stays the default.
+(``core/logformat.py``'s ``JsonFormatter``, which the agent shares), for log
+pipelines; the plain format stays the default.
 """
 
 from __future__ import annotations
 
 import contextvars
-import datetime as dt
-import json
 import logging
 import re
 import uuid
 from typing import Any
+
+from yapdns.core.logformat import PLAIN, JsonFormatter
 
 REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("yapdns_request_id", default=None)
 SENSOR: contextvars.ContextVar[str | None] = contextvars.ContextVar("yapdns_sensor", default=None)
 BATCH_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("yapdns_batch_id", default=None)
 _CONTEXT = {"request_id": REQUEST_ID, "sensor": SENSOR, "batch_id": BATCH_ID}
 _GIVEN_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-_STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
 def request_id_from(header: str | None) -> str:
@@ -43,30 +43,10 @@ class RequestContextFilter(logging.Filter):
         return True
 
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, the request context and any ``extra``."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        out: dict[str, Any] = {
-            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        for key, value in vars(record).items():
-            if key not in _STANDARD and value is not None and not key.startswith("_"):
-                out[key] = value if isinstance(value, (str, int, float, bool)) else str(value)
-        if record.exc_info:
-            out["exception"] = self.formatException(record.exc_info)
-        return json.dumps(out, ensure_ascii=False)
-
-
 def logging_config(log_format: str) -> dict[str, Any]:
     """Django's ``LOGGING`` for ``YAPDNS_LOG_FORMAT`` (``plain`` or ``json``)."""
     formatter: dict[str, Any] = (
-        {"()": "yapdns.server.monitoring.logs.JsonFormatter"}
-        if log_format == "json"
-        else {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+        {"()": JsonFormatter} if log_format == "json" else {"format": PLAIN}
     )
     return {
         "version": 1,
@@ -77,3 +57,4 @@ def logging_config(log_format: str) -> dict[str, Any]:
         "root": {"handlers": ["console"], "level": "INFO"},
         "loggers": {"django.request": {"level": "ERROR"}, "axes": {"level": "WARNING"}},
     }
+

@@ -16,7 +16,7 @@ import hmac
 import logging
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
@@ -70,7 +70,28 @@ def readiness_problems() -> list[str]:
         if plan:
             names = ", ".join(f"{m.app_label}.{m.name}" for m, _ in plan[:5])
             problems.append(f"application migrations pending: {names} (run `yapdns migrate`)")
+        problems += _application_read_only()
     return problems
+
+
+def _application_read_only() -> list[str]:
+    """A read-only PostgreSQL under the application database (logins, sessions and tokens need writes)."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor != "postgresql":
+        return []
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('transaction_read_only'), pg_is_in_recovery()")
+            read_only, standby = cursor.fetchone() or ("off", False)
+    except DatabaseError:
+        log.exception("readiness: the application database failed")
+        return ["the application database cannot be read"]
+    if standby:
+        return ["read-only: the application database's PostgreSQL is a standby (in recovery) and takes no writes"]
+    if read_only == "on":
+        return ["read-only: the application database's PostgreSQL takes no writes "
+                "(default_transaction_read_only is on)"]
+    return []
 
 
 @public

@@ -378,7 +378,16 @@ def _detection_paths() -> dict[str, Any]:
             [_param("name", "One exact name") | {"required": True}],
             _json({"type": "object"}),
         ),
-        "/api/v1/suspicious": _get("Names last scored as fast-flux, highest first.", [], _json({"type": "object"})),
+        "/api/v1/suspicious": _get(
+            "Names last found fast-flux, DGA-like or re-pointed (or with one signal), highest flux score first.",
+            [_param("signal", "One signal only", {"type": "string", "enum": ["flux", "dga", "repointed", "young"]})],
+            _json({"type": "object"}),
+        ),
+        "/api/v1/signals/{name}": _get(
+            "Every detection signal of a name now: flux score, domain age at first sight, lexical, re-pointing.",
+            [_param("name", "One exact name", where="path") | {"required": True}],
+            _json({"type": "object"}),
+        ),
         "/api/v1/alerts/{alert_id}/export": _get(
             "The alert's record as a STIX 2.1 bundle or MISP event, marked with its entry's TLP.",
             [alert, _param("format", "stix or misp", {"type": "string", "enum": ["stix", "misp"]})],
@@ -408,7 +417,7 @@ _NEW_ENTRY = {
     "additionalProperties": False,
     "properties": {
         "value": _STR,
-        "kind": {"type": "string", "enum": ["name", "ip", "regex", "nod"]},
+        "kind": {"type": "string", "enum": ["name", "ip", "regex", "nod", "asn"]},
         "label": _STR,
         "tlp": _STR,
         "expires": _STR,

@@ -16,10 +16,12 @@ from yapdns.storage.prune import Prunable, RetentionPolicy
 
 @job(retries=2, backoff=300)
 def apply_retention() -> dict[str, int]:
-    """Prune what the configured policy expires; return the counts per kind (empty when retention is off)."""
+    """Prune what the configured policy expires; return the counts per kind and per rule (``rule <label>``:
+    the removed rows it applied to), empty when retention is off."""
     policy = RetentionPolicy.configured()
     store = get_store()
     if not policy.active or not isinstance(store, Prunable):
         return {}
     report = store.prune(policy)
-    return {k: v for k, v in msgspec.structs.asdict(report).items() if isinstance(v, int) and not isinstance(v, bool)}
+    kinds = {k: v for k, v in msgspec.structs.asdict(report).items() if isinstance(v, int) and not isinstance(v, bool)}
+    return {**kinds, **{f"rule {label}": n for label, n in report.by_rule.items()}}

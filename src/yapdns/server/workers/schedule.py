@@ -27,4 +27,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("top-names", "yapdns.server.dashboard.jobs.refresh_top_names", every=600),
     Periodic("enrich-addresses", "yapdns.server.enrichment.jobs.enrich_addresses", every=30),
     Periodic("retention", "yapdns.server.workers.retention.apply_retention", every=3600),
+    Periodic("upstream-on-alerts", "yapdns.server.enrichment.onalert.ask_upstream_on_alerts", every=60),
+    Periodic("detection-watch", "yapdns.server.detection.jobs.watch_round", every=60),
+    Periodic("alert-delivery", "yapdns.server.detection.jobs.deliver_alerts", every=10),
 )

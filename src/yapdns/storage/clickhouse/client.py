@@ -216,6 +216,8 @@ _TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r
 
 
 def _tsv(value: Any) -> str:
+    if value is None:
+        return "\\N"
     if isinstance(value, str):
         return value.translate(_TSV_ESCAPES)
     return str(int(value))

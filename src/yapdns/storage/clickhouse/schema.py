@@ -101,6 +101,13 @@ def _table(name: str, key: tuple[str, ...], cluster: str | None, replicated: boo
 def migrations(cluster: str | None = None, replicated: bool = False) -> tuple[tuple[int, str, tuple[str, ...]], ...]:
     """``(version, name, statements)``; each statement formats with ``db``, runs on every node."""
     return (
+        *_initial(cluster, replicated),
+        *_storage_order(replicated),
+    )
+
+
+def _initial(cluster: str | None, replicated: bool) -> tuple[tuple[int, str, tuple[str, ...]], ...]:
+    return (
         (
             1,
             "0001_initial",
@@ -109,6 +116,55 @@ def migrations(cluster: str | None = None, replicated: bool = False) -> tuple[tu
                 *_table("rdx", RDX_KEY, cluster, replicated),
                 "CREATE TABLE IF NOT EXISTS {db}.claim (sensor String, batch_id String, token String, at Int64) "
                 "ENGINE = Log",
+            ),
+        ),
+    )
+
+
+# -- storage order and address context (0003) --------------------------------------------------------------
+#
+# Not sharded: these tables live on the first shard (its replicas, when replicated), read and written there.
+#
+# * ``seq_log`` (MergeTree, ordered by ``seq``): one row per A/AAAA record and per (name, type) of the other
+#   records of every write (``rdata`` empty for those), numbered in the order writes were applied
+#   (``SEQ_SHIFT``), appended after the write's commit part; ``rrtype`` 0 rows are the write's batch
+#   markers (``rrname_rev`` the sensor, ``rdata`` the batch id);
+# * ``seq_first`` (fed by a view from ``seq_log``): each record's smallest ``seq``, in key order, so "is this
+#   row the record's (or the name's) first?" is a key lookup;
+# * ``prune_epoch``: a row per prune that deleted sequence rows (writers then forget which keys they numbered);
+# * ``ip_context``: address context rows (``storage/context.py``), ``ip`` the 16-byte key as 32 hex digits
+#   (as ``rdx.rkey``) and ``ip_text`` its presentation form (as per-RR rdata).
+
+SEQ_SHIFT = 20  # seq = (write number << SEQ_SHIFT) + the record's index in the write
+SEQ_MARKER = 0  # the rrtype of batch-marker rows in seq_log
+
+
+def _plain_engine(table: str, replicated: bool, engine: str = "MergeTree") -> str:
+    if not replicated:
+        return f"{engine}()"
+    return f"Replicated{engine}('/clickhouse/tables/{{{{shard}}}}/{{db}}/{table}', '{{{{replica}}}}')"
+
+
+def _storage_order(replicated: bool) -> tuple[tuple[int, str, tuple[str, ...]], ...]:
+    return (
+        (
+            3,  # 2 is left to the per-name rollup (another branch)
+            "0003_order_and_context",
+            (
+                "CREATE TABLE IF NOT EXISTS {db}.seq_log (seq Int64, rrname_rev String, rrtype UInt16, rdata String) "
+                f"ENGINE = {_plain_engine('seq_log', replicated)} ORDER BY seq SETTINGS index_granularity = 1024",
+                "CREATE TABLE IF NOT EXISTS {db}.seq_first (rrname_rev String, rrtype UInt16, rdata String, "
+                "seq AggregateFunction(min, Int64)) "
+                f"ENGINE = {_plain_engine('seq_first', replicated, 'AggregatingMergeTree')} "
+                "ORDER BY (rrname_rev, rrtype, rdata) SETTINGS index_granularity = 1024",
+                "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.seq_first_mv TO {db}.seq_first AS SELECT rrname_rev, "
+                "rrtype, rdata, minState(seq) AS seq FROM {db}.seq_log GROUP BY rrname_rev, rrtype, rdata",
+                "CREATE TABLE IF NOT EXISTS {db}.ip_context (ip String, source String, data_date Int64, "
+                "asn Nullable(Int64), as_name Nullable(String), prefix Nullable(String), country Nullable(String), "
+                f"recorded_at Int64, ip_text String) ENGINE = {_plain_engine('ip_context', replicated)} "
+                "ORDER BY (ip, source, data_date)",
+                f"CREATE TABLE IF NOT EXISTS {{db}}.prune_epoch (at Int64) "
+                f"ENGINE = {_plain_engine('prune_epoch', replicated)} ORDER BY at",
             ),
         ),
     )

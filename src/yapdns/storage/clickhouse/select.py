@@ -30,6 +30,7 @@ from yapdns.core import rrtypes
 from yapdns.core.errors import InvalidQuery
 from yapdns.core.names import reverse_name
 from yapdns.core.rdata import NAME_TYPES, ip_key
+from yapdns.storage.clickhouse.context import filter_clause
 from yapdns.storage.clickhouse.schema import LO_BITS, NONE_MAX, Kind, RKind
 from yapdns.storage.query import NameMatch, RecordQuery, TimeFence, TypeFilter, decode_cursor
 
@@ -117,6 +118,9 @@ def name_range(where: Where, match: NameMatch, col: str) -> None:
 def _record_source(where: Where, q: RecordQuery, db: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
     """The table, the grouping columns (name, type, rdata and any leading key) and the order of a query."""
     entry_group = ("rrname_rev", "rrtype", "k1")
+    if q.context is not None and (q.rrname is not None or q.sample is not None):
+        addresses = f"rrtype IN ({int(rrtypes.A)}, {int(rrtypes.AAAA)})"
+        where.add(f"{addresses} AND {filter_clause(db, q.context, 'k1', where.p)}")
     if q.rrname is not None:
         where.add(f"kind = {int(Kind.RR)}")
         if q.rrname.kind == "prefix":
@@ -132,6 +136,8 @@ def _record_source(where: Where, q: RecordQuery, db: str) -> tuple[str, tuple[st
         )
         return "entry", entry_group, entry_group
     group = ("rkey", "rrname_rev", "rrtype", "rdata")
+    if q.context is not None:  # the context filter, alone or beside an rdata key: addresses only
+        where.add(f"rkind = {int(RKind.IP)} AND {filter_clause(db, q.context, 'rkey', where.p)}")
     if q.rdata_ip is not None:
         where.add(f"rkind = {int(RKind.IP)}")
         where.add(f"rkey >= {where.p(q.rdata_ip.lo.hex())} AND rkey <= {where.p(q.rdata_ip.hi.hex())}")
@@ -142,8 +148,7 @@ def _record_source(where: Where, q: RecordQuery, db: str) -> tuple[str, tuple[st
     elif q.rdata_name is not None:
         where.add(f"rkind = {int(RKind.TARGET)}")
         name_range(where, q.rdata_name, "rkey")
-    else:
-        assert q.rdata is not None
+    elif q.rdata is not None:
         codes = q.types.codes or frozenset()
         if len(codes) == 1 and (code := next(iter(codes))) in rrtypes.IP_TYPES:
             key = ip_key(code, q.rdata)

@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from yapdns.core.errors import InvalidQuery
 from yapdns.core.model import (
     Evidence,
     NegativeRecord,
@@ -25,8 +24,10 @@ from yapdns.core.model import (
     SampleLink,
 )
 from yapdns.core.names import reverse_name, unreverse_name
+from yapdns.core.normalize import COUNT_CEILING
 from yapdns.core.rrtypes import rrtype_code, rrtype_text
 from yapdns.storage import rollup
+from yapdns.storage.aggregate import FoldedBatch, ProvKey
 from yapdns.storage.base import (
     SUMMARY_SCAN_MAX,
     BatchRef,
@@ -40,12 +41,12 @@ from yapdns.storage.base import (
     WriteOutcome,
     iterate_pages,
 )
-from yapdns.storage.clickhouse import flex, retention, select, summarize
+from yapdns.storage.clickhouse import context, flex, order, retention, select, summarize
 from yapdns.storage.clickhouse.client import Connection, translated
-from yapdns.storage.clickhouse.schema import NONE_MAX, NONE_MIN, Kind, migrations
+from yapdns.storage.clickhouse.schema import LO_BITS, NONE_MAX, NONE_MIN, Kind, migrations
 from yapdns.storage.clickhouse.select import STATS, Select, count
 from yapdns.storage.clickhouse.topology import Topology
-from yapdns.storage.clickhouse.writer import GROUP_LIMIT, ClickHouseApplier
+from yapdns.storage.clickhouse.writer import GROUP_LIMIT, ClickHouseApplier, Row
 from yapdns.storage.context import AddressPage, IpContextRow
 from yapdns.storage.flex import FlexQuery, FlexRow
 from yapdns.storage.group import GroupWriter
@@ -53,8 +54,6 @@ from yapdns.storage.prune import PruneReport, RetentionPolicy
 from yapdns.storage.query import NameMatch, Page, RecordQuery, encode_cursor
 
 T = TypeVar("T")
-_NO_CONTEXT = "address context (AS, country, prefix) is not stored on ClickHouse yet (docs/storage.md)"
-_NO_ORDER = "reads in storage order (newly observed or re-addressed names) are not on ClickHouse yet (docs/storage.md)"
 NAME_ROWS_MAX = 100_000
 ROLLUP_FALLBACK_SCAN = 10_000  # records name_rollup reads at most here (no rollup table on ClickHouse yet)
 
@@ -101,9 +100,10 @@ class ClickHouseStore:
         self._conn = self._topo.main
         self.db = self._conn.database
         lease = float(self._conn.options.pop("claim_lease", claim_lease))
-        self._writer = GroupWriter(
-            ClickHouseApplier(self._topo, lease), group_limit=GROUP_LIMIT, threads=1, name="ch-writer"
-        )
+        settle = float(self._conn.options.pop("seq_settle", 0))
+        self._order = order.OrderReader(self._first_rows, self._rows, self.db, settle)
+        self._applier = ClickHouseApplier(self._topo, lease)
+        self._writer = GroupWriter(self._applier, group_limit=GROUP_LIMIT, threads=1, name="ch-writer")
 
     # -- schema -------------------------------------------------------------
 
@@ -158,6 +158,21 @@ class ClickHouseStore:
         with translated():
             return self._writer.write(list(observations), batch)
 
+    def load(self, folded: FoldedBatch, provs: dict[ProvKey, int], ref: BatchRef, commit_rows: list[Row]) -> bool:
+        """Apply rows folded elsewhere once per ``ref`` (``copy.py``; not while this store instance writes);
+        False when ``ref`` was applied before."""
+        with translated():
+            return self._applier.load(folded, provs, ref, commit_rows)
+
+    def record_totals(self) -> tuple[int, int, int, int]:
+        """Records, their summed counts (each saturated), first and last sighting (``copy.verify``)."""
+        ((records, total, first, last),) = self._rows(
+            f"SELECT count(), sum(c), min(f), max(l) FROM (SELECT {select.FIRST} AS f, {select.LAST} AS l, "
+            f"least(toInt64(sumMerge(nhi)) * {1 << LO_BITS} + toInt64(sumMerge(nlo)), {COUNT_CEILING}) AS c "
+            f"FROM {self.db}.entry WHERE kind = {int(Kind.RR)} GROUP BY rrname_rev, rrtype, k1)"
+        )
+        return int(records), int(total), int(first), int(last)
+
     # -- reads --------------------------------------------------------------
 
     def _rows(self, text: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
@@ -188,8 +203,6 @@ class ClickHouseStore:
         return [int(p) for (p,) in found] or [0]
 
     def records(self, query: RecordQuery) -> Page[Record]:
-        if query.context is not None:
-            raise InvalidQuery(f"address context filters are not supported: {_NO_CONTEXT}")
         provs = self.provs_for(query.sensor, query.evidence)
         return self._page(lambda n: select.record_select(self.db, query, provs, n), _record, query.limit)
 
@@ -319,8 +332,6 @@ class ClickHouseStore:
     # -- whole-result summaries and sorts (summarize.py) ------------------------
 
     def _scan(self, query: RecordQuery, n: int) -> tuple[summarize.Scan, list[int] | None]:
-        if query.context is not None:
-            raise InvalidQuery(f"address context filters are not supported: {_NO_CONTEXT}")
         provs = self.provs_for(query.sensor, query.evidence)
         return summarize.scan(self._rows, self.db, query, provs, n, _record), provs
 
@@ -343,8 +354,6 @@ class ClickHouseStore:
         return rollup.from_summary(summary, self.name_provenance(name) if seen_by and not below else [])
 
     def count_records(self, query: RecordQuery, cap: int) -> int:
-        if query.context is not None:
-            raise InvalidQuery(f"address context filters are not supported: {_NO_CONTEXT}")
         provs = self.provs_for(query.sensor, query.evidence)
         return summarize.count_records(self._rows, self.db, query, provs, cap)
 
@@ -409,27 +418,31 @@ class ClickHouseStore:
             size_bytes=int(size),
         )
 
-    # -- address context (storage/context.py): not kept by this backend yet --------------------------
+    # -- storage order (order.py) and address context (context.py), on the first shard --------------------
 
-    def address_feed(self, cursor: str | None, limit: int) -> AddressPage:
-        """Nothing to enrich: no context is kept here, so the enricher never has addresses to send."""
-        return AddressPage([], None)
-
-    def add_ip_context(self, rows: Sequence[IpContextRow]) -> int:
-        raise NotImplementedError(f"ClickHouse record store: {_NO_CONTEXT}")
+    def _first_rows(self, text: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        with translated():
+            return self._topo.shards[0].rows(text, params)
 
     def discoveries(self, after: int, scan: int = 10_000, within: str | None = None) -> DiscoveryPage:
-        raise NotImplementedError(f"ClickHouse record store: {_NO_ORDER}")
+        return self._order.discoveries(after, scan, within)
 
     def first_under(self, name: str, seq: int) -> bool:
-        raise NotImplementedError(f"ClickHouse record store: {_NO_ORDER}")
+        return self._order.first_under(name, seq)
 
     def readdressed(self, after: int, scan: int = 10_000) -> tuple[list[str], int]:
-        raise NotImplementedError(f"ClickHouse record store: {_NO_ORDER}")
+        return self._order.readdressed(after, scan)
+
+    def address_feed(self, cursor: str | None, limit: int) -> AddressPage:
+        return self._order.address_feed(cursor, limit)
+
+    def add_ip_context(self, rows: Sequence[IpContextRow]) -> int:
+        with translated():
+            return context.add_ip_context(self._topo.shards[0], rows)
 
     def ip_context(self, ips: Sequence[str]) -> dict[str, list[IpContextRow]]:
-        """No address has context here (record pages are shown without AS and country)."""
-        return {}
+        with translated():
+            return context.ip_context(self._topo.shards[0], ips)
 
     def prune(self, policy: RetentionPolicy, *, dry_run: bool = False) -> PruneReport:
         """Apply ``policy`` (``storage/prune.py``'s ``Prunable``): expired records go whole (``retention.py``)."""

@@ -13,7 +13,9 @@ inserted last. Steps, each safe to crash after:
    the next claim wins: two server processes sent one batch at once apply it once;
 3. other parts' markers (only for ids claimed before: an earlier attempt): parts an interrupted write
    already inserted are skipped (those batches are then written one by one);
-4. fold (``aggregate.py``), build and shard the rows, insert every missing part, the commit part last.
+4. fold (``aggregate.py``), build and shard the rows, insert every missing part, the commit part last;
+5. number the write's records in ``seq_log`` (``sequence.py``), with its own markers: a replay of a batch
+   whose commit marker exists but whose sequence marker does not (a crash after step 4) numbers it then.
 
 The one window left: a writer stalled (not crashed) for longer than ``claim_lease`` between steps 2 and 4
 while another writer takes the batch over would apply it twice (docs/storage.md).
@@ -44,6 +46,7 @@ from yapdns.storage.clickhouse.schema import (
     Kind,
     RKind,
 )
+from yapdns.storage.clickhouse.sequence import Sequencer, folded_records, records_of
 from yapdns.storage.clickhouse.topology import Topology
 from yapdns.storage.group import BatchKey, WriteJob, hour_sensor, resolve_replays
 
@@ -219,6 +222,7 @@ def rdx_rows(folded: FoldedBatch, names: Names) -> Columns:
 
 
 Part = tuple[int, str]  # (shard, "entry" | "rdx"): one insert of a write
+Row = tuple[tuple[Any, ...], tuple[int, ...]]  # an entry row: its key and its nine state inputs
 
 
 class ClickHouseApplier:
@@ -228,6 +232,7 @@ class ClickHouseApplier:
         self._topo = topology
         self._lease = claim_lease
         self.token = uuid.uuid4().hex
+        self._seq = Sequencer(topology)
 
     # -- GroupApplier -----------------------------------------------------------
 
@@ -245,6 +250,8 @@ class ClickHouseApplier:
 
     def apply(self, conn: Topology, jobs: list[WriteJob]) -> list[WriteOutcome]:
         outcomes, fresh = resolve_replays(jobs, self._applied)
+        if len(fresh) < len(jobs):
+            self._number_replays(jobs, outcomes)
         if not fresh:
             return outcomes
         lost, retried = self._claim([job.batch for job in fresh if job.batch is not None])
@@ -347,6 +354,15 @@ class ClickHouseApplier:
             time.sleep(POLL)
         raise StoreUnavailable("another writer holds this batch id and has not finished it; retry later")
 
+    def _number_replays(self, jobs: list[WriteJob], outcomes: list[WriteOutcome]) -> None:
+        """Number the records of replayed batches that were applied but never numbered (step 5 crashed)."""
+        replays = {_key(j.batch): j for j, o in zip(jobs, outcomes, strict=True) if o.replayed and j.batch}
+        for key in self._seq.missing([j.batch for j in replays.values() if j.batch is not None]):
+            job = replays[key]
+            agg = BatchAggregate()
+            agg.add_all(job.observations)
+            self._seq.append(records_of(agg, Names().rev), [job.batch] if job.batch else [])
+
     def _write(self, jobs: list[WriteJob], skip: set[Part]) -> None:
         """Fold ``jobs`` and insert every part not in ``skip``, the commit part last."""
         agg = BatchAggregate()
@@ -355,10 +371,33 @@ class ClickHouseApplier:
         provs = _ids(agg.prov_keys())
         folded = agg.fold(provs)
         now = int(time.time())
+        hour = ((Kind.HOUR, hour_sensor(jobs), 0, str(now - now % 3600), "", now),
+                _plain(now - now % 3600, NONE_MAX, folded.observations, now))  # fmt: skip
+        refs = [job.batch for job in jobs if job.batch is not None]
+        self._insert(folded, provs, refs, skip, [hour], now)
+
+    def load(self, folded: FoldedBatch, provs: dict[ProvKey, int], ref: BatchRef, commit_rows: list[Row]) -> bool:
+        """Apply rows folded elsewhere (``copy.py``) once per ``ref``, ``commit_rows`` (entry rows: batch markers,
+        hourly counts) in the commit part; False when ``ref`` was applied before."""
+        if self._applied([ref]):
+            if self._seq.missing([ref]):  # applied, then a crash before its numbering
+                self._seq.append(folded_records(folded.rr, Names().rev), [ref])
+            return False
+        lost, retried = self._claim([ref])
+        if lost:
+            raise StoreUnavailable("another writer holds this batch id; retry later")
+        skip = self._parts_done([ref]).get(_key(ref), set()) if retried else set()
+        self._insert(folded, provs, [ref], skip, commit_rows, int(time.time()))
+        return True
+
+    def _insert(
+        self, folded: FoldedBatch, provs: dict[ProvKey, int], refs: list[BatchRef], skip: set[Part],
+        commit_rows: list[Row], now: int,
+    ) -> None:
+        """Build the rows of ``folded`` and insert every part not in ``skip``, the commit part last; then number
+        its records."""
         names = Names()
         entry = entry_rows(folded, provs, now, names)
-        hour = _plain(now - now % 3600, NONE_MAX, folded.observations, now)
-        entry.add((Kind.HOUR, hour_sensor(jobs), 0, str(now - now % 3600), "", now), hour)
         rdx = rdx_rows(folded, names)
         entry.check()
         rdx.check()
@@ -366,7 +405,9 @@ class ClickHouseApplier:
             **_split(entry, "entry", len(self._topo.shards), lambda k: self._topo.entry_shard(k[1])),
             **_split(rdx, "rdx", len(self._topo.shards), lambda r: self._topo.rdx_shard(r[0], r[1])),
         }
-        refs = [job.batch for job in jobs if job.batch is not None]
+        for key, states in commit_rows:
+            split[self._commit].add(key, states)
+        split[self._commit].check()
         for part in self._parts():
             if part in skip:
                 continue
@@ -378,6 +419,7 @@ class ClickHouseApplier:
                     columns.add((RKind.BATCH, ref.batch_id, ref.sensor, 0, "", 0), _plain(NONE_MIN, NONE_MAX, 0, 0))
             if len(columns):
                 self._topo.shards[part[0]].insert(f"{part[1]}_in", columns.names, columns.data)
+        self._seq.append(folded_records(folded.rr, names.rev), refs)
 
 
 def _split(rows: Columns, table: str, shards: int, shard_of: Callable[[tuple[Any, ...]], int]) -> dict[Part, Columns]:

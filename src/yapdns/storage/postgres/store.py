@@ -33,6 +33,7 @@ from yapdns.storage.context import ContextSql
 from yapdns.storage.flex import FlexQuery, FlexRow
 from yapdns.storage.group import GroupWriter
 from yapdns.storage.postgres import flex
+from yapdns.storage.postgres.horizon import StableEnd
 from yapdns.storage.postgres.writer import GROUP_LIMIT, PostgresApplier
 from yapdns.storage.prune import PruneReport, RetentionPolicy
 from yapdns.storage.reader import SqlReader
@@ -43,6 +44,7 @@ from yapdns.storage.summary import SummaryReader
 
 T = TypeVar("T")
 _SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+READY_TIMEOUT = 3.0  # seconds a readiness check waits for a connection (probes time out soon)
 
 
 def split_url(url: str) -> tuple[str, str | None]:
@@ -102,6 +104,7 @@ class PostgresStore(SqlReader, RollupReader, SummaryReader, SummarizeReader, Con
             threads=1,
             name="pg-writer",
         )
+        self._stable = StableEnd(self._pool.connection)
 
     def _configure(self, conn: psycopg.Connection[Any]) -> None:
         if self.schema is not None:
@@ -115,7 +118,13 @@ class PostgresStore(SqlReader, RollupReader, SummaryReader, SummarizeReader, Con
     # -- schema -------------------------------------------------------------
 
     def migrate(self, through: int | None = None) -> list[str]:
-        return self._writer.call(lambda conn: self._migrate(conn, through))
+        try:
+            return self._writer.call(lambda conn: self._migrate(conn, through))
+        except psycopg.errors.ReadOnlySqlTransaction:
+            raise ConfigurationError(
+                "the record store's PostgreSQL takes no writes (a standby, or default_transaction_read_only): "
+                "run `yapdns migrate` against the primary; a server on a standby needs `yapdns serve --no-migrate`"
+            ) from None
 
     def _migrate(self, conn: psycopg.Connection[Any], through: int | None) -> list[str]:
         with conn.transaction():
@@ -139,9 +148,13 @@ class PostgresStore(SqlReader, RollupReader, SummaryReader, SummarizeReader, Con
             return migrations.apply_all(self.migrations_package, applied, run, through)
 
     def readiness(self) -> list[str]:
-        """Problems that stop writes: pending migrations, or a read-only (standby) server."""
+        """Problems that stop writes: pending migrations, or a read-only (standby) server.
+
+        Asked on a reading connection: the writer's own cannot even open on a standby (it makes temporary
+        staging tables), which would hide the reason behind "cannot be reached"."""
         try:
-            return self._writer.call(self._readiness)
+            with self._pool.connection(timeout=READY_TIMEOUT) as conn:
+                return self._readiness(conn)
         except (psycopg.Error, PoolTimeout, OSError) as exc:  # the reason names hosts: only its kind is shown
             return [f"PostgreSQL cannot be reached ({type(exc).__name__})"]
 
@@ -159,9 +172,14 @@ class PostgresStore(SqlReader, RollupReader, SummaryReader, SummarizeReader, Con
         with conn.transaction():
             applied = self._applied(conn)
             (read_only,) = conn.execute("SHOW transaction_read_only").fetchone() or ("off",)
+            (standby,) = conn.execute("SELECT pg_is_in_recovery()").fetchone() or (False,)
         problems = migrations.pending_problem(self.migrations_package, applied)
-        if read_only == "on":
-            problems.append("PostgreSQL accepts no writes (transaction_read_only is on: a standby?)")
+        if standby:
+            problems.append("read-only: the record store's PostgreSQL is a standby (in recovery) and takes no "
+                            "writes; point the server at the primary")
+        elif read_only == "on":
+            problems.append("read-only: the record store's PostgreSQL takes no writes "
+                            "(default_transaction_read_only is on)")
         return problems
 
     # -- retention ----------------------------------------------------------
@@ -206,6 +224,10 @@ class PostgresStore(SqlReader, RollupReader, SummaryReader, SummarizeReader, Con
     def _rows(self, text: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         with self._pool.connection() as conn:
             return conn.execute(text.encode(), params).fetchall()
+
+    def _stable_end(self, after: int) -> int | None:
+        """Reads in storage order stop where no writer process can still commit a smaller id (``horizon.py``)."""
+        return self._stable.get(after)
 
     def iter_flex(self, query: FlexQuery) -> Iterator[FlexRow]:
         return flex.iter_flex(self._rows, query)

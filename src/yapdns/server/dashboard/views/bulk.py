@@ -24,7 +24,7 @@ from yapdns.core.errors import InvalidQuery
 from yapdns.server.dashboard import history
 from yapdns.server.dashboard.display import visible, when_html
 from yapdns.server.dashboard.indicators import MAX_INDICATORS, Indicator, parse_indicators
-from yapdns.server.dashboard.views.common import store
+from yapdns.server.dashboard.views.common import charge_session, store
 from yapdns.server.limits import RequestLimits
 from yapdns.server.query import params
 from yapdns.server.query.bulk import BulkAnswer, run_bulk
@@ -136,6 +136,9 @@ def bulk_page(request: HttpRequest) -> HttpResponseBase:
     except InvalidQuery as exc:
         context["error"] = str(exc)
         return render(request, "dashboard/bulk.html", context, status=400)
+    refused = charge_session(request, len(indicators))  # each indicator is one query, as in the bulk API
+    if refused:
+        return refused
     rows = lookup(indicators)
     if fmt:
         return export(rows, fmt)

@@ -1,4 +1,4 @@
-"""Shared view plumbing: the store, role checks, and the error page."""
+"""Shared view plumbing: the store, role checks, the error page, and the session quota of query pages."""
 
 from __future__ import annotations
 
@@ -38,3 +38,32 @@ def requires(check: Callable[[AbstractBaseUser | AnonymousUser], bool], what: st
 def problem(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
     """A dashboard page saying what went wrong."""
     return render(request, "dashboard/problem.html", {"title": title, "message": message}, status=status)
+
+
+def charge_session(request: HttpRequest, queries: int = 1) -> HttpResponse | None:
+    """Count ``queries`` against the user's dashboard-session quota (``limits.UserSessionQuota``); the 429
+    page naming the limit and when it resets, with ``Retry-After``, when it is spent."""
+    from yapdns.server.limits import LimitExceeded, UserSessionQuota
+    from yapdns.server.security import quota_message
+
+    if request.user.pk is None:
+        return None
+    try:
+        UserSessionQuota(int(request.user.pk)).consume(queries=queries)
+    except LimitExceeded as exc:
+        response = problem(request, exc.status, "Query quota reached",
+                           f"{quota_message(exc)}. An admin can raise it: yapdns quota user NAME.")
+        if exc.retry_after is not None:
+            response["Retry-After"] = str(exc.retry_after)
+        return response
+    return None
+
+
+def charged(view: View) -> View:
+    """Charge one query to the user's session quota before a page that queries the store."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return charge_session(request) or view(request, *args, **kwargs)
+
+    return wrapper

@@ -12,8 +12,8 @@ from django.urls import reverse
 from yapdns.core.errors import InvalidQuery
 from yapdns.core.names import to_unicode
 from yapdns.server.dashboard import correlate, history, tagging, timeline
-from yapdns.server.dashboard.views.common import problem, store
-from yapdns.server.detection.flux import flux_score
+from yapdns.server.dashboard.views.common import charged, problem, store
+from yapdns.server.detection.signals import name_signals
 from yapdns.server.enrichment import services as enrichment
 from yapdns.storage.query import NameMatch, RecordQuery
 from yapdns.upstream import registry
@@ -23,6 +23,7 @@ NEGATIVES_MAX = 50
 BUSIEST_CHILDREN = 10
 
 
+@charged
 def domain_page(request: HttpRequest, name: str) -> HttpResponse:
     """``/domain/<name>``: everything the store knows about one owner name, and about the zone below it."""
     try:
@@ -42,6 +43,7 @@ def domain_page(request: HttpRequest, name: str) -> HttpResponse:
         *db.negatives(RecordQuery(rrname=match, limit=NEGATIVES_MAX)).rows,
         *db.negatives(RecordQuery(rrname=NameMatch("suffix", fqdn), limit=NEGATIVES_MAX)).rows,
     ]
+    signals = name_signals(db, fqdn)
     context = {
         "name": fqdn,
         "ulabel": to_unicode(fqdn),
@@ -63,7 +65,8 @@ def domain_page(request: HttpRequest, name: str) -> HttpResponse:
         "search_subdomains": _search(f"*.{fqdn}"),
         "search_rdata": _search(f"rdata:{fqdn}"),
         "pivot_url": f"{reverse('dashboard:pivot')}?{urlencode({'q': fqdn})}",
-        "flux": flux_score(db, fqdn),
+        "flux": signals.flux,
+        "signals": signals,
         "export_stix": _export(fqdn, "stix"),
         "export_misp": _export(fqdn, "misp"),
     }

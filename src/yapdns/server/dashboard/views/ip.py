@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from yapdns.core.errors import InvalidQuery
 from yapdns.server.dashboard import correlate, enrichment, history, tagging, timeline
-from yapdns.server.dashboard.views.common import problem, store
+from yapdns.server.dashboard.views.common import charged, problem, store
 from yapdns.server.enrichment import services
 from yapdns.storage.query import IpRange, RecordQuery
 from yapdns.upstream import registry
@@ -20,6 +20,7 @@ from yapdns.upstream import registry
 RECORDS_PAGE = 200
 
 
+@charged
 def ip_page(request: HttpRequest, addr: str) -> HttpResponse:
     """``/ip/<address>``: the names that pointed at one address, and its neighbourhood."""
     try:
@@ -48,6 +49,7 @@ def ip_page(request: HttpRequest, addr: str) -> HttpResponse:
         "notes": tagging.for_subject("ip", ip),
         "ip_context": enrichment.IpContext.of(services.as_of(known)),
         "context_history": enrichment.history(known),
+        "attributions": enrichment.attributions(known),
         "contexts": services.record_contexts(db, records),
         "upstream_connectors": registry.configured_names(),
         "search_network": f"{reverse('dashboard:search')}?{urlencode({'q': str(network)})}",

@@ -6,13 +6,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from yapdns.core.errors import InvalidQuery
-from yapdns.server.dashboard.views.common import problem, store
+from yapdns.server.dashboard.views.common import charged, problem, store
 from yapdns.server.query import params
 from yapdns.storage.query import NameMatch, RecordQuery, TypeFilter
 
 SCAN_MAX = 100_000  # records of one name and type streamed (in pages of 1,000) until the rdata is found
 
 
+@charged
 def record_page(request: HttpRequest) -> HttpResponse:
     """``/record?rrname=&rrtype=&rdata=``."""
     try:

@@ -14,7 +14,7 @@ from yapdns.core.errors import InvalidQuery
 from yapdns.core.model import Evidence, Record
 from yapdns.server.dashboard import history, paging, search, tagging, timeline
 from yapdns.server.dashboard.dnsdbq import dnsdbq_command
-from yapdns.server.dashboard.views.common import store
+from yapdns.server.dashboard.views.common import charge_session, store
 from yapdns.server.enrichment import services as enrichment
 from yapdns.storage.base import RecordSummary
 from yapdns.storage.query import RecordQuery
@@ -27,11 +27,12 @@ BUSIEST_NAMES = 25
 
 
 def _flux_names(rows: Sequence[Record]) -> list[object]:
-    """The names on this page the scoring job last scored as fast-flux (docs/detection.md)."""
+    """The names on this page the scoring job last found suspicious: fast-flux, DGA-like, re-pointed
+    (docs/detection.md)."""
     from yapdns.server.detection.models import NameScore
 
     names = {r.rrname for r in rows if r.rrtype in ("A", "AAAA")}
-    return list(NameScore.objects.filter(flux=True, name__in=names)[:50]) if names else []
+    return list(NameScore.objects.filter(suspicious=True, name__in=names)[:50]) if names else []
 
 
 def search_page(request: HttpRequest) -> HttpResponse:
@@ -53,6 +54,9 @@ def search_page(request: HttpRequest) -> HttpResponse:
         if spec.kind == "tag":
             context.update(tag=tagging.clean_tag(spec.api["tag"]), tagged=tagging.tagged(spec.api["tag"]))
         elif not spec.empty:
+            refused = charge_session(request)
+            if refused:
+                return refused
             context.update(_results(request.GET, spec))
     except InvalidQuery as exc:
         context["error"] = str(exc)

@@ -2,6 +2,7 @@
 // expansion. Click a node to expand it (or to load more of it), double-click to
 // open its page. Labels are drawn on a canvas; details are shown as text only.
 import { el, fmtNumber, fmtTime, typeColor } from "./common.js";
+import { AddressTint, contextText } from "./tint.js";
 
 const container = document.getElementById("pivot-graph");
 const statusLine = document.getElementById("graph-status");
@@ -25,6 +26,8 @@ const cy = window.cytoscape({
       "font-family": "DejaVu Sans Mono, monospace" } },
     { selector: "node[?expanded][kind = 'name']", style: { "background-color": "#2563eb" } },
     { selector: "node[?expanded][kind = 'ip']", style: { "background-color": "#ea580c" } },
+    { selector: "node[kind = 'ip'][tint]", style: { "background-color": "data(tint)", "border-color": "data(tint)" } },
+    { selector: "node[?expanded][kind = 'ip'][tint]", style: { "border-color": "#1e293b" } },
     { selector: "node[?seed]", style: { width: 32, height: 32, "border-width": 4, "border-color": "#0f172a", "font-weight": "bold" } },
     { selector: "node[?hasMore]", style: { "border-style": "dashed" } },
     { selector: "node:selected", style: { "overlay-color": "#2563eb", "overlay-opacity": 0.15, "overlay-padding": 6 } },
@@ -40,6 +43,7 @@ const cy = window.cytoscape({
       "border-color": "#64748b", "border-style": "double", "border-width": 4, "font-weight": "bold" } },
   ],
 });
+const tint = new AddressTint(cy, document.getElementById("graph-tint-legend"));
 const pinButton = document.getElementById("graph-pin");
 const timeSlider = document.getElementById("graph-time");
 const timeLabel = document.getElementById("graph-time-label");
@@ -76,6 +80,7 @@ async function expand(id, cursors = null) {
   if (hasMore) more.set(answer.node, answer.more); else more.delete(answer.node);
   center.data({ expanded: true, hasMore });
   collapse(center);
+  tint.apply();
   layout();
   showNode(center);
 }
@@ -127,6 +132,8 @@ function showNode(node) {
   const kind = node.data("kind") === "ip" ? "Address" : "Name";
   detail.append(el("strong", {}, `${kind} `), el("bdi", { class: "mono" }, node.data("value")));
   if (node.data("label") !== node.data("value")) detail.append(el("span", { class: "muted" }, ` (${node.data("label")})`));
+  const context = node.data("kind") === "ip" ? contextText(node) : "";
+  if (context) detail.append(" · ", el("bdi", { class: "graph-context" }, context));
   const link = el("a", { href: pageUrl(node) }, "Open page");
   detail.append(" · ", link, el("span", { class: "muted" }, ` · ${node.degree()} edges`));
   moreButton.hidden = !more.has(node.id());
@@ -196,6 +203,7 @@ moreButton.addEventListener("click", () => {
   if (more.has(id)) expand(id, more.get(id));
 });
 document.getElementById("graph-fit").addEventListener("click", () => cy.fit(undefined, 30));
+document.getElementById("graph-tint").addEventListener("change", (event) => tint.choose(event.target.value));
 document.getElementById("graph-layout").addEventListener("click", layout);
 
 // Pinning: a pinned node keeps its place through re-layouts (and can still be dragged).
@@ -259,7 +267,9 @@ function graphData() {
     seed: container.dataset.seed,
     exported_at: new Date().toISOString(),
     nodes: cy.nodes("[kind != 'group']").map((n) => ({ id: n.id(), kind: n.data("kind"), value: n.data("value"),
-      label: n.data("label"), pinned: Boolean(n.data("pinned")) })),
+      label: n.data("label"), pinned: Boolean(n.data("pinned")),
+      ...(n.data("kind") === "ip" ? { asn: n.data("asn") ?? null, as_name: n.data("as_name") ?? null,
+        country: n.data("country") ?? null } : {}) })),
     edges: cy.edges().filter((e) => e.target().data("kind") !== "group").map((e) => ({ id: e.id(), source: e.source().id(), target: e.target().id(), rrtype: e.data("rrtype"),
       first: e.data("first"), last: e.data("last"), first_iso: new Date(e.data("first") * 1000).toISOString(),
       last_iso: new Date(e.data("last") * 1000).toISOString(), count: e.data("count") })),
@@ -278,5 +288,5 @@ document.getElementById("graph-json").addEventListener("click", () => {
 });
 
 // For scripted use (and the end-to-end tests): the graph of this page.
-window.yapdnsPivot = { cy, expand, graphData };
+window.yapdnsPivot = { cy, expand, graphData, tint };
 expand(container.dataset.seed);

@@ -1,0 +1,145 @@
+"""The detection pages in real headless Chromium: newly observed names, alerts (acknowledge, assign, comment) and a
+fast-flux domain page, over real fast-flux-like data (BIND rotating short-TTL records, resolved by unbound).
+Screenshots go to test-artifacts/detection/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.live import LiveServer
+from tests.server.dashboard import browser
+from tests.server.dashboard.test_browser import wait_drawn
+from tests.server.detection import fluxlab
+from yapdns.server.dashboard.checks import missing_assets
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+ARTIFACTS = ROOT / "test-artifacts" / "detection"
+PASSWORD = "correct horse battery staple"
+ROUNDS = 4
+FLUX_NAME = f"www.{fluxlab.ZONE}"
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One server: an analyst, a watchlist entry and a NOD entry, the lab's answers ingested, one jobs round."""
+    assert not missing_assets(), "run scripts/build-dashboard-assets.sh first"
+    resolutions = fluxlab.resolve_rotating(tmp_path_factory.mktemp("fluxlab"), ROUNDS)
+    server = LiveServer(tmp_path_factory.mktemp("detection") / "data", access_log=False).start()
+    try:
+        server.add_user("ana", "analyst", PASSWORD)
+        server.cli("detection", "watch", f"*.{fluxlab.ZONE}", "--label", "flux lab", "--tlp", "amber")
+        server.cli("detection", "watch", f"nod:{fluxlab.ZONE}")
+        server.cli("detection", "jobs", "--once")  # the NOD watch starts at the store's end: before the data
+        server.ingest(server.sensor_token("lab-resolver"), resolutions)  # type: ignore[arg-type]
+        server.cli("detection", "jobs", "--once")  # NOD alerts and the flux rescoring
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def page(live: LiveServer) -> Iterator[Any]:
+    """One browser, one logged-in analyst page, shared by the module's tests."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with playwright_api.sync_playwright() as pw:
+        chromium = browser.launch(pw)
+        context = chromium.new_context(viewport=browser.DESKTOP)
+        context.add_init_script(browser.WATCH)
+        tab = context.new_page()
+        watch = browser.Watch()
+        watch.attach(tab)
+        tab.goto(live.url + "/login/")
+        tab.fill("input[name=username]", "ana")
+        tab.fill("input[name=password]", PASSWORD)
+        with tab.expect_navigation(wait_until="load"):
+            tab.click("button[type=submit]")
+        yield tab
+        assert watch.dialogs == [] and watch.errors == [], (watch.dialogs, watch.errors)
+        chromium.close()
+
+
+def shot(page: Any, name: str) -> Path:
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000  # a drawn page, not a blank one
+    assert browser.csp_violations(page) == []
+    return path
+
+
+def go(page: Any, live: LiveServer, path: str) -> Any:
+    page.goto(live.url + path, wait_until="load")
+    return page
+
+
+def names(page: Any, selector: str) -> list[str]:
+    """The names shown (as stored: each name's ``bdi`` title) in the cells ``selector``."""
+    found: list[str] = page.locator(f"{selector} bdi.dn").evaluate_all("ns => ns.map(n => n.title)")
+    return found
+
+
+def test_the_nod_page_lists_the_new_names_and_filters(page: Any, live: LiveServer) -> None:
+    go(page, live, "/nod")
+    shown = names(page, "#nod-table td.c-name a")
+    assert {FLUX_NAME, f"stable.{fluxlab.ZONE}", f"cdn.{fluxlab.ZONE}", fluxlab.ZONE} <= set(shown)
+    page.select_option("#nod-filter select[name=level]", "domain")
+    page.fill("#nod-filter input[name=within]", fluxlab.ZONE)
+    with page.expect_navigation(wait_until="load"):
+        page.click("#nod-filter button[type=submit]")
+    assert names(page, "#nod-table td.c-name:first-child a") == [fluxlab.ZONE]
+    go(page, live, f"/nod?within=stable.{fluxlab.ZONE}")
+    assert names(page, "#nod-table td.c-name:first-child a") == [f"stable.{fluxlab.ZONE}"]
+    go(page, live, "/nod")
+    shot(page, "nod")
+
+
+def _row(page: Any, rrname: str) -> Any:
+    return page.locator("#alert-table tbody tr", has=page.locator(f"a.c-name bdi[title='{rrname}']")).first
+
+
+def test_the_alerts_page_acknowledges_assigns_and_comments(page: Any, live: LiveServer) -> None:
+    go(page, live, "/alerts")
+    alerted = set(names(page, "#alert-table a.c-name"))
+    assert {FLUX_NAME, f"stable.{fluxlab.ZONE}", f"cdn.{fluxlab.ZONE}"} <= alerted
+    row = _row(page, f"stable.{fluxlab.ZONE}")
+    assert row.locator(".status").text_content() == "open"
+    with page.expect_navigation(wait_until="load"):
+        row.locator("button[value=acknowledge]").click()
+    row = _row(page, f"stable.{fluxlab.ZONE}")
+    assert row.locator(".status").text_content() == "acknowledged"
+    with page.expect_navigation(wait_until="load"):
+        row.locator("button[value=assign]").click()
+    row = _row(page, f"stable.{fluxlab.ZONE}")
+    assert "ana" in (row.locator("td").nth(6).text_content() or "")
+    row.locator("input[name=comment]").fill("<b>looked</b>: lab resolver, expected")
+    with page.expect_navigation(wait_until="load"):
+        row.locator("button[value=comment]").click()
+    row = _row(page, f"stable.{fluxlab.ZONE}")
+    assert "ana: <b>looked</b>: lab resolver, expected" in (row.locator("td").first.inner_text() or "")
+    page.select_option("#alert-filter select[name=status]", "acknowledged")
+    with page.expect_navigation(wait_until="load"):
+        page.click("#alert-filter button[type=submit]")
+    assert names(page, "#alert-table a.c-name") == [f"stable.{fluxlab.ZONE}"]
+    go(page, live, "/alerts")
+    shot(page, "alerts")
+    with page.expect_navigation(wait_until="load"):
+        _row(page, FLUX_NAME).locator("a.c-name").click()  # each alert links to its record
+    assert FLUX_NAME in page.url
+
+
+def test_a_fast_flux_domain_page_shows_the_score(page: Any, live: LiveServer) -> None:
+    go(page, live, f"/domain/{FLUX_NAME}")
+    tile = page.locator("#flux-tile")
+    assert "fast-flux" in (tile.locator(".badge.flux").text_content() or "")
+    assert f"{ROUNDS * fluxlab.PER_ROUND} addresses" in (tile.text_content() or "")
+    assert wait_drawn(page, "#timeline-chart") > 0  # the chart library is there and drew the history
+    shot(page, "domain-fast-flux")
+    go(page, live, f"/domain/stable.{fluxlab.ZONE}")
+    assert page.locator("#flux-tile .badge.flux").count() == 0
+    go(page, live, "/suspicious")
+    assert FLUX_NAME in (page.locator("main").text_content() or "")
