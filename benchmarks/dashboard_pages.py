@@ -142,6 +142,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--dir", type=Path, default=Path("benchmarks/results/dashboard-store"))
     parser.add_argument("--no-scan", action="store_true", help="skip timing the top-names scan (kept from a run)")
+    parser.add_argument("--build-only", action="store_true", help="build (or extend) the store, time nothing")
     args = parser.parse_args()
     os.environ["YAPDNS_DATA_DIR"] = str(args.dir.resolve())
     os.environ.setdefault("YAPDNS_SECRET_KEY", "benchmark-only")
@@ -151,6 +152,8 @@ def main() -> None:
     setup_django()
     migrate_app(verbosity=0)
     build(args.records)
+    if args.build_only:
+        return
     if not args.no_scan:
         top_names_scan()
     measure(args.repeat, args.records)

@@ -14,6 +14,10 @@ database size, and verifies Σcount and the record count.
     .venv/bin/python -m benchmarks.ingest --quick            # 1M obs, 100k uniques
     .venv/bin/python -m benchmarks.ingest --backends sqlite --obs 2000000 --uniques 200000
     .venv/bin/python -m benchmarks.ingest --backends sqlite,postgresql,clickhouse   # side by side, with ratios
+    .venv/bin/python -m benchmarks.ingest --quick --rollup both --rounds 3   # what the per-name rollup costs
+
+``--rollup both`` writes the same batches with the SQL writers' per-name rollup off and on (``keep_rollup``,
+storage/rollup.py), alternating, ``--rounds`` times each, and prints the median cost of keeping it.
 
 ClickHouse runs on a ``clickhouse-server`` (Debian 18.16) that the benchmark starts on loopback with its own
 directory (``benchmarks/common.py``); its CPU is counted as the server's. ``chdb`` (in-process) works too.
@@ -25,6 +29,7 @@ import argparse
 import json
 import os
 import sqlite3
+import statistics
 import tempfile
 import threading
 import time
@@ -94,6 +99,15 @@ def clickhouse_sums(store: Store) -> tuple[int, int, int]:
     return count(hi, lo), store.stats().records, count(rhi, rlo)
 
 
+def keep_rollup(on: bool) -> None:
+    """Turn the SQL writers' per-name rollup on or off (for stores opened after this call)."""
+    from yapdns.storage.postgres.writer import PostgresApplier
+    from yapdns.storage.sqlite.writer import SqliteApplier
+
+    SqliteApplier.keep_rollup = on
+    PostgresApplier.keep_rollup = on
+
+
 def bench(backend: str, batches: list[list[Observation]], args: argparse.Namespace, where: Path) -> dict[str, Any]:
     schema = f"yapdns_bench_ingest_{backend.replace('-', '_')}_{os.getpid()}"  # concurrent runs never clash
     store = open_bench_store(backend, where, schema, fresh=True)
@@ -143,6 +157,9 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=None, help="where the SQLite file goes (default: a temp dir)")
     parser.add_argument("--quick", action="store_true", help="1M observations from 100k uniques")
     parser.add_argument("--json", type=Path, default=None, help="also append results as JSON lines here")
+    parser.add_argument("--rollup", choices=("on", "off", "both"), default="on",
+                        help="the SQL writers' per-name rollup; both: off and on alternately, with the cost")
+    parser.add_argument("--rounds", type=int, default=1, help="with --rollup both: runs of each")
     args = parser.parse_args()
     if args.quick:
         args.obs, args.uniques = 1_000_000, 100_000
@@ -156,16 +173,39 @@ def main() -> None:
         Path(args.dir).mkdir(parents=True, exist_ok=True)
     results = []
     with tempfile.TemporaryDirectory(prefix="yapdns-bench-", dir=args.dir) as tmp:
+        variants = [False, True] * args.rounds if args.rollup == "both" else [args.rollup == "on"]
         for backend in args.backends.split(","):
-            result = bench(backend, batches, args, Path(tmp))
-            results.append(result)
-            result["loadavg_after"] = Path("/proc/loadavg").read_text().split()[:3]
-            line = json.dumps(result)
-            print(line, flush=True)
-            if args.json:
-                with args.json.open("a") as fh:
-                    fh.write(line + "\n")
-    print_ratios(results)
+            for rollup in variants:
+                keep_rollup(rollup)
+                result = bench(backend, batches, args, Path(tmp))
+                result["rollup"] = rollup
+                results.append(result)
+                result["loadavg_after"] = Path("/proc/loadavg").read_text().split()[:3]
+                line = json.dumps(result)
+                print(line, flush=True)
+                if args.json:
+                    with args.json.open("a") as fh:
+                        fh.write(line + "\n")
+    keep_rollup(True)
+    if args.rollup == "both":
+        print_rollup_cost(results)
+    else:
+        print_ratios(results)
+
+
+def print_rollup_cost(results: list[dict[str, Any]]) -> None:
+    """Per backend: median obs/s and CPU per observation with the rollup over without it."""
+    for backend in dict.fromkeys(r["backend"] for r in results):
+        def median(key: str, on: bool, backend: str = backend) -> float:
+            return statistics.median(r[key] for r in results if r["backend"] == backend and r["rollup"] == on)
+
+        cost = {
+            "obs_per_s_off": median("obs_per_s", False),
+            "obs_per_s_on": median("obs_per_s", True),
+            "wall_cost_pct": round((median("obs_per_s", False) / median("obs_per_s", True) - 1) * 100, 1),
+            "cpu_cost_pct": round((median("cpu_us_per_obs", True) / median("cpu_us_per_obs", False) - 1) * 100, 1),
+        }
+        print(json.dumps({"rollup_cost": backend, **cost}), flush=True)
 
 
 def print_ratios(results: list[dict[str, Any]]) -> None:

@@ -102,11 +102,12 @@ class TypeSummary(msgspec.Struct, frozen=True):
 
 
 class SightingSummary(msgspec.Struct, frozen=True):
-    """One ``(sensor, evidence)`` pair's share of a result."""
+    """One ``(sensor, evidence)`` pair's share of a result (``records`` None when read from the per-name rollup,
+    which keeps counts and windows per provenance, not record counts)."""
 
     sensor: str
     evidence: str
-    records: int
+    records: int | None
     count: int
     time_first: int
     time_last: int
@@ -138,8 +139,34 @@ class RecordSummary(msgspec.Struct, frozen=True):
     limited: bool
 
 
+class NameRollup(msgspec.Struct, frozen=True):
+    """Exact whole-history figures of one owner name, or of every name below an apex (``Store.name_rollup``).
+
+    Read from the per-name rollup the writer keeps (``storage/rollup.py``), so their cost does not grow with the
+    name's records. ``time_*`` is the traffic window (None when every record was seen only in zone files),
+    ``zone_time_*`` the zone-file window; ``seen_by`` is summed per sensor, evidence and source (as
+    ``name_provenance``); ``top_names`` the busiest names by count (below an apex only). ``exact`` is False on a
+    backend without a rollup, whose figures come from a bounded scan (lower bounds).
+    """
+
+    names: int
+    records: int
+    rrsets: int
+    count: int
+    time_first: int | None
+    time_last: int | None
+    zone_time_first: int | None
+    zone_time_last: int | None
+    by_type: list[TypeSummary]
+    top_names: list[NameSummary]
+    seen_by: list[Provenance]
+    exact: bool = True
+
+
 RankKey = Literal["count", "time_first", "time_last"]
 SUMMARY_SCAN_MAX = 100_000
+
+
 class Discovery(msgspec.Struct, frozen=True):
     """A name's discovery: the first per-RR record of the name the store kept.
 
@@ -263,6 +290,12 @@ class Store(Protocol):
         """The whole result of ``query`` (its key, filters and fences; not its cursor or limit) summarized, reading
         at most ``scan_max`` records by the key's index; ``top`` busiest names (by count) are listed; the
         per-sensor breakdown (a join per record) only when ``sightings``."""
+        ...
+
+    def name_rollup(self, name: str, below: bool = False, top: int = 10, seen_by: bool = True) -> NameRollup:
+        """The whole-history figures of the exact owner name ``name``, or (``below``) of every name strictly under
+        it, with its ``top`` busiest names; ``seen_by`` the per-provenance breakdown. Kept by the writer: the
+        cost is one name's rollup rows, or the key range of the names below, never their records."""
         ...
 
     def count_records(self, query: RecordQuery, cap: int) -> int:

@@ -6,7 +6,10 @@ One piece of SQL serves SQLite and PostgreSQL (``?`` placeholders through
 total counters follow, so ``stats()`` and the dashboard stay consistent.
 RRsets, negative answers, bare queries and name-sample links go by their own
 ``time_last``; negatives and bare queries may have their own, shorter, age.
-Nothing with ``time_last`` at or after the cutoff is touched. Rules per RR
+Nothing with ``time_last`` at or after the cutoff is touched, except the
+per-name rollup (``storage/rollup.py``): the rows of every name that lost a
+record or an RRset are recomputed from what remains, in the same transaction.
+Rules per RR
 type, sensor and evidence kind (``prune_rules.py``) refine the cutoffs row by
 row; a chunk reads its condition once (count, then delete the rows) and removes
 the children whose parent is gone after, so a rule that looks at a record's
@@ -36,6 +39,7 @@ import msgspec
 from yapdns import config
 from yapdns.storage.migrations import MigrationDb
 from yapdns.storage.prune_rules import Fragment, RetentionRule, RuleSql, parse_rules
+from yapdns.storage.rollup import rebuild_names
 
 CHUNK = 20_000
 DAY = 86_400
@@ -161,12 +165,14 @@ def expiry_for(table: _Table, policy: RetentionPolicy) -> Expiry | None:
     return Expiry(table, below, condition, tuple((k, m) for k, m in labelled if m is not None), policy.samples_before)
 
 
-def prune_chunk(db: MigrationDb, expiry: Expiry, start: int, top: int, dry_run: bool) -> tuple[int, dict[str, int]]:
+def prune_chunk(db: MigrationDb, expiry: Expiry, start: int, top: int, dry_run: bool,
+                count_sum: str = "sum({0})") -> tuple[int, dict[str, int]]:
     """Remove the expired rows of a table with ids in ``[start, start + CHUNK)``; return how many, and how many
     of them each rule applies to.
 
     ``top`` is the table's highest id when the prune began; with ``keep_top`` that row stays. The rows go
     first and their children after (by the missing parent), so the condition is read once, before any delete.
+    Records and RRsets leave the per-name rollup with them (``count_sum``: the dialect's saturating sum).
     """
     table = expiry.table
     stop = min(start + CHUNK, top if table.keep_top else top + 1)
@@ -180,6 +186,9 @@ def prune_chunk(db: MigrationDb, expiry: Expiry, start: int, top: int, dry_run: 
         ((per_rule[label],),) = db.rows(f"SELECT count(*) FROM {table.name} WHERE {both.sql}", both.params)
     if dry_run:
         return int(count), per_rule
+    rolled = table.kind in ("records", "rrsets")
+    names = [rev for (rev,) in db.rows(f"SELECT DISTINCT rrname_rev FROM {table.name} WHERE {where.sql}",
+                                       where.params)] if rolled else []
     if table.by_type:
         for rrtype, n in db.rows(f"SELECT rrtype, count(*) FROM {table.name} WHERE {where.sql} GROUP BY rrtype",
                                  where.params):
@@ -189,6 +198,8 @@ def prune_chunk(db: MigrationDb, expiry: Expiry, start: int, top: int, dry_run: 
         db.run(f"DELETE FROM {child} WHERE rr_id >= ? AND rr_id < ? AND NOT EXISTS "
                f"(SELECT 1 FROM {table.name} WHERE {table.name}.id = {child}.rr_id)", (start, stop))
     db.run("UPDATE counter SET value = value - ? WHERE name = ?", (count, table.kind))
+    if names:
+        rebuild_names(db, names, count_sum)
     return int(count), per_rule
 
 
@@ -201,9 +212,10 @@ def prune_name_samples(db: MigrationDb, cutoff: int, dry_run: bool) -> int:
 
 
 def apply_policy(transact: Callable[[Callable[[MigrationDb], Any]], Any], policy: RetentionPolicy,
-                 dry_run: bool = False) -> PruneReport:
+                 dry_run: bool = False, count_sum: str = "sum({0})") -> PruneReport:
     """Apply ``policy`` chunk by chunk; ``transact(fn)`` runs ``fn`` in one write transaction and returns its
-    result (each backend runs it on its writer, between ingest groups)."""
+    result (each backend runs it on its writer, between ingest groups); ``count_sum`` is the dialect's
+    saturating sum (``Dialect.count_sum``'s template)."""
     report = PruneReport(dry_run=dry_run, by_rule={r.label: 0 for r in policy.rules})
     for table in TABLES:
         expiry = expiry_for(table, policy)
@@ -212,7 +224,8 @@ def apply_policy(transact: Callable[[Callable[[MigrationDb], Any]], Any], policy
         low, top = transact(partial(id_range, table=table.name))
         removed = 0
         for start in range(low, top + 1, CHUNK):
-            count, per_rule = transact(partial(prune_chunk, expiry=expiry, start=start, top=top, dry_run=dry_run))
+            count, per_rule = transact(partial(prune_chunk, expiry=expiry, start=start, top=top, dry_run=dry_run,
+                                               count_sum=count_sum))
             removed += count
             for label, n in per_rule.items():
                 report.by_rule[label] += int(n)

@@ -7,7 +7,7 @@ for a background refresh whose result the caller keeps (never run it per
 page view on a large store: 27 s over 10M records, docs/performance.md).
 
 * ``name_provenance``: who saw a name, grouped by sensor, evidence and source
-  (walks the name's rows of the ``rr`` key index, at most ``NAME_ROWS_MAX``);
+  (the name's per-provenance rollup rows, ``storage/rollup.py``);
 * ``name_samples``: the sandbox samples linked to any record of a name;
 * ``new_names``: names whose earliest record was first seen at or after
   ``since``, found among the latest first sightings (the ``rr_first`` index);
@@ -34,9 +34,8 @@ from typing import Any
 
 from yapdns.core.model import Provenance, SampleLink
 from yapdns.core.names import reverse_name
-from yapdns.storage.base import Discovery, DiscoveryPage, NameSummary
-from yapdns.storage.rows import provenance_row
-from yapdns.storage.sql import Dialect, windows_of_rows
+from yapdns.storage.base import Discovery, DiscoveryPage, NameRollup, NameSummary
+from yapdns.storage.sql import Dialect
 
 NAME_ROWS_MAX = 100_000
 ADDRESS_CODES = frozenset({1, 28})  # A, AAAA
@@ -62,17 +61,12 @@ class SummaryReader(ABC):
         return f"rrname, count(*), {self.dialect.count_sum('count')}, min(time_first), max(time_last)"
 
     def name_provenance(self, rrname: str) -> list[Provenance]:
-        """Who saw any record of ``rrname`` (exact), summed per sensor, evidence and source."""
-        found = self._rows(
-            self._sq(
-                f"SELECT p.sensor, p.evidence, p.source, {windows_of_rows(self.dialect.count_sum('s.count'))} "
-                "FROM (SELECT id FROM rr WHERE rrname_rev = ? LIMIT ?) AS r JOIN rr_seen s ON s.rr_id = r.id "
-                "JOIN prov p ON p.id = s.prov GROUP BY p.sensor, p.evidence, p.source "
-                "ORDER BY p.sensor, p.evidence, p.source"
-            ),
-            (reverse_name(rrname), NAME_ROWS_MAX),
-        )
-        return [provenance_row(r) for r in found]
+        """Who saw any record of ``rrname`` (exact), summed per sensor, evidence and source (from the rollup)."""
+        return self.name_rollup(rrname).seen_by
+
+    @abstractmethod
+    def name_rollup(self, name: str, below: bool = False, top: int = 10, seen_by: bool = True) -> NameRollup:
+        """``RollupReader.name_rollup``."""
 
     def name_samples(self, rrname: str, limit: int = 100) -> list[SampleLink]:
         """Samples linked to any record, negative answer or bare query of ``rrname`` (exact), most recent first."""

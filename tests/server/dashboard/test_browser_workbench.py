@@ -202,6 +202,19 @@ def test_copy_buttons(chromium: Any, live: DashboardServer) -> None:
     assert page.evaluate("navigator.clipboard.readText()") == "dnsdbq -r '*.example.com' -l 100 -j"
     page.locator("#results td.c-name .copy-btn").first.click()
     assert page.evaluate("navigator.clipboard.readText()").endswith("example.com")
+    page = session.go("/domain/example.com")
+    for panel in ("#subdomains", "#related"):  # every name in these panels has its button (issue 20)
+        names = page.locator(f"{panel} td.c-name")
+        assert names.count() > 0 and names.locator(".copy-btn").count() == names.count(), panel
+        button = names.locator(".copy-btn").first
+        button.click()
+        assert page.evaluate("navigator.clipboard.readText()") == button.get_attribute("data-copy-text")
+    page = session.go("/ip/192.0.2.11")
+    neighbours = page.locator("#neighbours td.mono")
+    assert neighbours.count() > 0 and neighbours.locator(".copy-btn").count() == neighbours.count()
+    neighbours.locator(".copy-btn").first.click()
+    assert page.evaluate("navigator.clipboard.readText()") == neighbours.first.locator(".copy-btn").get_attribute(
+        "data-copy-text")
     session.assert_clean()
     session.close()
 

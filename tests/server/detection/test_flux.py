@@ -85,6 +85,16 @@ def test_as_names_count_where_a_dataset_has_no_numbers(lab: Store, tmp_path: Pat
     assert www.basis == {"as_name": 16, "network": 4} and www.n_asn == 1 + 4
 
 
+def test_a_name_not_seen_in_the_window_is_not_scanned(lab: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rollup's last sighting rules the window out (a fast-flux name of 100k old records cost seconds)."""
+    scanned: list[object] = []
+    real = lab.iter_records
+    monkeypatch.setattr(lab, "iter_records", lambda q: scanned.append(q) or real(q))
+    later = flux.flux_score(lab, "www.flux.test", now=2**40)  # every record is long before that window
+    assert (later.n_a, later.n_asn, scanned) == (0, 0, [])
+    assert flux.flux_score(lab, "www.flux.test").n_a == ROUNDS * fluxlab.PER_ROUND and scanned  # in it: scanned
+
+
 def test_suspicious_listing_domain_page_and_search(client: Client, lab: Store, query_token: str, analyst: User) -> None:
     assert jobs.rescore(lab) == 3  # www, stable, cdn got addresses
     names = client.get("/api/v1/suspicious", **auth(query_token)).json()["names"]

@@ -133,13 +133,21 @@ def score(n_a: int, n_asn: int, n_ns: int) -> float:
     return W_A * n_a + W_ASN * n_asn + W_NS * n_ns - BIAS
 
 
+def _seen_since(store: Store, name: str, since: int) -> bool:
+    """Whether any record of ``name`` may have been last seen at or after ``since``, by its rollup (cheap), so an
+    old name with many records is not scanned for a window it has no record in."""
+    rolled = store.name_rollup(name, seen_by=False)
+    latest = max((t for t in (rolled.time_last, rolled.zone_time_last) if t is not None), default=None)
+    return not rolled.exact or (latest is not None and latest >= since)
+
+
 def flux_score(store: Store, name: str, window: int = WINDOW, now: int | None = None) -> FluxScore:
     """The score of ``name`` over the records last seen in the past ``window`` seconds."""
     since = (now or int(time.time())) - window
     fence = TimeFence(last_after=since)
     exact = NameMatch("exact", name)
     query = RecordQuery(rrname=exact, types=TypeFilter.parse("A,AAAA"), fence=fence, limit=RECORDS_MAX)
-    addresses = {r.rdata: r for r in store.iter_records(query)}
+    addresses = {r.rdata: r for r in store.iter_records(query)} if _seen_since(store, name, since) else {}
     keys = as_keys(store, list(addresses.values()))
     basis = Counter(kind for _, kind in keys.values())
     ttls = [r.ttl_min for r in addresses.values() if r.ttl_min is not None]

@@ -37,6 +37,7 @@ from yapdns.storage.postgres.horizon import StableEnd
 from yapdns.storage.postgres.writer import GROUP_LIMIT, PostgresApplier
 from yapdns.storage.prune import PruneReport, RetentionPolicy
 from yapdns.storage.reader import SqlReader
+from yapdns.storage.rollup import RollupReader
 from yapdns.storage.sql import Dialect
 from yapdns.storage.summarize import SummarizeReader
 from yapdns.storage.summary import SummaryReader
@@ -74,7 +75,7 @@ def transient(exc: BaseException) -> bool:
     return state[:2] in _TRANSIENT_CLASSES
 
 
-class PostgresStore(SqlReader, SummaryReader, SummarizeReader, ContextSql):
+class PostgresStore(SqlReader, RollupReader, SummaryReader, SummarizeReader, ContextSql):
     """The record store in a PostgreSQL database (optionally one schema of it)."""
 
     name = "postgresql"
@@ -186,7 +187,7 @@ class PostgresStore(SqlReader, SummaryReader, SummarizeReader, ContextSql):
     def prune(self, policy: RetentionPolicy, *, dry_run: bool = False) -> PruneReport:
         """Apply ``policy`` (``storage/prune.py``) in chunks on the writer; run VACUUM (ANALYZE) after a big one."""
         return prune.apply_policy(lambda fn: self._writer.call(lambda conn: self._transaction(conn, fn)),
-                                  policy, dry_run)
+                                  policy, dry_run, count_sum=self.dialect.count_sum("{0}"))
 
     @staticmethod
     def _transaction(conn: psycopg.Connection[Any], fn: Callable[[migrations.MigrationDb], T]) -> T:

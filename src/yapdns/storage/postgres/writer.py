@@ -42,6 +42,7 @@ from yapdns.storage.aggregate import (
 )
 from yapdns.storage.base import BatchRef, WriteOutcome
 from yapdns.storage.group import BatchKey, WriteJob, hour_sensor, resolve_replays
+from yapdns.storage.rollup import new_counts, upsert_sql
 
 GROUP_LIMIT = 1_000_000
 PURGE_EVERY = 3600.0
@@ -61,6 +62,10 @@ STAGING = (
     "prov integer, tf bigint, tl bigint, n bigint) ON COMMIT DELETE ROWS",
     f"CREATE TEMP TABLE IF NOT EXISTS stage_sample (rrname_rev {_C}, rrtype integer, rdata {_C}, sha256 {_C}, "
     f"task_id {_C}, tf bigint, tl bigint, n bigint) ON COMMIT DELETE ROWS",
+    f"CREATE TEMP TABLE IF NOT EXISTS stage_name_rollup (rrname_rev {_C}, rrtype integer, records bigint, "
+    "rrsets bigint, n bigint, tf bigint, tl bigint, ztf bigint, ztl bigint) ON COMMIT DELETE ROWS",
+    f"CREATE TEMP TABLE IF NOT EXISTS stage_name_seen_rollup (rrname_rev {_C}, prov integer, n bigint, tf bigint, "
+    "tl bigint, ztf bigint, ztl bigint) ON COMMIT DELETE ROWS",
 )
 _MERGE = (
     "time_first = LEAST(t.time_first, EXCLUDED.time_first), "
@@ -96,14 +101,33 @@ _RR_UPSERT = (
     "zone_time_last, zone_only) SELECT up.id, s.prov, s.tf, s.tl, s.n, s.ztf, s.ztl, s.zo FROM up JOIN stage_rr s "
     "ON s.rrname_rev = up.rrname_rev AND s.rrtype = up.rrtype AND s.rdata = up.rdata ORDER BY 1, 2 "
     f"ON CONFLICT (rr_id, prov) DO UPDATE SET {_WINDOWS}) "
-    "SELECT rrtype, count(*) FROM up WHERE fresh GROUP BY rrtype ORDER BY rrtype"
+    "SELECT rrname_rev, rrtype, count(*) FROM up WHERE fresh GROUP BY rrname_rev, rrtype"
 )
 _RRSET_UPSERT = (
     f"WITH up AS (INSERT INTO rrset AS t (rrname_rev, rrname, rrtype, bailiwick, rdata, {_STATS_COLS}) "
     "SELECT * FROM stage_rrset ORDER BY 1, 3, 4, 5 "
     f"ON CONFLICT ON CONSTRAINT rrset_key DO UPDATE SET {_MERGE_TTL} "
-    "RETURNING (t.xmax = 0) AS fresh) SELECT count(*) FROM up WHERE fresh"
+    "RETURNING t.rrname_rev, t.rrtype, (t.xmax = 0) AS fresh) "
+    "SELECT rrname_rev, rrtype, count(*) FROM up WHERE fresh GROUP BY rrname_rev, rrtype"
 )
+_ROLLUP_UPSERT, _SEEN_ROLLUP_UPSERT = upsert_sql("postgresql", "stage_")
+# The rollup's deltas are folded here, from stage_rr (no Python per row); stage_name_rollup holds only the new
+# record and RRset counts per name and type.
+_TRAFFIC = "CASE WHEN zo THEN NULL ELSE {} END"
+_ROLLUP_DELTAS = (
+    f"SELECT rrname_rev, rrtype, sum(records)::bigint, sum(rrsets)::bigint, LEAST(sum(n), {COUNT_CEILING})::bigint, "
+    "min(tf), max(tl), min(ztf), max(ztl) FROM ("
+    f"SELECT rrname_rev, rrtype, 0 AS records, 0 AS rrsets, n, {_TRAFFIC.format('tf')} AS tf, "
+    f"{_TRAFFIC.format('tl')} AS tl, ztf, ztl FROM stage_rr UNION ALL "
+    "SELECT rrname_rev, rrtype, records, rrsets, 0, NULL, NULL, NULL, NULL FROM stage_name_rollup) AS d "
+    "GROUP BY 1, 2 ORDER BY 1, 2"
+)
+_SEEN_DELTAS = (
+    f"SELECT rrname_rev, prov, LEAST(sum(n), {COUNT_CEILING})::bigint, min(tf) FILTER (WHERE NOT zo), "
+    "max(tl) FILTER (WHERE NOT zo), min(ztf), max(ztl) FROM stage_rr GROUP BY 1, 2 ORDER BY 1, 2"
+)
+_ROLLUP_FROM_STAGE = _ROLLUP_UPSERT.replace("SELECT * FROM stage_name_rollup ORDER BY 1, 2", _ROLLUP_DELTAS)
+_SEEN_FROM_STAGE = _SEEN_ROLLUP_UPSERT.replace("SELECT * FROM stage_name_seen_rollup ORDER BY 1, 2", _SEEN_DELTAS)
 _GROUPED_UPSERT = (
     "WITH up AS (INSERT INTO {table} AS t ({cols}, time_first, time_last, count) SELECT * FROM stage_{table} "
     "ORDER BY {key} ON CONFLICT ({key}) DO UPDATE SET " + _MERGE + " "
@@ -126,11 +150,22 @@ _NAME_SAMPLE_UPSERT = (
 class PostgresApplier:
     """Owns one writing connection's transactions (one per group)."""
 
+    keep_rollup = True  # benchmarks/ingest.py turns it off to measure what the rollup costs (never in service)
+
     def __init__(self, connect: Callable[[], psycopg.Connection[Any]], replay_window: int) -> None:
         self._connect = connect
         self._replay_window = replay_window
         self._prov: dict[ProvKey, int] = {}
         self._last_purge = 0.0
+        self._has_rollup = False
+
+    def _rollup_ready(self, conn: psycopg.Connection[Any]) -> bool:
+        """Whether migration 0009 made the rollup tables (checked until it has: a writer at an older schema
+        leaves them to the migration's fill)."""
+        if not self._has_rollup:
+            row = conn.execute("SELECT to_regclass('name_rollup')").fetchone()
+            self._has_rollup = row is not None and row[0] is not None
+        return self._has_rollup
 
     def connect(self) -> psycopg.Connection[Any]:
         conn = self._connect()
@@ -189,9 +224,14 @@ class PostgresApplier:
         return self._prov
 
     def _apply(self, conn: psycopg.Connection[Any], folded: FoldedBatch, jobs: list[WriteJob]) -> None:
-        new_by_type = _upsert_rr(conn, folded) if folded.rr else []
-        new_records = sum(n for _, n in new_by_type)
-        new_rrsets = _upsert_rrset(conn, folded) if folded.rrset else 0
+        new_rr = _upsert_rr(conn, folded) if folded.rr else {}
+        new_sets = _upsert_rrset(conn, folded) if folded.rrset else {}
+        if self.keep_rollup and folded.rr and self._rollup_ready(conn):
+            _copy(conn, "stage_name_rollup", new_counts(new_rr, new_sets))
+            conn.execute(_ROLLUP_FROM_STAGE)
+            conn.execute(_SEEN_FROM_STAGE)
+        new_by_type = _per_type(new_rr)
+        new_records, new_rrsets = sum(new_rr.values()), sum(new_sets.values())
         new_neg = _upsert_grouped(conn, "negative", folded.negative) if folded.negative else 0
         new_q = _upsert_grouped(conn, "qname", folded.query) if folded.query else 0
         if folded.sample:
@@ -255,6 +295,8 @@ STAGE_TYPES = {
     "stage_negative": ["text", "text", "int4", "text", "int4", "int8", "int8", "int8"],
     "stage_qname": ["text", "text", "int4", "int4", "int8", "int8", "int8"],
     "stage_sample": ["text", "int4", "text", "text", "text", "int8", "int8", "int8"],
+    "stage_name_rollup": ["text", "int4", "int8", "int8", "int8", "int8", "int8", "int8", "int8"],
+    "stage_name_seen_rollup": ["text", "int4", "int8", "int8", "int8", "int8", "int8"],
 }
 
 
@@ -266,17 +308,24 @@ def _copy(conn: psycopg.Connection[Any], table: str, rows: Iterable[Sequence[Any
             copy.write_row(row)
 
 
-def _upsert_rr(conn: psycopg.Connection[Any], folded: FoldedBatch) -> list[tuple[int, int]]:
-    """Upsert ``rr`` and ``rr_seen`` from one staging table; return new records per type."""
+def _upsert_rr(conn: psycopg.Connection[Any], folded: FoldedBatch) -> dict[tuple[str, int], int]:
+    """Upsert ``rr`` and ``rr_seen`` from one staging table; return new records per ``(rrname_rev, rrtype)``."""
     _copy(conn, "stage_rr", stage_rr_rows(folded.rr.items()))
     source = _RR_SOURCE_UNIQUE if folded.single_prov else _RR_SOURCE_GROUPED
-    return [(code, n) for code, n in conn.execute(_RR_UPSERT.format(source=source)).fetchall()]
+    return {(rev, code): n for rev, code, n in conn.execute(_RR_UPSERT.format(source=source)).fetchall()}
 
 
-def _upsert_rrset(conn: psycopg.Connection[Any], folded: FoldedBatch) -> int:
+def _upsert_rrset(conn: psycopg.Connection[Any], folded: FoldedBatch) -> dict[tuple[str, int], int]:
+    """Upsert ``rrset``; return new RRsets per ``(rrname_rev, rrtype)``."""
     _copy(conn, "stage_rrset", stage_rrset_rows(folded.rrset.items()))
-    row = conn.execute(_RRSET_UPSERT).fetchone()
-    return int(row[0]) if row else 0
+    return {(rev, code): n for rev, code, n in conn.execute(_RRSET_UPSERT).fetchall()}
+
+
+def _per_type(new_rr: dict[tuple[str, int], int]) -> list[tuple[int, int]]:
+    per_type: dict[int, int] = {}
+    for (_, code), n in new_rr.items():
+        per_type[code] = per_type.get(code, 0) + n
+    return sorted(per_type.items())
 
 
 def _upsert_grouped(conn: psycopg.Connection[Any], table: str, rows: dict[Any, Any]) -> int:

@@ -27,6 +27,7 @@ from yapdns.storage.flex import FlexQuery, FlexRow
 from yapdns.storage.group import GroupWriter
 from yapdns.storage.prune import PruneReport, RetentionPolicy
 from yapdns.storage.reader import SqlReader
+from yapdns.storage.rollup import RollupReader
 from yapdns.storage.sql import Dialect
 from yapdns.storage.sqlite import flex
 from yapdns.storage.sqlite.checkpoint import WalCheckpointer
@@ -83,12 +84,13 @@ def transient(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and code is not None and code & 0xFF in _TRANSIENT
 
 
-class SqliteStore(SqlReader, SummaryReader, SummarizeReader, ContextSql):
+class SqliteStore(SqlReader, RollupReader, SummaryReader, SummarizeReader, ContextSql):
     """The record store in one SQLite file."""
 
     name = "sqlite"
     dialect = Dialect("?", "yapdns_count_sum({})", wide_sum="total({})")
     migrations_package = "yapdns.storage.sqlite"
+    native_sum_raises = True  # RollupReader: sum() first, the saturating Python aggregate on overflow only
 
     def __init__(
         self, path: Path | str, *, cache_mb: int = 256, rowid_cache: int = CACHE_LIMIT, replay_window: int = 7 * 86400
@@ -174,7 +176,7 @@ class SqliteStore(SqlReader, SummaryReader, SummarizeReader, ContextSql):
     def prune(self, policy: RetentionPolicy, *, dry_run: bool = False) -> PruneReport:
         """Apply ``policy`` (``storage/prune.py``) in chunks on the writer thread, between ingest groups."""
         report = prune.apply_policy(lambda fn: self._writer.call(lambda conn: self._transaction(conn, fn)),
-                                    policy, dry_run)
+                                    policy, dry_run, count_sum=self.dialect.count_sum("{0}"))
         if not dry_run:  # this process's writer forgets every row id at once (others meet StaleRowIds)
             self._writer.call(lambda conn: self._applier.forget_rows())
         return report

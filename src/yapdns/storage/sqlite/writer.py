@@ -28,6 +28,7 @@ from yapdns.storage.aggregate import (
 )
 from yapdns.storage.base import BatchRef, WriteOutcome
 from yapdns.storage.group import BatchKey, WriteJob, hour_sensor, resolve_replays
+from yapdns.storage.rollup import rollup_deltas, rollup_rows, upsert_sql
 from yapdns.storage.sqlite.rowcache import CACHE_LIMIT, RowIdCache, StaleRowIds
 from yapdns.storage.sqlite.rowids import upsert_rr, upsert_rrset
 
@@ -39,6 +40,8 @@ _MERGE = (
     f"time_last = max(time_last, excluded.time_last), count = {saturating_add('min', 'count', 'excluded.count')}"
 )
 
+ROLLUP_UPSERT, SEEN_ROLLUP_UPSERT = upsert_sql("sqlite", "")
+
 NAME_SAMPLE_UPSERT = (
     "INSERT INTO name_sample (rrname_rev, rrname, rrtype, rcode, sha256, task_id, time_first, time_last, count) "
     f"VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (rrname_rev, rrtype, rcode, sha256, task_id) DO UPDATE SET {_MERGE}"
@@ -47,6 +50,8 @@ NAME_SAMPLE_UPSERT = (
 
 class SqliteApplier:
     """Owns the writing connection's transactions (one per group)."""
+
+    keep_rollup = True  # benchmarks/ingest.py turns it off to measure what the rollup costs (never in service)
 
     def __init__(
         self,
@@ -61,6 +66,15 @@ class SqliteApplier:
         self._prov: dict[ProvKey, int] = {}
         self._rowids = RowIdCache(rowid_cache)
         self._last_purge = 0.0
+        self._has_rollup = False
+
+    def _rollup_ready(self, conn: sqlite3.Connection) -> bool:
+        """Whether migration 0009 made the rollup tables (checked until it has: a writer at an older schema
+        leaves them to the migration's fill)."""
+        if not self._has_rollup:
+            found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'name_rollup'")
+            self._has_rollup = found.fetchone() is not None
+        return self._has_rollup
 
     def connect(self) -> sqlite3.Connection:
         return self._connect()  # with yapdns_count_sum, which the grouped staging upsert uses
@@ -125,15 +139,23 @@ class SqliteApplier:
         return self._prov
 
     def _apply(self, conn: sqlite3.Connection, folded: FoldedBatch, jobs: list[WriteJob]) -> None:
-        new_records = new_rrsets = 0
+        rollup = self.keep_rollup and bool(folded.rr) and self._rollup_ready(conn)
+        new_rr: dict[tuple[str, int], int] = {}
+        new_sets: dict[tuple[str, int], int] = {}
         if folded.rr:
             before = _max_id(conn, "rr")
             upsert_rr(conn, folded, self._rowids)
-            new_records = _count_new(conn, "rr", before, by_type=True)
+            new_rr = _new_rows(conn, "rr", before, per_name=rollup)
+            _add_type_counts(conn, new_rr)
         if folded.rrset:
             before = _max_id(conn, "rrset")
             upsert_rrset(conn, folded, self._rowids)
-            new_rrsets = _count_new(conn, "rrset", before)
+            new_sets = _new_rows(conn, "rrset", before, per_name=rollup)
+        if rollup:
+            names, seen = rollup_rows(rollup_deltas(folded), new_rr, new_sets)
+            conn.executemany(ROLLUP_UPSERT, names)
+            conn.executemany(SEEN_ROLLUP_UPSERT, seen)
+        new_records, new_rrsets = sum(new_rr.values()), sum(new_sets.values())
         new_neg = _upsert_grouped(conn, "negative", folded.negative, True) if folded.negative else 0
         new_q = _upsert_grouped(conn, "qname", folded.query, False) if folded.query else 0
         if folded.sample:
@@ -175,15 +197,26 @@ def _max_id(conn: sqlite3.Connection, table: str) -> int:
     return int(row[0] or 0)
 
 
-def _count_new(conn: sqlite3.Connection, table: str, before: int, by_type: bool = False) -> int:
-    if not by_type:
-        return int(conn.execute(f"SELECT count(*) FROM {table} WHERE id > ?", (before,)).fetchone()[0])
-    per_type = conn.execute(f"SELECT rrtype, count(*) FROM {table} WHERE id > ? GROUP BY rrtype", (before,)).fetchall()
+def _count_new(conn: sqlite3.Connection, table: str, before: int) -> int:
+    return int(conn.execute(f"SELECT count(*) FROM {table} WHERE id > ?", (before,)).fetchone()[0])
+
+
+def _new_rows(conn: sqlite3.Connection, table: str, before: int, per_name: bool) -> dict[tuple[str, int], int]:
+    """Rows of ``table`` this transaction inserted (ids above ``before``), per ``(rrname_rev, rrtype)`` for the
+    rollup, else per ``("", rrtype)``."""
+    name = "rrname_rev" if per_name else "''"
+    found = conn.execute(f"SELECT {name}, rrtype, count(*) FROM {table} WHERE id > ? GROUP BY 1, 2", (before,))
+    return {(rev, code): n for rev, code, n in found}
+
+
+def _add_type_counts(conn: sqlite3.Connection, new_rr: dict[tuple[str, int], int]) -> None:
+    per_type: dict[int, int] = {}
+    for (_, code), n in new_rr.items():
+        per_type[code] = per_type.get(code, 0) + n
     conn.executemany(
         "INSERT INTO type_count VALUES (?, ?) ON CONFLICT (rrtype) DO UPDATE SET records = records + excluded.records",
-        per_type,
+        sorted(per_type.items()),
     )
-    return sum(n for _, n in per_type)
 
 
 def _upsert_grouped(conn: sqlite3.Connection, table: str, rows: dict[Any, Stats], with_rcode: bool) -> int:

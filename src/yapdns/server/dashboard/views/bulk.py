@@ -21,6 +21,7 @@ from django.utils.safestring import SafeString
 
 from yapdns.core import cof
 from yapdns.core.errors import InvalidQuery
+from yapdns.server.dashboard import history
 from yapdns.server.dashboard.display import visible, when_html
 from yapdns.server.dashboard.indicators import MAX_INDICATORS, Indicator, parse_indicators
 from yapdns.server.dashboard.views.common import charge_session, store
@@ -33,7 +34,7 @@ from yapdns.storage.query import looks_like_ip_query
 
 PER_INDICATOR = 100
 FORMATS = ("csv", "json", "cof")
-SUMMARIZED_MAX = 50  # indicators with more than PER_INDICATOR records whose figures come from Store.summarize
+SUMMARIZED_MAX = 50  # addresses with more than PER_INDICATOR records whose figures come from Store.summarize
 SUMMARY_SCAN = 2_000
 
 
@@ -153,14 +154,22 @@ def bulk_page(request: HttpRequest) -> HttpResponseBase:
 
 def lookup(indicators: list[Indicator]) -> list[IndicatorRow]:
     """Run every indicator through the bulk lookup (``PER_INDICATOR`` records each, the API's bounds); the first
-    ``SUMMARIZED_MAX`` indicators with more records get whole-result figures (``Store.summarize``, bounded)."""
+    names with more records get their exact figures from the per-name rollup, the first ``SUMMARIZED_MAX`` others
+    (addresses, CIDRs) whole-result figures from ``Store.summarize`` (bounded)."""
     limits = RequestLimits.from_settings()
     answers = run_bulk(store(), [i.term for i in indicators], {"limit": str(PER_INDICATOR)}, limits.bulk_rows,
                        limits.budget())
     rows = [IndicatorRow(i, a) for i, a in zip(indicators, answers, strict=True)]
-    for row in [r for r in rows if r.answer.limited][:SUMMARIZED_MAX]:
+    scanned = 0
+    for row in (r for r in rows if r.answer.limited):
         query = params.record_query({"q": row.answer.term})
-        row.summary = store().summarize(query, scan_max=SUMMARY_SCAN, top=0, sightings=False)
+        target = history.rollup_target(query)
+        if target is not None:  # a name: exact from the per-name rollup, whatever its size
+            rolled = store().name_rollup(target[0], below=target[1], top=0, seen_by=False)
+            row.summary = history.rollup_summary(rolled)
+        elif scanned < SUMMARIZED_MAX:
+            scanned += 1
+            row.summary = store().summarize(query, scan_max=SUMMARY_SCAN, top=0, sightings=False)
     return rows
 
 

@@ -21,7 +21,6 @@ from yapdns.upstream import registry
 RECORDS_PAGE = 200
 NEGATIVES_MAX = 50
 BUSIEST_CHILDREN = 10
-ZONE_SCAN = 10_000  # records of the zone below a name that its page reads at most (then "at least")
 
 
 @charged
@@ -39,8 +38,7 @@ def domain_page(request: HttpRequest, name: str) -> HttpResponse:
         return problem(request, 400, "Not a domain name", str(exc))
     fqdn = match.name
     own = history.history(db, query)
-    below = db.summarize(RecordQuery(rrname=NameMatch("suffix", fqdn)), scan_max=ZONE_SCAN, top=BUSIEST_CHILDREN,
-                         sightings=False)
+    below = db.name_rollup(fqdn, below=True, top=BUSIEST_CHILDREN, seen_by=False)
     negatives = [
         *db.negatives(RecordQuery(rrname=match, limit=NEGATIVES_MAX)).rows,
         *db.negatives(RecordQuery(rrname=NameMatch("suffix", fqdn), limit=NEGATIVES_MAX)).rows,
@@ -58,7 +56,7 @@ def domain_page(request: HttpRequest, name: str) -> HttpResponse:
         "related": correlate.related_names(db, fqdn, own.recent),
         "negatives": sorted(negatives, key=lambda n: -n.time_last)[:NEGATIVES_MAX],
         "notes": tagging.for_subject("name", fqdn),
-        "provenance": db.name_provenance(fqdn),
+        "provenance": own.seen_by if own.seen_by is not None else db.name_provenance(fqdn),
         "context": enrichment.breakdown(db, page.rows),
         "contexts": enrichment.record_contexts(db, page.rows),
         "upstream_connectors": registry.configured_names(),

@@ -12,7 +12,7 @@ from django.shortcuts import render
 
 from yapdns.core.errors import InvalidQuery
 from yapdns.core.model import Evidence, Record
-from yapdns.server.dashboard import paging, search, tagging, timeline
+from yapdns.server.dashboard import history, paging, search, tagging, timeline
 from yapdns.server.dashboard.dnsdbq import dnsdbq_command
 from yapdns.server.dashboard.views.common import charge_session, store
 from yapdns.server.enrichment import services as enrichment
@@ -80,10 +80,10 @@ def _results(get: QueryDict, spec: search.SearchRequest) -> dict[str, Any]:
         "summary_url": paging.url_with(get, view="summary", cursor=None, prev=None, page=None),
     }
     if view == "summary":
-        context.update(_summary_view(store().summarize(whole, scan_max=SCAN_MAX, top=BUSIEST_NAMES)))
+        summary, partial, _ = history.summarized(store(), whole, SCAN_MAX, BUSIEST_NAMES, sightings=True)
+        context.update(_summary_view(summary, partial))
     else:
-        counted = store().count_records(whole, COUNT_MAX + 1)
-        context.update(_records_view(get, spec, query, (min(counted, COUNT_MAX), counted <= COUNT_MAX)))
+        context.update(_records_view(get, spec, query, _total(whole)))
     if spec.kind == "sample":
         context.update(_sample_questions(spec.api["sample"]))
     return context
@@ -93,6 +93,8 @@ def _records_view(
     get: QueryDict, spec: search.SearchRequest, query: RecordQuery, total: tuple[int, bool]
 ) -> dict[str, Any]:
     size = spec.page_size
+    if spec.sort and total[0] > SCAN_MAX:  # the sort reads the first SCAN_MAX records: say so, whatever the total
+        total = (SCAN_MAX, False)
     if spec.sort:
         number = paging.page_number(get)
         if (number - 1) * size >= SCAN_MAX:
@@ -123,10 +125,22 @@ def _row_tags(rows: list[Record]) -> dict[str, Any]:
     return {"name_tags": names, "ip_tags": tagging.tags_for("ip", ips)}
 
 
-def _summary_view(summary: RecordSummary) -> dict[str, Any]:
+def _total(whole: RecordQuery) -> tuple[int, bool]:
+    """The result's size and whether it is exact: from the per-name rollup for an exact name, else counted by the
+    key's index up to ``COUNT_MAX``."""
+    target = history.rollup_target(whole)
+    if target is not None and not target[1]:  # an exact name (a zone's total would cost a pass over its names)
+        rolled = store().name_rollup(target[0], top=0, seen_by=False)
+        return rolled.records, rolled.exact
+    counted = store().count_records(whole, COUNT_MAX + 1)
+    return min(counted, COUNT_MAX), counted <= COUNT_MAX
+
+
+def _summary_view(summary: RecordSummary, days_partial: bool) -> dict[str, Any]:
     return {
         "rows": [],
         "summary": summary,
+        "days_partial": days_partial,
         **timeline.summary_tiles(summary),
         "chart": {"activity": timeline.activity_from_days(summary.first_days, summary.last_days)},
     }

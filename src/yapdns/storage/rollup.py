@@ -1,0 +1,347 @@
+"""The per-name rollup kept by the writer (``name_rollup``, ``name_seen_rollup``; migration 0009), for both SQL
+backends.
+
+Guarantees:
+
+* One ``name_rollup`` row per owner name and RR type holds the name's per-RR ``records`` and ``rrsets`` of that
+  type, their summed ``count`` (saturating, as every count) and the traffic and zone-file windows
+  (``core/windows.py``: the traffic window is NULL while every sighting was in zone files); one
+  ``name_seen_rollup`` row per owner name and provenance holds that provenance's count and windows over the
+  name's records. Both equal what the same figures computed from ``rr``/``rrset``/``rr_seen`` give.
+* The writer folds a group's deltas into them in the group's own transaction (``rollup_deltas`` then the
+  backend's upsert), so a batch applied once counts once and a replayed batch id changes nothing; the row
+  counts come from the rows that transaction inserted.
+* The retention prune recomputes the rows of every name it removed records or RRsets of (``rebuild_names``),
+  in the same transaction as the removal.
+
+Reads (``RollupReader.name_rollup``) touch only the rollup rows of one name, or the key range of the names
+below an apex, never the records.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from yapdns.core.model import Evidence, Provenance
+from yapdns.core.names import reverse_name, unreverse_name
+from yapdns.core.normalize import COUNT_CEILING
+from yapdns.core.rrtypes import rrtype_text
+from yapdns.storage.aggregate import FoldedBatch, saturating_add
+from yapdns.storage.base import NameRollup, NameSummary, RecordSummary, TypeSummary
+from yapdns.storage.migrations import MigrationDb
+from yapdns.storage.query import NameMatch
+from yapdns.storage.sql import Dialect
+
+Delta = list[Any]  # [count, time_first, time_last, zone_time_first, zone_time_last]; None where no window
+REBUILD_CHUNK = 500  # names per statement when the prune recomputes rows
+
+
+class RollupDeltas:
+    """What one group adds to the rollup, keyed by ``(name, rrtype code)`` and ``(name, provenance id)``."""
+
+    def __init__(self) -> None:
+        self.names: dict[tuple[str, int], Delta] = {}
+        self.seen: dict[tuple[str, int], Delta] = {}
+
+
+def _add(table: dict[tuple[str, int], Delta], key: tuple[str, int], st: list[Any]) -> None:
+    """Fold one folded-row's stats ``st`` (``aggregate.Stats``) into ``table[key]``."""
+    zoned = len(st) > 5
+    traffic = not (zoned and st[7])
+    cur = table.get(key)
+    if cur is None:
+        table[key] = [
+            st[2],
+            st[0] if traffic else None,
+            st[1] if traffic else None,
+            st[5] if zoned else None,
+            st[6] if zoned else None,
+        ]
+        return
+    cur[0] += st[2]
+    if traffic:
+        if cur[1] is None or st[0] < cur[1]:
+            cur[1] = st[0]
+        if cur[2] is None or st[1] > cur[2]:
+            cur[2] = st[1]
+    if zoned and st[5] is not None:
+        if cur[3] is None or st[5] < cur[3]:
+            cur[3] = st[5]
+        if cur[4] is None or st[6] > cur[4]:
+            cur[4] = st[6]
+
+
+def rollup_deltas(folded: FoldedBatch) -> RollupDeltas:
+    """Fold the RR rows of a group into per-name-and-type and per-name-and-provenance deltas (the hot path:
+    traffic-only rows inline, rows with zone-file times through ``_add``)."""
+    out = RollupDeltas()
+    names, seen = out.names, out.seen
+    for (name, code, _, prov), st in folded.rr.items():
+        if len(st) > 5:
+            _add(names, (name, code), st)
+            _add(seen, (name, prov), st)
+            continue
+        first, last, n = st[0], st[1], st[2]
+        key = (name, code)
+        cur = names.get(key)
+        if cur is None:
+            names[key] = [n, first, last, None, None]
+        elif cur[1] is None:  # zone-only so far
+            _add(names, key, st)
+        else:
+            cur[0] += n
+            if first < cur[1]:  # noqa: PLR1730 (faster than min here)
+                cur[1] = first
+            if last > cur[2]:  # noqa: PLR1730
+                cur[2] = last
+        key = (name, prov)
+        cur = seen.get(key)
+        if cur is None:
+            seen[key] = [n, first, last, None, None]
+        elif cur[1] is None:
+            _add(seen, key, st)
+        else:
+            cur[0] += n
+            if first < cur[1]:  # noqa: PLR1730
+                cur[1] = first
+            if last > cur[2]:  # noqa: PLR1730
+                cur[2] = last
+    return out
+
+
+def rollup_rows(deltas: RollupDeltas, new_rr: dict[tuple[str, int], int], new_rrsets: dict[tuple[str, int], int]
+                ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The ``name_rollup`` rows ``(rrname_rev, rrtype, records, rrsets, count, tf, tl, ztf, ztl)`` and the
+    ``name_seen_rollup`` rows ``(rrname_rev, prov, count, tf, tl, ztf, ztl)`` of a group, unordered (PostgreSQL
+    orders its upserts by key in SQL);
+    ``new_rr``/``new_rrsets``: rows the transaction inserted, by ``(rrname_rev, rrtype)``."""
+    revs: dict[str, str] = {}
+    ceiling = COUNT_CEILING
+    sets_left = dict(new_rrsets)
+    names = []
+    for (name, code), d in deltas.names.items():
+        rev = revs.get(name)
+        if rev is None:
+            rev = revs[name] = reverse_name(name)
+        key = (rev, code)
+        names.append((rev, code, new_rr.get(key, 0), sets_left.pop(key, 0), min(d[0], ceiling), d[1], d[2], d[3],
+                      d[4]))
+    names.extend((*key, 0, n, 0, None, None, None, None) for key, n in sets_left.items())  # (RRsets come with RRs)
+    seen = [(revs[name], prov, min(d[0], ceiling), d[1], d[2], d[3], d[4]) for (name, prov), d in deltas.seen.items()]
+    return names, seen
+
+
+def new_counts(new_rr: dict[tuple[str, int], int], new_rrsets: dict[tuple[str, int], int]) -> list[tuple[Any, ...]]:
+    """``name_rollup`` delta rows carrying only the new record and RRset counts (PostgreSQL folds the rest in SQL
+    from its staging table)."""
+    return [(*key, new_rr.get(key, 0), new_rrsets.get(key, 0), 0, None, None, None, None)
+            for key in new_rr.keys() | new_rrsets.keys()]
+
+
+def _windows(least: str, greatest: str, new: str, old: str, nulls: bool) -> str:
+    """The SET clauses merging the windows of ``new`` into ``old`` (NULL: no window), per dialect."""
+    def pick(fn: str, col: str) -> str:
+        both = f"{fn}({old}{col}, {new}{col})"
+        return f"{col} = coalesce({both}, {old}{col}, {new}{col})" if nulls else f"{col} = {both}"
+    return ", ".join((pick(least, "time_first"), pick(greatest, "time_last"), pick(least, "zone_time_first"),
+                      pick(greatest, "zone_time_last")))
+
+
+def upsert_sql(dialect: str, source: str) -> tuple[str, str]:
+    """The ``name_rollup`` and ``name_seen_rollup`` upserts; ``dialect`` is ``sqlite`` (``source``: a VALUES
+    placeholder list per row) or ``postgresql`` (``source``: the staging tables' prefix)."""
+    sqlite = dialect == "sqlite"
+    least, greatest = ("min", "max") if sqlite else ("LEAST", "GREATEST")
+    old = "" if sqlite else "t."
+    new = "excluded." if sqlite else "EXCLUDED."
+    wins = _windows(least, greatest, new, old, nulls=sqlite)
+    total = f"count = {saturating_add(least, f'{old}count', f'{new}count')}"
+    alias = "" if sqlite else " AS t"
+
+    def src(table: str, width: int) -> str:
+        return f"VALUES ({', '.join('?' * width)})" if sqlite else f"SELECT * FROM {source}{table} ORDER BY 1, 2"
+
+    names = (
+        f"INSERT INTO name_rollup{alias} {src('name_rollup', 9)} ON CONFLICT (rrname_rev, rrtype) DO UPDATE SET "
+        f"records = {old}records + {new}records, rrsets = {old}rrsets + {new}rrsets, {total}, {wins}"
+    )
+    seen = (
+        f"INSERT INTO name_seen_rollup{alias} {src('name_seen_rollup', 7)} ON CONFLICT (rrname_rev, prov) "
+        f"DO UPDATE SET {total}, {wins}"
+    )
+    return names, seen
+
+
+# -- the retention prune ------------------------------------------------------------------------------------
+
+_TRAFFIC = "CASE WHEN {p}zone_only THEN NULL ELSE {p}{col} END"
+
+
+def rebuild_names(db: MigrationDb, revs: Iterable[str], count_sum: str) -> None:
+    """Recompute the rollup rows of the names ``revs`` (reversed) from their records; ``count_sum`` is the
+    dialect's saturating sum with ``{}`` for its argument."""
+    ordered = sorted(set(revs))
+    for start in range(0, len(ordered), REBUILD_CHUNK):
+        chunk = ordered[start : start + REBUILD_CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        db.run(f"DELETE FROM name_rollup WHERE rrname_rev IN ({marks})", chunk)
+        db.run(f"DELETE FROM name_seen_rollup WHERE rrname_rev IN ({marks})", chunk)
+        tf, tl = (_TRAFFIC.format(p="", col=c) for c in ("time_first", "time_last"))
+        db.run(
+            "INSERT INTO name_rollup (rrname_rev, rrtype, records, rrsets, count, time_first, time_last, "
+            f"zone_time_first, zone_time_last) SELECT rrname_rev, rrtype, count(*), 0, {count_sum.format('count')}, "
+            f"min({tf}), max({tl}), min(zone_time_first), max(zone_time_last) FROM rr "
+            f"WHERE rrname_rev IN ({marks}) GROUP BY rrname_rev, rrtype",
+            chunk,
+        )
+        for rev, code, n in db.rows(
+            f"SELECT rrname_rev, rrtype, count(*) FROM rrset WHERE rrname_rev IN ({marks}) GROUP BY rrname_rev, rrtype",
+            chunk,
+        ):
+            db.run("UPDATE name_rollup SET rrsets = ? WHERE rrname_rev = ? AND rrtype = ?", (n, rev, code))
+        stf, stl = (_TRAFFIC.format(p="s.", col=c) for c in ("time_first", "time_last"))
+        db.run(
+            "INSERT INTO name_seen_rollup (rrname_rev, prov, count, time_first, time_last, zone_time_first, "
+            f"zone_time_last) SELECT r.rrname_rev, s.prov, {count_sum.format('s.count')}, min({stf}), max({stl}), "
+            "min(s.zone_time_first), max(s.zone_time_last) FROM rr r JOIN rr_seen s ON s.rr_id = r.id "
+            f"WHERE r.rrname_rev IN ({marks}) GROUP BY r.rrname_rev, s.prov",
+            chunk,
+        )
+
+
+# -- reads ----------------------------------------------------------------------------------------------------
+
+
+_SUM = re.compile(r"SUM\(([\w.]+)\)")
+
+
+class RollupReader(ABC):
+    """``Store.name_rollup`` over the rollup tables."""
+
+    dialect: Dialect
+    native_sum_raises = False  # SQLite: its sum() raises on overflow, so it is tried first (C, not Python)
+
+    @abstractmethod
+    def _rows(self, text: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        """Run one SELECT on a reading connection and return all its rows."""
+
+    def _sq(self, text: str) -> str:
+        return text.replace("?", self.dialect.ph)
+
+    def _summed(self, text: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+        """Run ``text`` with each ``SUM(col)`` a saturating sum: where the native sum raises on overflow
+        (SQLite), the native one first and the dialect's saturating aggregate only if it did; callers cap the
+        sums at ``COUNT_CEILING``."""
+        if self.native_sum_raises:
+            try:
+                return self._rows(self._sq(_SUM.sub(r"sum(\1)", text)), params)
+            except sqlite3.OperationalError as exc:
+                if "overflow" not in str(exc):
+                    raise
+        return self._rows(self._sq(_SUM.sub(lambda m: self.dialect.count_sum(m.group(1)), text)), params)
+
+    def name_rollup(self, name: str, below: bool = False, top: int = 10, seen_by: bool = True) -> NameRollup:
+        match = NameMatch("suffix" if below else "exact", name)
+        lo, hi = match.key_range()
+        where, params = ("rrname_rev > ? AND rrname_rev < ?", (lo, hi)) if below else ("rrname_rev = ?", (lo,))
+        types = self._summed(
+            "SELECT rrtype, sum(records), sum(rrsets), SUM(count), min(time_first), max(time_last), "
+            f"min(zone_time_first), max(zone_time_last) FROM name_rollup WHERE {where} GROUP BY rrtype",
+            params,
+        )
+        names, busiest = self._busiest(where, params, top) if below and types else (1 if types else 0, [])
+        seen = self._seen_by(where, params) if seen_by and types else []
+        return _rollup(types, names, busiest, seen)
+
+    def _busiest(self, where: str, params: tuple[object, ...], top: int) -> tuple[int, list[NameSummary]]:
+        """How many names, and the ``top`` busiest by count (a streamed group per name and a top-N sort: no
+        window over every name)."""
+        names = int(self._rows(self._sq(f"SELECT count(DISTINCT rrname_rev) FROM name_rollup WHERE {where}"),
+                               params)[0][0])
+        if top <= 0:
+            return names, []
+        found = self._summed(
+            "SELECT rrname_rev, sum(records) AS nr, SUM(count) AS nc, coalesce(min(time_first), min(zone_time_first)), "
+            f"coalesce(max(time_last), max(zone_time_last)) FROM name_rollup WHERE {where} GROUP BY rrname_rev "
+            f"ORDER BY nc DESC, rrname_rev LIMIT {int(top)}",
+            params,
+        )
+        ceiling = COUNT_CEILING
+        return names, [
+            NameSummary(unreverse_name(r[0]), int(r[1]), min(int(r[2]), ceiling), int(r[3] or 0), int(r[4] or 0))
+            for r in found
+        ]
+
+    def _seen_by(self, where: str, params: tuple[object, ...]) -> list[Provenance]:
+        found = self._summed(
+            "SELECT p.sensor, p.evidence, p.source, SUM(r.count), min(r.time_first), max(r.time_last), "
+            "min(r.zone_time_first), max(r.zone_time_last) FROM name_seen_rollup r JOIN prov p ON p.id = r.prov "
+            f"WHERE {where.replace('rrname_rev', 'r.rrname_rev')} GROUP BY p.sensor, p.evidence, p.source "
+            "ORDER BY p.sensor, p.evidence, p.source",
+            params,
+        )
+        return [_provenance(r) for r in found]
+
+
+def _provenance(r: Sequence[Any]) -> Provenance:
+    traffic = r[4] is not None
+    return Provenance(
+        r[0], Evidence(r[1]), r[2],
+        int(r[4] if traffic else r[6]), int(r[5] if traffic else r[7]), min(int(r[3]), COUNT_CEILING),
+        None if r[6] is None else int(r[6]), None if r[7] is None else int(r[7]), not traffic,
+    )
+
+
+def _either(traffic: Any, zone: Any) -> int:
+    """The traffic bound, else the zone-file one (0 for a row without records)."""
+    return int(traffic if traffic is not None else zone if zone is not None else 0)
+
+
+def _opt(values: Iterable[Any], pick: Any) -> int | None:
+    present = [int(v) for v in values if v is not None]
+    return pick(present) if present else None
+
+
+def _rollup(types: Sequence[Sequence[Any]], names: int, busiest: list[NameSummary],
+            seen: list[Provenance]) -> NameRollup:
+    by_type = sorted(
+        (TypeSummary(rrtype_text(int(t[0])), int(t[1]), min(int(t[3]), COUNT_CEILING), _either(t[4], t[6]),
+                     _either(t[5], t[7]))
+         for t in types),
+        key=lambda t: (-t.records, t.rrtype),
+    )
+    return NameRollup(
+        names=names,
+        records=sum(int(t[1]) for t in types),
+        rrsets=sum(int(t[2]) for t in types),
+        count=min(sum(int(t[3]) for t in types), COUNT_CEILING),
+        time_first=_opt((t[4] for t in types), min),
+        time_last=_opt((t[5] for t in types), max),
+        zone_time_first=_opt((t[6] for t in types), min),
+        zone_time_last=_opt((t[7] for t in types), max),
+        by_type=by_type,
+        top_names=busiest,
+        seen_by=seen,
+    )
+
+
+def from_summary(summary: RecordSummary, seen_by: list[Provenance]) -> NameRollup:
+    """A ``NameRollup`` from a bounded ``Store.summarize`` (a backend without a rollup); inexact when limited."""
+    return NameRollup(
+        names=summary.names,
+        records=summary.records,
+        rrsets=summary.rrsets or 0,
+        count=summary.count,
+        time_first=summary.time_first,
+        time_last=summary.time_last,
+        zone_time_first=summary.zone_time_first,
+        zone_time_last=summary.zone_time_last,
+        by_type=summary.by_type,
+        top_names=summary.top_names,
+        seen_by=seen_by,
+        exact=not summary.limited,
+    )

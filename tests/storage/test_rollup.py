@@ -1,0 +1,173 @@
+"""The per-name rollup (``Store.name_rollup``, ``storage/rollup.py``, migration 0009) on SQLite and PostgreSQL.
+
+The oracle is the contract's own per-record reads: every figure of a name's (or a zone's) rollup must equal what
+``iter_records``, ``iter_rrsets`` and ``provenance`` give for the same names, after grouped and concurrent
+writes, replayed batch ids, zone-file sightings, the fill of migration 0009 and a retention prune.
+ClickHouse has no rollup table yet (a bounded fallback); one test checks it agrees on a small store.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import defaultdict
+from functools import reduce
+from typing import Any
+
+import pytest
+
+from tests.storage.builders import T0, obs
+from tests.storage.conftest import StoreFactory
+from yapdns.core.model import Evidence, Observation
+from yapdns.core.names import reverse_name
+from yapdns.core.windows import Windows, combine
+from yapdns.storage.base import BatchRef, NameRollup, Store
+from yapdns.storage.prune import Prunable, RetentionPolicy
+from yapdns.storage.query import NameMatch, RecordQuery
+
+NAMES = ("flux.test", "a.flux.test", "b.flux.test", "x.y.flux.test", "other.test")
+PROVS = (("s1", Evidence.DIRECT, "zeek"), ("s2", Evidence.DIRECT, "pcap"), ("imp", Evidence.IMPORTED, "dnsdb"))
+
+
+@pytest.fixture
+def sql_factory(store_factory: StoreFactory, request: pytest.FixtureRequest) -> StoreFactory:
+    """``store_factory`` on the SQL backends only (skipped before any ClickHouse database is made)."""
+    if request.node.callspec.params["store_factory"] not in ("sqlite", "postgresql"):
+        pytest.skip("the rollup tables are kept by the SQL backends (ClickHouse: a bounded fallback)")
+    return store_factory
+
+
+def sightings(seed: int, n: int, base: int = T0) -> list[Observation]:
+    """``n`` observations over ``NAMES``: single and multi-RR answers, three provenances, zone-file sightings."""
+    rnd = random.Random(seed)
+    out = []
+    for _ in range(n):
+        name = rnd.choice(NAMES)
+        sensor, evidence, source = rnd.choice(PROVS)
+        first = base + rnd.randrange(0, 10_000)
+        kind = rnd.random()
+        common: dict[str, Any] = {"first": first, "last": first + rnd.randrange(0, 500), "count": rnd.randrange(1, 9),
+                                  "sensor": sensor, "evidence": evidence, "source": source}
+        if kind < 0.6:
+            rdata = tuple(f"192.0.2.{rnd.randrange(1, 40)}" for _ in range(rnd.randrange(1, 4)))
+            out.append(obs(name, "A", *rdata, **common))
+        elif kind < 0.8:
+            out.append(obs(name, "TXT", f'"v{rnd.randrange(5)}"', **common))
+        else:
+            zone = (first - rnd.randrange(0, 3000), first + rnd.randrange(0, 3000))
+            out.append(obs(name, "A", f"198.51.100.{rnd.randrange(1, 6)}", zone=zone, traffic=kind < 0.9, **common))
+    return out
+
+
+def write_all(store: Store, batches: list[list[Observation]], threads: int = 3) -> None:
+    """Write the batches from ``threads`` clients at once (the writer groups them), then replay two of them."""
+    todo = iter(range(len(batches)))
+    lock = threading.Lock()
+
+    def client() -> None:
+        while True:
+            with lock:
+                i = next(todo, None)
+            if i is None:
+                return
+            store.write(batches[i], BatchRef("s", f"b{i}"))
+
+    workers = [threading.Thread(target=client) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    for i in (0, len(batches) - 1):
+        assert store.write(batches[i], BatchRef("s", f"b{i}")).replayed
+
+
+def hull(items: list[Any]) -> Windows | None:
+    return reduce(combine, map(Windows.of, items)) if items else None
+
+
+def oracle(store: Store, match: NameMatch) -> dict[str, Any]:
+    """The rollup's figures computed from the per-record reads."""
+    records = list(store.iter_records(RecordQuery(rrname=match, limit=1_000_000)))
+    rrsets = list(store.iter_rrsets(RecordQuery(rrname=match, limit=1_000_000)))
+    per_type: dict[str, list[Any]] = defaultdict(list)
+    provs: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
+    for r in records:
+        per_type[r.rrtype].append(r)
+        for p in store.provenance(r.rrname, r.rrtype, r.rdata):
+            provs[(p.sensor_id, str(p.evidence), p.source)].append(p)
+    whole = hull(records)
+    return {
+        "names": len({r.rrname for r in records}),
+        "records": len(records),
+        "rrsets": len(rrsets),
+        "count": sum(r.count for r in records),
+        "traffic": None if whole is None or whole.zone_only else (whole.time_first, whole.time_last),
+        "zone": None if whole is None else whole.zone,
+        "types": {t: (len(rs), sum(r.count for r in rs), hull(rs)[:2]) for t, rs in per_type.items()},  # type: ignore[index]
+        "seen": {k: (sum(p.count for p in ps), hull(ps)) for k, ps in provs.items()},
+    }
+
+
+def figures(got: NameRollup) -> dict[str, Any]:
+    return {
+        "names": got.names,
+        "records": got.records,
+        "rrsets": got.rrsets,
+        "count": got.count,
+        "traffic": None if got.time_first is None else (got.time_first, got.time_last),
+        "zone": None if got.zone_time_first is None else (got.zone_time_first, got.zone_time_last),
+        "types": {t.rrtype: (t.records, t.count, (t.time_first, t.time_last)) for t in got.by_type},
+        "seen": {(p.sensor_id, str(p.evidence), p.source): (p.count, Windows.of(p)) for p in got.seen_by},
+    }
+
+
+def check(store: Store) -> None:
+    for name in NAMES:
+        assert figures(store.name_rollup(name)) == oracle(store, NameMatch("exact", name)), name
+    below = store.name_rollup("flux.test", below=True, top=2)
+    assert figures(below) == oracle(store, NameMatch("suffix", "flux.test"))
+    busiest = sorted((-store.name_rollup(n).count, reverse_name(n), n) for n in NAMES if n.endswith(".flux.test"))
+    assert [(n.count, n.rrname) for n in below.top_names] == [(-c, n) for c, _, n in busiest[:2]]
+
+
+def test_the_rollup_equals_the_records_after_grouped_writes_and_replays(sql_factory: StoreFactory) -> None:
+    store = sql_factory()
+    write_all(store, [sightings(seed, 60) for seed in range(8)])
+    check(store)
+    assert store.name_rollup("nothing.test") == NameRollup(0, 0, 0, 0, None, None, None, None, [], [], [])
+
+
+def test_name_provenance_is_the_rollups_seen_by(sql_factory: StoreFactory) -> None:
+    store = sql_factory()
+    store.write(sightings(1, 80), BatchRef("s", "one"))
+    for name in NAMES:
+        assert store.name_provenance(name) == store.name_rollup(name).seen_by
+
+
+def test_migration_0009_fills_the_rollup_from_stored_records(sql_factory: StoreFactory) -> None:
+    store = sql_factory(migrate=False)
+    store.migrate(through=8)
+    write_all(store, [sightings(seed, 50) for seed in range(4)], threads=1)  # no rollup tables yet: none kept
+    assert store.migrate() == ["0009_name_rollup"]
+    check(store)
+    store.write(sightings(99, 60), BatchRef("s", "after"))  # and the writer carries on from the fill
+    check(store)
+
+
+def test_the_prune_keeps_the_rollup_exact(sql_factory: StoreFactory) -> None:
+    store = sql_factory()
+    store.write(sightings(5, 120, base=T0), BatchRef("s", "old"))
+    store.write(sightings(6, 60, base=T0 + 20_000), BatchRef("s", "new"))
+    assert isinstance(store, Prunable)
+    report = store.prune(RetentionPolicy(records_before=T0 + 20_000))
+    assert report.records > 0
+    check(store)
+
+
+def test_every_backend_answers_name_rollup(store: Store) -> None:
+    """ClickHouse's fallback (a bounded summary) agrees with the SQL rollups on a small store."""
+    store.write(sightings(3, 60), BatchRef("s", "one"))
+    got = store.name_rollup("flux.test", below=True)
+    want = oracle(store, NameMatch("suffix", "flux.test"))
+    assert (got.names, got.records, got.count, got.exact) == (want["names"], want["records"], want["count"], True)
+    assert {p.sensor_id for p in store.name_rollup("a.flux.test").seen_by} <= {"s1", "s2", "imp"}
