@@ -23,7 +23,7 @@ _INT = {"type": "integer"}
 _BOOL = {"type": "boolean"}
 _FENCE = {"type": "integer", "minimum": -FENCE_MAX, "maximum": FENCE_MAX}
 _LIMIT = {"type": "integer", "minimum": 0}
-_EVIDENCE = {"type": "string", "enum": ["direct", "indirect", "imported"]}
+_EVIDENCE = {"type": "string", "enum": ["direct", "indirect", "imported", ""]}  # empty: any evidence
 
 
 def _param(name: str, description: str, schema: dict[str, Any] = _STR, where: str = "query") -> dict[str, Any]:
@@ -397,7 +397,7 @@ def _detection_paths() -> dict[str, Any]:
     }
 
 
-_STATUS = {"type": "string", "enum": ["open", "acknowledged", "closed"]}
+_STATUS = {"type": "string", "enum": ["open", "acknowledged", "closed", ""]}  # empty: any status
 _COUNT = {"type": "integer", "minimum": 0}
 _NOD_PARAMS = [
     _param("since", "First seen at or after (epoch seconds; negative = now + T)", {"type": "integer"}),
