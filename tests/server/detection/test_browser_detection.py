@@ -92,6 +92,13 @@ def test_the_nod_page_lists_the_new_names_and_filters(page: Any, live: LiveServe
     go(page, live, f"/nod?within=stable.{fluxlab.ZONE}")
     assert names(page, "#nod-table td.c-name:first-child a") == [f"stable.{fluxlab.ZONE}"]
     go(page, live, "/nod")
+    since = page.locator("#nod-filter input[name=since]")
+    assert since.get_attribute("type") == "text" and since.get_attribute("placeholder") == "YYYY-MM-DD"  # ISO
+    since.fill("2000-01-01")
+    with page.expect_navigation(wait_until="load"):
+        page.click("#nod-filter button[type=submit]")
+    assert "since=2000-01-01" in page.url and FLUX_NAME in names(page, "#nod-table td.c-name a")
+    go(page, live, "/nod")
     shot(page, "nod")
 
 
