@@ -18,7 +18,6 @@ so a batch costs one bulk context read for the addresses not seen lately.
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 import time
@@ -117,14 +116,9 @@ def _builtin_numbers() -> list[IpDataset]:
 
     if not config.get_bool("YAPDNS_GEOIP_BUILTIN") or not asnumbers.available():
         return []
-    return [_as_numbers()]
+    from yapdns.enrich.enricher import as_numbers
 
-
-@functools.cache
-def _as_numbers() -> IpDataset:
-    from yapdns.enrich.asnumbers import AsNumberDataset
-
-    return AsNumberDataset()
+    return [as_numbers()]
 
 
 def _opened(path: Path) -> MmdbDataset | None:
