@@ -8,8 +8,10 @@ each mode of ``--modes``:
 * ``match``: the live matching hook (``detection.live.match_after_commit``)
   over a watchlist of E entries (default 10,000: 40 % exact names, 20 %
   ``*.domain``, 30 % IPv4 /32 and /24, 10 % IPv6 /48; plus R regexes,
-  default 0) that matches a few records of the workload, so alerts are
-  written too;
+  default 0) that matches a few records of the workload, so matches are kept
+  and folded into alerts too, by the folding thread ``yapdns serve`` runs
+  (``detection.live.Folder``, every ``YAPDNS_MATCH_FOLD_INTERVAL`` seconds;
+  its last fold, after the clients finished, is in the time);
 * ``nod``: no hook, but a NOD stream reader following the store during the
   ingest (``detection.nod.scan`` from its cursor, once a second), as a SIEM
   would;
@@ -34,6 +36,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchmarks.common import machine, open_bench_store
 from benchmarks.ingest import run_clients
@@ -42,6 +45,9 @@ from yapdns.core.batch import DecodedBatch
 from yapdns.core.model import Observation
 from yapdns.ingest import IngestService
 from yapdns.storage.base import BatchRef, Store
+
+if TYPE_CHECKING:
+    from yapdns.server.detection.live import Folder
 
 
 def setup_django(tmp: Path) -> None:
@@ -134,6 +140,14 @@ def follow_nod(store: Store, stop: threading.Event) -> list[int]:
     return found
 
 
+def folding(store: Store) -> Folder:
+    """The folding thread of a server process, on this store."""
+    from yapdns import config
+    from yapdns.server.detection.live import Folder
+
+    return Folder(lambda: store, config.get_int("YAPDNS_MATCH_FOLD_INTERVAL")).start()
+
+
 def ingest(batches: list[list[Observation]], mode: str, where: Path, name: str, clients: int,
            asn: tuple[Path, int] | None = None) -> float:
     from yapdns.enrich.mmdb import MmdbDataset
@@ -150,6 +164,7 @@ def ingest(batches: list[list[Observation]], mode: str, where: Path, name: str, 
     reader = threading.Thread(target=follow_nod, args=(store, stop)) if mode == "nod" else None
     if reader:
         reader.start()
+    folder = folding(store) if mode in ("match", "asn") else None
 
     class Adapter:  # run_clients calls store.write(batch, ref): route it through the ingest service
         def write(self, observations: list[Observation], ref: BatchRef) -> None:
@@ -157,6 +172,8 @@ def ingest(batches: list[list[Observation]], mode: str, where: Path, name: str, 
 
     t = time.perf_counter()
     run_clients([Adapter()], batches, clients)  # type: ignore[list-item]
+    if folder is not None:
+        folder.stop()  # its last fold: every kept match is in an alert before the clock stops
     wall = time.perf_counter() - t
     stop.set()
     if reader:
@@ -208,6 +225,7 @@ def main() -> None:
             "obs": args.obs, "batch": args.batch, "clients": args.clients, "entries": stored,
             "regexes": args.regexes, "asn_entries": args.asn_entries if asn else 0,
             "alerts": Alert.objects.count(), "match_failures": live.MatchStats.failures,
+            "alert_matches": sum(Alert.objects.values_list("matches", flat=True)),
             **{f"obs_per_s_{m}": round(v) for m, v in mean.items()},
             **{f"loss_pct_{m}": round(100 * (1 - v / mean["off"]), 1) for m, v in mean.items() if m != "off"},
             **cost, "loadavg_after": Path("/proc/loadavg").read_text().split()[:3],

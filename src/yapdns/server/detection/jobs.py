@@ -8,9 +8,10 @@ alerts (``delivery.deliver_pending``), and the fast-flux rescoring of names
 that got new addresses (``rescore``, ``flux.py``; cursor in ``JobCursor``).
 
 ``yapdns worker`` runs them as two periodic jobs (``workers/schedule.py``):
-``watch_round`` (hunts, NOD watch, rescoring) and ``deliver_alerts`` (the
-outbox), each enqueued by one worker at a time and never while its last
-run is pending, so several workers never deliver one alert twice.
+``watch_round`` (hunts, NOD watch, rescoring) and ``deliver_alerts`` (folding
+kept live matches, ``services.fold_pending``, then the outbox), each
+enqueued by one worker at a time and never while its last run is pending,
+so several workers never deliver one alert twice.
 ``yapdns detection jobs`` runs the same rounds in a loop for deployments
 without a worker; do not run it beside workers (two loops could deliver an
 alert twice).
@@ -44,7 +45,8 @@ class JobReport:
 
 
 def run_jobs(store: Store) -> JobReport:
-    """One round of retro-hunts and alert deliveries."""
+    """One round: fold kept live matches, retro-hunts, NOD watch, rescoring and alert deliveries."""
+    services.fold_pending(store)
     hunted = services.hunt_pending(store)
     nod_alerts = nod_watch(store)
     rescored = rescore(store)
@@ -61,9 +63,11 @@ def watch_round() -> dict[str, int]:
 
 @job(retries=0)
 def deliver_alerts() -> dict[str, int]:
-    """The worker's periodic delivery of due alerts (a failed send is retried by the outbox, not the job)."""
+    """The worker's periodic folding of kept live matches into alerts (after a crash, or where no server folds
+    them), then delivery of due alerts (a failed send is retried by the outbox, not the job)."""
+    folded = services.fold_pending(get_store())
     sent, failed = delivery.deliver_pending()
-    return {"sent": sent, "failed": failed}
+    return {"folded": folded, "sent": sent, "failed": failed}
 
 
 def rescore(store: Store, limit: int = RESCORE_MAX) -> int:

@@ -54,6 +54,7 @@ class Hit:
     time_first: int
     time_last: int
     count: int
+    matches: int = 1  # the observations this hit stands for (a logged match sums a batch's)
 
 
 class WatchlistMatcher:
