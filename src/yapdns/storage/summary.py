@@ -123,10 +123,12 @@ class SummaryReader(ABC):
         (last,) = self._rows(self._sq(f"SELECT max(id) FROM ({window}) AS w"), params)[0]
         if last is None:
             return DiscoveryPage([], after)
-        under, bounds = "", ()
+        under = ""
+        bounds: tuple[str, ...] = ()
         if within:
             rev = reverse_name(within)
-            under, bounds = " AND w.rrname_rev >= ? AND w.rrname_rev < ?", (rev, rev[:-1] + "/")
+            under = " AND w.rrname_rev >= ? AND w.rrname_rev < ?"
+            bounds = (rev, rev[:-1] + "/")
         found = self._rows(
             self._sq(
                 f"SELECT w.id, w.rrname, min(a.time_first), max(a.time_last), count(*) FROM ({window}) AS w "

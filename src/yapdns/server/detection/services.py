@@ -236,6 +236,14 @@ def record_hits(
     return _alert_transaction(lambda: _apply(groups, origin, chosen, _since(), totals, store))
 
 
+def without_alerts(hits: Sequence[Hit]) -> list[Hit]:
+    """The hits whose (entry, record) has no alert in the fold window."""
+    keys = {fold_key(h.entry_id, h.rrname, h.rrtype, h.rdata): h for h in hits}
+    alerted = set(Alert.objects.filter(fold_key__in=list(keys), last_matched_at__gte=_since())
+                  .values_list("fold_key", flat=True))
+    return [h for key, h in keys.items() if key not in alerted]
+
+
 def _since() -> dt.datetime:
     return timezone.now() - dt.timedelta(seconds=config.get_int("YAPDNS_ALERT_FOLD_SECONDS"))
 
