@@ -28,10 +28,14 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
+import regex
+
 from yapdns.server.detection.nod import registered_domain
 
 ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789-"
 MIN_LENGTH = 8
+MIN_SWITCHES = 4  # letter/digit switches that alone make a label of MIN_LENGTH or more DGA-like
+_NOT_LETTERS = regex.compile(r"[^a-z]+")
 PERCENTILE = 1.0
 SOURCE = ("english-words (MIT): web2 list, FreeBSD share/dict/web2 r326913, "
           "Webster's Second International Dictionary (1934, public domain)")
@@ -47,12 +51,26 @@ class BigramModel:
     threshold: float
 
     def score(self, label: str) -> float:
-        """The mean log10 probability of the bigrams of ``^label$``."""
-        text = f"^{label}$"
+        """The mean log10 probability of the bigrams of ``^word$`` over the label's letter runs (its words as
+        digits and hyphens split them; a label without letters scores 0)."""
         size = len(ALPHABET) + 1  # the characters that can follow, and the end mark
-        total = sum(math.log10((self.pairs.get(a + b, 0) + 1) / (self.firsts.get(a, 0) + size))
-                    for a, b in itertools.pairwise(text))
-        return total / (len(text) - 1)
+        total, pairs = 0.0, 0
+        for word in letter_runs(label):
+            for a, b in itertools.pairwise(f"^{word}$"):
+                total += math.log10((self.pairs.get(a + b, 0) + 1) / (self.firsts.get(a, 0) + size))
+                pairs += 1
+        return total / pairs if pairs else 0.0
+
+
+def letter_runs(label: str) -> list[str]:
+    """The runs of letters of a label (``1and1-ionos`` → ``and``, ``ionos``)."""
+    return [run for run in _NOT_LETTERS.split(label) if run]
+
+
+def switches(label: str) -> int:
+    """How often the label switches between a letter and a digit (hyphens end a run of either)."""
+    kinds = ["d" if c.isdigit() else "l" if c.isalpha() else "" for c in label]
+    return sum(1 for a, b in itertools.pairwise(kinds) if a and b and a != b)
 
 
 def _bigrams(word: str) -> list[str]:
@@ -95,7 +113,10 @@ class Lexical:
 
     @property
     def dga(self) -> bool:
-        return len(self.label) >= MIN_LENGTH and self.bigram < self.threshold and not self.label.startswith("xn--")
+        if len(self.label) < MIN_LENGTH or self.label.startswith("xn--"):
+            return False
+        letters = sum(len(run) for run in letter_runs(self.label))
+        return (letters >= MIN_LENGTH and self.bigram < self.threshold) or switches(self.label) >= MIN_SWITCHES
 
     def as_json(self) -> dict[str, object]:
         return {"label": self.label, "entropy": round(self.entropy, 3), "bigram_score": round(self.bigram, 3),
