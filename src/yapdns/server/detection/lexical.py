@@ -6,16 +6,19 @@ The label scored is the one the registrant chose: the registered domain
 
 * ``entropy``: Shannon entropy of the label's characters, in bits per
   character (shown; short labels cannot score high, so it is not a flag).
-* ``bigram``: the mean log10 probability of the label's character bigrams
-  (with start and end marks) under a model of English spelling, with add-one
+* ``bigram``: the mean log10 probability of the character bigrams of the
+  label's letter runs (each a word with start and end marks: digits and
+  hyphens split words) under a model of English spelling, with add-one
   smoothing over letters, digits and the hyphen. The model is counted once
   per process (under a second) from the ``web2`` word list that the
   ``english-words`` package ships (MIT): FreeBSD's ``share/dict/web2``
   revision 326913, Webster's Second International Dictionary (1934, public
   domain), 234,450 words, lower-cased letters only.
-* DGA-like: a label of at least ``MIN_LENGTH`` characters whose bigram
-  score is below the ``PERCENTILE`` percentile of the list's own words of
-  that length (the threshold comes from the data, and is reported).
+* DGA-like: a label of at least ``MIN_LENGTH`` characters whose letters
+  (``MIN_LENGTH`` or more) score below the ``PERCENTILE`` percentile of the
+  list's own words of that length (the threshold comes from the data, and is
+  reported), or that switches between letters and digits ``MIN_SWITCHES``
+  times or more.
   Punycode labels (``xn--``) are never called DGA-like: the model knows
   only English letters.
 """
