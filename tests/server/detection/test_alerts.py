@@ -219,3 +219,27 @@ def test_a_batch_committed_during_a_hunt_and_matched_after_it_counts_once(store:
     live.match_after_commit([msgspec.structs.replace(history, count=4)], BatchRef("s1", "later"))
     services.fold_pending(store)
     assert alert_count() == stored_count(store, "c2.evil.example") == 9  # a batch after the hunt adds
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_folding_thread_turns_kept_matches_into_alerts_off_the_request_path(store: Store) -> None:
+    import time
+
+    from yapdns.core.batch import DecodedBatch
+    from yapdns.core.model import Observation
+    from yapdns.ingest import IngestService
+
+    services.add_entries([IndicatorSpec("name", "*.evil.example")], None, "api")
+    service = IngestService(store, live.ingest_hooks())
+    seen = Observation(rrname="c2.evil.example", rrtype="A", rdata=("203.0.113.5",), time_first=1_700_000_000,
+                       time_last=1_700_000_000, count=2)
+    for batch in ("one", "two", "two"):  # "two" again: a replay
+        service.submit("s1", DecodedBatch(batch, [seen], []))
+    assert (Alert.objects.count(), services.pending_matches()) == (0, 2)  # the requests only kept the matches
+    folder = live.Folder(lambda: store, 0.05).start()
+    deadline = time.monotonic() + 20
+    while services.pending_matches() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    folder.stop()
+    alert = Alert.objects.get()
+    assert (alert.count, alert.matches, folder.folded) == (4, 2, 2)
