@@ -20,14 +20,12 @@ with status 1 and say so, for the same reason.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
 import click
-import msgspec
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
 from yapdns import config
@@ -37,6 +35,7 @@ from yapdns.agent.parsing import ParseRun, ParseStats
 from yapdns.cli.context import friendly_errors, store_session
 from yapdns.core.batch import DecodedBatch
 from yapdns.core.errors import YapdnsError
+from yapdns.core.importkey import batch_id, import_key
 from yapdns.core.model import Observation
 from yapdns.ingest import AfterCommit, IngestService
 
@@ -156,8 +155,7 @@ def _import_file(service: IngestService, path: Path, fmt: str, run: ParseRun, se
         else:
             observations = run.lines(reader.lines())
         for batch in _batches(observations, BATCH, reader):
-            batch_id = f"import-{key}-{batch.start}-{batch.end}"
-            result = service.submit(sensor, DecodedBatch(batch_id, batch.observations, []))
+            result = service.submit(sensor, DecodedBatch(batch_id(key, batch.start, batch.end), batch.observations, []))
             totals[0 if not result.replayed else 1] += len(batch.observations)
     return totals
 
@@ -174,12 +172,8 @@ def _key_values(pairs: tuple[str, ...]) -> dict[str, str]:
 
 def _import_key(path: Path, fmt: str, options: ParserOptions) -> str:
     """What makes two imports the same: the file's content, the format and the parser options."""
-    h = hashlib.blake2b(digest_size=12)
-    h.update(msgspec.json.encode([fmt, options], order="deterministic") + b"\n")
     with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return import_key(fmt, options, iter(lambda: fh.read(1 << 20), b""))
 
 
 def _progress() -> Progress:
