@@ -6,7 +6,11 @@ list of either (a saved ``/events/restSearch`` answer). Each
 ``rdata`` (one RR: the template allows one ``rdata``), ``count`` (default 1),
 ``bailiwick``, and its times: ``time_first``/``time_last`` (traffic) and
 ``zone_time_first``/``zone_time_last`` (zone files), as DNSDB and COF keep
-them apart. Objects of other templates are passed over.
+them apart. A ``domain|ip`` attribute is one A or AAAA observation (count 1)
+when it carries MISP's ``first_seen`` (and ``last_seen``); without it, it
+says no time and is rejected (``no_time``): its ``timestamp`` is when it was
+edited, not seen. Objects of other templates and other attributes are
+passed over.
 
 Each object is read with PyMISP against the ``passive-dns`` template it
 ships: a required relation missing (``rrname``, ``rrtype``, ``rdata``) or
@@ -21,6 +25,7 @@ kept to the second.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -39,7 +44,10 @@ TIMES = ("time_first", "time_last", "zone_time_first", "zone_time_last")
 
 
 def events(doc: Any) -> list[dict[str, Any]]:
-    """The events of a decoded MISP export (``{"Event": ...}``, a bare event, or a list of either)."""
+    """The events of a decoded MISP export (``{"Event": ...}``, a bare event, a list of either, or a restSearch
+    answer ``{"response": [...]}``)."""
+    if isinstance(doc, dict) and isinstance(doc.get("response"), list):
+        doc = doc["response"]
     items = doc if isinstance(doc, list) else [doc]
     found = [item.get("Event", item) if isinstance(item, dict) else None for item in items]
     if not found or any(not isinstance(e, dict) or not isinstance(e.get("Object", []), list) for e in found):
@@ -64,6 +72,36 @@ def read_resolutions(data: bytes, reject: Reject, sensor_id: str) -> Iterator[Ob
                 observation = _object(raw, reject, sensor_id)
                 if observation is not None:
                     yield observation
+        for raw in event.get("Attribute", []) if isinstance(event.get("Attribute"), list) else ():
+            if isinstance(raw, dict) and raw.get("type") == "domain|ip":
+                observation = _domain_ip(raw, reject, sensor_id)
+                if observation is not None:
+                    yield observation
+
+
+def _domain_ip(raw: dict[str, Any], reject: Reject, sensor_id: str) -> Observation | None:
+    """A ``domain|ip`` attribute with its ``first_seen`` (and ``last_seen``): an A or AAAA resolution, count 1."""
+    label = str(raw.get("uuid", "?"))[:40]
+    name, sep, address = str(raw.get("value", "")).partition("|")
+    try:
+        version = ipaddress.ip_address(address.strip()).version
+    except ValueError:
+        reject(f"domain|ip attribute {label}: {str(raw.get('value'))[:80]!r} is not a name|address pair",
+               "invalid_object")
+        return None
+    if not sep or not raw.get("first_seen"):
+        reject(f"domain|ip attribute {label} has no first_seen (MISP's sighting time of the pair)", "no_time")
+        return None
+    try:
+        first = _epoch(raw["first_seen"])
+        last = _epoch(raw.get("last_seen") or raw["first_seen"])
+    except (ValueError, TypeError) as exc:
+        reject(f"domain|ip attribute {label}: {exc}", "invalid_object")
+        return None
+    return Observation(
+        rrname=name.strip(), rrtype="A" if version == 4 else "AAAA", rdata=(address.strip(),), time_first=first,
+        time_last=last, count=1, sensor_id=sensor_id, source=SOURCE, evidence=Evidence.IMPORTED,
+    )
 
 
 def _relations(raw: dict[str, Any], label: str, reject: Reject) -> dict[str, list[Any]] | None:
