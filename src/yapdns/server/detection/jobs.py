@@ -11,10 +11,10 @@ of any type (``rescore``, ``signals.py``; cursors in ``JobCursor``).
 ``yapdns worker`` runs them as two periodic jobs (``workers/schedule.py``):
 ``watch_round`` (hunts, NOD watch, rescoring) and ``deliver_alerts`` (the
 outbox), each enqueued by one worker at a time and never while its last
-run is pending, so several workers never deliver one alert twice.
-``yapdns detection jobs`` runs the same rounds in a loop for deployments
-without a worker; do not run it beside workers (two loops could deliver an
-alert twice).
+run is pending. ``yapdns detection jobs`` runs the same rounds in a loop
+for deployments without a worker, and may run beside workers: each
+delivery is claimed before it is sent (``delivery.claim``), so no two
+runners send one alert.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def run_jobs(store: Store) -> JobReport:
 
 @job(retries=2, backoff=30)
 def watch_round() -> dict[str, int]:
-    """The worker's periodic detection round: retro-hunts, NOD watch and flux rescoring."""
+    """The worker's periodic detection round: retro-hunts, NOD watch and signal rescoring."""
     store = get_store()
     return {"hunted": services.hunt_pending(store), "nod_alerts": nod_watch(store), "rescored": rescore(store)}
 
