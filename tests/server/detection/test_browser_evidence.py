@@ -1,6 +1,6 @@
 """Evidence from a STIX 2.1 bundle, uploaded on the watchlist page in real headless Chromium and with curl against a
 real `yapdns serve`: the resolutions are stored once, a second upload of the same file stores nothing, rejects are
-reported. The bundle is misp-stix's own (exchange_samples/PROVENANCE.txt). Screenshot in test-artifacts/detection/."""
+reported. The bundle is misp-stix's own (tests/agent/parsers/golden/stix/PROVENANCE.txt). Screenshot in test-artifacts/detection/."""
 
 from __future__ import annotations
 

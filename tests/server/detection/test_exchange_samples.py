@@ -1,5 +1,6 @@
-"""STIX 2.1 bundles and MISP events written by other software (misp-stix's own fixtures, exchange_samples/
-PROVENANCE.txt) are read by both imports: the watchlist's indicators and the evidence of resolutions."""
+"""STIX 2.1 bundles and MISP events written by other software (misp-stix's own fixtures, in the parsers' golden
+samples: tests/agent/parsers/golden/stix and misp, PROVENANCE.txt) are read by both imports: the watchlist's
+indicators and the evidence of resolutions."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
+from tests.conftest import ROOT
 from tests.server.conftest import auth
 from yapdns.agent.parsers import registry
 from yapdns.agent.parsing import ParseRun
@@ -15,10 +17,10 @@ from yapdns.exchange.evidence import read_evidence
 from yapdns.server.detection import indicators
 from yapdns.storage.base import Store
 
-SAMPLES = Path(__file__).parent / "exchange_samples"
-EVENT2_STIX = SAMPLES / "misp-stix_test_event2_stix21.json"
-OBJECTS_STIX = SAMPLES / "misp-stix_test_objects_collection_stix21.json"
-EVENTS_MISP = SAMPLES / "misp-stix_test_events_collection_2.json"
+SAMPLES = ROOT / "tests/agent/parsers/golden"
+EVENT2_STIX = SAMPLES / "stix/misp-stix_test_event2_stix21.json"
+OBJECTS_STIX = SAMPLES / "stix/misp-stix_test_objects_collection_stix21.json"
+EVENTS_MISP = SAMPLES / "misp/misp-stix_test_events_collection_2.json"
 CIRCL = ("circl.lu", "A", ("149.13.33.14",), 1603642920, 1603642920, 1)  # 2020-10-25T16:22:00Z, seen once
 
 

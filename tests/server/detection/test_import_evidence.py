@@ -283,3 +283,20 @@ def test_read_only_users_may_not_import_evidence(client: Client, store: Store) -
 
     token = create_query_token(make_user("rita", "read-only"), "tests")[1]
     assert upload(client, token, "stix", BAD_AND_GOOD_STIX).status_code == 403
+
+
+def test_the_dashboard_form_refuses_other_formats_and_read_only_users(client: Client, store: Store,
+                                                                     analyst: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.server.conftest import make_user
+
+    def post() -> Any:
+        upload = SimpleUploadedFile("bundle.json", BAD_AND_GOOD_STIX, content_type="application/json")
+        return client.post("/watchlist", {"action": "evidence", "format": "csv", "file": upload})
+
+    client.force_login(analyst)
+    refused = post()
+    assert refused.status_code == 400 and "format must be one of stix, misp" in refused.content.decode()
+    client.force_login(make_user("rita", "read-only"))
+    assert post().status_code == 403
