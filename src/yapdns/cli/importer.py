@@ -4,8 +4,10 @@ Batch ids are ``import-<key>-<start>-<end>``: ``key`` is a digest of the
 file's content, the format and its options; ``start``/``end`` are the byte
 offsets of the lines whose observations fill the batch (a parser that holds
 a line across a batch boundary moves its observation to the next batch, the
-same way every time). Importing the same file again (any path, same content,
-format and options, same ``--sensor``) is therefore recognised by the store
+same way every time). A document (a STIX bundle, a sandbox report) is read
+at once: its first batch covers ``0-<size>``, every later one ``<size>-<size>``,
+so from the third on each id ends with the batch's number (``-2``, ``-3``...).
+Importing the same file again (any path, same content, format and options, same ``--sensor``) is therefore recognised by the store
 as a replay and changes nothing, within the server's replay window. Nothing
 recognises lines an agent (or a sandbox module) already delivered: their
 batch ids are their own.
@@ -154,8 +156,11 @@ def _import_file(service: IngestService, path: Path, fmt: str, run: ParseRun, se
             reader.offset = size
         else:
             observations = run.lines(reader.lines())
-        for batch in _batches(observations, BATCH, reader):
-            result = service.submit(sensor, DecodedBatch(batch_id(key, batch.start, batch.end), batch.observations, []))
+        for n, batch in enumerate(_batches(observations, BATCH, reader)):
+            ident = batch_id(key, batch.start, batch.end)
+            if n >= 2 and batch.start == batch.end:  # a document's third batch on covers the same bytes as its second
+                ident += f"-{n}"
+            result = service.submit(sensor, DecodedBatch(ident, batch.observations, []))
             totals[0 if not result.replayed else 1] += len(batch.observations)
     return totals
 
