@@ -7,8 +7,9 @@ a line across a batch boundary moves its observation to the next batch, the
 same way every time). A document (a STIX bundle, a sandbox report) is read
 at once: its first batch covers ``0-<size>``, every later one ``<size>-<size>``,
 so from the third on each id ends with the batch's number (``-2``, ``-3``...).
-Importing the same file again (any path, same content, format and options, same ``--sensor``) is therefore recognised by the store
-as a replay and changes nothing, within the server's replay window. Nothing
+Importing the same file again (any path, same content, format and options,
+same ``--sensor``) is therefore recognised by the store as a replay and
+changes nothing, within the server's replay window. Nothing
 recognises lines an agent (or a sandbox module) already delivered: their
 batch ids are their own.
 
