@@ -152,29 +152,45 @@ def test_the_cli_prints_a_names_signals(store: Store) -> None:
     assert CliRunner().invoke(detection, ["signals", "*.example"]).exit_code != 0
 
 
-def psl_private_labels() -> list[str]:
-    """Real registered labels with digits or hyphens, of 8 characters or more: those of the private section of
-    the Public Suffix List that ``publicsuffixlist`` ships (companies' own domains: ``123website``,
-    ``akamai-staging``, ``apps-1and1``...), each reduced to its ICANN registrable label."""
-    import publicsuffixlist
-
-    text = (Path(publicsuffixlist.__file__).parent / "public_suffix_list.dat").read_text(encoding="utf-8")
-    icann = publicsuffixlist.PublicSuffixList(only_icann=True)
-    found = set()
-    for line in text[text.index("===BEGIN PRIVATE DOMAINS===") :].splitlines():
-        rule = line.strip().lstrip("*.!")
-        if rule and not rule.startswith("//") and rule.isascii() and (domain := icann.privatesuffix(rule)):
-            found.add(domain.split(".")[0])
-    return sorted(x for x in found if len(x) >= 8 and any(c.isdigit() or c == "-" for c in x) and "xn--" not in x)
+def _rotating(store: Store, start: int, n: int) -> None:
+    """``www.rotating.example``: ``n`` addresses in ``n`` /16s (no dataset knows them: counted by network)."""
+    store.write([obs("www.rotating.example", "A", f"100.{64 + i % 60}.{i}.7", first=NOW - 60, ttl=1)
+                 for i in range(start, start + n)])
 
 
-def test_real_labels_with_digits_and_hyphens_are_rarely_dga_like() -> None:
-    labels = psl_private_labels()
-    assert len(labels) >= 250
-    false = [x for x in labels if lexical.lexical(f"{x}.com").dga]
-    assert len(false) / len(labels) < 0.06, false  # 12 of 300 (4 %); scored whole, 278 (93 %) were
-    rng = random.Random(19)
-    alnum = "abcdefghijklmnopqrstuvwxyz0123456789"
-    random_labels = ["".join(rng.choice(alnum) for _ in range(rng.randint(10, 16))) for _ in range(500)]
-    assert sum(lexical.lexical(f"{x}.net").dga for x in random_labels) > 0.9 * 500  # random letters and digits
-    assert not lexical.lexical("apps-1and1.net").dga and lexical.lexical("x7k2p9q4z.com").dga
+def test_a_cname_only_name_is_scored_by_its_targets_addresses(store: Store) -> None:
+    _rotating(store, 0, 20)
+    store.write([obs("alias.example.net", "CNAME", "hop.example.org", first=NOW - 60),
+                 obs("hop.example.org", "CNAME", "www.rotating.example", first=NOW - 60)])
+    alias = signals.flux.flux_score(store, "alias.example.net")
+    assert (alias.n_a, alias.via, alias.flux) == (20, ("www.rotating.example",), True)
+    assert alias.as_json()["via_cname"] == ["www.rotating.example"]
+    own = signals.flux.flux_score(store, "www.rotating.example")
+    assert own.via == () and own.score == alias.score
+
+
+def test_names_without_new_addresses_get_their_signals(store: Store) -> None:
+    from yapdns.server.detection.models import NameScore
+
+    _rotating(store, 0, 4)
+    store.write([obs("alias.example.net", "CNAME", "www.rotating.example", first=NOW - 60),
+                 obs("mail.qxhgrtpwkzvb.com", "MX", "10 mx.example.net", first=NOW - 60),  # no address at all
+                 obs("qxhgrtpwkzvb.com", "NS", "ns1.example.net", first=NOW - 60)])
+    assert jobs.rescore(store) == 4
+    kept = {row.name: row for row in NameScore.objects.all()}
+    assert kept["mail.qxhgrtpwkzvb.com"].dga and kept["mail.qxhgrtpwkzvb.com"].suspicious  # MX only: DGA-like
+    assert kept["qxhgrtpwkzvb.com"].dga and kept["qxhgrtpwkzvb.com"].young is not None
+    assert not kept["alias.example.net"].flux and kept["alias.example.net"].n_addresses == 4
+    _rotating(store, 4, 16)  # the target rotates: its CNAME alias is rescored with it, and now is fast-flux
+    assert jobs.rescore(store) == 2
+    alias = NameScore.objects.get(name="alias.example.net")
+    assert alias.flux and alias.n_addresses == 20 and alias.suspicious
+
+
+def test_the_domain_page_says_a_cname_only_names_addresses_are_its_targets(client: Client, store: Store,
+                                                                          analyst: User) -> None:
+    _rotating(store, 0, 20)
+    store.write([obs("alias.example.net", "CNAME", "www.rotating.example", first=NOW - 60)])
+    client.force_login(analyst)
+    page = client.get("/domain/alias.example.net").content.decode()
+    assert "fast-flux" in page and "via CNAME <bdi>www.rotating.example</bdi>" in page
