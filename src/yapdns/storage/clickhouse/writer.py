@@ -36,7 +36,7 @@ from yapdns.core import rrtypes
 from yapdns.core.names import reverse_name
 from yapdns.core.normalize import COUNT_CEILING
 from yapdns.core.rdata import target_name
-from yapdns.storage.aggregate import BatchAggregate, FoldedBatch, ProvKey
+from yapdns.storage.aggregate import BatchAggregate, FoldedBatch, ProvKey, Stats, _code, _prov_key, merge
 from yapdns.storage.base import BatchRef, StoreUnavailable, WriteOutcome
 from yapdns.storage.clickhouse.schema import (
     ENTRY_KEY,
@@ -115,7 +115,8 @@ def state_columns(stats: list[list[Any]], ins: int) -> list[list[Any]]:
     tf, tl, counts, tmin, tmax = (list(c) for c in zip(*stats, strict=True))
     if min(counts) >= 0 and max(counts) <= _LO_MASK:  # nearly always: no count needs its high half
         hi, lo = [0] * n, counts
-    else:
+    else:  # saturated as they leave (plain sightings come here unfolded)
+        counts = [min(c, COUNT_CEILING) for c in counts]
         hi, lo = [c >> LO_BITS for c in counts], [c & _LO_MASK for c in counts]
     if None in tmin:
         tmin = [NONE_MIN if v is None else v for v in tmin]
@@ -174,22 +175,84 @@ class Names:
         return list(map(cache.__getitem__, names))
 
 
+class RrPart:
+    """Per-RR rows as columns: one provenance's plain sightings (``plain_parts``), or a fold's ``rr`` rows."""
+
+    def __init__(self, names: list[str], codes: list[int], rdatas: list[str], provs: list[int], stats: list[Stats]):
+        self.names, self.codes, self.rdatas, self.provs, self.stats = names, codes, rdatas, provs, stats
+
+    @classmethod
+    def of(cls, rr: dict[tuple[str, int, str, int], Stats]) -> RrPart:
+        if not rr:
+            return cls([], [], [], [], [])
+        names, codes, rdatas, provs = (list(c) for c in zip(*rr, strict=True))
+        return cls(names, codes, rdatas, provs, list(rr.values()))
+
+
+def plain_parts(agg: BatchAggregate, provs: dict[ProvKey, int]) -> list[RrPart] | None:
+    """The plain sightings of ``agg`` (no rcode, bailiwick, sample or zone times: nearly all traffic) as
+    per-RR columns, one part per provenance, without folding them again: a provenance's keys are its RR
+    rows already. None when one of them is not a single-RR answer (``BatchAggregate.fold`` then takes all)."""
+    parts = []
+    for (sensor, evidence, source), table in agg.plain.items():
+        if not table:
+            continue
+        names, types, rdatas = (list(c) for c in zip(*table, strict=True))
+        if max(map(len, rdatas)) != 1 or min(map(len, rdatas)) != 1:
+            return None
+        codes = {t: _code(t) for t in set(types)}
+        prov = provs[_prov_key(sensor, evidence, source)]
+        parts.append(RrPart(names, list(map(codes.__getitem__, types)), [r[0] for r in rdatas], [prov] * len(names),
+                            list(table.values())))  # fmt: skip
+    return parts
+
+
+def plain_rrsets(parts: list[RrPart]) -> RrPart:
+    """The RRsets of single-RR plain sightings: the RR rows summed over provenances (``prov`` 0)."""
+    if len(parts) == 1:
+        one = parts[0]
+        return RrPart(one.names, one.codes, one.rdatas, [0] * len(one.names), one.stats)
+    merged: dict[tuple[str, int, str], Stats] = {}
+    for part in parts:
+        for key, st in zip(zip(part.names, part.codes, part.rdatas, strict=True), part.stats, strict=True):
+            cur = merged.get(key)
+            if cur is None:
+                merged[key] = st  # shared with the RR row: never changed in place
+            else:
+                merged[key] = list(cur)
+                merge(merged, key, st)
+    if not merged:
+        return RrPart([], [], [], [], [])
+    names, codes, rdatas = (list(c) for c in zip(*merged, strict=True))
+    return RrPart(names, codes, rdatas, [0] * len(names), list(merged.values()))
+
+
 class RrColumns:
-    """A fold's per-RR rows as columns, built once for ``entry``, ``rdx`` and the sequence."""
+    """A write's per-RR rows as columns, built once for ``entry``, ``rdx`` and the sequence (a record may have
+    several rows: the server's aggregation folds them)."""
 
-    def __init__(self, rr: dict[tuple[str, int, str, int], Any], names: Names, ins: int) -> None:
-        self.n = len(rr)
-        keys = list(rr)
-        names_, codes, rdatas, provs = (list(c) for c in zip(*keys, strict=True)) if keys else ([], [], [], [])
-        self.revs: list[str] = names.revs(names_)
-        self.codes: list[int] = codes
-        self.rdatas: list[str] = rdatas
-        self.provs: list[int] = provs
-        self.states = state_columns(list(rr.values()), ins)
+    def __init__(self, parts: Sequence[RrPart], names: Names, ins: int) -> None:
+        self.codes: list[int] = []
+        self.rdatas: list[str] = []
+        self.provs: list[int] = []
+        stats: list[Stats] = []
+        owners: list[str] = []
+        for part in parts:
+            owners += part.names
+            self.codes += part.codes
+            self.rdatas += part.rdatas
+            self.provs += part.provs
+            stats += part.stats
+        self.n = len(owners)
+        self.revs: list[str] = names.revs(owners)
+        self.states = state_columns(stats, ins)
 
 
-def entry_rows(folded: FoldedBatch, provs: dict[ProvKey, int], ins: int, names: Names, rr: RrColumns) -> Columns:
-    """Every ``entry`` row of a folded group (the markers and the hour are added by the caller)."""
+def entry_rows(
+    folded: FoldedBatch, provs: dict[ProvKey, int], ins: int, names: Names, rr: RrColumns, plain_sets: RrPart | None
+) -> Columns:
+    """Every ``entry`` row of a folded group and of its plain RRsets (``plain_rrsets``); the markers and the
+    hour are added by the caller."""
     rev = names.rev
     out = Columns(ENTRY_KEY + STATE_COLUMNS)
     if rr.n:  # (name, type, rdata, prov)
@@ -199,6 +262,10 @@ def entry_rows(folded: FoldedBatch, provs: dict[ProvKey, int], ins: int, names: 
         n = len(codes)
         out.extend([[_RRSET] * n, names.revs(set_names), codes, bailiwicks, rdatas, [0] * n,
                     *state_columns(list(folded.rrset.values()), 0)])  # fmt: skip
+    if plain_sets is not None and plain_sets.names:
+        n = len(plain_sets.names)
+        out.extend([[_RRSET] * n, names.revs(plain_sets.names), plain_sets.codes, [""] * n, plain_sets.rdatas,
+                    [0] * n, *state_columns(plain_sets.stats, 0)])  # fmt: skip
     for (name, code, rcode, prov), st in folded.negative.items():
         out.add((Kind.NEGATIVE, rev(name), code, rcode, "", prov), _plain(st[0], st[1], st[2], ins))
     for (name, code, prov), st in folded.query.items():
@@ -400,12 +467,17 @@ class ClickHouseApplier:
         for job in jobs:
             agg.add_all(job.observations)
         provs = _ids(agg.prov_keys())
+        plain = plain_parts(agg, provs)
+        if plain is not None:  # fold the rest only: the rich and zone-file sightings
+            rest = BatchAggregate()
+            rest.rich, rest.zone, rest.observations = agg.rich, agg.zone, agg.observations
+            agg = rest
         folded = agg.fold(provs)
         now = int(time.time())
         hour = ((Kind.HOUR, hour_sensor(jobs), 0, str(now - now % 3600), "", now),
                 _plain(now - now % 3600, NONE_MAX, folded.observations, now))  # fmt: skip
         refs = [job.batch for job in jobs if job.batch is not None]
-        self._insert(folded, provs, refs, skip, [hour], now)
+        self._insert(folded, provs, refs, skip, [hour], now, plain)
 
     def load(self, folded: FoldedBatch, provs: dict[ProvKey, int], ref: BatchRef, commit_rows: list[Row]) -> bool:
         """Apply rows folded elsewhere (``copy.py``) once per ``ref``, ``commit_rows`` (entry rows: batch markers,
@@ -423,13 +495,13 @@ class ClickHouseApplier:
 
     def _insert(
         self, folded: FoldedBatch, provs: dict[ProvKey, int], refs: list[BatchRef], skip: set[Part],
-        commit_rows: list[Row], now: int,
+        commit_rows: list[Row], now: int, plain: list[RrPart] | None = None,
     ) -> None:
         """Build the rows of ``folded`` and insert every part not in ``skip``, the commit part last; then number
         its records. The ``rdx`` parts are sent from threads while the ``entry`` rows are built (the server
         works on one while this process builds the other); every one has landed or failed before ``entry``."""
         names, shards = self._names, len(self._topo.shards)
-        rr = RrColumns(folded.rr, names, now)
+        rr = RrColumns([*(plain or []), RrPart.of(folded.rr)], names, now)
         rdx, seq = rdx_rows(rr, names)
         sending = [
             Background(partial(self._send, part, columns, refs, now))
@@ -437,8 +509,8 @@ class ClickHouseApplier:
             if part not in skip
         ]
         try:
-            entry = _split(entry_rows(folded, provs, now, names, rr), "entry", shards,
-                           lambda k: self._topo.entry_shard(k[1]))  # fmt: skip
+            rows = entry_rows(folded, provs, now, names, rr, plain_rrsets(plain) if plain else None)
+            entry = _split(rows, "entry", shards, lambda k: self._topo.entry_shard(k[1]))
             for key, states in commit_rows:
                 entry[self._commit].add(key, states)
         finally:
