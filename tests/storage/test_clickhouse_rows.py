@@ -92,3 +92,26 @@ def test_reversed_names_are_kept_across_writes_up_to_a_bound(monkeypatch: pytest
     for rev in names.revs(["c.example"] * 3):
         counts[rev] += 1
     assert counts == {"example.c.": 3}
+
+
+def test_an_out_of_range_negative_answer_is_refused_before_any_part_is_sent() -> None:
+    """The ``rdx`` parts go out while ``entry`` is built: a bad value only ``entry`` holds must stop the write
+    before them."""
+    sent: list[str] = []
+
+    class Shard:
+        database = "db"
+
+        def insert(self, table: str, columns: Any, data: Any) -> None:
+            sent.append(table)
+
+    applier = w.ClickHouseApplier.__new__(w.ClickHouseApplier)
+    applier._names = w.Names()
+    applier._topo = type("Topo", (), {"shards": [Shard()]})()  # type: ignore[assignment]
+    agg = BatchAggregate()
+    agg.add_all([obs("a.example.com", "A", "192.0.2.1")])
+    folded = agg.fold(w._ids(agg.prov_keys()))
+    folded.negative[("nx.example.com", 1, "NXDOMAIN", 0)] = [T0, 2**63, 1, None, None]
+    with pytest.raises(OverflowError):
+        applier._insert(folded, {}, [], set(), [], T0)
+    assert sent == []

@@ -503,6 +503,9 @@ class ClickHouseApplier:
         names, shards = self._names, len(self._topo.shards)
         rr = RrColumns([*(plain or []), RrPart.of(folded.rr)], names, now)
         rdx, seq = rdx_rows(rr, names)
+        # every entry value is checked before the first part is sent: RRsets and sample links hold the RRs'
+        # values (checked in RrColumns), negatives and bare queries their own
+        _check_range([[st[i] for st in (*folded.negative.values(), *folded.query.values()) for i in (0, 1)]])
         sending = [
             Background(partial(self._send, part, columns, refs, now))
             for part, columns in _split(rdx, "rdx", shards, lambda r: self._topo.rdx_shard(r[0], r[1])).items()
