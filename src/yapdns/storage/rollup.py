@@ -8,9 +8,16 @@ Guarantees:
   (``core/windows.py``: the traffic window is NULL while every sighting was in zone files); one
   ``name_seen_rollup`` row per owner name and provenance holds that provenance's count and windows over the
   name's records. Both equal what the same figures computed from ``rr``/``rrset``/``rr_seen`` give.
-* The writer folds a group's deltas into them in the group's own transaction (``rollup_deltas`` then the
-  backend's upsert), so a batch applied once counts once and a replayed batch id changes nothing; the row
-  counts come from the rows that transaction inserted.
+* The writer folds a group's deltas (``group_deltas``, one entry per name, type and provenance) and writes them
+  as ONE row of ``rollup_journal`` (migration 0010) in the group's own transaction, so a batch applied once is
+  journaled once and a replayed batch id changes nothing; the record and RRset counts come from the rows that
+  transaction inserted. After the commit the deltas are also kept in memory (``Pending``), collapsed across
+  groups. ``drain`` folds them into the rollup tables and deletes the journal rows they came from, in one
+  transaction, about once per ``flush_seconds`` (or sooner when ``PENDING_MAX`` keys are pending, before a prune,
+  at shutdown, and before this process reads the rollup): each journal row is applied exactly once, from memory
+  when this process wrote it and still holds it, else decoded from the row (a crash, another process's rows, a
+  failed drain), so a crash loses nothing. Without the journal table (a store at 0009) the deltas are upserted
+  in the group's transaction, as before.
 * The retention prune recomputes the rows of every name it removed records or RRsets of (``rebuild_names``),
   in the same transaction as the removal.
 
@@ -22,9 +29,12 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
+
+import msgspec
 
 from yapdns.core.model import Evidence, Provenance
 from yapdns.core.names import reverse_name, unreverse_name
@@ -38,17 +48,13 @@ from yapdns.storage.sql import Dialect
 
 Delta = list[Any]  # [count, time_first, time_last, zone_time_first, zone_time_last]; None where no window
 REBUILD_CHUNK = 500  # names per statement when the prune recomputes rows
+FLUSH_SECONDS = 1.0  # how long deltas may stay in memory (and the tables lag behind the records)
+PENDING_MAX = 200_000  # pending keys that trigger a drain whatever their age (~50 MB)
+Key = tuple[str, int, int]  # (name, rrtype code, prov id)
+NewCounts = dict[tuple[str, int], int]  # rows a transaction inserted, per (rrname_rev, rrtype code)
 
 
-class RollupDeltas:
-    """What one group adds to the rollup, keyed by ``(name, rrtype code)`` and ``(name, provenance id)``."""
-
-    def __init__(self) -> None:
-        self.names: dict[tuple[str, int], Delta] = {}
-        self.seen: dict[tuple[str, int], Delta] = {}
-
-
-def _add(table: dict[tuple[str, int], Delta], key: tuple[str, int], st: list[Any]) -> None:
+def _add(table: dict[Any, Delta], key: Any, st: list[Any]) -> None:
     """Fold one folded-row's stats ``st`` (``aggregate.Stats``) into ``table[key]``."""
     zoned = len(st) > 5
     traffic = not (zoned and st[7])
@@ -75,71 +81,172 @@ def _add(table: dict[tuple[str, int], Delta], key: tuple[str, int], st: list[Any
             cur[4] = st[6]
 
 
-def rollup_deltas(folded: FoldedBatch) -> RollupDeltas:
-    """Fold the RR rows of a group into per-name-and-type and per-name-and-provenance deltas (the hot path:
-    traffic-only rows inline, rows with zone-file times through ``_add``)."""
-    out = RollupDeltas()
-    names, seen = out.names, out.seen
+# -- deferred deltas: the journal and what this writer holds in memory ----------------------------------------
+
+
+def group_deltas(folded: FoldedBatch) -> dict[Key, Delta]:
+    """A group's RR rows folded per ``(name, rrtype code, prov)`` (the hot path: one dict probe per row)."""
+    out: dict[Key, Delta] = {}
+    get = out.get
     for (name, code, _, prov), st in folded.rr.items():
+        key = (name, code, prov)
         if len(st) > 5:
-            _add(names, (name, code), st)
-            _add(seen, (name, prov), st)
+            _add(out, key, st)
             continue
-        first, last, n = st[0], st[1], st[2]
-        key = (name, code)
-        cur = names.get(key)
+        cur = get(key)
         if cur is None:
-            names[key] = [n, first, last, None, None]
+            out[key] = [st[2], st[0], st[1], None, None]
         elif cur[1] is None:  # zone-only so far
-            _add(names, key, st)
+            _add(out, key, st)
         else:
-            cur[0] += n
-            if first < cur[1]:  # noqa: PLR1730 (faster than min here)
-                cur[1] = first
-            if last > cur[2]:  # noqa: PLR1730
-                cur[2] = last
-        key = (name, prov)
-        cur = seen.get(key)
-        if cur is None:
-            seen[key] = [n, first, last, None, None]
-        elif cur[1] is None:
-            _add(seen, key, st)
-        else:
-            cur[0] += n
-            if first < cur[1]:  # noqa: PLR1730
-                cur[1] = first
-            if last > cur[2]:  # noqa: PLR1730
-                cur[2] = last
+            cur[0] += st[2]
+            if st[0] < cur[1]:  # noqa: PLR1730 (faster than min here)
+                cur[1] = st[0]
+            if st[1] > cur[2]:  # noqa: PLR1730
+                cur[2] = st[1]
     return out
 
 
-def rollup_rows(deltas: RollupDeltas, new_rr: dict[tuple[str, int], int], new_rrsets: dict[tuple[str, int], int]
-                ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def _merge(table: dict[Any, Delta], key: Any, d: Sequence[Any]) -> None:
+    """Merge the delta ``d`` (``[count, tf, tl, ztf, ztl]``, None where no window) into ``table[key]``."""
+    cur = table.get(key)
+    if cur is None:
+        table[key] = list(d)
+        return
+    cur[0] += d[0]
+    for i, pick in ((1, min), (2, max), (3, min), (4, max)):
+        if d[i] is not None:
+            cur[i] = d[i] if cur[i] is None else pick(cur[i], d[i])
+
+
+def _add_new(new: dict[tuple[str, int], list[int]], counts: NewCounts, slot: int) -> None:
+    for key, n in counts.items():
+        cur = new.get(key)
+        if cur is None:
+            cur = new[key] = [0, 0]
+        cur[slot] += n
+
+
+def encode_journal(deltas: dict[Key, Delta], new_rr: NewCounts, new_sets: NewCounts) -> bytes:
+    """One group's journal row (msgpack: C speed, no per-row Python)."""
+    return msgspec.msgpack.encode((list(deltas.items()), list(new_rr.items()), list(new_sets.items())))
+
+
+def decode_journal(blob: bytes, deltas: dict[Key, Delta], new: dict[tuple[str, int], list[int]]) -> None:
+    """Merge a journal row into ``deltas`` and ``new``."""
+    rows, new_rr, new_sets = msgspec.msgpack.decode(blob)
+    for (name, code, prov), d in rows:
+        _merge(deltas, (name, code, prov), d)
+    _add_new(new, {(rev, code): n for (rev, code), n in new_rr}, 0)
+    _add_new(new, {(rev, code): n for (rev, code), n in new_sets}, 1)
+
+
+class Pending:
+    """Committed groups' deltas not yet in the rollup tables: a cache of this writer's journal rows ``seqs``.
+
+    Used on the writer thread only (``idle``/``due`` are read from others: plain attribute reads)."""
+
+    def __init__(self) -> None:
+        self.deltas: dict[Key, Delta] = {}
+        self.new: dict[tuple[str, int], list[int]] = {}
+        self.seqs: set[int] = set()
+        self.since = 0.0  # monotonic time of the oldest pending group
+        self.check = True  # drain at the first chance: rows a crash (or another process) left in the journal
+
+    def add(self, seq: int, deltas: dict[Key, Delta], new_rr: NewCounts, new_sets: NewCounts) -> None:
+        """Keep a committed group's deltas (``deltas`` is taken over, not copied)."""
+        if not self.seqs:
+            self.since = time.monotonic()
+        if not self.deltas:
+            self.deltas = deltas
+        else:
+            for key, d in deltas.items():
+                _merge(self.deltas, key, d)
+        _add_new(self.new, new_rr, 0)
+        _add_new(self.new, new_sets, 1)
+        self.seqs.add(seq)
+
+    def due(self, interval: float) -> bool:
+        """Whether to drain now: rows left by others unchecked, too many keys, or the oldest older than
+        ``interval``."""
+        if self.check:
+            return True
+        return bool(self.seqs) and (len(self.deltas) >= PENDING_MAX or time.monotonic() - self.since >= interval)
+
+    def take(self) -> tuple[dict[Key, Delta], dict[tuple[str, int], list[int]], set[int]]:
+        """Everything held, emptied."""
+        held = self.deltas, self.new, self.seqs
+        self.deltas, self.new, self.seqs, self.check = {}, {}, set(), False
+        return held
+
+
+class JournalDb(Protocol):
+    """What ``drain`` needs of a backend, inside the caller's write transaction."""
+
+    def lock(self) -> None:
+        """Keep other writers from committing journal rows until this transaction ends (the prune)."""
+        ...
+
+    def seqs(self) -> list[int]:
+        """The ids of every committed journal row, locked for this transaction."""
+        ...
+
+    def blobs(self, seqs: list[int]) -> list[bytes]:
+        """The rows ``seqs``."""
+        ...
+
+    def delete(self, seqs: list[int]) -> None:
+        """Delete the rows ``seqs``."""
+        ...
+
+    def upsert(self, names: list[tuple[Any, ...]], seen: list[tuple[Any, ...]]) -> None:
+        """Add delta rows (``table_rows``) to ``name_rollup`` and ``name_seen_rollup``."""
+        ...
+
+
+def table_rows(deltas: dict[Key, Delta], new: dict[tuple[str, int], list[int]]
+               ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """The ``name_rollup`` rows ``(rrname_rev, rrtype, records, rrsets, count, tf, tl, ztf, ztl)`` and the
-    ``name_seen_rollup`` rows ``(rrname_rev, prov, count, tf, tl, ztf, ztl)`` of a group, unordered (PostgreSQL
-    orders its upserts by key in SQL);
-    ``new_rr``/``new_rrsets``: rows the transaction inserted, by ``(rrname_rev, rrtype)``."""
+    ``name_seen_rollup`` rows ``(rrname_rev, prov, count, tf, tl, ztf, ztl)`` of collapsed deltas, in key order."""
     revs: dict[str, str] = {}
-    ceiling = COUNT_CEILING
-    sets_left = dict(new_rrsets)
-    names = []
-    for (name, code), d in deltas.names.items():
+    per_type: dict[tuple[str, int], Delta] = {}
+    per_prov: dict[tuple[str, int], Delta] = {}
+    for (name, code, prov), d in deltas.items():
         rev = revs.get(name)
         if rev is None:
             rev = revs[name] = reverse_name(name)
-        key = (rev, code)
-        names.append((rev, code, new_rr.get(key, 0), sets_left.pop(key, 0), min(d[0], ceiling), d[1], d[2], d[3],
-                      d[4]))
-    names.extend((*key, 0, n, 0, None, None, None, None) for key, n in sets_left.items())  # (RRsets come with RRs)
-    seen = [(revs[name], prov, min(d[0], ceiling), d[1], d[2], d[3], d[4]) for (name, prov), d in deltas.seen.items()]
+        _merge(per_type, (rev, code), d)
+        _merge(per_prov, (rev, prov), d)
+    ceiling = COUNT_CEILING
+    nothing = [0, None, None, None, None]
+    names = [(*key, *new.get(key, (0, 0)), min(d[0], ceiling), *d[1:]) for key, d in per_type.items()]
+    names.extend((*key, *n, *nothing) for key, n in new.items() if key not in per_type)
+    seen = [(*key, min(d[0], ceiling), *d[1:]) for key, d in per_prov.items()]
+    names.sort(key=lambda r: (r[0], r[1]))
+    seen.sort(key=lambda r: (r[0], r[1]))
     return names, seen
 
 
-def new_counts(new_rr: dict[tuple[str, int], int], new_rrsets: dict[tuple[str, int], int]) -> list[tuple[Any, ...]]:
-    """``name_rollup`` delta rows carrying only the new record and RRset counts (PostgreSQL folds the rest in SQL
-    from its staging table)."""
-    return [(*key, new_rr.get(key, 0), new_rrsets.get(key, 0), 0, None, None, None, None)
-            for key in new_rr.keys() | new_rrsets.keys()]
+def drain(db: JournalDb, pending: Pending, lock: bool = False) -> int:
+    """Fold every journal row into the rollup tables and delete it, in the caller's transaction; return how
+    many rows. A row this writer holds in ``pending`` is applied from memory, any other decoded from the row;
+    if another drain took some of this writer's rows, the memory is dropped and every row decoded. ``pending``
+    is emptied first, so a rollback leaves the rows for a later drain to decode: each applied once."""
+    deltas, new, mine = pending.take()
+    if lock:
+        db.lock()
+    present = db.seqs()
+    if not mine <= set(present):
+        deltas, new, foreign = {}, {}, present
+    else:
+        foreign = [s for s in present if s not in mine]
+    for blob in db.blobs(foreign) if foreign else []:
+        decode_journal(blob, deltas, new)
+    if deltas or new:
+        db.upsert(*table_rows(deltas, new))
+    if present:
+        db.delete(present)
+    return len(present)
 
 
 def _windows(least: str, greatest: str, new: str, old: str, nulls: bool) -> str:
@@ -181,9 +288,13 @@ def upsert_sql(dialect: str, source: str) -> tuple[str, str]:
 _TRAFFIC = "CASE WHEN {p}zone_only THEN NULL ELSE {p}{col} END"
 
 
-def rebuild_names(db: MigrationDb, revs: Iterable[str], count_sum: str) -> None:
+def rebuild_names(db: MigrationDb, revs: Iterable[str], count_sum: str,
+                  drain_first: Callable[[MigrationDb], object] | None = None) -> None:
     """Recompute the rollup rows of the names ``revs`` (reversed) from their records; ``count_sum`` is the
-    dialect's saturating sum with ``{}`` for its argument."""
+    dialect's saturating sum with ``{}`` for its argument; ``drain_first`` drains the journal (with its lock) in
+    the same transaction first, so no delta older than the records read here is applied after."""
+    if drain_first is not None:
+        drain_first(db)
     ordered = sorted(set(revs))
     for start in range(0, len(ordered), REBUILD_CHUNK):
         chunk = ordered[start : start + REBUILD_CHUNK]
@@ -244,7 +355,12 @@ class RollupReader(ABC):
                     raise
         return self._rows(self._sq(_SUM.sub(lambda m: self.dialect.count_sum(m.group(1)), text)), params)
 
+    def _rollup_current(self) -> None:  # noqa: B027 (a hook: nothing to do by default)
+        """Bring the rollup tables up to this process's own committed writes (the store drains its writer's
+        pending deltas); other processes' writes show within ``FLUSH_SECONDS`` or so."""
+
     def name_rollup(self, name: str, below: bool = False, top: int = 10, seen_by: bool = True) -> NameRollup:
+        self._rollup_current()
         match = NameMatch("suffix" if below else "exact", name)
         lo, hi = match.key_range()
         where, params = ("rrname_rev > ? AND rrname_rev < ?", (lo, hi)) if below else ("rrname_rev = ?", (lo,))
