@@ -150,26 +150,26 @@ def test_name_provenance_is_the_rollups_seen_by(sql_factory: StoreFactory) -> No
 
 
 def test_migration_0009_fills_the_rollup_from_stored_records(sql_factory: StoreFactory) -> None:
+    """0009's two tables, filled from the stored records, become 0010's one table, refilled: a store written at
+    0008 (no rollup kept), then at 0009 (a writer of this code keeps none there either), is exact after 0010."""
     store = sql_factory(migrate=False)
     store.migrate(through=8)
-    write_all(store, [sightings(seed, 50) for seed in range(4)], threads=1)  # no rollup tables yet: none kept
+    write_all(store, [sightings(seed, 50) for seed in range(4)], threads=1)
     assert store.migrate(through=9) == ["0009_name_rollup"]
+    write_all(store, [sightings(seed, 50) for seed in range(10, 13)], threads=2, prefix="n")
+    assert store.migrate() == ["0010_rollup_journal"]
     check(store)
     store.write(sightings(99, 60), BatchRef("s", "after"))  # and the writer carries on from the fill
     check(store)
 
 
-def test_migration_0010_journals_on_a_store_made_at_0009(sql_factory: StoreFactory) -> None:
-    """A store made and written at schema 0009 (deltas upserted in the group) moves to the journal of 0010."""
-    store = sql_factory(migrate=False)
-    store.migrate(through=9)
-    write_all(store, [sightings(seed, 50) for seed in range(4)], threads=2)
-    check(store)
-    assert store.migrate() == ["0010_rollup_journal"]
+def test_writes_are_journaled_and_drained_into_the_rollup(sql_factory: StoreFactory) -> None:
+    """Deltas wait in the journal (and in memory) until a drain, which a read by this process runs first."""
+    store = sql_factory()
     store._applier.rollup_flush_seconds = 3600  # type: ignore[attr-defined]  # no timed drain in this test
-    write_all(store, [sightings(seed, 50) for seed in range(10, 14)], threads=2, prefix="j")
-    assert journal_rows(store) > 0  # pending: the rollup tables lag until the drain ...
-    check(store)  # ... which a read by this process runs first
+    write_all(store, [sightings(seed, 50) for seed in range(4)], threads=2)
+    assert journal_rows(store) > 0
+    check(store)
     assert journal_rows(store) == 0
 
 

@@ -1,28 +1,28 @@
-"""The per-name rollup kept by the writer (``name_rollup``, ``name_seen_rollup``; migration 0009), for both SQL
-backends.
+"""The per-name rollup kept by the writer (``name_rollup``, ``rollup_journal``; migrations 0009 and 0010), for
+both SQL backends.
 
 Guarantees:
 
-* One ``name_rollup`` row per owner name and RR type holds the name's per-RR ``records`` and ``rrsets`` of that
-  type, their summed ``count`` (saturating, as every count) and the traffic and zone-file windows
-  (``core/windows.py``: the traffic window is NULL while every sighting was in zone files); one
-  ``name_seen_rollup`` row per owner name and provenance holds that provenance's count and windows over the
-  name's records. Both equal what the same figures computed from ``rr``/``rrset``/``rr_seen`` give.
-* The writer folds a group's deltas (``group_deltas``, one entry per name, type and provenance) and writes them
-  as ONE row of ``rollup_journal`` (migration 0010) in the group's own transaction, so a batch applied once is
-  journaled once and a replayed batch id changes nothing; the record and RRset counts come from the rows that
-  transaction inserted. After the commit the deltas are also kept in memory (``Pending``), collapsed across
-  groups. ``drain`` folds them into the rollup tables and deletes the journal rows they came from, in one
-  transaction, about once per ``flush_seconds`` (or sooner when ``PENDING_MAX`` keys are pending, before a prune,
-  at shutdown, and before this process reads the rollup): each journal row is applied exactly once, from memory
-  when this process wrote it and still holds it, else decoded from the row (a crash, another process's rows, a
-  failed drain), so a crash loses nothing. Without the journal table (a store at 0009) the deltas are upserted
-  in the group's transaction, as before.
-* The retention prune recomputes the rows of every name it removed records or RRsets of (``rebuild_names``),
-  in the same transaction as the removal.
+* One ``name_rollup`` row per owner name, RR type and provenance holds that provenance's summed ``count``
+  (saturating, as every count) and traffic and zone-file windows over the name's records of that type
+  (``core/windows.py``: the traffic window is NULL while every sighting was in zone files); ``records`` and
+  ``rrsets`` (the name's ``rr`` and ``rrset`` rows of that type) sit on one of the type's rows (prov 0: RRsets
+  without records). Summed per type or per provenance they equal what ``rr``/``rrset``/``rr_seen`` give.
+* The writer folds a group's deltas (``group_deltas``: one entry per name, type and provenance) and writes them
+  as ONE row of ``rollup_journal`` in the group's own transaction, so a batch applied once is journaled once
+  and a replayed batch id changes nothing; the record and RRset counts come from the rows that transaction
+  inserted. After the commit the deltas are also kept in memory (``Pending``), collapsed across groups.
+  ``drain`` upserts them into ``name_rollup`` and deletes the journal rows they came from, in one transaction,
+  about once per ``FLUSH_SECONDS`` (or sooner when ``PENDING_MAX`` keys are pending; before a prune rebuilds
+  names; at shutdown; before this process reads the rollup): each journal row is applied exactly once, from
+  memory when this writer wrote it and still holds it, else decoded from the row (a crash, another process's
+  rows, a failed drain), so a crash loses nothing. A writer at schema 0009 keeps no rollup (0010 refills it).
+* The retention prune drains the journal, then recomputes the rows of every name it removed records or RRsets
+  of (``rebuild_names``), in the same transaction as the removal.
 
 Reads (``RollupReader.name_rollup``) touch only the rollup rows of one name, or the key range of the names
-below an apex, never the records.
+below an apex, never the records; they lag this process's own writes by nothing (the store drains first) and
+another process's by about ``FLUSH_SECONDS``.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from yapdns.core.model import Evidence, Provenance
 from yapdns.core.names import reverse_name, unreverse_name
 from yapdns.core.normalize import COUNT_CEILING
 from yapdns.core.rrtypes import rrtype_text
+from yapdns.gcpause import gc_paused
 from yapdns.storage.aggregate import FoldedBatch, saturating_add
 from yapdns.storage.base import NameRollup, NameSummary, RecordSummary, TypeSummary
 from yapdns.storage.migrations import MigrationDb
@@ -108,15 +109,33 @@ def group_deltas(folded: FoldedBatch) -> dict[Key, Delta]:
 
 
 def _merge(table: dict[Any, Delta], key: Any, d: Sequence[Any]) -> None:
-    """Merge the delta ``d`` (``[count, tf, tl, ztf, ztl]``, None where no window) into ``table[key]``."""
+    """Merge the delta ``d`` (``[count, tf, tl, ztf, ztl]``; a window's two ends are both None or both set)
+    into ``table[key]`` (a copy of ``d`` when new)."""
     cur = table.get(key)
     if cur is None:
         table[key] = list(d)
-        return
+    else:
+        _merge_into(cur, d)
+
+
+def _merge_into(cur: Delta, d: Sequence[Any]) -> None:
     cur[0] += d[0]
-    for i, pick in ((1, min), (2, max), (3, min), (4, max)):
-        if d[i] is not None:
-            cur[i] = d[i] if cur[i] is None else pick(cur[i], d[i])
+    if d[1] is not None:
+        if cur[1] is None:
+            cur[1], cur[2] = d[1], d[2]
+        else:
+            if d[1] < cur[1]:  # noqa: PLR1730 (faster than min here)
+                cur[1] = d[1]
+            if d[2] > cur[2]:  # noqa: PLR1730
+                cur[2] = d[2]
+    if d[3] is not None:
+        if cur[3] is None:
+            cur[3], cur[4] = d[3], d[4]
+        else:
+            if d[3] < cur[3]:  # noqa: PLR1730
+                cur[3] = d[3]
+            if d[4] > cur[4]:  # noqa: PLR1730
+                cur[4] = d[4]
 
 
 def _add_new(new: dict[tuple[str, int], list[int]], counts: NewCounts, slot: int) -> None:
@@ -152,16 +171,29 @@ class Pending:
         self.seqs: set[int] = set()
         self.since = 0.0  # monotonic time of the oldest pending group
         self.check = True  # drain at the first chance: rows a crash (or another process) left in the journal
+        self.draining = False  # set by the writer before it takes the deltas, cleared after its drain commits
+
+    @property
+    def waiting(self) -> bool:
+        """Whether deltas of this writer's committed groups may not be in the rollup tables yet (read from any
+        thread: ``draining`` is set before ``take`` empties ``seqs``)."""
+        return bool(self.seqs) or self.draining
 
     def add(self, seq: int, deltas: dict[Key, Delta], new_rr: NewCounts, new_sets: NewCounts) -> None:
         """Keep a committed group's deltas (``deltas`` is taken over, not copied)."""
         if not self.seqs:
             self.since = time.monotonic()
-        if not self.deltas:
+        held = self.deltas
+        if not held:
             self.deltas = deltas
         else:
+            get = held.get
             for key, d in deltas.items():
-                _merge(self.deltas, key, d)
+                cur = get(key)
+                if cur is None:
+                    held[key] = d  # taken over
+                else:
+                    _merge_into(cur, d)
         _add_new(self.new, new_rr, 0)
         _add_new(self.new, new_sets, 1)
         self.seqs.add(seq)
@@ -199,39 +231,53 @@ class JournalDb(Protocol):
         """Delete the rows ``seqs``."""
         ...
 
-    def upsert(self, names: list[tuple[Any, ...]], seen: list[tuple[Any, ...]]) -> None:
-        """Add delta rows (``table_rows``) to ``name_rollup`` and ``name_seen_rollup``."""
+    def upsert(self, rows: list[tuple[Any, ...]]) -> None:
+        """Add delta rows (``table_rows``) to ``name_rollup``."""
         ...
 
 
-def table_rows(deltas: dict[Key, Delta], new: dict[tuple[str, int], list[int]]
-               ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """The ``name_rollup`` rows ``(rrname_rev, rrtype, records, rrsets, count, tf, tl, ztf, ztl)`` and the
-    ``name_seen_rollup`` rows ``(rrname_rev, prov, count, tf, tl, ztf, ztl)`` of collapsed deltas, in key order."""
+def table_rows(deltas: dict[Key, Delta], new: dict[tuple[str, int], list[int]]) -> list[tuple[Any, ...]]:
+    """The ``name_rollup`` rows ``(rrname_rev, rrtype, prov, records, rrsets, count, tf, tl, ztf, ztl)`` of
+    collapsed deltas, in key order; a name and type's new records and RRsets go on its row of the lowest
+    provenance id here (the row a reader sums them from does not matter), or on prov 0 without any."""
     revs: dict[str, str] = {}
-    per_type: dict[tuple[str, int], Delta] = {}
-    per_prov: dict[tuple[str, int], Delta] = {}
-    for (name, code, prov), d in deltas.items():
-        rev = revs.get(name)
+    rev_of = revs.get
+    ceiling = COUNT_CEILING
+    rows = []
+    for (name, code, prov), (n, tf, tl, ztf, ztl) in deltas.items():
+        rev = rev_of(name)
         if rev is None:
             rev = revs[name] = reverse_name(name)
-        _merge(per_type, (rev, code), d)
-        _merge(per_prov, (rev, prov), d)
-    ceiling = COUNT_CEILING
-    nothing = [0, None, None, None, None]
-    names = [(*key, *new.get(key, (0, 0)), min(d[0], ceiling), *d[1:]) for key, d in per_type.items()]
-    names.extend((*key, *n, *nothing) for key, n in new.items() if key not in per_type)
-    seen = [(*key, min(d[0], ceiling), *d[1:]) for key, d in per_prov.items()]
-    names.sort(key=lambda r: (r[0], r[1]))
-    seen.sort(key=lambda r: (r[0], r[1]))
-    return names, seen
+        rows.append((rev, code, prov, 0, 0, min(n, ceiling), tf, tl, ztf, ztl))
+    rows.sort()  # keys are unique: the comparison never reaches the figures
+    if new:
+        rows = _with_new(rows, new)
+    return rows
+
+
+def _with_new(rows: list[tuple[Any, ...]], new: dict[tuple[str, int], list[int]]) -> list[tuple[Any, ...]]:
+    """Put the new record and RRset counts on the first row of each name and type (rows sorted by key)."""
+    left = dict(new)
+    out = []
+    for row in rows:
+        counts = left.pop((row[0], row[1]), None) if left else None
+        out.append(row if counts is None else (*row[:3], counts[0], counts[1], *row[5:]))
+    out.extend((rev, code, 0, r, n, 0, None, None, None, None) for (rev, code), (r, n) in left.items())
+    out.sort()
+    return out
 
 
 def drain(db: JournalDb, pending: Pending, lock: bool = False) -> int:
     """Fold every journal row into the rollup tables and delete it, in the caller's transaction; return how
     many rows. A row this writer holds in ``pending`` is applied from memory, any other decoded from the row;
     if another drain took some of this writer's rows, the memory is dropped and every row decoded. ``pending``
-    is emptied first, so a rollback leaves the rows for a later drain to decode: each applied once."""
+    is emptied first, so a rollback leaves the rows for a later drain to decode: each applied once. Cyclic GC
+    is paused meanwhile (``gcpause``: hundreds of thousands of short-lived rows, no cycles)."""
+    with gc_paused():
+        return _drain(db, pending, lock)
+
+
+def _drain(db: JournalDb, pending: Pending, lock: bool) -> int:
     deltas, new, mine = pending.take()
     if lock:
         db.lock()
@@ -243,7 +289,7 @@ def drain(db: JournalDb, pending: Pending, lock: bool = False) -> int:
     for blob in db.blobs(foreign) if foreign else []:
         decode_journal(blob, deltas, new)
     if deltas or new:
-        db.upsert(*table_rows(deltas, new))
+        db.upsert(table_rows(deltas, new))
     if present:
         db.delete(present)
     return len(present)
@@ -258,9 +304,9 @@ def _windows(least: str, greatest: str, new: str, old: str, nulls: bool) -> str:
                       pick(greatest, "zone_time_last")))
 
 
-def upsert_sql(dialect: str, source: str) -> tuple[str, str]:
-    """The ``name_rollup`` and ``name_seen_rollup`` upserts; ``dialect`` is ``sqlite`` (``source``: a VALUES
-    placeholder list per row) or ``postgresql`` (``source``: the staging tables' prefix)."""
+def upsert_sql(dialect: str, source: str) -> str:
+    """The ``name_rollup`` upsert; ``dialect`` is ``sqlite`` (``source`` ignored: a VALUES placeholder list per
+    row) or ``postgresql`` (``source``: the staging table, read in key order)."""
     sqlite = dialect == "sqlite"
     least, greatest = ("min", "max") if sqlite else ("LEAST", "GREATEST")
     old = "" if sqlite else "t."
@@ -268,19 +314,11 @@ def upsert_sql(dialect: str, source: str) -> tuple[str, str]:
     wins = _windows(least, greatest, new, old, nulls=sqlite)
     total = f"count = {saturating_add(least, f'{old}count', f'{new}count')}"
     alias = "" if sqlite else " AS t"
-
-    def src(table: str, width: int) -> str:
-        return f"VALUES ({', '.join('?' * width)})" if sqlite else f"SELECT * FROM {source}{table} ORDER BY 1, 2"
-
-    names = (
-        f"INSERT INTO name_rollup{alias} {src('name_rollup', 9)} ON CONFLICT (rrname_rev, rrtype) DO UPDATE SET "
+    src = f"VALUES ({', '.join('?' * 10)})" if sqlite else f"SELECT * FROM {source} ORDER BY 1, 2, 3"
+    return (
+        f"INSERT INTO name_rollup{alias} {src} ON CONFLICT (rrname_rev, rrtype, prov) DO UPDATE SET "
         f"records = {old}records + {new}records, rrsets = {old}rrsets + {new}rrsets, {total}, {wins}"
     )
-    seen = (
-        f"INSERT INTO name_seen_rollup{alias} {src('name_seen_rollup', 7)} ON CONFLICT (rrname_rev, prov) "
-        f"DO UPDATE SET {total}, {wins}"
-    )
-    return names, seen
 
 
 # -- the retention prune ------------------------------------------------------------------------------------
@@ -300,28 +338,29 @@ def rebuild_names(db: MigrationDb, revs: Iterable[str], count_sum: str,
         chunk = ordered[start : start + REBUILD_CHUNK]
         marks = ", ".join("?" * len(chunk))
         db.run(f"DELETE FROM name_rollup WHERE rrname_rev IN ({marks})", chunk)
-        db.run(f"DELETE FROM name_seen_rollup WHERE rrname_rev IN ({marks})", chunk)
-        tf, tl = (_TRAFFIC.format(p="", col=c) for c in ("time_first", "time_last"))
-        db.run(
-            "INSERT INTO name_rollup (rrname_rev, rrtype, records, rrsets, count, time_first, time_last, "
-            f"zone_time_first, zone_time_last) SELECT rrname_rev, rrtype, count(*), 0, {count_sum.format('count')}, "
-            f"min({tf}), max({tl}), min(zone_time_first), max(zone_time_last) FROM rr "
-            f"WHERE rrname_rev IN ({marks}) GROUP BY rrname_rev, rrtype",
-            chunk,
-        )
-        for rev, code, n in db.rows(
-            f"SELECT rrname_rev, rrtype, count(*) FROM rrset WHERE rrname_rev IN ({marks}) GROUP BY rrname_rev, rrtype",
-            chunk,
-        ):
-            db.run("UPDATE name_rollup SET rrsets = ? WHERE rrname_rev = ? AND rrtype = ?", (n, rev, code))
         stf, stl = (_TRAFFIC.format(p="s.", col=c) for c in ("time_first", "time_last"))
         db.run(
-            "INSERT INTO name_seen_rollup (rrname_rev, prov, count, time_first, time_last, zone_time_first, "
-            f"zone_time_last) SELECT r.rrname_rev, s.prov, {count_sum.format('s.count')}, min({stf}), max({stl}), "
-            "min(s.zone_time_first), max(s.zone_time_last) FROM rr r JOIN rr_seen s ON s.rr_id = r.id "
-            f"WHERE r.rrname_rev IN ({marks}) GROUP BY r.rrname_rev, s.prov",
+            "INSERT INTO name_rollup (rrname_rev, rrtype, prov, records, rrsets, count, time_first, time_last, "
+            f"zone_time_first, zone_time_last) SELECT r.rrname_rev, r.rrtype, s.prov, 0, 0, "
+            f"{count_sum.format('s.count')}, min({stf}), max({stl}), min(s.zone_time_first), max(s.zone_time_last) "
+            f"FROM rr r JOIN rr_seen s ON s.rr_id = r.id WHERE r.rrname_rev IN ({marks}) "
+            "GROUP BY r.rrname_rev, r.rrtype, s.prov",
             chunk,
         )
+        counts: dict[tuple[str, int], list[int]] = {}
+        for slot, table in enumerate(("rr", "rrset")):
+            for rev, code, n in db.rows(f"SELECT rrname_rev, rrtype, count(*) FROM {table} "
+                                        f"WHERE rrname_rev IN ({marks}) GROUP BY rrname_rev, rrtype", chunk):
+                counts.setdefault((rev, code), [0, 0])[slot] = int(n)
+        for (rev, code), (records, rrsets) in sorted(counts.items()):
+            found = db.rows("SELECT min(prov) FROM name_rollup WHERE rrname_rev = ? AND rrtype = ?", (rev, code))
+            prov = found[0][0] if found and found[0][0] is not None else None
+            if prov is None:
+                db.run("INSERT INTO name_rollup VALUES (?, ?, 0, ?, ?, 0, NULL, NULL, NULL, NULL)",
+                       (rev, code, records, rrsets))
+            else:
+                db.run("UPDATE name_rollup SET records = ?, rrsets = ? "
+                       "WHERE rrname_rev = ? AND rrtype = ? AND prov = ?", (records, rrsets, rev, code, prov))
 
 
 # -- reads ----------------------------------------------------------------------------------------------------
@@ -395,7 +434,7 @@ class RollupReader(ABC):
     def _seen_by(self, where: str, params: tuple[object, ...]) -> list[Provenance]:
         found = self._summed(
             "SELECT p.sensor, p.evidence, p.source, SUM(r.count), min(r.time_first), max(r.time_last), "
-            "min(r.zone_time_first), max(r.zone_time_last) FROM name_seen_rollup r JOIN prov p ON p.id = r.prov "
+            "min(r.zone_time_first), max(r.zone_time_last) FROM name_rollup r JOIN prov p ON p.id = r.prov "
             f"WHERE {where.replace('rrname_rev', 'r.rrname_rev')} GROUP BY p.sensor, p.evidence, p.source "
             "ORDER BY p.sensor, p.evidence, p.source",
             params,

@@ -2,9 +2,11 @@
 
 Several server processes may drain at once: ``seqs`` locks every committed row (``FOR UPDATE``), so a second
 drain waits for the first and then no longer sees the rows it deleted; the upserts go in key order, so two
-drains never deadlock. ``lock`` (the prune) takes ``SHARE`` on the journal: groups of other processes that
-have not written their journal row yet (it is their last statement) wait until the prune commits, so none of
-them is both in the records the prune reads and still to be applied from the journal.
+drains never deadlock. Every drain takes its table lock (``ROW EXCLUSIVE``, which its DELETE needs anyway)
+before any row lock, as the prune does, so a drain and a prune wait for each other in one order. ``lock``
+(the prune) takes ``SHARE`` on the journal: groups of other processes that have not written their journal row
+yet (it is their last statement) wait until the prune commits, so none of them is both in the records the
+prune reads and still to be applied from the journal.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ import psycopg
 
 from yapdns.storage.rollup import upsert_sql
 
-ROLLUP_UPSERT, SEEN_ROLLUP_UPSERT = upsert_sql("postgresql", "stage_")
-_TYPES = {
-    "stage_name_rollup": ["text", "int4", "int8", "int8", "int8", "int8", "int8", "int8", "int8"],
-    "stage_name_seen_rollup": ["text", "int4", "int8", "int8", "int8", "int8", "int8"],
-}
+ROLLUP_UPSERT = upsert_sql("postgresql", "stage_rollup")
+STAGE = (  # made with the writer's other staging tables (postgres/writer.py)
+    'CREATE TEMP TABLE IF NOT EXISTS stage_rollup (rrname_rev text COLLATE "C", rrtype integer, prov integer, '
+    "records bigint, rrsets bigint, n bigint, tf bigint, tl bigint, ztf bigint, ztl bigint) ON COMMIT DELETE ROWS"
+)
+_TYPES = ["text", "int4", "int4", "int8", "int8", "int8", "int8", "int8", "int8", "int8"]
 
 
 class PgJournal:
@@ -33,6 +36,7 @@ class PgJournal:
         self._conn.execute("LOCK TABLE rollup_journal IN SHARE MODE")
 
     def seqs(self) -> list[int]:
+        self._conn.execute("LOCK TABLE rollup_journal IN ROW EXCLUSIVE MODE")  # table lock first: as the prune
         return [seq for (seq,) in self._conn.execute("SELECT seq FROM rollup_journal ORDER BY seq FOR UPDATE")]
 
     def blobs(self, seqs: list[int]) -> list[bytes]:
@@ -42,13 +46,11 @@ class PgJournal:
     def delete(self, seqs: list[int]) -> None:
         self._conn.execute("DELETE FROM rollup_journal WHERE seq = ANY(%s)", (seqs,))
 
-    def upsert(self, names: list[tuple[Any, ...]], seen: list[tuple[Any, ...]]) -> None:
-        for table, rows, statement in (("stage_name_rollup", names, ROLLUP_UPSERT),
-                                       ("stage_name_seen_rollup", seen, SEEN_ROLLUP_UPSERT)):
-            if rows:
-                self._conn.execute(f"DELETE FROM {table}")  # ON COMMIT DELETE ROWS; twice in one transaction too
-                _copy(self._conn, table, rows)
-                self._conn.execute(statement)
+    def upsert(self, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            self._conn.execute("DELETE FROM stage_rollup")  # ON COMMIT DELETE ROWS; twice in one transaction too
+            _copy(self._conn, rows)
+            self._conn.execute(ROLLUP_UPSERT)
 
     def append(self, blob: bytes) -> int:
         """Journal one group's deltas; return the row's id."""
@@ -57,8 +59,8 @@ class PgJournal:
         return int(row[0])
 
 
-def _copy(conn: psycopg.Connection[Any], table: str, rows: Iterable[Sequence[Any]]) -> None:
-    with conn.cursor() as cur, cur.copy(f"COPY {table} FROM STDIN (FORMAT BINARY)") as copy:
-        copy.set_types(_TYPES[table])
+def _copy(conn: psycopg.Connection[Any], rows: Iterable[Sequence[Any]]) -> None:
+    with conn.cursor() as cur, cur.copy("COPY stage_rollup FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(_TYPES)
         for row in rows:
             copy.write_row(row)

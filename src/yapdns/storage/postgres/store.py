@@ -197,7 +197,7 @@ class PostgresStore(SqlReader, RollupReader, SummaryReader, SummarizeReader, Con
         self._writer.call(self._applier.flush)
 
     def _rollup_current(self) -> None:
-        if self._applier.pending.seqs and not self._writer.in_writer_thread():
+        if self._applier.pending.waiting and not self._writer.in_writer_thread():
             self.flush_rollup()
 
     @staticmethod

@@ -42,8 +42,9 @@ from yapdns.storage.aggregate import (
 )
 from yapdns.storage.base import BatchRef, WriteOutcome
 from yapdns.storage.group import BatchKey, WriteJob, hour_sensor, resolve_replays
+from yapdns.storage.postgres.journal import STAGE as ROLLUP_STAGE
 from yapdns.storage.postgres.journal import PgJournal
-from yapdns.storage.rollup import FLUSH_SECONDS, Pending, drain, encode_journal, group_deltas, table_rows
+from yapdns.storage.rollup import FLUSH_SECONDS, Pending, drain, encode_journal, group_deltas
 
 GROUP_LIMIT = 1_000_000
 PURGE_EVERY = 3600.0
@@ -63,10 +64,7 @@ STAGING = (
     "prov integer, tf bigint, tl bigint, n bigint) ON COMMIT DELETE ROWS",
     f"CREATE TEMP TABLE IF NOT EXISTS stage_sample (rrname_rev {_C}, rrtype integer, rdata {_C}, sha256 {_C}, "
     f"task_id {_C}, tf bigint, tl bigint, n bigint) ON COMMIT DELETE ROWS",
-    f"CREATE TEMP TABLE IF NOT EXISTS stage_name_rollup (rrname_rev {_C}, rrtype integer, records bigint, "
-    "rrsets bigint, n bigint, tf bigint, tl bigint, ztf bigint, ztl bigint) ON COMMIT DELETE ROWS",
-    f"CREATE TEMP TABLE IF NOT EXISTS stage_name_seen_rollup (rrname_rev {_C}, prov integer, n bigint, tf bigint, "
-    "tl bigint, ztf bigint, ztl bigint) ON COMMIT DELETE ROWS",
+    ROLLUP_STAGE,
 )
 _MERGE = (
     "time_first = LEAST(t.time_first, EXCLUDED.time_first), "
@@ -142,48 +140,39 @@ class PostgresApplier:
         self._prov: dict[ProvKey, int] = {}
         self._last_purge = 0.0
         self._has_rollup = False
-        self._has_journal = False
         self.pending = Pending()  # rollup deltas of committed groups, not yet in the rollup tables
         self._staged: tuple[Any, ...] | None = None  # this transaction's journal row, for ``pending`` after COMMIT
 
     def _rollup_ready(self, conn: psycopg.Connection[Any]) -> bool:
-        """Whether migration 0009 made the rollup tables (checked until it has: a writer at an older schema
-        leaves them to the migration's fill)."""
+        """Whether migration 0010 made the rollup's journal (checked until it has: a writer at an older schema
+        leaves the rollup to that migration's fill)."""
         if not self._has_rollup:
-            self._has_rollup = _table(conn, "name_rollup")
+            self._has_rollup = _table(conn, "rollup_journal")
         return self._has_rollup
-
-    def _journal_ready(self, conn: psycopg.Connection[Any]) -> bool:
-        """Whether migration 0010 made the rollup journal (until then the deltas go in at once)."""
-        if not self._has_journal:
-            self._has_journal = _table(conn, "rollup_journal")
-        return self._has_journal
 
     def _keep_rollup(self, conn: psycopg.Connection[Any], folded: FoldedBatch, new_rr: dict[tuple[str, int], int],
                      new_sets: dict[tuple[str, int], int]) -> None:
-        """Journal the group's rollup deltas (kept in memory after COMMIT; the transaction's last statement, see
-        ``postgres/journal.py``), or upsert them now (schema 0009)."""
+        """Journal the group's rollup deltas (the transaction's last statement,
+        see ``postgres/journal.py``); ``pending`` gets them after COMMIT."""
         deltas = group_deltas(folded)
-        if self._journal_ready(conn):
-            seq = PgJournal(conn).append(encode_journal(deltas, new_rr, new_sets))
-            self._staged = (seq, deltas, new_rr, new_sets)
-            return
-        new: dict[tuple[str, int], list[int]] = {}
-        for key in new_rr.keys() | new_sets.keys():
-            new[key] = [new_rr.get(key, 0), new_sets.get(key, 0)]
-        PgJournal(conn).upsert(*table_rows(deltas, new))
+        seq = PgJournal(conn).append(encode_journal(deltas, new_rr, new_sets))
+        self._staged = (seq, deltas, new_rr, new_sets)
 
     def flush(self, conn: psycopg.Connection[Any]) -> None:
         """Drain the rollup journal now, in a transaction of its own (outside any ingest transaction)."""
-        if not (self.pending.seqs or self.pending.check) or not self._journal_ready(conn):
+        if not (self.pending.seqs or self.pending.check) or not self._rollup_ready(conn):
             self.pending.check = False
             return
-        with conn.transaction():  # on error the journal rows stay; the next drain decodes them
-            drain(PgJournal(conn), self.pending)
+        self.pending.draining = True
+        try:
+            with conn.transaction():  # on error the journal rows stay; the next drain decodes them
+                drain(PgJournal(conn), self.pending)
+        finally:
+            self.pending.draining = False
 
     def drain_in(self, conn: psycopg.Connection[Any]) -> None:
         """Drain the rollup journal inside the caller's transaction (the prune, before it rebuilds names)."""
-        if self._journal_ready(conn):
+        if self._rollup_ready(conn):
             drain(PgJournal(conn), self.pending, lock=True)
 
     def idle(self, conn: psycopg.Connection[Any]) -> None:
@@ -329,8 +318,6 @@ STAGE_TYPES = {
     "stage_negative": ["text", "text", "int4", "text", "int4", "int8", "int8", "int8"],
     "stage_qname": ["text", "text", "int4", "int4", "int8", "int8", "int8"],
     "stage_sample": ["text", "int4", "text", "text", "text", "int8", "int8", "int8"],
-    "stage_name_rollup": ["text", "int4", "int8", "int8", "int8", "int8", "int8", "int8", "int8"],
-    "stage_name_seen_rollup": ["text", "int4", "int8", "int8", "int8", "int8", "int8"],
 }
 
 

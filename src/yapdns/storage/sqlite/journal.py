@@ -11,7 +11,7 @@ from typing import Any
 
 from yapdns.storage.rollup import upsert_sql
 
-ROLLUP_UPSERT, SEEN_ROLLUP_UPSERT = upsert_sql("sqlite", "")
+ROLLUP_UPSERT = upsert_sql("sqlite", "")
 
 
 class SqliteJournal:
@@ -33,9 +33,8 @@ class SqliteJournal:
     def delete(self, seqs: list[int]) -> None:
         self._conn.execute("DELETE FROM rollup_journal WHERE seq <= ?", (max(seqs),))  # every row: the lock is held
 
-    def upsert(self, names: list[tuple[Any, ...]], seen: list[tuple[Any, ...]]) -> None:
-        self._conn.executemany(ROLLUP_UPSERT, names)
-        self._conn.executemany(SEEN_ROLLUP_UPSERT, seen)
+    def upsert(self, rows: list[tuple[Any, ...]]) -> None:
+        self._conn.executemany(ROLLUP_UPSERT, rows)
 
     def append(self, blob: bytes) -> int:
         """Journal one group's deltas; return the row's id."""

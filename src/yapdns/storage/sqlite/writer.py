@@ -28,7 +28,7 @@ from yapdns.storage.aggregate import (
 )
 from yapdns.storage.base import BatchRef, WriteOutcome
 from yapdns.storage.group import BatchKey, WriteJob, hour_sensor, resolve_replays
-from yapdns.storage.rollup import FLUSH_SECONDS, Pending, drain, encode_journal, group_deltas, table_rows
+from yapdns.storage.rollup import FLUSH_SECONDS, Pending, drain, encode_journal, group_deltas
 from yapdns.storage.sqlite.journal import SqliteJournal
 from yapdns.storage.sqlite.rowcache import CACHE_LIMIT, RowIdCache, StaleRowIds
 from yapdns.storage.sqlite.rowids import upsert_rr, upsert_rrset
@@ -67,41 +67,29 @@ class SqliteApplier:
         self._rowids = RowIdCache(rowid_cache)
         self._last_purge = 0.0
         self._has_rollup = False
-        self._has_journal = False
         self.pending = Pending()  # rollup deltas of committed groups, not yet in the rollup tables
         self._staged: tuple[Any, ...] | None = None  # this transaction's journal row, for ``pending`` after COMMIT
 
     def _rollup_ready(self, conn: sqlite3.Connection) -> bool:
-        """Whether migration 0009 made the rollup tables (checked until it has: a writer at an older schema
-        leaves them to the migration's fill)."""
+        """Whether migration 0010 made the rollup's journal (checked until it has: a writer at an older schema
+        leaves the rollup to that migration's fill)."""
         if not self._has_rollup:
-            self._has_rollup = _table(conn, "name_rollup")
+            self._has_rollup = _table(conn, "rollup_journal")
         return self._has_rollup
-
-    def _journal_ready(self, conn: sqlite3.Connection) -> bool:
-        """Whether migration 0010 made the rollup journal (until then the deltas go in at once)."""
-        if not self._has_journal:
-            self._has_journal = _table(conn, "rollup_journal")
-        return self._has_journal
 
     def _keep_rollup(self, conn: sqlite3.Connection, folded: FoldedBatch, new_rr: dict[tuple[str, int], int],
                      new_sets: dict[tuple[str, int], int]) -> None:
-        """Journal the group's rollup deltas (kept in memory after COMMIT), or upsert them now (schema 0009)."""
+        """Journal the group's rollup deltas; ``pending`` gets them after COMMIT."""
         deltas = group_deltas(folded)
-        if self._journal_ready(conn):
-            seq = SqliteJournal(conn).append(encode_journal(deltas, new_rr, new_sets))
-            self._staged = (seq, deltas, new_rr, new_sets)
-            return
-        new: dict[tuple[str, int], list[int]] = {}
-        for key in new_rr.keys() | new_sets.keys():
-            new[key] = [new_rr.get(key, 0), new_sets.get(key, 0)]
-        SqliteJournal(conn).upsert(*table_rows(deltas, new))
+        seq = SqliteJournal(conn).append(encode_journal(deltas, new_rr, new_sets))
+        self._staged = (seq, deltas, new_rr, new_sets)
 
     def flush(self, conn: sqlite3.Connection) -> None:
         """Drain the rollup journal now, in a transaction of its own (outside any ingest transaction)."""
-        if not (self.pending.seqs or self.pending.check) or not self._journal_ready(conn):
+        if not (self.pending.seqs or self.pending.check) or not self._rollup_ready(conn):
             self.pending.check = False
             return
+        self.pending.draining = True
         conn.execute("BEGIN IMMEDIATE")
         try:
             drain(SqliteJournal(conn), self.pending)
@@ -109,10 +97,12 @@ class SqliteApplier:
         except BaseException:
             conn.execute("ROLLBACK")  # the journal rows stay; the next drain decodes them
             raise
+        finally:
+            self.pending.draining = False
 
     def drain_in(self, conn: sqlite3.Connection) -> None:
         """Drain the rollup journal inside the caller's transaction (the prune, before it rebuilds names)."""
-        if self._journal_ready(conn):
+        if self._rollup_ready(conn):
             drain(SqliteJournal(conn), self.pending, lock=True)
 
     def idle(self, conn: sqlite3.Connection) -> None:
