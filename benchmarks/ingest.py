@@ -90,10 +90,10 @@ def verify(backend: str, store: Store, where: Path, schema: str, n_obs: int, n_r
 
 
 def rollup_sums(store: Store) -> tuple[int, int, int]:
-    """Σcount over ``name_rollup`` and over ``name_seen_rollup``, and Σrecords (after the drain)."""
+    """Σcount over ``name_rollup``, Σcount over its rows of known provenances, and Σrecords (after the drain)."""
     rows = store._rows  # type: ignore[attr-defined]
     ((names, records),) = rows("SELECT sum(count), sum(records) FROM name_rollup")
-    ((seen,),) = rows("SELECT sum(count) FROM name_seen_rollup")
+    ((seen,),) = rows("SELECT sum(r.count) FROM name_rollup r JOIN prov p ON p.id = r.prov")
     return int(names), int(seen), int(records)
 
 

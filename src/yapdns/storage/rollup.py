@@ -238,33 +238,25 @@ class JournalDb(Protocol):
 
 def table_rows(deltas: dict[Key, Delta], new: dict[tuple[str, int], list[int]]) -> list[tuple[Any, ...]]:
     """The ``name_rollup`` rows ``(rrname_rev, rrtype, prov, records, rrsets, count, tf, tl, ztf, ztl)`` of
-    collapsed deltas, in key order; a name and type's new records and RRsets go on its row of the lowest
-    provenance id here (the row a reader sums them from does not matter), or on prov 0 without any."""
+    collapsed deltas, unordered (SQLite's table is small enough to take them so; PostgreSQL orders its upsert by
+    key in SQL); a name and type's new records and RRsets go on the first of its rows met here (readers sum
+    them over the type's rows), or on prov 0 without any."""
     revs: dict[str, str] = {}
     rev_of = revs.get
     ceiling = COUNT_CEILING
+    left = dict(new)
     rows = []
     for (name, code, prov), (n, tf, tl, ztf, ztl) in deltas.items():
         rev = rev_of(name)
         if rev is None:
             rev = revs[name] = reverse_name(name)
-        rows.append((rev, code, prov, 0, 0, min(n, ceiling), tf, tl, ztf, ztl))
-    rows.sort()  # keys are unique: the comparison never reaches the figures
-    if new:
-        rows = _with_new(rows, new)
+        counts = left.pop((rev, code), None) if left else None
+        if counts is None:
+            rows.append((rev, code, prov, 0, 0, min(n, ceiling), tf, tl, ztf, ztl))
+        else:
+            rows.append((rev, code, prov, counts[0], counts[1], min(n, ceiling), tf, tl, ztf, ztl))
+    rows.extend((rev, code, 0, r, n, 0, None, None, None, None) for (rev, code), (r, n) in left.items())
     return rows
-
-
-def _with_new(rows: list[tuple[Any, ...]], new: dict[tuple[str, int], list[int]]) -> list[tuple[Any, ...]]:
-    """Put the new record and RRset counts on the first row of each name and type (rows sorted by key)."""
-    left = dict(new)
-    out = []
-    for row in rows:
-        counts = left.pop((row[0], row[1]), None) if left else None
-        out.append(row if counts is None else (*row[:3], counts[0], counts[1], *row[5:]))
-    out.extend((rev, code, 0, r, n, 0, None, None, None, None) for (rev, code), (r, n) in left.items())
-    out.sort()
-    return out
 
 
 def drain(db: JournalDb, pending: Pending, lock: bool = False) -> int:
