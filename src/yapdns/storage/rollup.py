@@ -51,6 +51,7 @@ Delta = list[Any]  # [count, time_first, time_last, zone_time_first, zone_time_l
 REBUILD_CHUNK = 500  # names per statement when the prune recomputes rows
 FLUSH_SECONDS = 1.0  # how long deltas may stay in memory (and the tables lag behind the records)
 PENDING_MAX = 200_000  # pending keys that trigger a drain whatever their age (~50 MB)
+ORPHAN_CHECK_SECONDS = 10.0  # how often an idle writer looks for journal rows no live writer drains
 Key = tuple[str, int, int]  # (name, rrtype code, prov id)
 NewCounts = dict[tuple[str, int], int]  # rows a transaction inserted, per (rrname_rev, rrtype code)
 
@@ -172,12 +173,27 @@ class Pending:
         self.since = 0.0  # monotonic time of the oldest pending group
         self.check = True  # drain at the first chance: rows a crash (or another process) left in the journal
         self.draining = False  # set by the writer before it takes the deltas, cleared after its drain commits
+        self._others: set[int] = set()  # rows of other writers at the last orphan check
+        self._checked = time.monotonic()
 
     @property
     def waiting(self) -> bool:
-        """Whether deltas of this writer's committed groups may not be in the rollup tables yet (read from any
-        thread: ``draining`` is set before ``take`` empties ``seqs``)."""
-        return bool(self.seqs) or self.draining
+        """Whether deltas of committed groups may not be in the rollup tables yet (read from any thread:
+        ``draining`` is set before ``take`` empties ``seqs``)."""
+        return bool(self.seqs) or self.draining or self.check
+
+    def orphan_check_due(self) -> bool:
+        """Whether to look for orphaned journal rows now (every ``ORPHAN_CHECK_SECONDS``)."""
+        return time.monotonic() - self._checked >= ORPHAN_CHECK_SECONDS
+
+    def orphans(self, present: Iterable[int]) -> bool:
+        """Given the journal's row ids now: whether rows of other writers were there at the previous check too
+        (a live writer drains its own within ``FLUSH_SECONDS``; these belong to a dead one). Then ``check``."""
+        others = set(present) - self.seqs
+        stale = bool(others & self._others)
+        self._others, self._checked = others, time.monotonic()
+        self.check = self.check or stale
+        return stale
 
     def add(self, seq: int, deltas: dict[Key, Delta], new_rr: NewCounts, new_sets: NewCounts) -> None:
         """Keep a committed group's deltas (``deltas`` is taken over, not copied)."""

@@ -107,8 +107,13 @@ class SqliteApplier:
 
     def idle(self, conn: sqlite3.Connection) -> None:
         """Between groups, or with nothing queued: drain the rollup journal when it is due."""
-        if self.pending.due(self.rollup_flush_seconds):
+        due = self.pending.due(self.rollup_flush_seconds)
+        if due or (self.pending.orphan_check_due() and self._rollup_ready(conn) and self._orphans(conn)):
             self.flush(conn)
+
+    def _orphans(self, conn: Any) -> bool:
+        """Whether rows of a writer that no longer drains them sit in the journal (``Pending.orphans``)."""
+        return self.pending.orphans(seq for (seq,) in conn.execute("SELECT seq FROM rollup_journal"))
 
     def connect(self) -> sqlite3.Connection:
         return self._connect()  # with yapdns_count_sum, which the grouped staging upsert uses
