@@ -21,6 +21,7 @@ from tests.storage.conftest import StoreFactory
 from yapdns.core.model import Evidence, Observation
 from yapdns.core.names import reverse_name
 from yapdns.core.windows import Windows, combine
+from yapdns.storage import rollup
 from yapdns.storage.base import BatchRef, NameRollup, Store
 from yapdns.storage.prune import Prunable, RetentionPolicy
 from yapdns.storage.query import NameMatch, RecordQuery
@@ -190,3 +191,18 @@ def test_every_backend_answers_name_rollup(store: Store) -> None:
     want = oracle(store, NameMatch("suffix", "flux.test"))
     assert (got.names, got.records, got.count, got.exact) == (want["names"], want["records"], want["count"], True)
     assert {p.sensor_id for p in store.name_rollup("a.flux.test").seen_by} <= {"s1", "s2", "imp"}
+
+
+def test_a_large_zones_figures_are_kept_a_while(sql_factory: StoreFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Zones of ``ZONE_CACHE_MIN_NAMES`` names or more are read once per ``ZONE_CACHE_SECONDS``; smaller ones
+    (and single names) always from the table."""
+    monkeypatch.setattr(rollup, "ZONE_CACHE_MIN_NAMES", 3)
+    store = sql_factory()
+    store.write(sightings(1, 80), BatchRef("s", "one"))
+    before = store.name_rollup("flux.test", below=True)
+    assert before.names == 3
+    store.write(sightings(2, 80), BatchRef("s", "two"))
+    assert store.name_rollup("flux.test", below=True) == before  # kept
+    assert store.name_rollup("other.test", below=True).names == 0  # not kept (too small): read
+    monkeypatch.setattr(rollup, "ZONE_CACHE_SECONDS", 0.0)
+    check(store)  # read again: exact

@@ -52,6 +52,9 @@ REBUILD_CHUNK = 500  # names per statement when the prune recomputes rows
 FLUSH_SECONDS = 1.0  # how long deltas may stay in memory (and the tables lag behind the records)
 PENDING_MAX = 200_000  # pending keys that trigger a drain whatever their age (~50 MB)
 ORPHAN_CHECK_SECONDS = 10.0  # how often an idle writer looks for journal rows no live writer drains
+ZONE_CACHE_MIN_NAMES = 10_000  # a zone's figures over this many names are kept ...
+ZONE_CACHE_SECONDS = 60.0  # ... this long (per store object), so they may be that old
+ZONE_CACHE_SIZE = 256
 Key = tuple[str, int, int]  # (name, rrtype code, prov id)
 NewCounts = dict[tuple[str, int], int]  # rows a transaction inserted, per (rrname_rev, rrtype code)
 
@@ -407,6 +410,23 @@ class RollupReader(ABC):
         pending deltas); other processes' writes show within ``FLUSH_SECONDS`` or so."""
 
     def name_rollup(self, name: str, below: bool = False, top: int = 10, seen_by: bool = True) -> NameRollup:
+        if not below:
+            return self._name_rollup(name, below, top, seen_by)
+        cache: dict[tuple[str, int, bool], tuple[float, NameRollup]] = self.__dict__.setdefault("_zone_cache", {})
+        key = (name, top, seen_by)
+        hit = cache.get(key)
+        now = time.monotonic()
+        if hit is not None and now - hit[0] < ZONE_CACHE_SECONDS:
+            return hit[1]
+        rolled = self._name_rollup(name, below, top, seen_by)
+        if rolled.names >= ZONE_CACHE_MIN_NAMES:
+            if len(cache) >= ZONE_CACHE_SIZE:
+                cache.pop(min(list(cache.items()), key=lambda kv: kv[1][0])[0], None)
+            cache[key] = (now, rolled)
+        return rolled
+
+    def _name_rollup(self, name: str, below: bool, top: int, seen_by: bool) -> NameRollup:
+        """``name_rollup`` read from the table (a zone's cost: its rows, one per name, type and provenance)."""
         self._rollup_current()
         match = NameMatch("suffix" if below else "exact", name)
         lo, hi = match.key_range()
