@@ -206,3 +206,25 @@ def test_a_large_zones_figures_are_kept_a_while(sql_factory: StoreFactory, monke
     assert store.name_rollup("other.test", below=True).names == 0  # not kept (too small): read
     monkeypatch.setattr(rollup, "ZONE_CACHE_SECONDS", 0.0)
     check(store)  # read again: exact
+
+
+def test_a_failed_drain_loses_nothing(sql_factory: StoreFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A drain that rolls back leaves the journal rows (the memory is gone): the next drain decodes them."""
+    store = sql_factory()
+    store._applier.rollup_flush_seconds = 3600  # type: ignore[attr-defined]
+    write_all(store, [sightings(seed, 50) for seed in range(4)], threads=2)
+    real = rollup.table_rows
+    calls = []
+
+    def failing(*args: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("drain fails once")
+        return real(*args)
+
+    monkeypatch.setattr(rollup, "table_rows", failing)
+    with pytest.raises(RuntimeError):
+        store.flush_rollup()  # type: ignore[attr-defined]
+    assert journal_rows(store) > 0
+    check(store)
+    assert len(calls) == 2 and journal_rows(store) == 0

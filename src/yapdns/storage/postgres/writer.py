@@ -165,8 +165,11 @@ class PostgresApplier:
             return
         self.pending.draining = True
         try:
-            with conn.transaction():  # on error the journal rows stay; the next drain decodes them
+            with conn.transaction():  # on error the journal rows stay; the next drain (next tick) decodes them
                 drain(PgJournal(conn), self.pending)
+        except BaseException:
+            self.pending.check = True
+            raise
         finally:
             self.pending.draining = False
 
@@ -174,6 +177,7 @@ class PostgresApplier:
         """Drain the rollup journal inside the caller's transaction (the prune, before it rebuilds names)."""
         if self._rollup_ready(conn):
             drain(PgJournal(conn), self.pending, lock=True)
+            self.pending.check = True  # look again at the next tick, in case the caller rolls back
 
     def idle(self, conn: psycopg.Connection[Any]) -> None:
         """Between groups, or with nothing queued: drain the rollup journal when it is due."""

@@ -95,7 +95,8 @@ class SqliteApplier:
             drain(SqliteJournal(conn), self.pending)
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")  # the journal rows stay; the next drain decodes them
+            conn.execute("ROLLBACK")  # the journal rows stay; the next drain (at the next tick) decodes them
+            self.pending.check = True
             raise
         finally:
             self.pending.draining = False
@@ -104,6 +105,7 @@ class SqliteApplier:
         """Drain the rollup journal inside the caller's transaction (the prune, before it rebuilds names)."""
         if self._rollup_ready(conn):
             drain(SqliteJournal(conn), self.pending, lock=True)
+            self.pending.check = True  # look again at the next tick, in case the caller rolls back
 
     def idle(self, conn: sqlite3.Connection) -> None:
         """Between groups, or with nothing queued: drain the rollup journal when it is due."""
