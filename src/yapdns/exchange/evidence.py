@@ -29,6 +29,7 @@ class EvidenceRead:
 
     observations: list[Observation] = field(default_factory=list)
     rejects: list[tuple[str, str]] = field(default_factory=list)  # (code, message), in the file's order
+    unusable: str | None = None  # why the file as a whole could not be read (also its one reject)
 
     def reject(self, message: str, code: str) -> None:
         self.rejects.append((code, message[:300]))
@@ -51,6 +52,7 @@ def read_evidence(fmt: str, data: bytes) -> EvidenceRead:
         produced = list(READERS[fmt](data, read.reject, fmt))
     except BadDocument as exc:
         read.reject(str(exc), exc.code)
+        read.unusable = str(exc)
         return read
     for obs in produced:
         try:

@@ -274,9 +274,18 @@ def test_the_api_refuses_other_formats_and_large_files(
     assert response.status_code == status and message in response.json()["error"]
 
 
-def test_what_is_no_bundle_is_one_reject_and_stores_nothing(client: Client, store: Store, query_token: str) -> None:
-    report = upload(client, query_token, "stix", b'{"type": "report"}').json()
-    assert (report["observations"], report["stored"], report["errors"]) == (0, 0, {"not_a_bundle": 1})
+@pytest.mark.parametrize(("fmt", "body", "message"), [
+    ("stix", b'{"type": "report"}', "not a STIX bundle"),
+    ("stix", b'""', "not a STIX bundle"),
+    ("misp", b"[1, 2]", "not a MISP event"),
+    ("misp", b"{not json", "not JSON"),
+])
+def test_what_is_no_bundle_or_event_is_a_400_and_stores_nothing(
+    client: Client, store: Store, query_token: str, fmt: str, body: bytes, message: str
+) -> None:
+    response = upload(client, query_token, fmt, body)
+    assert response.status_code == 400 and message in response.json()["error"]
+    assert store.stats().observations == 0
 
 
 def test_read_only_users_may_not_import_evidence(client: Client, store: Store) -> None:

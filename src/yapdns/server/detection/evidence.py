@@ -28,7 +28,7 @@ SAMPLES = 20
 
 
 class BadEvidence(ValueError):
-    """The upload cannot be read at all: an unknown format (status 400) or too large (413)."""
+    """The upload cannot be read at all: an unknown format or not a bundle/event (status 400), or too large (413)."""
 
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
@@ -72,6 +72,8 @@ def import_evidence(fmt: str, data: bytes) -> EvidenceReport:
     if len(data) > UPLOAD_MAX:
         raise BadEvidence(f"the file is larger than {UPLOAD_MAX} bytes; use `yapdns import -F {fmt}` for it", 413)
     read = read_evidence(fmt, data)
+    if read.unusable:
+        raise BadEvidence(f"{read.unusable}; send a {fmt.upper()} {'bundle' if fmt == 'stix' else 'event'} as JSON")
     report = EvidenceReport(fmt, observations=len(read.observations), errors=dict(read.errors),
                             samples=[{"code": c, "message": m} for c, m in read.rejects[:SAMPLES]])
     if read.observations:

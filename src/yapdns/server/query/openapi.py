@@ -348,7 +348,8 @@ def _detection_paths() -> dict[str, Any]:
                 "format": _STR, "sensor": _STR, "observations": {"type": "integer"}, "stored": {"type": "integer"},
                 "already_imported": {"type": "integer"}, "rejected": {"type": "integer"},
                 "errors": {"type": "object"}, "samples": {"type": "array"}}}),
-            {"413": _json({"type": "object"}, "The file is larger than 2 MiB")},
+            {"400": _json({"type": "object"}, "Not a STIX bundle or MISP event, or an unknown format"),
+             "413": _json({"type": "object"}, "The file is larger than 2 MiB")},
             parameters=[_param("format", "stix or misp", _EXCHANGE_FORMAT) | {"required": True}],
         ),
         "/api/v1/watchlist/{entry_id}/delete": _post(
