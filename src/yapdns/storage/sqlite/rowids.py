@@ -86,8 +86,11 @@ RRSET_KEY_JOIN = (
 )
 
 
-def upsert_rr(conn: sqlite3.Connection, folded: FoldedBatch, cache: RowIdCache) -> None:
-    """Apply the RR rows of ``folded`` to ``rr`` and ``rr_seen``."""
+def upsert_rr(
+    conn: sqlite3.Connection, folded: FoldedBatch, cache: RowIdCache, *, per_name: bool
+) -> dict[tuple[str, int], int]:
+    """Apply the RR rows of ``folded`` to ``rr`` and ``rr_seen``; return the rows it inserted per
+    ``(rrname_rev, rrtype)`` (``per_name``), else per ``("", rrtype)``."""
     rows = cache.rows
     seen: list[tuple[Any, ...]] = []
     per_id: dict[int, tuple[Stats, CachedRow]] = {}
@@ -107,9 +110,12 @@ def upsert_rr(conn: sqlite3.Connection, folded: FoldedBatch, cache: RowIdCache) 
         per_id[rid] = (st, cached)
     if per_id:
         _update_by_id(conn, per_id)
+    new: dict[tuple[str, int], int] = {}
     if misses:
-        seen.extend(_upsert_misses(conn, misses, rows))
+        seen.extend(_upsert_misses(conn, misses, rows, new, per_name))
+    seen.sort()  # in key order: each upsert finds its page where the last one left the B-tree (~2x faster)
     conn.executemany(UPSERT_SEEN, seen)
+    return new
 
 
 def _update_by_id(conn: sqlite3.Connection, per_id: dict[int, tuple[Stats, CachedRow]]) -> None:
@@ -123,6 +129,8 @@ def _update_by_id(conn: sqlite3.Connection, per_id: dict[int, tuple[Stats, Cache
         else:
             lowered.append((rid, last, count, ttl_min, ttl_max, first))
             cached.first_bound = first
+    plain.sort()  # by row id: sequential B-tree access (random ids cost ~2x)
+    lowered.sort()
     changed = conn.executemany(UPDATE_RR, plain).rowcount if plain else 0
     if lowered:
         changed += conn.executemany(UPDATE_RR_FIRST, lowered).rowcount
@@ -134,21 +142,29 @@ def _upsert_misses(
     conn: sqlite3.Connection,
     misses: list[tuple[tuple[str, int, str, int], Stats]],
     rows: dict[RecordKey, CachedRow],
+    new: dict[tuple[str, int], int],
+    per_name: bool,
 ) -> list[tuple[Any, ...]]:
-    """Upsert records not in the cache under ids given in advance; cache their ids; return their ``rr_seen`` rows.
+    """Upsert records not in the cache under ids given in advance; cache their ids; count the inserted ones into
+    ``new``; return their ``rr_seen`` rows.
 
-    Each record (its provenances folded together by ``aggregate.merge``, the window rule) is upserted with the
-    id ``max(id) + 1 + i``: a new record gets it, one already stored keeps its own and leaves a gap. The rows at
-    or above the first id given are then the new ones; only the others are looked up by key.
+    Each record (its provenances folded together by ``aggregate.merge``, the window rule) is upserted, in key
+    order, with the id ``max(id) + 1 + i``: a new record gets it, one already stored keeps its own and leaves a
+    gap. The rows at or above the first id given are then the new ones; only the others are looked up by key.
     """
     records: dict[RecordKey, Stats] = {}
     for (name, code, rdata, _), st in misses:
         merge(records, (name, code, rdata), st)  # a copy of the first provenance's stats, the others folded in
     staged = stage_rr_rows(((*k, 0), st) for k, st in records.items())  # 0: no provenance column here
+    order = sorted(range(len(staged)), key=lambda i: (staged[i][0], staged[i][2], staged[i][3]))
+    keys = list(records)
+    keys = [keys[i] for i in order]
+    staged = [staged[i] for i in order]
     ids = _insert_with_ids(conn, "rr", INSERT_RR, [(*row[:6], *row[7:]) for row in staged])
+    _count_new(new, staged, ids, per_name)
     if None in ids:
         _look_up(conn, RR_KEY_JOIN, ids, [(row[0], row[2], "", row[3]) for row in staged])
-    found = dict(zip(records, ids, strict=True))
+    found = dict(zip(keys, ids, strict=True))
     seen = []
     for (name, code, rdata, prov), st in misses:
         rid = found[(name, code, rdata)]
@@ -162,6 +178,17 @@ def _upsert_misses(
         elif st[0] < cached.first_bound:
             cached.first_bound = st[0]
     return seen
+
+
+def _count_new(
+    new: dict[tuple[str, int], int], staged: list[tuple[Any, ...]], ids: list[int | None], per_name: bool
+) -> None:
+    """Add the rows inserted (``ids[i]`` not None) to ``new`` per ``(rrname_rev, rrtype)`` of ``staged[i]``
+    (``per_name``), else per ``("", rrtype)``."""
+    for row, rid in zip(staged, ids, strict=True):
+        if rid is not None:
+            key = (row[0] if per_name else "", row[2])
+            new[key] = new.get(key, 0) + 1
 
 
 def _insert_with_ids(
@@ -189,8 +216,11 @@ def _look_up(conn: sqlite3.Connection, join: str, ids: list[int | None], keys: l
         raise StaleRowIds(f"{ids.count(None)} upserted rows not found by their key")
 
 
-def upsert_rrset(conn: sqlite3.Connection, folded: FoldedBatch, cache: RowIdCache) -> None:
-    """Apply the RRset rows of ``folded``: one-RR RRsets in the cache by row id, the rest through ``stage_rrset``."""
+def upsert_rrset(
+    conn: sqlite3.Connection, folded: FoldedBatch, cache: RowIdCache, *, per_name: bool
+) -> dict[tuple[str, int], int]:
+    """Apply the RRset rows of ``folded``: one-RR RRsets in the cache by row id, the rest upserted in key order;
+    return the rows inserted per ``(rrname_rev, rrtype)`` (``per_name``), else per ``("", rrtype)``."""
     rows = cache.rows
     hits: list[tuple[Any, ...]] = []
     misses: list[tuple[tuple[str, int, str, str], Stats]] = []
@@ -203,13 +233,19 @@ def upsert_rrset(conn: sqlite3.Connection, folded: FoldedBatch, cache: RowIdCach
         first, last, count, ttl_min, ttl_max = st
         hits.append((cached.rrset_id, last, count, ttl_min, ttl_max, first))
     if hits:
+        hits.sort()  # by row id: sequential B-tree access
         changed = conn.executemany(UPDATE_RRSET, hits).rowcount
         if changed != len(hits):
             raise StaleRowIds(f"rrset: {changed} of {len(hits)} cached rows found")
+    new: dict[tuple[str, int], int] = {}
     if not misses:
-        return
+        return new
     staged = stage_rrset_rows(misses)
+    order = sorted(range(len(staged)), key=lambda i: staged[i][:5])
+    misses = [misses[i] for i in order]
+    staged = [staged[i] for i in order]
     ids = _insert_with_ids(conn, "rrset", INSERT_RRSET, staged)
+    _count_new(new, staged, ids, per_name)
     cacheable = [i for i, ((_, _, bailiwick, rdata), _) in enumerate(misses) if not bailiwick and "\n" not in rdata]
     if any(ids[i] is None for i in cacheable):  # stored before: their ids, to cache
         keyed = [ids[i] for i in cacheable]
@@ -221,3 +257,4 @@ def upsert_rrset(conn: sqlite3.Connection, folded: FoldedBatch, cache: RowIdCach
         cached = rows.get((name, code, rdata))
         if cached is not None and not (len(st) > 5 and st[7]):  # a possibly zone-only RRset is never cached
             cached.rrset_id = ids[i]  # type: ignore[assignment]
+    return new
