@@ -199,6 +199,10 @@ def _insert_with_ids(
     into a stored row (the writer holds the write lock: nothing else takes ids meanwhile)."""
     start = int(conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchone()[0])
     conn.executemany(upsert, [(start + i, *row) for i, row in enumerate(values)])
+    (n,) = conn.execute(f"SELECT count(*) FROM {table} WHERE id >= ?", (start,)).fetchone()
+    if n == len(values):  # all new (a warm cache): no ids to read back
+        every: list[int | None] = list(range(start, start + n))
+        return every
     inserted = {rid for (rid,) in conn.execute(f"SELECT id FROM {table} WHERE id >= ?", (start,))}
     return [start + i if start + i in inserted else None for i in range(len(values))]
 
