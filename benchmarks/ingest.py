@@ -42,6 +42,7 @@ from benchmarks.common import PG_URL, CpuMeter, drop_schema, machine, open_bench
 from benchmarks.workload import Universe, check_canonical, observation_batches
 from yapdns.core.model import Observation
 from yapdns.storage.base import BatchRef, Store
+from yapdns.storage.sqlite.writer import SqliteApplier
 
 
 def run_clients(stores: list[Store], batches: list[list[Observation]], clients: int) -> list[float]:
@@ -88,6 +89,14 @@ def verify(backend: str, store: Store, where: Path, schema: str, n_obs: int, n_r
     return {"sum_count": int(row[0]), "records": int(row[1]), "verified": ok, "size_mb": (stats.size_bytes or 0) / 1e6}
 
 
+def rollup_sums(store: Store) -> tuple[int, int, int]:
+    """Σcount over ``name_rollup``, Σcount over its rows of known provenances, and Σrecords (after the drain)."""
+    rows = store._rows  # type: ignore[attr-defined]
+    ((names, records),) = rows("SELECT sum(count), sum(records) FROM name_rollup")
+    ((seen,),) = rows("SELECT sum(r.count) FROM name_rollup r JOIN prov p ON p.id = r.prov")
+    return int(names), int(seen), int(records)
+
+
 def clickhouse_sums(store: Store) -> tuple[int, int, int]:
     """Σcount over RRsets, the record count and Σcount over records of a ClickHouse store."""
     from yapdns.storage.clickhouse.select import count
@@ -99,13 +108,16 @@ def clickhouse_sums(store: Store) -> tuple[int, int, int]:
     return count(hi, lo), store.stats().records, count(rhi, rlo)
 
 
-def keep_rollup(on: bool) -> None:
-    """Turn the SQL writers' per-name rollup on or off (for stores opened after this call)."""
+def keep_rollup(on: bool, flush_seconds: float | None = None) -> None:
+    """Turn the SQL writers' per-name rollup on or off, and set how long its deltas may wait in memory (for
+    stores opened after this call)."""
     from yapdns.storage.postgres.writer import PostgresApplier
     from yapdns.storage.sqlite.writer import SqliteApplier
 
-    SqliteApplier.keep_rollup = on
-    PostgresApplier.keep_rollup = on
+    for applier in (SqliteApplier, PostgresApplier):
+        applier.keep_rollup = on
+        if flush_seconds is not None:
+            applier.rollup_flush_seconds = flush_seconds
 
 
 def bench(backend: str, batches: list[list[Observation]], args: argparse.Namespace, where: Path) -> dict[str, Any]:
@@ -115,6 +127,10 @@ def bench(backend: str, batches: list[list[Observation]], args: argparse.Namespa
     meter = CpuMeter(backend)
     meter.start()
     latencies = run_clients(writers, batches, args.clients)
+    for writer in writers:  # the rollup's pending deltas are part of the cost: drained inside the measurement
+        flush = getattr(writer, "flush_rollup", None)
+        if flush is not None:
+            flush()
     wall, client_cpu, server_cpu = meter.stop()
     n_obs = sum(len(b) for b in batches)
     result = {
@@ -132,6 +148,8 @@ def bench(backend: str, batches: list[list[Observation]], args: argparse.Namespa
     }
     result["writers"] = args.writers
     result.update(verify(backend, store, where, schema, n_obs, min(args.uniques, n_obs)))
+    if not backend.startswith(("clickhouse", "chdb")) and SqliteApplier.keep_rollup:
+        result["rollup_verified"] = rollup_sums(store) == (n_obs, n_obs, min(args.uniques, n_obs))
     for writer in writers:
         writer.close()
     if backend == "sqlite":  # after close: the WAL has been checkpointed into the file
@@ -160,6 +178,8 @@ def main() -> None:
     parser.add_argument("--rollup", choices=("on", "off", "both"), default="on",
                         help="the SQL writers' per-name rollup; both: off and on alternately, with the cost")
     parser.add_argument("--rounds", type=int, default=1, help="with --rollup both: runs of each")
+    parser.add_argument("--rollup-flush", type=float, default=None,
+                        help="seconds the rollup's deltas may wait in memory (default: the store's, 1 s)")
     args = parser.parse_args()
     if args.quick:
         args.obs, args.uniques = 1_000_000, 100_000
@@ -176,9 +196,10 @@ def main() -> None:
         variants = [False, True] * args.rounds if args.rollup == "both" else [args.rollup == "on"]
         for backend in args.backends.split(","):
             for rollup in variants:
-                keep_rollup(rollup)
+                keep_rollup(rollup, args.rollup_flush)
                 result = bench(backend, batches, args, Path(tmp))
                 result["rollup"] = rollup
+                result["rollup_flush_s"] = args.rollup_flush
                 results.append(result)
                 result["loadavg_after"] = Path("/proc/loadavg").read_text().split()[:3]
                 line = json.dumps(result)

@@ -23,7 +23,8 @@ RULES: dict[str, frozenset[str]] = {
     "yapdns.core": frozenset(),
     "yapdns.gcpause": frozenset(),
     "yapdns.config": frozenset({"yapdns.core"}),
-    "yapdns.agent.parsers": frozenset({"yapdns.core"}),
+    "yapdns.exchange": frozenset({"yapdns.core"}),
+    "yapdns.agent.parsers": frozenset({"yapdns.core", "yapdns.exchange"}),
     "yapdns.agent.wire": frozenset({"yapdns.core", "yapdns.gcpause", "yapdns.agent.parsing"}),
     "yapdns.agent.inputs": frozenset({"yapdns.core", "yapdns.gcpause", "yapdns.agent"}),
     "yapdns.agent": frozenset(
@@ -35,7 +36,7 @@ RULES: dict[str, frozenset[str]] = {
     "yapdns.upstream": frozenset({"yapdns.core", "yapdns.config"}),
     "yapdns.server": frozenset(
         {VERSION, "yapdns.core", "yapdns.config", "yapdns.gcpause", "yapdns.storage", "yapdns.ingest", "yapdns.enrich",
-         "yapdns.upstream"}
+         "yapdns.upstream", "yapdns.exchange"}
     ),
     "yapdns.cli": frozenset({ANYTHING}),  # the entry points
     "yapdns.__main__": frozenset({"yapdns.cli"}),

@@ -152,3 +152,17 @@ def test_zone_file_times_from_an_import_stay_zone_times(run: CliRunner, tmp_path
     csv_rows = invoke(run, "query", "wikipedia.org", "-f", "csv").splitlines()
     assert csv_rows[0].endswith(",zone_time_first,zone_time_last")
     assert csv_rows[1].startswith("wikipedia.org,NS,ns0.wikimedia.org,,,2411,,,1275401003,1484841664")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_document_of_many_batches_is_stored_whole_and_once(run: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A document is read at once, so its batches cover the same bytes: each still needs an id of its own."""
+    monkeypatch.setattr(importer, "BATCH", 2)  # the golden bundle's 9 observations make 5 batches
+    sample = ROOT / "tests/agent/parsers/golden/stix/yapdns_export_suricata-bind9.stix.json"
+    first = invoke(run, "import", str(sample), "-F", "stix")
+    assert "9 observations stored" in first and "already imported" not in first, first
+    stored = json.loads(invoke(run, "stats", "--json"))["observations"]
+    assert stored == 19  # the sum of the bundle's number_observed
+    again = invoke(run, "import", str(sample), "-F", "stix")
+    assert ", 0 observations stored" in again and "9 already imported before" in again
+    assert json.loads(invoke(run, "stats", "--json"))["observations"] == stored

@@ -20,5 +20,5 @@ def test_watch_import_and_a_jobs_round_hunt_history(tmp_path: Path) -> None:
     listing.write_text("# scanners\n80.169.63.0/24\nnot..valid\n")
     out = invoke(run, "detection", "import", str(listing))
     assert "added 1 entries, skipped 1" in out and "line 3" in out
-    assert "hunted 2 entries, 0 NOD alerts, rescored 7 names, sent 0 alerts" in invoke(run, "detection", "jobs", "--once")
+    assert "hunted 2 entries, 0 NOD alerts, rescored 8 names, sent 0 alerts" in invoke(run, "detection", "jobs", "--once")
     assert "hunted 0 entries" in invoke(run, "detection", "jobs", "--once")

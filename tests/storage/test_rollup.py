@@ -21,6 +21,7 @@ from tests.storage.conftest import StoreFactory
 from yapdns.core.model import Evidence, Observation
 from yapdns.core.names import reverse_name
 from yapdns.core.windows import Windows, combine
+from yapdns.storage import rollup
 from yapdns.storage.base import BatchRef, NameRollup, Store
 from yapdns.storage.prune import Prunable, RetentionPolicy
 from yapdns.storage.query import NameMatch, RecordQuery
@@ -59,7 +60,7 @@ def sightings(seed: int, n: int, base: int = T0) -> list[Observation]:
     return out
 
 
-def write_all(store: Store, batches: list[list[Observation]], threads: int = 3) -> None:
+def write_all(store: Store, batches: list[list[Observation]], threads: int = 3, prefix: str = "b") -> None:
     """Write the batches from ``threads`` clients at once (the writer groups them), then replay two of them."""
     todo = iter(range(len(batches)))
     lock = threading.Lock()
@@ -70,7 +71,7 @@ def write_all(store: Store, batches: list[list[Observation]], threads: int = 3) 
                 i = next(todo, None)
             if i is None:
                 return
-            store.write(batches[i], BatchRef("s", f"b{i}"))
+            store.write(batches[i], BatchRef("s", f"{prefix}{i}"))
 
     workers = [threading.Thread(target=client) for _ in range(threads)]
     for w in workers:
@@ -78,7 +79,12 @@ def write_all(store: Store, batches: list[list[Observation]], threads: int = 3) 
     for w in workers:
         w.join()
     for i in (0, len(batches) - 1):
-        assert store.write(batches[i], BatchRef("s", f"b{i}")).replayed
+        assert store.write(batches[i], BatchRef("s", f"{prefix}{i}")).replayed
+
+
+def journal_rows(store: Store) -> int:
+    """Rows in the rollup journal (through the store's own reading connection)."""
+    return int(store._rows("SELECT count(*) FROM rollup_journal")[0][0])  # type: ignore[attr-defined]
 
 
 def hull(items: list[Any]) -> Windows | None:
@@ -145,13 +151,27 @@ def test_name_provenance_is_the_rollups_seen_by(sql_factory: StoreFactory) -> No
 
 
 def test_migration_0009_fills_the_rollup_from_stored_records(sql_factory: StoreFactory) -> None:
+    """0009's two tables, filled from the stored records, become 0010's one table, refilled: a store written at
+    0008 (no rollup kept), then at 0009 (a writer of this code keeps none there either), is exact after 0010."""
     store = sql_factory(migrate=False)
     store.migrate(through=8)
-    write_all(store, [sightings(seed, 50) for seed in range(4)], threads=1)  # no rollup tables yet: none kept
-    assert store.migrate() == ["0009_name_rollup"]
+    write_all(store, [sightings(seed, 50) for seed in range(4)], threads=1)
+    assert store.migrate(through=9) == ["0009_name_rollup"]
+    write_all(store, [sightings(seed, 50) for seed in range(10, 13)], threads=2, prefix="n")
+    assert store.migrate() == ["0010_rollup_journal"]
     check(store)
     store.write(sightings(99, 60), BatchRef("s", "after"))  # and the writer carries on from the fill
     check(store)
+
+
+def test_writes_are_journaled_and_drained_into_the_rollup(sql_factory: StoreFactory) -> None:
+    """Deltas wait in the journal (and in memory) until a drain, which a read by this process runs first."""
+    store = sql_factory()
+    store._applier.rollup_flush_seconds = 3600  # type: ignore[attr-defined]  # no timed drain in this test
+    write_all(store, [sightings(seed, 50) for seed in range(4)], threads=2)
+    assert journal_rows(store) > 0
+    check(store)
+    assert journal_rows(store) == 0
 
 
 def test_the_prune_keeps_the_rollup_exact(sql_factory: StoreFactory) -> None:
@@ -171,3 +191,40 @@ def test_every_backend_answers_name_rollup(store: Store) -> None:
     want = oracle(store, NameMatch("suffix", "flux.test"))
     assert (got.names, got.records, got.count, got.exact) == (want["names"], want["records"], want["count"], True)
     assert {p.sensor_id for p in store.name_rollup("a.flux.test").seen_by} <= {"s1", "s2", "imp"}
+
+
+def test_a_large_zones_figures_are_kept_a_while(sql_factory: StoreFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Zones of ``ZONE_CACHE_MIN_NAMES`` names or more are read once per ``ZONE_CACHE_SECONDS``; smaller ones
+    (and single names) always from the table."""
+    monkeypatch.setattr(rollup, "ZONE_CACHE_MIN_NAMES", 3)
+    store = sql_factory()
+    store.write(sightings(1, 80), BatchRef("s", "one"))
+    before = store.name_rollup("flux.test", below=True)
+    assert before.names == 3
+    store.write(sightings(2, 80), BatchRef("s", "two"))
+    assert store.name_rollup("flux.test", below=True) == before  # kept
+    assert store.name_rollup("other.test", below=True).names == 0  # not kept (too small): read
+    monkeypatch.setattr(rollup, "ZONE_CACHE_SECONDS", 0.0)
+    check(store)  # read again: exact
+
+
+def test_a_failed_drain_loses_nothing(sql_factory: StoreFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A drain that rolls back leaves the journal rows (the memory is gone): the next drain decodes them."""
+    store = sql_factory()
+    store._applier.rollup_flush_seconds = 3600  # type: ignore[attr-defined]
+    write_all(store, [sightings(seed, 50) for seed in range(4)], threads=2)
+    real = rollup.table_rows
+    calls = []
+
+    def failing(*args: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("drain fails once")
+        return real(*args)
+
+    monkeypatch.setattr(rollup, "table_rows", failing)
+    with pytest.raises(RuntimeError):
+        store.flush_rollup()  # type: ignore[attr-defined]
+    assert journal_rows(store) > 0
+    check(store)
+    assert len(calls) == 2 and journal_rows(store) == 0

@@ -69,9 +69,10 @@ def import_file(path: Path, fmt: str, tlp: str | None) -> None:
 @click.option("--interval", type=click.IntRange(1, 3600), default=30, show_default=True, help="Seconds between rounds.")
 @friendly_errors
 def jobs(once: bool, interval: int) -> None:
-    """Run the detection jobs (retro-hunts, NOD watch, flux rescoring, alert delivery) where no `yapdns worker` runs.
+    """Run the detection jobs (retro-hunts, NOD watch, signal rescoring, alert delivery) where no `yapdns worker` runs.
 
-    `yapdns worker` runs them on its periodic schedule; do not run this loop beside workers.
+    `yapdns worker` runs them on its periodic schedule. Running this loop beside workers is safe for delivery:
+    each alert delivery is claimed before it is sent, so no alert is sent twice by two runners.
     """
     _django()
     from yapdns.server.detection.jobs import run_jobs

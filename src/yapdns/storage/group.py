@@ -45,6 +45,9 @@ T = TypeVar("T")
 QUEUE_SIZE = 64
 LINGER_SHARE = 0.02  # wait for more jobs up to 2 % of the last group's apply time ...
 LINGER_MAX = 0.05  # ... and never more than 50 ms
+IDLE_TICK = 0.25  # with nothing queued, the applier's ``idle`` runs this often (the rollup journal's drain)
+# An applier may also have ``idle(conn)`` (housekeeping while nothing is queued, every IDLE_TICK) and
+# ``flush(conn)`` (write out what it holds in memory, before its thread stops): both optional.
 
 
 class WriteJob:
@@ -187,11 +190,26 @@ class GroupWriter(Generic[C]):
 
     # -- the threads -----------------------------------------------------
 
+    def in_writer_thread(self) -> bool:
+        """Whether the caller is one of this writer's threads (which must not ``call`` it and wait)."""
+        return threading.current_thread() in self._threads
+
+    def _next(self, conn: C | None) -> WriteJob | _CallJob | None:
+        """The next queued job; while there is none, the applier's ``idle`` every ``IDLE_TICK``."""
+        while True:
+            try:
+                return self._queue.get(timeout=IDLE_TICK)
+            except queue.Empty:
+                idle = getattr(self._applier, "idle", None)
+                if idle is not None and conn is not None and self._applier.healthy(conn):
+                    with suppress(Exception):  # housekeeping only; it runs again at the next tick
+                        idle(conn)
+
     def _run(self) -> None:
         conn: C | None = None
         try:
             while True:
-                job = self._queue.get()
+                job = self._next(conn)
                 if job is None:
                     return
                 group = [job] if isinstance(job, WriteJob) else []
@@ -214,6 +232,10 @@ class GroupWriter(Generic[C]):
                     self._applier.after_group(conn)
         finally:
             if conn is not None:
+                flush = getattr(self._applier, "flush", None)
+                if flush is not None:
+                    with suppress(Exception):  # what stays in memory is in the database too (the rollup journal)
+                        flush(conn)
                 self._applier.disconnect(conn)
 
     def _usable(self, conn: C | None) -> C:

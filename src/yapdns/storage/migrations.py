@@ -41,6 +41,11 @@ class ConnectionDb:
         self._conn = conn
         self._ph = placeholder
 
+    @property
+    def connection(self) -> Any:
+        """The DB-API connection (the rollup journal's drain works on it, inside the same transaction)."""
+        return self._conn
+
     def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         return list(self._conn.execute(sql.replace("?", self._ph), tuple(params)).fetchall())
 

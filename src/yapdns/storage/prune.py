@@ -42,6 +42,7 @@ from yapdns.storage.prune_rules import Fragment, RetentionRule, RuleSql, parse_r
 from yapdns.storage.rollup import rebuild_names
 
 CHUNK = 20_000
+Drain = Callable[[MigrationDb], object]  # the backend's rollup journal drain, in the caller's transaction
 DAY = 86_400
 
 
@@ -166,13 +167,14 @@ def expiry_for(table: _Table, policy: RetentionPolicy) -> Expiry | None:
 
 
 def prune_chunk(db: MigrationDb, expiry: Expiry, start: int, top: int, dry_run: bool,
-                count_sum: str = "sum({0})") -> tuple[int, dict[str, int]]:
+                count_sum: str = "sum({0})", drain: Drain | None = None) -> tuple[int, dict[str, int]]:
     """Remove the expired rows of a table with ids in ``[start, start + CHUNK)``; return how many, and how many
     of them each rule applies to.
 
     ``top`` is the table's highest id when the prune began; with ``keep_top`` that row stays. The rows go
     first and their children after (by the missing parent), so the condition is read once, before any delete.
-    Records and RRsets leave the per-name rollup with them (``count_sum``: the dialect's saturating sum).
+    Records and RRsets leave the per-name rollup with them (``count_sum``: the dialect's saturating sum;
+    ``drain``: the backend's rollup journal drain, run first in the same transaction).
     """
     table = expiry.table
     stop = min(start + CHUNK, top if table.keep_top else top + 1)
@@ -199,7 +201,7 @@ def prune_chunk(db: MigrationDb, expiry: Expiry, start: int, top: int, dry_run: 
                f"(SELECT 1 FROM {table.name} WHERE {table.name}.id = {child}.rr_id)", (start, stop))
     db.run("UPDATE counter SET value = value - ? WHERE name = ?", (count, table.kind))
     if names:
-        rebuild_names(db, names, count_sum)
+        rebuild_names(db, names, count_sum, drain)
     return int(count), per_rule
 
 
@@ -212,7 +214,7 @@ def prune_name_samples(db: MigrationDb, cutoff: int, dry_run: bool) -> int:
 
 
 def apply_policy(transact: Callable[[Callable[[MigrationDb], Any]], Any], policy: RetentionPolicy,
-                 dry_run: bool = False, count_sum: str = "sum({0})") -> PruneReport:
+                 dry_run: bool = False, count_sum: str = "sum({0})", drain: Drain | None = None) -> PruneReport:
     """Apply ``policy`` chunk by chunk; ``transact(fn)`` runs ``fn`` in one write transaction and returns its
     result (each backend runs it on its writer, between ingest groups); ``count_sum`` is the dialect's
     saturating sum (``Dialect.count_sum``'s template)."""
@@ -225,7 +227,7 @@ def apply_policy(transact: Callable[[Callable[[MigrationDb], Any]], Any], policy
         removed = 0
         for start in range(low, top + 1, CHUNK):
             count, per_rule = transact(partial(prune_chunk, expiry=expiry, start=start, top=top, dry_run=dry_run,
-                                               count_sum=count_sum))
+                                               count_sum=count_sum, drain=drain))
             removed += count
             for label, n in per_rule.items():
                 report.by_rule[label] += int(n)

@@ -1,35 +1,46 @@
-"""The per-name rollup kept by the writer (``name_rollup``, ``name_seen_rollup``; migration 0009), for both SQL
-backends.
+"""The per-name rollup kept by the writer (``name_rollup``, ``rollup_journal``; migrations 0009 and 0010), for
+both SQL backends.
 
 Guarantees:
 
-* One ``name_rollup`` row per owner name and RR type holds the name's per-RR ``records`` and ``rrsets`` of that
-  type, their summed ``count`` (saturating, as every count) and the traffic and zone-file windows
-  (``core/windows.py``: the traffic window is NULL while every sighting was in zone files); one
-  ``name_seen_rollup`` row per owner name and provenance holds that provenance's count and windows over the
-  name's records. Both equal what the same figures computed from ``rr``/``rrset``/``rr_seen`` give.
-* The writer folds a group's deltas into them in the group's own transaction (``rollup_deltas`` then the
-  backend's upsert), so a batch applied once counts once and a replayed batch id changes nothing; the row
-  counts come from the rows that transaction inserted.
-* The retention prune recomputes the rows of every name it removed records or RRsets of (``rebuild_names``),
-  in the same transaction as the removal.
+* One ``name_rollup`` row per owner name, RR type and provenance holds that provenance's summed ``count``
+  (saturating, as every count) and traffic and zone-file windows over the name's records of that type
+  (``core/windows.py``: the traffic window is NULL while every sighting was in zone files); ``records`` and
+  ``rrsets`` (the name's ``rr`` and ``rrset`` rows of that type) sit on one of the type's rows (prov 0: RRsets
+  without records). Summed per type or per provenance they equal what ``rr``/``rrset``/``rr_seen`` give.
+* The writer folds a group's deltas (``group_deltas``: one entry per name, type and provenance) and writes them
+  as ONE row of ``rollup_journal`` in the group's own transaction, so a batch applied once is journaled once
+  and a replayed batch id changes nothing; the record and RRset counts come from the rows that transaction
+  inserted. After the commit the deltas are also kept in memory (``Pending``), collapsed across groups.
+  ``drain`` upserts them into ``name_rollup`` and deletes the journal rows they came from, in one transaction,
+  about once per ``FLUSH_SECONDS`` (or sooner when ``PENDING_MAX`` keys are pending; before a prune rebuilds
+  names; at shutdown; before this process reads the rollup): each journal row is applied exactly once, from
+  memory when this writer wrote it and still holds it, else decoded from the row (a crash, another process's
+  rows, a failed drain), so a crash loses nothing. A writer at schema 0009 keeps no rollup (0010 refills it).
+* The retention prune drains the journal, then recomputes the rows of every name it removed records or RRsets
+  of (``rebuild_names``), in the same transaction as the removal.
 
 Reads (``RollupReader.name_rollup``) touch only the rollup rows of one name, or the key range of the names
-below an apex, never the records.
+below an apex, never the records; they lag this process's own writes by nothing (the store drains first) and
+another process's by about ``FLUSH_SECONDS``.
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
+
+import msgspec
 
 from yapdns.core.model import Evidence, Provenance
 from yapdns.core.names import reverse_name, unreverse_name
 from yapdns.core.normalize import COUNT_CEILING
 from yapdns.core.rrtypes import rrtype_text
+from yapdns.gcpause import gc_paused
 from yapdns.storage.aggregate import FoldedBatch, saturating_add
 from yapdns.storage.base import NameRollup, NameSummary, RecordSummary, TypeSummary
 from yapdns.storage.migrations import MigrationDb
@@ -38,17 +49,17 @@ from yapdns.storage.sql import Dialect
 
 Delta = list[Any]  # [count, time_first, time_last, zone_time_first, zone_time_last]; None where no window
 REBUILD_CHUNK = 500  # names per statement when the prune recomputes rows
+FLUSH_SECONDS = 1.0  # how long deltas may stay in memory (and the tables lag behind the records)
+PENDING_MAX = 200_000  # pending keys that trigger a drain whatever their age (~50 MB)
+ORPHAN_CHECK_SECONDS = 10.0  # how often an idle writer looks for journal rows no live writer drains
+ZONE_CACHE_MIN_NAMES = 10_000  # a zone's figures over this many names are kept ...
+ZONE_CACHE_SECONDS = 60.0  # ... this long (per store object), so they may be that old
+ZONE_CACHE_SIZE = 256
+Key = tuple[str, int, int]  # (name, rrtype code, prov id)
+NewCounts = dict[tuple[str, int], int]  # rows a transaction inserted, per (rrname_rev, rrtype code)
 
 
-class RollupDeltas:
-    """What one group adds to the rollup, keyed by ``(name, rrtype code)`` and ``(name, provenance id)``."""
-
-    def __init__(self) -> None:
-        self.names: dict[tuple[str, int], Delta] = {}
-        self.seen: dict[tuple[str, int], Delta] = {}
-
-
-def _add(table: dict[tuple[str, int], Delta], key: tuple[str, int], st: list[Any]) -> None:
+def _add(table: dict[Any, Delta], key: Any, st: list[Any]) -> None:
     """Fold one folded-row's stats ``st`` (``aggregate.Stats``) into ``table[key]``."""
     zoned = len(st) > 5
     traffic = not (zoned and st[7])
@@ -75,71 +86,224 @@ def _add(table: dict[tuple[str, int], Delta], key: tuple[str, int], st: list[Any
             cur[4] = st[6]
 
 
-def rollup_deltas(folded: FoldedBatch) -> RollupDeltas:
-    """Fold the RR rows of a group into per-name-and-type and per-name-and-provenance deltas (the hot path:
-    traffic-only rows inline, rows with zone-file times through ``_add``)."""
-    out = RollupDeltas()
-    names, seen = out.names, out.seen
+# -- deferred deltas: the journal and what this writer holds in memory ----------------------------------------
+
+
+def group_deltas(folded: FoldedBatch) -> dict[Key, Delta]:
+    """A group's RR rows folded per ``(name, rrtype code, prov)`` (the hot path: one dict probe per row)."""
+    out: dict[Key, Delta] = {}
+    get = out.get
     for (name, code, _, prov), st in folded.rr.items():
+        key = (name, code, prov)
         if len(st) > 5:
-            _add(names, (name, code), st)
-            _add(seen, (name, prov), st)
+            _add(out, key, st)
             continue
-        first, last, n = st[0], st[1], st[2]
-        key = (name, code)
-        cur = names.get(key)
+        cur = get(key)
         if cur is None:
-            names[key] = [n, first, last, None, None]
+            out[key] = [st[2], st[0], st[1], None, None]
         elif cur[1] is None:  # zone-only so far
-            _add(names, key, st)
+            _add(out, key, st)
         else:
-            cur[0] += n
-            if first < cur[1]:  # noqa: PLR1730 (faster than min here)
-                cur[1] = first
-            if last > cur[2]:  # noqa: PLR1730
-                cur[2] = last
-        key = (name, prov)
-        cur = seen.get(key)
-        if cur is None:
-            seen[key] = [n, first, last, None, None]
-        elif cur[1] is None:
-            _add(seen, key, st)
-        else:
-            cur[0] += n
-            if first < cur[1]:  # noqa: PLR1730
-                cur[1] = first
-            if last > cur[2]:  # noqa: PLR1730
-                cur[2] = last
+            cur[0] += st[2]
+            if st[0] < cur[1]:  # noqa: PLR1730 (faster than min here)
+                cur[1] = st[0]
+            if st[1] > cur[2]:  # noqa: PLR1730
+                cur[2] = st[1]
     return out
 
 
-def rollup_rows(deltas: RollupDeltas, new_rr: dict[tuple[str, int], int], new_rrsets: dict[tuple[str, int], int]
-                ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """The ``name_rollup`` rows ``(rrname_rev, rrtype, records, rrsets, count, tf, tl, ztf, ztl)`` and the
-    ``name_seen_rollup`` rows ``(rrname_rev, prov, count, tf, tl, ztf, ztl)`` of a group, unordered (PostgreSQL
-    orders its upserts by key in SQL);
-    ``new_rr``/``new_rrsets``: rows the transaction inserted, by ``(rrname_rev, rrtype)``."""
+def _merge(table: dict[Any, Delta], key: Any, d: Sequence[Any]) -> None:
+    """Merge the delta ``d`` (``[count, tf, tl, ztf, ztl]``; a window's two ends are both None or both set)
+    into ``table[key]`` (a copy of ``d`` when new)."""
+    cur = table.get(key)
+    if cur is None:
+        table[key] = list(d)
+    else:
+        _merge_into(cur, d)
+
+
+def _merge_into(cur: Delta, d: Sequence[Any]) -> None:
+    cur[0] += d[0]
+    if d[1] is not None:
+        if cur[1] is None:
+            cur[1], cur[2] = d[1], d[2]
+        else:
+            if d[1] < cur[1]:  # noqa: PLR1730 (faster than min here)
+                cur[1] = d[1]
+            if d[2] > cur[2]:  # noqa: PLR1730
+                cur[2] = d[2]
+    if d[3] is not None:
+        if cur[3] is None:
+            cur[3], cur[4] = d[3], d[4]
+        else:
+            if d[3] < cur[3]:  # noqa: PLR1730
+                cur[3] = d[3]
+            if d[4] > cur[4]:  # noqa: PLR1730
+                cur[4] = d[4]
+
+
+def _add_new(new: dict[tuple[str, int], list[int]], counts: NewCounts, slot: int) -> None:
+    for key, n in counts.items():
+        cur = new.get(key)
+        if cur is None:
+            cur = new[key] = [0, 0]
+        cur[slot] += n
+
+
+def encode_journal(deltas: dict[Key, Delta], new_rr: NewCounts, new_sets: NewCounts) -> bytes:
+    """One group's journal row (msgpack: C speed, no per-row Python)."""
+    return msgspec.msgpack.encode((list(deltas.items()), list(new_rr.items()), list(new_sets.items())))
+
+
+def decode_journal(blob: bytes, deltas: dict[Key, Delta], new: dict[tuple[str, int], list[int]]) -> None:
+    """Merge a journal row into ``deltas`` and ``new``."""
+    rows, new_rr, new_sets = msgspec.msgpack.decode(blob)
+    for (name, code, prov), d in rows:
+        _merge(deltas, (name, code, prov), d)
+    _add_new(new, {(rev, code): n for (rev, code), n in new_rr}, 0)
+    _add_new(new, {(rev, code): n for (rev, code), n in new_sets}, 1)
+
+
+class Pending:
+    """Committed groups' deltas not yet in the rollup tables: a cache of this writer's journal rows ``seqs``.
+
+    Used on the writer thread only (``idle``/``due`` are read from others: plain attribute reads)."""
+
+    def __init__(self) -> None:
+        self.deltas: dict[Key, Delta] = {}
+        self.new: dict[tuple[str, int], list[int]] = {}
+        self.seqs: set[int] = set()
+        self.since = 0.0  # monotonic time of the oldest pending group
+        self.check = True  # drain at the first chance: rows a crash (or another process) left in the journal
+        self.draining = False  # set by the writer before it takes the deltas, cleared after its drain commits
+        self._others: set[int] = set()  # rows of other writers at the last orphan check
+        self._checked = time.monotonic()
+
+    @property
+    def waiting(self) -> bool:
+        """Whether deltas of committed groups may not be in the rollup tables yet (read from any thread:
+        ``draining`` is set before ``take`` empties ``seqs``)."""
+        return bool(self.seqs) or self.draining or self.check
+
+    def orphan_check_due(self) -> bool:
+        """Whether to look for orphaned journal rows now (every ``ORPHAN_CHECK_SECONDS``)."""
+        return time.monotonic() - self._checked >= ORPHAN_CHECK_SECONDS
+
+    def orphans(self, present: Iterable[int]) -> bool:
+        """Given the journal's row ids now: whether rows of other writers were there at the previous check too
+        (a live writer drains its own within ``FLUSH_SECONDS``; these belong to a dead one). Then ``check``."""
+        others = set(present) - self.seqs
+        stale = bool(others & self._others)
+        self._others, self._checked = others, time.monotonic()
+        self.check = self.check or stale
+        return stale
+
+    def add(self, seq: int, deltas: dict[Key, Delta], new_rr: NewCounts, new_sets: NewCounts) -> None:
+        """Keep a committed group's deltas (``deltas`` is taken over, not copied)."""
+        if not self.seqs:
+            self.since = time.monotonic()
+        held = self.deltas
+        if not held:
+            self.deltas = deltas
+        else:
+            get = held.get
+            for key, d in deltas.items():
+                cur = get(key)
+                if cur is None:
+                    held[key] = d  # taken over
+                else:
+                    _merge_into(cur, d)
+        _add_new(self.new, new_rr, 0)
+        _add_new(self.new, new_sets, 1)
+        self.seqs.add(seq)
+
+    def due(self, interval: float) -> bool:
+        """Whether to drain now: rows left by others unchecked, too many keys, or the oldest older than
+        ``interval``."""
+        if self.check:
+            return True
+        return bool(self.seqs) and (len(self.deltas) >= PENDING_MAX or time.monotonic() - self.since >= interval)
+
+    def take(self) -> tuple[dict[Key, Delta], dict[tuple[str, int], list[int]], set[int]]:
+        """Everything held, emptied."""
+        held = self.deltas, self.new, self.seqs
+        self.deltas, self.new, self.seqs, self.check = {}, {}, set(), False
+        return held
+
+
+class JournalDb(Protocol):
+    """What ``drain`` needs of a backend, inside the caller's write transaction."""
+
+    def lock(self) -> None:
+        """Keep other writers from committing journal rows until this transaction ends (the prune)."""
+        ...
+
+    def seqs(self) -> list[int]:
+        """The ids of every committed journal row, locked for this transaction."""
+        ...
+
+    def blobs(self, seqs: list[int]) -> list[bytes]:
+        """The rows ``seqs``."""
+        ...
+
+    def delete(self, seqs: list[int]) -> None:
+        """Delete the rows ``seqs``."""
+        ...
+
+    def upsert(self, rows: list[tuple[Any, ...]]) -> None:
+        """Add delta rows (``table_rows``) to ``name_rollup``."""
+        ...
+
+
+def table_rows(deltas: dict[Key, Delta], new: dict[tuple[str, int], list[int]]) -> list[tuple[Any, ...]]:
+    """The ``name_rollup`` rows ``(rrname_rev, rrtype, prov, records, rrsets, count, tf, tl, ztf, ztl)`` of
+    collapsed deltas, unordered (SQLite's table is small enough to take them so; PostgreSQL orders its upsert by
+    key in SQL); a name and type's new records and RRsets go on the first of its rows met here (readers sum
+    them over the type's rows), or on prov 0 without any."""
     revs: dict[str, str] = {}
+    rev_of = revs.get
     ceiling = COUNT_CEILING
-    sets_left = dict(new_rrsets)
-    names = []
-    for (name, code), d in deltas.names.items():
-        rev = revs.get(name)
+    left = dict(new)
+    rows = []
+    for (name, code, prov), (n, tf, tl, ztf, ztl) in deltas.items():
+        rev = rev_of(name)
         if rev is None:
             rev = revs[name] = reverse_name(name)
-        key = (rev, code)
-        names.append((rev, code, new_rr.get(key, 0), sets_left.pop(key, 0), min(d[0], ceiling), d[1], d[2], d[3],
-                      d[4]))
-    names.extend((*key, 0, n, 0, None, None, None, None) for key, n in sets_left.items())  # (RRsets come with RRs)
-    seen = [(revs[name], prov, min(d[0], ceiling), d[1], d[2], d[3], d[4]) for (name, prov), d in deltas.seen.items()]
-    return names, seen
+        counts = left.pop((rev, code), None) if left else None
+        if counts is None:
+            rows.append((rev, code, prov, 0, 0, min(n, ceiling), tf, tl, ztf, ztl))
+        else:
+            rows.append((rev, code, prov, counts[0], counts[1], min(n, ceiling), tf, tl, ztf, ztl))
+    rows.extend((rev, code, 0, r, n, 0, None, None, None, None) for (rev, code), (r, n) in left.items())
+    return rows
 
 
-def new_counts(new_rr: dict[tuple[str, int], int], new_rrsets: dict[tuple[str, int], int]) -> list[tuple[Any, ...]]:
-    """``name_rollup`` delta rows carrying only the new record and RRset counts (PostgreSQL folds the rest in SQL
-    from its staging table)."""
-    return [(*key, new_rr.get(key, 0), new_rrsets.get(key, 0), 0, None, None, None, None)
-            for key in new_rr.keys() | new_rrsets.keys()]
+def drain(db: JournalDb, pending: Pending, lock: bool = False) -> int:
+    """Fold every journal row into the rollup tables and delete it, in the caller's transaction; return how
+    many rows. A row this writer holds in ``pending`` is applied from memory, any other decoded from the row;
+    if another drain took some of this writer's rows, the memory is dropped and every row decoded. ``pending``
+    is emptied first, so a rollback leaves the rows for a later drain to decode: each applied once. Cyclic GC
+    is paused meanwhile (``gcpause``: hundreds of thousands of short-lived rows, no cycles)."""
+    with gc_paused():
+        return _drain(db, pending, lock)
+
+
+def _drain(db: JournalDb, pending: Pending, lock: bool) -> int:
+    deltas, new, mine = pending.take()
+    if lock:
+        db.lock()
+    present = db.seqs()
+    if not mine <= set(present):
+        deltas, new, foreign = {}, {}, present
+    else:
+        foreign = [s for s in present if s not in mine]
+    for blob in db.blobs(foreign) if foreign else []:
+        decode_journal(blob, deltas, new)
+    if deltas or new:
+        db.upsert(table_rows(deltas, new))
+    if present:
+        db.delete(present)
+    return len(present)
 
 
 def _windows(least: str, greatest: str, new: str, old: str, nulls: bool) -> str:
@@ -151,9 +315,9 @@ def _windows(least: str, greatest: str, new: str, old: str, nulls: bool) -> str:
                       pick(greatest, "zone_time_last")))
 
 
-def upsert_sql(dialect: str, source: str) -> tuple[str, str]:
-    """The ``name_rollup`` and ``name_seen_rollup`` upserts; ``dialect`` is ``sqlite`` (``source``: a VALUES
-    placeholder list per row) or ``postgresql`` (``source``: the staging tables' prefix)."""
+def upsert_sql(dialect: str, source: str) -> str:
+    """The ``name_rollup`` upsert; ``dialect`` is ``sqlite`` (``source`` ignored: a VALUES placeholder list per
+    row) or ``postgresql`` (``source``: the staging table, read in key order)."""
     sqlite = dialect == "sqlite"
     least, greatest = ("min", "max") if sqlite else ("LEAST", "GREATEST")
     old = "" if sqlite else "t."
@@ -161,19 +325,11 @@ def upsert_sql(dialect: str, source: str) -> tuple[str, str]:
     wins = _windows(least, greatest, new, old, nulls=sqlite)
     total = f"count = {saturating_add(least, f'{old}count', f'{new}count')}"
     alias = "" if sqlite else " AS t"
-
-    def src(table: str, width: int) -> str:
-        return f"VALUES ({', '.join('?' * width)})" if sqlite else f"SELECT * FROM {source}{table} ORDER BY 1, 2"
-
-    names = (
-        f"INSERT INTO name_rollup{alias} {src('name_rollup', 9)} ON CONFLICT (rrname_rev, rrtype) DO UPDATE SET "
+    src = f"VALUES ({', '.join('?' * 10)})" if sqlite else f"SELECT * FROM {source} ORDER BY 1, 2, 3"
+    return (
+        f"INSERT INTO name_rollup{alias} {src} ON CONFLICT (rrname_rev, rrtype, prov) DO UPDATE SET "
         f"records = {old}records + {new}records, rrsets = {old}rrsets + {new}rrsets, {total}, {wins}"
     )
-    seen = (
-        f"INSERT INTO name_seen_rollup{alias} {src('name_seen_rollup', 7)} ON CONFLICT (rrname_rev, prov) "
-        f"DO UPDATE SET {total}, {wins}"
-    )
-    return names, seen
 
 
 # -- the retention prune ------------------------------------------------------------------------------------
@@ -181,36 +337,41 @@ def upsert_sql(dialect: str, source: str) -> tuple[str, str]:
 _TRAFFIC = "CASE WHEN {p}zone_only THEN NULL ELSE {p}{col} END"
 
 
-def rebuild_names(db: MigrationDb, revs: Iterable[str], count_sum: str) -> None:
+def rebuild_names(db: MigrationDb, revs: Iterable[str], count_sum: str,
+                  drain_first: Callable[[MigrationDb], object] | None = None) -> None:
     """Recompute the rollup rows of the names ``revs`` (reversed) from their records; ``count_sum`` is the
-    dialect's saturating sum with ``{}`` for its argument."""
+    dialect's saturating sum with ``{}`` for its argument; ``drain_first`` drains the journal (with its lock) in
+    the same transaction first, so no delta older than the records read here is applied after."""
+    if drain_first is not None:
+        drain_first(db)
     ordered = sorted(set(revs))
     for start in range(0, len(ordered), REBUILD_CHUNK):
         chunk = ordered[start : start + REBUILD_CHUNK]
         marks = ", ".join("?" * len(chunk))
         db.run(f"DELETE FROM name_rollup WHERE rrname_rev IN ({marks})", chunk)
-        db.run(f"DELETE FROM name_seen_rollup WHERE rrname_rev IN ({marks})", chunk)
-        tf, tl = (_TRAFFIC.format(p="", col=c) for c in ("time_first", "time_last"))
-        db.run(
-            "INSERT INTO name_rollup (rrname_rev, rrtype, records, rrsets, count, time_first, time_last, "
-            f"zone_time_first, zone_time_last) SELECT rrname_rev, rrtype, count(*), 0, {count_sum.format('count')}, "
-            f"min({tf}), max({tl}), min(zone_time_first), max(zone_time_last) FROM rr "
-            f"WHERE rrname_rev IN ({marks}) GROUP BY rrname_rev, rrtype",
-            chunk,
-        )
-        for rev, code, n in db.rows(
-            f"SELECT rrname_rev, rrtype, count(*) FROM rrset WHERE rrname_rev IN ({marks}) GROUP BY rrname_rev, rrtype",
-            chunk,
-        ):
-            db.run("UPDATE name_rollup SET rrsets = ? WHERE rrname_rev = ? AND rrtype = ?", (n, rev, code))
         stf, stl = (_TRAFFIC.format(p="s.", col=c) for c in ("time_first", "time_last"))
         db.run(
-            "INSERT INTO name_seen_rollup (rrname_rev, prov, count, time_first, time_last, zone_time_first, "
-            f"zone_time_last) SELECT r.rrname_rev, s.prov, {count_sum.format('s.count')}, min({stf}), max({stl}), "
-            "min(s.zone_time_first), max(s.zone_time_last) FROM rr r JOIN rr_seen s ON s.rr_id = r.id "
-            f"WHERE r.rrname_rev IN ({marks}) GROUP BY r.rrname_rev, s.prov",
+            "INSERT INTO name_rollup (rrname_rev, rrtype, prov, records, rrsets, count, time_first, time_last, "
+            f"zone_time_first, zone_time_last) SELECT r.rrname_rev, r.rrtype, s.prov, 0, 0, "
+            f"{count_sum.format('s.count')}, min({stf}), max({stl}), min(s.zone_time_first), max(s.zone_time_last) "
+            f"FROM rr r JOIN rr_seen s ON s.rr_id = r.id WHERE r.rrname_rev IN ({marks}) "
+            "GROUP BY r.rrname_rev, r.rrtype, s.prov",
             chunk,
         )
+        counts: dict[tuple[str, int], list[int]] = {}
+        for slot, table in enumerate(("rr", "rrset")):
+            for rev, code, n in db.rows(f"SELECT rrname_rev, rrtype, count(*) FROM {table} "
+                                        f"WHERE rrname_rev IN ({marks}) GROUP BY rrname_rev, rrtype", chunk):
+                counts.setdefault((rev, code), [0, 0])[slot] = int(n)
+        for (rev, code), (records, rrsets) in sorted(counts.items()):
+            found = db.rows("SELECT min(prov) FROM name_rollup WHERE rrname_rev = ? AND rrtype = ?", (rev, code))
+            prov = found[0][0] if found and found[0][0] is not None else None
+            if prov is None:
+                db.run("INSERT INTO name_rollup VALUES (?, ?, 0, ?, ?, 0, NULL, NULL, NULL, NULL)",
+                       (rev, code, records, rrsets))
+            else:
+                db.run("UPDATE name_rollup SET records = ?, rrsets = ? "
+                       "WHERE rrname_rev = ? AND rrtype = ? AND prov = ?", (records, rrsets, rev, code, prov))
 
 
 # -- reads ----------------------------------------------------------------------------------------------------
@@ -244,7 +405,29 @@ class RollupReader(ABC):
                     raise
         return self._rows(self._sq(_SUM.sub(lambda m: self.dialect.count_sum(m.group(1)), text)), params)
 
+    def _rollup_current(self) -> None:  # noqa: B027 (a hook: nothing to do by default)
+        """Bring the rollup tables up to this process's own committed writes (the store drains its writer's
+        pending deltas); other processes' writes show within ``FLUSH_SECONDS`` or so."""
+
     def name_rollup(self, name: str, below: bool = False, top: int = 10, seen_by: bool = True) -> NameRollup:
+        if not below:
+            return self._name_rollup(name, below, top, seen_by)
+        cache: dict[tuple[str, int, bool], tuple[float, NameRollup]] = self.__dict__.setdefault("_zone_cache", {})
+        key = (name, top, seen_by)
+        hit = cache.get(key)
+        now = time.monotonic()
+        if hit is not None and now - hit[0] < ZONE_CACHE_SECONDS:
+            return hit[1]
+        rolled = self._name_rollup(name, below, top, seen_by)
+        if rolled.names >= ZONE_CACHE_MIN_NAMES:
+            if len(cache) >= ZONE_CACHE_SIZE:
+                cache.pop(min(list(cache.items()), key=lambda kv: kv[1][0])[0], None)
+            cache[key] = (now, rolled)
+        return rolled
+
+    def _name_rollup(self, name: str, below: bool, top: int, seen_by: bool) -> NameRollup:
+        """``name_rollup`` read from the table (a zone's cost: its rows, one per name, type and provenance)."""
+        self._rollup_current()
         match = NameMatch("suffix" if below else "exact", name)
         lo, hi = match.key_range()
         where, params = ("rrname_rev > ? AND rrname_rev < ?", (lo, hi)) if below else ("rrname_rev = ?", (lo,))
@@ -279,7 +462,7 @@ class RollupReader(ABC):
     def _seen_by(self, where: str, params: tuple[object, ...]) -> list[Provenance]:
         found = self._summed(
             "SELECT p.sensor, p.evidence, p.source, SUM(r.count), min(r.time_first), max(r.time_last), "
-            "min(r.zone_time_first), max(r.zone_time_last) FROM name_seen_rollup r JOIN prov p ON p.id = r.prov "
+            "min(r.zone_time_first), max(r.zone_time_last) FROM name_rollup r JOIN prov p ON p.id = r.prov "
             f"WHERE {where.replace('rrname_rev', 'r.rrname_rev')} GROUP BY p.sensor, p.evidence, p.source "
             "ORDER BY p.sensor, p.evidence, p.source",
             params,

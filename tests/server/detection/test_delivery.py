@@ -178,3 +178,15 @@ def test_a_receiver_that_is_down_gets_the_alert_later(db: None) -> None:
         assert len(server.received) == 1 and AlertDelivery.objects.get().sent_at is not None
     finally:
         server.close()
+
+
+def test_a_delivery_is_claimed_once_and_freed_when_its_runner_dies(db: None, webhook: Webhook) -> None:
+    channels = delivery.Channels(webhook_url=webhook.url)
+    raise_alert(channels=channels)
+    mine, theirs = AlertDelivery.objects.get(), AlertDelivery.objects.get()  # two runners read the same due row
+    now = timezone.now()
+    assert delivery.claim(mine, now) and not delivery.claim(theirs, now)
+    assert delivery.deliver_pending(channels) == (0, 0)  # claimed: nobody else sends it now
+    # the claiming runner died before sending: the delivery is due again once the lease ends
+    assert delivery.deliver_pending(channels, now=now + delivery.CLAIM_LEASE) == (1, 0)
+    assert len(webhook.received) == 1

@@ -16,6 +16,7 @@ from tests.server.detection import fluxlab
 from yapdns.enrich.enricher import GeoIpEnricher
 from yapdns.enrich.mmdb import MmdbDataset
 from yapdns.server.detection import flux, jobs
+from yapdns.server.detection.models import NameScore
 from yapdns.storage.base import BatchRef, Store
 
 ROUNDS = 4
@@ -96,7 +97,11 @@ def test_a_name_not_seen_in_the_window_is_not_scanned(lab: Store, monkeypatch: p
 
 
 def test_suspicious_listing_domain_page_and_search(client: Client, lab: Store, query_token: str, analyst: User) -> None:
-    assert jobs.rescore(lab) == 3  # www, stable, cdn got addresses
+    assert jobs.rescore(lab) == 4
+    assert set(NameScore.objects.values_list("name", flat=True)) == {
+        "www.flux.test", "stable.flux.test", "cdn.flux.test",  # they got addresses
+        "flux.test",  # newly observed, with its NS records only
+    }
     names = client.get("/api/v1/suspicious", **auth(query_token)).json()["names"]
     assert [n["name"] for n in names] == ["www.flux.test"] and names[0]["distinct_asns"] == 20
     assert names[0]["asn_basis"] == "network"

@@ -199,3 +199,104 @@ def test_the_import_command_reads_stix_as_evidence(tmp_path: Path, loaded: Store
     kept: list[Record] = list(loaded.iter_records(RecordQuery(rrname=NameMatch.parse("*.be"), limit=100,
                                                               sensor="import/stix")))
     assert len(kept) == 7
+
+
+BAD_AND_GOOD_STIX = stix_bundle(
+    DOMAIN, ADDRESS, V6,
+    relationship("5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9", DOMAIN["id"], ADDRESS["id"],
+                 start_time="2026-02-02T00:00:00Z", stop_time="2026-02-02T06:00:00Z"),
+    relationship("6a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d", DOMAIN["id"], V6["id"], start_time="yesterday"),
+    relationship("7b3c4d5e-6f7a-4b2c-9d3e-4f5a6b7c8d9e", DOMAIN["id"], "ipv4-addr--deadbeef-0000-4000-8000-000000000000"),
+)
+
+
+def upload(client: Client, token: str, fmt: str, body: bytes) -> Any:
+    return client.post(f"/api/v1/evidence/import?format={fmt}", body, content_type="application/json", **auth(token))
+
+
+def test_the_api_stores_a_bundles_resolutions_once_and_counts_rejects(
+    client: Client, store: Store, query_token: str
+) -> None:
+    first = upload(client, query_token, "stix", BAD_AND_GOOD_STIX)
+    assert first.status_code == 200, first.content
+    report = first.json()
+    assert (report["stored"], report["already_imported"], report["rejected"]) == (1, 0, 2)
+    assert report["errors"] == {"invalid_object": 1, "dangling_ref": 1} and len(report["samples"]) == 2
+    again = upload(client, query_token, "stix", BAD_AND_GOOD_STIX).json()
+    assert (again["stored"], again["already_imported"]) == (0, 1)
+    assert records(store, {"c2.example.net"}) == {
+        ("c2.example.net", "A", "198.51.100.7", 1769990400, 1770012000, 1, None, None)}
+    [prov] = store.provenance("c2.example.net", "A", "198.51.100.7")
+    assert (prov.sensor_id, prov.evidence) == ("import/stix", Evidence.IMPORTED)
+
+
+def test_a_file_imported_by_the_command_is_not_stored_again_by_the_api(
+    tmp_path: Path, client: Client, store: Store, query_token: str
+) -> None:
+    from click.testing import CliRunner
+
+    from yapdns.cli import main
+
+    path = tmp_path / "event.json"
+    path.write_bytes(json.dumps({"Event": {"info": "pdns", "Object": [misp_object(
+        "8e0c9f1a-2b3c-4d5e-8f70-112233445566", rrname="ns.example.net", rrtype="NS", rdata="a.iana-servers.net",
+        time_first="2026-01-05T00:00:00Z", time_last="2026-01-09T00:00:00Z", count="12")]}}).encode())
+    result = CliRunner().invoke(main, ["import", "-F", "misp", str(path)], catch_exceptions=False)
+    assert result.exit_code == 0 and "1 observations stored" in result.output, result.output
+    report = upload(client, query_token, "misp", path.read_bytes()).json()
+    assert (report["stored"], report["already_imported"], report["sensor"]) == (0, 1, "import/misp")
+    [record] = records(store, {"ns.example.net"})
+    assert record[5] == 12
+
+
+def test_an_uploaded_resolution_is_matched_against_the_watchlist(
+    client: Client, store: Store, query_token: str
+) -> None:
+    from yapdns.server.detection.models import Alert
+
+    response = client.post("/api/v1/watchlist", {"value": "*.example.net"}, content_type="application/json",
+                           **auth(query_token))
+    assert response.status_code == 201, response.content
+    assert upload(client, query_token, "stix", BAD_AND_GOOD_STIX).json()["stored"] == 1
+    assert list(Alert.objects.values_list("rrname", "rdata")) == [("c2.example.net", "198.51.100.7")]
+
+
+@pytest.mark.parametrize(("fmt", "body", "status", "message"), [
+    ("cof", b"{}", 400, "format must be one of stix, misp"),
+    ("stix", b"x" * (2 * 1024 * 1024 + 1), 413, "larger than"),
+])
+def test_the_api_refuses_other_formats_and_large_files(
+    client: Client, store: Store, query_token: str, fmt: str, body: bytes, status: int, message: str
+) -> None:
+    response = upload(client, query_token, fmt, body)
+    assert response.status_code == status and message in response.json()["error"]
+
+
+def test_what_is_no_bundle_is_one_reject_and_stores_nothing(client: Client, store: Store, query_token: str) -> None:
+    report = upload(client, query_token, "stix", b'{"type": "report"}').json()
+    assert (report["observations"], report["stored"], report["errors"]) == (0, 0, {"not_a_bundle": 1})
+
+
+def test_read_only_users_may_not_import_evidence(client: Client, store: Store) -> None:
+    from tests.server.conftest import make_user
+    from yapdns.server.accounts.services import create_query_token
+
+    token = create_query_token(make_user("rita", "read-only"), "tests")[1]
+    assert upload(client, token, "stix", BAD_AND_GOOD_STIX).status_code == 403
+
+
+def test_the_dashboard_form_refuses_other_formats_and_read_only_users(client: Client, store: Store,
+                                                                     analyst: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.server.conftest import make_user
+
+    def post() -> Any:
+        upload = SimpleUploadedFile("bundle.json", BAD_AND_GOOD_STIX, content_type="application/json")
+        return client.post("/watchlist", {"action": "evidence", "format": "csv", "file": upload})
+
+    client.force_login(analyst)
+    refused = post()
+    assert refused.status_code == 400 and "format must be one of stix, misp" in refused.content.decode()
+    client.force_login(make_user("rita", "read-only"))
+    assert post().status_code == 403

@@ -150,3 +150,47 @@ def test_the_cli_prints_a_names_signals(store: Store) -> None:
     shown = json.loads(done.output)
     assert shown["repointing"]["repointed"] and shown["flux"]["asn_basis"] == "network"
     assert CliRunner().invoke(detection, ["signals", "*.example"]).exit_code != 0
+
+
+def _rotating(store: Store, start: int, n: int) -> None:
+    """``www.rotating.example``: ``n`` addresses in ``n`` /16s (no dataset knows them: counted by network)."""
+    store.write([obs("www.rotating.example", "A", f"100.{64 + i % 60}.{i}.7", first=NOW - 60, ttl=1)
+                 for i in range(start, start + n)])
+
+
+def test_a_cname_only_name_is_scored_by_its_targets_addresses(store: Store) -> None:
+    _rotating(store, 0, 20)
+    store.write([obs("alias.example.net", "CNAME", "hop.example.org", first=NOW - 60),
+                 obs("hop.example.org", "CNAME", "www.rotating.example", first=NOW - 60)])
+    alias = signals.flux.flux_score(store, "alias.example.net")
+    assert (alias.n_a, alias.via, alias.flux) == (20, ("www.rotating.example",), True)
+    assert alias.as_json()["via_cname"] == ["www.rotating.example"]
+    own = signals.flux.flux_score(store, "www.rotating.example")
+    assert own.via == () and own.score == alias.score
+
+
+def test_names_without_new_addresses_get_their_signals(store: Store) -> None:
+    from yapdns.server.detection.models import NameScore
+
+    _rotating(store, 0, 4)
+    store.write([obs("alias.example.net", "CNAME", "www.rotating.example", first=NOW - 60),
+                 obs("mail.qxhgrtpwkzvb.com", "MX", "10 mx.example.net", first=NOW - 60),  # no address at all
+                 obs("qxhgrtpwkzvb.com", "NS", "ns1.example.net", first=NOW - 60)])
+    assert jobs.rescore(store) == 4
+    kept = {row.name: row for row in NameScore.objects.all()}
+    assert kept["mail.qxhgrtpwkzvb.com"].dga and kept["mail.qxhgrtpwkzvb.com"].suspicious  # MX only: DGA-like
+    assert kept["qxhgrtpwkzvb.com"].dga and kept["qxhgrtpwkzvb.com"].young is not None
+    assert not kept["alias.example.net"].flux and kept["alias.example.net"].n_addresses == 4
+    _rotating(store, 4, 16)  # the target rotates: its CNAME alias is rescored with it, and now is fast-flux
+    assert jobs.rescore(store) == 2
+    alias = NameScore.objects.get(name="alias.example.net")
+    assert alias.flux and alias.n_addresses == 20 and alias.suspicious
+
+
+def test_the_domain_page_says_a_cname_only_names_addresses_are_its_targets(client: Client, store: Store,
+                                                                          analyst: User) -> None:
+    _rotating(store, 0, 20)
+    store.write([obs("alias.example.net", "CNAME", "www.rotating.example", first=NOW - 60)])
+    client.force_login(analyst)
+    page = client.get("/domain/alias.example.net").content.decode()
+    assert "fast-flux" in page and "via CNAME <bdi>www.rotating.example</bdi>" in page

@@ -42,10 +42,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
-import msgspec
-
 from yapdns.core.errors import YapdnsError
+from yapdns.core.importkey import ParserOptions
 from yapdns.core.model import Evidence, Observation
+
+__all__ = ["DocumentParser", "LineParser", "ParseError", "Parser", "ParserOptions"]
 
 
 class ParseError(YapdnsError):
@@ -57,15 +58,6 @@ class ParseError(YapdnsError):
         super().__init__(message)
         if code:
             self.code = code
-
-
-class ParserOptions(msgspec.Struct, frozen=True, kw_only=True):
-    """Per-input settings from the agent config (``inputs[].options``)."""
-
-    timezone: str | None = None  # IANA zone for formats that log local time
-    year: int | None = None  # for syslog-style stamps without a year
-    sensor_id: str | None = None
-    extra: dict[str, str] = {}  # format-specific settings, documented by each parser
 
 
 class _ParserInfo:

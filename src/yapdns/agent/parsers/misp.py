@@ -1,19 +1,9 @@
-"""MISP events that carry ``passive-dns`` objects (YAPDNS's export, MISP's pDNS expansion modules, MISP itself).
+"""MISP events (JSON) that carry ``passive-dns`` objects: one observation per object, with its times and count.
 
-Reads one MISP event as JSON: ``{"Event": {...}}``, the bare event, or a
-list of either (a saved ``/events/restSearch`` answer). Each
-``passive-dns`` object is one observation of its ``rrname``, ``rrtype`` and
-``rdata`` (one RR: the template allows one ``rdata``), ``count`` (default 1),
-``bailiwick``, and its times: ``time_first``/``time_last`` (traffic) and
-``zone_time_first``/``zone_time_last`` (zone files), as DNSDB and COF keep
-them apart. Objects of other templates are passed over.
-
-Each object is read with PyMISP against the ``passive-dns`` template it
-ships: a required relation missing (``rrname``, ``rrtype``, ``rdata``) or
-repeated where the template allows one, an attribute PyMISP refuses (a ``datetime`` that is no date) or no time at all
-rejects that object alone; the rest of the event is kept. Evidence
-``imported``; the sub-sensor is ``misp`` (``yapdns import -F misp`` stores
-under ``import/misp``).
+The reading is ``exchange/misp.py`` (shared with the server's evidence
+upload): the PyMISP template check, the times, and how bad objects are
+rejected alone. Evidence ``imported``; the sub-sensor is ``misp``
+(``yapdns import -F misp`` stores under ``import/misp``).
 
 Time: MISP ``datetime`` attributes (ISO 8601, UTC unless they say otherwise);
 kept to the second.
@@ -21,35 +11,14 @@ kept to the second.
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from collections.abc import Iterator
-from typing import Any
-
-from pymisp import MISPObject
-from pymisp.exceptions import PyMISPError
 
 from yapdns.agent.parsers.base import DocumentParser, ParseError
-from yapdns.core.errors import MissingField
 from yapdns.core.model import Evidence, Observation
-from yapdns.core.windows import sighting_fields
+from yapdns.exchange import misp
+from yapdns.exchange.errors import BadDocument
 
-TEMPLATE = "passive-dns"
 SUB_SENSOR = "misp"
-TIMES = ("time_first", "time_last", "zone_time_first", "zone_time_last")
-
-
-def _events(doc: Any) -> list[dict[str, Any]]:
-    items = doc if isinstance(doc, list) else [doc]
-    events = [item.get("Event", item) if isinstance(item, dict) else None for item in items]
-    if not events or any(not isinstance(e, dict) or not isinstance(e.get("Object", []), list) for e in events):
-        raise ParseError("not a MISP event (an object with an 'Object' list, or {'Event': ...})", "not_an_event")
-    return events  # type: ignore[return-value]
-
-
-def _epoch(value: Any) -> int:
-    when = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
-    return int((when if when.tzinfo else when.replace(tzinfo=dt.UTC)).timestamp())
 
 
 class MispParser(DocumentParser):
@@ -60,43 +29,9 @@ class MispParser(DocumentParser):
 
     def parse_document(self, data: bytes) -> Iterator[Observation]:
         try:
-            doc = json.loads(data)
-        except (ValueError, RecursionError) as exc:
-            raise ParseError(f"not JSON: {exc}"[:200], code="bad_json") from None
-        for event in _events(doc):
-            for raw in event.get("Object", []):
-                if isinstance(raw, dict) and raw.get("name") == TEMPLATE:
-                    observation = self._object(raw)
-                    if observation is not None:
-                        yield observation
-
-    def _object(self, raw: dict[str, Any]) -> Observation | None:
-        label = str(raw.get("uuid", "?"))[:40]
-        try:
-            obj = MISPObject(TEMPLATE, strict=True, standalone=True)
-            obj.from_dict(**raw)
-            obj.to_dict(strict=True)  # checks the template's required relations
-        except (PyMISPError, ValueError, TypeError, KeyError, AttributeError) as exc:
-            self.reject(f"passive-dns object {label}: {exc}", "invalid_object")
-            return None
-        values: dict[str, list[Any]] = {}
-        for attribute in obj.attributes:
-            values.setdefault(attribute.object_relation, []).append(attribute.value)
-        try:
-            times = sighting_fields(*(_epoch(values[k][0]) if k in values else None for k in TIMES))
-            count = int(values.get("count", [1])[0])
-        except MissingField:
-            self.reject(f"passive-dns object {label} has no time_first/time_last or zone times", "no_time")
-            return None
-        except (ValueError, TypeError) as exc:
-            self.reject(f"passive-dns object {label}: {exc}", "invalid_object")
-            return None
-        return Observation(
-            rrname=str(values["rrname"][0]), rrtype=str(values["rrtype"][0]).upper(),
-            rdata=tuple(str(v) for v in values["rdata"]), count=count,
-            bailiwick=str(values["bailiwick"][0]) if "bailiwick" in values else None,
-            sensor_id=self.options.sensor_id or SUB_SENSOR, source=self.name, evidence=self.evidence, **times,
-        )
+            yield from misp.read_resolutions(data, self.reject, self.options.sensor_id or SUB_SENSOR)
+        except BadDocument as exc:
+            raise ParseError(str(exc), exc.code) from None
 
 
 PARSER = MispParser

@@ -8,6 +8,13 @@ receiver that is down gets every alert once it is back, none lost. A
 receiver that took an alert but whose acknowledgement was lost may get it
 twice (at least once); the alert's ``id`` tells repeats apart.
 
+Each delivery is **claimed** before it is sent: one conditional ``UPDATE``
+moves its ``next_attempt_at`` to the end of a lease (``CLAIM_LEASE``) where it
+still holds the value this runner read, so of two runners (a worker and a
+``yapdns detection jobs`` loop, or two loops) that read the same due row, one
+claims and sends it and the other skips it. A runner that dies holding a
+claim leaves the delivery due again when the lease ends.
+
 * webhook: ``POST`` of the alert's JSON, header ``X-YAPDNS-Signature:
   sha256=<hex HMAC of the body with YAPDNS_ALERT_WEBHOOK_SECRET>``; any 2xx
   is taken;
@@ -41,6 +48,7 @@ TIMEOUT = 5.0
 RETRY_BASE = dt.timedelta(seconds=10)
 RETRY_MAX = dt.timedelta(hours=1)
 BATCH = 200
+CLAIM_LEASE = dt.timedelta(minutes=5)  # far above a send's timeouts: a live claim never expires mid-send
 SYSLOG_PRI = 16 * 8 + 4  # local0.warning
 
 
@@ -160,6 +168,8 @@ def deliver_pending(channels: Channels | None = None, now: dt.datetime | None = 
     due = AlertDelivery.objects.select_related("alert__entry").filter(sent_at__isnull=True, next_attempt_at__lte=now)
     sent = failed = 0
     for delivery in due.order_by("next_attempt_at", "id")[:BATCH]:
+        if not claim(delivery, now):
+            continue
         try:
             SENDERS[delivery.channel](channels, alert_json(delivery.alert))
         except (OSError, smtplib.SMTPException, ValueError, KeyError) as exc:
@@ -170,6 +180,17 @@ def deliver_pending(channels: Channels | None = None, now: dt.datetime | None = 
         delivery.sent_at, delivery.attempts = timezone.now(), delivery.attempts + 1
         delivery.save(update_fields=["sent_at", "attempts"])
     return sent, failed
+
+
+def claim(delivery: AlertDelivery, now: dt.datetime) -> bool:
+    """Take ``delivery`` for this runner (False: another runner took or sent it since it was read)."""
+    lease = now + CLAIM_LEASE
+    taken = AlertDelivery.objects.filter(
+        pk=delivery.pk, sent_at__isnull=True, next_attempt_at=delivery.next_attempt_at
+    ).update(next_attempt_at=lease)
+    if taken:
+        delivery.next_attempt_at = lease
+    return taken == 1
 
 
 def _retry_later(delivery: AlertDelivery, now: dt.datetime, exc: Exception) -> None:

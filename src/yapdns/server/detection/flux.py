@@ -21,6 +21,11 @@ fit). Here, over the records of the name last seen within the window:
   weight 0);
 * ``ttl_min``: the lowest TTL seen (shown; the paper found TTL alone does not
   separate fast-flux from CDNs, so it is not in the score).
+
+A name with no address record in the window but CNAME records is scored as
+its lookup answers: by the addresses of its CNAME targets, followed up to
+``CHAIN_MAX`` hops (at most ``TARGETS_MAX`` targets a hop); ``via`` names
+the targets whose addresses were counted.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ W_A, W_ASN, W_NS, BIAS = 1.32, 18.54, 0.0, 142.38
 WINDOW = 7 * 86400
 RECORDS_MAX = 5000
 BASES = ("asn", "as_name", "network")
+CHAIN_MAX = 3
+TARGETS_MAX = 20
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,7 @@ class FluxScore:
     ttl_min: int | None
     score: float
     basis: dict[str, int] = field(default_factory=dict)  # addresses counted by asn, as_name or network
+    via: tuple[str, ...] = ()  # CNAME targets whose addresses were counted (the name has none of its own)
 
     @property
     def basis_label(self) -> str:
@@ -76,6 +84,7 @@ class FluxScore:
             "addresses_by_basis": {kind: self.basis.get(kind, 0) for kind in BASES},
             "ns_records": self.n_ns,
             "ttl_min": self.ttl_min,
+            "via_cname": list(self.via),
         }
 
 
@@ -141,17 +150,56 @@ def _seen_since(store: Store, name: str, since: int) -> bool:
     return not rolled.exact or (latest is not None and latest >= since)
 
 
+def _addresses(store: Store, name: str, fence: TimeFence) -> dict[str, Record]:
+    """The distinct A/AAAA records of ``name`` last seen within ``fence``, by rdata."""
+    query = RecordQuery(rrname=NameMatch("exact", name), types=TypeFilter.parse("A,AAAA"), fence=fence,
+                        limit=RECORDS_MAX)
+    return {r.rdata: r for r in store.iter_records(query)}
+
+
+def cname_targets(store: Store, name: str, fence: TimeFence) -> list[str]:
+    """The CNAME targets of ``name`` seen within ``fence`` (at most ``TARGETS_MAX``)."""
+    query = RecordQuery(rrname=NameMatch("exact", name), types=TypeFilter.parse("CNAME"), fence=fence,
+                        limit=TARGETS_MAX)
+    return [r.rdata for r in store.records(query).rows]
+
+
+def _through_cnames(store: Store, name: str, fence: TimeFence) -> tuple[dict[str, Record], tuple[str, ...]]:
+    """The addresses a lookup of a CNAME-only name ends in, and the targets that held them."""
+    addresses: dict[str, Record] = {}
+    via: list[str] = []
+    seen = {name}
+    hop = cname_targets(store, name, fence)
+    for _ in range(CHAIN_MAX):
+        following: list[str] = []
+        for target in (t for t in hop if t not in seen):
+            seen.add(target)
+            found = _addresses(store, target, fence)
+            if found:
+                via.append(target)
+                addresses.update(found)
+            else:
+                following += cname_targets(store, target, fence)
+        if not following or len(addresses) >= RECORDS_MAX:
+            break
+        hop = following[:TARGETS_MAX]
+    return addresses, tuple(via)
+
+
 def flux_score(store: Store, name: str, window: int = WINDOW, now: int | None = None) -> FluxScore:
     """The score of ``name`` over the records last seen in the past ``window`` seconds."""
     since = (now or int(time.time())) - window
     fence = TimeFence(last_after=since)
-    exact = NameMatch("exact", name)
-    query = RecordQuery(rrname=exact, types=TypeFilter.parse("A,AAAA"), fence=fence, limit=RECORDS_MAX)
-    addresses = {r.rdata: r for r in store.iter_records(query)} if _seen_since(store, name, since) else {}
+    addresses: dict[str, Record] = {}
+    via: tuple[str, ...] = ()
+    if _seen_since(store, name, since):
+        addresses = _addresses(store, name, fence)
+        if not addresses:
+            addresses, via = _through_cnames(store, name, fence)
     keys = as_keys(store, list(addresses.values()))
     basis = Counter(kind for _, kind in keys.values())
     ttls = [r.ttl_min for r in addresses.values() if r.ttl_min is not None]
     n_ns = ns_count(store, name, fence)
     n_asn = len({key for key, _ in keys.values()})
     value = score(len(addresses), n_asn, n_ns)
-    return FluxScore(name, len(addresses), n_asn, n_ns, min(ttls) if ttls else None, value, dict(basis))
+    return FluxScore(name, len(addresses), n_asn, n_ns, min(ttls) if ttls else None, value, dict(basis), via)

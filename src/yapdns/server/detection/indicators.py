@@ -234,8 +234,10 @@ def _stix_spec(
     exp = str(expires) if expires else None
     if path == ["number"] and not negated:
         return _stix_number(object_type, op, value, label, level, exp)
+    if _resolves_to(object_type, path) and op == "=" and not negated:  # what the name resolves to (MISP domain|ip)
+        return guess(value, label, level, exp)
     if path != ["value"] or negated:
-        raise BadIndicator(f"{object_type}:{'.'.join(map(str, path))} {op} is not a value this watchlist matches")
+        raise BadIndicator(f"{object_type}:{_path_text(path)} {op} is not a value this watchlist matches")
     if object_type == "domain-name":
         if op == "=":
             return check("name", value, label, level, exp)
@@ -246,6 +248,22 @@ def _stix_spec(
     if object_type in ("ipv4-addr", "ipv6-addr") and op in ("=", "ISSUBSET"):
         return check("ip", value, label, level, exp)
     raise BadIndicator(f"{object_type}:value {op} is not a comparison this watchlist matches")
+
+
+def _resolves_to(object_type: str, path: list[Any]) -> bool:
+    """``domain-name:resolves_to_refs[*].value`` (or ``[n]``): an address or name the domain resolves to."""
+    return object_type == "domain-name" and len(path) == 3 and path[0] == "resolves_to_refs" and path[2] == "value"
+
+
+def _path_text(path: list[Any]) -> str:
+    """An object path as STIX writes it (``hashes.MD5``, ``resolves_to_refs[*].value``)."""
+    text = ""
+    for step in path:
+        if isinstance(step, str):
+            text += ("." if text else "") + step
+        else:
+            text += f"[{step}]" if isinstance(step, int) else "[*]"
+    return text
 
 
 def _stix_number(object_type: str, op: str, literal: str, label: str, level: str | None, exp: str | None

@@ -4,32 +4,37 @@
 yet (``services.hunt_pending``), the NOD watch (``nod_watch``: newly
 observed names under a ``nod`` entry's suffix raise alerts, origin
 ``nod``, read from a cursor kept in ``JobCursor``) and the delivery of due
-alerts (``delivery.deliver_pending``), and the fast-flux rescoring of names
-that got new addresses (``rescore``, ``flux.py``; cursor in ``JobCursor``).
+alerts (``delivery.deliver_pending``), and the rescoring of every signal of
+names that got new addresses, their CNAME aliases, and newly observed names
+of any type (``rescore``, ``signals.py``; cursors in ``JobCursor``).
 
 ``yapdns worker`` runs them as two periodic jobs (``workers/schedule.py``):
 ``watch_round`` (hunts, NOD watch, rescoring) and ``deliver_alerts`` (the
 outbox), each enqueued by one worker at a time and never while its last
-run is pending, so several workers never deliver one alert twice.
-``yapdns detection jobs`` runs the same rounds in a loop for deployments
-without a worker; do not run it beside workers (two loops could deliver an
-alert twice).
+run is pending. ``yapdns detection jobs`` runs the same rounds in a loop
+for deployments without a worker, and may run beside workers: each
+delivery is claimed before it is sent (``delivery.claim``), so no two
+runners send one alert.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
-from yapdns.server.detection import delivery, nod, services, signals
+from yapdns.server.detection import delivery, flux, nod, services, signals
 from yapdns.server.detection.matching import Hit
 from yapdns.server.detection.models import JobCursor, NameScore
 from yapdns.server.store import get_store
 from yapdns.server.workers.jobs import job
 from yapdns.storage.base import Store
+from yapdns.storage.query import NameMatch, RecordQuery, TimeFence, TypeFilter
 
 NOD_CURSOR = "nod-watch"
 FLUX_CURSOR = "flux-rescore"
+SIGNALS_CURSOR = "signals-discover"
 RESCORE_MAX = 2000  # names one round rescores at most (the rest wait for the next round)
+ALIASES_MAX = 50  # CNAME aliases of one re-addressed name rescored with it
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,7 @@ def run_jobs(store: Store) -> JobReport:
 
 @job(retries=2, backoff=30)
 def watch_round() -> dict[str, int]:
-    """The worker's periodic detection round: retro-hunts, NOD watch and flux rescoring."""
+    """The worker's periodic detection round: retro-hunts, NOD watch and signal rescoring."""
     store = get_store()
     return {"hunted": services.hunt_pending(store), "nod_alerts": nod_watch(store), "rescored": rescore(store)}
 
@@ -67,7 +72,26 @@ def deliver_alerts() -> dict[str, int]:
 
 
 def rescore(store: Store, limit: int = RESCORE_MAX) -> int:
-    """Recompute the flux score of names that got new addresses since the last round; the number rescored."""
+    """Recompute the signals of the names whose signals may have changed since the last round; the number rescored.
+
+    Those are: names that got a new A/AAAA record (flux, re-pointing), the names whose CNAME points at one of them
+    (their flux follows the target, ``flux.py``), and names newly observed with records of any type (their
+    lexical signals and domain age: a CNAME-only or NS-only name is scored when it appears).
+    """
+    readdressed = _readdressed(store, limit)
+    names = dict.fromkeys(readdressed)
+    for name in readdressed:
+        if len(names) >= limit:
+            break
+        names.update(dict.fromkeys(_aliases(store, name)))
+    names.update(dict.fromkeys(_discovered(store, max(limit - len(names), 0))))
+    for name in names:
+        save_score(signals.name_signals(store, name))
+    return len(names)
+
+
+def _readdressed(store: Store, limit: int) -> list[str]:
+    """Names that got a new A/AAAA record since the flux cursor (moved past them)."""
     row, _ = JobCursor.objects.get_or_create(name=FLUX_CURSOR, defaults={"value": "0"})
     after = int(row.value or 0)
     names: dict[str, None] = {}
@@ -77,10 +101,31 @@ def rescore(store: Store, limit: int = RESCORE_MAX) -> int:
         if reached == after:
             break
         after = reached
-    for name in names:
-        save_score(signals.name_signals(store, name))
     JobCursor.objects.filter(pk=row.pk).update(value=str(after))
-    return len(names)
+    return list(names)
+
+
+def _aliases(store: Store, target: str) -> list[str]:
+    """Names seen in the flux window with a CNAME to ``target`` (at most ``ALIASES_MAX``)."""
+    since = int(time.time()) - flux.WINDOW
+    query = RecordQuery(rdata_name=NameMatch("exact", target), types=TypeFilter.parse("CNAME"),
+                        fence=TimeFence(last_after=since), limit=ALIASES_MAX)
+    return [r.rrname for r in store.records(query).rows]
+
+
+def _discovered(store: Store, limit: int) -> list[str]:
+    """Names newly observed (records of any type) since the discovery cursor (moved past them)."""
+    row, _ = JobCursor.objects.get_or_create(name=SIGNALS_CURSOR, defaults={"value": "0"})
+    after = int(row.value or 0)
+    names: dict[str, None] = {}
+    while len(names) < limit:
+        page = store.discoveries(after, nod.SCAN)
+        names.update(dict.fromkeys(d.rrname for d in page.rows))
+        if page.scanned_to == after:
+            break
+        after = page.scanned_to
+    JobCursor.objects.filter(pk=row.pk).update(value=str(after))
+    return list(names)
 
 
 def save_score(result: signals.Signals) -> None:
@@ -124,6 +169,7 @@ def restart_cursors(store: Store) -> int:
     end = _store_end(store)
     JobCursor.objects.update_or_create(name=NOD_CURSOR, defaults={"value": nod.cursor_of(end)})
     JobCursor.objects.update_or_create(name=FLUX_CURSOR, defaults={"value": str(end)})
+    JobCursor.objects.update_or_create(name=SIGNALS_CURSOR, defaults={"value": str(end)})
     return end
 
 

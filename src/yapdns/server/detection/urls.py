@@ -8,6 +8,7 @@ urlpatterns = [
     path("indicators/parse", views.parse_indicators, name="indicators-parse"),
     path("watchlist", views.watchlist, name="watchlist"),
     path("watchlist/import", views.watchlist_import, name="watchlist-import"),
+    path("evidence/import", views.evidence_import, name="evidence-import"),
     path("watchlist/<str:entry_id>/delete", views.watchlist_delete, name="watchlist-delete"),
     path("alerts", views.alerts, name="alerts"),
     path("alerts/<str:alert_id>", views.alert_detail, name="alert"),

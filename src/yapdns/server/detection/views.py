@@ -167,6 +167,28 @@ def watchlist_import(request: HttpRequest, principal: Principal) -> HttpResponse
 
 
 @api_view("query", methods=("POST",))
+def evidence_import(request: HttpRequest, principal: Principal) -> HttpResponseBase:
+    """``POST /api/v1/evidence/import?format=stix|misp``: store the resolutions of a STIX 2.1 bundle or a MISP
+    event as evidence (``imported``, sensor ``import/<format>``); a file sent again stores nothing twice."""
+    from django.core.exceptions import RequestDataTooBig
+
+    from yapdns.server.detection.evidence import UPLOAD_MAX, BadEvidence, import_evidence
+
+    if _writer(principal) is None:
+        return error(403, "importing evidence needs the analyst or admin role")
+    unknown = sorted(set(request.GET) - {"format"})
+    if unknown:
+        return error(400, f"unknown parameter {unknown[0]!r}; give format=stix or format=misp")
+    try:
+        report = import_evidence(request.GET.get("format", ""), request.body)
+    except RequestDataTooBig:
+        return error(413, f"the file is larger than {UPLOAD_MAX} bytes; use `yapdns import` for it")
+    except BadEvidence as exc:
+        return error(exc.status, str(exc))
+    return JsonResponse(report.as_json())
+
+
+@api_view("query", methods=("POST",))
 def watchlist_delete(request: HttpRequest, principal: Principal, entry_id: str) -> HttpResponseBase:
     """``POST /api/v1/watchlist/<id>/delete``: remove an entry and its alerts."""
     if _writer(principal) is None:

@@ -340,6 +340,17 @@ def _detection_paths() -> dict[str, Any]:
             _json({"type": "object"}),
             parameters=_IMPORT_PARAMS,
         ),
+        "/api/v1/evidence/import": _post(
+            "Store the resolutions of a STIX 2.1 bundle or MISP event as evidence (analyst or admin; at most 2 MiB; "
+            "the same file again stores nothing twice).",
+            {"application/json": {"schema": {"type": "object"}}},
+            _json({"type": "object", "properties": {
+                "format": _STR, "sensor": _STR, "observations": {"type": "integer"}, "stored": {"type": "integer"},
+                "already_imported": {"type": "integer"}, "rejected": {"type": "integer"},
+                "errors": {"type": "object"}, "samples": {"type": "array"}}}),
+            {"413": _json({"type": "object"}, "The file is larger than 2 MiB")},
+            parameters=[_param("format", "stix or misp", _EXCHANGE_FORMAT) | {"required": True}],
+        ),
         "/api/v1/watchlist/{entry_id}/delete": _post(
             "Remove a watchlist entry and its alerts.", None, _json({"type": "object"}), _NOT_FOUND, parameters=[entry]
         ),
@@ -407,6 +418,7 @@ _NOD_PARAMS = [
     _param("level", "name or domain (registered domain, eTLD+1)", {"type": "string", "enum": ["name", "domain"]}),
     _param("cursor", "Resume after this cursor (from an item or next_cursor)"),
 ]
+_EXCHANGE_FORMAT = {"type": "string", "enum": ["stix", "misp"]}
 _IMPORT_PARAMS = [
     _param("format", "lines, csv, stix or misp", {"type": "string", "enum": ["lines", "csv", "stix", "misp"]}),
     _param("tlp", "TLP level for indicators that carry none"),

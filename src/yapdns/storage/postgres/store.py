@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
@@ -98,8 +98,9 @@ class PostgresStore(SqlReader, RollupReader, SummaryReader, SummarizeReader, Con
             open=True,
             name="yapdns-pg-read",
         )
+        self._applier = PostgresApplier(self._writer_connection, replay_window)
         self._writer = GroupWriter(
-            PostgresApplier(self._writer_connection, replay_window),
+            self._applier,
             group_limit=GROUP_LIMIT,
             threads=1,
             name="pg-writer",
@@ -187,7 +188,17 @@ class PostgresStore(SqlReader, RollupReader, SummaryReader, SummarizeReader, Con
     def prune(self, policy: RetentionPolicy, *, dry_run: bool = False) -> PruneReport:
         """Apply ``policy`` (``storage/prune.py``) in chunks on the writer; run VACUUM (ANALYZE) after a big one."""
         return prune.apply_policy(lambda fn: self._writer.call(lambda conn: self._transaction(conn, fn)),
-                                  policy, dry_run, count_sum=self.dialect.count_sum("{0}"))
+                                  policy, dry_run, count_sum=self.dialect.count_sum("{0}"),
+                                  drain=lambda db: self._applier.drain_in(cast(migrations.ConnectionDb, db).connection))
+
+    def flush_rollup(self) -> None:
+        """Fold the writer's pending per-name rollup deltas into the rollup tables now (``storage/rollup.py``);
+        other processes' pending deltas are theirs to drain (within ``FLUSH_SECONDS`` or so)."""
+        self._writer.call(self._applier.flush)
+
+    def _rollup_current(self) -> None:
+        if self._applier.pending.waiting and not self._writer.in_writer_thread():
+            self.flush_rollup()
 
     @staticmethod
     def _transaction(conn: psycopg.Connection[Any], fn: Callable[[migrations.MigrationDb], T]) -> T:

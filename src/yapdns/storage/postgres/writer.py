@@ -42,7 +42,9 @@ from yapdns.storage.aggregate import (
 )
 from yapdns.storage.base import BatchRef, WriteOutcome
 from yapdns.storage.group import BatchKey, WriteJob, hour_sensor, resolve_replays
-from yapdns.storage.rollup import new_counts, upsert_sql
+from yapdns.storage.postgres.journal import STAGE as ROLLUP_STAGE
+from yapdns.storage.postgres.journal import PgJournal
+from yapdns.storage.rollup import FLUSH_SECONDS, Pending, drain, encode_journal, group_deltas
 
 GROUP_LIMIT = 1_000_000
 PURGE_EVERY = 3600.0
@@ -62,10 +64,7 @@ STAGING = (
     "prov integer, tf bigint, tl bigint, n bigint) ON COMMIT DELETE ROWS",
     f"CREATE TEMP TABLE IF NOT EXISTS stage_sample (rrname_rev {_C}, rrtype integer, rdata {_C}, sha256 {_C}, "
     f"task_id {_C}, tf bigint, tl bigint, n bigint) ON COMMIT DELETE ROWS",
-    f"CREATE TEMP TABLE IF NOT EXISTS stage_name_rollup (rrname_rev {_C}, rrtype integer, records bigint, "
-    "rrsets bigint, n bigint, tf bigint, tl bigint, ztf bigint, ztl bigint) ON COMMIT DELETE ROWS",
-    f"CREATE TEMP TABLE IF NOT EXISTS stage_name_seen_rollup (rrname_rev {_C}, prov integer, n bigint, tf bigint, "
-    "tl bigint, ztf bigint, ztl bigint) ON COMMIT DELETE ROWS",
+    ROLLUP_STAGE,
 )
 _MERGE = (
     "time_first = LEAST(t.time_first, EXCLUDED.time_first), "
@@ -110,24 +109,6 @@ _RRSET_UPSERT = (
     "RETURNING t.rrname_rev, t.rrtype, (t.xmax = 0) AS fresh) "
     "SELECT rrname_rev, rrtype, count(*) FROM up WHERE fresh GROUP BY rrname_rev, rrtype"
 )
-_ROLLUP_UPSERT, _SEEN_ROLLUP_UPSERT = upsert_sql("postgresql", "stage_")
-# The rollup's deltas are folded here, from stage_rr (no Python per row); stage_name_rollup holds only the new
-# record and RRset counts per name and type.
-_TRAFFIC = "CASE WHEN zo THEN NULL ELSE {} END"
-_ROLLUP_DELTAS = (
-    f"SELECT rrname_rev, rrtype, sum(records)::bigint, sum(rrsets)::bigint, LEAST(sum(n), {COUNT_CEILING})::bigint, "
-    "min(tf), max(tl), min(ztf), max(ztl) FROM ("
-    f"SELECT rrname_rev, rrtype, 0 AS records, 0 AS rrsets, n, {_TRAFFIC.format('tf')} AS tf, "
-    f"{_TRAFFIC.format('tl')} AS tl, ztf, ztl FROM stage_rr UNION ALL "
-    "SELECT rrname_rev, rrtype, records, rrsets, 0, NULL, NULL, NULL, NULL FROM stage_name_rollup) AS d "
-    "GROUP BY 1, 2 ORDER BY 1, 2"
-)
-_SEEN_DELTAS = (
-    f"SELECT rrname_rev, prov, LEAST(sum(n), {COUNT_CEILING})::bigint, min(tf) FILTER (WHERE NOT zo), "
-    "max(tl) FILTER (WHERE NOT zo), min(ztf), max(ztl) FROM stage_rr GROUP BY 1, 2 ORDER BY 1, 2"
-)
-_ROLLUP_FROM_STAGE = _ROLLUP_UPSERT.replace("SELECT * FROM stage_name_rollup ORDER BY 1, 2", _ROLLUP_DELTAS)
-_SEEN_FROM_STAGE = _SEEN_ROLLUP_UPSERT.replace("SELECT * FROM stage_name_seen_rollup ORDER BY 1, 2", _SEEN_DELTAS)
 _GROUPED_UPSERT = (
     "WITH up AS (INSERT INTO {table} AS t ({cols}, time_first, time_last, count) SELECT * FROM stage_{table} "
     "ORDER BY {key} ON CONFLICT ({key}) DO UPDATE SET " + _MERGE + " "
@@ -151,6 +132,7 @@ class PostgresApplier:
     """Owns one writing connection's transactions (one per group)."""
 
     keep_rollup = True  # benchmarks/ingest.py turns it off to measure what the rollup costs (never in service)
+    rollup_flush_seconds = FLUSH_SECONDS  # how long rollup deltas may wait in memory (storage/rollup.py)
 
     def __init__(self, connect: Callable[[], psycopg.Connection[Any]], replay_window: int) -> None:
         self._connect = connect
@@ -158,14 +140,54 @@ class PostgresApplier:
         self._prov: dict[ProvKey, int] = {}
         self._last_purge = 0.0
         self._has_rollup = False
+        self.pending = Pending()  # rollup deltas of committed groups, not yet in the rollup tables
+        self._staged: tuple[Any, ...] | None = None  # this transaction's journal row, for ``pending`` after COMMIT
 
     def _rollup_ready(self, conn: psycopg.Connection[Any]) -> bool:
-        """Whether migration 0009 made the rollup tables (checked until it has: a writer at an older schema
-        leaves them to the migration's fill)."""
+        """Whether migration 0010 made the rollup's journal (checked until it has: a writer at an older schema
+        leaves the rollup to that migration's fill)."""
         if not self._has_rollup:
-            row = conn.execute("SELECT to_regclass('name_rollup')").fetchone()
-            self._has_rollup = row is not None and row[0] is not None
+            self._has_rollup = _table(conn, "rollup_journal")
         return self._has_rollup
+
+    def _keep_rollup(self, conn: psycopg.Connection[Any], folded: FoldedBatch, new_rr: dict[tuple[str, int], int],
+                     new_sets: dict[tuple[str, int], int]) -> None:
+        """Journal the group's rollup deltas (the transaction's last statement,
+        see ``postgres/journal.py``); ``pending`` gets them after COMMIT."""
+        deltas = group_deltas(folded)
+        seq = PgJournal(conn).append(encode_journal(deltas, new_rr, new_sets))
+        self._staged = (seq, deltas, new_rr, new_sets)
+
+    def flush(self, conn: psycopg.Connection[Any]) -> None:
+        """Drain the rollup journal now, in a transaction of its own (outside any ingest transaction)."""
+        if not (self.pending.seqs or self.pending.check) or not self._rollup_ready(conn):
+            self.pending.check = False
+            return
+        self.pending.draining = True
+        try:
+            with conn.transaction():  # on error the journal rows stay; the next drain (next tick) decodes them
+                drain(PgJournal(conn), self.pending)
+        except BaseException:
+            self.pending.check = True
+            raise
+        finally:
+            self.pending.draining = False
+
+    def drain_in(self, conn: psycopg.Connection[Any]) -> None:
+        """Drain the rollup journal inside the caller's transaction (the prune, before it rebuilds names)."""
+        if self._rollup_ready(conn):
+            drain(PgJournal(conn), self.pending, lock=True)
+            self.pending.check = True  # look again at the next tick, in case the caller rolls back
+
+    def idle(self, conn: psycopg.Connection[Any]) -> None:
+        """Between groups, or with nothing queued: drain the rollup journal when it is due."""
+        due = self.pending.due(self.rollup_flush_seconds)
+        if due or (self.pending.orphan_check_due() and self._rollup_ready(conn) and self._orphans(conn)):
+            self.flush(conn)
+
+    def _orphans(self, conn: Any) -> bool:
+        """Whether rows of a writer that no longer drains them sit in the journal (``Pending.orphans``)."""
+        return self.pending.orphans(seq for (seq,) in conn.execute("SELECT seq FROM rollup_journal"))
 
     def connect(self) -> psycopg.Connection[Any]:
         conn = self._connect()
@@ -185,7 +207,9 @@ class PostgresApplier:
         return True
 
     def after_group(self, conn: psycopg.Connection[Any]) -> None:
-        """Forget batch ids older than the replay window (hourly, outside ingest transactions)."""
+        """Drain the rollup journal when due; forget batch ids older than the replay window (hourly); both
+        outside ingest transactions."""
+        self.idle(conn)
         now = time.time()
         if now - self._last_purge < PURGE_EVERY:
             return
@@ -202,6 +226,7 @@ class PostgresApplier:
         raise AssertionError("unreachable")
 
     def _transaction(self, conn: psycopg.Connection[Any], jobs: list[WriteJob]) -> list[WriteOutcome]:
+        self._staged = None
         try:
             with conn.transaction():
                 outcomes, fresh = resolve_replays(jobs, lambda refs: _claim(conn, refs))
@@ -210,7 +235,11 @@ class PostgresApplier:
                     self._apply(conn, folded, fresh)
         except BaseException:
             self._prov.clear()  # ids inserted by a rolled-back transaction are gone
+            self._staged = None  # and so is its journal row
             raise
+        if self._staged is not None:
+            self.pending.add(*self._staged)
+            self._staged = None
         return outcomes
 
     def _prov_ids(self, conn: psycopg.Connection[Any], keys: set[ProvKey]) -> dict[ProvKey, int]:
@@ -226,10 +255,6 @@ class PostgresApplier:
     def _apply(self, conn: psycopg.Connection[Any], folded: FoldedBatch, jobs: list[WriteJob]) -> None:
         new_rr = _upsert_rr(conn, folded) if folded.rr else {}
         new_sets = _upsert_rrset(conn, folded) if folded.rrset else {}
-        if self.keep_rollup and folded.rr and self._rollup_ready(conn):
-            _copy(conn, "stage_name_rollup", new_counts(new_rr, new_sets))
-            conn.execute(_ROLLUP_FROM_STAGE)
-            conn.execute(_SEEN_FROM_STAGE)
         new_by_type = _per_type(new_rr)
         new_records, new_rrsets = sum(new_rr.values()), sum(new_sets.values())
         new_neg = _upsert_grouped(conn, "negative", folded.negative) if folded.negative else 0
@@ -257,6 +282,13 @@ class PostgresApplier:
             "rrsets": new_rrsets,
         }
         _add(conn, "counter", "name", "value", sorted((k, v) for k, v in deltas.items() if v))
+        if self.keep_rollup and folded.rr and self._rollup_ready(conn):
+            self._keep_rollup(conn, folded, new_rr, new_sets)
+
+
+def _table(conn: psycopg.Connection[Any], name: str) -> bool:
+    row = conn.execute("SELECT to_regclass(%s)", (name,)).fetchone()
+    return row is not None and row[0] is not None
 
 
 def _claim(conn: psycopg.Connection[Any], refs: list[BatchRef]) -> dict[BatchKey, BatchRef]:
@@ -295,8 +327,6 @@ STAGE_TYPES = {
     "stage_negative": ["text", "text", "int4", "text", "int4", "int8", "int8", "int8"],
     "stage_qname": ["text", "text", "int4", "int4", "int8", "int8", "int8"],
     "stage_sample": ["text", "int4", "text", "text", "text", "int8", "int8", "int8"],
-    "stage_name_rollup": ["text", "int4", "int8", "int8", "int8", "int8", "int8", "int8", "int8"],
-    "stage_name_seen_rollup": ["text", "int4", "int8", "int8", "int8", "int8", "int8"],
 }
 
 

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from yapdns.core.model import Observation
 from yapdns.core.normalize import COUNT_CEILING
@@ -176,10 +176,22 @@ class SqliteStore(SqlReader, RollupReader, SummaryReader, SummarizeReader, Conte
     def prune(self, policy: RetentionPolicy, *, dry_run: bool = False) -> PruneReport:
         """Apply ``policy`` (``storage/prune.py``) in chunks on the writer thread, between ingest groups."""
         report = prune.apply_policy(lambda fn: self._writer.call(lambda conn: self._transaction(conn, fn)),
-                                    policy, dry_run, count_sum=self.dialect.count_sum("{0}"))
+                                    policy, dry_run, count_sum=self.dialect.count_sum("{0}"),
+                                    drain=self._drain_in)
         if not dry_run:  # this process's writer forgets every row id at once (others meet StaleRowIds)
             self._writer.call(lambda conn: self._applier.forget_rows())
         return report
+
+    def _drain_in(self, db: migrations.MigrationDb) -> None:
+        self._applier.drain_in(cast(migrations.ConnectionDb, db).connection)
+
+    def flush_rollup(self) -> None:
+        """Fold the writer's pending per-name rollup deltas into the rollup tables now (``storage/rollup.py``)."""
+        self._writer.call(self._applier.flush)
+
+    def _rollup_current(self) -> None:
+        if self._applier.pending.waiting and not self._writer.in_writer_thread():
+            self.flush_rollup()
 
     @staticmethod
     def _transaction(conn: sqlite3.Connection, fn: Callable[[migrations.MigrationDb], T]) -> T:

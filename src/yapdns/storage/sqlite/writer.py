@@ -28,7 +28,8 @@ from yapdns.storage.aggregate import (
 )
 from yapdns.storage.base import BatchRef, WriteOutcome
 from yapdns.storage.group import BatchKey, WriteJob, hour_sensor, resolve_replays
-from yapdns.storage.rollup import rollup_deltas, rollup_rows, upsert_sql
+from yapdns.storage.rollup import FLUSH_SECONDS, Pending, drain, encode_journal, group_deltas
+from yapdns.storage.sqlite.journal import SqliteJournal
 from yapdns.storage.sqlite.rowcache import CACHE_LIMIT, RowIdCache, StaleRowIds
 from yapdns.storage.sqlite.rowids import upsert_rr, upsert_rrset
 
@@ -40,8 +41,6 @@ _MERGE = (
     f"time_last = max(time_last, excluded.time_last), count = {saturating_add('min', 'count', 'excluded.count')}"
 )
 
-ROLLUP_UPSERT, SEEN_ROLLUP_UPSERT = upsert_sql("sqlite", "")
-
 NAME_SAMPLE_UPSERT = (
     "INSERT INTO name_sample (rrname_rev, rrname, rrtype, rcode, sha256, task_id, time_first, time_last, count) "
     f"VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (rrname_rev, rrtype, rcode, sha256, task_id) DO UPDATE SET {_MERGE}"
@@ -52,6 +51,7 @@ class SqliteApplier:
     """Owns the writing connection's transactions (one per group)."""
 
     keep_rollup = True  # benchmarks/ingest.py turns it off to measure what the rollup costs (never in service)
+    rollup_flush_seconds = FLUSH_SECONDS  # how long rollup deltas may wait in memory (storage/rollup.py)
 
     def __init__(
         self,
@@ -67,14 +67,55 @@ class SqliteApplier:
         self._rowids = RowIdCache(rowid_cache)
         self._last_purge = 0.0
         self._has_rollup = False
+        self.pending = Pending()  # rollup deltas of committed groups, not yet in the rollup tables
+        self._staged: tuple[Any, ...] | None = None  # this transaction's journal row, for ``pending`` after COMMIT
 
     def _rollup_ready(self, conn: sqlite3.Connection) -> bool:
-        """Whether migration 0009 made the rollup tables (checked until it has: a writer at an older schema
-        leaves them to the migration's fill)."""
+        """Whether migration 0010 made the rollup's journal (checked until it has: a writer at an older schema
+        leaves the rollup to that migration's fill)."""
         if not self._has_rollup:
-            found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'name_rollup'")
-            self._has_rollup = found.fetchone() is not None
+            self._has_rollup = _table(conn, "rollup_journal")
         return self._has_rollup
+
+    def _keep_rollup(self, conn: sqlite3.Connection, folded: FoldedBatch, new_rr: dict[tuple[str, int], int],
+                     new_sets: dict[tuple[str, int], int]) -> None:
+        """Journal the group's rollup deltas; ``pending`` gets them after COMMIT."""
+        deltas = group_deltas(folded)
+        seq = SqliteJournal(conn).append(encode_journal(deltas, new_rr, new_sets))
+        self._staged = (seq, deltas, new_rr, new_sets)
+
+    def flush(self, conn: sqlite3.Connection) -> None:
+        """Drain the rollup journal now, in a transaction of its own (outside any ingest transaction)."""
+        if not (self.pending.seqs or self.pending.check) or not self._rollup_ready(conn):
+            self.pending.check = False
+            return
+        self.pending.draining = True
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            drain(SqliteJournal(conn), self.pending)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")  # the journal rows stay; the next drain (at the next tick) decodes them
+            self.pending.check = True
+            raise
+        finally:
+            self.pending.draining = False
+
+    def drain_in(self, conn: sqlite3.Connection) -> None:
+        """Drain the rollup journal inside the caller's transaction (the prune, before it rebuilds names)."""
+        if self._rollup_ready(conn):
+            drain(SqliteJournal(conn), self.pending, lock=True)
+            self.pending.check = True  # look again at the next tick, in case the caller rolls back
+
+    def idle(self, conn: sqlite3.Connection) -> None:
+        """Between groups, or with nothing queued: drain the rollup journal when it is due."""
+        due = self.pending.due(self.rollup_flush_seconds)
+        if due or (self.pending.orphan_check_due() and self._rollup_ready(conn) and self._orphans(conn)):
+            self.flush(conn)
+
+    def _orphans(self, conn: Any) -> bool:
+        """Whether rows of a writer that no longer drains them sit in the journal (``Pending.orphans``)."""
+        return self.pending.orphans(seq for (seq,) in conn.execute("SELECT seq FROM rollup_journal"))
 
     def connect(self) -> sqlite3.Connection:
         return self._connect()  # with yapdns_count_sum, which the grouped staging upsert uses
@@ -90,7 +131,9 @@ class SqliteApplier:
         return True  # a local file does not drop the connection
 
     def after_group(self, conn: sqlite3.Connection) -> None:
-        """Forget batch ids older than the replay window (hourly, outside ingest transactions)."""
+        """Drain the rollup journal when due; forget batch ids older than the replay window (hourly); both
+        outside ingest transactions."""
+        self.idle(conn)
         now = time.time()
         if now - self._last_purge < PURGE_EVERY:
             return
@@ -105,6 +148,7 @@ class SqliteApplier:
 
     def _transaction(self, conn: sqlite3.Connection, jobs: list[WriteJob]) -> list[WriteOutcome]:
         conn.execute("BEGIN IMMEDIATE")
+        self._staged = None
         try:
             outcomes, fresh = self._sort_replays(conn, jobs)
             if fresh:
@@ -113,9 +157,13 @@ class SqliteApplier:
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
+            self._staged = None  # its journal row is gone with it
             self._prov.clear()
             self._rowids.clear()  # ids of rows this transaction inserted are gone
             raise
+        if self._staged is not None:
+            self.pending.add(*self._staged)
+            self._staged = None
         self._rowids.trim()  # between groups it holds at most its limit
         self._on_commit()
         return outcomes
@@ -148,9 +196,7 @@ class SqliteApplier:
         if folded.rrset:
             new_sets = upsert_rrset(conn, folded, self._rowids, per_name=rollup)
         if rollup:
-            names, seen = rollup_rows(rollup_deltas(folded), new_rr, new_sets)
-            conn.executemany(ROLLUP_UPSERT, names)
-            conn.executemany(SEEN_ROLLUP_UPSERT, seen)
+            self._keep_rollup(conn, folded, new_rr, new_sets)
         new_records, new_rrsets = sum(new_rr.values()), sum(new_sets.values())
         new_neg = _upsert_grouped(conn, "negative", folded.negative, True) if folded.negative else 0
         new_q = _upsert_grouped(conn, "qname", folded.query, False) if folded.query else 0
@@ -179,6 +225,10 @@ class SqliteApplier:
             queries=new_q,
             batches=len(refs),
         )
+
+
+def _table(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
 
 
 def _applied(conn: sqlite3.Connection, ref: BatchRef) -> BatchRef | None:

@@ -1,5 +1,6 @@
 """The watchlist page: entries with their retro-hunt results; analysts and admins add one, upload a file
-(lines, CSV, STIX 2.1 bundle, MISP event) or delete an entry."""
+(lines, CSV, STIX 2.1 bundle, MISP event) or delete an entry, and import a STIX bundle's or MISP event's
+resolutions as evidence (``detection/evidence.py``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.shortcuts import render
 
 from yapdns.server.accounts.roles import can_manage_sensors
 from yapdns.server.dashboard.views.common import problem
-from yapdns.server.detection import indicators, services
+from yapdns.server.detection import evidence, indicators, services
 from yapdns.server.detection.models import KIND_CHOICES, TLP_CHOICES, WatchlistEntry
 from yapdns.server.detection.tlp import UnknownTlp
 from yapdns.server.detection.views import READERS, read_upload
@@ -28,13 +29,14 @@ def watchlist_page(request: HttpRequest) -> HttpResponse:
             return problem(request, 403, "Not allowed", "Your role may not change watchlists.")
         try:
             context["message"] = _act(request)
-        except (indicators.BadIndicator, UnknownTlp) as exc:
+        except (indicators.BadIndicator, UnknownTlp, evidence.BadEvidence) as exc:
             context["error"], status = str(exc), 400
     context.update(
         entries=WatchlistEntry.objects.select_related("owner")[:PAGE],
         kinds=KIND_CHOICES,
         tlps=TLP_CHOICES,
         formats=list(READERS),
+        evidence_formats=evidence.FORMATS,
         can_act=can_manage_sensors(request.user),
         form=request.POST if status == 400 else {},
     )
@@ -57,6 +59,13 @@ def _act(request: HttpRequest) -> str:
         services.add_entries(found, user, request.POST.get("format", "lines"))
         notes = "; ".join(f"{s.where}: {s.reason}" for s in skipped[:5])
         return f"Added {len(found)} entries, skipped {len(skipped)}." + (f" {notes}" if notes else "")
+    if action == "evidence":
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise indicators.BadIndicator("choose a file to import")
+        report = evidence.import_evidence(request.POST.get("format", ""), upload.read(evidence.UPLOAD_MAX + 1))
+        samples = "; ".join(s["message"] for s in report.samples[:5])
+        return f"Evidence from {upload.name}: {report.summary()}" + (f" {samples}" if samples else "")
     if action == "add":
         post = request.POST
         kind = post.get("kind", "")
