@@ -217,7 +217,8 @@ def upsert_rrset(
     conn: sqlite3.Connection, folded: FoldedBatch, cache: RowIdCache, *, per_name: bool
 ) -> dict[tuple[str, int], int]:
     """Apply the RRset rows of ``folded``: one-RR RRsets in the cache by row id, the rest upserted under ids
-    given in advance; return the rows inserted per ``(rrname_rev, rrtype)`` (``per_name``), else per ``("", rrtype)``."""
+    given in advance; return the rows inserted per ``(rrname_rev, rrtype)`` (``per_name``), else per
+    ``("", rrtype)``."""
     rows = cache.rows
     hits: list[tuple[Any, ...]] = []
     misses: list[tuple[tuple[str, int, str, str], Stats]] = []
