@@ -274,6 +274,12 @@ SETTINGS: tuple[Setting, ...] = (
         "(docs/detection.md).",
     ),
     Setting(
+        "YAPDNS_MATCH_FOLD_INTERVAL",
+        "1",
+        "Seconds between two folds of kept watchlist matches into alerts by each server process's folding "
+        "thread (0: none; the worker's alert-delivery job folds them).",
+    ),
+    Setting(
         "YAPDNS_ALERT_FOLD_SECONDS",
         "3600",
         "Repeats of one (watchlist entry, record) within this many seconds fold into one alert.",

@@ -12,7 +12,7 @@ rejects) from one authenticated sensor and applies it through the store:
   an id is never shortened: an invalid one (``core.batch.check_batch_id``)
   raises ``MalformedInput`` and nothing is written;
 * ``after_commit`` hooks (watchlist matching) see the attributed
-  observations once the write has committed, replays included (so a crash
+  observations and the batch's reference once the write has committed, replays included (so a crash
   between the commit and a hook is made good by the sender's retry); a hook
   that fails is logged and never fails the ingest.
 """
@@ -29,7 +29,7 @@ from yapdns.core.batch import DecodedBatch, Reject, check_batch_id
 from yapdns.core.model import Observation
 from yapdns.storage.base import BatchRef, Store
 
-AfterCommit = Callable[[Sequence[Observation]], None]
+AfterCommit = Callable[[Sequence[Observation], BatchRef], None]
 log = logging.getLogger(__name__)
 
 
@@ -67,7 +67,7 @@ class IngestService:
         outcome = self.store.write(observations, ref)
         for hook in self.after_commit:
             try:
-                hook(observations)
+                hook(observations, ref)
             except Exception:
                 log.exception("after-commit hook failed on %s of %s (batch applied)", ref.batch_id, sensor)
         return IngestResult(

@@ -41,6 +41,7 @@ from yapdns.core.errors import YapdnsError
 from yapdns.core.importkey import batch_id, import_key
 from yapdns.core.model import Observation
 from yapdns.ingest import AfterCommit, IngestService
+from yapdns.storage.base import Store
 
 BATCH = 200_000
 
@@ -119,6 +120,7 @@ def import_(
             stats = ParseStats()
             totals = _import_file(service, path, fmt, ParseRun(cls(options), stats), sensor)
             _report(path, stats, totals)
+        _fold_matches(hooks, store)
     failed = failures()
     if failed:
         raise MatchingFailed(
@@ -142,6 +144,18 @@ def _match_hooks() -> tuple[tuple[AfterCommit, ...], Callable[[], int]]:
 
     before = MatchStats.failures
     return ingest_hooks(), lambda: MatchStats.failures - before
+
+
+def _fold_matches(hooks: tuple[AfterCommit, ...], store: Store) -> None:
+    """Fold the matches this import kept into alerts now (when that fails they stay kept: a worker folds them)."""
+    if not hooks:
+        return
+    from yapdns.server.detection.services import fold_pending
+
+    try:
+        fold_pending(store)
+    except Exception as exc:
+        click.secho(f"warning: watchlist matches kept, not folded into alerts yet ({exc})", fg="yellow", err=True)
 
 
 def _import_file(service: IngestService, path: Path, fmt: str, run: ParseRun, sensor: str) -> list[int]:

@@ -28,11 +28,12 @@ log = logging.getLogger(__name__)
 
 
 class StepResult(msgspec.Struct, frozen=True):
-    """One step over one dataset: addresses looked up, rows kept, and where to continue."""
+    """One step over one dataset: addresses looked up, rows kept, where to continue, and the rows looked up."""
 
     addresses: int
     kept: int
     next_cursor: str | None
+    rows: tuple[IpContextRow, ...] = ()
 
 
 class GeoIpEnricher:
@@ -52,7 +53,7 @@ class GeoIpEnricher:
             return StepResult(0, 0, cursor)
         rows = [row for ip in page.addresses if (row := dataset.lookup(ip)) is not None]
         kept = store.add_ip_context(rows)
-        return StepResult(len(page.addresses), kept, page.next_cursor)
+        return StepResult(len(page.addresses), kept, page.next_cursor, tuple(rows))
 
 
 def configured_datasets() -> list[IpDataset]:

@@ -4,7 +4,9 @@
 process: forgetting the live gauges of a worker that exited, the optional
 loopback metrics listener (``YAPDNS_METRICS_LISTEN``, started once the
 master is ready, serving every worker's figures), and JSON lines for
-gunicorn's own log when ``YAPDNS_LOG_FORMAT=json``.
+gunicorn's own log when ``YAPDNS_LOG_FORMAT=json``; and in each worker
+process, once the app is loaded, the thread folding watchlist matches into
+alerts (``detection/live.py``).
 """
 
 from __future__ import annotations
@@ -47,7 +49,8 @@ def monitoring_hooks(metrics_listen: str, json_logs: bool) -> dict[str, Any]:
     """gunicorn settings for the metrics listener, dead workers' gauges and JSON logs."""
     from yapdns.server.monitoring.exposition import worker_exited
 
-    hooks: dict[str, Any] = {"child_exit": lambda server, worker: worker_exited(worker.pid)}
+    hooks: dict[str, Any] = {"child_exit": lambda server, worker: worker_exited(worker.pid),
+                             "post_worker_init": lambda worker: _start_worker_threads()}
     if metrics_listen:
         host, port = split_listen(metrics_listen)
         hooks["when_ready"] = lambda server: _start_listener(host, port)
@@ -58,6 +61,13 @@ def monitoring_hooks(metrics_listen: str, json_logs: bool) -> dict[str, Any]:
         config["loggers"] = {"gunicorn.error": {"level": "INFO", "handlers": ["console"], "propagate": False}}
         hooks["logconfig_dict"] = config
     return hooks
+
+
+def _start_worker_threads() -> None:
+    """A worker process's background threads: folding watchlist matches into alerts (detection/live.py)."""
+    from yapdns.server.detection.live import start_folder
+
+    start_folder()
 
 
 def _start_listener(host: str, port: int) -> None:

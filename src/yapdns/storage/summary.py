@@ -114,27 +114,32 @@ class SummaryReader(ABC):
         return f"SELECT {columns} FROM rr WHERE id > ? AND id <= ? ORDER BY id LIMIT ?", (after, end, scan)
 
     def discoveries(self, after: int, scan: int = 10_000, within: str | None = None) -> DiscoveryPage:
-        """Names first stored among the next ``scan`` records after row id ``after``, oldest first."""
+        """Names first stored among the next ``scan`` records after row id ``after``, oldest first.
+
+        Two statements, whatever the page holds: the window's last row id, then the discovered names with their
+        totals (one key probe for "no earlier record", one range of the key index for the totals, each in SQL).
+        """
         window, params = self._stored_after("id, rrname, rrname_rev", after, scan)
         (last,) = self._rows(self._sq(f"SELECT max(id) FROM ({window}) AS w"), params)[0]
         if last is None:
             return DiscoveryPage([], after)
+        under = ""
+        bounds: tuple[str, ...] = ()
+        if within:
+            rev = reverse_name(within)
+            under = " AND w.rrname_rev >= ? AND w.rrname_rev < ?"
+            bounds = (rev, rev[:-1] + "/")
         found = self._rows(
             self._sq(
-                f"SELECT w.id, w.rrname, w.rrname_rev FROM ({window}) AS w WHERE w.id <= ? AND NOT EXISTS "
-                "(SELECT 1 FROM rr p WHERE p.rrname_rev = w.rrname_rev AND p.id < w.id) ORDER BY w.id"
+                f"SELECT w.id, w.rrname, min(a.time_first), max(a.time_last), count(*) FROM ({window}) AS w "
+                f"JOIN rr a ON a.rrname_rev = w.rrname_rev WHERE w.id <= ?{under} AND NOT EXISTS "
+                "(SELECT 1 FROM rr p WHERE p.rrname_rev = w.rrname_rev AND p.id < w.id) "
+                "GROUP BY w.id, w.rrname ORDER BY w.id"
             ),
-            (*params, last),
+            (*params, last, *bounds),
         )
-        rev = reverse_name(within) if within else None
-        rows = [self._discovery(r) for r in found if rev is None or str(r[2]).startswith(rev)]
+        rows = [Discovery(int(r[0]), str(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in found]
         return DiscoveryPage(rows, int(last))
-
-    def _discovery(self, row: Sequence[Any]) -> Discovery:
-        (totals,) = self._rows(
-            self._sq("SELECT min(time_first), max(time_last), count(*) FROM rr WHERE rrname_rev = ?"), (row[2],)
-        )
-        return Discovery(int(row[0]), str(row[1]), int(totals[0]), int(totals[1]), int(totals[2]))
 
     def first_under(self, name: str, seq: int) -> bool:
         """No record of ``name`` or below it has a row id under ``seq`` (a range of the ``rr`` key index)."""

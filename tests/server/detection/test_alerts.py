@@ -6,22 +6,28 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import msgspec
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
 from tests.server.conftest import auth, make_user
 from yapdns.server.detection import live, services
+from yapdns.server.detection.indicators import IndicatorSpec
 from yapdns.server.detection.matching import Hit
 from yapdns.server.detection.models import Alert, AlertDelivery, WatchlistEntry
+from yapdns.server.store import get_store
 from yapdns.storage.base import Store
 from yapdns.storage.query import NameMatch, RecordQuery
 
 
-def ingest(client: Client, token: str, batch: str, *records: dict[str, Any]) -> dict[str, Any]:
+def ingest(client: Client, token: str, batch: str, *records: dict[str, Any], fold: bool = True) -> dict[str, Any]:
+    """POST a batch; then fold its kept matches into alerts, as the server's folding thread does (``fold``)."""
     body = b"".join(json.dumps(r).encode() + b"\n" for r in records)
     reply = client.post("/api/v1/ingest", body, content_type="application/x-ndjson", HTTP_X_BATCH_ID=batch, **auth(token))
     assert reply.status_code == 200, reply.content
+    if fold:
+        services.fold_pending(get_store())
     return reply.json()
 
 
@@ -60,11 +66,14 @@ def test_live_matching_raises_folded_alerts_with_record_entry_sensor_and_times(
     assert AlertDelivery.objects.filter(channel="webhook", sent_at__isnull=True).count() == 2  # one per alert, queued
 
 
-def test_a_replayed_batch_is_matched_again_without_a_second_alert(client: Client, store: Store, sensor_token: str, query_token: str) -> None:
+def test_a_replayed_batch_is_matched_again_without_a_second_alert_or_count(client: Client, store: Store, sensor_token: str, query_token: str) -> None:
     add(client, query_token, value="evil.example")
-    ingest(client, sensor_token, "same", rec("evil.example", "203.0.113.5"))
-    assert ingest(client, sensor_token, "same", rec("evil.example", "203.0.113.5"))["replayed"]
-    assert Alert.objects.count() == 1 and Alert.objects.get().matches == 2
+    ingest(client, sensor_token, "same", rec("evil.example", "203.0.113.5", count=4))
+    assert ingest(client, sensor_token, "same", rec("evil.example", "203.0.113.5", count=4))["replayed"]
+    assert ingest(client, sensor_token, "same", rec("evil.example", "203.0.113.5", count=4), fold=False)["replayed"]
+    services.fold_pending(store)  # the replay's match was kept already: counted once per (entry, record, batch)
+    alert = Alert.objects.get()
+    assert (alert.count, alert.matches) == (4, 1) == (stored_count(store, "evil.example"), 1)
 
 
 def test_matching_that_fails_never_fails_the_ingest(client: Client, store: Store, sensor_token: str, query_token: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -73,7 +82,7 @@ def test_matching_that_fails_never_fails_the_ingest(client: Client, store: Store
     def broken(*_: object, **__: object) -> None:
         raise RuntimeError("the alert table is gone")
 
-    monkeypatch.setattr(services, "record_hits", broken)
+    monkeypatch.setattr(services, "log_matches", broken)
     before = live.MatchStats.failures
     assert ingest(client, sensor_token, "b", rec("evil.example", "203.0.113.5"))["accepted"] == 1
     assert live.MatchStats.failures == before + 1
@@ -188,3 +197,49 @@ def test_live_matching_after_a_hunt_adds_only_new_observations(client: Client, s
     services.retro_hunt(store, entry["id"])
     assert alert_count() == 5
     assert Alert.objects.get().matches == 3  # the hunt, the live match and the second hunt were each folded in
+
+
+def test_a_batch_committed_during_a_hunt_and_matched_after_it_counts_once(store: Store, query_token: str) -> None:
+    from yapdns.core.model import Observation
+    from yapdns.storage.base import BatchRef
+
+    entry = services.add_entries([IndicatorSpec("name", "c2.evil.example")], None, "api")[0]
+    history = Observation(rrname="c2.evil.example", rrtype="A", rdata=("203.0.113.5",), time_first=1_700_000_000,
+                          time_last=1_700_000_000, count=3, sensor_id="s1")
+    store.write([history], BatchRef("s1", "history"))
+    late = msgspec.structs.replace(history, count=2)
+    ref = BatchRef("s1", "late")
+    store.write([late], ref)  # committed; its match is not kept yet (the moment between commit and match)
+    services.retro_hunt(store, entry.pk)  # the hunt reads the record: 5, the late batch included
+    assert alert_count() == 5
+    live.match_after_commit([late], ref)  # the late batch's match, kept after the hunt
+    services.fold_pending(store)
+    assert alert_count() == stored_count(store, "c2.evil.example") == 5  # not 7
+    store.write([msgspec.structs.replace(history, count=4)], BatchRef("s1", "later"))
+    live.match_after_commit([msgspec.structs.replace(history, count=4)], BatchRef("s1", "later"))
+    services.fold_pending(store)
+    assert alert_count() == stored_count(store, "c2.evil.example") == 9  # a batch after the hunt adds
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_folding_thread_turns_kept_matches_into_alerts_off_the_request_path(store: Store) -> None:
+    import time
+
+    from yapdns.core.batch import DecodedBatch
+    from yapdns.core.model import Observation
+    from yapdns.ingest import IngestService
+
+    services.add_entries([IndicatorSpec("name", "*.evil.example")], None, "api")
+    service = IngestService(store, live.ingest_hooks())
+    seen = Observation(rrname="c2.evil.example", rrtype="A", rdata=("203.0.113.5",), time_first=1_700_000_000,
+                       time_last=1_700_000_000, count=2)
+    for batch in ("one", "two", "two"):  # "two" again: a replay
+        service.submit("s1", DecodedBatch(batch, [seen], []))
+    assert (Alert.objects.count(), services.pending_matches()) == (0, 2)  # the requests only kept the matches
+    folder = live.Folder(lambda: store, 0.05).start()
+    deadline = time.monotonic() + 20
+    while services.pending_matches() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    folder.stop()
+    alert = Alert.objects.get()
+    assert (alert.count, alert.matches, folder.folded) == (4, 2, 2)

@@ -115,3 +115,24 @@ def test_a_backend_without_context_skips_the_asn_hunt(client: Client, store: Sto
     assert services.hunt_pending(NoContext()) == 1  # type: ignore[arg-type]
     hunted = client.get("/api/v1/watchlist", **auth(query_token)).json()["entries"][0]
     assert hunted["id"] == entry["id"] and hunted["hunted_at"] and hunted["hunt_found"] == 0
+
+
+def test_an_address_whose_as_is_known_only_after_the_hunt_is_matched_when_enriched(
+        client: Client, store: Store, sensor_token: str, query_token: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from yapdns.server.enrichment import jobs
+
+    add(client, query_token, value="asn:AS64496")
+    assert services.hunt_pending(store) == 1  # hunted: nothing in history yet
+    ingest(client, sensor_token, "b", rec("c2.example", "5.5.5.5", count=3), rec("quiet.example", "192.0.2.1"))
+    assert Alert.objects.count() == 0  # no source knows 5.5.5.5's AS yet
+    monkeypatch.setenv("YAPDNS_GEOIP_MMDB", str(write_mmdb(tmp_path / "asn.mmdb", "GeoLite2-ASN", MOVED, 1_700_000_000)))
+    monkeypatch.setattr(jobs, "_enricher", None)  # the job's datasets, read from the new setting
+    jobs.enrich_addresses.call()  # the enricher keeps 5.5.5.5's context: AS64496
+    [alert] = Alert.objects.all()
+    assert (alert.rrname, alert.rdata, alert.count, alert.origin) == ("c2.example", "5.5.5.5", 3, "retro-hunt")
+    jobs.enrich_addresses.call()  # nothing new
+    asnmatch.forget_resolver()  # the server's memory of "AS unknown" lasts 5 minutes (asnmatch.CACHE_SECONDS)
+    ingest(client, sensor_token, "b2", rec("c2.example", "5.5.5.5", count=2))  # live now (kept context)
+    alert.refresh_from_db()
+    assert (Alert.objects.count(), alert.count) == (1, 5)

@@ -252,12 +252,14 @@ def test_a_file_imported_by_the_command_is_not_stored_again_by_the_api(
 def test_an_uploaded_resolution_is_matched_against_the_watchlist(
     client: Client, store: Store, query_token: str
 ) -> None:
+    from yapdns.server.detection import services
     from yapdns.server.detection.models import Alert
 
     response = client.post("/api/v1/watchlist", {"value": "*.example.net"}, content_type="application/json",
                            **auth(query_token))
     assert response.status_code == 201, response.content
     assert upload(client, query_token, "stix", BAD_AND_GOOD_STIX).json()["stored"] == 1
+    assert services.fold_pending(store) == 1  # the match was kept; a server's folding thread folds it
     assert list(Alert.objects.values_list("rrname", "rdata")) == [("c2.example.net", "198.51.100.7")]
 
 

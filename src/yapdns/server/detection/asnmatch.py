@@ -9,8 +9,9 @@ numbers (``enrich/asnumbers.py``, when installed and ``YAPDNS_GEOIP_BUILTIN``
 is on; loaded once per process, about a second and 18 MB, only once an
 ``asn`` entry exists). An address none knows is not matched at ingest; the
 retro-hunt of an ``asn`` entry (``services.hunt_query``) finds it in history
-once the enricher has kept its context. Nothing of this
-runs while the watchlist has no ``asn`` entry.
+if the enricher kept its context by then, and ``match_context`` when the
+enricher keeps it later (the enrichment job calls it after each step). Nothing
+of this runs while the watchlist has no ``asn`` entry.
 
 Answers are remembered per address (``CACHE_MAX``) for ``CACHE_SECONDS``,
 so a batch costs one bulk context read for the addresses not seen lately.
@@ -28,9 +29,12 @@ from yapdns import config
 from yapdns.core.model import Observation
 from yapdns.enrich.dataset import IpDataset
 from yapdns.enrich.mmdb import MmdbDataset
+from yapdns.server.detection import services
 from yapdns.server.detection.matching import ADDRESS_TYPES, Hit, WatchlistMatcher
 from yapdns.server.enrichment.services import as_of
 from yapdns.storage.base import Store
+from yapdns.storage.context import IpContextRow
+from yapdns.storage.query import IpRange, RecordQuery
 
 log = logging.getLogger(__name__)
 CACHE_MAX = 200_000
@@ -90,6 +94,23 @@ def asn_hits(matcher: WatchlistMatcher, observations: Sequence[Observation], res
                 hits.extend(Hit(e, obs.rrname, obs.rrtype, rdata, obs.sensor_id or "", obs.time_first,
                                 obs.time_last, obs.count) for e in watched[asn])
     return hits
+
+
+def match_context(store: Store, rows: Sequence[IpContextRow]) -> int:
+    """Alerts (origin ``retro-hunt``) for the records of addresses whose context, just looked up by the enricher,
+    puts them in a watched AS and that have no alert of that entry yet (an address stored before any source knew
+    its AS: not matched at ingest, and missed by the entry's hunt); the alerts created. Each address's records
+    are read as a hunt reads them (at most ``services.HUNT_MAX``), with their whole stored counts."""
+    watched = services.live_matcher().asns
+    if not watched:
+        return 0
+    addresses = {row.ip: watched[row.asn] for row in rows if row.asn is not None and row.asn in watched}
+    hits: list[Hit] = []
+    for ip, entries in addresses.items():
+        for r in store.iter_records(RecordQuery(rdata_ip=IpRange.parse(ip), limit=services.HUNT_MAX)):
+            hits.extend(Hit(e, r.rrname, r.rrtype, r.rdata, "", r.time_first, r.time_last, r.count) for e in entries)
+    fresh = services.without_alerts(hits)
+    return len(services.record_hits(fresh, origin="retro-hunt", totals=True, store=store)) if fresh else 0
 
 
 _resolver: AsnResolver | None = None

@@ -9,12 +9,13 @@ names that got new addresses, their CNAME aliases, and newly observed names
 of any type (``rescore``, ``signals.py``; cursors in ``JobCursor``).
 
 ``yapdns worker`` runs them as two periodic jobs (``workers/schedule.py``):
-``watch_round`` (hunts, NOD watch, rescoring) and ``deliver_alerts`` (the
-outbox), each enqueued by one worker at a time and never while its last
-run is pending. ``yapdns detection jobs`` runs the same rounds in a loop
-for deployments without a worker, and may run beside workers: each
-delivery is claimed before it is sent (``delivery.claim``), so no two
-runners send one alert.
+``watch_round`` (hunts, NOD watch, rescoring) and ``deliver_alerts`` (folding
+kept live matches, ``services.fold_pending``, then the outbox), each
+enqueued by one worker at a time and never while its last run is pending.
+``yapdns detection jobs`` runs the same rounds in a loop for deployments
+without a worker, and may run beside workers: each delivery is claimed
+before it is sent (``delivery.claim``), so no two runners send one alert,
+and folds are one alert transaction at a time.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ class JobReport:
 
 
 def run_jobs(store: Store) -> JobReport:
-    """One round of retro-hunts and alert deliveries."""
+    """One round: fold kept live matches, retro-hunts, NOD watch, rescoring and alert deliveries."""
+    services.fold_pending(store)
     hunted = services.hunt_pending(store)
     nod_alerts = nod_watch(store)
     rescored = rescore(store)
@@ -66,9 +68,11 @@ def watch_round() -> dict[str, int]:
 
 @job(retries=0)
 def deliver_alerts() -> dict[str, int]:
-    """The worker's periodic delivery of due alerts (a failed send is retried by the outbox, not the job)."""
+    """The worker's periodic folding of kept live matches into alerts (after a crash, or where no server folds
+    them), then delivery of due alerts (a failed send is retried by the outbox, not the job)."""
+    folded = services.fold_pending(get_store())
     sent, failed = delivery.deliver_pending()
-    return {"sent": sent, "failed": failed}
+    return {"folded": folded, "sent": sent, "failed": failed}
 
 
 def rescore(store: Store, limit: int = RESCORE_MAX) -> int:

@@ -9,8 +9,9 @@
   ``REGEX_MAX`` entries).
 
 Names and addresses repeat a lot, so the matcher remembers the result of
-each (up to ``CACHE_MAX`` of each, then starts over): a repeat costs one
-dictionary lookup. ``nod`` entries match newly observed names,
+each (up to ``CACHE_MAX`` of each, then starts over), and looks a batch's
+distinct names and rdata up as sets: what it saw before costs nothing more,
+and only a batch with a hit is walked observation by observation. ``nod`` entries match newly observed names,
 not observations (``nod_suffixes``); ``asn`` entries need each address's
 AS, which the matcher does not know: ``asn_entries`` answers for a number
 and ``asnmatch.py`` finds the numbers.
@@ -19,9 +20,11 @@ and ``asnmatch.py`` finds the numbers.
 from __future__ import annotations
 
 import ipaddress
+import itertools
+import operator
 import socket
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import regex
@@ -31,6 +34,8 @@ from yapdns.core.model import Observation
 REGEX_MAX = 1000
 ADDRESS_TYPES = frozenset({"A", "AAAA"})
 CACHE_MAX = 200_000  # names and addresses whose results the matcher remembers (cleared when full)
+_RRNAME = operator.attrgetter("rrname")
+_RDATA = operator.attrgetter("rdata")
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,7 @@ class Hit:
     time_first: int
     time_last: int
     count: int
+    matches: int = 1  # the observations this hit stands for (a logged match sums a batch's)
 
 
 class WatchlistMatcher:
@@ -71,8 +77,8 @@ class WatchlistMatcher:
         for rule in rules:
             self._add(rule)
         self.prefix_lengths = sorted(self.nets)
-        self._names: dict[str, tuple[int, ...]] = {}
-        self._addresses: dict[str, tuple[int, ...]] = {}
+        self._names = _Seen()
+        self._addresses = _Seen()
 
     def _add(self, rule: EntryRule) -> None:
         self.size += 1
@@ -101,30 +107,45 @@ class WatchlistMatcher:
         return self.size == 0
 
     def match(self, observations: Sequence[Observation]) -> list[Hit]:
-        """Every (entry, record) the observations match, in observation order."""
+        """Every (entry, record) the observations match, in observation order.
+
+        The batch's distinct names and rdata are looked up as sets first (set operations run in C; a name or
+        address seen before costs nothing more), so only a batch with a hit walks its observations in Python.
+        """
         if self.empty:
             return []
-        names, addresses = self._names, self._addresses
-        if len(names) > CACHE_MAX:
-            names.clear()
-        if len(addresses) > CACHE_MAX:
-            addresses.clear()
-        nets = bool(self.nets)
+        hot_names = self._hot(set(map(_RRNAME, observations)), self._names, self.name_entries)
+        hot_ips: dict[str, tuple[int, ...]] = {}
+        if self.nets:
+            rdatas = set(itertools.chain.from_iterable(map(_RDATA, observations)))
+            hot_ips = self._hot(rdatas, self._addresses, self.ip_entries)
+        if not hot_names and not hot_ips:
+            return []
         hits: list[Hit] = []
+        ips = hot_ips.keys()
         for obs in observations:
-            by_name = names.get(obs.rrname)
-            if by_name is None:
-                by_name = names[obs.rrname] = tuple(self.name_entries(obs.rrname))
-            if nets and obs.rrtype in ADDRESS_TYPES:
+            by_name = hot_names.get(obs.rrname, ())
+            if ips and obs.rrtype in ADDRESS_TYPES and not ips.isdisjoint(obs.rdata):
                 for rdata in obs.rdata:
-                    by_ip = addresses.get(rdata)
-                    if by_ip is None:
-                        by_ip = addresses[rdata] = tuple(self.ip_entries(rdata))
+                    by_ip = hot_ips.get(rdata, ())
                     if by_name or by_ip:
                         hits.extend(_hit(i, obs, rdata) for i in (*by_name, *by_ip))
             elif by_name:
                 hits.extend(_hit(i, obs, rdata) for rdata in obs.rdata for i in by_name)
         return hits
+
+    @staticmethod
+    def _hot(keys: set[str], seen: _Seen, lookup: Callable[[str], list[int]]) -> dict[str, tuple[int, ...]]:
+        """The entries of each of ``keys`` that has any (every key's answer remembered in ``seen``)."""
+        if len(seen.all) > CACHE_MAX:
+            seen.all.clear()
+            seen.hits.clear()
+        for key in keys - seen.all:
+            seen.all.add(key)
+            found = lookup(key)
+            if found:
+                seen.hits[key] = tuple(found)
+        return {key: seen.hits[key] for key in keys & seen.hits.keys()}
 
     def name_entries(self, name: str) -> list[int]:
         """The entries a name matches (exact, wildcards, regexes)."""
@@ -162,6 +183,14 @@ class WatchlistMatcher:
         """The ``nod`` entries whose suffix a newly observed name falls under (or is)."""
         labels = name.split(".")
         return [e for i in range(len(labels)) for e in self.nod_suffixes.get(".".join(labels[i:]), ())]
+
+
+class _Seen:
+    """Names (or rdata) looked up before, and the entries of those that have any."""
+
+    def __init__(self) -> None:
+        self.all: set[str] = set()
+        self.hits: dict[str, tuple[int, ...]] = {}
 
 
 def _address(text: str) -> tuple[int, int]:

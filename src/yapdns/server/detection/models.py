@@ -50,6 +50,7 @@ class Alert(models.Model):
     count = models.BigIntegerField(default=0)
     matches = models.IntegerField(default=1)  # how many matches were folded in
     origin = models.CharField(max_length=12, default="live")  # live, retro-hunt, nod
+    hunted = models.BooleanField(default=False)  # a retro-hunt set its count to its record's stored count
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     last_matched_at = models.DateTimeField(default=timezone.now)  # the fold window runs from here
     status = models.CharField(max_length=12, choices=STATUS_CHOICES, default="open", db_index=True)
@@ -62,6 +63,33 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entry} on {self.rrname} {self.rrtype} {self.rdata}"
+
+
+class MatchLog(models.Model):
+    """One live match of one ingest batch: an entry on a record, with the batch's observations of it.
+
+    Written after the store committed the batch and before the ingest answer (so a crash loses none), folded
+    into alerts later off the request path (``services.fold_pending``). ``key`` (entry, record, sensor and batch
+    id) is unique, so a replayed batch adds no row and counts nothing twice; folded rows are kept for the replay
+    window for that, then pruned.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    fold_key = models.CharField(max_length=64)
+    entry_id = models.BigIntegerField()  # no foreign key: rows of a deleted entry are dropped when folded
+    rrname = models.CharField(max_length=1100)
+    rrtype = models.CharField(max_length=16)
+    rdata = models.TextField()
+    sensor = models.CharField(max_length=200, blank=True)
+    time_first = models.BigIntegerField()
+    time_last = models.BigIntegerField()
+    count = models.BigIntegerField()
+    matches = models.IntegerField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    folded = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["id"], condition=models.Q(folded=False), name="matchlog_pending")]
 
 
 class AlertComment(models.Model):

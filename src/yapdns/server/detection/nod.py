@@ -65,7 +65,12 @@ class NodItem:
     last_seen: int
     records: int
     via: str  # the discovered name (itself, or the name under a new registered domain)
-    cursor: str
+    seq: int  # its place in discovery order
+
+    @property
+    def cursor(self) -> str:
+        """The cursor to resume after this item (encoded only when asked: a follower reading many needs few)."""
+        return cursor_of(self.seq)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -122,8 +127,7 @@ def _item(store: Store, query: NodQuery, found: Discovery) -> NodItem | None:
         return None
     if (query.sensor or query.evidence) and not _seen_by(store, found.rrname, query):
         return None
-    seq = cursor_of(found.seq)
-    return NodItem(name, query.level, found.first_seen, found.last_seen, found.records, found.rrname, seq)
+    return NodItem(name, query.level, found.first_seen, found.last_seen, found.records, found.rrname, found.seq)
 
 
 def _seen_by(store: Store, name: str, query: NodQuery) -> bool:
@@ -149,7 +153,7 @@ def nod_page(store: Store, query: NodQuery, cursor: str | None) -> tuple[list[No
         if len(items) >= query.limit:
             return items, items[-1].cursor, True
         items.append(step)
-        last = parse_cursor(step.cursor)
+        last = step.seq
     if len(items) >= query.limit:
         return items, items[-1].cursor, True
     return items, cursor_of(last), store.discoveries(last, 1).scanned_to != last

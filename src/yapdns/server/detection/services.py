@@ -1,14 +1,21 @@
 """Watchlist and alert operations shared by the API, the dashboard, the ingest hook and the command line.
 
 * ``add_entries``: store checked indicators (``indicators.py``) for an owner;
+* ``log_matches``: the ingest hook's cheap, durable part: one ``MatchLog`` row
+  per (entry, record) of a committed batch, unique per (entry, record, batch),
+  so a replayed batch adds nothing;
+* ``fold_pending``: fold logged matches into alerts, many batches at once, off
+  the request path (the server's folding thread, the worker's jobs, the end of
+  ``yapdns import``);
 * ``record_hits``: turn matches into alerts, folding repeats of one
   (entry, record) within ``YAPDNS_ALERT_FOLD_SECONDS`` into one alert (live
   hits add their observations' counts; a hunt's hits carry the record's whole
   count, which already holds what live matching added, so the alert takes the
-  larger of the two instead of the sum), and
-  queue each new alert for delivery (``delivery.py``); one transaction at a
-  time per process (so concurrent folds never race), retried when SQLite
-  reports the application database locked by another process;
+  larger of the two instead of the sum, and is marked ``hunted``: later live
+  folds into it never take its count past the record's stored count), and
+  queue each new alert for delivery (``delivery.py``); one alert transaction at
+  a time (a lock per process, the write lock on SQLite, an advisory lock on
+  PostgreSQL), retried when SQLite reports the database locked;
 * ``retro_hunt``: match one entry against history (bounded by ``HUNT_MAX``
   records), as a background job;
 * ``live_matcher``: the compiled watchlist of unexpired entries, rebuilt when
@@ -24,10 +31,11 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
 from django.contrib.auth.models import User
-from django.db import OperationalError, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
@@ -37,18 +45,23 @@ from yapdns.core.model import Record
 from yapdns.server.detection import delivery
 from yapdns.server.detection.indicators import IndicatorSpec
 from yapdns.server.detection.matching import EntryRule, Hit, WatchlistMatcher
-from yapdns.server.detection.models import Alert, AlertComment, WatchlistEntry
+from yapdns.server.detection.models import Alert, AlertComment, MatchLog, WatchlistEntry
 from yapdns.storage.base import Store
 from yapdns.storage.context import ContextFilter
-from yapdns.storage.query import IpRange, NameMatch, RecordQuery
+from yapdns.storage.query import IpRange, NameMatch, RecordQuery, TypeFilter
 
 log = logging.getLogger(__name__)
 HUNT_MAX = 1000
 MATCHER_TTL = 5.0
 STATUSES = ("open", "acknowledged", "closed")
 WRITE_ATTEMPTS = 5
-FOLD_FIELDS = ["time_first", "time_last", "count", "matches", "sensor", "last_matched_at"]
+FOLD_FIELDS = ["time_first", "time_last", "count", "matches", "sensor", "last_matched_at", "hunted"]
+FOLD_BATCH = 2000  # logged matches folded in one transaction
+PRUNE_EVERY = 600.0  # seconds between two prunes of folded match rows in one process
+ADVISORY_LOCK = 0x59415044  # PostgreSQL advisory lock id of alert transactions ("YAPD")
 _ALERT_WRITES = threading.Lock()  # one alert transaction at a time per process: folds never race
+_PRUNED = [0.0]
+T = TypeVar("T")
 
 
 def add_entries(specs: Iterable[IndicatorSpec], owner: User | None, source: str) -> list[WatchlistEntry]:
@@ -138,10 +151,79 @@ def fold_key(entry_id: int, rrname: str, rrtype: str, rdata: str) -> str:
     return hashlib.sha256(f"{entry_id}\0{rrname}\0{rrtype}\0{rdata}".encode()).hexdigest()
 
 
+def log_matches(hits: Sequence[Hit], sensor: str, batch_id: str) -> int:
+    """Keep one committed batch's matches, one row per (entry, record), for ``fold_pending``; rows added.
+
+    A row already kept for this (entry, record, batch) (a replay, or a retry whose answer was lost) is left as it
+    is, so a batch is counted once however often it is matched.
+    """
+    rows = []
+    for key, group in _grouped(hits).items():
+        first = group[0]
+        rows.append(MatchLog(
+            key=hashlib.sha256(f"{key}\0{sensor}\0{batch_id}".encode()).hexdigest(),
+            fold_key=key, entry_id=first.entry_id, rrname=first.rrname, rrtype=first.rrtype, rdata=first.rdata,
+            sensor=group[-1].sensor, time_first=min(h.time_first for h in group),
+            time_last=max(h.time_last for h in group), count=sum(h.count for h in group),
+            matches=sum(h.matches for h in group),
+        ))
+    MatchLog.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def pending_matches() -> int:
+    """Logged matches not folded into alerts yet."""
+    return MatchLog.objects.filter(folded=False).count()
+
+
+def fold_pending(store: Store | None = None, limit: int = FOLD_BATCH) -> int:
+    """Fold every logged match not folded yet into alerts (``limit`` rows a transaction); the rows folded.
+
+    ``store`` serves the records' stored counts for alerts a retro-hunt counted (without it their count is
+    not capped). Folded rows older than the replay window are pruned now and then.
+    """
+    channels = delivery.Channels.from_settings()
+    total = 0
+    while True:
+        done = _alert_transaction(lambda: _fold_some(store, limit, channels))
+        total += done
+        if done < limit:
+            break
+    _prune_folded()
+    return total
+
+
+def _fold_some(store: Store | None, limit: int, channels: delivery.Channels) -> int:
+    rows = list(MatchLog.objects.filter(folded=False).order_by("id")[:limit])
+    if not rows:
+        return 0
+    groups: dict[str, list[Hit]] = {}
+    for row in rows:
+        groups.setdefault(row.fold_key, []).append(Hit(
+            row.entry_id, row.rrname, row.rrtype, row.rdata, row.sensor, row.time_first, row.time_last, row.count,
+            row.matches,
+        ))
+    _apply(groups, "live", channels, _since(), False, store)
+    MatchLog.objects.filter(pk__in=[row.pk for row in rows]).update(folded=True)
+    return len(rows)
+
+
+def _prune_folded() -> None:
+    if time.monotonic() - _PRUNED[0] < PRUNE_EVERY:
+        return
+    _PRUNED[0] = time.monotonic()
+    horizon = timezone.now() - dt.timedelta(seconds=config.get_int("YAPDNS_REPLAY_WINDOW"))
+    MatchLog.objects.filter(folded=True, created_at__lt=horizon).delete()
+
+
 def record_hits(
-    hits: Sequence[Hit], origin: str = "live", channels: delivery.Channels | None = None, totals: bool = False
+    hits: Sequence[Hit],
+    origin: str = "live",
+    channels: delivery.Channels | None = None,
+    totals: bool = False,
+    store: Store | None = None,
 ) -> list[Alert]:
-    """Fold matches into alerts; return the alerts created (repeats only update theirs).
+    """Fold matches into alerts at once; return the alerts created (repeats only update theirs).
 
     ``totals``: each hit's count is its record's whole stored count (a retro-hunt), not one observation's: the
     alert's count becomes the larger of its own and the record's, so what live matching counted is not counted
@@ -149,22 +231,47 @@ def record_hits(
     """
     if not hits:
         return []
-    channels = channels or delivery.Channels.from_settings()
-    window = dt.timedelta(seconds=config.get_int("YAPDNS_ALERT_FOLD_SECONDS"))
+    chosen = channels or delivery.Channels.from_settings()
     groups = _grouped(hits)
+    return _alert_transaction(lambda: _apply(groups, origin, chosen, _since(), totals, store))
+
+
+def without_alerts(hits: Sequence[Hit]) -> list[Hit]:
+    """The hits whose (entry, record) has no alert in the fold window."""
+    keys = {fold_key(h.entry_id, h.rrname, h.rrtype, h.rdata): h for h in hits}
+    alerted = set(Alert.objects.filter(fold_key__in=list(keys), last_matched_at__gte=_since())
+                  .values_list("fold_key", flat=True))
+    return [h for key, h in keys.items() if key not in alerted]
+
+
+def _since() -> dt.datetime:
+    return timezone.now() - dt.timedelta(seconds=config.get_int("YAPDNS_ALERT_FOLD_SECONDS"))
+
+
+def _alert_transaction(work: Callable[[], T]) -> T:
+    """Run ``work`` as the only alert transaction (of this process; of every process through SQLite's write
+    lock or a PostgreSQL advisory lock), retried when SQLite reports the database locked."""
     for attempt in range(WRITE_ATTEMPTS):
         try:
             with _ALERT_WRITES, transaction.atomic():
-                return _apply(groups, origin, channels, timezone.now() - window, totals)
+                if connection.vendor == "postgresql":
+                    with connection.cursor() as cursor:
+                        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK])
+                return work()
         except OperationalError:  # SQLite's "database is locked" under another process's write: retry
             if attempt == WRITE_ATTEMPTS - 1:
                 raise
             time.sleep(0.05 * 2**attempt)
-    return []
+    raise AssertionError("unreachable")
 
 
 def _apply(
-    groups: dict[str, list[Hit]], origin: str, channels: delivery.Channels, since: dt.datetime, totals: bool
+    groups: dict[str, list[Hit]],
+    origin: str,
+    channels: delivery.Channels,
+    since: dt.datetime,
+    totals: bool,
+    store: Store | None = None,
 ) -> list[Alert]:
     """Fold the groups into their recent alerts (one read, one bulk update); create alerts for the rest."""
     recent: dict[str, Alert] = {}
@@ -173,6 +280,8 @@ def _apply(
     now = timezone.now()
     for key, alert in recent.items():
         _fold(alert, groups[key], now, totals)
+        if alert.hunted and not totals and store is not None:
+            alert.count = min(alert.count, stored_count(store, alert) or alert.count)
     Alert.objects.bulk_update(list(recent.values()), FOLD_FIELDS)
     created: list[Alert] = []
     wanted = {group[0].entry_id for key, group in groups.items() if key not in recent}
@@ -183,6 +292,18 @@ def _apply(
             delivery.queue(alert, channels)
             created.append(alert)
     return created
+
+
+def stored_count(store: Store, alert: Alert) -> int | None:
+    """The stored count of an alert's record (None when the store has no such record)."""
+    query = RecordQuery(
+        rrname=NameMatch.parse(alert.rrname), types=TypeFilter.parse(alert.rrtype), limit=HUNT_MAX
+    )
+    try:
+        counts = [r.count for r in store.iter_records(query) if r.rdata == alert.rdata]
+    except InvalidQuery:
+        return None
+    return sum(counts) if counts else None
 
 
 def _grouped(hits: Sequence[Hit]) -> dict[str, list[Hit]]:
@@ -202,7 +323,8 @@ def _fold(alert: Alert, group: list[Hit], now: dt.datetime, totals: bool) -> Non
     alert.time_last = max(alert.time_last, *(h.time_last for h in group))
     counted = _counted(group, totals)
     alert.count = max(alert.count, counted) if totals else alert.count + counted
-    alert.matches += len(group)
+    alert.hunted = alert.hunted or totals
+    alert.matches += sum(h.matches for h in group)
     alert.sensor = group[-1].sensor or alert.sensor
     alert.last_matched_at = now
 
@@ -219,8 +341,9 @@ def _new_alert(key: str, group: list[Hit], origin: str, totals: bool) -> Alert:
         time_first=min(h.time_first for h in group),
         time_last=max(h.time_last for h in group),
         count=_counted(group, totals),
-        matches=len(group),
+        matches=sum(h.matches for h in group),
         origin=origin,
+        hunted=totals,
     )
 
 
@@ -247,7 +370,7 @@ def retro_hunt(store: Store, entry_id: int) -> int:
         return 0
     records = _hunted(store, hunt_query(entry))
     hits = [Hit(entry.pk, r.rrname, r.rrtype, r.rdata, "", r.time_first, r.time_last, r.count) for r in records]
-    record_hits(hits, origin="retro-hunt", totals=True)
+    record_hits(hits, origin="retro-hunt", totals=True, store=store)
     WatchlistEntry.objects.filter(pk=entry.pk).update(hunted_at=timezone.now(), hunt_found=len(hits))
     return len(hits)
 
@@ -267,6 +390,8 @@ def hunt_pending(store: Store, limit: int = 100) -> int:
     """Retro-hunt every entry not hunted yet (the background job's entry point); the number of entries hunted."""
     pending = WatchlistEntry.objects.filter(hunted_at__isnull=True).order_by("id")
     ids = list(pending.values_list("pk", flat=True)[:limit])
+    if ids:
+        fold_pending(store)  # live matches kept so far first: the hunt's count then covers them
     for entry_id in ids:
         retro_hunt(store, entry_id)
     return len(ids)

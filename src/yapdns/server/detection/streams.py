@@ -79,7 +79,7 @@ def _lines(store: Store, query: nod.NodQuery, after: int, follow: int) -> Iterat
             if isinstance(step, int):
                 after = step
             else:
-                after = nod.parse_cursor(step.cursor)
+                after = step.seq
                 yield json.dumps(step.as_json()).encode() + b"\n"
         if time.monotonic() >= deadline:
             return

@@ -1,4 +1,5 @@
-"""The enrichment job (scheduled in ``workers/schedule.py``): new addresses, and all of them after new data."""
+"""The enrichment job (scheduled in ``workers/schedule.py``): new addresses, and all of them after new data; the
+context each step looks up is matched against ``asn`` watchlist entries (``detection.asnmatch.match_context``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import time
 
 from yapdns.enrich.dataset import IpDataset
 from yapdns.enrich.enricher import GeoIpEnricher, configured_datasets
+from yapdns.server.detection.asnmatch import match_context
 from yapdns.server.enrichment.models import EnrichmentCursor
 from yapdns.server.store import get_store
 from yapdns.server.workers.jobs import job
@@ -47,6 +49,7 @@ def _run_dataset(the_enricher: GeoIpEnricher, dataset: IpDataset, deadline: floa
         step = the_enricher.enrich_step(get_store(), dataset, cursor.cursor or None)
         if step.addresses == 0:
             break
+        match_context(get_store(), step.rows)  # before the cursor moves: a failed match is redone with the step
         cursor.cursor, cursor.addresses, cursor.kept = step.next_cursor or "", cursor.addresses + step.addresses, \
             cursor.kept + step.kept
         cursor.save(update_fields=["cursor", "addresses", "kept", "updated_at"])

@@ -24,9 +24,11 @@ while another writer takes the batch over would apply it twice (docs/storage.md)
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from socket import AF_INET6, inet_aton, inet_pton
 from typing import Any
 
@@ -34,7 +36,7 @@ from yapdns.core import rrtypes
 from yapdns.core.names import reverse_name
 from yapdns.core.normalize import COUNT_CEILING
 from yapdns.core.rdata import target_name
-from yapdns.storage.aggregate import BatchAggregate, FoldedBatch, ProvKey
+from yapdns.storage.aggregate import BatchAggregate, FoldedBatch, ProvKey, Stats, _code, _prov_key, merge
 from yapdns.storage.base import BatchRef, StoreUnavailable, WriteOutcome
 from yapdns.storage.clickhouse.schema import (
     ENTRY_KEY,
@@ -46,11 +48,12 @@ from yapdns.storage.clickhouse.schema import (
     Kind,
     RKind,
 )
-from yapdns.storage.clickhouse.sequence import Sequencer, folded_records, records_of
+from yapdns.storage.clickhouse.sequence import RecordKey, Sequencer, folded_records, records_of
 from yapdns.storage.clickhouse.topology import Topology
 from yapdns.storage.group import BatchKey, WriteJob, hour_sensor, resolve_replays
 
 GROUP_LIMIT = 400_000  # observations per group: one block per table stays well inside one part
+NAMES_MAX = 500_000  # reversed names a writer remembers (about 100 MB)
 POLL = 0.02
 _LO_MASK = (1 << LO_BITS) - 1
 _INT64 = (-(2**63), 2**63 - 1)
@@ -70,12 +73,13 @@ class Columns:
         self.data: list[list[Any]] = [[] for _ in names]
 
     def add(self, key: tuple[Any, ...], states: tuple[int, ...]) -> None:
-        """One row (markers, provenances, the rarer row kinds)."""
+        """One row (markers, provenances, the rarer row kinds); its states are range-checked."""
+        _check_range([list(states)])
         for column, value in zip(self.data, (*key, *states), strict=True):
             column.append(value)
 
-    def extend(self, columns: Sequence[list[Any]]) -> None:
-        """Many rows, given as columns."""
+    def extend(self, columns: Sequence[Sequence[Any]]) -> None:
+        """Many rows, given as columns (their states checked by ``state_columns``)."""
         for column, values in zip(self.data, columns, strict=True):
             column.extend(values)
 
@@ -88,36 +92,38 @@ class Columns:
         out.data = [[column[i] for i in indexes] for column in self.data]
         return out
 
-    def check(self) -> None:
-        """Refuse a value no Int64 column can hold before anything is sent (the write then changes nothing)."""
-        lo, hi = _INT64
-        first = len(self.names) - len(STATE_COLUMNS)
-        for name, column in zip(self.names[first:], self.data[first:], strict=True):
-            if column and not (lo <= min(column) and max(column) <= hi):
-                raise OverflowError(f"ClickHouse store: {name} out of the 64-bit range")
+
+def _check_range(columns: Iterable[Sequence[int]]) -> None:
+    """Refuse a value no Int64 column can hold before anything is sent (the write then changes nothing)."""
+    lo, hi = _INT64
+    for column in columns:
+        if column and not (lo <= min(column) and max(column) <= hi):
+            raise OverflowError("ClickHouse store: a time, TTL or count out of the 64-bit range")
 
 
 def state_columns(stats: list[list[Any]], ins: int) -> list[list[Any]]:
     """The nine state input columns of fold stats ``[tf, tl, n, tmin, tmax(, ztf, ztl, zone_only)]``, built a
-    column at a time (counts leave the fold saturated)."""
+    column at a time and range-checked (counts leave the fold saturated)."""
     n = len(stats)
-    if all(len(st) == 5 for st in stats):  # traffic only: nearly every write
-        tf, tl, ztf, ztl = [st[0] for st in stats], [st[1] for st in stats], [NONE_MIN] * n, [NONE_MAX] * n
-    else:
+    if not n:
+        return [[] for _ in STATE_COLUMNS]
+    if max(map(len, stats)) > 5:  # zone-file times on some row: the rare path
         rows = [_states(st, ins) for st in stats]
-        return [[r[i] for r in rows] for i in range(len(STATE_COLUMNS))]
-    counts = [st[2] for st in stats]
-    return [
-        tf,
-        tl,
-        [c >> LO_BITS for c in counts],
-        [c & _LO_MASK for c in counts],
-        [NONE_MIN if st[3] is None else st[3] for st in stats],
-        [NONE_MAX if st[4] is None else st[4] for st in stats],
-        ztf,
-        ztl,
-        [ins] * n,
-    ]
+        columns = [list(c) for c in zip(*rows, strict=True)]
+        _check_range(columns)
+        return columns
+    tf, tl, counts, tmin, tmax = (list(c) for c in zip(*stats, strict=True))
+    if min(counts) >= 0 and max(counts) <= _LO_MASK:  # nearly always: no count needs its high half
+        hi, lo = [0] * n, counts
+    else:  # saturated as they leave (plain sightings come here unfolded)
+        counts = [min(c, COUNT_CEILING) for c in counts]
+        hi, lo = [c >> LO_BITS for c in counts], [c & _LO_MASK for c in counts]
+    if None in tmin:
+        tmin = [NONE_MIN if v is None else v for v in tmin]
+    if None in tmax:
+        tmax = [NONE_MAX if v is None else v for v in tmax]
+    _check_range((tf, tl, tmin, tmax))
+    return [tf, tl, hi, lo, tmin, tmax, [NONE_MIN] * n, [NONE_MAX] * n, [ins] * n]
 
 
 def _states(st: list[Any], ins: int) -> tuple[int, ...]:
@@ -145,7 +151,8 @@ _V4 = "0" * 20 + "ffff"  # IPv4 mapped into ::ffff:0:0/96, as hex
 
 
 class Names:
-    """Reversed name keys, computed once per name of a write."""
+    """Reversed name keys, kept across the writes of one process (up to ``NAMES_MAX``, then it starts over):
+    passive DNS repeats its names."""
 
     def __init__(self) -> None:
         self._rev: dict[str, str] = {}
@@ -156,22 +163,109 @@ class Names:
             key = self._rev[name] = reverse_name(name)
         return key
 
+    def revs(self, names: Iterable[str]) -> list[str]:
+        """The keys of ``names``, in order."""
+        names = list(names)
+        cache = self._rev
+        missing = set(names).difference(cache)
+        if len(cache) + len(missing) > NAMES_MAX:
+            cache.clear()
+            missing = set(names)
+        cache.update(zip(missing, map(reverse_name, missing), strict=True))
+        return list(map(cache.__getitem__, names))
 
-def entry_rows(folded: FoldedBatch, provs: dict[ProvKey, int], ins: int, names: Names) -> Columns:
-    """Every ``entry`` row of a folded group (the markers and the hour are added by the caller)."""
-    rev = names.rev
-    out = Columns(ENTRY_KEY + STATE_COLUMNS)
-    for kind, table in ((_RR, folded.rr), (_RRSET, folded.rrset)):
+
+class RrPart:
+    """Per-RR rows as columns: one provenance's plain sightings (``plain_parts``), or a fold's ``rr`` rows."""
+
+    def __init__(self, names: list[str], codes: list[int], rdatas: list[str], provs: list[int], stats: list[Stats]):
+        self.names, self.codes, self.rdatas, self.provs, self.stats = names, codes, rdatas, provs, stats
+
+    @classmethod
+    def of(cls, rr: dict[tuple[str, int, str, int], Stats]) -> RrPart:
+        if not rr:
+            return cls([], [], [], [], [])
+        names, codes, rdatas, provs = (list(c) for c in zip(*rr, strict=True))
+        return cls(names, codes, rdatas, provs, list(rr.values()))
+
+
+def plain_parts(agg: BatchAggregate, provs: dict[ProvKey, int]) -> list[RrPart] | None:
+    """The plain sightings of ``agg`` (no rcode, bailiwick, sample or zone times: nearly all traffic) as
+    per-RR columns, one part per provenance, without folding them again: a provenance's keys are its RR
+    rows already. None when one of them is not a single-RR answer (``BatchAggregate.fold`` then takes all)."""
+    parts = []
+    for (sensor, evidence, source), table in agg.plain.items():
         if not table:
             continue
-        keys, stats = list(table), list(table.values())
-        n = len(keys)
-        key_columns: list[list[Any]] = [[kind] * n, [rev(k[0]) for k in keys], [k[1] for k in keys]]
-        if kind == _RR:  # (name, type, rdata, prov)
-            key_columns += [[k[2] for k in keys], [""] * n, [k[3] for k in keys]]
-        else:  # (name, type, bailiwick, rdata)
-            key_columns += [[k[2] for k in keys], [k[3] for k in keys], [0] * n]
-        out.extend(key_columns + state_columns(stats, ins if kind == _RR else 0))  # only records need "ins"
+        names, types, rdatas = (list(c) for c in zip(*table, strict=True))
+        if max(map(len, rdatas)) != 1 or min(map(len, rdatas)) != 1:
+            return None
+        codes = {t: _code(t) for t in set(types)}
+        prov = provs[_prov_key(sensor, evidence, source)]
+        parts.append(RrPart(names, list(map(codes.__getitem__, types)), [r[0] for r in rdatas], [prov] * len(names),
+                            list(table.values())))  # fmt: skip
+    return parts
+
+
+def plain_rrsets(parts: list[RrPart]) -> RrPart:
+    """The RRsets of single-RR plain sightings: the RR rows summed over provenances (``prov`` 0)."""
+    if len(parts) == 1:
+        one = parts[0]
+        return RrPart(one.names, one.codes, one.rdatas, [0] * len(one.names), one.stats)
+    merged: dict[tuple[str, int, str], Stats] = {}
+    for part in parts:
+        for key, st in zip(zip(part.names, part.codes, part.rdatas, strict=True), part.stats, strict=True):
+            cur = merged.get(key)
+            if cur is None:
+                merged[key] = st  # shared with the RR row: never changed in place
+            else:
+                merged[key] = list(cur)
+                merge(merged, key, st)
+    if not merged:
+        return RrPart([], [], [], [], [])
+    names, codes, rdatas = (list(c) for c in zip(*merged, strict=True))
+    return RrPart(names, codes, rdatas, [0] * len(names), list(merged.values()))
+
+
+class RrColumns:
+    """A write's per-RR rows as columns, built once for ``entry``, ``rdx`` and the sequence (a record may have
+    several rows: the server's aggregation folds them)."""
+
+    def __init__(self, parts: Sequence[RrPart], names: Names, ins: int) -> None:
+        self.codes: list[int] = []
+        self.rdatas: list[str] = []
+        self.provs: list[int] = []
+        stats: list[Stats] = []
+        owners: list[str] = []
+        for part in parts:
+            owners += part.names
+            self.codes += part.codes
+            self.rdatas += part.rdatas
+            self.provs += part.provs
+            stats += part.stats
+        self.n = len(owners)
+        self.revs: list[str] = names.revs(owners)
+        self.states = state_columns(stats, ins)
+
+
+def entry_rows(
+    folded: FoldedBatch, provs: dict[ProvKey, int], ins: int, names: Names, rr: RrColumns, plain_sets: RrPart | None
+) -> Columns:
+    """Every ``entry`` row of a folded group and of its plain RRsets (``plain_rrsets``); the markers and the
+    hour are added by the caller."""
+    rev = names.rev
+    out = Columns(ENTRY_KEY + STATE_COLUMNS)
+    if rr.n:  # (name, type, rdata, prov)
+        out.extend([[_RR] * rr.n, rr.revs, rr.codes, rr.rdatas, [""] * rr.n, rr.provs, *rr.states])
+    if folded.rrset:  # (name, type, bailiwick, rdata); prov 0, and only records need "ins"
+        set_names, codes, bailiwicks, rdatas = (list(c) for c in zip(*folded.rrset, strict=True))
+        n = len(codes)
+        out.extend([[_RRSET] * n, names.revs(set_names), codes, bailiwicks, rdatas, [0] * n,
+                    *state_columns(list(folded.rrset.values()), 0)])  # fmt: skip
+    if plain_sets is not None and plain_sets.names:
+        n = len(plain_sets.names)
+        out.extend([[_RRSET] * n, names.revs(plain_sets.names), plain_sets.codes, [""] * n, plain_sets.rdatas,
+                    [0] * n, *state_columns(plain_sets.stats, 0)])  # fmt: skip
     for (name, code, rcode, prov), st in folded.negative.items():
         out.add((Kind.NEGATIVE, rev(name), code, rcode, "", prov), _plain(st[0], st[1], st[2], ins))
     for (name, code, prov), st in folded.query.items():
@@ -185,40 +279,43 @@ def entry_rows(folded: FoldedBatch, provs: dict[ProvKey, int], ins: int, names: 
     return out
 
 
-def rdx_rows(folded: FoldedBatch, names: Names) -> Columns:
-    """The per-RR rows keyed by rdata: an address, a reversed target name, and the rdata text of non-IP types."""
-    rev = names.rev
+def rdx_rows(rr: RrColumns, names: Names) -> tuple[Columns, list[RecordKey]]:
+    """The per-RR rows keyed by rdata (an address, a reversed target name, and the rdata text of non-IP
+    types), and the write's sequence keys (``sequence.folded_records``)."""
     out = Columns(RDX_KEY + STATE_COLUMNS)
-    if not folded.rr:
-        return out
+    if not rr.n:
+        return out, []
     rkinds: list[int] = []
     rkeys: list[str] = []
-    picks: list[int] = []  # the rr item of each rdx row
-    for i, (_, code, rdata, _) in enumerate(folded.rr):
+    picks: list[int] = []  # the rr row of each rdx row
+    seq_rdata: list[str] = []  # an address record's sequence key keeps its rdata; any other record's does not
+    for i, (code, rdata) in enumerate(zip(rr.codes, rr.rdatas, strict=True)):
         if code == rrtypes.A:
             rkinds.append(_IP)
             rkeys.append(_V4 + inet_aton(rdata).hex())
             picks.append(i)
+            seq_rdata.append(rdata)
         elif code == rrtypes.AAAA:
             rkinds.append(_IP)
             rkeys.append(inet_pton(AF_INET6, rdata).hex())
             picks.append(i)
+            seq_rdata.append(rdata)
         else:
             target = target_name(code, rdata)
             if target:
                 rkinds.append(_TARGET)
-                rkeys.append(rev(target))
+                rkeys.append(names.rev(target))
                 picks.append(i)
             rkinds.append(_RDATA)
             rkeys.append(rdata)
             picks.append(i)
-    keys, stats = list(folded.rr), list(folded.rr.values())
-    if len(picks) != len(keys):  # some RRs have two rdx rows
-        keys, stats = [keys[i] for i in picks], [stats[i] for i in picks]
-    key_columns: list[list[Any]] = [rkinds, rkeys, [rev(k[0]) for k in keys], [k[1] for k in keys]]
-    key_columns += [[k[2] for k in keys], [k[3] for k in keys]]
-    out.extend(key_columns + state_columns(stats, 0))  # "ins" is read from entry only: a constant packs to nothing
-    return out
+            seq_rdata.append("")
+    seq = list(dict.fromkeys(zip(rr.revs, rr.codes, seq_rdata, strict=True)))
+    columns: list[list[Any]] = [rr.revs, rr.codes, rr.rdatas, rr.provs, *rr.states[:-1]]
+    if len(picks) != rr.n:  # some RRs have two rdx rows
+        columns = [[column[i] for i in picks] for column in columns]
+    out.extend([rkinds, rkeys, *columns, [0] * len(picks)])  # "ins" is read from entry only: a constant packs well
+    return out, seq
 
 
 Part = tuple[int, str]  # (shard, "entry" | "rdx"): one insert of a write
@@ -233,6 +330,7 @@ class ClickHouseApplier:
         self._lease = claim_lease
         self.token = uuid.uuid4().hex
         self._seq = Sequencer(topology)
+        self._names = Names()  # one writer thread uses it (and ``load``, never at the same time)
 
     # -- GroupApplier -----------------------------------------------------------
 
@@ -361,7 +459,7 @@ class ClickHouseApplier:
             job = replays[key]
             agg = BatchAggregate()
             agg.add_all(job.observations)
-            self._seq.append(records_of(agg, Names().rev), [job.batch] if job.batch else [])
+            self._seq.append(records_of(agg, self._names.rev), [job.batch] if job.batch else [])
 
     def _write(self, jobs: list[WriteJob], skip: set[Part]) -> None:
         """Fold ``jobs`` and insert every part not in ``skip``, the commit part last."""
@@ -369,19 +467,24 @@ class ClickHouseApplier:
         for job in jobs:
             agg.add_all(job.observations)
         provs = _ids(agg.prov_keys())
+        plain = plain_parts(agg, provs)
+        if plain is not None:  # fold the rest only: the rich and zone-file sightings
+            rest = BatchAggregate()
+            rest.rich, rest.zone, rest.observations = agg.rich, agg.zone, agg.observations
+            agg = rest
         folded = agg.fold(provs)
         now = int(time.time())
         hour = ((Kind.HOUR, hour_sensor(jobs), 0, str(now - now % 3600), "", now),
                 _plain(now - now % 3600, NONE_MAX, folded.observations, now))  # fmt: skip
         refs = [job.batch for job in jobs if job.batch is not None]
-        self._insert(folded, provs, refs, skip, [hour], now)
+        self._insert(folded, provs, refs, skip, [hour], now, plain)
 
     def load(self, folded: FoldedBatch, provs: dict[ProvKey, int], ref: BatchRef, commit_rows: list[Row]) -> bool:
         """Apply rows folded elsewhere (``copy.py``) once per ``ref``, ``commit_rows`` (entry rows: batch markers,
         hourly counts) in the commit part; False when ``ref`` was applied before."""
         if self._applied([ref]):
             if self._seq.missing([ref]):  # applied, then a crash before its numbering
-                self._seq.append(folded_records(folded.rr, Names().rev), [ref])
+                self._seq.append(folded_records(folded.rr, self._names.rev), [ref])
             return False
         lost, retried = self._claim([ref])
         if lost:
@@ -392,34 +495,66 @@ class ClickHouseApplier:
 
     def _insert(
         self, folded: FoldedBatch, provs: dict[ProvKey, int], refs: list[BatchRef], skip: set[Part],
-        commit_rows: list[Row], now: int,
+        commit_rows: list[Row], now: int, plain: list[RrPart] | None = None,
     ) -> None:
         """Build the rows of ``folded`` and insert every part not in ``skip``, the commit part last; then number
-        its records."""
-        names = Names()
-        entry = entry_rows(folded, provs, now, names)
-        rdx = rdx_rows(folded, names)
-        entry.check()
-        rdx.check()
-        split = {
-            **_split(entry, "entry", len(self._topo.shards), lambda k: self._topo.entry_shard(k[1])),
-            **_split(rdx, "rdx", len(self._topo.shards), lambda r: self._topo.rdx_shard(r[0], r[1])),
-        }
-        for key, states in commit_rows:
-            split[self._commit].add(key, states)
-        split[self._commit].check()
+        its records. The ``rdx`` parts are sent from threads while the ``entry`` rows are built (the server
+        works on one while this process builds the other); every one has landed or failed before ``entry``."""
+        names, shards = self._names, len(self._topo.shards)
+        rr = RrColumns([*(plain or []), RrPart.of(folded.rr)], names, now)
+        rdx, seq = rdx_rows(rr, names)
+        # every entry value is checked before the first part is sent: RRsets and sample links hold the RRs'
+        # values (checked in RrColumns), negatives and bare queries their own
+        _check_range([[st[i] for st in (*folded.negative.values(), *folded.query.values()) for i in (0, 1)]])
+        sending = [
+            Background(partial(self._send, part, columns, refs, now))
+            for part, columns in _split(rdx, "rdx", shards, lambda r: self._topo.rdx_shard(r[0], r[1])).items()
+            if part not in skip
+        ]
+        try:
+            rows = entry_rows(folded, provs, now, names, rr, plain_rrsets(plain) if plain else None)
+            entry = _split(rows, "entry", shards, lambda k: self._topo.entry_shard(k[1]))
+            for key, states in commit_rows:
+                entry[self._commit].add(key, states)
+        finally:
+            Background.wait_all(sending)
         for part in self._parts():
-            if part in skip:
-                continue
-            columns = split[part]
-            for ref in refs:
-                if part[1] == "entry":
-                    columns.add((Kind.BATCH, ref.sensor, 0, ref.batch_id, "", 0), _marker(ref, now))
-                else:
-                    columns.add((RKind.BATCH, ref.batch_id, ref.sensor, 0, "", 0), _plain(NONE_MIN, NONE_MAX, 0, 0))
-            if len(columns):
-                self._topo.shards[part[0]].insert(f"{part[1]}_in", columns.names, columns.data)
-        self._seq.append(folded_records(folded.rr, names.rev), refs)
+            if part[1] == "entry" and part not in skip:
+                self._send(part, entry[part], refs, now)
+        self._seq.append(seq, refs)
+
+    def _send(self, part: Part, columns: Columns, refs: list[BatchRef], now: int) -> None:
+        """Insert one part with its batch markers."""
+        for ref in refs:
+            if part[1] == "entry":
+                columns.add((Kind.BATCH, ref.sensor, 0, ref.batch_id, "", 0), _marker(ref, now))
+            else:
+                columns.add((RKind.BATCH, ref.batch_id, ref.sensor, 0, "", 0), _plain(NONE_MIN, NONE_MAX, 0, 0))
+        if len(columns):
+            self._topo.shards[part[0]].insert(f"{part[1]}_in", columns.names, columns.data)
+
+
+class Background:
+    """A call running in a thread of its own; ``wait_all`` joins calls and re-raises the first failure."""
+
+    def __init__(self, call: Callable[[], None]) -> None:
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(call,), name="ch-insert", daemon=True)
+        self._thread.start()
+
+    def _run(self, call: Callable[[], None]) -> None:
+        try:
+            call()
+        except BaseException as exc:  # handed to the caller by wait_all
+            self.error = exc
+
+    @staticmethod
+    def wait_all(calls: Sequence[Background]) -> None:
+        for call in calls:
+            call._thread.join()
+        for call in calls:
+            if call.error is not None:
+                raise call.error
 
 
 def _split(rows: Columns, table: str, shards: int, shard_of: Callable[[tuple[Any, ...]], int]) -> dict[Part, Columns]:
