@@ -59,13 +59,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(data: Path) -> tuple[subprocess.Popen[bytes], str, str]:
+def start_server(data: Path, port: int = 0) -> tuple[subprocess.Popen[bytes], str, str]:
     env = {**os.environ, "YAPDNS_DATA_DIR": str(data)}
     subprocess.run([*YAPDNS, "migrate"], env=env, check=True, capture_output=True)
     token = subprocess.run(
         [*YAPDNS, "sensor", "add", "bench", "--token-only"], env=env, check=True, capture_output=True, text=True
     ).stdout.strip()
-    port = free_port()
+    port = port or free_port()
     server = subprocess.Popen(
         [*YAPDNS, "serve", "--port", str(port), "--no-migrate", "--no-access-log"],
         env=env,
@@ -156,11 +156,12 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--keys", type=int, default=10_000)
     parser.add_argument("--window-keys", type=int, default=1_000_000)
+    parser.add_argument("--port", type=int, default=0, help="the server's port (default: a free one)")
     args = parser.parse_args()
     print(f"# agent end-to-end, {platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory(prefix="yapdns-agent-bench-") as tmp:
         work = Path(tmp)
-        server, url, token = start_server(work / "server")
+        server, url, token = start_server(work / "server", args.port)
         try:
             log = work / "repeats.ndjson"
             size = write_log(log, args.lines, args.keys)

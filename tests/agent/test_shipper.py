@@ -114,6 +114,7 @@ def test_overload_answers_are_retried_with_the_same_batch_id(tmp_path: Path, pee
     headers, body = peer.requests[0]
     assert headers["Authorization"] == "Bearer tok" and headers["Content-Encoding"] == "gzip"
     assert headers["Content-Type"] == "application/x-ndjson"
+    assert headers["X-Canonical"] == "1"  # the spool holds normalized observations: the server checks, not trusts
     assert json.loads(gzip.decompress(body))["rrname"] == "a0.example"
     assert (counters.retries, counters.batches_acked, counters.observations_accepted) == (2, 1, 2)
     assert counters.observations_rejected == 1 and counters.reject_samples[0]["code"] == "bad_name"

@@ -50,6 +50,7 @@ from yapdns.agent.durable import write_atomic
 from yapdns.agent.metrics import SHIP_SECONDS
 from yapdns.agent.spool import DiskSpool, SpooledBatch
 from yapdns.agent.stats import ShipperCounters
+from yapdns.core.batch import CANONICAL_HEADER
 from yapdns.core.private import private_dir
 
 log = logging.getLogger(__name__)
@@ -177,6 +178,7 @@ class BatchShipper:
                         "Content-Type": "application/x-ndjson",
                         "Content-Encoding": "gzip",
                         "X-Batch-Id": parcel.batch_id,
+                        CANONICAL_HEADER: "1",  # the spool holds normalized observations only
                     },
                 )
         except httpx.HTTPError as exc:

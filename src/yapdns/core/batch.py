@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 import msgspec
 
+from yapdns.core.canonical import is_canonical
 from yapdns.core.errors import BatchTooLarge, InvalidObservation, MalformedInput
 from yapdns.core.model import Evidence, Observation, SampleRef
 from yapdns.core.normalize import normalize_observation
@@ -39,6 +40,7 @@ from yapdns.core.windows import sighting_fields, time_fields
 MAX_DECOMPRESSED = 128 * 1024 * 1024
 MAX_RECORDS = 100_000
 MAX_BATCH_ID = 128
+CANONICAL_HEADER = "X-Canonical"  # "1": the sender promises canonical records (checked per record: ``from_wire``)
 CHECK_EVERY = 1024  # records decoded between two calls of a decoder's ``check``
 _BATCH_ID = re.compile(rf"[\x20-\x7e]{{1,{MAX_BATCH_ID}}}")
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -167,8 +169,11 @@ def check_batch_id(value: str | None) -> str | None:
     return value
 
 
-def from_wire(wire: WireObservation) -> Observation:
-    """Validate and normalize one wire observation; raise ``InvalidObservation``."""
+def from_wire(wire: WireObservation, canonical: bool = False) -> Observation:
+    """Validate and normalize one wire observation; raise ``InvalidObservation``.
+
+    ``canonical``: the sender promises canonical records; one that ``is_canonical`` proves so is taken as it is,
+    any other is normalized (a promise is checked, never trusted)."""
     times = sighting_fields(wire.time_first, wire.time_last, wire.zone_time_first, wire.zone_time_last)
     rdata = wire.rdata
     rrset = () if rdata is None or rdata == "" else (rdata,) if isinstance(rdata, str) else tuple(rdata)
@@ -189,12 +194,12 @@ def from_wire(wire: WireObservation) -> Observation:
         if sample
         else None,
     )
-    return normalize_observation(obs)
+    return obs if canonical and is_canonical(obs) else normalize_observation(obs)
 
 
-def _decode_one(raw: bytes, line: int, rejects: list[Reject]) -> Observation | None:
+def _decode_one(raw: bytes, line: int, rejects: list[Reject], canonical: bool = False) -> Observation | None:
     try:
-        return from_wire(_decode_obs(raw))
+        return from_wire(_decode_obs(raw), canonical)
     except msgspec.ValidationError as exc:
         rejects.append(Reject(line, "bad_value", str(exc)))
     except msgspec.DecodeError as exc:
@@ -207,12 +212,12 @@ def _decode_one(raw: bytes, line: int, rejects: list[Reject]) -> Observation | N
 
 
 def _decode_all(
-    items: Iterable[tuple[int, bytes]], batch_id: str | None, check: Callable[[], None] | None
+    items: Iterable[tuple[int, bytes]], batch_id: str | None, check: Callable[[], None] | None, canonical: bool
 ) -> DecodedBatch:
     observations: list[Observation] = []
     rejects: list[Reject] = []
     for n, (line, raw) in enumerate(items, start=1):
-        obs = _decode_one(raw, line, rejects)
+        obs = _decode_one(raw, line, rejects, canonical)
         if obs is not None:
             observations.append(obs)
         if check is not None and n % CHECK_EVERY == 0:
@@ -228,16 +233,18 @@ def decode_ndjson(
     *,
     max_records: int = MAX_RECORDS,
     check: Callable[[], None] | None = None,
+    canonical: bool = False,
 ) -> DecodedBatch:
     """Decode NDJSON; blank lines are skipped (but counted against ``max_records``), line numbers count from 1.
 
-    ``check`` is called every ``CHECK_EVERY`` records (a time budget may raise from it).
+    ``check`` is called every ``CHECK_EVERY`` records (a time budget may raise from it); ``canonical``: the
+    sender's promise, checked per record (``from_wire``).
     """
     lines = body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
     if lines > max_records:
         raise BatchTooLarge(f"the batch has {lines} lines, more than {max_records}; send smaller batches")
     items = ((n, raw) for n, raw in enumerate(body.split(b"\n"), start=1) if raw.strip())
-    return _decode_all(items, check_batch_id(batch_id), check)
+    return _decode_all(items, check_batch_id(batch_id), check, canonical)
 
 
 def decode_json(
@@ -246,6 +253,7 @@ def decode_json(
     *,
     max_records: int = MAX_RECORDS,
     check: Callable[[], None] | None = None,
+    canonical: bool = False,
 ) -> DecodedBatch:
     """Decode a JSON array or envelope; a record's "line" is its 1-based array index."""
     try:
@@ -258,7 +266,7 @@ def decode_json(
     if len(items) > max_records:
         raise BatchTooLarge(f"the batch has {len(items)} records, more than {max_records}; send smaller batches")
     batch_id = check_batch_id(batch_id) or (check_batch_id(doc.batch_id) if isinstance(doc, Envelope) else None)
-    return _decode_all(((n, bytes(raw)) for n, raw in enumerate(items, start=1)), batch_id, check)
+    return _decode_all(((n, bytes(raw)) for n, raw in enumerate(items, start=1)), batch_id, check, canonical)
 
 
 def decode_batch(
@@ -268,12 +276,13 @@ def decode_batch(
     *,
     max_records: int = MAX_RECORDS,
     check: Callable[[], None] | None = None,
+    canonical: bool = False,
 ) -> DecodedBatch:
     """Pick the decoder from the media type (NDJSON unless it is ``application/json``)."""
     media = content_type.split(";", maxsplit=1)[0].strip().lower()
     if media == "application/json" or (media == "" and body.lstrip()[:1] in (b"[", b"{") and b"\n{" not in body):
-        return decode_json(body, batch_id, max_records=max_records, check=check)
-    return decode_ndjson(body, batch_id, max_records=max_records, check=check)
+        return decode_json(body, batch_id, max_records=max_records, check=check, canonical=canonical)
+    return decode_ndjson(body, batch_id, max_records=max_records, check=check, canonical=canonical)
 
 
 def _line_of(body: bytes, message: str) -> int:

@@ -9,6 +9,9 @@ promise later):
 * ``canonical_template`` additionally skips the name and rdata checks, for a producer whose names and rdata are
   canonical by construction. The producer earns that promise with tests against ``normalize_name`` and
   ``normalize_rdata`` (the C wire decoder's differential tests and fuzzer do);
+* ``is_canonical`` is the check behind a client's promise (the agent's ``X-Canonical`` batches): a cheap,
+  per-record proof that ``normalize_observation`` would return the observation as it is, for the common shapes
+  (simple names, address and name rdata); any other shape answers False and is normalized;
 * ``Canonical`` is a line parser's promise that the observations it returns are canonical already (``ParseRun``
   passes them on without normalizing), and ``CanonicalKeys`` how a parser keeps it cheaply: it learns, once per
   distinct record, what ``normalize_observation`` makes of its name, type, rdata and rcode. The parsers earn the
@@ -20,20 +23,28 @@ Property tests (``tests/core/test_normalize_properties.py``) check both against 
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from msgspec.structs import replace
 
+from yapdns.core.errors import InvalidObservation
 from yapdns.core.model import Evidence, Observation
-from yapdns.core.names import normalize_name
+from yapdns.core.names import is_simple_name, normalize_name
 from yapdns.core.normalize import (
     CANONICAL_RCODES,
     CANONICAL_TYPES,
     MAX_COUNT,
     MAX_RRSET,
+    MAX_RRSET_CHARS,
     MAX_TIME,
+    canonical_type_code,
     label_is_canonical,
     normalize_observation,
     normalize_rrset,
+    scalars_canonical,
 )
+from yapdns.core.rdata import NAME_TYPES, normalize_rdata
+from yapdns.core.rrtypes import AAAA, A
 
 
 def normalize_template(
@@ -268,3 +279,40 @@ def _plain(obs: Observation) -> bool:
     if len(rdata) == 1:
         return type(rdata[0]) is str
     return all(type(item) is str for item in rdata)
+
+
+_CHEAP_RDATA = frozenset({A, AAAA, *NAME_TYPES})  # rdata types whose normalization is cheap and uncached
+
+
+def is_canonical(obs: Observation) -> bool:
+    """True only if ``normalize_observation(obs)`` returns ``obs`` as it is (equal, no error), proven cheaply.
+
+    For a batch a client promises canonical: the server checks the promise per record instead of normalizing
+    it. Every field is checked as the fast path of ``normalize_observation`` checks it, the owner name only when
+    it is a simple lowercase LDH name (``normalize_name``'s fast path), rdata only of address and name types
+    (one uncached ``normalize_rdata`` each), an RRset only when sorted without repeats. False means: not
+    proven (normalize it), never that ``obs`` is invalid. A property test holds it to ``normalize_observation``.
+    """
+    code = canonical_type_code(obs.rrtype)
+    if code is None or code not in _CHEAP_RDATA or obs.bailiwick is not None or not is_simple_name(obs.rrname):
+        return False
+    if not scalars_canonical(obs):
+        return False
+    rdata = obs.rdata
+    if len(rdata) > 1 and not _sorted_and_storable(rdata):
+        return False
+    try:
+        for item in rdata:
+            if type(item) is not str or normalize_rdata(code, item) != item:
+                return False
+    except InvalidObservation:
+        return False
+    return True
+
+
+def _sorted_and_storable(rdata: tuple[str, ...]) -> bool:
+    """Whether an RRset is in the order ``normalize_rrset`` gives (sorted, no repeats), within ``MAX_RRSET``
+    items and ``MAX_RRSET_CHARS`` characters joined."""
+    if len(rdata) > MAX_RRSET or sum(map(len, rdata)) + len(rdata) - 1 > MAX_RRSET_CHARS:
+        return False
+    return all(a < b for a, b in pairwise(rdata))

@@ -29,6 +29,11 @@ def normalize_name(text: str) -> str:
     return _normalize_name_full(text)
 
 
+def is_simple_name(text: object) -> bool:
+    """Whether ``text`` takes ``normalize_name``'s fast path: a plain ``str`` it returns as it is."""
+    return type(text) is str and len(text) <= 253 and _SIMPLE_NAME.fullmatch(text) is not None
+
+
 def _normalize_name_full(text: str) -> str:
     if not isinstance(text, str):
         raise InvalidName(f"name must be a string, not {type(text).__name__}")

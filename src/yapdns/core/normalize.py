@@ -119,7 +119,7 @@ def normalize_observation(obs: Observation) -> Observation:
         code = CANONICAL_TYPES.get(rrtype)
         if code is None:
             code = _canonical_type_code(rrtype)
-    if code is None or not _scalars_canonical(obs):
+    if code is None or not scalars_canonical(obs):
         return _normalize_observation_full(obs)
     # The checks of the full path before these fields all passed: the same errors come first.
     name = normalize_name(obs.rrname)
@@ -175,7 +175,7 @@ CANONICAL_RCODES = frozenset(
 )
 
 
-def _scalars_canonical(obs: Observation) -> bool:
+def scalars_canonical(obs: Observation) -> bool:
     """Whether the full path would keep every field of ``obs`` but the names and rdata as they are."""
     first, last, count, ttl, rcode = obs.time_first, obs.time_last, obs.count, obs.ttl, obs.rcode
     sensor, source, sample = obs.sensor_id, obs.source, obs.sample
@@ -224,6 +224,14 @@ def _same_strings(canonical: tuple[str, ...], given: tuple[str, ...]) -> bool:
     if len(given) == 1:  # the common case, without a generator
         return type(given[0]) is str
     return all(type(item) is str for item in given)
+
+
+def canonical_type_code(rrtype: object) -> int | None:
+    """The code of ``rrtype`` if it is a canonical type mnemonic (a plain ``str``), else None."""
+    if type(rrtype) is not str:
+        return None
+    code = CANONICAL_TYPES.get(rrtype)
+    return code if code is not None else _canonical_type_code(rrtype)
 
 
 def _canonical_type_code(rrtype: str) -> int | None:

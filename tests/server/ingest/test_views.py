@@ -46,6 +46,15 @@ def test_accepts_good_records_and_rejects_bad_ones_with_reasons(client: Client, 
     assert counts(store) == {"192.0.2.1": 3, "192.0.2.2": 3}
 
 
+def test_a_promise_of_canonical_records_is_checked_not_trusted(client: Client, store: Store, sensor_token: str) -> None:
+    unsorted = {**GOOD, "rdata": ["192.0.2.2", "192.0.2.1", "192.0.2.2"]}
+    canonical = {**GOOD, "rrname": "www.example.com", "rdata": "192.0.2.3"}
+    bad = {**GOOD, "rdata": "192.0.2.01"}
+    reply = post(client, sensor_token, ndjson(GOOD, unsorted, canonical, bad), HTTP_X_CANONICAL="1").json()
+    assert (reply["accepted"], reply["rejected"]) == (3, 1)
+    assert counts(store) == {"192.0.2.1": 6, "192.0.2.2": 6, "192.0.2.3": 3}  # normalized as without the promise
+
+
 def test_a_replayed_batch_id_is_acknowledged_and_not_applied_twice(client: Client, store: Store, sensor_token: str) -> None:
     first = post(client, sensor_token, ndjson(GOOD), batch="same").json()
     again = post(client, sensor_token, ndjson(GOOD), batch="same").json()

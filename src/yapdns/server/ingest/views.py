@@ -32,7 +32,7 @@ from typing import Any
 import msgspec
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from yapdns.core.batch import decode_batch, decompress
+from yapdns.core.batch import CANONICAL_HEADER, decode_batch, decompress
 from yapdns.core.errors import BatchTooLarge, MalformedInput
 from yapdns.ingest import IngestService
 from yapdns.server.detection.live import ingest_hooks
@@ -107,6 +107,7 @@ def ingest(request: HttpRequest, principal: Principal) -> HttpResponse:
             request.headers.get("X-Batch-Id"),
             max_records=limits.ingest_records,
             check=budget.check,
+            canonical=request.headers.get(CANONICAL_HEADER) == "1",  # checked per record, never trusted
         )
     except (LimitExceeded, BatchTooLarge) as exc:
         record_refusal(sensor.pk)

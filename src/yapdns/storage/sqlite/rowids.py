@@ -86,8 +86,11 @@ RRSET_KEY_JOIN = (
 )
 
 
-def upsert_rr(conn: sqlite3.Connection, folded: FoldedBatch, cache: RowIdCache) -> None:
-    """Apply the RR rows of ``folded`` to ``rr`` and ``rr_seen``."""
+def upsert_rr(
+    conn: sqlite3.Connection, folded: FoldedBatch, cache: RowIdCache, *, per_name: bool
+) -> dict[tuple[str, int], int]:
+    """Apply the RR rows of ``folded`` to ``rr`` and ``rr_seen``; return the rows it inserted per
+    ``(rrname_rev, rrtype)`` (``per_name``), else per ``("", rrtype)``."""
     rows = cache.rows
     seen: list[tuple[Any, ...]] = []
     per_id: dict[int, tuple[Stats, CachedRow]] = {}
@@ -107,9 +110,11 @@ def upsert_rr(conn: sqlite3.Connection, folded: FoldedBatch, cache: RowIdCache) 
         per_id[rid] = (st, cached)
     if per_id:
         _update_by_id(conn, per_id)
+    new: dict[tuple[str, int], int] = {}
     if misses:
-        seen.extend(_upsert_misses(conn, misses, rows))
+        seen.extend(_upsert_misses(conn, misses, rows, new, per_name))
     conn.executemany(UPSERT_SEEN, seen)
+    return new
 
 
 def _update_by_id(conn: sqlite3.Connection, per_id: dict[int, tuple[Stats, CachedRow]]) -> None:
@@ -134,8 +139,11 @@ def _upsert_misses(
     conn: sqlite3.Connection,
     misses: list[tuple[tuple[str, int, str, int], Stats]],
     rows: dict[RecordKey, CachedRow],
+    new: dict[tuple[str, int], int],
+    per_name: bool,
 ) -> list[tuple[Any, ...]]:
-    """Upsert records not in the cache under ids given in advance; cache their ids; return their ``rr_seen`` rows.
+    """Upsert records not in the cache under ids given in advance; cache their ids; count the inserted ones into
+    ``new``; return their ``rr_seen`` rows.
 
     Each record (its provenances folded together by ``aggregate.merge``, the window rule) is upserted with the
     id ``max(id) + 1 + i``: a new record gets it, one already stored keeps its own and leaves a gap. The rows at
@@ -146,6 +154,7 @@ def _upsert_misses(
         merge(records, (name, code, rdata), st)  # a copy of the first provenance's stats, the others folded in
     staged = stage_rr_rows(((*k, 0), st) for k, st in records.items())  # 0: no provenance column here
     ids = _insert_with_ids(conn, "rr", INSERT_RR, [(*row[:6], *row[7:]) for row in staged])
+    _count_new(new, staged, ids, per_name)
     if None in ids:
         _look_up(conn, RR_KEY_JOIN, ids, [(row[0], row[2], "", row[3]) for row in staged])
     found = dict(zip(records, ids, strict=True))
@@ -164,6 +173,17 @@ def _upsert_misses(
     return seen
 
 
+def _count_new(
+    new: dict[tuple[str, int], int], staged: list[tuple[Any, ...]], ids: list[int | None], per_name: bool
+) -> None:
+    """Add the rows inserted (``ids[i]`` not None) to ``new`` per ``(rrname_rev, rrtype)`` of ``staged[i]``
+    (``per_name``), else per ``("", rrtype)``."""
+    for row, rid in zip(staged, ids, strict=True):
+        if rid is not None:
+            key = (row[0] if per_name else "", row[2])
+            new[key] = new.get(key, 0) + 1
+
+
 def _insert_with_ids(
     conn: sqlite3.Connection, table: str, upsert: str, values: list[tuple[Any, ...]]
 ) -> list[int | None]:
@@ -172,6 +192,10 @@ def _insert_with_ids(
     into a stored row (the writer holds the write lock: nothing else takes ids meanwhile)."""
     start = int(conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchone()[0])
     conn.executemany(upsert, [(start + i, *row) for i, row in enumerate(values)])
+    (n,) = conn.execute(f"SELECT count(*) FROM {table} WHERE id >= ?", (start,)).fetchone()
+    if n == len(values):  # all new (a warm cache): no ids to read back
+        every: list[int | None] = list(range(start, start + n))
+        return every
     inserted = {rid for (rid,) in conn.execute(f"SELECT id FROM {table} WHERE id >= ?", (start,))}
     return [start + i if start + i in inserted else None for i in range(len(values))]
 
@@ -189,8 +213,12 @@ def _look_up(conn: sqlite3.Connection, join: str, ids: list[int | None], keys: l
         raise StaleRowIds(f"{ids.count(None)} upserted rows not found by their key")
 
 
-def upsert_rrset(conn: sqlite3.Connection, folded: FoldedBatch, cache: RowIdCache) -> None:
-    """Apply the RRset rows of ``folded``: one-RR RRsets in the cache by row id, the rest through ``stage_rrset``."""
+def upsert_rrset(
+    conn: sqlite3.Connection, folded: FoldedBatch, cache: RowIdCache, *, per_name: bool
+) -> dict[tuple[str, int], int]:
+    """Apply the RRset rows of ``folded``: one-RR RRsets in the cache by row id, the rest upserted under ids
+    given in advance; return the rows inserted per ``(rrname_rev, rrtype)`` (``per_name``), else per
+    ``("", rrtype)``."""
     rows = cache.rows
     hits: list[tuple[Any, ...]] = []
     misses: list[tuple[tuple[str, int, str, str], Stats]] = []
@@ -206,10 +234,12 @@ def upsert_rrset(conn: sqlite3.Connection, folded: FoldedBatch, cache: RowIdCach
         changed = conn.executemany(UPDATE_RRSET, hits).rowcount
         if changed != len(hits):
             raise StaleRowIds(f"rrset: {changed} of {len(hits)} cached rows found")
+    new: dict[tuple[str, int], int] = {}
     if not misses:
-        return
+        return new
     staged = stage_rrset_rows(misses)
     ids = _insert_with_ids(conn, "rrset", INSERT_RRSET, staged)
+    _count_new(new, staged, ids, per_name)
     cacheable = [i for i, ((_, _, bailiwick, rdata), _) in enumerate(misses) if not bailiwick and "\n" not in rdata]
     if any(ids[i] is None for i in cacheable):  # stored before: their ids, to cache
         keyed = [ids[i] for i in cacheable]
@@ -221,3 +251,4 @@ def upsert_rrset(conn: sqlite3.Connection, folded: FoldedBatch, cache: RowIdCach
         cached = rows.get((name, code, rdata))
         if cached is not None and not (len(st) > 5 and st[7]):  # a possibly zone-only RRset is never cached
             cached.rrset_id = ids[i]  # type: ignore[assignment]
+    return new

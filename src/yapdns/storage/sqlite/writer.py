@@ -191,14 +191,10 @@ class SqliteApplier:
         new_rr: dict[tuple[str, int], int] = {}
         new_sets: dict[tuple[str, int], int] = {}
         if folded.rr:
-            before = _max_id(conn, "rr")
-            upsert_rr(conn, folded, self._rowids)
-            new_rr = _new_rows(conn, "rr", before, per_name=rollup)
+            new_rr = upsert_rr(conn, folded, self._rowids, per_name=rollup)
             _add_type_counts(conn, new_rr)
         if folded.rrset:
-            before = _max_id(conn, "rrset")
-            upsert_rrset(conn, folded, self._rowids)
-            new_sets = _new_rows(conn, "rrset", before, per_name=rollup)
+            new_sets = upsert_rrset(conn, folded, self._rowids, per_name=rollup)
         if rollup:
             self._keep_rollup(conn, folded, new_rr, new_sets)
         new_records, new_rrsets = sum(new_rr.values()), sum(new_sets.values())
@@ -249,14 +245,6 @@ def _max_id(conn: sqlite3.Connection, table: str) -> int:
 
 def _count_new(conn: sqlite3.Connection, table: str, before: int) -> int:
     return int(conn.execute(f"SELECT count(*) FROM {table} WHERE id > ?", (before,)).fetchone()[0])
-
-
-def _new_rows(conn: sqlite3.Connection, table: str, before: int, per_name: bool) -> dict[tuple[str, int], int]:
-    """Rows of ``table`` this transaction inserted (ids above ``before``), per ``(rrname_rev, rrtype)`` for the
-    rollup, else per ``("", rrtype)``."""
-    name = "rrname_rev" if per_name else "''"
-    found = conn.execute(f"SELECT {name}, rrtype, count(*) FROM {table} WHERE id > ? GROUP BY 1, 2", (before,))
-    return {(rev, code): n for rev, code, n in found}
 
 
 def _add_type_counts(conn: sqlite3.Connection, new_rr: dict[tuple[str, int], int]) -> None:
