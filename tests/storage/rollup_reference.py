@@ -1,6 +1,6 @@
-"""The zone read of ``RollupReader`` as it was before it merged its passes (four statements: per type, a distinct
-name count, the busiest names, a join to ``prov`` per provenance), verbatim in SQL: the oracle that the merged
-read's figures are checked against, and the *before* of ``benchmarks/zone_rollup.py``."""
+"""The zone read of ``RollupReader`` as it was before PostgreSQL merged its passes (four statements: per type, a
+distinct name count, the busiest names, a join to ``prov`` per provenance), verbatim in SQL: the oracle that the
+merged read's figures are checked against, and the *before* of ``benchmarks/zone_rollup.py``."""
 
 from __future__ import annotations
 

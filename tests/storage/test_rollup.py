@@ -275,8 +275,9 @@ def add_rollup_row(store: Store, row: tuple[Any, ...]) -> None:
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_merged_read_equals_the_four_pass_read(sql_factory: StoreFactory, seed: int) -> None:
-    """The read in three statements (types and provenances in one group) gives the figures the former four
-    passes gave (``rollup_reference``), for a zone and for single names, on random data."""
+    """The merged read (PostgreSQL: types and provenances in one group, folded in Python; the name count by a
+    streamed group) gives the figures the former four passes gave (``rollup_reference``), for a zone and single
+    names, on random data with an RRsets-only row; SQLite keeps the former passes (they are faster there)."""
     store = sql_factory()
     write_all(store, [zone_sightings(seed * 100 + i, 120) for i in range(4)], threads=2)
     store._rollup_current()  # type: ignore[attr-defined]

@@ -426,24 +426,51 @@ class RollupReader(ABC):
         return rolled
 
     def _name_rollup(self, name: str, below: bool, top: int, seen_by: bool) -> NameRollup:
-        """``name_rollup`` read from the table (a zone's cost: its rows, one per name, type and provenance) in
-        at most three statements: one grouped per type and provenance (both breakdowns and the totals), and for
-        a zone the name count and the busiest names."""
+        """``name_rollup`` read from the table (a zone's cost: its rows, one per name, type and provenance): the
+        per-type and per-provenance figures (``_breakdowns``), and for a zone the name count and busiest names."""
         self._rollup_current()
         match = NameMatch("suffix" if below else "exact", name)
         lo, hi = match.key_range()
         where, params = ("rrname_rev > ? AND rrname_rev < ?", (lo, hi)) if below else ("rrname_rev = ?", (lo,))
-        cells = self._summed(
-            "SELECT g.rrtype, g.nr, g.ns, g.nc, g.tf, g.tl, g.ztf, g.ztl, p.sensor, p.evidence, p.source FROM "
-            "(SELECT rrtype, prov, sum(records) AS nr, sum(rrsets) AS ns, SUM(count) AS nc, min(time_first) AS tf, "
-            "max(time_last) AS tl, min(zone_time_first) AS ztf, max(zone_time_last) AS ztl FROM name_rollup "
-            f"WHERE {where} GROUP BY rrtype, prov) g LEFT JOIN prov p ON p.id = g.prov",
-            params,
-        )
-        if not cells:
+        types, seen = self._breakdowns(where, params, seen_by)
+        if not types:
             return _rollup([], 0, [], [])
         names, busiest = self._busiest(where, params, top) if below else (1, [])
-        return _rollup(_fold(cells, 0), names, busiest, _seen(cells) if seen_by else [])
+        return _rollup(types, names, busiest, seen)
+
+    group_type_and_prov = False  # PostgreSQL: both breakdowns from one hash-grouped pass
+
+    def _breakdowns(self, where: str, params: tuple[object, ...],
+                    seen_by: bool) -> tuple[Sequence[Sequence[Any]], list[Provenance]]:
+        """Rows ``(rrtype, records, rrsets, count, tf, tl, ztf, ztl)`` per type, and "Seen by" (empty unless
+        ``seen_by``). Where ``group_type_and_prov``, one pass grouped per type and provenance, folded here;
+        else (SQLite, which groups by sorting: one sort of every row costs more there than a sort per type plus
+        a join that scans the range once per provenance) a pass per type and a pass per provenance."""
+        if self.group_type_and_prov:
+            cells = self._summed(
+                "SELECT g.rrtype, g.nr, g.ns, g.nc, g.tf, g.tl, g.ztf, g.ztl, p.sensor, p.evidence, p.source FROM "
+                "(SELECT rrtype, prov, sum(records) AS nr, sum(rrsets) AS ns, SUM(count) AS nc, min(time_first) AS "
+                "tf, max(time_last) AS tl, min(zone_time_first) AS ztf, max(zone_time_last) AS ztl FROM name_rollup "
+                f"WHERE {where} GROUP BY rrtype, prov) g LEFT JOIN prov p ON p.id = g.prov",
+                params,
+            )
+            return _fold(cells, 0), _seen(cells) if seen_by else []
+        types = self._summed(
+            "SELECT rrtype, sum(records), sum(rrsets), SUM(count), min(time_first), max(time_last), "
+            f"min(zone_time_first), max(zone_time_last) FROM name_rollup WHERE {where} GROUP BY rrtype",
+            params,
+        )
+        return types, self._seen_by(where, params) if seen_by and types else []
+
+    def _seen_by(self, where: str, params: tuple[object, ...]) -> list[Provenance]:
+        found = self._summed(
+            "SELECT p.sensor, p.evidence, p.source, SUM(r.count), min(r.time_first), max(r.time_last), "
+            "min(r.zone_time_first), max(r.zone_time_last) FROM name_rollup r JOIN prov p ON p.id = r.prov "
+            f"WHERE {where.replace('rrname_rev', 'r.rrname_rev')} GROUP BY p.sensor, p.evidence, p.source "
+            "ORDER BY p.sensor, p.evidence, p.source",
+            params,
+        )
+        return [_provenance(r) for r in found]
 
     names_sql = "SELECT count(DISTINCT rrname_rev) FROM name_rollup WHERE {}"  # SQLite: a streamed distinct
 
