@@ -9,17 +9,21 @@ ClickHouse has no rollup table yet (a bounded fallback); one test checks it agre
 from __future__ import annotations
 
 import random
+import sqlite3
 import threading
 from collections import defaultdict
 from functools import reduce
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 
 from tests.storage.builders import T0, obs
 from tests.storage.conftest import StoreFactory
+from tests.storage.rollup_reference import four_pass_rollup
 from yapdns.core.model import Evidence, Observation
 from yapdns.core.names import reverse_name
+from yapdns.core.normalize import MAX_COUNT
 from yapdns.core.windows import Windows, combine
 from yapdns.storage import rollup
 from yapdns.storage.base import BatchRef, NameRollup, Store
@@ -228,3 +232,62 @@ def test_a_failed_drain_loses_nothing(sql_factory: StoreFactory, monkeypatch: py
     assert journal_rows(store) > 0
     check(store)
     assert len(calls) == 2 and journal_rows(store) == 0
+
+
+def zone_sightings(seed: int, n: int) -> list[Observation]:
+    """``n`` observations over 40 names below ``z.test`` (and a few beside it): four types, five provenances,
+    zone-file and zone-only sightings, counts of 2^40, answers without records."""
+    rnd = random.Random(seed)
+    provs = (*PROVS, ("s3", Evidence.DIRECT, "zeek"), ("s1", Evidence.IMPORTED, "zeek"))
+    out = []
+    for _ in range(n):
+        name = rnd.choice((f"n{rnd.randrange(40)}.z.test", "z.test", f"x{rnd.randrange(3)}.y.test"))
+        sensor, evidence, source = rnd.choice(provs)
+        first = T0 + rnd.randrange(0, 10_000)
+        kind = rnd.random()
+        common: dict[str, Any] = {"first": first, "last": first + rnd.randrange(0, 500), "sensor": sensor,
+                                  "evidence": evidence, "source": source,
+                                  "count": MAX_COUNT if kind > 0.97 else rnd.randrange(1, 9)}
+        if kind < 0.05:
+            out.append(obs(name, "AAAA", **common))  # an answer without records: an RRset only
+        elif kind < 0.2:
+            zone = (first - rnd.randrange(0, 3000), first + rnd.randrange(0, 3000))
+            out.append(obs(name, "A", f"198.51.100.{rnd.randrange(1, 6)}", zone=zone, traffic=kind < 0.12, **common))
+        else:
+            rrtype, rdata = rnd.choice((("A", f"192.0.2.{rnd.randrange(1, 9)}"), ("TXT", f'"v{rnd.randrange(4)}"'),
+                                        ("MX", f"10 mx{rnd.randrange(3)}.z.test."),
+                                        ("AAAA", f"2001:db8::{rnd.randrange(1, 9)}")))
+            out.append(obs(name, rrtype, rdata, **common))
+    return out
+
+
+def add_rollup_row(store: Store, row: tuple[Any, ...]) -> None:
+    """Insert a ``name_rollup`` row as the writer would (prov 0: RRsets without records, which the writer
+    keeps where a transaction inserted RRsets of a name and type but no sighting of them)."""
+    sql = f"INSERT INTO name_rollup VALUES ({', '.join(['?'] * len(row))})"
+    if store.name == "sqlite":
+        with sqlite3.connect(store.path) as conn:  # type: ignore[attr-defined]
+            conn.execute(sql, row)
+        return
+    with store._pool.connection() as conn:  # type: ignore[attr-defined]
+        conn.execute(sql.replace("?", "%s"), row)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_merged_read_equals_the_four_pass_read(sql_factory: StoreFactory, seed: int) -> None:
+    """The merged read (PostgreSQL: types and provenances in one group, folded in Python; the name count by a
+    streamed group) gives the figures the former four passes gave (``rollup_reference``), for a zone and single
+    names, on random data with an RRsets-only row; SQLite keeps the former passes (they are faster there)."""
+    store = sql_factory()
+    write_all(store, [zone_sightings(seed * 100 + i, 120) for i in range(4)], threads=2)
+    store._rollup_current()  # type: ignore[attr-defined]
+    add_rollup_row(store, (reverse_name("n1.z.test"), 99, 0, 0, 2, 0, None, None, None, None))  # RRsets only
+    read = store._name_rollup  # type: ignore[attr-defined]  # uncached
+    for top in (0, 3, 50):
+        assert read("z.test", True, top, True) == four_pass_rollup(store, "z.test", True, top)
+    for name in ("z.test", "n1.z.test", "n2.z.test", "x1.y.test", "none.z.test"):
+        assert read(name, False, 10, True) == four_pass_rollup(store, name, False)
+    unseen = read("z.test", True, 5, False)
+    assert unseen.seen_by == [] and unseen == replace(four_pass_rollup(store, "z.test", True, 5), seen_by=[])
+    whole = read("z.test", True, 5, True)
+    assert whole.rrsets > whole.records - whole.names and len(whole.seen_by) == 5 and whole.count > MAX_COUNT

@@ -426,25 +426,58 @@ class RollupReader(ABC):
         return rolled
 
     def _name_rollup(self, name: str, below: bool, top: int, seen_by: bool) -> NameRollup:
-        """``name_rollup`` read from the table (a zone's cost: its rows, one per name, type and provenance)."""
+        """``name_rollup`` read from the table (a zone's cost: its rows, one per name, type and provenance): the
+        per-type and per-provenance figures (``_breakdowns``), and for a zone the name count and busiest names."""
         self._rollup_current()
         match = NameMatch("suffix" if below else "exact", name)
         lo, hi = match.key_range()
         where, params = ("rrname_rev > ? AND rrname_rev < ?", (lo, hi)) if below else ("rrname_rev = ?", (lo,))
+        types, seen = self._breakdowns(where, params, seen_by)
+        if not types:
+            return _rollup([], 0, [], [])
+        names, busiest = self._busiest(where, params, top) if below else (1, [])
+        return _rollup(types, names, busiest, seen)
+
+    group_type_and_prov = False  # PostgreSQL: both breakdowns from one hash-grouped pass
+
+    def _breakdowns(self, where: str, params: tuple[object, ...],
+                    seen_by: bool) -> tuple[Sequence[Sequence[Any]], list[Provenance]]:
+        """Rows ``(rrtype, records, rrsets, count, tf, tl, ztf, ztl)`` per type, and "Seen by" (empty unless
+        ``seen_by``). Where ``group_type_and_prov``, one pass grouped per type and provenance, folded here;
+        else (SQLite, which groups by sorting: one sort of every row costs more there than a sort per type plus
+        a join that scans the range once per provenance) a pass per type and a pass per provenance."""
+        if self.group_type_and_prov:
+            cells = self._summed(
+                "SELECT g.rrtype, g.nr, g.ns, g.nc, g.tf, g.tl, g.ztf, g.ztl, p.sensor, p.evidence, p.source FROM "
+                "(SELECT rrtype, prov, sum(records) AS nr, sum(rrsets) AS ns, SUM(count) AS nc, min(time_first) AS "
+                "tf, max(time_last) AS tl, min(zone_time_first) AS ztf, max(zone_time_last) AS ztl FROM name_rollup "
+                f"WHERE {where} GROUP BY rrtype, prov) g LEFT JOIN prov p ON p.id = g.prov",
+                params,
+            )
+            return _fold(cells, 0), _seen(cells) if seen_by else []
         types = self._summed(
             "SELECT rrtype, sum(records), sum(rrsets), SUM(count), min(time_first), max(time_last), "
             f"min(zone_time_first), max(zone_time_last) FROM name_rollup WHERE {where} GROUP BY rrtype",
             params,
         )
-        names, busiest = self._busiest(where, params, top) if below and types else (1 if types else 0, [])
-        seen = self._seen_by(where, params) if seen_by and types else []
-        return _rollup(types, names, busiest, seen)
+        return types, self._seen_by(where, params) if seen_by and types else []
+
+    def _seen_by(self, where: str, params: tuple[object, ...]) -> list[Provenance]:
+        found = self._summed(
+            "SELECT p.sensor, p.evidence, p.source, SUM(r.count), min(r.time_first), max(r.time_last), "
+            "min(r.zone_time_first), max(r.zone_time_last) FROM name_rollup r JOIN prov p ON p.id = r.prov "
+            f"WHERE {where.replace('rrname_rev', 'r.rrname_rev')} GROUP BY p.sensor, p.evidence, p.source "
+            "ORDER BY p.sensor, p.evidence, p.source",
+            params,
+        )
+        return [_provenance(r) for r in found]
+
+    names_sql = "SELECT count(DISTINCT rrname_rev) FROM name_rollup WHERE {}"  # SQLite: a streamed distinct
 
     def _busiest(self, where: str, params: tuple[object, ...], top: int) -> tuple[int, list[NameSummary]]:
         """How many names, and the ``top`` busiest by count (a streamed group per name and a top-N sort: no
         window over every name)."""
-        names = int(self._rows(self._sq(f"SELECT count(DISTINCT rrname_rev) FROM name_rollup WHERE {where}"),
-                               params)[0][0])
+        names = int(self._rows(self._sq(self.names_sql.format(where)), params)[0][0])
         if top <= 0:
             return names, []
         found = self._summed(
@@ -459,15 +492,39 @@ class RollupReader(ABC):
             for r in found
         ]
 
-    def _seen_by(self, where: str, params: tuple[object, ...]) -> list[Provenance]:
-        found = self._summed(
-            "SELECT p.sensor, p.evidence, p.source, SUM(r.count), min(r.time_first), max(r.time_last), "
-            "min(r.zone_time_first), max(r.zone_time_last) FROM name_rollup r JOIN prov p ON p.id = r.prov "
-            f"WHERE {where.replace('rrname_rev', 'r.rrname_rev')} GROUP BY p.sensor, p.evidence, p.source "
-            "ORDER BY p.sensor, p.evidence, p.source",
-            params,
-        )
-        return [_provenance(r) for r in found]
+
+def _lower(a: Any, b: Any) -> Any:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _upper(a: Any, b: Any) -> Any:
+    return b if a is None else a if b is None else max(a, b)
+
+
+def _fold(cells: Sequence[Sequence[Any]], key: int) -> list[list[Any]]:
+    """Rows ``(key, records, rrsets, count, tf, tl, ztf, ztl)`` of the per-type-and-provenance ``cells`` folded
+    per ``cells[i][key]`` (``key`` may be a slice), in first-met order; counts capped at ``COUNT_CEILING`` (a
+    capped sum of capped parts is the capped whole)."""
+    out: dict[Any, list[Any]] = {}
+    for c in cells:
+        k = c[key]
+        cur = out.get(k)
+        if cur is None:
+            out[k] = [k, int(c[1]), int(c[2]), min(int(c[3]), COUNT_CEILING), *c[4:8]]
+            continue
+        cur[1] += int(c[1])
+        cur[2] += int(c[2])
+        cur[3] = min(cur[3] + int(c[3]), COUNT_CEILING)
+        cur[4], cur[5] = _lower(cur[4], c[4]), _upper(cur[5], c[5])
+        cur[6], cur[7] = _lower(cur[6], c[6]), _upper(cur[7], c[7])
+    return list(out.values())
+
+
+def _seen(cells: Sequence[Sequence[Any]]) -> list[Provenance]:
+    """"Seen by" from the cells: per provenance (prov 0, RRsets without records, has none), ordered."""
+    known = [(*c[:8], (c[8], c[9], c[10])) for c in cells if c[8] is not None]
+    rows = sorted(_fold(known, 8), key=lambda r: r[0])
+    return [_provenance((*r[0], r[3], r[4], r[5], r[6], r[7])) for r in rows]
 
 
 def _provenance(r: Sequence[Any]) -> Provenance:

@@ -8,6 +8,8 @@ and a watch that records dialogs (an executed XSS payload would open one).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,3 +52,22 @@ def launch(playwright: Any) -> Any:
 def csp_violations(page: Any) -> list[str]:
     found: list[str] = page.evaluate("window.__csp || []")
     return found
+
+
+@contextmanager
+def logged_in_page(chromium: Any, url: str, username: str, password: str) -> Iterator[Any]:
+    """A desktop page of a new browser context, logged in as ``username``; on exit the context closes and the
+    page must have opened no dialog and thrown no error."""
+    context = chromium.new_context(viewport=DESKTOP)
+    context.add_init_script(WATCH)
+    tab = context.new_page()
+    watch = Watch()
+    watch.attach(tab)
+    tab.goto(url + "/login/")
+    tab.fill("input[name=username]", username)
+    tab.fill("input[name=password]", password)
+    with tab.expect_navigation(wait_until="load"):
+        tab.click("button[type=submit]")
+    yield tab
+    context.close()
+    assert watch.dialogs == [] and watch.errors == [], (watch.dialogs, watch.errors)

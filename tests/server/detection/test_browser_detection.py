@@ -46,19 +46,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 def page(chromium: Any, live: LiveServer) -> Iterator[Any]:
     """One logged-in analyst page in the shared browser, for the module's tests."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    context = chromium.new_context(viewport=browser.DESKTOP)
-    context.add_init_script(browser.WATCH)
-    tab = context.new_page()
-    watch = browser.Watch()
-    watch.attach(tab)
-    tab.goto(live.url + "/login/")
-    tab.fill("input[name=username]", "ana")
-    tab.fill("input[name=password]", PASSWORD)
-    with tab.expect_navigation(wait_until="load"):
-        tab.click("button[type=submit]")
-    yield tab
-    context.close()
-    assert watch.dialogs == [] and watch.errors == [], (watch.dialogs, watch.errors)
+    with browser.logged_in_page(chromium, live.url, "ana", PASSWORD) as tab:
+        yield tab
 
 
 def shot(page: Any, name: str) -> Path:
