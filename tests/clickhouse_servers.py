@@ -75,6 +75,7 @@ class ClickHouseServer:
         zookeeper_port: int | None = None,
         macros: dict[str, str] | None = None,
         zstd_level: int = 3,
+        max_memory_usage: int = 2_000_000_000,
     ) -> None:
         self.root = root / name
         self.tcp_port = free_port()
@@ -84,6 +85,7 @@ class ClickHouseServer:
         self.zookeeper_port = zookeeper_port
         self.macros = macros or {}
         self.zstd_level = zstd_level
+        self.max_memory_usage = max_memory_usage
         self.proc: subprocess.Popen[bytes] | None = None
         (self.root / "data").mkdir(parents=True, exist_ok=True)
 
@@ -128,9 +130,9 @@ class ClickHouseServer:
 """
         )
         (self.root / "users.xml").write_text(
-            """<?xml version="1.0"?>
+            f"""<?xml version="1.0"?>
 <yandex>
-  <profiles><default><max_memory_usage>2000000000</max_memory_usage><max_threads>2</max_threads></default></profiles>
+  <profiles><default><max_memory_usage>{self.max_memory_usage}</max_memory_usage><max_threads>2</max_threads></default></profiles>
   <users><default><password></password><networks><ip>127.0.0.1</ip></networks>
     <profile>default</profile><quota>default</quota></default></users>
   <quotas><default></default></quotas>

@@ -34,6 +34,11 @@ ONE_BLOCK = 1 << 40  # rows per insert block: never split a write into several p
 # Settings of every write: aggregate a whole input block in one pass, so a materialized view's output is one
 # block (one part) too.
 WRITE_SETTINGS = {"group_by_two_level_threshold": 0, "group_by_two_level_threshold_bytes": 0}
+# Settings of every read: a GROUP BY whose state outgrows this many bytes spills to disk (still exact), so a
+# whole-table aggregate fits a server's per-query memory limit; the initiator of a Distributed query merges
+# the shards' results bucket by bucket. URL option ``max_bytes_before_external_group_by`` overrides the bound.
+SPILL_BYTES = 512 << 20
+READ_SETTINGS = {"max_bytes_before_external_group_by": SPILL_BYTES, "distributed_aggregation_memory_efficient": 1}
 QUORUM_TIMEOUT_MS = 10_000
 _QUORUM_UNREACHABLE = frozenset({285, 286})  # too few live replicas; an earlier quorum write is unsatisfied
 # Server error codes a retry can cure: timeouts, too many parts/queries, memory limit, network, read-only replica.
@@ -95,6 +100,7 @@ class NativeConnection:
         if "alt_hosts" in self.options:  # the other replicas of a shard, tried in turn when one is down
             self._kwargs["alt_hosts"] = self.options.pop("alt_hosts")
         self._quorum = int(self.options.pop("insert_quorum", "0"))
+        self._read_settings = read_settings(self.options)
         self._idle: queue.LifoQueue[Any] = queue.LifoQueue()
         self._pool_size = pool_size
 
@@ -120,7 +126,7 @@ class NativeConnection:
 
     def rows(self, sql: str, params: Params | None = None) -> list[tuple[Any, ...]]:
         with self._use() as client:
-            return list(client.execute(sql, params or None))
+            return list(client.execute(sql, params or None, settings=self._read_settings))
 
     def insert(self, table: str, columns: Sequence[str], data: Sequence[Sequence[Any]]) -> None:
         """One block; on a replicated shard, acknowledged only once every replica has it (``insert_quorum``),
@@ -170,6 +176,8 @@ class ChdbConnection:
         parts = urlsplit(url)
         self.options = dict(parse_qsl(parts.query))
         self.database = self.options.pop("database", "yapdns")
+        read = {**read_settings(self.options), "output_format_json_quote_64bit_integers": 0}
+        self._read_settings = ", ".join(f"{k} = {int(v)}" for k, v in read.items())
         if not _valid_name(self.database):
             raise ConfigurationError(f"ClickHouse database name must be letters, digits and _, got {self.database!r}")
         path = unquote(parts.path) or ":memory:"
@@ -189,7 +197,7 @@ class ChdbConnection:
 
     def rows(self, sql: str, params: Params | None = None) -> list[tuple[Any, ...]]:
         text = substitute(sql, params)
-        out = self._query(f"{text} SETTINGS output_format_json_quote_64bit_integers = 0")
+        out = self._query(f"{text} SETTINGS {self._read_settings}")
         return [tuple(msgspec.json.decode(line)) for line in out.splitlines() if line]
 
     def insert(self, table: str, columns: Sequence[str], data: Sequence[Sequence[Any]]) -> None:
@@ -205,6 +213,12 @@ class ChdbConnection:
 
     def close(self) -> None:
         """The session lives as long as the process (chDB allows one)."""
+
+
+def read_settings(options: dict[str, str]) -> dict[str, int]:
+    """``READ_SETTINGS``, with the spill bound a store URL gives (popped from ``options``)."""
+    spill = int(options.pop("max_bytes_before_external_group_by", SPILL_BYTES))
+    return {**READ_SETTINGS, "max_bytes_before_external_group_by": spill}
 
 
 def substitute(sql: str, params: Params | None) -> str:
