@@ -60,6 +60,7 @@ FOLD_BATCH = 2000  # logged matches folded in one transaction
 PRUNE_EVERY = 600.0  # seconds between two prunes of folded match rows in one process
 ADVISORY_LOCK = 0x59415044  # PostgreSQL advisory lock id of alert transactions ("YAPD")
 _ALERT_WRITES = threading.Lock()  # one alert transaction at a time per process: folds never race
+_KEEP_WRITES = threading.Lock()  # SQLite: this process's request threads queue here, not in SQLite's busy handler
 _PRUNED = [0.0]
 T = TypeVar("T")
 
@@ -167,7 +168,11 @@ def log_matches(hits: Sequence[Hit], sensor: str, batch_id: str) -> int:
             time_last=max(h.time_last for h in group), count=sum(h.count for h in group),
             matches=sum(h.matches for h in group),
         ))
-    MatchLog.objects.bulk_create(rows, ignore_conflicts=True)
+    if connection.vendor != "sqlite":
+        MatchLog.objects.bulk_create(rows, ignore_conflicts=True)
+        return len(rows)
+    with _KEEP_WRITES:  # a thread released by a lock goes at once; SQLite's busy handler sleeps 1-100 ms a retry
+        MatchLog.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
 
 
