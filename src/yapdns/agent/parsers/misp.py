@@ -11,27 +11,13 @@ kept to the second.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from yapdns.agent.parsers.base import DocumentParser, ParseError
-from yapdns.core.model import Evidence, Observation
-from yapdns.exchange import misp
-from yapdns.exchange.errors import BadDocument
-
-SUB_SENSOR = "misp"
+from yapdns.agent.parsers._exchange import ExchangeParser
 
 
-class MispParser(DocumentParser):
+class MispParser(ExchangeParser):
     name = "misp"
-    evidence = Evidence.IMPORTED
     timezone = "UTC (MISP datetime attributes)"
     description = "MISP events (JSON) with passive-dns objects: rrname, rrtype, rdata, count, first/last seen"
-
-    def parse_document(self, data: bytes) -> Iterator[Observation]:
-        try:
-            yield from misp.read_resolutions(data, self.reject, self.options.sensor_id or SUB_SENSOR)
-        except BadDocument as exc:
-            raise ParseError(str(exc), exc.code) from None
 
 
 PARSER = MispParser

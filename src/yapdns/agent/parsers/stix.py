@@ -11,27 +11,13 @@ Time: STIX timestamps are UTC; kept to the second (fractions dropped).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from yapdns.agent.parsers.base import DocumentParser, ParseError
-from yapdns.core.model import Evidence, Observation
-from yapdns.exchange import stix
-from yapdns.exchange.errors import BadDocument
-
-SUB_SENSOR = "stix"
+from yapdns.agent.parsers._exchange import ExchangeParser
 
 
-class StixParser(DocumentParser):
+class StixParser(ExchangeParser):
     name = "stix"
-    evidence = Evidence.IMPORTED
     timezone = "UTC (STIX timestamps)"
     description = "STIX 2.1 bundles: domain-name resolves-to ipv4/ipv6-addr or domain-name, with observed times"
-
-    def parse_document(self, data: bytes) -> Iterator[Observation]:
-        try:
-            yield from stix.read_resolutions(data, self.reject, self.options.sensor_id or SUB_SENSOR)
-        except BadDocument as exc:
-            raise ParseError(str(exc), exc.code) from None
 
 
 PARSER = StixParser
