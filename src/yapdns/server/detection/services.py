@@ -26,6 +26,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
@@ -168,10 +169,8 @@ def log_matches(hits: Sequence[Hit], sensor: str, batch_id: str) -> int:
             time_last=max(h.time_last for h in group), count=sum(h.count for h in group),
             matches=sum(h.matches for h in group),
         ))
-    if connection.vendor != "sqlite":
-        MatchLog.objects.bulk_create(rows, ignore_conflicts=True)
-        return len(rows)
-    with _KEEP_WRITES:  # a thread released by a lock goes at once; SQLite's busy handler sleeps 1-100 ms a retry
+    # SQLite: a thread released by a lock goes at once, while SQLite's busy handler sleeps 1-100 ms a retry
+    with _KEEP_WRITES if connection.vendor == "sqlite" else contextlib.nullcontext():
         MatchLog.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
 
