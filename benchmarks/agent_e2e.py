@@ -10,7 +10,11 @@ generated COF exports (one JSON object per line, the format of tests/agent/parse
    (``aggregate.max_keys`` = that number, ``window`` = 1 h): the agent's peak resident memory (VmHWM)
    and the same rates.
 
+Each run also prints the server's CPU time per observation it received (its processes' user + system time
+over the run: on a shared machine a steadier measure than the wall rates) and the load average.
+
     .venv/bin/python benchmarks/agent_e2e.py --lines 1000000 --keys 10000 --window-keys 1000000
+    .venv/bin/python benchmarks/agent_e2e.py --lines 0 --in-flight 4      # the 1M-key window only
 """
 
 from __future__ import annotations

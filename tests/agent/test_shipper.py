@@ -22,8 +22,8 @@ import pytest
 
 from yapdns.agent.config import config_from_dict
 from yapdns.agent.positions import Checkpoint, encode_checkpoint
-from yapdns.agent.shipper import BatchShipper, _retry_after
-from yapdns.agent.spool import DiskSpool
+from yapdns.agent.shipper import AckWindow, BatchShipper, _retry_after
+from yapdns.agent.spool import DiskSpool, SpoolRef
 from yapdns.agent.stats import ShipperCounters
 
 Answer = tuple[int, dict[str, str], bytes]
@@ -274,3 +274,30 @@ def test_a_stop_with_the_oldest_batch_unanswered_sends_everything_after_it_again
     shipping.spool.close()
     reopened = DiskSpool(tmp_path / "spool", max_bytes=1 << 20, segment_bytes=1 << 16)
     assert reopened.open().batches == 4  # all of them again: the server drops the ones it applied (replays)
+
+
+def test_the_ack_window_is_unchanged_when_the_spool_cannot_ack(tmp_path: Path) -> None:
+    spool = DiskSpool(tmp_path / "spool", max_bytes=1 << 20, segment_bytes=1 << 16)
+    spool.open()
+    spool.commit([(f"b{i}", 1, gzip.compress(line(i))) for i in range(2)], encode_checkpoint(Checkpoint(1)), 1)
+    window = AckWindow(spool, 2)
+    first, second = spool.next_unsent(timeout=0), spool.next_unsent(timeout=0)
+    assert first is not None and second is not None
+    for batch in (first, second):
+        window.places.acquire()
+        window.take(batch.ref)
+    window.done(second.ref)  # answered first: waits for b0
+    assert spool.pending_batches == 2
+    real_ack, failures = spool.ack, [OSError("disk gone")]
+
+    def failing_ack(ref: SpoolRef) -> None:
+        if failures:
+            raise failures.pop()
+        real_ack(ref)
+
+    spool.ack = failing_ack  # type: ignore[method-assign]
+    with pytest.raises(OSError):
+        window.done(first.ref)
+    assert spool.pending_batches == 2
+    window.done(first.ref)  # the sender's retry: both go, in order
+    assert spool.pending_batches == 0 and window.places.acquire(blocking=False) and window.places.acquire(blocking=False)

@@ -140,9 +140,10 @@ class AckWindow:
         with self._lock:
             self._done.add(ref)
             while self._order and self._order[0] in self._done:
-                oldest = self._order.popleft()
+                oldest = self._order[0]
+                self.spool.ack(oldest)  # first: if it raises, the window is as it was
+                self._order.popleft()
                 self._done.discard(oldest)
-                self.spool.ack(oldest)
                 self.places.release()
 
 

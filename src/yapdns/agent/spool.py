@@ -332,7 +332,10 @@ class DiskSpool:
                     self._backlog.popleft()
             self._collect()
             if time.monotonic() - self._cursor_saved >= CURSOR_SAVE_INTERVAL:
-                self._save_cursor()
+                try:
+                    self._save_cursor()
+                except OSError as exc:  # a stale cursor file only makes the server see replays
+                    log.warning("spool: cannot save %s (%s); will try again", CURSOR_FILE, exc)
             self._cond.notify_all()
 
     def _caught_up(self) -> bool:
