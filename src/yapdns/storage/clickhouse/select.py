@@ -168,6 +168,8 @@ def record_select(db: str, q: RecordQuery, provs: Sequence[int] | None, limit: i
     where = Where()
     table, group, order = _record_source(where, q, db)
     types_clause(where, q.types)
+    if table == "rdx" and provs is not None:
+        return _rdx_provs_select(db, q, provs, limit, where, group)
     name_col, rdata_col = "rrname_rev", group[-1]
     exprs = {"fwd": FORWARD}
     order_exprs = [exprs.get(c, c) for c in order]
@@ -189,6 +191,52 @@ def record_select(db: str, q: RecordQuery, provs: Sequence[int] | None, limit: i
         f"ORDER BY {', '.join(order_exprs)} LIMIT {int(limit)} OFFSET {int(q.offset)}"
     )
     return Select(text, where.params, len(order))
+
+
+def _rdx_provs_select(
+    db: str, q: RecordQuery, provs: Sequence[int], limit: int, where: Where, order: tuple[str, ...]
+) -> Select:
+    """An rdata key with a sensor or evidence filter: ``rdx`` finds the records (one row per record, no
+    provenance), ``entry`` holds their per-provenance rows; joined on the record key, in ``rdx``'s order."""
+    cursor(where, q.cursor, order, [_ORDER_KINDS.get(c, str) for c in order])
+    keys = f"SELECT rrname_rev, rrtype, rdata FROM {db}.rdx WHERE {where.sql()}"
+    mark = where.p(tuple(provs))
+    having = Where()
+    having.params = where.params
+    having.add(f"countIf(prov IN {mark}) > 0")
+    fences(having, q.fence, *_filtered_window(mark))
+    stats = ", ".join(f"{expr} AS s{i}" for i, expr in enumerate(_split_stats(_filtered_stats(mark))))
+    found = (
+        f"SELECT rrname_rev, rrtype, k1, {stats} FROM {db}.entry WHERE kind = {int(Kind.RR)} "
+        f"AND (rrname_rev, rrtype, k1) GLOBAL IN ({keys}) GROUP BY rrname_rev, rrtype, k1 HAVING {having.sql()}"
+    )
+    located = (
+        f"SELECT rkey, rrname_rev, rrtype, rdata AS k1 FROM {db}.rdx WHERE {where.sql()} "
+        "GROUP BY rkey, rrname_rev, rrtype, rdata"
+    )
+    picked = ", ".join(f"s{i}" for i in range(STATS_WIDTH))
+    text = (
+        f"SELECT rrname_rev, rrtype, k1, {picked}, rkey, rrname_rev, rrtype, k1 FROM ({located}) AS located "
+        f"ANY INNER JOIN ({found}) AS found USING (rrname_rev, rrtype, k1) "
+        f"ORDER BY rkey, rrname_rev, rrtype, k1 LIMIT {int(limit)} OFFSET {int(q.offset)}"
+    )
+    return Select(text, where.params, len(order))
+
+
+STATS_WIDTH = 9  # the columns of STATS
+
+
+def _split_stats(stats: str) -> list[str]:
+    """The top-level expressions of a ``STATS``-like list (commas inside parentheses stay)."""
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(stats):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            out.append(stats[start:i].strip())
+            start = i + 1
+    out.append(stats[start:].strip())
+    assert len(out) == STATS_WIDTH
+    return out
 
 
 def _filtered_window(mark: str) -> tuple[str, str]:
