@@ -122,3 +122,31 @@ def test_a_store_with_per_provenance_rdx_rows_reads_the_same(
     for q in _queries():
         assert old.records(q).rows == new.records(q).rows, q
     assert _rdx_rows(old)[0] > _rdx_rows(new)[0]  # the old rows stay per provenance
+
+
+def test_filtered_rdata_pages_are_the_same_in_chunks_of_one(open_store: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sensor-filtered rdata page looks its records up chunk by chunk; the pages (rows, cursor, ``limited``) do
+    not depend on the chunk size."""
+    from yapdns.storage.clickhouse import store as module
+
+    store = open_store()  # type: ignore[operator]
+    store.write(_sightings(0), BatchRef("w", "one"))
+    store.write([*(obs(f"x{i}.rdx.example", "A", f"192.0.2.{10 + i}", sensor="s1" if i % 3 else "s2") for i in range(12)),
+                 obs("z.rdx.example", "A", "192.0.2.200", sensor="s9")], BatchRef("w", "two"))  # fmt: skip
+
+    def pages(q: RecordQuery) -> list[tuple[list[str], bool]]:
+        out, cursor = [], None
+        while True:
+            page = store.records(replace(q, cursor=cursor))
+            out.append(([f"{r.rrname} {r.rdata} {r.count}" for r in page.rows], page.limited))
+            if page.next_cursor is None:
+                return out
+            cursor = page.next_cursor
+
+    cidr = "192.0.2.0/24"
+    queries = [replace(q, limit=2) for q in _queries() if q.sensor is not None]
+    queries += [by_ip(cidr, sensor="s2", limit=2), by_ip(cidr, sensor="s9", limit=1)]  # s9: behind 18 other records
+    whole = [pages(q) for q in queries]
+    monkeypatch.setattr(module, "FILTERED_CHUNK_MIN", 1)
+    assert [pages(q) for q in queries] == whole
+    assert len(whole[4]) > 2 and whole[-1] == [(["z.rdx.example 192.0.2.200 1"], False)]
