@@ -1,7 +1,7 @@
 """``ClickHouseApplier``: how the ClickHouse store applies one group of writes, exactly once per batch id.
 
 ClickHouse has no transaction over two tables, but ONE insert of ONE block into a MergeTree table is one
-part, applied whole or not at all. A write is a few such inserts ("parts"): per shard, one into ``rdx_in``
+part, applied whole or not at all. A write is a few such inserts ("parts"): per shard, one into ``rdx_rec_in``
 and one into ``entry_in`` (each feeding one materialized view); every part carries, inside its own block, a
 marker row per batch id (``RKind.BATCH`` / ``Kind.BATCH``), and the commit part (``entry`` on shard 0) is
 inserted last. Steps, each safe to crash after:
