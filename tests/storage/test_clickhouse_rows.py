@@ -20,11 +20,10 @@ def _aggregate(columns: w.Columns, key_width: int) -> dict[tuple[Any, ...], tupl
     """Rows folded by key as the server's materialized view folds them (min, max, sum per state)."""
     out: dict[tuple[Any, ...], list[int]] = {}
     fns = {"min": min, "max": max, "sum": lambda a, b: a + b}
-    states_of = STATES[: len(columns.names) - key_width]  # rdx_rec_in has no "ins"
     for row in zip(*columns.data, strict=True):
         key, states = row[:key_width], list(row[key_width:])
         cur = out.get(key)
-        out[key] = states if cur is None else [fns[fn](a, b) for (_, fn), a, b in zip(states_of, cur, states, strict=True)]
+        out[key] = states if cur is None else [fns[fn](a, b) for (_, fn), a, b in zip(STATES, cur, states, strict=True)]
     return {k: tuple(v) for k, v in out.items()}
 
 
@@ -40,7 +39,7 @@ def _rows(agg: BatchAggregate, direct: bool) -> tuple[dict[Any, Any], dict[Any, 
     rr = w.RrColumns([*(plain or []), w.RrPart.of(folded.rr)], names, T0)
     rdx, seq = w.rdx_rows(rr, names)
     entry = w.entry_rows(folded, provs, T0, names, rr, w.plain_rrsets(plain) if plain else None)
-    return _aggregate(entry, 6), _aggregate(rdx, 5), sorted(seq)
+    return _aggregate(entry, 6), _aggregate(rdx, 6), sorted(seq)
 
 
 def _sightings() -> list[Any]:

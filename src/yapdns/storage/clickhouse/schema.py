@@ -5,11 +5,8 @@ write is one INSERT per table and one block per INSERT (one part: applied whole 
 
 * ``entry``: every row kind, keyed ``(kind, rrname_rev, rrtype, k1, k2, prov)`` (``Kind`` says what k1
   and k2 hold), in owner-name order;
-* ``rdx``: the per-RR records again, keyed by rdata ``(rkind, rkey, rrname_rev, rrtype, rdata, prov)``: an
-  address (32 hex digits of the 16-byte key), a reversed target name, or the rdata text (``RKind``). Since
-  0004 a write feeds it through ``rdx_rec_in``, whose view folds every provenance into one row per record
-  (``prov`` 0); rows of 0001's ``rdx_in`` (one per provenance) may remain in a store written before, and a read
-  that merges a record's rows is exact over both (the per-provenance breakdown is read from ``entry``).
+* ``rdx``: the per-RR rows again, keyed by rdata ``(rkind, rkey, rrname_rev, rrtype, rdata, prov)``: an
+  address (32 hex digits of the 16-byte key), a reversed target name, or the rdata text (``RKind``).
 
 Both carry the same aggregate states: first/last traffic time, first/last zone-file time, the TTL range,
 the count (split in two sums so no sum overflows 64 bits) and the second a row was first written. A value
@@ -63,7 +60,6 @@ STATES = (  # column, aggregate
 STATE_COLUMNS = tuple(c for c, _ in STATES)
 ENTRY_KEY = ("kind", "rrname_rev", "rrtype", "k1", "k2", "prov")
 RDX_KEY = ("rkind", "rkey", "rrname_rev", "rrtype", "rdata", "prov")
-RDX_INPUT = RDX_KEY[:-1] + STATE_COLUMNS[:-1]  # rdx_rec_in: no provenance, no first write (entry has both)
 _KEY_TYPES = {
     "kind": "UInt8",
     "rkind": "UInt8",
@@ -107,7 +103,6 @@ def migrations(cluster: str | None = None, replicated: bool = False) -> tuple[tu
     return (
         *_initial(cluster, replicated),
         *_storage_order(replicated),
-        *_rdx_per_record(cluster),
     )
 
 
@@ -170,35 +165,6 @@ def _storage_order(replicated: bool) -> tuple[tuple[int, str, tuple[str, ...]], 
                 "ORDER BY (ip, source, data_date)",
                 f"CREATE TABLE IF NOT EXISTS {{db}}.prune_epoch (at Int64) "
                 f"ENGINE = {_plain_engine('prune_epoch', replicated)} ORDER BY at",
-            ),
-        ),
-    )
-
-
-# -- rdx per record (0004) ---------------------------------------------------------------------------------
-#
-# ``rdx`` rows were one per record and provenance (2.4 per record with four sensors), though nothing reads a
-# provenance there: a sensor or evidence filter on an rdata key reads ``entry``'s per-provenance rows of the
-# keys it finds in ``rdx``. Writes now go through a second input whose view folds the provenances of a
-# record into one row (``prov`` 0) and keeps no first write (``ins`` is read from ``entry``). Nothing is
-# rewritten: ``rdx_in`` and its view stay, so a writer of the code before keeps writing correct rows while the
-# store is upgraded, and reads merge old and new rows alike.
-
-
-def _rdx_per_record(cluster: str | None) -> tuple[tuple[int, str, tuple[str, ...]], ...]:
-    target = "rdx_local" if cluster else "rdx"
-    keys = ", ".join(RDX_KEY[:-1])
-    plain = ", ".join(f"{c} {_KEY_TYPES.get(c, 'String')}" for c in RDX_KEY[:-1])
-    inputs = ", ".join(f"{c} Int64" for c in STATE_COLUMNS[:-1])
-    states = ", ".join(f"{fn}State({c}) AS {c}" for c, fn in STATES if c != "ins")
-    return (
-        (
-            4,
-            "0004_rdx_per_record",
-            (
-                f"CREATE TABLE IF NOT EXISTS {{db}}.rdx_rec_in ({plain}, {inputs}) ENGINE = Null",
-                f"CREATE MATERIALIZED VIEW IF NOT EXISTS {{db}}.rdx_rec_mv TO {{db}}.{target} AS SELECT {keys}, "
-                f"toUInt64(0) AS prov, {states}, minState(toInt64(0)) AS ins FROM {{db}}.rdx_rec_in GROUP BY {keys}",
             ),
         ),
     )

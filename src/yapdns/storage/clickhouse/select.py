@@ -168,8 +168,6 @@ def record_select(db: str, q: RecordQuery, provs: Sequence[int] | None, limit: i
     where = Where()
     table, group, order = _record_source(where, q, db)
     types_clause(where, q.types)
-    if table == "rdx" and provs is not None:
-        return _rdx_provs_select(db, q, provs, limit, where, group)
     name_col, rdata_col = "rrname_rev", group[-1]
     exprs = {"fwd": FORWARD}
     order_exprs = [exprs.get(c, c) for c in order]
@@ -191,74 +189,6 @@ def record_select(db: str, q: RecordQuery, provs: Sequence[int] | None, limit: i
         f"ORDER BY {', '.join(order_exprs)} LIMIT {int(limit)} OFFSET {int(q.offset)}"
     )
     return Select(text, where.params, len(order))
-
-
-def _rdx_provs_select(
-    db: str, q: RecordQuery, provs: Sequence[int], limit: int, where: Where, order: tuple[str, ...],
-    chunk: int | None = None,
-) -> Select:
-    """An rdata key with a sensor or evidence filter: ``rdx`` finds the records (one row per record, no
-    provenance), ``entry`` holds their per-provenance rows; joined on the record key, in ``rdx``'s order.
-    ``IN``, not ``GLOBAL IN``: 18.16 reads a whole table for a ``GLOBAL IN`` set of tuples, but looks a plain
-    ``IN`` set up in the primary key (in a cluster the connection's ``distributed_product_mode`` makes it global).
-    With ``chunk``: the next ``chunk`` records of ``rdx`` only, each with a last ``hit`` column (0: the filter or
-    a fence drops it), so a caller pages on without looking up more records than a page needs."""
-    cursor(where, q.cursor, order, [_ORDER_KINDS.get(c, str) for c in order])
-    located = (
-        f"SELECT rkey, rrname_rev, rrtype, rdata AS k1 FROM {db}.rdx WHERE {where.sql()} "
-        "GROUP BY rkey, rrname_rev, rrtype, rdata"
-    )
-    if chunk is not None:
-        located += f" ORDER BY rkey, rrname_rev, rrtype, k1 LIMIT {int(chunk)}"
-    mark = where.p(tuple(provs))
-    having = Where()
-    having.params = where.params
-    having.add(f"countIf(prov IN {mark}) > 0")
-    fences(having, q.fence, *_filtered_window(mark))
-    stats = ", ".join(f"{expr} AS s{i}" for i, expr in enumerate(_split_stats(_filtered_stats(mark))))
-    found = (
-        f"SELECT rrname_rev, rrtype, k1, {stats}, toUInt8(1) AS hit FROM {db}.entry WHERE kind = {int(Kind.RR)} "
-        f"AND (rrname_rev, rrtype, k1) IN (SELECT rrname_rev, rrtype, k1 FROM ({located})) "
-        f"GROUP BY rrname_rev, rrtype, k1 HAVING {having.sql()}"
-    )
-    picked = ", ".join(f"s{i}" for i in range(STATS_WIDTH))
-    join, tail = ("ANY INNER", f"LIMIT {int(limit)} OFFSET {int(q.offset)}") if chunk is None else ("ANY LEFT", "")
-    text = (
-        f"SELECT rrname_rev, rrtype, k1, {picked}, hit, rkey, rrname_rev, rrtype, k1 FROM ({located}) AS located "
-        f"{join} JOIN ({found}) AS found USING (rrname_rev, rrtype, k1) ORDER BY rkey, rrname_rev, rrtype, k1 {tail}"
-    )
-    return Select(text, where.params, len(order))
-
-
-def keyed_by_rdata(q: RecordQuery) -> bool:
-    """Whether ``q``'s records are found in ``rdx`` (an rdata key or a context filter alone)."""
-    return q.rrname is None and q.sample is None
-
-
-def rdx_chunk_select(db: str, q: RecordQuery, provs: Sequence[int], chunk: int) -> Select:
-    """The next ``chunk`` records of an rdata key after ``q.cursor``, each with its filtered figures and a
-    ``hit`` column (``_rdx_provs_select``)."""
-    assert keyed_by_rdata(q)
-    where = Where()
-    _, group, _ = _record_source(where, q, db)
-    types_clause(where, q.types)
-    return _rdx_provs_select(db, q, provs, chunk, where, group, chunk)
-
-
-STATS_WIDTH = 9  # the columns of STATS
-
-
-def _split_stats(stats: str) -> list[str]:
-    """The top-level expressions of a ``STATS``-like list (commas inside parentheses stay)."""
-    out, depth, start = [], 0, 0
-    for i, ch in enumerate(stats):
-        depth += {"(": 1, ")": -1}.get(ch, 0)
-        if ch == "," and depth == 0:
-            out.append(stats[start:i].strip())
-            start = i + 1
-    out.append(stats[start:].strip())
-    assert len(out) == STATS_WIDTH
-    return out
 
 
 def _filtered_window(mark: str) -> tuple[str, str]:

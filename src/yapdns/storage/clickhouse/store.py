@@ -13,8 +13,6 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
-import msgspec
-
 from yapdns.core.model import (
     Evidence,
     NegativeRecord,
@@ -56,7 +54,6 @@ from yapdns.storage.query import Page, RecordQuery, encode_cursor
 
 T = TypeVar("T")
 NAME_ROWS_MAX = 100_000
-FILTERED_CHUNK_MIN = 1000  # records of rdx a sensor- or evidence-filtered rdata page looks up at a time, at least
 
 
 def _opt(value: int) -> int | None:
@@ -205,29 +202,7 @@ class ClickHouseStore:
 
     def records(self, query: RecordQuery) -> Page[Record]:
         provs = self.provs_for(query.sensor, query.evidence)
-        if provs is not None and select.keyed_by_rdata(query) and not query.offset:
-            return self._filtered_rdata_page(query, provs)
         return self._page(lambda n: select.record_select(self.db, query, provs, n), _record, query.limit)
-
-    def _filtered_rdata_page(self, query: RecordQuery, provs: list[int]) -> Page[Record]:
-        """A page of an rdata key with a sensor or evidence filter: ``rdx``'s records in chunks, each chunk's
-        per-provenance rows looked up in ``entry``, until the page is full or the key's range ends (so a page
-        costs lookups in proportion to its size and the filter's share, not to the range)."""
-        want = query.limit + 1
-        chunk = max(2 * want, FILTERED_CHUNK_MIN)
-        hits: list[tuple[Any, ...]] = []
-        after = query.cursor
-        while True:
-            sql = select.rdx_chunk_select(self.db, msgspec.structs.replace(query, cursor=after), provs, chunk)
-            fetched = self._rows(sql.text, sql.params)
-            hits += [r for r in fetched if r[select.STATS_WIDTH + 3]]
-            if len(hits) >= want or len(fetched) < chunk:
-                break
-            after = encode_cursor(tuple(fetched[-1][-sql.order_width :]))
-        more = len(hits) > query.limit
-        hits = hits[: query.limit]
-        next_cursor = encode_cursor(tuple(hits[-1][-sql.order_width :])) if more and hits else None
-        return Page([_record(r) for r in hits], next_cursor, more)
 
     def iter_records(self, query: RecordQuery) -> Iterator[Record]:
         return iterate_pages(self.records, query)

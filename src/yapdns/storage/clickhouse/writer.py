@@ -1,7 +1,7 @@
 """``ClickHouseApplier``: how the ClickHouse store applies one group of writes, exactly once per batch id.
 
 ClickHouse has no transaction over two tables, but ONE insert of ONE block into a MergeTree table is one
-part, applied whole or not at all. A write is a few such inserts ("parts"): per shard, one into ``rdx_rec_in``
+part, applied whole or not at all. A write is a few such inserts ("parts"): per shard, one into ``rdx_in``
 and one into ``entry_in`` (each feeding one materialized view); every part carries, inside its own block, a
 marker row per batch id (``RKind.BATCH`` / ``Kind.BATCH``), and the commit part (``entry`` on shard 0) is
 inserted last. Steps, each safe to crash after:
@@ -43,7 +43,7 @@ from yapdns.storage.clickhouse.schema import (
     LO_BITS,
     NONE_MAX,
     NONE_MIN,
-    RDX_INPUT,
+    RDX_KEY,
     STATE_COLUMNS,
     Kind,
     RKind,
@@ -281,9 +281,8 @@ def entry_rows(
 
 def rdx_rows(rr: RrColumns, names: Names) -> tuple[Columns, list[RecordKey]]:
     """The per-RR rows keyed by rdata (an address, a reversed target name, and the rdata text of non-IP
-    types), without their provenance (``rdx_rec_in``'s view folds a record's rows into one), and the write's
-    sequence keys (``sequence.folded_records``)."""
-    out = Columns(RDX_INPUT)
+    types), and the write's sequence keys (``sequence.folded_records``)."""
+    out = Columns(RDX_KEY + STATE_COLUMNS)
     if not rr.n:
         return out, []
     rkinds: list[int] = []
@@ -312,15 +311,14 @@ def rdx_rows(rr: RrColumns, names: Names) -> tuple[Columns, list[RecordKey]]:
             picks.append(i)
             seq_rdata.append("")
     seq = list(dict.fromkeys(zip(rr.revs, rr.codes, seq_rdata, strict=True)))
-    columns: list[list[Any]] = [rr.revs, rr.codes, rr.rdatas, *rr.states[:-1]]  # "ins" is read from entry only
+    columns: list[list[Any]] = [rr.revs, rr.codes, rr.rdatas, rr.provs, *rr.states[:-1]]
     if len(picks) != rr.n:  # some RRs have two rdx rows
         columns = [[column[i] for i in picks] for column in columns]
-    out.extend([rkinds, rkeys, *columns])
+    out.extend([rkinds, rkeys, *columns, [0] * len(picks)])  # "ins" is read from entry only: a constant packs well
     return out, seq
 
 
 Part = tuple[int, str]  # (shard, "entry" | "rdx"): one insert of a write
-INPUTS = {"entry": "entry_in", "rdx": "rdx_rec_in"}  # the Null table each part is inserted into
 Row = tuple[tuple[Any, ...], tuple[int, ...]]  # an entry row: its key and its nine state inputs
 
 
@@ -531,9 +529,9 @@ class ClickHouseApplier:
             if part[1] == "entry":
                 columns.add((Kind.BATCH, ref.sensor, 0, ref.batch_id, "", 0), _marker(ref, now))
             else:
-                columns.add((RKind.BATCH, ref.batch_id, ref.sensor, 0, ""), _plain(NONE_MIN, NONE_MAX, 0, 0)[:-1])
+                columns.add((RKind.BATCH, ref.batch_id, ref.sensor, 0, "", 0), _plain(NONE_MIN, NONE_MAX, 0, 0))
         if len(columns):
-            self._topo.shards[part[0]].insert(INPUTS[part[1]], columns.names, columns.data)
+            self._topo.shards[part[0]].insert(f"{part[1]}_in", columns.names, columns.data)
 
 
 class Background:
