@@ -174,7 +174,7 @@ def test_bad_misp_objects_are_rejected_alone_and_counted(fresh: Store) -> None:
         misp_object("b1f2c3d4-5e6f-4071-9283-445566778899", rrname="x.example.net", rrtype="A", rdata="192.0.2.4",
                     time_first="not a date"),
         misp_object("c2a3d4e5-6f70-4182-a394-556677889900", rrname="y.example.net", rrtype="A", rdata="192.0.2.5"),
-        {"name": "domain-ip", "Attribute": []},  # another template: passed over
+        {"name": "file", "Attribute": []},  # another template: passed over
     ]}}
     run = import_into(fresh, "misp", [json.dumps(event).encode()])
     assert run.stats.errors == {"invalid_object": 3, "no_time": 1}, list(run.stats.samples)
