@@ -18,9 +18,9 @@ without a first-seen time it is rejected (``no_time``). A ``domain-ip``
 object without both a name and an address carries no resolution and is
 passed over, as are objects of other templates and other attributes.
 
-Each object is read with PyMISP against the template it ships (a
-``domain-ip`` object of an older template version is read too, as MISP
-events keep the version they were written with): a required relation missing (``rrname``, ``rrtype``, ``rdata``) or
+Each object is read with PyMISP against the template it ships (an object
+of an older template version is read too, as MISP events keep the version
+they were written with): a required relation missing (``rrname``, ``rrtype``, ``rdata``) or
 repeated where the template allows one, an attribute PyMISP refuses (a
 ``datetime`` that is no date) or no time at all rejects that object alone;
 the rest of the event is kept. Evidence ``imported``.
@@ -131,7 +131,7 @@ def _pair(name: str, address: str, version: int, times: tuple[int, int], sensor_
 def _domain_ip_object(raw: dict[str, Any], reject: Reject, sensor_id: str) -> Iterator[Observation]:
     """A ``domain-ip`` object: one A or AAAA observation per name (``domain``, ``hostname``) and ``ip``."""
     label = str(raw.get("uuid", "?"))[:40]
-    read = _relations(raw, DOMAIN_IP, label, reject, strict=False)
+    read = _relations(raw, DOMAIN_IP, label, reject)
     if read is None:
         return
     values = read[0]
@@ -162,14 +162,12 @@ def _domain_ip_object(raw: dict[str, Any], reject: Reject, sensor_id: str) -> It
 
 
 def _relations(
-    raw: dict[str, Any], template: str, label: str, reject: Reject, strict: bool = True
+    raw: dict[str, Any], template: str, label: str, reject: Reject
 ) -> tuple[dict[str, list[Any]], MISPObject] | None:
-    """The object's values by relation and the object, checked against the template (None: rejected).
-
-    ``strict`` also refuses an object written with another version of the template.
-    """
+    """The object's values by relation and the object, checked against the template's required relations
+    (None: rejected); an object written with another version of the template is read too."""
     try:
-        obj = MISPObject(template, strict=strict, standalone=True)
+        obj = MISPObject(template, strict=False, standalone=True)
         obj.from_dict(**raw)
         obj.to_dict(strict=True)  # checks the template's required relations
     except (PyMISPError, ValueError, TypeError, KeyError, AttributeError) as exc:

@@ -89,6 +89,7 @@ def test_the_api_stores_the_samples_resolution_as_evidence(client: Client, store
 
 SEDNIT_MISP = SAMPLES / "misp/pymisp_existing_event.json"  # MISP's own export of CIRCL's OSINT event 9747
 GENERATOR_MISP = SAMPLES / "misp/pymisp_domain-ip_generator.misp.json"  # PyMISP's DomainIPObject and MISPObject
+OUR_EXPORT_MISP = SAMPLES / "misp/yapdns_export_suricata-bind9.misp.json"  # passive-dns objects, template 5
 
 
 def _pairs(read_observations: list[Observation]) -> list[tuple[str, str, tuple[str, ...], int, int, int]]:
@@ -153,3 +154,12 @@ def test_a_first_seen_that_is_no_date_rejects_the_object() -> None:
     obj["first_seen"] = "yesterday"
     read = read_evidence("misp", json.dumps(doc).encode())
     assert dict(read.errors) == {"invalid_object": 1, "no_time": 1} and len(read.observations) == 2
+
+
+def test_passive_dns_objects_of_an_older_template_version_are_read_too() -> None:
+    doc = json.loads(OUR_EXPORT_MISP.read_bytes())
+    for obj in doc.get("Event", doc)["Object"]:
+        obj["template_version"] = "3"  # MISP keeps the version an object was written with
+    older, current = read_evidence("misp", json.dumps(doc).encode()), read_evidence("misp", OUR_EXPORT_MISP.read_bytes())
+    assert older.rejects == [] and len(older.observations) == 14
+    assert older.observations == current.observations
