@@ -10,7 +10,11 @@ generated COF exports (one JSON object per line, the format of tests/agent/parse
    (``aggregate.max_keys`` = that number, ``window`` = 1 h): the agent's peak resident memory (VmHWM)
    and the same rates.
 
+Each run also prints the server's CPU time per observation it received (its processes' user + system time
+over the run: on a shared machine a steadier measure than the wall rates) and the load average.
+
     .venv/bin/python benchmarks/agent_e2e.py --lines 1000000 --keys 10000 --window-keys 1000000
+    .venv/bin/python benchmarks/agent_e2e.py --lines 0 --in-flight 4      # the 1M-key window only
 """
 
 from __future__ import annotations
@@ -92,28 +96,46 @@ def vm_hwm_mib(pid: int) -> float:
     return 0.0
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
 def server_hwm_mib(pid: int) -> float:
     """VmHWM of the server process or of its largest child (a worker), whichever is larger."""
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        children = []
-    return max([vm_hwm_mib(pid), *(vm_hwm_mib(int(c)) for c in children)])
+    return max([vm_hwm_mib(pid), *(vm_hwm_mib(c) for c in _children(pid))])
 
 
-def run_agent(work: Path, url: str, token: str, log: Path, max_keys: int, window: str) -> dict[str, object]:
+def server_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the server process and its workers so far."""
+    total = 0.0
+    for proc in (pid, *_children(pid)):
+        try:
+            fields = Path(f"/proc/{proc}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def run_agent(
+    work: Path, url: str, token: str, log: Path, max_keys: int, window: str, server_pid: int, output: dict[str, object]
+) -> dict[str, object]:
     config = work / f"agent-{max_keys}.yml"
     config.write_text(
         json.dumps(
             {
                 "path.data": str(work / f"agent-data-{max_keys}"),
                 "inputs": [{"format": "cof", "paths": [str(log)]}],
-                "output": {"url": url, "token": token, "batch_size": 10000},
+                "output": {"url": url, "token": token, **output},
                 "aggregate": {"window": window, "max_keys": max_keys},
                 "spool": {"max_bytes": "4GiB", "segment_bytes": "64MiB"},
             }
         )
     )
+    server_cpu = server_cpu_seconds(server_pid)
     started = time.perf_counter()
     errors = work / f"agent-{max_keys}.stderr"
     with errors.open("w") as stderr:
@@ -130,7 +152,13 @@ def run_agent(work: Path, url: str, token: str, log: Path, max_keys: int, window
         raise SystemExit(f"agent failed: {errors.read_text()}")
     stats = json.loads((work / f"agent-data-{max_keys}" / "stats.json").read_text())
     cpu = usage.ru_utime + usage.ru_stime
-    return {"seconds": elapsed, "cpu_seconds": cpu, "peak_rss_mib": peak, "stats": stats}
+    return {
+        "seconds": elapsed,
+        "cpu_seconds": cpu,
+        "server_cpu_seconds": server_cpu_seconds(server_pid) - server_cpu,
+        "peak_rss_mib": peak,
+        "stats": stats,
+    }
 
 
 def report(title: str, lines: int, size: int, result: dict[str, object]) -> None:
@@ -144,8 +172,11 @@ def report(title: str, lines: int, size: int, result: dict[str, object]) -> None
     print(f"  agent side (read, parse, fold, spool; {read:,.1f} s): {lines / read:,.0f} lines/s")
     cpu: float = result["cpu_seconds"]  # type: ignore[assignment]
     print(f"  agent CPU time: {cpu:,.1f} s, i.e. {lines / cpu:,.0f} lines per CPU-second (the whole run)")
+    server: float = result["server_cpu_seconds"]  # type: ignore[assignment]
+    spooled = pipeline["observations_spooled"]
+    print(f"  server CPU time: {server:,.1f} s, i.e. {server / max(spooled, 1) * 1e6:,.1f} µs per observation received")
     print(
-        f"  folded to {pipeline['observations_spooled']:,} observations in {pipeline['batches_spooled']:,} batches; "
+        f"  folded to {spooled:,} observations in {pipeline['batches_spooled']:,} batches; "
         f"server accepted {shipper['observations_accepted']:,}, rejected {shipper['observations_rejected']:,}"
     )
     print(f"  agent peak RSS (VmHWM): {result['peak_rss_mib']:,.0f} MiB")
@@ -153,33 +184,44 @@ def report(title: str, lines: int, size: int, result: dict[str, object]) -> None
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--lines", type=int, default=1_000_000, help="repeat-heavy log lines (0: skip that run)")
     parser.add_argument("--keys", type=int, default=10_000)
-    parser.add_argument("--window-keys", type=int, default=1_000_000)
+    parser.add_argument("--window-keys", type=int, default=1_000_000, help="distinct records (0: skip that run)")
+    parser.add_argument("--batch-size", type=int, default=10_000, help="the agent's output.batch_size")
+    parser.add_argument("--in-flight", type=int, default=None, help="the agent's output.in_flight (default: its own)")
     parser.add_argument("--port", type=int, default=0, help="the server's port (default: a free one)")
     args = parser.parse_args()
     print(f"# agent end-to-end, {platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs")
+    print(f"# load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    output: dict[str, object] = {"batch_size": args.batch_size}
+    if args.in_flight is not None:
+        output["in_flight"] = args.in_flight
     with tempfile.TemporaryDirectory(prefix="yapdns-agent-bench-") as tmp:
         work = Path(tmp)
         server, url, token = start_server(work / "server", args.port)
         try:
-            log = work / "repeats.ndjson"
-            size = write_log(log, args.lines, args.keys)
-            report(
-                f"repeat-heavy log: {args.lines:,} lines over {args.keys:,} records (aggregate.max_keys 100000, 10 s)",
-                args.lines,
-                size,
-                run_agent(work, url, token, log, 100_000, "10s"),
-            )
-            log = work / "distinct.ndjson"
-            size = write_log(log, args.window_keys, args.window_keys)
-            report(
-                f"one window of {args.window_keys:,} distinct records (aggregate.max_keys {args.window_keys:,}, 1 h)",
-                args.window_keys,
-                size,
-                run_agent(work, url, token, log, args.window_keys, "1h"),
-            )
+            if args.lines:
+                log = work / "repeats.ndjson"
+                size = write_log(log, args.lines, args.keys)
+                report(
+                    f"repeat-heavy log: {args.lines:,} lines over {args.keys:,} records "
+                    "(aggregate.max_keys 100000, 10 s)",
+                    args.lines,
+                    size,
+                    run_agent(work, url, token, log, 100_000, "10s", server.pid, output),
+                )
+            if args.window_keys:
+                log = work / "distinct.ndjson"
+                size = write_log(log, args.window_keys, args.window_keys)
+                report(
+                    f"one window of {args.window_keys:,} distinct records "
+                    f"(aggregate.max_keys {args.window_keys:,}, 1 h)",
+                    args.window_keys,
+                    size,
+                    run_agent(work, url, token, log, args.window_keys, "1h", server.pid, output),
+                )
             print(f"  server peak RSS (VmHWM, its largest process): {server_hwm_mib(server.pid):,.0f} MiB")
+            print(f"# load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         finally:
             server.terminate()
             server.wait(60)

@@ -173,7 +173,9 @@ def test_server_down_spools_then_delivers_everything(scenario: Scenario, tmp_pat
 
 
 def test_kill_9_at_random_points_neither_loses_nor_doubles(scenario: Scenario) -> None:
-    config = scenario.config(output={"batch_size": 50}, aggregate={"window": "30ms"}, logging={"level": "debug"})
+    config = scenario.config(  # small batches, 4 in flight: kills land between answers that came out of order
+        output={"batch_size": 50, "in_flight": 4}, aggregate={"window": "30ms"}, logging={"level": "debug"}
+    )
     log = scenario.logs / "query.log"
     stop = threading.Event()
 

@@ -13,7 +13,7 @@ import http.server
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from email.utils import formatdate
 from pathlib import Path
 
@@ -22,8 +22,8 @@ import pytest
 
 from yapdns.agent.config import config_from_dict
 from yapdns.agent.positions import Checkpoint, encode_checkpoint
-from yapdns.agent.shipper import BatchShipper, _retry_after
-from yapdns.agent.spool import DiskSpool
+from yapdns.agent.shipper import AckWindow, BatchShipper, _retry_after
+from yapdns.agent.spool import DiskSpool, SpoolRef
 from yapdns.agent.stats import ShipperCounters
 
 Answer = tuple[int, dict[str, str], bytes]
@@ -42,6 +42,8 @@ class ScriptedPeer(http.server.ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.answers = answers
         self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.held: dict[str, threading.Event] = {}  # batch id -> answered only once set
+        self.lock = threading.Lock()
 
     @property
     def url(self) -> str:
@@ -53,8 +55,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.requests.append((dict(self.headers.items()), body))
-        status, headers, payload = self.server.answers[min(len(self.server.requests), len(self.server.answers)) - 1]
+        with self.server.lock:
+            self.server.requests.append((dict(self.headers.items()), body))
+            number = len(self.server.requests)
+        status, headers, payload = self.server.answers[min(number, len(self.server.answers)) - 1]
+        held = self.server.held.get(self.headers["X-Batch-Id"])
+        if held is not None:
+            held.wait(20)
         self.send_response(status)
         for name, value in {"Content-Type": "application/json", **headers}.items():
             self.send_header(name, value)
@@ -79,26 +86,43 @@ def line(n: int) -> bytes:
     return b'{"rrname":"a%d.example","rrtype":"A","rdata":"192.0.2.1","time_first":1,"time_last":1}\n' % n
 
 
+class Shipping:
+    """A shipper thread delivering ``batches`` spooled batches to ``peer``."""
+
+    def __init__(
+        self, tmp_path: Path, peer: ScriptedPeer, batches: int, lines: int, in_flight: int, timeout: str = "30s"
+    ) -> None:
+        output = {
+            "url": peer.url, "token": "tok", "backoff": {"initial": "10ms", "max": "20ms"}, "in_flight": in_flight,
+            "timeout": timeout,
+        }
+        config = config_from_dict({"output": output}, base_dir=tmp_path)
+        self.spool = DiskSpool(tmp_path / "spool", max_bytes=1 << 20, segment_bytes=1 << 16)
+        self.spool.open()
+        body = gzip.compress(b"".join(line(n) for n in range(lines)))
+        self.spool.commit([(f"batch-{i}", lines, body) for i in range(batches)], encode_checkpoint(Checkpoint(1)), 1)
+        self.counters = ShipperCounters()
+        self.shipper = BatchShipper(self.spool, config.output, tmp_path / "quarantine", self.counters)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.shipper.run, args=(self.stop,), daemon=True)
+        self.thread.start()
+
+    def finish(self, timeout: float = 20) -> None:
+        """Wait until every batch is acknowledged (or ``timeout``), then stop the shipper."""
+        deadline = time.monotonic() + timeout
+        while self.spool.pending_batches and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.stop.set()
+        self.thread.join(10)
+
+
 def ship(
     tmp_path: Path, peer: ScriptedPeer, batches: int = 1, lines: int = 1
 ) -> tuple[BatchShipper, DiskSpool, ShipperCounters]:
-    doc = {"output": {"url": peer.url, "token": "tok", "backoff": {"initial": "10ms", "max": "20ms"}}}
-    config = config_from_dict(doc, base_dir=tmp_path)
-    spool = DiskSpool(tmp_path / "spool", max_bytes=1 << 20, segment_bytes=1 << 16)
-    spool.open()
-    body = gzip.compress(b"".join(line(n) for n in range(lines)))
-    spool.commit([(f"batch-{i}", lines, body) for i in range(batches)], encode_checkpoint(Checkpoint(1)), 1)
-    counters = ShipperCounters()
-    shipper = BatchShipper(spool, config.output, tmp_path / "quarantine", counters)
-    stop = threading.Event()
-    thread = threading.Thread(target=shipper.run, args=(stop,), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while spool.pending_batches and time.monotonic() < deadline:
-        time.sleep(0.01)
-    stop.set()
-    thread.join(10)
-    return shipper, spool, counters
+    """Ship ``batches`` one at a time (``in_flight: 1``): the peer's script answers requests in the order sent."""
+    shipping = Shipping(tmp_path, peer, batches, lines, in_flight=1)
+    shipping.finish()
+    return shipping.shipper, shipping.spool, shipping.counters
 
 
 @pytest.mark.parametrize(
@@ -208,3 +232,72 @@ def test_unavailable_is_retried_for_as_long_as_it_takes(tmp_path: Path, peer: Sc
 def test_retry_after_reads_only_ascii_digits(value: str) -> None:
     expected = 7.0 if value.strip() == "7" else 0.0
     assert _retry_after(httpx.Response(503, headers={"Retry-After": value.encode()})) == expected
+
+
+def _wait(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 20
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize("peer", [[OK]], indirect=True)
+def test_batches_in_flight_answered_out_of_order_are_acked_in_spool_order(tmp_path: Path, peer: ScriptedPeer) -> None:
+    peer.held["batch-0"] = release = threading.Event()  # the oldest batch is answered last
+    shipping = Shipping(tmp_path, peer, batches=6, lines=1, in_flight=3)
+    try:
+        _wait(lambda: shipping.counters.batches_acked == 2, "batch-1 and batch-2 to be answered")
+        time.sleep(0.2)
+        assert sorted(h["X-Batch-Id"] for h, _ in peer.requests) == ["batch-0", "batch-1", "batch-2"]  # 3 at once
+        assert shipping.spool.pending_batches == 6  # answered, but not acked past the unanswered batch-0
+        release.set()
+        shipping.finish()
+    finally:
+        release.set()
+    assert shipping.spool.pending_batches == 0 and shipping.counters.batches_acked == 6
+    assert sorted(h["X-Batch-Id"] for h, _ in peer.requests) == [f"batch-{i}" for i in range(6)]
+
+
+@pytest.mark.parametrize("peer", [[OK]], indirect=True)
+def test_a_stop_with_the_oldest_batch_unanswered_sends_everything_after_it_again(
+    tmp_path: Path, peer: ScriptedPeer
+) -> None:
+    peer.held["batch-0"] = release = threading.Event()
+    shipping = Shipping(tmp_path, peer, batches=4, lines=1, in_flight=4, timeout="1s")
+    try:
+        _wait(lambda: shipping.counters.batches_acked == 3, "batch-1 to batch-3 to be answered")
+        shipping.stop.set()  # batch-0's request times out, and is not retried once stopped
+        shipping.thread.join(10)
+        assert not shipping.thread.is_alive() and shipping.spool.pending_batches == 4
+    finally:
+        release.set()
+    shipping.spool.close()
+    reopened = DiskSpool(tmp_path / "spool", max_bytes=1 << 20, segment_bytes=1 << 16)
+    assert reopened.open().batches == 4  # all of them again: the server drops the ones it applied (replays)
+
+
+def test_the_ack_window_is_unchanged_when_the_spool_cannot_ack(tmp_path: Path) -> None:
+    spool = DiskSpool(tmp_path / "spool", max_bytes=1 << 20, segment_bytes=1 << 16)
+    spool.open()
+    spool.commit([(f"b{i}", 1, gzip.compress(line(i))) for i in range(2)], encode_checkpoint(Checkpoint(1)), 1)
+    window = AckWindow(spool, 2)
+    first, second = spool.next_unsent(timeout=0), spool.next_unsent(timeout=0)
+    assert first is not None and second is not None
+    for batch in (first, second):
+        window.places.acquire()
+        window.take(batch.ref)
+    window.done(second.ref)  # answered first: waits for b0
+    assert spool.pending_batches == 2
+    real_ack, failures = spool.ack, [OSError("disk gone")]
+
+    def failing_ack(ref: SpoolRef) -> None:
+        if failures:
+            raise failures.pop()
+        real_ack(ref)
+
+    spool.ack = failing_ack  # type: ignore[method-assign]
+    with pytest.raises(OSError):
+        window.done(first.ref)
+    assert spool.pending_batches == 2
+    window.done(first.ref)  # the sender's retry: both go, in order
+    assert spool.pending_batches == 0 and window.places.acquire(blocking=False) and window.places.acquire(blocking=False)

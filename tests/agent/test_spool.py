@@ -60,6 +60,37 @@ def test_batches_come_back_in_order_until_acked_and_survive_a_restart(tmp_path: 
     assert reopened.stats()["batches"] == 0
 
 
+def test_several_batches_in_flight_are_acked_in_order_and_the_cursor_never_passes_an_unacked_one(
+    tmp_path: Path,
+) -> None:
+    spool = opened(tmp_path, segment_bytes=4096)
+    spool.commit([("b1", 1, body(1)), ("b2", 1, body(1))], checkpoint(1, 1), 1)
+    spool.commit([("b3", 1, os.urandom(5000))], checkpoint(2, 2), 2)  # fills its segment: b4 in the next one
+    spool.commit([("b4", 1, body(1))], checkpoint(3, 3), 3)
+    spool.set_registry_seq(3)
+    handed = [spool.next_unsent(timeout=0) for _ in range(4)]
+    assert [b.batch_id for b in handed if b] == ["b1", "b2", "b3", "b4"] and spool.next_unsent(timeout=0) is None
+    assert [b.ref.segment for b in handed if b] == [handed[0].ref.segment] * 3 + [handed[0].ref.segment + 1]
+    first, second = handed[0].ref, handed[1].ref  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="out of order"):
+        spool.ack(second)  # answered before b1: the shipper holds it until b1 is acked
+    spool.ack(first)
+    spool.ack(second)
+    spool.close()  # b3 and b4 in flight: a crash or a stop now sends them again
+    reopened = opened(tmp_path, segment_bytes=4096)
+    assert drain(reopened) == ["b3", "b4"]
+
+
+def test_rewind_hands_out_the_unacked_batches_again(tmp_path: Path) -> None:
+    spool = opened(tmp_path)
+    spool.commit([("b1", 1, body(1)), ("b2", 1, body(1)), ("b3", 1, body(1))], checkpoint(1, 1), 1)
+    b1, b2 = spool.next_unsent(timeout=0), spool.next_unsent(timeout=0)
+    assert b1 is not None and b2 is not None
+    spool.ack(b1.ref)
+    spool.rewind()
+    assert drain(spool) == ["b2", "b3"] and spool.pending_batches == 0
+
+
 def test_an_unfinished_commit_is_dropped_with_its_positions(tmp_path: Path) -> None:
     spool = opened(tmp_path)
     spool.commit([("b1", 1, body(1))], checkpoint(1, 100), 1)
@@ -89,6 +120,23 @@ def test_a_corrupt_frame_is_counted_and_skipped_the_rest_survives(tmp_path: Path
     reopened = DiskSpool(tmp_path, max_bytes=1 << 20, segment_bytes=64 << 10)
     recovery = reopened.open()
     assert recovery.corrupt_frames == 1
+    assert drain(reopened) == ["b0", "b2"]
+    assert reopened.corrupt_frames == 1
+
+
+def test_a_corrupt_frame_between_batches_in_flight_is_counted_once(tmp_path: Path) -> None:
+    spool = opened(tmp_path)
+    for i in range(3):
+        spool.commit([(f"b{i}", 1, body(1))], checkpoint(i + 1, i), i + 1)
+    spool.close()
+    segment = next(s for s in segments(tmp_path) if s.stat().st_size > fmt.SEGMENT_HEADER.size)
+    data = bytearray(segment.read_bytes())
+    data[data.index(b"b1") + 10] ^= 0xFF
+    segment.write_bytes(bytes(data))
+    reopened = opened(tmp_path)
+    b0, b2 = reopened.next_unsent(timeout=0), reopened.next_unsent(timeout=0)
+    assert b0 is not None and b2 is not None and (b0.batch_id, b2.batch_id) == ("b0", "b2")
+    reopened.rewind()  # handed out again, over the same bad frame
     assert drain(reopened) == ["b0", "b2"]
     assert reopened.corrupt_frames == 1
 

@@ -51,6 +51,7 @@ class OutputConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     verify: bool = True
     timeout: Duration = Duration(30.0)
     batch_size: int = 5000
+    in_flight: int = 2  # batches sent and not yet acknowledged (shipper.py)
     backoff: BackoffConfig = BackoffConfig()
     shutdown_timeout: Duration = Duration(10.0)
 
@@ -215,6 +216,8 @@ def _resolve_output(output: OutputConfig, base_dir: Path) -> OutputConfig:
         raise ConfigurationError("output.client_key: needs output.client_cert")
     if not 1 <= output.batch_size <= 100_000:
         raise ConfigurationError("output.batch_size: must be between 1 and 100000")
+    if not 1 <= output.in_flight <= 64:
+        raise ConfigurationError("output.in_flight: must be between 1 and 64")
     files = {k: getattr(output, k) for k in ("token_file", "ca_file", "client_cert", "client_key")}
     resolved = {k: str(_path(v, base_dir)) for k, v in files.items() if v}
     return msgspec.structs.replace(output, **resolved)

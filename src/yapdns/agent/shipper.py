@@ -1,4 +1,14 @@
-"""The shipper: POSTs spooled batches to the ingest API, one at a time, in spool order.
+"""The shipper: POSTs spooled batches to the ingest API, up to ``output.in_flight`` at once.
+
+Batches are taken from the spool in order and sent by ``in_flight`` sender
+threads over one keep-alive connection pool, so the server's group writer
+can fold several of them into one transaction while the next ones are on
+the way. They are acknowledged in the spool strictly in spool order
+(``AckWindow``): a batch answered early waits for the ones before it, and
+at most ``in_flight`` batches are handed out and not acknowledged. The
+spool's cursor therefore never passes an unacknowledged batch: after a
+crash or a stop, everything from the oldest unacknowledged batch on is sent
+again, and the server drops the ones it applied already.
 
 Every request carries the batch's stable id (``X-Batch-Id``), so a retry of
 a batch the server already applied is acknowledged as a replay and changes
@@ -30,6 +40,7 @@ nothing. What an answer means:
 
 from __future__ import annotations
 
+import collections
 import email.utils
 import gzip
 import logging
@@ -38,6 +49,7 @@ import re
 import ssl
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -48,7 +60,7 @@ from yapdns import __version__
 from yapdns.agent.config import OutputConfig
 from yapdns.agent.durable import write_atomic
 from yapdns.agent.metrics import SHIP_SECONDS
-from yapdns.agent.spool import DiskSpool, SpooledBatch
+from yapdns.agent.spool import DiskSpool, SpooledBatch, SpoolRef
 from yapdns.agent.stats import ShipperCounters
 from yapdns.core.batch import CANONICAL_HEADER
 from yapdns.core.private import private_dir
@@ -105,6 +117,36 @@ def ssl_context(output: OutputConfig) -> ssl.SSLContext | bool:
     return context
 
 
+class AckWindow:
+    """The batches handed out by the spool and not yet acknowledged, acknowledged in the order handed out.
+
+    ``done`` marks a batch delivered (or quarantined); the oldest batches that are done are then acknowledged
+    in the spool, each freeing one of the window's ``size`` places.
+    """
+
+    def __init__(self, spool: DiskSpool, size: int) -> None:
+        self.spool = spool
+        self.places = threading.BoundedSemaphore(size)
+        self._order: collections.deque[SpoolRef] = collections.deque()
+        self._done: set[SpoolRef] = set()
+        self._lock = threading.Lock()
+
+    def take(self, ref: SpoolRef) -> None:
+        """``ref`` was handed out (after a place was acquired)."""
+        with self._lock:
+            self._order.append(ref)
+
+    def done(self, ref: SpoolRef) -> None:
+        with self._lock:
+            self._done.add(ref)
+            while self._order and self._order[0] in self._done:
+                oldest = self._order[0]
+                self.spool.ack(oldest)  # first: if it raises, the window is as it was
+                self._order.popleft()
+                self._done.discard(oldest)
+                self.places.release()
+
+
 class BatchShipper:
     """Delivers the spool's batches until stopped."""
 
@@ -113,28 +155,46 @@ class BatchShipper:
         self.output = output
         self.quarantine_dir = quarantine_dir
         self.counters = counters
+        self._counting = threading.Lock()  # the counters have several writers: the sender threads
         self.client = httpx.Client(
             verify=ssl_context(output),
             timeout=output.timeout,
             headers={"Authorization": f"Bearer {output.resolved_token()}", "User-Agent": f"yapdns-agent/{__version__}"},
+            limits=httpx.Limits(max_connections=output.in_flight, max_keepalive_connections=output.in_flight),
         )
 
     def run(self, stop: threading.Event) -> None:
-        """Ship until ``stop`` is set; a batch in backoff is left for the next start."""
+        """Ship until ``stop`` is set; batches in flight or in backoff then are left for the next start."""
+        window = AckWindow(self.spool, self.output.in_flight)
+        senders = ThreadPoolExecutor(self.output.in_flight, thread_name_prefix="shipper")
         try:
             while not stop.is_set():
-                batch = self.spool.next_batch(timeout=0.5)
-                if batch is not None:
-                    self.deliver(batch, stop)
+                if not window.places.acquire(timeout=0.5):
+                    continue
+                batch = self.spool.next_unsent(timeout=0.5)
+                if batch is None:
+                    window.places.release()
+                    continue
+                window.take(batch.ref)
+                senders.submit(self._deliver, batch, stop, window)
         finally:
+            senders.shutdown(wait=True)
+            self.spool.rewind()  # what is not acknowledged is sent again, from the oldest on
             self.client.close()
 
-    def deliver(self, batch: SpooledBatch, stop: threading.Event) -> bool:
-        """Send ``batch`` until it is acknowledged or quarantined; ``False`` if stopped first."""
-        if not self._send(Parcel(batch.batch_id, batch.observations, batch.body), stop):
-            return False
-        self.spool.ack(batch.ref)
-        return True
+    def _deliver(self, batch: SpooledBatch, stop: threading.Event, window: AckWindow) -> None:
+        """In a sender thread: send ``batch`` until it is acknowledged or quarantined, or ``stop`` is set."""
+        attempt = 0
+        while not stop.is_set():
+            try:
+                if self._send(Parcel(batch.batch_id, batch.observations, batch.body), stop):
+                    window.done(batch.ref)
+                return
+            except Exception:  # a bug or a full disk (quarantine): never lose the batch, never stall silently
+                log.exception("batch %s: shipping failed unexpectedly; will retry", batch.batch_id,
+                              extra={"batch_id": batch.batch_id})
+                attempt += 1
+                stop.wait(self._backoff(attempt))
 
     def _send(self, parcel: Parcel, stop: threading.Event) -> bool:
         """Send ``parcel`` (split after a 413) until every part is acknowledged or quarantined."""
@@ -150,7 +210,8 @@ class BatchShipper:
                 server_errors += 1
                 wait = 0.0
             attempt += 1
-            self.counters.retries += 1
+            with self._counting:
+                self.counters.retries += 1
             stop.wait(wait if wait > 0 else self._backoff(attempt))
         return False
 
@@ -159,7 +220,8 @@ class BatchShipper:
         if halves is None:
             self._quarantine(parcel, 413, "too large for the server even alone")
             return True
-        self.counters.batches_split += 1
+        with self._counting:
+            self.counters.batches_split += 1
         log.warning("batch %s too large for the server: sent as two halves", parcel.batch_id,
                     extra={"batch_id": parcel.batch_id})
         return all(self._send(half, stop) for half in halves)
@@ -221,28 +283,31 @@ class BatchShipper:
             answer = IngestAnswer(accepted=batch.observations)
         log.debug("batch %s delivered: %s", batch.batch_id, answer, extra={"batch_id": batch.batch_id})
         c = self.counters
-        c.batches_acked += 1
-        c.batches_replayed += answer.replayed
-        c.observations_accepted += answer.accepted
-        c.observations_rejected += answer.rejected
-        c.last_ack = time.time()
+        with self._counting:
+            c.batches_acked += 1
+            c.batches_replayed += answer.replayed
+            c.observations_accepted += answer.accepted
+            c.observations_rejected += answer.rejected
+            c.last_ack = time.time()
+            c.reject_samples.extend({"batch_id": batch.batch_id, **r} for r in answer.rejects[:REJECTS_LOGGED])
         for reject in answer.rejects[:REJECTS_LOGGED]:
             log.warning("batch %s: server rejected record %s: %s", batch.batch_id, reject.get("line"), reject,
                         extra={"batch_id": batch.batch_id})
-            c.reject_samples.append({"batch_id": batch.batch_id, **reject})
 
     def _quarantine(self, batch: Parcel, status: int, message: str) -> None:
         private_dir(self.quarantine_dir)
         write_atomic(self.quarantine_dir / f"{batch.batch_id}.ndjson.gz", batch.body)
         note = {"batch_id": batch.batch_id, "status": status, "message": message, "observations": batch.observations}
         write_atomic(self.quarantine_dir / f"{batch.batch_id}.json", msgspec.json.encode({**note, "time": time.time()}))
-        self.counters.batches_quarantined += 1
-        self.counters.observations_quarantined += batch.observations
+        with self._counting:
+            self.counters.batches_quarantined += 1
+            self.counters.observations_quarantined += batch.observations
         log.error("batch %s quarantined: HTTP %d: %s", batch.batch_id, status, message,
                   extra={"batch_id": batch.batch_id})
 
     def _failed(self, message: str, batch_id: str, level: int = logging.WARNING) -> None:
-        self.counters.last_error = message
+        with self._counting:
+            self.counters.last_error = message
         log.log(level, "shipping failed, will retry: %s", message, extra={"batch_id": batch_id})
 
     def _backoff(self, attempt: int) -> float:

@@ -8,9 +8,12 @@ Guarantees (the format is in ``spool_format.py`` and docs/agent.md):
   ``open`` drops everything after the last checkpoint frame, so those lines
   are read again and nothing is counted twice.
 * The shipper only ever sees committed batches, in order; a batch leaves the
-  spool only through ``ack``. A segment file is deleted only once every batch
-  in it was acknowledged and the registry file holds positions at least as
-  new as its checkpoints.
+  spool only through ``ack``. ``next_unsent`` hands out the batches after
+  those already handed out (several may be in flight), but ``ack`` takes
+  them strictly in the order they were handed out, so the saved cursor never
+  passes a batch that was not acknowledged. A segment file is deleted only
+  once every batch in it was acknowledged and the registry file holds
+  positions at least as new as its checkpoints.
 * A bad frame (checksum, magic, length) is counted and skipped; the frames
   after it are still read.
 * ``wait_writable`` blocks while the segments on disk reach ``max_bytes``
@@ -79,7 +82,10 @@ class DiskSpool:
         self._segments: dict[int, _Segment] = {}
         self._writer: BinaryIO | None = None
         self._reader: tuple[int, int] | None = None  # (segment id, fd)
-        self._cursor = (0, 0)
+        self._cursor = (0, 0)  # the oldest batch not acknowledged (or where the next one will be)
+        self._ahead = (0, 0)  # after the newest batch handed out; the cursor while none is outstanding
+        self._outstanding: collections.deque[SpoolRef] = collections.deque()  # handed out, not acknowledged
+        self._walked = (0, 0)  # how far any read went: a bad frame is counted once, also after a rewind
         self._committed = (0, 0)
         self._cursor_saved = 0.0
         self._closed = False
@@ -101,7 +107,7 @@ class DiskSpool:
             corrupt += bad
             last = ckpt or last
         discarded = self._truncate_after(last)
-        self._cursor = self._load_cursor()
+        self._cursor = self._ahead = self._load_cursor()
         self.pending_batches = sum(1 for b in batches if self._at_or_after_cursor(b) and self._committed_at(b, last))
         if self.pending_batches:  # their commit times are not kept: count their age from now
             self._backlog.append([time.time(), self.pending_batches])
@@ -203,15 +209,21 @@ class DiskSpool:
 
     def _normalize_cursor(self) -> None:
         """Move a cursor standing at the end of a sealed (or vanished) segment to the next segment."""
+        self._cursor = self._segment_start(self._cursor)
+        if not self._outstanding:
+            self._ahead = self._cursor
+
+    def _segment_start(self, position: tuple[int, int]) -> tuple[int, int]:
+        """``position``, or the start of the next segment if it stands at the end of a sealed (or vanished) one."""
         while True:
-            ident, pos = self._cursor
+            ident, pos = position
             segment = self._segments.get(ident)
             if ident == self._committed[0] or (segment is not None and pos < segment.size):
-                return
+                return position
             later = [i for i in self._segments if i > ident]
             if not later:
-                return
-            self._cursor = (min(later), fmt.SEGMENT_HEADER.size)
+                return position
+            position = (min(later), fmt.SEGMENT_HEADER.size)
 
     # -- writing ---------------------------------------------------------------
 
@@ -272,12 +284,23 @@ class DiskSpool:
     # -- reading ---------------------------------------------------------------
 
     def next_batch(self, timeout: float) -> SpooledBatch | None:
-        """The oldest unacknowledged committed batch (the same one until it is acked)."""
+        """The oldest unacknowledged committed batch (the same one until it is acked): ``rewind``, then
+        ``next_unsent``."""
+        self.rewind()
+        return self.next_unsent(timeout)
+
+    def next_unsent(self, timeout: float) -> SpooledBatch | None:
+        """The next committed batch after those handed out since the last ``rewind``, in spool order; ``None``
+        if none is committed within ``timeout``. ``ack`` takes them back in the order they were handed out."""
         deadline = time.monotonic() + timeout
         with self._cond:
             while not self._closed:
-                batch = self._read_at_cursor()
+                self._ahead, batch = self._walk(self._ahead)
+                if not self._outstanding:
+                    self._cursor = self._ahead  # it stepped over checkpoints and bad frames only
                 if batch is not None:
+                    self._outstanding.append(batch.ref)
+                    self._ahead = (batch.ref.segment, batch.ref.end)
                     return batch
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -285,52 +308,69 @@ class DiskSpool:
                 self._cond.wait(remaining)
         return None
 
-    def ack(self, ref: SpoolRef) -> None:
-        """The batch at ``ref`` is done (delivered or quarantined)."""
+    def rewind(self) -> None:
+        """Forget what was handed out and not acknowledged: ``next_unsent`` starts again at the oldest."""
         with self._cond:
-            if (ref.segment, ref.offset) != self._cursor:
+            self._outstanding.clear()
+            self._ahead = self._cursor
+
+    def ack(self, ref: SpoolRef) -> None:
+        """The batch at ``ref`` is done (delivered or quarantined); it must be the oldest handed out."""
+        with self._cond:
+            if not self._outstanding or self._outstanding[0] != ref:
                 raise ValueError(f"ack out of order: {ref} while the cursor is at {self._cursor}")
-            self._cursor = (ref.segment, ref.end)
+            self._outstanding.popleft()
+            if self._outstanding:
+                self._cursor = self._outstanding[0][:2]
+            else:  # step over checkpoints, so a finished segment can go
+                self._cursor, _ = self._walk(max(self._ahead, (ref.segment, ref.end)), load=False)
+                self._ahead = self._cursor
             self.pending_batches -= 1
             if self._backlog:
                 self._backlog[0][1] -= 1
                 if self._backlog[0][1] <= 0:
                     self._backlog.popleft()
-            self._read_at_cursor(load=False)  # step over checkpoints, so a finished segment can go
             self._collect()
             if time.monotonic() - self._cursor_saved >= CURSOR_SAVE_INTERVAL:
-                self._save_cursor()
+                try:
+                    self._save_cursor()
+                except OSError as exc:  # a stale cursor file only makes the server see replays
+                    log.warning("spool: cannot save %s (%s); will try again", CURSOR_FILE, exc)
             self._cond.notify_all()
 
     def _caught_up(self) -> bool:
         return self._cursor >= self._committed
 
-    def _read_at_cursor(self, load: bool = True) -> SpooledBatch | None:
-        """Move the cursor over checkpoints, bad frames and segment ends to the next batch; read it if ``load``."""
+    def _walk(self, position: tuple[int, int], load: bool = True) -> tuple[tuple[int, int], SpooledBatch | None]:
+        """From ``position`` over checkpoints, bad frames and segment ends to the next batch frame: its position
+        and the batch (read only if ``load``); or where it stopped and ``None`` when no batch is committed yet."""
         while True:
-            ident, pos = self._cursor
+            ident, pos = position
             active = ident == self._committed[0]
             limit = self._committed[1] if active else self._segments[ident].size
             if pos >= limit:
-                if active:
-                    return None
-                self._normalize_cursor()
+                if active or (following := self._segment_start(position)) == position:
+                    return position, None
+                position = following
                 continue
             fd = self._reader_fd(ident)
             if not load and fmt.frame_kind(fd, pos) == fmt.TYPE_BATCH:
-                return None
+                return position, None
             frame = fmt.read_frame(fd, pos, limit)
             if frame is None or isinstance(frame, fmt.Corrupt):
-                reason = frame.reason if frame else "frame cut short"
-                self.corrupt_frames += 1
-                log.error("spool: segment %d offset %d: %s; skipped", ident, pos, reason)
-                self._cursor = (ident, fmt.resync(fd, pos, limit))
+                if position >= self._walked:
+                    self.corrupt_frames += 1
+                    log.error("spool: segment %d offset %d: %s; skipped", ident, pos, frame.reason if frame else
+                              "frame cut short")
+                position = (ident, fmt.resync(fd, pos, limit))
+                self._walked = max(self._walked, position)
                 continue
             if frame.kind == fmt.TYPE_CHECKPOINT:
-                self._cursor = (ident, frame.end)
+                position = (ident, frame.end)
                 continue
+            self._walked = max(self._walked, (ident, frame.end))
             batch = fmt.decode_batch(frame.payload)
-            return SpooledBatch(
+            return position, SpooledBatch(
                 SpoolRef(ident, frame.offset, frame.end), batch.batch_id, batch.observations, batch.body
             )
 

@@ -1,7 +1,8 @@
 """The agent's counters, logged periodically and written to ``<data>/stats.json``.
 
-Each counter has one writer thread (an input, the pipeline's flusher, the
-shipper); readers take a consistent-enough copy for the log and the file.
+Each counter has one writer thread (an input, the pipeline's flusher), or
+takes a lock (the shipper's sender threads); readers take a
+consistent-enough copy for the log and the file.
 ``yapdns agent --stats`` prints the file.
 """
 
