@@ -42,6 +42,7 @@ from benchmarks.common import PG_URL, CpuMeter, drop_schema, machine, open_bench
 from benchmarks.workload import Universe, check_canonical, observation_batches
 from yapdns.core.model import Observation
 from yapdns.storage.base import BatchRef, Store
+from yapdns.storage.rollup import rollup_source
 from yapdns.storage.sqlite.writer import SqliteApplier
 
 
@@ -90,11 +91,18 @@ def verify(backend: str, store: Store, where: Path, schema: str, n_obs: int, n_r
 
 
 def rollup_sums(store: Store) -> tuple[int, int, int]:
-    """Σcount over ``name_rollup``, Σcount over its rows of known provenances, and Σrecords (after the drain)."""
+    """Σcount over the rollup (big names' ``name_rollup`` rows, small names' records: ``rollup_source``), Σcount
+    over its rows of known provenances, and Σrecords (after the drain); and how many names have rows."""
     rows = store._rows  # type: ignore[attr-defined]
-    ((names, records),) = rows("SELECT sum(count), sum(records) FROM name_rollup")
-    ((seen,),) = rows("SELECT sum(r.count) FROM name_rollup r JOIN prov p ON p.id = r.prov")
+    src = rollup_source("rrname_rev IS NOT NULL")
+    ((names, records),) = rows(f"SELECT sum(count), sum(records) FROM {src} AS u")
+    ((seen,),) = rows(f"SELECT sum(r.count) FROM {src} AS r JOIN prov p ON p.id = r.prov")
     return int(names), int(seen), int(records)
+
+
+def big_names(store: Store) -> int:
+    """Names the rollup keeps rows for (``rollup_big``)."""
+    return int(store._rows("SELECT count(*) FROM rollup_big")[0][0])  # type: ignore[attr-defined]
 
 
 def clickhouse_sums(store: Store) -> tuple[int, int, int]:
@@ -150,6 +158,7 @@ def bench(backend: str, batches: list[list[Observation]], args: argparse.Namespa
     result.update(verify(backend, store, where, schema, n_obs, min(args.uniques, n_obs)))
     if not backend.startswith(("clickhouse", "chdb")) and SqliteApplier.keep_rollup:
         result["rollup_verified"] = rollup_sums(store) == (n_obs, n_obs, min(args.uniques, n_obs))
+        result["rollup_big_names"] = big_names(store)
     for writer in writers:
         writer.close()
     if backend == "sqlite":  # after close: the WAL has been checkpointed into the file

@@ -55,6 +55,7 @@ ORPHAN_CHECK_SECONDS = 10.0  # how often an idle writer looks for journal rows n
 ZONE_CACHE_MIN_NAMES = 10_000  # a zone's figures over this many names are kept ...
 ZONE_CACHE_SECONDS = 60.0  # ... this long (per store object), so they may be that old
 ZONE_CACHE_SIZE = 256
+BIG_RECORDS = 8  # a name gets rollup rows once it has this many per-RR records (rows from then on: ``rollup_big``)
 Key = tuple[str, int, int]  # (name, rrtype code, prov id)
 NewCounts = dict[tuple[str, int], int]  # rows a transaction inserted, per (rrname_rev, rrtype code)
 
@@ -89,11 +90,16 @@ def _add(table: dict[Any, Delta], key: Any, st: list[Any]) -> None:
 # -- deferred deltas: the journal and what this writer holds in memory ----------------------------------------
 
 
-def group_deltas(folded: FoldedBatch) -> dict[Key, Delta]:
-    """A group's RR rows folded per ``(name, rrtype code, prov)`` (the hot path: one dict probe per row)."""
+def group_deltas(folded: FoldedBatch, big: set[str]) -> dict[Key, Delta]:
+    """A group's RR rows of the names in ``big`` folded per ``(name, rrtype code, prov)`` (the hot path: one set
+    probe per row, and one dict probe per row of a big name)."""
     out: dict[Key, Delta] = {}
+    if not big:
+        return out
     get = out.get
     for (name, code, _, prov), st in folded.rr.items():
+        if name not in big:
+            continue
         key = (name, code, prov)
         if len(st) > 5:
             _add(out, key, st)
@@ -150,18 +156,34 @@ def _add_new(new: dict[tuple[str, int], list[int]], counts: NewCounts, slot: int
         cur[slot] += n
 
 
-def encode_journal(deltas: dict[Key, Delta], new_rr: NewCounts, new_sets: NewCounts) -> bytes:
-    """One group's journal row (msgpack: C speed, no per-row Python)."""
-    return msgspec.msgpack.encode((list(deltas.items()), list(new_rr.items()), list(new_sets.items())))
+def encode_journal(deltas: dict[Key, Delta], new_rr: NewCounts, new_sets: NewCounts, candidates: list[str]) -> bytes:
+    """One group's journal row (msgpack: C speed, no per-row Python): the big names' deltas and new record and
+    RRset counts, and the small names that got new records (``candidates``, reversed)."""
+    return msgspec.msgpack.encode((list(deltas.items()), list(new_rr.items()), list(new_sets.items()), candidates))
 
 
-def decode_journal(blob: bytes, deltas: dict[Key, Delta], new: dict[tuple[str, int], list[int]]) -> None:
-    """Merge a journal row into ``deltas`` and ``new``."""
-    rows, new_rr, new_sets = msgspec.msgpack.decode(blob)
+def decode_journal(blob: bytes, deltas: dict[Key, Delta], new: dict[tuple[str, int], list[int]],
+                   candidates: set[str]) -> None:
+    """Merge a journal row into ``deltas``, ``new`` and ``candidates``."""
+    rows, new_rr, new_sets, *rest = msgspec.msgpack.decode(blob)
     for (name, code, prov), d in rows:
         _merge(deltas, (name, code, prov), d)
     _add_new(new, {(rev, code): n for (rev, code), n in new_rr}, 0)
     _add_new(new, {(rev, code): n for (rev, code), n in new_sets}, 1)
+    if rest:
+        candidates.update(rest[0])
+
+
+def split_new(new: NewCounts, big_revs: set[str], candidates: set[str] | None) -> NewCounts:
+    """The entries of ``new`` (rows a group inserted per ``(rrname_rev, rrtype)``) of big names; the other names
+    go to ``candidates`` (when given): they may have crossed ``BIG_RECORDS``."""
+    out: NewCounts = {}
+    for key, n in new.items():
+        if key[0] in big_revs:
+            out[key] = n
+        elif candidates is not None:
+            candidates.add(key[0])
+    return out
 
 
 class Pending:
@@ -173,11 +195,22 @@ class Pending:
         self.deltas: dict[Key, Delta] = {}
         self.new: dict[tuple[str, int], list[int]] = {}
         self.seqs: set[int] = set()
+        self.candidates: set[str] = set()  # small names (reversed) with new records since the last drain
+        self.big: set[str] = set()  # the names ``rollup_big`` holds (as stored in ``rr.rrname``) ...
+        self.big_revs: set[str] = set()  # ... and reversed
+        self.big_seq = 0  # the last ``rollup_big.seq`` read
         self.since = 0.0  # monotonic time of the oldest pending group
         self.check = True  # drain at the first chance: rows a crash (or another process) left in the journal
         self.draining = False  # set by the writer before it takes the deltas, cleared after its drain commits
         self._others: set[int] = set()  # rows of other writers at the last orphan check
         self._checked = time.monotonic()
+
+    def sync(self, added: Iterable[tuple[int, str]]) -> None:
+        """Take in the ``(seq, rrname_rev)`` rows of ``rollup_big`` after ``big_seq`` (any writer's promotions)."""
+        for seq, rev in added:
+            self.big_revs.add(rev)
+            self.big.add(unreverse_name(rev))
+            self.big_seq = max(self.big_seq, int(seq))
 
     @property
     def waiting(self) -> bool:
@@ -198,8 +231,9 @@ class Pending:
         self.check = self.check or stale
         return stale
 
-    def add(self, seq: int, deltas: dict[Key, Delta], new_rr: NewCounts, new_sets: NewCounts) -> None:
-        """Keep a committed group's deltas (``deltas`` is taken over, not copied)."""
+    def add(self, seq: int, deltas: dict[Key, Delta], new_rr: NewCounts, new_sets: NewCounts,
+            candidates: list[str]) -> None:
+        """Keep a committed group's deltas (``deltas`` is taken over, not copied) and candidates."""
         if not self.seqs:
             self.since = time.monotonic()
         held = self.deltas
@@ -215,6 +249,7 @@ class Pending:
                     _merge_into(cur, d)
         _add_new(self.new, new_rr, 0)
         _add_new(self.new, new_sets, 1)
+        self.candidates.update(candidates)
         self.seqs.add(seq)
 
     def due(self, interval: float) -> bool:
@@ -222,12 +257,13 @@ class Pending:
         ``interval``."""
         if self.check:
             return True
-        return bool(self.seqs) and (len(self.deltas) >= PENDING_MAX or time.monotonic() - self.since >= interval)
+        waited = time.monotonic() - self.since >= interval
+        return bool(self.seqs or self.candidates) and (len(self.deltas) >= PENDING_MAX or waited)
 
-    def take(self) -> tuple[dict[Key, Delta], dict[tuple[str, int], list[int]], set[int]]:
+    def take(self) -> tuple[dict[Key, Delta], dict[tuple[str, int], list[int]], set[int], set[str]]:
         """Everything held, emptied."""
-        held = self.deltas, self.new, self.seqs
-        self.deltas, self.new, self.seqs, self.check = {}, {}, set(), False
+        held = self.deltas, self.new, self.seqs, self.candidates
+        self.deltas, self.new, self.seqs, self.candidates, self.check = {}, {}, set(), set(), False
         return held
 
 
@@ -235,7 +271,17 @@ class JournalDb(Protocol):
     """What ``drain`` needs of a backend, inside the caller's write transaction."""
 
     def lock(self) -> None:
-        """Keep other writers from committing journal rows until this transaction ends (the prune)."""
+        """Keep other writers from committing journal rows, and other transactions from promoting names, until
+        this transaction ends (the prune, a promotion)."""
+        ...
+
+    def crossed(self, revs: list[str]) -> list[str]:
+        """The names of ``revs`` (reversed) not in ``rollup_big`` with ``BIG_RECORDS`` records or more."""
+        ...
+
+    def promote(self, revs: list[str]) -> None:
+        """Add ``revs`` to ``rollup_big`` and fill their rows from their records (``rebuild_names``), under
+        ``lock`` and after the journal's rows were applied."""
         ...
 
     def seqs(self) -> list[int]:
@@ -289,20 +335,25 @@ def drain(db: JournalDb, pending: Pending, lock: bool = False) -> int:
 
 
 def _drain(db: JournalDb, pending: Pending, lock: bool) -> int:
-    deltas, new, mine = pending.take()
-    if lock:
+    deltas, new, mine, candidates = pending.take()
+    promoted = db.crossed(sorted(candidates)) if candidates else []
+    if lock or promoted:
         db.lock()
     present = db.seqs()
     if not mine <= set(present):
         deltas, new, foreign = {}, {}, present
     else:
         foreign = [s for s in present if s not in mine]
+    later: set[str] = set()  # other writers' candidates: looked at in the next drain (before its locks)
     for blob in db.blobs(foreign) if foreign else []:
-        decode_journal(blob, deltas, new)
+        decode_journal(blob, deltas, new, later)
     if deltas or new:
         db.upsert(table_rows(deltas, new))
     if present:
         db.delete(present)
+    if promoted:
+        db.promote(promoted)
+    pending.candidates.update(later)
     return len(present)
 
 
@@ -349,6 +400,11 @@ def rebuild_names(db: MigrationDb, revs: Iterable[str], count_sum: str,
         chunk = ordered[start : start + REBUILD_CHUNK]
         marks = ", ".join("?" * len(chunk))
         db.run(f"DELETE FROM name_rollup WHERE rrname_rev IN ({marks})", chunk)
+        chunk = [rev for (rev,) in db.rows(f"SELECT rrname_rev FROM rollup_big WHERE rrname_rev IN ({marks}) "
+                                           "ORDER BY rrname_rev", chunk)]  # small names keep no rows
+        if not chunk:
+            continue
+        marks = ", ".join("?" * len(chunk))
         stf, stl = (_TRAFFIC.format(p="s.", col=c) for c in ("time_first", "time_last"))
         db.run(
             "INSERT INTO name_rollup (rrname_rev, rrtype, prov, records, rrsets, count, time_first, time_last, "
@@ -426,63 +482,67 @@ class RollupReader(ABC):
         return rolled
 
     def _name_rollup(self, name: str, below: bool, top: int, seen_by: bool) -> NameRollup:
-        """``name_rollup`` read from the table (a zone's cost: its rows, one per name, type and provenance): the
-        per-type and per-provenance figures (``_breakdowns``), and for a zone the name count and busiest names."""
+        """``name_rollup`` read from the rollup rows of the big names and the records of the small ones
+        (``rollup_source``): the per-type and per-provenance figures (``_breakdowns``), and for a zone the name
+        count and busiest names."""
         self._rollup_current()
         match = NameMatch("suffix" if below else "exact", name)
         lo, hi = match.key_range()
         where, params = ("rrname_rev > ? AND rrname_rev < ?", (lo, hi)) if below else ("rrname_rev = ?", (lo,))
-        types, seen = self._breakdowns(where, params, seen_by)
+        source = (rollup_source(where), params * SOURCE_PARTS)
+        types, seen = self._breakdowns(source, seen_by)
         if not types:
             return _rollup([], 0, [], [])
-        names, busiest = self._busiest(where, params, top) if below else (1, [])
+        names, busiest = self._busiest(source, top) if below else (1, [])
         return _rollup(types, names, busiest, seen)
 
     group_type_and_prov = False  # PostgreSQL: both breakdowns from one hash-grouped pass
 
-    def _breakdowns(self, where: str, params: tuple[object, ...],
+    def _breakdowns(self, source: tuple[str, tuple[object, ...]],
                     seen_by: bool) -> tuple[Sequence[Sequence[Any]], list[Provenance]]:
         """Rows ``(rrtype, records, rrsets, count, tf, tl, ztf, ztl)`` per type, and "Seen by" (empty unless
         ``seen_by``). Where ``group_type_and_prov``, one pass grouped per type and provenance, folded here;
         else (SQLite, which groups by sorting: one sort of every row costs more there than a sort per type plus
         a join that scans the range once per provenance) a pass per type and a pass per provenance."""
+        src, params = source
         if self.group_type_and_prov:
             cells = self._summed(
                 "SELECT g.rrtype, g.nr, g.ns, g.nc, g.tf, g.tl, g.ztf, g.ztl, p.sensor, p.evidence, p.source FROM "
                 "(SELECT rrtype, prov, sum(records) AS nr, sum(rrsets) AS ns, SUM(count) AS nc, min(time_first) AS "
-                "tf, max(time_last) AS tl, min(zone_time_first) AS ztf, max(zone_time_last) AS ztl FROM name_rollup "
-                f"WHERE {where} GROUP BY rrtype, prov) g LEFT JOIN prov p ON p.id = g.prov",
+                "tf, max(time_last) AS tl, min(zone_time_first) AS ztf, max(zone_time_last) AS ztl FROM "
+                f"{src} AS u GROUP BY rrtype, prov) g LEFT JOIN prov p ON p.id = g.prov",
                 params,
             )
             return _fold(cells, 0), _seen(cells) if seen_by else []
         types = self._summed(
             "SELECT rrtype, sum(records), sum(rrsets), SUM(count), min(time_first), max(time_last), "
-            f"min(zone_time_first), max(zone_time_last) FROM name_rollup WHERE {where} GROUP BY rrtype",
+            f"min(zone_time_first), max(zone_time_last) FROM {src} AS u GROUP BY rrtype",
             params,
         )
-        return types, self._seen_by(where, params) if seen_by and types else []
+        return types, self._seen_by(source) if seen_by and types else []
 
-    def _seen_by(self, where: str, params: tuple[object, ...]) -> list[Provenance]:
+    def _seen_by(self, source: tuple[str, tuple[object, ...]]) -> list[Provenance]:
+        src, params = source
         found = self._summed(
             "SELECT p.sensor, p.evidence, p.source, SUM(r.count), min(r.time_first), max(r.time_last), "
-            "min(r.zone_time_first), max(r.zone_time_last) FROM name_rollup r JOIN prov p ON p.id = r.prov "
-            f"WHERE {where.replace('rrname_rev', 'r.rrname_rev')} GROUP BY p.sensor, p.evidence, p.source "
-            "ORDER BY p.sensor, p.evidence, p.source",
+            f"min(r.zone_time_first), max(r.zone_time_last) FROM {src} r JOIN prov p ON p.id = r.prov "
+            "GROUP BY p.sensor, p.evidence, p.source ORDER BY p.sensor, p.evidence, p.source",
             params,
         )
         return [_provenance(r) for r in found]
 
-    names_sql = "SELECT count(DISTINCT rrname_rev) FROM name_rollup WHERE {}"  # SQLite: a streamed distinct
+    names_sql = "SELECT count(DISTINCT rrname_rev) FROM {} AS u"  # SQLite: a streamed distinct
 
-    def _busiest(self, where: str, params: tuple[object, ...], top: int) -> tuple[int, list[NameSummary]]:
+    def _busiest(self, source: tuple[str, tuple[object, ...]], top: int) -> tuple[int, list[NameSummary]]:
         """How many names, and the ``top`` busiest by count (a streamed group per name and a top-N sort: no
         window over every name)."""
-        names = int(self._rows(self._sq(self.names_sql.format(where)), params)[0][0])
+        src, params = source
+        names = int(self._rows(self._sq(self.names_sql.format(src)), params)[0][0])
         if top <= 0:
             return names, []
         found = self._summed(
             "SELECT rrname_rev, sum(records) AS nr, SUM(count) AS nc, coalesce(min(time_first), min(zone_time_first)), "
-            f"coalesce(max(time_last), max(zone_time_last)) FROM name_rollup WHERE {where} GROUP BY rrname_rev "
+            f"coalesce(max(time_last), max(zone_time_last)) FROM {src} AS u GROUP BY rrname_rev "
             f"ORDER BY nc DESC, rrname_rev LIMIT {int(top)}",
             params,
         )
@@ -491,6 +551,32 @@ class RollupReader(ABC):
             NameSummary(unreverse_name(r[0]), int(r[1]), min(int(r[2]), ceiling), int(r[3] or 0), int(r[4] or 0))
             for r in found
         ]
+
+
+SOURCE_PARTS = 4  # how many times ``rollup_source`` repeats its ``where`` (its parameters, as many times)
+_SMALL = "NOT EXISTS (SELECT 1 FROM name_rollup n WHERE n.rrname_rev = r.rrname_rev)"
+
+
+def rollup_source(where: str) -> str:
+    """A derived table (to be named) of the rows of the names matching ``where`` (on ``rrname_rev``, with
+    placeholders; ``SOURCE_PARTS`` times its parameters): the rollup rows of the big names, and for each small
+    name (no rows) rows of the same shape from its records: one per record and provenance (``rr_seen``), one of
+    its record count and one of its RRset count per type (prov 0, no window). Grouped by type, provenance or
+    name they give what rollup rows would; a small name's cost is its records (fewer than ``BIG_RECORDS``, unless
+    a drain has yet to promote it)."""
+    inner = where.replace("rrname_rev", "r.rrname_rev")
+    traffic = "CASE WHEN s.zone_only THEN NULL ELSE s.{} END"
+    return (
+        "(SELECT rrname_rev, rrtype, prov, records, rrsets, count, time_first, time_last, zone_time_first, "
+        f"zone_time_last FROM name_rollup WHERE {where} "
+        f"UNION ALL SELECT r.rrname_rev, r.rrtype, s.prov, 0, 0, s.count, {traffic.format('time_first')}, "
+        f"{traffic.format('time_last')}, s.zone_time_first, s.zone_time_last FROM rr r JOIN rr_seen s "
+        f"ON s.rr_id = r.id WHERE {inner} AND {_SMALL} "
+        "UNION ALL SELECT r.rrname_rev, r.rrtype, 0, count(*), 0, 0, NULL, NULL, NULL, NULL FROM rr r "
+        f"WHERE {inner} AND {_SMALL} GROUP BY r.rrname_rev, r.rrtype "
+        "UNION ALL SELECT r.rrname_rev, r.rrtype, 0, 0, count(*), 0, NULL, NULL, NULL, NULL FROM rrset r "
+        f"WHERE {inner} AND {_SMALL} GROUP BY r.rrname_rev, r.rrtype)"
+    )
 
 
 def _lower(a: Any, b: Any) -> Any:
