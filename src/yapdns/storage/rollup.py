@@ -490,11 +490,38 @@ class RollupReader(ABC):
         lo, hi = match.key_range()
         where, params = ("rrname_rev > ? AND rrname_rev < ?", (lo, hi)) if below else ("rrname_rev = ?", (lo,))
         source = (rollup_source(where), params * SOURCE_PARTS)
+        if below and self.zone_in_one_statement:
+            return self._zone(source, top, seen_by)
         types, seen = self._breakdowns(source, seen_by)
         if not types:
             return _rollup([], 0, [], [])
         names, busiest = self._busiest(source, top) if below else (1, [])
         return _rollup(types, names, busiest, seen)
+
+    zone_in_one_statement = False  # a zone's rows materialized once (``_zone``) rather than read per pass
+
+    def _zone(self, source: tuple[str, tuple[object, ...]], top: int, seen_by: bool) -> NameRollup:
+        """A zone's figures from ONE statement: its rows (``rollup_source``: big names' rollup rows, small names'
+        records) are materialized once, then grouped per type, per provenance, counted per name and ranked per
+        name (``ZONE_READ``), and the four results told apart by their first column."""
+        src, params = source
+        parts = [_ZONE_TYPES]
+        if seen_by:
+            parts.append(_ZONE_SEEN)
+        parts.append(_ZONE_NAMES)
+        if top > 0:
+            parts.append(_ZONE_BUSIEST.format(top=int(top)))
+        rows = self._summed(f"WITH u AS MATERIALIZED (SELECT * FROM {src} AS s) " + " UNION ALL ".join(parts), params)
+        types = [r[1:2] + r[5:12] for r in rows if r[0] == 0]
+        if not types:
+            return _rollup([], 0, [], [])
+        seen = sorted((r[2:5] + r[7:12] for r in rows if r[0] == 1), key=lambda r: (r[0], r[1], r[2]))
+        names = next(int(r[5]) for r in rows if r[0] == 2)
+        ceiling = COUNT_CEILING
+        ranked = sorted((r for r in rows if r[0] == 3), key=lambda r: (-int(r[7]), r[2]))
+        busiest = [NameSummary(unreverse_name(r[2]), int(r[5]), min(int(r[7]), ceiling), int(r[8] or 0),
+                               int(r[9] or 0)) for r in ranked]
+        return _rollup(types, names, busiest, [_provenance(r) for r in seen])
 
     group_type_and_prov = False  # PostgreSQL: both breakdowns from one hash-grouped pass
 
@@ -553,6 +580,25 @@ class RollupReader(ABC):
         ]
 
 
+_WINDOWS_OF = "min(time_first), max(time_last), min(zone_time_first), max(zone_time_last)"
+_ZONE_TYPES = (  # (0, rrtype, -, -, -, records, rrsets, count, tf, tl, ztf, ztl)
+    "SELECT 0, rrtype, NULL, NULL, NULL, sum(records), sum(rrsets), SUM(count), "
+    f"{_WINDOWS_OF} FROM u GROUP BY rrtype"
+)
+_ZONE_SEEN = (  # (1, -, sensor, evidence, source, 0, 0, count, tf, tl, ztf, ztl)
+    "SELECT 1, NULL, p.sensor, p.evidence, p.source, 0, 0, SUM(u.count), min(u.time_first), max(u.time_last), "
+    "min(u.zone_time_first), max(u.zone_time_last) FROM u JOIN prov p ON p.id = u.prov "
+    "GROUP BY p.sensor, p.evidence, p.source"
+)
+_ZONE_NAMES = (  # (2, -, -, -, -, names, 0, 0, -, -, -, -)
+    "SELECT 2, NULL, NULL, NULL, NULL, count(DISTINCT rrname_rev), 0, 0, NULL, NULL, NULL, NULL FROM u"
+)
+_ZONE_BUSIEST = (  # (3, -, rrname_rev, -, -, records, 0, count, first, last, -, -), the top names
+    "SELECT * FROM (SELECT 3, CAST(NULL AS INTEGER), rrname_rev, CAST(NULL AS TEXT), CAST(NULL AS TEXT), "
+    "sum(records), 0, SUM(count) AS nc, coalesce(min(time_first), min(zone_time_first)), "
+    "coalesce(max(time_last), max(zone_time_last)), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) "
+    "FROM u GROUP BY rrname_rev ORDER BY nc DESC, rrname_rev LIMIT {top}) AS b"
+)
 SOURCE_PARTS = 4  # how many times ``rollup_source`` repeats its ``where`` (its parameters, as many times)
 _SMALL = "NOT EXISTS (SELECT 1 FROM name_rollup n WHERE n.rrname_rev = r.rrname_rev)"
 

@@ -89,6 +89,7 @@ class PostgresStore(SqlReader, RollupReader, SummaryReader, SummarizeReader, Con
     # RollupReader: both breakdowns from one hash-grouped pass; a zone's name count by a streamed group over the
     # key (count(DISTINCT) sorts)
     group_type_and_prov = True
+    zone_in_one_statement = True  # a zone's rows (big names' rollup rows, small names' records) read once
     names_sql = "SELECT count(*) FROM (SELECT rrname_rev FROM {} AS u GROUP BY rrname_rev) n"
 
     def __init__(self, url: str, *, replay_window: int = 7 * 86400, pool_size: int = 8) -> None:
