@@ -317,3 +317,61 @@ def test_the_merged_read_equals_the_four_pass_read(sql_factory: StoreFactory, se
     assert unseen.seen_by == [] and unseen == replace(four_pass_rollup(store, "z.test", True, 5), seen_by=[])
     whole = read("z.test", True, 5, True)
     assert whole.rrsets > whole.records - whole.names and len(whole.seen_by) == 5 and whole.count > MAX_COUNT
+
+
+def rolled_big_crossed(store: Store) -> tuple[set[str], set[str], set[str]]:
+    """Names with rollup rows, names in ``rollup_big``, names with ``BIG_RECORDS`` records or more."""
+    rows = store._rows  # type: ignore[attr-defined]
+    rolled = {rev for (rev,) in rows("SELECT DISTINCT rrname_rev FROM name_rollup")}
+    big = {rev for (rev,) in rows("SELECT rrname_rev FROM rollup_big")}
+    crossed = {rev for (rev,) in rows("SELECT rrname_rev FROM rr GROUP BY rrname_rev HAVING count(*) >= "
+                                      f"{int(rollup.BIG_RECORDS)}")}
+    return rolled, big, crossed
+
+
+def test_only_big_names_keep_rollup_rows(sql_factory: StoreFactory) -> None:
+    """A name with fewer than ``BIG_RECORDS`` records keeps no rows (its figures come from its records); one that
+    crosses the threshold is promoted by the next drain, its rows filled from its records, and stays exact."""
+    store = sql_factory()
+    for i in range(rollup.BIG_RECORDS + 3):
+        store.write([obs("grow.test", "A", f"192.0.2.{i + 1}", first=T0 + i, sensor=f"s{i % 3}"),
+                     obs("small.test", "A", "192.0.2.1", first=T0 + i, sensor=f"s{i % 2}")], BatchRef("s", f"g{i}"))
+        store.flush_rollup()  # type: ignore[attr-defined]
+        rolled, big, crossed = rolled_big_crossed(store)
+        assert rolled <= big and crossed <= big
+        assert (reverse_name("grow.test") in rolled) == (i + 1 >= rollup.BIG_RECORDS)
+        for name in ("grow.test", "small.test"):
+            assert figures(store.name_rollup(name)) == oracle(store, NameMatch("exact", name)), (i, name)
+    assert reverse_name("small.test") not in big
+    assert figures(store.name_rollup("test", below=True)) == oracle(store, NameMatch("suffix", "test"))
+
+
+def test_two_writers_promote_names_and_stay_exact(sql_factory: StoreFactory) -> None:
+    """Two writers on one database (two server processes) write the same names at once while the names cross
+    the threshold: whichever promotes a name, the other's deltas for it are neither lost nor counted twice."""
+    one, two = sql_factory(), sql_factory()
+    batches = [sightings(seed, 40) for seed in range(10)]
+    todo = iter(range(len(batches)))
+    lock = threading.Lock()
+
+    def client(store: Store) -> None:
+        while True:
+            with lock:
+                i = next(todo, None)
+            if i is None:
+                return
+            store.write(batches[i], BatchRef("s", f"w{i}"))
+            if i % 3 == 0:
+                store.flush_rollup()  # type: ignore[attr-defined]
+
+    workers = [threading.Thread(target=client, args=(s,)) for s in (one, two, one, two)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    for store in (one, two):
+        store.flush_rollup()  # type: ignore[attr-defined]
+    rolled, big, crossed = rolled_big_crossed(one)
+    assert rolled <= big and crossed <= big and len(big) >= 3
+    check(one)
+    check(two)
