@@ -1,28 +1,36 @@
-"""The per-name rollup kept by the writer (``name_rollup``, ``rollup_journal``; migrations 0009 and 0010), for
-both SQL backends.
+"""The per-name rollup kept by the writer (``name_rollup``, ``rollup_journal``, ``rollup_big``; migrations
+0009-0011), for both SQL backends.
 
 Guarantees:
 
-* One ``name_rollup`` row per owner name, RR type and provenance holds that provenance's summed ``count``
-  (saturating, as every count) and traffic and zone-file windows over the name's records of that type
-  (``core/windows.py``: the traffic window is NULL while every sighting was in zone files); ``records`` and
-  ``rrsets`` (the name's ``rr`` and ``rrset`` rows of that type) sit on one of the type's rows (prov 0: RRsets
-  without records). Summed per type or per provenance they equal what ``rr``/``rrset``/``rr_seen`` give.
-* The writer folds a group's deltas (``group_deltas``: one entry per name, type and provenance) and writes them
-  as ONE row of ``rollup_journal`` in the group's own transaction, so a batch applied once is journaled once
-  and a replayed batch id changes nothing; the record and RRset counts come from the rows that transaction
-  inserted. After the commit the deltas are also kept in memory (``Pending``), collapsed across groups.
-  ``drain`` upserts them into ``name_rollup`` and deletes the journal rows they came from, in one transaction,
-  about once per ``FLUSH_SECONDS`` (or sooner when ``PENDING_MAX`` keys are pending; before a prune rebuilds
-  names; at shutdown; before this process reads the rollup): each journal row is applied exactly once, from
-  memory when this writer wrote it and still holds it, else decoded from the row (a crash, another process's
-  rows, a failed drain), so a crash loses nothing. A writer at schema 0009 keeps no rollup (0010 refills it).
-* The retention prune drains the journal, then recomputes the rows of every name it removed records or RRsets
-  of (``rebuild_names``), in the same transaction as the removal.
+* A big name (``BIG_RECORDS`` per-RR records or more, listed in ``rollup_big``) has one ``name_rollup`` row per
+  RR type and provenance holding that provenance's summed ``count`` (saturating, as every count) and traffic
+  and zone-file windows over the name's records of that type (``core/windows.py``: the traffic window is NULL
+  while every sighting was in zone files); ``records`` and ``rrsets`` (the name's ``rr`` and ``rrset`` rows of
+  that type) sit on one of the type's rows (prov 0: RRsets without records). Summed per type or per provenance
+  they equal what ``rr``/``rrset``/``rr_seen`` give. A small name has no rows: ``rollup_source`` derives rows
+  of the same shape from its records (fewer than ``BIG_RECORDS``), so reads never tell the two apart.
+* The writer folds a group's deltas of big names (``group_deltas``: one entry per name, type and provenance)
+  and writes them, with the small names that got new records (candidates), as ONE row of ``rollup_journal`` in
+  the group's own transaction, so a batch applied once is journaled once and a replayed batch id changes
+  nothing; the record and RRset counts come from the rows that transaction inserted. After the commit the
+  deltas are also kept in memory (``Pending``), collapsed across groups. ``drain`` upserts them into
+  ``name_rollup`` and deletes the journal rows they came from, in one transaction, about once per
+  ``FLUSH_SECONDS`` (or sooner when ``PENDING_MAX`` keys are pending; before a prune rebuilds names; at
+  shutdown; before this process reads the rollup): each journal row is applied exactly once, from memory when
+  this writer wrote it and still holds it, else decoded from the row (a crash, another process's rows, a failed
+  drain), so a crash loses nothing. A writer at schema 0010 or older keeps no rollup (0011 refills it).
+* A drain promotes the candidates with ``BIG_RECORDS`` records or more: under the journal's lock (no group of
+  another process commits meanwhile, no other promotion runs), after applying every journal row, it lists them
+  in ``rollup_big`` and fills their rows from their records. Each group reads ``rollup_big`` (after its ``seq``)
+  before it folds, under the same lock on PostgreSQL, so a group's sightings of a name are either in the
+  records a promotion read or in the group's deltas, never both, never neither. A name stays big.
+* The retention prune drains the journal, then recomputes the rows of every big name it removed records or
+  RRsets of (``rebuild_names``), in the same transaction as the removal.
 
-Reads (``RollupReader.name_rollup``) touch only the rollup rows of one name, or the key range of the names
-below an apex, never the records; they lag this process's own writes by nothing (the store drains first) and
-another process's by about ``FLUSH_SECONDS``.
+Reads (``RollupReader.name_rollup``) touch the rollup rows of one name (or its few records), or the key range of
+the names below an apex (big names' rows, small names' records); they lag this process's own writes by nothing
+(the store drains first) and another process's big names by about ``FLUSH_SECONDS``.
 """
 
 from __future__ import annotations
@@ -385,7 +393,6 @@ def upsert_sql(dialect: str, source: str) -> str:
 
 # -- the retention prune ------------------------------------------------------------------------------------
 
-_TRAFFIC = "CASE WHEN {p}zone_only THEN NULL ELSE {p}{col} END"
 
 
 def rebuild_names(db: MigrationDb, revs: Iterable[str], count_sum: str,
@@ -405,29 +412,32 @@ def rebuild_names(db: MigrationDb, revs: Iterable[str], count_sum: str,
         if not chunk:
             continue
         marks = ", ".join("?" * len(chunk))
-        stf, stl = (_TRAFFIC.format(p="s.", col=c) for c in ("time_first", "time_last"))
-        db.run(
-            "INSERT INTO name_rollup (rrname_rev, rrtype, prov, records, rrsets, count, time_first, time_last, "
-            f"zone_time_first, zone_time_last) SELECT r.rrname_rev, r.rrtype, s.prov, 0, 0, "
-            f"{count_sum.format('s.count')}, min({stf}), max({stl}), min(s.zone_time_first), max(s.zone_time_last) "
-            f"FROM rr r JOIN rr_seen s ON s.rr_id = r.id WHERE r.rrname_rev IN ({marks}) "
-            "GROUP BY r.rrname_rev, r.rrtype, s.prov",
-            chunk,
-        )
-        counts: dict[tuple[str, int], list[int]] = {}
-        for slot, table in enumerate(("rr", "rrset")):
-            for rev, code, n in db.rows(f"SELECT rrname_rev, rrtype, count(*) FROM {table} "
-                                        f"WHERE rrname_rev IN ({marks}) GROUP BY rrname_rev, rrtype", chunk):
-                counts.setdefault((rev, code), [0, 0])[slot] = int(n)
-        for (rev, code), (records, rrsets) in sorted(counts.items()):
-            found = db.rows("SELECT min(prov) FROM name_rollup WHERE rrname_rev = ? AND rrtype = ?", (rev, code))
-            prov = found[0][0] if found and found[0][0] is not None else None
-            if prov is None:
-                db.run("INSERT INTO name_rollup VALUES (?, ?, 0, ?, ?, 0, NULL, NULL, NULL, NULL)",
-                       (rev, code, records, rrsets))
-            else:
-                db.run("UPDATE name_rollup SET records = ?, rrsets = ? "
-                       "WHERE rrname_rev = ? AND rrtype = ? AND prov = ?", (records, rrsets, rev, code, prov))
+        db.run(_REFILL.format(marks=marks, total=count_sum.format("s.count")), chunk * 3)
+        db.run(_REFILL_RRSETS.format(marks=marks), chunk)
+
+
+_REFILL = (  # the rows of some names from their records, as migrations 0010 and 0011 fill them (set-based)
+    "INSERT INTO name_rollup (rrname_rev, rrtype, prov, records, rrsets, count, time_first, time_last, "
+    "zone_time_first, zone_time_last) "
+    "SELECT g.rrname_rev, g.rrtype, g.prov, CASE WHEN g.first THEN coalesce(c.n, 0) ELSE 0 END, "
+    "CASE WHEN g.first THEN coalesce(t.n, 0) ELSE 0 END, g.total, g.tf, g.tl, g.ztf, g.ztl "
+    "FROM (SELECT r.rrname_rev, r.rrtype, s.prov, {total} AS total, "
+    "min(CASE WHEN s.zone_only THEN NULL ELSE s.time_first END) AS tf, "
+    "max(CASE WHEN s.zone_only THEN NULL ELSE s.time_last END) AS tl, "
+    "min(s.zone_time_first) AS ztf, max(s.zone_time_last) AS ztl, "
+    "s.prov = min(s.prov) OVER (PARTITION BY r.rrname_rev, r.rrtype) AS first "
+    "FROM rr r JOIN rr_seen s ON s.rr_id = r.id WHERE r.rrname_rev IN ({marks}) "
+    "GROUP BY r.rrname_rev, r.rrtype, s.prov) AS g "
+    "LEFT JOIN (SELECT rrname_rev, rrtype, count(*) AS n FROM rr WHERE rrname_rev IN ({marks}) "
+    "GROUP BY rrname_rev, rrtype) AS c ON c.rrname_rev = g.rrname_rev AND c.rrtype = g.rrtype "
+    "LEFT JOIN (SELECT rrname_rev, rrtype, count(*) AS n FROM rrset WHERE rrname_rev IN ({marks}) "
+    "GROUP BY rrname_rev, rrtype) AS t ON t.rrname_rev = g.rrname_rev AND t.rrtype = g.rrtype ORDER BY 1, 2, 3"
+)
+_REFILL_RRSETS = (  # RRsets of a type without any record: prov 0
+    "INSERT INTO name_rollup SELECT s.rrname_rev, s.rrtype, 0, 0, count(*), 0, NULL, NULL, NULL, NULL FROM rrset s "
+    "WHERE s.rrname_rev IN ({marks}) AND NOT EXISTS (SELECT 1 FROM name_rollup n WHERE n.rrname_rev = s.rrname_rev "
+    "AND n.rrtype = s.rrtype) GROUP BY s.rrname_rev, s.rrtype ORDER BY 1, 2"
+)
 
 
 # -- reads ----------------------------------------------------------------------------------------------------
