@@ -35,6 +35,7 @@ the names below an apex (big names' rows, small names' records); they lag this p
 
 from __future__ import annotations
 
+import heapq
 import re
 import sqlite3
 import time
@@ -500,15 +501,36 @@ class RollupReader(ABC):
         lo, hi = match.key_range()
         where, params = ("rrname_rev > ? AND rrname_rev < ?", (lo, hi)) if below else ("rrname_rev = ?", (lo,))
         source = (rollup_source(where), params * SOURCE_PARTS)
-        if below and self.zone_in_one_statement:
-            return self._zone(source, top, seen_by)
+        if below:
+            return self._zone(source, top, seen_by) if self.zone_in_one_statement else self._zone_folded(
+                source, top, seen_by)
         types, seen = self._breakdowns(source, seen_by)
         if not types:
             return _rollup([], 0, [], [])
         names, busiest = self._busiest(source, top) if below else (1, [])
         return _rollup(types, names, busiest, seen)
 
-    zone_in_one_statement = False  # a zone's rows materialized once (``_zone``) rather than read per pass
+    zone_in_one_statement = False  # PostgreSQL: a zone's rows materialized once (``_zone``)
+
+    def _zone_folded(self, source: tuple[str, tuple[object, ...]], top: int, seen_by: bool) -> NameRollup:
+        """A zone's figures from two passes (SQLite, which groups by sorting): its rows grouped per name and type
+        (one sort), folded here per type, counted per name and ranked per name; and "Seen by"."""
+        src, params = source
+        cells = self._summed(
+            "SELECT rrname_rev, rrtype, sum(records), sum(rrsets), SUM(count), min(time_first), max(time_last), "
+            f"min(zone_time_first), max(zone_time_last) FROM {src} AS u GROUP BY rrname_rev, rrtype "
+            "ORDER BY rrname_rev, rrtype",
+            params,
+        )
+        if not cells:
+            return _rollup([], 0, [], [])
+        types = _fold([c[1:] for c in cells], 0)
+        per_name = _fold([(c[0], c[2], 0, c[4], *c[5:]) for c in cells], 0)
+        ceiling = COUNT_CEILING
+        ranked = heapq.nsmallest(max(top, 0), per_name, key=lambda n: (-n[3], n[0]))
+        busiest = [NameSummary(unreverse_name(n[0]), n[1], min(n[3], ceiling), _either(n[4], n[6]),
+                               _either(n[5], n[7])) for n in ranked]
+        return _rollup(types, len(per_name), busiest, self._seen_by(source) if seen_by else [])
 
     def _zone(self, source: tuple[str, tuple[object, ...]], top: int, seen_by: bool) -> NameRollup:
         """A zone's figures from ONE statement: its rows (``rollup_source``: big names' rollup rows, small names'
