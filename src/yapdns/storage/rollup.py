@@ -507,8 +507,7 @@ class RollupReader(ABC):
         types, seen = self._breakdowns(source, seen_by)
         if not types:
             return _rollup([], 0, [], [])
-        names, busiest = self._busiest(source, top) if below else (1, [])
-        return _rollup(types, names, busiest, seen)
+        return _rollup(types, 1, [], seen)
 
     zone_in_one_statement = False  # PostgreSQL: a zone's rows materialized once (``_zone``)
 
@@ -589,27 +588,6 @@ class RollupReader(ABC):
             params,
         )
         return [_provenance(r) for r in found]
-
-    names_sql = "SELECT count(DISTINCT rrname_rev) FROM {} AS u"  # SQLite: a streamed distinct
-
-    def _busiest(self, source: tuple[str, tuple[object, ...]], top: int) -> tuple[int, list[NameSummary]]:
-        """How many names, and the ``top`` busiest by count (a streamed group per name and a top-N sort: no
-        window over every name)."""
-        src, params = source
-        names = int(self._rows(self._sq(self.names_sql.format(src)), params)[0][0])
-        if top <= 0:
-            return names, []
-        found = self._summed(
-            "SELECT rrname_rev, sum(records) AS nr, SUM(count) AS nc, coalesce(min(time_first), min(zone_time_first)), "
-            f"coalesce(max(time_last), max(zone_time_last)) FROM {src} AS u GROUP BY rrname_rev "
-            f"ORDER BY nc DESC, rrname_rev LIMIT {int(top)}",
-            params,
-        )
-        ceiling = COUNT_CEILING
-        return names, [
-            NameSummary(unreverse_name(r[0]), int(r[1]), min(int(r[2]), ceiling), int(r[3] or 0), int(r[4] or 0))
-            for r in found
-        ]
 
 
 _WINDOWS_OF = "min(time_first), max(time_last), min(zone_time_first), max(zone_time_last)"
