@@ -267,7 +267,7 @@ class Pending:
         if self.check:
             return True
         waited = time.monotonic() - self.since >= interval
-        return bool(self.seqs or self.candidates) and (len(self.deltas) >= PENDING_MAX or waited)
+        return bool(self.seqs) and (len(self.deltas) >= PENDING_MAX or waited)
 
     def take(self) -> tuple[dict[Key, Delta], dict[tuple[str, int], list[int]], set[int], set[str]]:
         """Everything held, emptied."""
@@ -353,7 +353,8 @@ def _drain(db: JournalDb, pending: Pending, lock: bool) -> int:
         deltas, new, foreign = {}, {}, present
     else:
         foreign = [s for s in present if s not in mine]
-    later: set[str] = set()  # other writers' candidates: looked at in the next drain (before its locks)
+    later: set[str] = set()  # other writers' candidates: probed by the next drain (before its locks), which they
+    # do not make due by themselves (a drain would take a live writer's journal rows each time)
     for blob in db.blobs(foreign) if foreign else []:
         decode_journal(blob, deltas, new, later)
     if deltas or new:
