@@ -91,11 +91,25 @@ def verify(backend: str, store: Store, where: Path, schema: str, n_obs: int, n_r
 
 
 def rollup_sums(store: Store) -> tuple[int, int, int]:
-    """Σcount over ``name_rollup``, Σcount over its rows of known provenances, and Σrecords (after the drain)."""
+    """Σcount over the rollup (big names' ``name_rollup`` rows, small names' records: ``rollup_source``), Σcount
+    over its rows of known provenances, and Σrecords (after the drain); and how many names have rows."""
+    from yapdns.storage import rollup
+
     rows = store._rows  # type: ignore[attr-defined]
-    ((names, records),) = rows("SELECT sum(count), sum(records) FROM name_rollup")
-    ((seen,),) = rows("SELECT sum(r.count) FROM name_rollup r JOIN prov p ON p.id = r.prov")
+    source = getattr(rollup, "rollup_source", None)  # code before rollup_big (0011): every name has rows
+    src = "name_rollup" if source is None else source("rrname_rev IS NOT NULL")
+    ((names, records),) = rows(f"SELECT sum(count), sum(records) FROM {src} AS u")
+    ((seen,),) = rows(f"SELECT sum(r.count) FROM {src} AS r JOIN prov p ON p.id = r.prov")
     return int(names), int(seen), int(records)
+
+
+def big_names(store: Store) -> int:
+    """Names the rollup keeps rows for (``rollup_big``)."""
+    rows = store._rows  # type: ignore[attr-defined]
+    try:
+        return int(rows("SELECT count(*) FROM rollup_big")[0][0])
+    except Exception:  # code before rollup_big (0011): every name has rows
+        return int(rows("SELECT count(DISTINCT rrname_rev) FROM name_rollup")[0][0])
 
 
 def clickhouse_sums(store: Store) -> tuple[int, int, int]:
@@ -184,6 +198,7 @@ def bench(backend: str, batches: list[list[Observation]], args: argparse.Namespa
         result["merged"] = merged_bytes(store, result["records"])
     if not backend.startswith(("clickhouse", "chdb")) and SqliteApplier.keep_rollup:
         result["rollup_verified"] = rollup_sums(store) == (n_obs, n_obs, min(args.uniques, n_obs))
+        result["rollup_big_names"] = big_names(store)
     for writer in writers:
         writer.close()
     if backend == "sqlite":  # after close: the WAL has been checkpointed into the file
@@ -208,6 +223,8 @@ def main() -> None:
     parser.add_argument("--writers", type=int, default=1, help="stores (writer threads) on the one database")
     parser.add_argument("--dir", type=Path, default=None, help="where the SQLite file goes (default: a temp dir)")
     parser.add_argument("--quick", action="store_true", help="1M observations from 100k uniques")
+    parser.add_argument("--per-name", type=int, default=2, help="records per owner name (a workload of big names: "
+                        "rollup.BIG_RECORDS or more)")
     parser.add_argument("--json", type=Path, default=None, help="also append results as JSON lines here")
     parser.add_argument("--merged", action="store_true",
                         help="ClickHouse: OPTIMIZE FINAL after the run and print bytes per record per table")
@@ -220,7 +237,7 @@ def main() -> None:
     if args.quick:
         args.obs, args.uniques = 1_000_000, 100_000
     print(json.dumps({"machine": machine()}))
-    universe = Universe(args.uniques)
+    universe = Universe(args.uniques, per_name=args.per_name)
     check_canonical(universe)
     t = time.perf_counter()
     batches = [obs for _, obs in observation_batches(universe, args.obs, args.batch)]

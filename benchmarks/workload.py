@@ -71,15 +71,17 @@ SYLLABLES = ["ka", "lo", "mi", "nu", "pe", "ra", "si", "to", "vu", "xe", "zo", "
 class Universe:
     """``n`` distinct (rrname, rrtype, rdata) records and what a query benchmark needs to know about them."""
 
-    def __init__(self, n: int, seed: int = 42) -> None:
+    def __init__(self, n: int, seed: int = 42, per_name: int = 2) -> None:
         self.n = n
+        self.per_name = per_name
         rng = np.random.default_rng(seed)
         self.n_domains = max(50, n // 200)
         self.domains = [_domain(d, rng) for d in range(self.n_domains)]
         weights = rng.pareto(1.3, self.n_domains) + 1.0
         self.type_idx = rng.choice(len(TYPES), size=n, p=TYPE_P).astype(np.int8)
-        host = np.arange(n) // 2  # two records per host name
-        self.domain_of_host = rng.choice(self.n_domains, size=n // 2 + 1, p=weights / weights.sum()).astype(np.int32)
+        host = np.arange(n) // per_name  # records per host name (two by default)
+        self.domain_of_host = rng.choice(self.n_domains, size=n // per_name + 1,
+                                         p=weights / weights.sum()).astype(np.int32)
         self.domain_idx = self.domain_of_host[host]
         self.n24 = max(40, n // 250)
         self.n48 = max(6, n // 1700)
@@ -95,7 +97,7 @@ class Universe:
 
     def record(self, i: int) -> tuple[str, str, str]:
         """The i-th record (canonical)."""
-        h = i >> 1
+        h = i // self.per_name
         name = f"{WORDS[h % len(WORDS)]}-{h:x}.{self.domains[self._dom[i]]}"
         kind = self._kind[i]
         return name, kind, self._rdata(kind, i)

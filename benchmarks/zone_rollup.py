@@ -1,9 +1,10 @@
 """Cold reads of a zone's rollup (``Store.name_rollup(zone, below=True)``, uncached) before and after the
 merged read, on SQLite and PostgreSQL, interleaved in one run.
 
-The load: ``name_rollup`` rows written directly (not through the writer: only the read is measured) for N names
-below ``zone.test`` (one record each; A, A, A, AAAA, TXT or CNAME; seen by 1-4 of 4 sensors: ~2.5 rows per
-name) and N/4 names beside it. *Before* is the former four-pass read (``tests/storage/rollup_reference.py``).
+The load, written through ``Store.write`` (the writer keeps the rollup): N names below ``zone.test`` (one record
+each; A, A, A, AAAA, TXT or CNAME; seen by 1-4 of 4 sensors: ~2.5 ``rr_seen`` rows per name), all of them small
+(fewer than ``rollup.BIG_RECORDS`` records: read from their records), and N/4 names beside it. *Before* is the
+former four-pass read (``tests/storage/rollup_reference.py``) over the same rows.
 
     .venv/bin/python -m benchmarks.zone_rollup --names 20000 80000 250000 --repeat 5
 """
@@ -20,50 +21,49 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from tests.storage.rollup_reference import four_pass_rollup
 
-from benchmarks.common import PG_URL, drop_schema, open_bench_store
-from yapdns.core.names import reverse_name
-from yapdns.storage.base import Store
+from benchmarks.common import drop_schema, open_bench_store
+from yapdns.core.model import Evidence, Observation
+from yapdns.storage.base import BatchRef, Store
 
 T0 = 1_700_000_000
 CODES = (1, 1, 1, 28, 16, 5)
 
 
-def rollup_rows(names: int) -> list[tuple[Any, ...]]:
-    """The ``name_rollup`` rows of the load, in key order."""
+KINDS = (("A", lambda i: f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"),) * 3 + (
+    ("AAAA", lambda i: f"2001:db8::{i >> 16:x}:{i & 0xFFFF:x}"), ("TXT", lambda i: f'"v{i}"'),
+    ("CNAME", lambda i: f"t{i}.cdn.test"))
+
+
+def observations(names: int) -> list[Observation]:
+    """The load: one record per name below the zone, seen by 1-4 of 4 sensors, and N/4 names beside it."""
     rnd = random.Random(names)
-    rows = []
+    out = []
     for i in range(names):
-        rev, code = reverse_name(f"n{i}.zone.test"), rnd.choice(CODES)
-        for j, prov in enumerate(rnd.sample(range(1, 5), rnd.randint(1, 4))):
+        kind, rdata = rnd.choice(KINDS)
+        for sensor in rnd.sample(range(1, 5), rnd.randint(1, 4)):
             first = T0 + rnd.randrange(10**6)
-            rows.append((rev, code, prov, int(j == 0), int(j == 0), rnd.randrange(1, 1000), first,
-                         first + rnd.randrange(10**5), None, None))
-    rows.extend((reverse_name(f"o{i}.other.test"), 1, 1, 1, 1, 5, T0, T0 + 5, None, None) for i in range(names // 4))
-    rows.sort()
-    return rows
+            out.append(Observation(rrname=f"n{i}.zone.test", rrtype=kind, rdata=(rdata(i),), time_first=first,
+                                   time_last=first + rnd.randrange(10**5), count=rnd.randrange(1, 1000),
+                                   sensor_id=f"s{sensor}", evidence=Evidence.DIRECT, source="zeek"))
+    out.extend(Observation(rrname=f"o{i}.other.test", rrtype="A", rdata=("192.0.2.1",), time_first=T0,
+                           time_last=T0 + 5, count=5, sensor_id="s1", evidence=Evidence.DIRECT, source="zeek")
+               for i in range(names // 4))
+    return out
 
 
-def fill(store: Store, backend: str, names: int, schema: str, where: Path) -> None:
-    provs = [(i, f"s{i}", "direct", "zeek") for i in range(1, 5)]
-    rows = rollup_rows(names)
-    if backend == "sqlite":
-        with sqlite3.connect(where / f"{schema}.sqlite3") as conn:
-            conn.executemany("INSERT INTO prov VALUES (?, ?, ?, ?)", provs)
-            conn.executemany(f"INSERT INTO name_rollup VALUES ({', '.join('?' * 10)})", rows)
+def fill(store: Store, names: int) -> None:
+    load = observations(names)
+    for start in range(0, len(load), 50_000):
+        store.write(load[start : start + 50_000], BatchRef("s", f"b{start}"))
+    store.flush_rollup()  # type: ignore[attr-defined]
+    if store.name == "sqlite":
+        with sqlite3.connect(store.path) as conn:  # type: ignore[attr-defined]
             conn.execute("ANALYZE")
         return
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'SET search_path = "{schema}"')
-        with conn.cursor().copy("COPY prov (id, sensor, evidence, source) FROM STDIN") as copy:
-            for p in provs:
-                copy.write_row(p)
-        with conn.cursor().copy("COPY name_rollup FROM STDIN") as copy:
-            for r in rows:
-                copy.write_row(r)
-        conn.execute("VACUUM ANALYZE name_rollup")
+    with store._pool.connection() as conn:  # type: ignore[attr-defined]
+        conn.execute("ANALYZE")
 
 
 def timed(read: Callable[..., Any], *args: Any) -> float:
@@ -96,7 +96,7 @@ def main() -> None:
         for names in args.names:
             schema = f"zone_rollup_{names}"
             store = open_bench_store(backend, args.dir, schema, fresh=True)
-            fill(store, backend, names, schema, args.dir)
+            fill(store, names)
             before, after = measure(store, args.repeat)
             print(f"{backend:10s} {names:>7,} names: before {before:6.1f} ms, after {after:6.1f} ms "
                   f"(medians of {args.repeat})", flush=True)

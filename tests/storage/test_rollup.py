@@ -157,15 +157,23 @@ def test_name_provenance_is_the_rollups_seen_by(store_factory: StoreFactory) -> 
 
 
 def test_migration_0009_fills_the_rollup_from_stored_records(sql_factory: StoreFactory) -> None:
-    """0009's two tables, filled from the stored records, become 0010's one table, refilled: a store written at
-    0008 (no rollup kept), then at 0009 (a writer of this code keeps none there either), is exact after 0010."""
+    """0009's two tables, filled from the stored records, become 0010's one table, refilled, then 0011 keeps the
+    big names' rows only, refilled: a store written at 0008 (no rollup kept), then at 0009 and 0010 (a writer of
+    this code keeps none there), with what a writer of 0010 left (a row of a small name, a journal row), is
+    exact after 0011."""
     store = sql_factory(migrate=False)
     store.migrate(through=8)
     write_all(store, [sightings(seed, 50) for seed in range(4)], threads=1)
     assert store.migrate(through=9) == ["0009_name_rollup"]
     write_all(store, [sightings(seed, 50) for seed in range(10, 13)], threads=2, prefix="n")
-    assert store.migrate() == ["0010_rollup_journal"]
+    assert store.migrate(through=10) == ["0010_rollup_journal"]
+    write_all(store, [sightings(seed, 50) for seed in range(20, 22)], threads=2, prefix="m")
+    add_rollup_row(store, (reverse_name("small.test"), 1, 1, 1, 1, 5, T0, T0, None, None))
+    store.write([obs("small.test", "A", "192.0.2.1", first=T0)], BatchRef("s", "small"))
+    add_journal_row(store, rollup.encode_journal({("other.test", 1, 1): [3, T0, T0, None, None]}, {}, {}, []))
+    assert store.migrate() == ["0011_rollup_big"]
     check(store)
+    assert figures(store.name_rollup("small.test"))["count"] == 1  # from its record, not the row 0010 left
     store.write(sightings(99, 60), BatchRef("s", "after"))  # and the writer carries on from the fill
     check(store)
 
@@ -263,6 +271,20 @@ def zone_sightings(seed: int, n: int) -> list[Observation]:
     return out
 
 
+def add_journal_row(store: Store, blob: bytes) -> None:
+    """Insert a ``rollup_journal`` row as a writer would."""
+    _insert(store, "INSERT INTO rollup_journal (deltas) VALUES (?)", (blob,))
+
+
+def _insert(store: Store, sql: str, row: tuple[Any, ...]) -> None:
+    if store.name == "sqlite":
+        with sqlite3.connect(store.path) as conn:  # type: ignore[attr-defined]
+            conn.execute(sql, row)
+        return
+    with store._pool.connection() as conn:  # type: ignore[attr-defined]
+        conn.execute(sql.replace("?", "%s"), row)
+
+
 def add_rollup_row(store: Store, row: tuple[Any, ...]) -> None:
     """Insert a ``name_rollup`` row as the writer would (prov 0: RRsets without records, which the writer
     keeps where a transaction inserted RRsets of a name and type but no sighting of them)."""
@@ -275,15 +297,19 @@ def add_rollup_row(store: Store, row: tuple[Any, ...]) -> None:
         conn.execute(sql.replace("?", "%s"), row)
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_the_merged_read_equals_the_four_pass_read(sql_factory: StoreFactory, seed: int) -> None:
+@pytest.mark.parametrize(("seed", "big_records"), [(1, 1), (2, 1), (3, 1), (4, rollup.BIG_RECORDS)])
+def test_the_merged_read_equals_the_four_pass_read(sql_factory: StoreFactory, seed: int, big_records: int,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """The merged read (PostgreSQL: types and provenances in one group, folded in Python; the name count by a
     streamed group) gives the figures the former four passes gave (``rollup_reference``), for a zone and single
-    names, on random data with an RRsets-only row; SQLite keeps the former passes (they are faster there)."""
+    names, on random data: every name big (rollup rows only, with an RRsets-only row), or most of them small
+    (read from their records); SQLite reads a zone in two passes, folded in Python."""
+    monkeypatch.setattr(rollup, "BIG_RECORDS", big_records)
     store = sql_factory()
     write_all(store, [zone_sightings(seed * 100 + i, 120) for i in range(4)], threads=2)
     store._rollup_current()  # type: ignore[attr-defined]
-    add_rollup_row(store, (reverse_name("n1.z.test"), 99, 0, 0, 2, 0, None, None, None, None))  # RRsets only
+    if big_records == 1:
+        add_rollup_row(store, (reverse_name("n1.z.test"), 99, 0, 0, 2, 0, None, None, None, None))  # RRsets only
     read = store._name_rollup  # type: ignore[attr-defined]  # uncached
     for top in (0, 3, 50):
         assert read("z.test", True, top, True) == four_pass_rollup(store, "z.test", True, top)
@@ -293,6 +319,64 @@ def test_the_merged_read_equals_the_four_pass_read(sql_factory: StoreFactory, se
     assert unseen.seen_by == [] and unseen == replace(four_pass_rollup(store, "z.test", True, 5), seen_by=[])
     whole = read("z.test", True, 5, True)
     assert whole.rrsets > whole.records - whole.names and len(whole.seen_by) == 5 and whole.count > MAX_COUNT
+
+
+def rolled_big_crossed(store: Store) -> tuple[set[str], set[str], set[str]]:
+    """Names with rollup rows, names in ``rollup_big``, names with ``BIG_RECORDS`` records or more."""
+    rows = store._rows  # type: ignore[attr-defined]
+    rolled = {rev for (rev,) in rows("SELECT DISTINCT rrname_rev FROM name_rollup")}
+    big = {rev for (rev,) in rows("SELECT rrname_rev FROM rollup_big")}
+    crossed = {rev for (rev,) in rows("SELECT rrname_rev FROM rr GROUP BY rrname_rev HAVING count(*) >= "
+                                      f"{int(rollup.BIG_RECORDS)}")}
+    return rolled, big, crossed
+
+
+def test_only_big_names_keep_rollup_rows(sql_factory: StoreFactory) -> None:
+    """A name with fewer than ``BIG_RECORDS`` records keeps no rows (its figures come from its records); one that
+    crosses the threshold is promoted by the next drain, its rows filled from its records, and stays exact."""
+    store = sql_factory()
+    for i in range(rollup.BIG_RECORDS + 3):
+        store.write([obs("grow.test", "A", f"192.0.2.{i + 1}", first=T0 + i, sensor=f"s{i % 3}"),
+                     obs("small.test", "A", "192.0.2.1", first=T0 + i, sensor=f"s{i % 2}")], BatchRef("s", f"g{i}"))
+        store.flush_rollup()  # type: ignore[attr-defined]
+        rolled, big, crossed = rolled_big_crossed(store)
+        assert rolled <= big and crossed <= big
+        assert (reverse_name("grow.test") in rolled) == (i + 1 >= rollup.BIG_RECORDS)
+        for name in ("grow.test", "small.test"):
+            assert figures(store.name_rollup(name)) == oracle(store, NameMatch("exact", name)), (i, name)
+    assert reverse_name("small.test") not in big
+    assert figures(store.name_rollup("test", below=True)) == oracle(store, NameMatch("suffix", "test"))
+
+
+def test_two_writers_promote_names_and_stay_exact(sql_factory: StoreFactory) -> None:
+    """Two writers on one database (two server processes) write the same names at once while the names cross
+    the threshold: whichever promotes a name, the other's deltas for it are neither lost nor counted twice."""
+    one, two = sql_factory(), sql_factory()
+    batches = [sightings(seed, 40) for seed in range(10)]
+    todo = iter(range(len(batches)))
+    lock = threading.Lock()
+
+    def client(store: Store) -> None:
+        while True:
+            with lock:
+                i = next(todo, None)
+            if i is None:
+                return
+            store.write(batches[i], BatchRef("s", f"w{i}"))
+            if i % 3 == 0:
+                store.flush_rollup()  # type: ignore[attr-defined]
+
+    workers = [threading.Thread(target=client, args=(s,)) for s in (one, two, one, two)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    for store in (one, two):
+        store.flush_rollup()  # type: ignore[attr-defined]
+    rolled, big, crossed = rolled_big_crossed(one)
+    assert rolled <= big and crossed <= big and len(big) >= 3
+    check(one)
+    check(two)
 
 
 @pytest.mark.clickhouse

@@ -1,32 +1,41 @@
-"""The per-name rollup kept by the writer (``name_rollup``, ``rollup_journal``; migrations 0009 and 0010), for
-both SQL backends.
+"""The per-name rollup kept by the writer (``name_rollup``, ``rollup_journal``, ``rollup_big``; migrations
+0009-0011), for both SQL backends.
 
 Guarantees:
 
-* One ``name_rollup`` row per owner name, RR type and provenance holds that provenance's summed ``count``
-  (saturating, as every count) and traffic and zone-file windows over the name's records of that type
-  (``core/windows.py``: the traffic window is NULL while every sighting was in zone files); ``records`` and
-  ``rrsets`` (the name's ``rr`` and ``rrset`` rows of that type) sit on one of the type's rows (prov 0: RRsets
-  without records). Summed per type or per provenance they equal what ``rr``/``rrset``/``rr_seen`` give.
-* The writer folds a group's deltas (``group_deltas``: one entry per name, type and provenance) and writes them
-  as ONE row of ``rollup_journal`` in the group's own transaction, so a batch applied once is journaled once
-  and a replayed batch id changes nothing; the record and RRset counts come from the rows that transaction
-  inserted. After the commit the deltas are also kept in memory (``Pending``), collapsed across groups.
-  ``drain`` upserts them into ``name_rollup`` and deletes the journal rows they came from, in one transaction,
-  about once per ``FLUSH_SECONDS`` (or sooner when ``PENDING_MAX`` keys are pending; before a prune rebuilds
-  names; at shutdown; before this process reads the rollup): each journal row is applied exactly once, from
-  memory when this writer wrote it and still holds it, else decoded from the row (a crash, another process's
-  rows, a failed drain), so a crash loses nothing. A writer at schema 0009 keeps no rollup (0010 refills it).
-* The retention prune drains the journal, then recomputes the rows of every name it removed records or RRsets
-  of (``rebuild_names``), in the same transaction as the removal.
+* A big name (``BIG_RECORDS`` per-RR records or more, listed in ``rollup_big``) has one ``name_rollup`` row per
+  RR type and provenance holding that provenance's summed ``count`` (saturating, as every count) and traffic
+  and zone-file windows over the name's records of that type (``core/windows.py``: the traffic window is NULL
+  while every sighting was in zone files); ``records`` and ``rrsets`` (the name's ``rr`` and ``rrset`` rows of
+  that type) sit on one of the type's rows (prov 0: RRsets without records). Summed per type or per provenance
+  they equal what ``rr``/``rrset``/``rr_seen`` give. A small name has no rows: ``rollup_source`` derives rows
+  of the same shape from its records (fewer than ``BIG_RECORDS``), so reads never tell the two apart.
+* The writer folds a group's deltas of big names (``group_deltas``: one entry per name, type and provenance)
+  and writes them, with the small names that got new records (candidates), as ONE row of ``rollup_journal`` in
+  the group's own transaction, so a batch applied once is journaled once and a replayed batch id changes
+  nothing; the record and RRset counts come from the rows that transaction inserted. After the commit the
+  deltas are also kept in memory (``Pending``), collapsed across groups. ``drain`` upserts them into
+  ``name_rollup`` and deletes the journal rows they came from, in one transaction, about once per
+  ``FLUSH_SECONDS`` (or sooner when ``PENDING_MAX`` keys are pending; before a prune rebuilds names; at
+  shutdown; before this process reads the rollup): each journal row is applied exactly once, from memory when
+  this writer wrote it and still holds it, else decoded from the row (a crash, another process's rows, a failed
+  drain), so a crash loses nothing. A writer at schema 0010 or older keeps no rollup (0011 refills it).
+* A drain promotes the candidates with ``BIG_RECORDS`` records or more: under the journal's lock (no group of
+  another process commits meanwhile, no other promotion runs), after applying every journal row, it lists them
+  in ``rollup_big`` and fills their rows from their records. Each group reads ``rollup_big`` (after its ``seq``)
+  before it folds, under the same lock on PostgreSQL, so a group's sightings of a name are either in the
+  records a promotion read or in the group's deltas, never both, never neither. A name stays big.
+* The retention prune drains the journal, then recomputes the rows of every big name it removed records or
+  RRsets of (``rebuild_names``), in the same transaction as the removal.
 
-Reads (``RollupReader.name_rollup``) touch only the rollup rows of one name, or the key range of the names
-below an apex, never the records; they lag this process's own writes by nothing (the store drains first) and
-another process's by about ``FLUSH_SECONDS``.
+Reads (``RollupReader.name_rollup``) touch the rollup rows of one name (or its few records), or the key range of
+the names below an apex (big names' rows, small names' records); they lag this process's own writes by nothing
+(the store drains first) and another process's big names by about ``FLUSH_SECONDS``.
 """
 
 from __future__ import annotations
 
+import heapq
 import re
 import sqlite3
 import time
@@ -55,6 +64,7 @@ ORPHAN_CHECK_SECONDS = 10.0  # how often an idle writer looks for journal rows n
 ZONE_CACHE_MIN_NAMES = 10_000  # a zone's figures over this many names are kept ...
 ZONE_CACHE_SECONDS = 60.0  # ... this long (per store object), so they may be that old
 ZONE_CACHE_SIZE = 256
+BIG_RECORDS = 8  # a name gets rollup rows once it has this many per-RR records (rows from then on: ``rollup_big``)
 Key = tuple[str, int, int]  # (name, rrtype code, prov id)
 NewCounts = dict[tuple[str, int], int]  # rows a transaction inserted, per (rrname_rev, rrtype code)
 
@@ -89,11 +99,16 @@ def _add(table: dict[Any, Delta], key: Any, st: list[Any]) -> None:
 # -- deferred deltas: the journal and what this writer holds in memory ----------------------------------------
 
 
-def group_deltas(folded: FoldedBatch) -> dict[Key, Delta]:
-    """A group's RR rows folded per ``(name, rrtype code, prov)`` (the hot path: one dict probe per row)."""
+def group_deltas(folded: FoldedBatch, big: set[str]) -> dict[Key, Delta]:
+    """A group's RR rows of the names in ``big`` folded per ``(name, rrtype code, prov)`` (the hot path: one set
+    probe per row, and one dict probe per row of a big name)."""
     out: dict[Key, Delta] = {}
+    if not big:
+        return out
     get = out.get
     for (name, code, _, prov), st in folded.rr.items():
+        if name not in big:
+            continue
         key = (name, code, prov)
         if len(st) > 5:
             _add(out, key, st)
@@ -150,18 +165,34 @@ def _add_new(new: dict[tuple[str, int], list[int]], counts: NewCounts, slot: int
         cur[slot] += n
 
 
-def encode_journal(deltas: dict[Key, Delta], new_rr: NewCounts, new_sets: NewCounts) -> bytes:
-    """One group's journal row (msgpack: C speed, no per-row Python)."""
-    return msgspec.msgpack.encode((list(deltas.items()), list(new_rr.items()), list(new_sets.items())))
+def encode_journal(deltas: dict[Key, Delta], new_rr: NewCounts, new_sets: NewCounts, candidates: list[str]) -> bytes:
+    """One group's journal row (msgpack: C speed, no per-row Python): the big names' deltas and new record and
+    RRset counts, and the small names that got new records (``candidates``, reversed)."""
+    return msgspec.msgpack.encode((list(deltas.items()), list(new_rr.items()), list(new_sets.items()), candidates))
 
 
-def decode_journal(blob: bytes, deltas: dict[Key, Delta], new: dict[tuple[str, int], list[int]]) -> None:
-    """Merge a journal row into ``deltas`` and ``new``."""
-    rows, new_rr, new_sets = msgspec.msgpack.decode(blob)
+def decode_journal(blob: bytes, deltas: dict[Key, Delta], new: dict[tuple[str, int], list[int]],
+                   candidates: set[str]) -> None:
+    """Merge a journal row into ``deltas``, ``new`` and ``candidates``."""
+    rows, new_rr, new_sets, *rest = msgspec.msgpack.decode(blob)
     for (name, code, prov), d in rows:
         _merge(deltas, (name, code, prov), d)
     _add_new(new, {(rev, code): n for (rev, code), n in new_rr}, 0)
     _add_new(new, {(rev, code): n for (rev, code), n in new_sets}, 1)
+    if rest:
+        candidates.update(rest[0])
+
+
+def split_new(new: NewCounts, big_revs: set[str], candidates: set[str] | None) -> NewCounts:
+    """The entries of ``new`` (rows a group inserted per ``(rrname_rev, rrtype)``) of big names; the other names
+    go to ``candidates`` (when given): they may have crossed ``BIG_RECORDS``."""
+    out: NewCounts = {}
+    for key, n in new.items():
+        if key[0] in big_revs:
+            out[key] = n
+        elif candidates is not None:
+            candidates.add(key[0])
+    return out
 
 
 class Pending:
@@ -173,11 +204,22 @@ class Pending:
         self.deltas: dict[Key, Delta] = {}
         self.new: dict[tuple[str, int], list[int]] = {}
         self.seqs: set[int] = set()
+        self.candidates: set[str] = set()  # small names (reversed) with new records since the last drain
+        self.big: set[str] = set()  # the names ``rollup_big`` holds (as stored in ``rr.rrname``) ...
+        self.big_revs: set[str] = set()  # ... and reversed
+        self.big_seq = 0  # the last ``rollup_big.seq`` read
         self.since = 0.0  # monotonic time of the oldest pending group
         self.check = True  # drain at the first chance: rows a crash (or another process) left in the journal
         self.draining = False  # set by the writer before it takes the deltas, cleared after its drain commits
         self._others: set[int] = set()  # rows of other writers at the last orphan check
         self._checked = time.monotonic()
+
+    def sync(self, added: Iterable[tuple[int, str]]) -> None:
+        """Take in the ``(seq, rrname_rev)`` rows of ``rollup_big`` after ``big_seq`` (any writer's promotions)."""
+        for seq, rev in added:
+            self.big_revs.add(rev)
+            self.big.add(unreverse_name(rev))
+            self.big_seq = max(self.big_seq, int(seq))
 
     @property
     def waiting(self) -> bool:
@@ -198,8 +240,9 @@ class Pending:
         self.check = self.check or stale
         return stale
 
-    def add(self, seq: int, deltas: dict[Key, Delta], new_rr: NewCounts, new_sets: NewCounts) -> None:
-        """Keep a committed group's deltas (``deltas`` is taken over, not copied)."""
+    def add(self, seq: int, deltas: dict[Key, Delta], new_rr: NewCounts, new_sets: NewCounts,
+            candidates: list[str]) -> None:
+        """Keep a committed group's deltas (``deltas`` is taken over, not copied) and candidates."""
         if not self.seqs:
             self.since = time.monotonic()
         held = self.deltas
@@ -215,6 +258,7 @@ class Pending:
                     _merge_into(cur, d)
         _add_new(self.new, new_rr, 0)
         _add_new(self.new, new_sets, 1)
+        self.candidates.update(candidates)
         self.seqs.add(seq)
 
     def due(self, interval: float) -> bool:
@@ -222,12 +266,13 @@ class Pending:
         ``interval``."""
         if self.check:
             return True
-        return bool(self.seqs) and (len(self.deltas) >= PENDING_MAX or time.monotonic() - self.since >= interval)
+        waited = time.monotonic() - self.since >= interval
+        return bool(self.seqs) and (len(self.deltas) >= PENDING_MAX or waited)
 
-    def take(self) -> tuple[dict[Key, Delta], dict[tuple[str, int], list[int]], set[int]]:
+    def take(self) -> tuple[dict[Key, Delta], dict[tuple[str, int], list[int]], set[int], set[str]]:
         """Everything held, emptied."""
-        held = self.deltas, self.new, self.seqs
-        self.deltas, self.new, self.seqs, self.check = {}, {}, set(), False
+        held = self.deltas, self.new, self.seqs, self.candidates
+        self.deltas, self.new, self.seqs, self.candidates, self.check = {}, {}, set(), set(), False
         return held
 
 
@@ -235,7 +280,17 @@ class JournalDb(Protocol):
     """What ``drain`` needs of a backend, inside the caller's write transaction."""
 
     def lock(self) -> None:
-        """Keep other writers from committing journal rows until this transaction ends (the prune)."""
+        """Keep other writers from committing journal rows, and other transactions from promoting names, until
+        this transaction ends (the prune, a promotion)."""
+        ...
+
+    def crossed(self, revs: list[str]) -> list[str]:
+        """The names of ``revs`` (reversed) not in ``rollup_big`` with ``BIG_RECORDS`` records or more."""
+        ...
+
+    def promote(self, revs: list[str]) -> None:
+        """Add ``revs`` to ``rollup_big`` and fill their rows from their records (``rebuild_names``), under
+        ``lock`` and after the journal's rows were applied."""
         ...
 
     def seqs(self) -> list[int]:
@@ -289,20 +344,26 @@ def drain(db: JournalDb, pending: Pending, lock: bool = False) -> int:
 
 
 def _drain(db: JournalDb, pending: Pending, lock: bool) -> int:
-    deltas, new, mine = pending.take()
-    if lock:
+    deltas, new, mine, candidates = pending.take()
+    promoted = db.crossed(sorted(candidates)) if candidates else []
+    if lock or promoted:
         db.lock()
     present = db.seqs()
     if not mine <= set(present):
         deltas, new, foreign = {}, {}, present
     else:
         foreign = [s for s in present if s not in mine]
+    later: set[str] = set()  # other writers' candidates: probed by the next drain (before its locks), which they
+    # do not make due by themselves (a drain would take a live writer's journal rows each time)
     for blob in db.blobs(foreign) if foreign else []:
-        decode_journal(blob, deltas, new)
+        decode_journal(blob, deltas, new, later)
     if deltas or new:
         db.upsert(table_rows(deltas, new))
     if present:
         db.delete(present)
+    if promoted:
+        db.promote(promoted)
+    pending.candidates.update(later)
     return len(present)
 
 
@@ -334,7 +395,6 @@ def upsert_sql(dialect: str, source: str) -> str:
 
 # -- the retention prune ------------------------------------------------------------------------------------
 
-_TRAFFIC = "CASE WHEN {p}zone_only THEN NULL ELSE {p}{col} END"
 
 
 def rebuild_names(db: MigrationDb, revs: Iterable[str], count_sum: str,
@@ -349,29 +409,37 @@ def rebuild_names(db: MigrationDb, revs: Iterable[str], count_sum: str,
         chunk = ordered[start : start + REBUILD_CHUNK]
         marks = ", ".join("?" * len(chunk))
         db.run(f"DELETE FROM name_rollup WHERE rrname_rev IN ({marks})", chunk)
-        stf, stl = (_TRAFFIC.format(p="s.", col=c) for c in ("time_first", "time_last"))
-        db.run(
-            "INSERT INTO name_rollup (rrname_rev, rrtype, prov, records, rrsets, count, time_first, time_last, "
-            f"zone_time_first, zone_time_last) SELECT r.rrname_rev, r.rrtype, s.prov, 0, 0, "
-            f"{count_sum.format('s.count')}, min({stf}), max({stl}), min(s.zone_time_first), max(s.zone_time_last) "
-            f"FROM rr r JOIN rr_seen s ON s.rr_id = r.id WHERE r.rrname_rev IN ({marks}) "
-            "GROUP BY r.rrname_rev, r.rrtype, s.prov",
-            chunk,
-        )
-        counts: dict[tuple[str, int], list[int]] = {}
-        for slot, table in enumerate(("rr", "rrset")):
-            for rev, code, n in db.rows(f"SELECT rrname_rev, rrtype, count(*) FROM {table} "
-                                        f"WHERE rrname_rev IN ({marks}) GROUP BY rrname_rev, rrtype", chunk):
-                counts.setdefault((rev, code), [0, 0])[slot] = int(n)
-        for (rev, code), (records, rrsets) in sorted(counts.items()):
-            found = db.rows("SELECT min(prov) FROM name_rollup WHERE rrname_rev = ? AND rrtype = ?", (rev, code))
-            prov = found[0][0] if found and found[0][0] is not None else None
-            if prov is None:
-                db.run("INSERT INTO name_rollup VALUES (?, ?, 0, ?, ?, 0, NULL, NULL, NULL, NULL)",
-                       (rev, code, records, rrsets))
-            else:
-                db.run("UPDATE name_rollup SET records = ?, rrsets = ? "
-                       "WHERE rrname_rev = ? AND rrtype = ? AND prov = ?", (records, rrsets, rev, code, prov))
+        chunk = [rev for (rev,) in db.rows(f"SELECT rrname_rev FROM rollup_big WHERE rrname_rev IN ({marks}) "
+                                           "ORDER BY rrname_rev", chunk)]  # small names keep no rows
+        if not chunk:
+            continue
+        marks = ", ".join("?" * len(chunk))
+        db.run(_REFILL.format(marks=marks, total=count_sum.format("s.count")), chunk * 3)
+        db.run(_REFILL_RRSETS.format(marks=marks), chunk)
+
+
+_REFILL = (  # the rows of some names from their records, as migrations 0010 and 0011 fill them (set-based)
+    "INSERT INTO name_rollup (rrname_rev, rrtype, prov, records, rrsets, count, time_first, time_last, "
+    "zone_time_first, zone_time_last) "
+    "SELECT g.rrname_rev, g.rrtype, g.prov, CASE WHEN g.first THEN coalesce(c.n, 0) ELSE 0 END, "
+    "CASE WHEN g.first THEN coalesce(t.n, 0) ELSE 0 END, g.total, g.tf, g.tl, g.ztf, g.ztl "
+    "FROM (SELECT r.rrname_rev, r.rrtype, s.prov, {total} AS total, "
+    "min(CASE WHEN s.zone_only THEN NULL ELSE s.time_first END) AS tf, "
+    "max(CASE WHEN s.zone_only THEN NULL ELSE s.time_last END) AS tl, "
+    "min(s.zone_time_first) AS ztf, max(s.zone_time_last) AS ztl, "
+    "s.prov = min(s.prov) OVER (PARTITION BY r.rrname_rev, r.rrtype) AS first "
+    "FROM rr r JOIN rr_seen s ON s.rr_id = r.id WHERE r.rrname_rev IN ({marks}) "
+    "GROUP BY r.rrname_rev, r.rrtype, s.prov) AS g "
+    "LEFT JOIN (SELECT rrname_rev, rrtype, count(*) AS n FROM rr WHERE rrname_rev IN ({marks}) "
+    "GROUP BY rrname_rev, rrtype) AS c ON c.rrname_rev = g.rrname_rev AND c.rrtype = g.rrtype "
+    "LEFT JOIN (SELECT rrname_rev, rrtype, count(*) AS n FROM rrset WHERE rrname_rev IN ({marks}) "
+    "GROUP BY rrname_rev, rrtype) AS t ON t.rrname_rev = g.rrname_rev AND t.rrtype = g.rrtype ORDER BY 1, 2, 3"
+)
+_REFILL_RRSETS = (  # RRsets of a type without any record: prov 0
+    "INSERT INTO name_rollup SELECT s.rrname_rev, s.rrtype, 0, 0, count(*), 0, NULL, NULL, NULL, NULL FROM rrset s "
+    "WHERE s.rrname_rev IN ({marks}) AND NOT EXISTS (SELECT 1 FROM name_rollup n WHERE n.rrname_rev = s.rrname_rev "
+    "AND n.rrtype = s.rrtype) GROUP BY s.rrname_rev, s.rrtype ORDER BY 1, 2"
+)
 
 
 # -- reads ----------------------------------------------------------------------------------------------------
@@ -426,71 +494,146 @@ class RollupReader(ABC):
         return rolled
 
     def _name_rollup(self, name: str, below: bool, top: int, seen_by: bool) -> NameRollup:
-        """``name_rollup`` read from the table (a zone's cost: its rows, one per name, type and provenance): the
-        per-type and per-provenance figures (``_breakdowns``), and for a zone the name count and busiest names."""
+        """``name_rollup`` read from the rollup rows of the big names and the records of the small ones
+        (``rollup_source``): the per-type and per-provenance figures (``_breakdowns``), and for a zone the name
+        count and busiest names."""
         self._rollup_current()
         match = NameMatch("suffix" if below else "exact", name)
         lo, hi = match.key_range()
         where, params = ("rrname_rev > ? AND rrname_rev < ?", (lo, hi)) if below else ("rrname_rev = ?", (lo,))
-        types, seen = self._breakdowns(where, params, seen_by)
+        source = (rollup_source(where), params * SOURCE_PARTS)
+        if below:
+            return self._zone(source, top, seen_by) if self.zone_in_one_statement else self._zone_folded(
+                source, top, seen_by)
+        types, seen = self._breakdowns(source, seen_by)
         if not types:
             return _rollup([], 0, [], [])
-        names, busiest = self._busiest(where, params, top) if below else (1, [])
-        return _rollup(types, names, busiest, seen)
+        return _rollup(types, 1, [], seen)
+
+    zone_in_one_statement = False  # PostgreSQL: a zone's rows materialized once (``_zone``)
+
+    def _zone_folded(self, source: tuple[str, tuple[object, ...]], top: int, seen_by: bool) -> NameRollup:
+        """A zone's figures from two passes (SQLite, which groups by sorting): its rows grouped per name and type
+        (one sort), folded here per type, counted per name and ranked per name; and "Seen by"."""
+        src, params = source
+        cells = self._summed(
+            "SELECT rrname_rev, rrtype, sum(records), sum(rrsets), SUM(count), min(time_first), max(time_last), "
+            f"min(zone_time_first), max(zone_time_last) FROM {src} AS u GROUP BY rrname_rev, rrtype "
+            "ORDER BY rrname_rev, rrtype",
+            params,
+        )
+        if not cells:
+            return _rollup([], 0, [], [])
+        types = _fold([c[1:] for c in cells], 0)
+        per_name = _fold([(c[0], c[2], 0, c[4], *c[5:]) for c in cells], 0)
+        ceiling = COUNT_CEILING
+        ranked = heapq.nsmallest(max(top, 0), per_name, key=lambda n: (-n[3], n[0]))
+        busiest = [NameSummary(unreverse_name(n[0]), n[1], min(n[3], ceiling), _either(n[4], n[6]),
+                               _either(n[5], n[7])) for n in ranked]
+        return _rollup(types, len(per_name), busiest, self._seen_by(source) if seen_by else [])
+
+    def _zone(self, source: tuple[str, tuple[object, ...]], top: int, seen_by: bool) -> NameRollup:
+        """A zone's figures from ONE statement: its rows (``rollup_source``: big names' rollup rows, small names'
+        records) are materialized once, then grouped per type, per provenance, counted per name and ranked per
+        name (``ZONE_READ``), and the four results told apart by their first column."""
+        src, params = source
+        parts = [_ZONE_TYPES]
+        if seen_by:
+            parts.append(_ZONE_SEEN)
+        parts.append(_ZONE_NAMES)
+        if top > 0:
+            parts.append(_ZONE_BUSIEST.format(top=int(top)))
+        rows = self._summed(f"WITH u AS MATERIALIZED (SELECT * FROM {src} AS s) " + " UNION ALL ".join(parts), params)
+        types = [r[1:2] + r[5:12] for r in rows if r[0] == 0]
+        if not types:
+            return _rollup([], 0, [], [])
+        seen = sorted((r[2:5] + r[7:12] for r in rows if r[0] == 1), key=lambda r: (r[0], r[1], r[2]))
+        names = next(int(r[5]) for r in rows if r[0] == 2)
+        ceiling = COUNT_CEILING
+        ranked = sorted((r for r in rows if r[0] == 3), key=lambda r: (-int(r[7]), r[2]))
+        busiest = [NameSummary(unreverse_name(r[2]), int(r[5]), min(int(r[7]), ceiling), int(r[8] or 0),
+                               int(r[9] or 0)) for r in ranked]
+        return _rollup(types, names, busiest, [_provenance(r) for r in seen])
 
     group_type_and_prov = False  # PostgreSQL: both breakdowns from one hash-grouped pass
 
-    def _breakdowns(self, where: str, params: tuple[object, ...],
+    def _breakdowns(self, source: tuple[str, tuple[object, ...]],
                     seen_by: bool) -> tuple[Sequence[Sequence[Any]], list[Provenance]]:
         """Rows ``(rrtype, records, rrsets, count, tf, tl, ztf, ztl)`` per type, and "Seen by" (empty unless
         ``seen_by``). Where ``group_type_and_prov``, one pass grouped per type and provenance, folded here;
         else (SQLite, which groups by sorting: one sort of every row costs more there than a sort per type plus
         a join that scans the range once per provenance) a pass per type and a pass per provenance."""
+        src, params = source
         if self.group_type_and_prov:
             cells = self._summed(
                 "SELECT g.rrtype, g.nr, g.ns, g.nc, g.tf, g.tl, g.ztf, g.ztl, p.sensor, p.evidence, p.source FROM "
                 "(SELECT rrtype, prov, sum(records) AS nr, sum(rrsets) AS ns, SUM(count) AS nc, min(time_first) AS "
-                "tf, max(time_last) AS tl, min(zone_time_first) AS ztf, max(zone_time_last) AS ztl FROM name_rollup "
-                f"WHERE {where} GROUP BY rrtype, prov) g LEFT JOIN prov p ON p.id = g.prov",
+                "tf, max(time_last) AS tl, min(zone_time_first) AS ztf, max(zone_time_last) AS ztl FROM "
+                f"{src} AS u GROUP BY rrtype, prov) g LEFT JOIN prov p ON p.id = g.prov",
                 params,
             )
             return _fold(cells, 0), _seen(cells) if seen_by else []
         types = self._summed(
             "SELECT rrtype, sum(records), sum(rrsets), SUM(count), min(time_first), max(time_last), "
-            f"min(zone_time_first), max(zone_time_last) FROM name_rollup WHERE {where} GROUP BY rrtype",
+            f"min(zone_time_first), max(zone_time_last) FROM {src} AS u GROUP BY rrtype",
             params,
         )
-        return types, self._seen_by(where, params) if seen_by and types else []
+        return types, self._seen_by(source) if seen_by and types else []
 
-    def _seen_by(self, where: str, params: tuple[object, ...]) -> list[Provenance]:
+    def _seen_by(self, source: tuple[str, tuple[object, ...]]) -> list[Provenance]:
+        src, params = source
         found = self._summed(
             "SELECT p.sensor, p.evidence, p.source, SUM(r.count), min(r.time_first), max(r.time_last), "
-            "min(r.zone_time_first), max(r.zone_time_last) FROM name_rollup r JOIN prov p ON p.id = r.prov "
-            f"WHERE {where.replace('rrname_rev', 'r.rrname_rev')} GROUP BY p.sensor, p.evidence, p.source "
-            "ORDER BY p.sensor, p.evidence, p.source",
+            f"min(r.zone_time_first), max(r.zone_time_last) FROM {src} r JOIN prov p ON p.id = r.prov "
+            "GROUP BY p.sensor, p.evidence, p.source ORDER BY p.sensor, p.evidence, p.source",
             params,
         )
         return [_provenance(r) for r in found]
 
-    names_sql = "SELECT count(DISTINCT rrname_rev) FROM name_rollup WHERE {}"  # SQLite: a streamed distinct
 
-    def _busiest(self, where: str, params: tuple[object, ...], top: int) -> tuple[int, list[NameSummary]]:
-        """How many names, and the ``top`` busiest by count (a streamed group per name and a top-N sort: no
-        window over every name)."""
-        names = int(self._rows(self._sq(self.names_sql.format(where)), params)[0][0])
-        if top <= 0:
-            return names, []
-        found = self._summed(
-            "SELECT rrname_rev, sum(records) AS nr, SUM(count) AS nc, coalesce(min(time_first), min(zone_time_first)), "
-            f"coalesce(max(time_last), max(zone_time_last)) FROM name_rollup WHERE {where} GROUP BY rrname_rev "
-            f"ORDER BY nc DESC, rrname_rev LIMIT {int(top)}",
-            params,
-        )
-        ceiling = COUNT_CEILING
-        return names, [
-            NameSummary(unreverse_name(r[0]), int(r[1]), min(int(r[2]), ceiling), int(r[3] or 0), int(r[4] or 0))
-            for r in found
-        ]
+_WINDOWS_OF = "min(time_first), max(time_last), min(zone_time_first), max(zone_time_last)"
+_ZONE_TYPES = (  # (0, rrtype, -, -, -, records, rrsets, count, tf, tl, ztf, ztl)
+    "SELECT 0, rrtype, NULL, NULL, NULL, sum(records), sum(rrsets), SUM(count), "
+    f"{_WINDOWS_OF} FROM u GROUP BY rrtype"
+)
+_ZONE_SEEN = (  # (1, -, sensor, evidence, source, 0, 0, count, tf, tl, ztf, ztl)
+    "SELECT 1, NULL, p.sensor, p.evidence, p.source, 0, 0, SUM(u.count), min(u.time_first), max(u.time_last), "
+    "min(u.zone_time_first), max(u.zone_time_last) FROM u JOIN prov p ON p.id = u.prov "
+    "GROUP BY p.sensor, p.evidence, p.source"
+)
+_ZONE_NAMES = (  # (2, -, -, -, -, names, 0, 0, -, -, -, -)
+    "SELECT 2, NULL, NULL, NULL, NULL, count(DISTINCT rrname_rev), 0, 0, NULL, NULL, NULL, NULL FROM u"
+)
+_ZONE_BUSIEST = (  # (3, -, rrname_rev, -, -, records, 0, count, first, last, -, -), the top names
+    "SELECT * FROM (SELECT 3, CAST(NULL AS INTEGER), rrname_rev, CAST(NULL AS TEXT), CAST(NULL AS TEXT), "
+    "sum(records), 0, SUM(count) AS nc, coalesce(min(time_first), min(zone_time_first)), "
+    "coalesce(max(time_last), max(zone_time_last)), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) "
+    "FROM u GROUP BY rrname_rev ORDER BY nc DESC, rrname_rev LIMIT {top}) AS b"
+)
+SOURCE_PARTS = 4  # how many times ``rollup_source`` repeats its ``where`` (its parameters, as many times)
+_SMALL = "NOT EXISTS (SELECT 1 FROM name_rollup n WHERE n.rrname_rev = r.rrname_rev)"
+
+
+def rollup_source(where: str) -> str:
+    """A derived table (to be named) of the rows of the names matching ``where`` (on ``rrname_rev``, with
+    placeholders; ``SOURCE_PARTS`` times its parameters): the rollup rows of the big names, and for each small
+    name (no rows) rows of the same shape from its records: one per record and provenance (``rr_seen``), one of
+    its record count and one of its RRset count per type (prov 0, no window). Grouped by type, provenance or
+    name they give what rollup rows would; a small name's cost is its records (fewer than ``BIG_RECORDS``, unless
+    a drain has yet to promote it)."""
+    inner = where.replace("rrname_rev", "r.rrname_rev")
+    traffic = "CASE WHEN s.zone_only THEN NULL ELSE s.{} END"
+    return (
+        "(SELECT rrname_rev, rrtype, prov, records, rrsets, count, time_first, time_last, zone_time_first, "
+        f"zone_time_last FROM name_rollup WHERE {where} "
+        f"UNION ALL SELECT r.rrname_rev, r.rrtype, s.prov, 0, 0, s.count, {traffic.format('time_first')}, "
+        f"{traffic.format('time_last')}, s.zone_time_first, s.zone_time_last FROM rr r JOIN rr_seen s "
+        f"ON s.rr_id = r.id WHERE {inner} AND {_SMALL} "
+        "UNION ALL SELECT r.rrname_rev, r.rrtype, 0, count(*), 0, 0, NULL, NULL, NULL, NULL FROM rr r "
+        f"WHERE {inner} AND {_SMALL} GROUP BY r.rrname_rev, r.rrtype "
+        "UNION ALL SELECT r.rrname_rev, r.rrtype, 0, 0, count(*), 0, NULL, NULL, NULL, NULL FROM rrset r "
+        f"WHERE {inner} AND {_SMALL} GROUP BY r.rrname_rev, r.rrtype)"
+    )
 
 
 def _lower(a: Any, b: Any) -> Any:

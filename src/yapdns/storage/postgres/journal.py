@@ -16,13 +16,17 @@ from typing import Any
 
 import psycopg
 
-from yapdns.storage.rollup import upsert_sql
+from yapdns.core.normalize import COUNT_CEILING
+from yapdns.storage import rollup
+from yapdns.storage.migrations import ConnectionDb
+from yapdns.storage.rollup import rebuild_names, upsert_sql
 
 ROLLUP_UPSERT = upsert_sql("postgresql", "stage_rollup")
 STAGE = (  # made with the writer's other staging tables (postgres/writer.py)
     'CREATE TEMP TABLE IF NOT EXISTS stage_rollup (rrname_rev text COLLATE "C", rrtype integer, prov integer, '
     "records bigint, rrsets bigint, n bigint, tf bigint, tl bigint, ztf bigint, ztl bigint) ON COMMIT DELETE ROWS"
 )
+COUNT_SUM = f"CAST(CASE WHEN sum({{0}}) > {COUNT_CEILING} THEN {COUNT_CEILING} ELSE sum({{0}}) END AS BIGINT)"
 _TYPES = ["text", "int4", "int4", "int8", "int8", "int8", "int8", "int8", "int8", "int8"]
 
 
@@ -33,6 +37,7 @@ class PgJournal:
         self._conn = conn
 
     def lock(self) -> None:
+        self._conn.execute("LOCK TABLE rollup_big IN EXCLUSIVE MODE")  # first: one promotion or prune at a time
         self._conn.execute("LOCK TABLE rollup_journal IN SHARE MODE")
 
     def seqs(self) -> list[int]:
@@ -51,6 +56,27 @@ class PgJournal:
             self._conn.execute("DELETE FROM stage_rollup")  # ON COMMIT DELETE ROWS; twice in one transaction too
             _copy(self._conn, rows)
             self._conn.execute(ROLLUP_UPSERT)
+
+    def crossed(self, revs: list[str]) -> list[str]:
+        found = self._conn.execute(
+            'SELECT n FROM unnest(%s::text[]) AS n WHERE NOT EXISTS (SELECT 1 FROM rollup_big b WHERE b.rrname_rev = '
+            'n COLLATE "C") AND (SELECT count(*) FROM (SELECT 1 FROM rr WHERE rrname_rev = n COLLATE "C" LIMIT %s) '
+            "x) >= %s",
+            (revs, rollup.BIG_RECORDS, rollup.BIG_RECORDS),
+        )
+        return [rev for (rev,) in found]
+
+    def promote(self, revs: list[str]) -> None:
+        self._conn.execute("INSERT INTO rollup_big (rrname_rev) SELECT * FROM unnest(%s::text[]) ORDER BY 1 "
+                           "ON CONFLICT DO NOTHING", (revs,))
+        rebuild_names(ConnectionDb(self._conn, "%s"), revs, COUNT_SUM)
+
+    def big_since(self, seq: int) -> list[tuple[int, str]]:
+        """The ``rollup_big`` rows after ``seq``: read after the group took its lock on the journal, so every
+        promotion either committed before (and is seen here) or waits for this group (its records are not in the
+        promotion's rebuild)."""
+        self._conn.execute("LOCK TABLE rollup_journal IN ROW EXCLUSIVE MODE")
+        return list(self._conn.execute("SELECT seq, rrname_rev FROM rollup_big WHERE seq > %s", (seq,)))
 
     def append(self, blob: bytes) -> int:
         """Journal one group's deltas; return the row's id."""

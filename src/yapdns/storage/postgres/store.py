@@ -86,10 +86,9 @@ class PostgresStore(SqlReader, RollupReader, SummaryReader, SummarizeReader, Con
         rdata_key="rdata_key",  # migration 0005: the unique keys index the rdata's digest
     )
     migrations_package = "yapdns.storage.postgres"
-    # RollupReader: both breakdowns from one hash-grouped pass; a zone's name count by a streamed group over the
-    # key (count(DISTINCT) sorts)
+    # RollupReader: a name's two breakdowns from one hash-grouped pass
     group_type_and_prov = True
-    names_sql = "SELECT count(*) FROM (SELECT rrname_rev FROM name_rollup WHERE {} GROUP BY rrname_rev) n"
+    zone_in_one_statement = True  # a zone's rows (big names' rollup rows, small names' records) read once
 
     def __init__(self, url: str, *, replay_window: int = 7 * 86400, pool_size: int = 8) -> None:
         self._conninfo, self.schema = split_url(url)

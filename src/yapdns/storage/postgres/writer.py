@@ -44,7 +44,7 @@ from yapdns.storage.base import BatchRef, WriteOutcome
 from yapdns.storage.group import BatchKey, WriteJob, hour_sensor, resolve_replays
 from yapdns.storage.postgres.journal import STAGE as ROLLUP_STAGE
 from yapdns.storage.postgres.journal import PgJournal
-from yapdns.storage.rollup import FLUSH_SECONDS, Pending, drain, encode_journal, group_deltas
+from yapdns.storage.rollup import FLUSH_SECONDS, Pending, drain, encode_journal, group_deltas, split_new
 
 GROUP_LIMIT = 1_000_000
 PURGE_EVERY = 3600.0
@@ -144,23 +144,31 @@ class PostgresApplier:
         self._staged: tuple[Any, ...] | None = None  # this transaction's journal row, for ``pending`` after COMMIT
 
     def _rollup_ready(self, conn: psycopg.Connection[Any]) -> bool:
-        """Whether migration 0010 made the rollup's journal (checked until it has: a writer at an older schema
-        leaves the rollup to that migration's fill)."""
+        """Whether migration 0011 made ``rollup_big`` (checked until it has: a writer at an older schema leaves the
+        rollup to that migration's fill)."""
         if not self._has_rollup:
-            self._has_rollup = _table(conn, "rollup_journal")
+            self._has_rollup = _table(conn, "rollup_big")
         return self._has_rollup
 
     def _keep_rollup(self, conn: psycopg.Connection[Any], folded: FoldedBatch, new_rr: dict[tuple[str, int], int],
                      new_sets: dict[tuple[str, int], int]) -> None:
         """Journal the group's rollup deltas (the transaction's last statement,
         see ``postgres/journal.py``); ``pending`` gets them after COMMIT."""
-        deltas = group_deltas(folded)
-        seq = PgJournal(conn).append(encode_journal(deltas, new_rr, new_sets))
-        self._staged = (seq, deltas, new_rr, new_sets)
+        journal = PgJournal(conn)
+        pending = self.pending
+        pending.sync(journal.big_since(pending.big_seq))
+        deltas = group_deltas(folded, pending.big)
+        candidates: set[str] = set()
+        new_rr = split_new(new_rr, pending.big_revs, candidates)
+        new_sets = split_new(new_sets, pending.big_revs, None)
+        if deltas or new_rr or new_sets or candidates:
+            listed = list(candidates)
+            seq = journal.append(encode_journal(deltas, new_rr, new_sets, listed))
+            self._staged = (seq, deltas, new_rr, new_sets, listed)
 
     def flush(self, conn: psycopg.Connection[Any]) -> None:
         """Drain the rollup journal now, in a transaction of its own (outside any ingest transaction)."""
-        if not (self.pending.seqs or self.pending.check) or not self._rollup_ready(conn):
+        if not (self.pending.seqs or self.pending.candidates or self.pending.check) or not self._rollup_ready(conn):
             self.pending.check = False
             return
         self.pending.draining = True
@@ -282,7 +290,7 @@ class PostgresApplier:
             "rrsets": new_rrsets,
         }
         _add(conn, "counter", "name", "value", sorted((k, v) for k, v in deltas.items() if v))
-        if self.keep_rollup and folded.rr and self._rollup_ready(conn):
+        if self.keep_rollup and (folded.rr or folded.rrset) and self._rollup_ready(conn):
             self._keep_rollup(conn, folded, new_rr, new_sets)
 
 

@@ -1,15 +1,19 @@
-"""The per-name rollup's journal on SQLite (``rollup.JournalDb``; migration 0010).
+"""The per-name rollup's journal on SQLite (``rollup.JournalDb``; migrations 0010 and 0011).
 
-The writer holds the write lock (``BEGIN IMMEDIATE``) whenever it drains, so the rows it sees are every
-committed row and no other process commits one meanwhile: ``lock`` has nothing to do.
+The writer holds the write lock (``BEGIN IMMEDIATE``) whenever it drains or applies a group, so the rows it sees
+are every committed row and no other process commits one (or promotes a name) meanwhile: ``lock`` has nothing
+to do, and a group reads ``rollup_big`` anywhere in its transaction.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from typing import Any
 
-from yapdns.storage.rollup import upsert_sql
+from yapdns.storage import rollup
+from yapdns.storage.migrations import ConnectionDb
+from yapdns.storage.rollup import rebuild_names, upsert_sql
 
 ROLLUP_UPSERT = upsert_sql("sqlite", "")
 
@@ -35,6 +39,22 @@ class SqliteJournal:
 
     def upsert(self, rows: list[tuple[Any, ...]]) -> None:
         self._conn.executemany(ROLLUP_UPSERT, rows)
+
+    def crossed(self, revs: list[str]) -> list[str]:
+        found = self._conn.execute(
+            "SELECT j.value FROM json_each(?) j WHERE NOT EXISTS (SELECT 1 FROM rollup_big b WHERE b.rrname_rev = "
+            "j.value) AND (SELECT count(*) FROM (SELECT 1 FROM rr WHERE rrname_rev = j.value LIMIT ?)) >= ?",
+            (json.dumps(revs), rollup.BIG_RECORDS, rollup.BIG_RECORDS),
+        )
+        return [rev for (rev,) in found]
+
+    def promote(self, revs: list[str]) -> None:
+        self._conn.executemany("INSERT OR IGNORE INTO rollup_big (rrname_rev) VALUES (?)", [(r,) for r in revs])
+        rebuild_names(ConnectionDb(self._conn, "?"), revs, "yapdns_count_sum({0})")
+
+    def big_since(self, seq: int) -> list[tuple[int, str]]:
+        """The ``rollup_big`` rows after ``seq`` (the group's transaction holds the write lock)."""
+        return list(self._conn.execute("SELECT seq, rrname_rev FROM rollup_big WHERE seq > ?", (seq,)))
 
     def append(self, blob: bytes) -> int:
         """Journal one group's deltas; return the row's id."""
