@@ -159,7 +159,7 @@ def ingest(batches: list[list[Observation]], mode: str, where: Path, name: str, 
     from yapdns.server.detection.models import WatchlistEntry
 
     store = open_bench_store("sqlite", where, name, fresh=True)
-    service = IngestService(store, (live.match_after_commit,) if mode in ("match", "asn") else ())
+    service = IngestService(store, (live.live_matching(),) if mode in ("match", "asn") else ())
     added: list[int] = []
     if mode == "asn" and asn:
         asnmatch.use_resolver(asnmatch.AsnResolver(lambda: store, [MmdbDataset(asn[0])]))
