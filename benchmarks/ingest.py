@@ -15,6 +15,7 @@ database size, and verifies Σcount and the record count.
     .venv/bin/python -m benchmarks.ingest --backends sqlite --obs 2000000 --uniques 200000
     .venv/bin/python -m benchmarks.ingest --backends sqlite,postgresql,clickhouse   # side by side, with ratios
     .venv/bin/python -m benchmarks.ingest --quick --rollup both --rounds 3   # what the per-name rollup costs
+    .venv/bin/python -m benchmarks.ingest --quick --backends clickhouse --merged   # bytes per table, merged
 
 ``--rollup both`` writes the same batches with the SQL writers' per-name rollup off and on (``keep_rollup``,
 storage/rollup.py), alternating, ``--rounds`` times each, and prints the median cost of keeping it.
@@ -108,6 +109,37 @@ def clickhouse_sums(store: Store) -> tuple[int, int, int]:
     return count(hi, lo), store.stats().records, count(rhi, rlo)
 
 
+def merged_bytes(store: Store, records: int) -> dict[str, Any]:
+    """``OPTIMIZE ... FINAL`` on every table of a ClickHouse store (what background merges converge to), then
+    bytes per record on disk per table (``system.parts``) and its three biggest columns (``system.columns``)."""
+    db = store.db  # type: ignore[attr-defined]
+    nodes = store._topo.nodes  # type: ignore[attr-defined]
+    tables: dict[str, float] = {}
+    columns: dict[str, dict[str, float]] = {}
+    for node in nodes:
+        found = node.rows(
+            "SELECT name FROM system.tables WHERE database = %(db)s AND engine LIKE '%%MergeTree'", {"db": db}
+        )
+        for (table,) in found:
+            node.command(f"OPTIMIZE TABLE {db}.{table} FINAL")
+        for table, size in node.rows(
+            "SELECT table, sum(bytes) FROM system.parts WHERE database = %(db)s AND active GROUP BY table",
+            {"db": db},
+        ):
+            tables[table] = tables.get(table, 0.0) + int(size) / records
+        for table, column, size in node.rows(
+            "SELECT table, name, data_compressed_bytes FROM system.columns WHERE database = %(db)s", {"db": db}
+        ):
+            per = columns.setdefault(table, {})
+            per[column] = per.get(column, 0.0) + int(size) / records
+    out: dict[str, Any] = {"all": round(sum(tables.values()), 1)}
+    for table, size in sorted(tables.items(), key=lambda kv: -kv[1]):
+        if size >= 0.05:
+            top = sorted(columns.get(table, {}).items(), key=lambda kv: -kv[1])[:3]
+            out[table] = {"bytes": round(size, 1), **{c: round(v, 1) for c, v in top}}
+    return out
+
+
 def keep_rollup(on: bool, flush_seconds: float | None = None) -> None:
     """Turn the SQL writers' per-name rollup on or off, and set how long its deltas may wait in memory (for
     stores opened after this call)."""
@@ -148,6 +180,8 @@ def bench(backend: str, batches: list[list[Observation]], args: argparse.Namespa
     }
     result["writers"] = args.writers
     result.update(verify(backend, store, where, schema, n_obs, min(args.uniques, n_obs)))
+    if args.merged and backend.startswith(("clickhouse", "chdb")):
+        result["merged"] = merged_bytes(store, result["records"])
     if not backend.startswith(("clickhouse", "chdb")) and SqliteApplier.keep_rollup:
         result["rollup_verified"] = rollup_sums(store) == (n_obs, n_obs, min(args.uniques, n_obs))
     for writer in writers:
@@ -175,6 +209,8 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=None, help="where the SQLite file goes (default: a temp dir)")
     parser.add_argument("--quick", action="store_true", help="1M observations from 100k uniques")
     parser.add_argument("--json", type=Path, default=None, help="also append results as JSON lines here")
+    parser.add_argument("--merged", action="store_true",
+                        help="ClickHouse: OPTIMIZE FINAL after the run and print bytes per record per table")
     parser.add_argument("--rollup", choices=("on", "off", "both"), default="on",
                         help="the SQL writers' per-name rollup; both: off and on alternately, with the cost")
     parser.add_argument("--rounds", type=int, default=1, help="with --rollup both: runs of each")

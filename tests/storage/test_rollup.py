@@ -1,9 +1,11 @@
-"""The per-name rollup (``Store.name_rollup``, ``storage/rollup.py``, migration 0009) on SQLite and PostgreSQL.
+"""The per-name rollup (``Store.name_rollup``, ``storage/rollup.py``, migration 0009) on SQLite and PostgreSQL,
+and its reading of ``entry`` on ClickHouse (``storage/clickhouse/rollup.py``).
 
 The oracle is the contract's own per-record reads: every figure of a name's (or a zone's) rollup must equal what
 ``iter_records``, ``iter_rrsets`` and ``provenance`` give for the same names, after grouped and concurrent
-writes, replayed batch ids, zone-file sightings, the fill of migration 0009 and a retention prune.
-ClickHouse has no rollup table yet (a bounded fallback); one test checks it agrees on a small store.
+writes, replayed batch ids, zone-file sightings, the fill of migration 0009 and a retention prune; and
+ClickHouse's answers equal SQLite's for the same batches. The journal, its drains and the table's fills are the
+SQL backends' own (``sql_factory``).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ PROVS = (("s1", Evidence.DIRECT, "zeek"), ("s2", Evidence.DIRECT, "pcap"), ("imp
 def sql_factory(store_factory: StoreFactory, request: pytest.FixtureRequest) -> StoreFactory:
     """``store_factory`` on the SQL backends only (skipped before any ClickHouse database is made)."""
     if request.node.callspec.params["store_factory"] not in ("sqlite", "postgresql"):
-        pytest.skip("the rollup tables are kept by the SQL backends (ClickHouse: a bounded fallback)")
+        pytest.skip("the rollup journal and table are the SQL backends' (ClickHouse reads entry)")
     return store_factory
 
 
@@ -140,15 +142,15 @@ def check(store: Store) -> None:
     assert [(n.count, n.rrname) for n in below.top_names] == [(-c, n) for c, _, n in busiest[:2]]
 
 
-def test_the_rollup_equals_the_records_after_grouped_writes_and_replays(sql_factory: StoreFactory) -> None:
-    store = sql_factory()
+def test_the_rollup_equals_the_records_after_grouped_writes_and_replays(store_factory: StoreFactory) -> None:
+    store = store_factory()
     write_all(store, [sightings(seed, 60) for seed in range(8)])
     check(store)
     assert store.name_rollup("nothing.test") == NameRollup(0, 0, 0, 0, None, None, None, None, [], [], [])
 
 
-def test_name_provenance_is_the_rollups_seen_by(sql_factory: StoreFactory) -> None:
-    store = sql_factory()
+def test_name_provenance_is_the_rollups_seen_by(store_factory: StoreFactory) -> None:
+    store = store_factory()
     store.write(sightings(1, 80), BatchRef("s", "one"))
     for name in NAMES:
         assert store.name_provenance(name) == store.name_rollup(name).seen_by
@@ -178,8 +180,8 @@ def test_writes_are_journaled_and_drained_into_the_rollup(sql_factory: StoreFact
     assert journal_rows(store) == 0
 
 
-def test_the_prune_keeps_the_rollup_exact(sql_factory: StoreFactory) -> None:
-    store = sql_factory()
+def test_the_prune_keeps_the_rollup_exact(store_factory: StoreFactory) -> None:
+    store = store_factory()
     store.write(sightings(5, 120, base=T0), BatchRef("s", "old"))
     store.write(sightings(6, 60, base=T0 + 20_000), BatchRef("s", "new"))
     assert isinstance(store, Prunable)
@@ -189,7 +191,7 @@ def test_the_prune_keeps_the_rollup_exact(sql_factory: StoreFactory) -> None:
 
 
 def test_every_backend_answers_name_rollup(store: Store) -> None:
-    """ClickHouse's fallback (a bounded summary) agrees with the SQL rollups on a small store."""
+    """Every backend's rollup agrees with the records on a small store, exactly."""
     store.write(sightings(3, 60), BatchRef("s", "one"))
     got = store.name_rollup("flux.test", below=True)
     want = oracle(store, NameMatch("suffix", "flux.test"))
@@ -291,3 +293,33 @@ def test_the_merged_read_equals_the_four_pass_read(sql_factory: StoreFactory, se
     assert unseen.seen_by == [] and unseen == replace(four_pass_rollup(store, "z.test", True, 5), seen_by=[])
     whole = read("z.test", True, 5, True)
     assert whole.rrsets > whole.records - whole.names and len(whole.seen_by) == 5 and whole.count > MAX_COUNT
+
+
+@pytest.mark.clickhouse
+@pytest.mark.parametrize("backend", ["clickhouse", "chdb"])
+def test_clickhouse_answers_what_sqlite_answers(request: pytest.FixtureRequest, tmp_path: Any, backend: str) -> None:
+    """The same batches (zone-file and zone-only sightings, RRsets without records, counts of 2^40, five
+    provenances, a replay) give the same rollups on ClickHouse (read from ``entry``) and SQLite (its table)."""
+    import uuid
+
+    from tests.storage.conftest import clickhouse_url, drop_clickhouse_database
+    from yapdns.storage.clickhouse.store import ClickHouseStore
+    from yapdns.storage.sqlite.store import SqliteStore
+
+    url = clickhouse_url(request, backend, f"rollup_{uuid.uuid4().hex[:10]}")
+    stores: list[Store] = [SqliteStore(tmp_path / "store.sqlite3", cache_mb=16), ClickHouseStore(url)]
+    try:
+        for store in stores:
+            store.migrate()
+            write_all(store, [zone_sightings(700 + i, 150) for i in range(4)], threads=2)
+        sqlite, clickhouse = stores
+        for top in (0, 3, 50):
+            assert clickhouse.name_rollup("z.test", below=True, top=top) == sqlite.name_rollup("z.test", below=True,
+                                                                                              top=top)  # fmt: skip
+        for name in ("z.test", "n1.z.test", "n2.z.test", "x1.y.test", "none.z.test"):
+            assert clickhouse.name_rollup(name) == sqlite.name_rollup(name), name
+            assert clickhouse.name_rollup(name, seen_by=False) == sqlite.name_rollup(name, seen_by=False), name
+    finally:
+        for store in stores:
+            store.close()
+        drop_clickhouse_database(url)

@@ -58,14 +58,15 @@ class Sequencer:
         return number << SEQ_SHIFT
 
     def append(self, records: Iterable[RecordKey], refs: Sequence[BatchRef]) -> None:
-        """Number ``records`` (in their order, each once) after every stored record, and append them with the
-        markers of ``refs`` in one insert."""
+        """Number ``records`` (each once, in key order: a write's records have no order of their own, and
+        neighbouring names compress) after every stored record, and append them with the markers of ``refs``
+        in one insert."""
         ((epoch,),) = self._conn.rows(f"SELECT count() FROM {self._conn.database}.prune_epoch")
         if int(epoch) != self._epoch or len(self._seen) > SEEN_MAX:
             self._seen.clear()
             self._epoch = int(epoch)
         seen = self._seen
-        keys = [k for k in dict.fromkeys(records) if hash(k) not in seen]
+        keys = sorted(k for k in dict.fromkeys(records) if hash(k) not in seen)  # key order packs seq_log 2x
         if not keys and not refs:
             return
         base = self._base(len(keys) + 1)

@@ -26,7 +26,6 @@ from yapdns.core.model import (
 from yapdns.core.names import reverse_name, unreverse_name
 from yapdns.core.normalize import COUNT_CEILING
 from yapdns.core.rrtypes import rrtype_code, rrtype_text
-from yapdns.storage import rollup
 from yapdns.storage.aggregate import FoldedBatch, ProvKey
 from yapdns.storage.base import (
     SUMMARY_SCAN_MAX,
@@ -41,7 +40,7 @@ from yapdns.storage.base import (
     WriteOutcome,
     iterate_pages,
 )
-from yapdns.storage.clickhouse import context, flex, order, retention, select, summarize
+from yapdns.storage.clickhouse import context, flex, order, retention, rollup, select, summarize
 from yapdns.storage.clickhouse.client import Connection, translated
 from yapdns.storage.clickhouse.schema import LO_BITS, NONE_MAX, NONE_MIN, Kind, migrations
 from yapdns.storage.clickhouse.select import STATS, Select, count
@@ -51,11 +50,10 @@ from yapdns.storage.context import AddressPage, IpContextRow
 from yapdns.storage.flex import FlexQuery, FlexRow
 from yapdns.storage.group import GroupWriter
 from yapdns.storage.prune import PruneReport, RetentionPolicy
-from yapdns.storage.query import NameMatch, Page, RecordQuery, encode_cursor
+from yapdns.storage.query import Page, RecordQuery, encode_cursor
 
 T = TypeVar("T")
 NAME_ROWS_MAX = 100_000
-ROLLUP_FALLBACK_SCAN = 10_000  # records name_rollup reads at most here (no rollup table on ClickHouse yet)
 
 
 def _opt(value: int) -> int | None:
@@ -348,10 +346,8 @@ class ClickHouseStore:
         return summarize.summary(done.records, query, scan_max, top, seen, rrsets)
 
     def name_rollup(self, name: str, below: bool = False, top: int = 10, seen_by: bool = True) -> NameRollup:
-        """No rollup table on ClickHouse yet: a bounded summary, ``exact`` False when its bound was reached."""
-        query = RecordQuery(rrname=NameMatch("suffix" if below else "exact", name))
-        summary = self.summarize(query, scan_max=ROLLUP_FALLBACK_SCAN, top=top, sightings=False)
-        return rollup.from_summary(summary, self.name_provenance(name) if seen_by and not below else [])
+        """Exact, from ``entry``'s rows in the name's key range (``clickhouse/rollup.py``: no table of its own)."""
+        return rollup.name_rollup(self._rows, self._prov_names, self.db, name, below, top, seen_by)
 
     def count_records(self, query: RecordQuery, cap: int) -> int:
         provs = self.provs_for(query.sensor, query.evidence)
