@@ -32,6 +32,7 @@ them runs, after any crash.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -117,16 +118,18 @@ class LiveMatching:
         _keep(hits, observations, ref)
 
 
-_LIVE: list[LiveMatching] = []
+_LIVE: dict[int, LiveMatching] = {}  # by process id: a forked worker never uses its parent's (threadless) pool
 _LIVE_LOCK = threading.Lock()
 
 
 def live_matching() -> LiveMatching:
     """This process's hook (and matcher thread, started at its first batch)."""
     with _LIVE_LOCK:
-        if not _LIVE:
-            _LIVE.append(LiveMatching())
-        return _LIVE[0]
+        pid = os.getpid()
+        if pid not in _LIVE:
+            _LIVE.clear()
+            _LIVE[pid] = LiveMatching()
+        return _LIVE[pid]
 
 
 def ingest_hooks() -> tuple[AfterCommit, ...]:
