@@ -4,7 +4,9 @@ indicators and the evidence of resolutions."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -13,6 +15,7 @@ from tests.conftest import ROOT
 from tests.server.conftest import auth
 from yapdns.agent.parsers import registry
 from yapdns.agent.parsing import ParseRun
+from yapdns.core.model import Observation
 from yapdns.exchange.evidence import read_evidence
 from yapdns.server.detection import indicators
 from yapdns.storage.base import Store
@@ -82,3 +85,81 @@ def test_the_api_stores_the_samples_resolution_as_evidence(client: Client, store
     assert response.status_code == 200 and response.json()["stored"] == 1, response.content
     [prov] = store.provenance("circl.lu", "A", "149.13.33.14")
     assert prov.sensor_id == "import/stix"
+
+
+SEDNIT_MISP = SAMPLES / "misp/pymisp_existing_event.json"  # MISP's own export of CIRCL's OSINT event 9747
+GENERATOR_MISP = SAMPLES / "misp/pymisp_domain-ip_generator.misp.json"  # PyMISP's DomainIPObject and MISPObject
+OUR_EXPORT_MISP = SAMPLES / "misp/yapdns_export_suricata-bind9.misp.json"  # passive-dns objects, template 5
+
+
+def _pairs(read_observations: list[Observation]) -> list[tuple[str, str, tuple[str, ...], int, int, int]]:
+    return [(o.rrname, o.rrtype, o.rdata, o.time_first, o.time_last, o.count) for o in read_observations]
+
+
+def test_misps_domain_ip_objects_without_a_time_are_counted_as_no_time() -> None:
+    read = read_evidence("misp", SEDNIT_MISP.read_bytes())  # 12 domain-ip objects, template version 5, no time
+    assert read.observations == [] and dict(read.errors) == {"no_time": 12}
+
+
+def test_with_the_objects_first_seen_the_same_domain_ip_objects_are_resolutions() -> None:
+    doc = json.loads(SEDNIT_MISP.read_bytes())
+    for obj in doc["Object"]:
+        if obj["name"] == "domain-ip":
+            obj["first_seen"] = "2017-12-21T10:00:00+01:00"  # MISP's own first_seen/last_seen of an object
+    read = read_evidence("misp", json.dumps(doc).encode())
+    assert read.rejects == []
+    found = _pairs(read.observations)
+    assert len(found) == 12 and {o[1] for o in found} == {"A"}
+    assert found[0] == ("servicecdp.com", "A", ("87.236.211.182",), 1513846800, 1513846800, 1)
+    assert found.count(found[0]) == 2  # the event holds the pair twice: two observations, one record
+
+
+def test_domain_ip_objects_written_by_pymisp_are_read_the_same_by_the_command_and_the_upload() -> None:
+    run = ParseRun(registry.parser_class("misp")())
+    by_command = run.document(GENERATOR_MISP.read_bytes())
+    by_upload = read_evidence("misp", GENERATOR_MISP.read_bytes())
+    assert by_command == by_upload.observations and dict(by_upload.errors) == {"no_time": 1}
+    assert _pairs(by_upload.observations) == [
+        ("www.example.net", "A", ("192.0.2.80",), 1795778565, 1795778570, 1),  # first-seen/last-seen attributes
+        ("www.example.net", "AAAA", ("2001:db8::80",), 1795778565, 1795778570, 1),
+        ("mail.example.net", "A", ("192.0.2.25",), 1795778566, 1795778567, 1),  # the object's first/last_seen
+    ]
+
+
+def _generator_object(index: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    doc = json.loads(GENERATOR_MISP.read_bytes())
+    return doc, doc["Object"][index]
+
+
+def test_the_first_seen_attribute_wins_over_the_objects_first_seen_and_last_seen_defaults_to_first() -> None:
+    doc, obj = _generator_object(0)
+    obj["first_seen"], obj["last_seen"] = "2020-01-01T00:00:00Z", "2020-01-02T00:00:00Z"
+    obj["Attribute"] = [a for a in obj["Attribute"] if a["object_relation"] != "last-seen"]
+    read = read_evidence("misp", json.dumps(doc).encode())
+    assert {(o.time_first, o.time_last) for o in read.observations if o.rrname == "www.example.net"} == {
+        (1795778565, 1795778565)}
+
+
+def test_a_bad_address_rejects_its_pairs_and_a_name_alone_is_no_resolution() -> None:
+    doc, obj = _generator_object(0)
+    obj["Attribute"][2]["value"] = "192.0.2.999"
+    doc["Object"][1]["Attribute"] = [a for a in doc["Object"][1]["Attribute"] if a["object_relation"] != "ip"]
+    read = read_evidence("misp", json.dumps(doc).encode())
+    assert dict(read.errors) == {"invalid_object": 1, "no_time": 1}
+    assert _pairs(read.observations) == [("www.example.net", "AAAA", ("2001:db8::80",), 1795778565, 1795778570, 1)]
+
+
+def test_a_first_seen_that_is_no_date_rejects_the_object() -> None:
+    doc, obj = _generator_object(1)
+    obj["first_seen"] = "yesterday"
+    read = read_evidence("misp", json.dumps(doc).encode())
+    assert dict(read.errors) == {"invalid_object": 1, "no_time": 1} and len(read.observations) == 2
+
+
+def test_passive_dns_objects_of_an_older_template_version_are_read_too() -> None:
+    doc = json.loads(OUR_EXPORT_MISP.read_bytes())
+    for obj in doc.get("Event", doc)["Object"]:
+        obj["template_version"] = "3"  # MISP keeps the version an object was written with
+    older, current = read_evidence("misp", json.dumps(doc).encode()), read_evidence("misp", OUR_EXPORT_MISP.read_bytes())
+    assert older.rejects == [] and len(older.observations) == 14
+    assert older.observations == current.observations

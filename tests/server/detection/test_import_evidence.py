@@ -174,7 +174,7 @@ def test_bad_misp_objects_are_rejected_alone_and_counted(fresh: Store) -> None:
         misp_object("b1f2c3d4-5e6f-4071-9283-445566778899", rrname="x.example.net", rrtype="A", rdata="192.0.2.4",
                     time_first="not a date"),
         misp_object("c2a3d4e5-6f70-4182-a394-556677889900", rrname="y.example.net", rrtype="A", rdata="192.0.2.5"),
-        {"name": "domain-ip", "Attribute": []},  # another template: passed over
+        {"name": "file", "Attribute": []},  # another template: passed over
     ]}}
     run = import_into(fresh, "misp", [json.dumps(event).encode()])
     assert run.stats.errors == {"invalid_object": 3, "no_time": 1}, list(run.stats.samples)
@@ -311,3 +311,44 @@ def test_the_dashboard_form_refuses_other_formats_and_read_only_users(client: Cl
     assert refused.status_code == 400 and "format must be one of stix, misp" in refused.content.decode()
     client.force_login(make_user("rita", "read-only"))
     assert post().status_code == 403
+
+
+GENERATOR_MISP = GOLDEN / "misp/pymisp_domain-ip_generator.misp.json"  # written by PyMISP
+
+
+def test_an_upload_may_name_a_registered_sensor_to_store_the_evidence_under(
+    client: Client, store: Store, query_token: str
+) -> None:
+    from yapdns.server.sensors.services import create_sensor
+
+    create_sensor("misp-feed")
+    url = "/api/v1/evidence/import?format=misp&sensor=misp-feed"
+    first = client.post(url, GENERATOR_MISP.read_bytes(), content_type="application/json", **auth(query_token))
+    assert first.status_code == 200, first.content
+    assert (first.json()["sensor"], first.json()["stored"], first.json()["errors"]) == ("misp-feed/misp", 3,
+                                                                                         {"no_time": 1})
+    [prov] = store.provenance("www.example.net", "AAAA", "2001:db8::80")
+    assert (prov.sensor_id, prov.evidence) == ("misp-feed/misp", Evidence.IMPORTED)
+    again = client.post(url, GENERATOR_MISP.read_bytes(), content_type="application/json", **auth(query_token))
+    assert (again.json()["stored"], again.json()["already_imported"]) == (0, 3)
+    default = upload(client, query_token, "misp", GENERATOR_MISP.read_bytes()).json()  # another sensor: stored
+    assert (default["sensor"], default["stored"]) == ("import/misp", 3)
+    assert {p.sensor_id for p in store.provenance("www.example.net", "AAAA", "2001:db8::80")} == {
+        "misp-feed/misp", "import/misp"}
+
+
+@pytest.mark.parametrize(("sensor", "message"), [
+    ("nosuch", "no registered sensor 'nosuch'"),
+    ("gone", "sensor 'gone' is revoked"),
+])
+def test_an_unknown_or_revoked_sensor_is_a_400_and_stores_nothing(
+    client: Client, store: Store, query_token: str, sensor: str, message: str
+) -> None:
+    from yapdns.server.sensors.services import create_sensor, revoke_sensor
+
+    create_sensor("gone")
+    revoke_sensor("gone")
+    response = client.post(f"/api/v1/evidence/import?format=misp&sensor={sensor}", GENERATOR_MISP.read_bytes(),
+                           content_type="application/json", **auth(query_token))
+    assert response.status_code == 400 and message in response.json()["error"], response.content
+    assert store.stats().observations == 0

@@ -6,8 +6,11 @@ written as one import batch whose id is the one ``yapdns import`` gives the
 same file (``core/importkey.py``): uploading a file again, or uploading a
 file already imported from the command line, is a replay that stores
 nothing twice. Evidence goes under the sensor ``import`` (sub-sensor
-``import/stix`` or ``import/misp``, as the command's default), through the
-ingest path and its after-commit watchlist matching.
+``import/stix`` or ``import/misp``, as the command's default), or under a
+registered, active sensor the upload names (``<sensor>/stix``, as
+``yapdns import --sensor``), through the ingest path and its after-commit
+watchlist matching. A replay is recognised per sensor, as the store does:
+the same file under another sensor is stored again, under that sensor.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ class EvidenceReport:
     """What an upload did: observations read, stored or already imported, and rejects by reason."""
 
     format: str
+    sensor: str = "import"
     observations: int = 0
     stored: int = 0
     already_imported: int = 0
@@ -52,7 +56,7 @@ class EvidenceReport:
 
     def as_json(self) -> dict[str, object]:
         return {
-            "format": self.format, "sensor": f"{SENSOR}/{self.format}", "observations": self.observations,
+            "format": self.format, "sensor": f"{self.sensor}/{self.format}", "observations": self.observations,
             "stored": self.stored, "already_imported": self.already_imported, "rejected": self.rejected,
             "errors": self.errors, "samples": self.samples,
         }
@@ -65,8 +69,27 @@ class EvidenceReport:
         return f"{done}; {self.rejected:,} rejected" + (f" ({bad})" if bad else "") + "."
 
 
-def import_evidence(fmt: str, data: bytes) -> EvidenceReport:
-    """Store the resolutions of one uploaded file (raise ``BadEvidence`` for a bad format or size)."""
+def upload_sensor(name: str | None) -> str:
+    """The sensor an upload is stored under: ``import`` unless it names a registered, active sensor.
+
+    Raises ``BadEvidence`` (400) for a name no sensor has, or a revoked sensor's.
+    """
+    from yapdns.server.sensors.models import Sensor
+
+    if name is None or name == SENSOR:
+        return SENSOR
+    sensor = Sensor.objects.filter(name=name).first()
+    if sensor is None:
+        raise BadEvidence(f"no registered sensor {name[:64]!r}: register it first (`yapdns sensor add NAME`) or "
+                          f"leave sensor out to store under {SENSOR!r}")
+    if not sensor.active:
+        raise BadEvidence(f"sensor {name!r} is revoked; evidence is stored under active sensors only")
+    return sensor.name
+
+
+def import_evidence(fmt: str, data: bytes, sensor: str = SENSOR) -> EvidenceReport:
+    """Store the resolutions of one uploaded file under ``sensor`` (checked by ``upload_sensor``); raise
+    ``BadEvidence`` for a bad format or size."""
     if fmt not in READERS:
         raise BadEvidence(f"format must be one of {', '.join(FORMATS)}")
     if len(data) > UPLOAD_MAX:
@@ -74,13 +97,13 @@ def import_evidence(fmt: str, data: bytes) -> EvidenceReport:
     read = read_evidence(fmt, data)
     if read.unusable:
         raise BadEvidence(f"{read.unusable}; send a {fmt.upper()} {'bundle' if fmt == 'stix' else 'event'} as JSON")
-    report = EvidenceReport(fmt, observations=len(read.observations), errors=dict(read.errors),
+    report = EvidenceReport(fmt, sensor, observations=len(read.observations), errors=dict(read.errors),
                             samples=[{"code": c, "message": m} for c, m in read.rejects[:SAMPLES]])
     if read.observations:
         key = import_key(fmt, ParserOptions(), [data])
         rejects = [Reject(1, code, message) for code, message in read.rejects]
         batch = DecodedBatch(batch_id(key, 0, len(data)), read.observations, rejects)
-        result = IngestService(get_store(), ingest_hooks()).submit(SENSOR, batch)
+        result = IngestService(get_store(), ingest_hooks()).submit(sensor, batch)
         if result.replayed:
             report.already_imported = len(read.observations)
         else:

@@ -168,19 +168,21 @@ def watchlist_import(request: HttpRequest, principal: Principal) -> HttpResponse
 
 @api_view("query", methods=("POST",))
 def evidence_import(request: HttpRequest, principal: Principal) -> HttpResponseBase:
-    """``POST /api/v1/evidence/import?format=stix|misp``: store the resolutions of a STIX 2.1 bundle or a MISP
-    event as evidence (``imported``, sensor ``import/<format>``); a file sent again stores nothing twice."""
+    """``POST /api/v1/evidence/import?format=stix|misp[&sensor=NAME]``: store the resolutions of a STIX 2.1
+    bundle or a MISP event as evidence (``imported``, sensor ``import/<format>``, or ``NAME/<format>`` for a
+    registered, active sensor NAME); a file sent again stores nothing twice."""
     from django.core.exceptions import RequestDataTooBig
 
-    from yapdns.server.detection.evidence import UPLOAD_MAX, BadEvidence, import_evidence
+    from yapdns.server.detection.evidence import UPLOAD_MAX, BadEvidence, import_evidence, upload_sensor
 
     if _writer(principal) is None:
         return error(403, "importing evidence needs the analyst or admin role")
-    unknown = sorted(set(request.GET) - {"format"})
+    unknown = sorted(set(request.GET) - {"format", "sensor"})
     if unknown:
-        return error(400, f"unknown parameter {unknown[0]!r}; give format=stix or format=misp")
+        return error(400, f"unknown parameter {unknown[0]!r}; give format=stix or format=misp (and sensor=NAME)")
     try:
-        report = import_evidence(request.GET.get("format", ""), request.body)
+        sensor = upload_sensor(request.GET.get("sensor"))
+        report = import_evidence(request.GET.get("format", ""), request.body, sensor)
     except RequestDataTooBig:
         return error(413, f"the file is larger than {UPLOAD_MAX} bytes; use `yapdns import` for it")
     except BadEvidence as exc:

@@ -348,9 +348,14 @@ def _detection_paths() -> dict[str, Any]:
                 "format": _STR, "sensor": _STR, "observations": {"type": "integer"}, "stored": {"type": "integer"},
                 "already_imported": {"type": "integer"}, "rejected": {"type": "integer"},
                 "errors": {"type": "object"}, "samples": {"type": "array"}}}),
-            {"400": _json({"type": "object"}, "Not a STIX bundle or MISP event, or an unknown format"),
+            {"400": _json({"type": "object"}, "Not a STIX bundle or MISP event, an unknown format, or a sensor that "
+                          "is not registered or is revoked"),
              "413": _json({"type": "object"}, "The file is larger than 2 MiB")},
-            parameters=[_param("format", "stix or misp", _EXCHANGE_FORMAT) | {"required": True}],
+            parameters=[
+                _param("format", "stix or misp", _EXCHANGE_FORMAT) | {"required": True},
+                _param("sensor", "A registered, active sensor to store the evidence under (as <sensor>/<format>); "
+                       "default import. An unknown or revoked sensor is a 400."),
+            ],
         ),
         "/api/v1/watchlist/{entry_id}/delete": _post(
             "Remove a watchlist entry and its alerts.", None, _json({"type": "object"}), _NOT_FOUND, parameters=[entry]
