@@ -26,7 +26,15 @@ Prints obs/s of each mode and its loss against ``off`` in per cent, and the
 same per CPU second of this process (``obs_per_cpu_s``, ``cpu_loss_pct``: every
 thread's CPU time, the writer's, the clients', the folding thread's and the NOD
 reader's), which other processes on a loaded machine disturb far less than
-the wall-clock rate.
+the wall-clock rate. Where the CPU went is printed too, per mode (the mean of
+its rounds): ``cpu_s_<mode>``, CPU seconds of a round by thread (``writer``:
+the store's writer; ``checkpoint``; ``clients``: the request threads, with
+what they do after the commit; ``matcher``: the matcher thread; ``folder``;
+``nod``: the NOD reader), and ``groups_<mode>``, the transactions the writer
+committed a round (a request that comes back late misses a group: more,
+smaller groups cost the writer more). ``matcher_us_per_obs_*`` is the
+matcher alone over the same observations in one thread (the compiled
+watchlist of ``match``), cold (nothing remembered) and warm.
 
     .venv/bin/python -m benchmarks.detection --quick
 """
@@ -40,7 +48,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from benchmarks.common import machine, open_bench_store
 from benchmarks.ingest import run_clients
@@ -129,6 +137,89 @@ def asn_lookup_cost(batches: list[list[Observation]], mmdb: Path, where: Path, e
     return found
 
 
+class ThreadCpu:
+    """CPU seconds of this process's threads while it runs, by role (from /proc/self/task every 100 ms; Linux)."""
+
+    ROLES = (("yapdns-sqlite-writer", "writer"), ("yapdns-sqlite-checkpoint", "checkpoint"),
+             ("yapdns-matcher", "matcher"), ("yapdns-alert-folder", "folder"), ("nod-follower", "nod"),
+             ("client", "clients"))
+
+    def __init__(self) -> None:
+        self._first: dict[int, float] = {}
+        self._last: dict[int, tuple[str, float]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="cpu-sampler", daemon=True)
+        self._tick = os.sysconf("SC_CLK_TCK")
+
+    def __enter__(self) -> Self:
+        self._sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            self._sample()
+
+    def _sample(self) -> None:
+        for thread in threading.enumerate():
+            tid = thread.native_id
+            try:
+                fields = Path(f"/proc/self/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+            except (FileNotFoundError, ProcessLookupError):  # ended meanwhile
+                continue
+            if tid is not None:
+                cpu = (int(fields[11]) + int(fields[12])) / self._tick  # utime + stime
+                self._first.setdefault(tid, cpu)
+                self._last[tid] = (thread.name, cpu)
+
+    def by_role(self) -> dict[str, float]:
+        found: dict[str, float] = {}
+        for tid, (name, cpu) in self._last.items():
+            role = next((r for prefix, r in self.ROLES if prefix in name), "other")
+            found[role] = found.get(role, 0.0) + cpu - self._first.get(tid, 0.0)
+        return found
+
+
+class GroupCount:
+    """Counts the store writer's committed groups (a writer observer, passing every call on)."""
+
+    def __init__(self) -> None:
+        from yapdns.storage.observe import set_writer_observer, writer_observer
+
+        self.groups = 0
+        self._next = writer_observer()
+        set_writer_observer(self)
+
+    def queue_depth(self, writer: str, depth: int) -> None:
+        if self._next is not None:
+            self._next.queue_depth(writer, depth)
+
+    def group_applied(self, writer: str, observations: int, seconds: float) -> None:
+        self.groups += 1
+        if self._next is not None:
+            self._next.group_applied(writer, observations, seconds)
+
+
+def matcher_cost(batches: list[list[Observation]]) -> dict[str, float]:
+    """µs per observation of the stored watchlist's matcher alone, in one thread: cold, then warm."""
+    from yapdns.server.detection.services import build_matcher
+
+    matcher = build_matcher()
+    total = sum(len(b) for b in batches)
+    found: dict[str, float] = {}
+    for label in ("cold", "warm"):
+        t = time.process_time()
+        for batch in batches:
+            matcher.match(batch)
+        found[f"matcher_us_per_obs_{label}"] = round(1e6 * (time.process_time() - t) / total, 3)
+    return found
+
+
 def follow_nod(store: Store, stop: threading.Event) -> list[int]:
     """A SIEM following the NOD stream: scan from its cursor once a second until ``stop``; names read."""
     from yapdns.server.detection import nod
@@ -153,19 +244,19 @@ def folding(store: Store) -> Folder:
 
 
 def ingest(batches: list[list[Observation]], mode: str, where: Path, name: str, clients: int,
-           asn: tuple[Path, int] | None = None) -> tuple[float, float]:
+           asn: tuple[Path, int] | None = None) -> tuple[float, float, dict[str, float]]:
     from yapdns.enrich.mmdb import MmdbDataset
     from yapdns.server.detection import asnmatch, live, services
     from yapdns.server.detection.models import WatchlistEntry
 
     store = open_bench_store("sqlite", where, name, fresh=True)
-    service = IngestService(store, (live.match_after_commit,) if mode in ("match", "asn") else ())
+    service = IngestService(store, (live.live_matching(),) if mode in ("match", "asn") else ())
     added: list[int] = []
     if mode == "asn" and asn:
         asnmatch.use_resolver(asnmatch.AsnResolver(lambda: store, [MmdbDataset(asn[0])]))
         added = asn_entries(asn[1])
     stop = threading.Event()
-    reader = threading.Thread(target=follow_nod, args=(store, stop)) if mode == "nod" else None
+    reader = threading.Thread(target=follow_nod, args=(store, stop), name="nod-follower") if mode == "nod" else None
     if reader:
         reader.start()
     folder = folding(store) if mode in ("match", "asn") else None
@@ -174,11 +265,12 @@ def ingest(batches: list[list[Observation]], mode: str, where: Path, name: str, 
         def write(self, observations: list[Observation], ref: BatchRef) -> None:
             service.submit(ref.sensor, DecodedBatch(ref.batch_id, observations, []))
 
-    t, cpu = time.perf_counter(), time.process_time()
-    run_clients([Adapter()], batches, clients)  # type: ignore[list-item]
-    if folder is not None:
-        folder.stop()  # its last fold: every kept match is in an alert before the clock stops
-    wall, cpu = time.perf_counter() - t, time.process_time() - cpu
+    with ThreadCpu() as threads:
+        t, cpu = time.perf_counter(), time.process_time()
+        run_clients([Adapter()], batches, clients)  # type: ignore[list-item]
+        if folder is not None:
+            folder.stop()  # its last fold: every kept match is in an alert before the clock stops
+        wall, cpu = time.perf_counter() - t, time.process_time() - cpu
     stop.set()
     if reader:
         reader.join()
@@ -188,7 +280,7 @@ def ingest(batches: list[list[Observation]], mode: str, where: Path, name: str, 
         asnmatch.forget_resolver()
     store.close()
     total = sum(len(b) for b in batches)
-    return total / wall, total / cpu
+    return total / wall, total / cpu, threads.by_role()
 
 
 def main() -> None:
@@ -221,16 +313,26 @@ def main() -> None:
         asn = (asn_mmdb(where), args.asn_entries) if "asn" in modes else None
         rates: dict[str, list[float]] = {m: [] for m in modes}
         per_cpu: dict[str, list[float]] = {m: [] for m in modes}
+        roles: dict[str, dict[str, float]] = {m: {} for m in modes}
+        groups: dict[str, int] = dict.fromkeys(modes, 0)
+        counter = GroupCount()
         for r in range(args.rounds):
             for mode in modes[r % len(modes) :] + modes[: r % len(modes)]:
-                rate, cpu_rate = ingest(batches, mode, where, f"bench_{mode}_{r}", args.clients, asn)
+                before = counter.groups
+                rate, cpu_rate, by_role = ingest(batches, mode, where, f"bench_{mode}_{r}", args.clients, asn)
                 rates[mode].append(rate)
                 per_cpu[mode].append(cpu_rate)
-                print(json.dumps({"round": r, "mode": mode, "obs_per_s": round(rate),
-                                  "obs_per_cpu_s": round(cpu_rate)}), flush=True)
+                groups[mode] += counter.groups - before
+                for role, seconds in by_role.items():
+                    roles[mode][role] = roles[mode].get(role, 0.0) + seconds / args.rounds
+                print(json.dumps({"round": r, "mode": mode, "obs_per_s": round(rate), "obs_per_cpu_s": round(cpu_rate),
+                                  "groups": counter.groups - before,
+                                  "cpu_s": {k: round(v, 2) for k, v in sorted(by_role.items())}}), flush=True)
         mean = {m: sum(v) / len(v) for m, v in rates.items()}
         mean_cpu = {m: sum(v) / len(v) for m, v in per_cpu.items()}
         cost = asn_lookup_cost(batches, asn[0], where, asn[1]) if asn else {}
+        if "match" in modes:
+            cost.update(matcher_cost(batches))
         print(json.dumps({
             "obs": args.obs, "batch": args.batch, "clients": args.clients, "entries": stored,
             "regexes": args.regexes, "asn_entries": args.asn_entries if asn else 0,
@@ -241,6 +343,8 @@ def main() -> None:
             **{f"obs_per_cpu_s_{m}": round(v) for m, v in mean_cpu.items()},
             **{f"cpu_loss_pct_{m}": round(100 * (1 - v / mean_cpu["off"]), 1) for m, v in mean_cpu.items()
                if m != "off"},
+            **{f"groups_{m}": round(v / args.rounds, 1) for m, v in groups.items()},
+            **{f"cpu_s_{m}": {k: round(v, 2) for k, v in sorted(r.items())} for m, r in roles.items()},
             **cost, "loadavg_after": Path("/proc/loadavg").read_text().split()[:3],
         }))
 

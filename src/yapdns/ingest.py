@@ -14,7 +14,11 @@ rejects) from one authenticated sensor and applies it through the store:
 * ``after_commit`` hooks (watchlist matching) see the attributed
   observations and the batch's reference once the write has committed, replays included (so a crash
   between the commit and a hook is made good by the sender's retry); a hook
-  that fails is logged and never fails the ingest.
+  that fails is logged and never fails the ingest. A ``StagedAfterCommit``
+  hook is started (``begin``) before the write, so its side-effect-free part
+  (matching) can run on its own thread while the store writes; what it
+  finishes with (keeping the matches) still runs only after the commit, and
+  not at all when the write fails.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Sequence
+from typing import Protocol, runtime_checkable
 
 import msgspec
 
@@ -29,7 +34,18 @@ from yapdns.core.batch import DecodedBatch, Reject, check_batch_id
 from yapdns.core.model import Observation
 from yapdns.storage.base import BatchRef, Store
 
-AfterCommit = Callable[[Sequence[Observation], BatchRef], None]
+
+@runtime_checkable
+class StagedAfterCommit(Protocol):
+    """An after-commit hook in two stages: ``begin`` before the write, the callable it returns after the commit."""
+
+    def begin(self, observations: Sequence[Observation], ref: BatchRef) -> Callable[[], None]:
+        """Start the work that has no effect outside the hook (it may go on while the batch is written); the
+        callable returned finishes it, and is called only once the write committed."""
+        ...
+
+
+AfterCommit = Callable[[Sequence[Observation], BatchRef], None] | StagedAfterCommit
 log = logging.getLogger(__name__)
 
 
@@ -64,10 +80,11 @@ class IngestService:
         batch_id = check_batch_id(batch.batch_id) or f"auto-{uuid.uuid4()}"
         ref = BatchRef(sensor, batch_id, len(batch.observations), len(batch.rejects))
         observations = attribute(batch.observations, sensor)
+        finishers = [_begin(hook, observations, ref) for hook in self.after_commit]
         outcome = self.store.write(observations, ref)
-        for hook in self.after_commit:
+        for finish in finishers:
             try:
-                hook(observations, ref)
+                finish()
             except Exception:
                 log.exception("after-commit hook failed on %s of %s (batch applied)", ref.batch_id, sensor)
         return IngestResult(
@@ -77,3 +94,14 @@ class IngestService:
             replayed=outcome.replayed,
             rejects=[] if outcome.replayed else batch.rejects[:max_rejects_listed],
         )
+
+
+def _begin(hook: AfterCommit, observations: Sequence[Observation], ref: BatchRef) -> Callable[[], None]:
+    """What to call once the write committed (a plain hook is called whole then)."""
+    if not isinstance(hook, StagedAfterCommit):
+        return lambda: hook(observations, ref)
+    try:
+        return hook.begin(observations, ref)
+    except Exception:
+        log.exception("after-commit hook failed to start on %s of %s", ref.batch_id, ref.sensor)
+        return lambda: None

@@ -49,7 +49,7 @@ def test_an_import_stopped_between_commit_and_match_matches_when_run_again(monke
         raise Crash
 
     with monkeypatch.context() as patch:
-        patch.setattr(services, "live_matcher", crash)
+        patch.setattr(services, "log_matches", crash)
         with pytest.raises(Crash):
             run.invoke(main, ["import", str(COF_SAMPLE), "-F", "cof"], catch_exceptions=False)
     assert alerts() == set()  # the batch committed, its match did not happen

@@ -1,11 +1,20 @@
-"""Live matching at ingest: the after-commit hook that matches every accepted observation, and the folding
-thread that turns its matches into alerts off the request path.
+"""Live matching at ingest: the hook that matches every accepted observation, and the folding thread that
+turns its matches into alerts off the request path.
 
-``match_after_commit`` runs after the store committed a batch (never inside
-the write transaction) and also for a replayed batch. It does only the cheap,
-durable part in the request: match, then keep the batch's matches in the
-application database (``services.log_matches``, one small insert, unique per
-(entry, record, batch)) before the ingest answer is sent. A server that crashed
+``LiveMatching`` (the ingest API's hook, a ``StagedAfterCommit``) hands the
+batch to this process's matcher thread before the store writes it, so the
+matching runs while the request waits for its commit, not after it (never
+inside the write transaction: the writer is another thread, and matching
+reads nothing the write changes). Once the store committed the batch (a
+replayed batch too), the request takes the matches and does only the cheap,
+durable part: keep them in the application database (``services.log_matches``,
+one small insert, unique per (entry, record, batch)) before the ingest answer
+is sent; a write that fails keeps nothing. Why the request does not match after
+the commit itself: the store's writer commits the requests that are waiting as
+one group, and a request still busy matching when the next group starts
+misses it, so groups got smaller and the writer slower (``docs/detection.md``,
+"Cost on ingest"). ``match_after_commit`` is the same done in one step, after
+the commit. A server that crashed
 after the commit but before that insert never acknowledged the batch, so the
 sender retries it and the replay is matched then; a replay whose matches were
 kept already adds nothing. ``asn`` entries are matched where the address's AS
@@ -23,8 +32,11 @@ them runs, after any crash.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 
 from django.db import connection
 
@@ -32,6 +44,7 @@ from yapdns import config
 from yapdns.core.model import Observation
 from yapdns.ingest import AfterCommit
 from yapdns.server.detection import asnmatch, services
+from yapdns.server.detection.matching import Hit, WatchlistMatcher
 from yapdns.storage.base import BatchRef, Store
 
 log = logging.getLogger(__name__)
@@ -48,22 +61,80 @@ class MatchStats:
 def match_after_commit(observations: Sequence[Observation], ref: BatchRef) -> None:
     """Match one committed batch against the watchlist and keep its matches for folding."""
     try:
-        matcher = services.live_matcher()
-        hits = matcher.match(observations)
-        if matcher.asns:
-            hits += asnmatch.asn_hits(matcher, observations, asnmatch.live_resolver())
+        hits = _match(services.live_matcher(), observations)
+    except Exception:
+        _failed(observations)
+        return
+    _keep(hits, observations, ref)
+
+
+def _match(matcher: WatchlistMatcher, observations: Sequence[Observation]) -> list[Hit]:
+    hits = matcher.match(observations)
+    if matcher.asns:
+        hits += asnmatch.asn_hits(matcher, observations, asnmatch.live_resolver())
+    return hits
+
+
+def _keep(hits: list[Hit], observations: Sequence[Observation], ref: BatchRef) -> None:
+    try:
         MatchStats.batches += 1
         if hits:
             MatchStats.hits += len(hits)
             services.log_matches(hits, ref.sensor, ref.batch_id)
     except Exception:
-        MatchStats.failures += 1
-        log.exception("watchlist matching failed for a batch of %d observations", len(observations))
+        _failed(observations)
+
+
+def _failed(observations: Sequence[Observation]) -> None:
+    MatchStats.failures += 1
+    log.exception("watchlist matching failed for a batch of %d observations", len(observations))
+
+
+class LiveMatching:
+    """The ingest hook: matches on this process's matcher thread while the batch is written, keeps after commit.
+
+    One thread: matching holds the GIL anyway, and the matcher's caches then have a single user.
+    """
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yapdns-matcher")
+
+    def begin(self, observations: Sequence[Observation], ref: BatchRef) -> Callable[[], None]:
+        try:
+            matcher = services.live_matcher()  # the request's thread: the watchlist is read from its database
+            found = self._pool.submit(_match, matcher, observations)
+        except Exception:
+            _failed(observations)
+            return lambda: None
+        return partial(self._finish, found, observations, ref)
+
+    @staticmethod
+    def _finish(found: Future[list[Hit]], observations: Sequence[Observation], ref: BatchRef) -> None:
+        try:
+            hits = found.result()
+        except Exception:
+            _failed(observations)
+            return
+        _keep(hits, observations, ref)
+
+
+_LIVE: dict[int, LiveMatching] = {}  # by process id: a forked worker never uses its parent's (threadless) pool
+_LIVE_LOCK = threading.Lock()
+
+
+def live_matching() -> LiveMatching:
+    """This process's hook (and matcher thread, started at its first batch)."""
+    with _LIVE_LOCK:
+        pid = os.getpid()
+        if pid not in _LIVE:
+            _LIVE.clear()
+            _LIVE[pid] = LiveMatching()
+        return _LIVE[pid]
 
 
 def ingest_hooks() -> tuple[AfterCommit, ...]:
-    """The hooks the ingest API runs after each commit (none when ``YAPDNS_WATCHLIST_MATCHING`` is off)."""
-    return (match_after_commit,) if config.get_bool("YAPDNS_WATCHLIST_MATCHING") else ()
+    """The hooks the ingest API runs around each write (none when ``YAPDNS_WATCHLIST_MATCHING`` is off)."""
+    return (live_matching(),) if config.get_bool("YAPDNS_WATCHLIST_MATCHING") else ()
 
 
 class Folder:

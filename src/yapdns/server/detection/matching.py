@@ -110,20 +110,26 @@ class WatchlistMatcher:
         """Every (entry, record) the observations match, in observation order.
 
         The batch's distinct names and rdata are looked up as sets first (set operations run in C; a name or
-        address seen before costs nothing more), so only a batch with a hit walks its observations in Python.
+        address seen before costs nothing more); then the observations with a hot name or address are picked
+        in C (``itertools.compress``), so Python walks only those, not the whole batch.
         """
         if self.empty:
             return []
-        hot_names = self._hot(set(map(_RRNAME, observations)), self._names, self.name_entries)
+        names = list(map(_RRNAME, observations))
+        hot_names = self._hot(set(names), self._names, self.name_entries)
         hot_ips: dict[str, tuple[int, ...]] = {}
         if self.nets:
             rdatas = set(itertools.chain.from_iterable(map(_RDATA, observations)))
             hot_ips = self._hot(rdatas, self._addresses, self.ip_entries)
         if not hot_names and not hot_ips:
             return []
-        hits: list[Hit] = []
         ips = hot_ips.keys()
-        for obs in observations:
+        picked: Iterable[object] = map(hot_names.__contains__, names)
+        if ips:
+            has_ip = map(operator.not_, map(ips.isdisjoint, map(_RDATA, observations)))
+            picked = map(operator.or_, picked, has_ip)
+        hits: list[Hit] = []
+        for obs in itertools.compress(observations, picked):
             by_name = hot_names.get(obs.rrname, ())
             if ips and obs.rrtype in ADDRESS_TYPES and not ips.isdisjoint(obs.rdata):
                 for rdata in obs.rdata:

@@ -63,6 +63,13 @@ ADVISORY_LOCK = 0x59415044  # PostgreSQL advisory lock id of alert transactions 
 _ALERT_WRITES = threading.Lock()  # one alert transaction at a time per process: folds never race
 _KEEP_WRITES = threading.Lock()  # SQLite: this process's request threads queue here, not in SQLite's busy handler
 _PRUNED = [0.0]
+KEEP_ROWS = 500  # match rows one statement keeps (13 parameters each: under SQLite's and PostgreSQL's limits)
+_KEEP_COLUMNS = ("key", "fold_key", "entry_id", "rrname", "rrtype", "rdata", "sensor", "time_first", "time_last",
+                 "count", "matches", "created_at", "folded")
+_KEEP_SQL = "INSERT INTO \"{}\" ({}) VALUES".format(
+    MatchLog._meta.db_table, ", ".join(f'"{column}"' for column in _KEEP_COLUMNS)
+)
+_KEEP_ROW = f"({', '.join(['%s'] * len(_KEEP_COLUMNS))})"
 T = TypeVar("T")
 
 
@@ -157,21 +164,25 @@ def log_matches(hits: Sequence[Hit], sensor: str, batch_id: str) -> int:
     """Keep one committed batch's matches, one row per (entry, record), for ``fold_pending``; rows added.
 
     A row already kept for this (entry, record, batch) (a replay, or a retry whose answer was lost) is left as it
-    is, so a batch is counted once however often it is matched.
+    is, so a batch is counted once however often it is matched. One ``INSERT ... ON CONFLICT DO NOTHING``
+    statement (per ``KEEP_ROWS`` rows) in autocommit, not the ORM's transaction around it: the request runs this
+    between the store's commit and its answer, where each call into the database can wait for the GIL.
     """
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
     rows = []
     for key, group in _grouped(hits).items():
         first = group[0]
-        rows.append(MatchLog(
-            key=hashlib.sha256(f"{key}\0{sensor}\0{batch_id}".encode()).hexdigest(),
-            fold_key=key, entry_id=first.entry_id, rrname=first.rrname, rrtype=first.rrtype, rdata=first.rdata,
-            sensor=group[-1].sensor, time_first=min(h.time_first for h in group),
-            time_last=max(h.time_last for h in group), count=sum(h.count for h in group),
-            matches=sum(h.matches for h in group),
+        rows.append((
+            hashlib.sha256(f"{key}\0{sensor}\0{batch_id}".encode()).hexdigest(), key, first.entry_id, first.rrname,
+            first.rrtype, first.rdata, group[-1].sensor, min(h.time_first for h in group),
+            max(h.time_last for h in group), sum(h.count for h in group), sum(h.matches for h in group), now, False,
         ))
     # SQLite: a thread released by a lock goes at once, while SQLite's busy handler sleeps 1-100 ms a retry
-    with _KEEP_WRITES if connection.vendor == "sqlite" else contextlib.nullcontext():
-        MatchLog.objects.bulk_create(rows, ignore_conflicts=True)
+    with _KEEP_WRITES if connection.vendor == "sqlite" else contextlib.nullcontext(), connection.cursor() as cursor:
+        for start in range(0, len(rows), KEEP_ROWS):
+            chunk = rows[start : start + KEEP_ROWS]
+            values = ", ".join([_KEEP_ROW] * len(chunk))
+            cursor.execute(f"{_KEEP_SQL} {values} ON CONFLICT DO NOTHING", [v for row in chunk for v in row])
     return len(rows)
 
 

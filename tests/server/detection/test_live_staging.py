@@ -1,0 +1,77 @@
+"""The ingest API's matching hook: it matches while the store writes the batch, and keeps matches only after the
+commit (a batch whose write fails keeps none; its retry keeps them once)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+import pytest
+
+from yapdns.core.batch import DecodedBatch
+from yapdns.core.model import Observation
+from yapdns.ingest import IngestService
+from yapdns.server.detection import live, services
+from yapdns.server.detection.indicators import IndicatorSpec
+from yapdns.server.detection.matching import Hit, WatchlistMatcher
+from yapdns.server.detection.models import Alert
+from yapdns.storage.base import BatchRef, Store, StoreUnavailable, WriteOutcome
+
+SEEN = Observation(rrname="c2.evil.example", rrtype="A", rdata=("203.0.113.5",), time_first=1_700_000_000,
+                   time_last=1_700_000_000, count=2)
+
+
+class WatchedStore:
+    """The real store, with what happened before each write recorded (and a write that can be made to fail)."""
+
+    def __init__(self, store: Store, matched: threading.Event) -> None:
+        self.store = store
+        self.matched = matched
+        self.matched_before_commit: list[bool] = []
+        self.fail = False
+
+    def write(self, observations: Sequence[Observation], batch: BatchRef | None = None) -> WriteOutcome:
+        # a write takes a while: long enough here for the matcher thread to finish (it never needs this long)
+        self.matched_before_commit.append(self.matched.wait(timeout=10))
+        if self.fail:
+            raise StoreUnavailable("the store went away")
+        return self.store.write(observations, batch)
+
+
+@pytest.fixture
+def matched(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Set once the watchlist matcher has matched a batch."""
+    done = threading.Event()
+    original = WatchlistMatcher.match
+
+    def match(self: WatchlistMatcher, observations: Sequence[Observation]) -> list[Hit]:
+        found = original(self, observations)
+        done.set()
+        return found
+
+    monkeypatch.setattr(WatchlistMatcher, "match", match)
+    return done
+
+
+def test_the_batch_is_matched_while_the_store_writes_it(store: Store, matched: threading.Event) -> None:
+    services.add_entries([IndicatorSpec("name", "*.evil.example")], None, "api")
+    watched = WatchedStore(store, matched)
+    IngestService(watched, live.ingest_hooks()).submit("s1", DecodedBatch("one", [SEEN], []))  # type: ignore[arg-type]
+    assert watched.matched_before_commit == [True]  # not after the commit, when the request should answer
+    assert services.pending_matches() == 1  # kept once the write committed
+
+
+def test_a_batch_whose_write_fails_keeps_no_match_and_its_retry_keeps_it_once(
+        store: Store, matched: threading.Event) -> None:
+    services.add_entries([IndicatorSpec("name", "*.evil.example")], None, "api")
+    watched = WatchedStore(store, matched)
+    service = IngestService(watched, live.ingest_hooks())  # type: ignore[arg-type]
+    watched.fail = True
+    with pytest.raises(StoreUnavailable):
+        service.submit("s1", DecodedBatch("one", [SEEN], []))
+    assert services.pending_matches() == 0  # matched, but nothing kept: the batch is not stored
+    watched.fail = False
+    for _ in range(2):  # the sender's retry, then a replay of it
+        service.submit("s1", DecodedBatch("one", [SEEN], []))
+    services.fold_pending(store)
+    assert [(a.count, a.matches) for a in Alert.objects.all()] == [(2, 1)]
