@@ -500,11 +500,15 @@ class RollupReader(ABC):
         self._rollup_current()
         match = NameMatch("suffix" if below else "exact", name)
         lo, hi = match.key_range()
-        where, params = ("rrname_rev > ? AND rrname_rev < ?", (lo, hi)) if below else ("rrname_rev = ?", (lo,))
-        source = (rollup_source(where), params * SOURCE_PARTS)
         if below:
+            source = (rollup_source("rrname_rev > ? AND rrname_rev < ?"), (lo, hi) * SOURCE_PARTS)
             return self._zone(source, top, seen_by) if self.zone_in_one_statement else self._zone_folded(
                 source, top, seen_by)
+        # one name is read from one place, decided by one probe: a big name's rows, or a small name's records (a
+        # name promoted in between is read from its records, which are exact too); never a big name's records
+        big = bool(self._rows(self._sq("SELECT 1 FROM name_rollup WHERE rrname_rev = ? LIMIT 1"), (lo,)))
+        where = "rrname_rev = ?"
+        source = (rollup_source(where, big), (lo,) * (1 if big else SOURCE_PARTS - 1))
         types, seen = self._breakdowns(source, seen_by)
         if not types:
             return _rollup([], 0, [], [])
@@ -614,26 +618,32 @@ SOURCE_PARTS = 4  # how many times ``rollup_source`` repeats its ``where`` (its 
 _SMALL = "NOT EXISTS (SELECT 1 FROM name_rollup n WHERE n.rrname_rev = r.rrname_rev)"
 
 
-def rollup_source(where: str) -> str:
+def rollup_source(where: str, big: bool | None = None) -> str:
     """A derived table (to be named) of the rows of the names matching ``where`` (on ``rrname_rev``, with
     placeholders; ``SOURCE_PARTS`` times its parameters): the rollup rows of the big names, and for each small
     name (no rows) rows of the same shape from its records: one per record and provenance (``rr_seen``), one of
     its record count and one of its RRset count per type (prov 0, no window). Grouped by type, provenance or
     name they give what rollup rows would; a small name's cost is its records (fewer than ``BIG_RECORDS``, unless
-    a drain has yet to promote it)."""
+    a drain has yet to promote it). ``big`` (names known to be all big, or all small): only the rollup rows (one
+    time the parameters), or only the records, unchecked (``SOURCE_PARTS - 1`` times)."""
     inner = where.replace("rrname_rev", "r.rrname_rev")
+    small = "" if big is False else f" AND {_SMALL}"
     traffic = "CASE WHEN s.zone_only THEN NULL ELSE s.{} END"
-    return (
-        "(SELECT rrname_rev, rrtype, prov, records, rrsets, count, time_first, time_last, zone_time_first, "
-        f"zone_time_last FROM name_rollup WHERE {where} "
-        f"UNION ALL SELECT r.rrname_rev, r.rrtype, s.prov, 0, 0, s.count, {traffic.format('time_first')}, "
-        f"{traffic.format('time_last')}, s.zone_time_first, s.zone_time_last FROM rr r JOIN rr_seen s "
-        f"ON s.rr_id = r.id WHERE {inner} AND {_SMALL} "
+    rows = ("SELECT rrname_rev, rrtype, prov, records, rrsets, count, time_first, time_last, zone_time_first, "
+            f"zone_time_last FROM name_rollup WHERE {where}")
+    if big:
+        return f"({rows})"
+    records = (
+        "SELECT r.rrname_rev AS rrname_rev, r.rrtype AS rrtype, s.prov AS prov, 0 AS records, 0 AS rrsets, "
+        f"s.count AS count, {traffic.format('time_first')} AS time_first, {traffic.format('time_last')} AS "
+        "time_last, s.zone_time_first AS zone_time_first, s.zone_time_last AS zone_time_last FROM rr r JOIN rr_seen s "
+        f"ON s.rr_id = r.id WHERE {inner}{small} "
         "UNION ALL SELECT r.rrname_rev, r.rrtype, 0, count(*), 0, 0, NULL, NULL, NULL, NULL FROM rr r "
-        f"WHERE {inner} AND {_SMALL} GROUP BY r.rrname_rev, r.rrtype "
+        f"WHERE {inner}{small} GROUP BY r.rrname_rev, r.rrtype "
         "UNION ALL SELECT r.rrname_rev, r.rrtype, 0, 0, count(*), 0, NULL, NULL, NULL, NULL FROM rrset r "
-        f"WHERE {inner} AND {_SMALL} GROUP BY r.rrname_rev, r.rrtype)"
+        f"WHERE {inner}{small} GROUP BY r.rrname_rev, r.rrtype"
     )
+    return f"({records})" if big is False else f"({rows} UNION ALL {records})"
 
 
 def _lower(a: Any, b: Any) -> Any:
