@@ -276,6 +276,37 @@ class Pending:
         return held
 
 
+class GroupJournal(Protocol):
+    """What ``stage_group`` needs of a backend, inside an ingest group's transaction."""
+
+    def big_since(self, seq: int) -> list[tuple[int, str]]:
+        """The ``(seq, rrname_rev)`` rows of ``rollup_big`` after ``seq``."""
+        ...
+
+    def append(self, blob: bytes) -> int:
+        """Add one journal row; its ``seq``."""
+        ...
+
+
+Staged = tuple[int, dict[Key, Delta], NewCounts, NewCounts, list[str]]  # ``Pending.add``'s arguments
+
+
+def stage_group(journal: GroupJournal, pending: Pending, folded: FoldedBatch, new_rr: NewCounts,
+                new_sets: NewCounts) -> Staged | None:
+    """Journal one ingest group's rollup in its transaction: the big names' deltas (after taking in any
+    writer's promotions) and the small names that got new records (candidates); what ``pending.add`` takes
+    after COMMIT, or None when the group has nothing to journal."""
+    pending.sync(journal.big_since(pending.big_seq))
+    deltas = group_deltas(folded, pending.big)
+    candidates: set[str] = set()
+    new_rr = split_new(new_rr, pending.big_revs, candidates)
+    new_sets = split_new(new_sets, pending.big_revs, None)
+    if not (deltas or new_rr or new_sets or candidates):
+        return None
+    listed = list(candidates)
+    return journal.append(encode_journal(deltas, new_rr, new_sets, listed)), deltas, new_rr, new_sets, listed
+
+
 class JournalDb(Protocol):
     """What ``drain`` needs of a backend, inside the caller's write transaction."""
 

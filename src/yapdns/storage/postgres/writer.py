@@ -44,7 +44,7 @@ from yapdns.storage.base import BatchRef, WriteOutcome
 from yapdns.storage.group import BatchKey, WriteJob, hour_sensor, resolve_replays
 from yapdns.storage.postgres.journal import STAGE as ROLLUP_STAGE
 from yapdns.storage.postgres.journal import PgJournal
-from yapdns.storage.rollup import FLUSH_SECONDS, Pending, drain, encode_journal, group_deltas, split_new
+from yapdns.storage.rollup import FLUSH_SECONDS, Pending, Staged, drain, stage_group
 
 GROUP_LIMIT = 1_000_000
 PURGE_EVERY = 3600.0
@@ -141,7 +141,7 @@ class PostgresApplier:
         self._last_purge = 0.0
         self._has_rollup = False
         self.pending = Pending()  # rollup deltas of committed groups, not yet in the rollup tables
-        self._staged: tuple[Any, ...] | None = None  # this transaction's journal row, for ``pending`` after COMMIT
+        self._staged: Staged | None = None  # this transaction's journal row, for ``pending`` after COMMIT
 
     def _rollup_ready(self, conn: psycopg.Connection[Any]) -> bool:
         """Whether migration 0011 made ``rollup_big`` (checked until it has: a writer at an older schema leaves the
@@ -154,17 +154,7 @@ class PostgresApplier:
                      new_sets: dict[tuple[str, int], int]) -> None:
         """Journal the group's rollup deltas (the transaction's last statement,
         see ``postgres/journal.py``); ``pending`` gets them after COMMIT."""
-        journal = PgJournal(conn)
-        pending = self.pending
-        pending.sync(journal.big_since(pending.big_seq))
-        deltas = group_deltas(folded, pending.big)
-        candidates: set[str] = set()
-        new_rr = split_new(new_rr, pending.big_revs, candidates)
-        new_sets = split_new(new_sets, pending.big_revs, None)
-        if deltas or new_rr or new_sets or candidates:
-            listed = list(candidates)
-            seq = journal.append(encode_journal(deltas, new_rr, new_sets, listed))
-            self._staged = (seq, deltas, new_rr, new_sets, listed)
+        self._staged = stage_group(PgJournal(conn), self.pending, folded, new_rr, new_sets)
 
     def flush(self, conn: psycopg.Connection[Any]) -> None:
         """Drain the rollup journal now, in a transaction of its own (outside any ingest transaction)."""

@@ -28,7 +28,7 @@ from yapdns.storage.aggregate import (
 )
 from yapdns.storage.base import BatchRef, WriteOutcome
 from yapdns.storage.group import BatchKey, WriteJob, hour_sensor, resolve_replays
-from yapdns.storage.rollup import FLUSH_SECONDS, Pending, drain, encode_journal, group_deltas, split_new
+from yapdns.storage.rollup import FLUSH_SECONDS, Pending, Staged, drain, stage_group
 from yapdns.storage.sqlite.journal import SqliteJournal
 from yapdns.storage.sqlite.rowcache import CACHE_LIMIT, RowIdCache, StaleRowIds
 from yapdns.storage.sqlite.rowids import upsert_rr, upsert_rrset
@@ -68,7 +68,7 @@ class SqliteApplier:
         self._last_purge = 0.0
         self._has_rollup = False
         self.pending = Pending()  # rollup deltas of committed groups, not yet in the rollup tables
-        self._staged: tuple[Any, ...] | None = None  # this transaction's journal row, for ``pending`` after COMMIT
+        self._staged: Staged | None = None  # this transaction's journal row, for ``pending`` after COMMIT
 
     def _rollup_ready(self, conn: sqlite3.Connection) -> bool:
         """Whether migration 0011 made ``rollup_big`` (checked until it has: a writer at an older schema leaves the
@@ -80,17 +80,7 @@ class SqliteApplier:
     def _keep_rollup(self, conn: sqlite3.Connection, folded: FoldedBatch, new_rr: dict[tuple[str, int], int],
                      new_sets: dict[tuple[str, int], int]) -> None:
         """Journal the group's rollup deltas; ``pending`` gets them after COMMIT."""
-        journal = SqliteJournal(conn)
-        pending = self.pending
-        pending.sync(journal.big_since(pending.big_seq))
-        deltas = group_deltas(folded, pending.big)
-        candidates: set[str] = set()
-        new_rr = split_new(new_rr, pending.big_revs, candidates)
-        new_sets = split_new(new_sets, pending.big_revs, None)
-        if deltas or new_rr or new_sets or candidates:
-            listed = list(candidates)
-            seq = journal.append(encode_journal(deltas, new_rr, new_sets, listed))
-            self._staged = (seq, deltas, new_rr, new_sets, listed)
+        self._staged = stage_group(SqliteJournal(conn), self.pending, folded, new_rr, new_sets)
 
     def flush(self, conn: sqlite3.Connection) -> None:
         """Drain the rollup journal now, in a transaction of its own (outside any ingest transaction)."""
