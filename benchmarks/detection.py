@@ -5,7 +5,7 @@ The same observations (workload.py, Zipf-like) are written through
 each mode of ``--modes``:
 
 * ``off``: no after-commit hook, nobody reading NOD;
-* ``match``: the live matching hook (``detection.live.match_after_commit``)
+* ``match``: the live matching hook (``detection.live.live_matching``)
   over a watchlist of E entries (default 10,000: 40 % exact names, 20 %
   ``*.domain``, 30 % IPv4 /32 and /24, 10 % IPv6 /48; plus R regexes,
   default 0) that matches a few records of the workload, so matches are kept

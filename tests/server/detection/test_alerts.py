@@ -212,11 +212,11 @@ def test_a_batch_committed_during_a_hunt_and_matched_after_it_counts_once(store:
     store.write([late], ref)  # committed; its match is not kept yet (the moment between commit and match)
     services.retro_hunt(store, entry.pk)  # the hunt reads the record: 5, the late batch included
     assert alert_count() == 5
-    live.match_after_commit([late], ref)  # the late batch's match, kept after the hunt
+    live.live_matching().begin([late], ref)()  # the late batch's match, kept after the hunt
     services.fold_pending(store)
     assert alert_count() == stored_count(store, "c2.evil.example") == 5  # not 7
     store.write([msgspec.structs.replace(history, count=4)], BatchRef("s1", "later"))
-    live.match_after_commit([msgspec.structs.replace(history, count=4)], BatchRef("s1", "later"))
+    live.live_matching().begin([msgspec.structs.replace(history, count=4)], BatchRef("s1", "later"))()
     services.fold_pending(store)
     assert alert_count() == stored_count(store, "c2.evil.example") == 9  # a batch after the hunt adds
 

@@ -13,8 +13,7 @@ is sent; a write that fails keeps nothing. Why the request does not match after
 the commit itself: the store's writer commits the requests that are waiting as
 one group, and a request still busy matching when the next group starts
 misses it, so groups got smaller and the writer slower (``docs/detection.md``,
-"Cost on ingest"). ``match_after_commit`` is the same done in one step, after
-the commit. A server that crashed
+"Cost on ingest"). A server that crashed
 after the commit but before that insert never acknowledged the batch, so the
 sender retries it and the replay is matched then; a replay whose matches were
 kept already adds nothing. ``asn`` entries are matched where the address's AS
@@ -56,16 +55,6 @@ class MatchStats:
     batches = 0
     hits = 0
     failures = 0
-
-
-def match_after_commit(observations: Sequence[Observation], ref: BatchRef) -> None:
-    """Match one committed batch against the watchlist and keep its matches for folding."""
-    try:
-        hits = _match(services.live_matcher(), observations)
-    except Exception:
-        _failed(observations)
-        return
-    _keep(hits, observations, ref)
 
 
 def _match(matcher: WatchlistMatcher, observations: Sequence[Observation]) -> list[Hit]:
