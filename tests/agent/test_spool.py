@@ -107,16 +107,19 @@ def test_an_unfinished_commit_is_dropped_with_its_positions(tmp_path: Path) -> N
     assert drain(again) == ["b1"]  # "lost" never reached the shipper: its lines will be read again
 
 
-def test_a_corrupt_frame_is_counted_and_skipped_the_rest_survives(tmp_path: Path) -> None:
+def _three_batches_the_second_corrupt(tmp_path: Path) -> None:
     spool = opened(tmp_path)
     for i in range(3):
         spool.commit([(f"b{i}", 1, body(1))], checkpoint(i + 1, i), i + 1)
     spool.close()
     segment = next(s for s in segments(tmp_path) if s.stat().st_size > fmt.SEGMENT_HEADER.size)
     data = bytearray(segment.read_bytes())
-    second = data.index(b"b1")  # inside the second batch frame's payload
-    data[second + 10] ^= 0xFF
+    data[data.index(b"b1") + 10] ^= 0xFF  # inside the second batch frame's payload
     segment.write_bytes(bytes(data))
+
+
+def test_a_corrupt_frame_is_counted_and_skipped_the_rest_survives(tmp_path: Path) -> None:
+    _three_batches_the_second_corrupt(tmp_path)
     reopened = DiskSpool(tmp_path, max_bytes=1 << 20, segment_bytes=64 << 10)
     recovery = reopened.open()
     assert recovery.corrupt_frames == 1
@@ -125,14 +128,7 @@ def test_a_corrupt_frame_is_counted_and_skipped_the_rest_survives(tmp_path: Path
 
 
 def test_a_corrupt_frame_between_batches_in_flight_is_counted_once(tmp_path: Path) -> None:
-    spool = opened(tmp_path)
-    for i in range(3):
-        spool.commit([(f"b{i}", 1, body(1))], checkpoint(i + 1, i), i + 1)
-    spool.close()
-    segment = next(s for s in segments(tmp_path) if s.stat().st_size > fmt.SEGMENT_HEADER.size)
-    data = bytearray(segment.read_bytes())
-    data[data.index(b"b1") + 10] ^= 0xFF
-    segment.write_bytes(bytes(data))
+    _three_batches_the_second_corrupt(tmp_path)
     reopened = opened(tmp_path)
     b0, b2 = reopened.next_unsent(timeout=0), reopened.next_unsent(timeout=0)
     assert b0 is not None and b2 is not None and (b0.batch_id, b2.batch_id) == ("b0", "b2")

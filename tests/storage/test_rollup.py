@@ -288,13 +288,7 @@ def _insert(store: Store, sql: str, row: tuple[Any, ...]) -> None:
 def add_rollup_row(store: Store, row: tuple[Any, ...]) -> None:
     """Insert a ``name_rollup`` row as the writer would (prov 0: RRsets without records, which the writer
     keeps where a transaction inserted RRsets of a name and type but no sighting of them)."""
-    sql = f"INSERT INTO name_rollup VALUES ({', '.join(['?'] * len(row))})"
-    if store.name == "sqlite":
-        with sqlite3.connect(store.path) as conn:  # type: ignore[attr-defined]
-            conn.execute(sql, row)
-        return
-    with store._pool.connection() as conn:  # type: ignore[attr-defined]
-        conn.execute(sql.replace("?", "%s"), row)
+    _insert(store, f"INSERT INTO name_rollup VALUES ({', '.join(['?'] * len(row))})", row)
 
 
 @pytest.mark.parametrize(("seed", "big_records"), [(1, 1), (2, 1), (3, 1), (4, rollup.BIG_RECORDS)])
