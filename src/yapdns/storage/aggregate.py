@@ -267,29 +267,46 @@ def _fold_answer(
             merge(out.sample, (name, code, one, sample.sha256, sample.task_id or ""), st)
 
 
+def derived_keys(code: int, rdata: str) -> tuple[bytes | None, str | None]:
+    """``(ip, target_rev)`` of one RR: the 16-byte address of A/AAAA rdata, the reversed name an rdata points
+    to (CNAME, NS, MX, ...)."""
+    if code == rrtypes.A:
+        return _V4_PREFIX + inet_aton(rdata), None
+    if code == rrtypes.AAAA:
+        return inet_pton(AF_INET6, rdata), None
+    target = target_name(code, rdata)
+    return None, reverse_name(target) if target else None
+
+
 def stage_rr_rows(items: Iterable[tuple[tuple[str, int, str, int], Stats]]) -> list[tuple[Any, ...]]:
     """``(rrname_rev, rrname, rrtype, rdata, ip, target_rev, prov, tf, tl, n, tmin, tmax, ztf, ztl, zone_only)``
     per RR row.
 
     ``items`` are ``FoldedBatch.rr`` items (or some of them).
     """
-    out = []
     rev = reverse_name
-    for (name, code, rdata, prov), st in items:
-        if code == rrtypes.A:
-            ip, target = _V4_PREFIX + inet_aton(rdata), None
-        elif code == rrtypes.AAAA:
-            ip, target = inet_pton(AF_INET6, rdata), None
-        else:
-            ip, target = None, target_name(code, rdata)
-        out.append((rev(name), name, code, rdata, ip, rev(target) if target else None, prov, *with_zone(st)))
-    return out
+    return [(rev(name), name, code, rdata, *derived_keys(code, rdata), prov, *with_zone(st))
+            for (name, code, rdata, prov), st in items]
+
+
+def rr_insert_rows(items: Iterable[tuple[tuple[str, int, str], Stats]], start: int) -> list[tuple[Any, ...]]:
+    """``(id, rrname_rev, rrname, rrtype, rdata, ip, target_rev, tf, tl, n, tmin, tmax, ztf, ztl, zone_only)``
+    per record ``(rrname, rrtype, rdata)``, with the ids ``start + i``."""
+    rev = reverse_name
+    return [(i, rev(name), name, code, rdata, *derived_keys(code, rdata), *(st if len(st) > 5 else st + NO_ZONE))
+            for i, ((name, code, rdata), st) in enumerate(items, start)]
 
 
 def stage_rrset_rows(items: Iterable[tuple[tuple[str, int, str, str], Stats]]) -> list[tuple[Any, ...]]:
     """``(rrname_rev, rrname, rrtype, bailiwick, rdata, tf, tl, n, tmin, tmax, ztf, ztl, zone_only)`` per
     ``FoldedBatch.rrset`` item."""
     return [(reverse_name(k[0]), *k, *with_zone(st)) for k, st in items]
+
+
+def rrset_insert_rows(items: Iterable[tuple[tuple[str, int, str, str], Stats]], start: int) -> list[tuple[Any, ...]]:
+    """``stage_rrset_rows`` with the ids ``start + i`` in front."""
+    rev = reverse_name
+    return [(i, rev(k[0]), *k, *(st if len(st) > 5 else st + NO_ZONE)) for i, (k, st) in enumerate(items, start)]
 
 
 def stage_grouped_rows(rows: dict[Any, Stats]) -> list[tuple[Any, ...]]:

@@ -29,11 +29,9 @@ from typing import Any
 from yapdns.storage.aggregate import (
     FoldedBatch,
     Stats,
-    merge,
+    rr_insert_rows,
+    rrset_insert_rows,
     saturating_add,
-    stage_rr_rows,
-    stage_rrset_rows,
-    with_zone,
 )
 from yapdns.storage.sqlite.rowcache import CachedRow, RecordKey, RowIdCache, StaleRowIds, merged
 
@@ -58,9 +56,14 @@ _BY_ID = f"time_last = max(time_last, ?2), count = {saturating_add('min', 'count
 UPDATE_RR = f"UPDATE rr SET {_BY_ID} WHERE id = ?1"
 UPDATE_RR_FIRST = f"UPDATE rr SET time_first = min(time_first, ?6), {_BY_ID} WHERE id = ?1"
 UPDATE_RRSET = f"UPDATE rrset SET time_first = min(time_first, ?6), {_BY_ID} WHERE id = ?1"
+_SEEN_COLS = "rr_id, prov, time_first, time_last, count, zone_time_first, zone_time_last, zone_only"
 UPSERT_SEEN = (
-    "INSERT INTO rr_seen (rr_id, prov, time_first, time_last, count, zone_time_first, zone_time_last, zone_only) "
-    f"VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (rr_id, prov) DO UPDATE SET {_MERGE}"
+    f"INSERT INTO rr_seen ({_SEEN_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (rr_id, prov) "
+    f"DO UPDATE SET {_MERGE}"
+)
+UPSERT_SEEN_PLAIN = (  # a sighting in traffic only: no zone-file times
+    f"INSERT INTO rr_seen ({_SEEN_COLS}) VALUES (?, ?, ?, ?, ?, NULL, NULL, 0) ON CONFLICT (rr_id, prov) "
+    f"DO UPDATE SET {_MERGE}"
 )
 _RR_COLS = "rrname_rev, rrname, rrtype, rdata, ip, target_rev"
 _STATS_COLS = "time_first, time_last, count, ttl_min, ttl_max, zone_time_first, zone_time_last, zone_only"
@@ -92,29 +95,49 @@ def upsert_rr(
     """Apply the RR rows of ``folded`` to ``rr`` and ``rr_seen``; return the rows it inserted per
     ``(rrname_rev, rrtype)`` (``per_name``), else per ``("", rrtype)``."""
     rows = cache.rows
-    seen: list[tuple[Any, ...]] = []
+    seen = _Seen()
     per_id: dict[int, tuple[Stats, CachedRow]] = {}
     misses: list[tuple[tuple[str, int, str, int], Stats]] = []
+    plain = seen.plain
     for item in folded.rr.items():
         (name, code, rdata, prov), st = item
         cached = rows.get((name, code, rdata))
-        if cached is None or len(st) > 5:  # not cached, or zone-file times: the staging path
+        if cached is None or len(st) > 5:  # not cached, or zone-file times: the upsert path
             misses.append(item)
             continue
         rid = cached.rr_id
-        first, last, count, _, _ = st
-        seen.append((rid, prov, first, last, count, None, None, False))
-        if rid in per_id:  # the record under several provenances: fold into a copy (the fold's lists stay)
-            earlier, _ = per_id[rid]
-            st = merged(earlier, st)
-        per_id[rid] = (st, cached)
+        plain.append((rid, prov, st[0], st[1], st[2]))
+        earlier = per_id.get(rid)
+        # the record under several provenances: fold into a copy (the fold's lists stay as they are)
+        per_id[rid] = (st, cached) if earlier is None else (merged(earlier[0], st), cached)
     if per_id:
         _update_by_id(conn, per_id)
     new: dict[tuple[str, int], int] = {}
     if misses:
-        seen.extend(_upsert_misses(conn, misses, rows, new, per_name))
-    conn.executemany(UPSERT_SEEN, seen)
+        _upsert_misses(conn, misses, rows, new, per_name, seen)
+    seen.write(conn)
     return new
+
+
+class _Seen:
+    """The ``rr_seen`` rows of one write: traffic-only rows bind five values, rows with zone-file times eight."""
+
+    __slots__ = ("plain", "zoned")
+
+    def __init__(self) -> None:
+        self.plain: list[tuple[Any, ...]] = []  # (rr_id, prov, time_first, time_last, count)
+        self.zoned: list[tuple[Any, ...]] = []  # the same and (zone_time_first, zone_time_last, zone_only)
+
+    def add(self, rid: int, prov: int, st: Stats) -> None:
+        if len(st) > 5:
+            self.zoned.append((rid, prov, st[0], st[1], st[2], st[5], st[6], st[7]))
+        else:
+            self.plain.append((rid, prov, st[0], st[1], st[2]))
+
+    def write(self, conn: sqlite3.Connection) -> None:
+        conn.executemany(UPSERT_SEEN_PLAIN, self.plain)
+        if self.zoned:
+            conn.executemany(UPSERT_SEEN, self.zoned)
 
 
 def _update_by_id(conn: sqlite3.Connection, per_id: dict[int, tuple[Stats, CachedRow]]) -> None:
@@ -141,9 +164,10 @@ def _upsert_misses(
     rows: dict[RecordKey, CachedRow],
     new: dict[tuple[str, int], int],
     per_name: bool,
-) -> list[tuple[Any, ...]]:
+    seen: _Seen,
+) -> None:
     """Upsert records not in the cache under ids given in advance; cache their ids; count the inserted ones into
-    ``new``; return their ``rr_seen`` rows.
+    ``new``; add their ``rr_seen`` rows to ``seen``.
 
     Each record (its provenances folded together by ``aggregate.merge``, the window rule) is upserted with the
     id ``max(id) + 1 + i``: a new record gets it, one already stored keeps its own and leaves a gap. The rows at
@@ -151,47 +175,53 @@ def _upsert_misses(
     """
     records: dict[RecordKey, Stats] = {}
     for (name, code, rdata, _), st in misses:
-        merge(records, (name, code, rdata), st)  # a copy of the first provenance's stats, the others folded in
-    staged = stage_rr_rows(((*k, 0), st) for k, st in records.items())  # 0: no provenance column here
-    ids = _insert_with_ids(conn, "rr", INSERT_RR, [(*row[:6], *row[7:]) for row in staged])
-    _count_new(new, staged, ids, per_name)
+        key = (name, code, rdata)
+        earlier = records.get(key)
+        records[key] = st if earlier is None else merged(earlier, st)  # the fold's lists stay as they are
+    start = _next_id(conn, "rr")
+    values = rr_insert_rows(records.items(), start)
+    ids = _insert_with_ids(conn, INSERT_RR, values, start)
+    _count_new(new, values, ids, per_name)
     if None in ids:
-        _look_up(conn, RR_KEY_JOIN, ids, [(row[0], row[2], "", row[3]) for row in staged])
+        _look_up(conn, RR_KEY_JOIN, ids, [(row[1], row[3], "", row[4]) for row in values])
     found = dict(zip(records, ids, strict=True))
-    seen = []
     for (name, code, rdata, prov), st in misses:
-        rid = found[(name, code, rdata)]
-        z = with_zone(st)
-        seen.append((rid, prov, z[0], z[1], z[2], z[5], z[6], z[7]))
+        key = (name, code, rdata)
+        rid = found[key]
+        seen.add(rid, prov, st)  # type: ignore[arg-type]
         if len(st) > 5 and st[7]:
             continue  # seen only in zone files (so far): the row may be zone-only, which is never cached
-        cached = rows.get((name, code, rdata))
+        cached = rows.get(key)
         if cached is None:
-            rows[(name, code, rdata)] = CachedRow(rid, st[0])  # type: ignore[arg-type]
+            rows[key] = CachedRow(rid, st[0])  # type: ignore[arg-type]
         elif st[0] < cached.first_bound:
             cached.first_bound = st[0]
-    return seen
 
 
 def _count_new(
-    new: dict[tuple[str, int], int], staged: list[tuple[Any, ...]], ids: list[int | None], per_name: bool
+    new: dict[tuple[str, int], int], values: list[tuple[Any, ...]], ids: list[int | None], per_name: bool
 ) -> None:
-    """Add the rows inserted (``ids[i]`` not None) to ``new`` per ``(rrname_rev, rrtype)`` of ``staged[i]``
-    (``per_name``), else per ``("", rrtype)``."""
-    for row, rid in zip(staged, ids, strict=True):
+    """Add the rows inserted (``ids[i]`` not None) to ``new`` per ``(rrname_rev, rrtype)`` of ``values[i]``
+    (``(id, rrname_rev, rrname, rrtype, ...)``) where ``per_name``, else per ``("", rrtype)``."""
+    for row, rid in zip(values, ids, strict=True):
         if rid is not None:
-            key = (row[0] if per_name else "", row[2])
+            key = (row[1] if per_name else "", row[3])
             new[key] = new.get(key, 0) + 1
 
 
+def _next_id(conn: sqlite3.Connection, table: str) -> int:
+    """The first id to hand out: above every row of ``table`` (the writer holds the write lock: nothing else
+    takes ids until COMMIT)."""
+    return int(conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchone()[0])
+
+
 def _insert_with_ids(
-    conn: sqlite3.Connection, table: str, upsert: str, values: list[tuple[Any, ...]]
+    conn: sqlite3.Connection, upsert: str, values: list[tuple[Any, ...]], start: int
 ) -> list[int | None]:
-    """Run ``upsert`` (an ``INSERT ... ON CONFLICT`` whose first column is ``id``) for each row of ``values``
-    with the ids ``max(id) + 1 + i``; return each row's id where it was inserted, None where it was merged
-    into a stored row (the writer holds the write lock: nothing else takes ids meanwhile)."""
-    start = int(conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchone()[0])
-    conn.executemany(upsert, [(start + i, *row) for i, row in enumerate(values)])
+    """Run ``upsert`` (an ``INSERT ... ON CONFLICT`` whose first column is ``id``) over ``values``, whose ids are
+    ``start + i``; return each row's id where it was inserted, None where it was merged into a stored row."""
+    table = "rrset" if upsert is INSERT_RRSET else "rr"
+    conn.executemany(upsert, values)
     (n,) = conn.execute(f"SELECT count(*) FROM {table} WHERE id >= ?", (start,)).fetchone()
     if n == len(values):  # all new (a warm cache): no ids to read back
         every: list[int | None] = list(range(start, start + n))
@@ -237,13 +267,14 @@ def upsert_rrset(
     new: dict[tuple[str, int], int] = {}
     if not misses:
         return new
-    staged = stage_rrset_rows(misses)
-    ids = _insert_with_ids(conn, "rrset", INSERT_RRSET, staged)
-    _count_new(new, staged, ids, per_name)
+    start = _next_id(conn, "rrset")
+    values = rrset_insert_rows(misses, start)
+    ids = _insert_with_ids(conn, INSERT_RRSET, values, start)
+    _count_new(new, values, ids, per_name)
     cacheable = [i for i, ((_, _, bailiwick, rdata), _) in enumerate(misses) if not bailiwick and "\n" not in rdata]
     if any(ids[i] is None for i in cacheable):  # stored before: their ids, to cache
         keyed = [ids[i] for i in cacheable]
-        _look_up(conn, RRSET_KEY_JOIN, keyed, [(staged[i][0], *staged[i][2:5]) for i in cacheable])
+        _look_up(conn, RRSET_KEY_JOIN, keyed, [(values[i][1], *values[i][3:6]) for i in cacheable])
         for i, sid in zip(cacheable, keyed, strict=True):
             ids[i] = sid
     for i in cacheable:
