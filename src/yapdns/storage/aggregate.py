@@ -61,7 +61,12 @@ def merge(table: dict[Any, Stats], key: Any, st: Stats) -> None:
     cur = table.get(key)
     if cur is None:
         table[key] = list(st)
-        return
+    else:
+        fold_into(cur, st)
+
+
+def fold_into(cur: Stats, st: Stats) -> None:
+    """Fold the stats ``st`` into the list ``cur`` in place (``merge``'s rules)."""
     if len(cur) > 5 or len(st) > 5:  # zone-file times on either side
         _merge_windows(cur, st)
     else:
@@ -216,11 +221,13 @@ def fold_batches(
 
 def _fold_plain(out: FoldedBatch, prov: int, table: dict[tuple[str, str, tuple[str, ...]], Stats]) -> None:
     """Fold one provenance's plain sightings; single-RR answers take the short path."""
-    rr, rrset = out.rr, out.rrset
+    rr, rrset, codes = out.rr, out.rrset, _CODES
     for (name, rrtype, rdata), st in table.items():
         if st[2] > COUNT_CEILING:  # noqa: PLR1730 (summed exactly while folding; saturated as it leaves)
             st[2] = COUNT_CEILING
-        code = _code(rrtype)
+        code = codes.get(rrtype)
+        if code is None:
+            code = _code(rrtype)
         if len(rdata) != 1:
             if rdata:
                 _fold_answer(out, st, (name, code, rdata), "", prov=prov, sample=None)
@@ -228,16 +235,15 @@ def _fold_plain(out: FoldedBatch, prov: int, table: dict[tuple[str, str, tuple[s
                 merge(out.query, (name, code, prov), st)
             continue
         one = rdata[0]
-        key = (name, code, one, prov)
-        if key in rr:
-            merge(rr, key, st)
-        else:
-            rr[key] = st  # the sighting's own list: nothing else holds it now
+        cur = rr.setdefault((name, code, one, prov), st)  # the sighting's own list: nothing else holds it now
+        if cur is not st:
+            fold_into(cur, st)
         set_key = (name, code, "", one)
-        if set_key in rrset:
-            merge(rrset, set_key, st)
-        else:
+        cur = rrset.get(set_key)
+        if cur is None:
             rrset[set_key] = list(st)
+        else:
+            fold_into(cur, st)
 
 
 def _prov_key(sensor: str | None, evidence: Any, source: str | None) -> ProvKey:

@@ -23,8 +23,7 @@ retention (``storage/prune.py``) does not, or must clear every writer's cache.
 from __future__ import annotations
 
 from yapdns.core.errors import StoreError
-from yapdns.core.normalize import COUNT_CEILING
-from yapdns.storage.aggregate import Stats, merge
+from yapdns.storage.aggregate import Stats, fold_into
 
 CACHE_LIMIT = 1_000_000  # records; ~400 bytes each with their own key strings (measured), so <= ~400 MB
 RecordKey = tuple[str, int, str]
@@ -66,10 +65,6 @@ class RowIdCache:
 
 def merged(a: Stats, b: Stats) -> Stats:
     """Stats ``a`` and ``b`` folded into a new list, by ``aggregate.merge``'s rules (``a`` is left as it is)."""
-    if len(a) == 5 == len(b):  # traffic only (nearly every row): no windows to combine
-        lo = a[3] if b[3] is None or (a[3] is not None and a[3] <= b[3]) else b[3]
-        hi = a[4] if b[4] is None or (a[4] is not None and a[4] >= b[4]) else b[4]
-        return [min(a[0], b[0]), max(a[1], b[1]), min(a[2] + b[2], COUNT_CEILING), lo, hi]
-    table = {0: list(a)}
-    merge(table, 0, b)
-    return table[0]
+    out = list(a)
+    fold_into(out, b)
+    return out
