@@ -297,7 +297,7 @@ def test_the_merged_read_equals_the_four_pass_read(sql_factory: StoreFactory, se
     """The merged read (PostgreSQL: types and provenances in one group, folded in Python; the name count by a
     streamed group) gives the figures the former four passes gave (``rollup_reference``), for a zone and single
     names, on random data: every name big (rollup rows only, with an RRsets-only row), or most of them small
-    (read from their records); SQLite reads a zone in two passes, folded in Python."""
+    (read from their records: a zone in one statement on both backends, ``zone_source``)."""
     monkeypatch.setattr(rollup, "BIG_RECORDS", big_records)
     store = sql_factory()
     write_all(store, [zone_sightings(seed * 100 + i, 120) for i in range(4)], threads=2)
