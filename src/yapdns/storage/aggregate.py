@@ -235,15 +235,15 @@ def _fold_plain(out: FoldedBatch, prov: int, table: dict[tuple[str, str, tuple[s
                 merge(out.query, (name, code, prov), st)
             continue
         one = rdata[0]
-        cur = rr.setdefault((name, code, one, prov), st)  # the sighting's own list: nothing else holds it now
-        if cur is not st:
-            fold_into(cur, st)
+        held = rr.setdefault((name, code, one, prov), st)  # the sighting's own list: nothing else holds it now
+        if held is not st:
+            fold_into(held, st)
         set_key = (name, code, "", one)
-        cur = rrset.get(set_key)
-        if cur is None:
+        found = rrset.get(set_key)
+        if found is None:
             rrset[set_key] = list(st)
         else:
-            fold_into(cur, st)
+            fold_into(found, st)
 
 
 def _prov_key(sensor: str | None, evidence: Any, source: str | None) -> ProvKey:
