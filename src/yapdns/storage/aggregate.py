@@ -296,10 +296,11 @@ def stage_rr_rows(items: Iterable[tuple[tuple[str, int, str, int], Stats]]) -> l
 
 
 def rr_insert_rows(items: Iterable[tuple[tuple[str, int, str], Stats]], start: int) -> list[tuple[Any, ...]]:
-    """``(id, rrname_rev, rrname, rrtype, rdata, ip, target_rev, tf, tl, n, tmin, tmax, ztf, ztl, zone_only)``
-    per record ``(rrname, rrtype, rdata)``, with the ids ``start + i``."""
+    """``(id, rrname_rev, rrname, rrtype, rdata, ip, target_rev, tf, tl, n, tmin, tmax[, ztf, ztl, zone_only])``
+    per record ``(rrname, rrtype, rdata)``, with the ids ``start + i``; the zone columns only where the stats
+    have them."""
     rev = reverse_name
-    return [(i, rev(name), name, code, rdata, *derived_keys(code, rdata), *(st if len(st) > 5 else st + NO_ZONE))
+    return [(i, rev(name), name, code, rdata, *derived_keys(code, rdata), *st)
             for i, ((name, code, rdata), st) in enumerate(items, start)]
 
 
@@ -310,9 +311,10 @@ def stage_rrset_rows(items: Iterable[tuple[tuple[str, int, str, str], Stats]]) -
 
 
 def rrset_insert_rows(items: Iterable[tuple[tuple[str, int, str, str], Stats]], start: int) -> list[tuple[Any, ...]]:
-    """``stage_rrset_rows`` with the ids ``start + i`` in front."""
+    """``(id, rrname_rev, rrname, rrtype, bailiwick, rdata, tf, tl, n, tmin, tmax[, ztf, ztl, zone_only])`` per
+    ``FoldedBatch.rrset`` item, with the ids ``start + i``; the zone columns only where the stats have them."""
     rev = reverse_name
-    return [(i, rev(k[0]), *k, *(st if len(st) > 5 else st + NO_ZONE)) for i, (k, st) in enumerate(items, start)]
+    return [(i, rev(k[0]), *k, *st) for i, (k, st) in enumerate(items, start)]
 
 
 def stage_grouped_rows(rows: dict[Any, Stats]) -> list[tuple[Any, ...]]:

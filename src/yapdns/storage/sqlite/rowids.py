@@ -24,7 +24,7 @@ and a row that may still be zone-only never enters the cache, because its
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import Any, NamedTuple
 
 from yapdns.storage.aggregate import (
     FoldedBatch,
@@ -67,14 +67,29 @@ UPSERT_SEEN_PLAIN = (  # a sighting in traffic only: no zone-file times
 )
 _RR_COLS = "rrname_rev, rrname, rrtype, rdata, ip, target_rev"
 _STATS_COLS = "time_first, time_last, count, ttl_min, ttl_max, zone_time_first, zone_time_last, zone_only"
-INSERT_RR = (
-    f"INSERT INTO rr (id, {_RR_COLS}, {_STATS_COLS}) VALUES ({', '.join('?' * 15)}) "
-    f"ON CONFLICT (rrname_rev, rrtype, rdata) DO UPDATE SET {MERGE_TTL}"
-)
-INSERT_RRSET = (
-    f"INSERT INTO rrset (id, rrname_rev, rrname, rrtype, bailiwick, rdata, {_STATS_COLS}) VALUES "
-    f"({', '.join('?' * 14)}) ON CONFLICT (rrname_rev, rrtype, bailiwick, rdata) DO UPDATE SET {MERGE_TTL}"
-)
+
+
+class Upsert(NamedTuple):
+    """The ``INSERT ... ON CONFLICT`` of new ``rr`` or ``rrset`` rows (ids given), in two forms: rows seen in
+    traffic only leave the three zone columns to literals (binding them costs ~1 µs a row), rows with zone-file
+    times bind every column."""
+
+    table: str
+    plain: str  # rows of ``width`` values: (id, key columns..., tf, tl, n, tmin, tmax)
+    zoned: str  # rows of ``width + 3`` values: the same and (ztf, ztl, zone_only)
+    width: int
+
+
+def _upsert(table: str, cols: str, key: str) -> Upsert:
+    width = 1 + len(cols.split(", ")) + 5  # id, the key columns, the five traffic stats
+    head = f"INSERT INTO {table} (id, {cols}, {_STATS_COLS}) VALUES "
+    tail = f" ON CONFLICT ({key}) DO UPDATE SET {MERGE_TTL}"
+    plain = f"{head}({', '.join('?' * width)}, NULL, NULL, 0){tail}"
+    return Upsert(table, plain, f"{head}({', '.join('?' * (width + 3))}){tail}", width)
+
+
+INSERT_RR = _upsert("rr", _RR_COLS, "rrname_rev, rrtype, rdata")
+INSERT_RRSET = _upsert("rrset", "rrname_rev, rrname, rrtype, bailiwick, rdata", "rrname_rev, rrtype, bailiwick, rdata")
 STAGE_KEY = (
     "CREATE TEMP TABLE IF NOT EXISTS stage_key (i INTEGER PRIMARY KEY, rrname_rev TEXT, rrtype INTEGER, "
     "bailiwick TEXT, rdata TEXT)"
@@ -216,17 +231,19 @@ def _next_id(conn: sqlite3.Connection, table: str) -> int:
 
 
 def _insert_with_ids(
-    conn: sqlite3.Connection, upsert: str, values: list[tuple[Any, ...]], start: int
+    conn: sqlite3.Connection, upsert: Upsert, values: list[tuple[Any, ...]], start: int
 ) -> list[int | None]:
-    """Run ``upsert`` (an ``INSERT ... ON CONFLICT`` whose first column is ``id``) over ``values``, whose ids are
-    ``start + i``; return each row's id where it was inserted, None where it was merged into a stored row."""
-    table = "rrset" if upsert is INSERT_RRSET else "rr"
-    conn.executemany(upsert, values)
-    (n,) = conn.execute(f"SELECT count(*) FROM {table} WHERE id >= ?", (start,)).fetchone()
+    """Run ``upsert`` over ``values``, whose ids are ``start + i``; return each row's id where it was inserted,
+    None where it was merged into a stored row."""
+    plain = [row for row in values if len(row) == upsert.width]
+    conn.executemany(upsert.plain, plain)
+    if len(plain) < len(values):
+        conn.executemany(upsert.zoned, [row for row in values if len(row) != upsert.width])
+    (n,) = conn.execute(f"SELECT count(*) FROM {upsert.table} WHERE id >= ?", (start,)).fetchone()
     if n == len(values):  # all new (a warm cache): no ids to read back
         every: list[int | None] = list(range(start, start + n))
         return every
-    inserted = {rid for (rid,) in conn.execute(f"SELECT id FROM {table} WHERE id >= ?", (start,))}
+    inserted = {rid for (rid,) in conn.execute(f"SELECT id FROM {upsert.table} WHERE id >= ?", (start,))}
     return [start + i if start + i in inserted else None for i in range(len(values))]
 
 
