@@ -13,6 +13,7 @@ from django.test import Client
 
 from tests.conftest import ROOT
 from tests.server.conftest import auth
+from tests.server.detection.conftest import KEEPS
 from yapdns.agent.parsers import registry
 from yapdns.agent.parsers.base import DocumentParser
 from yapdns.agent.parsing import ParseRun
@@ -249,6 +250,7 @@ def test_a_file_imported_by_the_command_is_not_stored_again_by_the_api(
     assert record[5] == 12
 
 
+@KEEPS
 def test_an_uploaded_resolution_is_matched_against_the_watchlist(
     client: Client, store: Store, query_token: str
 ) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 
+from tests.server.detection.conftest import KEEPS
 from yapdns.core.batch import DecodedBatch
 from yapdns.core.model import Observation
 from yapdns.ingest import IngestService
@@ -15,7 +16,9 @@ from yapdns.server.detection import live, services
 from yapdns.server.detection.indicators import IndicatorSpec
 from yapdns.server.detection.matching import Hit, WatchlistMatcher
 from yapdns.server.detection.models import Alert
-from yapdns.storage.base import BatchRef, Store, StoreUnavailable, WriteOutcome
+from yapdns.storage.base import BatchRef, Store, StoreUnavailable, Then, WriteOutcome
+
+pytestmark = KEEPS
 
 SEEN = Observation(rrname="c2.evil.example", rrtype="A", rdata=("203.0.113.5",), time_first=1_700_000_000,
                    time_last=1_700_000_000, count=2)
@@ -30,12 +33,14 @@ class WatchedStore:
         self.matched_before_commit: list[bool] = []
         self.fail = False
 
-    def write(self, observations: Sequence[Observation], batch: BatchRef | None = None) -> WriteOutcome:
+    def write(
+        self, observations: Sequence[Observation], batch: BatchRef | None = None, then: Sequence[Then] = ()
+    ) -> WriteOutcome:
         # a write takes a while: long enough here for the matcher thread to finish (it never needs this long)
         self.matched_before_commit.append(self.matched.wait(timeout=10))
         if self.fail:
             raise StoreUnavailable("the store went away")
-        return self.store.write(observations, batch)
+        return self.store.write(observations, batch, then)
 
 
 @pytest.fixture

@@ -37,6 +37,7 @@ from yapdns.storage.base import (
     RankKey,
     RecordSummary,
     StoreStats,
+    Then,
     WriteOutcome,
     iterate_pages,
 )
@@ -152,9 +153,11 @@ class ClickHouseStore:
 
     # -- writes -------------------------------------------------------------
 
-    def write(self, observations: Sequence[Observation], batch: BatchRef | None = None) -> WriteOutcome:
+    def write(
+        self, observations: Sequence[Observation], batch: BatchRef | None = None, then: Sequence[Then] = ()
+    ) -> WriteOutcome:
         with translated():
-            return self._writer.write(list(observations), batch)
+            return self._writer.write(list(observations), batch, then)
 
     def load(self, folded: FoldedBatch, provs: dict[ProvKey, int], ref: BatchRef, commit_rows: list[Row]) -> bool:
         """Apply rows folded elsewhere once per ``ref`` (``copy.py``; not while this store instance writes);
