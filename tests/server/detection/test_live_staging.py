@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import pytest
 
 from tests.server.detection.conftest import KEEPS
+from tests.storage.conftest import Queued
 from yapdns.core.batch import DecodedBatch
 from yapdns.core.model import Observation
 from yapdns.ingest import IngestService
@@ -17,6 +18,7 @@ from yapdns.server.detection.indicators import IndicatorSpec
 from yapdns.server.detection.matching import Hit, WatchlistMatcher
 from yapdns.server.detection.models import Alert
 from yapdns.storage.base import BatchRef, Store, StoreUnavailable, Then, WriteOutcome
+from yapdns.storage.observe import set_writer_observer
 
 pytestmark = KEEPS
 
@@ -80,3 +82,55 @@ def test_a_batch_whose_write_fails_keeps_no_match_and_its_retry_keeps_it_once(
         service.submit("s1", DecodedBatch("one", [SEEN], []))
     services.fold_pending(store)
     assert [(a.count, a.matches) for a in Alert.objects.all()] == [(2, 1)]
+
+
+class Held:
+    """A commit hook that holds the store's writer after its write committed, until ``go``."""
+
+    def __init__(self) -> None:
+        self.holding = threading.Event()
+        self.go = threading.Event()
+
+    def committed(self, notes: list[tuple[object, WriteOutcome]]) -> None:
+        self.holding.set()
+        self.go.wait(20)
+
+    def writer_done(self) -> None: ...
+
+
+def test_a_groups_matches_are_kept_by_the_stores_writer_in_one_statement_before_the_answers(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    services.add_entries([IndicatorSpec("name", "*.evil.example")], None, "api")
+    kept: list[tuple[str, list[str], list[str]]] = []
+    answered: list[str] = []
+    original = services.log_matches
+
+    def log_matches(batches: Sequence[tuple[Sequence[Hit], str, str]]) -> int:
+        kept.append((threading.current_thread().name, [batch for _, _, batch in batches], list(answered)))
+        return original(batches)
+
+    monkeypatch.setattr(services, "log_matches", log_matches)
+    service = IngestService(store, live.ingest_hooks())
+
+    def submit(batch: str) -> None:
+        service.submit("s1", DecodedBatch(batch, [SEEN], []))
+        answered.append(batch)
+
+    held, queued = Held(), Queued(2)
+    holder = threading.Thread(target=store.write, args=([SEEN], BatchRef("s1", "first"), [Then(held, None)]))
+    holder.start()
+    assert held.holding.wait(20)  # the writer is busy: the two requests queue, and form the next group
+    set_writer_observer(queued)
+    try:
+        requests = [threading.Thread(target=submit, args=(batch,)) for batch in ("one", "two")]
+        for thread in requests:
+            thread.start()
+        assert queued.reached.wait(20)
+    finally:
+        set_writer_observer(queued.next)
+        held.go.set()
+    for thread in [holder, *requests]:
+        thread.join(20)
+    assert [(batches, seen) for _, batches, seen in kept] == [(["one", "two"], [])]  # once, before either answer
+    assert "writer" in kept[0][0]  # in the store's writer thread, not a request's
+    assert services.pending_matches() == 2
