@@ -7,6 +7,7 @@ import threading
 from collections.abc import Sequence
 
 import pytest
+from django.db import OperationalError
 
 from tests.server.detection.conftest import KEEPS
 from tests.storage.conftest import Queued
@@ -134,3 +135,20 @@ def test_a_groups_matches_are_kept_by_the_stores_writer_in_one_statement_before_
     assert [(batches, seen) for _, batches, seen in kept] == [(["one", "two"], [])]  # once, before either answer
     assert "writer" in kept[0][0]  # in the store's writer thread, not a request's
     assert services.pending_matches() == 2
+
+
+def test_a_keep_that_meets_a_dropped_database_connection_is_kept_on_a_new_one(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    services.add_entries([IndicatorSpec("name", "*.evil.example")], None, "api")
+    original, calls = services.log_matches, []
+
+    def log_matches(batches: Sequence[tuple[Sequence[Hit], str, str]]) -> int:
+        calls.append(len(batches))
+        if len(calls) == 1:  # as psycopg says when the server closed an idle connection
+            raise OperationalError("server closed the connection unexpectedly")
+        return original(batches)
+
+    monkeypatch.setattr(services, "log_matches", log_matches)
+    before = live.MatchStats.failures
+    IngestService(store, live.ingest_hooks()).submit("s1", DecodedBatch("one", [SEEN], []))
+    assert (calls, services.pending_matches(), live.MatchStats.failures) == ([1, 1], 1, before)

@@ -36,8 +36,9 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from yapdns import config
 from yapdns.core.model import Observation
@@ -104,19 +105,35 @@ class LiveMatching:
             MatchStats.hits += len(hits)
             if hits:
                 batches.append((hits, ref.sensor, ref.batch_id))
-        if not batches:
-            return
-        try:
-            services.log_matches(batches)
-        except Exception:
-            for _ in batches:
-                MatchStats.failures += 1
-            log.exception("keeping the watchlist matches of %d batches failed", len(batches))
-            connection.close()  # a broken connection is opened anew for the next group
+        if batches:
+            _keep(batches)
 
     def writer_done(self) -> None:
         """The store's writer thread stops: close its application database connection."""
         connection.close()
+
+
+def _keep(batches: list[tuple[list[Hit], str, str]]) -> None:
+    """Keep the batches' matches; once more on a new connection when the database failed (this long-lived thread
+    gets none of the checks Django gives a request's connection: a restarted server or an idle timeout shows
+    here first)."""
+    for attempt in (1, 2):
+        try:
+            services.log_matches(batches)
+            return
+        except DatabaseError:
+            with suppress(Exception):  # broken already
+                connection.close()
+            if attempt == 2:
+                _keep_failed(batches)
+        except Exception:
+            _keep_failed(batches)
+            return
+
+
+def _keep_failed(batches: list[tuple[list[Hit], str, str]]) -> None:
+    MatchStats.failures += len(batches)
+    log.exception("keeping the watchlist matches of %d batches failed", len(batches))
 
 
 _LIVE: dict[int, LiveMatching] = {}  # by process id: a forked worker never uses its parent's (threadless) pool
