@@ -5,6 +5,10 @@ Guarantees every backend gives:
 * ``write`` applies a whole batch in one transaction, or nothing of it.
 * A batch whose ``(sensor, batch_id)`` was applied before is not applied again;
   ``write`` then returns the first application's counts with ``replayed=True``.
+* A write's commit hooks (``then``, ``CommitHook``) run in the writer's
+  thread after its transaction committed and before ``write`` returns, once
+  per committed transaction for all its writes that handed the same hook;
+  never for a write that failed (tests/storage/test_contract_commit_hooks.py).
 * A write hands the batch over whole: the backend decides how to aggregate
   (no caller does read-modify-write), so append-and-merge engines fit too.
 * Records aggregate as ``time_first = min``, ``time_last = max``,
