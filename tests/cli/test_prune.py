@@ -58,8 +58,15 @@ def test_prune_while_the_server_ingests(tmp_path: Path) -> None:
         server.ingest(sensor, observations("old0", OLD + 1, count=2), batch_id="old-back")
         with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {query}"}, timeout=10) as http:
             def found(pattern: str) -> list[dict[str, object]]:
-                reply = http.get("/api/v1/records", params={"q": pattern, "limit": 1000})
-                return list(reply.json()["records"])
+                """Every record matching, page by page (the ingest thread may have sent over 1,000)."""
+                rows: list[dict[str, object]] = []
+                params: dict[str, str | int] = {"q": pattern, "limit": 1000}
+                while True:
+                    page = http.get("/api/v1/records", params=params).json()
+                    rows += page["records"]
+                    if not page["next_cursor"]:
+                        return rows
+                    params["cursor"] = page["next_cursor"]
 
             assert len(found("*.prune.example")) == PER_BATCH * (len(sent) + 1)
             back = found("*.old0.prune.example")

@@ -59,6 +59,18 @@ def test_prune_deletes_expired_records_whole_and_keeps_live_ones_intact(store: C
     assert again == ["old.ret.example", "txt.ret.example"]  # pruned whole, then seen: new again
 
 
+def test_a_pruned_cname_target_seen_again_is_new_again(store: ClickHouseStore) -> None:
+    store.write([obs("cn.ret.example", "CNAME", "a.target.example", first=T0, last=T0 + 10),
+                 obs("cn.ret.example", "CNAME", "b.target.example", first=T0 + 500, last=T0 + 900)])
+    assert store.prune(RetentionPolicy(T0 + 100, T0 + 100)).records == 1
+    names, end = store.readdressed(0)
+    assert names == ["cn.ret.example"]  # its live target's own sequence row is kept
+    store.write([obs("cn.ret.example", "CNAME", "b.target.example", first=T0 + 1000)])
+    assert store.readdressed(end)[0] == []
+    store.write([obs("cn.ret.example", "CNAME", "a.target.example", first=T0 + 2000)])
+    assert store.readdressed(end)[0] == ["cn.ret.example"]
+
+
 def test_readiness_names_pending_migrations(request: pytest.FixtureRequest) -> None:
     url = clickhouse_url(request, "clickhouse", f"ready_{uuid.uuid4().hex[:10]}")
     store = ClickHouseStore(url)

@@ -73,3 +73,18 @@ def test_readdressed_names_in_storage_order(store: Store) -> None:
     again, end = store.readdressed(cursor)
     assert again == ["other.example"] and end > cursor  # a known address again is not new
     assert store.readdressed(end) == ([], end)
+
+
+def test_readdressed_names_a_new_cname_target(store: Store) -> None:
+    """A new CNAME target re-points an alias (its lookups end elsewhere); the same target again does not."""
+    def cname(name: str, target: str, first: int) -> Observation:
+        return Observation(rrname=name, rrtype="CNAME", rdata=(target,), time_first=first, time_last=first, count=1)
+
+    store.write([cname("shop.example", "lb.hoster.example", 1)], BatchRef("s", "1"))
+    first, cursor = store.readdressed(0)
+    assert first == ["shop.example"]
+    store.write([cname("shop.example", "lb.hoster.example", 9), obs("quiet.example", "192.0.2.1", 9)], BatchRef("s", "2"))
+    store.write([cname("shop.example", "takeover.attacker.example", 9)], BatchRef("s", "3"))
+    again, end = store.readdressed(cursor)
+    assert again == ["quiet.example", "shop.example"] and end > cursor
+    assert store.readdressed(end) == ([], end)

@@ -276,8 +276,9 @@ class Store(Protocol):
         ...
 
     def readdressed(self, after: int, scan: int = 10_000) -> tuple[list[str], int]:
-        """Names that got a new A or AAAA record among the next ``scan`` records stored after sequence
-        ``after`` (in storage order, each once), and the sequence the scan reached (fast-flux candidates)."""
+        """Names that got a new A, AAAA or CNAME record among the next ``scan`` records stored after sequence
+        ``after`` (in storage order, each once), and the sequence the scan reached (the candidates whose flux
+        and re-pointing may have changed)."""
         ...
 
     def scan_top_names(self, limit: int = 100) -> list[NameSummary]:

@@ -20,8 +20,8 @@ page view on a large store: 27 s over 10M records, docs/performance.md).
   ``_stable_end`` (``postgres/horizon.py``): no gap, no repeat;
 * ``first_under``: whether a subtree had no record before a row id (new
   registered domains), a range of the ``rr`` key index;
-* ``readdressed``: the names that got a new address among the records
-  stored after a row id (the candidates a fast-flux scoring job rescores).
+* ``readdressed``: the names that got a new address or CNAME target among
+  the records stored after a row id (the candidates a scoring job rescores).
 
 The rows are the contract's types (``storage/base.py``).
 """
@@ -38,7 +38,7 @@ from yapdns.storage.base import Discovery, DiscoveryPage, NameRollup, NameSummar
 from yapdns.storage.sql import Dialect
 
 NAME_ROWS_MAX = 100_000
-ADDRESS_CODES = frozenset({1, 28})  # A, AAAA
+REPOINT_CODES = frozenset({1, 28, 5})  # A, AAAA, CNAME: a name's new address or new CNAME target
 NEW_NAME_CANDIDATES = 20
 
 
@@ -151,10 +151,10 @@ class SummaryReader(ABC):
         return not found
 
     def readdressed(self, after: int, scan: int = 10_000) -> tuple[list[str], int]:
-        """Names with a new A/AAAA record among the next ``scan`` records after row id ``after``."""
+        """Names with a new A, AAAA or CNAME record among the next ``scan`` records after row id ``after``."""
         window, params = self._stored_after("id, rrname, rrtype", after, scan)
         found = self._rows(self._sq(f"SELECT id, rrname, rrtype FROM ({window}) AS w ORDER BY id"), params)
-        names = list(dict.fromkeys(str(r[1]) for r in found if int(r[2]) in ADDRESS_CODES))
+        names = list(dict.fromkeys(str(r[1]) for r in found if int(r[2]) in REPOINT_CODES))
         return names, int(found[-1][0]) if found else after
 
     def scan_top_names(self, limit: int = 100) -> list[NameSummary]:

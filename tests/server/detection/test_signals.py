@@ -97,6 +97,62 @@ def test_repointing_by_as_number_with_context(store: Store, tmp_path: Path) -> N
     assert not steady.repointed and steady.old_as == ["AS13335"]  # a new /16 of the same AS is no move
 
 
+def _aliased(store: Store) -> None:
+    """``shop.example`` CNAMEs to a hoster for 90 days, then to a new target in another AS (a takeover);
+    ``blog.example`` keeps its target; ``hop.example``'s target renumbers into another AS; ``gone.example`` left
+    its target before that target got its address."""
+    store.write([
+        obs("lb.hoster.example", "A", "1.1.1.1", first=NOW - 100 * DAY, last=NOW - DAY),
+        obs("shop.example", "CNAME", "lb.hoster.example", first=NOW - 90 * DAY, last=NOW - 8 * DAY),
+        obs("takeover.attacker.example", "A", "5.5.5.5", first=NOW - 20 * DAY, last=NOW - DAY),  # not new itself
+        obs("shop.example", "CNAME", "takeover.attacker.example", first=NOW - 2 * DAY, last=NOW - DAY),
+        obs("blog.example", "CNAME", "lb.hoster.example", first=NOW - 90 * DAY, last=NOW - DAY),
+        obs("hop.example", "CNAME", "renumbered.example", first=NOW - 95 * DAY, last=NOW - DAY),
+        obs("renumbered.example", "A", "1.1.1.3", first=NOW - 95 * DAY, last=NOW - 5 * DAY),
+        obs("renumbered.example", "A", "5.5.5.6", first=NOW - 3 * DAY, last=NOW - DAY),
+        obs("gone.example", "CNAME", "later.example", first=NOW - 90 * DAY, last=NOW - 60 * DAY),
+        obs("later.example", "A", "5.5.5.7", first=NOW - 3 * DAY, last=NOW - DAY),
+    ])
+
+
+def test_repointing_follows_a_cname_only_names_chains(store: Store, tmp_path: Path) -> None:
+    _aliased(store)
+    enrich(store, write_mmdb(tmp_path / "asn.mmdb", "GeoLite2-ASN", ASNS, NOW - 365 * DAY))
+    shop = signals.repointing(store, "shop.example", NOW)
+    assert (shop.repointed, shop.old_as, shop.new_as, shop.still_old) == (True, ["AS13335"], ["AS64496"], False)
+    assert shop.via == ("lb.hoster.example", "takeover.attacker.example")
+    assert shop.as_json()["via_cname"] == ["lb.hoster.example", "takeover.attacker.example"]
+    blog = signals.repointing(store, "blog.example", NOW)
+    assert not blog.repointed and blog.via == ("lb.hoster.example",)
+    hop = signals.repointing(store, "hop.example", NOW)  # a lookup of it ends in the target's new AS too
+    assert (hop.repointed, hop.new_as, hop.via) == (True, ["AS64496"], ("renumbered.example",))
+    gone = signals.repointing(store, "gone.example", NOW)  # the two were never seen at one time
+    assert (gone.repointed, gone.via, gone.old_as) == (False, (), [])
+
+
+def test_a_new_cname_target_rescores_its_alias(store: Store, tmp_path: Path) -> None:
+    from yapdns.server.detection.models import NameScore
+
+    _aliased(store)
+    enrich(store, write_mmdb(tmp_path / "asn.mmdb", "GeoLite2-ASN", ASNS, NOW - 365 * DAY))
+    jobs.rescore(store)
+    assert NameScore.objects.get(name="shop.example").repointed
+    store.write([obs("blog.example", "CNAME", "takeover.attacker.example", first=NOW - 3600),
+                 obs("takeover.attacker.example", "A", "5.5.5.5", first=NOW - 60)])  # no new address
+    assert jobs.rescore(store) == 1
+    assert NameScore.objects.get(name="blog.example").repointed
+
+
+def test_the_domain_page_says_an_alias_was_repointed_through_its_cnames(client: Client, store: Store,
+                                                                       analyst: User) -> None:
+    _aliased(store)
+    client.force_login(analyst)
+    page = client.get("/domain/shop.example").content.decode()
+    tile = page[page.index('id="repoint-tile"'):].split("</div>", 1)[0]
+    assert "re-pointed" in tile and "net:" not in tile and "5.5.0.0/16" in tile
+    assert "via CNAME <bdi>lb.hoster.example</bdi>, <bdi>takeover.attacker.example</bdi>" in tile
+
+
 def test_signals_api_listing_and_domain_page(client: Client, store: Store, query_token: str, analyst: User,
                                              tmp_path: Path) -> None:
     _moving(store)

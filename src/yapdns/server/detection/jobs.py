@@ -78,9 +78,10 @@ def deliver_alerts() -> dict[str, int]:
 def rescore(store: Store, limit: int = RESCORE_MAX) -> int:
     """Recompute the signals of the names whose signals may have changed since the last round; the number rescored.
 
-    Those are: names that got a new A/AAAA record (flux, re-pointing), the names whose CNAME points at one of them
-    (their flux follows the target, ``flux.py``), and names newly observed with records of any type (their
-    lexical signals and domain age: a CNAME-only or NS-only name is scored when it appears).
+    Those are: names that got a new A/AAAA record or CNAME target (flux, re-pointing), the names whose CNAME
+    points at one of them (their flux and re-pointing follow the target, ``flux.py``, ``signals.py``), and names
+    newly observed with records of any type (their lexical signals and domain age: a CNAME-only or NS-only name is
+    scored when it appears).
     """
     readdressed = _readdressed(store, limit)
     names = dict.fromkeys(readdressed)
@@ -95,7 +96,7 @@ def rescore(store: Store, limit: int = RESCORE_MAX) -> int:
 
 
 def _readdressed(store: Store, limit: int) -> list[str]:
-    """Names that got a new A/AAAA record since the flux cursor (moved past them)."""
+    """Names that got a new A/AAAA record or CNAME target since the flux cursor (moved past them)."""
     row, _ = JobCursor.objects.get_or_create(name=FLUX_CURSOR, defaults={"value": "0"})
     after = int(row.value or 0)
     names: dict[str, None] = {}

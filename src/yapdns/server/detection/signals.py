@@ -16,13 +16,18 @@
   before now) whose addresses first seen in the past ``RECENT`` seconds lie
   in an AS (by ``flux.as_key``: AS number, else AS name, else /16 or /32)
   none of its older addresses was in, each address judged by its context
-  as of its first sighting.
+  as of its first sighting. A name with no address record of its own but
+  CNAME records is judged by the addresses its chains ended in
+  (``alias_addresses``): a hijacked alias pointed at a new target is
+  re-pointed as much as a name given a new address.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+
+import msgspec
 
 from yapdns.core.model import Record
 from yapdns.server.detection import flux
@@ -36,6 +41,7 @@ LONG_LIVED = 30 * 86400
 RECENT = 7 * 86400
 AGE_SCAN = 10_000  # records of a registered domain read at most to find its first sighting
 ADDRESS_TYPES = TypeFilter.parse("A,AAAA")
+CNAME = TypeFilter.parse("CNAME")
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,7 @@ class Repointing:
     still_old: bool  # some address of an old AS was also seen in the recent window
     basis: str
     long_lived: bool = False  # first seen at least LONG_LIVED before now (else never re-pointed)
+    via: tuple[str, ...] = ()  # CNAME targets whose addresses were judged (the name has none of its own)
 
     @property
     def repointed(self) -> bool:
@@ -119,29 +126,68 @@ class Repointing:
     def as_json(self) -> dict[str, object]:
         return {"repointed": self.repointed, "first_seen": self.first_seen, "old_as": self.old_as,
                 "new_as": self.new_as, "old_still_used": self.still_old, "asn_basis": self.basis,
-                "long_lived": self.long_lived,
+                "long_lived": self.long_lived, "via_cname": list(self.via),
                 "long_lived_after": LONG_LIVED, "recent_window": RECENT}
 
 
 def repointing(store: Store, name: str, now: int | None = None) -> Repointing:
     """Compare the ASes of the addresses first seen in the past ``RECENT`` seconds with the older ones'."""
     now = now or int(time.time())
-    query = RecordQuery(rrname=NameMatch("exact", name), types=ADDRESS_TYPES, limit=flux.RECORDS_MAX)
-    records = list(store.iter_records(query))
+    records = _own_records(store, name, ADDRESS_TYPES)
+    via: tuple[str, ...] = ()
+    first = min((r.time_first for r in records), default=None)
     if not records:
-        return Repointing(None, [], [], False, "none")
-    first = min(r.time_first for r in records)
+        aliases = _own_records(store, name, CNAME)
+        records, via = alias_addresses(store, aliases)
+        first = min((r.time_first for r in aliases), default=None)
+    if not records or first is None:
+        return Repointing(None, [], [], False, "none", via=via)
     known = store.ip_context(list({r.rdata for r in records}))
     keyed = [(r, flux.as_key(r.rdata, known.get(r.rdata), r.time_first)) for r in records]
     pairs = [(r, key) for r, key in keyed if key is not None]
     bases = {kind for _, (_, kind) in pairs}
     basis = bases.pop() if len(bases) == 1 else ("mixed" if bases else "none")
     if first > now - LONG_LIVED:
-        return Repointing(first, [], [], False, basis, long_lived=False)
+        return Repointing(first, [], [], False, basis, long_lived=False, via=via)
     old = {key for r, (key, _) in pairs if r.time_first < now - RECENT}
     recent = {key for r, (key, _) in pairs if r.time_first >= now - RECENT}
     still = any(key in old for r, (key, _) in pairs if _seen_recently(r, now))
-    return Repointing(first, sorted(old), sorted(recent - old), still, basis, long_lived=True)
+    return Repointing(first, sorted(old), sorted(recent - old), still, basis, long_lived=True, via=via)
+
+
+def _own_records(store: Store, name: str, types: TypeFilter) -> list[Record]:
+    query = RecordQuery(rrname=NameMatch("exact", name), types=types, limit=flux.RECORDS_MAX)
+    return list(store.iter_records(query))
+
+
+def alias_addresses(store: Store, cnames: list[Record]) -> tuple[list[Record], tuple[str, ...]]:
+    """The address records the alias's CNAME chains ended in (up to ``flux.CHAIN_MAX`` hops, at most
+    ``flux.TARGETS_MAX`` targets a hop), each dated by its whole chain: first seen when every link had been
+    seen (the latest first sighting), last seen at the earliest last sighting; a chain whose links were never
+    seen at one time is dropped. Also the targets that held addresses."""
+    chains = [(r.rdata, r.time_first, r.time_last) for r in cnames]
+    found: list[Record] = []
+    via: list[str] = []
+    seen = {r.rrname for r in cnames}
+    for _ in range(flux.CHAIN_MAX):
+        following: list[tuple[str, int, int]] = []
+        for target, first, last in chains[: flux.TARGETS_MAX]:
+            addresses = _own_records(store, target, ADDRESS_TYPES)
+            dated = [msgspec.structs.replace(a, time_first=max(first, a.time_first), time_last=min(last, a.time_last))
+                     for a in addresses]
+            kept = [a for a in dated if a.time_first <= a.time_last]
+            if kept and target not in via:
+                via.append(target)
+            found += kept
+            if not addresses and target not in seen:
+                following += [(c.rdata, max(first, c.time_first), min(last, c.time_last))
+                              for c in _own_records(store, target, CNAME)
+                              if max(first, c.time_first) <= min(last, c.time_last)]
+            seen.add(target)
+        chains = following
+        if not chains or len(found) >= flux.RECORDS_MAX:
+            break
+    return found[: flux.RECORDS_MAX], tuple(via)
 
 
 def _seen_recently(record: Record, now: int) -> bool:

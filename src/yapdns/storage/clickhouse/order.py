@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from yapdns.core.names import reverse_name, unreverse_name
-from yapdns.core.rrtypes import AAAA, A
+from yapdns.core.rrtypes import AAAA, CNAME, A
 from yapdns.storage.base import Discovery, DiscoveryPage
 from yapdns.storage.clickhouse.schema import SEQ_MARKER, SEQ_SHIFT, Kind
 from yapdns.storage.clickhouse.select import FIRST, LAST
@@ -30,6 +30,7 @@ from yapdns.storage.context import AddressPage, _cursor_id
 Rows = Callable[[str, dict[str, Any]], list[tuple[Any, ...]]]
 Row = tuple[int, str, int, str]  # a seq_log row: seq, rrname_rev, rrtype, rdata
 ADDRESS_TYPES = (A, AAAA)
+REPOINT_TYPES = (A, AAAA, CNAME)  # a name's new address or new CNAME target
 ORPHAN_AFTER = 60.0  # seconds: a log row whose record seq_first never got (a crash between the two) is skipped
 
 
@@ -127,7 +128,7 @@ class OrderReader:
         window = self._window(after, scan)
         if not window:
             return [], after
-        new, last = self._first_of_records([row for row in window if row[2] in ADDRESS_TYPES])
+        new, last = self._first_of_records([row for row in window if row[2] in REPOINT_TYPES])
         reached = window[-1][0] if last is None else (after if last < 0 else last)
         return list(dict.fromkeys(unreverse_name(name) for _, name, _, _ in new)), reached
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from yapdns.storage.clickhouse.schema import NONE_MAX, Kind
 from yapdns.storage.clickhouse.select import LAST
-from yapdns.storage.clickhouse.sequence import ADDRESS_TYPES
+from yapdns.storage.clickhouse.sequence import WHOLE_TYPES
 from yapdns.storage.clickhouse.topology import Topology
 from yapdns.storage.prune import PruneReport, RetentionPolicy
 from yapdns.storage.prune_rules import RuleAges
@@ -91,10 +91,12 @@ def _delete(topo: Topology, keys: list[Key]) -> None:
 
 
 def _delete_sequence(topo: Topology, keys: list[tuple[int, str, int, str, str]]) -> None:
-    """Drop the sequence rows of the pruned records (seen again, such a record is new again): an address record's
-    own, and the ``(name, type)`` row of other types once no record of that name and type is left."""
+    """Drop the sequence rows of the pruned records (seen again, such a record is new again): an address or CNAME
+    record's own, and the ``(name, type)`` row of other types (and of CNAMEs numbered per name by an older
+    writer) once no record of that name and type is left."""
     db = topo.database
-    gone = {(n, t, r if t in ADDRESS_TYPES else "") for kind, n, t, r, _ in keys if kind == int(Kind.RR)}
+    pruned = [(n, t, r) for kind, n, t, r, _ in keys if kind == int(Kind.RR)]
+    gone = {(n, t, r if t in WHOLE_TYPES else "") for n, t, r in pruned} | {(n, t, "") for n, t, _ in pruned}
     live = {
         (str(n), int(t), "")
         for n, t in topo.main.rows(

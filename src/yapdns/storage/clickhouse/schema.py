@@ -125,8 +125,9 @@ def _initial(cluster: str | None, replicated: bool) -> tuple[tuple[int, str, tup
 #
 # Not sharded: these tables live on the first shard (its replicas, when replicated), read and written there.
 #
-# * ``seq_log`` (MergeTree, ordered by ``seq``): one row per A/AAAA record and per (name, type) of the other
-#   records of every write (``rdata`` empty for those), numbered in the order writes were applied
+# * ``seq_log`` (MergeTree, ordered by ``seq``): one row per A, AAAA and CNAME record (CNAME since 2026-12;
+#   before, per name like the others) and per (name, type) of the other records of every write (``rdata`` empty
+#   for those), numbered in the order writes were applied
 #   (``SEQ_SHIFT``), appended after the write's commit part; ``rrtype`` 0 rows are the write's batch
 #   markers (``rrname_rev`` the sensor, ``rdata`` the batch id);
 # * ``seq_first`` (fed by a view from ``seq_log``): each record's smallest ``seq``, in key order, so "is this

@@ -1,7 +1,7 @@
 """``Sequencer``: numbers the per-RR records of each applied write, for reads in storage order (``order.py``).
 
-After a write's commit part, the writer appends one ``seq_log`` row per A/AAAA record of the write and one
-per ``(name, type)`` of its other records (``schema.py``, block 0003: what the readers ask of them), numbered
+After a write's commit part, the writer appends one ``seq_log`` row per A, AAAA and CNAME record of the write
+and one per ``(name, type)`` of its other records (``schema.py``, block 0003: what the readers ask of them), numbered
 ``(write number << SEQ_SHIFT) + index``. The write number is the wall clock in milliseconds, or the previous
 number plus one when the clock has not moved on (or went back), seeded from the largest stored ``seq`` when
 the process first writes: one writer's numbers only grow, in the order its writes were applied. Each
@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from yapdns.core.rrtypes import AAAA, A
+from yapdns.core.rrtypes import AAAA, CNAME, A
 from yapdns.storage.aggregate import BatchAggregate
 from yapdns.storage.base import BatchRef
 from yapdns.storage.clickhouse.client import Connection
@@ -32,8 +32,8 @@ from yapdns.storage.group import BatchKey
 
 SEQ_COLUMNS = ("seq", "rrname_rev", "rrtype", "rdata")
 SEEN_MAX = 1_000_000  # key hashes a writer remembers (about 60 MB)
-RecordKey = tuple[str, int, str]  # (rrname_rev, rrtype, rdata: "" unless an address type)
-ADDRESS_TYPES = frozenset((A, AAAA))
+RecordKey = tuple[str, int, str]  # (rrname_rev, rrtype, rdata: "" unless one of WHOLE_TYPES)
+WHOLE_TYPES = frozenset((A, AAAA, CNAME))  # numbered per record: readers ask for a name's new addresses and targets
 
 
 class Sequencer:
@@ -96,9 +96,9 @@ class Sequencer:
 
 
 def folded_records(rr: Iterable[tuple[str, int, str, int]], rev: Any) -> list[RecordKey]:
-    """The distinct sequence keys of a fold's per-RR keys ``(name, type, rdata, prov)``: an address record whole,
-    any other record as its ``(name, type)`` only (its name's first is all a reader asks of it)."""
-    keys = dict.fromkeys((name, code, rdata if code in ADDRESS_TYPES else "") for name, code, rdata, _ in rr)
+    """The distinct sequence keys of a fold's per-RR keys ``(name, type, rdata, prov)``: an address or CNAME record
+    whole, any other record as its ``(name, type)`` only (its name's first is all a reader asks of it)."""
+    keys = dict.fromkeys((name, code, rdata if code in WHOLE_TYPES else "") for name, code, rdata, _ in rr)
     return [(rev(name), code, rdata) for name, code, rdata in keys]
 
 

@@ -48,7 +48,7 @@ from yapdns.storage.clickhouse.schema import (
     Kind,
     RKind,
 )
-from yapdns.storage.clickhouse.sequence import RecordKey, Sequencer, folded_records, records_of
+from yapdns.storage.clickhouse.sequence import WHOLE_TYPES, RecordKey, Sequencer, folded_records, records_of
 from yapdns.storage.clickhouse.topology import Topology
 from yapdns.storage.group import BatchKey, WriteJob, hour_sensor, resolve_replays
 
@@ -288,7 +288,7 @@ def rdx_rows(rr: RrColumns, names: Names) -> tuple[Columns, list[RecordKey]]:
     rkinds: list[int] = []
     rkeys: list[str] = []
     picks: list[int] = []  # the rr row of each rdx row
-    seq_rdata: list[str] = []  # an address record's sequence key keeps its rdata; any other record's does not
+    seq_rdata: list[str] = []  # an address or CNAME record's sequence key keeps its rdata (``sequence.py``)
     for i, (code, rdata) in enumerate(zip(rr.codes, rr.rdatas, strict=True)):
         if code == rrtypes.A:
             rkinds.append(_IP)
@@ -309,7 +309,7 @@ def rdx_rows(rr: RrColumns, names: Names) -> tuple[Columns, list[RecordKey]]:
             rkinds.append(_RDATA)
             rkeys.append(rdata)
             picks.append(i)
-            seq_rdata.append("")
+            seq_rdata.append(rdata if code in WHOLE_TYPES else "")
     seq = list(dict.fromkeys(zip(rr.revs, rr.codes, seq_rdata, strict=True)))
     columns: list[list[Any]] = [rr.revs, rr.codes, rr.rdatas, rr.provs, *rr.states[:-1]]
     if len(picks) != rr.n:  # some RRs have two rdx rows
