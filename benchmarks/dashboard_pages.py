@@ -7,7 +7,9 @@ then renders each page in-process through Django's test client, logged in,
 and prints the first, the median and the worst of ``--repeat`` warm timings.
 The pages include the zone apex's page, the summary view, a whole-result
 sort and a bulk search of 1,000 indicators (a POST). The overview's
-background "top names" scan is timed first, separately.
+background "top names" scan is timed first, separately, and what
+``yapdns serve`` builds before forking its workers (``prepare_shared``)
+is built before the pages, as in the server.
 
     .venv/bin/python benchmarks/dashboard_pages.py --records 2000000 --dir /tmp/yapdns-bench
 """
@@ -106,7 +108,9 @@ def measure(repeat: int, total: int) -> None:
     from django.test import Client
 
     from yapdns.server.accounts.roles import set_role
+    from yapdns.server.gunicorn_app import prepare_shared
 
+    prepare_shared()  # as `yapdns serve`'s master does before forking: no page's first render builds it
     user = User.objects.filter(username="bench").first() or User.objects.create_user("bench")
     set_role(user, "analyst")
     client = Client()

@@ -297,7 +297,7 @@ def test_the_merged_read_equals_the_four_pass_read(sql_factory: StoreFactory, se
     """The merged read (PostgreSQL: types and provenances in one group, folded in Python; the name count by a
     streamed group) gives the figures the former four passes gave (``rollup_reference``), for a zone and single
     names, on random data: every name big (rollup rows only, with an RRsets-only row), or most of them small
-    (read from their records); SQLite reads a zone in two passes, folded in Python."""
+    (read from their records: a zone in one statement on both backends, ``zone_source``)."""
     monkeypatch.setattr(rollup, "BIG_RECORDS", big_records)
     store = sql_factory()
     write_all(store, [zone_sightings(seed * 100 + i, 120) for i in range(4)], threads=2)
@@ -313,6 +313,37 @@ def test_the_merged_read_equals_the_four_pass_read(sql_factory: StoreFactory, se
     assert unseen.seen_by == [] and unseen == replace(four_pass_rollup(store, "z.test", True, 5), seen_by=[])
     whole = read("z.test", True, 5, True)
     assert whole.rrsets > whole.records - whole.names and len(whole.seen_by) == 5 and whole.count > MAX_COUNT
+
+
+def test_a_zone_is_read_from_its_records_not_their_sightings(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A zone's small names are read from ``rr`` (a record's own sum and windows), not per sighting from
+    ``rr_seen``, unless "Seen by" is asked for (the zone page does not ask); the figures stay the former read's."""
+    from yapdns.storage.sqlite.store import SqliteStore
+
+    monkeypatch.setattr(rollup, "BIG_RECORDS", 4)  # some names big, most small
+    store = SqliteStore(tmp_path / "store.sqlite3", cache_mb=16)
+    store.migrate()
+    write_all(store, [zone_sightings(7 * 100 + i, 150) for i in range(3)], threads=1)
+    store._rollup_current()
+    conn = store._reader()
+    read: set[str] = set()
+
+    def tables(action: int, table: str | None, *_: Any) -> int:
+        if action == sqlite3.SQLITE_READ and table:
+            read.add(table)
+        return sqlite3.SQLITE_OK
+
+    conn.set_authorizer(tables)
+    try:
+        unseen = store._name_rollup("z.test", True, 5, False)
+        assert read == {"name_rollup", "rr", "rrset"}
+        read.clear()
+        seen = store._name_rollup("z.test", True, 5, True)
+        assert read == {"name_rollup", "rr", "rrset", "rr_seen", "prov"}
+    finally:
+        conn.set_authorizer(None)
+    want = four_pass_rollup(store, "z.test", True, 5)
+    assert seen == want and unseen == replace(want, seen_by=[]) and rolled_big_crossed(store)[0]
 
 
 def rolled_big_crossed(store: Store) -> tuple[set[str], set[str], set[str]]:

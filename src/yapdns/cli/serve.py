@@ -63,7 +63,7 @@ def serve(
         migrate_command.callback(store_only=False)  # type: ignore[misc]
     for item in exposed(config.data_dir(), config.DATA_FILES):
         click.secho(f"warning: readable by group or others: {item}; see `yapdns check --deploy`", fg="yellow", err=True)
-    from yapdns.server.gunicorn_app import YapdnsServer, monitoring_hooks
+    from yapdns.server.gunicorn_app import YapdnsServer, server_hooks
 
     sqlite = not config.database_url()
     json_logs = config.get("YAPDNS_LOG_FORMAT").strip().lower() == "json"
@@ -81,7 +81,7 @@ def serve(
         "proc_name": "yapdns",
         "forwarded_allow_ips": "127.0.0.1,::1",
         "control_socket_disable": True,
-        **monitoring_hooks(config.get("YAPDNS_METRICS_LISTEN").strip(), json_logs),
+        **server_hooks(config.get("YAPDNS_METRICS_LISTEN").strip(), json_logs),
     }
     scheme = "https" if certfile else "http"
     click.echo(f"YAPDNS serving on {scheme}://{host}:{port}/ (data: {config.data_dir()})")

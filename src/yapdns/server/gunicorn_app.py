@@ -1,10 +1,12 @@
 """Running the WSGI app under gunicorn, configured from ``yapdns serve`` options.
 
-``monitoring_hooks`` adds what metrics and logs need from the master
+``server_hooks`` adds what metrics and logs need from the master
 process: forgetting the live gauges of a worker that exited, the optional
 loopback metrics listener (``YAPDNS_METRICS_LISTEN``, started once the
 master is ready, serving every worker's figures), and JSON lines for
-gunicorn's own log when ``YAPDNS_LOG_FORMAT=json``; and in each worker
+gunicorn's own log when ``YAPDNS_LOG_FORMAT=json``; what the master builds
+once before it forks, so no worker's first page pays it (``prepare_shared``:
+the lexical model of the detection signals, ~1 s of CPU); and in each worker
 process, once the app is loaded, the thread folding watchlist matches into
 alerts (``detection/live.py``).
 """
@@ -45,11 +47,12 @@ def split_listen(listen: str) -> tuple[str, int]:
     return (host.strip("[]") if sep and host else "127.0.0.1"), int(port)
 
 
-def monitoring_hooks(metrics_listen: str, json_logs: bool) -> dict[str, Any]:
-    """gunicorn settings for the metrics listener, dead workers' gauges and JSON logs."""
+def server_hooks(metrics_listen: str, json_logs: bool) -> dict[str, Any]:
+    """gunicorn settings for the metrics listener, dead workers' gauges, JSON logs and what workers share."""
     from yapdns.server.monitoring.exposition import worker_exited
 
     hooks: dict[str, Any] = {"child_exit": lambda server, worker: worker_exited(worker.pid),
+                             "on_starting": lambda server: prepare_shared(),
                              "post_worker_init": lambda worker: _start_worker_threads()}
     if metrics_listen:
         host, port = split_listen(metrics_listen)
@@ -61,6 +64,14 @@ def monitoring_hooks(metrics_listen: str, json_logs: bool) -> dict[str, Any]:
         config["loggers"] = {"gunicorn.error": {"level": "INFO", "handlers": ["console"], "propagate": False}}
         hooks["logconfig_dict"] = config
     return hooks
+
+
+def prepare_shared() -> None:
+    """Build, in the master before it forks, what every worker would otherwise build on its first page: the
+    bigram model the domain pages' DGA signal scores with (``detection/lexical.py``, cached per process)."""
+    from yapdns.server.detection import lexical
+
+    lexical.model()
 
 
 def _start_worker_threads() -> None:

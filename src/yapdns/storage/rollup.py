@@ -35,7 +35,6 @@ the names below an apex (big names' rows, small names' records); they lag this p
 
 from __future__ import annotations
 
-import heapq
 import re
 import sqlite3
 import time
@@ -525,16 +524,14 @@ class RollupReader(ABC):
         return rolled
 
     def _name_rollup(self, name: str, below: bool, top: int, seen_by: bool) -> NameRollup:
-        """``name_rollup`` read from the rollup rows of the big names and the records of the small ones
-        (``rollup_source``): the per-type and per-provenance figures (``_breakdowns``), and for a zone the name
-        count and busiest names."""
+        """``name_rollup`` read from the rollup rows of the big names and the records of the small ones: for a
+        name, its per-type and per-provenance figures (``rollup_source``, ``_breakdowns``); for a zone, those
+        and the name count and busiest names (``_zone``)."""
         self._rollup_current()
         match = NameMatch("suffix" if below else "exact", name)
         lo, hi = match.key_range()
         if below:
-            source = (rollup_source("rrname_rev > ? AND rrname_rev < ?"), (lo, hi) * SOURCE_PARTS)
-            return self._zone(source, top, seen_by) if self.zone_in_one_statement else self._zone_folded(
-                source, top, seen_by)
+            return self._zone((lo, hi), top, seen_by)
         # one name is read from one place, decided by one probe: a big name's rows, or a small name's records (a
         # name promoted in between is read from its records, which are exact too); never a big name's records
         big = bool(self._rows(self._sq("SELECT 1 FROM name_rollup WHERE rrname_rev = ? LIMIT 1"), (lo,)))
@@ -545,36 +542,16 @@ class RollupReader(ABC):
             return _rollup([], 0, [], [])
         return _rollup(types, 1, [], seen)
 
-    zone_in_one_statement = False  # PostgreSQL: a zone's rows materialized once (``_zone``)
-
-    def _zone_folded(self, source: tuple[str, tuple[object, ...]], top: int, seen_by: bool) -> NameRollup:
-        """A zone's figures from two passes (SQLite, which groups by sorting): its rows grouped per name and type
-        (one sort), folded here per type, counted per name and ranked per name; and "Seen by"."""
-        src, params = source
-        cells = self._summed(
-            "SELECT rrname_rev, rrtype, sum(records), sum(rrsets), SUM(count), min(time_first), max(time_last), "
-            f"min(zone_time_first), max(zone_time_last) FROM {src} AS u GROUP BY rrname_rev, rrtype "
-            "ORDER BY rrname_rev, rrtype",
-            params,
-        )
-        if not cells:
-            return _rollup([], 0, [], [])
-        types = _fold([c[1:] for c in cells], 0)
-        per_name = _fold([(c[0], c[2], 0, c[4], *c[5:]) for c in cells], 0)
-        ceiling = COUNT_CEILING
-        ranked = heapq.nsmallest(max(top, 0), per_name, key=lambda n: (-n[3], n[0]))
-        busiest = [NameSummary(unreverse_name(n[0]), n[1], min(n[3], ceiling), _either(n[4], n[6]),
-                               _either(n[5], n[7])) for n in ranked]
-        return _rollup(types, len(per_name), busiest, self._seen_by(source) if seen_by else [])
-
-    def _zone(self, source: tuple[str, tuple[object, ...]], top: int, seen_by: bool) -> NameRollup:
-        """A zone's figures from ONE statement: its rows (``rollup_source``: big names' rollup rows, small names'
-        records) are materialized once, then grouped per type, per provenance, counted per name and ranked per
-        name (``ZONE_READ``), and the four results told apart by their first column."""
-        src, params = source
+    def _zone(self, key_range: tuple[str, str], top: int, seen_by: bool) -> NameRollup:
+        """A zone's figures from ONE statement: its rows (``zone_source``: big names' rollup rows, small names'
+        records and RRsets) are materialized once, then grouped per type, counted per name and ranked per name,
+        with "Seen by" grouped from ``zone_seen_source`` (only when asked: it reads every record's ``rr_seen``
+        rows), and the four results told apart by their first column."""
+        src, params = zone_source(), key_range * ZONE_PARTS
         parts = [_ZONE_TYPES]
         if seen_by:
-            parts.append(_ZONE_SEEN)
+            parts.append(_ZONE_SEEN.format(src=zone_seen_source()))
+            params += key_range * ZONE_SEEN_PARTS
         parts.append(_ZONE_NAMES)
         if top > 0:
             parts.append(_ZONE_BUSIEST.format(top=int(top)))
@@ -627,13 +604,15 @@ class RollupReader(ABC):
 
 
 _WINDOWS_OF = "min(time_first), max(time_last), min(zone_time_first), max(zone_time_last)"
+_WINDOWS_AS = ("min(time_first) AS time_first, max(time_last) AS time_last, min(zone_time_first) AS zone_time_first, "
+               "max(zone_time_last) AS zone_time_last")
 _ZONE_TYPES = (  # (0, rrtype, -, -, -, records, rrsets, count, tf, tl, ztf, ztl)
     "SELECT 0, rrtype, NULL, NULL, NULL, sum(records), sum(rrsets), SUM(count), "
     f"{_WINDOWS_OF} FROM u GROUP BY rrtype"
 )
-_ZONE_SEEN = (  # (1, -, sensor, evidence, source, 0, 0, count, tf, tl, ztf, ztl)
-    "SELECT 1, NULL, p.sensor, p.evidence, p.source, 0, 0, SUM(u.count), min(u.time_first), max(u.time_last), "
-    "min(u.zone_time_first), max(u.zone_time_last) FROM u JOIN prov p ON p.id = u.prov "
+_ZONE_SEEN = (  # (1, -, sensor, evidence, source, 0, 0, count, tf, tl, ztf, ztl), from ``zone_seen_source``
+    "SELECT 1, NULL, p.sensor, p.evidence, p.source, 0, 0, SUM(v.count), min(v.time_first), max(v.time_last), "
+    "min(v.zone_time_first), max(v.zone_time_last) FROM {src} AS v JOIN prov p ON p.id = v.prov "
     "GROUP BY p.sensor, p.evidence, p.source"
 )
 _ZONE_NAMES = (  # (2, -, -, -, -, names, 0, 0, -, -, -, -)
@@ -675,6 +654,47 @@ def rollup_source(where: str, big: bool | None = None) -> str:
         f"WHERE {inner}{small} GROUP BY r.rrname_rev, r.rrtype"
     )
     return f"({records})" if big is False else f"({rows} UNION ALL {records})"
+
+
+_RANGE = "rrname_rev > ? AND rrname_rev < ?"
+_SMALL_IN_RANGE = f"{_RANGE} AND rrname_rev NOT IN (SELECT rrname_rev FROM name_rollup WHERE {_RANGE})"
+_TRAFFIC = "CASE WHEN {p}zone_only THEN NULL ELSE {p}{col} END"
+ZONE_PARTS = 5  # how many times ``zone_source`` takes the zone's key range (its two parameters)
+ZONE_SEEN_PARTS = 3  # ... and ``zone_seen_source``
+
+
+def zone_source() -> str:
+    """A derived table (to be named) of the rows of the names in a zone's key range (``ZONE_PARTS`` times its
+    two parameters), shaped ``(rrname_rev, rrtype, records, rrsets, count, time_first, time_last,
+    zone_time_first, zone_time_last)``: the rollup rows of the big names, one row per record of each small name
+    (the record's own sum and windows, which are those of its ``rr_seen`` rows combined: ``core/windows.py``)
+    and one per RRset. Grouped by type or by name they give what ``rollup_source`` gives, from one pass over
+    the range's records (no ``rr_seen`` read, big names set apart once, not probed per row)."""
+    t = _TRAFFIC.format(p="", col="{}")
+    return (
+        "(SELECT rrname_rev, rrtype, records, rrsets, count, time_first, time_last, zone_time_first, "
+        f"zone_time_last FROM name_rollup WHERE {_RANGE} "
+        f"UNION ALL SELECT rrname_rev, rrtype, 1, 0, count, {t.format('time_first')}, {t.format('time_last')}, "
+        f"zone_time_first, zone_time_last FROM rr WHERE {_SMALL_IN_RANGE} "
+        "UNION ALL SELECT rrname_rev, rrtype, 0, 1, 0, NULL, NULL, NULL, NULL FROM rrset "
+        f"WHERE {_SMALL_IN_RANGE})"
+    )
+
+
+def zone_seen_source() -> str:
+    """A derived table (to be named) of ``(prov, count, time_first, time_last, zone_time_first,
+    zone_time_last)``, one row per provenance, of a zone's key range (``ZONE_SEEN_PARTS`` times its two
+    parameters): the big names' rollup rows and the small names' ``rr_seen`` rows grouped per provenance id
+    before anything joins ``prov`` (joined first, SQLite scanned the range once per provenance)."""
+    t = _TRAFFIC.format(p="s.", col="{}")
+    small = ("r.rrname_rev > ? AND r.rrname_rev < ? AND r.rrname_rev NOT IN "
+             f"(SELECT rrname_rev FROM name_rollup WHERE {_RANGE})")
+    return (
+        f"(SELECT prov, SUM(count) AS count, {_WINDOWS_AS} FROM (SELECT prov, count, time_first, time_last, "
+        f"zone_time_first, zone_time_last FROM name_rollup WHERE {_RANGE} UNION ALL SELECT s.prov, s.count, "
+        f"{t.format('time_first')}, {t.format('time_last')}, s.zone_time_first, s.zone_time_last FROM rr r "
+        f"JOIN rr_seen s ON s.rr_id = r.id WHERE {small}) AS w GROUP BY prov)"
+    )
 
 
 def _lower(a: Any, b: Any) -> Any:

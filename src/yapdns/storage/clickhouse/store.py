@@ -176,13 +176,15 @@ class ClickHouseStore:
 
     # -- reads --------------------------------------------------------------
 
-    def _rows(self, text: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    def _rows(
+        self, text: str, params: dict[str, Any] | None = None, settings: dict[str, int] | None = None
+    ) -> list[tuple[Any, ...]]:
         with translated():
-            return self._conn.rows(text, params)
+            return self._conn.rows(text, params, settings)
 
     def _page(self, build: Callable[[int], Select], convert: Callable[[Sequence[Any]], T], limit: int) -> Page[T]:
         sql = build(limit + 1)
-        fetched = self._rows(sql.text, sql.params)
+        fetched = self._rows(sql.text, sql.params, sql.settings)
         more = len(fetched) > limit
         fetched = fetched[:limit]
         next_cursor = None

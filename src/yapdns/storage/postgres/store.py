@@ -88,7 +88,6 @@ class PostgresStore(SqlReader, RollupReader, SummaryReader, SummarizeReader, Con
     migrations_package = "yapdns.storage.postgres"
     # RollupReader: a name's two breakdowns from one hash-grouped pass
     group_type_and_prov = True
-    zone_in_one_statement = True  # a zone's rows (big names' rollup rows, small names' records) read once
 
     def __init__(self, url: str, *, replay_window: int = 7 * 86400, pool_size: int = 8) -> None:
         self._conninfo, self.schema = split_url(url)
