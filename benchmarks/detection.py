@@ -12,6 +12,9 @@ each mode of ``--modes``:
   and folded into alerts too, by the folding thread ``yapdns serve`` runs
   (``detection.live.Folder``, every ``YAPDNS_MATCH_FOLD_INTERVAL`` seconds;
   its last fold, after the clients finished, is in the time);
+* ``match-in-request``: ``match``, but each request keeps its own
+  matches after the commit, as builds before the store's writer kept them
+  (``KeepInRequest``): what keeping them in the writer's thread saves;
 * ``nod``: no hook, but a NOD stream reader following the store during the
   ingest (``detection.nod.scan`` from its cursor, once a second), as a SIEM
   would;
@@ -47,6 +50,7 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
@@ -55,11 +59,11 @@ from benchmarks.ingest import run_clients
 from benchmarks.workload import Universe, observation_batches
 from yapdns.core.batch import DecodedBatch
 from yapdns.core.model import Observation
-from yapdns.ingest import IngestService
-from yapdns.storage.base import BatchRef, Store
+from yapdns.ingest import AfterCommit, IngestService
+from yapdns.storage.base import BatchRef, Store, Then, WriteOutcome
 
 if TYPE_CHECKING:
-    from yapdns.server.detection.live import Folder
+    from yapdns.server.detection.live import Folder, LiveMatching
 
 
 def setup_django(tmp: Path) -> None:
@@ -243,14 +247,36 @@ def folding(store: Store) -> Folder:
     return Folder(lambda: store, config.get_int("YAPDNS_MATCH_FOLD_INTERVAL")).start()
 
 
+class KeepInRequest:
+    """The live hook as builds before the writer kept matches: the request keeps its batch's after the commit."""
+
+    def __init__(self, hook: LiveMatching) -> None:
+        self.hook = hook
+
+    def begin(self, observations: Sequence[Observation], ref: BatchRef) -> Callable[[], None]:
+        then = self.hook.begin(observations, ref)
+        if not isinstance(then, Then):
+            return then
+        return lambda: self.hook.committed([(then.note, WriteOutcome(False, ref.accepted, ref.rejected))])
+
+
+def hooks(mode: str) -> tuple[AfterCommit, ...]:
+    """The ingest hooks of ``mode``."""
+    from yapdns.server.detection import live
+
+    if mode in ("match", "asn"):
+        return (live.live_matching(),)
+    return (KeepInRequest(live.live_matching()),) if mode == "match-in-request" else ()
+
+
 def ingest(batches: list[list[Observation]], mode: str, where: Path, name: str, clients: int,
            asn: tuple[Path, int] | None = None) -> tuple[float, float, dict[str, float]]:
     from yapdns.enrich.mmdb import MmdbDataset
-    from yapdns.server.detection import asnmatch, live, services
+    from yapdns.server.detection import asnmatch, services
     from yapdns.server.detection.models import WatchlistEntry
 
     store = open_bench_store("sqlite", where, name, fresh=True)
-    service = IngestService(store, (live.live_matching(),) if mode in ("match", "asn") else ())
+    service = IngestService(store, hooks(mode))
     added: list[int] = []
     if mode == "asn" and asn:
         asnmatch.use_resolver(asnmatch.AsnResolver(lambda: store, [MmdbDataset(asn[0])]))
@@ -259,7 +285,7 @@ def ingest(batches: list[list[Observation]], mode: str, where: Path, name: str, 
     reader = threading.Thread(target=follow_nod, args=(store, stop), name="nod-follower") if mode == "nod" else None
     if reader:
         reader.start()
-    folder = folding(store) if mode in ("match", "asn") else None
+    folder = folding(store) if mode in ("match", "match-in-request", "asn") else None
 
     class Adapter:  # run_clients calls store.write(batch, ref): route it through the ingest service
         def write(self, observations: list[Observation], ref: BatchRef) -> None:

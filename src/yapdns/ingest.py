@@ -18,7 +18,9 @@ rejects) from one authenticated sensor and applies it through the store:
   hook is started (``begin``) before the write, so its side-effect-free part
   (matching) can run on its own thread while the store writes; what it
   finishes with (keeping the matches) still runs only after the commit, and
-  not at all when the write fails.
+  not at all when the write fails: in the request, or, when ``begin`` returns
+  a ``Then``, in the store's writer thread, once for the whole committed group
+  and before the write returns (``storage.base.CommitHook``).
 """
 
 from __future__ import annotations
@@ -32,16 +34,17 @@ import msgspec
 
 from yapdns.core.batch import DecodedBatch, Reject, check_batch_id
 from yapdns.core.model import Observation
-from yapdns.storage.base import BatchRef, Store
+from yapdns.storage.base import BatchRef, Store, Then
 
 
 @runtime_checkable
 class StagedAfterCommit(Protocol):
     """An after-commit hook in two stages: ``begin`` before the write, the callable it returns after the commit."""
 
-    def begin(self, observations: Sequence[Observation], ref: BatchRef) -> Callable[[], None]:
+    def begin(self, observations: Sequence[Observation], ref: BatchRef) -> Callable[[], None] | Then:
         """Start the work that has no effect outside the hook (it may go on while the batch is written); the
-        callable returned finishes it, and is called only once the write committed."""
+        callable returned finishes it, and is called only once the write committed; a ``Then`` is handed to the
+        store, whose writer finishes it after the commit."""
         ...
 
 
@@ -80,9 +83,12 @@ class IngestService:
         batch_id = check_batch_id(batch.batch_id) or f"auto-{uuid.uuid4()}"
         ref = BatchRef(sensor, batch_id, len(batch.observations), len(batch.rejects))
         observations = attribute(batch.observations, sensor)
-        finishers = [_begin(hook, observations, ref) for hook in self.after_commit]
-        outcome = self.store.write(observations, ref)
-        for finish in finishers:
+        started = [_begin(hook, observations, ref) for hook in self.after_commit]
+        then = [s for s in started if isinstance(s, Then)]
+        outcome = self.store.write(observations, ref, then) if then else self.store.write(observations, ref)
+        for finish in started:
+            if isinstance(finish, Then):
+                continue
             try:
                 finish()
             except Exception:
@@ -96,8 +102,8 @@ class IngestService:
         )
 
 
-def _begin(hook: AfterCommit, observations: Sequence[Observation], ref: BatchRef) -> Callable[[], None]:
-    """What to call once the write committed (a plain hook is called whole then)."""
+def _begin(hook: AfterCommit, observations: Sequence[Observation], ref: BatchRef) -> Callable[[], None] | Then:
+    """What to call once the write committed (a plain hook is called whole then), or hand to the store."""
     if not isinstance(hook, StagedAfterCommit):
         return lambda: hook(observations, ref)
     try:

@@ -11,6 +11,7 @@ chDB (a current ClickHouse in this process), each test in a fresh database.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ import pytest
 
 from tests.conftest import PG_URL
 from yapdns.storage.base import Store
+from yapdns.storage.observe import WriterObserver, set_writer_observer, writer_observer
 
 StoreFactory = Callable[..., Store]  # (migrate: bool = True) -> Store
 
@@ -108,6 +110,34 @@ def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[St
 @pytest.fixture
 def store(store_factory: StoreFactory) -> Store:
     return store_factory()
+
+
+class Queued:
+    """A writer observer that tells when the writer's queue holds ``depth`` jobs (passing every call on)."""
+
+    def __init__(self, depth: int) -> None:
+        self.depth = depth
+        self.reached = threading.Event()
+        self.next: WriterObserver | None = writer_observer()
+
+    def queue_depth(self, writer: str, depth: int) -> None:
+        if depth >= self.depth:
+            self.reached.set()
+        if self.next is not None:
+            self.next.queue_depth(writer, depth)
+
+    def group_applied(self, writer: str, observations: int, seconds: float) -> None:
+        if self.next is not None:
+            self.next.group_applied(writer, observations, seconds)
+
+
+@pytest.fixture
+def queued() -> Iterator[Queued]:
+    """Installed as the writer observer for the test (``depth`` 2 unless the test changes it)."""
+    watcher = Queued(2)
+    set_writer_observer(watcher)
+    yield watcher
+    set_writer_observer(watcher.next)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -5,6 +5,10 @@ Guarantees every backend gives:
 * ``write`` applies a whole batch in one transaction, or nothing of it.
 * A batch whose ``(sensor, batch_id)`` was applied before is not applied again;
   ``write`` then returns the first application's counts with ``replayed=True``.
+* A write's commit hooks (``then``, ``CommitHook``) run in the writer's
+  thread after its transaction committed and before ``write`` returns, once
+  per committed transaction for all its writes that handed the same hook;
+  never for a write that failed (tests/storage/test_contract_commit_hooks.py).
 * A write hands the batch over whole: the backend decides how to aggregate
   (no caller does read-modify-write), so append-and-merge engines fit too.
 * Records aggregate as ``time_first = min``, ``time_last = max``,
@@ -25,7 +29,7 @@ Guarantees every backend gives:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Literal, Protocol, TypeVar
+from typing import Any, Literal, NamedTuple, Protocol, TypeVar
 
 import msgspec
 
@@ -65,6 +69,32 @@ class WriteOutcome(msgspec.Struct, frozen=True):
     replayed: bool
     accepted: int
     rejected: int
+
+
+class CommitHook(Protocol):
+    """Work a write hands the store's writer (``Then``): run in the writer's thread after the write committed and
+    before the write returns; never for a write that failed.
+
+    ``committed`` is called once per committed transaction (group) with the note and outcome of each write of the
+    group that handed this hook (replays too), so it can do one statement for all of them; ``writer_done`` when a
+    writer thread that called it stops (to close what it opened there). Neither may raise (what they raise is
+    logged and dropped, the writes stay answered) nor use the store's writer.
+    """
+
+    def committed(self, notes: list[tuple[Any, WriteOutcome]]) -> None:
+        """The group's writes that handed this hook committed (or were replays)."""
+        ...
+
+    def writer_done(self) -> None:
+        """The calling writer thread stops."""
+        ...
+
+
+class Then(NamedTuple):
+    """A hook and what one write hands it (``Store.write``'s ``then``)."""
+
+    hook: CommitHook
+    note: Any
 
 
 class StoreStats(msgspec.Struct, frozen=True):
@@ -208,8 +238,11 @@ class Store(Protocol):
         """Apply pending schema migrations (up to version ``through``, when given); return the names applied."""
         ...
 
-    def write(self, observations: Sequence[Observation], batch: BatchRef | None = None) -> WriteOutcome:
-        """Apply normalized observations atomically and at most once per batch id."""
+    def write(
+        self, observations: Sequence[Observation], batch: BatchRef | None = None, then: Sequence[Then] = ()
+    ) -> WriteOutcome:
+        """Apply normalized observations atomically and at most once per batch id; each of ``then``'s hooks runs
+        after the commit and before this returns (``CommitHook``)."""
         ...
 
     def records(self, query: RecordQuery) -> Page[Record]:

@@ -6,7 +6,10 @@ observations) and hands the group to the backend's ``GroupApplier``, which
 applies it in ONE transaction; big transactions are what make ingest fast
 (SQLite's WAL writes every page a commit touched). If a group fails, each job is retried
 alone, so one bad job never sinks the others, and the failing job's caller
-gets the exception. A caller's ``write`` returns only after its commit.
+gets the exception. A caller's ``write`` returns only after its commit, and
+after the commit hooks it handed over (``base.CommitHook``: once per group,
+with every job's note, in the writer's thread) ran; a job retried alone runs
+them after its own commit, a job that fails never.
 When the queue runs dry before the limit, the thread waits a little for more
 jobs (2 % of the last group's apply time, at most 50 ms), so callers
 released by one commit land in the next group together.
@@ -26,10 +29,11 @@ a 400k-observation group). Cycles made meanwhile are collected after it.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from contextlib import suppress
 from functools import partial
@@ -37,11 +41,12 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from yapdns.core.model import Observation
 from yapdns.gcpause import gc_paused
-from yapdns.storage.base import BatchRef, WriteOutcome
+from yapdns.storage.base import BatchRef, CommitHook, Then, WriteOutcome
 from yapdns.storage.observe import writer_observer
 
 C = TypeVar("C")
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 QUEUE_SIZE = 64
 LINGER_SHARE = 0.02  # wait for more jobs up to 2 % of the last group's apply time ...
 LINGER_MAX = 0.05  # ... and never more than 50 ms
@@ -51,11 +56,12 @@ IDLE_TICK = 0.25  # with nothing queued, the applier's ``idle`` runs this often 
 
 
 class WriteJob:
-    """One caller's ``write``: its observations, batch ref and the future it waits on."""
+    """One caller's ``write``: its observations, batch ref, commit hooks and the future it waits on."""
 
-    def __init__(self, observations: list[Observation], batch: BatchRef | None) -> None:
+    def __init__(self, observations: list[Observation], batch: BatchRef | None, then: Sequence[Then] = ()) -> None:
         self.observations = observations
         self.batch = batch
+        self.then = then
         self.future: Future[WriteOutcome] = Future()
 
     def fresh_outcome(self) -> WriteOutcome:
@@ -159,8 +165,8 @@ class GroupWriter(Generic[C]):
                 thread.start()
                 self._threads.append(thread)
 
-    def write(self, observations: list[Observation], batch: BatchRef | None) -> WriteOutcome:
-        job = WriteJob(observations, batch)
+    def write(self, observations: list[Observation], batch: BatchRef | None, then: Sequence[Then] = ()) -> WriteOutcome:
+        job = WriteJob(observations, batch, then)
         self._ensure_started()
         self._queue.put(job)
         self._report_depth()
@@ -207,6 +213,7 @@ class GroupWriter(Generic[C]):
 
     def _run(self) -> None:
         conn: C | None = None
+        hooks: set[CommitHook] = set()  # the commit hooks this thread called, told when it stops
         try:
             while True:
                 job = self._next(conn)
@@ -225,12 +232,15 @@ class GroupWriter(Generic[C]):
                 if isinstance(job, _CallJob):
                     _settle(job.future, partial(job.fn, conn))
                     continue
-                self._apply_group(conn, group)
+                self._apply_group(conn, group, hooks)
                 if stop:
                     return
                 with suppress(Exception):  # housekeeping only; it runs again after the next group
                     self._applier.after_group(conn)
         finally:
+            for hook in hooks:
+                with suppress(Exception):  # the hook's own cleanup; the thread stops either way
+                    hook.writer_done()
             if conn is not None:
                 flush = getattr(self._applier, "flush", None)
                 if flush is not None:
@@ -275,7 +285,7 @@ class GroupWriter(Generic[C]):
         """How long to wait for more jobs: a small share of the last group's apply time, capped."""
         return min(LINGER_MAX, self._last_apply * LINGER_SHARE)
 
-    def _apply_group(self, conn: C, group: list[WriteJob]) -> None:
+    def _apply_group(self, conn: C, group: list[WriteJob], hooks: set[CommitHook]) -> None:
         started = time.monotonic()
         try:
             with gc_paused():
@@ -285,15 +295,42 @@ class GroupWriter(Generic[C]):
                 group[0].future.set_exception(exc)
                 return
             for job in group:
-                self._apply_group(conn, [job])
+                self._apply_group(conn, [job], hooks)
             return
         self._last_apply = time.monotonic() - started
         observer = writer_observer()
         if observer is not None:
             observer.group_applied(self._name, sum(len(j.observations) for j in group), self._last_apply)
             observer.queue_depth(self._name, self._queue.qsize())
+        stopped = run_hooks(group, outcomes, hooks)
         for job, outcome in zip(group, outcomes, strict=True):
-            job.future.set_result(outcome)
+            if stopped is None:
+                job.future.set_result(outcome)
+            else:
+                job.future.set_exception(stopped)
+
+
+def run_hooks(group: list[WriteJob], outcomes: list[WriteOutcome], called: set[CommitHook]) -> BaseException | None:
+    """Call each commit hook the committed ``group``'s jobs handed over once, with their notes (added to
+    ``called``).
+
+    What a hook raises is logged and dropped: the group is committed, and its callers are answered. Only a
+    ``BaseException`` that is no ``Exception`` (the process stopping) is returned, for the callers to get instead
+    of their answer: as after a crash there, their senders retry and the store recognises the replays.
+    """
+    notes: dict[CommitHook, list[tuple[Any, WriteOutcome]]] = {}
+    for job, outcome in zip(group, outcomes, strict=True):
+        for then in job.then:
+            notes.setdefault(then.hook, []).append((then.note, outcome))
+    called.update(notes)
+    for hook, items in notes.items():
+        try:
+            hook.committed(items)
+        except Exception:
+            log.exception("a commit hook failed after a group of %d writes committed", len(items))
+        except BaseException as exc:  # handed to the callers, who never get an answer
+            return exc
+    return None
 
 
 def _settle(future: Future[Any], fn: Callable[[], Any]) -> None:

@@ -13,6 +13,7 @@ from pymisp import MISPEvent
 
 from tests.enrich.test_mmdb import write_mmdb
 from tests.server.conftest import auth
+from tests.server.detection.conftest import KEEPS
 from tests.server.detection.test_alerts import add, ingest, rec
 from tests.server.detection.test_flux import enrich
 from yapdns.server.detection import asnmatch, indicators, services
@@ -53,6 +54,7 @@ def test_asn_indicators_from_lines_stix_and_misp() -> None:
         ("asn", "AS13335", "edge")]
 
 
+@KEEPS
 def test_ingest_matches_an_address_by_its_kept_context(client: Client, store: Store, sensor_token: str,
                                                       query_token: str, tmp_path: Path) -> None:
     ingest(client, sensor_token, "old", rec("before.example", "5.5.5.5"))
@@ -69,6 +71,7 @@ def test_ingest_matches_an_address_by_its_kept_context(client: Client, store: St
     assert client.get("/api/v1/watchlist", **auth(query_token)).json()["entries"][0]["hunt_found"] == 2
 
 
+@KEEPS
 def test_a_new_address_is_matched_from_the_configured_mmdb(client: Client, store: Store, sensor_token: str,
                                                            query_token: str, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
@@ -81,6 +84,7 @@ def test_a_new_address_is_matched_from_the_configured_mmdb(client: Client, store
     assert found == ["one.example", "two.example"] and not store.ip_context(["1.1.1.1"])  # nothing kept by matching
 
 
+@KEEPS
 def test_out_of_the_box_the_built_in_as_numbers_match_a_new_address(client: Client, store: Store,
                                                                   sensor_token: str, query_token: str,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
@@ -117,6 +121,7 @@ def test_a_backend_without_context_skips_the_asn_hunt(client: Client, store: Sto
     assert hunted["id"] == entry["id"] and hunted["hunted_at"] and hunted["hunt_found"] == 0
 
 
+@KEEPS
 def test_an_address_whose_as_is_known_only_after_the_hunt_is_matched_when_enriched(
         client: Client, store: Store, sensor_token: str, query_token: str, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,6 +3,7 @@ imported into a fresh store, the same records come back; bad records are rejecte
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ from django.test import Client
 
 from tests.conftest import ROOT
 from tests.server.conftest import auth
+from tests.server.detection.conftest import KEEPS
 from yapdns.agent.parsers import registry
 from yapdns.agent.parsers.base import DocumentParser
 from yapdns.agent.parsing import ParseRun
@@ -249,6 +251,7 @@ def test_a_file_imported_by_the_command_is_not_stored_again_by_the_api(
     assert record[5] == 12
 
 
+@KEEPS
 def test_an_uploaded_resolution_is_matched_against_the_watchlist(
     client: Client, store: Store, query_token: str
 ) -> None:
@@ -352,3 +355,49 @@ def test_an_unknown_or_revoked_sensor_is_a_400_and_stores_nothing(
                            content_type="application/json", **auth(query_token))
     assert response.status_code == 400 and message in response.json()["error"], response.content
     assert store.stats().observations == 0
+
+
+def health(name: str) -> tuple[int, ...]:
+    from yapdns.server.sensors.models import Sensor
+
+    s = Sensor.objects.get(name=name)
+    return s.batches_total, s.replayed_total, s.accepted_total, s.rejected_total, s.refused_total
+
+
+def test_an_upload_under_a_sensor_counts_in_its_health_counters_as_its_ingest_does(
+    client: Client, store: Store, query_token: str
+) -> None:
+    from yapdns.server.sensors.services import create_sensor
+
+    create_sensor("misp-feed")
+    url = "/api/v1/evidence/import?format=misp&sensor=misp-feed"
+    for _ in range(2):  # stored, then a replay
+        client.post(url, GENERATOR_MISP.read_bytes(), content_type="application/json", **auth(query_token))
+    assert health("misp-feed") == (2, 1, 3, 1, 0)  # batches, replayed, accepted, rejected (no_time), refused
+    refused = client.post(url, b"[1, 2]", content_type="application/json", **auth(query_token))  # no MISP event
+    assert refused.status_code == 400
+    assert health("misp-feed") == (2, 1, 3, 1, 1)
+
+
+def test_the_dashboard_form_offers_the_active_sensors_and_stores_under_the_one_chosen(
+    client: Client, store: Store, analyst: Any
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from yapdns.server.sensors.services import create_sensor, revoke_sensor
+
+    create_sensor("misp-feed")
+    create_sensor("gone")
+    revoke_sensor("gone")
+    client.force_login(analyst)
+    page = client.get("/watchlist").content.decode()
+    assert '<option value="misp-feed">misp-feed</option>' in page and '<option value="gone">' not in page
+    upload = SimpleUploadedFile("event.json", GENERATOR_MISP.read_bytes(), content_type="application/json")
+    done = client.post("/watchlist", {"action": "evidence", "format": "misp", "sensor": "misp-feed", "file": upload})
+    assert done.status_code == 200 and "3 resolutions stored" in done.content.decode()
+    [prov] = store.provenance("www.example.net", "AAAA", "2001:db8::80")
+    assert prov.sensor_id == "misp-feed/misp"
+    assert health("misp-feed")[:4] == (1, 0, 3, 1)
+    upload = SimpleUploadedFile("event.json", GENERATOR_MISP.read_bytes(), content_type="application/json")
+    revoked = client.post("/watchlist", {"action": "evidence", "format": "misp", "sensor": "gone", "file": upload})
+    assert revoked.status_code == 400 and "sensor 'gone' is revoked" in html.unescape(revoked.content.decode())

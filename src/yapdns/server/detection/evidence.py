@@ -11,6 +11,8 @@ registered, active sensor the upload names (``<sensor>/stix``, as
 ``yapdns import --sensor``), through the ingest path and its after-commit
 watchlist matching. A replay is recognised per sensor, as the store does:
 the same file under another sensor is stored again, under that sensor.
+A registered sensor's health counters count an upload as its ingest does:
+a batch (accepted, rejected or replayed), or a batch refused whole.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 from yapdns.core.batch import DecodedBatch, Reject
 from yapdns.core.importkey import ParserOptions, batch_id, import_key
 from yapdns.exchange.evidence import READERS, read_evidence
-from yapdns.ingest import IngestService
+from yapdns.ingest import IngestResult, IngestService
 from yapdns.server.detection.live import ingest_hooks
 from yapdns.server.store import get_store
 
@@ -89,7 +91,24 @@ def upload_sensor(name: str | None) -> str:
 
 def import_evidence(fmt: str, data: bytes, sensor: str = SENSOR) -> EvidenceReport:
     """Store the resolutions of one uploaded file under ``sensor`` (checked by ``upload_sensor``); raise
-    ``BadEvidence`` for a bad format or size."""
+    ``BadEvidence`` for a bad format or size. Counted in the sensor's health counters, when it is registered."""
+    from yapdns.server.sensors.models import Sensor
+    from yapdns.server.sensors.services import record_ingest, record_refusal
+
+    registered = Sensor.objects.filter(name=sensor).values_list("pk", flat=True).first()
+    try:
+        report, result = _store(fmt, data, sensor)
+    except BadEvidence:
+        if registered is not None:
+            record_refusal(registered)
+        raise
+    if registered is not None and result is not None:
+        record_ingest(registered, result.accepted, result.rejected, result.replayed)
+    return report
+
+
+def _store(fmt: str, data: bytes, sensor: str) -> tuple[EvidenceReport, IngestResult | None]:
+    """The upload's report, and the ingest's answer (None when the file held no resolution to store)."""
     if fmt not in READERS:
         raise BadEvidence(f"format must be one of {', '.join(FORMATS)}")
     if len(data) > UPLOAD_MAX:
@@ -99,13 +118,14 @@ def import_evidence(fmt: str, data: bytes, sensor: str = SENSOR) -> EvidenceRepo
         raise BadEvidence(f"{read.unusable}; send a {fmt.upper()} {'bundle' if fmt == 'stix' else 'event'} as JSON")
     report = EvidenceReport(fmt, sensor, observations=len(read.observations), errors=dict(read.errors),
                             samples=[{"code": c, "message": m} for c, m in read.rejects[:SAMPLES]])
-    if read.observations:
-        key = import_key(fmt, ParserOptions(), [data])
-        rejects = [Reject(1, code, message) for code, message in read.rejects]
-        batch = DecodedBatch(batch_id(key, 0, len(data)), read.observations, rejects)
-        result = IngestService(get_store(), ingest_hooks()).submit(sensor, batch)
-        if result.replayed:
-            report.already_imported = len(read.observations)
-        else:
-            report.stored = len(read.observations)
-    return report
+    if not read.observations:
+        return report, None
+    key = import_key(fmt, ParserOptions(), [data])
+    rejects = [Reject(1, code, message) for code, message in read.rejects]
+    batch = DecodedBatch(batch_id(key, 0, len(data)), read.observations, rejects)
+    result = IngestService(get_store(), ingest_hooks()).submit(sensor, batch)
+    if result.replayed:
+        report.already_imported = len(read.observations)
+    else:
+        report.stored = len(read.observations)
+    return report, result

@@ -5,20 +5,21 @@ turns its matches into alerts off the request path.
 batch to this process's matcher thread before the store writes it, so the
 matching runs while the request waits for its commit, not after it (never
 inside the write transaction: the writer is another thread, and matching
-reads nothing the write changes). Once the store committed the batch (a
-replayed batch too), the request takes the matches and does only the cheap,
-durable part: keep them in the application database (``services.log_matches``,
-one small insert, unique per (entry, record, batch)) before the ingest answer
-is sent; a write that fails keeps nothing. Why the request does not match after
-the commit itself: the store's writer commits the requests that are waiting as
-one group, and a request still busy matching when the next group starts
-misses it, so groups got smaller and the writer slower (``docs/detection.md``,
-"Cost on ingest"). A server that crashed
-after the commit but before that insert never acknowledged the batch, so the
-sender retries it and the replay is matched then; a replay whose matches were
-kept already adds nothing. ``asn`` entries are matched where the address's AS
-is known (``asnmatch.py``). A failure here is logged and counted, and never
-fails the ingest answer.
+reads nothing the write changes). The matches travel with the batch to the
+store's writer (a ``Then``): once it committed a group (replayed batches
+too), the writer thread does the cheap, durable part for all of the group's
+batches in one statement, before it answers their requests: keep the matches
+in the application database (``services.log_matches``, unique per (entry,
+record, batch)); a write that fails keeps nothing. Why not in the request:
+the writer commits the requests that are waiting as one group, and a request
+still busy matching or keeping (each call into a database can wait for the
+GIL while the writer folds the next group) when the next group starts misses
+it, so groups got smaller and the writer slower (``docs/detection.md``, "Cost
+on ingest"). A server that crashed after the commit but before that insert
+never acknowledged the batch, so the sender retries it and the replay is
+matched then; a replay whose matches were kept already adds nothing. ``asn``
+entries are matched where the address's AS is known (``asnmatch.py``). A
+failure here is logged and counted, and never fails the ingest answer.
 
 ``Folder`` folds the kept matches into alerts (``services.fold_pending``) every
 ``YAPDNS_MATCH_FOLD_INTERVAL`` seconds in a background thread of each server
@@ -35,16 +36,16 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from functools import partial
+from contextlib import suppress
 
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from yapdns import config
 from yapdns.core.model import Observation
 from yapdns.ingest import AfterCommit
 from yapdns.server.detection import asnmatch, services
 from yapdns.server.detection.matching import Hit, WatchlistMatcher
-from yapdns.storage.base import BatchRef, Store
+from yapdns.storage.base import BatchRef, Store, Then, WriteOutcome
 
 log = logging.getLogger(__name__)
 
@@ -64,23 +65,17 @@ def _match(matcher: WatchlistMatcher, observations: Sequence[Observation]) -> li
     return hits
 
 
-def _keep(hits: list[Hit], observations: Sequence[Observation], ref: BatchRef) -> None:
-    try:
-        MatchStats.batches += 1
-        if hits:
-            MatchStats.hits += len(hits)
-            services.log_matches(hits, ref.sensor, ref.batch_id)
-    except Exception:
-        _failed(observations)
-
-
 def _failed(observations: Sequence[Observation]) -> None:
     MatchStats.failures += 1
     log.exception("watchlist matching failed for a batch of %d observations", len(observations))
 
 
+Note = tuple[Future[list[Hit]], Sequence[Observation], BatchRef]  # what a write hands the store's writer
+
+
 class LiveMatching:
-    """The ingest hook: matches on this process's matcher thread while the batch is written, keeps after commit.
+    """The ingest hook: matches on this process's matcher thread while the batch is written; the store's writer
+    keeps the matches of each committed group (``CommitHook``).
 
     One thread: matching holds the GIL anyway, and the matcher's caches then have a single user.
     """
@@ -88,23 +83,57 @@ class LiveMatching:
     def __init__(self) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yapdns-matcher")
 
-    def begin(self, observations: Sequence[Observation], ref: BatchRef) -> Callable[[], None]:
+    def begin(self, observations: Sequence[Observation], ref: BatchRef) -> Callable[[], None] | Then:
         try:
             matcher = services.live_matcher()  # the request's thread: the watchlist is read from its database
             found = self._pool.submit(_match, matcher, observations)
         except Exception:
             _failed(observations)
             return lambda: None
-        return partial(self._finish, found, observations, ref)
+        return Then(self, (found, observations, ref))
 
-    @staticmethod
-    def _finish(found: Future[list[Hit]], observations: Sequence[Observation], ref: BatchRef) -> None:
+    def committed(self, notes: list[tuple[Note, WriteOutcome]]) -> None:
+        """Keep the matches of a committed group's batches, in one statement (in the store's writer thread)."""
+        batches = []
+        for (found, observations, ref), _outcome in notes:
+            try:
+                hits = found.result()
+            except Exception:
+                _failed(observations)
+                continue
+            MatchStats.batches += 1
+            MatchStats.hits += len(hits)
+            if hits:
+                batches.append((hits, ref.sensor, ref.batch_id))
+        if batches:
+            _keep(batches)
+
+    def writer_done(self) -> None:
+        """The store's writer thread stops: close its application database connection."""
+        connection.close()
+
+
+def _keep(batches: list[tuple[list[Hit], str, str]]) -> None:
+    """Keep the batches' matches; once more on a new connection when the database failed (this long-lived thread
+    gets none of the checks Django gives a request's connection: a restarted server or an idle timeout shows
+    here first)."""
+    for attempt in (1, 2):
         try:
-            hits = found.result()
-        except Exception:
-            _failed(observations)
+            services.log_matches(batches)
             return
-        _keep(hits, observations, ref)
+        except DatabaseError:
+            with suppress(Exception):  # broken already
+                connection.close()
+            if attempt == 2:
+                _keep_failed(batches)
+        except Exception:
+            _keep_failed(batches)
+            return
+
+
+def _keep_failed(batches: list[tuple[list[Hit], str, str]]) -> None:
+    MatchStats.failures += len(batches)
+    log.exception("keeping the watchlist matches of %d batches failed", len(batches))
 
 
 _LIVE: dict[int, LiveMatching] = {}  # by process id: a forked worker never uses its parent's (threadless) pool

@@ -2,7 +2,7 @@
 
 * ``add_entries``: store checked indicators (``indicators.py``) for an owner;
 * ``log_matches``: the ingest hook's cheap, durable part: one ``MatchLog`` row
-  per (entry, record) of a committed batch, unique per (entry, record, batch),
+  per (entry, record) of each committed batch, unique per (entry, record, batch),
   so a replayed batch adds nothing;
 * ``fold_pending``: fold logged matches into alerts, many batches at once, off
   the request path (the server's folding thread, the worker's jobs, the end of
@@ -33,7 +33,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import User
 from django.db import OperationalError, connection, transaction
@@ -160,30 +160,34 @@ def fold_key(entry_id: int, rrname: str, rrtype: str, rdata: str) -> str:
     return hashlib.sha256(f"{entry_id}\0{rrname}\0{rrtype}\0{rdata}".encode()).hexdigest()
 
 
-def log_matches(hits: Sequence[Hit], sensor: str, batch_id: str) -> int:
-    """Keep one committed batch's matches, one row per (entry, record), for ``fold_pending``; rows added.
+def log_matches(batches: Sequence[tuple[Sequence[Hit], str, str]]) -> int:
+    """Keep committed batches' matches (each batch's hits, sensor and batch id), one row per (entry, record) of a
+    batch, for ``fold_pending``; rows added.
 
     A row already kept for this (entry, record, batch) (a replay, or a retry whose answer was lost) is left as it
     is, so a batch is counted once however often it is matched. One ``INSERT ... ON CONFLICT DO NOTHING``
-    statement (per ``KEEP_ROWS`` rows) in autocommit, not the ORM's transaction around it: the request runs this
-    between the store's commit and its answer, where each call into the database can wait for the GIL.
+    statement (per ``KEEP_ROWS`` rows) in autocommit, not the ORM's transaction around it: the store's writer
+    thread runs this once per committed group, between the commit and the group's answers.
     """
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    rows = []
-    for key, group in _grouped(hits).items():
-        first = group[0]
-        rows.append((
-            hashlib.sha256(f"{key}\0{sensor}\0{batch_id}".encode()).hexdigest(), key, first.entry_id, first.rrname,
-            first.rrtype, first.rdata, group[-1].sensor, min(h.time_first for h in group),
-            max(h.time_last for h in group), sum(h.count for h in group), sum(h.matches for h in group), now, False,
-        ))
+    rows: dict[str, tuple[Any, ...]] = {}
+    for hits, sensor, batch_id in batches:
+        for key, group in _grouped(hits).items():
+            first = group[0]
+            row_key = hashlib.sha256(f"{key}\0{sensor}\0{batch_id}".encode()).hexdigest()
+            rows[row_key] = (
+                row_key, key, first.entry_id, first.rrname, first.rrtype, first.rdata, group[-1].sensor,
+                min(h.time_first for h in group), max(h.time_last for h in group), sum(h.count for h in group),
+                sum(h.matches for h in group), now, False,
+            )  # a batch twice in one group (a replay) is one row
+    kept = list(rows.values())
     # SQLite: a thread released by a lock goes at once, while SQLite's busy handler sleeps 1-100 ms a retry
     with _KEEP_WRITES if connection.vendor == "sqlite" else contextlib.nullcontext(), connection.cursor() as cursor:
-        for start in range(0, len(rows), KEEP_ROWS):
-            chunk = rows[start : start + KEEP_ROWS]
+        for start in range(0, len(kept), KEEP_ROWS):
+            chunk = kept[start : start + KEEP_ROWS]
             values = ", ".join([_KEEP_ROW] * len(chunk))
             cursor.execute(f"{_KEEP_SQL} {values} ON CONFLICT DO NOTHING", [v for row in chunk for v in row])
-    return len(rows)
+    return len(kept)
 
 
 def pending_matches() -> int:

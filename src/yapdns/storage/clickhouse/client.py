@@ -50,7 +50,9 @@ class Connection(Protocol):
 
     database: str
 
-    def rows(self, sql: str, params: Params | None = None) -> list[tuple[Any, ...]]: ...
+    def rows(
+        self, sql: str, params: Params | None = None, settings: Mapping[str, int] | None = None
+    ) -> list[tuple[Any, ...]]: ...
 
     def insert(self, table: str, columns: Sequence[str], data: Sequence[Sequence[Any]]) -> None: ...
 
@@ -124,9 +126,13 @@ class NativeConnection:
             else:
                 client.disconnect()
 
-    def rows(self, sql: str, params: Params | None = None) -> list[tuple[Any, ...]]:
+    def rows(
+        self, sql: str, params: Params | None = None, settings: Mapping[str, int] | None = None
+    ) -> list[tuple[Any, ...]]:
+        """One SELECT with ``READ_SETTINGS`` and ``settings`` (this statement's own, e.g. ``max_threads``)."""
         with self._use() as client:
-            return list(client.execute(sql, params or None, settings=self._read_settings))
+            merged = {**self._read_settings, **settings} if settings else self._read_settings
+            return list(client.execute(sql, params or None, settings=merged))
 
     def insert(self, table: str, columns: Sequence[str], data: Sequence[Sequence[Any]]) -> None:
         """One block; on a replicated shard, acknowledged only once every replica has it (``insert_quorum``),
@@ -176,8 +182,7 @@ class ChdbConnection:
         parts = urlsplit(url)
         self.options = dict(parse_qsl(parts.query))
         self.database = self.options.pop("database", "yapdns")
-        read = {**read_settings(self.options), "output_format_json_quote_64bit_integers": 0}
-        self._read_settings = ", ".join(f"{k} = {int(v)}" for k, v in read.items())
+        self._read_settings = {**read_settings(self.options), "output_format_json_quote_64bit_integers": 0}
         if not _valid_name(self.database):
             raise ConfigurationError(f"ClickHouse database name must be letters, digits and _, got {self.database!r}")
         path = unquote(parts.path) or ":memory:"
@@ -195,9 +200,12 @@ class ChdbConnection:
             result = self._session.query(sql, fmt)
         return bytes(result.bytes()) if result is not None else b""
 
-    def rows(self, sql: str, params: Params | None = None) -> list[tuple[Any, ...]]:
+    def rows(
+        self, sql: str, params: Params | None = None, settings: Mapping[str, int] | None = None
+    ) -> list[tuple[Any, ...]]:
         text = substitute(sql, params)
-        out = self._query(f"{text} SETTINGS {self._read_settings}")
+        merged = {**self._read_settings, **settings} if settings else self._read_settings
+        out = self._query(f"{text} SETTINGS {', '.join(f'{k} = {int(v)}' for k, v in merged.items())}")
         return [tuple(msgspec.json.decode(line)) for line in out.splitlines() if line]
 
     def insert(self, table: str, columns: Sequence[str], data: Sequence[Sequence[Any]]) -> None:

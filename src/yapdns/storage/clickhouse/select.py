@@ -45,19 +45,39 @@ STATS = (
 )
 
 
+# Settings of a point lookup (one key: a granule or two per part): one thread. A second one only adds a
+# hand-off and a merge of partial aggregates for a handful of rows (docs/storage.md, "Query latency").
+POINT = {"max_threads": 1}
+
+
 class Select(msgspec.Struct, frozen=True):
-    """A statement, its parameters, and how many trailing columns form the cursor."""
+    """A statement, its parameters, how many trailing columns form the cursor, and its own settings."""
 
     text: str
     params: dict[str, Any]
     order_width: int
+    settings: dict[str, int] = msgspec.field(default_factory=dict)
+
+
+def point(q: RecordQuery) -> bool:
+    """Whether ``q`` reads one key: an exact owner name, address, rdata or rdata name (no scan, no range)."""
+    if q.sample is not None or q.context is not None:
+        return False
+    if q.rrname is not None:
+        return q.rrname.kind == "exact"
+    if q.rdata_ip is not None:
+        return q.rdata_ip.lo == q.rdata_ip.hi
+    if q.rdata_name is not None:
+        return q.rdata_name.kind == "exact"
+    return q.rdata is not None
 
 
 class Where:
-    """AND-ed clauses with named parameters."""
+    """AND-ed clauses with named parameters; ``filters`` puts the plain ones in ``PREWHERE``."""
 
     def __init__(self) -> None:
         self.clauses: list[str] = []
+        self.late: list[str] = []  # clauses with a subquery: WHERE, after PREWHERE
         self.params: dict[str, Any] = {}
 
     def p(self, value: Any) -> str:
@@ -65,11 +85,21 @@ class Where:
         self.params[name] = value
         return f"%({name})s"
 
-    def add(self, clause: str) -> None:
-        self.clauses.append(clause)
+    def add(self, clause: str, *, subquery: bool = False) -> None:
+        (self.late if subquery else self.clauses).append(clause)
 
     def sql(self) -> str:
-        return " AND ".join(self.clauses) if self.clauses else "1"
+        both = self.clauses + self.late
+        return " AND ".join(both) if both else "1"
+
+    def filters(self) -> str:
+        """``PREWHERE plain [WHERE subqueries]``: a MergeTree read evaluates the plain clauses (keys, types,
+        cursor) on their own columns first and reads the other columns (the aggregate states) only for the
+        granules where a row passes, so a part without the key costs its key columns, not every column."""
+        if not self.clauses:
+            return f"WHERE {self.sql()}"
+        late = f" WHERE {' AND '.join(self.late)}" if self.late else ""
+        return f"PREWHERE {' AND '.join(self.clauses)}{late}"
 
 
 def types_clause(where: Where, types: TypeFilter, col: str = "rrtype") -> None:
@@ -120,7 +150,8 @@ def _record_source(where: Where, q: RecordQuery, db: str) -> tuple[str, tuple[st
     entry_group = ("rrname_rev", "rrtype", "k1")
     if q.context is not None and (q.rrname is not None or q.sample is not None):
         addresses = f"rrtype IN ({int(rrtypes.A)}, {int(rrtypes.AAAA)})"
-        where.add(f"{addresses} AND {filter_clause(db, q.context, 'k1', where.p)}")
+        where.add(addresses)
+        where.add(filter_clause(db, q.context, "k1", where.p), subquery=True)
     if q.rrname is not None:
         where.add(f"kind = {int(Kind.RR)}")
         if q.rrname.kind == "prefix":
@@ -132,12 +163,14 @@ def _record_source(where: Where, q: RecordQuery, db: str) -> tuple[str, tuple[st
         where.add(f"kind = {int(Kind.RR)}")
         where.add(
             f"(rrname_rev, rrtype, k1) IN (SELECT rrname_rev, rrtype, k1 FROM {db}.entry WHERE kind = "
-            f"{int(Kind.SAMPLE)} AND startsWith(k2, {where.p(q.sample + chr(9))}))"
+            f"{int(Kind.SAMPLE)} AND startsWith(k2, {where.p(q.sample + chr(9))}))",
+            subquery=True,
         )
         return "entry", entry_group, entry_group
     group = ("rkey", "rrname_rev", "rrtype", "rdata")
     if q.context is not None:  # the context filter, alone or beside an rdata key: addresses only
-        where.add(f"rkind = {int(RKind.IP)} AND {filter_clause(db, q.context, 'rkey', where.p)}")
+        where.add(f"rkind = {int(RKind.IP)}")
+        where.add(filter_clause(db, q.context, "rkey", where.p), subquery=True)
     if q.rdata_ip is not None:
         where.add(f"rkind = {int(RKind.IP)}")
         where.add(f"rkey >= {where.p(q.rdata_ip.lo.hex())} AND rkey <= {where.p(q.rdata_ip.hi.hex())}")
@@ -185,10 +218,10 @@ def record_select(db: str, q: RecordQuery, provs: Sequence[int] | None, limit: i
     fences(having, q.fence, first, last)
     text = (
         f"SELECT {name_col}, rrtype, {rdata_col}, {stats}, {', '.join(order_exprs)} FROM {db}.{table} "
-        f"WHERE {where.sql()} GROUP BY {', '.join(group)} HAVING {having.sql()} "
+        f"{where.filters()} GROUP BY {', '.join(group)} HAVING {having.sql()} "
         f"ORDER BY {', '.join(order_exprs)} LIMIT {int(limit)} OFFSET {int(q.offset)}"
     )
-    return Select(text, where.params, len(order))
+    return Select(text, where.params, len(order), dict(POINT) if point(q) else {})
 
 
 def _filtered_window(mark: str) -> tuple[str, str]:
@@ -229,11 +262,11 @@ def rrset_select(db: str, q: RecordQuery, limit: int) -> Select:
     having.params = where.params
     fences(having, q.fence, FIRST, LAST)
     text = (
-        f"SELECT rrname_rev, rrtype, k1, k2, {STATS}, {', '.join(order)} FROM {db}.entry WHERE {where.sql()} "
+        f"SELECT rrname_rev, rrtype, k1, k2, {STATS}, {', '.join(order)} FROM {db}.entry {where.filters()} "
         f"GROUP BY {', '.join(group)} HAVING {having.sql()} ORDER BY {', '.join(order)} "
         f"LIMIT {int(limit)} OFFSET {int(q.offset)}"
     )
-    return Select(text, where.params, len(order))
+    return Select(text, where.params, len(order), dict(POINT) if point(q) else {})
 
 
 def grouped_select(db: str, kind: Kind, q: RecordQuery, provs: Sequence[int] | None, limit: int) -> Select:
@@ -253,7 +286,8 @@ def grouped_select(db: str, kind: Kind, q: RecordQuery, provs: Sequence[int] | N
         rcode = "k1" if kind == Kind.NEGATIVE else "''"
         where.add(
             f"(rrname_rev, rrtype, {rcode}) IN (SELECT rrname_rev, rrtype, k1 FROM {db}.entry WHERE kind = "
-            f"{int(Kind.NAME_SAMPLE)} AND startsWith(k2, {where.p(str(q.sample) + chr(9))}))"
+            f"{int(Kind.NAME_SAMPLE)} AND startsWith(k2, {where.p(str(q.sample) + chr(9))}))",
+            subquery=True,
         )
     types_clause(where, q.types)
     if provs is not None:
@@ -264,10 +298,10 @@ def grouped_select(db: str, kind: Kind, q: RecordQuery, provs: Sequence[int] | N
     fences(having, q.fence, "minMerge(tf)", "maxMerge(tl)")
     text = (
         f"SELECT {', '.join(group)}, minMerge(tf), maxMerge(tl), sumMerge(nhi), sumMerge(nlo), {', '.join(order)} "
-        f"FROM {db}.entry WHERE {where.sql()} GROUP BY {', '.join(group)} HAVING {having.sql()} "
+        f"FROM {db}.entry {where.filters()} GROUP BY {', '.join(group)} HAVING {having.sql()} "
         f"ORDER BY {', '.join(order)} LIMIT {int(limit)} OFFSET {int(q.offset)}"
     )
-    return Select(text, where.params, len(order))
+    return Select(text, where.params, len(order), dict(POINT) if point(q) else {})
 
 
 def count(hi: Any, lo: Any) -> int:

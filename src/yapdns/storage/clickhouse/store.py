@@ -37,6 +37,7 @@ from yapdns.storage.base import (
     RankKey,
     RecordSummary,
     StoreStats,
+    Then,
     WriteOutcome,
     iterate_pages,
 )
@@ -152,9 +153,11 @@ class ClickHouseStore:
 
     # -- writes -------------------------------------------------------------
 
-    def write(self, observations: Sequence[Observation], batch: BatchRef | None = None) -> WriteOutcome:
+    def write(
+        self, observations: Sequence[Observation], batch: BatchRef | None = None, then: Sequence[Then] = ()
+    ) -> WriteOutcome:
         with translated():
-            return self._writer.write(list(observations), batch)
+            return self._writer.write(list(observations), batch, then)
 
     def load(self, folded: FoldedBatch, provs: dict[ProvKey, int], ref: BatchRef, commit_rows: list[Row]) -> bool:
         """Apply rows folded elsewhere once per ``ref`` (``copy.py``; not while this store instance writes);
@@ -173,13 +176,15 @@ class ClickHouseStore:
 
     # -- reads --------------------------------------------------------------
 
-    def _rows(self, text: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    def _rows(
+        self, text: str, params: dict[str, Any] | None = None, settings: dict[str, int] | None = None
+    ) -> list[tuple[Any, ...]]:
         with translated():
-            return self._conn.rows(text, params)
+            return self._conn.rows(text, params, settings)
 
     def _page(self, build: Callable[[int], Select], convert: Callable[[Sequence[Any]], T], limit: int) -> Page[T]:
         sql = build(limit + 1)
-        fetched = self._rows(sql.text, sql.params)
+        fetched = self._rows(sql.text, sql.params, sql.settings)
         more = len(fetched) > limit
         fetched = fetched[:limit]
         next_cursor = None

@@ -28,7 +28,7 @@ from yapdns.core.errors import ConfigurationError
 from yapdns.core.model import Observation
 from yapdns.core.normalize import COUNT_CEILING
 from yapdns.storage import migrations, prune
-from yapdns.storage.base import BatchRef, StoreStats, StoreUnavailable, WriteOutcome
+from yapdns.storage.base import BatchRef, StoreStats, StoreUnavailable, Then, WriteOutcome
 from yapdns.storage.context import ContextSql
 from yapdns.storage.flex import FlexQuery, FlexRow
 from yapdns.storage.group import GroupWriter
@@ -209,9 +209,11 @@ class PostgresStore(SqlReader, RollupReader, SummaryReader, SummarizeReader, Con
 
     # -- writes -------------------------------------------------------------
 
-    def write(self, observations: Sequence[Observation], batch: BatchRef | None = None) -> WriteOutcome:
+    def write(
+        self, observations: Sequence[Observation], batch: BatchRef | None = None, then: Sequence[Then] = ()
+    ) -> WriteOutcome:
         try:
-            return self._writer.write(list(observations), batch)
+            return self._writer.write(list(observations), batch, then)
         except (psycopg.Error, PoolTimeout, OSError) as exc:
             if transient(exc):
                 raise StoreUnavailable(f"PostgreSQL: {exc}") from exc

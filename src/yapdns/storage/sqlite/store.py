@@ -21,7 +21,7 @@ from yapdns.core.model import Observation
 from yapdns.core.normalize import COUNT_CEILING
 from yapdns.core.private import private_dir, private_file
 from yapdns.storage import migrations, prune
-from yapdns.storage.base import BatchRef, StoreStats, StoreUnavailable, WriteOutcome
+from yapdns.storage.base import BatchRef, StoreStats, StoreUnavailable, Then, WriteOutcome
 from yapdns.storage.context import ContextSql
 from yapdns.storage.flex import FlexQuery, FlexRow
 from yapdns.storage.group import GroupWriter
@@ -206,9 +206,11 @@ class SqliteStore(SqlReader, RollupReader, SummaryReader, SummarizeReader, Conte
 
     # -- writes -------------------------------------------------------------
 
-    def write(self, observations: Sequence[Observation], batch: BatchRef | None = None) -> WriteOutcome:
+    def write(
+        self, observations: Sequence[Observation], batch: BatchRef | None = None, then: Sequence[Then] = ()
+    ) -> WriteOutcome:
         try:
-            return self._writer.write(list(observations), batch)
+            return self._writer.write(list(observations), batch, then)
         except (sqlite3.Error, OSError) as exc:
             if transient(exc):
                 raise StoreUnavailable(f"SQLite: {exc}") from exc

@@ -1,6 +1,6 @@
 """The watchlist page: entries with their retro-hunt results; analysts and admins add one, upload a file
 (lines, CSV, STIX 2.1 bundle, MISP event) or delete an entry, and import a STIX bundle's or MISP event's
-resolutions as evidence (``detection/evidence.py``)."""
+resolutions as evidence (``detection/evidence.py``), under ``import`` or a registered, active sensor."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from yapdns.server.detection.models import KIND_CHOICES, TLP_CHOICES, WatchlistE
 from yapdns.server.detection.tlp import UnknownTlp
 from yapdns.server.detection.views import READERS, read_upload
 from yapdns.server.security import methods
+from yapdns.server.sensors.models import Sensor
 
 PAGE = 500
 
@@ -37,6 +38,7 @@ def watchlist_page(request: HttpRequest) -> HttpResponse:
         tlps=TLP_CHOICES,
         formats=list(READERS),
         evidence_formats=evidence.FORMATS,
+        evidence_sensors=[s.name for s in Sensor.objects.filter(revoked_at__isnull=True)],
         can_act=can_manage_sensors(request.user),
         form=request.POST if status == 400 else {},
     )
@@ -63,7 +65,8 @@ def _act(request: HttpRequest) -> str:
         upload = request.FILES.get("file")
         if upload is None:
             raise indicators.BadIndicator("choose a file to import")
-        report = evidence.import_evidence(request.POST.get("format", ""), upload.read(evidence.UPLOAD_MAX + 1))
+        sensor = evidence.upload_sensor(request.POST.get("sensor") or None)
+        report = evidence.import_evidence(request.POST.get("format", ""), upload.read(evidence.UPLOAD_MAX + 1), sensor)
         samples = "; ".join(s["message"] for s in report.samples[:5])
         return f"Evidence from {upload.name}: {report.summary()}" + (f" {samples}" if samples else "")
     if action == "add":
