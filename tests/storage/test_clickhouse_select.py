@@ -57,7 +57,7 @@ def test_subqueries_stay_in_where() -> None:
     assert f"PREWHERE kind = {int(Kind.RR)} WHERE (rrname_rev, rrtype, k1) IN (SELECT" in sample
     context = select.record_select("db", RecordQuery(rdata_ip=IpRange.parse("192.0.2.0/24"),
                                                      context=ContextFilter(asn=64500)), None, 10).text  # fmt: skip
-    assert "PREWHERE rkind = 1 AND rkind = 1 AND rkey >= %(p1)s AND rkey <= %(p2)s WHERE rkey GLOBAL IN (SELECT" in context
+    assert "PREWHERE rkind = 1 AND rkey >= %(p1)s AND rkey <= %(p2)s WHERE rkey GLOBAL IN (SELECT" in context
     rrsets = select.grouped_select("db", Kind.QUERY, RecordQuery(sample="ab" * 32), None, 10).text
     assert f"PREWHERE kind = {int(Kind.QUERY)} WHERE (rrname_rev, rrtype, '') IN (SELECT" in rrsets
 

@@ -86,7 +86,10 @@ class Where:
         return f"%({name})s"
 
     def add(self, clause: str, *, subquery: bool = False) -> None:
-        (self.late if subquery else self.clauses).append(clause)
+        """AND ``clause`` (once: two filters may ask for the same one, e.g. ``rkind = IP``)."""
+        target = self.late if subquery else self.clauses
+        if clause not in target:
+            target.append(clause)
 
     def sql(self) -> str:
         both = self.clauses + self.late
