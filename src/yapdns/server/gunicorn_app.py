@@ -7,8 +7,9 @@ master is ready, serving every worker's figures), and JSON lines for
 gunicorn's own log when ``YAPDNS_LOG_FORMAT=json``; what the master builds
 once before it forks, so no worker's first page pays it (``prepare_shared``:
 the lexical model of the detection signals, ~1 s of CPU); and in each worker
-process, once the app is loaded, the thread folding watchlist matches into
-alerts (``detection/live.py``).
+process, once the app is loaded (``prepare_worker``), its URL routes and
+views, and the thread folding watchlist matches into alerts
+(``detection/live.py``).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def server_hooks(metrics_listen: str, json_logs: bool) -> dict[str, Any]:
 
     hooks: dict[str, Any] = {"child_exit": lambda server, worker: worker_exited(worker.pid),
                              "on_starting": lambda server: prepare_shared(),
-                             "post_worker_init": lambda worker: _start_worker_threads()}
+                             "post_worker_init": lambda worker: prepare_worker()}
     if metrics_listen:
         host, port = split_listen(metrics_listen)
         hooks["when_ready"] = lambda server: _start_listener(host, port)
@@ -74,10 +75,14 @@ def prepare_shared() -> None:
     lexical.model()
 
 
-def _start_worker_threads() -> None:
-    """A worker process's background threads: folding watchlist matches into alerts (detection/live.py)."""
+def prepare_worker() -> None:
+    """A worker process, once the app is loaded: its URL routes (importing every view: ~0.3 s its first request
+    would wait for) and its background thread folding watchlist matches into alerts (detection/live.py)."""
+    from django.urls import get_resolver
+
     from yapdns.server.detection.live import start_folder
 
+    get_resolver().url_patterns  # noqa: B018 (imports the views)
     start_folder()
 
 
