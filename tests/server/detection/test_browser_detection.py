@@ -1,9 +1,11 @@
-"""The detection pages in real headless Chromium: newly observed names, alerts (acknowledge, assign, comment) and a
-fast-flux domain page, over real fast-flux-like data (BIND rotating short-TTL records, resolved by unbound).
+"""The detection pages in real headless Chromium: newly observed names, alerts (acknowledge, assign, comment), a
+fast-flux domain page, over real fast-flux-like data (BIND rotating short-TTL records, resolved by unbound), and a
+re-pointed alias's domain page.
 Screenshots go to test-artifacts/detection/."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from tests.live import LiveServer
 from tests.server.dashboard import browser
 from tests.server.dashboard.test_browser import wait_drawn
 from tests.server.detection import fluxlab
+from yapdns.core.model import Observation
 from yapdns.server.dashboard.checks import missing_assets
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -136,3 +139,24 @@ def test_a_fast_flux_domain_page_shows_the_score(page: Any, live: LiveServer) ->
     assert page.locator("#flux-tile .badge.flux").count() == 0
     go(page, live, "/suspicious")
     assert FLUX_NAME in (page.locator("main").text_content() or "")
+
+
+def test_a_repointed_alias_says_through_which_cnames(page: Any, live: LiveServer) -> None:
+    """An alias that CNAMEd to a hoster for 90 days and now to a target in another network (a takeover)."""
+    now, day = int(time.time()), 86400
+
+    def seen(name: str, rrtype: str, rdata: str, first: int, last: int) -> Observation:
+        return Observation(rrname=name, rrtype=rrtype, rdata=(rdata,), time_first=first, time_last=last, count=3)
+
+    live.ingest(live.sensor_token("repoint"), [
+        seen("lb.hoster.example", "A", "192.0.2.10", now - 100 * day, now - day),
+        seen("shop.repoint.example", "CNAME", "lb.hoster.example", now - 90 * day, now - 8 * day),
+        seen("takeover.attacker.example", "A", "198.51.100.66", now - 20 * day, now - 60),
+        seen("shop.repoint.example", "CNAME", "takeover.attacker.example", now - 2 * day, now - 60),
+    ])
+    go(page, live, "/domain/shop.repoint.example")
+    tile = page.locator("#repoint-tile")
+    assert "re-pointed" in (tile.locator(".badge.flux").text_content() or "")
+    text = " ".join((tile.text_content() or "").split())
+    assert "198.51.0.0/16" in text and "via CNAME lb.hoster.example, takeover.attacker.example" in text, text
+    shot(page, "domain-repointed-alias")
