@@ -14,6 +14,7 @@ import random
 import sqlite3
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from functools import reduce
 from typing import Any
 
@@ -68,24 +69,33 @@ def sightings(seed: int, n: int, base: int = T0) -> list[Observation]:
 
 def write_all(store: Store, batches: list[list[Observation]], threads: int = 3, prefix: str = "b") -> None:
     """Write the batches from ``threads`` clients at once (the writer groups them), then replay two of them."""
+    write_at_once([store] * threads, batches, prefix)
+    for i in (0, len(batches) - 1):
+        assert store.write(batches[i], BatchRef("s", f"{prefix}{i}")).replayed
+
+
+def write_at_once(clients: list[Store], batches: list[list[Observation]], prefix: str,
+                  after: Callable[[Store, int], None] | None = None) -> None:
+    """Write the batches from one thread per client store at once, each taking the next batch left (batch id
+    ``prefix`` + its index); ``after`` runs in the thread after each write."""
     todo = iter(range(len(batches)))
     lock = threading.Lock()
 
-    def client() -> None:
+    def client(store: Store) -> None:
         while True:
             with lock:
                 i = next(todo, None)
             if i is None:
                 return
             store.write(batches[i], BatchRef("s", f"{prefix}{i}"))
+            if after is not None:
+                after(store, i)
 
-    workers = [threading.Thread(target=client) for _ in range(threads)]
+    workers = [threading.Thread(target=client, args=(s,)) for s in clients]
     for w in workers:
         w.start()
     for w in workers:
         w.join()
-    for i in (0, len(batches) - 1):
-        assert store.write(batches[i], BatchRef("s", f"{prefix}{i}")).replayed
 
 
 def journal_rows(store: Store) -> int:
@@ -378,24 +388,12 @@ def test_two_writers_promote_names_and_stay_exact(sql_factory: StoreFactory) -> 
     the threshold: whichever promotes a name, the other's deltas for it are neither lost nor counted twice."""
     one, two = sql_factory(), sql_factory()
     batches = [sightings(seed, 40) for seed in range(10)]
-    todo = iter(range(len(batches)))
-    lock = threading.Lock()
 
-    def client(store: Store) -> None:
-        while True:
-            with lock:
-                i = next(todo, None)
-            if i is None:
-                return
-            store.write(batches[i], BatchRef("s", f"w{i}"))
-            if i % 3 == 0:
-                store.flush_rollup()  # type: ignore[attr-defined]
+    def flush_now_and_then(store: Store, i: int) -> None:
+        if i % 3 == 0:
+            store.flush_rollup()  # type: ignore[attr-defined]
 
-    workers = [threading.Thread(target=client, args=(s,)) for s in (one, two, one, two)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
+    write_at_once([one, two, one, two], batches, "w", flush_now_and_then)
     for store in (one, two):
         store.flush_rollup()  # type: ignore[attr-defined]
     rolled, big, crossed = rolled_big_crossed(one)
