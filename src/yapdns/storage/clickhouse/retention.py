@@ -24,6 +24,7 @@ import time
 from collections import Counter
 from typing import Any
 
+from yapdns.core.rrtypes import CNAME
 from yapdns.storage.clickhouse.schema import NONE_MAX, Kind
 from yapdns.storage.clickhouse.select import LAST
 from yapdns.storage.clickhouse.sequence import WHOLE_TYPES
@@ -96,7 +97,8 @@ def _delete_sequence(topo: Topology, keys: list[tuple[int, str, int, str, str]])
     writer) once no record of that name and type is left."""
     db = topo.database
     pruned = [(n, t, r) for kind, n, t, r, _ in keys if kind == int(Kind.RR)]
-    gone = {(n, t, r if t in WHOLE_TYPES else "") for n, t, r in pruned} | {(n, t, "") for n, t, _ in pruned}
+    gone = {(n, t, r if t in WHOLE_TYPES else "") for n, t, r in pruned}
+    gone |= {(n, t, "") for n, t, _ in pruned if t == CNAME}  # a CNAME row an older writer numbered per name
     live = {
         (str(n), int(t), "")
         for n, t in topo.main.rows(
